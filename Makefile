@@ -1,0 +1,29 @@
+# Two entry points, both safe on a fresh machine (Python 3.11+ and pip):
+#   make demo   set up .venv, install kg, build the demo vault in this repository
+#   make test   set up .venv, install kg with its test tools, run the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/kg build
+	$(VENV)/bin/kg check --severity warning
+
+test: setup
+	$(VENV)/bin/pytest -n 2 -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/bench_build.py 1000
+
+clean:
+	rm -rf .kg site

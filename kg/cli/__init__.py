@@ -1,0 +1,103 @@
+"""The `kg` command line: parse arguments, call the library, print. No logic of its own.
+
+Heavy imports happen inside the commands that need them, so `kg --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg import __version__
+
+EPILOG = """\b
+Examples:
+  kg init my-vault                 start a new vault
+  kg build                         read the vault in this folder (or the nearest one upward)
+  kg --vault ~/Obsidian/Vault check   lint an existing Obsidian vault, no set-up needed
+  kg show "open-weight models"     a concept with its links and backlinks
+  kg sources --json                the source documents, for scripts
+  kg graph --format graphml -o vault.graphml
+"""
+
+
+class Context:
+    """What every command gets: the vault's folder, and how to talk to the user."""
+
+    def __init__(self, vault: Path | None):
+        from kg.config import find_vault
+
+        self.root = (vault or find_vault(Path.cwd())).resolve()
+        self.interactive = sys.stderr.isatty()
+
+    def settings(self):
+        from kg.config import ConfigError, load_settings
+
+        try:
+            return load_settings(self.root)
+        except ConfigError as exc:
+            fail(str(exc))
+
+    def knowledge(self):
+        """Build (incrementally) and return the vault's KnowledgeBase, with a progress bar on a terminal."""
+        from kg.build import build
+
+        if not self.root.is_dir():
+            fail(f"no such folder: {self.root}")
+        settings = self.settings()
+        if not self.interactive:
+            return build(self.root, settings)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), transient=True, console=stderr()) as bar:
+            task = bar.add_task("Parsing files", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return build(self.root, settings, progress=progress)
+
+
+def stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def stdout():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2):
+    """Stop with one clear sentence, never a traceback."""
+    click.echo(f"kg: error: {message}", err=True)
+    sys.exit(code)
+
+
+def print_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--vault", type=click.Path(path_type=Path, file_okay=False),
+              help="The vault's folder. Default: the nearest folder upward holding kg.toml, else this one.")
+@click.version_option(__version__, prog_name="kg")
+@click.pass_context
+def main(ctx: click.Context, vault: Path | None) -> None:
+    """kg: a knowledge graph of your Markdown notes and the sources behind them.
+
+    kg reads notes (any Markdown, Obsidian-style [[links]], #tags, key:: value fields) and
+    source documents (articles, reports, transcripts as .md, .txt or .html) and shows the
+    concepts, links and problems in them.
+    """
+    ctx.obj = Context(vault)
+
+
+from kg.cli import inspect, vault  # noqa: E402,F401  (commands register themselves on `main`)

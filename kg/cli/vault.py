@@ -1,0 +1,155 @@
+"""Commands that make and read a whole vault: init, build, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.cli import Context, fail, main, print_json, stderr, stdout
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+EXAMPLE_NOTE = """\
+---
+title: Welcome to kg
+aliases: [start here]
+tags: [kg/howto]
+type: concept
+---
+# Welcome to kg
+
+kg reads the notes in `notes/` and the articles you keep in `sources/`, and builds a graph of
+the concepts, links and claims in them. #kg/howto
+
+## Claims
+
+- Each list item or sentence under a heading like this one is a claim. ^first-claim
+- Link a concept with [[double brackets]]; a link to a note that does not exist yet
+  becomes a stub concept, shown until you write the note.
+- Cite a source by linking it, e.g. [[sources/my-article]], or on its own line:
+  source:: [[sources/my-article]]
+
+## Open questions
+
+- Which sources disagree about the figures in these notes?
+
+## Related
+
+- [[Welcome to kg#Claims]]
+"""
+
+KG_TOML = """\
+# kg settings; every key is optional. See `kg --help`.
+[vault]
+notes = "notes"        # your notes
+sources = "sources"    # articles, reports, transcripts (.md, .txt, .html)
+
+[site]
+title = "{title}"
+base_url = "https://example.org/"
+"""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+def init(path: Path) -> None:
+    """Start a new vault in PATH (default: this folder).
+
+    Creates kg.toml, notes/ with one example note, and sources/. Never overwrites a file.
+
+    \b
+    Examples:
+      kg init my-vault
+      cd my-vault && kg build
+    """
+    path = path.resolve()
+    if (path / "kg.toml").exists():
+        fail(f"{path / 'kg.toml'} already exists; this folder is already a vault")
+    (path / "notes").mkdir(parents=True, exist_ok=True)
+    (path / "sources").mkdir(exist_ok=True)
+    (path / "kg.toml").write_text(KG_TOML.format(title=path.name), encoding="utf-8")
+    welcome = path / "notes" / "welcome.md"
+    if not welcome.exists():
+        welcome.write_text(EXAMPLE_NOTE, encoding="utf-8")
+    click.echo(f"Created a vault in {path}: kg.toml, notes/welcome.md, sources/")
+    click.echo(f"Next: put notes in notes/ and articles in sources/, then run: kg --vault {path} build")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def build(as_json: bool) -> None:
+    """Read the vault: parse notes and sources, resolve links, build the graph.
+
+    Only files whose content changed since the last build are parsed again (the cache is in
+    .kg/, and deleting it is always safe). Problems are counted here; `kg check` lists them.
+
+    \b
+    Examples:
+      kg build
+      kg --vault ~/notes build --json
+    """
+    ctx: Context = click.get_current_context().obj
+    kb = ctx.knowledge()
+    counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
+    stubs = sum(1 for c in kb.concepts.values() if c.stub)
+    tags = {t.name for n in kb.notes.values() for t in n.tags}
+    summary = {
+        "vault": str(ctx.root), "notes": len(kb.notes), "sources": len(kb.sources),
+        "sentences": sum(len(s.sentences) for s in kb.sources.values()),
+        "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.links), "tags": len(tags),
+        "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
+        "errors": counts["error"], "warnings": counts["warning"],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    from rich.markup import escape
+
+    out = stdout()
+    out.print(f"[bold]{escape(ctx.root.name)}[/]: {summary['notes']} notes, {summary['sources']} sources "
+              f"({summary['sentences']} sentences), {summary['concepts']} concepts ({stubs} stubs), "
+              f"{summary['links']} links, {summary['tags']} tags")
+    out.print(f"  parsed {summary['parsed']} files, {summary['cached']} from cache, in {summary['seconds']:.2f} s")
+    if counts["error"] or counts["warning"]:
+        out.print(f"  [red]{counts['error']} errors[/], [yellow]{counts['warning']} warnings[/]: "
+                  "run [bold]kg check[/] to list them")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print diagnostics as a JSON array.")
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too, not only on errors.")
+@click.option("--severity", type=click.Choice(["error", "warning", "info"]), default="info",
+              help="Show only problems at least this severe (default: all).")
+@click.option("--code", "codes", multiple=True, help="Show only these codes (repeatable), e.g. --code unresolved-link.")
+def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) -> None:
+    """Lint the vault like a compiler: broken links, bad front matter, unreadable files.
+
+    Each problem prints as `path:line:col: severity: message [code]`, so editors can jump to
+    it. Exits 1 when there are errors (or warnings, with --strict), else 0. Codes are listed
+    in docs/diagnostics.md.
+
+    \b
+    Examples:
+      kg check
+      kg check --severity warning --code unresolved-link
+      kg check --json | jq '.[] | select(.severity == "error")'
+    """
+    ctx: Context = click.get_current_context().obj
+    kb = ctx.knowledge()
+    shown = [d for d in kb.diagnostics if SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[severity]
+             and (not codes or d.code in codes)]
+    if as_json:
+        print_json([d.model_dump() for d in shown])
+    else:
+        colour = {"error": "red", "warning": "yellow", "info": "cyan"}
+        for d in shown:
+            click.echo(f"{d.doc}:{d.line}:{d.col}: {click.style(d.severity, fg=colour[d.severity], bold=True)}: "
+                       f"{d.message} {click.style(f'[{d.code}]', dim=True)}")
+        n = {s: sum(1 for d in kb.diagnostics if d.severity == s) for s in SEVERITY_ORDER}
+        stderr().print(f"{n['error']} errors, {n['warning']} warnings, {n['info']} notes in "
+                       f"{len(kb.notes) + len(kb.sources)} files")
+    errors = any(d.severity == "error" for d in kb.diagnostics)
+    warnings = any(d.severity == "warning" for d in kb.diagnostics)
+    if errors or (strict and warnings):
+        raise SystemExit(1)

@@ -1,0 +1,127 @@
+"""Link resolution, the Obsidian way, in one place.
+
+A wikilink target is matched case-insensitively against, in order: file names (without `.md`),
+aliases, then paths (`[[folder/note]]` matches any file whose path ends so). Among several
+files, the one with the shortest path wins; a tie is reported (`ambiguous-link`) and the first
+in path order is used. A Markdown link is read relative to its own file first. A target that
+matches nothing becomes a stub concept and an `unresolved-link` warning.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass
+
+from kg.model import Diagnostic, Document, LinkRef, Note, Source
+from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
+
+Doc = Note | Source
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a link lands: a parsed document or another file (image, PDF)."""
+
+    path: str
+    doc: Doc | None
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving one link."""
+
+    target: Target | None
+    diagnostics: list[Diagnostic]
+
+
+class Resolver:
+    """Indexes every file of the vault once; resolves each link with dictionary look-ups."""
+
+    def __init__(self, docs: dict[str, Doc], files: list[str]):
+        self.docs = docs
+        self.paths: set[str] = set(docs) | set(files)
+        self.by_suffix: dict[str, list[str]] = defaultdict(list)
+        self.by_alias: dict[str, list[str]] = defaultdict(list)
+        for path in sorted(self.paths):
+            bare = without_suffix(path) if path in docs else path
+            parts = bare.split("/")
+            for i in range(len(parts)):  # `c`, `b/c`, `a/b/c` for a/b/c.md
+                self.by_suffix[link_key("/".join(parts[i:]))].append(path)
+            if path in docs and bare != path:  # `[[note.md]]`, `[[article.txt]]`
+                self.by_suffix[link_key(posixpath.basename(path))].append(path)
+        self.by_title: dict[str, list[str]] = defaultdict(list)
+        for path, doc in docs.items():
+            for alias in doc.aliases:
+                self.by_alias[link_key(alias)].append(path)
+            self.by_title[link_key(doc.title)].append(path)
+
+    def candidates(self, target: str) -> list[str]:
+        key = link_key(target).lstrip("/")
+        found = self.by_suffix.get(key) or self.by_alias.get(key) or []
+        return sorted(set(found), key=lambda p: (p.count("/"), len(p), p))
+
+    def resolve(self, doc: Document, ref: LinkRef) -> Resolution:
+        diags: list[Diagnostic] = []
+        where = {"doc": doc.path, "line": ref.line, "col": ref.col}
+        written = _written(ref)
+        if not ref.target:  # `[[#Heading]]`: a place in this same file
+            return Resolution(self._check_anchor(Target(doc.path, self.docs.get(doc.path)), ref, diags, where), diags)
+        found: list[str] = []
+        if ref.syntax == "markdown" or ref.target.startswith(("./", "../")):
+            found = self._relative(doc.path, ref.target)
+        if not found:
+            found = self.candidates(ref.target)
+        if not found:
+            name = posixpath.basename(ref.target)
+            if is_attachment(name):
+                message = f"{written} points at a file that is not in the vault"
+            else:
+                message = (f"{written} points at nothing in the vault; it is shown as a stub concept "
+                           f"until a note named '{without_suffix(name)}' exists")
+                titled = self.by_title.get(link_key(ref.target))
+                if titled:
+                    message += (f" (the note titled '{self.docs[titled[0]].title}' is {titled[0]}: link "
+                                f"[[{without_suffix(titled[0]).rsplit('/', 1)[-1]}]] or add the title to its aliases)")
+            diags.append(Diagnostic(**where, severity="warning", code="unresolved-link", message=message))
+            return Resolution(None, diags)
+        if len(found) > 1 and found[0].count("/") == found[1].count("/"):
+            others = ", ".join(found[1:4])
+            diags.append(Diagnostic(**where, severity="warning", code="ambiguous-link",
+                                    message=f"{written} matches {len(found)} files; kg uses {found[0]} "
+                                            f"(also: {others}); write the folder, e.g. "
+                                            f"[[{without_suffix(found[0])}]], to choose"))
+        target = Target(found[0], self.docs.get(found[0]))
+        if target.path == doc.path and not ref.heading and not ref.block:
+            diags.append(Diagnostic(**where, severity="info", code="self-link",
+                                    message=f"{written} links this note to itself"))
+        return Resolution(self._check_anchor(target, ref, diags, where), diags)
+
+    def _relative(self, from_doc: str, target: str) -> list[str]:
+        """A Markdown link as a path: relative to its file, or from the vault root with `/`."""
+        base = "" if target.startswith("/") else posixpath.dirname(from_doc)
+        path = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
+        for candidate in (path, path + ".md"):
+            if candidate in self.paths:
+                return [candidate]
+        return []
+
+    def _check_anchor(self, target: Target, ref: LinkRef, diags: list[Diagnostic], where) -> Target:
+        doc = target.doc
+        if doc is None:
+            return target
+        if ref.heading and heading_anchor(ref.heading) not in doc.headings:
+            diags.append(Diagnostic(**where, severity="warning", code="missing-heading",
+                                    message=f"{_written(ref)}: {doc.path} has no heading '{ref.heading}'"))
+        if ref.block and not any(b.block_id == ref.block for b in doc.blocks):
+            diags.append(Diagnostic(**where, severity="warning", code="missing-block",
+                                    message=f"{_written(ref)}: {doc.path} has no block '^{ref.block}'"))
+        return target
+
+
+def _written(ref: LinkRef) -> str:
+    """The link as the user would recognise it in a message."""
+    anchor = f"#{ref.heading}" if ref.heading else f"#^{ref.block}" if ref.block else ""
+    if ref.syntax == "markdown":
+        return f"link ({ref.target}{anchor})"
+    return f"{'!' if ref.embed else ''}[[{ref.target}{anchor}]]"

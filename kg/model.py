@@ -1,0 +1,295 @@
+"""The knowledge model: one set of pydantic models that every stage reads and writes.
+
+Per-file models (`Note`, `Source`) record what a file says, as written. Whole-vault models
+(`Concept`, `Link`, `KnowledgeBase`) record what it means once every file is known. Every other
+representation (the networkx graph, later RDF, the search index and the site) is derived from a
+`KnowledgeBase` and from nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, NewType
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DocPath = NewType("DocPath", str)
+"""A file's path relative to the vault root, with forward slashes (`notes/a/b.md`)."""
+Slug = NewType("Slug", str)
+"""A concept or source id: lowercase, hyphenated, safe in a URL (`open-weight-models`)."""
+
+Severity = Literal["error", "warning", "info"]
+SectionRole = Literal["claims", "questions", "tensions", "evidence", "related"]
+BlockKind = Literal["paragraph", "item", "quote", "table", "footnote"]
+LinkSyntax = Literal["wiki", "markdown"]
+TargetKind = Literal["note", "source", "file", "missing"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+
+class Diagnostic(Model):
+    """A problem found in a file, reported as `doc:line:col: severity: message [code]`."""
+
+    doc: str
+    """File the problem is in, relative to the vault."""
+    line: int = 1
+    """1-based line."""
+    col: int = 1
+    """1-based column."""
+    severity: Severity = "warning"
+    """error: the file is not read as intended; warning: likely a mistake; info: worth knowing."""
+    code: str
+    """Stable machine-readable code, documented in docs/diagnostics.md."""
+    message: str
+    """One sentence a person can act on."""
+
+    def format(self) -> str:
+        return f"{self.doc}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+
+
+class LinkRef(Model):
+    """A link as written in a file, before resolution."""
+
+    target: str
+    """The target as written, without heading or block (`sources/deepseek`, `Qwen`)."""
+    heading: str | None = None
+    """`#Heading` part, if any (nested headings joined by `#`)."""
+    block: str | None = None
+    """`#^block-id` part, if any, without the caret."""
+    label: str | None = None
+    """Display text: `[[a|label]]` or the text of a Markdown link."""
+    embed: bool = False
+    """True for `![[...]]` and `![](...)`."""
+    syntax: LinkSyntax = "wiki"
+    """Wikilink or Markdown link."""
+    relation: str | None = None
+    """Relation field this link is the value of (`supports`, `opposes`, ...), if any."""
+    line: int
+    """1-based line of the link."""
+    col: int = 1
+    """1-based column of the link."""
+    block_index: int | None = None
+    """Index into the file's `blocks` of the paragraph or list item holding the link."""
+
+
+class InlineField(Model):
+    """A Dataview inline field: `key:: value` on its own line or `[key:: value]` inline."""
+
+    key: str
+    """Field name, lowercased (`supports`, `status`)."""
+    value: str
+    """The value as written."""
+    line: int
+    """1-based line."""
+    block_index: int | None = None
+    """Index into the file's `blocks` of the block holding the field."""
+
+
+class Section(Model):
+    """A heading and everything under it up to the next heading of the same or higher level."""
+
+    heading: str
+    """Heading text ('' for the part before the first heading)."""
+    level: int
+    """1-6 for `#`..`######`, 0 for the part before the first heading."""
+    role: SectionRole
+    """What the section holds, from its heading (configurable in kg.toml)."""
+    line: int
+    """1-based line of the heading."""
+    anchor: str
+    """Slug of the heading, as used in `[[note#Heading]]` and in site URLs."""
+
+
+class Block(Model):
+    """A paragraph, list item, quote or table: the unit a claim, a backlink or an id points at."""
+
+    kind: BlockKind
+    """What sort of block it is."""
+    text: str
+    """Its text as a reader sees it: links shown by their labels, no Markdown markup."""
+    line: int
+    """1-based first line."""
+    end_line: int
+    """1-based last line."""
+    section: int
+    """Index into the file's `sections`."""
+    block_id: str | None = None
+    """Explicit `^block-id` at the end of the block, without the caret."""
+    depth: int = 0
+    """List nesting depth (0 for top-level items and non-list blocks)."""
+    ordered: bool = False
+    """True for an item of a numbered list."""
+
+
+class Sentence(Model):
+    """One sentence of a source's cleaned text, with a stable anchor."""
+
+    anchor: str
+    """Stable id from the hash of the sentence's normalised text (`s-1a2b3c4d`)."""
+    text: str
+    """The sentence as it stands in the cleaned text."""
+    line: int
+    """1-based line in the original file."""
+    block_index: int
+    """Index into the source's `blocks`."""
+
+
+class Tag(Model):
+    """A tag as used in a file."""
+
+    name: str
+    """Tag without `#`, lowercased (`ai/models`)."""
+    line: int
+    """1-based line (the front matter line for `tags:` entries)."""
+
+
+class Document(Model):
+    """What notes and sources share: a parsed file."""
+
+    path: str
+    """Path relative to the vault, forward slashes."""
+    hash: str
+    """blake2b hash of the file's bytes: the cache key."""
+    title: str
+    """Front matter title, else first `# heading`, else a name from the file."""
+    aliases: list[str] = []
+    """Other names the file answers to in links."""
+    tags: list[Tag] = []
+    """Tags from front matter and text."""
+    meta: dict[str, Any] = {}
+    """Front matter as written (dates as ISO strings)."""
+    sections: list[Section] = []
+    """Sections in file order."""
+    blocks: list[Block] = []
+    """Paragraphs, list items, quotes and tables in file order."""
+    links: list[LinkRef] = []
+    """Every link, in file order."""
+    fields: list[InlineField] = []
+    """Every inline field, in file order."""
+    headings: list[str] = []
+    """Anchors of every heading, for checking `[[note#Heading]]`."""
+    diagnostics: list[Diagnostic] = []
+    """Problems found while reading this one file."""
+
+
+class Note(Document):
+    """A parsed note: one concept the user wrote about."""
+
+    type: str | None = None
+    """Front matter `type` (concept, person, org, question, ...)."""
+    date: dt.date | None = None
+    """Front matter `date`."""
+
+
+class Source(Document):
+    """A parsed source document: an article, report or transcript the user keeps."""
+
+    format: Literal["md", "txt", "html"]
+    """The file's format."""
+    author: str | None = None
+    """Author, from front matter or recovered from the text."""
+    date: dt.date | None = None
+    """Publication date, from front matter or recovered from the text."""
+    url: str | None = None
+    """Where it was published, if known."""
+    publisher: str | None = None
+    """Who published it, if known."""
+    sentences: list[Sentence] = []
+    """The cleaned text split into sentences, each with a stable anchor."""
+    removed: int = 0
+    """Lines of page chrome and repeated passages dropped while cleaning."""
+
+
+class Concept(Model):
+    """A node of the knowledge graph: one per note, plus one per missing link target."""
+
+    id: str
+    """Slug, unique in the vault."""
+    title: str
+    """Display name."""
+    doc: str | None = None
+    """The note that defines it; None for a stub (a link target with no note yet)."""
+    aliases: list[str] = []
+    """Other names."""
+    tags: list[str] = []
+    """Tag names."""
+    type: str | None = None
+    """Note type, if given."""
+
+    @property
+    def stub(self) -> bool:
+        return self.doc is None
+
+
+class Link(Model):
+    """A link after resolution: from a file to a concept, a source or another file."""
+
+    doc: str
+    """File the link is written in."""
+    source_id: str
+    """Id of the concept (for a note) or source (for a source document) that holds the link."""
+    target_kind: TargetKind
+    """What the link points at; `missing` links point at a stub concept."""
+    target_id: str
+    """Concept id, source id, or file path (for attachments)."""
+    target_doc: str | None = None
+    """Path of the target file, if there is one."""
+    heading: str | None = None
+    """Heading the link points into, if any."""
+    block: str | None = None
+    """Block id the link points at, if any."""
+    label: str | None = None
+    """Display text."""
+    relation: str = "links_to"
+    """Edge type: `links_to`, `embeds`, or a relation field (`supports`, `opposes`, `informs`, `source`, `same-as`)."""
+    line: int
+    """1-based line."""
+    col: int = 1
+    """1-based column."""
+    context: str = ""
+    """The paragraph or list item that holds the link, as plain text."""
+
+
+class KnowledgeBase(Model):
+    """Everything kg knows about a vault; built by `kg.build.build`."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid", arbitrary_types_allowed=True)
+
+    root: str
+    """Absolute path of the vault."""
+    notes: dict[str, Note] = {}
+    """Parsed notes by path."""
+    sources: dict[str, Source] = {}
+    """Parsed sources by path."""
+    files: list[str] = []
+    """Other files (images, PDFs) that links may point at."""
+    concepts: dict[str, Concept] = {}
+    """Concepts by id."""
+    source_ids: dict[str, str] = {}
+    """Source id -> source path."""
+    links: list[Link] = []
+    """Every resolved link, in file order."""
+    diagnostics: list[Diagnostic] = []
+    """Every problem found, per-file and whole-vault."""
+    stats: dict[str, float] = Field(default_factory=dict)
+    """Counts and timings of the build that made this (parsed, cached, seconds)."""
+
+    def concept_of(self, doc: str) -> Concept | None:
+        """The concept a note defines."""
+        for c in self.concepts.values():
+            if c.doc == doc:
+                return c
+        return None
+
+    def source_by_id(self, source_id: str) -> Source | None:
+        path = self.source_ids.get(source_id)
+        return self.sources.get(path) if path else None
+
+    def backlinks(self, target_id: str) -> list[Link]:
+        """Links that point at a concept or source id."""
+        return [lk for lk in self.links if lk.target_id == target_id]
+
+    def outlinks(self, doc: str) -> list[Link]:
+        return [lk for lk in self.links if lk.doc == doc]

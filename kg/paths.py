@@ -1,0 +1,76 @@
+"""Every conversion between kinds of names: file paths, link targets, slugs, heading anchors.
+
+Kept in one place (as Quartz keeps `util/path.ts`) so that a path is never used where a slug is
+meant. Tested by tables in tests/test_paths.py.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import PurePosixPath
+
+from slugify import slugify as _slugify
+
+from kg.model import DocPath, Slug
+
+NOTE_SUFFIXES = (".md", ".markdown")
+SOURCE_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+UNLINKABLE = set("[]#^|")
+"""Characters Obsidian does not allow in a linkable file name."""
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC: macOS writes decomposed file names; links are typed composed."""
+    return unicodedata.normalize("NFC", text)
+
+
+def doc_path(relative: str) -> DocPath:
+    """A vault-relative path with forward slashes and NFC names."""
+    return DocPath(nfc(str(PurePosixPath(relative.replace("\\", "/")))))
+
+
+def stem(path: str) -> str:
+    """File name without folder and extension: `notes/a/Open Models.md` -> `Open Models`."""
+    name = PurePosixPath(path).name
+    for suffix in SOURCE_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def without_suffix(path: str) -> str:
+    """Path without its extension, for matching `[[folder/note]]`."""
+    return str(PurePosixPath(path).with_name(stem(path)))
+
+
+def link_key(text: str) -> str:
+    """How link targets compare: NFC, case-folded, trimmed, `.md` dropped, runs of space folded."""
+    text = nfc(text).strip().replace("\\", "/")
+    if text.lower().endswith(".md"):
+        text = text[:-3]
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def slugify(text: str) -> Slug:
+    """A URL-safe id: `Open vs Closed (2026)` -> `open-vs-closed-2026`; never empty."""
+    slug = _slugify(nfc(text), allow_unicode=False)
+    if not slug:  # a name made only of symbols or of scripts with no transliteration
+        slug = "x-" + "-".join(f"{ord(ch):x}" for ch in text.strip()[:8])
+    return Slug(slug)
+
+
+def heading_anchor(heading: str) -> str:
+    """How headings compare in `[[note#Heading]]`: case-folded, punctuation dropped."""
+    return _slugify(nfc(heading), allow_unicode=True) or heading.strip().casefold()
+
+
+def unlinkable_chars(path: str) -> str:
+    """The characters in a file name that a wikilink cannot contain."""
+    return "".join(sorted({ch for ch in stem(path) if ch in UNLINKABLE}))
+
+
+def is_attachment(target: str) -> bool:
+    """A link target naming a non-Markdown file (`img.png`, `paper.pdf`)."""
+    name = PurePosixPath(target).name.lower()
+    return "." in name and not name.endswith(NOTE_SUFFIXES)
