@@ -9,16 +9,18 @@ from collections import defaultdict
 
 import networkx as nx
 
+from kg.index import DocInfo
+from kg.knowledge import KnowledgeBase, LinkRow
 from kg.links import Resolver
-from kg.model import Concept, Diagnostic, KnowledgeBase, Link, Note
+from kg.model import Concept, Diagnostic
 from kg.paths import is_attachment, slugify, stem, unlinkable_chars, without_suffix
 
 
 def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
     """One concept per note; ids are slugs of file names, made unique by folder where two clash."""
-    by_slug: dict[str, list[Note]] = defaultdict(list)
-    for note in kb.notes.values():
-        by_slug[slugify(stem(note.path))].append(note)
+    by_slug: dict[str, list[DocInfo]] = defaultdict(list)
+    for path in kb.notes:
+        by_slug[slugify(stem(path))].append(kb.infos[path])
     prefix = notes_root.rstrip("/") + "/" if notes_root else ""
     for slug, notes in sorted(by_slug.items()):
         for note in notes:
@@ -32,8 +34,8 @@ def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
                     message=f"another note has the same name ({others}); [[{stem(note.path)}]] is ambiguous, "
                             f"so this one is '{cid}' and links should name its folder"))
             kb.concepts[cid] = Concept(id=cid, title=note.title, doc=note.path, aliases=note.aliases,
-                                       tags=sorted({t.name for t in note.tags}), type=note.type)
-    for path, source in kb.sources.items():
+                                       tags=sorted(set(note.tags)), type=note.type)
+    for path in kb.sources:
         kb.source_ids[_unique(slugify(without_suffix(path.split("/", 1)[-1])), kb.source_ids)] = path
 
 
@@ -45,21 +47,17 @@ def _unique(slug: str, taken) -> str:
 
 
 def resolve_links(kb: KnowledgeBase) -> None:
-    """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs."""
-    docs = {**kb.notes, **kb.sources}
-    resolver = Resolver(docs, kb.files)
+    """Every written link -> a `LinkRow` to a concept, source or file; missing targets -> stubs."""
+    resolver = Resolver(kb.infos, kb.files)
     concept_of = {c.doc: c.id for c in kb.concepts.values() if c.doc}
     source_of = {path: sid for sid, path in kb.source_ids.items()}
     stub_of: dict[str, str] = {}
-    for path, doc in docs.items():
+    for path, info in kb.infos.items():
         holder = concept_of.get(path) or source_of.get(path, path)
-        for ref in doc.links:
-            res = resolver.resolve(doc, ref)
+        for ref in info.refs:
+            res = resolver.resolve(info, ref)
             kb.diagnostics.extend(res.diagnostics)
-            context = doc.blocks[ref.block_index].text if ref.block_index is not None else ""
             relation = ref.relation or ("embeds" if ref.embed else "links_to")
-            link = dict(doc=path, source_id=holder, heading=ref.heading, block=ref.block, label=ref.label,
-                        relation=relation, line=ref.line, col=ref.col, context=context)
             target = res.target
             if target is None:
                 if is_attachment(ref.target):
@@ -70,22 +68,22 @@ def resolve_links(kb: KnowledgeBase) -> None:
                     cid = _unique(slugify(key), kb.concepts)
                     stub_of[key.casefold()] = cid
                     kb.concepts[cid] = Concept(id=cid, title=key)
-                kb.links.append(Link(**link, target_kind="missing", target_id=cid))
-            elif target.path in kb.notes:
-                kb.links.append(Link(**link, target_kind="note", target_id=concept_of[target.path],
-                                     target_doc=target.path))
-            elif target.path in kb.sources:
-                kb.links.append(Link(**link, target_kind="source", target_id=source_of[target.path],
-                                     target_doc=target.path))
+                kind, target_id = "missing", cid
+            elif target in concept_of:
+                kind, target_id = "note", concept_of[target]
+            elif target in source_of:
+                kind, target_id = "source", source_of[target]
             else:
-                kb.links.append(Link(**link, target_kind="file", target_id=target.path, target_doc=target.path))
+                kind, target_id = "file", target
+            kb.rows.append(LinkRow(path, holder, kind, target_id, target, ref.heading, ref.block, ref.label,
+                                   relation, ref.line, ref.col, ref.block_index))
 
 
 def check_vault(kb: KnowledgeBase) -> None:
     """Checks that need the whole vault: embed loops and names a wikilink cannot reach."""
     embeds = nx.DiGraph()
-    first_embed: dict[tuple[str, str], Link] = {}
-    for link in kb.links:
+    first_embed: dict[tuple[str, str], LinkRow] = {}
+    for link in kb.rows:
         if link.relation == "embeds" and link.target_doc and link.target_doc in kb.notes:
             embeds.add_edge(link.doc, link.target_doc)
             first_embed.setdefault((link.doc, link.target_doc), link)

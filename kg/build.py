@@ -16,12 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
 from kg.assemble import check_vault, make_concepts, resolve_links
 from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, load_settings
-from kg.model import Diagnostic, KnowledgeBase, Note, Source
+from kg.index import DocInfo
+from kg.knowledge import KnowledgeBase
+from kg.model import Diagnostic, Note, Source
 from kg.vault import VaultFile, content_hash, discover, read_bytes
 
 Progress = Callable[[int, int], None]
@@ -29,7 +29,6 @@ Progress = Callable[[int, int], None]
 
 PARALLEL_FROM = 200
 """Below this many files to parse, one process is faster than starting workers."""
-_DIAGS = TypeAdapter(list[Diagnostic])
 
 
 def build(root: Path, settings: Settings | None = None, progress: Progress | None = None,
@@ -40,10 +39,9 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
     started = time.perf_counter()
     root = root.resolve()
     settings = settings or load_settings(root)
-    kb = KnowledgeBase(root=str(root))
-    files = discover(root, settings)
     cache_dir = cache_dir or Path(os.environ.get("KG_CACHE_DIR") or root / ".kg")
-    parsed, cached = parse_all(root, files, settings, kb, progress, jobs, cache_dir)
+    files = discover(root, settings)
+    kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache_dir)
     kb.files = [f.path for f in files if f.kind == "file"]
     make_concepts(kb, settings.vault.notes)
     resolve_links(kb)
@@ -59,56 +57,68 @@ def _fingerprint(settings: Settings) -> str:
     return hashlib.blake2b(settings.sections.model_dump_json().encode(), digest_size=8).hexdigest()
 
 
-def parse_all(root: Path, files: list[VaultFile], settings: Settings, kb: KnowledgeBase,
-              progress: Progress | None, jobs: int | None, cache_dir: Path) -> tuple[int, int]:
-    """Parse every note and source, from the cache where the content hash matches.
+def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: Progress | None,
+              jobs: int | None, cache_dir: Path) -> tuple[KnowledgeBase, int, int]:
+    """Parse every note and source, reusing the cache where the content hash matches.
 
-    Fills kb.notes, kb.sources and per-file diagnostics; returns (parsed, cached) counts."""
+    Returns the KnowledgeBase holding each file's light index, and (parsed, cached) counts."""
     cache = ParseCache(cache_dir, _fingerprint(settings))
-    known = cache.load()
+    states = cache.states()
     max_bytes = int(settings.vault.max_file_mb * 1e6)
-    todo: list[tuple[str, str, str, bytes]] = []
-    rows: list[tuple[str, str, str]] = []  # (kind, path, json) to load
+    problems: list[Diagnostic] = []
+    todo: list[tuple[str, str, str, bytes, int, int]] = []
+    restat: list[tuple[int, int, str]] = []
     keep: set[str] = set()
     for f in files:
         if f.kind == "file":
             continue
+        known = states.get(f.path)
+        if known and known[1:] == (f.size, f.mtime):
+            keep.add(f.path)
+            continue
         data, problem = read_bytes(root, f, max_bytes)
         if data is None:
-            kb.diagnostics.append(problem)
+            problems.append(problem)
             continue
         digest = content_hash(data)
         keep.add(f.path)
-        hit = known.get(f.path)
-        if hit and hit[0] == digest:
-            rows.append((hit[1], f.path, hit[2]))
+        if known and known[0] == digest:
+            restat.append((f.size, f.mtime, f.path))
         else:
-            todo.append((f.kind, f.path, digest, data))
+            todo.append((f.kind, f.path, digest, data, f.size, f.mtime))
     fresh = _parse_many(todo, settings.sections, progress, jobs)
-    cache.store(fresh, keep)
-    cache.close()
-    for kind, path, data in [*rows, *((k, p, d) for p, _, k, d in fresh)]:
-        if kind == "note":
-            doc = Note.model_validate_json(data)
-            kb.notes[path] = doc
-        elif kind == "source":
-            doc = Source.model_validate_json(data)
-            kb.sources[path] = doc
-        else:
-            kb.diagnostics.extend(_DIAGS.validate_json(data))
+    cache.store(fresh, restat, keep)
+    fresh_data = {row[0]: (row[2], row[6]) for row in fresh}
+    infos: dict[str, DocInfo] = {}
+    for path, (kind, info) in cache.infos().items():
+        if path not in keep:
             continue
-        kb.diagnostics.extend(doc.diagnostics)
-    kb.notes = dict(sorted(kb.notes.items()))
-    kb.sources = dict(sorted(kb.sources.items()))
-    return len(todo), len(rows)
+        doc_info = DocInfo.loads(path, info)
+        problems.extend(doc_info.problems())
+        if kind in ("note", "source"):
+            infos[path] = doc_info
+    cache.close()
+
+    def loader(paths: list[str]) -> dict[str, Note | Source]:
+        found = {p: fresh_data[p] for p in paths if p in fresh_data}
+        rest = [p for p in paths if p not in found]
+        if rest:
+            reader = ParseCache(cache_dir, _fingerprint(settings))
+            found.update(reader.data(rest))
+            reader.close()
+        return {p: (Note if kind == "note" else Source).model_validate_json(data) for p, (kind, data) in found.items()}
+
+    kb = KnowledgeBase(str(root), dict(sorted(infos.items())), loader)
+    kb.diagnostics.extend(problems)
+    return kb, len(todo), len(keep) - len(todo)
 
 
-def _parse_batch(batch: list[tuple[str, str, str, bytes]], sections: SectionSettings) -> list[tuple[str, str, str, str]]:
-    """Parse files -> cache rows (path, hash, kind, json). Runs in a worker process."""
+def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:
+    """Parse files -> cache rows (path, hash, kind, size, mtime, info, data). Runs in a worker."""
     from kg.parse import parse_file
 
     rows = []
-    for kind, path, digest, data in batch:
+    for kind, path, digest, data, size, mtime in batch:
         try:
             result = parse_file(kind, path, digest, data, sections)
         except Exception as exc:  # a parser bug must not stop the vault: report it on the file
@@ -116,13 +126,16 @@ def _parse_batch(batch: list[tuple[str, str, str, bytes]], sections: SectionSett
                                  message=f"kg could not parse this file ({type(exc).__name__}: {exc}); "
                                          "please report it")]
         if isinstance(result, list):
-            rows.append((path, digest, "unreadable", _DIAGS.dump_json(result).decode()))
+            info = DocInfo(path, "unreadable", "", [], None, [], set(), set(), [],
+                           [(d.line, d.col, d.severity, d.code, d.message) for d in result])
+            rows.append((path, digest, "unreadable", size, mtime, info.dumps(), None))
         else:
-            rows.append((path, digest, kind, result.model_dump_json()))
+            rows.append((path, digest, kind, size, mtime, DocInfo.of(result, kind).dumps(),
+                         result.model_dump_json(exclude_defaults=True)))
     return rows
 
 
-def _parse_many(todo, sections: SectionSettings, progress: Progress | None, jobs: int | None):
+def _parse_many(todo: list[tuple], sections: SectionSettings, progress: Progress | None, jobs: int | None):
     total = len(todo)
     if progress:
         progress(0, total)

@@ -1,8 +1,13 @@
-"""The `.kg/` cache: parsed files keyed by content hash, in SQLite with a schema version.
+"""The `.kg/` cache: each parsed file keyed by its content hash, in SQLite with a schema version.
 
-Never pickle: rows hold JSON, and a cache written by another version of kg (or with other
-settings that change parsing) is dropped and rebuilt. A corrupt cache file is moved aside and
-rebuilt. Deleting `.kg/` is always safe.
+Never pickle: rows hold JSON (the light `DocInfo` index and the full parse apart, so that
+whole-vault stages read only the index). A cache written by another version of kg, or with
+settings that change parsing, is emptied and rebuilt; a corrupt one is moved aside. Deleting
+`.kg/` is always safe.
+
+A file whose size and modification time are those recorded with its hash is not read again
+(git's index does the same); any other file is read and hashed, and re-parsed only if its
+hash changed.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ import sqlite3
 import time
 from pathlib import Path
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bump whenever a parser or model change makes old rows wrong."""
 
 
 class ParseCache:
-    """Rows of (path, hash, kind, json) for every parsed file."""
+    """Rows of (path, hash, kind, size, mtime, info json, full json) for every parsed file."""
 
     def __init__(self, folder: Path, fingerprint: str):
         self.path = folder / "cache.sqlite"
@@ -25,7 +30,7 @@ class ParseCache:
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:
-            self.path.replace(self.path.with_suffix(f".corrupt-{int(time.time())}"))
+            self.path.replace(self.path.with_name(f"cache.corrupt-{int(time.time())}.sqlite"))
             self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -34,7 +39,7 @@ class ParseCache:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, hash TEXT NOT NULL, "
-                   "kind TEXT NOT NULL, data TEXT NOT NULL)")
+                   "kind TEXT NOT NULL, size INTEGER, mtime INTEGER, info TEXT NOT NULL, data TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if row is None or row[0] != self.fingerprint:
             db.execute("DELETE FROM parsed")
@@ -42,15 +47,31 @@ class ParseCache:
             db.commit()
         return db
 
-    def load(self) -> dict[str, tuple[str, str, str]]:
-        """path -> (hash, kind, json) for every cached file."""
-        return {path: (digest, kind, data)
-                for path, digest, kind, data in self.db.execute("SELECT path, hash, kind, data FROM parsed")}
+    def states(self) -> dict[str, tuple[str, int, int]]:
+        """path -> (hash, size, mtime) of every cached file."""
+        return {p: (h, s, m) for p, h, s, m in self.db.execute("SELECT path, hash, size, mtime FROM parsed")}
 
-    def store(self, rows: list[tuple[str, str, str, str]], keep: set[str]) -> None:
-        """Write new rows (path, hash, kind, json) and forget files no longer in the vault."""
+    def infos(self) -> dict[str, tuple[str, str]]:
+        """path -> (kind, info json) of every cached file."""
+        return {p: (k, i) for p, k, i in self.db.execute("SELECT path, kind, info FROM parsed")}
+
+    def data(self, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """path -> (kind, full json) for the given paths."""
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(paths), 500):
+            chunk = paths[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for path, kind, data in self.db.execute(
+                    f"SELECT path, kind, data FROM parsed WHERE path IN ({marks})", chunk):
+                out[path] = (kind, data)
+        return out
+
+    def store(self, rows: list[tuple], restat: list[tuple[int, int, str]], keep: set[str]) -> None:
+        """Write parsed rows (path, hash, kind, size, mtime, info, data), record new stats of
+        unchanged files (size, mtime, path), and forget files no longer in the vault."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("UPDATE parsed SET size = ?, mtime = ? WHERE path = ?", restat)
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM parsed") if p not in keep]
             self.db.executemany("DELETE FROM parsed WHERE path = ?", gone)
 

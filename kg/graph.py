@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from kg.model import KnowledgeBase
+from kg.knowledge import KnowledgeBase
 
 FORMATS = ("graphml", "gexf", "json")
 

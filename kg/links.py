@@ -13,32 +13,23 @@ import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
 
-from kg.model import Diagnostic, Document, LinkRef, Note, Source
+from kg.index import DocInfo, Ref
+from kg.model import Diagnostic
 from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
-
-Doc = Note | Source
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a link lands: a parsed document or another file (image, PDF)."""
-
-    path: str
-    doc: Doc | None
 
 
 @dataclass
 class Resolution:
-    """The outcome of resolving one link."""
+    """The outcome of resolving one link: the path it reaches (None when missing) and problems."""
 
-    target: Target | None
+    target: str | None
     diagnostics: list[Diagnostic]
 
 
 class Resolver:
     """Indexes every file of the vault once; resolves each link with dictionary look-ups."""
 
-    def __init__(self, docs: dict[str, Doc], files: list[str]):
+    def __init__(self, docs: dict[str, DocInfo], files: list[str]):
         self.docs = docs
         self.paths: set[str] = set(docs) | set(files)
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
@@ -61,12 +52,12 @@ class Resolver:
         found = self.by_suffix.get(key) or self.by_alias.get(key) or []
         return sorted(set(found), key=lambda p: (p.count("/"), len(p), p))
 
-    def resolve(self, doc: Document, ref: LinkRef) -> Resolution:
+    def resolve(self, doc: DocInfo, ref: Ref) -> Resolution:
         diags: list[Diagnostic] = []
         where = {"doc": doc.path, "line": ref.line, "col": ref.col}
         written = _written(ref)
         if not ref.target:  # `[[#Heading]]`: a place in this same file
-            return Resolution(self._check_anchor(Target(doc.path, self.docs.get(doc.path)), ref, diags, where), diags)
+            return Resolution(self._check_anchor(doc.path, ref, diags, where), diags)
         found: list[str] = []
         if ref.syntax == "markdown" or ref.target.startswith(("./", "../")):
             found = self._relative(doc.path, ref.target)
@@ -91,8 +82,8 @@ class Resolver:
                                     message=f"{written} matches {len(found)} files; kg uses {found[0]} "
                                             f"(also: {others}); write the folder, e.g. "
                                             f"[[{without_suffix(found[0])}]], to choose"))
-        target = Target(found[0], self.docs.get(found[0]))
-        if target.path == doc.path and not ref.heading and not ref.block:
+        target = found[0]
+        if target == doc.path and not ref.heading and not ref.block:
             diags.append(Diagnostic(**where, severity="info", code="self-link",
                                     message=f"{written} links this note to itself"))
         return Resolution(self._check_anchor(target, ref, diags, where), diags)
@@ -106,20 +97,20 @@ class Resolver:
                 return [candidate]
         return []
 
-    def _check_anchor(self, target: Target, ref: LinkRef, diags: list[Diagnostic], where) -> Target:
-        doc = target.doc
+    def _check_anchor(self, target: str, ref: Ref, diags: list[Diagnostic], where) -> str:
+        doc = self.docs.get(target)
         if doc is None:
             return target
         if ref.heading and heading_anchor(ref.heading) not in doc.headings:
             diags.append(Diagnostic(**where, severity="warning", code="missing-heading",
                                     message=f"{_written(ref)}: {doc.path} has no heading '{ref.heading}'"))
-        if ref.block and not any(b.block_id == ref.block for b in doc.blocks):
+        if ref.block and ref.block not in doc.block_ids:
             diags.append(Diagnostic(**where, severity="warning", code="missing-block",
                                     message=f"{_written(ref)}: {doc.path} has no block '^{ref.block}'"))
         return target
 
 
-def _written(ref: LinkRef) -> str:
+def _written(ref: Ref) -> str:
     """The link as the user would recognise it in a message."""
     anchor = f"#{ref.heading}" if ref.heading else f"#^{ref.block}" if ref.block else ""
     if ref.syntax == "markdown":

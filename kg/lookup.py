@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import difflib
 
-from kg.model import Concept, KnowledgeBase, Source
+from kg.knowledge import KnowledgeBase
+from kg.model import Concept
 from kg.paths import link_key, stem, without_suffix
 
 
-def _names_of_concept(c: Concept) -> list[str]:
-    names = [c.id, c.title, *c.aliases]
-    if c.doc:
-        names += [stem(c.doc), without_suffix(c.doc), c.doc]
-    return names
+def _keys(*names: str | None) -> set[str]:
+    return {link_key(n) for n in names if n}
 
 
-def _names_of_source(sid: str, s: Source) -> list[str]:
-    return [sid, s.title, stem(s.path), without_suffix(s.path), s.path, *s.aliases]
-
-
-def find(kb: KnowledgeBase, name: str) -> tuple[Concept | Source | None, list[str]]:
-    """The concept (preferred) or source called `name`, else None and close names to suggest."""
+def find(kb: KnowledgeBase, name: str) -> tuple[Concept | str | None, list[str]]:
+    """The concept (preferred) or the source id called `name`; else None and close titles."""
     key = link_key(name)
     for c in kb.concepts.values():
-        if key in {link_key(n) for n in _names_of_concept(c)}:
+        doc = c.doc or ""
+        if key in _keys(c.id, c.title, *c.aliases, stem(doc), without_suffix(doc), doc):
             return c, []
     for sid, path in kb.source_ids.items():
-        s = kb.sources[path]
-        if key in {link_key(n) for n in _names_of_source(sid, s)}:
-            return s, []
-    titles = [c.title for c in kb.concepts.values()] + [s.title for s in kb.sources.values()]
+        info = kb.infos[path]
+        if key in _keys(sid, info.title, *info.aliases, stem(path), without_suffix(path), path):
+            return sid, []
+    titles = [c.title for c in kb.concepts.values()] + [kb.infos[p].title for p in kb.source_ids.values()]
     return None, difflib.get_close_matches(name, titles, n=5, cutoff=0.5)

@@ -1,9 +1,9 @@
 """The knowledge model: one set of pydantic models that every stage reads and writes.
 
 Per-file models (`Note`, `Source`) record what a file says, as written. Whole-vault models
-(`Concept`, `Link`, `KnowledgeBase`) record what it means once every file is known. Every other
-representation (the networkx graph, later RDF, the search index and the site) is derived from a
-`KnowledgeBase` and from nothing else.
+(`Concept`, `Link`) record what it means once every file is known; `kg.knowledge.KnowledgeBase`
+holds them all. Every other representation (the networkx graph, later RDF, the search index
+and the site) is derived from a KnowledgeBase and from nothing else.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, NewType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 DocPath = NewType("DocPath", str)
 """A file's path relative to the vault root, with forward slashes (`notes/a/b.md`)."""
@@ -250,46 +250,3 @@ class Link(Model):
     """1-based column."""
     context: str = ""
     """The paragraph or list item that holds the link, as plain text."""
-
-
-class KnowledgeBase(Model):
-    """Everything kg knows about a vault; built by `kg.build.build`."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid", arbitrary_types_allowed=True)
-
-    root: str
-    """Absolute path of the vault."""
-    notes: dict[str, Note] = {}
-    """Parsed notes by path."""
-    sources: dict[str, Source] = {}
-    """Parsed sources by path."""
-    files: list[str] = []
-    """Other files (images, PDFs) that links may point at."""
-    concepts: dict[str, Concept] = {}
-    """Concepts by id."""
-    source_ids: dict[str, str] = {}
-    """Source id -> source path."""
-    links: list[Link] = []
-    """Every resolved link, in file order."""
-    diagnostics: list[Diagnostic] = []
-    """Every problem found, per-file and whole-vault."""
-    stats: dict[str, float] = Field(default_factory=dict)
-    """Counts and timings of the build that made this (parsed, cached, seconds)."""
-
-    def concept_of(self, doc: str) -> Concept | None:
-        """The concept a note defines."""
-        for c in self.concepts.values():
-            if c.doc == doc:
-                return c
-        return None
-
-    def source_by_id(self, source_id: str) -> Source | None:
-        path = self.source_ids.get(source_id)
-        return self.sources.get(path) if path else None
-
-    def backlinks(self, target_id: str) -> list[Link]:
-        """Links that point at a concept or source id."""
-        return [lk for lk in self.links if lk.target_id == target_id]
-
-    def outlinks(self, doc: str) -> list[Link]:
-        return [lk for lk in self.links if lk.doc == doc]

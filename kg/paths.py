@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from slugify import slugify as _slugify
@@ -17,6 +18,7 @@ from kg.model import DocPath, Slug
 NOTE_SUFFIXES = (".md", ".markdown")
 SOURCE_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 UNLINKABLE = set("[]#^|")
+_NON_WORD = re.compile(r"[^\w]+")
 """Characters Obsidian does not allow in a linkable file name."""
 
 
@@ -41,6 +43,8 @@ def stem(path: str) -> str:
 
 def without_suffix(path: str) -> str:
     """Path without its extension, for matching `[[folder/note]]`."""
+    if not PurePosixPath(path).name:
+        return path
     return str(PurePosixPath(path).with_name(stem(path)))
 
 
@@ -60,9 +64,12 @@ def slugify(text: str) -> Slug:
     return Slug(slug)
 
 
+@lru_cache(maxsize=65536)
 def heading_anchor(heading: str) -> str:
-    """How headings compare in `[[note#Heading]]`: case-folded, punctuation dropped."""
-    return _slugify(nfc(heading), allow_unicode=True) or heading.strip().casefold()
+    """How headings compare in `[[note#Heading]]`: case-folded, punctuation dropped, spaces as
+    hyphens (`Contradictions / tensions` -> `contradictions-tensions`)."""
+    words = _NON_WORD.sub(" ", nfc(heading).casefold()).split()
+    return "-".join(words) or heading.strip().casefold()
 
 
 def unlinkable_chars(path: str) -> str:

@@ -31,6 +31,10 @@ class VaultFile:
     """note, source, or file (an attachment links may point at)."""
     size: int
     """Size in bytes."""
+    mtime: int
+    """Modification time in nanoseconds (only to skip re-reading a file whose hash is known)."""
+    fs: str
+    """The path as it is on disk (it may differ from `path` in Unicode normalisation)."""
 
 
 def _walk(top: Path, skip: set[Path]):
@@ -57,11 +61,13 @@ def discover(root: Path, settings: Settings) -> list[VaultFile]:
 
     def add(path: Path, kind: FileKind) -> None:
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
-            size = 0
-        rel = doc_path(path.relative_to(root).as_posix())
-        found.setdefault(rel, VaultFile(rel, kind, size))
+            size = mtime = 0
+        real = path.relative_to(root).as_posix()
+        rel = doc_path(real)
+        found.setdefault(rel, VaultFile(rel, kind, size, mtime, real))
 
     if sources_dir.is_dir():
         for path in _walk(sources_dir, skip - {sources_dir}):
@@ -84,7 +90,7 @@ def read_bytes(root: Path, f: VaultFile, max_bytes: int) -> tuple[bytes | None, 
                                 message=f"file is {mb:.1f} MB, over the {max_bytes / 1e6:g} MB limit; "
                                         "it is skipped (raise [vault] max_file_mb in kg.toml to read it)")
     try:
-        return (root / f.path).read_bytes(), None
+        return (root / f.fs).read_bytes(), None
     except OSError as exc:
         return None, Diagnostic(doc=f.path, severity="error", code="unreadable-file",
                                 message=f"cannot read file: {exc.strerror or exc}")

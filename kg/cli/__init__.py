@@ -85,7 +85,27 @@ def print_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Unexpected errors reach the user as one sentence; KG_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx):
+        import os
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:
+            if os.environ.get("KG_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set KG_DEBUG=1 to see where; please report it)")
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--vault", type=click.Path(path_type=Path, file_okay=False),
               help="The vault's folder. Default: the nearest folder upward holding kg.toml, else this one.")
 @click.version_option(__version__, prog_name="kg")

@@ -12,8 +12,8 @@ from kg.cli import Context, fail, main, print_json, stdout
 def _link_json(link, kb, direction: str) -> dict:
     other = link.target_id if direction == "out" else link.source_id
     concept = kb.concepts.get(other)
-    source = kb.source_by_id(other)
-    title = concept.title if concept else source.title if source else other
+    source = kb.source_ids.get(other)
+    title = concept.title if concept else kb.infos[source].title if source else other
     return {"id": other, "title": title, "relation": link.relation, "doc": link.doc, "line": link.line,
             "heading": link.heading, "label": link.label, "resolved": link.target_kind != "missing",
             "context": link.context}
@@ -46,11 +46,11 @@ def show(name: str, as_json: bool) -> None:
         info = {"kind": "concept", "id": found.id, "title": found.title, "doc": found.doc, "stub": found.stub,
                 "type": found.type, "aliases": found.aliases, "tags": found.tags}
     else:
-        ident = next(sid for sid, p in kb.source_ids.items() if p == found.path)
-        doc, title = found.path, found.title
-        info = {"kind": "source", "id": ident, "title": found.title, "doc": found.path, "author": found.author,
-                "date": found.date.isoformat() if found.date else None, "url": found.url,
-                "tags": sorted({t.name for t in found.tags})}
+        ident, source = found, kb.source_by_id(found)
+        doc, title = source.path, source.title
+        info = {"kind": "source", "id": ident, "title": source.title, "doc": source.path,
+                "author": source.author, "date": source.date.isoformat() if source.date else None,
+                "url": source.url, "tags": sorted({t.name for t in source.tags})}
     outgoing = [_link_json(lk, kb, "out") for lk in kb.outlinks(doc)] if doc else []
     incoming = [_link_json(lk, kb, "in") for lk in kb.backlinks(ident)]
     if as_json:
@@ -77,11 +77,15 @@ def _print_show(info: dict, outgoing: list[dict], incoming: list[dict]) -> None:
         out.print(f"\n[bold]Relations[/] ({len(typed)})")
         for lk in typed:
             out.print(f"  {lk['relation']} → {e(lk['title'])}  [dim]{e(lk['doc'])}:{lk['line']}[/]")
-    out.print(f"\n[bold]Links out[/] ({len(outgoing)})")
-    for lk in outgoing:
+    grouped: dict[str, list[dict]] = {}
+    for lk in sorted(outgoing, key=lambda x: x["line"]):
+        grouped.setdefault(lk["id"], []).append(lk)
+    out.print(f"\n[bold]Links out[/] ({len(grouped)} targets, {len(outgoing)} links)")
+    for links in grouped.values():
+        lk = links[0]
         mark = "" if lk["resolved"] else " [yellow](no note yet)[/]"
-        rel = "" if lk["relation"] == "links_to" else f" [cyan]{lk['relation']}[/]"
-        out.print(f"  → {e(lk['title'])}{mark}{rel}  [dim]line {lk['line']}[/]")
+        lines = ", ".join(str(x["line"]) for x in links)
+        out.print(f"  → {e(lk['title'])}{mark}  [dim]line{'s' if len(links) > 1 else ''} {lines}[/]")
     out.print(f"\n[bold]Backlinks[/] ({len(incoming)})")
     for lk in incoming:
         rel = "" if lk["relation"] == "links_to" else f" [cyan]{lk['relation']}[/]"

@@ -10,6 +10,10 @@ from kg.cli import Context, fail, main, print_json, stderr, stdout
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
 EXAMPLE_NOTE = """\
 ---
 title: Welcome to kg
@@ -25,10 +29,10 @@ the concepts, links and claims in them. #kg/howto
 ## Claims
 
 - Each list item or sentence under a heading like this one is a claim. ^first-claim
-- Link a concept with [[double brackets]]; a link to a note that does not exist yet
+- Link a concept with `[[double brackets]]`; a link to a note that does not exist yet
   becomes a stub concept, shown until you write the note.
-- Cite a source by linking it, e.g. [[sources/my-article]], or on its own line:
-  source:: [[sources/my-article]]
+- Cite a source by linking it, e.g. `[[sources/my-article]]`, or on its own line:
+  `source:: [[sources/my-article]]`
 
 ## Open questions
 
@@ -36,7 +40,7 @@ the concepts, links and claims in them. #kg/howto
 
 ## Related
 
-- [[Welcome to kg#Claims]]
+- [[welcome#Claims]]
 """
 
 KG_TOML = """\
@@ -93,10 +97,9 @@ def build(as_json: bool) -> None:
     kb = ctx.knowledge()
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
-    tags = {t.name for n in kb.notes.values() for t in n.tags}
+    tags = {t for info in kb.infos.values() for t in info.tags}
     summary = {
         "vault": str(ctx.root), "notes": len(kb.notes), "sources": len(kb.sources),
-        "sentences": sum(len(s.sentences) for s in kb.sources.values()),
         "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.links), "tags": len(tags),
         "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
         "errors": counts["error"], "warnings": counts["warning"],
@@ -107,12 +110,12 @@ def build(as_json: bool) -> None:
     from rich.markup import escape
 
     out = stdout()
-    out.print(f"[bold]{escape(ctx.root.name)}[/]: {summary['notes']} notes, {summary['sources']} sources "
-              f"({summary['sentences']} sentences), {summary['concepts']} concepts ({stubs} stubs), "
+    out.print(f"[bold]{escape(ctx.root.name)}[/]: {summary['notes']} notes, {summary['sources']} sources, "
+              f"{summary['concepts']} concepts ({stubs} stubs), "
               f"{summary['links']} links, {summary['tags']} tags")
     out.print(f"  parsed {summary['parsed']} files, {summary['cached']} from cache, in {summary['seconds']:.2f} s")
     if counts["error"] or counts["warning"]:
-        out.print(f"  [red]{counts['error']} errors[/], [yellow]{counts['warning']} warnings[/]: "
+        out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")
 
 
@@ -147,8 +150,8 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) ->
             click.echo(f"{d.doc}:{d.line}:{d.col}: {click.style(d.severity, fg=colour[d.severity], bold=True)}: "
                        f"{d.message} {click.style(f'[{d.code}]', dim=True)}")
         n = {s: sum(1 for d in kb.diagnostics if d.severity == s) for s in SEVERITY_ORDER}
-        stderr().print(f"{n['error']} errors, {n['warning']} warnings, {n['info']} notes in "
-                       f"{len(kb.notes) + len(kb.sources)} files")
+        stderr().print(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info "
+                       f"in {plural(len(kb.notes) + len(kb.sources), 'file')}")
     errors = any(d.severity == "error" for d in kb.diagnostics)
     warnings = any(d.severity == "warning" for d in kb.diagnostics)
     if errors or (strict and warnings):

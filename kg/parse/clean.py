@@ -25,7 +25,7 @@ _CHROME = [re.compile(p, re.IGNORECASE) for p in (
     r"(←|<-|«|‹)?\s*back to\b.{0,40}",
     r"pipeline active",
     r"last:.*\|\s*next:.*",
-    r".{0,80}?\d+\s*min(ute)?s?\s*read\b.{0,40}",
+    r".{0,80}?\d+\s*min(ute)?s?\s*read.{0,40}",
     r"(✦\s*)?reading( time)?:?\s*\d+\s*min(ute)?s?",
     r"✦.{0,60}",
     r"ai rewrite",
@@ -196,10 +196,11 @@ def _join_wrapped(lines: list[Line]) -> list[Line]:
     out: list[Line] = []
     for line in lines:
         prev = out[-1] if out else None
-        if (prev and prev.kind == "paragraph" and line.kind in ("paragraph", "heading")
+        if (prev and prev.kind in ("paragraph", "heading") and line.kind in ("paragraph", "heading")
                 and line.number == prev.number + prev.text.count("\n") + 1
                 and prev.text[-1] not in ".!?:;" and line.text[0].islower()):
             prev.text += "\n" + line.text
+            prev.kind = "paragraph"
             continue
         out.append(line)
     return out

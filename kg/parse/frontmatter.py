@@ -25,10 +25,13 @@ def load(raw: str, doc: str, first_line: int) -> tuple[dict[str, Any], list[Diag
     try:
         data = yaml.load(raw, Loader=_Loader) if raw.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # where the broken construct starts (an unclosed bracket) beats where the parser gave up
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)
         col = (mark.column + 1) if mark else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if getattr(exc, "context", None):
+            problem = f"{exc.context}: {problem}"
         return {}, [Diagnostic(doc=doc, line=line, col=col, severity="error", code="bad-front-matter",
                                message=f"front matter is not valid YAML ({problem}); the note is read without it")]
     if data is None:

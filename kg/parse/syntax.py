@@ -136,13 +136,12 @@ def _line_field_rule(state: StateInline, silent: bool) -> bool:
 
 
 def _bracket_field_rule(state: StateInline, silent: bool) -> bool:
-    """`[key:: value]` or `(key:: value)` anywhere in a line; the value may hold links."""
+    """`[key:: value]` anywhere in a line; the value may hold links."""
     pos = state.pos
     src = state.src
-    opener = src[pos]
-    if opener not in "[(":
+    opener, closer = "[", "]"
+    if src[pos] != opener:
         return False
-    closer = "]" if opener == "[" else ")"
     m = _FIELD_KEY.match(src, pos + 1)
     if not m:
         return False

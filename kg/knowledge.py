@@ -1,0 +1,153 @@
+"""`KnowledgeBase`: everything kg knows about a vault, built by `kg.build.build`.
+
+Whole-vault facts (concepts, resolved links, diagnostics) are held in memory. The full parse of
+each file (`Note`, `Source`: blocks, sections, sentences) stays in the cache until a command
+asks for it, so commands that need only the whole-vault facts (`kg check`) stay fast on large
+vaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
+from typing import NamedTuple
+
+from kg.index import DocInfo
+from kg.model import Concept, Diagnostic, Link, Note, Source
+
+Loader = Callable[[list[str]], dict[str, "Note | Source"]]
+
+
+class LinkRow(NamedTuple):
+    """A resolved link, compact; `KnowledgeBase.links` turns rows into `Link` models on demand."""
+
+    doc: str
+    source_id: str
+    target_kind: str
+    target_id: str
+    target_doc: str | None
+    heading: str | None
+    block: str | None
+    label: str | None
+    relation: str
+    line: int
+    col: int
+    block_index: int | None
+
+
+class Docs(Mapping):
+    """Parsed notes or sources by path, loaded from the cache on first access."""
+
+    def __init__(self, kb: KnowledgeBase, paths: list[str]):
+        self.kb = kb
+        self.paths = paths
+
+    def __getitem__(self, path: str):
+        if path not in self.paths_set:
+            raise KeyError(path)
+        return self.kb.doc(path)
+
+    @cached_property
+    def paths_set(self) -> set[str]:
+        return set(self.paths)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.paths_set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def values(self):
+        self.kb.load(self.paths)
+        return [self.kb.doc(p) for p in self.paths]
+
+    def items(self):
+        return list(zip(self.paths, self.values()))
+
+
+class KnowledgeBase:
+    """Concepts, sources, links and problems of one vault."""
+
+    def __init__(self, root: str, infos: dict[str, DocInfo], loader: Loader):
+        self.root = root
+        """Absolute path of the vault."""
+        self.infos = infos
+        """Light index of every parsed file, by path."""
+        self.files: list[str] = []
+        """Other files (images, PDFs) that links may point at."""
+        self.concepts: dict[str, Concept] = {}
+        """Concepts by id: one per note, one per missing link target (a stub)."""
+        self.source_ids: dict[str, str] = {}
+        """Source id -> source path."""
+        self.rows: list[LinkRow] = []
+        """Every resolved link, in file order."""
+        self.diagnostics: list[Diagnostic] = []
+        """Every problem found, per file and vault-wide, sorted by file and line."""
+        self.stats: dict[str, float] = {}
+        """Counts and timings of the build (files, parsed, cached, seconds)."""
+        self._docs: dict[str, Note | Source] = {}
+        self._loader = loader
+        paths = sorted(infos)
+        self.notes = Docs(self, [p for p in paths if infos[p].kind == "note"])
+        """Parsed notes by path (loaded on access)."""
+        self.sources = Docs(self, [p for p in paths if infos[p].kind == "source"])
+        """Parsed sources by path (loaded on access)."""
+
+    # -- files -----------------------------------------------------------------
+    def add_parsed(self, doc: Note | Source) -> None:
+        """Keep a document parsed in this run, so it is never read back from the cache."""
+        self._docs[doc.path] = doc
+
+    def load(self, paths: list[str]) -> None:
+        missing = [p for p in paths if p not in self._docs]
+        if missing:
+            self._docs.update(self._loader(missing))
+
+    def doc(self, path: str) -> Note | Source:
+        """The full parse of one file."""
+        if path not in self._docs:
+            self.load([path])
+        return self._docs[path]
+
+    # -- lookups ---------------------------------------------------------------
+    @cached_property
+    def concept_by_doc(self) -> dict[str, str]:
+        """Note path -> concept id."""
+        return {c.doc: c.id for c in self.concepts.values() if c.doc}
+
+    def concept_of(self, doc: str) -> Concept | None:
+        """The concept a note defines."""
+        cid = self.concept_by_doc.get(doc)
+        return self.concepts.get(cid) if cid else None
+
+    def source_by_id(self, source_id: str) -> Source | None:
+        path = self.source_ids.get(source_id)
+        return self.sources[path] if path else None
+
+    def link(self, row: LinkRow) -> Link:
+        """A resolved link as a model, with the paragraph that holds it."""
+        context = ""
+        if row.block_index is not None:
+            blocks = self.doc(row.doc).blocks
+            if row.block_index < len(blocks):
+                context = blocks[row.block_index].text
+        return Link(doc=row.doc, source_id=row.source_id, target_kind=row.target_kind, target_id=row.target_id,
+                    target_doc=row.target_doc, heading=row.heading, block=row.block, label=row.label,
+                    relation=row.relation, line=row.line, col=row.col, context=context)
+
+    @cached_property
+    def links(self) -> list[Link]:
+        """Every resolved link as a model (loads the files that hold links)."""
+        self.load(sorted({r.doc for r in self.rows}))
+        return [self.link(r) for r in self.rows]
+
+    def backlinks(self, target_id: str) -> list[Link]:
+        """Links that point at a concept or source id."""
+        return [self.link(r) for r in self.rows if r.target_id == target_id]
+
+    def outlinks(self, doc: str) -> list[Link]:
+        """Links written in one file."""
+        return [self.link(r) for r in self.rows if r.doc == doc]

@@ -1,0 +1,67 @@
+"""The .kg/ cache: nothing changed parses nothing, one edit parses one file, a broken cache heals."""
+
+from __future__ import annotations
+
+import os
+
+from kg.build import build
+
+
+def test_rerun_parses_nothing_and_one_edit_parses_one(vault):
+    first = build(vault)
+    assert first.stats["parsed"] == first.stats["cached"] + first.stats["parsed"] > 0
+    again = build(vault)
+    assert again.stats["parsed"] == 0
+    assert [d.format() for d in again.diagnostics] == [d.format() for d in first.diagnostics]
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nNow links [[Missing Concept]].\n", encoding="utf-8")
+    edited = build(vault)
+    assert edited.stats["parsed"] == 1
+    assert any(r.doc == "notes/pricing.md" and r.target_id == "missing-concept" for r in edited.rows)
+
+
+def test_touching_without_changing_parses_nothing(vault):
+    build(vault)
+    note = vault / "notes" / "pricing.md"
+    os.utime(note, ns=(1, 1))
+    assert build(vault).stats["parsed"] == 0
+
+
+def test_deleted_file_leaves_the_vault(vault):
+    build(vault)
+    (vault / "notes" / "pricing.md").unlink()
+    kb = build(vault)
+    assert "notes/pricing.md" not in kb.notes and kb.concepts["pricing"].stub
+
+
+def test_full_documents_load_from_the_cache(vault):
+    fresh = build(vault)
+    cached = build(vault)
+    assert cached.notes["notes/open-models.md"] == fresh.notes["notes/open-models.md"]
+
+
+def test_corrupt_cache_is_rebuilt(vault):
+    build(vault)
+    (vault / ".kg" / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    for extra in ("-wal", "-shm"):
+        (vault / ".kg" / f"cache.sqlite{extra}").unlink(missing_ok=True)
+    kb = build(vault)
+    assert kb.stats["parsed"] == len(kb.notes) + len(kb.sources)
+
+
+def test_deleting_the_cache_is_safe(vault):
+    import shutil
+
+    first = build(vault)
+    shutil.rmtree(vault / ".kg")
+    second = build(vault)
+    assert sorted(second.concepts) == sorted(first.concepts)
+
+
+def test_changed_section_settings_drop_the_cache(vault):
+    build(vault)
+    (vault / "kg.toml").write_text('[sections]\nquestions = ["insights"]\n', encoding="utf-8")
+    kb = build(vault)
+    assert kb.stats["parsed"] == len(kb.notes) + len(kb.sources)
+    roles = {s.heading: s.role for s in kb.notes["notes/open-models.md"].sections}
+    assert roles["Key insights"] == "questions"

@@ -1,0 +1,113 @@
+"""The kg command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+
+KG = [sys.executable, "-m", "kg"]
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def test_every_command_has_help_with_examples():
+    for name, command in main.commands.items():
+        assert command.help and "Examples:" in command.help, f"kg {name} has no examples in its help"
+        assert run(name, "--help").exit_code == 0
+
+
+def test_init_makes_a_vault_that_builds_cleanly(tmp_path):
+    result = run("init", str(tmp_path / "v"))
+    assert result.exit_code == 0
+    assert (tmp_path / "v" / "kg.toml").is_file() and (tmp_path / "v" / "notes" / "welcome.md").is_file()
+    checked = run("--vault", str(tmp_path / "v"), "check", "--json")
+    assert checked.exit_code == 0
+    problems = json.loads(checked.output)
+    assert [p for p in problems if p["severity"] != "info"] == []
+    again = run("init", str(tmp_path / "v"))
+    assert again.exit_code == 2 and "already" in again.output
+
+
+def test_check_prints_compiler_style_lines_and_exit_codes(vault):
+    result = run("--vault", str(vault), "check")
+    assert result.exit_code == 0  # warnings only
+    assert "notes/pricing.md:7:21: warning: [[open-models#^no-such-block]]" in result.output
+    strict = run("--vault", str(vault), "check", "--strict")
+    assert strict.exit_code == 1
+    (vault / "notes" / "broken.md").write_text("---\ntitle: [x\n---\n", encoding="utf-8")
+    failing = run("--vault", str(vault), "check", "--severity", "error")
+    assert failing.exit_code == 1
+    assert failing.output.startswith("notes/broken.md:2:")
+
+
+def test_check_json_shape(vault):
+    problems = json.loads(run("--vault", str(vault), "check", "--json", "--code", "missing-heading").output)
+    assert problems and all(set(p) == {"doc", "line", "col", "severity", "code", "message"} for p in problems)
+    assert {p["code"] for p in problems} == {"missing-heading"}
+
+
+def test_sources_json_shape(vault):
+    rows = json.loads(run("--vault", str(vault), "sources", "--json").output)
+    assert {r["doc"] for r in rows} == {"sources/gap-article.md", "sources/web/clipped.txt", "sources/page.html"}
+    for r in rows:
+        assert set(r) == {"id", "doc", "title", "author", "date", "url"}
+    gap = next(r for r in rows if r["id"] == "gap-article")
+    assert gap["date"] == "2026-04-20" and gap["author"] == "Jane Doe"
+
+
+def test_show_lists_links_and_backlinks_with_context(vault):
+    result = run("--vault", str(vault), "show", "OWM")
+    assert result.exit_code == 0
+    assert "Open models" in result.output and "Backlinks" in result.output
+    assert "Ada wrote about" in result.output  # the paragraph that links
+    data = json.loads(run("--vault", str(vault), "show", "open models", "--json").output)
+    assert data["id"] == "open-models" and data["aliases"] == ["open-weight models", "OWM"]
+    assert {"id": "closed-models", "relation": "supports"}.items() <= next(
+        o for o in data["outgoing"] if o["relation"] == "supports").items()
+    assert any(i["doc"] == "notes/people/ada.md" for i in data["incoming"])
+
+
+def test_show_unknown_name_suggests(vault):
+    result = run("--vault", str(vault), "show", "Open model")
+    assert result.exit_code == 1 and "did you mean" in result.output and "Open models" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
+def test_graph_formats_load_back(vault, fmt, tmp_path):
+    import networkx as nx
+
+    out = tmp_path / f"g.{fmt}"
+    assert run("--vault", str(vault), "graph", "--format", fmt, "-o", str(out)).exit_code == 0
+    if fmt == "graphml":
+        g = nx.read_graphml(out)
+    elif fmt == "gexf":
+        g = nx.read_gexf(out)
+    else:
+        g = nx.node_link_graph(json.loads(out.read_text(encoding="utf-8")), edges="edges")
+    assert g.has_node("concept:open-models") and g.has_node("source:gap-article") and g.has_node("tag:ai/models")
+    relations = {d["relation"] for _, _, d in g.edges(data=True)}
+    assert {"links_to", "supports", "opposes", "source", "embeds", "tagged", "defines"} <= relations
+
+
+def test_bad_config_is_one_clear_sentence(vault):
+    (vault / "kg.toml").write_text("[vault\nnotes = 1\n", encoding="utf-8")
+    result = run("--vault", str(vault), "check")
+    assert result.exit_code == 2 and result.output.startswith("kg: error: kg.toml:")
+
+
+def test_console_script_is_quiet_when_piped(vault):
+    kg = Path(sys.executable).with_name("kg")
+    done = subprocess.run([str(kg), "--vault", str(vault), "build"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stderr == ""  # no progress bar when not on a terminal
+    assert "notes" in done.stdout and "\x1b[" not in done.stdout

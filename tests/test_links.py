@@ -1,0 +1,89 @@
+"""Link resolution, as a table over the fixture vault (tests/fixtures/vault)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.build import build
+
+# (file the link is in, line, written target) -> (target kind, target id), as Obsidian resolves it.
+TABLE = [
+    ("notes/open-models.md", 11, "Closed Models", ("note", "closed-models")),        # by alias, any case
+    ("notes/open-models.md", 15, "sources/gap-article", ("source", "gap-article")),  # by path
+    ("notes/open-models.md", 16, "people/ada", ("note", "ada")),                     # by partial path
+    ("notes/open-models.md", 19, "pricing", ("note", "pricing")),                    # block link
+    ("notes/open-models.md", 23, "sources/web/clipped", ("source", "web-clipped")),  # .txt source, no suffix
+    ("notes/open-models.md", 39, "Missing Concept", ("missing", "missing-concept")),  # stub concept
+    ("notes/open-models.md", 40, "dup", ("note", "archive-dup")),                    # tie: first by path, reported
+    ("notes/open-models.md", 41, "projects/alpha/plan.md", ("note", "plan")),        # markdown link, relative
+    ("notes/open-models.md", 42, "diagram.png", ("file", "notes/assets/diagram.png")),  # attachment embed
+    ("notes/closed-models.md", 12, "OWM", ("note", "open-models")),                  # alias
+    ("notes/closed-models.md", 12, "Open-Weight Models", ("note", "open-models")),   # alias, other case
+    ("notes/people/ada.md", 7, "Unicode Ünïcode", ("note", "unicode-unicode")),      # spaces and accents
+    ("notes/projects/alpha/plan.md", 3, "../../open-models", ("note", "open-models")),  # relative wikilink
+    ("notes/projects/alpha/plan.md", 3, "alpha/plan", ("note", "plan")),             # path suffix
+    ("notes/Unicode Ünïcode.md", 1, "loop-a", ("note", "loop-a")),                   # embed
+    ("notes/open-models.md", 7, "sources/gap-article", ("source", "gap-article")),   # front matter link
+]
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    dest = tmp_path_factory.mktemp("links") / "vault"
+    shutil.copytree(FIXTURES / "vault", dest)
+    return build(dest)
+
+
+@pytest.mark.parametrize("doc,line,written,expected", TABLE, ids=[f"{r[0]}:{r[1]}:{r[2]}" for r in TABLE])
+def test_resolution_table(kb, doc, line, written, expected):
+    [ref] = [r for r in kb.infos[doc].refs if r.line == line and r.target == written]
+    [row] = [row for row in kb.rows if row.doc == doc and row.line == line and row.col == ref.col]
+    assert (row.target_kind, row.target_id) == expected
+
+
+def codes_at(kb, doc):
+    return sorted((d.line, d.code) for d in kb.diagnostics if d.doc == doc)
+
+
+def test_problems_are_reported_where_they_are(kb):
+    assert (40, "ambiguous-link") in codes_at(kb, "notes/open-models.md")
+    assert (39, "unresolved-link") in codes_at(kb, "notes/open-models.md")
+    assert codes_at(kb, "notes/pricing.md") == [(6, "missing-heading"), (6, "missing-heading"), (6, "self-link"),
+                                                 (7, "missing-block")]
+    assert (1, "duplicate-name") in codes_at(kb, "notes/archive/dup.md")
+    assert (1, "embed-loop") in codes_at(kb, "notes/loop-a.md")
+    assert (1, "embed-loop") in codes_at(kb, "notes/loop-b.md")
+    assert (1, "unlinkable-name") in codes_at(kb, "notes/odd #name.md")
+
+
+def test_unresolved_link_suggests_the_note_with_that_title(kb):
+    [d] = [d for d in kb.diagnostics if d.doc == "notes/closed-models.md" and d.code == "unresolved-link"]
+    assert "notes/open-models.md" in d.message and "[[open-models]]" in d.message
+
+
+def test_links_inside_code_are_ignored(kb):
+    targets = {r.target for r in kb.infos["notes/open-models.md"].refs}
+    assert not targets & {"not-a-link", "also-not-a-link"}
+    assert "not-a-tag" not in kb.concepts["open-models"].tags
+
+
+def test_relation_fields_are_typed_edges(kb):
+    rels = {(r.relation, r.target_id) for r in kb.rows if r.doc == "notes/open-models.md"}
+    assert ("supports", "closed-models") in rels
+    assert ("opposes", "pricing") in rels
+    assert ("source", "gap-article") in rels
+
+
+def test_stub_concepts_for_missing_targets(kb):
+    stub = kb.concepts["missing-concept"]
+    assert stub.stub and stub.title == "Missing Concept"
+    assert not kb.concepts["open-models"].stub
+
+
+def test_backlinks_carry_the_paragraph_that_links(kb):
+    back = [lk for lk in kb.backlinks("open-models") if lk.doc == "notes/people/ada.md"]
+    assert back and back[0].context.startswith("Ada wrote about open-models")
