@@ -5,6 +5,7 @@ These see every parsed file at once and decide meaning; they never re-read or re
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import networkx as nx
@@ -46,56 +47,98 @@ def _unique(slug: str, taken) -> str:
     return out
 
 
-def resolve_links(kb: KnowledgeBase) -> None:
-    """Every written link -> a `LinkRow` to a concept, source or file; missing targets -> stubs."""
-    resolver = Resolver(kb.infos, kb.files)
+def stub_id(target: str, taken: dict) -> str:
+    """The concept id of a missing link target: its slug, marked where a note already has it."""
+    slug = slugify(stem(target).strip())
+    return f"{slug}-stub" if slug in taken else slug
+
+
+Resolved = tuple[str, str, str, str, str, str]
+"""A file's resolved links as cached: (file hash, names fingerprint, rows, problems, embeds,
+stubs), the last four as JSON."""
+
+
+def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved]) -> list[tuple]:
+    """Every written link -> a `LinkRow` to a concept, source or file; missing targets -> stubs.
+
+    A file whose hash and names fingerprint match `previous` keeps its cached rows (decoded
+    only if a command reads `kb.rows`); the others are resolved again. Returns the fresh
+    (path, hash, fingerprint, rows, problems, embeds, stubs) to cache."""
+    resolver = None
+    notes = {c.id for c in kb.concepts.values() if c.doc}
     concept_of = {c.doc: c.id for c in kb.concepts.values() if c.doc}
     source_of = {path: sid for sid, path in kb.source_ids.items()}
-    stub_of: dict[str, str] = {}
+    stubs: dict[str, str] = {}
+    fresh: list[tuple] = []
     for path, info in kb.infos.items():
+        old = previous.get(path)
+        if old and old[0] == info.hash and old[1] == fingerprint:
+            kb.resolved[path] = old[2]
+            if old[3] != "[]":
+                kb.diagnostics.extend(Diagnostic(**d) for d in json.loads(old[3]))
+            if old[4] != "[]":
+                kb.embeds[path] = [tuple(e) for e in json.loads(old[4])]
+            if old[5] != "[]":
+                for cid, written in json.loads(old[5]):
+                    stubs.setdefault(cid, written)
+            continue
+        resolver = resolver or Resolver(kb.infos, kb.files)
         holder = concept_of.get(path) or source_of.get(path, path)
+        rows, problems, embeds, missing = [], [], [], {}
         for ref in info.refs:
-            res = resolver.resolve(info, ref)
-            kb.diagnostics.extend(res.diagnostics)
+            target, found = resolver.resolve(info, ref)
+            problems.extend(found)
             relation = ref.relation or ("embeds" if ref.embed else "links_to")
-            target = res.target
             if target is None:
                 if is_attachment(ref.target):
                     continue  # a missing image or PDF: reported, but no concept
-                key = stem(ref.target).strip()
-                cid = stub_of.get(key.casefold())
-                if cid is None:
-                    cid = _unique(slugify(key), kb.concepts)
-                    stub_of[key.casefold()] = cid
-                    kb.concepts[cid] = Concept(id=cid, title=key)
-                kind, target_id = "missing", cid
+                kind, target_id = "missing", stub_id(ref.target, notes)
+                missing.setdefault(target_id, stem(ref.target).strip())
             elif target in concept_of:
                 kind, target_id = "note", concept_of[target]
             elif target in source_of:
                 kind, target_id = "source", source_of[target]
             else:
                 kind, target_id = "file", target
-            kb.rows.append(LinkRow(path, holder, kind, target_id, target, ref.heading, ref.block, ref.label,
-                                   relation, ref.line, ref.col, ref.block_index))
+            if relation == "embeds" and target:
+                embeds.append((target, ref.line, ref.col))
+            rows.append(LinkRow(path, holder, kind, target_id, target, ref.target, ref.heading, ref.block,
+                                ref.label, relation, ref.line, ref.col, ref.block_index))
+        kb.resolved[path] = rows
+        kb.diagnostics.extend(problems)
+        if embeds:
+            kb.embeds[path] = embeds
+        for cid, written in missing.items():
+            stubs.setdefault(cid, written)
+        fresh.append((path, info.hash, fingerprint, _dumps([r[2:] for r in rows]),
+                      _dumps([d.model_dump() for d in problems]), _dumps(embeds), _dumps(list(missing.items()))))
+    for cid, written in sorted(stubs.items()):
+        kb.concepts.setdefault(cid, Concept(id=cid, title=written))
+    return fresh
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def check_vault(kb: KnowledgeBase) -> None:
     """Checks that need the whole vault: embed loops and names a wikilink cannot reach."""
     embeds = nx.DiGraph()
-    first_embed: dict[tuple[str, str], LinkRow] = {}
-    for link in kb.rows:
-        if link.relation == "embeds" and link.target_doc and link.target_doc in kb.notes:
-            embeds.add_edge(link.doc, link.target_doc)
-            first_embed.setdefault((link.doc, link.target_doc), link)
+    first_embed: dict[tuple[str, str], tuple[int, int]] = {}
+    for doc, targets in kb.embeds.items():
+        for target, line, col in targets:
+            if target in kb.notes:
+                embeds.add_edge(doc, target)
+                first_embed.setdefault((doc, target), (line, col))
     for component in nx.strongly_connected_components(embeds):
         members = sorted(component)
         if len(members) == 1 and not embeds.has_edge(members[0], members[0]):
             continue
-        for (a, b), link in sorted(first_embed.items()):
+        for (a, b), (line, col) in sorted(first_embed.items()):
             if a in component and b in component:
                 loop = " -> ".join(members + [members[0]]) if len(members) > 1 else f"{a} -> {a}"
                 kb.diagnostics.append(Diagnostic(
-                    doc=a, line=link.line, col=link.col, severity="warning", code="embed-loop",
+                    doc=a, line=line, col=col, severity="warning", code="embed-loop",
                     message=f"embeds loop ({loop}); the site shows the embed once, as a link"))
     for path in [*kb.notes, *kb.sources]:
         bad = unlinkable_chars(path)

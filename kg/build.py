@@ -19,7 +19,7 @@ from pathlib import Path
 from kg.assemble import check_vault, make_concepts, resolve_links
 from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, load_settings
-from kg.index import DocInfo
+from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
 from kg.model import Diagnostic, Note, Source
 from kg.vault import VaultFile, content_hash, discover, read_bytes
@@ -40,12 +40,17 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
     root = root.resolve()
     settings = settings or load_settings(root)
     cache_dir = cache_dir or Path(os.environ.get("KG_CACHE_DIR") or root / ".kg")
-    files = discover(root, settings)
-    kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache_dir)
-    kb.files = [f.path for f in files if f.kind == "file"]
-    make_concepts(kb, settings.vault.notes)
-    resolve_links(kb)
-    check_vault(kb)
+    cache = ParseCache(cache_dir, _fingerprint(settings))
+    try:
+        files = discover(root, settings)
+        kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache)
+        kb.files = [f.path for f in files if f.kind == "file"]
+        make_concepts(kb, settings.vault.notes)
+        fresh = resolve_links(kb, names_fingerprint(kb.infos, kb.files), cache.resolutions())
+        cache.store_resolutions(fresh, set(kb.infos))
+        check_vault(kb)
+    finally:
+        cache.close()
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     kb.stats = {"files": len(files), "parsed": parsed, "cached": cached,
                 "seconds": round(time.perf_counter() - started, 3)}
@@ -58,11 +63,10 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: Progress | None,
-              jobs: int | None, cache_dir: Path) -> tuple[KnowledgeBase, int, int]:
+              jobs: int | None, cache: ParseCache) -> tuple[KnowledgeBase, int, int]:
     """Parse every note and source, reusing the cache where the content hash matches.
 
     Returns the KnowledgeBase holding each file's light index, and (parsed, cached) counts."""
-    cache = ParseCache(cache_dir, _fingerprint(settings))
     states = cache.states()
     max_bytes = int(settings.vault.max_file_mb * 1e6)
     problems: list[Diagnostic] = []
@@ -88,22 +92,20 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
             todo.append((f.kind, f.path, digest, data, f.size, f.mtime))
     fresh = _parse_many(todo, settings.sections, progress, jobs)
     cache.store(fresh, restat, keep)
-    fresh_data = {row[0]: (row[2], row[6]) for row in fresh}
+    fresh_data = {row[0]: (row[2], row[7]) for row in fresh}
     infos: dict[str, DocInfo] = {}
-    for path, (kind, info) in cache.infos().items():
-        if path not in keep:
-            continue
-        doc_info = DocInfo.loads(path, info)
-        problems.extend(doc_info.problems())
-        if kind in ("note", "source"):
-            infos[path] = doc_info
-    cache.close()
+    for path, digest, names, refs in cache.infos():
+        info = DocInfo.loads(path, digest, names, refs)
+        problems.extend(info.problems())
+        if info.kind in ("note", "source"):
+            infos[path] = info
+    folder = cache.path.parent
 
     def loader(paths: list[str]) -> dict[str, Note | Source]:
         found = {p: fresh_data[p] for p in paths if p in fresh_data}
         rest = [p for p in paths if p not in found]
         if rest:
-            reader = ParseCache(cache_dir, _fingerprint(settings))
+            reader = ParseCache(folder, _fingerprint(settings))
             found.update(reader.data(rest))
             reader.close()
         return {p: (Note if kind == "note" else Source).model_validate_json(data) for p, (kind, data) in found.items()}
@@ -114,7 +116,7 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
 
 
 def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:
-    """Parse files -> cache rows (path, hash, kind, size, mtime, info, data). Runs in a worker."""
+    """Parse files -> cache rows (path, hash, kind, size, mtime, names, refs, data). Runs in a worker."""
     from kg.parse import parse_file
 
     rows = []
@@ -126,11 +128,12 @@ def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:
                                  message=f"kg could not parse this file ({type(exc).__name__}: {exc}); "
                                          "please report it")]
         if isinstance(result, list):
-            info = DocInfo(path, "unreadable", "", [], None, [], set(), set(), [],
+            info = DocInfo(path, digest, "unreadable", "", [], None, [], [], [],
                            [(d.line, d.col, d.severity, d.code, d.message) for d in result])
-            rows.append((path, digest, "unreadable", size, mtime, info.dumps(), None))
+            rows.append((path, digest, "unreadable", size, mtime, info.names_json(), "[]", None))
         else:
-            rows.append((path, digest, kind, size, mtime, DocInfo.of(result, kind).dumps(),
+            info = DocInfo.of(result, kind)
+            rows.append((path, digest, kind, size, mtime, info.names_json(), info.refs_json,
                          result.model_dump_json(exclude_defaults=True)))
     return rows
 

@@ -16,12 +16,13 @@ import sqlite3
 import time
 from pathlib import Path
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 """Bump whenever a parser or model change makes old rows wrong."""
 
 
 class ParseCache:
-    """Rows of (path, hash, kind, size, mtime, info json, full json) for every parsed file."""
+    """Every parsed file (path, hash, kind, size, mtime, names json, refs json, full json) and
+    every file's resolved links."""
 
     def __init__(self, folder: Path, fingerprint: str):
         self.path = folder / "cache.sqlite"
@@ -33,27 +34,49 @@ class ParseCache:
             self.path.replace(self.path.with_name(f"cache.corrupt-{int(time.time())}.sqlite"))
             self.db = self._open()
 
-    def _open(self) -> sqlite3.Connection:
+    def _create(self) -> sqlite3.Connection:
+        db = self._open(check=False)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (self.fingerprint,))
+        db.commit()
+        return db
+
+    def _open(self, check: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS parsed (path TEXT PRIMARY KEY, hash TEXT NOT NULL, "
-                   "kind TEXT NOT NULL, size INTEGER, mtime INTEGER, info TEXT NOT NULL, data TEXT)")
+                   "kind TEXT NOT NULL, size INTEGER, mtime INTEGER, names TEXT NOT NULL, refs TEXT NOT NULL, "
+                   "data TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS resolved (path TEXT PRIMARY KEY, hash TEXT NOT NULL, "
+                   "names TEXT NOT NULL, rows TEXT NOT NULL, problems TEXT NOT NULL, embeds TEXT NOT NULL, "
+                   "stubs TEXT NOT NULL)")
         row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
-        if row is None or row[0] != self.fingerprint:
-            db.execute("DELETE FROM parsed")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (self.fingerprint,))
+        if check and (row is None or row[0] != self.fingerprint):
+            db.execute("DROP TABLE parsed")
+            db.execute("DROP TABLE resolved")
             db.commit()
+            db.close()
+            return self._create()
         return db
 
     def states(self) -> dict[str, tuple[str, int, int]]:
         """path -> (hash, size, mtime) of every cached file."""
         return {p: (h, s, m) for p, h, s, m in self.db.execute("SELECT path, hash, size, mtime FROM parsed")}
 
-    def infos(self) -> dict[str, tuple[str, str]]:
-        """path -> (kind, info json) of every cached file."""
-        return {p: (k, i) for p, k, i in self.db.execute("SELECT path, kind, info FROM parsed")}
+    def infos(self) -> list[tuple[str, str, str, str]]:
+        """(path, hash, names json, refs json) of every cached file."""
+        return self.db.execute("SELECT path, hash, names, refs FROM parsed").fetchall()
+
+    def resolutions(self) -> dict[str, tuple[str, ...]]:
+        """path -> (hash, names fingerprint, rows, problems, embeds, stubs): each file's resolved links."""
+        return {row[0]: row[1:] for row in self.db.execute("SELECT * FROM resolved")}
+
+    def store_resolutions(self, rows: list[tuple], keep: set[str]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            gone = [(p,) for (p,) in self.db.execute("SELECT path FROM resolved") if p not in keep]
+            self.db.executemany("DELETE FROM resolved WHERE path = ?", gone)
 
     def data(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """path -> (kind, full json) for the given paths."""
@@ -67,10 +90,10 @@ class ParseCache:
         return out
 
     def store(self, rows: list[tuple], restat: list[tuple[int, int, str]], keep: set[str]) -> None:
-        """Write parsed rows (path, hash, kind, size, mtime, info, data), record new stats of
+        """Write parsed rows (path, hash, kind, size, mtime, names, refs, data), record new stats of
         unchanged files (size, mtime, path), and forget files no longer in the vault."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany("UPDATE parsed SET size = ?, mtime = ? WHERE path = ?", restat)
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM parsed") if p not in keep]
             self.db.executemany("DELETE FROM parsed WHERE path = ?", gone)

@@ -4,12 +4,17 @@ A vault of 10,000 notes holds about 180,000 links and 400,000 blocks. Whole-vaul
 link resolution, checks) need only each file's names, headings, block ids, links and problems;
 they read this index, stored beside the full parse in the cache as compact JSON, and never
 validate the full models. The full `Note` or `Source` is loaded only when a command shows it.
+
+The index has two parts: `names` (what other files' links can point at: title, aliases,
+headings, block ids) and `refs` (the links this file writes). Refs are decoded only for files
+whose links must be resolved again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kg.model import Diagnostic, Note, Source
@@ -36,8 +41,10 @@ class DocInfo:
 
     path: str
     """Path relative to the vault."""
+    hash: str
+    """Content hash of the file."""
     kind: str
-    """note or source."""
+    """note, source, or unreadable."""
     title: str
     """Display title."""
     aliases: list[str]
@@ -46,37 +53,55 @@ class DocInfo:
     """Front matter type (notes)."""
     tags: list[str]
     """Tag names, in order of first use."""
-    headings: set[str]
+    headings: list[str]
     """Heading anchors."""
-    block_ids: set[str]
+    block_ids: list[str]
     """Explicit block ids."""
-    refs: list[Ref]
-    """Links as written."""
     diagnostics: list[tuple]
     """Per-file problems as (line, col, severity, code, message)."""
+    refs_json: str = "[]"
+    """The links this file writes, as JSON; decoded by `refs`."""
+    _refs: list[Ref] | None = field(default=None, repr=False)
+
+    @property
+    def refs(self) -> list[Ref]:
+        """The links this file writes."""
+        if self._refs is None:
+            self._refs = [Ref(*r) for r in json.loads(self.refs_json)]
+        return self._refs
 
     @classmethod
     def of(cls, doc: Note | Source, kind: str) -> DocInfo:
-        tags = list(dict.fromkeys(t.name for t in doc.tags))
-        return cls(path=doc.path, kind=kind, title=doc.title, aliases=doc.aliases,
-                   type=getattr(doc, "type", None), tags=tags, headings=set(doc.headings),
-                   block_ids={b.block_id for b in doc.blocks if b.block_id},
-                   refs=[Ref(r.target, r.heading, r.block, r.label, r.embed, r.syntax, r.relation, r.line,
-                             r.col, r.block_index) for r in doc.links],
-                   diagnostics=[(d.line, d.col, d.severity, d.code, d.message) for d in doc.diagnostics])
+        refs = [[r.target, r.heading, r.block, r.label, r.embed, r.syntax, r.relation, r.line, r.col,
+                 r.block_index] for r in doc.links]
+        return cls(path=doc.path, hash=doc.hash, kind=kind, title=doc.title, aliases=doc.aliases,
+                   type=getattr(doc, "type", None), tags=list(dict.fromkeys(t.name for t in doc.tags)),
+                   headings=sorted(set(doc.headings)), block_ids=sorted({b.block_id for b in doc.blocks if b.block_id}),
+                   diagnostics=[(d.line, d.col, d.severity, d.code, d.message) for d in doc.diagnostics],
+                   refs_json=json.dumps(refs, ensure_ascii=False, separators=(",", ":")))
 
-    def dumps(self) -> str:
-        return json.dumps([self.kind, self.title, self.aliases, self.type, self.tags, sorted(self.headings),
-                           sorted(self.block_ids), [list(r) for r in self.refs], self.diagnostics],
-                          ensure_ascii=False, separators=(",", ":"))
+    def names_json(self) -> str:
+        return json.dumps([self.kind, self.title, self.aliases, self.type, self.tags, self.headings,
+                           self.block_ids, self.diagnostics], ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def loads(cls, path: str, text: str) -> DocInfo:
-        kind, title, aliases, type_, tags, headings, block_ids, refs, diags = json.loads(text)
-        return cls(path=path, kind=kind, title=title, aliases=aliases, type=type_, tags=tags,
-                   headings=set(headings), block_ids=set(block_ids), refs=[Ref(*r) for r in refs],
-                   diagnostics=[tuple(d) for d in diags])
+    def loads(cls, path: str, digest: str, names: str, refs: str) -> DocInfo:
+        kind, title, aliases, type_, tags, headings, block_ids, diags = json.loads(names)
+        return cls(path=path, hash=digest, kind=kind, title=title, aliases=aliases, type=type_, tags=tags,
+                   headings=headings, block_ids=block_ids, diagnostics=[tuple(d) for d in diags], refs_json=refs)
 
     def problems(self) -> list[Diagnostic]:
         return [Diagnostic(doc=self.path, line=line, col=col, severity=sev, code=code, message=msg)
                 for line, col, sev, code, msg in self.diagnostics]
+
+
+def names_fingerprint(infos: dict[str, DocInfo], files: list[str]) -> str:
+    """A hash of everything a link can resolve against: paths, titles, aliases, headings, block
+    ids and other files. While it stays the same, a file's resolved links depend on that file
+    alone."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(infos):
+        i = infos[path]
+        h.update(json.dumps([path, i.kind, i.title, i.aliases, i.headings, i.block_ids]).encode())
+    h.update(json.dumps(sorted(files)).encode())
+    return h.hexdigest()

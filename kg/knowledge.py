@@ -8,6 +8,7 @@ vaults.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import NamedTuple
@@ -26,6 +27,7 @@ class LinkRow(NamedTuple):
     target_kind: str
     target_id: str
     target_doc: str | None
+    target: str
     heading: str | None
     block: str | None
     label: str | None
@@ -82,8 +84,10 @@ class KnowledgeBase:
         """Concepts by id: one per note, one per missing link target (a stub)."""
         self.source_ids: dict[str, str] = {}
         """Source id -> source path."""
-        self.rows: list[LinkRow] = []
-        """Every resolved link, in file order."""
+        self.resolved: dict[str, list[LinkRow] | str] = {}
+        """Each file's resolved links: rows, or their cached JSON until `rows` decodes them."""
+        self.embeds: dict[str, list[tuple[str, int, int]]] = {}
+        """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
         """Every problem found, per file and vault-wide, sorted by file and line."""
         self.stats: dict[str, float] = {}
@@ -137,6 +141,23 @@ class KnowledgeBase:
         return Link(doc=row.doc, source_id=row.source_id, target_kind=row.target_kind, target_id=row.target_id,
                     target_doc=row.target_doc, heading=row.heading, block=row.block, label=row.label,
                     relation=row.relation, line=row.line, col=row.col, context=context)
+
+    @cached_property
+    def rows(self) -> list[LinkRow]:
+        """Every resolved link, in file order (decoded from the cache on first use)."""
+        out: list[LinkRow] = []
+        for path in sorted(self.resolved):
+            rows = self.resolved[path]
+            if isinstance(rows, str):
+                holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
+                rows = [LinkRow(path, holder, *r) for r in json.loads(rows)]
+            out.extend(rows)
+        return out
+
+    @cached_property
+    def source_by_path(self) -> dict[str, str]:
+        """Source path -> source id."""
+        return {path: sid for sid, path in self.source_ids.items()}
 
     @cached_property
     def links(self) -> list[Link]:

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kg.index import DocInfo, Ref
 from kg.model import Diagnostic
 from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
 
 
-@dataclass
-class Resolution:
+class Resolution(NamedTuple):
     """The outcome of resolving one link: the path it reaches (None when missing) and problems."""
 
     target: str | None
     diagnostics: list[Diagnostic]
+
+
+_NONE: list[Diagnostic] = []
 
 
 class Resolver:
@@ -34,6 +36,8 @@ class Resolver:
         self.paths: set[str] = set(docs) | set(files)
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_alias: dict[str, list[str]] = defaultdict(list)
+        self._memo: dict[str, list[str]] = {}
+        self._anchor_sets: dict[str, tuple[set[str], set[str]]] = {}
         for path in sorted(self.paths):
             bare = without_suffix(path) if path in docs else path
             parts = bare.split("/")
@@ -48,14 +52,21 @@ class Resolver:
             self.by_title[link_key(doc.title)].append(path)
 
     def candidates(self, target: str) -> list[str]:
+        """Files a wikilink target may mean, best first (file name or path, else alias)."""
         key = link_key(target).lstrip("/")
-        found = self.by_suffix.get(key) or self.by_alias.get(key) or []
-        return sorted(set(found), key=lambda p: (p.count("/"), len(p), p))
+        found = self._memo.get(key)
+        if found is None:
+            found = self.by_suffix.get(key) or self.by_alias.get(key) or []
+            found = self._memo[key] = sorted(set(found), key=lambda p: (p.count("/"), len(p), p))
+        return found
 
     def resolve(self, doc: DocInfo, ref: Ref) -> Resolution:
+        if ref.syntax == "wiki" and not ref.heading and not ref.block:  # the common case, kept lean
+            found = self.candidates(ref.target) if ref.target[:1] != "." else None
+            if found and len(found) == 1 and found[0] != doc.path:
+                return Resolution(found[0], _NONE)
         diags: list[Diagnostic] = []
         where = {"doc": doc.path, "line": ref.line, "col": ref.col}
-        written = _written(ref)
         if not ref.target:  # `[[#Heading]]`: a place in this same file
             return Resolution(self._check_anchor(doc.path, ref, diags, where), diags)
         found: list[str] = []
@@ -64,6 +75,7 @@ class Resolver:
         if not found:
             found = self.candidates(ref.target)
         if not found:
+            written = _written(ref)
             name = posixpath.basename(ref.target)
             if is_attachment(name):
                 message = f"{written} points at a file that is not in the vault"
@@ -77,6 +89,7 @@ class Resolver:
             diags.append(Diagnostic(**where, severity="warning", code="unresolved-link", message=message))
             return Resolution(None, diags)
         if len(found) > 1 and found[0].count("/") == found[1].count("/"):
+            written = _written(ref)
             others = ", ".join(found[1:4])
             diags.append(Diagnostic(**where, severity="warning", code="ambiguous-link",
                                     message=f"{written} matches {len(found)} files; kg uses {found[0]} "
@@ -85,7 +98,7 @@ class Resolver:
         target = found[0]
         if target == doc.path and not ref.heading and not ref.block:
             diags.append(Diagnostic(**where, severity="info", code="self-link",
-                                    message=f"{written} links this note to itself"))
+                                    message=f"{_written(ref)} links this note to itself"))
         return Resolution(self._check_anchor(target, ref, diags, where), diags)
 
     def _relative(self, from_doc: str, target: str) -> list[str]:
@@ -101,13 +114,22 @@ class Resolver:
         doc = self.docs.get(target)
         if doc is None:
             return target
-        if ref.heading and heading_anchor(ref.heading) not in doc.headings:
+        if ref.heading and heading_anchor(ref.heading) not in self._anchors(target)[0]:
             diags.append(Diagnostic(**where, severity="warning", code="missing-heading",
                                     message=f"{_written(ref)}: {doc.path} has no heading '{ref.heading}'"))
-        if ref.block and ref.block not in doc.block_ids:
+        if ref.block and ref.block not in self._anchors(target)[1]:
             diags.append(Diagnostic(**where, severity="warning", code="missing-block",
                                     message=f"{_written(ref)}: {doc.path} has no block '^{ref.block}'"))
         return target
+
+
+    def _anchors(self, path: str) -> tuple[set[str], set[str]]:
+        """Heading anchors and block ids of a file, as sets."""
+        found = self._anchor_sets.get(path)
+        if found is None:
+            doc = self.docs[path]
+            found = self._anchor_sets[path] = (set(doc.headings), set(doc.block_ids))
+        return found
 
 
 def _written(ref: Ref) -> str:

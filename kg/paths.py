@@ -29,25 +29,29 @@ def nfc(text: str) -> str:
 
 def doc_path(relative: str) -> DocPath:
     """A vault-relative path with forward slashes and NFC names."""
-    return DocPath(nfc(str(PurePosixPath(relative.replace("\\", "/")))))
+    relative = relative.replace("\\", "/")
+    return DocPath(nfc(relative) if not relative.isascii() else relative)
 
 
 def stem(path: str) -> str:
     """File name without folder and extension: `notes/a/Open Models.md` -> `Open Models`."""
-    name = PurePosixPath(path).name
+    name = path.rsplit("/", 1)[-1]
+    lower = name.lower()
     for suffix in SOURCE_SUFFIXES:
-        if name.lower().endswith(suffix):
+        if lower.endswith(suffix):
             return name[: -len(suffix)]
     return name
 
 
 def without_suffix(path: str) -> str:
-    """Path without its extension, for matching `[[folder/note]]`."""
-    if not PurePosixPath(path).name:
+    """Path without its extension, for matching `[[folder/note]]`: `a/b.md` -> `a/b`."""
+    folder, _, name = path.rpartition("/")
+    if not name:
         return path
-    return str(PurePosixPath(path).with_name(stem(path)))
+    return f"{folder}/{stem(name)}" if folder else stem(name)
 
 
+@lru_cache(maxsize=262144)
 def link_key(text: str) -> str:
     """How link targets compare: NFC, case-folded, trimmed, `.md` dropped, runs of space folded."""
     text = nfc(text).strip().replace("\\", "/")

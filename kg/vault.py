@@ -37,43 +37,56 @@ class VaultFile:
     """The path as it is on disk (it may differ from `path` in Unicode normalisation)."""
 
 
-def _walk(top: Path, skip: set[Path]):
-    """Every file under `top`, skipping hidden folders and `skip`; sorted, links not followed."""
-    for folder, dirs, files in os.walk(top):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ALWAYS_SKIPPED
-                         and here / d not in skip)
-        for name in sorted(files):
-            if not name.startswith("."):
-                yield here / name
+def _walk(top: str, skip: set[str]):
+    """(relative path, size, mtime) of every file under `top` (a path relative to the vault root
+    `base`), skipping hidden folders and `skip`; sorted, links to folders not followed."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in ALWAYS_SKIPPED and entry.path not in skip:
+                    subdirs.append(entry.path)
+            elif entry.is_file():
+                try:
+                    st = entry.stat()
+                    yield entry.path, st.st_size, st.st_mtime_ns
+                except OSError:
+                    yield entry.path, 0, 0
+        stack.extend(reversed(subdirs))
 
 
 def discover(root: Path, settings: Settings) -> list[VaultFile]:
     """Notes, sources and attachments of the vault at `root` (DESIGN §2)."""
     vs = settings.vault
-    notes_dir = root / vs.notes if vs.notes else root
-    sources_dir = root / vs.sources
-    skip = {root / vs.site, *(root / e for e in vs.exclude)}
-    if not notes_dir.is_dir() or notes_dir == root:
-        notes_dir = root
+    base = str(root)
+    notes_dir = os.path.join(base, vs.notes) if vs.notes else base
+    sources_dir = os.path.join(base, vs.sources)
+    skip = {os.path.join(base, vs.site), os.path.join(base, ".kg"), *(os.path.join(base, e) for e in vs.exclude)}
+    if not os.path.isdir(notes_dir) or os.path.normpath(notes_dir) == base:
+        notes_dir = base
         skip.add(sources_dir)
     found: dict[str, VaultFile] = {}
+    start = len(base) + 1
 
-    def add(path: Path, kind: FileKind) -> None:
-        try:
-            st = path.stat()
-            size, mtime = st.st_size, st.st_mtime_ns
-        except OSError:
-            size = mtime = 0
-        real = path.relative_to(root).as_posix()
-        rel = doc_path(real)
-        found.setdefault(rel, VaultFile(rel, kind, size, mtime, real))
+    def add(walk, classify) -> None:
+        for full, size, mtime in walk:
+            real = full[start:].replace(os.sep, "/")
+            rel = doc_path(real)
+            if rel not in found:
+                found[rel] = VaultFile(rel, classify(full), size, mtime, real)
 
-    if sources_dir.is_dir():
-        for path in _walk(sources_dir, skip - {sources_dir}):
-            add(path, "source" if path.suffix.lower() in SOURCE_SUFFIXES else "file")
-    for path in _walk(notes_dir, skip):
-        add(path, "note" if path.suffix.lower() in NOTE_SUFFIXES else "file")
+    if os.path.isdir(sources_dir):
+        add(_walk(sources_dir, skip - {sources_dir}),
+            lambda p: "source" if p.lower().endswith(SOURCE_SUFFIXES) else "file")
+    add(_walk(notes_dir, skip), lambda p: "note" if p.lower().endswith(NOTE_SUFFIXES) else "file")
     return sorted(found.values(), key=lambda f: f.path)
 
 

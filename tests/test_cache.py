@@ -65,3 +65,21 @@ def test_changed_section_settings_drop_the_cache(vault):
     assert kb.stats["parsed"] == len(kb.notes) + len(kb.sources)
     roles = {s.heading: s.role for s in kb.notes["notes/open-models.md"].sections}
     assert roles["Key insights"] == "questions"
+
+
+def test_renaming_a_heading_updates_links_to_it_in_other_files(vault):
+    build(vault)
+    target = vault / "notes" / "closed-models.md"
+    target.write_text(target.read_text(encoding="utf-8").replace("## Pricing gap", "## Price gap"), encoding="utf-8")
+    kb = build(vault)
+    assert kb.stats["parsed"] == 1
+    missing = [d for d in kb.diagnostics if d.code == "missing-heading" and d.doc == "notes/open-models.md"]
+    assert missing and "Pricing gap" in missing[0].message
+
+
+def test_a_new_note_resolves_links_that_were_stubs(vault):
+    assert build(vault).concepts["missing-concept"].stub
+    (vault / "notes" / "Missing Concept.md").write_text("Now written.\n", encoding="utf-8")
+    kb = build(vault)
+    assert not kb.concepts["missing-concept"].stub
+    assert not [d for d in kb.diagnostics if d.code == "unresolved-link" and "Missing Concept" in d.message]
