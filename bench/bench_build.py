@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -22,13 +23,21 @@ HERE = Path(__file__).resolve().parent
 KG = Path(sys.executable).with_name("kg")
 
 
-def run_kg(vault: Path, *args: str) -> tuple[float, dict]:
+def run_kg(vault: Path, *args: str) -> tuple[float, str, str]:
+    """Run kg in a fresh process; (seconds, stdout, stderr)."""
     started = time.perf_counter()
     done = subprocess.run([str(KG), "--vault", str(vault), *args], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):
         sys.exit(f"kg failed ({done.returncode}): {done.stderr.strip()}")
-    return seconds, json.loads(done.stdout) if done.stdout.strip().startswith(("{", "[")) else {}
+    return seconds, done.stdout, done.stderr
+
+
+def check(vault: Path) -> tuple[float, str]:
+    """Time `kg check`; return the seconds and how many files it parsed (from its summary)."""
+    seconds, _, err = run_kg(vault, "check")
+    m = re.search(r"\((\d+) parsed", err)
+    return seconds, m.group(1) if m else "?"
 
 
 def peak_mb() -> float:
@@ -45,22 +54,21 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "make_vault.py"), str(args.n), "--out", str(vault)], check=True)
     shutil.rmtree(vault / ".kg", ignore_errors=True)
 
-    cold, _ = run_kg(vault, "check", "--json")
-    _, summary = run_kg(vault, "build", "--json")
+    cold, parsed = check(vault)
+    summary = json.loads(run_kg(vault, "build", "--json")[1])
     print(f"vault: {summary['notes']} notes, {summary['sources']} sources, {summary['links']} links, "
           f"{summary['concepts']} concepts")
-    print(f"cold kg check:            {cold:6.2f} s   (parsed {summary['notes'] + summary['sources']} files)")
-    warm, _ = run_kg(vault, "check", "--json")
-    print(f"rerun, nothing changed:   {warm:6.2f} s")
+    print(f"cold kg check:            {cold:6.2f} s   (parsed {parsed} files)")
+    warm, parsed = check(vault)
+    print(f"rerun, nothing changed:   {warm:6.2f} s   (parsed {parsed})")
     note = sorted((vault / "notes").rglob("*.md"))[len(summary) % 7]
     original = note.read_bytes()
     try:
         note.write_bytes(original + b"\n\nOne more line with [[a-new-link]] and #a-new-tag.\n")
-        edited, _ = run_kg(vault, "check", "--json")
-        _, after = run_kg(vault, "build", "--json")
+        edited, parsed = check(vault)
     finally:
         note.write_bytes(original)
-    print(f"rerun after editing one:  {edited:6.2f} s")
+    print(f"rerun after editing one:  {edited:6.2f} s   (parsed {parsed})")
     print(f"peak memory (largest process): {peak_mb():.0f} MB")
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kg.assemble import check_vault, make_concepts, resolve_links
@@ -90,9 +90,9 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
             restat.append((f.size, f.mtime, f.path))
         else:
             todo.append((f.kind, f.path, digest, data, f.size, f.mtime))
-    fresh = _parse_many(todo, settings.sections, progress, jobs)
-    cache.store(fresh, restat, keep)
-    fresh_data = {row[0]: (row[2], row[7]) for row in fresh}
+    for rows in _parse_many(todo, settings.sections, progress, jobs):
+        cache.store(rows)  # as they come: a cold build of a large vault never holds every parse
+    cache.finish(restat, keep)
     infos: dict[str, DocInfo] = {}
     for path, digest, names, refs in cache.infos():
         info = DocInfo.loads(path, digest, names, refs)
@@ -102,11 +102,10 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
     folder = cache.path.parent
 
     def loader(paths: list[str]) -> dict[str, Note | Source]:
-        found = {p: fresh_data[p] for p in paths if p in fresh_data}
-        rest = [p for p in paths if p not in found]
-        if rest:
-            reader = ParseCache(folder, _fingerprint(settings))
-            found.update(reader.data(rest))
+        reader = ParseCache(folder, _fingerprint(settings))
+        try:
+            found = reader.data(paths)
+        finally:
             reader.close()
         return {p: (Note if kind == "note" else Source).model_validate_json(data) for p, (kind, data) in found.items()}
 
@@ -138,27 +137,27 @@ def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:
     return rows
 
 
-def _parse_many(todo: list[tuple], sections: SectionSettings, progress: Progress | None, jobs: int | None):
-    total = len(todo)
+def _parse_many(todo: list[tuple], sections: SectionSettings, progress: Progress | None,
+                jobs: int | None) -> Iterator[list[tuple]]:
+    """Parse files in batches, on every core when there are enough; yields batches of rows."""
+    total, done = len(todo), 0
     if progress:
         progress(0, total)
-    if not todo:
-        return []
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if total < PARALLEL_FROM or jobs <= 1:
-        out = []
-        for i in range(0, total, 50):
-            out.extend(_parse_batch(todo[i:i + 50], sections))
+        batches = (_parse_batch(todo[i:i + 50], sections) for i in range(0, total, 50))
+        pool = None
+    else:
+        size = max(10, min(100, total // (jobs * 8)))
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        batches = pool.map(_parse_batch, [todo[i:i + size] for i in range(0, total, size)],
+                           [sections] * ((total + size - 1) // size))
+    try:
+        for rows in batches:
+            done += len(rows)
             if progress:
-                progress(len(out), total)
-        return out
-    size = max(10, min(100, total // (jobs * 8)))
-    batches = [todo[i:i + size] for i in range(0, total, size)]
-    out = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_parse_batch, b, sections) for b in batches]
-        for future in as_completed(futures):
-            out.extend(future.result())
-            if progress:
-                progress(len(out), total)
-    return out
+                progress(done, total)
+            yield rows
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)

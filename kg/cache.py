@@ -89,11 +89,14 @@ class ParseCache:
                 out[path] = (kind, data)
         return out
 
-    def store(self, rows: list[tuple], restat: list[tuple[int, int, str]], keep: set[str]) -> None:
-        """Write parsed rows (path, hash, kind, size, mtime, names, refs, data), record new stats of
-        unchanged files (size, mtime, path), and forget files no longer in the vault."""
+    def store(self, rows: list[tuple]) -> None:
+        """Write parsed rows (path, hash, kind, size, mtime, names, refs, data)."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def finish(self, restat: list[tuple[int, int, str]], keep: set[str]) -> None:
+        """Record new stats of unchanged files (size, mtime, path); forget files not in `keep`."""
+        with self.db:
             self.db.executemany("UPDATE parsed SET size = ?, mtime = ? WHERE path = ?", restat)
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM parsed") if p not in keep]
             self.db.executemany("DELETE FROM parsed WHERE path = ?", gone)

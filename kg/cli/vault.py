@@ -151,7 +151,8 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) ->
                        f"{d.message} {click.style(f'[{d.code}]', dim=True)}")
         n = {s: sum(1 for d in kb.diagnostics if d.severity == s) for s in SEVERITY_ORDER}
         stderr().print(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info "
-                       f"in {plural(len(kb.notes) + len(kb.sources), 'file')}")
+                       f"in {plural(len(kb.notes) + len(kb.sources), 'file')} "
+                       f"({int(kb.stats['parsed'])} parsed, {kb.stats['seconds']:.2f} s)")
     errors = any(d.severity == "error" for d in kb.diagnostics)
     warnings = any(d.severity == "warning" for d in kb.diagnostics)
     if errors or (strict and warnings):
