@@ -24,8 +24,8 @@ from kg.knowledge import KnowledgeBase
 from kg.model import Diagnostic, Note, Source
 from kg.vault import VaultFile, content_hash, discover, read_bytes
 
-Progress = Callable[[int, int], None]
-"""Called as progress(done, total) while files are parsed."""
+Progress = Callable[[str, int, int | None], None]
+"""Called as progress(stage, done, total) as the build goes; total is None for a stage of unknown length."""
 
 PARALLEL_FROM = 200
 """Below this many files to parse, one process is faster than starting workers."""
@@ -45,6 +45,8 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
         files = discover(root, settings)
         kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache)
         kb.files = [f.path for f in files if f.kind == "file"]
+        if progress:
+            progress("Resolving links", 0, None)
         make_concepts(kb, settings.vault.notes)
         fresh = resolve_links(kb, names_fingerprint(kb.infos, kb.files), cache.resolutions())
         cache.store_resolutions(fresh, set(kb.infos))
@@ -142,7 +144,7 @@ def _parse_many(todo: list[tuple], sections: SectionSettings, progress: Progress
     """Parse files in batches, on every core when there are enough; yields batches of rows."""
     total, done = len(todo), 0
     if progress:
-        progress(0, total)
+        progress("Parsing files", 0, total)
     jobs = jobs or min(os.cpu_count() or 1, 8)
     if total < PARALLEL_FROM or jobs <= 1:
         batches = (_parse_batch(todo[i:i + 50], sections) for i in range(0, total, 50))
@@ -156,7 +158,7 @@ def _parse_many(todo: list[tuple], sections: SectionSettings, progress: Progress
         for rows in batches:
             done += len(rows)
             if progress:
-                progress(done, total)
+                progress("Parsing files", done, total)
             yield rows
     finally:
         if pool:

@@ -55,8 +55,8 @@ class Context:
                       TimeRemainingColumn(), transient=True, console=stderr()) as bar:
             task = bar.add_task("Parsing files", total=None)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+            def progress(stage: str, done: int, total: int | None) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
 
             return build(self.root, settings, progress=progress)
 
@@ -70,7 +70,8 @@ def stderr():
 def stdout():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # piped: no colours, and wide enough that tables do not wrap for a script to read
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
 
 def fail(message: str, code: int = 2):
