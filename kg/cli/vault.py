@@ -100,7 +100,7 @@ def build(as_json: bool) -> None:
     tags = {t for info in kb.infos.values() for t in info.tags}
     summary = {
         "vault": str(ctx.root), "notes": len(kb.notes), "sources": len(kb.sources),
-        "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.links), "tags": len(tags),
+        "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.rows), "tags": len(tags),
         "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
         "errors": counts["error"], "warnings": counts["warning"],
     }
