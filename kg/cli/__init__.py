@@ -6,6 +6,7 @@ Heavy imports happen inside the commands that need them, so `kg --help` stays in
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ Examples:
   kg build                         read the vault in this folder (or the nearest one upward)
   kg --vault ~/Obsidian/Vault check   lint an existing Obsidian vault, no set-up needed
   kg show "open-weight models"     a concept with its links and backlinks
+  kg search "how far behind are open models?"
   kg sources --json                the source documents, for scripts
   kg graph --format graphml -o vault.graphml
 """
@@ -32,6 +34,13 @@ class Context:
         self.root = (vault or find_vault(Path.cwd())).resolve()
         self.interactive = sys.stderr.isatty()
 
+    @property
+    def cache_dir(self) -> Path:
+        """The vault's .kg/ folder (or $KG_CACHE_DIR)."""
+        import os
+
+        return Path(os.environ.get("KG_CACHE_DIR") or self.root / ".kg")
+
     def settings(self):
         from kg.config import ConfigError, load_settings
 
@@ -40,25 +49,43 @@ class Context:
         except ConfigError as exc:
             fail(str(exc))
 
-    def knowledge(self):
-        """Build (incrementally) and return the vault's KnowledgeBase, with a progress bar on a terminal."""
+    @contextmanager
+    def progress_bar(self):
+        """A progress callback (stage, done, total) drawing a bar on a terminal; None when piped."""
+        if not self.interactive:
+            yield None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), transient=True, console=stderr()) as bar:
+            task = bar.add_task("Reading the vault", total=None)
+
+            def progress(stage: str, done: int, total: int | None) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            yield progress
+
+    def knowledge(self, with_search: bool = False):
+        """Build (incrementally) and return the vault's KnowledgeBase; with_search also brings
+        the search index up to date (its figures land in kb.stats)."""
         from kg.build import build
 
         if not self.root.is_dir():
             fail(f"no such folder: {self.root}")
         settings = self.settings()
-        if not self.interactive:
-            return build(self.root, settings)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        with self.progress_bar() as progress:
+            kb = build(self.root, settings, progress=progress)
+            if with_search:
+                from kg.search.embed import Embedder, ModelError
+                from kg.search.index import SearchIndex
 
-        with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                      TimeRemainingColumn(), transient=True, console=stderr()) as bar:
-            task = bar.add_task("Parsing files", total=None)
-
-            def progress(stage: str, done: int, total: int | None) -> None:
-                bar.update(task, description=stage, completed=done, total=total)
-
-            return build(self.root, settings, progress=progress)
+                try:
+                    found = SearchIndex(self.cache_dir).update(kb, Embedder, progress)
+                except ModelError as exc:
+                    fail(str(exc))
+                kb.stats.update({f"search_{k}": v for k, v in found.items()})
+        return kb
 
 
 def stderr():
@@ -121,4 +148,4 @@ def main(ctx: click.Context, vault: Path | None) -> None:
     ctx.obj = Context(vault)
 
 
-from kg.cli import inspect, vault  # noqa: E402,F401  (commands register themselves on `main`)
+from kg.cli import inspect, search, vault  # noqa: E402,F401  (commands register themselves on `main`)

