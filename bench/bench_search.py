@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kg.search.index import QUANTIZE_FROM, SearchIndex, write_vectors
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "vaults" / "scifact" / ".kg"
 KG = Path(sys.executable).with_name("kg")
@@ -32,6 +34,8 @@ def make_index(n: int) -> Path:
     vault = HERE / "vaults" / f"search-{n}"
     folder = vault / ".kg"
     if (folder / "vectors.npy").is_file() and len(np.load(folder / "vector_ids.npy")) == n:
+        if n >= QUANTIZE_FROM and not (folder / "vectors.sq8").is_file():
+            write_vectors(folder, np.load(folder / "vector_ids.npy"), np.load(folder / "vectors.npy"))
         return vault
     shutil.rmtree(vault, ignore_errors=True)
     (vault / "notes").mkdir(parents=True)
@@ -41,7 +45,6 @@ def make_index(n: int) -> Path:
     src = sqlite3.connect(SOURCE / "search.sqlite")
     rows = src.execute("SELECT doc, kind, line, text, title, concept, source, tags, date, sentences, key "
                        "FROM items ORDER BY id").fetchall()
-    from kg.search.index import SearchIndex
 
     db = SearchIndex(folder).connect(create=True)
     rng = np.random.default_rng(0)
@@ -60,8 +63,7 @@ def make_index(n: int) -> Path:
             chunks.append(block / np.linalg.norm(block, axis=1, keepdims=True))
             done += take
     db.close()
-    np.save(folder / "vectors.npy", np.concatenate(chunks).astype(np.float32))
-    np.save(folder / "vector_ids.npy", np.arange(1, n + 1, dtype=np.int64))
+    write_vectors(folder, np.arange(1, n + 1, dtype=np.int64), np.concatenate(chunks).astype(np.float32))
     return vault
 
 
@@ -88,10 +90,17 @@ def main() -> None:
             subprocess.run([str(KG), "--vault", str(vault), "search", QUERIES[i], "-k", "10"], check=True,
                            capture_output=True)
             cold.append(time.perf_counter() - started)
+        recall = []
+        for i in range(50):
+            q = QUERIES[i % len(QUERIES)] + f" {i}"
+            served = searcher.vector(q, 10, None)
+            v = embedder.embed([q])[0]
+            exact = np.argsort(-(np.asarray(searcher.matrix) @ v))[:10]
+            recall.append(len(set(served) & {int(searcher.ids[j]) for j in exact}) / 10)
         mb = (vault / ".kg" / "vectors.npy").stat().st_size / 1e6
         print(f"{n:>9,} items: warm median {statistics.median(warm):6.1f} ms, p95 "
               f"{sorted(warm)[int(len(warm) * 0.95)]:6.1f} ms; cold kg search median {statistics.median(cold):.2f} s; "
-              f"vectors {mb:.0f} MB")
+              f"vectors {mb:.0f} MB; vector recall@10 against exact {statistics.mean(recall):.3f}")
 
 
 if __name__ == "__main__":

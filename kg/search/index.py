@@ -9,7 +9,8 @@ Files:
 - `search.sqlite`: `items` (one row per passage), `fts` (SQLite FTS5, BM25), `vectors`
   (embeddings keyed by the hash of model id and text, so a rebuild embeds only new text).
 - `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors, memory-mapped at query
-  time, rewritten atomically after each build.
+  time, rewritten atomically after each build; `vectors.sq8`, an 8-bit faiss copy of it for
+  large vaults (see QUANTIZE_FROM).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ INDEX_VERSION = 1
 WINDOW_WORDS = 120
 """Source paragraphs longer than this are embedded in windows of whole sentences."""
 MIN_WORDS = 4
+QUANTIZE_FROM = 20_000
+"""From this many vectors, queries first scan an 8-bit copy (faiss, a quarter of the bytes) and
+re-rank its best candidates exactly: 100k vectors in about 5 ms instead of 9-15 ms, with the
+same top 10 (bench/bench_search.py). Rebuilt whole at each build: 0.1 s for 100k vectors."""
 
 
 @dataclass(slots=True)
@@ -205,8 +210,26 @@ class SearchIndex:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) \
             if rows else np.zeros((0, 384), dtype=np.float32)
-        for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
-            tmp = self.folder / f".{name}.tmp"
-            with open(tmp, "wb") as f:
-                np.save(f, array)
-            os.replace(tmp, self.folder / name)
+        write_vectors(self.folder, ids, matrix)
+
+
+def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray) -> None:
+    """Write the vector matrix, its item ids and (for large vaults) its 8-bit copy, atomically."""
+    for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
+        tmp = folder / f".{name}.tmp"
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, folder / name)
+    quantized = folder / "vectors.sq8"
+    if len(ids) >= QUANTIZE_FROM:
+        import faiss
+
+        index = faiss.IndexScalarQuantizer(matrix.shape[1], faiss.ScalarQuantizer.QT_8bit,
+                                           faiss.METRIC_INNER_PRODUCT)
+        index.train(matrix)
+        index.add(matrix)
+        tmp = folder / ".vectors.sq8.tmp"
+        faiss.write_index(index, str(tmp))
+        os.replace(tmp, quantized)
+    else:
+        quantized.unlink(missing_ok=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +113,9 @@ class Searcher:
             self.ids = np.load(folder / "vector_ids.npy")
         except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
             raise IndexMissing(str(exc)) from None
-        self.row_of = {int(i): n for n, i in enumerate(self.ids)}
+        self.folder = folder
         self._embedder = embedder
+        self._quantized = False
 
     @property
     def embedder(self):
@@ -136,17 +138,42 @@ class Searcher:
         return [i for i in ids if allowed is None or i in allowed][:limit]
 
     def vector(self, query: str, limit: int, allowed: set[int] | None) -> list[int]:
+        """Item ids by cosine similarity, best first (exact scores, whichever path finds them)."""
         if len(self.ids) == 0:
             return []
         q = self.embedder.embed([query])[0]
-        scores = np.asarray(self.matrix @ q)
-        if allowed is not None:
-            mask = np.isin(self.ids, np.fromiter(allowed, dtype=np.int64))
-            scores = np.where(mask, scores, -np.inf)
+        if allowed is not None:  # a filtered search scores only the allowed rows
+            rows = np.array(sorted(self.row_of[i] for i in allowed if i in self.row_of), dtype=np.int64)
+        elif self.quantized is not None:  # large vault: 8-bit scan for candidates, exact re-rank
+            _, found = self.quantized.search(q[None, :], min(len(self.ids), max(limit * 4, 200)))
+            rows = np.sort(found[0][found[0] >= 0])
+        else:
+            rows = None
+        if rows is not None and len(rows) == 0:
+            return []
+        scores = np.asarray(self.matrix @ q) if rows is None else np.asarray(self.matrix[rows] @ q)
         n = min(limit, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
-        return [int(self.ids[i]) for i in top if np.isfinite(scores[i])]
+        picked = top if rows is None else rows[top]
+        return [int(self.ids[i]) for i in picked]
+
+    @cached_property
+    def row_of(self) -> dict[int, int]:
+        """Item id -> row of the matrix (for filtered searches)."""
+        return {int(i): n for n, i in enumerate(self.ids)}
+
+    @property
+    def quantized(self):
+        """The 8-bit faiss copy of the vectors, if the index has one (large vaults)."""
+        if self._quantized is False:
+            path = self.folder / "vectors.sq8"
+            self._quantized = None
+            if path.is_file():
+                import faiss
+
+                self._quantized = faiss.read_index(str(path))
+        return self._quantized
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                pool: int = POOL, weights: tuple[float, float, int] | None = None) -> list[Hit]:
