@@ -42,12 +42,12 @@ def show(name: str, as_json: bool) -> None:
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; `kg build --json` counts what exists"
         fail(f"no concept or source called '{name}'{hint}", code=1)
     if isinstance(found, Concept):
-        ident, doc, title = found.id, found.doc, found.title
+        ident, doc = found.id, found.doc
         info = {"kind": "concept", "id": found.id, "title": found.title, "doc": found.doc, "stub": found.stub,
                 "type": found.type, "aliases": found.aliases, "tags": found.tags}
     else:
         ident, source = found, kb.source_by_id(found)
-        doc, title = source.path, source.title
+        doc = source.path
         info = {"kind": "source", "id": ident, "title": source.title, "doc": source.path,
                 "author": source.author, "date": source.date.isoformat() if source.date else None,
                 "url": source.url, "tags": sorted({t.name for t in source.tags})}
