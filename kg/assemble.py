@@ -65,9 +65,8 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     only if a command reads `kb.rows`); the others are resolved again. Returns the fresh
     (path, hash, fingerprint, rows, problems, embeds, stubs) to cache."""
     resolver = None
-    notes = {c.id for c in kb.concepts.values() if c.doc}
-    concept_of = {c.doc: c.id for c in kb.concepts.values() if c.doc}
-    source_of = {path: sid for sid, path in kb.source_ids.items()}
+    concept_of, source_of = kb.concept_by_doc, kb.source_by_path
+    notes = set(concept_of.values())
     stubs: dict[str, str] = {}
     fresh: list[tuple] = []
     for path, info in kb.infos.items():

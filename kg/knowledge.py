@@ -101,10 +101,6 @@ class KnowledgeBase:
         """Parsed sources by path (loaded on access)."""
 
     # -- files -----------------------------------------------------------------
-    def add_parsed(self, doc: Note | Source) -> None:
-        """Keep a document parsed in this run, so it is never read back from the cache."""
-        self._docs[doc.path] = doc
-
     def load(self, paths: list[str]) -> None:
         missing = [p for p in paths if p not in self._docs]
         if missing:

@@ -198,13 +198,14 @@ class Searcher:
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         lex_rank = {i: r + 1 for r, i in enumerate(lex)}
         vec_rank = {i: r + 1 for r, i in enumerate(vec)}
-        return [self._hit(i, rank + 1, fused[i], query, lex_rank.get(i), vec_rank.get(i))
-                for rank, i in enumerate(best)]
+        rows = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT id, kind, doc, line, text, title, concept, source, sentences FROM items "
+            f"WHERE id IN ({','.join('?' * len(best))})", best)}
+        return [self._hit(rows[i], rank + 1, fused[i], query, lex_rank.get(i), vec_rank.get(i))
+                for rank, i in enumerate(best) if i in rows]
 
-    def _hit(self, item: int, rank: int, score: float, query: str, lex: int | None, vec: int | None) -> Hit:
-        kind, doc, line, text, title, concept, source, sentences = self.db.execute(
-            "SELECT kind, doc, line, text, title, concept, source, sentences FROM items WHERE id = ?",
-            (item,)).fetchone()
+    def _hit(self, row: tuple, rank: int, score: float, query: str, lex: int | None, vec: int | None) -> Hit:
+        kind, doc, line, text, title, concept, source, sentences = row
         hit = Hit(rank=rank, score=round(score, 6), kind=kind, id=f"{kind}:{doc}:{line}", text=text, doc=doc,
                   line=line, title=title or "", concept=concept, source=source, passage=text,
                   lexical_rank=lex, vector_rank=vec)
