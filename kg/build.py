@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kg.assemble import check_vault, make_concepts, resolve_links
 from kg.cache import ParseCache
-from kg.config import SectionSettings, Settings, load_settings
+from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
 from kg.model import Diagnostic, Note, Source
@@ -39,7 +39,7 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
     started = time.perf_counter()
     root = root.resolve()
     settings = settings or load_settings(root)
-    cache_dir = cache_dir or Path(os.environ.get("KG_CACHE_DIR") or root / ".kg")
+    cache_dir = cache_dir or cache_folder(root)
     cache = ParseCache(cache_dir, _fingerprint(settings))
     try:
         files = discover(root, settings)

@@ -91,6 +91,13 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{CONFIG_NAME}: {where}: {first['msg']}") from None
 
 
+def cache_folder(root: Path) -> Path:
+    """Where kg keeps its cache and indexes for the vault at `root`: $KG_CACHE_DIR, else root/.kg."""
+    import os
+
+    return Path(os.environ.get("KG_CACHE_DIR") or root / ".kg")
+
+
 def find_vault(start: Path) -> Path:
     """The nearest folder upward holding kg.toml, else `start` itself."""
     start = start.resolve()

@@ -38,8 +38,8 @@ class VaultFile:
 
 
 def _walk(top: str, skip: set[str]):
-    """(relative path, size, mtime) of every file under `top` (a path relative to the vault root
-    `base`), skipping hidden folders and `skip`; sorted, links to folders not followed."""
+    """(full path, size, mtime) of every file under the folder `top`, skipping hidden folders and
+    the folders in `skip`; sorted, links to folders not followed."""
     stack = [top]
     while stack:
         folder = stack.pop()

@@ -37,9 +37,9 @@ class Context:
     @property
     def cache_dir(self) -> Path:
         """The vault's .kg/ folder (or $KG_CACHE_DIR)."""
-        import os
+        from kg.config import cache_folder
 
-        return Path(os.environ.get("KG_CACHE_DIR") or self.root / ".kg")
+        return cache_folder(self.root)
 
     def settings(self):
         from kg.config import ConfigError, load_settings
