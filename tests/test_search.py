@@ -125,3 +125,78 @@ def test_batch_mode_prints_json_lines(demo, tmp_path):
     lines = [json.loads(x) for x in result.output.splitlines()]
     assert [x["query"] for x in lines] == ["GLM-5", "quality gap"]
     assert all(set(r) >= {"rank", "score", "kind", "id", "text", "doc", "line"} for x in lines for r in x["results"])
+
+
+def test_an_answer_ranks_above_an_open_question(demo):
+    hits = demo.search("how far behind are open models?", k=5)
+    texts = [h.text for h in hits]
+    claim = next(i for i, t in enumerate(texts) if "3–5%" in t)
+    assert claim <= 2, texts
+    assert not any(t.rstrip().endswith("?") for t in texts[:claim]), texts
+
+
+def test_related_items_of_a_claim_come_from_other_files(demo):
+    line = next(n for n, text in enumerate((ROOT / "notes/concepts/quality-gap.md").read_text(
+        encoding="utf-8").splitlines(), 1) if "3–5%" in text)
+    hits = demo.related("notes/concepts/quality-gap.md", line, k=5)
+    assert hits and all(h.doc != "notes/concepts/quality-gap.md" for h in hits)
+    assert any("3–5%" in h.text for h in hits), [h.text[:80] for h in hits]  # Feldman says it elsewhere
+    assert demo.related("notes/nowhere.md", 1) == []
+
+
+def test_python_api_opens_the_vault_once(tmp_path, embedder, monkeypatch):
+    import kg.search as api
+    from tests.conftest import FIXTURES
+
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    SearchIndex(vault / ".kg").update(build(vault), lambda: embedder)
+    monkeypatch.setattr(api, "_open", {})
+    hits = api.search("open models", vault=vault / "notes", k=2)  # any folder inside the vault
+    assert len(hits) == 2 and api.searcher(vault) is api.searcher(vault / "notes")
+    assert api.related(hits[0].doc, hits[0].line, vault=vault, k=1)[0].doc != hits[0].doc
+
+
+def test_common_words_narrow_the_candidates_but_keep_bm25_order(demo, monkeypatch):
+    import kg.search.query as query
+
+    plain = demo.lexical("open models closed quality gap", 5, None)
+    df = demo.document_frequencies(["open", "models", "closed", "quality", "gap"])
+    assert df["open"] > df["gap"] > 0
+    monkeypatch.setattr(query, "LEXICAL_BUDGET", min(df.values()))
+    expression = demo.fts_expression("open models closed quality gap")
+    assert "NOT" in expression  # only items holding the rarest words are candidates
+    narrowed = demo.lexical("open models closed quality gap", 5, None)
+    assert narrowed and narrowed[0] == plain[0]
+    monkeypatch.setattr(query, "LEXICAL_BUDGET", 0)  # even the rarest word is over budget: all words
+    assert demo.fts_expression("quality gap") == '"quality" AND "gap"'
+
+
+def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
+    """Past ANN_FROM vectors the HNSW graph takes new vectors and tombstones removed ones; it is
+    not rebuilt for one edit, and a removed passage is never returned."""
+    import kg.search.index as index
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setattr(index, "ANN_FROM", 5)
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    cache = vault / ".kg"
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert (cache / "ann.faiss").is_file()
+    built = (cache / "ann.faiss").stat().st_mtime_ns
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nA brand new passage about tariffs on accelerators.\n",
+                    encoding="utf-8")
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    import numpy as np
+
+    labels = np.load(cache / "ann_ids.npy")
+    assert (labels == -1).any() and (cache / "ann.faiss").stat().st_mtime_ns != built  # tombstones, adds
+    searcher = Searcher(cache, embedder=embedder)
+    assert searcher.ann is not None
+    assert searcher.search("tariffs on accelerators", k=1, mode="vector")[0].doc == "notes/pricing.md"
+    live = set(np.load(cache / "vector_ids.npy").tolist())
+    assert set(labels[labels >= 0].tolist()) == live
+    ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
+    assert set(ids) <= live

@@ -138,6 +138,9 @@ class Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.log_severity_level = 3
+        # Worker threads that spin after a run steal the core the rest of a query needs: on 2
+        # cores a warm search took 24 ms with spinning and 13 ms without (bench/bench_search.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def embed(self, texts: list[str], batch_size: int = 64,

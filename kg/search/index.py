@@ -8,9 +8,14 @@ sentences), and the exact sentence is found inside the passage at query time. Li
 Files:
 - `search.sqlite`: `items` (one row per passage), `fts` (SQLite FTS5, BM25), `vectors`
   (embeddings keyed by the hash of model id and text, so a rebuild embeds only new text).
-- `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors, memory-mapped at query
-  time, rewritten atomically after each build; `vectors.sq8`, an 8-bit faiss copy of it for
-  large vaults (see QUANTIZE_FROM).
+- `terms` in the same database: how many items hold each word, kept up to date as items come
+  and go, so that a query can tell rare words from common ones without reading FTS5's lists.
+- `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors (rows in item id order),
+  memory-mapped at query time, rewritten atomically after each build.
+- `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over 8-bit copies
+  of the vectors, and the item id of each of its entries. It is updated in place: new vectors
+  are added and removed items become tombstones (id -1); it is rebuilt only when tombstones
+  pass TOMBSTONE_LIMIT.
 """
 
 from __future__ import annotations
@@ -18,22 +23,50 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
-from collections.abc import Callable
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-INDEX_VERSION = 1
+INDEX_VERSION = 3
 WINDOW_WORDS = 120
 """Source paragraphs longer than this are embedded in windows of whole sentences."""
 MIN_WORDS = 4
-QUANTIZE_FROM = 20_000
-"""From this many vectors, queries first scan an 8-bit copy (faiss, a quarter of the bytes) and
-re-rank its best candidates exactly: 100k vectors in about 5 ms instead of 9-15 ms, with the
-same top 10 (bench/bench_search.py). Rebuilt whole at each build: 0.1 s for 100k vectors."""
+ANN_FROM = 50_000
+"""From this many vectors, queries go through an HNSW graph instead of scanning the whole
+matrix, and re-rank its candidates exactly (bench/bench_search.py: a full scan of memory-mapped
+vectors costs about 10 ms at 100k and 100 ms at 1M; the graph answers in under a millisecond)."""
+ANN_M = 16
+"""HNSW neighbours per node: M=16 built 100k vectors in 3.3 s against 7.1 s for M=32, with the
+same recall after the exact re-rank."""
+TOMBSTONE_LIMIT = 0.25
+"""The graph is rebuilt when this share of its entries belongs to removed items."""
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def tokens(text: str) -> set[str]:
+    """The words of `text` as FTS5's unicode61 tokenizer sees them (case and accents folded)."""
+    text = text.casefold()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return set(_TOKEN.findall(text))
+
+
+def count_terms(db: sqlite3.Connection, texts: Iterable[str], sign: int) -> None:
+    """Add (sign 1) or remove (sign -1) the words of these item texts to the `terms` counts."""
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(tokens(text))
+    db.executemany("INSERT INTO terms VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                   [(t, sign * n) for t, n in counts.items()])
+    if sign < 0:
+        db.execute("DELETE FROM terms WHERE df <= 0")
 
 
 @dataclass(slots=True)
@@ -60,6 +93,8 @@ class Item:
     """Source date, ISO."""
     sentences: list[tuple[int, str, str]]
     """For source passages: (line, anchor, text) of each sentence."""
+    role: str | None = None
+    """Role of the note section it is in (questions, tensions, evidence), if any."""
 
 
 def items_of(kb, path: str) -> list[Item]:
@@ -69,7 +104,7 @@ def items_of(kb, path: str) -> list[Item]:
     if info.kind == "note":
         concept = kb.concept_by_doc.get(path)
         roles = [s.role for s in doc.sections]
-        return [Item("note", path, b.line, b.text, doc.title, concept, None, info.tags, None, [])
+        return [Item("note", path, b.line, b.text, doc.title, concept, None, info.tags, None, [], roles[b.section])
                 for b in doc.blocks if roles[b.section] != "related" and len(b.text.split()) >= MIN_WORDS]
     sid = kb.source_by_path.get(path)
     date = doc.date.isoformat() if doc.date else None
@@ -113,21 +148,24 @@ class SearchIndex:
         db = sqlite3.connect(self.db_path, timeout=30)
         if create:
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+            if version is None or version[0] != str(INDEX_VERSION):  # other layout: re-index, keep vectors
+                db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS fts;"
+                                 "DROP TABLE IF EXISTS terms;")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
             db.executescript("""
-                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
                 CREATE TABLE IF NOT EXISTS docs (doc TEXT PRIMARY KEY, hash TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, kind TEXT NOT NULL,
                     line INTEGER NOT NULL, text TEXT NOT NULL, title TEXT, concept TEXT, source TEXT,
-                    tags TEXT, date TEXT, sentences TEXT, key TEXT NOT NULL);
+                    tags TEXT, date TEXT, sentences TEXT, key TEXT NOT NULL, role TEXT);
                 CREATE INDEX IF NOT EXISTS items_doc ON items(doc);
+                CREATE INDEX IF NOT EXISTS items_role ON items(role) WHERE role IS NOT NULL;
                 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, title, tokenize='unicode61 remove_diacritics 2');
                 CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
             """)
-            version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-            if version is None or version[0] != str(INDEX_VERSION):
-                db.executescript("DELETE FROM docs; DELETE FROM items; DELETE FROM fts;")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
-                db.commit()
+            db.commit()
         return db
 
     def update(self, kb, embedder_factory: Callable[[], object],
@@ -158,32 +196,31 @@ class SearchIndex:
         model_id = Embedder.model_id
         with db:
             for path in gone + changed:
-                ids = [r[0] for r in db.execute("SELECT id FROM items WHERE doc = ?", (path,))]
-                db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i in ids])
+                old = db.execute("SELECT id, text, title FROM items WHERE doc = ?", (path,)).fetchall()
+                count_terms(db, (f"{text}\n{title}" for _, text, title in old), -1)
+                db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i, _, _ in old])
                 db.execute("DELETE FROM items WHERE doc = ?", (path,))
                 db.execute("DELETE FROM docs WHERE doc = ?", (path,))
         new_items = 0
         for start in range(0, len(changed), 200):
             chunk = changed[start:start + 200]
             kb.load(chunk)
-            rows = []
-            for path in chunk:
-                for item in items_of(kb, path):
-                    rows.append(item)
+            rows = [item for path in chunk for item in items_of(kb, path)]
             with db:
                 for item in rows:
                     cur = db.execute(
-                        "INSERT INTO items (doc, kind, line, text, title, concept, source, tags, date, sentences, key)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO items (doc, kind, line, text, title, concept, source, tags, date, sentences, key,"
+                        " role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (item.doc, item.kind, item.line, item.text, item.title, item.concept, item.source,
                          json.dumps(item.tags), item.date, json.dumps(item.sentences, ensure_ascii=False),
-                         text_key(item.text, model_id)))
+                         text_key(item.text, model_id), item.role))
                     db.execute("INSERT INTO fts (rowid, text, title) VALUES (?, ?, ?)",
                                (cur.lastrowid, item.text, item.title))
+                count_terms(db, (f"{item.text}\n{item.title}" for item in rows), 1)
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", [(p, current[p]) for p in chunk])
             new_items += len(rows)
         embedded = self._embed_missing(db, embedder_factory, progress)
-        self._write_matrix(db)
+        self._write_matrix(db, progress)
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
     def _embed_missing(self, db, embedder_factory, progress) -> int:
@@ -205,31 +242,72 @@ class SearchIndex:
             db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items)")
         return total
 
-    def _write_matrix(self, db) -> None:
+    def _write_matrix(self, db, progress=None) -> None:
         rows = db.execute("SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key ORDER BY i.id").fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) \
             if rows else np.zeros((0, 384), dtype=np.float32)
-        write_vectors(self.folder, ids, matrix)
+        write_vectors(self.folder, ids, matrix, progress)
 
 
-def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray) -> None:
-    """Write the vector matrix, its item ids and (for large vaults) its 8-bit copy, atomically."""
+def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -> None:
+    """Write the vector matrix and its item ids (sorted) atomically, then bring the approximate
+    index of a large vault up to date."""
     for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
-        tmp = folder / f".{name}.tmp"
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, folder / name)
-    quantized = folder / "vectors.sq8"
-    if len(ids) >= QUANTIZE_FROM:
-        import faiss
+        _save_atomic(folder / name, lambda f, a=array: np.save(f, a))
+    (folder / "vectors.sq8").unlink(missing_ok=True)  # the 8-bit flat copy of index version 1
+    sync_ann(folder, ids, matrix, progress)
 
-        index = faiss.IndexScalarQuantizer(matrix.shape[1], faiss.ScalarQuantizer.QT_8bit,
-                                           faiss.METRIC_INNER_PRODUCT)
-        index.train(matrix)
-        index.add(matrix)
-        tmp = folder / ".vectors.sq8.tmp"
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, quantized)
+
+def _save_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
+def sync_ann(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -> str:
+    """Make `ann.faiss` index exactly the vectors of `ids`: add the new ones, tombstone the
+    removed ones, rebuild only when it is missing, unreadable or mostly tombstones. Returns what
+    it did: none (small vault), kept, updated or built."""
+    path, labels_path = folder / "ann.faiss", folder / "ann_ids.npy"
+    if len(ids) < ANN_FROM:
+        path.unlink(missing_ok=True)
+        labels_path.unlink(missing_ok=True)
+        return "none"
+    import faiss
+
+    index = labels = None
+    try:
+        index, labels = faiss.read_index(str(path)), np.load(labels_path)
+        if index.ntotal != len(labels) or index.d != matrix.shape[1]:
+            index = None
+    except (RuntimeError, OSError, ValueError):
+        index = None
+    if index is not None:
+        before = labels
+        labels = np.where(np.isin(before, ids), before, -1)
+        new = ids[~np.isin(ids, labels)]
+        if new.size == 0 and np.array_equal(labels, before):
+            return "kept"
+        if (labels < 0).sum() > TOMBSTONE_LIMIT * (len(labels) + len(new)):
+            index = None
+    if index is None:
+        index = faiss.IndexHNSWSQ(matrix.shape[1], faiss.ScalarQuantizer.QT_8bit, ANN_M, faiss.METRIC_INNER_PRODUCT)
+        index.train(matrix[:: max(1, len(matrix) // 100_000)])
+        labels, new, action = np.zeros(0, dtype=np.int64), ids, "built"
     else:
-        quantized.unlink(missing_ok=True)
+        action = "updated"
+    rows = np.searchsorted(ids, new)
+    step = 20_000
+    for start in range(0, len(rows), step):
+        index.add(np.ascontiguousarray(matrix[rows[start:start + step]]))
+        if progress:
+            progress("Indexing vectors", min(start + step, len(rows)), len(rows))
+    labels = np.concatenate([labels, new]).astype(np.int64)
+    if new.size or action == "built":
+        tmp = path.with_name(f".{path.name}.tmp")
+        faiss.write_index(index, str(tmp))
+        os.replace(tmp, path)
+    _save_atomic(labels_path, lambda f: np.save(f, labels))
+    return action

@@ -9,21 +9,35 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from kg.search.index import SearchIndex
+from kg.search.index import SearchIndex, tokens
 
 RRF_K = 10
 """Reciprocal-rank-fusion constant, with equal weights: the best of a grid on the SciFact training
 split (bench/beir_scifact.py --tune): nDCG@10 0.707 against 0.692 with the usual k=60."""
 LEXICAL_WEIGHT = 1.0
 VECTOR_WEIGHT = 1.0
+QUESTION_WEIGHT = 0.5
+"""Items of a note's questions section rank at this share of their fused score: a question
+shares the words and the meaning of a query but does not answer it (on the demo vault, "how far
+behind are open models?" found an open question first and the ~3-5% claim fourth)."""
 POOL = 100
 """How many candidates each side contributes before fusion."""
+LEXICAL_BUDGET = 5_000
+"""FTS5 scores every item that holds any query word (about 1.3 us each), so a query of common
+words would score hundreds of thousands of rows in a large vault. When the query's words hold
+more than this many items together, only items holding its rarest words (up to this budget)
+are candidates, still ranked by BM25 over all the words (Searcher.fts_expression). On 100k
+items and 50 SciFact claims: lexical median 8.4 ms, and 0.96 of its top 10 score as high as
+plain BM25's 10th best; a budget of 20,000 gave 19 ms and the same 0.96 (bench/bench_search.py)."""
+ANN_CANDIDATES = 200
+"""Candidates taken from the HNSW graph before the exact re-rank."""
+ANN_EF_SEARCH = 128
 MAX_QUERY_CHARS = 2000
 _WORD = re.compile(r"[\w$%.,/–-]+", re.UNICODE)
 STOPWORDS = frozenset("""a an and are as at be by for from has have how i in is it its of on or that the this to
@@ -96,10 +110,8 @@ def terms(query: str) -> list[str]:
     return [w for w in words if w and w not in STOPWORDS]
 
 
-def fts_query(query: str) -> str:
-    """Free text -> an FTS5 query: each word a quoted term, any may match."""
-    quoted = ['"' + w.replace('"', '""') + '"' for w in terms(query)]
-    return " OR ".join(quoted)
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 class Searcher:
@@ -115,7 +127,7 @@ class Searcher:
             raise IndexMissing(str(exc)) from None
         self.folder = folder
         self._embedder = embedder
-        self._quantized = False
+        self._ann = False
 
     @property
     def embedder(self):
@@ -125,8 +137,45 @@ class Searcher:
             self._embedder = Embedder(export=False)
         return self._embedder
 
+    def fts_expression(self, query: str) -> str:
+        """Free text -> an FTS5 query: each word a quoted phrase, any may match. When the words
+        are common enough to exceed LEXICAL_BUDGET items, the candidates must hold one of the
+        rarest words (or, if even the rarest is over budget, all the words), and BM25 still
+        scores every word."""
+        words = list(dict.fromkeys(terms(query)))
+        if not words:
+            return ""
+        full = " OR ".join(map(_phrase, words))
+        df = self.document_frequencies(words)
+        if df is None or sum(df.values()) <= LEXICAL_BUDGET:
+            return full
+        rare, total = [], 0
+        for word in sorted(words, key=df.__getitem__):
+            if total + df[word] > LEXICAL_BUDGET:
+                break
+            rare.append(word)
+            total += df[word]
+        if not rare:
+            return " AND ".join(map(_phrase, words))
+        required = " OR ".join(map(_phrase, rare))
+        common = " OR ".join(_phrase(w) for w in words if w not in rare)
+        # Every phrase appears twice, so BM25 ranks the candidates exactly as over all words.
+        return f"(({required}) AND ({common})) OR (({required}) NOT ({common}))"
+
+    def document_frequencies(self, words: list[str]) -> dict[str, int] | None:
+        """How many items hold each word (a phrase counts as its rarest token); None for an
+        index without word counts."""
+        parts = {w: tokens(w) for w in words}
+        wanted = sorted(set().union(*parts.values()))
+        try:
+            counts = dict(self.db.execute(f"SELECT term, df FROM terms WHERE term IN ({','.join('?' * len(wanted))})",
+                                          wanted)) if wanted else {}
+        except sqlite3.OperationalError:
+            return None
+        return {w: min((counts.get(t, 0) for t in toks), default=0) for w, toks in parts.items()}
+
     def lexical(self, query: str, limit: int, allowed: set[int] | None) -> list[int]:
-        q = fts_query(query)
+        q = self.fts_expression(query)
         if not q:
             return []
         try:
@@ -138,42 +187,62 @@ class Searcher:
         return [i for i in ids if allowed is None or i in allowed][:limit]
 
     def vector(self, query: str, limit: int, allowed: set[int] | None) -> list[int]:
-        """Item ids by cosine similarity, best first (exact scores, whichever path finds them)."""
+        """Item ids by cosine similarity to the query, best first."""
         if len(self.ids) == 0:
             return []
-        q = self.embedder.embed([query])[0]
-        if allowed is not None:  # a filtered search scores only the allowed rows
-            rows = np.array(sorted(self.row_of[i] for i in allowed if i in self.row_of), dtype=np.int64)
-        elif self.quantized is not None:  # large vault: 8-bit scan for candidates, exact re-rank
-            _, found = self.quantized.search(q[None, :], min(len(self.ids), max(limit * 4, 200)))
-            rows = np.sort(found[0][found[0] >= 0])
+        return [i for i, _ in self.nearest(self.embedder.embed([query])[0], limit, allowed)]
+
+    def nearest(self, vector: np.ndarray, limit: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """(item id, cosine) of the items nearest `vector`, best first, scored exactly: a filtered
+        search scans only the allowed rows, a large vault takes candidates from its HNSW graph,
+        a small one scans the memory-mapped matrix."""
+        if allowed is not None:
+            rows = self.rows_of(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+        elif self.ann is not None:
+            index, labels = self.ann
+            _, found = index.search(vector[None, :], min(index.ntotal, max(limit * 2, ANN_CANDIDATES)))
+            items = labels[found[0][found[0] >= 0]]
+            rows = self.rows_of(items[items >= 0])
         else:
             rows = None
-        if rows is not None and len(rows) == 0:
+        if rows is not None and len(rows) == 0 or len(self.ids) == 0:
             return []
-        scores = np.asarray(self.matrix @ q) if rows is None else np.asarray(self.matrix[rows] @ q)
+        scores = np.asarray(self.matrix @ vector) if rows is None else np.asarray(self.matrix[rows] @ vector)
         n = min(limit, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
         picked = top if rows is None else rows[top]
-        return [int(self.ids[i]) for i in picked]
+        return [(int(self.ids[r]), float(s)) for r, s in zip(picked, scores[top])]
 
     @cached_property
-    def row_of(self) -> dict[int, int]:
-        """Item id -> row of the matrix (for filtered searches)."""
-        return {int(i): n for n, i in enumerate(self.ids)}
+    def questions(self) -> set[int]:
+        """Ids of the items in questions sections (few, read through a partial index)."""
+        return {r[0] for r in self.db.execute("SELECT id FROM items WHERE role = 'questions'")}
+
+    def rows_of(self, items: np.ndarray) -> np.ndarray:
+        """Matrix rows of these item ids (ids without a vector are left out), in row order."""
+        if len(items) == 0:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.ids, items), len(self.ids) - 1)
+        return np.sort(rows[self.ids[rows] == items])
 
     @property
-    def quantized(self):
-        """The 8-bit faiss copy of the vectors, if the index has one (large vaults)."""
-        if self._quantized is False:
-            path = self.folder / "vectors.sq8"
-            self._quantized = None
+    def ann(self):
+        """(HNSW index, item id per entry) of a large vault, or None: loaded on first use."""
+        if self._ann is False:
+            self._ann = None
+            path = self.folder / "ann.faiss"
             if path.is_file():
                 import faiss
 
-                self._quantized = faiss.read_index(str(path))
-        return self._quantized
+                try:
+                    index, labels = faiss.read_index(str(path)), np.load(self.folder / "ann_ids.npy")
+                except (RuntimeError, OSError, ValueError):
+                    return None  # unreadable: the exact scan still answers, and the next build rebuilds it
+                if index.ntotal == len(labels):
+                    faiss.ParameterSpace().set_index_parameter(index, "efSearch", ANN_EF_SEARCH)
+                    self._ann = (index, labels)
+        return self._ann
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                pool: int = POOL, weights: tuple[float, float, int] | None = None) -> list[Hit]:
@@ -195,20 +264,45 @@ class Searcher:
         for weight, ranking in ((w_lex, lex), (w_vec, vec)):
             for rank, item in enumerate(ranking):
                 fused[item] = fused.get(item, 0.0) + weight / (rrf_k + rank + 1)
+        for item in self.questions.intersection(fused):
+            fused[item] *= QUESTION_WEIGHT
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         lex_rank = {i: r + 1 for r, i in enumerate(lex)}
         vec_rank = {i: r + 1 for r, i in enumerate(vec)}
+        return [replace(hit, lexical_rank=lex_rank.get(hit_id), vector_rank=vec_rank.get(hit_id))
+                for hit_id, hit in self._hits([(i, fused[i]) for i in best], query)]
+
+    def related(self, doc: str, line: int, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Items of other files nearest in meaning to the item at `doc`:`line` (a claim, a note
+        passage or a source sentence), scored by cosine. Uses the stored vector, so no model is
+        loaded; an unknown location gives no results."""
+        row = self.db.execute("SELECT id, text FROM items WHERE doc = ? AND line <= ? ORDER BY line DESC LIMIT 1",
+                              (doc, line)).fetchone()
+        if row is None or not len(self.rows_of(np.array([row[0]]))):
+            return []
+        vector = np.asarray(self.matrix[self.rows_of(np.array([row[0]]))[0]])
+        allowed = None
+        if filters and filters.active:
+            where, args = filters.sql()
+            allowed = {r[0] for r in self.db.execute(f"SELECT id FROM items WHERE {where}", args)}
+        same = {r[0] for r in self.db.execute("SELECT id FROM items WHERE doc = ?", (doc,))}
+        found = [(i, s) for i, s in self.nearest(vector, k + len(same), allowed) if i not in same][:k]
+        return [hit for _, hit in self._hits(found, row[1])]
+
+    def _hits(self, scored: list[tuple[int, float]], query: str) -> list[tuple[int, Hit]]:
+        """(item id, Hit) for each (item id, score), in the given order; `query` picks the
+        sentence of a source passage."""
+        ids = [i for i, _ in scored]
         rows = {r[0]: r[1:] for r in self.db.execute(
             "SELECT id, kind, doc, line, text, title, concept, source, sentences FROM items "
-            f"WHERE id IN ({','.join('?' * len(best))})", best)}
-        return [self._hit(rows[i], rank + 1, fused[i], query, lex_rank.get(i), vec_rank.get(i))
-                for rank, i in enumerate(best) if i in rows]
+            f"WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        return [(i, self._hit(rows[i], rank + 1, score, query))
+                for rank, (i, score) in enumerate(scored) if i in rows]
 
-    def _hit(self, row: tuple, rank: int, score: float, query: str, lex: int | None, vec: int | None) -> Hit:
+    def _hit(self, row: tuple, rank: int, score: float, query: str) -> Hit:
         kind, doc, line, text, title, concept, source, sentences = row
         hit = Hit(rank=rank, score=round(score, 6), kind=kind, id=f"{kind}:{doc}:{line}", text=text, doc=doc,
-                  line=line, title=title or "", concept=concept, source=source, passage=text,
-                  lexical_rank=lex, vector_rank=vec)
+                  line=line, title=title or "", concept=concept, source=source, passage=text)
         if kind == "source":
             sentence = best_sentence(json.loads(sentences or "[]"), query)
             if sentence:
