@@ -250,3 +250,31 @@ class Link(Model):
     """1-based column."""
     context: str = ""
     """The paragraph or list item that holds the link, as plain text."""
+
+
+QuantityKind = Literal["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "date", "other"]
+
+
+class Quantity(Model):
+    """A number stated in a claim, normalised (DESIGN §5). Ranges keep both bounds."""
+
+    text: str
+    """As written: `~3–5%`, `$3.48/M tokens`, `6 of 8`."""
+    low: float | None
+    """Lower bound with scale words applied (`$10B` -> 1e10); None when only an upper bound is stated."""
+    high: float | None
+    """Upper bound; equal to low for a single value; None for an open range (`500+`, `more than 30`)."""
+    unit: str
+    """`%`, `x`, `USD`, `USD/M tokens`, `months`, a counted noun (`parameters`, `MAU`), `year` for dates, or ''."""
+    kind: QuantityKind
+    """What sort of quantity it is."""
+    approx: bool = False
+    """Stated as approximate (`~`, `about`, `roughly`)."""
+    direction: Literal["more than", "at least", "less than", "at most"] | None = None
+    """A stated bound (`more than`, `up to`, `500+`)."""
+    total: float | None = None
+    """For `N of M`: M."""
+    start: int = 0
+    """Character offset in the claim text."""
+    end: int = 0
+    """End offset (exclusive)."""
