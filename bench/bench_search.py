@@ -100,6 +100,7 @@ def measure(n: int, embedder, texts: list[str]) -> None:
 
     vault = make_index(n)
     folder = vault / ".kg"
+    sync_ann(folder, np.load(folder / "vector_ids.npy"), np.load(folder / "vectors.npy", mmap_mode="r"))
     rss_before = rss_mb()
     searcher = Searcher(folder, embedder=embedder)
     for q in texts:  # page in what the queries read (this VM reclaims cold page cache quickly)
