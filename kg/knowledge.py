@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from kg.index import DocInfo
-from kg.model import Concept, Diagnostic, Link, Note, Source
+from kg.model import Claim, Concept, Diagnostic, Link, Note, Source
 
 Loader = Callable[[list[str]], dict[str, "Note | Source"]]
 
@@ -160,6 +160,27 @@ class KnowledgeBase:
         """Every resolved link as a model (loads the files that hold links)."""
         self.load(sorted({r.doc for r in self.rows}))
         return [self.link(r) for r in self.rows]
+
+    # -- claims ----------------------------------------------------------------
+    @cached_property
+    def claims(self) -> list[Claim]:
+        """Every claim, question and declared tension of the notes, and the checkable sentences
+        of the sources, in file order (kg.claims.extract)."""
+        from kg.claims.extract import Mentions, note_claims, source_claims
+
+        mentions = Mentions(self.concepts.values())
+        cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
+        for r in self.rows:
+            if r.target_kind == "source" and r.block_index is not None:
+                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
+        self.load(sorted(self.infos))
+        out: list[Claim] = []
+        for path in sorted(self.infos):
+            if self.infos[path].kind == "note":
+                out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}))
+            elif path in self.source_by_path:
+                out += source_claims(self.doc(path), self.source_by_path[path], mentions)
+        return out
 
     def backlinks(self, target_id: str) -> list[Link]:
         """Links that point at a concept or source id."""

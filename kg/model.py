@@ -278,3 +278,35 @@ class Quantity(Model):
     """Character offset in the claim text."""
     end: int = 0
     """End offset (exclusive)."""
+
+
+ClaimKind = Literal["claim", "question", "tension"]
+
+
+class Claim(Model):
+    """One statement of a note or a source (DESIGN §3, §6)."""
+
+    id: str
+    """Stable: the block id when the text has one, else `c-` and a hash of its normalised text."""
+    text: str
+    """The statement as a reader sees it (links shown by their text)."""
+    kind: ClaimKind = "claim"
+    """claim, question (from a questions section, or ending in '?'), or tension (declared)."""
+    doc: str
+    """File it is written in."""
+    line: int
+    """1-based line."""
+    origin: Literal["note", "source"]
+    """Written in a note or found in a source."""
+    concept: str | None = None
+    """For a note's claim: the concept the note defines."""
+    source: str | None = None
+    """For a source's claim: the source id."""
+    anchor: str | None = None
+    """For a source's claim: the anchor of its sentence."""
+    quantities: list[Quantity] = []
+    """Numbers stated in it."""
+    concepts: list[str] = []
+    """Concepts it mentions, by title or alias (ids, in order of first mention)."""
+    cites: list[str] = []
+    """Sources it links (declared evidence), by source id."""

@@ -34,7 +34,7 @@ _NUMBER = (rf"(?P<{{p}}exp>10\s*(?:\^|\*\*)\s*\{{?-?\d+\}}?|10[⁰¹²³⁴⁵�
            rf"|(?P<{{p}}frac>\b\d{{1,3}}\s?/\s?\d{{1,3}}\b)(?!\s?/)"
            rf"|(?P<{{p}}num>{_DIGITS})(?P<{{p}}scale>{_SCALE})?"
            rf"|(?P<{{p}}words>\b{_WORDS}\b)")
-_CURRENCY = (r"(?P<{p}cur>(?:\b(?:us|ca|au|hk|nz)\s?|(?-i:\b[CAS]|\bc )\s?)?\$\s?|€\s?|£\s?|¥\s?"
+_CURRENCY = (r"(?P<{p}cur>(?:\b(?:us|ca|au|hk|nz)\s?|(?-i:\b[CAS](?=\$)|\bc (?=\$)))?\$\s?|€\s?|£\s?|¥\s?"
              r"|(?-i:USD|EUR|GBP)\s?)")
 _SIGN = r"(?P<{p}sign>(?<![\w.])[-−]|\bminus\s+|\bnegative\s+)"
 
@@ -82,7 +82,11 @@ _STOP = frozenset("""a an the and or of in on at to for by from with as is are w
 these those than then so but not no per each every which who whom whose what when where while if into onto over
 under about after before between more less most least up down out off new would could should may might must will
 can shall has had have do does did""".split())
-_NAME_BEFORE = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w.-]*\s+$")
+_NAME_BEFORE = re.compile(r"\b(?P<name>[A-Z][\w.-]*)\s+$")
+_NOT_NAMES = frozenset("""in on at by for about over under nearly some only the a an of with to from since after
+before around roughly almost just up all top and or but than within across per each every its their his her our
+your these those this that""".split())
+_DATA = re.compile(r"\s?(?P<u>[KMGTP]B|bytes)\b")
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -277,6 +281,9 @@ def _quantity(text: str, m: re.Match) -> Quantity | None:
         after = text[end:end + 3]
         broken = b is None or re.match(r"[-/.]\d", after)  # a phone number or a date, not a range
         mixed = (g.get("b_cur") and not g.get("a_cur")) or (g.get("a_unit") and not _same_unit(g["a_unit"], text, end))
+        listed = g["range"].strip().lower() in ("and", "or") and not g.get("between") and not (
+            _PERCENT.match(text, end) or _MULTIPLIER.match(text, end) or g.get("b_scale") or g.get("b_cur"))
+        mixed = mixed or listed  # '2.5, 3.0 and 3.2' is a list of versions; '10 or 15 times' is a range
         if broken or mixed:  # '6.2% to $1.45 billion': two quantities, not a range
             if broken and re.match(r"[-/.]\d", after):
                 return None
@@ -330,6 +337,8 @@ def _finish(text: str, m: re.Match, a: float | None, b: float | None, end: int) 
         word = d.group("u").lower().rstrip("s")
         word = {"sec": "second", "min": "minute", "hr": "hour", "yr": "year"}.get(word, word)
         unit, kind, end = word + "s", "duration", d.end()
+    if kind == "other" and (data := _DATA.match(text, end)):
+        unit, kind, end = data["u"], "size", data.end()
     if kind == "other" and g.get("a_frac") and not g.get("range"):
         kind = "fraction"
     total = None
@@ -364,12 +373,15 @@ def _finish(text: str, m: re.Match, a: float | None, b: float | None, end: int) 
             direction, low, high = "at most", None, a
         end = tail.end()
     structured = g.get("cmp") or g.get("range") or direction or total is not None or g.get("approx")
-    if kind in ("other", "count") and plain and not structured and _NAME_BEFORE.search(text[:m.start()]):
-        return None  # 'Opus 4.7', 'Apache 2.0', 'Gemini 3.1 Pro': a version in a name
+    name = _NAME_BEFORE.search(text[:m.start()])
+    if kind in ("other", "count") and plain and not structured and name and name["name"].lower() not in _NOT_NAMES:
+        return None  # 'Opus 4.7', 'Apache 2.0', 'Gemma 4 ships': a version in a name
     if kind == "other" and plain and not structured:
         if g.get("a_words"):
             return None  # a lone number word ('one of them') is not a quantity
         if g.get("a_num") and "," not in g["a_num"] and "." not in g["a_num"]:
             return None  # a bare integer is a name or an ordinal more often than a measure ('Llama 4')
+    if kind == "count" and (g.get("a_words") or "").lower() in ("one", "a", "an") and not structured:
+        return None  # 'one end holds', 'one wins': an article, not a count
     return Quantity(text=text[m.start():end].strip(), low=low, high=high, unit=unit, kind=kind,
                     approx=bool(g.get("approx")), direction=direction, total=total, start=m.start(), end=end)

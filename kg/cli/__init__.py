@@ -148,4 +148,4 @@ def main(ctx: click.Context, vault: Path | None) -> None:
     ctx.obj = Context(vault)
 
 
-from kg.cli import inspect as _inspect, search as _search, vault as _vault  # noqa: E402,F401  (commands register on `main`)
+from kg.cli import claims as _claims, inspect as _inspect, search as _search, vault as _vault  # noqa: E402,F401  (commands register on `main`)

@@ -1,0 +1,69 @@
+"""Claims from notes and sources: kinds, ids, quantities, mentions, declared citations."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from kg.build import build
+from kg.claims.extract import claim_id
+from kg.cli import main
+from tests.conftest import ROOT
+
+
+def _demo_claims():
+    return build(ROOT).claims
+
+
+def test_seed_claims_carry_their_quantities(seed_vault):
+    claims = build(seed_vault).claims
+    gap = [c for c in claims if c.doc.startswith("sources/003") and any(
+        q.low == 3 and q.high == 5 and q.unit == "%" for q in c.quantities)]
+    assert gap, "the ~3–5% claim of seed 003"
+    families = [q for c in claims if c.doc.startswith("sources/002") for q in c.quantities if q.total == 8]
+    assert families and families[0].low == 6 and families[0].kind == "count"
+    assert all(c.origin == "source" and c.anchor and c.source for c in claims)
+
+
+def test_chrome_and_questions_are_not_claims(seed_vault):
+    texts = [c.text for c in build(seed_vault).claims]
+    assert not any(t.endswith("?") for t in texts)
+    assert not any("Skip to main content" in t or t.startswith("Share") for t in texts)
+
+
+def test_note_claims_by_section_role():
+    claims = [c for c in _demo_claims() if c.doc == "notes/concepts/quality-gap.md"]
+    by_id = {c.id: c for c in claims}
+    gap = by_id["gap-3-5"]  # an explicit block id is the claim's id
+    assert gap.kind == "claim" and gap.concept == "quality-gap" and gap.line == 16
+    assert [(q.low, q.high, q.unit) for q in gap.quantities] == [(3, 5, "%")]
+    assert "andrew-feldman" in gap.concepts
+    kinds = {c.kind for c in claims}
+    assert kinds == {"claim", "question", "tension"}
+    assert all(c.text.endswith("?") for c in claims if c.kind == "question")
+    assert not any("model-routing" == c.text or c.text.startswith("informs::") for c in claims)  # fields
+    cited = [c for c in claims if c.cites]
+    assert any("open-weight-cascade" in c.cites for c in cited)
+
+
+def test_claim_ids_are_stable_across_edits_elsewhere():
+    assert claim_id("Open models trail by 3–5%.") == claim_id("open models  trail by 3–5%.")
+    assert claim_id("x", "my-block") == "my-block"
+
+
+def test_cli_claims_json_and_filters():
+    runner = CliRunner()
+    result = runner.invoke(main, ["--vault", str(ROOT), "claims", "--has-quantity", "percent", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and all(any(q["kind"] == "percent" for q in r["quantities"]) for r in rows)
+    assert set(rows[0]) >= {"id", "text", "kind", "doc", "line", "quantities", "concepts"}
+    questions = json.loads(runner.invoke(main, ["--vault", str(ROOT), "claims", "--kind", "question",
+                                                "--json"]).output)
+    assert questions and all(r["kind"] == "question" for r in questions)
+    about = json.loads(runner.invoke(main, ["--vault", str(ROOT), "claims", "--concept", "Quality gap between open "
+                                            "and closed models", "--json"]).output)
+    assert any(r["id"] == "gap-3-5" for r in about)
+    text = runner.invoke(main, ["--vault", str(ROOT), "claims", "--concept", "quality-gap"]).output
+    assert "notes/concepts/quality-gap.md:16" in text and "~3–5 %" in text
