@@ -13,9 +13,9 @@ Files:
 - `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors (rows in item id order),
   memory-mapped at query time, rewritten atomically after each build.
 - `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over the vectors
-  (memory-mapped at query time), and the item id of each of its entries. It is updated in place: new vectors
-  are added and removed items become tombstones (id -1); it is rebuilt only when tombstones
-  pass TOMBSTONE_LIMIT.
+  (memory-mapped at query time), and the item id of each of its entries. It is updated in
+  place: new vectors are added and removed items become tombstones (id -1); it is rebuilt only
+  when tombstones pass TOMBSTONE_LIMIT.
 """
 
 from __future__ import annotations

@@ -281,9 +281,10 @@ class Searcher:
         loaded; an unknown location gives no results."""
         row = self.db.execute("SELECT id, text FROM items WHERE doc = ? AND line <= ? ORDER BY line DESC LIMIT 1",
                               (doc, line)).fetchone()
-        if row is None or not len(self.rows_of(np.array([row[0]]))):
+        rows = self.rows_of(np.array([row[0]])) if row else []
+        if not len(rows):
             return []
-        vector = np.asarray(self.matrix[self.rows_of(np.array([row[0]]))[0]])
+        vector = np.asarray(self.matrix[rows[0]])
         allowed = None
         if filters and filters.active:
             where, args = filters.sql()
