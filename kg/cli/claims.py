@@ -11,11 +11,7 @@ QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "dur
 
 def claim_json(claim) -> dict:
     """A claim as DESIGN §12 shapes it, plus where it came from."""
-    return {"id": claim.id, "text": claim.text, "kind": claim.kind, "doc": claim.doc, "line": claim.line,
-            "origin": claim.origin, "concept": claim.concept, "source": claim.source, "anchor": claim.anchor,
-            "quantities": [{"text": q.text, "low": q.low, "high": q.high, "unit": q.unit, "kind": q.kind,
-                            "approx": q.approx, "direction": q.direction, "total": q.total} for q in claim.quantities],
-            "concepts": claim.concepts, "cites": claim.cites}
+    return claim.model_dump(mode="json", exclude={"quantities": {"__all__": {"start", "end"}}})
 
 
 def describe(q) -> str:

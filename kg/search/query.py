@@ -216,6 +216,13 @@ class Searcher:
         picked = top if rows is None else rows[top]
         return [(int(self.ids[r]), float(s)) for r, s in zip(picked, scores[top])]
 
+    def allowed(self, filters: Filters | None) -> set[int] | None:
+        """Ids of the items that pass the filters; None when nothing is filtered."""
+        if not filters or not filters.active:
+            return None
+        where, args = filters.sql()
+        return {r[0] for r in self.db.execute(f"SELECT id FROM items WHERE {where}", args)}
+
     @cached_property
     def questions(self) -> set[int]:
         """Ids of the items in questions sections (few, read through a partial index)."""
@@ -255,11 +262,7 @@ class Searcher:
         query = query.strip()[:MAX_QUERY_CHARS]
         if not query:
             return []
-        filters = filters or Filters()
-        allowed = None
-        if filters.active:
-            where, args = filters.sql()
-            allowed = {r[0] for r in self.db.execute(f"SELECT id FROM items WHERE {where}", args)}
+        allowed = self.allowed(filters)
         pool = max(pool, k)
         lex = self.lexical(query, pool, allowed) if mode in ("hybrid", "lexical") else []
         vec = self.vector(query, pool, allowed) if mode in ("hybrid", "vector") else []
@@ -285,12 +288,8 @@ class Searcher:
         if not len(rows):
             return []
         vector = np.asarray(self.matrix[rows[0]])
-        allowed = None
-        if filters and filters.active:
-            where, args = filters.sql()
-            allowed = {r[0] for r in self.db.execute(f"SELECT id FROM items WHERE {where}", args)}
         same = {r[0] for r in self.db.execute("SELECT id FROM items WHERE doc = ?", (doc,))}
-        found = [(i, s) for i, s in self.nearest(vector, k + len(same), allowed) if i not in same][:k]
+        found = [(i, s) for i, s in self.nearest(vector, k + len(same), self.allowed(filters)) if i not in same][:k]
         return [hit for _, hit in self._hits(found, row[1])]
 
     def _hits(self, scored: list[tuple[int, float]], query: str) -> list[tuple[int, Hit]]:
