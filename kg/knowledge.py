@@ -167,6 +167,7 @@ class KnowledgeBase:
         """Every claim, question and declared tension of the notes, and the checkable sentences
         of the sources, in file order (kg.claims.extract)."""
         from kg.claims.extract import Mentions, note_claims, source_claims
+        from kg.claims.subjects import Subjects
 
         mentions = Mentions(self.concepts.values())
         cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
@@ -174,12 +175,15 @@ class KnowledgeBase:
             if r.target_kind == "source" and r.block_index is not None:
                 cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
         self.load(sorted(self.infos))
+        subjects = Subjects(s.text for path in self.sources for s in self.doc(path).sentences)
+        self.mentions, self.subjects = mentions, subjects
         out: list[Claim] = []
         for path in sorted(self.infos):
             if self.infos[path].kind == "note":
-                out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}))
+                out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}),
+                                   subjects)
             elif path in self.source_by_path:
-                out += source_claims(self.doc(path), self.source_by_path[path], mentions)
+                out += source_claims(self.doc(path), self.source_by_path[path], mentions, subjects)
         return out
 
     def backlinks(self, target_id: str) -> list[Link]:

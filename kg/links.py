@@ -10,6 +10,7 @@ matches nothing becomes a stub concept and an `unresolved-link` warning.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -117,7 +118,9 @@ class Resolver:
         if ref.heading and heading_anchor(ref.heading) not in self._anchors(target)[0]:
             diags.append(Diagnostic(**where, severity="warning", code="missing-heading",
                                     message=f"{_written(ref)}: {doc.path} has no heading '{ref.heading}'"))
-        if ref.block and ref.block not in self._anchors(target)[1]:
+        sentence = doc.kind == "source" and re.fullmatch(r"s-[0-9a-f]{8}", ref.block or "")
+        if ref.block and not sentence and ref.block not in self._anchors(target)[1]:
+            # a source's sentence anchor is checked by the evidence stage, which can re-anchor it
             diags.append(Diagnostic(**where, severity="warning", code="missing-block",
                                     message=f"{_written(ref)}: {doc.path} has no block '^{ref.block}'"))
         return target

@@ -310,3 +310,89 @@ class Claim(Model):
     """Concepts it mentions, by title or alias (ids, in order of first mention)."""
     cites: list[str] = []
     """Sources it links (declared evidence), by source id."""
+    subjects: list[str] = []
+    """Names it mentions that may be subjects without a note yet (organisations, models)."""
+    status: Literal["supported", "contested", "unsupported"] | None = None
+    """Derived, for a note's claim: supported (evidence, no open tension), contested (in a tension or
+    opposed by evidence), unsupported (no evidence). For a source's claim: contested or None."""
+    supports: int = 0
+    """How many evidence items support it (for a source's claim: how many other sources say the same)."""
+    opposes: int = 0
+    """How many evidence items or tensions oppose it."""
+    cluster: str | None = None
+    """Id of its corroboration cluster: claims from several files that state the same fact."""
+
+
+class Selector(Model):
+    """Where a quote sits in a source, as the W3C Web Annotation model anchors text: the exact
+    quote with a little text before and after it, and the hash of the source it was taken from."""
+
+    exact: str
+    """The quoted sentence."""
+    prefix: str = ""
+    """Up to 32 characters of the text just before it."""
+    suffix: str = ""
+    """Up to 32 characters of the text just after it."""
+    source_hash: str = ""
+    """Hash of the source file the quote was taken from."""
+
+
+class Evidence(Model):
+    """A source sentence that backs (or opposes) a note's claim (DESIGN §6)."""
+
+    claim: str
+    """Id of the claim it is evidence for."""
+    source: str
+    """Source id."""
+    doc: str
+    """The source's path."""
+    line: int
+    """1-based line of the sentence in the source file."""
+    anchor: str | None
+    """Anchor of the sentence (`s-1a2b3c4d`); None when a declared citation names no sentence that kg
+    could find."""
+    quote: str
+    """The sentence as it stands in the cleaned source text ('' without an anchor)."""
+    selector: Selector | None = None
+    """The Web Annotation anchor of the quote."""
+    stance: Literal["supports", "opposes"] = "supports"
+    """supports, or opposes (its numbers or wording contradict the claim)."""
+    method: Literal["declared", "inferred"]
+    """declared (the claim cites this source) or inferred (found by similarity)."""
+    score: float
+    """How well the sentence matches the claim, 0 to 1."""
+    reason: str = ""
+    """Why kg linked them, for a reader: shared numbers, shared words, similarity."""
+
+
+class TensionSide(Model):
+    """One side of a tension: a claim and where it is written."""
+
+    id: str
+    text: str
+    doc: str
+    line: int
+
+
+TensionKind = Literal["numeric", "polarity", "temporal", "declared"]
+
+
+class Tension(Model):
+    """Two claims that disagree, with a reason a person can check (DESIGN §9)."""
+
+    id: str
+    """Stable: `t-` and a hash of the two claim ids (or of the declared claim id)."""
+    kind: TensionKind
+    """numeric, polarity, temporal (superseded by a later source) or declared (written in a note)."""
+    explanation: str
+    """One line that says why, naming both sides."""
+    score: float
+    """Confidence, 0 to 1."""
+    a: TensionSide
+    """The first claim (for temporal: the earlier one; for declared: the note's tension)."""
+    b: TensionSide | None = None
+    """The other claim; None for a declared tension."""
+    claims: list[str] = []
+    """For a declared tension: the claims it names."""
+    subjects: list[str] = []
+    """What both sides are about: shared concepts and names."""

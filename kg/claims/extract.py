@@ -7,7 +7,7 @@ link lists, field lines, tables and fragments are not claims.
 
 From a source: sentences that assert something checkable: those with a quantity (a date alone
 does not count), list items (key points, takeaways), and sentences of eight words or more that
-name a concept of the vault. Questions are not claims; page chrome is already gone.
+name a concept of the vault or a named subject (kg.claims.subjects). Questions are not claims; page chrome is already gone.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Iterable
 import ahocorasick
 
 from kg.claims.quantities import find_quantities
+from kg.claims.subjects import Subjects
 from kg.model import Block, Claim, Concept, Note, Source
 from kg.parse.sentences import normalise, spans
 
@@ -92,8 +93,19 @@ def _word_count(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
+def _names(subjects: Subjects | None, text: str, concepts: list[str]) -> list[str]:
+    """Names in a claim that are not already concept mentions."""
+    if subjects is None:
+        return []
+    out: list[str] = []
+    for _, name in subjects.of(text):
+        if name not in out and name.lower() not in concepts:
+            out.append(name)
+    return out
+
+
 def note_claims(note: Note, concept: str | None, mentions: Mentions,
-                cites_of: dict[int, list[tuple[str, str]]]) -> list[Claim]:
+                cites_of: dict[int, list[tuple[str, str]]], subjects: Subjects | None = None) -> list[Claim]:
     """The claims, questions and declared tensions of one note. `cites_of` maps a block index to
     the (source id, link text) of the sources its links point at."""
     out: list[Claim] = []
@@ -111,12 +123,12 @@ def note_claims(note: Note, concept: str | None, mentions: Mentions,
                 continue
             kind = "question" if role == "questions" or text.endswith("?") else \
                 "tension" if role == "tensions" else "claim"
+            named = mentions.concepts(text, exclude=concept)
             out.append(Claim(
                 id=claim_id(text, block.block_id), text=text, kind=kind, doc=note.path,
                 line=block.line + line_offset, origin="note", concept=concept,
                 quantities=[] if kind == "question" else find_quantities(text),
-                concepts=mentions.concepts(text, exclude=concept),
-                cites=_cited(text, cites, whole)))
+                concepts=named, cites=_cited(text, cites, whole), subjects=_names(subjects, text, named)))
     return _unique(out)
 
 
@@ -130,7 +142,8 @@ def _cited(text: str, cites: list[tuple[str, str]], whole: bool) -> list[str]:
     return out
 
 
-def source_claims(source: Source, source_id: str, mentions: Mentions) -> list[Claim]:
+def source_claims(source: Source, source_id: str, mentions: Mentions,
+                  subjects: Subjects | None = None) -> list[Claim]:
     """Sentences of a source that assert something checkable."""
     out: list[Claim] = []
     blocks: list[Block] = source.blocks
@@ -141,11 +154,14 @@ def source_claims(source: Source, source_id: str, mentions: Mentions) -> list[Cl
             continue
         quantities = find_quantities(text)
         named = mentions.concepts(text)
+        names = _names(subjects, text, named)
         in_list = sentence.block_index < len(blocks) and blocks[sentence.block_index].kind == "item"
-        if not (any(q.kind != "date" for q in quantities) or in_list or (named and words >= SOURCE_MIN_WORDS)):
+        if not (any(q.kind != "date" for q in quantities) or in_list
+                or ((named or names) and words >= SOURCE_MIN_WORDS)):
             continue
         out.append(Claim(id=claim_id(text), text=text, doc=source.path, line=sentence.line, origin="source",
-                         source=source_id, anchor=sentence.anchor, quantities=quantities, concepts=named))
+                         source=source_id, anchor=sentence.anchor, quantities=quantities, concepts=named,
+                         subjects=names))
     return _unique(out)
 
 

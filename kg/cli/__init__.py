@@ -66,9 +66,10 @@ class Context:
 
             yield progress
 
-    def knowledge(self, with_search: bool = False):
+    def knowledge(self, with_search: bool = False, with_claims: bool = False):
         """Build (incrementally) and return the vault's KnowledgeBase; with_search also brings
-        the search index up to date (its figures land in kb.stats)."""
+        the search index up to date (its figures land in kb.stats); with_claims also finds
+        evidence and tensions (kb.knowledge), which needs the search index."""
         from kg.build import build
 
         if not self.root.is_dir():
@@ -76,7 +77,7 @@ class Context:
         settings = self.settings()
         with self.progress_bar() as progress:
             kb = build(self.root, settings, progress=progress)
-            if with_search:
+            if with_search or with_claims:
                 from kg.search.embed import Embedder, ModelError
                 from kg.search.index import SearchIndex
 
@@ -85,6 +86,13 @@ class Context:
                 except ModelError as exc:
                     fail(str(exc))
                 kb.stats.update({f"search_{k}": v for k, v in found.items()})
+            if with_claims:
+                from kg.claims.store import knowledge
+
+                try:
+                    knowledge(kb, self.cache_dir, progress)
+                except ModelError as exc:
+                    fail(str(exc))
         return kb
 
 

@@ -82,7 +82,7 @@ def init(path: Path) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--no-search", is_flag=True, help="Skip the search index (no embedding).")
+@click.option("--no-search", is_flag=True, help="Skip the search index, evidence and tensions (no embedding).")
 def build(as_json: bool, no_search: bool) -> None:
     """Read the vault: parse notes and sources, resolve links, build the graph and search index.
 
@@ -96,7 +96,7 @@ def build(as_json: bool, no_search: bool) -> None:
       kg --vault ~/notes build --json
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge(with_search=not no_search)
+    kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
     tags = {t for info in kb.infos.values() for t in info.tags}
@@ -145,7 +145,7 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) ->
       kg check --json | jq '.[] | select(.severity == "error")'
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge()
+    kb = ctx.knowledge(with_claims=True)
     shown = [d for d in kb.diagnostics if SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[severity]
              and (not codes or d.code in codes)]
     if as_json:

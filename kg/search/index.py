@@ -165,6 +165,7 @@ class SearchIndex:
                 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, title, tokenize='unicode61 remove_diacritics 2');
                 CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS wanted (key TEXT PRIMARY KEY) WITHOUT ROWID;
             """)
             db.commit()
         return db
@@ -240,8 +241,46 @@ class SearchIndex:
             if progress:
                 progress("Embedding passages", min(start + 512, total), total)
         with db:  # vectors of text no longer in the vault leave the cache
-            db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items)")
+            db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items) "
+                       "AND key NOT IN (SELECT key FROM wanted)")
         return total
+
+    def vectors_for(self, texts: list[str], embedder_factory: Callable[[], object],
+                    progress: Callable[[str, int, int | None], None] | None = None,
+                    stage: str = "Embedding claims") -> np.ndarray:
+        """Vectors of texts that are not search items (claims, source sentences), one row per
+        text: cached with the passages' vectors, embedding only text not seen before. The texts
+        of the last call stay cached until the next call."""
+        from kg.search.embed import Embedder
+
+        keys = [text_key(t, Embedder.model_id) for t in texts]
+        db = self.connect(create=True)
+        try:
+            found: dict[str, bytes] = {}
+            unique = list(dict.fromkeys(keys))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                found.update(db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk))
+            todo = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found]
+            embedder = embedder_factory() if todo else None
+            for start in range(0, len(todo), 512):
+                chunk = todo[start:start + 512]
+                vectors = embedder.embed([t for _, t in chunk])
+                rows = [(k, v.tobytes()) for (k, _), v in zip(chunk, vectors)]
+                found.update(rows)
+                with db:
+                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                if progress:
+                    progress(stage, min(start + 512, len(todo)), len(todo))
+            with db:
+                db.execute("DELETE FROM wanted")
+                db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
+        finally:
+            db.close()
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32).reshape(len(keys), -1)
 
     def _write_matrix(self, db, progress=None) -> None:
         rows = db.execute("SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key ORDER BY i.id").fetchall()

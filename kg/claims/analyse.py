@@ -1,0 +1,326 @@
+"""The knowledge stage of the build: claims -> evidence -> tensions -> status (DESIGN §6, §9).
+
+    claims (kg.claims.extract) + vectors of note claims and source sentences
+      -> declared evidence (citations, quotes, sentence links) and inferred evidence
+      -> detected tensions (numeric, polarity, temporal), corroboration clusters, declared tensions
+      -> each claim's status and counts, and the problems a writer should see
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kg.claims.evidence import MIN_DECLARED, Matcher, SourceSentence, find_quote, quotes, reanchor, selector
+from kg.claims.subjects import keys
+from kg.claims.tensions import Pool, detect, side, tension_id
+from kg.model import Claim, Diagnostic, Evidence, Selector, Tension
+
+MIN_SENTENCE_WORDS = 4
+NAMED_CLAIM_COSINE = 0.35
+"""A declared tension names the claim of a linked note or source most like it, if at least this alike."""
+CANDIDATE_MIN = 3
+"""A name without a note is suggested as a concept when this many sentences, from two sources or
+more, name it."""
+_SENTENCE_ANCHOR = re.compile(r"s-[0-9a-f]{8}")
+
+Vectors = Callable[[list[str]], np.ndarray]
+
+
+@dataclass
+class Knowledge:
+    """What the knowledge stage adds to a vault's claims."""
+
+    claims: list[Claim]
+    evidence: list[Evidence] = field(default_factory=list)
+    tensions: list[Tension] = field(default_factory=list)
+    clusters: dict[str, list[str]] = field(default_factory=dict)
+    """Corroboration clusters: id -> claim ids (claims from two files or more that state one fact)."""
+    candidates: list[dict] = field(default_factory=list)
+    """Named subjects with no note: {name, sentences, sources, doc, line}."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    anchors: dict[str, dict[str, dict]] = field(default_factory=dict)
+    """Selectors of the sentence anchors notes link to, by source path: kept so that a link
+    re-anchors after the sentence is edited."""
+
+
+def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> Knowledge:
+    """Evidence, tensions and status for every claim of the vault."""
+    claims = kb.claims
+    out = Knowledge(claims=claims)
+    sources = {sid: kb.doc(path) for sid, path in kb.source_ids.items() if path in kb.sources}
+    sentences = [SourceSentence(sid, src.path, i, s, src.hash)
+                 for sid, src in sources.items() for i, s in enumerate(src.sentences)
+                 if len(s.text.split()) >= MIN_SENTENCE_WORDS]
+    written = [c for c in claims if c.origin == "note" and c.kind in ("claim", "tension")]
+    matrix = vectors_for([c.text for c in written] + [s.sentence.text for s in sentences])
+    note_vectors = {c.id + "\0" + c.doc: matrix[i] for i, c in enumerate(written)}
+    matcher = Matcher(sentences, matrix[len(written):])
+    row_of = {(s.doc, s.sentence.anchor): row for row, s in enumerate(sentences)}
+
+    def vector(claim: Claim) -> np.ndarray | None:
+        if claim.origin == "note":
+            return note_vectors.get(claim.id + "\0" + claim.doc)
+        row = row_of.get((claim.doc, claim.anchor))
+        return matcher.vectors[row] if row is not None else None
+
+    by_block = _claims_by_block(kb, claims)
+    _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {})
+    declared = {}
+    for e in out.evidence:
+        declared.setdefault(e.claim, set()).add(e.anchor)
+    asserted = [c for c in written if c.kind == "claim"]
+    if asserted:
+        out.evidence += matcher.infer(asserted, np.stack([vector(c) for c in asserted]), sources, declared)
+    _tensions(kb, out, sources, vector)
+    _declared_tensions(kb, out, vector, by_block)
+    _status(out, warn=bool(sources))
+    _candidates(kb, out)
+    return out
+
+
+def _claims_by_block(kb, claims: list[Claim]) -> dict[tuple[str, int], list[Claim]]:
+    """Note claims by (doc, index of the block they come from)."""
+    out: dict[tuple[str, int], list[Claim]] = {}
+    by_doc: dict[str, list[Claim]] = {}
+    for c in claims:
+        if c.origin == "note":
+            by_doc.setdefault(c.doc, []).append(c)
+    for doc, found in by_doc.items():
+        blocks = kb.doc(doc).blocks
+        for c in found:
+            for index, block in enumerate(blocks):
+                if block.line <= c.line <= block.end_line:
+                    out.setdefault((doc, index), []).append(c)
+                    break
+    return out
+
+
+def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by_block, previous) -> None:
+    """Citations written in notes: a linked source (its best-matching sentence is the quote), a
+    quoted passage, a link to one sentence (`[[source#^s-1a2b3c4d]]`)."""
+    for claim in out.claims:
+        if claim.origin != "note" or claim.kind != "claim":
+            continue
+        v = vector(claim)
+        for sid in claim.cites:
+            best = matcher.best_in(claim, v, sid) if v is not None else None
+            if best and best[1] >= MIN_DECLARED:
+                row, score, stance, reason = best
+                out.evidence.append(matcher.evidence(claim, row, score, stance, "cited; " + reason, "declared",
+                                                     sources))
+            elif sid in sources:
+                out.evidence.append(Evidence(claim=claim.id, source=sid, doc=sources[sid].path, line=1, anchor=None,
+                                             quote="", method="declared", score=0.0,
+                                             reason="cited; no sentence of the source matches the claim closely"))
+        for quote in quotes(claim.text):
+            found = [(sid, find_quote(sources[sid], quote)) for sid in claim.cites if sid in sources]
+            hit = next(((sid, i) for sid, i in found if i is not None), None)
+            if hit:
+                sid, i = hit
+                src = sources[sid]
+                out.evidence = [e for e in out.evidence if not (e.claim == claim.id and e.source == sid)]
+                out.evidence.append(Evidence(claim=claim.id, source=sid, doc=src.path, line=src.sentences[i].line,
+                                             anchor=src.sentences[i].anchor, quote=src.sentences[i].text,
+                                             selector=selector(src, i), method="declared", score=1.0,
+                                             reason="quoted"))
+            elif found:
+                out.diagnostics.append(Diagnostic(
+                    doc=claim.doc, line=claim.line, severity="warning", code="lost-anchor",
+                    message=f"the quote \"{_short(quote)}\" is not in {', '.join(sources[s].path for s, _ in found)}; "
+                            "fix the quote, or cite the source that has it"))
+    for r in kb.rows:
+        if r.target_kind != "source" or not r.block or not _SENTENCE_ANCHOR.fullmatch(r.block):
+            continue
+        src = sources.get(r.target_id)
+        if src is None:
+            continue
+        index = next((i for i, s in enumerate(src.sentences) if s.anchor == r.block), None)
+        moved = None
+        if index is None:
+            old = previous.get(src.path, {}).get(r.block)
+            index = reanchor(src, Selector(**old)) if old else None
+            moved = index is not None
+        if index is None:
+            out.diagnostics.append(Diagnostic(
+                doc=r.doc, line=r.line, col=r.col, severity="warning", code="lost-anchor",
+                message=f"[[{r.target}#^{r.block}]]: {src.path} no longer has this sentence"
+                        + (f" (\"{_short(previous[src.path][r.block]['exact'])}\")"
+                           if r.block in previous.get(src.path, {}) else "")
+                        + "; link the sentence again or cite the source without ^anchor"))
+            continue
+        sentence = src.sentences[index]
+        kept = previous.get(src.path, {}).get(r.block) if moved else selector(src, index).model_dump()
+        out.anchors.setdefault(src.path, {})[r.block] = kept
+        if moved:
+            out.diagnostics.append(Diagnostic(
+                doc=r.doc, line=r.line, col=r.col, severity="info", code="moved-anchor",
+                message=f"[[{r.target}#^{r.block}]]: the sentence was edited; it is now ^{sentence.anchor} "
+                        f"(\"{_short(sentence.text)}\"), update the link"))
+        for claim in by_block.get((r.doc, r.block_index), []) if r.block_index is not None else []:
+            if claim.kind != "claim":
+                continue
+            out.evidence = [e for e in out.evidence if not (e.claim == claim.id and e.source == r.target_id)]
+            out.evidence.append(Evidence(claim=claim.id, source=r.target_id, doc=src.path, line=sentence.line,
+                                         anchor=sentence.anchor, quote=sentence.text, selector=selector(src, index),
+                                         method="declared", score=1.0,
+                                         reason="linked sentence" + (" (re-anchored after an edit)" if moved else "")))
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[:n - 1].rstrip() + "…"
+
+
+def _subject_offsets(kb, claim: Claim) -> tuple[dict[str, list[int]], set[str]]:
+    """A claim's subjects (concept ids, name keys) with the offsets of their mentions, and those
+    that name it whole rather than by family."""
+    found: dict[str, list[int]] = {}
+    if claim.concept:
+        found[claim.concept] = []
+    for start, _, cid in kb.mentions.find(claim.text):
+        found.setdefault(cid, []).append(start)
+    exact = set(found)
+    for start, name in kb.subjects.of(claim.text):
+        for key in keys(name):
+            found.setdefault(key, []).append(start)
+        exact.add(name.lower())
+    return found, exact
+
+
+def _tensions(kb, out: Knowledge, sources, vector) -> None:
+    pool_claims, rows = [], []
+    for c in out.claims:
+        if c.kind == "claim":
+            v = vector(c)
+            if v is not None:
+                pool_claims.append(c)
+                rows.append(v)
+    if not pool_claims:
+        return
+    dates = []
+    for c in pool_claims:
+        src = sources.get(c.source) if c.source else None
+        dates.append(src.date.isoformat() if src is not None and src.date else None)
+    subjects = [_subject_offsets(kb, c) for c in pool_claims]
+    pool = Pool(pool_claims, np.stack(rows), [s for s, _ in subjects], dates, [e for _, e in subjects])
+    tensions, clusters = detect(pool)
+    out.tensions += tensions
+    for rows_ in clusters:
+        ids = sorted({pool_claims[r].id for r in rows_})
+        out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
+    """Tensions written in notes: items of a tensions section, and `opposes::` fields."""
+    by_doc: dict[str, list[Claim]] = {}
+    by_id = {}
+    for c in out.claims:
+        if c.kind == "claim":
+            by_doc.setdefault(c.doc, []).append(c)
+            by_id.setdefault(c.id, c)
+
+    def named(target_doc: str | None, block: str | None, v) -> Claim | None:
+        if block and block in by_id:
+            return by_id[block]
+        best, best_cos = None, NAMED_CLAIM_COSINE
+        for c in by_doc.get(target_doc or "", []):
+            w = vector(c)
+            if w is not None and v is not None and float(w @ v) > best_cos:
+                best, best_cos = c, float(w @ v)
+        return best
+
+    rows_by_block: dict[tuple[str, int], list] = {}
+    for r in kb.rows:
+        if r.block_index is not None:
+            rows_by_block.setdefault((r.doc, r.block_index), []).append(r)
+    for (doc, index), claims in by_block.items():
+        for claim in claims:
+            if claim.kind != "tension":
+                continue
+            v = vector(claim)
+            names = []
+            for r in rows_by_block.get((doc, index), []):
+                found = named(r.target_doc, r.block, v)
+                if found and found.id not in names:
+                    names.append(found.id)
+            out.tensions.append(Tension(
+                id=tension_id(claim.id), kind="declared", score=1.0, a=side(claim), claims=names,
+                explanation=f"written in {claim.doc}:{claim.line}" + (f"; it names {len(names)} claims" if names else "")))
+    for r in kb.rows:
+        if r.relation != "opposes":
+            continue
+        mine = [c for c in by_block.get((r.doc, r.block_index), []) if c.kind == "claim"] \
+            if r.block_index is not None else []
+        concept = kb.concepts.get(r.source_id)
+        for a in mine or [None]:
+            b = named(r.target_doc, r.block, vector(a) if a else None) if r.target_doc else None
+            first = side(a) if a else {"id": r.source_id, "text": f"{concept.title if concept else r.doc} "
+                                       f"opposes {r.label or r.target}", "doc": r.doc, "line": r.line}
+            out.tensions.append(Tension(
+                id=tension_id(first["id"] if isinstance(first, dict) else first.id, r.target_id), kind="declared",
+                score=1.0, a=first, b=side(b) if b else None, claims=[b.id] if b else [],
+                explanation=f"declared with opposes:: in {r.doc}:{r.line}"))
+
+
+def _status(out: Knowledge, warn: bool) -> None:
+    """Each claim's status and counts, and (with `warn`: the vault has sources, so a claim could
+    have evidence) an unsupported-claim warning per note claim without evidence."""
+    supports: Counter = Counter()
+    opposes: Counter = Counter()
+    for e in out.evidence:
+        (supports if e.stance == "supports" else opposes)[e.claim] += 1
+    for t in out.tensions:
+        for cid in {t.a.id, *(t.claims), *([t.b.id] if t.b else [])}:
+            opposes[cid] += 1
+    cluster_of = {cid: k for k, ids in out.clusters.items() for cid in ids}
+    docs_of: dict[str, set[str]] = {}
+    for c in out.claims:
+        docs_of.setdefault(c.id, set()).add(c.doc)
+    for c in out.claims:
+        c.cluster = cluster_of.get(c.id)
+        if c.kind != "claim":
+            continue
+        c.opposes = opposes[c.id]
+        if c.origin == "note":
+            c.supports = supports[c.id]
+            c.status = "contested" if c.opposes else "supported" if c.supports else "unsupported"
+            if c.status == "unsupported" and warn:
+                out.diagnostics.append(Diagnostic(
+                    doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
+                    message=f"no source backs this claim (\"{_short(c.text)}\"): cite a source, e.g. "
+                            "[[sources/name]], or move it under '## Open questions'"))
+        else:
+            others = {d for cid in out.clusters.get(c.cluster, []) for d in docs_of[cid]} - {c.doc} \
+                if c.cluster else set()
+            c.supports = len(others)
+            c.status = "contested" if c.opposes else "supported"
+
+
+def _candidates(kb, out: Knowledge) -> None:
+    """Names that several sources use and no note defines: suggested concepts."""
+    counts: Counter = Counter()
+    where: dict[str, tuple[str, int]] = {}
+    docs: dict[str, set[str]] = {}
+    known = {name.lower() for c in kb.concepts.values() for name in (c.title, *c.aliases)}
+    for c in out.claims:
+        if c.origin != "source":
+            continue
+        for name in c.subjects:
+            if name.lower() in known:
+                continue
+            counts[name] += 1
+            where.setdefault(name, (c.doc, c.line))
+            docs.setdefault(name, set()).add(c.doc)
+    for name, n in counts.most_common():
+        if n < CANDIDATE_MIN or len(docs[name]) < 2:
+            continue
+        doc, line = where[name]
+        out.candidates.append({"name": name, "sentences": n, "sources": len(docs[name]), "doc": doc, "line": line})
+        out.diagnostics.append(Diagnostic(
+            doc=doc, line=line, severity="info", code="candidate-concept",
+            message=f"'{name}' is named in {n} sentences of {len(docs[name])} sources but has no note; "
+                    f"write one to collect what they say"))

@@ -1,0 +1,206 @@
+"""Evidence: the source sentences behind each claim of a note (DESIGN §6).
+
+Declared evidence is a citation the author wrote: a claim that links a source (or a sentence of
+it, `[[sources/x#^s-1a2b3c4d]]`) or quotes it. The sentence of the cited source that matches the
+claim best is the quote. Inferred evidence is found: for each claim, the nearest source sentences
+by embedding, scored with their shared words and checked by their numbers. A sentence whose
+figures contradict the claim's is evidence that opposes it.
+
+Anchors follow the W3C Web Annotation model: the exact sentence, a little text before and after
+it, and the source's hash. A sentence anchor is a hash of the sentence's normalised text, so it
+survives re-wrapping and chrome clean-up; when a linked sentence is edited, its last known
+selector finds it again by similarity, and when it is really gone kg reports `lost-anchor`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from kg.claims.compare import content_words, overlap, quantity_pairs
+from kg.claims.quantities import find_quantities
+from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
+from kg.parse.sentences import normalise
+
+CANDIDATES = 20
+"""Nearest source sentences looked at per claim."""
+MAX_EVIDENCE = 5
+"""Inferred evidence kept per claim."""
+MIN_SCORE = 0.55
+"""Score an inferred sentence needs to count as evidence (bench/evidence_scifact.py)."""
+MIN_DECLARED = 0.3
+"""Below this, a cited source has no sentence that matches the claim: the citation is kept
+without a quote."""
+VECTOR_WEIGHT = 0.65
+"""Score = VECTOR_WEIGHT * cosine + (1 - VECTOR_WEIGHT) * shared words, + QUANTITY_BONUS when the
+figures agree."""
+QUANTITY_BONUS = 0.1
+REANCHOR_RATIO = 0.8
+"""How alike (difflib ratio of normalised text) an edited sentence must be to its last known
+quote to take over its anchor."""
+CONTEXT = 32
+"""Characters of prefix and suffix kept in a selector."""
+_QUOTE = re.compile(r"[\"“]([^\"“”]{20,}?)[\"”]")
+
+
+@dataclass(slots=True)
+class SourceSentence:
+    """One sentence of a source, as evidence sees it."""
+
+    source: str
+    doc: str
+    index: int
+    sentence: Sentence
+    hash: str
+    words: frozenset[str] = field(default_factory=frozenset)
+    _quantities: list[Quantity] | None = None
+
+    @property
+    def quantities(self) -> list[Quantity]:
+        if self._quantities is None:
+            self._quantities = find_quantities(self.sentence.text)
+        return self._quantities
+
+
+def selector(source: Source, index: int) -> Selector:
+    """The Web Annotation selector of a source's sentence."""
+    sentences = source.sentences
+    before = " ".join(s.text for s in sentences[max(0, index - 2):index])
+    after = " ".join(s.text for s in sentences[index + 1:index + 3])
+    return Selector(exact=sentences[index].text, prefix=before[-CONTEXT:], suffix=after[:CONTEXT],
+                    source_hash=source.hash)
+
+
+def reanchor(source: Source, old: Selector) -> int | None:
+    """The sentence of `source` that an old selector now points at: the same normalised text, else
+    the most alike sentence (its neighbours breaking ties), if alike enough."""
+    exact = normalise(old.exact)
+    for i, s in enumerate(source.sentences):
+        if normalise(s.text) == exact:
+            return i
+    best, best_ratio = None, REANCHOR_RATIO
+    for i, s in enumerate(source.sentences):
+        matcher = difflib.SequenceMatcher(None, exact, normalise(s.text), autojunk=False)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if old.prefix and i > 0 and source.sentences[i - 1].text.endswith(old.prefix[-12:]):
+            ratio += 0.05
+        if ratio > best_ratio:
+            best, best_ratio = i, ratio
+    return best
+
+
+def find_quote(source: Source, quote: str) -> int | None:
+    """The sentence of `source` that holds a quoted passage (white space and case ignored)."""
+    wanted = normalise(quote)
+    for i, s in enumerate(source.sentences):
+        if wanted in normalise(s.text):
+            return i
+    joined = [normalise(" ".join(s.text for s in source.sentences[i:i + 3])) for i in range(len(source.sentences))]
+    for i, text in enumerate(joined):
+        if wanted in text:
+            return i
+    return None
+
+
+def quotes(text: str) -> list[str]:
+    """Passages a claim quotes ("..."), long enough to be a citation rather than a phrase."""
+    return [q.strip() for q in _QUOTE.findall(text) if len(q.split()) >= 5]
+
+
+class Matcher:
+    """Scores source sentences against claims: vectors, shared words, agreeing numbers."""
+
+    def __init__(self, sentences: list[SourceSentence], vectors: np.ndarray):
+        self.sentences = sentences
+        self.vectors = vectors
+        self.by_source: dict[str, list[int]] = {}
+        for row, s in enumerate(sentences):
+            self.by_source.setdefault(s.source, []).append(row)
+
+    @cached_property
+    def index(self):
+        import faiss
+
+        index = faiss.IndexFlatIP(self.vectors.shape[1])
+        index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        return index
+
+    def score(self, claim: Claim, words: frozenset[str], cosine: float, row: int) -> tuple[float, str, str]:
+        """(score, stance, reason) of one source sentence for one claim."""
+        s = self.sentences[row]
+        if not s.words:
+            s.words = content_words(s.sentence.text)
+        shared = overlap(words, s.words)
+        score = VECTOR_WEIGHT * max(cosine, 0.0) + (1 - VECTOR_WEIGHT) * shared
+        reasons = [f"similarity {cosine:.2f}", f"{shared:.0%} of its words"]
+        stance = "supports"
+        if claim.quantities:
+            agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
+            if agreeing:
+                score += QUANTITY_BONUS
+                a, b = agreeing[0]
+                reasons.insert(0, f"same figure ({a.text} / {b.text})")
+            elif conflicting:
+                a, b = conflicting[0]
+                stance = "opposes"
+                reasons.insert(0, f"different figure ({a.text} against {b.text})")
+        return min(score, 1.0), stance, "; ".join(reasons)
+
+    def evidence(self, claim: Claim, row: int, score: float, stance: str, reason: str, method: str,
+                 sources: dict[str, Source]) -> Evidence:
+        s = self.sentences[row]
+        return Evidence(claim=claim.id, source=s.source, doc=s.doc, line=s.sentence.line, anchor=s.sentence.anchor,
+                        quote=s.sentence.text, selector=selector(sources[s.source], s.index), stance=stance,
+                        method=method, score=round(score, 3), reason=reason)
+
+    def infer(self, claims: list[Claim], vectors: np.ndarray, sources: dict[str, Source],
+              skip: dict[str, set[str]] | None = None) -> list[Evidence]:
+        """Inferred evidence of each claim (rows of `vectors`), best first, at most MAX_EVIDENCE,
+        leaving out sentences already declared (`skip`: claim id -> anchors)."""
+        out: list[Evidence] = []
+        if not claims or not self.sentences:
+            return out
+        k = min(CANDIDATES, len(self.sentences))
+        for start in range(0, len(claims), 2048):
+            sims, rows = self.index.search(np.ascontiguousarray(vectors[start:start + 2048]), k)
+            for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
+                words = content_words(claim.text)
+                done = (skip or {}).get(claim.id, set())
+                scored = []
+                for cosine, row in zip(cos_row, row_row):
+                    if row < 0 or self.sentences[row].sentence.anchor in done or self.sentences[row].doc == claim.doc:
+                        continue
+                    score, stance, reason = self.score(claim, words, float(cosine), int(row))
+                    if score >= MIN_SCORE:
+                        scored.append((score, stance, reason, int(row)))
+                scored.sort(key=lambda t: -t[0])
+                seen: set[str] = set()
+                for score, stance, reason, row in scored:
+                    key = normalise(self.sentences[row].sentence.text)
+                    if key in seen:  # the same sentence clipped twice counts once
+                        continue
+                    seen.add(key)
+                    out.append(self.evidence(claim, row, score, stance, reason, "inferred", sources))
+                    if len(seen) >= MAX_EVIDENCE:
+                        break
+        return out
+
+    def best_in(self, claim: Claim, vector: np.ndarray, source: str) -> tuple[int, float, str, str] | None:
+        """The sentence of one source that matches a claim best: (row, score, stance, reason)."""
+        rows = self.by_source.get(source)
+        if not rows:
+            return None
+        sims = self.vectors[rows] @ vector
+        words = content_words(claim.text)
+        best = None
+        for cosine, row in zip(sims, rows):
+            score, stance, reason = self.score(claim, words, float(cosine), row)
+            if best is None or score > best[1]:
+                best = (row, score, stance, reason)
+        return best
