@@ -18,7 +18,7 @@ import numpy as np
 from kg.claims.evidence import MIN_DECLARED, Matcher, SourceSentence, find_quote, quotes, reanchor, selector
 from kg.claims.subjects import keys
 from kg.claims.tensions import Pool, detect, side, tension_id
-from kg.model import Claim, Diagnostic, Evidence, Selector, Tension
+from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
 
 MIN_SENTENCE_WORDS = 4
 NAMED_CLAIM_COSINE = 0.35
@@ -247,9 +247,9 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
                 found = named(r.target_doc, r.block, v)
                 if found and found.id not in names:
                     names.append(found.id)
-            out.tensions.append(Tension(
-                id=tension_id(claim.id), kind="declared", score=1.0, a=side(claim), claims=names,
-                explanation=f"written in {claim.doc}:{claim.line}" + (f"; it names {len(names)} claims" if names else "")))
+            why = f"declared in {claim.doc}:{claim.line}: {claim.text}"
+            out.tensions.append(Tension(id=tension_id(claim.id), kind="declared", score=1.0, a=side(claim),
+                                        claims=names, explanation=why))
     for r in kb.rows:
         if r.relation != "opposes":
             continue
@@ -258,12 +258,12 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
         concept = kb.concepts.get(r.source_id)
         for a in mine or [None]:
             b = named(r.target_doc, r.block, vector(a) if a else None) if r.target_doc else None
-            first = side(a) if a else {"id": r.source_id, "text": f"{concept.title if concept else r.doc} "
-                                       f"opposes {r.label or r.target}", "doc": r.doc, "line": r.line}
+            first = side(a) if a else TensionSide(
+                id=r.source_id, text=f"{concept.title if concept else r.doc} opposes {r.label or r.target}",
+                doc=r.doc, line=r.line)
             out.tensions.append(Tension(
-                id=tension_id(first["id"] if isinstance(first, dict) else first.id, r.target_id), kind="declared",
-                score=1.0, a=first, b=side(b) if b else None, claims=[b.id] if b else [],
-                explanation=f"declared with opposes:: in {r.doc}:{r.line}"))
+                id=tension_id(first.id, r.target_id), kind="declared", score=1.0, a=first, b=side(b) if b else None,
+                claims=[b.id] if b else [], explanation=f"declared with opposes:: in {r.doc}:{r.line}: {first.text}"))
 
 
 def _status(out: Knowledge, warn: bool) -> None:

@@ -119,7 +119,8 @@ POLES: list[tuple[str, str, str, str]] = [
     ("trend", "widening", "narrowing", r"widen(?:s|ed|ing)?\b|grow(?:s|ing)? (?:wider|larger)|diverg"),
 ]
 _POLES = [(axis, pole, opposite, re.compile(pattern, re.I)) for axis, pole, opposite, pattern in POLES]
-_NEGATION = re.compile(r"\b(?:not|no longer|never|without|isn't|aren't|wasn't|won't|doesn't|don't)\s+(?:\w+\s+){0,3}$", re.I)
+_NEGATION = re.compile(r"\b(?:not|no longer|never|without|isn't|aren't|wasn't|won't|doesn't|don't)\s+"
+                       r"(?:\w+\s+){0,3}$", re.I)
 _PATHS = re.compile(r"\S*/\S*")
 _CLASS = re.compile(r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:models?|apis?|labs?|ones|systems|alternatives|releases|providers|"
                     r"tiers?|players|rivals|competitors|camps?|side)\b(?!\s+(?:such as|like|including|e\.g\.))",
@@ -139,7 +140,7 @@ def stances(text: str) -> list[tuple[int, str, str, str]]:
             if _CLASS.match(text[m.end():]) and not _COPULA.search(before):
                 found.append((m.start(), m.end(), axis, "", m.group()))  # "open models": a class, not a stance
                 continue
-            negated = _NEGATION.search(before) and not m.group().lower().startswith("not")
+            negated = None if m.group().lower().startswith("not") else _NEGATION.search(before)
             if negated and "source" in m.group().lower():  # "not open source" (OSI) is not "closed"
                 found.append((m.start(), m.end(), axis, "", m.group()))
                 continue

@@ -7,7 +7,8 @@ link lists, field lines, tables and fragments are not claims.
 
 From a source: sentences that assert something checkable: those with a quantity (a date alone
 does not count), list items (key points, takeaways), and sentences of eight words or more that
-name a concept of the vault or a named subject (kg.claims.subjects). Questions are not claims; page chrome is already gone.
+name a concept of the vault or a named subject (kg.claims.subjects). Questions are not claims;
+page chrome is already gone.
 """
 
 from __future__ import annotations

@@ -1,0 +1,213 @@
+"""Evidence, tensions and claim status, with the real embedding model, on the seeds, the demo
+vault and small vaults written for each case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.claims.compare import agree, quantity_pairs, stance_near
+from kg.claims.quantities import find_quantities
+from kg.claims.subjects import Subjects
+from kg.cli import main
+from kg.parse.sentences import anchor
+from tests.conftest import ROOT
+
+
+def kg(*args: str, cache: Path | None = None):
+    env = {"KG_CACHE_DIR": str(cache)} if cache else {}
+    result = CliRunner(env=env).invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def kg_json(*args: str, cache: Path | None = None):
+    result = kg(*args, "--json", cache=cache)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("demo-knowledge")
+
+
+# -- the seeds -----------------------------------------------------------------------------------
+def test_seed_price_gap_is_a_numeric_tension(seed_vault):
+    tensions = kg_json("--vault", str(seed_vault), "tensions")
+    numeric = [t for t in tensions if t["kind"] == "numeric"
+               and {t["a"]["doc"][8:11], t["b"]["doc"][8:11]} == {"001", "002"}]
+    assert numeric, [t["explanation"] for t in tensions]
+    t = numeric[0]
+    assert "10–13x" in t["explanation"] and "50x" in t["explanation"]
+    assert {t["a"]["line"], t["b"]["line"]} == {12, 89}
+    assert set(t) >= {"id", "kind", "explanation", "score", "a", "b"}
+
+
+def test_seed_alibaba_closing_qwen_is_a_stance_change(seed_vault):
+    tensions = kg_json("--vault", str(seed_vault), "tensions")
+    found = [t for t in tensions if t["kind"] in ("polarity", "temporal")
+             and "sources/000_947be1c9650d1e6f.txt" in (t["a"]["doc"], t["b"]["doc"])
+             and {"alibaba", "qwen"} & set(t["subjects"])]
+    assert found, [t["explanation"] for t in tensions]
+    other = {found[0]["a"]["doc"], found[0]["b"]["doc"]} - {"sources/000_947be1c9650d1e6f.txt"}
+    assert other & {"sources/002_d6d154c83b9bef45.txt", "sources/004_db48309a9a0efaa0.txt"}
+    temporal = [t for t in found if t["kind"] == "temporal"]
+    assert temporal and "superseded" in temporal[0]["explanation"]
+    # the earlier source is side a: 000 is dated 2026-04-05, 004 2026-04-20
+    assert temporal[0]["a"]["doc"].startswith("sources/000") and temporal[0]["b"]["doc"].startswith("sources/004")
+
+
+def test_seed_names_become_candidate_concepts(seed_vault):
+    problems = kg_json("--vault", str(seed_vault), "check", "--code", "candidate-concept")
+    named = {p["message"].split("'")[1] for p in problems}
+    assert {"DeepSeek", "Alibaba"} <= named
+    assert all(p["severity"] == "info" and p["doc"].startswith("sources/") for p in problems)
+
+
+# -- the demo vault -------------------------------------------------------------------------------
+def test_demo_claims_have_evidence_into_sources(demo_cache):
+    claims = kg_json("--vault", str(ROOT), "claims", "--concept", "quality-gap", "--origin", "note",
+                     cache=demo_cache)
+    qwen = next(c for c in claims if c["text"].startswith("Alibaba's Qwen3.6-Plus scored 61.6%"))
+    assert qwen["status"] == "supported" and qwen["supports"] >= 1
+    declared = [e for e in qwen["evidence"] if e["method"] == "declared"]
+    assert declared[0]["doc"] == "sources/closed-source-convergence.md"
+    assert "61.6%" in declared[0]["quote"] and declared[0]["anchor"].startswith("s-")
+    selector = declared[0]["selector"]
+    assert selector["exact"] == declared[0]["quote"] and selector["source_hash"]
+    assert "same figure" in declared[0]["reason"]
+    # a claim that cites nothing still finds its source sentence by meaning
+    inferred = [c for c in claims if any(e["method"] == "inferred" for e in c["evidence"])]
+    assert inferred
+    sources = Path(ROOT, inferred[0]["evidence"][0]["doc"]).read_text(encoding="utf-8")
+    assert " ".join(inferred[0]["evidence"][0]["quote"].split()[:5]) in " ".join(sources.split())
+
+
+def test_demo_has_real_tensions_and_contested_claims(demo_cache):
+    tensions = kg_json("--vault", str(ROOT), "tensions", cache=demo_cache)
+    kinds = {t["kind"] for t in tensions}
+    assert {"numeric", "polarity", "declared"} <= kinds
+    assert sum(t["kind"] != "declared" for t in tensions) >= 3
+    price = [t for t in tensions if t["kind"] == "numeric" and "10–13x" in t["explanation"]
+             and "50x" in t["explanation"]]
+    assert price
+    for t in tensions:
+        for side in (t["a"], t["b"]) if t["b"] else (t["a"],):
+            assert side["line"] >= 1 and Path(ROOT, side["doc"]).is_file()
+    gap = [c for c in kg_json("--vault", str(ROOT), "claims", "--status", "contested", cache=demo_cache)
+           if c["id"] == "gap-3-5"]
+    assert gap and gap[0]["opposes"] >= 1
+    result = kg("--vault", str(ROOT), "tensions", "--kind", "numeric", cache=demo_cache)
+    assert result.exit_code == 0 and "numeric" in result.output and "10–13x" in result.output
+
+
+def test_demo_unsupported_claims_are_warnings(demo_cache):
+    problems = kg_json("--vault", str(ROOT), "check", "--code", "unsupported-claim", cache=demo_cache)
+    unsupported = kg_json("--vault", str(ROOT), "claims", "--status", "unsupported", cache=demo_cache)
+    assert problems and len(problems) == len(unsupported)
+    assert all(p["severity"] == "warning" and p["doc"].startswith("notes/") for p in problems)
+
+
+# -- anchors, written for the case -----------------------------------------------------------------
+SOURCE = """---
+title: Price report
+date: 2026-03-01
+---
+Prices fell all year. The open model Kestrel 2 costs $2/M output tokens, a tenth of the closed rivals.
+Analysts expect the gap to close within 18 months.
+"""
+
+
+def _vault(tmp_path: Path, note: str) -> Path:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "kg.toml").write_text("[vault]\n", encoding="utf-8")
+    (tmp_path / "sources" / "report.md").write_text(SOURCE, encoding="utf-8")
+    (tmp_path / "notes" / "kestrel.md").write_text(note, encoding="utf-8")
+    return tmp_path
+
+
+def test_linked_sentence_re_anchors_after_an_edit_and_is_lost_when_gone(tmp_path):
+    sentence = "The open model Kestrel 2 costs $2/M output tokens, a tenth of the closed rivals."
+    note = f"# Kestrel\n\n- Kestrel 2 is priced at $2/M output tokens [[report#^{anchor(sentence)}]].\n"
+    vault = _vault(tmp_path, note)
+    claims = kg_json("--vault", str(vault), "claims", "--origin", "note")
+    evidence = claims[0]["evidence"]
+    assert evidence[0]["anchor"] == anchor(sentence) and evidence[0]["reason"] == "linked sentence"
+    assert not kg_json("--vault", str(vault), "check", "--code", "lost-anchor")
+
+    source = vault / "sources" / "report.md"
+    source.write_text(SOURCE.replace("a tenth of the closed", "a tenth of the price of closed"), encoding="utf-8")
+    problems = kg_json("--vault", str(vault), "check")
+    moved = [p for p in problems if p["code"] == "moved-anchor"]
+    assert moved and moved[0]["doc"] == "notes/kestrel.md" and moved[0]["line"] == 3
+    evidence = kg_json("--vault", str(vault), "claims", "--origin", "note")[0]["evidence"]
+    assert "a tenth of the price of closed" in evidence[0]["quote"]
+
+    source.write_text(SOURCE.replace(sentence, "Nothing is known about prices."), encoding="utf-8")
+    problems = kg_json("--vault", str(vault), "check")
+    lost = [p for p in problems if p["code"] == "lost-anchor"]
+    assert lost and lost[0]["doc"] == "notes/kestrel.md" and lost[0]["line"] == 3 and lost[0]["severity"] == "warning"
+    assert "report.md" in lost[0]["message"]
+    assert (vault / "notes" / "kestrel.md").read_text(encoding="utf-8") == note  # nothing the user wrote changes
+
+
+def test_quote_survives_rewrapping_and_is_lost_when_changed(tmp_path):
+    note = ('# Kestrel\n\n- The report says "Analysts expect the gap to close within 18 months" '
+            "([[report]]).\n")
+    vault = _vault(tmp_path, note)
+    source = vault / "sources" / "report.md"
+    source.write_text(SOURCE.replace("expect the gap to close", "expect the gap\n   to close"), encoding="utf-8")
+    evidence = kg_json("--vault", str(vault), "claims", "--origin", "note")[0]["evidence"]
+    assert evidence[0]["reason"] == "quoted" and "18 months" in evidence[0]["quote"]
+    source.write_text(SOURCE.replace("within 18 months", "soon"), encoding="utf-8")
+    lost = kg_json("--vault", str(vault), "check", "--code", "lost-anchor")
+    assert lost and lost[0]["line"] == 3 and "Analysts expect" in lost[0]["message"]
+
+
+def test_a_new_note_that_contradicts_a_source_is_contested(tmp_path):
+    vault = _vault(tmp_path, "# Kestrel\n\n- Kestrel 2 costs $20/M output tokens, far above its rivals.\n")
+    claims = kg_json("--vault", str(vault), "claims", "--origin", "note")
+    assert claims[0]["status"] == "contested"
+    opposing = [e for e in claims[0]["evidence"] if e["stance"] == "opposes"]
+    assert opposing and "$2/M" in opposing[0]["reason"]
+    (vault / "notes" / "kestrel.md").write_text("# Kestrel\n\n- Kestrel 2 costs $2/M output tokens.\n",
+                                                encoding="utf-8")
+    claims = kg_json("--vault", str(vault), "claims", "--origin", "note")
+    assert claims[0]["status"] == "supported"
+
+
+# -- the comparisons behind them ---------------------------------------------------------------------
+def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
+    [a] = find_quantities("costs 10–13x less")
+    [b] = find_quantities("may compress to 5-10x")
+    assert not agree(a, b)
+    agreeing, conflicting = quantity_pairs(find_quantities("$3.48/M against $25–30/M"),
+                                           find_quantities("$25–30/M, against $3.48/M"))
+    assert len(agreeing) == 2 and not conflicting
+    _, conflicting = quantity_pairs(find_quantities("80–90% of workloads"), find_quantities("the other 10–20%"))
+    assert not conflicting  # two shares of one whole
+
+
+@pytest.mark.parametrize("text, subject, pole", [
+    ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Alibaba", "closed"),
+    ("Qwen, from Alibaba, is Apache 2.0.", "Alibaba", "open"),
+    ("GPT-5.5 and Claude Opus 4.7 are closed-weight models.", "Claude", "closed"),
+    ("Route batch work to open models and keep Claude for the hard cases.", "Claude", None),
+    ("OpenAI sells closed models, but it also returned to open weights.", "OpenAI", None),
+    ("The OSI does not count Llama as open source.", "Llama", None),
+    ("Kestrel is not free.", "Kestrel", "paid"),
+])
+def test_stance_about_a_subject(text, subject, pole):
+    found = stance_near(text, [text.index(subject)])
+    assert next((p for p, _ in found.values()), None) == pole
+
+
+def test_named_subjects_need_a_capital_mid_sentence():
+    texts = ["Current pricing favours DeepSeek and Qwen3.6-Plus.", "Labs watch GLM-5 closely."]
+    subjects = Subjects(texts)
+    assert [n for _, n in subjects.of(texts[0])] == ["DeepSeek", "Qwen3.6-Plus"]
+    assert [n for _, n in subjects.of(texts[1])] == ["GLM-5"]
