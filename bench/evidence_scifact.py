@@ -162,8 +162,8 @@ def main() -> None:
         print(f"{name}: recall on {len(contradict)} CONTRADICT pairs {tp / len(contradict):.3f}; "
               f"precision on labelled pairs {precision:.3f}; flagged SUPPORT pairs {len(flags & support)} "
               f"of {len(support)}; flags on unlabelled pairs {len(flags - contradict - support)}")
-    print(f"tensions in the vault: {len(found.tensions)} "
-          f"({', '.join(f'{k} {sum(t.kind == k for t in found.tensions)}' for k in ('numeric', 'polarity', 'temporal'))})")
+    kinds = ", ".join(f"{k} {sum(t.kind == k for t in found.tensions)}" for k in ("numeric", "polarity", "temporal"))
+    print(f"tensions in the vault: {len(found.tensions)} ({kinds})")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,9 @@ class KnowledgeBase:
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
         """Every problem found, per file and vault-wide, sorted by file and line."""
+        self.knowledge = None
+        """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
+        stage has run (kg.claims.store.knowledge)."""
         self.stats: dict[str, float] = {}
         """Counts and timings of the build (files, parsed, cached, seconds)."""
         self._docs: dict[str, Note | Source] = {}
@@ -171,9 +174,14 @@ class KnowledgeBase:
 
         mentions = Mentions(self.concepts.values())
         cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
+        shown: dict[str, dict[str, str]] = {}
         for r in self.rows:
+            title = self.title_of(r.target_id)
+            if not r.label and title and r.relation != "embeds":
+                shown.setdefault(r.doc, {})[r.target] = title
             if r.target_kind == "source" and r.block_index is not None:
-                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
+                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append(
+                    (r.target_id, r.label or title or r.target))
         self.load(sorted(self.infos))
         subjects = Subjects(s.text for path in self.sources for s in self.doc(path).sentences)
         self.mentions, self.subjects = mentions, subjects
@@ -181,10 +189,17 @@ class KnowledgeBase:
         for path in sorted(self.infos):
             if self.infos[path].kind == "note":
                 out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}),
-                                   subjects)
+                                   subjects, shown.get(path, {}))
             elif path in self.source_by_path:
                 out += source_claims(self.doc(path), self.source_by_path[path], mentions, subjects)
         return out
+
+    def title_of(self, ident: str) -> str | None:
+        """The title of a concept or source id."""
+        if ident in self.concepts:
+            return self.concepts[ident].title
+        path = self.source_ids.get(ident)
+        return self.infos[path].title if path in self.infos else None
 
     def backlinks(self, target_id: str) -> list[Link]:
         """Links that point at a concept or source id."""

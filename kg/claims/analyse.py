@@ -77,6 +77,7 @@ def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> K
     if asserted:
         out.evidence += matcher.infer(asserted, np.stack([vector(c) for c in asserted]), sources, declared)
     _tensions(kb, out, sources, vector)
+    _opposing_evidence(out)
     _declared_tensions(kb, out, vector, by_block)
     _status(out, warn=bool(sources))
     _candidates(kb, out)
@@ -175,16 +176,16 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n - 1].rstrip() + "…"
 
 
-def _subject_offsets(kb, claim: Claim) -> tuple[dict[str, list[int]], set[str]]:
+def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[int]], set[str]]:
     """A claim's subjects (concept ids, name keys) with the offsets of their mentions, and those
     that name it whole rather than by family."""
     found: dict[str, list[int]] = {}
     if claim.concept:
         found[claim.concept] = []
-    for start, _, cid in kb.mentions.find(claim.text):
+    for start, _, cid in mentions.find(claim.text):
         found.setdefault(cid, []).append(start)
     exact = set(found)
-    for start, name in kb.subjects.of(claim.text):
+    for start, name in subjects.of(claim.text):
         for key in keys(name):
             found.setdefault(key, []).append(start)
         exact.add(name.lower())
@@ -205,13 +206,36 @@ def _tensions(kb, out: Knowledge, sources, vector) -> None:
     for c in pool_claims:
         src = sources.get(c.source) if c.source else None
         dates.append(src.date.isoformat() if src is not None and src.date else None)
-    subjects = [_subject_offsets(kb, c) for c in pool_claims]
+    subjects = [subject_offsets(kb.mentions, kb.subjects, c) for c in pool_claims]
     pool = Pool(pool_claims, np.stack(rows), [s for s, _ in subjects], dates, [e for _, e in subjects])
     tensions, clusters = detect(pool)
     out.tensions += tensions
     for rows_ in clusters:
         ids = sorted({pool_claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def _opposing_evidence(out: Knowledge) -> None:
+    """A note claim and a source sentence that oppose it are a tension too: the note says one
+    thing, the source the opposite."""
+    from kg.claims.extract import claim_id
+
+    by_id = {c.id: c for c in out.claims if c.origin == "note"}
+    known = {t.id for t in out.tensions}
+    for e in out.evidence:
+        claim = by_id.get(e.claim)
+        if e.stance != "opposes" or claim is None or not e.anchor:
+            continue
+        other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
+        tid = tension_id(claim.id, other.id)
+        if tid in known:
+            continue
+        known.add(tid)
+        why = e.reason.split(";")[0]
+        out.tensions.append(Tension(
+            id=tid, kind="numeric" if why.startswith("different figure") else "polarity", score=e.score,
+            a=side(claim), b=other, subjects=claim.concepts,
+            explanation=f"{claim.doc}:{claim.line} and {e.doc}:{e.line} speak of the same thing with {why}"))
 
 
 def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
@@ -270,9 +294,9 @@ def _status(out: Knowledge, warn: bool) -> None:
     """Each claim's status and counts, and (with `warn`: the vault has sources, so a claim could
     have evidence) an unsupported-claim warning per note claim without evidence."""
     supports: Counter = Counter()
-    opposes: Counter = Counter()
+    opposes: Counter = Counter()  # opposing evidence is counted through the tension it makes
     for e in out.evidence:
-        (supports if e.stance == "supports" else opposes)[e.claim] += 1
+        supports[e.claim] += e.stance == "supports"
     for t in out.tensions:
         for cid in {t.a.id, *(t.claims), *([t.b.id] if t.b else [])}:
             opposes[cid] += 1

@@ -102,6 +102,29 @@ def _gap(a: Quantity, b: Quantity) -> float:
     return max(bl - ah, al - bh) / (max(values) or 1)
 
 
+# -- negation and direction ---------------------------------------------------------------------
+_NEGATED = re.compile(r"\b(?:not|no|never|cannot|neither|nor|without|fails? to|failed to|lacks?|unable)\b|n't\b", re.I)
+_UP = re.compile(r"\b(?:increas\w*|higher|rais\w*|promot\w*|enhanc\w*|improv\w*|up-?regulat\w*|activat\w*|"
+                 r"induc\w*|more likely|greater|accelerat\w*)", re.I)
+_DOWN = re.compile(r"\b(?:decreas\w*|lower\w*|reduc\w*|inhibit\w*|impair\w*|down-?regulat\w*|suppress\w*|"
+                   r"less likely|prevent\w*|attenuat\w*|slow\w*|declin\w*)", re.I)
+
+
+def contradicts(claim: str, other: str) -> str | None:
+    """Why two texts that say nearly the same thing (the caller checks that) point opposite ways:
+    one is negated and the other not, or one says up where the other says down. None if neither."""
+    neg_a, neg_b = bool(_NEGATED.search(claim)), bool(_NEGATED.search(other))
+    if neg_a != neg_b:
+        m = _NEGATED.search(claim if neg_a else other)
+        return f"one of them says \"{m.group()}\""
+    up_a, down_a = bool(_UP.search(claim)), bool(_DOWN.search(claim))
+    up_b, down_b = bool(_UP.search(other)), bool(_DOWN.search(other))
+    if up_a != down_a and up_b != down_b and up_a != up_b:
+        return (f"\"{(_UP if up_a else _DOWN).search(claim).group()}\" against "
+                f"\"{(_UP if up_b else _DOWN).search(other).group()}\"")
+    return None
+
+
 # -- stances ---------------------------------------------------------------------------------
 POLES: list[tuple[str, str, str, str]] = [
     # (axis, pole, opposite pole, pattern)

@@ -21,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from kg.claims.compare import content_words, overlap, quantity_pairs
+from kg.claims.compare import content_words, contradicts, overlap, quantity_pairs
 from kg.claims.quantities import find_quantities
 from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
 from kg.parse.sentences import normalise
@@ -39,6 +39,9 @@ VECTOR_WEIGHT = 0.65
 """Score = VECTOR_WEIGHT * cosine + (1 - VECTOR_WEIGHT) * shared words, + QUANTITY_BONUS when the
 figures agree."""
 QUANTITY_BONUS = 0.1
+OPPOSE_OVERLAP = 0.5
+"""A sentence that shares this much of a claim's words but is negated where the claim is not
+(or says down where it says up) opposes it."""
 REANCHOR_RATIO = 0.8
 """How alike (difflib ratio of normalised text) an edited sentence must be to its last known
 quote to take over its anchor."""
@@ -150,6 +153,11 @@ class Matcher:
                 a, b = conflicting[0]
                 stance = "opposes"
                 reasons.insert(0, f"different figure ({a.text} against {b.text})")
+        if stance == "supports" and shared >= OPPOSE_OVERLAP:
+            why = contradicts(claim.text, s.sentence.text)
+            if why:
+                stance = "opposes"
+                reasons.insert(0, f"opposite wording ({why})")
         return min(score, 1.0), stance, "; ".join(reasons)
 
     def evidence(self, claim: Claim, row: int, score: float, stance: str, reason: str, method: str,

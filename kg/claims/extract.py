@@ -106,9 +106,12 @@ def _names(subjects: Subjects | None, text: str, concepts: list[str]) -> list[st
 
 
 def note_claims(note: Note, concept: str | None, mentions: Mentions,
-                cites_of: dict[int, list[tuple[str, str]]], subjects: Subjects | None = None) -> list[Claim]:
+                cites_of: dict[int, list[tuple[str, str]]], subjects: Subjects | None = None,
+                shown: dict[str, str] | None = None) -> list[Claim]:
     """The claims, questions and declared tensions of one note. `cites_of` maps a block index to
-    the (source id, link text) of the sources its links point at."""
+    the (source id, link text) of the sources its links point at; `shown` maps a link target as
+    written (`andrew-feldman`) to the title a reader sees in the claim (`Andrew Feldman`)."""
+    swap = _swapper(shown or {})
     out: list[Claim] = []
     for index, block in enumerate(note.blocks):
         role = note.sections[block.section].role if block.section < len(note.sections) else "claims"
@@ -119,7 +122,7 @@ def note_claims(note: Note, concept: str | None, mentions: Mentions,
         parts = [(block.text, 0)] if whole else [(block.text[s:e], block.text[:s].count("\n")) for s, e in
                                                  spans(block.text)]
         for text, line_offset in parts:
-            text = _clean(text)
+            text = _clean(swap(text))
             if _word_count(text) < MIN_WORDS:
                 continue
             kind = "question" if role == "questions" or text.endswith("?") else \
@@ -131,6 +134,16 @@ def note_claims(note: Note, concept: str | None, mentions: Mentions,
                 quantities=[] if kind == "question" else find_quantities(text),
                 concepts=named, cites=_cited(text, cites, whole), subjects=_names(subjects, text, named)))
     return _unique(out)
+
+
+def _swapper(shown: dict[str, str]):
+    """A function that writes link targets shown bare (`[[andrew-feldman]]` reads `andrew-feldman`
+    in the block's text) as their titles."""
+    if not shown:
+        return lambda text: text
+    pattern = re.compile(r"(?<![\w/.-])(?:" + "|".join(map(re.escape, sorted(shown, key=len, reverse=True)))
+                         + r")(?![\w/-])")
+    return lambda text: pattern.sub(lambda m: shown[m.group()], text)
 
 
 def _cited(text: str, cites: list[tuple[str, str]], whole: bool) -> list[str]:

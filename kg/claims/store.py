@@ -16,12 +16,18 @@ from kg.claims.analyse import Knowledge, analyse
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
 VERSION = 1
-"""Bump when what the knowledge stage computes changes."""
+"""Bump when what the knowledge stage computes changes for a reason outside kg/claims/."""
 FILE = "knowledge.json"
+
+
+def _code() -> bytes:
+    """The knowledge stage's own code: a new kg version analyses again."""
+    return b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
 
 
 def fingerprint(kb) -> str:
     h = hashlib.blake2b(f"knowledge {VERSION}\n".encode(), digest_size=12)
+    h.update(_code())
     for path, info in kb.infos.items():
         h.update(f"{path}\0{info.hash}\n".encode())
     for cid, c in sorted(kb.concepts.items()):

@@ -23,7 +23,8 @@ def _link_json(link, kb, direction: str) -> dict:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the concept as JSON.")
 def show(name: str, as_json: bool) -> None:
-    """Show a concept (or source): its names, tags, links out and backlinks with context.
+    """Show a concept (or source): its names, tags, claims with their status and evidence,
+    tensions, links out, backlinks with context, and unlinked mentions.
 
     NAME is what you would type in a link: the note's file name, title, an alias or an id.
 
@@ -36,7 +37,7 @@ def show(name: str, as_json: bool) -> None:
     from kg.model import Concept
 
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge()
+    kb = ctx.knowledge(with_claims=True)
     found, suggestions = find(kb, name)
     if found is None:
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; `kg build --json` counts what exists"
@@ -53,14 +54,41 @@ def show(name: str, as_json: bool) -> None:
                 "url": source.url, "tags": sorted({t.name for t in source.tags})}
     outgoing = [_link_json(lk, kb, "out") for lk in kb.outlinks(doc)] if doc else []
     incoming = [_link_json(lk, kb, "in") for lk in kb.backlinks(ident)]
+    knowledge = _knowledge(kb, ident, doc, outgoing)
     if as_json:
-        print_json({**info, "outgoing": outgoing, "incoming": incoming})
+        print_json({**info, **knowledge, "outgoing": outgoing, "incoming": incoming})
         return
-    _print_show(info, outgoing, incoming)
+    _print_show(info, outgoing, incoming, knowledge)
 
 
-def _print_show(info: dict, outgoing: list[dict], incoming: list[dict]) -> None:
+def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict]) -> dict:
+    """The claims written in `doc` with their evidence, the tensions they are in, the claims of
+    other files that mention `ident`, and the concepts `doc` names without linking."""
+    from kg.cli.claims import claim_json, evidence_json, evidence_of
+
+    evidence = evidence_of(kb)
+    own = [c for c in kb.claims if c.doc == doc]
+    ids = {c.id for c in own}
+    mentioned = [c for c in kb.claims if c.doc != doc and ident in c.concepts]
+    tensions = [t for t in kb.knowledge.tensions
+                if ids & {t.a.id, *t.claims, *([t.b.id] if t.b else [])} or ident in t.subjects]
+    linked = {lk["id"] for lk in outgoing}
+    unlinked: dict[str, dict] = {}
+    for c in own:
+        for cid in c.concepts:
+            if cid not in linked and cid != ident and cid not in unlinked and cid in kb.concepts:
+                unlinked[cid] = {"id": cid, "title": kb.concepts[cid].title, "doc": c.doc, "line": c.line}
+    return {"claims": [{**claim_json(c), "evidence": [evidence_json(e) for e in evidence.get((c.id, c.doc), [])]}
+                       for c in own],
+            "tensions": [t.model_dump(mode="json") for t in tensions],
+            "mentioned_in": [claim_json(c) for c in mentioned],
+            "unlinked_mentions": list(unlinked.values())}
+
+
+def _print_show(info: dict, outgoing: list[dict], incoming: list[dict], knowledge: dict) -> None:
     from rich.markup import escape as e
+
+    from kg.cli.claims import STATUS_STYLE
 
     out = stdout()
     where = info["doc"] or "no note yet (a stub: linked to, not written)"
@@ -72,6 +100,34 @@ def _print_show(info: dict, outgoing: list[dict], incoming: list[dict]) -> None:
     for key in ("type", "author", "date", "url"):
         if info.get(key):
             out.print(f"  {key}: {e(str(info[key]))}")
+    claims = [c for c in knowledge["claims"] if c["kind"] == "claim"]
+    if claims:
+        counts = {s: sum(c["status"] == s for c in claims) for s in STATUS_STYLE}
+        out.print(f"\n[bold]Claims[/] ({len(claims)}: " + ", ".join(
+            f"[{STATUS_STYLE[s]}]{n} {s}[/]" for s, n in counts.items() if n) + ")")
+        for c in claims:
+            status = f"[{STATUS_STYLE.get(c['status'], 'white')}]{c['status'] or ''}[/] " if c["status"] else ""
+            out.print(f"  {status}{e(c['text'])}  [dim]line {c['line']}[/]")
+            for ev in c["evidence"][:3]:
+                mark = "+" if ev["stance"] == "supports" else "−"
+                quote = ev["quote"] or "(the source as a whole)"
+                out.print(f"      {mark} [italic]{e(quote[:200])}[/]  [dim]{e(ev['doc'])}:{ev['line']} "
+                          f"{ev['method']} {ev['score']:.2f}[/]")
+    questions = [c for c in knowledge["claims"] if c["kind"] == "question"]
+    if questions:
+        out.print(f"\n[bold]Open questions[/] ({len(questions)})")
+        for c in questions:
+            out.print(f"  ? {e(c['text'])}  [dim]line {c['line']}[/]")
+    if knowledge["tensions"]:
+        out.print(f"\n[bold]Tensions[/] ({len(knowledge['tensions'])})")
+        for t in knowledge["tensions"]:
+            out.print(f"  [magenta]{t['kind']}[/] {e(t['explanation'][:300])}")
+    if knowledge["unlinked_mentions"]:
+        out.print(f"\n[bold]Unlinked mentions[/] ({len(knowledge['unlinked_mentions'])}): named here but not linked")
+        for m in knowledge["unlinked_mentions"]:
+            out.print(f"  {e(m['title'])}  [dim]line {m['line']}: write [[{e(m['id'])}]][/]")
+    if knowledge["mentioned_in"]:
+        out.print(f"\n[bold]Mentioned in[/] {len(knowledge['mentioned_in'])} claims of other files")
     typed = [lk for lk in outgoing if lk["relation"] not in ("links_to", "embeds")]
     if typed:
         out.print(f"\n[bold]Relations[/] ({len(typed)})")

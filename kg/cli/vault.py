@@ -106,6 +106,7 @@ def build(as_json: bool, no_search: bool) -> None:
         "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
         "errors": counts["error"], "warnings": counts["warning"],
         "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
+        "claims": _claim_counts(kb),
     }
     if as_json:
         print_json(summary)
@@ -120,9 +121,23 @@ def build(as_json: bool, no_search: bool) -> None:
     if summary["search"]:
         found = summary["search"]
         out.print(f"  search index: {found['files']} files re-indexed, {found['embedded']} passages embedded")
+    if summary["claims"]:
+        found = summary["claims"]
+        out.print(f"  claims: {found['claims']} ({found['supported']} supported, {found['contested']} contested, "
+                  f"{found['unsupported']} unsupported), {found['evidence']} evidence, {found['tensions']} tensions")
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")
+
+
+def _claim_counts(kb) -> dict | None:
+    found = kb.knowledge
+    if found is None:
+        return None
+    mine = [c for c in found.claims if c.origin == "note" and c.kind == "claim"]
+    return {"claims": len(found.claims), **{s: sum(c.status == s for c in mine)
+                                             for s in ("supported", "contested", "unsupported")},
+            "evidence": len(found.evidence), "tensions": len(found.tensions)}
 
 
 @main.command()
@@ -131,8 +146,11 @@ def build(as_json: bool, no_search: bool) -> None:
 @click.option("--severity", type=click.Choice(["error", "warning", "info"]), default="info",
               help="Show only problems at least this severe (default: all).")
 @click.option("--code", "codes", multiple=True, help="Show only these codes (repeatable), e.g. --code unresolved-link.")
-def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) -> None:
-    """Lint the vault like a compiler: broken links, bad front matter, unreadable files.
+@click.option("--no-claims", is_flag=True,
+              help="Skip the evidence checks (unsupported-claim, lost-anchor): no embedding, files and links only.")
+def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...], no_claims: bool) -> None:
+    """Lint the vault like a compiler: broken links, bad front matter, unreadable files, claims
+    with no evidence, citations whose sentence is gone.
 
     Each problem prints as `path:line:col: severity: message [code]`, so editors can jump to
     it. Exits 1 when there are errors (or warnings, with --strict), else 0. Codes are listed
@@ -142,10 +160,11 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...]) ->
     Examples:
       kg check
       kg check --severity warning --code unresolved-link
+      kg check --no-claims          # files and links only: fast on a large vault
       kg check --json | jq '.[] | select(.severity == "error")'
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge(with_claims=True)
+    kb = ctx.knowledge(with_claims=not no_claims)
     shown = [d for d in kb.diagnostics if SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[severity]
              and (not codes or d.code in codes)]
     if as_json:
