@@ -77,10 +77,11 @@ def main() -> None:
     found, clusters = tension_module.detect(pool)
     total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    pairs = len(tension_module.candidate_pairs(pool))
+    pairs = pool.pairs
     print(f"claims: {n}")
     print(f"prepare claims (quantities, subjects): {prepare:.1f} s")
-    print(f"nearest neighbours alone (faiss, k={tension_module.NEIGHBOURS}): {search:.1f} s")
+    kind = "HNSW" if n >= tension_module.ANN_FROM else "exact"
+    print(f"nearest neighbours alone (faiss {kind}, k={tension_module.NEIGHBOURS}): {search:.1f} s")
     print(f"detect (neighbours + {pairs} candidate pairs judged): {total:.1f} s")
     kinds = ", ".join(f"{k} {sum(t.kind == k for t in found)}" for k in ("numeric", "polarity"))
     print(f"tensions {len(found)} ({kinds}), corroboration clusters {len(clusters)}")

@@ -4,6 +4,7 @@ side by side, and the stance words (open/closed, free/paid...) a sentence takes 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kg.claims.subjects import FUNCTION
 from kg.model import Quantity
@@ -152,6 +153,7 @@ _COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|remains?|remained|stay
                      r"(?:an?\s+|the\s+)?(?:\w+\s+)?$", re.I)
 
 
+@lru_cache(maxsize=65536)
 def stances(text: str) -> list[tuple[int, str, str, str]]:
     """(offset, axis, pole, words) of each stance word in the text, a negated one flipped
     ("is not open" reads as closed). Longer phrases win over the words inside them."""
