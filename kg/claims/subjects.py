@@ -63,7 +63,8 @@ def _number(word: str) -> bool:
 def _plain(word: str) -> bool:
     """A word whose only capital is its first letter and that has no digit: a capitalised
     common word at the start of a sentence looks exactly like this."""
-    return word[1:].islower() and word.isalpha()
+    letters = word.replace("-", "")
+    return letters[1:].islower() and letters.isalpha()
 
 
 def keys(name: str) -> list[str]:
