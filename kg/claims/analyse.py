@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kg.claims.evidence import MIN_DECLARED, Matcher, SourceSentence, find_quote, quotes, reanchor, selector
+from kg.claims.evidence import (
+    MIN_DECLARED,
+    Matcher,
+    SourceSentence,
+    at_sentence,
+    find_quote,
+    quotes,
+    reanchor,
+    selector,
+)
+from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
 from kg.claims.tensions import Pool, detect, side, tension_id
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
@@ -103,7 +113,9 @@ def _claims_by_block(kb, claims: list[Claim]) -> dict[tuple[str, int], list[Clai
 
 def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by_block, previous) -> None:
     """Citations written in notes: a linked source (its best-matching sentence is the quote), a
-    quoted passage, a link to one sentence (`[[source#^s-1a2b3c4d]]`)."""
+    quoted passage, a link to one sentence (`[[source#^s-1a2b3c4d]]`). A quote or a sentence
+    link is more precise than the best match, so it replaces it: one item per claim and source."""
+    declared: dict[tuple[str, str], Evidence] = {}
     for claim in out.claims:
         if claim.origin != "note" or claim.kind != "claim":
             continue
@@ -112,23 +124,18 @@ def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by
             best = matcher.best_in(claim, v, sid) if v is not None else None
             if best and best[1] >= MIN_DECLARED:
                 row, score, stance, reason = best
-                out.evidence.append(matcher.evidence(claim, row, score, stance, "cited; " + reason, "declared",
-                                                     sources))
+                declared[claim.id, sid] = matcher.evidence(claim, row, score, stance, "cited; " + reason, "declared",
+                                                           sources)
             elif sid in sources:
-                out.evidence.append(Evidence(claim=claim.id, source=sid, doc=sources[sid].path, line=1, anchor=None,
-                                             quote="", method="declared", score=0.0,
-                                             reason="cited; no sentence of the source matches the claim closely"))
+                declared[claim.id, sid] = Evidence(
+                    claim=claim.id, source=sid, doc=sources[sid].path, line=1, anchor=None, quote="",
+                    method="declared", score=0.0, reason="cited; no sentence of the source matches the claim closely")
         for quote in quotes(claim.text):
             found = [(sid, find_quote(sources[sid], quote)) for sid in claim.cites if sid in sources]
             hit = next(((sid, i) for sid, i in found if i is not None), None)
             if hit:
                 sid, i = hit
-                src = sources[sid]
-                out.evidence = [e for e in out.evidence if not (e.claim == claim.id and e.source == sid)]
-                out.evidence.append(Evidence(claim=claim.id, source=sid, doc=src.path, line=src.sentences[i].line,
-                                             anchor=src.sentences[i].anchor, quote=src.sentences[i].text,
-                                             selector=selector(src, i), method="declared", score=1.0,
-                                             reason="quoted"))
+                declared[claim.id, sid] = at_sentence(claim, sid, sources[sid], i, 1.0, "quoted")
             elif found:
                 out.diagnostics.append(Diagnostic(
                     doc=claim.doc, line=claim.line, severity="warning", code="lost-anchor",
@@ -140,36 +147,31 @@ def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by
         src = sources.get(r.target_id)
         if src is None:
             continue
+        old = previous.get(src.path, {}).get(r.block)
         index = next((i for i, s in enumerate(src.sentences) if s.anchor == r.block), None)
-        moved = None
-        if index is None:
-            old = previous.get(src.path, {}).get(r.block)
-            index = reanchor(src, Selector(**old)) if old else None
+        moved = False
+        if index is None and old:
+            index = reanchor(src, Selector(**old))
             moved = index is not None
         if index is None:
             out.diagnostics.append(Diagnostic(
                 doc=r.doc, line=r.line, col=r.col, severity="warning", code="lost-anchor",
                 message=f"[[{r.target}#^{r.block}]]: {src.path} no longer has this sentence"
-                        + (f" (\"{_short(previous[src.path][r.block]['exact'])}\")"
-                           if r.block in previous.get(src.path, {}) else "")
+                        + (f" (\"{_short(old['exact'])}\")" if old else "")
                         + "; link the sentence again or cite the source without ^anchor"))
             continue
         sentence = src.sentences[index]
-        kept = previous.get(src.path, {}).get(r.block) if moved else selector(src, index).model_dump()
-        out.anchors.setdefault(src.path, {})[r.block] = kept
+        out.anchors.setdefault(src.path, {})[r.block] = old if moved else selector(src, index).model_dump()
         if moved:
             out.diagnostics.append(Diagnostic(
                 doc=r.doc, line=r.line, col=r.col, severity="info", code="moved-anchor",
                 message=f"[[{r.target}#^{r.block}]]: the sentence was edited; it is now ^{sentence.anchor} "
                         f"(\"{_short(sentence.text)}\"), update the link"))
+        reason = "linked sentence" + (" (re-anchored after an edit)" if moved else "")
         for claim in by_block.get((r.doc, r.block_index), []) if r.block_index is not None else []:
-            if claim.kind != "claim":
-                continue
-            out.evidence = [e for e in out.evidence if not (e.claim == claim.id and e.source == r.target_id)]
-            out.evidence.append(Evidence(claim=claim.id, source=r.target_id, doc=src.path, line=sentence.line,
-                                         anchor=sentence.anchor, quote=sentence.text, selector=selector(src, index),
-                                         method="declared", score=1.0,
-                                         reason="linked sentence" + (" (re-anchored after an edit)" if moved else "")))
+            if claim.kind == "claim":
+                declared[claim.id, r.target_id] = at_sentence(claim, r.target_id, src, index, 1.0, reason)
+    out.evidence += declared.values()
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -218,8 +220,6 @@ def _tensions(kb, out: Knowledge, sources, vector) -> None:
 def _opposing_evidence(out: Knowledge) -> None:
     """A note claim and a source sentence that oppose it are a tension too: the note says one
     thing, the source the opposite."""
-    from kg.claims.extract import claim_id
-
     by_id = {c.id: c for c in out.claims if c.origin == "note"}
     known = {t.id for t in out.tensions}
     for e in out.evidence:

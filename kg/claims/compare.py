@@ -146,7 +146,7 @@ _POLES = [(axis, pole, opposite, re.compile(pattern, re.I)) for axis, pole, oppo
 _NEGATION = re.compile(r"\b(?:not|no longer|never|without|isn't|aren't|wasn't|won't|doesn't|don't)\s+"
                        r"(?:\w+\s+){0,3}$", re.I)
 _PATHS = re.compile(r"\S*/\S*")
-_CLASS = re.compile(r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:models?|apis?|labs?|ones|systems|alternatives|releases|providers|"
+_CLASS = re.compile(r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:models?|apis?|labs?|ones|systems|alternatives|providers|"
                     r"tiers?|players|rivals|competitors|camps?|side)\b(?!\s+(?:such as|like|including|e\.g\.))",
                     re.I)
 _COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|remains?|remained|stays?|stayed|as|becomes?|became)\s+"
@@ -187,35 +187,37 @@ NEAR = 80
 
 
 def stance_near(text: str, where: list[int]) -> dict[str, tuple[str, str]]:
-    """The stance a text takes on a subject (mentioned at the offsets `where`; the start of the
+    """The stance a text takes on a subject (mentioned at the offsets `where`, the start of the
     text if empty), per axis: axis -> (pole, words). Only clear stances count: the nearest stance
     word, with no contrast word ("but", "versus") between it and the subject, at least twice as
     near as any word of the opposite pole. "Alibaba closed Qwen3.6-Plus, reversing its open-weight
     tradition" is closed about Alibaba; "open models from OpenAI versus closed ones from
     Anthropic" says nothing clear about either when both are named at the same distance."""
     where = where or [0]
-    contrast = _CONTRAST.search(text) is not None
+    found = stances(text)
+    mixed = set()
+    if _CONTRAST.search(text):  # "sells closed models, but it also returned to open weights": no stance
+        poles: dict[str, set[str]] = {}
+        for _, axis, pole, _ in found:
+            poles.setdefault(axis, set()).add(pole)
+        mixed = {axis for axis, both in poles.items() if len(both) > 1}
     best: dict[str, dict[str, tuple[int, str]]] = {}
-    found_all = stances(text)
-    for offset, axis, pole, words in found_all:
+    for offset, axis, pole, words in found:
+        if axis in mixed:
+            continue
         for w in where:
             lo, hi = sorted((offset, w))
             if _CONTRAST.search(text, lo, hi):
                 continue
-            distance = abs(offset - w)
-            if contrast and any(a == axis and p != pole for _, a, p, _ in found_all):
-                continue  # "sells closed models, but it also returned to open weights": mixed
             known = best.setdefault(axis, {}).get(pole)
-            if known is None or distance < known[0]:
-                best[axis][pole] = (distance, words)
+            if known is None or abs(offset - w) < known[0]:
+                best[axis][pole] = (abs(offset - w), words)
     out: dict[str, tuple[str, str]] = {}
-    for axis, poles in best.items():
-        ranked = sorted(poles.items(), key=lambda kv: kv[1][0])
+    for axis, poles_found in best.items():
+        ranked = sorted(poles_found.items(), key=lambda kv: kv[1][0])
         pole, (distance, words) = ranked[0]
         other = ranked[1][1][0] if len(ranked) > 1 else None
-        if other is None and (distance <= NEAR or len(where) == 1 and where[0] == 0):
-            out[axis] = (pole, words)
-        elif other is not None and distance <= NEAR and other >= 2 * distance + 10:
+        if distance <= NEAR and (other is None or other >= 2 * distance + 10):
             out[axis] = (pole, words)
     return out
 

@@ -78,6 +78,15 @@ def selector(source: Source, index: int) -> Selector:
                     source_hash=source.hash)
 
 
+def at_sentence(claim: Claim, source_id: str, source: Source, index: int, score: float, reason: str,
+                method: str = "declared", stance: str = "supports") -> Evidence:
+    """Evidence for `claim` at the index-th sentence of a source, with its selector."""
+    sentence = source.sentences[index]
+    return Evidence(claim=claim.id, source=source_id, doc=source.path, line=sentence.line, anchor=sentence.anchor,
+                    quote=sentence.text, selector=selector(source, index), stance=stance, method=method,
+                    score=round(score, 3), reason=reason)
+
+
 def reanchor(source: Source, old: Selector) -> int | None:
     """The sentence of `source` that an old selector now points at: the same normalised text, else
     the most alike sentence (its neighbours breaking ties), if alike enough."""
@@ -163,9 +172,7 @@ class Matcher:
     def evidence(self, claim: Claim, row: int, score: float, stance: str, reason: str, method: str,
                  sources: dict[str, Source]) -> Evidence:
         s = self.sentences[row]
-        return Evidence(claim=claim.id, source=s.source, doc=s.doc, line=s.sentence.line, anchor=s.sentence.anchor,
-                        quote=s.sentence.text, selector=selector(sources[s.source], s.index), stance=stance,
-                        method=method, score=round(score, 3), reason=reason)
+        return at_sentence(claim, s.source, sources[s.source], s.index, score, reason, method, stance)
 
     def infer(self, claims: list[Claim], vectors: np.ndarray, sources: dict[str, Source],
               skip: dict[str, set[str]] | None = None) -> list[Evidence]:
