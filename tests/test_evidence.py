@@ -190,6 +190,12 @@ def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
     assert len(agreeing) == 2 and not conflicting
     _, conflicting = quantity_pairs(find_quantities("80–90% of workloads"), find_quantities("the other 10–20%"))
     assert not conflicting  # two shares of one whole
+    _, conflicting = quantity_pairs(find_quantities("6 of 8 families are open"), find_quantities("2 of 8 are closed"))
+    assert not conflicting
+    _, conflicting = quantity_pairs(find_quantities("requests cost $0.01–0.05"), find_quantities("cost $10B to train"))
+    assert not conflicting  # eleven orders of magnitude apart: not the same quantity
+    _, conflicting = quantity_pairs(find_quantities("costs 10–13x less"), find_quantities("a 50x gap"))
+    assert conflicting
 
 
 @pytest.mark.parametrize("text, subject, pole", [

@@ -85,16 +85,28 @@ def quantity_pairs(qa: list[Quantity], qb: list[Quantity]) -> tuple[list[tuple[Q
     matched_b = {id(b) for _, b in agreeing}
     conflicting = [(a, b) for a in comparable_a if id(a) not in matched_a for b in comparable_b
                    if id(b) not in matched_b and unit_of(a) == unit_of(b) and disjoint(a, b)
-                   and not _complements(a, b)]
+                   and not _complements(a, b) and not _apart(a, b)]
     conflicting.sort(key=lambda p: -_gap(*p))
     return agreeing, conflicting
 
 
 def _complements(a: Quantity, b: Quantity) -> bool:
-    """80–90% of workloads and the other 10–20%: two shares of one whole."""
-    if a.kind != "percent" or None in (a.low, a.high, b.low, b.high):
+    """Two shares of one whole: 80–90% of workloads and the other 10–20%; 6 of 8 families and
+    the other 2 of 8."""
+    if not (a.kind == "percent" or a.total) or None in (a.low, a.high, b.low, b.high):
         return False
-    return abs(a.low + b.high - 100) <= 1 or abs(a.high + b.low - 100) <= 1
+    whole = 100 if a.kind == "percent" else 1
+    (al, ah), (bl, bh) = _bounds(a), _bounds(b)
+    return abs(al + bh - whole) <= 0.01 * whole or abs(ah + bl - whole) <= 0.01 * whole
+
+
+APART = 1000
+"""Figures this many times apart measure different things ($0.05 a request and $10B to train)."""
+
+
+def _apart(a: Quantity, b: Quantity) -> bool:
+    values = [abs(x) for x in (*_bounds(a), *_bounds(b)) if x not in (float("inf"), float("-inf")) and x]
+    return bool(values) and max(values) > APART * min(values)
 
 
 def _gap(a: Quantity, b: Quantity) -> float:
