@@ -385,3 +385,22 @@ def _finish(text: str, m: re.Match, a: float | None, b: float | None, end: int) 
         return None  # 'one end holds', 'one wins': an article, not a count
     return Quantity(text=text[m.start():end].strip(), low=low, high=high, unit=unit, kind=kind,
                     approx=bool(g.get("approx")), direction=direction, total=total, start=m.start(), end=end)
+
+
+def describe(q) -> str:
+    """A quantity as a short badge: '3–5 %', '≥ 500 models', '6 of 8 families'."""
+    def num(x):
+        return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:.3g}"
+    if q.kind == "date":
+        return q.text
+    if q.total is not None:
+        return f"{num(q.low)} of {num(q.total)} {q.unit}".strip()
+    if q.low is None:
+        body = f"≤ {num(q.high)}"
+    elif q.high is None:
+        body = f"≥ {num(q.low)}"
+    elif q.low == q.high:
+        body = num(q.low)
+    else:
+        body = f"{num(q.low)}–{num(q.high)}"
+    return ("~" if q.approx else "") + f"{body} {q.unit}".strip()

@@ -95,6 +95,21 @@ class Context:
                     fail(str(exc))
         return kb
 
+    def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:
+        """Write the static site of a built vault; returns its counts (and the folder it is in).
+        search=False leaves the Pagefind index as it is."""
+        from kg.publish import publish_vault
+
+        settings = self.settings()
+        out = (folder or self.root / settings.vault.site).resolve()
+        with self.progress_bar() as progress:
+            found = publish_vault(kb, settings, self.cache_dir, out=out, progress=progress, search=search)
+        try:
+            shown = str(out.relative_to(Path.cwd()))
+        except ValueError:
+            shown = str(out)
+        return {**found, "folder": shown}
+
 
 def stderr():
     from rich.console import Console
@@ -156,4 +171,4 @@ def main(ctx: click.Context, vault: Path | None) -> None:
     ctx.obj = Context(vault)
 
 
-from kg.cli import claims as _claims, inspect as _inspect, search as _search, vault as _vault  # noqa: E402,F401  (commands register on `main`)
+from kg.cli import claims as _claims, inspect as _inspect, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)

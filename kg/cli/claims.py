@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from kg.claims.quantities import describe
 from kg.cli import Context, main, print_json, stdout
 
 QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "date", "other"]
@@ -46,25 +47,6 @@ def evidence_of(kb) -> dict[tuple[str, str], list]:
 
 def evidence_json(e) -> dict:
     return e.model_dump(mode="json", exclude={"claim"})
-
-
-def describe(q) -> str:
-    """A quantity as a short badge: '3–5 %', '≥ 500 models', '6 of 8 families'."""
-    def num(x):
-        return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:.3g}"
-    if q.kind == "date":
-        return q.text
-    if q.total is not None:
-        return f"{num(q.low)} of {num(q.total)} {q.unit}".strip()
-    if q.low is None:
-        body = f"≤ {num(q.high)}"
-    elif q.high is None:
-        body = f"≥ {num(q.low)}"
-    elif q.low == q.high:
-        body = num(q.low)
-    else:
-        body = f"{num(q.low)}–{num(q.high)}"
-    return ("~" if q.approx else "") + f"{body} {q.unit}".strip()
 
 
 @main.command()

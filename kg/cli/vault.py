@@ -82,21 +82,29 @@ def init(path: Path) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--no-search", is_flag=True, help="Skip the search index, evidence and tensions (no embedding).")
-def build(as_json: bool, no_search: bool) -> None:
-    """Read the vault: parse notes and sources, resolve links, build the graph and search index.
+@click.option("--no-search", is_flag=True, help="Skip the search index, evidence and tensions (no embedding); "
+                                                  "the site then shows notes and links without claims.")
+@click.option("--no-site", is_flag=True, help="Do not write the static site.")
+@click.option("--site-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write the site here instead of the vault's site/ folder.")
+def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) -> None:
+    """Read the vault: parse notes and sources, resolve links, find claims, evidence and
+    tensions, build the search index, and write the static site into site/.
 
-    Only files whose content changed since the last build are parsed again, and only new text
-    is embedded (the cache is in .kg/, and deleting it is always safe). Problems are counted
-    here; `kg check` lists them.
+    Only files whose content changed since the last build are parsed again, only new text is
+    embedded, and only pages whose content changed are written again (the cache is in .kg/,
+    and deleting it is always safe). Problems are counted here; `kg check` lists them. Open
+    site/index.html in a browser, or run `kg serve` for a live preview with search.
 
     \b
     Examples:
       kg build
+      kg build --site-dir /tmp/preview
       kg --vault ~/notes build --json
     """
     ctx: Context = click.get_current_context().obj
     kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
+    site = None if no_site else ctx.publish(kb, site_dir)
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
     tags = {t for info in kb.infos.values() for t in info.tags}
@@ -107,6 +115,7 @@ def build(as_json: bool, no_search: bool) -> None:
         "errors": counts["error"], "warnings": counts["warning"],
         "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
         "claims": _claim_counts(kb),
+        "site": site,
     }
     if as_json:
         print_json(summary)
@@ -125,6 +134,11 @@ def build(as_json: bool, no_search: bool) -> None:
         found = summary["claims"]
         out.print(f"  claims: {found['claims']} ({found['supported']} supported, {found['contested']} contested, "
                   f"{found['unsupported']} unsupported), {found['evidence']} evidence, {found['tensions']} tensions")
+    if site:
+        out.print(f"  site: {site['pages']} pages, {site['written']} written, in {escape(site['folder'])}/ "
+                  f"({site['seconds']:.2f} s)")
+        if site["search_error"]:
+            out.print(f"  [yellow]{escape(site['search_error'])}[/]")
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")

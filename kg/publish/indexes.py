@@ -1,0 +1,171 @@
+"""The site's index pages: home, concepts, sources, claims, tensions, questions, tags, graph.
+
+Each is made of plain data that is cheap to gather, so its inputs are its context: the page is
+drawn again only when what it lists changes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import partial
+
+from markupsafe import Markup
+
+from kg.publish import urls
+from kg.publish.graphs import Node, global_layout, svg
+from kg.publish.pages import Page
+from kg.publish.site import Site
+from kg.publish.views import KIND_LABEL, claim_view, tension_view
+
+CLAIMS_PER_PAGE = 2000
+"""Rows of the claims index per page."""
+
+
+def _ld(site: Site, page: str, kind: str, name: str, **more) -> dict:
+    iri = site.base_url + page
+    return {"@context": "https://schema.org", "@type": kind, "@id": iri, "url": iri, "name": name, **more}
+
+
+def home(site: Site, page: str) -> dict:
+    kb = site.kb
+    note_claims = [c for c in site.claims if c.origin == "note" and c.kind == "claim"]
+    status = Counter(c.status for c in note_claims)
+    tensions = site.knowledge.tensions if site.knowledge else []
+    contested: Counter = Counter()
+    for c in note_claims:
+        if c.status == "contested" and c.concept:
+            contested[c.concept] += 1
+    newest = []
+    for path in site.sources_by_date[:6]:
+        s = kb.sources[path]
+        newest.append({"title": s.title, "href": urls.relative(page, site.page_of_doc(path)),
+                       "date": s.date.isoformat() if s.date else None, "author": s.author})
+    return {
+        "counts": {"concepts": sum(1 for c in kb.concepts.values() if not c.stub),
+                   "stubs": sum(1 for c in kb.concepts.values() if c.stub), "sources": len(kb.source_ids),
+                   "claims": len(note_claims), "source_claims": sum(c.origin == "source" for c in site.claims),
+                   "supported": status["supported"], "contested": status["contested"],
+                   "unsupported": status["unsupported"],
+                   "evidence": len(site.knowledge.evidence) if site.knowledge else 0,
+                   "tensions": len(tensions), "questions": sum(c.kind == "question" for c in site.claims),
+                   "tags": len(site.tags)},
+        "has_claims": site.knowledge is not None,
+        "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n}
+                          for k, n in sorted(Counter(t.kind for t in tensions).items())],
+        "newest": newest,
+        "contested": [{"title": kb.concepts[cid].title, "count": n,
+                       "href": urls.relative(page, urls.concept_page(cid))} for cid, n in contested.most_common(6)],
+        "json_ld": _ld(site, page, "WebSite", site.title),
+    }
+
+
+def concepts(site: Site, page: str) -> dict:
+    groups: dict[str, list] = defaultdict(list)
+    for c in sorted(site.kb.concepts.values(), key=lambda c: c.title.casefold()):
+        first = c.title[:1].upper()
+        letter = first if first.isalpha() else "#"
+        groups[letter].append({"title": c.title, "href": urls.relative(page, urls.concept_page(c.id)),
+                               "stub": c.stub, "type": c.type, "aliases": c.aliases,
+                               "claims": sum(1 for x in site.claims_by_doc.get(c.doc, []) if x.kind == "claim")
+                               if c.doc else 0})
+    return {"groups": sorted(groups.items()), "json_ld": _ld(site, page, "CollectionPage", "Concepts")}
+
+
+def sources(site: Site, page: str) -> dict:
+    items = []
+    for path in site.sources_by_date:
+        s = site.kb.sources[path]
+        items.append({"title": s.title, "href": urls.relative(page, site.page_of_doc(path)), "author": s.author,
+                      "date": s.date.isoformat() if s.date else None, "publisher": s.publisher, "doc": path,
+                      "claims": len(site.claims_by_doc.get(path, [])),
+                      "cited_by": len({r.doc for r in site.incoming.get(site.holder[path][1], [])})})
+    return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
+
+
+def claim_rows(site: Site) -> list:
+    return [c for c in site.claims if c.kind == "claim"]
+
+
+def claims(site: Site, page: str, number: int, total: int) -> dict:
+    rows = claim_rows(site)[(number - 1) * CLAIMS_PER_PAGE:number * CLAIMS_PER_PAGE]
+    views = [claim_view(site, c, page, with_evidence=False) for c in rows]
+    for v in views:
+        v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
+    pages = [{"number": n, "href": urls.relative(page, urls.claims_page(n)), "current": n == number}
+             for n in range(1, total + 1)] if total > 1 else []
+    kinds = sorted({b["kind"] for v in views for b in v["badges"]})
+    return {"claims": views, "pages": pages, "quantity_kinds": kinds, "has_claims": site.knowledge is not None,
+            "json_ld": _ld(site, page, "CollectionPage", "Claims")}
+
+
+def tensions(site: Site, page: str) -> dict:
+    groups = defaultdict(list)
+    for t in site.knowledge.tensions if site.knowledge else []:
+        groups[t.kind].append(tension_view(site, t, page))
+    order = ["numeric", "temporal", "polarity", "declared"]
+    return {"groups": [{"kind": k, "label": KIND_LABEL[k], "items": sorted(groups[k], key=lambda t: -t["score"])}
+                       for k in order if groups.get(k)],
+            "has_claims": site.knowledge is not None, "json_ld": _ld(site, page, "CollectionPage", "Tensions")}
+
+
+def questions(site: Site, page: str) -> dict:
+    groups: dict[str, dict] = {}
+    for c in site.claims:
+        if c.kind != "question" or c.origin != "note":
+            continue
+        where = site.page_of_doc(c.doc)
+        group = groups.setdefault(c.doc, {"title": site.kb.infos[c.doc].title,
+                                          "href": urls.relative(page, where) if where else None, "items": []})
+        group["items"].append(claim_view(site, c, page, with_evidence=False))
+    return {"groups": sorted(groups.values(), key=lambda g: g["title"].casefold()),
+            "has_claims": site.knowledge is not None, "json_ld": _ld(site, page, "CollectionPage", "Open questions")}
+
+
+def tags(site: Site, page: str) -> dict:
+    items = [{"name": t, "href": urls.relative(page, urls.tag_page(t)), "count": len(docs), "depth": t.count("/")}
+             for t, docs in site.tags.items()]
+    return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Tags")}
+
+
+def graph(site: Site, page: str) -> dict:
+    nodes, edges = [], []
+    for c in site.kb.concepts.values():
+        nodes.append(Node(f"concept:{c.id}", c.title, urls.relative(page, urls.concept_page(c.id)),
+                          "stub" if c.stub else "concept", len(site.incoming.get(c.id, ())) + 1))
+    for r in site.kb.rows:
+        holder = site.holder.get(r.doc)
+        if holder and holder[0] == "concept" and r.target_kind in ("note", "missing"):
+            edges.append((f"concept:{holder[1]}", f"concept:{r.target_id}", r.relation))
+    picture = global_layout(nodes, sorted(set(edges)))
+    return {"svg": Markup(svg(picture, 1200, 800, "The most linked concepts of the vault")), "shown": len(picture.nodes),
+            "total": len(nodes), "json_ld": _ld(site, page, "CollectionPage", "Graph")}
+
+
+def _graph_inputs(site: Site) -> list:
+    out = [[c.id, c.title, c.stub, len(site.incoming.get(c.id, ()))] for c in site.kb.concepts.values()]
+    links = sorted({(r.doc, r.target_id, r.relation) for r in site.kb.rows if r.target_kind in ("note", "missing")})
+    return [out, links]
+
+
+def index_pages(site: Site) -> list[Page]:
+    """Home and the indexes; each page's inputs are its context (cheap), except the graph's."""
+    def page(path: str, template: str, make) -> Page:
+        made = {}
+
+        def context() -> dict:
+            if "c" not in made:
+                made["c"] = make(site, path)
+            return made["c"]
+        return Page(path, template, context, context)
+
+    total = max(1, -(-len(claim_rows(site)) // CLAIMS_PER_PAGE))
+    pages = [page(urls.HOME, "home.html", home), page(urls.CONCEPTS, "concepts.html", concepts),
+             page(urls.SOURCES, "sources.html", sources), page(urls.TENSIONS, "tensions.html", tensions),
+             page(urls.QUESTIONS, "questions.html", questions), page(urls.TAGS, "tags.html", tags)]
+    for n in range(1, total + 1):
+        pages.append(page(urls.claims_page(n), "claims.html", partial(_claims_for, number=n, total=total)))
+    pages.append(Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH)))
+    return pages
+
+
+def _claims_for(site: Site, page: str, number: int, total: int) -> dict:
+    return claims(site, page, number, total)

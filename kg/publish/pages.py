@@ -1,0 +1,301 @@
+"""The pages of one concept, one source and one tag: what each shows (its context, for the
+template) and what it is made from (its inputs, hashed to decide whether it must be drawn again).
+
+A page's inputs are cheap to gather: file hashes, resolved links, the claims, evidence and
+tensions it shows. Its context is the full work: the note rendered, backlink paragraphs loaded,
+the local graph laid out. A rebuild computes every page's inputs and the context of only those
+whose inputs changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from kg.knowledge import LinkRow
+from kg.model import Claim, Concept
+from kg.publish import urls
+from kg.publish.graphs import Node, local_layout, svg
+from kg.publish.markdown import render
+from kg.publish.site import Site
+from kg.publish.views import claim_view, tension_view
+
+
+@dataclass
+class Page:
+    """One HTML file of the site."""
+
+    path: str
+    """Where it is written, inside site/."""
+    template: str
+    """Its Jinja template."""
+    inputs: Callable[[], object]
+    """What it is made from, as JSON-able data: the page is drawn again only when this changes."""
+    context: Callable[[], dict]
+    """What the template shows."""
+
+
+# -- nodes and the local graph ---------------------------------------------------------------
+def node_of(site: Site, kind: str, ident: str, page: str) -> Node:
+    if kind == "source":
+        return Node(f"source:{ident}", site.kb.title_of(ident) or ident,
+                    urls.relative(page, urls.source_page(ident)), "source", len(site.incoming.get(ident, ())) + 1)
+    concept = site.kb.concepts.get(ident)
+    return Node(f"concept:{ident}", concept.title if concept else ident,
+                urls.relative(page, urls.concept_page(ident)), "stub" if concept is None or concept.stub else "concept",
+                len(site.incoming.get(ident, ())) + 1)
+
+
+def _target(row: LinkRow) -> tuple[str, str] | None:
+    if row.target_kind in ("note", "missing"):
+        return "concept", row.target_id
+    if row.target_kind == "source":
+        return "source", row.target_id
+    return None
+
+
+def neighbourhood(site: Site, ident: str, doc: str | None) -> tuple[set[tuple[str, str]], set[str]]:
+    """The (kind, id) of everything linked from `doc` or linking to `ident`, and their files."""
+    near: set[tuple[str, str]] = set()
+    for r in site.outgoing.get(doc, []) if doc else []:
+        t = _target(r)
+        if t:
+            near.add(t)
+    for r in site.incoming.get(ident, []):
+        if r.doc in site.holder:
+            near.add(site.holder[r.doc])
+    docs = {d for k, i in near for d in [_doc_of(site, k, i)] if d}
+    return near, docs
+
+
+def _doc_of(site: Site, kind: str, ident: str) -> str | None:
+    if kind == "source":
+        return site.kb.source_ids.get(ident)
+    concept = site.kb.concepts.get(ident)
+    return concept.doc if concept else None
+
+
+def local_graph(site: Site, kind: str, ident: str, doc: str | None, page: str) -> str:
+    near, docs = neighbourhood(site, ident, doc)
+    near.discard((kind, ident))
+    centre = node_of(site, kind, ident, page)
+    nodes = [node_of(site, k, i, page) for k, i in sorted(near)]
+    edges = []
+    for d in sorted(docs | ({doc} if doc else set())):
+        holder = site.holder.get(d)
+        for r in site.outgoing.get(d, []):
+            t = _target(r)
+            if holder and t:
+                edges.append((f"{holder[0]}:{holder[1]}", f"{t[0]}:{t[1]}", r.relation))
+    return Markup(svg(local_layout(centre, nodes, edges), 420, 300, f"Links around {centre.label}", label_limit=22))
+
+
+# -- concept pages ---------------------------------------------------------------------------
+def _claim_inputs(site: Site, claims: list[Claim]) -> list:
+    out = []
+    for c in claims:
+        out.append([c.model_dump(mode="json"), [e.model_dump(mode="json") for e in site.evidence.get((c.id, c.doc), [])],
+                    [t.model_dump(mode="json") for t in site.tensions_by_claim.get(c.id, [])]])
+    return out
+
+
+def _embedded_docs(site: Site, doc: str, depth: int = 0, seen: frozenset = frozenset()) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for r in site.outgoing.get(doc, []):
+        if r.relation == "embeds" and r.target_doc and r.target_doc not in seen and depth < 3:
+            info = site.kb.infos.get(r.target_doc)
+            out[r.target_doc] = info.hash if info else r.target_doc
+            out.update(_embedded_docs(site, r.target_doc, depth + 1, seen | {doc}))
+    return out
+
+
+def concept_inputs(site: Site, c: Concept) -> dict:
+    near, docs = neighbourhood(site, c.id, c.doc)
+    infos = site.kb.infos
+    return {"concept": c.model_dump(mode="json"), "hash": infos[c.doc].hash if c.doc else None,
+            "near": sorted([k, i, site.kb.title_of(i) or i, len(site.incoming.get(i, ()))] for k, i in near),
+            "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
+            "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
+            "incoming": [list(r) for r in site.incoming.get(c.id, [])],
+            "embeds": _embedded_docs(site, c.doc) if c.doc else {},
+            "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
+            "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
+            "related": related_inputs(site, c)}
+
+
+def unlinked_mentions(site: Site, c: Concept) -> list[Claim]:
+    """Claims of other files that name this concept without any link to it from their file."""
+    linking = {r.doc for r in site.incoming.get(c.id, [])}
+    return [m for m in site.mentioned_in.get(c.id, []) if m.doc != c.doc and m.doc not in linking][:50]
+
+
+def related_inputs(site: Site, c: Concept) -> list:
+    return [[r.id, r.doc, r.text] for r in site.related_claims(c.doc)] if c.doc else []
+
+
+def backlinks(site: Site, ident: str, page: str) -> list[dict]:
+    """Who links here: each linking file once, with the paragraphs that hold the links."""
+    grouped: dict[str, dict] = {}
+    for r in site.incoming.get(ident, []):
+        holder = site.page_of_doc(r.doc)
+        if holder is None:
+            continue
+        entry = grouped.setdefault(r.doc, {"title": site.kb.infos[r.doc].title, "href": urls.relative(page, holder),
+                                           "kind": site.holder[r.doc][0], "items": []})
+        link = site.kb.link(r)
+        item = {"relation": r.relation, "context": link.context, "line": r.line}
+        if item not in entry["items"]:
+            entry["items"].append(item)
+    return sorted(grouped.values(), key=lambda e: e["title"].casefold())
+
+
+def concept_context(site: Site, c: Concept, page: str) -> dict:
+    kb = site.kb
+    body = ""
+    note = None
+    if c.doc:
+        note = kb.notes[c.doc]
+        body = Markup(render(site.text_of(c.doc), c.doc, page, site.rows_of(c.doc), site, title=c.title))
+    own = site.claims_by_doc.get(c.doc, []) if c.doc else []
+    tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
+    return {
+        "concept": c, "note": note, "body": body,
+        "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))} for t in c.tags],
+        "claims": [claim_view(site, cl, page) for cl in own if cl.kind == "claim"],
+        "questions": [claim_view(site, cl, page, with_evidence=False) for cl in own if cl.kind == "question"],
+        "tensions": [tension_view(site, t, page) for t in tensions.values()],
+        "backlinks": backlinks(site, c.id, page),
+        "mentions": [claim_view(site, m, page, with_evidence=False) for m in unlinked_mentions(site, c)],
+        "related": [claim_view(site, r, page, with_evidence=False) for r in site.related_claims(c.doc)] if c.doc else [],
+        "graph": local_graph(site, "concept", c.id, c.doc, page),
+        "json_ld": concept_json_ld(site, c, page, own),
+    }
+
+
+def concept_json_ld(site: Site, c: Concept, page: str, own: list[Claim]) -> dict:
+    iri = site.base_url + page
+    data = {"@context": "https://schema.org", "@type": "DefinedTerm", "@id": iri, "url": iri, "name": c.title}
+    if c.aliases:
+        data["alternateName"] = c.aliases
+    if c.tags:
+        data["keywords"] = c.tags
+    claims = []
+    for cl in own:
+        if cl.kind != "claim":
+            continue
+        item = {"@type": "Claim", "@id": f"{iri}#claim-{cl.id}", "text": cl.text}
+        if cl.status:
+            item["additionalProperty"] = {"@type": "PropertyValue", "name": "status", "value": cl.status}
+        cites = [{"@type": "Quotation", "text": e.quote, "isPartOf": {"@id": site.base_url + urls.source_page(e.source)},
+                  "url": site.base_url + urls.source_page(e.source) + (f"#{e.anchor}" if e.anchor else "")}
+                 for e in site.evidence.get((cl.id, cl.doc), []) if e.stance == "supports"]
+        if cites:
+            item["citation"] = cites
+        claims.append(item)
+    if claims:
+        data["subjectOf"] = claims
+    return data
+
+
+# -- source pages ----------------------------------------------------------------------------
+def source_inputs(site: Site, sid: str) -> dict:
+    path = site.kb.source_ids[sid]
+    near, docs = neighbourhood(site, sid, path)
+    infos = site.kb.infos
+    cited = site.cited.get(path, {})
+    return {"id": sid, "hash": infos[path].hash,
+            "near": sorted([k, i, site.kb.title_of(i) or i, len(site.incoming.get(i, ()))] for k, i in near),
+            "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
+            "incoming": [list(r) for r in site.incoming.get(sid, [])],
+            "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
+            "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())}}
+
+
+def source_context(site: Site, sid: str, page: str) -> dict:
+    kb = site.kb
+    path = kb.source_ids[sid]
+    source = kb.sources[path]
+    claims = {c.anchor: c for c in site.claims_by_doc.get(path, []) if c.anchor}
+    cited = site.cited.get(path, {})
+    by_block: dict[int, list] = {}
+    for s in source.sentences:
+        claim = claims.get(s.anchor)
+        by_block.setdefault(s.block_index, []).append({
+            "anchor": s.anchor, "text": s.text, "line": s.line,
+            "claim": claim_view(site, claim, page, with_evidence=False) if claim else None,
+            "cited": [{"text": c.text, "href": urls.relative(page, site.claim_target(c)), "stance": e.stance,
+                       "where": kb.title_of(c.concept or "") or c.doc} for c, e in cited.get(s.anchor, [])]})
+    blocks, section = [], 0
+    for i, b in enumerate(source.blocks):
+        while section < b.section:  # the headings of the sections up to this block's
+            section += 1
+            s = source.sections[section] if section < len(source.sections) else None
+            if s and s.level > 0 and s.heading != source.title:
+                blocks.append({"kind": "heading", "text": s.heading, "anchor": s.anchor})
+        view = {"kind": b.kind, "text": b.text, "sentences": by_block.get(i, []), "line": b.line}
+        if b.kind == "item":
+            if not blocks or blocks[-1]["kind"] != "list":
+                blocks.append({"kind": "list", "items": []})
+            blocks[-1]["items"].append(view)
+        else:
+            blocks.append(view)
+    own = site.claims_by_doc.get(path, [])
+    tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
+    iri = site.base_url + page
+    ld = {"@context": "https://schema.org", "@type": "CreativeWork", "@id": iri, "url": iri, "name": source.title}
+    if source.author:
+        ld["author"] = {"@type": "Person", "name": source.author}
+    if source.date:
+        ld["datePublished"] = source.date.isoformat()
+    if source.url:
+        ld["sameAs"] = source.url
+    if source.publisher:
+        ld["publisher"] = {"@type": "Organization", "name": source.publisher}
+    return {"source": source, "sid": sid, "blocks": blocks,
+            "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))}
+                     for t in dict.fromkeys(t.name for t in source.tags)],
+            "claims": [claim_view(site, c, page, with_evidence=False) for c in own],
+            "tensions": [tension_view(site, t, page) for t in tensions.values()],
+            "backlinks": backlinks(site, sid, page),
+            "graph": local_graph(site, "source", sid, path, page), "json_ld": ld}
+
+
+# -- tag pages -------------------------------------------------------------------------------
+def tag_inputs(site: Site, tag: str) -> dict:
+    return {"tag": tag, "items": [[p, site.kb.infos[p].title] for p in site.tags[tag]],
+            "children": [t for t in site.tags if t.startswith(tag + "/")]}
+
+
+def tag_context(site: Site, tag: str, page: str) -> dict:
+    items = []
+    for p in site.tags[tag]:
+        holder = site.page_of_doc(p)
+        items.append({"title": site.kb.infos[p].title, "href": urls.relative(page, holder),
+                      "kind": site.holder[p][0], "path": holder})
+    children = [{"name": t, "href": urls.relative(page, urls.tag_page(t)), "count": len(site.tags[t])}
+                for t in site.tags if t.startswith(tag + "/") and t.count("/") == tag.count("/") + 1]
+    iri = site.base_url + page
+    return {"tag": tag, "items": sorted(items, key=lambda i: i["title"].casefold()), "children": children,
+            "json_ld": {"@context": "https://schema.org", "@type": "CollectionPage", "@id": iri, "url": iri,
+                        "name": f"#{tag}", "hasPart": [{"@id": site.base_url + i["path"]} for i in items]}}
+
+
+def entity_pages(site: Site) -> list[Page]:
+    """A page per concept (stubs included), per source and per tag."""
+    pages = []
+    for c in site.kb.concepts.values():
+        path = urls.concept_page(c.id)
+        pages.append(Page(path, "concept.html", lambda c=c: concept_inputs(site, c),
+                          lambda c=c, path=path: concept_context(site, c, path)))
+    for sid in site.kb.source_ids:
+        path = urls.source_page(sid)
+        pages.append(Page(path, "source.html", lambda sid=sid: source_inputs(site, sid),
+                          lambda sid=sid, path=path: source_context(site, sid, path)))
+    for tag in site.tags:
+        path = urls.tag_page(tag)
+        pages.append(Page(path, "tag.html", lambda tag=tag: tag_inputs(site, tag),
+                          lambda tag=tag, path=path: tag_context(site, tag, path)))
+    return pages
+

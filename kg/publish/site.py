@@ -1,0 +1,279 @@
+"""Everything the pages need, gathered once from the KnowledgeBase before any page is drawn.
+
+`Site` holds lookups (links by file and by target, claims by file, evidence by claim, tensions
+by claim, tags) and answers the renderer's questions (`kg.publish.markdown.Linker`): where a link
+goes from a given page, the text of an embedded note. Nothing here writes a file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cached_property
+from pathlib import Path
+
+from kg.knowledge import KnowledgeBase, LinkRow
+from kg.model import Claim, Evidence, Note, Tension
+from kg.paths import heading_anchor
+from kg.publish import urls
+from kg.vault import decode
+
+RELATED_MIN = 0.6
+"""Cosine above which a claim of another file is shown as related."""
+RELATED_PER_CLAIM = 3
+RELATED_PER_PAGE = 6
+
+
+class Site:
+    """One vault, seen from the site."""
+
+    def __init__(self, kb: KnowledgeBase, title: str, base_url: str, cache_dir: Path | None = None):
+        self.kb = kb
+        self.title = title
+        """The site's title."""
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        """Where the site is published: the `@id` of each page's JSON-LD."""
+        self.cache_dir = cache_dir
+        self.knowledge = kb.knowledge
+        """Claims, evidence and tensions, or None when the build skipped that stage (--no-search)."""
+        self.attachments: set[str] = set()
+        """Files (images, PDFs) that pages link, to copy into site/files/."""
+
+    # -- lookups ------------------------------------------------------------------------
+    @cached_property
+    def rows_by_doc(self) -> dict[str, dict[tuple, LinkRow]]:
+        """Each file's resolved links, by (target as written, heading, block)."""
+        out: dict[str, dict[tuple, LinkRow]] = defaultdict(dict)
+        for r in self.kb.rows:
+            out[r.doc].setdefault((r.target, r.heading, r.block), r)
+        return out
+
+    @cached_property
+    def outgoing(self) -> dict[str, list[LinkRow]]:
+        out: dict[str, list[LinkRow]] = defaultdict(list)
+        for r in self.kb.rows:
+            out[r.doc].append(r)
+        return out
+
+    @cached_property
+    def incoming(self) -> dict[str, list[LinkRow]]:
+        """Links by the id they point at (concept or source id)."""
+        out: dict[str, list[LinkRow]] = defaultdict(list)
+        for r in self.kb.rows:
+            if r.target_kind != "file":
+                out[r.target_id].append(r)
+        return out
+
+    @cached_property
+    def holder(self) -> dict[str, tuple[str, str]]:
+        """File path -> (kind, id) of the page that shows it: ('concept', id) or ('source', id)."""
+        out = {c.doc: ("concept", c.id) for c in self.kb.concepts.values() if c.doc}
+        out.update({path: ("source", sid) for sid, path in self.kb.source_ids.items()})
+        return out
+
+    @cached_property
+    def tags(self) -> dict[str, list[str]]:
+        """Tag -> the files that use it (nested tags count for their parents too)."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for path, info in self.kb.infos.items():
+            if path not in self.holder:
+                continue
+            seen: set[str] = set()
+            for tag in info.tags:
+                parts = tag.split("/")
+                for i in range(1, len(parts) + 1):
+                    seen.add("/".join(parts[:i]))
+            for tag in seen:
+                out[tag].append(path)
+        return dict(sorted(out.items()))
+
+    @cached_property
+    def claims(self) -> list[Claim]:
+        return self.knowledge.claims if self.knowledge else []
+
+    @cached_property
+    def claims_by_doc(self) -> dict[str, list[Claim]]:
+        out: dict[str, list[Claim]] = defaultdict(list)
+        for c in self.claims:
+            out[c.doc].append(c)
+        return out
+
+    @cached_property
+    def claims_by_id(self) -> dict[str, list[Claim]]:
+        out: dict[str, list[Claim]] = defaultdict(list)
+        for c in self.claims:
+            out[c.id].append(c)
+        return out
+
+    @cached_property
+    def claim_by_key(self) -> dict[tuple[str, str], Claim]:
+        return {(c.id, c.doc): c for c in self.claims}
+
+    @cached_property
+    def evidence(self) -> dict[tuple[str, str], list[Evidence]]:
+        """Evidence by (claim id, claim doc), declared first, then best first."""
+        docs: dict[str, list[str]] = defaultdict(list)
+        for c in self.claims:
+            if c.origin == "note":
+                docs[c.id].append(c.doc)
+        out: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+        for e in sorted(self.knowledge.evidence if self.knowledge else [],
+                        key=lambda e: (e.method != "declared", -e.score)):
+            for doc in docs.get(e.claim, []):
+                out[e.claim, doc].append(e)
+        return out
+
+    @cached_property
+    def cited(self) -> dict[str, dict[str, list[tuple[Claim, Evidence]]]]:
+        """Source path -> sentence anchor -> the note claims whose evidence it is."""
+        out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for (cid, doc), items in self.evidence.items():
+            claim = self.claim_by_key.get((cid, doc))
+            for e in items:
+                if e.anchor and claim:
+                    out[e.doc][e.anchor].append((claim, e))
+        return out
+
+    @cached_property
+    def tensions_by_claim(self) -> dict[str, list[Tension]]:
+        out: dict[str, list[Tension]] = defaultdict(list)
+        for t in self.knowledge.tensions if self.knowledge else []:
+            for cid in dict.fromkeys([t.a.id, *([t.b.id] if t.b else []), *t.claims]):
+                out[cid].append(t)
+        return out
+
+    @cached_property
+    def mentioned_in(self) -> dict[str, list[Claim]]:
+        """Concept id -> the claims that name it (by title or alias)."""
+        out: dict[str, list[Claim]] = defaultdict(list)
+        for c in self.claims:
+            for cid in c.concepts:
+                out[cid].append(c)
+        return out
+
+    @cached_property
+    def related(self) -> dict[str, list[Claim]]:
+        """Note path -> claims of other files nearest in meaning to its claims (cosine >= 0.6),
+        from the vectors the search index already holds."""
+        if not self.knowledge or self.cache_dir is None:
+            return {}
+        import faiss
+        import numpy as np
+
+        from kg.search.embed import Embedder
+        from kg.search.index import SearchIndex
+
+        claims = [c for c in self.claims if c.kind == "claim"]
+        mine = [i for i, c in enumerate(claims) if c.origin == "note"]
+        if not mine:
+            return {}
+        vectors = np.ascontiguousarray(SearchIndex(self.cache_dir).vectors_for([c.text for c in claims], Embedder),
+                                       dtype="float32")
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+        scores, hits = index.search(vectors[mine], RELATED_PER_CLAIM * 3)
+        found: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
+        for row, i in enumerate(mine):
+            doc = claims[i].doc
+            for score, j in zip(scores[row], hits[row]):
+                if j < 0 or score < RELATED_MIN or claims[j].doc == doc:
+                    continue
+                key = (claims[j].id, claims[j].doc)
+                found[doc][key] = max(found[doc].get(key, 0.0), float(score))
+        return {doc: [self.claim_by_key[k] for k, _ in sorted(best.items(), key=lambda kv: -kv[1])[:RELATED_PER_PAGE]]
+                for doc, best in found.items()}
+
+    def related_claims(self, doc: str) -> list[Claim]:
+        return self.related.get(doc, [])
+
+    @cached_property
+    def sources_by_date(self) -> list[str]:
+        """Source paths, newest first (undated last)."""
+        return sorted(self.kb.source_ids.values(), key=lambda p: (self.kb.sources[p].date is None,
+                                                                  -(self.kb.sources[p].date.toordinal()
+                                                                    if self.kb.sources[p].date else 0), p))
+
+    # -- where things are ---------------------------------------------------------------
+    def page_of_doc(self, doc: str) -> str | None:
+        kind, ident = self.holder.get(doc, (None, None))
+        if kind == "concept":
+            return urls.concept_page(ident)
+        if kind == "source":
+            return urls.source_page(ident)
+        return None
+
+    @cached_property
+    def declared(self) -> dict[tuple[str, str], str]:
+        """(claim id, doc) of a note's declared tension -> the tension's id."""
+        return {(t.a.id, t.a.doc): t.id for t in (self.knowledge.tensions if self.knowledge else [])
+                if t.kind == "declared"}
+
+    def claim_target(self, claim: Claim) -> str:
+        """The page and fragment where a claim is shown (a declared tension: its card)."""
+        if claim.origin == "source" and claim.source:
+            return urls.source_page(claim.source) + (f"#{claim.anchor}" if claim.anchor else "")
+        page = self.page_of_doc(claim.doc) or urls.CLAIMS
+        tension = self.declared.get((claim.id, claim.doc))
+        return f"{page}#tension-{tension}" if tension else f"{page}#claim-{claim.id}"
+
+    def side_target(self, claim_id: str, doc: str) -> str:
+        claim = self.claim_by_key.get((claim_id, doc))
+        if claim is not None:
+            return self.claim_target(claim)
+        return self.page_of_doc(doc) or urls.HOME
+
+    # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
+    def href(self, row: LinkRow, page: str) -> str | None:
+        if row.target_kind in ("note", "missing"):
+            return urls.relative(page, urls.concept_page(row.target_id))
+        if row.target_kind == "source":
+            return urls.relative(page, urls.source_page(row.target_id))
+        if row.target_kind == "file":
+            return self.attachment(row.target_id, page)
+        return None
+
+    def tag_href(self, tag: str, page: str) -> str:
+        return urls.relative(page, urls.tag_page(tag))
+
+    def attachment(self, doc: str, page: str) -> str:
+        self.attachments.add(doc)
+        return urls.relative(page, urls.file_path(doc))
+
+    def rows_of(self, doc: str) -> dict[tuple, LinkRow]:
+        return self.rows_by_doc.get(doc, {})
+
+    def text_of(self, doc: str) -> str:
+        """A file's text as the user wrote it (read again from disk; decoded as the parser does)."""
+        try:
+            data = (Path(self.kb.root) / doc).read_bytes()
+        except OSError:
+            return ""
+        text, _ = decode(doc, data)
+        return text or ""
+
+    def embed_source(self, row: LinkRow) -> tuple[str, str] | None:
+        """The Markdown an embed shows: the whole note, or the section or block it names."""
+        doc = row.target_doc
+        if not doc or doc not in self.kb.notes:
+            return None
+        text = self.text_of(doc)
+        note: Note = self.kb.notes[doc]
+        lines = text.split("\n")
+        if row.block:
+            block = next((b for b in note.blocks if b.block_id == row.block), None)
+            return ("\n".join(lines[block.line - 1:block.end_line]), doc) if block else None
+        if row.heading:
+            anchor = heading_anchor(row.heading)
+            for i, s in enumerate(note.sections):
+                if s.anchor == anchor and s.level > 0:
+                    end = next((t.line - 1 for t in note.sections[i + 1:] if t.level <= s.level), len(lines))
+                    return "\n".join(lines[s.line - 1:end]), doc
+            return None
+        return _without_front_matter(text), doc
+
+
+def _without_front_matter(text: str) -> str:
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end >= 0:
+            return text[text.find("\n", end + 1) + 1:] if text.find("\n", end + 1) >= 0 else ""
+    return text

@@ -1,0 +1,265 @@
+"""Write the site: plan every page, draw the ones whose inputs changed, write the files whose
+bytes changed, copy assets and attachments, index the text with Pagefind.
+
+    gather (Site) -> plan (each page's inputs, hashed) -> draw (Jinja, on every core)
+      -> write (only changed bytes) -> remove pages that no longer exist -> search index
+
+The manifest `.kg/site.json` remembers each page's input hash and output hash, so a rebuild
+after one edit draws that note's page, its neighbours' and the indexes, and rewrites only the
+files whose bytes differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from kg.publish import urls
+from kg.publish.indexes import index_pages
+from kg.publish.pages import Page, entity_pages
+from kg.publish.site import Site
+
+Progress = Callable[[str, int, int | None], None]
+HERE = Path(__file__).parent
+MANIFEST = "site.json"
+PARALLEL_FROM = 300
+"""Below this many pages to draw, one process is faster than starting workers."""
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the publisher's code, templates and assets: a new kg draws every page again."""
+    h = hashlib.blake2b(digest_size=8)
+    for p in sorted(HERE.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".html", ".css", ".js"):
+            h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def _json_ld(data) -> Markup:
+    """JSON inside <script>: `<`, `>` and `&` escaped, so no text can close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@lru_cache(maxsize=1)
+def environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, undefined=StrictUndefined)
+    env.filters["jsonld"] = _json_ld
+    return env
+
+
+def draw(site: Site, page: Page) -> bytes:
+    """One page's HTML."""
+    context = page.context()
+    root = urls.root_of(page.path)
+    nav = [{"href": urls.relative(page.path, path), "label": label, "current": path == page.path}
+           for path, label in urls.NAV]
+    html = environment().get_template(page.template).render(
+        **context, page=page.path, root=root, nav=nav, site_title=site.title,
+        title=context.get("title", site.title))
+    return html.encode("utf-8")
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def _key(site: Site, page: Page) -> str:
+    """The hash of what a page is made from, with what every page shows (the site's title and address)."""
+    text = json.dumps([site.title, site.base_url, page.inputs()], sort_keys=True, ensure_ascii=False, default=str,
+                      separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _write(out: Path, path: str, data: bytes, known: str | None) -> tuple[str, bool]:
+    """Write a page if its bytes changed; returns (digest, written)."""
+    digest = _digest(data)
+    target = out / path
+    if known == digest and target.is_file():
+        return digest, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return digest, True
+
+
+# -- drawing on every core: the site is gathered once, then the workers fork from it ----------
+_STATE: dict = {}
+
+
+def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple[str, str, bool]], set[str]]:
+    site, pages, out = _STATE["site"], _STATE["pages"], _STATE["out"]
+    done = []
+    for i, known in batch:
+        page = pages[i]
+        done.append((page.path, *_write(out, page.path, draw(site, page), known)))
+    return done, set(site.attachments)
+
+
+def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]], out: Path,
+              progress: Progress | None, jobs: int) -> tuple[list[tuple[str, str, bool]], set[str]]:
+    results: list[tuple[str, str, bool]] = []
+    attachments: set[str] = set()
+    if progress:
+        progress("Writing the site", 0, len(todo))
+    _STATE.update(site=site, pages=pages, out=out)
+    try:
+        if len(todo) < PARALLEL_FROM or jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for start in range(0, len(todo), 50):
+                done, found = _draw_batch(todo[start:start + 50])
+                results += done
+                attachments |= found
+                if progress:
+                    progress("Writing the site", len(results), len(todo))
+        else:
+            size = max(20, min(200, len(todo) // (jobs * 6)))
+            batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for done, found in pool.imap_unordered(_draw_batch, batches):
+                    results += done
+                    attachments |= found
+                    if progress:
+                        progress("Writing the site", len(results), len(todo))
+    finally:
+        _STATE.clear()
+    return results, attachments
+
+
+def _prepare(site: Site) -> None:
+    """Compute the shared lookups once, before any worker forks."""
+    for name in ("rows_by_doc", "outgoing", "incoming", "holder", "tags", "claims_by_doc", "claims_by_id",
+                 "claim_by_key", "declared", "evidence", "cited", "tensions_by_claim", "mentioned_in", "related",
+                 "sources_by_date"):
+        getattr(site, name)
+
+
+def _load_manifest(path: Path, version: str, out: Path) -> dict:
+    """The last build's {pages: {path: [input hash, output hash]}, attachments: [...]}, if it
+    was written by this code into this folder."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("version") != version or data.get("out") != str(out):
+        return {"pages": {p: [None, None] for p in data.get("pages", {})}} if data.get("out") == str(out) else {}
+    return data
+
+
+def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
+            search: bool = True) -> dict:
+    """Write the site for `site` into `out`; returns counts and timings."""
+    started = time.perf_counter()
+    out = out.resolve()
+    version = code_version()
+    manifest_path = cache_dir / MANIFEST
+    last = _load_manifest(manifest_path, version, out)
+    previous: dict = last.get("pages", {})
+    if progress:
+        progress("Planning the site", 0, None)
+    _prepare(site)
+    pages = entity_pages(site) + index_pages(site)
+    keys = [_key(site, p) for p in pages]
+    todo = []
+    for i, (page, key) in enumerate(zip(pages, keys)):
+        known = previous.get(page.path)
+        if known is None or known[0] != key or not (out / page.path).is_file():
+            todo.append((i, known[1] if known else None))
+    planned = time.perf_counter()
+    results, attachments = _draw_all(site, pages, todo, out, progress, jobs or min(os.cpu_count() or 1, 4))
+    drawn = time.perf_counter()
+    digests = {path: digest for path, digest, _ in results}
+    written = sum(1 for _, _, w in results if w)
+    manifest = {}
+    for page, key in zip(pages, keys):
+        digest = digests.get(page.path) or previous.get(page.path, [None, None])[1]
+        manifest[page.path] = [key, digest]
+    attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
+    files = _copy_assets(out) + _copy_attachments(site, out, attachments)
+    removed = _remove_stale(out, previous, manifest)
+    index_seconds = 0.0
+    search_error = None
+    if search and (written or removed or not (out / "pagefind").is_dir()):
+        t = time.perf_counter()
+        search_error = run_pagefind(out)
+        index_seconds = time.perf_counter() - t
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
+    tmp.write_text(json.dumps({"version": version, "out": str(out), "pages": manifest,
+                                      "attachments": sorted(attachments)}), encoding="utf-8")
+    os.replace(tmp, manifest_path)
+    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": files,
+            "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
+            "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
+            "search_error": search_error}
+
+
+def _copy_assets(out: Path) -> int:
+    copied = 0
+    for src in sorted((HERE / "assets").iterdir()):
+        if src.is_file():
+            data = src.read_bytes()
+            target = out / "assets" / src.name
+            if not target.is_file() or target.read_bytes() != data:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                copied += 1
+    return copied
+
+
+def _copy_attachments(site: Site, out: Path, docs: set[str]) -> int:
+    copied = 0
+    root = Path(site.kb.root)
+    for doc in sorted(docs):
+        src, target = root / doc, out / urls.file_path(doc)
+        try:
+            if src.is_file() and (not target.is_file() or target.stat().st_size != src.stat().st_size
+                                  or target.stat().st_mtime < src.stat().st_mtime):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, target)
+                copied += 1
+        except OSError:
+            continue
+    return copied
+
+
+def _remove_stale(out: Path, previous: dict, manifest: dict) -> int:
+    """Delete the pages an earlier build wrote that no longer exist (a deleted note's page)."""
+    removed = 0
+    for path in previous:
+        if path not in manifest:
+            try:
+                (out / path).unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def run_pagefind(out: Path) -> str | None:
+    """Index the site's text for search with Pagefind (its binary comes in the PyPI package
+    pagefind[bin]); returns an error message, or None when it worked."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out), "--quiet"],
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"Pagefind could not run ({exc}); the site has no search"
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
+        return f"Pagefind failed ({last[0]}); the site has no search"
+    return None
