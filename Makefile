@@ -1,5 +1,5 @@
 # Two entry points, both safe on a fresh machine (Python 3.11+ and pip):
-#   make demo   set up .venv, install kg, build the demo vault in this repository
+#   make demo   set up .venv, install kg, build the demo vault in this repository into site/
 #   make test   set up .venv, install kg with its test tools, run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -21,7 +21,13 @@ demo: setup
 	$(VENV)/bin/kg build
 	$(VENV)/bin/kg check --severity warning
 
-test: setup
+# the site's browser tests drive Debian's chromium (Playwright cannot download a browser here)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$SUDO apt-get install -y -q chromium >/dev/null || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }
+
+test: setup $(CHROMIUM)
 	$(VENV)/bin/pytest -n 2 -p no:cacheprovider
 
 bench: setup

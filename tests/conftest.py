@@ -33,3 +33,32 @@ def seed_vault(tmp_path: Path) -> Path:
     for seed in sorted(SEEDS.glob("*.txt")):
         (dest / "sources" / seed.name).symlink_to(seed)
     return dest
+
+
+def _shared_tmp(tmp_path_factory) -> Path:
+    """A folder this test run's workers share (pytest-xdist gives each worker its own below it)."""
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Path:
+    """The demo vault's site, with claims, evidence and tensions (the real model), built once per
+    test run into a temporary folder (never into the repository's site/)."""
+    import fcntl
+
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    shared = _shared_tmp(tmp_path_factory)
+    folder = shared / "demo-site"
+    with open(shared / "demo-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds; the others wait and reuse it
+        if not (folder / "site" / "index.html").is_file():
+            result = CliRunner(env={"KG_CACHE_DIR": str(folder / "cache")}).invoke(
+                main, ["--vault", str(ROOT), "build", "--site-dir", str(folder / "site")], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+    return folder / "site"

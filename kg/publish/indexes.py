@@ -88,8 +88,11 @@ def claim_rows(site: Site) -> list:
 def claims(site: Site, page: str, number: int, total: int) -> dict:
     rows = claim_rows(site)[(number - 1) * CLAIMS_PER_PAGE:number * CLAIMS_PER_PAGE]
     views = [claim_view(site, c, page, with_evidence=False) for c in rows]
+    seen: set[str] = set()
     for v in views:
         v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
+        v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text in two notes: one id
+        seen.add(v["id"])
     pages = [{"number": n, "href": urls.relative(page, urls.claims_page(n)), "current": n == number}
              for n in range(1, total + 1)] if total > 1 else []
     kinds = sorted({b["kind"] for v in views for b in v["badges"]})

@@ -42,6 +42,7 @@ class Linker(Protocol):
     def tag_href(self, tag: str, page: str) -> str: ...
     def attachment(self, doc: str, page: str) -> str: ...
     def rows_of(self, doc: str) -> dict[tuple, LinkRow]: ...
+    def has_anchor(self, doc: str | None, heading: str | None = None, block: str | None = None) -> bool: ...
 
 
 def block_anchor(block_id: str) -> str:
@@ -54,6 +55,7 @@ def renderer() -> MarkdownIt:
     md = make_parser()
     md.core.ruler.push("kg_callouts", _callouts)
     md.core.ruler.push("kg_ids", _ids)
+    md.core.ruler.push("kg_embed_blocks", _embed_blocks)
     for name, rule in _RULES.items():
         md.add_render_rule(name, rule)
     return md
@@ -76,7 +78,7 @@ def _drop_title(tokens: list[Token], title: str) -> None:
     for i, tok in enumerate(tokens):
         if tok.type == "front_matter":
             continue
-        if tok.type == "heading_open" and tok.tag == "h1" and tokens[i + 1].content.strip() == title.strip():
+        if tok.type == "heading_open" and tok.markup in ("#", "=") and heading_anchor(tokens[i + 1].content) == heading_anchor(title):
             for t in tokens[i:i + 3]:
                 t.hidden = True
                 t.type = "kg_hidden"
@@ -112,9 +114,14 @@ def _callouts(state) -> None:
 
 
 def _ids(state) -> None:
-    """Heading anchors, and `^block-id` ids on the paragraph, item or table they name."""
+    """Heading anchors, and `^block-id` ids on the paragraph, item or table they name (not inside
+    an embed: the embedded note's own page holds those ids, and one page must not repeat an id)."""
     tokens = state.tokens
+    if state.env.get("depth"):
+        return
     for i, tok in enumerate(tokens):
+        if tok.type in ("heading_open", "heading_close") and tok.tag == "h1":
+            tok.tag = "h2"  # the page's title is its one h1
         if tok.type == "heading_open" and i + 1 < len(tokens):
             text = "".join(c.content for c in tokens[i + 1].children or [] if c.type in ("text", "code_inline"))
             tok.attrSet("id", heading_anchor(text or tokens[i + 1].content))
@@ -131,6 +138,21 @@ def _ids(state) -> None:
             target = _opener(tokens, i)
         if target is not None:
             target.attrSet("id", block_anchor(ids[-1]))
+
+
+def _embed_blocks(state) -> None:
+    """A paragraph holding an embedded note becomes a <div>: a note's blocks cannot sit in a <p>."""
+    tokens, rows = state.tokens, state.env.get("rows", {})
+    for i, tok in enumerate(tokens):
+        if tok.type != "inline" or i == 0 or tokens[i - 1].type != "paragraph_open":
+            continue
+        for child in tok.children or []:
+            meta = child.meta if child.type == "embed" else None
+            row = rows.get((meta["target"], meta["heading"], meta["block"])) if meta else None
+            if row is not None and row.target_kind == "note":
+                tokens[i - 1].tag = tokens[i + 1].tag = "div"
+                tokens[i - 1].attrSet("class", "para")
+                break
 
 
 def _opener(tokens: list[Token], i: int) -> Token | None:
@@ -162,10 +184,12 @@ def _row(env: dict, target: str, heading: str | None, block: str | None) -> Link
     return env["rows"].get((target, heading, block))
 
 
-def _anchor_of(row: LinkRow) -> str:
-    if row.block:
+def _anchor_of(row: LinkRow, linker: Linker) -> str:
+    """The fragment of a link into a heading or block, if the target has it (else none: the
+    link still reaches the page, and `kg check` reports the missing anchor)."""
+    if row.block and linker.has_anchor(row.target_doc, block=row.block):
         return "#" + block_anchor(row.block)
-    if row.heading:
+    if row.heading and linker.has_anchor(row.target_doc, heading=row.heading):
         return "#" + heading_anchor(row.heading)
     return ""
 
@@ -179,7 +203,7 @@ def _link(env: dict, row: LinkRow | None, text: str, written: str) -> str:
     cls = "link missing" if row.target_kind == "missing" else f"link {row.target_kind}"
     rel = f' data-relation="{escape(row.relation)}"' if row.relation not in ("links_to", "embeds") else ""
     extra = ' title="No note yet"' if row.target_kind == "missing" else ""
-    return f'<a class="{cls}" href="{escape(href + _anchor_of(row))}"{rel}{extra}>{escape(text)}</a>'
+    return f'<a class="{cls}" href="{escape(href + _anchor_of(row, env["linker"]))}"{rel}{extra}>{escape(text)}</a>'
 
 
 def _wikilink(self, tokens, idx, options, env) -> str:
@@ -188,7 +212,13 @@ def _wikilink(self, tokens, idx, options, env) -> str:
     text = meta["label"] or (f"{written} › {meta['heading']}" if meta["heading"] and written else
                              written or meta["heading"] or meta["block"] or "")
     if not written:  # [[#Heading]] inside the same note
-        anchor = block_anchor(meta["block"]) if meta["block"] else heading_anchor(meta["heading"] or "")
+        linker = env["linker"]
+        if meta["block"] and linker.has_anchor(env["doc"], block=meta["block"]):
+            anchor = block_anchor(meta["block"])
+        elif meta["heading"] and linker.has_anchor(env["doc"], heading=meta["heading"]):
+            anchor = heading_anchor(meta["heading"])
+        else:
+            return f'<span class="link missing" title="no such heading or block in this note">{escape(text)}</span>'
         return f'<a class="link note" href="#{escape(anchor)}">{escape(text)}</a>'
     return _link(env, _row(env, written, meta["heading"], meta["block"]), text, written)
 
@@ -247,7 +277,7 @@ def _link_open(self, tokens, idx, options, env) -> str:
         if row is not None:
             resolved = env["linker"].href(row, env["page"])
             if resolved is not None:
-                tok.attrSet("href", resolved + _anchor_of(row))
+                tok.attrSet("href", resolved + _anchor_of(row, env["linker"]))
                 tok.attrSet("class", f"link {row.target_kind}")
                 return self.renderToken(tokens, idx, options, env)
         if path:

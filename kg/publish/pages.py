@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from kg.knowledge import LinkRow
 from kg.model import Claim, Concept
+from kg.paths import heading_anchor
 from kg.publish import urls
 from kg.publish.graphs import Node, local_layout, svg
 from kg.publish.markdown import render
@@ -82,13 +83,14 @@ def local_graph(site: Site, kind: str, ident: str, doc: str | None, page: str) -
     near.discard((kind, ident))
     centre = node_of(site, kind, ident, page)
     nodes = [node_of(site, k, i, page) for k, i in sorted(near)]
-    edges = []
+    edges: dict[tuple[str, str, str], None] = {}
     for d in sorted(docs | ({doc} if doc else set())):
         holder = site.holder.get(d)
         for r in site.outgoing.get(d, []):
             t = _target(r)
             if holder and t:
-                edges.append((f"{holder[0]}:{holder[1]}", f"{t[0]}:{t[1]}", r.relation))
+                edges[f"{holder[0]}:{holder[1]}", f"{t[0]}:{t[1]}", r.relation] = None
+    edges = list(edges)
     return Markup(svg(local_layout(centre, nodes, edges), 420, 300, f"Links around {centre.label}", label_limit=22))
 
 
@@ -161,7 +163,7 @@ def concept_context(site: Site, c: Concept, page: str) -> dict:
     own = site.claims_by_doc.get(c.doc, []) if c.doc else []
     tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
     return {
-        "concept": c, "note": note, "body": body,
+        "concept": c, "note": note, "body": body, "anchor": heading_anchor(c.title),
         "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))} for t in c.tags],
         "claims": [claim_view(site, cl, page) for cl in own if cl.kind == "claim"],
         "questions": [claim_view(site, cl, page, with_evidence=False) for cl in own if cl.kind == "question"],

@@ -241,6 +241,15 @@ class Site:
     def rows_of(self, doc: str) -> dict[tuple, LinkRow]:
         return self.rows_by_doc.get(doc, {})
 
+    def has_anchor(self, doc: str | None, heading: str | None = None, block: str | None = None) -> bool:
+        """Whether a note has the heading or block a link names (so the link may point into it)."""
+        info = self.kb.infos.get(doc or "")
+        if info is None:
+            return False
+        if block:
+            return block in info.block_ids
+        return heading_anchor(heading or "") in info.headings
+
     def text_of(self, doc: str) -> str:
         """A file's text as the user wrote it (read again from disk; decoded as the parser does)."""
         try:

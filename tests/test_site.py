@@ -1,0 +1,295 @@
+"""The static site, without a browser: links, safety, accessibility markup, golden pages,
+incremental rebuilds and kg serve. (tests/test_browser.py drives chromium.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.publish.urls import relative
+from tests.conftest import FIXTURES, ROOT
+from tests.crawl import crawl
+
+GOLDEN = Path(__file__).parent / "golden" / "site"
+GOLDEN_PAGES = ["index.html", "concepts/alpha.html", "concepts/gamma.html", "concepts/beta.html",
+                "sources/report.html", "tags/topic.html", "concepts.html"]
+
+
+def kg(*args: str, cache: Path):
+    result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def build_site(vault: Path, cache: Path, *more: str) -> dict:
+    return json.loads(kg("--vault", str(vault), "build", "--no-search", "--json", *more, cache=cache).output)["site"]
+
+
+@pytest.fixture
+def site_vault(tmp_path: Path) -> Path:
+    dest = tmp_path / "site-vault"
+    shutil.copytree(FIXTURES / "site-vault", dest)
+    return dest
+
+
+class Markup(HTMLParser):
+    """What a test needs to know of a page: scripts, attributes, headings, landmarks."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.headings: list[int] = []
+        self.json_ld: list[str] = []
+        self._ld = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        self._ld = tag == "script" and attrs.get("type") == "application/ld+json"
+
+    def handle_data(self, data):
+        if self._ld:
+            self.json_ld.append(data)
+
+    def handle_endtag(self, tag):
+        self._ld = False
+
+
+# -- paths ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("source, target, expected", [
+    ("index.html", "concepts/a.html", "concepts/a.html"),
+    ("concepts/a.html", "sources/b.html#s-1a2b3c4d", "../sources/b.html#s-1a2b3c4d"),
+    ("concepts/a.html", "concepts/b.html", "b.html"),
+    ("concepts/a.html", "index.html", "../index.html"),
+    ("concepts/a.html", "#claim-x", "a.html#claim-x"),
+    ("tags/a.html", "files/notes/my image.png", "../files/notes/my%20image.png"),
+])
+def test_links_between_pages_are_relative(source, target, expected):
+    assert relative(source, target) == expected
+
+
+# -- the demo site -------------------------------------------------------------------------------
+def test_demo_site_has_no_broken_links_and_loads_nothing_from_outside(demo_site):
+    report = crawl(demo_site)
+    assert report.pages >= 40 and report.links > 1000
+    assert report.broken == []
+    assert report.external_loads == []
+    assert report.unsafe == []
+    assert (demo_site / "pagefind" / "pagefind.js").is_file()
+
+
+def test_demo_concept_page_shows_claims_badges_status_and_evidence(demo_site):
+    page = (demo_site / "concepts" / "quality-gap.html").read_text(encoding="utf-8")
+    claim = re.search(r'<li class="claim" id="claim-[^"]+" data-status="(\w+)">(.*?)</li>\s*(?=<li class="claim"|</ul>)',
+                      page, re.S)
+    assert claim, "no claim list on the quality-gap page"
+    assert '<span class="badge q-percent" title="percent">~3–5 %</span>' in page
+    evidence = re.findall(r'<blockquote><a href="(\.\./sources/[^"#]+\.html#s-[0-9a-f]{8})">', page)
+    assert evidence, "no evidence quote links to a source sentence"
+    target, anchor = evidence[0].split("#")
+    assert f'id="{anchor}"' in (demo_site / "concepts" / target).resolve().read_text(encoding="utf-8")
+    for section in ("Claims", "Tensions", "Backlinks", "Links around", "Related claims"):
+        assert f">{section} " in page or f">{section}<" in page, section
+    assert '<svg class="graph"' in page
+
+
+def test_demo_indexes_list_claims_tensions_and_questions(demo_site):
+    claims = (demo_site / "claims.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr(?: id="claim-[^"]+")? data-status="(\w+)" data-quantity="([^"]*)"', claims)
+    assert len(rows) > 300
+    assert {"supported", "contested", "unsupported"} <= {s for s, _ in rows}
+    assert any("percent" in q for _, q in rows)
+    tensions = (demo_site / "tensions.html").read_text(encoding="utf-8")
+    for kind in ("numeric", "polarity", "declared"):
+        assert f'<h2 id="{kind}">' in tensions
+    assert tensions.count('class="side-b"') >= 20
+    questions = (demo_site / "questions.html").read_text(encoding="utf-8")
+    assert questions.count("<li><a href=") >= 5
+    home = (demo_site / "index.html").read_text(encoding="utf-8")
+    assert "Most contested concepts" in home and "Newest sources" in home
+
+
+def test_every_page_is_accessible_markup_with_json_ld(demo_site):
+    for path in sorted(demo_site.rglob("*.html")):
+        if "pagefind" in path.parts:
+            continue
+        page = Markup(path.read_text(encoding="utf-8"))
+        names = [t for t, _ in page.tags]
+        where = path.relative_to(demo_site)
+        assert {"header", "nav", "main", "footer"} <= set(names), where
+        assert page.headings.count(1) == 1 and page.headings[0] == 1, where
+        for before, after in zip(page.headings, page.headings[1:]):
+            assert after <= before + 1, f"{where}: heading h{before} is followed by h{after}"
+        assert ("html", {"lang": "en"}) in page.tags, where
+        assert len(page.json_ld) == 1, where
+        data = json.loads(page.json_ld[0])
+        assert data["@context"] == "https://schema.org" and data["@id"].startswith("https://example.org/kg-demo/")
+        ids = [a["id"] for _, a in page.tags if a.get("id")]
+        assert len(ids) == len(set(ids)), f"{where}: repeated ids {[i for i in ids if ids.count(i) > 1][:3]}"
+
+
+# -- safety --------------------------------------------------------------------------------------
+HOSTILE = """---
+title: "<script>alert('title')</script>"
+tags: ["<b>x</b>"]
+---
+# Hostile
+
+<script>alert('body')</script>
+<img src=x onerror="alert('img')">
+[click](javascript:alert('link')) and [[javascript:alert('wiki')]] and [data](data:text/html,<script>alert(1)</script>)
+![x](javascript:alert('image'))
+<a href="javascript:alert('raw')">raw</a>
+
+- A claim with <iframe src="https://evil.example"></iframe> inside. ^hostile
+"""
+
+
+def test_a_hostile_note_renders_inert(site_vault, tmp_path):
+    (site_vault / "notes" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    (site_vault / "sources" / "hostile.txt").write_text(
+        "A source with <script>alert('source')</script> and <img src=x onerror=alert(1)> in its text.\n",
+        encoding="utf-8")
+    build_site(site_vault, tmp_path / "cache")
+    site = site_vault / "site"
+    for path in sorted(site.rglob("*.html")):
+        if "pagefind" in path.parts:
+            continue
+        page = Markup(path.read_text(encoding="utf-8"))
+        for tag, attrs in page.tags:
+            assert not [a for a in attrs if a.startswith("on")], f"{path.name}: <{tag} {attrs}>"
+            assert tag not in ("iframe", "object", "embed"), path.name
+            for key in ("href", "src", "action"):
+                assert not (attrs.get(key) or "").strip().lower().startswith(("javascript:", "data:")), \
+                    f"{path.name}: <{tag} {key}={attrs[key]!r}>"
+            if tag == "script":  # only ours: the theme line, the JSON-LD, the site script
+                assert attrs.get("type") == "application/ld+json" or attrs.get("src", "").endswith("assets/kg.js") \
+                    or attrs == {}, attrs
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text and "<img src=x" not in text
+    hostile = (site / "concepts" / "hostile.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert('body')&lt;/script&gt;" in hostile
+
+
+# -- golden output -------------------------------------------------------------------------------
+def test_fixture_site_matches_the_golden_pages(site_vault, tmp_path):
+    """Set KG_UPDATE_GOLDEN=1 to write the golden pages again after an intended change."""
+    build_site(site_vault, tmp_path / "cache")
+    site = site_vault / "site"
+    assert crawl(site).broken == []
+    for name in GOLDEN_PAGES:
+        got = (site / name).read_text(encoding="utf-8")
+        golden = GOLDEN / name
+        if os.environ.get("KG_UPDATE_GOLDEN"):
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(got, encoding="utf-8")
+        assert golden.is_file(), f"no golden page {name}: run with KG_UPDATE_GOLDEN=1"
+        assert got == golden.read_text(encoding="utf-8"), f"{name} differs from tests/golden/site/{name}"
+
+
+def test_fixture_site_renders_obsidian_syntax(site_vault, tmp_path):
+    build_site(site_vault, tmp_path / "cache")
+    page = (site_vault / "site" / "concepts" / "alpha.html").read_text(encoding="utf-8")
+    assert '<a class="link missing" href="beta.html" title="No note yet">the beta family</a>' in page
+    assert 'href="gamma.html#numbers"' in page and 'href="gamma.html#b-key-figure"' in page
+    assert '<div class="callout" data-callout="warning" role="note"><p class="callout-title">Read with care</p>' in page
+    assert '<details class="callout" data-callout="tip"><summary class="callout-title">Folded tip</summary>' in page
+    assert '<div class="embed" role="note">' in page and "Gamma scores 61.6% on the benchmark." in page
+    assert '<li id="b-alpha-price">' in page
+    assert '<a class="tag" href="../tags/topic-sub.html">#topic/sub</a>' in page
+    assert 'data-relation="supports"' in page
+    assert "[[not-a-link]] inside code" in page
+    assert '<img' not in page.split('class="note-body"')[1].split("</article>")[0] or "example.com/chart.png" not in page
+    assert '<a class="external image-link" href="https://example.com/chart.png"' in page
+    source = (site_vault / "site" / "sources" / "report.html").read_text(encoding="utf-8")
+    assert '<dt>Author</dt><dd>Jane Doe</dd>' in source and '<time datetime="2026-04-20">' in source
+    assert re.search(r'<span class="sentence" id="s-[0-9a-f]{8}">Alpha models trail the beta family', source)
+    assert '<h2 id="key-points">Key points</h2>' in source
+
+
+# -- incremental ---------------------------------------------------------------------------------
+def test_editing_one_note_rewrites_only_the_pages_that_show_it(site_vault, tmp_path):
+    cache = tmp_path / "cache"
+    first = build_site(site_vault, cache)
+    assert first["written"] == first["pages"]
+    site = site_vault / "site"
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html") if "pagefind" not in p.parts}
+    again = build_site(site_vault, cache)
+    assert again["drawn"] == 0 and again["written"] == 0
+    time.sleep(0.01)
+    gamma = site_vault / "notes" / "topics" / "gamma.md"
+    gamma.write_text(gamma.read_text(encoding="utf-8").replace("Gamma links back", "Gamma, edited, links back"),
+                     encoding="utf-8")
+    edited = build_site(site_vault, cache)
+    changed = {str(p.relative_to(site)) for p, t in before.items() if p.stat().st_mtime_ns != t}
+    assert "concepts/gamma.html" in changed
+    # alpha shows a backlink paragraph from gamma, so it is drawn again; the source page and the
+    # tag pages do not show gamma's text, so they are not rewritten
+    assert "concepts/alpha.html" in changed
+    assert not changed & {"sources/report.html", "tags/topic.html", "index.html"}, changed
+    assert edited["written"] == len(changed) and edited["drawn"] < edited["pages"]
+
+
+def test_a_deleted_note_loses_its_page(site_vault, tmp_path):
+    cache = tmp_path / "cache"
+    build_site(site_vault, cache)
+    assert (site_vault / "site" / "concepts" / "gamma.html").is_file()
+    (site_vault / "notes" / "topics" / "gamma.md").unlink()
+    result = build_site(site_vault, cache)
+    # gamma is still linked from alpha, so it stays as a stub page
+    page = (site_vault / "site" / "concepts" / "gamma.html").read_text(encoding="utf-8")
+    assert "no note yet" in page
+    assert crawl(site_vault / "site").broken == []
+    assert result["written"] >= 1
+
+
+# -- kg serve ------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_reloads_the_page_after_a_save(site_vault, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "kg"), "--vault", str(site_vault), "serve", "--no-search",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line, line + proc.stdout.read()
+        base = f"http://127.0.0.1:{port}/"
+        page = urllib.request.urlopen(base + "concepts/gamma.html", timeout=10).read().decode()
+        assert '<script src="/_kg/live.js"></script></body>' in page
+        assert "/_kg/live.js" not in (site_vault / "site" / "concepts" / "gamma.html").read_text(encoding="utf-8")
+        events = urllib.request.urlopen(base + "_kg/events", timeout=20)
+        assert events.readline().startswith(b"retry:")
+        gamma = site_vault / "notes" / "topics" / "gamma.md"
+        started = time.perf_counter()
+        gamma.write_text(gamma.read_text(encoding="utf-8") + "\nA sentence saved while serving.\n", encoding="utf-8")
+        while (line := events.readline()) and not line.startswith(b"data:"):
+            pass
+        waited = time.perf_counter() - started
+        assert line == b"data: reload\n", line
+        assert waited < 10
+        page = urllib.request.urlopen(base + "concepts/gamma.html", timeout=10).read().decode()
+        assert "A sentence saved while serving." in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
