@@ -48,7 +48,8 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
         if progress:
             progress("Resolving links", 0, None)
         make_concepts(kb, settings.vault.notes)
-        fresh = resolve_links(kb, names_fingerprint(kb.infos, kb.files), cache.resolutions())
+        kb.names = names_fingerprint(kb.infos, kb.files)
+        fresh = resolve_links(kb, kb.names, cache.resolutions())
         cache.store_resolutions(fresh, set(kb.infos))
         check_vault(kb)
     finally:
@@ -103,15 +104,18 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
             infos[path] = info
     folder = cache.path.parent
 
-    def loader(paths: list[str]) -> dict[str, Note | Source]:
+    def read(paths: list[str]) -> dict[str, tuple[str, str]]:
         reader = ParseCache(folder, _fingerprint(settings))
         try:
-            found = reader.data(paths)
+            return reader.data(paths)
         finally:
             reader.close()
-        return {p: (Note if kind == "note" else Source).model_validate_json(data) for p, (kind, data) in found.items()}
 
-    kb = KnowledgeBase(str(root), dict(sorted(infos.items())), loader)
+    def loader(paths: list[str]) -> dict[str, Note | Source]:
+        return {p: (Note if kind == "note" else Source).model_validate_json(data)
+                for p, (kind, data) in read(paths).items()}
+
+    kb = KnowledgeBase(str(root), dict(sorted(infos.items())), loader, read)
     kb.diagnostics.extend(problems)
     return kb, len(todo), len(keep) - len(todo)
 

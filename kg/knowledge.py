@@ -73,7 +73,8 @@ class Docs(Mapping):
 class KnowledgeBase:
     """Concepts, sources, links and problems of one vault."""
 
-    def __init__(self, root: str, infos: dict[str, DocInfo], loader: Loader):
+    def __init__(self, root: str, infos: dict[str, DocInfo], loader: Loader,
+                 reader: Callable[[list[str]], dict[str, tuple[str, str]]] | None = None):
         self.root = root
         """Absolute path of the vault."""
         self.infos = infos
@@ -93,10 +94,15 @@ class KnowledgeBase:
         self.knowledge = None
         """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
         stage has run (kg.claims.store.knowledge)."""
+        self.names = ""
+        """Fingerprint of every name a link can resolve against (kg.index.names_fingerprint): while
+        it stays the same, a file's links depend on that file alone."""
         self.stats: dict[str, float] = {}
         """Counts and timings of the build (files, parsed, cached, seconds)."""
         self._docs: dict[str, Note | Source] = {}
         self._loader = loader
+        self._reader = reader
+        self._blocks: dict[str, list[str]] = {}
         paths = sorted(infos)
         self.notes = Docs(self, [p for p in paths if infos[p].kind == "note"])
         """Parsed notes by path (loaded on access)."""
@@ -108,6 +114,25 @@ class KnowledgeBase:
         missing = [p for p in paths if p not in self._docs]
         if missing:
             self._docs.update(self._loader(missing))
+
+    def block_texts(self, paths: list[str]) -> dict[str, list[str]]:
+        """The text of every block of these files, read in one batch without building the full
+        models (five times faster: enough for the paragraph that holds a link)."""
+        missing = [p for p in dict.fromkeys(paths) if p not in self._blocks and p not in self._docs]
+        if missing and self._reader is not None:
+            for path, (_, data) in self._reader(missing).items():
+                self._blocks[path] = [b["text"] for b in json.loads(data).get("blocks", [])]
+        elif missing:
+            self.load(missing)
+        return {p: self._blocks[p] if p in self._blocks else [b.text for b in self.doc(p).blocks]
+                for p in paths if p in self._blocks or p in self._docs}
+
+    def context(self, row: LinkRow) -> str:
+        """The paragraph or list item that holds a link, as plain text."""
+        if row.block_index is None:
+            return ""
+        blocks = self.block_texts([row.doc]).get(row.doc, [])
+        return blocks[row.block_index] if row.block_index < len(blocks) else ""
 
     def doc(self, path: str) -> Note | Source:
         """The full parse of one file."""

@@ -390,7 +390,11 @@ def _finish(text: str, m: re.Match, a: float | None, b: float | None, end: int) 
 def describe(q) -> str:
     """A quantity as a short badge: '3–5 %', '≥ 500 models', '6 of 8 families'."""
     def num(x):
-        return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:.3g}"
+        if abs(x) < 1e6:
+            return f"{x:,.6g}"
+        for size, word in ((1e12, "T"), (1e9, "B"), (1e6, "M")):  # 9e6 reads 9M, 1e13 reads 10T
+            if abs(x) >= size:
+                return f"{x / size:,.3g}{word}"
     if q.kind == "date":
         return q.text
     if q.total is not None:

@@ -93,7 +93,7 @@ def svg(picture: Picture, width: int, height: int, title: str, label_limit: int 
     """The picture as an inline SVG: edges, then nodes as links with their labels."""
     if not picture.nodes:
         return ""
-    pad = 70
+    pad = 16 + 3.2 * min(label_limit, max((len(n.label) for n in picture.nodes), default=0))
     xs = [p[0] for p in picture.positions.values()] or [0.0]
     ys = [p[1] for p in picture.positions.values()] or [0.0]
     span_x = (max(xs) - min(xs)) or 1.0
@@ -103,9 +103,9 @@ def svg(picture: Picture, width: int, height: int, title: str, label_limit: int 
         x, y = picture.positions[node_id]
         if len(picture.positions) == 1:
             return width / 2, height / 2
-        return (pad + (x - min(xs)) / span_x * (width - 2 * pad), pad / 2 + (y - min(ys)) / span_y * (height - pad))
+        return (pad + (x - min(xs)) / span_x * (width - 2 * pad), 28 + (y - min(ys)) / span_y * (height - 44))
 
-    out = [f'<svg class="graph" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+    out = [f'<svg class="graph" viewBox="0 0 {width} {height}" role="group" aria-label="{escape(title)}" '
            f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title><g class="viewport">']
     for a, b, relation in picture.edges:
         (x1, y1), (x2, y2) = at(a), at(b)

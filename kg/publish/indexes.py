@@ -11,7 +11,7 @@ from functools import partial
 from markupsafe import Markup
 
 from kg.publish import urls
-from kg.publish.graphs import Node, global_layout, svg
+from kg.publish.graphs import GLOBAL_LIMIT, Node, global_layout, svg
 from kg.publish.pages import Page
 from kg.publish.site import Site
 from kg.publish.views import KIND_LABEL, claim_view, tension_view
@@ -36,9 +36,9 @@ def home(site: Site, page: str) -> dict:
             contested[c.concept] += 1
     newest = []
     for path in site.sources_by_date[:6]:
-        s = kb.sources[path]
-        newest.append({"title": s.title, "href": urls.relative(page, site.page_of_doc(path)),
-                       "date": s.date.isoformat() if s.date else None, "author": s.author})
+        s = site.source_meta[path]
+        newest.append({"title": s["title"], "href": urls.relative(page, site.page_of_doc(path)),
+                       "date": s["date"], "author": s["author"]})
     return {
         "counts": {"concepts": sum(1 for c in kb.concepts.values() if not c.stub),
                    "stubs": sum(1 for c in kb.concepts.values() if c.stub), "sources": len(kb.source_ids),
@@ -73,9 +73,9 @@ def concepts(site: Site, page: str) -> dict:
 def sources(site: Site, page: str) -> dict:
     items = []
     for path in site.sources_by_date:
-        s = site.kb.sources[path]
-        items.append({"title": s.title, "href": urls.relative(page, site.page_of_doc(path)), "author": s.author,
-                      "date": s.date.isoformat() if s.date else None, "publisher": s.publisher, "doc": path,
+        s = site.source_meta[path]
+        items.append({"title": s["title"], "href": urls.relative(page, site.page_of_doc(path)), "author": s["author"],
+                      "date": s["date"], "publisher": s["publisher"], "doc": path,
                       "claims": len(site.claims_by_doc.get(path, [])),
                       "cited_by": len({r.doc for r in site.incoming.get(site.holder[path][1], [])})})
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
@@ -129,24 +129,33 @@ def tags(site: Site, page: str) -> dict:
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Tags")}
 
 
-def graph(site: Site, page: str) -> dict:
-    nodes, edges = [], []
-    for c in site.kb.concepts.values():
-        nodes.append(Node(f"concept:{c.id}", c.title, urls.relative(page, urls.concept_page(c.id)),
-                          "stub" if c.stub else "concept", len(site.incoming.get(c.id, ())) + 1))
+def _graph_data(site: Site, page: str) -> tuple[list[Node], list[tuple[str, str, str]], int]:
+    """The most linked concepts and the links between them."""
+    nodes = [Node(f"concept:{c.id}", c.title, urls.relative(page, urls.concept_page(c.id)),
+                  "stub" if c.stub else "concept", len(site.incoming.get(c.id, ())) + 1)
+             for c in site.kb.concepts.values()]
+    top = sorted(nodes, key=lambda n: (-n.weight, n.label.casefold()))[:GLOBAL_LIMIT]
+    shown = {n.id for n in top}
+    edges = set()
     for r in site.kb.rows:
         holder = site.holder.get(r.doc)
         if holder and holder[0] == "concept" and r.target_kind in ("note", "missing"):
-            edges.append((f"concept:{holder[1]}", f"concept:{r.target_id}", r.relation))
-    picture = global_layout(nodes, sorted(set(edges)))
+            a, b = f"concept:{holder[1]}", f"concept:{r.target_id}"
+            if a in shown and b in shown:
+                edges.add((a, b, r.relation))
+    return top, sorted(edges), len(nodes)
+
+
+def graph(site: Site, page: str) -> dict:
+    top, edges, total = _graph_data(site, page)
+    picture = global_layout(top, edges)
     return {"svg": Markup(svg(picture, 1200, 800, "The most linked concepts of the vault")), "shown": len(picture.nodes),
-            "total": len(nodes), "json_ld": _ld(site, page, "CollectionPage", "Graph")}
+            "total": total, "json_ld": _ld(site, page, "CollectionPage", "Graph")}
 
 
 def _graph_inputs(site: Site) -> list:
-    out = [[c.id, c.title, c.stub, len(site.incoming.get(c.id, ()))] for c in site.kb.concepts.values()]
-    links = sorted({(r.doc, r.target_id, r.relation) for r in site.kb.rows if r.target_kind in ("note", "missing")})
-    return [out, links]
+    top, edges, total = _graph_data(site, urls.GRAPH)
+    return [[[n.id, n.label, n.kind, n.weight] for n in top], edges, total]
 
 
 def index_pages(site: Site) -> list[Page]:
@@ -158,7 +167,7 @@ def index_pages(site: Site) -> list[Page]:
             if "c" not in made:
                 made["c"] = make(site, path)
             return made["c"]
-        return Page(path, template, context, context)
+        return Page(path, template, context, context, always=True)
 
     total = max(1, -(-len(claim_rows(site)) // CLAIMS_PER_PAGE))
     pages = [page(urls.HOME, "home.html", home), page(urls.CONCEPTS, "concepts.html", concepts),
@@ -166,7 +175,8 @@ def index_pages(site: Site) -> list[Page]:
              page(urls.QUESTIONS, "questions.html", questions), page(urls.TAGS, "tags.html", tags)]
     for n in range(1, total + 1):
         pages.append(page(urls.claims_page(n), "claims.html", partial(_claims_for, number=n, total=total)))
-    pages.append(Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH)))
+    pages.append(Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH),
+                      always=True))
     return pages
 
 

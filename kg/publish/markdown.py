@@ -43,6 +43,7 @@ class Linker(Protocol):
     def attachment(self, doc: str, page: str) -> str: ...
     def rows_of(self, doc: str) -> dict[tuple, LinkRow]: ...
     def has_anchor(self, doc: str | None, heading: str | None = None, block: str | None = None) -> bool: ...
+    def target_title(self, row: LinkRow) -> str | None: ...
 
 
 def block_anchor(block_id: str) -> str:
@@ -209,8 +210,11 @@ def _link(env: dict, row: LinkRow | None, text: str, written: str) -> str:
 def _wikilink(self, tokens, idx, options, env) -> str:
     meta = tokens[idx].meta
     written = meta["target"] or ""
-    text = meta["label"] or (f"{written} › {meta['heading']}" if meta["heading"] and written else
-                             written or meta["heading"] or meta["block"] or "")
+    row = _row(env, written, meta["heading"], meta["block"]) if written else None
+    name = env["linker"].target_title(row) if row is not None and row.target_kind in ("note", "source") else None
+    name = name or written  # a resolved link reads as its target's title, as in the claims
+    text = meta["label"] or (f"{name} › {meta['heading']}" if meta["heading"] and name else
+                             name or meta["heading"] or meta["block"] or "")
     if not written:  # [[#Heading]] inside the same note
         linker = env["linker"]
         if meta["block"] and linker.has_anchor(env["doc"], block=meta["block"]):
@@ -220,7 +224,7 @@ def _wikilink(self, tokens, idx, options, env) -> str:
         else:
             return f'<span class="link missing" title="no such heading or block in this note">{escape(text)}</span>'
         return f'<a class="link note" href="#{escape(anchor)}">{escape(text)}</a>'
-    return _link(env, _row(env, written, meta["heading"], meta["block"]), text, written)
+    return _link(env, row, text, written)
 
 
 def _embed(self, tokens, idx, options, env) -> str:

@@ -36,17 +36,23 @@ class Page:
     """What it is made from, as JSON-able data: the page is drawn again only when this changes."""
     context: Callable[[], dict]
     """What the template shows."""
+    needs: Callable[[], list[str]] = list
+    """The files whose paragraphs it shows (read in one batch before drawing)."""
+    always: bool = False
+    """Check its inputs on every build (an index or tag page: it lists files from all over)."""
 
 
 # -- nodes and the local graph ---------------------------------------------------------------
-def node_of(site: Site, kind: str, ident: str, page: str) -> Node:
+def node_of(site: Site, kind: str, ident: str, page: str, weight: int = 1) -> Node:
+    """A node of a local graph. Its weight says how it is linked (2: from the centre's own
+    text), never how linked it is elsewhere: a page must not change when a far note does."""
     if kind == "source":
         return Node(f"source:{ident}", site.kb.title_of(ident) or ident,
-                    urls.relative(page, urls.source_page(ident)), "source", len(site.incoming.get(ident, ())) + 1)
+                    urls.relative(page, urls.source_page(ident)), "source", weight)
     concept = site.kb.concepts.get(ident)
     return Node(f"concept:{ident}", concept.title if concept else ident,
                 urls.relative(page, urls.concept_page(ident)), "stub" if concept is None or concept.stub else "concept",
-                len(site.incoming.get(ident, ())) + 1)
+                weight)
 
 
 def _target(row: LinkRow) -> tuple[str, str] | None:
@@ -57,18 +63,20 @@ def _target(row: LinkRow) -> tuple[str, str] | None:
     return None
 
 
-def neighbourhood(site: Site, ident: str, doc: str | None) -> tuple[set[tuple[str, str]], set[str]]:
-    """The (kind, id) of everything linked from `doc` or linking to `ident`, and their files."""
-    near: set[tuple[str, str]] = set()
+def neighbourhood(site: Site, ident: str, doc: str | None) -> tuple[set[tuple[str, str]], set[str], set]:
+    """The (kind, id) of everything linked from `doc` or linking to `ident`, their files, and
+    which of them `doc` itself links to."""
+    linked: set[tuple[str, str]] = set()
     for r in site.outgoing.get(doc, []) if doc else []:
         t = _target(r)
         if t:
-            near.add(t)
+            linked.add(t)
+    near = set(linked)
     for r in site.incoming.get(ident, []):
         if r.doc in site.holder:
             near.add(site.holder[r.doc])
     docs = {d for k, i in near for d in [_doc_of(site, k, i)] if d}
-    return near, docs
+    return near, docs, linked
 
 
 def _doc_of(site: Site, kind: str, ident: str) -> str | None:
@@ -79,10 +87,10 @@ def _doc_of(site: Site, kind: str, ident: str) -> str | None:
 
 
 def local_graph(site: Site, kind: str, ident: str, doc: str | None, page: str) -> str:
-    near, docs = neighbourhood(site, ident, doc)
+    near, docs, linked = neighbourhood(site, ident, doc)
     near.discard((kind, ident))
     centre = node_of(site, kind, ident, page)
-    nodes = [node_of(site, k, i, page) for k, i in sorted(near)]
+    nodes = [node_of(site, k, i, page, 2 if (k, i) in linked else 1) for k, i in sorted(near)]
     edges: dict[tuple[str, str, str], None] = {}
     for d in sorted(docs | ({doc} if doc else set())):
         holder = site.holder.get(d)
@@ -114,10 +122,10 @@ def _embedded_docs(site: Site, doc: str, depth: int = 0, seen: frozenset = froze
 
 
 def concept_inputs(site: Site, c: Concept) -> dict:
-    near, docs = neighbourhood(site, c.id, c.doc)
+    near, docs, _ = neighbourhood(site, c.id, c.doc)
     infos = site.kb.infos
     return {"concept": c.model_dump(mode="json"), "hash": infos[c.doc].hash if c.doc else None,
-            "near": sorted([k, i, site.kb.title_of(i) or i, len(site.incoming.get(i, ()))] for k, i in near),
+            "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
             "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
             "incoming": [list(r) for r in site.incoming.get(c.id, [])],
@@ -146,8 +154,7 @@ def backlinks(site: Site, ident: str, page: str) -> list[dict]:
             continue
         entry = grouped.setdefault(r.doc, {"title": site.kb.infos[r.doc].title, "href": urls.relative(page, holder),
                                            "kind": site.holder[r.doc][0], "items": []})
-        link = site.kb.link(r)
-        item = {"relation": r.relation, "context": link.context, "line": r.line}
+        item = {"relation": r.relation, "context": site.kb.context(r), "line": r.line}
         if item not in entry["items"]:
             entry["items"].append(item)
     return sorted(grouped.values(), key=lambda e: e["title"].casefold())
@@ -156,14 +163,12 @@ def backlinks(site: Site, ident: str, page: str) -> list[dict]:
 def concept_context(site: Site, c: Concept, page: str) -> dict:
     kb = site.kb
     body = ""
-    note = None
     if c.doc:
-        note = kb.notes[c.doc]
         body = Markup(render(site.text_of(c.doc), c.doc, page, site.rows_of(c.doc), site, title=c.title))
     own = site.claims_by_doc.get(c.doc, []) if c.doc else []
     tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
     return {
-        "concept": c, "note": note, "body": body, "anchor": heading_anchor(c.title),
+        "concept": c, "body": body, "anchor": heading_anchor(c.title),
         "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))} for t in c.tags],
         "claims": [claim_view(site, cl, page) for cl in own if cl.kind == "claim"],
         "questions": [claim_view(site, cl, page, with_evidence=False) for cl in own if cl.kind == "question"],
@@ -204,11 +209,11 @@ def concept_json_ld(site: Site, c: Concept, page: str, own: list[Claim]) -> dict
 # -- source pages ----------------------------------------------------------------------------
 def source_inputs(site: Site, sid: str) -> dict:
     path = site.kb.source_ids[sid]
-    near, docs = neighbourhood(site, sid, path)
+    near, docs, _ = neighbourhood(site, sid, path)
     infos = site.kb.infos
     cited = site.cited.get(path, {})
     return {"id": sid, "hash": infos[path].hash,
-            "near": sorted([k, i, site.kb.title_of(i) or i, len(site.incoming.get(i, ()))] for k, i in near),
+            "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
             "incoming": [list(r) for r in site.incoming.get(sid, [])],
             "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
@@ -227,8 +232,7 @@ def source_context(site: Site, sid: str, page: str) -> dict:
         by_block.setdefault(s.block_index, []).append({
             "anchor": s.anchor, "text": s.text, "line": s.line,
             "claim": claim_view(site, claim, page, with_evidence=False) if claim else None,
-            "cited": [{"text": c.text, "href": urls.relative(page, site.claim_target(c)), "stance": e.stance,
-                       "where": kb.title_of(c.concept or "") or c.doc} for c, e in cited.get(s.anchor, [])]})
+            "cited": _cited_by(site, cited.get(s.anchor, []), page)})
     blocks, section = [], 0
     for i, b in enumerate(source.blocks):
         while section < b.section:  # the headings of the sections up to this block's
@@ -264,6 +268,16 @@ def source_context(site: Site, sid: str, page: str) -> dict:
             "graph": local_graph(site, "source", sid, path, page), "json_ld": ld}
 
 
+def _cited_by(site: Site, items: list, page: str) -> list[dict]:
+    """The notes whose claims a sentence backs (or opposes): one chip per note and stance."""
+    chips: dict[tuple[str, str], dict] = {}
+    for c, e in items:
+        where = site.kb.title_of(c.concept or "") or c.doc
+        chips.setdefault((where, e.stance), {"text": c.text, "href": urls.relative(page, site.claim_target(c)),
+                                             "stance": e.stance, "where": where})
+    return list(chips.values())
+
+
 # -- tag pages -------------------------------------------------------------------------------
 def tag_inputs(site: Site, tag: str) -> dict:
     return {"tag": tag, "items": [[p, site.kb.infos[p].title] for p in site.tags[tag]],
@@ -284,20 +298,27 @@ def tag_context(site: Site, tag: str, page: str) -> dict:
                         "name": f"#{tag}", "hasPart": [{"@id": site.base_url + i["path"]} for i in items]}}
 
 
+def needs(site: Site, ident: str) -> list[str]:
+    """The files whose paragraphs link to `ident` (their block texts are read in one batch)."""
+    return [r.doc for r in site.incoming.get(ident, [])]
+
+
 def entity_pages(site: Site) -> list[Page]:
     """A page per concept (stubs included), per source and per tag."""
     pages = []
     for c in site.kb.concepts.values():
         path = urls.concept_page(c.id)
         pages.append(Page(path, "concept.html", lambda c=c: concept_inputs(site, c),
-                          lambda c=c, path=path: concept_context(site, c, path)))
+                          lambda c=c, path=path: concept_context(site, c, path),
+                          lambda c=c: needs(site, c.id)))
     for sid in site.kb.source_ids:
         path = urls.source_page(sid)
         pages.append(Page(path, "source.html", lambda sid=sid: source_inputs(site, sid),
-                          lambda sid=sid, path=path: source_context(site, sid, path)))
+                          lambda sid=sid, path=path: source_context(site, sid, path),
+                          lambda sid=sid: needs(site, sid)))
     for tag in site.tags:
         path = urls.tag_page(tag)
         pages.append(Page(path, "tag.html", lambda tag=tag: tag_inputs(site, tag),
-                          lambda tag=tag, path=path: tag_context(site, tag, path)))
+                          lambda tag=tag, path=path: tag_context(site, tag, path), always=True))
     return pages
 

@@ -7,6 +7,7 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,8 @@ class Site:
         self.cache_dir = cache_dir
         self.knowledge = kb.knowledge
         """Claims, evidence and tensions, or None when the build skipped that stage (--no-search)."""
+        self.known_sources: dict[str, dict] = {}
+        """Source metadata remembered from the last build, by path (see `source_meta`)."""
         self.attachments: set[str] = set()
         """Files (images, PDFs) that pages link, to copy into site/files/."""
 
@@ -186,11 +189,33 @@ class Site:
         return self.related.get(doc, [])
 
     @cached_property
+    def source_meta(self) -> dict[str, dict]:
+        """Source path -> {title, date, author, publisher}: from `known` (the last build's, by file
+        hash) where the file is unchanged, else read from the parse cache."""
+        out, missing = {}, []
+        for path in self.kb.source_ids.values():
+            info = self.kb.infos[path]
+            found = self.known_sources.get(path)
+            if found and found.get("hash") == info.hash:
+                out[path] = found
+            else:
+                missing.append(path)
+        for path, (_, data) in (self.kb._reader(missing) if missing and self.kb._reader else {}).items():
+            raw = json.loads(data)
+            out[path] = {"hash": raw["hash"], "title": raw["title"], "date": raw.get("date"),
+                         "author": raw.get("author"), "publisher": raw.get("publisher")}
+        for path in missing:
+            if path not in out:  # no raw reader: the full model
+                s = self.kb.sources[path]
+                out[path] = {"hash": s.hash, "title": s.title, "date": s.date.isoformat() if s.date else None,
+                             "author": s.author, "publisher": s.publisher}
+        return out
+
+    @cached_property
     def sources_by_date(self) -> list[str]:
         """Source paths, newest first (undated last)."""
-        return sorted(self.kb.source_ids.values(), key=lambda p: (self.kb.sources[p].date is None,
-                                                                  -(self.kb.sources[p].date.toordinal()
-                                                                    if self.kb.sources[p].date else 0), p))
+        meta = self.source_meta
+        return sorted(meta, key=lambda p: (meta[p]["date"] is None, _negate(meta[p]["date"] or ""), p))
 
     # -- where things are ---------------------------------------------------------------
     def page_of_doc(self, doc: str) -> str | None:
@@ -206,6 +231,14 @@ class Site:
         """(claim id, doc) of a note's declared tension -> the tension's id."""
         return {(t.a.id, t.a.doc): t.id for t in (self.knowledge.tensions if self.knowledge else [])
                 if t.kind == "declared"}
+
+    def href_page(self, row: LinkRow) -> str | None:
+        """The page a link's target is shown on (no attachment)."""
+        if row.target_kind in ("note", "missing"):
+            return urls.concept_page(row.target_id)
+        if row.target_kind == "source":
+            return urls.source_page(row.target_id)
+        return None
 
     def claim_target(self, claim: Claim) -> str:
         """The page and fragment where a claim is shown (a declared tension: its card)."""
@@ -240,6 +273,10 @@ class Site:
 
     def rows_of(self, doc: str) -> dict[tuple, LinkRow]:
         return self.rows_by_doc.get(doc, {})
+
+    def target_title(self, row: LinkRow) -> str | None:
+        """The title a link's target is shown by."""
+        return self.kb.title_of(row.target_id)
 
     def has_anchor(self, doc: str | None, heading: str | None = None, block: str | None = None) -> bool:
         """Whether a note has the heading or block a link names (so the link may point into it)."""
@@ -278,6 +315,11 @@ class Site:
                     return "\n".join(lines[s.line - 1:end]), doc
             return None
         return _without_front_matter(text), doc
+
+
+def _negate(iso: str) -> str:
+    """A key that sorts ISO dates newest first."""
+    return "".join(chr(0x10000 - ord(ch)) for ch in iso)
 
 
 def _without_front_matter(text: str) -> str:

@@ -42,7 +42,7 @@ def code_version() -> str:
     """A hash of the publisher's code, templates and assets: a new kg draws every page again."""
     h = hashlib.blake2b(digest_size=8)
     for p in sorted(HERE.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".html", ".css", ".js"):
+        if p.is_file() and p.suffix in (".py", ".html", ".css", ".js", ".svg"):
             h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()
 
@@ -105,6 +105,7 @@ _STATE: dict = {}
 
 def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple[str, str, bool]], set[str]]:
     site, pages, out = _STATE["site"], _STATE["pages"], _STATE["out"]
+    site.kb.block_texts(sorted({doc for i, _ in batch for doc in pages[i].needs()}))  # one read of the cache
     done = []
     for i, known in batch:
         page = pages[i]
@@ -170,27 +171,30 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     manifest_path = cache_dir / MANIFEST
     last = _load_manifest(manifest_path, version, out)
     previous: dict = last.get("pages", {})
+    site.known_sources = last.get("sources", {})
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
     pages = entity_pages(site) + index_pages(site)
-    keys = [_key(site, p) for p in pages]
-    todo = []
-    for i, (page, key) in enumerate(zip(pages, keys)):
+    files = {path: info.hash for path, info in site.kb.infos.items()}
+    affected = _affected(site, last, files)
+    todo, keys = [], {}
+    for i, page in enumerate(pages):
         known = previous.get(page.path)
-        if known is None or known[0] != key or not (out / page.path).is_file():
+        if affected is not None and not page.always and page.path not in affected and known and known[0]:
+            keys[page.path] = known[0]  # nothing it shows has changed: not even its inputs are gathered
+            continue
+        keys[page.path] = _key(site, page)
+        if known is None or known[0] != keys[page.path] or not (out / page.path).is_file():
             todo.append((i, known[1] if known else None))
     planned = time.perf_counter()
     results, attachments = _draw_all(site, pages, todo, out, progress, jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
     digests = {path: digest for path, digest, _ in results}
     written = sum(1 for _, _, w in results if w)
-    manifest = {}
-    for page, key in zip(pages, keys):
-        digest = digests.get(page.path) or previous.get(page.path, [None, None])[1]
-        manifest[page.path] = [key, digest]
+    manifest = {p.path: [keys[p.path], digests.get(p.path) or previous.get(p.path, [None, None])[1]] for p in pages}
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
-    files = _copy_assets(out) + _copy_attachments(site, out, attachments)
+    copied = _copy_assets(out) + _copy_attachments(site, out, attachments)
     removed = _remove_stale(out, previous, manifest)
     index_seconds = 0.0
     search_error = None
@@ -200,13 +204,64 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         index_seconds = time.perf_counter() - t
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
-    tmp.write_text(json.dumps({"version": version, "out": str(out), "pages": manifest,
-                                      "attachments": sorted(attachments)}), encoding="utf-8")
+    tmp.write_text(json.dumps({
+        "version": version, "out": str(out), "pages": manifest, "attachments": sorted(attachments),
+        "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
+        "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta}),
+        encoding="utf-8")
     os.replace(tmp, manifest_path)
-    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": files,
+    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": copied,
             "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
             "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
-            "search_error": search_error}
+            "search_error": search_error, "incremental": affected is not None}
+
+
+def _links_out(site: Site) -> dict[str, list[str]]:
+    """Each file's link targets, as pages: what its page's neighbours were at this build."""
+    out: dict[str, list[str]] = {}
+    for doc, rows in site.outgoing.items():
+        pages = {site.href_page(r) for r in rows}
+        out[doc] = sorted(p for p in pages if p)
+    return out
+
+
+def _affected(site: Site, last: dict, files: dict[str, str]) -> set[str] | None:
+    """The pages whose inputs may have changed since the last build, when that can be told from
+    which files changed; None when every page must be checked (first build, other names, claims).
+
+    With the same names (titles, aliases, headings, block ids, files), a file's links depend on it
+    alone, so an edit reaches only: its page, the pages it links to now or linked to before,
+    the pages that link to it, and (through embeds) the pages that show it. Index and tag pages
+    (`Page.always`) are always checked."""
+    if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
+            or last.get("settings") != [site.title, site.base_url] or site.knowledge is not None
+            or last.get("claims")):
+        return None
+    before = last["files"]
+    changed = {p for p, h in files.items() if before.get(p) != h} | (set(before) - set(files))
+    embedders: dict[str, set[str]] = {}
+    for doc, rows in site.outgoing.items():
+        for r in rows:
+            if r.relation == "embeds" and r.target_doc:
+                embedders.setdefault(r.target_doc, set()).add(doc)
+    reach, stack = set(changed), list(changed)
+    while stack:
+        for doc in embedders.get(stack.pop(), ()):
+            if doc not in reach:
+                reach.add(doc)
+                stack.append(doc)
+    pages: set[str] = set()
+    old_links = last.get("links", {})
+    for doc in reach:
+        pages.update(old_links.get(doc, []))
+        own = site.page_of_doc(doc)
+        if own:
+            pages.add(own)
+        pages.update(p for p in (site.href_page(r) for r in site.outgoing.get(doc, [])) if p)
+        holder = site.holder.get(doc)
+        if holder:
+            pages.update(p for p in (site.page_of_doc(r.doc) for r in site.incoming.get(holder[1], [])) if p)
+    return pages
 
 
 def _copy_assets(out: Path) -> int:

@@ -64,6 +64,7 @@
   /* ------------------------------------------------------------ 2. search */
 
   var SEARCH_OFFLINE = "Search needs the site served over http \u2014 run kg serve, or open it from a web server.";
+  var SEARCH_MISSING = "Search is unavailable: its index could not be loaded.";
   var SEARCH_LIMIT = 8;
 
   function setupSearch() {
@@ -77,6 +78,9 @@
     var generation = 0;   // each query gets a number; late answers to older queries are dropped
     var options = [];     // the result links shown
     var active = -1;
+    var shownQuery = null;       // the query the shown results answer
+    var followWhenReady = false; // Enter was pressed before the results of the query arrived
+    var unavailable = location.protocol === "file:";  // browsers refuse modules from file://
 
     // The input becomes a combobox that owns the results listbox.
     input.setAttribute("role", "combobox");
@@ -103,7 +107,7 @@
           await pagefind.init();
           return pagefind;
         })();
-        loading.catch(function () { /* reported when the reader searches */ });
+        loading.catch(function () { unavailable = true; /* reported when the reader searches */ });
       }
       return loading;
     }
@@ -121,6 +125,7 @@
 
     function clear() {
       options = [];
+      shownQuery = null;
       active = -1;
       input.removeAttribute("aria-activedescendant");
       box.removeAttribute("role");
@@ -130,6 +135,7 @@
 
     function message(text) {
       clear();
+      followWhenReady = false;
       var p = doc.createElement("p");
       p.className = "search-message";
       p.textContent = text;
@@ -177,6 +183,7 @@
         message("No results for \u201c" + query + "\u201d.");
         return;
       }
+      shownQuery = query;
       box.setAttribute("role", "listbox");
       box.setAttribute("aria-label", "Search results");
       results.forEach(function (data, i) {
@@ -203,6 +210,10 @@
       });
       status.textContent = results.length === 1 ? "1 result" : results.length + " results";
       open();
+      if (followWhenReady) {
+        followWhenReady = false;
+        follow(-1);
+      }
     }
 
     async function run(query) {
@@ -211,7 +222,7 @@
       try {
         pagefind = await load();
       } catch (err) {
-        if (mine === generation) message(SEARCH_OFFLINE);
+        if (mine === generation) message(location.protocol === "file:" ? SEARCH_OFFLINE : SEARCH_MISSING);
         return;
       }
       try {
@@ -238,6 +249,7 @@
 
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      followWhenReady = false;
       var query = input.value.trim();
       if (!query) {
         generation++;
@@ -250,7 +262,7 @@
     });
 
     input.addEventListener("keydown", function (event) {
-      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
       var key = event.key;
       if (key === "ArrowDown" || key === "ArrowUp") {
         if (!options.length) return;
@@ -262,9 +274,16 @@
         if (next < 0) next = options.length - 1;
         setActive(next);
       } else if (key === "Enter") {
-        if (options.length && !box.hidden) {
-          event.preventDefault();
-          follow(active);
+        var query = input.value.trim();
+        if (!query || unavailable) return;  // the form's own submission (the list of concepts)
+        event.preventDefault();
+        if (options.length && shownQuery === query) {
+          follow(box.hidden ? -1 : active);
+        } else {
+          // The results of this query are not shown yet: search now, open the first when it comes.
+          clearTimeout(timer);
+          followWhenReady = true;
+          run(query);
         }
       } else if (key === "Escape") {
         if (!box.hidden) {
@@ -275,7 +294,7 @@
     });
 
     form.addEventListener("submit", function (event) {
-      if (options.length) {
+      if (options.length && shownQuery === input.value.trim()) {
         event.preventDefault();
         follow(active);
       }
@@ -621,15 +640,15 @@
     // Keys, when the graph (or a node in it) has focus.
     container.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey) return;
-      var step = 40 / view.k;
+      var step = 40;
       switch (event.key) {
         case "+": case "=": zoomAt(centre, 1.25); break;
         case "-": case "_": case "\u2212": zoomAt(centre, 0.8); break;
         case "0": reset(); break;
-        case "ArrowLeft": view.x += step * view.k; draw(); break;
-        case "ArrowRight": view.x -= step * view.k; draw(); break;
-        case "ArrowUp": view.y += step * view.k; draw(); break;
-        case "ArrowDown": view.y -= step * view.k; draw(); break;
+        case "ArrowLeft": view.x += step; draw(); break;
+        case "ArrowRight": view.x -= step; draw(); break;
+        case "ArrowUp": view.y += step; draw(); break;
+        case "ArrowDown": view.y -= step; draw(); break;
         default: return;
       }
       event.preventDefault();

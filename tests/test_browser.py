@@ -1,0 +1,278 @@
+"""The demo site in a real browser (Debian's chromium, driven by Playwright).
+
+The site is served by a standard-library HTTP server under a sub-path (/kg/demo/), so these tests
+also prove that it works wherever it is mounted. Every page records the requests it makes, its
+console errors, its uncaught exceptions and its failed responses. Each test checks what a reader
+would notice: search finds the concept, evidence links land on a highlighted sentence, the
+keyboard reaches everything, the pages read without JavaScript, the theme sticks, the graph reacts,
+the claims filter works. Full-page screenshots go to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import struct
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+MOUNT = "/kg/demo/"
+ARTIFACTS = ROOT / "test-artifacts"
+WAIT = 15_000  # ms: Pagefind loads its index lazily, on first use of the search box
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # the browser hangs up on requests it no longer needs; that is not a failure
+
+
+@pytest.fixture(scope="module")
+def site(demo_site, tmp_path_factory):
+    """The base URL of the demo site, served from a sub-path of a local server."""
+    top = tmp_path_factory.mktemp("served")
+    (top / "kg").mkdir()
+    (top / "kg" / "demo").symlink_to(demo_site, target_is_directory=True)
+    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(top)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}{MOUNT}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)", pytrace=False)
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+class Tab:
+    """A page in a fresh context that records its requests and everything that goes wrong in it."""
+
+    def __init__(self, browser, **options):
+        self.context = browser.new_context(**options)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status} {r.url}"))
+
+    def _console(self, message):
+        # kg.js says "kg: ... not enhanced" as a warning when an enhancement fails: that counts too
+        if message.type == "error" or message.text.startswith("kg:"):
+            self.errors.append(f"console {message.type}: {message.text}")
+
+
+@pytest.fixture
+def tab(browser):
+    tab = Tab(browser)
+    yield tab
+    tab.context.close()
+
+
+def until(page, script: str, arg=None, failure="", timeout: int = 5_000):
+    """Wait until the script is true in the page; if it never is, fail with what a reader would miss
+    (`failure` may be a function, to describe the page as it is then)."""
+    try:
+        page.wait_for_function(script, arg=arg, timeout=timeout)
+        return
+    except PlaywrightTimeout:
+        pass
+    pytest.fail(f"{failure() if callable(failure) else failure} (after {timeout / 1000:g} s)", pytrace=False)
+
+
+def wait_for_result(page, path: str, within: int = 3):
+    """Wait until one of the first `within` search results links to `path`; return the results."""
+    until(page, """([path, within]) => Array.from(document.querySelectorAll('#search-results a.search-result'))
+          .slice(0, within).some(a => a.pathname.endsWith(path))""", [path, within],
+          lambda: f"no link to {path} among the first {within} search results: "
+          + repr(page.locator("#search-results").inner_text()), WAIT)
+    return page.locator("#search-results a.search-result")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def test_home_page_loads_cleanly_and_only_from_the_server(tab, site):
+    tab.page.goto(site + "index.html", wait_until="networkidle")
+    expect(tab.page.locator("h1")).to_be_visible()
+    assert tab.errors == []
+    outside = [url for url in tab.requests if not url.startswith(site)]
+    assert outside == [], f"requests outside {site}: {outside}"
+    assert site + "assets/kg.css" in tab.requests and site + "assets/kg.js" in tab.requests
+
+
+def test_search_finds_the_concept_and_opens_it(tab, site):
+    page = tab.page
+    page.goto(site + "index.html")
+    page.locator("#search-box").press_sequentially("quality gap")
+    wait_for_result(page, MOUNT + "concepts/quality-gap.html")
+    page.locator('#search-results a.search-result[href$="/concepts/quality-gap.html"]').first.click()
+    page.wait_for_url(site + "concepts/quality-gap.html")
+    expect(page.locator("main")).to_contain_text("3–5")
+    assert tab.errors == []
+    assert all(url.startswith(site) for url in tab.requests), tab.requests
+
+
+def test_evidence_link_lands_on_the_highlighted_sentence(tab, site):
+    page = tab.page
+    page.goto(site + "concepts/quality-gap.html")
+    page.locator('li.claim ul.evidence a[href*="#s-"]').first.click()
+    page.wait_for_url(re.compile(re.escape(site) + r"sources/[^/]+\.html#s-[0-9a-f]{8}$"))
+    anchor = page.url.split("#")[1]
+    sentence = page.locator(f"span.sentence#{anchor}")
+    expect(sentence).to_have_count(1)
+    assert sentence.evaluate("el => el.matches(':target')")
+    expect(sentence).to_be_in_viewport(timeout=5_000)  # the page scrolls smoothly to it
+    # compare with a sentence of the same kind (same classes: cited, claim...) that is not the target
+    twin = sentence.evaluate("""el => Array.from(document.querySelectorAll('span.sentence'))
+        .filter(s => s !== el && s.className === el.className).map(s => getComputedStyle(s).backgroundColor)[0]""")
+    assert twin is not None, "no other sentence like the target to compare with"
+    assert sentence.evaluate("el => getComputedStyle(el).backgroundColor") != twin, "the target is not highlighted"
+    assert tab.errors == []
+
+
+def test_keyboard_reaches_the_search_box_and_opens_a_result(tab, site):
+    page = tab.page
+    page.goto(site + "concepts/inference-pricing.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('skip')"), "first Tab misses the skip link"
+    expect(page.locator("a.skip")).to_be_in_viewport()
+    for _ in range(25):
+        if page.evaluate("document.activeElement.id") == "search-box":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "search-box", "25 Tabs do not reach the search box"
+    page.keyboard.type("quality gap")
+    first = wait_for_result(page, MOUNT + "concepts/quality-gap.html", within=1).first
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#search-box")).to_have_attribute("aria-activedescendant", "search-result-0")
+    expect(first).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    page.wait_for_url(site + "concepts/quality-gap.html")
+    assert tab.errors == []
+
+
+def test_screenshots_of_a_concept_a_source_and_the_tensions(tab, site):
+    page = tab.page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(site + "concepts/quality-gap.html")
+    evidence = page.locator('li.claim ul.evidence a[href*="#s-"]').first.evaluate("a => a.href")
+    shots = {"concept.png": site + "concepts/quality-gap.html", "source.png": evidence,
+             "tensions.png": site + "tensions.html"}
+    for name, url in shots.items():
+        page.goto(url, wait_until="networkidle")
+        page.evaluate("document.fonts.ready")
+        # from the top, so the sticky side column sits where a reader first sees it
+        page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+        path = ARTIFACTS / name
+        page.screenshot(path=str(path), full_page=True)
+        size = path.stat().st_size
+        width, height = png_size(path)
+        assert size > 20_000, f"{name}: {size} bytes"
+        assert height > 600, f"{name}: {width}x{height}"
+    assert tab.errors == []
+
+
+def test_pages_read_without_javascript(browser, site):
+    tab = Tab(browser, java_script_enabled=False)
+    try:
+        page = tab.page
+        page.goto(site + "concepts/quality-gap.html")
+        claims = page.locator("li.claim")
+        assert claims.count() >= 5
+        expect(claims.first).to_be_visible()
+        expect(page.locator("li.claim ul.evidence blockquote").first).to_be_visible()
+        expect(page.locator("section.local-graph svg.graph")).to_be_visible()
+        expect(page.locator("section.local-graph svg.graph a.node").first).to_be_visible()
+        page.goto(site + "claims.html")
+        expect(page.locator("table.claims-table")).to_be_visible()
+        assert page.locator("table.claims-table tbody tr:visible").count() > 300
+        expect(page.locator("form.filters")).to_be_hidden()  # no controls that cannot work
+        expect(page.locator("button.theme")).to_be_hidden()
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+
+
+def test_theme_button_switches_and_the_choice_survives_a_reload(tab, site):
+    page = tab.page
+    page.goto(site + "index.html")
+    background = "getComputedStyle(document.body).backgroundColor"
+    before = page.evaluate(background)
+    theme = page.evaluate("document.documentElement.dataset.theme || ''")
+    page.locator("button.theme").click()
+    after = page.evaluate("document.documentElement.dataset.theme")
+    assert after in ("light", "dark") and after != theme
+    until(page, f"{background} !== {before!r}", failure=f"the background stays {before} in the {after} theme")
+    switched = page.evaluate(background)
+    page.reload()
+    assert page.evaluate("document.documentElement.dataset.theme") == after
+    assert page.evaluate(background) == switched
+    expect(page.locator("button.theme")).to_have_attribute("aria-pressed", "true" if after == "dark" else "false")
+    assert tab.errors == []
+
+
+def test_global_graph_highlights_on_hover_and_zooms_on_the_wheel(tab, site):
+    page = tab.page
+    page.goto(site + "graph.html")
+    svg = page.locator(".global-graph svg.graph")
+    expect(svg).to_be_visible()
+    assert page.locator(".global-graph a.node").count() >= 10
+    page.locator(".global-graph a.node circle").first.hover()
+    expect(svg).to_have_class(re.compile(r"\bhovering\b"))
+    expect(page.locator(".global-graph a.node.active")).to_have_count(1)
+    dimmed = page.locator(".global-graph a.node:not(.near) circle").first
+    until(page, "el => parseFloat(getComputedStyle(el).opacity) < 0.5", dimmed.element_handle(),
+          "hovering a node does not dim the others")
+    viewport = page.locator(".global-graph g.viewport")
+    before = viewport.get_attribute("transform")
+    box = svg.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    expect(viewport).not_to_have_attribute("transform", before or "")
+    scale = float(re.search(r"scale\(([\d.]+)\)", viewport.get_attribute("transform")).group(1))
+    assert scale > 1, "scrolling up should zoom in"
+    assert tab.errors == []
+
+
+def test_claims_filter_from_the_address(tab, site):
+    page = tab.page
+    page.goto(site + "claims.html?status=contested")
+    output = page.locator("form.filters output.shown")
+    expect(output).to_have_text(re.compile(r"^\d+ of \d+ claims$"))
+    expect(page.locator("form.filters select[name=status]")).to_have_value("contested")
+    rows = page.evaluate("""Array.from(document.querySelectorAll('table.claims-table tbody tr'))
+        .map(r => [r.dataset.status, r.getClientRects().length > 0])""")
+    shown = [status for status, visible in rows if visible]
+    assert shown and set(shown) == {"contested"}
+    n, m = map(int, re.match(r"(\d+) of (\d+)", output.inner_text()).groups())
+    assert (n, m) == (len(shown), len(rows)) and n < m
+    assert tab.errors == []
