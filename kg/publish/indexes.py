@@ -5,6 +5,7 @@ drawn again only when what it lists changes."""
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from functools import partial
 
@@ -131,19 +132,19 @@ def tags(site: Site, page: str) -> dict:
 
 def _graph_data(site: Site, page: str) -> tuple[list[Node], list[tuple[str, str, str]], int]:
     """The most linked concepts and the links between them."""
-    nodes = [Node(f"concept:{c.id}", c.title, urls.relative(page, urls.concept_page(c.id)),
-                  "stub" if c.stub else "concept", len(site.incoming.get(c.id, ())) + 1)
-             for c in site.kb.concepts.values()]
-    top = sorted(nodes, key=lambda n: (-n.weight, n.label.casefold()))[:GLOBAL_LIMIT]
+    ranked = heapq.nsmallest(GLOBAL_LIMIT, ((-len(site.incoming.get(c.id, ())), c.title.casefold(), c.id)
+                                            for c in site.kb.concepts.values()))
+    top = [Node(f"concept:{cid}", site.kb.concepts[cid].title, urls.relative(page, urls.concept_page(cid)),
+                "stub" if site.kb.concepts[cid].stub else "concept", 1 - weight) for weight, _, cid in ranked]
     shown = {n.id for n in top}
     edges = set()
-    for r in site.kb.rows:
-        holder = site.holder.get(r.doc)
-        if holder and holder[0] == "concept" and r.target_kind in ("note", "missing"):
-            a, b = f"concept:{holder[1]}", f"concept:{r.target_id}"
-            if a in shown and b in shown:
-                edges.add((a, b, r.relation))
-    return top, sorted(edges), len(nodes)
+    for node in top:  # only the links written in the shown concepts' notes can join two shown nodes
+        concept = site.kb.concepts[node.id.split(":", 1)[1]]
+        for r in site.outgoing.get(concept.doc, []) if concept.doc else []:
+            b = f"concept:{r.target_id}"
+            if r.target_kind in ("note", "missing") and b in shown:
+                edges.add((node.id, b, r.relation))
+    return top, sorted(edges), len(site.kb.concepts)
 
 
 def graph(site: Site, page: str) -> dict:
