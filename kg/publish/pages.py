@@ -154,7 +154,7 @@ def backlinks(site: Site, ident: str, page: str) -> list[dict]:
             continue
         entry = grouped.setdefault(r.doc, {"title": site.kb.infos[r.doc].title, "href": urls.relative(page, holder),
                                            "kind": site.holder[r.doc][0], "items": []})
-        item = {"relation": r.relation, "context": site.kb.context(r), "line": r.line}
+        item = {"relation": r.relation, "context": site.context(r), "line": r.line}
         if item not in entry["items"]:
             entry["items"].append(item)
     return sorted(grouped.values(), key=lambda e: e["title"].casefold())

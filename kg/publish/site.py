@@ -8,6 +8,7 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -253,6 +254,25 @@ class Site:
         if claim is not None:
             return self.claim_target(claim)
         return self.page_of_doc(doc) or urls.HOME
+
+    @cached_property
+    def block_rows(self) -> dict[tuple[str, int], list[LinkRow]]:
+        """The links of each paragraph or list item, by (file, block index)."""
+        out: dict[tuple[str, int], list[LinkRow]] = defaultdict(list)
+        for r in self.kb.rows:
+            if r.block_index is not None:
+                out[r.doc, r.block_index].append(r)
+        return out
+
+    def context(self, row: LinkRow) -> str:
+        """The paragraph that holds a link, as a reader of the site sees it: a link with no
+        label reads as its target's title, as it does on the page."""
+        text = self.kb.context(row)
+        for r in self.block_rows.get((row.doc, row.block_index), []):
+            title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
+            if title and r.target and r.target != title:
+                text = re.sub(rf"(?<![\w/.-]){re.escape(r.target)}(?![\w/.-])", lambda _m, t=title: t, text)
+        return text
 
     # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
     def href(self, row: LinkRow, page: str) -> str | None:

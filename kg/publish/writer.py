@@ -145,7 +145,7 @@ def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]],
 def _prepare(site: Site) -> None:
     """Compute the shared lookups once, before any worker forks."""
     for name in ("rows_by_doc", "outgoing", "incoming", "holder", "tags", "claims_by_doc", "claims_by_id",
-                 "claim_by_key", "declared", "evidence", "cited", "tensions_by_claim", "mentioned_in", "related",
+                 "claim_by_key", "declared", "block_rows", "evidence", "cited", "tensions_by_claim", "mentioned_in", "related",
                  "sources_by_date"):
         getattr(site, name)
 
