@@ -56,13 +56,13 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
             clusters=saved["clusters"], candidates=saved["candidates"],
             diagnostics=[Diagnostic.model_validate(d) for d in saved["diagnostics"]], anchors=saved["anchors"])
     else:
-        from kg.search.embed import Embedder
+        from kg.search.embed import shared_embedder
         from kg.search.index import SearchIndex
 
         index = SearchIndex(cache_dir)
         if progress:
             progress("Finding evidence and tensions", 0, None)
-        found = analyse(kb, lambda texts: index.vectors_for(texts, Embedder, progress), saved.get("anchors"))
+        found = analyse(kb, lambda texts: index.vectors_for(texts, shared_embedder, progress), saved.get("anchors"))
         data = {"fingerprint": stamp, "claims": [c.model_dump(exclude_defaults=True) for c in found.claims],
                 "evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
                 "tensions": [t.model_dump(exclude_defaults=True) for t in found.tensions],

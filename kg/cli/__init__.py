@@ -78,11 +78,11 @@ class Context:
         with self.progress_bar() as progress:
             kb = build(self.root, settings, progress=progress)
             if with_search or with_claims:
-                from kg.search.embed import Embedder, ModelError
+                from kg.search.embed import ModelError, shared_embedder
                 from kg.search.index import SearchIndex
 
                 try:
-                    found = SearchIndex(self.cache_dir).update(kb, Embedder, progress)
+                    found = SearchIndex(self.cache_dir).update(kb, shared_embedder, progress)
                 except ModelError as exc:
                     fail(str(exc))
                 kb.stats.update({f"search_{k}": v for k, v in found.items()})

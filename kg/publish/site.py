@@ -163,14 +163,15 @@ class Site:
         import faiss
         import numpy as np
 
-        from kg.search.embed import Embedder
+        from kg.search.embed import shared_embedder
         from kg.search.index import SearchIndex
 
         claims = [c for c in self.claims if c.kind == "claim"]
         mine = [i for i, c in enumerate(claims) if c.origin == "note"]
         if not mine:
             return {}
-        vectors = np.ascontiguousarray(SearchIndex(self.cache_dir).vectors_for([c.text for c in claims], Embedder),
+        vectors = np.ascontiguousarray(SearchIndex(self.cache_dir).vectors_for([c.text for c in claims], shared_embedder,
+                                                                          add=True),
                                        dtype="float32")
         index = faiss.IndexFlatIP(vectors.shape[1])
         index.add(vectors)

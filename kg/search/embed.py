@@ -15,6 +15,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,10 @@ class Embedder:
             if progress:
                 progress(min(start + batch_size, len(order)), len(order))
         return out
+
+
+@lru_cache(maxsize=1)
+def shared_embedder() -> Embedder:
+    """One Embedder for the whole process: a long-lived process (kg serve) loads the model once
+    and keeps its session warm, instead of once per rebuild and per stage."""
+    return Embedder()

@@ -247,10 +247,11 @@ class SearchIndex:
 
     def vectors_for(self, texts: list[str], embedder_factory: Callable[[], object],
                     progress: Callable[[str, int, int | None], None] | None = None,
-                    stage: str = "Embedding claims") -> np.ndarray:
+                    stage: str = "Embedding claims", add: bool = False) -> np.ndarray:
         """Vectors of texts that are not search items (claims, source sentences), one row per
         text: cached with the passages' vectors, embedding only text not seen before. The texts
-        of the last call stay cached until the next call."""
+        of the last call stay cached until the next call; with add=True, those of the calls
+        before it stay too (a later stage of the same build asking for more texts)."""
         from kg.search.embed import Embedder
 
         keys = [text_key(t, Embedder.model_id) for t in texts]
@@ -274,7 +275,8 @@ class SearchIndex:
                 if progress:
                     progress(stage, min(start + 512, len(todo)), len(todo))
             with db:
-                db.execute("DELETE FROM wanted")
+                if not add:
+                    db.execute("DELETE FROM wanted")
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
         finally:
             db.close()
