@@ -260,6 +260,28 @@ def test_a_deleted_note_loses_its_page(site_vault, tmp_path):
     assert result["written"] >= 1
 
 
+def test_a_page_that_cannot_be_drawn_does_not_stop_the_site(site_vault, tmp_path, monkeypatch):
+    from kg.build import build
+    from kg.config import load_settings
+    from kg.publish import publish_vault, writer
+
+    real = writer.draw
+
+    def broken(site, page):
+        if page.path == "concepts/gamma.html":
+            raise ValueError("a renderer bug")
+        return real(site, page)
+
+    monkeypatch.setattr(writer, "draw", broken)
+    settings = load_settings(site_vault)
+    found = publish_vault(build(site_vault, settings, cache_dir=tmp_path / "cache"), settings, tmp_path / "cache",
+                          search=False)
+    assert found["errors"] == ["concepts/gamma.html: kg could not draw this page (ValueError: a renderer bug); "
+                               "please report it"]
+    assert (site_vault / "site" / "concepts" / "alpha.html").is_file()
+    assert not (site_vault / "site" / "concepts" / "gamma.html").exists()
+
+
 # -- kg serve ------------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as s:

@@ -50,6 +50,8 @@ def serve(port: int, host: str, no_search: bool) -> None:
         except Exception as exc:  # keep serving the last good site
             click.echo(f"kg: error: rebuild failed: {type(exc).__name__}: {exc}", err=True)
             return
+        for error in found["errors"]:
+            click.echo(f"kg: error: {error}", err=True)
         signal.bump()  # the page reloads now; the search index follows a moment later
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
                    f"{time.perf_counter() - started:.2f} s: {found['written']} pages written")

@@ -139,6 +139,8 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
                   f"({site['seconds']:.2f} s)")
         if site["search_error"]:
             out.print(f"  [yellow]{escape(site['search_error'])}[/]")
+        for error in site["errors"]:
+            out.print(f"  [red]{escape(error)}[/]")
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")

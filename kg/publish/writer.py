@@ -103,19 +103,25 @@ def _write(out: Path, path: str, data: bytes, known: str | None) -> tuple[str, b
 _STATE: dict = {}
 
 
-def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple[str, str, bool]], set[str]]:
+def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[str]]:
+    """Draw and write pages; returns (path, digest, written, error) for each, and the attachments seen."""
     site, pages, out = _STATE["site"], _STATE["pages"], _STATE["out"]
     site.kb.block_texts(sorted({doc for i, _ in batch for doc in pages[i].needs()}))  # one read of the cache
     done = []
     for i, known in batch:
         page = pages[i]
-        done.append((page.path, *_write(out, page.path, draw(site, page), known)))
+        try:
+            html = draw(site, page)
+        except Exception as exc:  # one page that cannot be drawn must not stop the site
+            done.append((page.path, None, False, f"{type(exc).__name__}: {exc}"))
+            continue
+        done.append((page.path, *_write(out, page.path, html, known), None))
     return done, set(site.attachments)
 
 
 def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]], out: Path,
-              progress: Progress | None, jobs: int) -> tuple[list[tuple[str, str, bool]], set[str]]:
-    results: list[tuple[str, str, bool]] = []
+              progress: Progress | None, jobs: int) -> tuple[list[tuple], set[str]]:
+    results: list[tuple] = []
     attachments: set[str] = set()
     if progress:
         progress("Writing the site", 0, len(todo))
@@ -190,9 +196,11 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     planned = time.perf_counter()
     results, attachments = _draw_all(site, pages, todo, out, progress, jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
-    digests = {path: digest for path, digest, _ in results}
-    written = sum(1 for _, _, w in results if w)
-    manifest = {p.path: [keys[p.path], digests.get(p.path) or previous.get(p.path, [None, None])[1]] for p in pages}
+    digests = {path: digest for path, digest, _, _ in results}
+    written = sum(1 for _, _, w, _ in results if w)
+    failed = {path: error for path, _, _, error in results if error}
+    manifest = {p.path: [None if p.path in failed else keys[p.path],  # a page that failed is tried again
+                         digests.get(p.path) or previous.get(p.path, [None, None])[1]] for p in pages}
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
     copied = _copy_assets(out) + _copy_attachments(site, out, attachments)
     removed = _remove_stale(out, previous, manifest)
@@ -213,7 +221,9 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": copied,
             "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
             "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
-            "search_error": search_error, "incremental": affected is not None}
+            "search_error": search_error, "incremental": affected is not None,
+            "errors": [f"{path}: kg could not draw this page ({error}); please report it"
+                       for path, error in sorted(failed.items())]}
 
 
 def _links_out(site: Site) -> dict[str, list[str]]:
