@@ -126,9 +126,9 @@ def concept_inputs(site: Site, c: Concept) -> dict:
     infos = site.kb.infos
     return {"concept": c.model_dump(mode="json"), "hash": infos[c.doc].hash if c.doc else None,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
-            "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
+            "edges": sorted((d, site.links_of(d)) for d in docs),
             "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
-            "incoming": [list(r) for r in site.incoming.get(c.id, [])],
+            "incoming": [[*r, site.context(r)] for r in site.incoming.get(c.id, [])],
             "embeds": _embedded_docs(site, c.doc) if c.doc else {},
             "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
             "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
@@ -214,8 +214,8 @@ def source_inputs(site: Site, sid: str) -> dict:
     cited = site.cited.get(path, {})
     return {"id": sid, "hash": infos[path].hash,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
-            "docs": sorted((d, infos[d].hash) for d in docs if d in infos),
-            "incoming": [list(r) for r in site.incoming.get(sid, [])],
+            "edges": sorted((d, site.links_of(d)) for d in docs),
+            "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])],
             "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
             "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())}}
 

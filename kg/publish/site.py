@@ -7,6 +7,7 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -37,6 +38,7 @@ class Site:
         self.cache_dir = cache_dir
         self.knowledge = kb.knowledge
         """Claims, evidence and tensions, or None when the build skipped that stage (--no-search)."""
+        self._links_of: dict[str, str] = {}
         self.known_sources: dict[str, dict] = {}
         """Source metadata remembered from the last build, by path (see `source_meta`)."""
         self.attachments: set[str] = set()
@@ -264,6 +266,14 @@ class Site:
             if r.block_index is not None:
                 out[r.doc, r.block_index].append(r)
         return out
+
+    def links_of(self, doc: str) -> str:
+        """A short hash of a file's links (kind, target, relation): what a graph draws from it."""
+        found = self._links_of.get(doc)
+        if found is None:
+            text = "\n".join(f"{r.target_kind}\0{r.target_id}\0{r.relation}" for r in self.outgoing.get(doc, []))
+            found = self._links_of[doc] = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+        return found
 
     def context(self, row: LinkRow) -> str:
         """The paragraph that holds a link, as a reader of the site sees it: a link with no

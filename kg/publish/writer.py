@@ -185,9 +185,13 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     files = {path: info.hash for path, info in site.kb.infos.items()}
     affected = _affected(site, last, files)
     todo, keys = [], {}
+    checked = [page for page in pages if not (affected is not None and not page.always and page.path not in affected
+                                              and (previous.get(page.path) or [None])[0])]
+    site.kb.block_texts(sorted({doc for page in checked for doc in page.needs()}))  # the linking paragraphs, at once
+    checked_paths = {page.path for page in checked}
     for i, page in enumerate(pages):
         known = previous.get(page.path)
-        if affected is not None and not page.always and page.path not in affected and known and known[0]:
+        if page.path not in checked_paths:
             keys[page.path] = known[0]  # nothing it shows has changed: not even its inputs are gathered
             continue
         keys[page.path] = _key(site, page)
