@@ -53,7 +53,8 @@ def main(rounds: int) -> None:
                 events = urllib.request.urlopen(f"http://127.0.0.1:{port}/_kg/events", timeout=30)
                 events.readline()
                 heard = threading.Event()
-                threading.Thread(target=lambda: (events.readline(), events.readline(), heard.set()), daemon=True).start()
+                threading.Thread(target=lambda e=events, h=heard: (e.readline(), e.readline(), h.set()),
+                                 daemon=True).start()
                 text = text.replace("## Evidence", f"- A claim saved in round {n}, about {n + 2}% of it.\n\n"
                                                           "## Evidence", 1)
                 t = time.perf_counter()

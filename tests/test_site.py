@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.publish.urls import relative
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 from tests.crawl import crawl
 
 GOLDEN = Path(__file__).parent / "golden" / "site"

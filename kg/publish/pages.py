@@ -128,7 +128,7 @@ def concept_inputs(site: Site, c: Concept) -> dict:
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": sorted((d, site.links_of(d)) for d in docs),
             "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
-            "incoming": [[*r, site.context(r)] for r in site.incoming.get(c.id, [])],
+            "incoming": [[*r, site.kb.context(r)] for r in site.incoming.get(c.id, [])],
             "embeds": _embedded_docs(site, c.doc) if c.doc else {},
             "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
             "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
@@ -161,7 +161,6 @@ def backlinks(site: Site, ident: str, page: str) -> list[dict]:
 
 
 def concept_context(site: Site, c: Concept, page: str) -> dict:
-    kb = site.kb
     body = ""
     if c.doc:
         body = Markup(render(site.text_of(c.doc), c.doc, page, site.rows_of(c.doc), site, title=c.title))
@@ -215,7 +214,7 @@ def source_inputs(site: Site, sid: str) -> dict:
     return {"id": sid, "hash": infos[path].hash,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": sorted((d, site.links_of(d)) for d in docs),
-            "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])],
+            "incoming": [[*r, site.kb.context(r)] for r in site.incoming.get(sid, [])],
             "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
             "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())}}
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from kg.knowledge import KnowledgeBase, LinkRow
@@ -281,8 +281,8 @@ class Site:
         text = self.kb.context(row)
         for r in self.block_rows.get((row.doc, row.block_index), []):
             title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
-            if title and r.target and r.target != title:
-                text = re.sub(rf"(?<![\w/.-]){re.escape(r.target)}(?![\w/.-])", lambda _m, t=title: t, text)
+            if title and r.target and r.target != title and r.target in text:
+                text = _whole(r.target).sub(lambda _m, t=title: t, text)
         return text
 
     # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
@@ -346,6 +346,12 @@ class Site:
                     return "\n".join(lines[s.line - 1:end]), doc
             return None
         return _without_front_matter(text), doc
+
+
+@lru_cache(maxsize=65536)
+def _whole(target: str) -> re.Pattern:
+    """`target` standing alone (not inside a longer name or path)."""
+    return re.compile(rf"(?<![\w/.-]){re.escape(target)}(?![\w/.-])")
 
 
 def _negate(iso: str) -> str:
