@@ -131,7 +131,9 @@ class KnowledgeBase:
         """The paragraph or list item that holds a link, as plain text."""
         if row.block_index is None:
             return ""
-        blocks = self.block_texts([row.doc]).get(row.doc, [])
+        blocks = self._blocks.get(row.doc)
+        if blocks is None:
+            blocks = self.block_texts([row.doc]).get(row.doc, [])
         return blocks[row.block_index] if row.block_index < len(blocks) else ""
 
     def doc(self, path: str) -> Note | Source:
