@@ -186,7 +186,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     affected = _affected(site, last, files)
     todo, keys = [], {}
     checked = [page for page in pages if not (affected is not None and not page.always and page.path not in affected
-                                              and (previous.get(page.path) or [None])[0])]
+                                              and (previous.get(page.path) or [None])[0]
+                                              and (out / page.path).is_file())]  # a deleted page is drawn again
     site.kb.block_texts(sorted({doc for page in checked for doc in page.needs()}))  # the linking paragraphs, at once
     checked_paths = {page.path for page in checked}
     for i, page in enumerate(pages):
