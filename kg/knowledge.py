@@ -115,15 +115,20 @@ class KnowledgeBase:
         if missing:
             self._docs.update(self._loader(missing))
 
+    def raw(self, paths: list[str]) -> dict[str, dict]:
+        """The cached parse of these files as plain JSON data, read in one batch without building
+        the models (five times faster); empty when the KnowledgeBase has no cache reader."""
+        if not paths or self._reader is None:
+            return {}
+        return {path: json.loads(data) for path, (_, data) in self._reader(paths).items()}
+
     def block_texts(self, paths: list[str]) -> dict[str, list[str]]:
-        """The text of every block of these files, read in one batch without building the full
-        models (five times faster: enough for the paragraph that holds a link)."""
+        """The text of every block of these files, read in one batch (enough for the paragraph
+        that holds a link)."""
         missing = [p for p in dict.fromkeys(paths) if p not in self._blocks and p not in self._docs]
-        if missing and self._reader is not None:
-            for path, (_, data) in self._reader(missing).items():
-                self._blocks[path] = [b["text"] for b in json.loads(data).get("blocks", [])]
-        elif missing:
-            self.load(missing)
+        for path, data in self.raw(missing).items():
+            self._blocks[path] = [b["text"] for b in data.get("blocks", [])]
+        self.load([p for p in missing if p not in self._blocks])
         return {p: self._blocks[p] if p in self._blocks else [b.text for b in self.doc(p).blocks]
                 for p in paths if p in self._blocks or p in self._docs}
 

@@ -58,6 +58,20 @@ class Knowledge:
     re-anchors after the sentence is edited."""
 
 
+def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]:
+    """Evidence by (claim id, claim doc): declared first, then best first. A claim id names the
+    claim in every note that writes the same text, so each of them gets the evidence."""
+    docs: dict[str, list[str]] = {}
+    for c in found.claims:
+        if c.origin == "note":
+            docs.setdefault(c.id, []).append(c.doc)
+    out: dict[tuple[str, str], list[Evidence]] = {}
+    for e in sorted(found.evidence, key=lambda e: (e.method != "declared", -e.score)):
+        for doc in docs.get(e.claim, []):
+            out.setdefault((e.claim, doc), []).append(e)
+    return out
+
+
 def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> Knowledge:
     """Evidence, tensions and status for every claim of the vault."""
     claims = kb.claims

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 
-from kg.claims.quantities import describe
 from kg.cli import Context, main, print_json, stdout
 
 QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "date", "other"]
@@ -23,6 +22,8 @@ def claim_line(c) -> str:
     """One claim as a line of rich markup: where, status, kind, text, quantity badges."""
     from rich.markup import escape
 
+    from kg.claims.quantities import describe
+
     badges = " ".join(f"[reverse] {escape(describe(q))} [/]" for q in c.quantities if q.kind != "date")
     kind = "" if c.kind == "claim" else f"[magenta]{c.kind}[/] "
     status = ""
@@ -33,16 +34,10 @@ def claim_line(c) -> str:
 
 
 def evidence_of(kb) -> dict[tuple[str, str], list]:
-    """Evidence by (claim id, claim doc), best first."""
-    docs = {}
-    for c in kb.claims:
-        if c.origin == "note":
-            docs.setdefault(c.id, []).append(c.doc)
-    out: dict[tuple[str, str], list] = {}
-    for e in sorted(kb.knowledge.evidence, key=lambda e: (e.method != "declared", -e.score)):
-        for doc in docs.get(e.claim, []):
-            out.setdefault((e.claim, doc), []).append(e)
-    return out
+    """Evidence by (claim id, claim doc), best first (kg.claims.analyse.evidence_by_claim)."""
+    from kg.claims.analyse import evidence_by_claim
+
+    return evidence_by_claim(kb.knowledge)
 
 
 def evidence_json(e) -> dict:

@@ -8,7 +8,6 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import defaultdict
 from functools import cached_property, lru_cache
@@ -117,16 +116,9 @@ class Site:
     @cached_property
     def evidence(self) -> dict[tuple[str, str], list[Evidence]]:
         """Evidence by (claim id, claim doc), declared first, then best first."""
-        docs: dict[str, list[str]] = defaultdict(list)
-        for c in self.claims:
-            if c.origin == "note":
-                docs[c.id].append(c.doc)
-        out: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
-        for e in sorted(self.knowledge.evidence if self.knowledge else [],
-                        key=lambda e: (e.method != "declared", -e.score)):
-            for doc in docs.get(e.claim, []):
-                out[e.claim, doc].append(e)
-        return out
+        from kg.claims.analyse import evidence_by_claim
+
+        return evidence_by_claim(self.knowledge) if self.knowledge else {}
 
     @cached_property
     def cited(self) -> dict[str, dict[str, list[tuple[Claim, Evidence]]]]:
@@ -204,8 +196,7 @@ class Site:
                 out[path] = found
             else:
                 missing.append(path)
-        for path, (_, data) in (self.kb._reader(missing) if missing and self.kb._reader else {}).items():
-            raw = json.loads(data)
+        for path, raw in self.kb.raw(missing).items():
             out[path] = {"hash": raw["hash"], "title": raw["title"], "date": raw.get("date"),
                          "author": raw.get("author"), "publisher": raw.get("publisher")}
         for path in missing:
@@ -287,13 +278,10 @@ class Site:
 
     # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
     def href(self, row: LinkRow, page: str) -> str | None:
-        if row.target_kind in ("note", "missing"):
-            return urls.relative(page, urls.concept_page(row.target_id))
-        if row.target_kind == "source":
-            return urls.relative(page, urls.source_page(row.target_id))
         if row.target_kind == "file":
             return self.attachment(row.target_id, page)
-        return None
+        target = self.href_page(row)
+        return urls.relative(page, target) if target else None
 
     def tag_href(self, tag: str, page: str) -> str:
         return urls.relative(page, urls.tag_page(tag))
@@ -345,7 +333,7 @@ class Site:
                     end = next((t.line - 1 for t in note.sections[i + 1:] if t.level <= s.level), len(lines))
                     return "\n".join(lines[s.line - 1:end]), doc
             return None
-        return _without_front_matter(text), doc
+        return text, doc  # front matter renders as nothing
 
 
 @lru_cache(maxsize=65536)
@@ -357,11 +345,3 @@ def _whole(target: str) -> re.Pattern:
 def _negate(iso: str) -> str:
     """A key that sorts ISO dates newest first."""
     return "".join(chr(0x10000 - ord(ch)) for ch in iso)
-
-
-def _without_front_matter(text: str) -> str:
-    if text.startswith("---\n"):
-        end = text.find("\n---", 4)
-        if end >= 0:
-            return text[text.find("\n", end + 1) + 1:] if text.find("\n", end + 1) >= 0 else ""
-    return text

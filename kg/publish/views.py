@@ -45,7 +45,7 @@ def side_view(site: Site, side: TensionSide, page: str) -> dict:
 def tension_view(site: Site, t: Tension, page: str) -> dict:
     named = []
     for cid in t.claims:
-        claim = next((c for c in site.claims_by_id.get(cid, [])), None)
+        claim = (site.claims_by_id.get(cid) or [None])[0]
         if claim is not None:
             named.append(side_view(site, TensionSide(id=claim.id, text=claim.text, doc=claim.doc,
                                                      line=claim.line), page))
