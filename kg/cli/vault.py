@@ -136,7 +136,7 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
                   f"{found['unsupported']} unsupported), {found['evidence']} evidence, {found['tensions']} tensions")
     if site:
         out.print(f"  site: {site['pages']} pages, {site['written']} written, in {escape(site['folder'])}/ "
-                  f"({site['seconds']:.2f} s)")
+                  f"({site['seconds']:.2f} s): open {escape(site['folder'])}/index.html, or run [bold]kg serve[/]")
         if site["search_error"]:
             out.print(f"  [yellow]{escape(site['search_error'])}[/]")
         for error in site["errors"]:
