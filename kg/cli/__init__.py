@@ -22,6 +22,8 @@ Examples:
   kg search "how far behind are open models?"
   kg sources --json                the source documents, for scripts
   kg graph --format graphml -o vault.graphml
+  kg export -o vault.ttl           the vault as linked data (Turtle, JSON-LD, N-Triples, TriG)
+  kg query 'SELECT ?c WHERE { ?c kg:status kg:Contested }'
 """
 
 
@@ -171,4 +173,4 @@ def main(ctx: click.Context, vault: Path | None) -> None:
     ctx.obj = Context(vault)
 
 
-from kg.cli import claims as _claims, inspect as _inspect, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)
+from kg.cli import claims as _claims, inspect as _inspect, rdf as _rdf, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)

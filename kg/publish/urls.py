@@ -7,6 +7,7 @@ publisher builds one by hand.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from typing import NewType
 from urllib.parse import quote
@@ -70,3 +71,10 @@ def relative(from_page: str, to_page: str) -> str:
 def root_of(page: str) -> str:
     """The relative path from a page to the site's root folder: '' or '../'."""
     return "../" * page.count("/")
+
+
+def evidence_anchor(claim_id: str, source_id: str, anchor: str | None, line: int) -> str:
+    """The fragment of one evidence item under its claim (`ev-1a2b3c4d`): the same on the site
+    and in the exported RDF, where it names the evidence."""
+    key = f"{claim_id}\0{source_id}\0{anchor or line}".encode()
+    return "ev-" + hashlib.blake2b(key, digest_size=5).hexdigest()

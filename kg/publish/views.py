@@ -15,7 +15,8 @@ KIND_LABEL = {"numeric": "Numbers disagree", "polarity": "Opposite statements",
 
 def evidence_view(site: Site, e: Evidence, page: str) -> dict:
     target = urls.source_page(e.source) + (f"#{e.anchor}" if e.anchor else "")
-    return {"quote": e.quote, "href": urls.relative(page, target), "source": site.kb.title_of(e.source) or e.source,
+    return {"id": urls.evidence_anchor(e.claim, e.source, e.anchor, e.line), "quote": e.quote,
+            "href": urls.relative(page, target), "source": site.kb.title_of(e.source) or e.source,
             "doc": e.doc, "line": e.line, "stance": e.stance, "method": e.method, "score": round(e.score, 2),
             "reason": e.reason}
 

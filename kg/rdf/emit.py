@@ -1,0 +1,445 @@
+"""KnowledgeBase -> RDF triples in SKOS, schema.org, PROV-O, Web Annotation and the kg vocabulary.
+
+Every resource's IRI is its place on the published site (`[site] base_url` in kg.toml):
+
+| resource | IRI | typed |
+|---|---|---|
+| the vault | `<base>` | skos:ConceptScheme |
+| concept | `<base>concepts/<id>.html` | skos:Concept (kg:StubConcept without a note) |
+| source | `<base>sources/<id>.html` | schema:CreativeWork |
+| tag | `<base>tags/<slug>.html` | kg:Tag |
+| a note's claim | its concept's page `#claim-<id>` | schema:Claim (and schema:Question) |
+| a source's claim | its sentence on the source page `#s-...` | schema:Claim |
+| quantity | the claim's IRI `-q1`, `-q2`... | schema:QuantitativeValue |
+| evidence | its item under the claim `#ev-...` | kg:Evidence (an oa:Annotation) |
+| tension | its card `tensions.html#tension-<id>` | kg:Tension and its kind |
+
+Triples are built with the term constructors the caller passes (`Terms`: rdflib's or
+pyoxigraph's), so neither library's terms are converted into the other's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from kg.knowledge import KnowledgeBase
+from kg.model import Claim, Evidence, Quantity, Tension
+from kg.publish import urls
+
+KG = "https://w3id.org/kg-notes/ns#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SCHEMA = "https://schema.org/"
+PROV = "http://www.w3.org/ns/prov#"
+OA = "http://www.w3.org/ns/oa#"
+DCTERMS = "http://purl.org/dc/terms/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PREFIXES = {"kg": KG, "skos": SKOS, "schema": SCHEMA, "prov": PROV, "oa": OA, "dcterms": DCTERMS,
+            "rdf": RDF, "rdfs": RDFS, "xsd": XSD}
+"""The prefixes of every export and of `kg query` (a query may use them without declaring them)."""
+
+RELATION = {"links_to": "kg:linksTo", "embeds": "kg:embeds", "supports": "kg:supports", "opposes": "kg:opposes",
+            "informs": "kg:informs", "source": "kg:cites", "same-as": "skos:exactMatch"}
+"""A link's relation (kg.model.Link.relation) -> the property between the two resources."""
+STATUS = {"supported": "kg:Supported", "contested": "kg:Contested", "unsupported": "kg:Unsupported"}
+TENSION_CLASS = {"numeric": "kg:NumericTension", "polarity": "kg:PolarityTension",
+                 "temporal": "kg:TemporalTension", "declared": "kg:DeclaredTension"}
+FORMAT_TYPE = {"md": "text/markdown", "txt": "text/plain", "html": "text/html"}
+
+
+@dataclass(frozen=True)
+class Terms:
+    """How to make terms in one RDF library: an IRI from a string, a literal from its lexical form
+    and datatype IRI (None: a plain string)."""
+
+    iri: Callable[[str], Any]
+    literal: Callable[[str, str | None], Any]
+
+
+def expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return PREFIXES[prefix] + local
+
+
+def decimal(x: float) -> str:
+    """The canonical xsd:decimal form of a number (`3`, `2.5`, `397000000000`, `0.0001`), the form
+    stores keep. Decimal, not double: rdflib's Turtle writer shortens doubles (2026.0849 ->
+    2026.085)."""
+    text = format(Decimal(repr(float(x))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def web_iri(url: str | None) -> str | None:
+    """A source's URL as an IRI, or None when it is not an absolute http(s) URL."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+class Emitter:
+    """The triples of one vault. `counts` says how many concepts, claims, evidence items and
+    tensions were written, once `triples()` has been consumed."""
+
+    def __init__(self, kb: KnowledgeBase, base_url: str, terms: Terms, title: str = ""):
+        self.kb = kb
+        self.base = base_url if base_url.endswith("/") else base_url + "/"
+        self.t = terms
+        self.title = title
+        self._curies: dict[str, Any] = {}
+        self._pages: dict[str, str] = {}
+        self.counts = {"concepts": 0, "sources": 0, "claims": 0, "evidence": 0, "tensions": 0, "triples": 0}
+        knowledge = kb.knowledge
+        self.claims: list[Claim] = knowledge.claims if knowledge else []
+        self.by_key = {(c.id, c.doc): c for c in self.claims}
+        self.note_claims: dict[str, list[Claim]] = {}
+        for c in self.claims:
+            if c.origin == "note":
+                self.note_claims.setdefault(c.id, []).append(c)
+        self.evidence_items = knowledge.evidence if knowledge else []
+        self.sentence_at = {(e.doc, e.line): f"{self.source_iri(e.source)}#{e.anchor}"
+                            for e in self.evidence_items if e.anchor}
+        """(source path, line) -> the IRI of the sentence there that evidence quotes."""
+
+    # -- terms ------------------------------------------------------------------------
+    def c(self, curie: str):
+        """A vocabulary term (`skos:prefLabel`), made once."""
+        term = self._curies.get(curie)
+        if term is None:
+            term = self._curies[curie] = self.t.iri(expand(curie))
+        return term
+
+    def page(self, path: str) -> str:
+        """The IRI of a page of the site (`concepts/a.html` -> `<base>concepts/a.html`)."""
+        iri = self._pages.get(path)
+        if iri is None:
+            iri = self._pages[path] = self.base + quote(path)
+        return iri
+
+    def text(self, value: str):
+        return self.t.literal(value, None)
+
+    def integer(self, n: int):
+        return self.t.literal(str(int(n)), XSD + "integer")
+
+    def number(self, x: float):
+        if not math.isfinite(x):
+            return self.t.literal(repr(float(x)).replace("inf", "INF").replace("nan", "NaN"), XSD + "double")
+        return self.t.literal(decimal(x), XSD + "decimal")
+
+    # -- IRIs of the model's resources ------------------------------------------------
+    def concept_iri(self, concept_id: str) -> str:
+        return self.page(urls.concept_page(concept_id))
+
+    def source_iri(self, source_id: str) -> str:
+        return self.page(urls.source_page(source_id))
+
+    def claim_iri(self, claim: Claim) -> str:
+        if claim.origin == "source" and claim.source and claim.anchor:
+            return f"{self.source_iri(claim.source)}#{claim.anchor}"
+        return f"{self.doc_page(claim.doc)}#claim-{claim.id}"
+
+    def doc_page(self, doc: str) -> str:
+        """The IRI of the page that shows a file: its concept's or source's page."""
+        concept = self.kb.concept_by_doc.get(doc)
+        if concept:
+            return self.concept_iri(concept)
+        source = self.kb.source_by_path.get(doc)
+        if source:
+            return self.source_iri(source)
+        return self.page(urls.CLAIMS)
+
+    def side_iri(self, claim_id: str, doc: str, line: int) -> str | None:
+        """A tension's side: a claim, else the source sentence an opposing evidence quotes; None for
+        a note's whole-concept opposes:: field, which no claim states."""
+        claim = self.by_key.get((claim_id, doc))
+        if claim is not None:
+            return self.claim_iri(claim)
+        return self.sentence_at.get((doc, line))
+
+    def evidence_iri(self, e: Evidence, claim: Claim) -> str:
+        page = self.claim_iri(claim).partition("#")[0]
+        return f"{page}#{urls.evidence_anchor(e.claim, e.source, e.anchor, e.line)}"
+
+    # -- the triples --------------------------------------------------------------------
+    def triples(self) -> Iterator[tuple]:
+        for part in (self.vault(), self.concepts(), self.sources(), self.links(), self.claim_triples(),
+                     self.evidence(), self.tensions()):
+            for triple in part:
+                self.counts["triples"] += 1
+                yield triple
+
+    def vault(self) -> Iterator[tuple]:
+        me = self.t.iri(self.base)
+        yield me, self.c("rdf:type"), self.c("skos:ConceptScheme")
+        if self.title:
+            yield me, self.c("schema:name"), self.text(self.title)
+
+    def concepts(self) -> Iterator[tuple]:
+        a, label, alt, scheme, path = (self.c(x) for x in ("rdf:type", "skos:prefLabel", "skos:altLabel",
+                                                           "skos:inScheme", "kg:path"))
+        concept, stub, tag_p, kind = (self.c(x) for x in ("skos:Concept", "kg:StubConcept", "kg:tag", "dcterms:type"))
+        vault = self.t.iri(self.base)
+        tags: set[str] = set()
+        for cid in sorted(self.kb.concepts):
+            c = self.kb.concepts[cid]
+            me = self.t.iri(self.concept_iri(cid))
+            self.counts["concepts"] += 1
+            yield me, a, concept
+            if c.stub:
+                yield me, a, stub
+            yield me, label, self.text(c.title)
+            for name in c.aliases:
+                yield me, alt, self.text(name)
+            yield me, scheme, vault
+            if c.doc:
+                yield me, path, self.text(c.doc)
+            if c.type:
+                yield me, kind, self.text(c.type)
+            for tag in c.tags:
+                tags.add(tag)
+                yield me, tag_p, self.t.iri(self.page(urls.tag_page(tag)))
+        yield from self.tags(tags)
+
+    def tags(self, used: set[str]) -> Iterator[tuple]:
+        a, label, within, tag_class = self.c("rdf:type"), self.c("rdfs:label"), self.c("kg:within"), self.c("kg:Tag")
+        every = set(used)
+        for name in used:  # a nested tag brings its parents
+            while "/" in name:
+                name = name.rsplit("/", 1)[0]
+                every.add(name)
+        for name in sorted(every):
+            me = self.t.iri(self.page(urls.tag_page(name)))
+            yield me, a, tag_class
+            yield me, label, self.text("#" + name)
+            if "/" in name:
+                yield me, within, self.t.iri(self.page(urls.tag_page(name.rsplit("/", 1)[0])))
+
+    def source_meta(self) -> dict[str, dict]:
+        """Source path -> its parsed metadata, read from the cache in one batch."""
+        paths = sorted(self.kb.source_ids.values())
+        meta = self.kb.raw(paths)
+        for path in paths:
+            if path not in meta:  # no cache reader: the full model
+                meta[path] = self.kb.sources[path].model_dump(mode="json", include={
+                    "title", "author", "date", "url", "publisher", "format"})
+        return meta
+
+    def sources(self) -> Iterator[tuple]:
+        a, name, path_p = self.c("rdf:type"), self.c("schema:name"), self.c("kg:path")
+        meta = self.source_meta()
+        for sid in sorted(self.kb.source_ids):
+            path = self.kb.source_ids[sid]
+            m = meta.get(path, {})
+            iri = self.source_iri(sid)
+            me = self.t.iri(iri)
+            self.counts["sources"] += 1
+            yield me, a, self.c("schema:CreativeWork")
+            yield me, name, self.text(m.get("title") or self.kb.infos[path].title)
+            yield me, path_p, self.text(path)
+            if m.get("format") in FORMAT_TYPE:
+                yield me, self.c("schema:encodingFormat"), self.text(FORMAT_TYPE[m["format"]])
+            if m.get("date"):
+                yield me, self.c("schema:datePublished"), self.t.literal(str(m["date"]), XSD + "date")
+            url = web_iri(m.get("url"))
+            if url:
+                yield me, self.c("schema:url"), self.t.iri(url)
+            for role, kind, value in (("author", "schema:Person", m.get("author")),
+                                      ("publisher", "schema:Organization", m.get("publisher"))):
+                if value:
+                    who = self.t.iri(f"{iri}#{role}")
+                    yield me, self.c(f"schema:{role}"), who
+                    yield who, a, self.c(kind)
+                    yield who, name, self.text(value)
+
+    def holder_iri(self, doc: str) -> str | None:
+        concept = self.kb.concept_by_doc.get(doc)
+        if concept:
+            return self.concept_iri(concept)
+        source = self.kb.source_by_path.get(doc)
+        return self.source_iri(source) if source else None
+
+    def links(self) -> Iterator[tuple]:
+        seen: set[tuple[str, str, str]] = set()
+        for r in self.kb.rows:
+            holder = self.holder_iri(r.doc)
+            if holder is None:
+                continue
+            if r.target_kind == "source":
+                target = self.source_iri(r.target_id)
+            elif r.target_kind == "file":
+                target = self.page(urls.file_path(r.target_id))
+            else:
+                target = self.concept_iri(r.target_id)
+            key = (holder, RELATION.get(r.relation, "kg:linksTo"), target)
+            if key not in seen:
+                seen.add(key)
+                yield self.t.iri(holder), self.c(key[1]), self.t.iri(target)
+
+    def claim_triples(self) -> Iterator[tuple]:
+        a, text, origin, path, line = (self.c(x) for x in ("rdf:type", "schema:text", "kg:origin", "kg:path", "kg:line"))
+        about, part, mentions, cites = (self.c(x) for x in ("schema:about", "schema:isPartOf", "schema:mentions",
+                                                            "kg:cites"))
+        claim_class, question, sentence = self.c("schema:Claim"), self.c("schema:Question"), self.c("kg:Sentence")
+        subject, quantity = self.c("kg:subjectName"), self.c("kg:quantity")
+        seen: set[str] = set()
+        for c in self.claims:
+            iri = self.claim_iri(c)
+            if iri in seen:  # the same text twice in one file is one claim
+                continue
+            seen.add(iri)
+            self.counts["claims"] += 1
+            me = self.t.iri(iri)
+            yield me, a, claim_class
+            if c.kind == "question":
+                yield me, a, question
+            yield me, text, self.text(c.text)
+            yield me, origin, self.text(c.origin)
+            yield me, path, self.text(c.doc)
+            yield me, line, self.integer(c.line)
+            if c.origin == "note" and c.concept:
+                yield me, about, self.t.iri(self.concept_iri(c.concept))
+            if c.origin == "source" and c.source:
+                yield me, a, sentence
+                yield me, part, self.t.iri(self.source_iri(c.source))
+            for cid in c.concepts:
+                if cid != c.concept:
+                    yield me, mentions, self.t.iri(self.concept_iri(cid))
+            for name in c.subjects:
+                yield me, subject, self.text(name)
+            for sid in c.cites:
+                yield me, cites, self.t.iri(self.source_iri(sid))
+            if c.status:
+                yield me, self.c("kg:status"), self.c(STATUS[c.status])
+            if c.supports:
+                yield me, self.c("kg:supportCount"), self.integer(c.supports)
+            if c.opposes:
+                yield me, self.c("kg:opposeCount"), self.integer(c.opposes)
+            if c.cluster:
+                yield me, self.c("kg:corroboration"), self.text(c.cluster)
+            for n, q in enumerate(c.quantities, 1):
+                value = self.t.iri(f"{iri}-q{n}")
+                yield me, quantity, value
+                yield from self.quantity(value, q)
+
+    def quantity(self, me, q: Quantity) -> Iterator[tuple]:
+        yield me, self.c("rdf:type"), self.c("schema:QuantitativeValue")
+        yield me, self.c("schema:description"), self.text(q.text)
+        if q.low is not None:
+            yield me, self.c("schema:minValue"), self.number(q.low)
+        if q.high is not None:
+            yield me, self.c("schema:maxValue"), self.number(q.high)
+        if q.low is not None and q.low == q.high:
+            yield me, self.c("schema:value"), self.number(q.low)
+        if q.unit:
+            yield me, self.c("schema:unitText"), self.text(q.unit)
+        yield me, self.c("kg:quantityKind"), self.text(q.kind)
+        if q.approx:
+            yield me, self.c("kg:approximate"), self.t.literal("true", XSD + "boolean")
+        if q.direction:
+            yield me, self.c("kg:bound"), self.text(q.direction)
+        if q.total is not None:
+            yield me, self.c("kg:outOf"), self.number(q.total)
+
+    def evidence(self) -> Iterator[tuple]:
+        a = self.c("rdf:type")
+        sentences = {self.claim_iri(c) for c in self.claims if c.origin == "source"}  # already described
+        for e in self.evidence_items:
+            claims = self.note_claims.get(e.claim)
+            if not claims:
+                continue
+            iri = self.evidence_iri(e, claims[0])
+            me = self.t.iri(iri)
+            self.counts["evidence"] += 1
+            source = self.t.iri(self.source_iri(e.source))
+            yield me, a, self.c("kg:Evidence")
+            for claim in claims:
+                target = self.t.iri(self.claim_iri(claim))
+                yield me, self.c(f"kg:{e.stance}"), target
+                yield me, self.c("oa:hasBody"), target
+            yield me, self.c("kg:method"), self.c("kg:Declared" if e.method == "declared" else "kg:Inferred")
+            yield me, self.c("kg:score"), self.number(round(e.score, 4))
+            if e.reason:
+                yield me, self.c("kg:reason"), self.text(e.reason)
+            if not e.anchor:
+                yield me, self.c("prov:wasDerivedFrom"), source
+                continue
+            sentence_iri = f"{self.source_iri(e.source)}#{e.anchor}"
+            sentence = self.t.iri(sentence_iri)
+            yield me, self.c("prov:wasDerivedFrom"), sentence
+            if sentence_iri not in sentences:
+                sentences.add(sentence_iri)
+                yield sentence, a, self.c("kg:Sentence")
+                yield sentence, self.c("schema:text"), self.text(e.quote)
+                yield sentence, self.c("schema:isPartOf"), source
+                yield sentence, self.c("kg:line"), self.integer(e.line)
+            if e.selector is None:
+                continue
+            target, selector = self.t.iri(iri + "-target"), self.t.iri(iri + "-quote")
+            yield me, self.c("oa:hasTarget"), target
+            yield target, a, self.c("oa:SpecificResource")
+            yield target, self.c("oa:hasSource"), source
+            yield target, self.c("oa:hasSelector"), selector
+            yield selector, a, self.c("oa:TextQuoteSelector")
+            yield selector, self.c("oa:exact"), self.text(e.selector.exact)
+            if e.selector.prefix:
+                yield selector, self.c("oa:prefix"), self.text(e.selector.prefix)
+            if e.selector.suffix:
+                yield selector, self.c("oa:suffix"), self.text(e.selector.suffix)
+            if e.selector.source_hash:
+                yield selector, self.c("kg:sourceHash"), self.text(e.selector.source_hash)
+
+    def tensions(self) -> Iterator[tuple]:
+        a, side = self.c("rdf:type"), self.c("kg:side")
+        knowledge = self.kb.knowledge
+        for t in knowledge.tensions if knowledge else []:
+            me = self.t.iri(f"{self.page(urls.TENSIONS)}#tension-{t.id}")
+            self.counts["tensions"] += 1
+            yield me, a, self.c("kg:Tension")
+            yield me, a, self.c(TENSION_CLASS[t.kind])
+            yield me, self.c("schema:description"), self.text(t.explanation)
+            yield me, self.c("kg:score"), self.number(round(t.score, 4))
+            first = self.side_iri(t.a.id, t.a.doc, t.a.line)
+            if first is None:  # a whole note opposes something: the note's concept is one side
+                holder = self.kb.concept_by_doc.get(t.a.doc)
+                if holder:
+                    yield me, self.c("schema:about"), self.t.iri(self.concept_iri(holder))
+            elif t.kind == "declared":
+                yield me, self.c("kg:statement"), self.t.iri(first)
+            else:
+                yield me, side, self.t.iri(first)
+            if t.kind == "declared":
+                for named in self.named(t):
+                    yield me, side, named
+            second = self.side_iri(t.b.id, t.b.doc, t.b.line) if t.b is not None else None
+            if second is not None:
+                yield me, side, self.t.iri(second)
+                if t.kind == "temporal" and first is not None:
+                    yield me, self.c("kg:earlier"), self.t.iri(first)
+                    yield me, self.c("kg:later"), self.t.iri(second)
+                    yield self.t.iri(second), self.c("kg:supersedes"), self.t.iri(first)
+            for name in t.subjects:
+                if name in self.kb.concepts:
+                    yield me, self.c("schema:about"), self.t.iri(self.concept_iri(name))
+                else:
+                    yield me, self.c("kg:subjectName"), self.text(name)
+
+    def named(self, t: Tension) -> Iterator[Any]:
+        """The claims a declared tension names, each note's copy of the claim."""
+        for cid in t.claims:
+            for claim in self.note_claims.get(cid) or [c for c in self.claims if c.id == cid][:1]:
+                yield self.t.iri(self.claim_iri(claim))

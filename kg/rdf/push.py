@@ -1,0 +1,131 @@
+"""Push a vault's graph to a SPARQL 1.1 store with the standard update protocol.
+
+The vault's triples replace its named graph (by default the site's base URL), so pushing twice
+leaves the store as pushing once. A small graph goes in one update:
+
+    DROP SILENT GRAPH <g> ; INSERT DATA { GRAPH <g> { ... } }
+
+A large one is sent in batches into a staging graph, then moved over the vault's graph in one
+last update (`MOVE SILENT GRAPH <staging> TO GRAPH <g>`), so readers of the store see the old
+graph or the new one, never half of it: stores limit the size of an update (Oxigraph's server
+refuses bodies over 128 MiB), and a vault of 10,000 notes makes hundreds of megabytes of N-Triples.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+BATCH_BYTES = 8_000_000
+"""Largest update body sent, in bytes: well under what stores accept (Oxigraph: 128 MiB)."""
+
+
+class PushError(Exception):
+    """The store could not be reached or refused the update; the message says which and why."""
+
+
+def _endpoint(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without user:password, and the headers that carry them (HTTP Basic)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PushError(f"not an http(s) URL: {url!r} (give the store's SPARQL update endpoint, "
+                        "e.g. http://localhost:7878/update)")
+    headers = {"Content-Type": "application/sparql-update; charset=utf-8", "User-Agent": "kg"}
+    if parts.username is not None:
+        token = f"{parts.username}:{parts.password or ''}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
+        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts), headers
+
+
+def _shown(url: str) -> str:
+    return _endpoint(url)[0]
+
+
+def send(url: str, update: str, timeout: float = 300) -> None:
+    """POST one SPARQL update."""
+    endpoint, headers = _endpoint(url)
+    request = urllib.request.Request(endpoint, data=update.encode("utf-8"), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace").strip()
+        detail = " ".join(body.split())[:300]
+        hint = ""
+        if exc.code in (404, 405):
+            hint = " (is this the store's update endpoint? Oxigraph's is /update, Fuseki's /<dataset>/update)"
+        elif exc.code in (401, 403):
+            hint = " (give credentials in the URL: http://user:password@host/...)"
+        raise PushError(f"the store at {endpoint} refused the update: HTTP {exc.code} {exc.reason}"
+                        f"{': ' + detail if detail else ''}{hint}") from None
+    except urllib.error.URLError as exc:
+        raise PushError(f"cannot reach the store at {endpoint}: {exc.reason}") from None
+    except (TimeoutError, ConnectionError, OSError) as exc:
+        raise PushError(f"cannot reach the store at {endpoint}: {exc}") from None
+
+
+def batches(triples: Iterable, limit: int = BATCH_BYTES, group: int = 400) -> Iterator[str]:
+    """The triples as N-Triples text, in pieces of at most `limit` bytes (a triple longer than
+    that makes a piece of its own). Triples are serialised `group` at a time."""
+    import pyoxigraph as ox
+
+    def text(items: list) -> str:
+        return ox.serialize(items, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+
+    pieces: list[str] = []
+    size = 0
+    for chunk in _grouped(triples, group):
+        block = text(chunk)
+        parts = [block] if len(block.encode("utf-8")) <= limit else [text([t]) for t in chunk]
+        for part in parts:
+            n = len(part.encode("utf-8"))
+            if pieces and size + n > limit:
+                yield "".join(pieces)
+                pieces, size = [], 0
+            pieces.append(part)
+            size += n
+    if pieces:
+        yield "".join(pieces)
+
+
+def _grouped(items: Iterable, n: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def push(triples: Iterable, url: str, graph: str, progress: Callable[[int, int | None], None] | None = None,
+         limit: int = BATCH_BYTES) -> dict:
+    """Replace `graph` in the store at `url` (its SPARQL update endpoint) with these triples
+    (pyoxigraph Triples). Returns {requests, bytes, seconds}."""
+    start = time.perf_counter()
+    _endpoint(url)  # a bad URL fails before any work
+    pieces = batches(triples, limit)
+    first = next(pieces, "")
+    second = next(pieces, None)
+    if second is None:  # one update: atomic in any store that runs an update as a transaction
+        send(url, f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{first}}} }}")
+        return {"requests": 1, "bytes": len(first), "seconds": time.perf_counter() - start}
+    staging = graph + ("&" if "?" in graph else "?") + "kg-staging"
+    send(url, f"DROP SILENT GRAPH <{staging}>")
+    requests, sent = 1, 0
+    for piece in itertools.chain((first, second), pieces):
+        send(url, f"INSERT DATA {{ GRAPH <{staging}> {{\n{piece}}} }}")
+        requests += 1
+        sent += len(piece)
+        if progress:
+            progress(requests - 1, None)
+    send(url, f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
+    return {"requests": requests + 1, "bytes": sent, "seconds": time.perf_counter() - start}

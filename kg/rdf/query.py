@@ -1,0 +1,183 @@
+"""SPARQL over a vault's graph: load the triples into an in-memory Oxigraph store, run the query,
+and give the answer as rows for a table, CSV or JSON.
+
+Queries may use kg's prefixes (kg:, skos:, schema:, prov:, oa:, dcterms:, rdf:, rdfs:, xsd:)
+without declaring them, and relative IRIs resolve against the site's base URL, so
+`<concepts/deepseek.html>` names the DeepSeek concept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.rdf.emit import PREFIXES, XSD, Emitter
+from kg.rdf.export import oxigraph_terms
+
+
+class QueryError(Exception):
+    """A query that cannot run; the message says where and why."""
+
+
+@dataclass
+class Answer:
+    """The answer to a query: rows of a SELECT, the truth of an ASK, or the triples of a
+    CONSTRUCT or DESCRIBE."""
+
+    kind: str
+    """select, ask or graph."""
+    variables: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    """pyoxigraph terms, None where a variable is unbound."""
+    boolean: bool | None = None
+    triples: list[Any] = field(default_factory=list)
+
+
+def load(kb, base_url: str, title: str = ""):
+    """The vault's triples in an in-memory Oxigraph store (the default graph)."""
+    import pyoxigraph as ox
+
+    emitter = Emitter(kb, base_url, oxigraph_terms(), title)
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
+    return store, emitter
+
+
+def run(store, text: str, base_url: str) -> Answer:
+    """Run a SPARQL query; a syntax error raises QueryError with the parser's message, the line and
+    column, and the line of the query with a caret under the place."""
+    import pyoxigraph as ox
+
+    try:
+        result = store.query(text, prefixes=PREFIXES, base_iri=base_url)
+    except SyntaxError as exc:
+        raise QueryError(syntax_message(str(exc), text)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise QueryError(f"the query failed: {exc}") from None
+    if isinstance(result, ox.QueryBoolean):
+        return Answer("ask", boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        return Answer("select", variables, [[solution[v] for v in variables] for solution in result])
+    return Answer("graph", triples=list(result))
+
+
+_POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
+
+
+def syntax_message(error: str, text: str) -> str:
+    """Oxigraph's `error at 3:17: expected one of ABS, AVG, [...]` as a sentence with the line of the
+    query and a caret; character classes (`['A' ..= 'Z' | ...]`) are left out of the list."""
+    found = _POSITION.match(error.strip())
+    if not found:
+        return f"SPARQL syntax error: {error}"
+    line, col, detail = int(found[1]), int(found[2]), found[3]
+    detail = _readable(detail)
+    lines = text.splitlines() or [""]
+    shown = lines[line - 1] if 0 < line <= len(lines) else ""
+    caret = " " * (max(col, 1) - 1) + "^"
+    return f"SPARQL syntax error at line {line}, column {col}: {detail}\n  {shown}\n  {caret}"
+
+
+def _readable(detail: str) -> str:
+    head, sep, items = detail.partition("expected one of ")
+    if not sep:
+        return " ".join(detail.split())
+    kept, depth, current = [], 0, ""
+    for ch in items:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            kept.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    kept.append(current.strip())
+    words = [k for k in kept if k and not k.startswith("[")]
+    if words == ["Prefix not found"] or (words and words[0] == "Prefix not found"):
+        return "unknown prefix (kg knows " + ", ".join(f"{p}:" for p in PREFIXES) + "; declare others with PREFIX)"
+    if not words:
+        return head + "unexpected text here"
+    return head + "expected " + (words[0] if len(words) == 1 else "one of " + ", ".join(words))
+
+
+# -- output -------------------------------------------------------------------------------------
+_NUMERIC = {XSD + t for t in ("integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger")}
+_FLOATING = {XSD + t for t in ("decimal", "double", "float")}
+
+
+def plain(term) -> Any:
+    """A term as JSON: an IRI as its string, a number or boolean as itself, other literals as text."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dt = term.datatype.value
+        try:
+            if dt in _NUMERIC:
+                return int(term.value)
+            if dt in _FLOATING:
+                return float(term.value)
+        except ValueError:
+            return term.value
+        if dt == XSD + "boolean":
+            return term.value in ("true", "1")
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return term.value
+
+
+def short(term, base_url: str) -> str:
+    """A term for a person to read: a page of the site relative to it, a vocabulary term as
+    `prefix:name`, a literal as its text."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        if iri.startswith(base_url) and len(iri) > len(base_url):
+            return iri[len(base_url):]
+        for prefix, ns in PREFIXES.items():
+            if iri.startswith(ns) and len(iri) > len(ns):
+                return f"{prefix}:{iri[len(ns):]}"
+        return iri
+    return str(plain(term))
+
+
+def as_csv(answer: Answer) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if answer.kind == "ask":
+        writer.writerows([["boolean"], ["true" if answer.boolean else "false"]])
+    else:
+        writer.writerow(answer.variables)
+        for row in answer.rows:
+            writer.writerow(["" if t is None else ("_:" + t.value if type(t).__name__ == "BlankNode" else t.value)
+                             for t in row])
+    return out.getvalue()
+
+
+def as_json(answer: Answer) -> str:
+    if answer.kind == "ask":
+        data: Any = [answer.boolean]
+    else:
+        data = [{v: plain(t) for v, t in zip(answer.variables, row)} for row in answer.rows]
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def as_rdf(answer: Answer, fmt: str) -> bytes:
+    """The triples of a CONSTRUCT or DESCRIBE as Turtle (fmt 'turtle') or JSON-LD ('jsonld')."""
+    import pyoxigraph as ox
+
+    if fmt == "jsonld":
+        return ox.serialize(answer.triples, format=ox.RdfFormat.JSON_LD)
+    return ox.serialize(answer.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)

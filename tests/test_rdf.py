@@ -1,0 +1,397 @@
+"""Linked data: `kg export` (Turtle, JSON-LD, N-Triples, TriG), SHACL shapes, `kg query` and the
+push to a real SPARQL 1.1 store (Oxigraph's server, started on loopback).
+
+The demo vault is read with the knowledge cache the `demo_site` fixture built, so claims,
+evidence and tensions are the real model's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pyshacl
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, RDFS, SKOS
+
+from kg.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "https://example.org/kg-demo/"
+KG = rdflib.Namespace("https://w3id.org/kg-notes/ns#")
+SCHEMA = rdflib.Namespace("https://schema.org/")
+OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
+PARSE = {"turtle": "turtle", "jsonld": "json-ld", "nt": "nt"}
+
+
+@pytest.fixture(scope="module")
+def cache(demo_site) -> Path:
+    return demo_site.parent / "cache"
+
+
+def kg(cache: Path, *args: str, vault: Path = ROOT):
+    result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(vault), *args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def model(cache):
+    """The demo vault's KnowledgeBase with its claims, evidence and tensions."""
+    import os
+
+    from kg.build import build
+    from kg.claims.store import knowledge
+    from kg.config import load_settings
+
+    os.environ["KG_CACHE_DIR"] = str(cache)
+    try:
+        kb = build(ROOT, load_settings(ROOT))
+        knowledge(kb, cache)
+    finally:
+        del os.environ["KG_CACHE_DIR"]
+    return kb
+
+
+@pytest.fixture(scope="module")
+def exported(cache, tmp_path_factory) -> dict[str, Path]:
+    """The demo vault exported in every format by the real command."""
+    folder = tmp_path_factory.mktemp("export")
+    files = {}
+    for fmt, name in (("turtle", "vault.ttl"), ("jsonld", "vault.jsonld"), ("nt", "vault.nt"), ("trig", "vault.trig")):
+        result = kg(cache, "export", "-o", str(folder / name))
+        assert result.exit_code == 0, result.output
+        assert f"Wrote {folder / name}" in result.output
+        files[fmt] = folder / name
+    return files
+
+
+def parse(path: Path, fmt: str) -> rdflib.Graph:
+    if fmt == "trig":
+        data = rdflib.Dataset()
+        data.parse(path, format="trig")
+        graphs = [g for g in data.graphs() if len(g)]
+        assert [str(g.identifier) for g in graphs] == [BASE]  # one named graph: the vault's
+        return rdflib.Graph() + graphs[0]
+    return rdflib.Graph().parse(path, format=PARSE[fmt])
+
+
+@pytest.fixture(scope="module")
+def turtle(exported) -> rdflib.Graph:
+    return parse(exported["turtle"], "turtle")
+
+
+def by_value(g: rdflib.Graph) -> rdflib.Graph:
+    """The graph with decimals in one lexical form: rdflib's Turtle writer adds `.0` to whole
+    decimals (397000000000 -> 397000000000.0), which is the same value."""
+    from decimal import Decimal
+
+    out = rdflib.Graph()
+    for s, p, o in g:
+        if isinstance(o, rdflib.Literal) and o.datatype == rdflib.XSD.decimal:
+            text = format(Decimal(str(o)).normalize(), "f")
+            o = rdflib.Literal(text, datatype=rdflib.XSD.decimal)
+        out.add((s, p, o))
+    return out
+
+
+def subjects(g: rdflib.Graph, cls) -> set:
+    return set(g.subjects(RDF.type, cls))
+
+
+def test_round_trip_counts_equal_the_model(turtle, model):
+    found = model.knowledge
+    assert len(subjects(turtle, SKOS.Concept)) == len(model.concepts) == 19
+    assert len(subjects(turtle, SKOS.Concept) & subjects(turtle, KG.StubConcept)) == 3
+    assert len(subjects(turtle, SCHEMA.CreativeWork)) == len(model.source_ids) == 4
+    assert len(subjects(turtle, SCHEMA.Claim)) == len({(c.doc, c.id) for c in found.claims}) == 578
+    assert len(subjects(turtle, SCHEMA.Question)) == sum(c.kind == "question" for c in found.claims)
+    assert len(subjects(turtle, KG.Evidence)) == len(found.evidence) == 380
+    assert len(subjects(turtle, KG.Tension)) == len(found.tensions) == 79
+    kinds = {kind: len(subjects(turtle, KG[kind.capitalize() + "Tension"])) for kind in
+             ("declared", "polarity", "numeric", "temporal")}
+    assert kinds == {k: sum(t.kind == k for t in found.tensions) for k in kinds}
+    statuses = {s: len(set(turtle.subjects(KG.status, KG[s.capitalize()])) & set(turtle.subjects(KG.origin, rdflib.Literal("note"))))
+                for s in ("supported", "contested", "unsupported")}
+    assert statuses == {s: sum(c.status == s and c.origin == "note" for c in found.claims) for s in statuses}
+
+
+def test_iris_are_pages_of_the_published_site(turtle, demo_site):
+    """Every concept, source, claim, evidence item and tension is a page of the site, and its
+    fragment an element of that page."""
+    import re
+
+    pages: dict[str, str] = {}
+    checked = 0
+    for cls in (SKOS.Concept, SCHEMA.CreativeWork, SCHEMA.Claim, KG.Evidence, KG.Tension):
+        for iri in sorted(subjects(turtle, cls), key=str):
+            page, _, fragment = str(iri)[len(BASE):].partition("#")
+            assert str(iri).startswith(BASE)
+            if page not in pages:
+                path = demo_site / urllib.parse.unquote(page)
+                assert path.is_file(), iri
+                pages[page] = path.read_text(encoding="utf-8")
+            kind = turtle.value(iri, KG.origin)
+            is_tension_statement = cls == SCHEMA.Claim and (None, KG.statement, iri) in turtle
+            if fragment and not is_tension_statement:
+                assert re.search(f'id="{re.escape(fragment)}"', pages[page]), (iri, kind)
+            checked += 1
+    assert checked > 1000
+
+
+def test_quantities_evidence_and_tensions_in_standard_vocabularies(turtle):
+    q = """SELECT ?low ?high ?unit ?kind WHERE {
+             ?c schema:text ?t ; kg:quantity ?v . ?v schema:description "~3–5%" ;
+             schema:minValue ?low ; schema:maxValue ?high ; schema:unitText ?unit ; kg:quantityKind ?kind }"""
+    rows = {tuple(r) for r in turtle.query(q, initNs={"schema": SCHEMA, "kg": KG})}
+    assert (rdflib.Literal("3", datatype=rdflib.XSD.decimal), rdflib.Literal("5", datatype=rdflib.XSD.decimal),
+            rdflib.Literal("%"), rdflib.Literal("percent")) in rows
+    # the Qwen 61.6% claim: declared evidence at closed-source-convergence.md:14, "same figure"
+    q = """SELECT ?e ?reason ?exact ?line WHERE {
+             ?claim schema:text ?text . FILTER(CONTAINS(?text, "61.6%"))
+             ?e kg:supports ?claim ; kg:method kg:Declared ; kg:reason ?reason ; prov:wasDerivedFrom ?s ;
+                oa:hasTarget [ oa:hasSource <https://example.org/kg-demo/sources/closed-source-convergence.html> ;
+                               oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact ?exact ] ] .
+             ?s kg:line ?line }"""
+    rows = list(turtle.query(q, initNs={"schema": SCHEMA, "kg": KG, "oa": OA,
+                                        "prov": rdflib.Namespace("http://www.w3.org/ns/prov#")}))
+    assert any(r.line.toPython() == 14 and "same figure" in str(r.reason) and "61.6" in str(r.exact) for r in rows)
+    # a temporal tension: the later claim supersedes the earlier one
+    for t in subjects(turtle, KG.TemporalTension):
+        earlier, later = turtle.value(t, KG.earlier), turtle.value(t, KG.later)
+        assert (later, KG.supersedes, earlier) in turtle
+        assert {earlier, later} == set(turtle.objects(t, KG.side))
+
+
+@pytest.mark.parametrize("fmt", ["jsonld", "nt", "trig"])
+def test_every_format_is_the_same_graph(exported, turtle, fmt):
+    assert isomorphic(parse(exported[fmt], fmt), turtle)
+
+
+def test_both_engines_write_the_same_graph(cache, turtle, tmp_path):
+    for fmt in ("turtle", "jsonld"):
+        for engine in ("rdflib", "oxigraph"):
+            out = tmp_path / f"{engine}.{fmt}"
+            result = kg(cache, "export", "--format", fmt, "--engine", engine, "-o", str(out))
+            assert result.exit_code == 0, result.output
+            assert f"with {engine}" in result.output
+            assert isomorphic(by_value(parse(out, fmt)), by_value(turtle)), (fmt, engine)
+    # JSON-LD through rdflib is compact: our prefixes in a @context
+    data = json.loads((tmp_path / "rdflib.jsonld").read_text(encoding="utf-8"))
+    assert data["@context"]["skos"] == str(SKOS)
+    assert any(node.get("@type") == "skos:Concept" for node in data["@graph"])
+
+
+def test_export_conforms_to_the_shacl_shapes_and_the_shapes_catch_breakage(cache, turtle):
+    shapes = rdflib.Graph().parse(data=kg(cache, "export", "--shapes").output, format="turtle")
+    conforms, _, report = pyshacl.validate(turtle, shacl_graph=shapes)
+    assert conforms, report
+    broken = rdflib.Graph() + turtle
+    concept = next(iter(subjects(broken, SKOS.Concept)))
+    broken.remove((concept, SKOS.prefLabel, None))
+    evidence = next(iter(subjects(broken, KG.Evidence)))
+    broken.set((evidence, KG.score, rdflib.Literal("1.5", datatype=rdflib.XSD.decimal)))
+    claim = next(iter(subjects(broken, SCHEMA.Claim)))
+    broken.add((claim, KG.status, KG.Maybe))
+    conforms, results, _ = pyshacl.validate(broken, shacl_graph=shapes)
+    assert not conforms
+    focus = set(results.objects(None, rdflib.URIRef("http://www.w3.org/ns/shacl#focusNode")))
+    assert {concept, evidence, claim} <= focus
+
+
+def test_vocabulary_defines_every_kg_term_with_label_and_comment(cache, turtle):
+    vocab = rdflib.Graph().parse(data=kg(cache, "export", "--vocabulary").output, format="turtle")
+    used = {t for triple in turtle for t in triple if isinstance(t, rdflib.URIRef) and str(t).startswith(str(KG))}
+    assert len(used) > 30
+    for term in used:
+        assert vocab.value(term, RDFS.label) is not None, term
+        assert vocab.value(term, RDFS.comment) is not None, term
+    dg = rdflib.Namespace("https://discoursegraphs.com/schema/dg_core#")
+    assert (KG.supports, RDFS.subPropertyOf, dg.supports) in vocab
+    assert (KG.opposes, RDFS.subPropertyOf, dg.opposes) in vocab
+    assert (KG.informs, SKOS.closeMatch, dg.addresses) in vocab
+
+
+# -- kg query ------------------------------------------------------------------------------------
+DEEPSEEK_ABOVE_10X = (ROOT / "docs" / "queries" / "deepseek-above-10x.rq")
+CONTESTED = (ROOT / "docs" / "queries" / "contested-with-sources.rq")
+
+
+def test_query_deepseek_claims_above_10x(cache):
+    result = kg(cache, "query", "--file", str(DEEPSEEK_ABOVE_10X), "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and all((r["high"] or r["low"]) > 10 for r in rows)
+    assert all("DeepSeek" in r["text"] or "deepseek" in r["claim"] for r in rows)
+    assert any(r["quantity"] == "50x" and r["claim"].startswith(BASE + "sources/") for r in rows)
+    assert any(r["quantity"] == "10–13x" and r["claim"].startswith(BASE + "concepts/") for r in rows)
+    assert not any(r["quantity"] in ("5–10x", "5-10x") for r in rows)  # reaches 10x, not above
+
+
+def test_query_contested_claims_and_their_sources_as_csv_and_table(cache, model):
+    result = kg(cache, "query", "--file", str(CONTESTED), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    contested = {c.text for c in model.knowledge.claims if c.origin == "note" and c.status == "contested"}
+    assert {r["text"] for r in rows} == contested and len(contested) == 46
+    with_sources = [r for r in rows if r["source"]]
+    assert len(with_sources) > 20 and all(r["title"] for r in with_sources)
+    assert {r["stance"] for r in with_sources} == {str(KG.supports), str(KG.opposes)}
+    table = kg(cache, "query", "--file", str(CONTESTED))
+    assert table.exit_code == 0
+    assert "sources/" in table.stdout and BASE not in table.stdout  # site pages shown relative
+    assert f"{len(rows):,} rows" in table.output
+
+
+def test_query_groups_tensions_by_kind(cache, model):
+    result = kg(cache, "query", "--file", str(ROOT / "docs" / "queries" / "tensions-by-kind.rq"), "--json")
+    assert result.exit_code == 0, result.output
+    found = {r["kind"].rsplit("#", 1)[1]: r["tensions"] for r in json.loads(result.stdout)}
+    kinds = {t.kind for t in model.knowledge.tensions}
+    assert found == {k.capitalize() + "Tension": sum(t.kind == k for t in model.knowledge.tensions) for k in kinds}
+
+
+def test_query_ask_construct_and_relative_iris(cache):
+    ask = kg(cache, "query", "ASK { <concepts/deepseek.html> a skos:Concept }")
+    assert ask.exit_code == 0 and ask.stdout.strip() == "yes"
+    assert json.loads(kg(cache, "query", "ASK { <concepts/nope.html> a skos:Concept }", "--json").stdout) == [False]
+    described = kg(cache, "query", "DESCRIBE <concepts/deepseek.html>")
+    g = rdflib.Graph().parse(data=described.stdout, format="turtle")
+    assert g.value(rdflib.URIRef(BASE + "concepts/deepseek.html"), SKOS.prefLabel) == rdflib.Literal("DeepSeek")
+
+
+def test_query_syntax_error_gives_message_and_position(cache):
+    result = kg(cache, "query", "SELECT ?c WHERE {\n  ?c a schema:Claim .\n  FILTER(?c > ) }")
+    assert result.exit_code == 2
+    assert "SPARQL syntax error at line 3, column" in result.output
+    assert "FILTER(?c > ) }" in result.output and "^" in result.output
+    unknown = kg(cache, "query", "SELECT ?c WHERE { ?c foaf:name ?n }")
+    assert unknown.exit_code == 2 and "unknown prefix" in unknown.output
+    empty = kg(cache, "query")
+    assert empty.exit_code == 2 and "give a query" in empty.output
+
+
+def test_bad_base_url_is_reported_with_kg_toml(tmp_path, cache):
+    (tmp_path / "kg.toml").write_text('[site]\nbase_url = "not a url"\n', encoding="utf-8")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# A\n\nSome text.\n", encoding="utf-8")
+    result = kg(tmp_path / ".kg", "export", "--no-claims", vault=tmp_path)
+    assert result.exit_code == 2
+    assert "kg.toml: [site] base_url = 'not a url' is not an absolute http(s) URL" in result.output
+
+
+# -- pushing to a SPARQL 1.1 store ---------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def oxigraph_server(tmp_path):
+    """Oxigraph's SPARQL server (PyPI `oxigraph`) on a loopback port, stopped after the test."""
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists():
+        pytest.fail("the oxigraph server is not installed (pip install oxigraph)")
+    port = _free_port()
+    process = subprocess.Popen([str(binary), "serve", "--location", str(tmp_path / "store"),
+                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"oxigraph did not start: {process.stderr.read().decode(errors='replace')}")
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def sparql(url: str, query: str) -> list[dict]:
+    request = urllib.request.Request(f"{url}/query?" + urllib.parse.urlencode({"query": query}),
+                                     headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["results"]["bindings"]
+
+
+def count(url: str, graph: str = BASE, cls: str | None = None) -> int:
+    pattern = f"?s a <{cls}>" if cls else "?s ?p ?o"
+    rows = sparql(url, f"SELECT (COUNT(DISTINCT ?s) AS ?n) (COUNT(*) AS ?t) WHERE {{ GRAPH <{graph}> {{ {pattern} }} }}")
+    return int(rows[0]["t" if cls is None else "n"]["value"])
+
+
+def test_push_replaces_the_vaults_named_graph_idempotently(cache, oxigraph_server, turtle, model):
+    update = f"{oxigraph_server}/update"
+    other = "https://example.org/someone-else/"
+    urllib.request.urlopen(urllib.request.Request(update, method="POST", data=(
+        f"INSERT DATA {{ GRAPH <{other}> {{ <{other}x> <{other}p> \"kept\" }} }}").encode(),
+        headers={"Content-Type": "application/sparql-update"}), timeout=30).read()
+    # a stale triple in the vault's graph, which the push must remove
+    urllib.request.urlopen(urllib.request.Request(update, method="POST", data=(
+        f"INSERT DATA {{ GRAPH <{BASE}> {{ <{BASE}old> <{BASE}p> \"stale\" }} }}").encode(),
+        headers={"Content-Type": "application/sparql-update"}), timeout=30).read()
+    for _ in range(2):
+        result = kg(cache, "export", "--to", update)
+        assert result.exit_code == 0, result.output
+        assert f"Pushed {len(turtle):,} triples" in result.output
+        assert count(oxigraph_server) == len(turtle)
+    assert count(oxigraph_server, cls=str(SKOS.Concept)) == len(model.concepts)
+    assert count(oxigraph_server, cls=str(SCHEMA.Claim)) == 578
+    assert count(oxigraph_server, cls=str(KG.Evidence)) == 380
+    assert count(oxigraph_server, cls=str(KG.Tension)) == 79
+    assert count(oxigraph_server, graph=other) == 1  # other graphs are left alone
+    back = rdflib.Graph()
+    for row in sparql(oxigraph_server, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{BASE}> {{ ?s ?p ?o }} }}"):
+        back.add(tuple(_term(row[k]) for k in ("s", "p", "o")))
+    assert isomorphic(back, turtle)
+
+
+def test_push_in_batches_goes_through_a_staging_graph(cache, oxigraph_server, model, turtle):
+    import pyoxigraph as ox
+
+    from kg.rdf.emit import Emitter
+    from kg.rdf.export import oxigraph_terms
+    from kg.rdf.push import push
+
+    update = f"{oxigraph_server}/update"
+    emitter = Emitter(model, BASE, oxigraph_terms(), "Open and closed AI models")
+    done = push((ox.Triple(*t) for t in emitter.triples()), update, BASE, limit=100_000)
+    assert done["requests"] > 10
+    assert count(oxigraph_server) == len(turtle)
+    graphs = sparql(oxigraph_server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert [g["g"]["value"] for g in graphs] == [BASE]  # the staging graph is gone
+
+
+def test_unreachable_or_wrong_store_gives_a_clear_error(cache, oxigraph_server):
+    closed = f"http://127.0.0.1:{_free_port()}/update"
+    result = kg(cache, "export", "--to", closed)
+    assert result.exit_code == 2
+    assert f"kg: error: cannot reach the store at {closed}" in result.output
+    wrong = kg(cache, "export", "--to", f"{oxigraph_server}/query")
+    assert wrong.exit_code == 2 and "refused the update: HTTP" in wrong.output
+    bad = kg(cache, "export", "--to", "ftp://example.org/update")
+    assert bad.exit_code == 2 and "not an http(s) URL" in bad.output
+
+
+def _term(binding: dict):
+    if binding["type"] == "uri":
+        return rdflib.URIRef(binding["value"])
+    if binding["type"] == "bnode":
+        return rdflib.BNode(binding["value"])
+    return rdflib.Literal(binding["value"], lang=binding.get("xml:lang"),
+                          datatype=rdflib.URIRef(binding["datatype"]) if "datatype" in binding else None)
