@@ -1,3 +1,34 @@
-"""Linked data: the vault as RDF (kg.rdf.emit), written as Turtle, JSON-LD, N-Triples or TriG
-(kg.rdf.export), queried with SPARQL (kg.rdf.query) and pushed to a SPARQL 1.1 store
-(kg.rdf.push). The vocabulary (vocab.ttl) and SHACL shapes (shapes.ttl) ship beside the code."""
+"""Linked data: the vault as RDF, from Python.
+
+    >>> from kg.rdf import graph
+    >>> g = graph("demo")                      # an rdflib.Graph, kg's prefixes bound
+    >>> g.query("SELECT ?c WHERE { ?c kg:status kg:Contested }")
+
+The triples come from kg.rdf.emit; kg.rdf.export writes them as Turtle, JSON-LD, N-Triples or
+TriG; kg.rdf.query runs SPARQL for `kg query`; kg.rdf.push sends them to a SPARQL 1.1 store. The
+vocabulary (vocab.ttl) and the SHACL shapes (shapes.ttl) ship beside the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def graph(vault: str | Path = ".", claims: bool = True):
+    """The vault as an `rdflib.Graph`: built (incrementally) like `kg build --no-site`, with claims,
+    evidence and tensions unless claims=False. IRIs derive from [site] base_url in kg.toml."""
+    from kg.build import build
+    from kg.config import cache_folder, find_vault, load_settings
+    from kg.rdf import export
+
+    root = find_vault(Path(vault))
+    settings = load_settings(root)
+    kb = build(root, settings)
+    if claims:
+        from kg.claims.store import knowledge
+        from kg.search.embed import shared_embedder
+        from kg.search.index import SearchIndex
+
+        SearchIndex(cache_folder(root)).update(kb, shared_embedder)
+        knowledge(kb, cache_folder(root))
+    return export.graph(kb, settings.site.base_url, settings.site.title or root.name)

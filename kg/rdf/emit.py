@@ -331,9 +331,10 @@ class Emitter:
                 yield me, self.c("kg:opposeCount"), self.integer(c.opposes)
             if c.cluster:
                 yield me, self.c("kg:corroboration"), self.text(c.cluster)
-            for n, q in enumerate(c.quantities, 1):
-                value = self.t.iri(f"{iri}-q{n}")
+            values = [self.t.iri(f"{iri}-q{n}") for n in range(1, len(c.quantities) + 1)]
+            for value in values:  # all of the claim's triples first: Turtle writes them as one block
                 yield me, quantity, value
+            for value, q in zip(values, c.quantities):
                 yield from self.quantity(value, q)
 
     def quantity(self, me, q: Quantity) -> Iterator[tuple]:

@@ -178,6 +178,7 @@ def as_rdf(answer: Answer, fmt: str) -> bytes:
     """The triples of a CONSTRUCT or DESCRIBE as Turtle (fmt 'turtle') or JSON-LD ('jsonld')."""
     import pyoxigraph as ox
 
+    triples = sorted(answer.triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     if fmt == "jsonld":
-        return ox.serialize(answer.triples, format=ox.RdfFormat.JSON_LD)
-    return ox.serialize(answer.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return ox.serialize(triples, format=ox.RdfFormat.JSON_LD)
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
