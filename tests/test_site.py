@@ -213,7 +213,7 @@ def test_fixture_site_renders_obsidian_syntax(site_vault, tmp_path):
     assert '<details class="callout" data-callout="tip"><summary class="callout-title">Folded tip</summary>' in page
     assert '<div class="embed" role="note">' in page and "Gamma scores 61.6% on the benchmark." in page
     assert '<li id="b-alpha-price">' in page
-    assert '<a class="tag" href="../tags/topic-sub.html">#topic/sub</a>' in page
+    assert '<a class="tag" href="../tags/topic--sub.html">#topic/sub</a>' in page
     assert 'data-relation="supports"' in page
     assert "[[not-a-link]] inside code" in page
     assert '<img' not in page.split('class="note-body"')[1].split("</article>")[0] or "example.com/chart.png" not in page

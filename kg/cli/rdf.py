@@ -23,10 +23,14 @@ def _site(ctx: Context) -> tuple[str, str]:
 
     settings = ctx.settings()
     base = settings.site.base_url.strip()
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in base for c in ' <>"{}|\\^`'):
-        fail(f"kg.toml: [site] base_url = {base!r} is not an absolute http(s) URL; the exported IRIs derive "
-             "from it (e.g. base_url = \"https://example.org/my-vault/\")")
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment or "#" in base or any(c in base for c in ' <>"{}|\\^`'):
+        fail(f"kg.toml: [site] base_url = {base!r} is not an absolute http(s) URL without ? or #; the "
+             "exported IRIs derive from it (e.g. base_url = \"https://example.org/my-vault/\")")
     return (base if base.endswith("/") else base + "/"), settings.site.title or ctx.root.name
 
 
@@ -69,14 +73,30 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
       kg export --shapes > shapes.ttl && pyshacl -s shapes.ttl vault.ttl
     """
     from kg.rdf import export as rdf
+    from kg.rdf.push import PushError, check_iri
 
+    if output is not None and str(output) == "-":
+        output = None
     if vocabulary or shapes:
-        click.echo(rdf.vocabulary() if vocabulary else rdf.shapes(), nl=False)
+        text = rdf.vocabulary() if vocabulary else rdf.shapes()
+        if output:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {output}", err=True)
+        else:
+            click.echo(text, nl=False)
         return
     if store and output:
         fail("give either -o FILE or --to URL, not both")
     if fmt is None:
         fmt = SUFFIXES.get(output.suffix.lower(), "turtle") if output else "turtle"
+    if graph_iri is not None:
+        if not store and fmt != "trig":
+            fail("--graph names the vault's graph in TriG (--format trig) or in a store (--to); "
+                 f"{fmt} has no named graphs")
+        try:
+            check_iri(graph_iri, "--graph")
+        except PushError as exc:
+            fail(str(exc))
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
     kb = ctx.knowledge(with_claims=not no_claims)
@@ -111,7 +131,7 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
 
     from kg.rdf.emit import Emitter
     from kg.rdf.export import oxigraph_terms
-    from kg.rdf.push import PushError, push
+    from kg.rdf.push import PushError, push, shown
 
     if base == DEFAULT_BASE:
         click.echo(f"kg: warning: kg.toml sets no [site] base_url, so the graph is named <{base}> and its IRIs "
@@ -121,7 +141,7 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
     with ctx.progress_bar() as progress:
         def sent(n: int, _total) -> None:
             if progress:
-                progress(f"Pushing to {url}", n, None)
+                progress(f"Pushing to {shown(url)}", n, None)
         try:
             done = push((ox.Triple(s, p, o) for s, p, o in emitter.triples()), url, graph, sent)
         except PushError as exc:
@@ -157,6 +177,8 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
     from kg.rdf import query as q
 
     if path is not None:
+        if sparql:
+            fail("give the query either as an argument or with --file, not both")
         sparql = path.read()
     if not sparql or not sparql.strip():
         fail("give a query: kg query 'SELECT ...', or kg query --file q.rq")

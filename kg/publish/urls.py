@@ -39,8 +39,10 @@ def source_page(source_id: str) -> PagePath:
 
 
 def tag_page(tag: str) -> PagePath:
-    """`ai/models` -> `tags/ai-models.html`."""
-    return PagePath(f"tags/{slugify(tag.replace('/', ' '))}.html")
+    """`ai/models` -> `tags/ai--models.html`: levels joined by `--`, which no slug holds, so that
+    `#ai/models` and `#ai-models` get pages of their own."""
+    parts = [slugify(p) or "t-" + hashlib.blake2b(p.encode(), digest_size=4).hexdigest() for p in tag.split("/")]
+    return PagePath(f"tags/{'--'.join(parts)}.html")
 
 
 def claims_page(number: int) -> PagePath:

@@ -1,7 +1,7 @@
 """Linked data: the vault as RDF, from Python.
 
     >>> from kg.rdf import graph
-    >>> g = graph("demo")                      # an rdflib.Graph, kg's prefixes bound
+    >>> g = graph(".")                         # the vault here, as an rdflib.Graph with kg's prefixes
     >>> g.query("SELECT ?c WHERE { ?c kg:status kg:Contested }")
 
 The triples come from kg.rdf.emit; kg.rdf.export writes them as Turtle, JSON-LD, N-Triples or

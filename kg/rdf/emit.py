@@ -110,6 +110,9 @@ class Emitter:
         for c in self.claims:
             if c.origin == "note":
                 self.note_claims.setdefault(c.id, []).append(c)
+        self.declared = {(t.a.id, t.a.doc): t.id for t in (knowledge.tensions if knowledge else [])
+                         if t.kind == "declared"}
+        """(claim id, file) of the sentence that declares a tension -> the tension's id."""
         self.evidence_items = knowledge.evidence if knowledge else []
         self.sentence_at = {(e.doc, e.line): f"{self.source_iri(e.source)}#{e.anchor}"
                             for e in self.evidence_items if e.anchor}
@@ -149,19 +152,24 @@ class Emitter:
         return self.page(urls.source_page(source_id))
 
     def claim_iri(self, claim: Claim) -> str:
+        """Where the site shows the claim: a source's sentence, a note's claim item, or for the
+        sentence that declares a tension, the tension's card on the note's page."""
         if claim.origin == "source" and claim.source and claim.anchor:
             return f"{self.source_iri(claim.source)}#{claim.anchor}"
-        return f"{self.doc_page(claim.doc)}#claim-{claim.id}"
+        tension = self.declared.get((claim.id, claim.doc))
+        return f"{self.doc_page(claim.doc)}#" + (f"tension-{tension}" if tension else f"claim-{claim.id}")
 
-    def doc_page(self, doc: str) -> str:
-        """The IRI of the page that shows a file: its concept's or source's page."""
+    def holder_iri(self, doc: str) -> str | None:
+        """The concept or source a file is the page of (the resource its links start from)."""
         concept = self.kb.concept_by_doc.get(doc)
         if concept:
             return self.concept_iri(concept)
         source = self.kb.source_by_path.get(doc)
-        if source:
-            return self.source_iri(source)
-        return self.page(urls.CLAIMS)
+        return self.source_iri(source) if source else None
+
+    def doc_page(self, doc: str) -> str:
+        """The IRI of the page that shows a file's claims."""
+        return self.holder_iri(doc) or self.page(urls.CLAIMS)
 
     def side_iri(self, claim_id: str, doc: str, line: int) -> str | None:
         """A tension's side: a claim, else the source sentence an opposing evidence quotes; None for
@@ -192,7 +200,7 @@ class Emitter:
     def concepts(self) -> Iterator[tuple]:
         a, label, alt, scheme, path = (self.c(x) for x in ("rdf:type", "skos:prefLabel", "skos:altLabel",
                                                            "skos:inScheme", "kg:path"))
-        concept, stub, tag_p, kind = (self.c(x) for x in ("skos:Concept", "kg:StubConcept", "kg:tag", "dcterms:type"))
+        concept, stub, tag_p, kind = (self.c(x) for x in ("skos:Concept", "kg:StubConcept", "kg:tag", "kg:noteType"))
         vault = self.t.iri(self.base)
         tags: set[str] = set()
         for cid in sorted(self.kb.concepts):
@@ -203,14 +211,14 @@ class Emitter:
             if c.stub:
                 yield me, a, stub
             yield me, label, self.text(c.title)
-            for name in c.aliases:
+            for name in dict.fromkeys(c.aliases):
                 yield me, alt, self.text(name)
             yield me, scheme, vault
             if c.doc:
                 yield me, path, self.text(c.doc)
             if c.type:
                 yield me, kind, self.text(c.type)
-            for tag in c.tags:
+            for tag in dict.fromkeys(c.tags):
                 tags.add(tag)
                 yield me, tag_p, self.t.iri(self.page(urls.tag_page(tag)))
         yield from self.tags(tags)
@@ -266,13 +274,6 @@ class Emitter:
                     yield who, a, self.c(kind)
                     yield who, name, self.text(value)
 
-    def holder_iri(self, doc: str) -> str | None:
-        concept = self.kb.concept_by_doc.get(doc)
-        if concept:
-            return self.concept_iri(concept)
-        source = self.kb.source_by_path.get(doc)
-        return self.source_iri(source) if source else None
-
     def links(self) -> Iterator[tuple]:
         seen: set[tuple[str, str, str]] = set()
         for r in self.kb.rows:
@@ -316,12 +317,12 @@ class Emitter:
             if c.origin == "source" and c.source:
                 yield me, a, sentence
                 yield me, part, self.t.iri(self.source_iri(c.source))
-            for cid in c.concepts:
+            for cid in dict.fromkeys(c.concepts):
                 if cid != c.concept:
                     yield me, mentions, self.t.iri(self.concept_iri(cid))
-            for name in c.subjects:
+            for name in dict.fromkeys(c.subjects):
                 yield me, subject, self.text(name)
-            for sid in c.cites:
+            for sid in dict.fromkeys(c.cites):
                 yield me, cites, self.t.iri(self.source_iri(sid))
             if c.status:
                 yield me, self.c("kg:status"), self.c(STATUS[c.status])
@@ -368,6 +369,8 @@ class Emitter:
             self.counts["evidence"] += 1
             source = self.t.iri(self.source_iri(e.source))
             yield me, a, self.c("kg:Evidence")
+            yield me, a, self.c("oa:Annotation")
+            yield me, self.c("oa:motivatedBy"), self.c("oa:linking")
             for claim in claims:
                 target = self.t.iri(self.claim_iri(claim))
                 yield me, self.c(f"kg:{e.stance}"), target
@@ -376,8 +379,9 @@ class Emitter:
             yield me, self.c("kg:score"), self.number(round(e.score, 4))
             if e.reason:
                 yield me, self.c("kg:reason"), self.text(e.reason)
-            if not e.anchor:
+            if not e.anchor:  # a citation kg found no sentence for: the source is the target
                 yield me, self.c("prov:wasDerivedFrom"), source
+                yield me, self.c("oa:hasTarget"), source
                 continue
             sentence_iri = f"{self.source_iri(e.source)}#{e.anchor}"
             sentence = self.t.iri(sentence_iri)
@@ -389,6 +393,7 @@ class Emitter:
                 yield sentence, self.c("schema:isPartOf"), source
                 yield sentence, self.c("kg:line"), self.integer(e.line)
             if e.selector is None:
+                yield me, self.c("oa:hasTarget"), sentence
                 continue
             target, selector = self.t.iri(iri + "-target"), self.t.iri(iri + "-quote")
             yield me, self.c("oa:hasTarget"), target
@@ -433,7 +438,7 @@ class Emitter:
                     yield me, self.c("kg:earlier"), self.t.iri(first)
                     yield me, self.c("kg:later"), self.t.iri(second)
                     yield self.t.iri(second), self.c("kg:supersedes"), self.t.iri(first)
-            for name in t.subjects:
+            for name in dict.fromkeys(t.subjects):
                 if name in self.kb.concepts:
                     yield me, self.c("schema:about"), self.t.iri(self.concept_iri(name))
                 else:

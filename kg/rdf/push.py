@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 BATCH_BYTES = 8_000_000
 """Largest update body sent, in bytes: well under what stores accept (Oxigraph: 128 MiB)."""
@@ -29,23 +29,44 @@ class PushError(Exception):
     """The store could not be reached or refused the update; the message says which and why."""
 
 
+def check_iri(iri: str, what: str = "graph IRI") -> str:
+    """An absolute IRI that can go between < and > in SPARQL, else PushError: the graph name is
+    written into the update, so nothing may close the IRI and start another operation."""
+    scheme, sep, rest = iri.partition(":")
+    if not sep or not rest or not scheme[:1].isalpha() or any(c in iri for c in _NOT_IN_IRI):
+        raise PushError(f"not an absolute IRI: {what} {iri!r} (e.g. https://example.org/my-vault/)")
+    return iri
+
+
+_NOT_IN_IRI = set(' <>"{}|\\^`') | {chr(c) for c in range(0x21)}
+
+
 def _endpoint(url: str) -> tuple[str, dict[str, str]]:
     """The URL without user:password, and the headers that carry them (HTTP Basic)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        if parts.port == 0:  # reading the port also checks its range
+            raise ValueError("port 0")
+    except ValueError as exc:
+        raise PushError(f"not a URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise PushError(f"not an http(s) URL: {url!r} (give the store's SPARQL update endpoint, "
                         "e.g. http://localhost:7878/update)")
     headers = {"Content-Type": "application/sparql-update; charset=utf-8", "User-Agent": "kg"}
     if parts.username is not None:
-        token = f"{parts.username}:{parts.password or ''}".encode()
+        token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
-        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=netloc)
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     return urlunsplit(parts), headers
 
 
-def _shown(url: str) -> str:
-    return _endpoint(url)[0]
+def shown(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    try:
+        return _endpoint(url)[0]
+    except PushError:
+        return url
 
 
 def send(url: str, update: str, timeout: float = 300) -> None:
@@ -111,21 +132,29 @@ def push(triples: Iterable, url: str, graph: str, progress: Callable[[int, int |
     """Replace `graph` in the store at `url` (its SPARQL update endpoint) with these triples
     (pyoxigraph Triples). Returns {requests, bytes, seconds}."""
     start = time.perf_counter()
-    _endpoint(url)  # a bad URL fails before any work
+    _endpoint(url)  # a bad URL or graph name fails before any work
+    check_iri(graph)
     pieces = batches(triples, limit)
     first = next(pieces, "")
     second = next(pieces, None)
     if second is None:  # one update: atomic in any store that runs an update as a transaction
         send(url, f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{first}}} }}")
-        return {"requests": 1, "bytes": len(first), "seconds": time.perf_counter() - start}
+        return {"requests": 1, "bytes": len(first.encode("utf-8")), "seconds": time.perf_counter() - start}
     staging = graph + ("&" if "?" in graph else "?") + "kg-staging"
     send(url, f"DROP SILENT GRAPH <{staging}>")
     requests, sent = 1, 0
-    for piece in itertools.chain((first, second), pieces):
-        send(url, f"INSERT DATA {{ GRAPH <{staging}> {{\n{piece}}} }}")
-        requests += 1
-        sent += len(piece)
-        if progress:
-            progress(requests - 1, None)
+    try:
+        for piece in itertools.chain((first, second), pieces):
+            send(url, f"INSERT DATA {{ GRAPH <{staging}> {{\n{piece}}} }}")
+            requests += 1
+            sent += len(piece.encode("utf-8"))
+            if progress:
+                progress(requests - 1, None)
+    except BaseException:
+        try:  # leave no half graph behind; the vault's graph is still the old one
+            send(url, f"DROP SILENT GRAPH <{staging}>", timeout=30)
+        except PushError:
+            pass
+        raise
     send(url, f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
     return {"requests": requests + 1, "bytes": sent, "seconds": time.perf_counter() - start}

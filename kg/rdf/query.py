@@ -52,18 +52,30 @@ def run(store, text: str, base_url: str) -> Answer:
     column, and the line of the query with a caret under the place."""
     import pyoxigraph as ox
 
-    try:
+    if _UPDATE.match(_without_prologue(text)):
+        raise QueryError("kg query reads the vault's graph; updates (INSERT, DELETE, LOAD, CLEAR, DROP...) "
+                         "cannot change it: edit the notes instead")
+    try:  # answers come lazily: errors can surface while reading them, so read them here
         result = store.query(text, prefixes=PREFIXES, base_iri=base_url)
+        if isinstance(result, ox.QueryBoolean):
+            return Answer("ask", boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            return Answer("select", variables, [[solution[v] for v in variables] for solution in result])
+        return Answer("graph", triples=list(result))
     except SyntaxError as exc:
         raise QueryError(syntax_message(str(exc), text)) from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(f"the query failed: {exc}") from None
-    if isinstance(result, ox.QueryBoolean):
-        return Answer("ask", boolean=bool(result))
-    if isinstance(result, ox.QuerySolutions):
-        variables = [v.value for v in result.variables]
-        return Answer("select", variables, [[solution[v] for v in variables] for solution in result])
-    return Answer("graph", triples=list(result))
+
+
+_UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
+_PROLOGUE = re.compile(r"\s*(#[^\n]*\n\s*|(PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", re.IGNORECASE)
+
+
+def _without_prologue(text: str) -> str:
+    """The query after its comments and PREFIX / BASE lines."""
+    return text[_PROLOGUE.match(text).end():]
 
 
 _POSITION = re.compile(r"^error at (\d+):(\d+):\s*(.*)$", re.DOTALL)
@@ -150,7 +162,9 @@ def short(term, base_url: str) -> str:
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{prefix}:{iri[len(ns):]}"
         return iri
-    return str(plain(term))
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return term.value
 
 
 def as_csv(answer: Answer) -> str:
