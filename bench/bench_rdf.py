@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark the linked-data export, kg query and the push, on a vault with its claims.
 
-Usage: python bench/bench_rdf.py [N ...] [--push]        (default: 10000)
+Usage: python bench/bench_rdf.py [N ...] [--push] [--engines oxigraph,rdflib] [--formats turtle,nt,jsonld]
+       (default: 10000, both engines, the three formats)
 
 For each N it reads the synthetic vault bench/vaults/vault-N (made by bench/make_vault.py when
 missing) with its claims, evidence and tensions. The first run analyses the vault (embedding
@@ -116,7 +117,7 @@ def child(step: str, vault: Path, *args: str) -> dict:
 
 def measure(step: str, vault: Path, *args: str) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--child", step, str(vault), *args],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -128,7 +129,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(n: int, with_push: bool) -> None:
+def run(n: int, with_push: bool, engines: list[str], formats: list[str]) -> None:
     vault = vault_of(n)
     start = time.perf_counter()
     kb, _ = load(vault)  # analyses once, then cached
@@ -138,8 +139,8 @@ def run(n: int, with_push: bool) -> None:
           f"(read and analysed in {time.perf_counter() - start:.1f} s)", flush=True)
     del kb, found
     print(f"{'step':<28}{'triples':>11}{'seconds':>9}{'triples/s':>11}{'file MB':>9}{'peak MB':>9}{'+MB':>8}")
-    for fmt in ("turtle", "nt", "jsonld"):
-        for engine in ("oxigraph", "rdflib"):
+    for fmt in formats:
+        for engine in engines:
             r = measure("export", vault, fmt, engine)
             print(f"{'export ' + fmt + ' ' + engine:<28}{r['triples']:>11,}{r['seconds']:>9.1f}"
                   f"{r['triples'] / r['seconds']:>11,.0f}{r['bytes'] / 1e6:>9.1f}{r['peak_mb']:>9.0f}"
@@ -178,9 +179,17 @@ def main() -> None:
         step, vault, *args = sys.argv[2:]
         print(json.dumps(child(step, Path(vault), *args)))
         return
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for n in [int(a) for a in args] or [10000]:
-        run(n, "--push" in sys.argv)
+    argv = sys.argv[1:]
+    options = {"--engines": "oxigraph,rdflib", "--formats": "turtle,nt,jsonld"}
+    sizes = []
+    while argv:
+        arg = argv.pop(0)
+        if arg in options:
+            options[arg] = argv.pop(0)
+        elif not arg.startswith("--"):
+            sizes.append(int(arg))
+    for n in sizes or [10000]:
+        run(n, "--push" in sys.argv, options["--engines"].split(","), options["--formats"].split(","))
 
 
 if __name__ == "__main__":

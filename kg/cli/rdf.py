@@ -108,7 +108,7 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         tmp = output.with_name(f".{output.name}.tmp")
         try:
             with open(tmp, "wb") as out:
-                done = _write(kb, base, fmt, out, engine, title, graph_iri)
+                done = _write(ctx, kb, base, fmt, out, engine, title, graph_iri)
             tmp.replace(output)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -116,14 +116,15 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         click.echo(f"Wrote {output} ({output.stat().st_size // 1024:,} KiB, {_counts(done.counts)}) "
                    f"in {time.perf_counter() - start:.2f} s with {done.engine}", err=True)
     else:
-        _write(kb, base, fmt, sys.stdout.buffer, engine, title, graph_iri)
+        _write(ctx, kb, base, fmt, sys.stdout.buffer, engine, title, graph_iri)
         sys.stdout.buffer.flush()
 
 
-def _write(kb, base, fmt, out, engine, title, graph_iri):
+def _write(ctx: Context, kb, base, fmt, out, engine, title, graph_iri):
     from kg.rdf import export as rdf
 
-    return rdf.write(kb, base, fmt, out, engine, title, graph=graph_iri)
+    with ctx.progress_bar() as progress:
+        return rdf.write(kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress)
 
 
 def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None:
@@ -137,11 +138,12 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
         click.echo(f"kg: warning: kg.toml sets no [site] base_url, so the graph is named <{base}> and its IRIs "
                    "are those of any other vault without one; set base_url to keep vaults apart in one store",
                    err=True)
-    emitter = Emitter(kb, base, oxigraph_terms(), title)
     with ctx.progress_bar() as progress:
+        emitter = Emitter(kb, base, oxigraph_terms(), title)
+
         def sent(n: int, _total) -> None:
             if progress:
-                progress(f"Pushing to {shown(url)}", n, None)
+                progress(f"Pushing to {shown(url)}: batch", n, None)
         try:
             done = push((ox.Triple(s, p, o) for s, p, o in emitter.triples()), url, graph, sent)
         except PushError as exc:
@@ -186,7 +188,8 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
     kb = ctx.knowledge(with_claims=not no_claims)
-    store, _ = q.load(kb, base, title)
+    with ctx.progress_bar() as progress:
+        store, _ = q.load(kb, base, title, progress)
     try:
         answer = q.run(store, sparql, base)
     except q.QueryError as exc:

@@ -95,8 +95,11 @@ class Emitter:
     """The triples of one vault. `counts` says how many concepts, claims, evidence items and
     tensions were written, once `triples()` has been consumed."""
 
-    def __init__(self, kb: KnowledgeBase, base_url: str, terms: Terms, title: str = ""):
+    def __init__(self, kb: KnowledgeBase, base_url: str, terms: Terms, title: str = "",
+                 progress: Callable[[str, int, int | None], None] | None = None):
         self.kb = kb
+        self.progress = progress
+        """Called with ("Writing triples", count, None) every 20,000 triples."""
         self.base = base_url if base_url.endswith("/") else base_url + "/"
         self.t = terms
         self.title = title
@@ -189,6 +192,8 @@ class Emitter:
                      self.evidence(), self.tensions()):
             for triple in part:
                 self.counts["triples"] += 1
+                if self.progress and not self.counts["triples"] % 20_000:
+                    self.progress("Writing triples", self.counts["triples"], None)
                 yield triple
 
     def vault(self) -> Iterator[tuple]:

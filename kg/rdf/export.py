@@ -37,32 +37,28 @@ def engine_for(fmt: str, engine: str = "auto") -> str:
     return "rdflib" if fmt == "jsonld" else "oxigraph"
 
 
-def rdflib_terms() -> Terms:
-    from rdflib import Literal, URIRef
-
-    datatypes: dict[str, URIRef] = {}
+def _terms(iri, literal_class) -> Terms:
+    datatypes: dict[str, object] = {}
 
     def literal(value: str, datatype: str | None):
         if datatype is None:
-            return Literal(value)
-        dt = datatypes.get(datatype) or datatypes.setdefault(datatype, URIRef(datatype))
-        return Literal(value, datatype=dt)
+            return literal_class(value)
+        dt = datatypes.get(datatype) or datatypes.setdefault(datatype, iri(datatype))
+        return literal_class(value, datatype=dt)
 
-    return Terms(URIRef, literal)
+    return Terms(iri, literal)
+
+
+def rdflib_terms() -> Terms:
+    from rdflib import Literal, URIRef
+
+    return _terms(URIRef, Literal)
 
 
 def oxigraph_terms() -> Terms:
     from pyoxigraph import Literal, NamedNode
 
-    datatypes: dict[str, NamedNode] = {}
-
-    def literal(value: str, datatype: str | None):
-        if datatype is None:
-            return Literal(value)
-        dt = datatypes.get(datatype) or datatypes.setdefault(datatype, NamedNode(datatype))
-        return Literal(value, datatype=dt)
-
-    return Terms(NamedNode, literal)
+    return _terms(NamedNode, Literal)
 
 
 def graph(kb, base_url: str, title: str = ""):
@@ -78,14 +74,14 @@ def graph(kb, base_url: str, title: str = ""):
 
 
 def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", title: str = "",
-          graph: str | None = None) -> Export:
+          graph: str | None = None, progress=None) -> Export:
     """Write the vault's triples to a binary stream. TriG puts them in the vault's named graph:
     `graph`, by default the base URL."""
     engine = engine_for(fmt, engine)
     if engine == "oxigraph":
         import pyoxigraph as ox
 
-        emitter = Emitter(kb, base_url, oxigraph_terms(), title)
+        emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress)
         if fmt == "trig":
             name = ox.NamedNode(graph or emitter.base)
             items: Iterator = (ox.Quad(s, p, o, name) for s, p, o in emitter.triples())
@@ -98,7 +94,7 @@ def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", tit
         return Export(fmt, engine, emitter.counts)
     from rdflib import Dataset, Graph, URIRef
 
-    emitter = Emitter(kb, base_url, rdflib_terms(), title)
+    emitter = Emitter(kb, base_url, rdflib_terms(), title, progress)
     if fmt == "trig":
         data = Dataset()
         g = data.graph(URIRef(graph or emitter.base))

@@ -37,11 +37,11 @@ class Answer:
     triples: list[Any] = field(default_factory=list)
 
 
-def load(kb, base_url: str, title: str = ""):
+def load(kb, base_url: str, title: str = "", progress=None):
     """The vault's triples in an in-memory Oxigraph store (the default graph)."""
     import pyoxigraph as ox
 
-    emitter = Emitter(kb, base_url, oxigraph_terms(), title)
+    emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress)
     store = ox.Store()
     store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
     return store, emitter
