@@ -259,6 +259,23 @@ def test_query_groups_tensions_by_kind(cache, model):
     assert found == {k.capitalize() + "Tension": sum(t.kind == k for t in model.knowledge.tensions) for k in kinds}
 
 
+def test_query_keeps_its_store_until_the_vault_changes(tmp_path):
+    vault = tmp_path / "v"
+    (vault / "notes").mkdir(parents=True)
+    (vault / "notes" / "a.md").write_text("# A\n\nLinks [[B]].\n", encoding="utf-8")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?c a skos:Concept }"
+    first = kg(tmp_path / "cache", "query", count, "--no-claims", "--json", vault=vault)
+    assert json.loads(first.stdout) == [{"n": 2}]  # A and the stub B
+    kept = tmp_path / "cache" / "rdf-store" / "stamp"
+    made = kept.stat().st_mtime_ns
+    again = kg(tmp_path / "cache", "query", count, "--no-claims", "--json", vault=vault)
+    assert json.loads(again.stdout) == [{"n": 2}] and kept.stat().st_mtime_ns == made  # reused
+    (vault / "notes" / "b.md").write_text("# B\n\nLinks [[C]].\n", encoding="utf-8")
+    edited = kg(tmp_path / "cache", "query", count, "--no-claims", "--json", vault=vault)
+    assert json.loads(edited.stdout) == [{"n": 3}]  # A, B and the stub C: made again
+    assert not list((tmp_path / "cache").glob(".rdf-store-*"))
+
+
 def test_query_ask_construct_and_relative_iris(cache):
     ask = kg(cache, "query", "ASK { <concepts/deepseek.html> a skos:Concept }")
     assert ask.exit_code == 0 and ask.stdout.strip() == "yes"

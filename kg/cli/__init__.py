@@ -79,22 +79,26 @@ class Context:
         settings = self.settings()
         with self.progress_bar() as progress:
             kb = build(self.root, settings, progress=progress)
-            if with_search or with_claims:
-                from kg.search.embed import ModelError, shared_embedder
-                from kg.search.index import SearchIndex
+        if with_search or with_claims:
+            self.analyse(kb, with_claims)
+        return kb
 
-                try:
-                    found = SearchIndex(self.cache_dir).update(kb, shared_embedder, progress)
-                except ModelError as exc:
-                    fail(str(exc))
+    def analyse(self, kb, with_claims: bool = True):
+        """Bring a built vault's search index up to date and, with_claims, find its evidence and
+        tensions (kb.knowledge)."""
+        from kg.search.embed import ModelError, shared_embedder
+        from kg.search.index import SearchIndex
+
+        with self.progress_bar() as progress:
+            try:
+                found = SearchIndex(self.cache_dir).update(kb, shared_embedder, progress)
                 kb.stats.update({f"search_{k}": v for k, v in found.items()})
-            if with_claims:
-                from kg.claims.store import knowledge
+                if with_claims:
+                    from kg.claims.store import knowledge
 
-                try:
                     knowledge(kb, self.cache_dir, progress)
-                except ModelError as exc:
-                    fail(str(exc))
+            except ModelError as exc:
+                fail(str(exc))
         return kb
 
     def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:

@@ -187,9 +187,14 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
     fmt = "json" if as_json else fmt
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
-    kb = ctx.knowledge(with_claims=not no_claims)
-    with ctx.progress_bar() as progress:
-        store, _ = q.load(kb, base, title, progress)
+    kb = ctx.knowledge()
+    mark = q.stamp(kb, base, title, claims=not no_claims)
+    store = q.cached(ctx.cache_dir, mark)
+    if store is None:  # the vault changed since the last query: analyse it and load the triples again
+        if not no_claims:
+            ctx.analyse(kb)
+        with ctx.progress_bar() as progress:
+            store = q.keep(kb, ctx.cache_dir, mark, base, title, progress)
     try:
         answer = q.run(store, sparql, base)
     except q.QueryError as exc:

@@ -20,6 +20,7 @@ pyoxigraph's), so neither library's terms are converted into the other's.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from kg.knowledge import KnowledgeBase
-from kg.model import Claim, Evidence, Quantity, Tension
+from kg.model import Claim, Evidence, Quantity, Selector, Tension
 from kg.publish import urls
 
 KG = "https://w3id.org/kg-notes/ns#"
@@ -105,6 +106,7 @@ class Emitter:
         self.title = title
         self._curies: dict[str, Any] = {}
         self._pages: dict[str, str] = {}
+        self._claim_iris: dict[tuple[str, str], str] = {}
         self.counts = {"concepts": 0, "sources": 0, "claims": 0, "evidence": 0, "tensions": 0, "triples": 0}
         knowledge = kb.knowledge
         self.claims: list[Claim] = knowledge.claims if knowledge else []
@@ -157,10 +159,16 @@ class Emitter:
     def claim_iri(self, claim: Claim) -> str:
         """Where the site shows the claim: a source's sentence, a note's claim item, or for the
         sentence that declares a tension, the tension's card on the note's page."""
-        if claim.origin == "source" and claim.source and claim.anchor:
-            return f"{self.source_iri(claim.source)}#{claim.anchor}"
-        tension = self.declared.get((claim.id, claim.doc))
-        return f"{self.doc_page(claim.doc)}#" + (f"tension-{tension}" if tension else f"claim-{claim.id}")
+        key = (claim.id, claim.doc)
+        iri = self._claim_iris.get(key)
+        if iri is None:
+            if claim.origin == "source" and claim.source and claim.anchor:
+                iri = f"{self.source_iri(claim.source)}#{claim.anchor}"
+            else:
+                tension = self.declared.get(key)
+                iri = f"{self.doc_page(claim.doc)}#" + (f"tension-{tension}" if tension else f"claim-{claim.id}")
+            self._claim_iris[key] = iri
+        return iri
 
     def holder_iri(self, doc: str) -> str | None:
         """The concept or source a file is the page of (the resource its links start from)."""
@@ -363,56 +371,78 @@ class Emitter:
             yield me, self.c("kg:outOf"), self.number(q.total)
 
     def evidence(self) -> Iterator[tuple]:
-        a = self.c("rdf:type")
-        sentences = {self.claim_iri(c) for c in self.claims if c.origin == "source"}  # already described
+        """Each evidence item, and once per sentence its description and its anchored target (a
+        sentence is evidence for many claims; its oa:SpecificResource and selector are shared)."""
+        c = self.c
+        a, linking, motivated, body, method, score, reason = (c(x) for x in (
+            "rdf:type", "oa:linking", "oa:motivatedBy", "oa:hasBody", "kg:method", "kg:score", "kg:reason"))
+        evidence_class, annotation, derived, has_target = (c(x) for x in (
+            "kg:Evidence", "oa:Annotation", "prov:wasDerivedFrom", "oa:hasTarget"))
+        methods = {"declared": c("kg:Declared"), "inferred": c("kg:Inferred")}
+        stances = {"supports": c("kg:supports"), "opposes": c("kg:opposes")}
+        sentences = {self.claim_iri(cl) for cl in self.claims if cl.origin == "source"}  # already described
+        targets: dict[str, tuple] = {}  # sentence IRI -> (selector as written, target IRI)
         for e in self.evidence_items:
             claims = self.note_claims.get(e.claim)
             if not claims:
                 continue
-            iri = self.evidence_iri(e, claims[0])
-            me = self.t.iri(iri)
+            me = self.t.iri(self.evidence_iri(e, claims[0]))
             self.counts["evidence"] += 1
             source = self.t.iri(self.source_iri(e.source))
-            yield me, a, self.c("kg:Evidence")
-            yield me, a, self.c("oa:Annotation")
-            yield me, self.c("oa:motivatedBy"), self.c("oa:linking")
+            yield me, a, evidence_class
+            yield me, a, annotation
+            yield me, motivated, linking
             for claim in claims:
                 target = self.t.iri(self.claim_iri(claim))
-                yield me, self.c(f"kg:{e.stance}"), target
-                yield me, self.c("oa:hasBody"), target
-            yield me, self.c("kg:method"), self.c("kg:Declared" if e.method == "declared" else "kg:Inferred")
-            yield me, self.c("kg:score"), self.number(round(e.score, 4))
+                yield me, stances[e.stance], target
+                yield me, body, target
+            yield me, method, methods[e.method]
+            yield me, score, self.number(round(e.score, 4))
             if e.reason:
-                yield me, self.c("kg:reason"), self.text(e.reason)
+                yield me, reason, self.text(e.reason)
             if not e.anchor:  # a citation kg found no sentence for: the source is the target
-                yield me, self.c("prov:wasDerivedFrom"), source
-                yield me, self.c("oa:hasTarget"), source
+                yield me, derived, source
+                yield me, has_target, source
                 continue
             sentence_iri = f"{self.source_iri(e.source)}#{e.anchor}"
             sentence = self.t.iri(sentence_iri)
-            yield me, self.c("prov:wasDerivedFrom"), sentence
+            yield me, derived, sentence
             if sentence_iri not in sentences:
                 sentences.add(sentence_iri)
-                yield sentence, a, self.c("kg:Sentence")
-                yield sentence, self.c("schema:text"), self.text(e.quote)
-                yield sentence, self.c("schema:isPartOf"), source
-                yield sentence, self.c("kg:line"), self.integer(e.line)
+                yield sentence, a, c("kg:Sentence")
+                yield sentence, c("schema:text"), self.text(e.quote)
+                yield sentence, c("schema:isPartOf"), source
+                yield sentence, c("kg:line"), self.integer(e.line)
             if e.selector is None:
-                yield me, self.c("oa:hasTarget"), sentence
+                yield me, has_target, sentence
                 continue
-            target, selector = self.t.iri(iri + "-target"), self.t.iri(iri + "-quote")
-            yield me, self.c("oa:hasTarget"), target
-            yield target, a, self.c("oa:SpecificResource")
-            yield target, self.c("oa:hasSource"), source
-            yield target, self.c("oa:hasSelector"), selector
-            yield selector, a, self.c("oa:TextQuoteSelector")
-            yield selector, self.c("oa:exact"), self.text(e.selector.exact)
-            if e.selector.prefix:
-                yield selector, self.c("oa:prefix"), self.text(e.selector.prefix)
-            if e.selector.suffix:
-                yield selector, self.c("oa:suffix"), self.text(e.selector.suffix)
-            if e.selector.source_hash:
-                yield selector, self.c("kg:sourceHash"), self.text(e.selector.source_hash)
+            quote = (e.selector.exact, e.selector.prefix, e.selector.suffix, e.selector.source_hash)
+            known = targets.get(sentence_iri)
+            if known is not None and known[0] == quote:
+                yield me, has_target, known[1]
+                continue
+            suffix = "" if known is None else "-" + hashlib.blake2b("\0".join(quote).encode(), digest_size=4).hexdigest()
+            target, selector = self.t.iri(f"{sentence_iri}-target{suffix}"), self.t.iri(f"{sentence_iri}-quote{suffix}")
+            if known is None:
+                targets[sentence_iri] = (quote, target)
+            yield me, has_target, target
+            yield from self.anchored(target, selector, source, e.selector)
+
+    def anchored(self, target, selector, source, quote: Selector) -> Iterator[tuple]:
+        """A sentence as the Web Annotation model anchors it: the source, and the exact quote with
+        the text before and after it."""
+        a = self.c("rdf:type")
+        yield target, a, self.c("oa:SpecificResource")
+        yield target, self.c("oa:hasSource"), source
+        yield target, self.c("oa:hasSelector"), selector
+        yield selector, a, self.c("oa:TextQuoteSelector")
+        yield selector, self.c("oa:exact"), self.text(quote.exact)
+        if quote.prefix:
+            yield selector, self.c("oa:prefix"), self.text(quote.prefix)
+        if quote.suffix:
+            yield selector, self.c("oa:suffix"), self.text(quote.suffix)
+        if quote.source_hash:
+            yield selector, self.c("kg:sourceHash"), self.text(quote.source_hash)
 
     def tensions(self) -> Iterator[tuple]:
         a, side = self.c("rdf:type"), self.c("kg:side")

@@ -1,5 +1,6 @@
-"""SPARQL over a vault's graph: load the triples into an in-memory Oxigraph store, run the query,
-and give the answer as rows for a table, CSV or JSON.
+"""SPARQL over a vault's graph: load the triples into an Oxigraph store, run the query, and give
+the answer as rows for a table, CSV or JSON. The store is kept in .kg/rdf-store/ with a stamp of
+what it was made from, so the next query over an unchanged vault opens it at once.
 
 Queries may use kg's prefixes (kg:, skos:, schema:, prov:, oa:, dcterms:, rdf:, rdfs:, xsd:)
 without declaring them, and relative IRIs resolve against the site's base URL, so
@@ -9,12 +10,17 @@ without declaring them, and relative IRIs resolve against the site's base URL, s
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from kg.publish import urls
 from kg.rdf.emit import PREFIXES, XSD, Emitter
 from kg.rdf.export import oxigraph_terms
 
@@ -37,14 +43,75 @@ class Answer:
     triples: list[Any] = field(default_factory=list)
 
 
-def load(kb, base_url: str, title: str = "", progress=None):
-    """The vault's triples in an in-memory Oxigraph store (the default graph)."""
+def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None = None):
+    """The vault's triples in an Oxigraph store (the default graph): in memory, or on disk in
+    `folder` (which must not exist yet)."""
     import pyoxigraph as ox
 
     emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress)
-    store = ox.Store()
+    store = ox.Store(str(folder)) if folder else ox.Store()
     store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
     return store, emitter
+
+
+STORE = "rdf-store"
+"""The folder in .kg/ that keeps the last query store, with the stamp of what it was made from."""
+
+
+def stamp(kb, base_url: str, title: str, claims: bool) -> str:
+    """What a vault's triples depend on: every file's hash and every name (the knowledge stage's
+    fingerprint), the base URL and title, whether claims are in, and the code that makes them."""
+    from kg.claims.store import fingerprint
+
+    h = hashlib.blake2b(digest_size=12)
+    h.update(f"{fingerprint(kb)}\0{base_url}\0{title}\0{claims}\n".encode())
+    for code in sorted(Path(__file__).parent.glob("*.py")) + [Path(urls.__file__)]:
+        h.update(code.read_bytes())
+    return h.hexdigest()
+
+
+def cached(cache_dir: Path, mark: str):
+    """The store kept in .kg/ when it was made from the same vault (same stamp), opened read-only;
+    else None."""
+    import pyoxigraph as ox
+
+    folder = cache_dir / STORE
+    try:
+        if (folder / "stamp").read_text(encoding="utf-8") != mark:
+            return None
+        return ox.Store.read_only(str(folder / "db"))
+    except (OSError, ValueError):
+        return None
+
+
+def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progress=None):
+    """Load the vault's triples into a new store in .kg/, replacing the one kept there, and open
+    it read-only."""
+    import gc
+
+    import pyoxigraph as ox
+
+    tmp = cache_dir / f".{STORE}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    store, _ = load(kb, base_url, title, progress, tmp / "db")
+    store.flush()
+    del store
+    gc.collect()  # closes the store's files
+    (tmp / "stamp").write_text(mark, encoding="utf-8")
+    folder = cache_dir / STORE
+    old = cache_dir / f".{STORE}-old-{os.getpid()}"
+    try:
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+    except OSError:  # another kg query swapped its store in at the same moment: use either
+        pass
+    shutil.rmtree(old, ignore_errors=True)
+    found = cached(cache_dir, mark)
+    if found is None:
+        found = ox.Store.read_only(str(tmp / "db")) if tmp.exists() else load(kb, base_url, title)[0]
+    return found
 
 
 def run(store, text: str, base_url: str) -> Answer:
