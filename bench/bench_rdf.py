@@ -6,17 +6,17 @@ Usage: python bench/bench_rdf.py [N ...] [--push] [--engines oxigraph,rdflib] [-
 
 For each N it reads the synthetic vault bench/vaults/vault-N (made by bench/make_vault.py when
 missing) with its claims, evidence and tensions. The first run analyses the vault (embedding
-every claim: about half an hour at 10k on two cores) and caches the result in the vault's .kg/;
-that stage is not what is measured here. Then, each in a fresh process so that peak memory is
-its own:
+every claim: about half an hour at 1k notes on two cores) and caches the result in the vault's
+.kg/; reading that cache back is timed but is not the export. Then, in this one process, each
+step with its own peak memory (Linux: /proc/self/clear_refs resets the peak before each step):
 - export: Turtle, N-Triples and JSON-LD through pyoxigraph and through rdflib (the two engines
   of `kg export --engine`), written to a temporary file;
 - query: the vault's triples loaded into an in-memory Oxigraph store (what every `kg query`
   does), then two queries from docs/queries;
 - with --push: an Oxigraph server started on loopback, the graph pushed twice (the second push
   replaces the first), and the store's count of triples.
-It prints, per step: triples, seconds, triples per second, the file's size, and the process's
-peak resident memory beyond what the loaded vault already held.
+It prints, per step: triples, seconds, triples per second, the file's size, the step's peak
+resident memory and how much of it the step added to what the loaded vault already held.
 """
 
 from __future__ import annotations
@@ -43,9 +43,19 @@ def vault_of(n: int) -> Path:
     return vault
 
 
-def rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
+def _status(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> None:
+    """Make the process's peak resident memory its current one (Linux 4.0+)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def load(vault: Path):
@@ -59,68 +69,71 @@ def load(vault: Path):
     return kb, time.perf_counter() - start
 
 
-def child(step: str, vault: Path, *args: str) -> dict:
-    """One measured step in this process (run by the parent as a subprocess)."""
-    kb, loaded = load(vault)
-    before = rss_mb()
+def measure(label: str, work) -> dict:
+    """Run one step; print its row; return what it returned, with its timing and memory."""
+    import gc
+
+    gc.collect()
+    reset_peak()
+    before = _status("VmRSS")
     start = time.perf_counter()
-    out: dict = {"step": step, "load_s": loaded}
-    if step == "export":
-        from kg.rdf.export import write
-
-        fmt, engine = args
-        with tempfile.NamedTemporaryFile(suffix="." + fmt) as f:
-            done = write(kb, BASE, fmt, f, engine, "bench")
-            f.flush()
-            out.update(triples=done.counts["triples"], bytes=Path(f.name).stat().st_size, counts=done.counts)
-    elif step == "query":
-        from kg.rdf.query import load as load_store
-        from kg.rdf.query import run
-
-        store, emitter = load_store(kb, BASE, "bench")
-        out["store_s"] = time.perf_counter() - start
-        out["triples"] = emitter.counts["triples"]
-        for name in ("contested-with-sources", "tensions-by-kind"):
-            t = time.perf_counter()
-            answer = run(store, (ROOT / "docs" / "queries" / f"{name}.rq").read_text(encoding="utf-8"), BASE)
-            out[f"{name}_s"] = time.perf_counter() - t
-            out[f"{name}_rows"] = len(answer.rows)
-    elif step == "push":
-        import pyoxigraph as ox
-
-        from kg.rdf.emit import Emitter
-        from kg.rdf.export import oxigraph_terms
-        from kg.rdf.push import push
-
-        url, = args
-        for n in (1, 2):
-            t = time.perf_counter()
-            emitter = Emitter(kb, BASE, oxigraph_terms(), "bench")
-            done = push((ox.Triple(*x) for x in emitter.triples()), url + "/update", BASE)
-            out[f"push{n}_s"] = time.perf_counter() - t
-            out["requests"] = done["requests"]
-            out["bytes"] = done["bytes"]
-        out["triples"] = emitter.counts["triples"]
-        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}> {{ ?s ?p ?o }} }}"
-        import urllib.parse
-        import urllib.request
-
-        request = urllib.request.Request(f"{url}/query?" + urllib.parse.urlencode({"query": query}),
-                                         headers={"Accept": "application/sparql-results+json"})
-        with urllib.request.urlopen(request, timeout=600) as response:
-            out["store_triples"] = int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+    out = work()
     out["seconds"] = time.perf_counter() - start
-    out["peak_mb"] = rss_mb()
-    out["added_mb"] = rss_mb() - before
+    out["peak_mb"] = _status("VmHWM")
+    out["added_mb"] = out["peak_mb"] - before
+    size = f"{out['bytes'] / 1e6:>9.1f}" if "bytes" in out else f"{'':>9}"
+    print(f"{label:<28}{out['triples']:>11,}{out['seconds']:>9.1f}{out['triples'] / out['seconds']:>11,.0f}{size}"
+          f"{out['peak_mb']:>9.0f}{out['added_mb']:>8.0f}", flush=True)
     return out
 
 
-def measure(step: str, vault: Path, *args: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", step, str(vault), *args],
-                          check=False, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def export_step(kb, fmt: str, engine: str):
+    from kg.rdf.export import write
+
+    def work() -> dict:
+        with tempfile.NamedTemporaryFile(suffix="." + fmt) as f:
+            done = write(kb, BASE, fmt, f, engine, "bench")
+            f.flush()
+            return {"triples": done.counts["triples"], "bytes": Path(f.name).stat().st_size}
+    return work
+
+
+def query_step(kb, answers: dict):
+    from kg.rdf.query import load as load_store
+    from kg.rdf.query import run
+
+    def work() -> dict:
+        store, emitter = load_store(kb, BASE, "bench")
+        answers["load"] = time.perf_counter()
+        for name in ("contested-with-sources", "tensions-by-kind"):
+            t = time.perf_counter()
+            answer = run(store, (ROOT / "docs" / "queries" / f"{name}.rq").read_text(encoding="utf-8"), BASE)
+            answers[name] = (time.perf_counter() - t, len(answer.rows))
+        return {"triples": emitter.counts["triples"]}
+    return work
+
+
+def push_step(kb, url: str, again: dict):
+    import urllib.parse
+    import urllib.request
+
+    import pyoxigraph as ox
+
+    from kg.rdf.emit import Emitter
+    from kg.rdf.export import oxigraph_terms
+    from kg.rdf.push import push
+
+    def work() -> dict:
+        emitter = Emitter(kb, BASE, oxigraph_terms(), "bench")
+        done = push((ox.Triple(*x) for x in emitter.triples()), url + "/update", BASE)
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}> {{ ?s ?p ?o }} }}"
+        request = urllib.request.Request(f"{url}/query?" + urllib.parse.urlencode({"query": query}),
+                                         headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            again["store_triples"] = int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+        again["requests"] = done["requests"]
+        return {"triples": emitter.counts["triples"], "bytes": done["bytes"]}
+    return work
 
 
 def free_port() -> int:
@@ -131,25 +144,20 @@ def free_port() -> int:
 
 def run(n: int, with_push: bool, engines: list[str], formats: list[str]) -> None:
     vault = vault_of(n)
-    start = time.perf_counter()
-    kb, _ = load(vault)  # analyses once, then cached
+    reset_peak()
+    kb, seconds = load(vault)  # analyses once, then reads the cache
     found = kb.knowledge
     print(f"\nvault-{n}: {len(kb.infos):,} files, {len(kb.concepts):,} concepts, {len(found.claims):,} claims, "
-          f"{len(found.evidence):,} evidence, {len(found.tensions):,} tensions "
-          f"(read and analysed in {time.perf_counter() - start:.1f} s)", flush=True)
-    del kb, found
+          f"{len(found.evidence):,} evidence, {len(found.tensions):,} tensions; read in {seconds:.1f} s, "
+          f"{_status('VmRSS'):,.0f} MB resident", flush=True)
     print(f"{'step':<28}{'triples':>11}{'seconds':>9}{'triples/s':>11}{'file MB':>9}{'peak MB':>9}{'+MB':>8}")
-    for fmt in formats:
-        for engine in engines:
-            r = measure("export", vault, fmt, engine)
-            print(f"{'export ' + fmt + ' ' + engine:<28}{r['triples']:>11,}{r['seconds']:>9.1f}"
-                  f"{r['triples'] / r['seconds']:>11,.0f}{r['bytes'] / 1e6:>9.1f}{r['peak_mb']:>9.0f}"
-                  f"{r['added_mb']:>8.0f}", flush=True)
-    r = measure("query", vault)
-    print(f"{'query: load store':<28}{r['triples']:>11,}{r['store_s']:>9.1f}{r['triples'] / r['store_s']:>11,.0f}"
-          f"{'':>9}{r['peak_mb']:>9.0f}{r['added_mb']:>8.0f}")
+    order = sorted(((f, e) for f in formats for e in engines), key=lambda fe: (fe[1] != "oxigraph", fe[0] != "turtle", fe))
+    for fmt, engine in [fe for fe in order if fe[1] == "oxigraph"]:
+        measure(f"export {fmt} {engine}", export_step(kb, fmt, engine))
+    answers: dict = {}
+    measure("query: load store + 2 queries", query_step(kb, answers))
     for name in ("contested-with-sources", "tensions-by-kind"):
-        print(f"{'  ' + name:<28}{r[name + '_rows']:>11,}{r[name + '_s']:>9.2f}  rows")
+        print(f"{'  ' + name:<28}{answers[name][1]:>11,}{answers[name][0]:>9.2f}  rows, seconds", flush=True)
     if with_push:
         binary = Path(sys.executable).parent / "oxigraph"
         with tempfile.TemporaryDirectory(prefix="kg-bench-store-") as store:
@@ -163,22 +171,19 @@ def run(n: int, with_push: bool, engines: list[str], formats: list[str]) -> None
                         break
                     except OSError:
                         time.sleep(0.1)
-                r = measure("push", vault, f"http://127.0.0.1:{port}")
+                for label in ("push (first)", "push (again, replaces)"):
+                    again: dict = {}
+                    measure(label, push_step(kb, f"http://127.0.0.1:{port}", again))
+                print(f"{'':<28}{again['requests']} requests; the store's graph holds {again['store_triples']:,} "
+                      "triples", flush=True)
             finally:
                 server.terminate()
                 server.wait()
-        print(f"{'push (first)':<28}{r['triples']:>11,}{r['push1_s']:>9.1f}{r['triples'] / r['push1_s']:>11,.0f}"
-              f"{r['bytes'] / 1e6:>9.1f}{r['peak_mb']:>9.0f}{r['added_mb']:>8.0f}")
-        print(f"{'push (again, replaces)':<28}{r['triples']:>11,}{r['push2_s']:>9.1f}"
-              f"{r['triples'] / r['push2_s']:>11,.0f}   {r['requests']} requests; store holds "
-              f"{r['store_triples']:,} triples")
+    for fmt, engine in [fe for fe in order if fe[1] != "oxigraph"]:
+        measure(f"export {fmt} {engine}", export_step(kb, fmt, engine))
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["--child"]:
-        step, vault, *args = sys.argv[2:]
-        print(json.dumps(child(step, Path(vault), *args)))
-        return
     argv = sys.argv[1:]
     options = {"--engines": "oxigraph,rdflib", "--formats": "turtle,nt,jsonld"}
     sizes = []
