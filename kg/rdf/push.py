@@ -1,14 +1,18 @@
 """Push a vault's graph to a SPARQL 1.1 store with the standard update protocol.
 
 The vault's triples replace its named graph (by default the site's base URL), so pushing twice
-leaves the store as pushing once. A small graph goes in one update:
+leaves the store as pushing once, and no other graph is touched. A graph that fits in one
+update goes as one request, which a store runs as one transaction (readers see the old graph or
+the new one):
 
     DROP SILENT GRAPH <g> ; INSERT DATA { GRAPH <g> { ... } }
 
-A large one is sent in batches into a staging graph, then moved over the vault's graph in one
-last update (`MOVE SILENT GRAPH <staging> TO GRAPH <g>`), so readers of the store see the old
-graph or the new one, never half of it: stores limit the size of an update (Oxigraph's server
-refuses bodies over 128 MiB), and a vault of 10,000 notes makes hundreds of megabytes of N-Triples.
+A larger one cannot: stores limit an update's size (Oxigraph's server refuses bodies over
+128 MiB, and a 1k-note vault with its claims is 700 MB of N-Triples). It is replaced in place:
+`DROP SILENT GRAPH <g>`, then batches of `INSERT DATA`, so readers see the graph fill up while
+the push runs. Building it in a staging graph and moving it over at the end would keep readers
+out of that state, but Oxigraph's MOVE copies every triple again and did not finish in five
+minutes for 4M triples (bench/bench_rdf.py).
 """
 
 from __future__ import annotations
@@ -87,8 +91,12 @@ def send(url: str, update: str, timeout: float = 300) -> None:
         raise PushError(f"the store at {endpoint} refused the update: HTTP {exc.code} {exc.reason}"
                         f"{': ' + detail if detail else ''}{hint}") from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise PushError(f"the store at {endpoint} did not answer within {timeout:.0f} s") from None
         raise PushError(f"cannot reach the store at {endpoint}: {exc.reason}") from None
-    except (TimeoutError, ConnectionError, OSError) as exc:
+    except TimeoutError:
+        raise PushError(f"the store at {endpoint} did not answer within {timeout:.0f} s") from None
+    except (ConnectionError, OSError) as exc:
         raise PushError(f"cannot reach the store at {endpoint}: {exc}") from None
 
 
@@ -140,21 +148,16 @@ def push(triples: Iterable, url: str, graph: str, progress: Callable[[int, int |
     if second is None:  # one update: atomic in any store that runs an update as a transaction
         send(url, f"DROP SILENT GRAPH <{graph}> ;\nINSERT DATA {{ GRAPH <{graph}> {{\n{first}}} }}")
         return {"requests": 1, "bytes": len(first.encode("utf-8")), "seconds": time.perf_counter() - start}
-    staging = graph + ("&" if "?" in graph else "?") + "kg-staging"
-    send(url, f"DROP SILENT GRAPH <{staging}>")
+    send(url, f"DROP SILENT GRAPH <{graph}>")
     requests, sent = 1, 0
     try:
         for piece in itertools.chain((first, second), pieces):
-            send(url, f"INSERT DATA {{ GRAPH <{staging}> {{\n{piece}}} }}")
+            send(url, f"INSERT DATA {{ GRAPH <{graph}> {{\n{piece}}} }}")
             requests += 1
             sent += len(piece.encode("utf-8"))
             if progress:
                 progress(requests - 1, None)
-    except BaseException:
-        try:  # leave no half graph behind; the vault's graph is still the old one
-            send(url, f"DROP SILENT GRAPH <{staging}>", timeout=30)
-        except PushError:
-            pass
-        raise
-    send(url, f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{graph}>")
-    return {"requests": requests + 1, "bytes": sent, "seconds": time.perf_counter() - start}
+    except PushError as exc:
+        raise PushError(f"{exc}; the store now holds part of the vault's graph <{graph}> "
+                        f"({requests - 1} batches of up to {limit / 1e6:g} MB): push again") from None
+    return {"requests": requests, "bytes": sent, "seconds": time.perf_counter() - start}
