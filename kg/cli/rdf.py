@@ -73,7 +73,7 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
       kg export --shapes > shapes.ttl && pyshacl -s shapes.ttl vault.ttl
     """
     from kg.rdf import export as rdf
-    from kg.rdf.push import PushError, check_iri
+    from kg.rdf.push import PushError, check_iri, check_url
 
     if output is not None and str(output) == "-":
         output = None
@@ -89,14 +89,16 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         fail("give either -o FILE or --to URL, not both")
     if fmt is None:
         fmt = SUFFIXES.get(output.suffix.lower(), "turtle") if output else "turtle"
-    if graph_iri is not None:
-        if not store and fmt != "trig":
-            fail("--graph names the vault's graph in TriG (--format trig) or in a store (--to); "
-                 f"{fmt} has no named graphs")
-        try:
+    if graph_iri is not None and not store and fmt != "trig":
+        fail("--graph names the vault's graph in TriG (--format trig) or in a store (--to); "
+             f"{fmt} has no named graphs")
+    try:  # before the vault is read: a typo should not wait for the build
+        if graph_iri is not None:
             check_iri(graph_iri, "--graph")
-        except PushError as exc:
-            fail(str(exc))
+        if store:
+            check_url(store)
+    except PushError as exc:
+        fail(str(exc))
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
     kb = ctx.knowledge(with_claims=not no_claims)

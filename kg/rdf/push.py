@@ -65,6 +65,12 @@ def _endpoint(url: str) -> tuple[str, dict[str, str]]:
     return urlunsplit(parts), headers
 
 
+def check_url(url: str) -> str:
+    """The update endpoint's URL, or PushError saying why it is not one."""
+    _endpoint(url)
+    return url
+
+
 def shown(url: str) -> str:
     """The URL as it may be printed: without its password."""
     try:
@@ -140,7 +146,7 @@ def push(triples: Iterable, url: str, graph: str, progress: Callable[[int, int |
     """Replace `graph` in the store at `url` (its SPARQL update endpoint) with these triples
     (pyoxigraph Triples). Returns {requests, bytes, seconds}."""
     start = time.perf_counter()
-    _endpoint(url)  # a bad URL or graph name fails before any work
+    check_url(url)  # a bad URL or graph name fails before any work
     check_iri(graph)
     pieces = batches(triples, limit)
     first = next(pieces, "")
