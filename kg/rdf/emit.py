@@ -456,43 +456,46 @@ class Emitter:
             yield selector, self.c("kg:sourceHash"), self.text(quote.source_hash)
 
     def tensions(self) -> Iterator[tuple]:
-        a, side = self.c("rdf:type"), self.c("kg:side")
         knowledge = self.kb.knowledge
         seen: set[str] = set()
         for t in knowledge.tensions if knowledge else []:
             if t.id in seen:  # the same tension declared in two notes (one id): the first stands
                 continue
             seen.add(t.id)
-            me = self.t.iri(f"{self.page(urls.TENSIONS)}#tension-{t.id}")
             self.counts["tensions"] += 1
-            yield me, a, self.c("kg:Tension")
-            yield me, a, self.c(TENSION_CLASS[t.kind])
-            yield me, self.c("schema:description"), self.text(t.explanation)
-            yield me, self.c("kg:score"), self.number(round(t.score, 4))
-            first = self.side_iri(t.a.id, t.a.doc, t.a.line)
-            if first is None:  # a whole note opposes something: the note's concept is one side
-                holder = self.kb.concept_by_doc.get(t.a.doc)
-                if holder:
-                    yield me, self.c("schema:about"), self.t.iri(self.concept_iri(holder))
-            elif t.kind == "declared":
-                yield me, self.c("kg:statement"), self.t.iri(first)
+            yield from dict.fromkeys(self.tension(t))  # a named claim may also be its other side
+
+    def tension(self, t: Tension) -> Iterator[tuple]:
+        a, side = self.c("rdf:type"), self.c("kg:side")
+        me = self.t.iri(f"{self.page(urls.TENSIONS)}#tension-{t.id}")
+        yield me, a, self.c("kg:Tension")
+        yield me, a, self.c(TENSION_CLASS[t.kind])
+        yield me, self.c("schema:description"), self.text(t.explanation)
+        yield me, self.c("kg:score"), self.number(round(t.score, 4))
+        first = self.side_iri(t.a.id, t.a.doc, t.a.line)
+        if first is None:  # a whole note opposes something: the note's concept is one side
+            holder = self.kb.concept_by_doc.get(t.a.doc)
+            if holder:
+                yield me, self.c("schema:about"), self.t.iri(self.concept_iri(holder))
+        elif t.kind == "declared":
+            yield me, self.c("kg:statement"), self.t.iri(first)
+        else:
+            yield me, side, self.t.iri(first)
+        if t.kind == "declared":
+            for named in self.named(t):
+                yield me, side, named
+        second = self.side_iri(t.b.id, t.b.doc, t.b.line) if t.b is not None else None
+        if second is not None:
+            yield me, side, self.t.iri(second)
+            if t.kind == "temporal" and first is not None:
+                yield me, self.c("kg:earlier"), self.t.iri(first)
+                yield me, self.c("kg:later"), self.t.iri(second)
+                yield self.t.iri(second), self.c("kg:supersedes"), self.t.iri(first)
+        for name in dict.fromkeys(t.subjects):
+            if name in self.kb.concepts:
+                yield me, self.c("schema:about"), self.t.iri(self.concept_iri(name))
             else:
-                yield me, side, self.t.iri(first)
-            if t.kind == "declared":
-                for named in self.named(t):
-                    yield me, side, named
-            second = self.side_iri(t.b.id, t.b.doc, t.b.line) if t.b is not None else None
-            if second is not None:
-                yield me, side, self.t.iri(second)
-                if t.kind == "temporal" and first is not None:
-                    yield me, self.c("kg:earlier"), self.t.iri(first)
-                    yield me, self.c("kg:later"), self.t.iri(second)
-                    yield self.t.iri(second), self.c("kg:supersedes"), self.t.iri(first)
-            for name in dict.fromkeys(t.subjects):
-                if name in self.kb.concepts:
-                    yield me, self.c("schema:about"), self.t.iri(self.concept_iri(name))
-                else:
-                    yield me, self.c("kg:subjectName"), self.text(name)
+                yield me, self.c("kg:subjectName"), self.text(name)
 
     def named(self, t: Tension) -> Iterator[Any]:
         """The claims a declared tension names, each note's copy of the claim."""
