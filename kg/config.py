@@ -60,6 +60,15 @@ class SiteSettings(_Section):
     title: str = ""
     """Site title; defaults to the vault folder's name."""
 
+    @property
+    def base(self) -> str:
+        """The base URL ending in `/`, so that a page's path can be appended to it."""
+        return self.base_url if self.base_url.endswith("/") else self.base_url + "/"
+
+    def title_of(self, root: Path) -> str:
+        """The site's title: the one kg.toml gives, else the vault folder's name."""
+        return self.title or root.name
+
 
 class Settings(_Section):
     vault: VaultSettings = VaultSettings()

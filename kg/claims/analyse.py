@@ -27,7 +27,7 @@ from kg.claims.evidence import (
 )
 from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
-from kg.claims.tensions import Pool, detect, side, tension_id
+from kg.claims.tensions import Pool, detect, side, tension_id, where
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
 
 MIN_SENTENCE_WORDS = 4
@@ -97,7 +97,11 @@ def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> K
     declared = {}
     for e in out.evidence:
         declared.setdefault(e.claim, set()).add(e.anchor)
-    asserted = [c for c in written if c.kind == "claim"]
+    first: dict[str, Claim] = {}  # one search per claim id: a claim written in several notes has one evidence set
+    for c in written:
+        if c.kind == "claim":
+            first.setdefault(c.id, c)
+    asserted = list(first.values())
     if asserted:
         out.evidence += matcher.infer(asserted, np.stack([vector(c) for c in asserted]), sources, declared)
     _tensions(kb, out, sources, vector)
@@ -241,7 +245,7 @@ def _opposing_evidence(out: Knowledge) -> None:
         if e.stance != "opposes" or claim is None or not e.anchor:
             continue
         other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
-        tid = tension_id(claim.id, other.id)
+        tid = tension_id(where(claim), where(other))
         if tid in known:
             continue
         known.add(tid)
@@ -286,7 +290,7 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
                 if found and found.id not in names:
                     names.append(found.id)
             why = f"declared in {claim.doc}:{claim.line}: {claim.text}"
-            out.tensions.append(Tension(id=tension_id(claim.id), kind="declared", score=1.0, a=side(claim),
+            out.tensions.append(Tension(id=tension_id(where(claim)), kind="declared", score=1.0, a=side(claim),
                                         claims=names, explanation=why))
     for r in kb.rows:
         if r.relation != "opposes":
@@ -300,7 +304,7 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
                 id=r.source_id, text=f"{concept.title if concept else r.doc} opposes {r.label or r.target}",
                 doc=r.doc, line=r.line)
             out.tensions.append(Tension(
-                id=tension_id(first.id, r.target_id), kind="declared", score=1.0, a=first, b=side(b) if b else None,
+                id=tension_id(where(first), r.target_id), kind="declared", score=1.0, a=first, b=side(b) if b else None,
                 claims=[b.id] if b else [], explanation=f"declared with opposes:: in {r.doc}:{r.line}: {first.text}"))
 
 

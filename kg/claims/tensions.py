@@ -60,6 +60,12 @@ def tension_id(*parts: str) -> str:
     return "t-" + hashlib.blake2b("\n".join(sorted(parts)).encode(), digest_size=5).hexdigest()
 
 
+def where(claim) -> str:
+    """A claim (or tension side) in its file: a claim's id names the same text in every note that
+    writes it, so a tension's id is made from where its sides are written."""
+    return f"{claim.id}\0{claim.doc}"
+
+
 ANN_FROM = 20_000
 """From this many claims, neighbours come from an HNSW graph instead of an exact scan
 (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores)."""
@@ -170,7 +176,7 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
         found = numeric(a, b, cosine)
         if found:
             text, score = found
-            tensions.append(Tension(id=tension_id(a.id, b.id), kind="numeric", explanation=text,
+            tensions.append(Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
                                     score=round(score, 3), a=side(a), b=side(b), subjects=shared))
             continue
         flipped = polarity(a, b, pool, i, j, shared)
@@ -182,11 +188,11 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
                     a, b, da, db = b, a, db, da
                     subject, text, score = polarity(a, b, pool, j, i, shared) or flipped
                 tensions.append(Tension(
-                    id=tension_id(a.id, b.id), kind="temporal", score=round(score, 3), a=side(a), b=side(b),
+                    id=tension_id(where(a), where(b)), kind="temporal", score=round(score, 3), a=side(a), b=side(b),
                     subjects=shared,
                     explanation=f"superseded by a later source: {text}; {b.doc} ({db}) is later than {a.doc} ({da})"))
             else:
-                tensions.append(Tension(id=tension_id(a.id, b.id), kind="polarity", explanation=text,
+                tensions.append(Tension(id=tension_id(where(a), where(b)), kind="polarity", explanation=text,
                                         score=round(score, 3), a=side(a), b=side(b), subjects=shared))
             continue
         same_figure = any(agree(x, y) and x.kind not in ("date",) for x, y in quantity_pairs(a.quantities, b.quantities)[0])

@@ -22,16 +22,16 @@ def _site(ctx: Context) -> tuple[str, str]:
     from urllib.parse import urlsplit
 
     settings = ctx.settings()
-    base = settings.site.base_url.strip()
+    base = settings.site.base_url
     try:
         parts = urlsplit(base)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-            or parts.fragment or "#" in base or any(c in base for c in ' <>"{}|\\^`'):
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
+            or any(c in base for c in ' <>"{}|\\^`?#'):
         fail(f"kg.toml: [site] base_url = {base!r} is not an absolute http(s) URL without ? or #; the "
              "exported IRIs derive from it (e.g. base_url = \"https://example.org/my-vault/\")")
-    return (base if base.endswith("/") else base + "/"), settings.site.title or ctx.root.name
+    return settings.site.base, settings.site.title_of(ctx.root)
 
 
 def _counts(counts: dict) -> str:

@@ -32,8 +32,8 @@ class Site:
         self.kb = kb
         self.title = title
         """The site's title."""
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        """Where the site is published: the `@id` of each page's JSON-LD."""
+        self.base_url = base_url
+        """Where the site is published, ending in `/`: the `@id` of each page's JSON-LD."""
         self.cache_dir = cache_dir
         self.knowledge = kb.knowledge
         """Claims, evidence and tensions, or None when the build skipped that stage (--no-search)."""

@@ -31,4 +31,4 @@ def graph(vault: str | Path = ".", claims: bool = True):
 
         SearchIndex(cache_folder(root)).update(kb, shared_embedder)
         knowledge(kb, cache_folder(root))
-    return export.graph(kb, settings.site.base_url, settings.site.title or root.name)
+    return export.graph(kb, settings.site.base, settings.site.title_of(root))

@@ -382,8 +382,11 @@ class Emitter:
         stances = {"supports": c("kg:supports"), "opposes": c("kg:opposes")}
         sentences = {self.claim_iri(cl) for cl in self.claims if cl.origin == "source"}  # already described
         targets: dict[str, tuple] = {}  # sentence IRI -> (selector as written, target IRI)
-        for iri, (e, claims) in self.distinct_evidence().items():
-            me = self.t.iri(iri)
+        for e in self.evidence_items:
+            claims = self.note_claims.get(e.claim)
+            if not claims:
+                continue
+            me = self.t.iri(self.evidence_iri(e, claims[0]))
             self.counts["evidence"] += 1
             source = self.t.iri(self.source_iri(e.source))
             yield me, a, evidence_class
@@ -425,20 +428,6 @@ class Emitter:
             yield me, has_target, target
             yield from self.anchored(target, selector, source, e.selector)
 
-    def distinct_evidence(self) -> dict[str, tuple[Evidence, list[Claim]]]:
-        """Evidence by IRI, with the note claims it is for. A claim written in several notes has
-        one id, and the knowledge stage may find the same sentence for it more than once: the
-        best-scored item stands for them all."""
-        best: dict[str, tuple[Evidence, list[Claim]]] = {}
-        for e in self.evidence_items:
-            claims = self.note_claims.get(e.claim)
-            if not claims:
-                continue
-            iri = self.evidence_iri(e, claims[0])
-            if iri not in best or e.score > best[iri][0].score:
-                best[iri] = (e, claims)
-        return best
-
     def anchored(self, target, selector, source, quote: Selector) -> Iterator[tuple]:
         """A sentence as the Web Annotation model anchors it: the source, and the exact quote with
         the text before and after it."""
@@ -457,11 +446,7 @@ class Emitter:
 
     def tensions(self) -> Iterator[tuple]:
         knowledge = self.kb.knowledge
-        seen: set[str] = set()
         for t in knowledge.tensions if knowledge else []:
-            if t.id in seen:  # the same tension declared in two notes (one id): the first stands
-                continue
-            seen.add(t.id)
             self.counts["tensions"] += 1
             yield from dict.fromkeys(self.tension(t))  # a named claim may also be its other side
 
