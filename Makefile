@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# the CPU build of torch first, from the local wheel: otherwise pip pulls gigabytes of CUDA
 	$(PY) -m pip install --quiet torch==2.13.0
-	# compat: a plain .pth to this folder (setuptools' default import hook prints a notice on every install)
-	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 demo: setup
