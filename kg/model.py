@@ -363,6 +363,8 @@ class Evidence(Model):
     """How well the sentence matches the claim, 0 to 1."""
     reason: str = ""
     """Why kg linked them, for a reader: shared numbers, shared words, similarity."""
+    review: Literal["confirmed"] | None = None
+    """`confirmed` when the user confirmed it (kg.claims.review); dismissed ones are set aside."""
 
 
 class TensionSide(Model):
@@ -396,3 +398,5 @@ class Tension(Model):
     """For a declared tension: the claims it names."""
     subjects: list[str] = []
     """What both sides are about: shared concepts and names."""
+    review: Literal["confirmed"] | None = None
+    """`confirmed` when the user confirmed it (kg.claims.review); dismissed ones are set aside."""

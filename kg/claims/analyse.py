@@ -27,7 +27,7 @@ from kg.claims.evidence import (
 )
 from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
-from kg.claims.tensions import Pool, detect, side, tension_id, where
+from kg.claims.tensions import CONFIDENT, Pool, detect, side, tension_id, where
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
 
 MIN_SENTENCE_WORDS = 4
@@ -56,6 +56,10 @@ class Knowledge:
     anchors: dict[str, dict[str, dict]] = field(default_factory=dict)
     """Selectors of the sentence anchors notes link to, by source path: kept so that a link
     re-anchors after the sentence is edited."""
+    held: list[Tension] = field(default_factory=list)
+    """Detected tensions below the confidence a reader is shown by default (`kg tensions --all`)."""
+    dismissed: list[Tension | Evidence] = field(default_factory=list)
+    """Tensions and evidence the user dismissed (kg.claims.review); they count nowhere."""
 
 
 def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]:
@@ -107,7 +111,6 @@ def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> K
     _tensions(kb, out, sources, vector)
     _opposing_evidence(out)
     _declared_tensions(kb, out, vector, by_block)
-    _status(out, warn=bool(sources))
     _candidates(kb, out)
     return out
 
@@ -308,9 +311,24 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
                 claims=[b.id] if b else [], explanation=f"declared with opposes:: in {r.doc}:{r.line}: {first.text}"))
 
 
-def _status(out: Knowledge, warn: bool) -> None:
-    """Each claim's status and counts, and (with `warn`: the vault has sources, so a claim could
-    have evidence) an unsupported-claim warning per note claim without evidence."""
+def settle(out: Knowledge, warn: bool) -> list[Diagnostic]:
+    """What stands after the review: detected tensions below CONFIDENT (and not confirmed) are held
+    back, then each claim's status and counts are derived from the evidence and tensions shown.
+    Returns the problems a writer should see about unsupported claims (with `warn`: the vault has
+    sources, so a claim could have evidence). Idempotent: run it after every change of decisions."""
+    every = out.tensions + out.held
+    out.tensions = [t for t in every if shown(t)]
+    out.held = [t for t in every if not shown(t)]
+    return _status(out, warn)
+
+
+def shown(t: Tension) -> bool:
+    """Whether a reader sees a tension by default: declared, confirmed, or confident."""
+    return t.kind == "declared" or t.review == "confirmed" or t.score >= CONFIDENT
+
+
+def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
     supports: Counter = Counter()
     opposes: Counter = Counter()  # opposing evidence is counted through the tension it makes
     for e in out.evidence:
@@ -331,7 +349,7 @@ def _status(out: Knowledge, warn: bool) -> None:
             c.supports = supports[c.id]
             c.status = "contested" if c.opposes else "supported" if c.supports else "unsupported"
             if c.status == "unsupported" and warn:
-                out.diagnostics.append(Diagnostic(
+                problems.append(Diagnostic(
                     doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
                     message=f"no source backs this claim (\"{_short(c.text)}\"): cite a source, e.g. "
                             "[[sources/name]], or move it under '## Open questions'"))
@@ -340,6 +358,7 @@ def _status(out: Knowledge, warn: bool) -> None:
                 if c.cluster else set()
             c.supports = len(others)
             c.status = "contested" if c.opposes else "supported"
+    return problems
 
 
 def _candidates(kb, out: Knowledge) -> None:

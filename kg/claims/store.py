@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from kg.claims.analyse import Knowledge, analyse
+from kg.claims.analyse import Knowledge, analyse, settle
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
 VERSION = 1
@@ -75,5 +75,6 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
     kb.knowledge = found
     kb.__dict__["claims"] = found.claims
     kb.diagnostics.extend(found.diagnostics)
+    kb.diagnostics.extend(settle(found, warn=bool(kb.source_ids)))
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     return found

@@ -30,6 +30,9 @@ MIN_COSINE = 0.5
 """Neighbours less alike than this are not about the same thing."""
 NUMERIC_COSINE = 0.6
 """Two claims with conflicting figures must be at least this alike to be about the same quantity."""
+CONFIDENT = 0.6
+"""A detected tension with at least this confidence is shown by default; the others are candidates
+(`kg tensions --all`)."""
 CORROBORATE_COSINE = 0.85
 """Claims from two files this alike state the same fact."""
 CORROBORATE_WITH_FIGURE = 0.65
