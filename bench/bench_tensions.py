@@ -68,8 +68,8 @@ def main() -> None:
     prepared = [subject_offsets(mentions, subjects, c) for c in claims]
     prepare = time.perf_counter() - started
 
-    pool = tension_module.Pool(claims, vectors.astype(np.float32), [p for p, _ in prepared], [None] * n,
-                               [e for _, e in prepared])
+    pool = tension_module.Pool(claims, vectors.astype(np.float32), [p for p, _, _ in prepared], [None] * n,
+                               [e for _, e, _ in prepared], [s for _, _, s in prepared])
     started = time.perf_counter()
     tension_module.neighbours(pool.vectors)
     search = time.perf_counter() - started

@@ -202,27 +202,30 @@ class KnowledgeBase:
     def claims(self) -> list[Claim]:
         """Every claim, question and declared tension of the notes, and the checkable sentences
         of the sources, in file order (kg.claims.extract)."""
-        from kg.claims.extract import Mentions, note_claims, source_claims
+        from kg.claims.extract import Mentions, citation, note_claims, short_title, source_claims
         from kg.claims.subjects import Subjects
 
         mentions = Mentions(self.concepts.values())
+        self.load(sorted(self.infos))
         cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
-        shown: dict[str, dict[str, str]] = {}
+        shown: dict[str, dict[str, tuple[str, bool]]] = {}
         for r in self.rows:
             title = self.title_of(r.target_id)
             if not r.label and title and r.relation != "embeds":
-                shown.setdefault(r.doc, {})[r.target] = title
+                if r.target_kind == "source":
+                    src = self.doc(self.source_ids[r.target_id])
+                    shown.setdefault(r.doc, {})[r.target] = (citation(src.title, src.author, src.date, r.target), True)
+                else:
+                    shown.setdefault(r.doc, {})[r.target] = (short_title(title, r.target_doc or r.target), False)
             if r.target_kind == "source" and r.block_index is not None:
-                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append(
-                    (r.target_id, r.label or title or r.target))
-        self.load(sorted(self.infos))
+                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
         subjects = Subjects(s.text for path in self.sources for s in self.doc(path).sentences)
         self.mentions, self.subjects = mentions, subjects
         out: list[Claim] = []
         for path in sorted(self.infos):
             if self.infos[path].kind == "note":
                 out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}),
-                                   subjects, shown.get(path, {}))
+                                   subjects, shown.get(path, {}), self.infos[path].title)
             elif path in self.source_by_path:
                 out += source_claims(self.doc(path), self.source_by_path[path], mentions, subjects)
         return out

@@ -321,6 +321,9 @@ class Claim(Model):
     """How many evidence items or tensions oppose it."""
     cluster: str | None = None
     """Id of its corroboration cluster: claims from several files that state the same fact."""
+    quoted: list[tuple[int, int]] = []
+    """Spans of `text` that kg put in rather than the writer typed: citations and link titles. Their
+    numbers and stance words are not the claim's."""
 
 
 class Selector(Model):

@@ -35,6 +35,23 @@ def seed_vault(tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture
+def seed_note_vault(tmp_path: Path) -> Path:
+    """The seeds as a user would keep them: seed 003 (a concept note) in notes/, the four clipped
+    articles in sources/ (copied into a temporary folder, never into the repository)."""
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not beside the repository")
+    dest = tmp_path / "seed-notes"
+    (dest / "notes").mkdir(parents=True)
+    (dest / "sources").mkdir()
+    for seed in sorted(SEEDS.glob("*.txt")):
+        if seed.name.startswith("003"):
+            shutil.copyfile(seed, dest / "notes" / "open-vs-closed-source-model-economics.md")
+        else:
+            shutil.copyfile(seed, dest / "sources" / seed.name)
+    return dest
+
+
 def _shared_tmp(tmp_path_factory) -> Path:
     """A folder this test run's workers share (pytest-xdist gives each worker its own below it)."""
     import os

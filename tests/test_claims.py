@@ -67,3 +67,35 @@ def test_cli_claims_json_and_filters():
     assert any(r["id"] == "gap-3-5" for r in about)
     text = runner.invoke(main, ["--vault", str(ROOT), "claims", "--concept", "quality-gap"]).output
     assert "notes/concepts/quality-gap.md:16" in text and "~3–5 %" in text
+
+
+def test_what_is_not_a_claim_in_the_demo():
+    claims = [c for c in _demo_claims() if c.origin == "note"]
+    texts = [c.text for c in claims]
+    assert "Quality gap between open and closed models" not in texts  # an embed line
+    assert not any("::" in t for t in texts)  # inline fields
+    assert not any("Closed-source convergence: frontier labs abandon open weights" in t for t in texts)
+    cited = next(c for c in claims if c.text.startswith("Trainium's 50% cost advantage"))
+    assert cited.text.endswith("(Closed-source convergence).") and cited.cites
+    assert any(t.endswith("(Falcioni 2026).") for t in texts)  # author and year of a dated source
+
+
+def test_a_cited_title_lends_the_claim_no_number(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "sleep.md").write_text("---\ntitle: \"Sleep study: 6 hours a night is too little\"\n---\n"
+                                                   "Adults need more sleep than they get.\n", encoding="utf-8")
+    (tmp_path / "notes" / "sleep.md").write_text(
+        "---\ntitle: Sleep\n---\n# Sleep\n\nSee also [[sources/sleep]]\n\n"
+        "## Notes\n\nMost adults sleep too little ([[sources/sleep]]).\n\n![[sources/sleep]]\n",
+        encoding="utf-8")
+    claims = [c for c in build(tmp_path).claims if c.origin == "note"]
+    assert [c.text for c in claims] == ["Most adults sleep too little (Sleep study)."]
+    assert claims[0].quantities == [] and claims[0].cites
+
+
+def test_page_furniture_of_a_clipped_source_is_no_claim(seed_note_vault):
+    texts = [c.text for c in build(seed_note_vault).claims]
+    assert not any("High Impact" in t or "min read" in t or "📅" in t for t in texts)
+    note = [c.text for c in build(seed_note_vault).claims if c.origin == "note"]
+    assert "Open vs closed source model economics" not in note and "brain/" not in note

@@ -46,18 +46,20 @@ def test_seed_price_gap_is_a_numeric_tension(seed_vault):
     assert set(t) >= {"id", "kind", "explanation", "score", "a", "b"}
 
 
-def test_seed_alibaba_closing_qwen_is_a_stance_change(seed_vault):
-    tensions = kg_json("--vault", str(seed_vault), "tensions")
-    found = [t for t in tensions if t["kind"] in ("polarity", "temporal")
-             and "sources/000_947be1c9650d1e6f.txt" in (t["a"]["doc"], t["b"]["doc"])
-             and {"alibaba", "qwen"} & set(t["subjects"])]
-    assert found, [t["explanation"] for t in tensions]
-    other = {found[0]["a"]["doc"], found[0]["b"]["doc"]} - {"sources/000_947be1c9650d1e6f.txt"}
-    assert other & {"sources/002_d6d154c83b9bef45.txt", "sources/004_db48309a9a0efaa0.txt"}
-    temporal = [t for t in found if t["kind"] == "temporal"]
-    assert temporal and "superseded" in temporal[0]["explanation"]
-    # the earlier source is side a: 000 is dated 2026-04-05, 004 2026-04-20
-    assert temporal[0]["a"]["doc"].startswith("sources/000") and temporal[0]["b"]["doc"].startswith("sources/004")
+def test_seed_tensions_are_real_and_the_known_ones_are_found(seed_note_vault):
+    """Seed 003 as a note, the other four as sources: every tension shown by default is one a
+    reader agrees with (the issue's list), and the false ones of earlier versions are gone."""
+    tensions = [t for t in kg_json("--vault", str(seed_note_vault), "tensions") if t["kind"] != "declared"]
+    text = [t["explanation"] for t in tensions]
+    assert any("10–13x" in t and "50x" in t for t in text), text
+    assert any(t.startswith("OpenAI is closed") and "open" in t for t in text), text  # open in 002, closed in 003
+    assert any(t.startswith("Llama is restricted") and "nearly unrestricted" in t for t in text), text
+    assert len(tensions) == 3, text
+    # "Qwen is Apache 2.0" (Apr 20) does not supersede "Alibaba closed-sourced Qwen3.6-Plus" (Apr 5)
+    assert not any(t["kind"] == "temporal" for t in tensions)
+    everything = kg_json("--vault", str(seed_note_vault), "tensions", "--all")
+    held = [t for t in everything if t["kind"] == "polarity" and "Qwen" in t["explanation"]]
+    assert all(t["score"] < 0.6 for t in held)
 
 
 def test_seed_names_become_candidate_concepts(seed_vault):
@@ -86,29 +88,33 @@ def test_demo_claims_have_evidence_into_sources(demo_cache):
     assert " ".join(inferred[0]["evidence"][0]["quote"].split()[:5]) in " ".join(sources.split())
 
 
-def test_demo_has_real_tensions_and_contested_claims(demo_cache):
+def test_demo_detected_tensions_are_the_real_ones(demo_cache):
     tensions = kg_json("--vault", str(ROOT), "tensions", cache=demo_cache)
-    kinds = {t["kind"] for t in tensions}
-    assert {"numeric", "polarity", "declared"} <= kinds
-    assert sum(t["kind"] != "declared" for t in tensions) >= 3
-    price = [t for t in tensions if t["kind"] == "numeric" and "10–13x" in t["explanation"]
-             and "50x" in t["explanation"]]
-    assert price
+    detected = [t for t in tensions if t["kind"] != "declared"]
+    assert detected and all(t["kind"] == "numeric" and "10–13x" in t["explanation"] and "50x" in t["explanation"]
+                            for t in detected), [t["explanation"] for t in detected]
+    assert sum(t["kind"] == "declared" for t in tensions) >= 10
     for t in tensions:
         for side in (t["a"], t["b"]) if t["b"] else (t["a"],):
             assert side["line"] >= 1 and Path(ROOT, side["doc"]).is_file()
-    gap = [c for c in kg_json("--vault", str(ROOT), "claims", "--status", "contested", cache=demo_cache)
-           if c["id"] == "gap-3-5"]
-    assert gap and gap[0]["opposes"] >= 1
+    # the false ones of earlier versions: agreeing licence claims, different measured things
+    everything = kg_json("--vault", str(ROOT), "tensions", "--all", cache=demo_cache)
+    pairs = [(t["a"]["text"], (t["b"] or {}).get("text", "")) for t in everything if t["kind"] != "declared"]
+    assert not any("does not qualify" in a + b and "limits commercial use" in a + b for a, b in pairs)
+    assert not any("80–90%" in a + b and "3–5%" in a + b for a, b in pairs)
     result = kg("--vault", str(ROOT), "tensions", "--kind", "numeric", cache=demo_cache)
     assert result.exit_code == 0 and "numeric" in result.output and "10–13x" in result.output
 
 
-def test_demo_unsupported_claims_are_warnings(demo_cache):
+def test_demo_lint_warns_only_about_figures_without_a_source(demo_cache):
     problems = kg_json("--vault", str(ROOT), "check", "--code", "unsupported-claim", cache=demo_cache)
+    warnings = [p for p in problems if p["severity"] == "warning"]
+    infos = [p for p in problems if p["severity"] == "info"]
+    assert len(infos) == 1 and "kg claims --status unsupported" in infos[0]["message"]
+    assert all("figure has no source" in p["message"] for p in warnings)
+    assert not any("The cause is structural" in p["message"] for p in problems)
     unsupported = kg_json("--vault", str(ROOT), "claims", "--status", "unsupported", cache=demo_cache)
-    assert problems and len(problems) == len(unsupported)
-    assert all(p["severity"] == "warning" and p["doc"].startswith("notes/") for p in problems)
+    assert len(unsupported) > len(warnings)
 
 
 # -- anchors, written for the case -----------------------------------------------------------------
@@ -199,11 +205,10 @@ def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
 
 
 @pytest.mark.parametrize("text, subject, pole", [
-    ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Alibaba", "closed"),
+    ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Qwen3.6-Plus", "closed"),
     ("Qwen, from Alibaba, is Apache 2.0.", "Alibaba", "open"),
     ("GPT-5.5 and Claude Opus 4.7 are closed-weight models.", "Claude", "closed"),
     ("Route batch work to open models and keep Claude for the hard cases.", "Claude", None),
-    ("OpenAI sells closed models, but it also returned to open weights.", "OpenAI", None),
     ("The OSI does not count Llama as open source.", "Llama", None),
     ("Kestrel is not free.", "Kestrel", "paid"),
 ])
@@ -217,3 +222,32 @@ def test_named_subjects_need_a_capital_mid_sentence():
     subjects = Subjects(texts)
     assert [n for _, n in subjects.of(texts[0])] == ["DeepSeek", "Qwen3.6-Plus"]
     assert [n for _, n in subjects.of(texts[1])] == ["GLM-5"]
+
+
+def test_figures_are_compared_across_units_and_must_agree_to_support(tmp_path):
+    """"about 40 minutes" is not backed by "more than 1 hour"; a sentence near in topic without the
+    claim's figure backs nothing."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "trial.md").write_text(
+        "---\ntitle: Sleep trial\n---\nIn the trial, evening screen use reduced total sleep time by more than 1 hour. "
+        "Participants reported feeling tired in the morning.\n", encoding="utf-8")
+    (tmp_path / "notes" / "screens.md").write_text(
+        "# Screens\n\n- Evening screen use cuts total sleep by about 40 minutes.\n", encoding="utf-8")
+    [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
+    assert claim["status"] != "supported"
+    assert not [e for e in claim["evidence"] if e["stance"] == "supports"]
+
+
+def test_opposite_polarity_needs_the_same_subject_said_so():
+    from kg.claims.compare import stance_near
+
+    text = "This is not because Google is more open-source-friendly than Anthropic."
+    assert stance_near(text, [text.index("Google")]) == {}
+    text = "Anthropic's Mythos 5 (10T parameters, closed) and Alibaba's Qwen3.6-Plus (closed for first time) shipped."
+    assert stance_near(text, [text.index("Alibaba")], [(text.index("Alibaba"), text.index("Alibaba") + 7),
+                                                       (text.index("Qwen"), text.index("Qwen") + 12)]) == {}
+    text = "Closed frontier labs (OpenAI, Anthropic), open-model serving (Cursor) and specialists all persist."
+    assert stance_near(text, [text.index("OpenAI")])["openness"][0] == "closed"
+    text = "Frontier labs such as Anthropic, Alibaba and OpenAI should keep their best weights closed."
+    assert stance_near(text, [text.index("OpenAI")]) == {}

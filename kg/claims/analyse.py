@@ -37,6 +37,7 @@ CANDIDATE_MIN = 3
 """A name without a note is suggested as a concept when this many sentences, from two sources or
 more, name it."""
 _SENTENCE_ANCHOR = re.compile(r"s-[0-9a-f]{8}")
+_VERSION = re.compile(r"[\s-]?\d|[.\d]")
 
 Vectors = Callable[[list[str]], np.ndarray]
 
@@ -199,20 +200,27 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n - 1].rstrip() + "…"
 
 
-def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[int]], set[str]]:
-    """A claim's subjects (concept ids, name keys) with the offsets of their mentions, and those
-    that name it whole rather than by family."""
+def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[int]], dict[str, list[int]],
+                                                                 list[tuple[int, int]]]:
+    """A claim's subjects (concept ids, name keys, name families: `Qwen3.6-Plus` also answers to
+    `qwen`) with the offsets of their mentions; the same for the subjects it names whole; and the
+    (start, end) of every mention."""
     found: dict[str, list[int]] = {}
+    exact: dict[str, list[int]] = {}
+    spans: list[tuple[int, int]] = []
     if claim.concept:
         found[claim.concept] = []
-    for start, _, cid in mentions.find(claim.text):
+    for start, end, cid in mentions.find(claim.text):
         found.setdefault(cid, []).append(start)
-    exact = set(found)
+        if not _VERSION.match(claim.text, end):  # "Qwen 3.5" names a model of the Qwen concept, not the concept
+            exact.setdefault(claim.text[start:end].lower(), []).append(start)  # by the name used: Google is not Gemma
+        spans.append((start, end))
     for start, name in subjects.of(claim.text):
         for key in keys(name):
             found.setdefault(key, []).append(start)
-        exact.add(name.lower())
-    return found, exact
+        exact.setdefault(name.lower(), []).append(start)
+        spans.append((start, start + len(name)))
+    return found, exact, sorted(set(spans))
 
 
 def _tensions(kb, out: Knowledge, sources, vector) -> None:
@@ -230,7 +238,8 @@ def _tensions(kb, out: Knowledge, sources, vector) -> None:
         src = sources.get(c.source) if c.source else None
         dates.append(src.date.isoformat() if src is not None and src.date else None)
     subjects = [subject_offsets(kb.mentions, kb.subjects, c) for c in pool_claims]
-    pool = Pool(pool_claims, np.stack(rows), [s for s, _ in subjects], dates, [e for _, e in subjects])
+    pool = Pool(pool_claims, np.stack(rows), [s for s, _, _ in subjects], dates, [e for _, e, _ in subjects],
+                [n for _, _, n in subjects])
     tensions, clusters = detect(pool)
     out.tensions += tensions
     for rows_ in clusters:
@@ -245,18 +254,18 @@ def _opposing_evidence(out: Knowledge) -> None:
     known = {t.id for t in out.tensions}
     for e in out.evidence:
         claim = by_id.get(e.claim)
-        if e.stance != "opposes" or claim is None or not e.anchor:
-            continue
+        if e.stance != "opposes" or claim is None or not e.anchor or not e.reason.startswith("different figure"):
+            continue  # opposite wording alone is evidence against, not a tension a reader would sign
         other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
         tid = tension_id(where(claim), where(other))
         if tid in known:
             continue
         known.add(tid)
-        why = e.reason.split(";")[0]
+        why = e.reason.split(";")[0].removeprefix("different figure ").strip("()")
         out.tensions.append(Tension(
-            id=tid, kind="numeric" if why.startswith("different figure") else "polarity", score=e.score,
-            a=side(claim), b=other, subjects=claim.concepts,
-            explanation=f"{claim.doc}:{claim.line} and {e.doc}:{e.line} speak of the same thing with {why}"))
+            id=tid, kind="numeric", score=e.score, a=side(claim), b=other, subjects=claim.concepts,
+            explanation=f"{claim.doc}:{claim.line} and its source sentence {e.doc}:{e.line} give different figures "
+                        f"for the same measure: {why}"))
 
 
 def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
@@ -328,7 +337,7 @@ def shown(t: Tension) -> bool:
 
 
 def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
-    problems: list[Diagnostic] = []
+    unsupported: list[Claim] = []
     supports: Counter = Counter()
     opposes: Counter = Counter()  # opposing evidence is counted through the tension it makes
     for e in out.evidence:
@@ -349,15 +358,29 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
             c.supports = supports[c.id]
             c.status = "contested" if c.opposes else "supported" if c.supports else "unsupported"
             if c.status == "unsupported" and warn:
-                problems.append(Diagnostic(
-                    doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
-                    message=f"no source backs this claim (\"{_short(c.text)}\"): cite a source, e.g. "
-                            "[[sources/name]], or move it under '## Open questions'"))
+                unsupported.append(c)
         else:
             others = {d for cid in out.clusters.get(c.cluster, []) for d in docs_of[cid]} - {c.doc} \
                 if c.cluster else set()
             c.supports = len(others)
             c.status = "contested" if c.opposes else "supported"
+    return _unsupported(unsupported)
+
+
+def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
+    """A claim with a figure and no source is a warning (a number needs a source); the other
+    unsupported claims are one info line with the command that lists them."""
+    problems = [Diagnostic(doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
+                           message=f"this figure has no source (\"{_short(c.text)}\"): cite a source, e.g. "
+                                   "[[sources/name]], or move it under '## Open questions'")
+                for c in claims if any(q.kind != "date" for q in c.quantities)]
+    rest = [c for c in claims if not any(q.kind != "date" for q in c.quantities)]
+    if rest:
+        notes = len({c.doc for c in rest})
+        problems.append(Diagnostic(
+            doc=rest[0].doc, line=rest[0].line, severity="info", code="unsupported-claim",
+            message=f"{len(rest)} claim{'s' if len(rest) != 1 else ''} in {notes} note{'s' if notes != 1 else ''} "
+                    "have no source behind them; `kg claims --status unsupported` lists them"))
     return problems
 
 

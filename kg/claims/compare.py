@@ -34,14 +34,21 @@ def unit_of(q: Quantity) -> tuple[str, str] | None:
     if q.kind in ("date", "other") or (q.low is None and q.high is None):
         return None
     unit = q.unit.lower() + (" (share)" if q.total else "")
+    if q.kind == "duration" and _SECONDS.get(q.unit.lower().rstrip("s")):
+        return "duration", "seconds"  # 40 minutes and 1 hour compare
     if q.kind == "currency":
         unit = "USD" + ("/" + unit.split("/", 1)[1].split()[0] if "/" in unit else "")
     return q.kind, unit
 
 
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2629800,
+            "year": 31557600, "decade": 315576000}
+
+
 def _bounds(q: Quantity) -> tuple[float, float]:
-    low = q.low if q.low is not None else float("-inf")
-    high = q.high if q.high is not None else float("inf")
+    scale = _SECONDS.get(q.unit.lower().rstrip("s"), 1) if q.kind == "duration" else 1
+    low = q.low * scale if q.low is not None else float("-inf")
+    high = q.high * scale if q.high is not None else float("inf")
     if q.total and q.kind == "count":  # 6 of 8 against 3 of 4: compare shares
         return low / q.total, high / q.total
     return low, high
@@ -151,6 +158,10 @@ POLES: list[tuple[str, str, str, str]] = [
     ("price", "paid", "free", r"not free|\bpaid\b|subscription|pay-per|charges?\b"),
     ("release", "released", "unreleased", r"\breleased\b|\bshipped\b|\blaunched\b|made available"),
     ("release", "unreleased", "released", r"not released|unreleased|never released|cancell?ed|delayed|shelved"),
+    ("licence", "unrestricted", "restricted",
+     r"(?:nearly |almost |largely )?unrestricted|without (?:usage )?restrictions|no usage (?:limits|restrictions|threshold)"),
+    ("licence", "restricted", "unrestricted",
+     r"usage restrictions?|use restrictions?|restricts? commercial use|commercial use restrictions?|limits commercial use"),
     ("trend", "narrowing", "widening", r"narrow(?:s|ed|ing)?\b|shrink(?:s|ing)?|closing the gap|converg"),
     ("trend", "widening", "narrowing", r"widen(?:s|ed|ing)?\b|grow(?:s|ing)? (?:wider|larger)|diverg"),
 ]
@@ -161,75 +172,158 @@ _PATHS = re.compile(r"\S*/\S*")
 _CLASS = re.compile(r"^[\s-]*(?:[\w-]+\s+){0,2}?(?:models?|apis?|labs?|ones|systems|alternatives|providers|"
                     r"tiers?|players|rivals|competitors|camps?|side)\b(?!\s+(?:such as|like|including|e\.g\.))",
                     re.I)
-_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|remains?|remained|stays?|stayed|as|becomes?|became)\s+"
+_COPULA = re.compile(r"\b(?:is|are|was|were|be|been|being|remains?|remained|stays?|stayed|becomes?|became)\s+"
                      r"(?:an?\s+|the\s+)?(?:\w+\s+)?$", re.I)
 
 
+_COMPOUND = re.compile(r"-(?!weights?\b|sourced?\b)\w")
+_DEGREE = re.compile(r"\b(?:more|less|most|least|fairly|somewhat|partly|partially|semi)[\s-]+$", re.I)
+_MEMBERS = re.compile(r"\s*(?:\(|:\s+|,?\s+(?:such as|like|including|e\.g\.,?|from|exist from)\s+)", re.I)
+_NOT_A_NAME = re.compile(r"(?<![\w.-])(?!(?:and|or)\b)[a-z][a-z]+\b")
+_LIST_END = re.compile(r"[).;:]|\s(?:versus|vs\.?|while|but|whereas|which|that)\s", re.I)
+
+
 @lru_cache(maxsize=65536)
-def stances(text: str) -> list[tuple[int, str, str, str]]:
-    """(offset, axis, pole, words) of each stance word in the text, a negated one flipped
-    ("is not open" reads as closed). Longer phrases win over the words inside them."""
+def stances(text: str) -> list[tuple[int, int, str, str, str, tuple[int, int] | None]]:
+    """(start, end, axis, pole, words, members) of each stance word in the text. A negated one is
+    flipped ("is not open" reads as closed). `members` is the span of the names a class stance
+    applies to ("closed frontier labs (OpenAI, Anthropic)", "open models such as Qwen"), None for
+    a stance said of something ("Qwen is Apache 2.0"). Longer phrases win over the words inside
+    them; comparatives ("more open") and compounds ("open-source-friendly") are no stance."""
     text = _PATHS.sub(lambda m: " " * len(m.group()), text)  # link paths: sources/closed-source-convergence
-    found: list[tuple[int, int, str, str, str]] = []
+    found: list[tuple[int, int, str, str, str, tuple[int, int] | None]] = []
     for axis, pole, opposite, pattern in _POLES:
         for m in pattern.finditer(text):
             before = text[max(0, m.start() - 40):m.start()]
-            if _CLASS.match(text[m.end():]) and not _COPULA.search(before):
-                found.append((m.start(), m.end(), axis, "", m.group()))  # "open models": a class, not a stance
+            if _COMPOUND.match(text, m.end()) or _DEGREE.search(before):
+                found.append((m.start(), m.end(), axis, "", m.group(), None))
                 continue
+            members = None
+            cls = _CLASS.match(text[m.end():])
+            if cls and not _COPULA.search(before):
+                after = m.end() + cls.end()
+                lead = _MEMBERS.match(text, after)
+                if lead:
+                    stop = _LIST_END.search(text, lead.end())
+                    end_ = stop.start() if stop else len(text)
+                    word = _NOT_A_NAME.search(text, lead.end(), end_)  # a list of names ends at a plain word
+                    members = (lead.end(), word.start() if word else end_)
+                else:
+                    found.append((m.start(), m.end(), axis, "", m.group(), None))  # "open models": a class
+                    continue
             negated = None if m.group().lower().startswith("not") else _NEGATION.search(before)
             if negated and "source" in m.group().lower():  # "not open source" (OSI) is not "closed"
-                found.append((m.start(), m.end(), axis, "", m.group()))
+                found.append((m.start(), m.end(), axis, "", m.group(), None))
                 continue
             words = (text[max(0, m.start() - 40) + negated.start():m.end()]).strip() if negated else m.group()
-            found.append((m.start(), m.end(), axis, opposite if negated else pole, words))
+            found.append((m.start(), m.end(), axis, opposite if negated else pole, words, members))
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
     out, last = [], -1
-    for start, end, axis, pole, words in found:
-        if start >= last:
-            if pole:
-                out.append((start, axis, pole, words))
-            last = end
+    for item in found:
+        if item[0] >= last:
+            if item[3]:
+                out.append(item)
+            last = item[1]
     return out
 
 
 _CONTRAST = re.compile(r"\b(?:but|while|whereas|versus|vs\.?|although|unlike|despite|instead of|rather than)\b", re.I)
+_CLAUSE = re.compile(r"[;—–]|\s-\s|\b(?:regarding|concerning|about|towards?|because|which|that|who|whose|when|if|unless|so|and then|although|while|"
+                     r"whereas|but|versus|vs\.?|unlike|despite|rather than|instead of)\b", re.I)
+_VERB_STANCE = re.compile(r"(?:(?:clos|open|releas|shipp|launch)ed|withh[eo]ld|kept|(?:open|closed)-sourced)"
+                          r"(?: (?:the |its |their )?weights)?$", re.I)
+_SAID_OF = re.compile(r"^(?:['’]s?\s+(?:[\w-]+\s+)?)?\s*(?:\(|:|,?\s*$)|\b(?:is|are|was|were|remains?|remained|stays?|"
+                      r"stayed|be|been|becomes?|became|uses?|used|ships?|shipped|under|licen[cs]ed|permitted|has|have)\b",
+                      re.I)
+"""How a stance is said of a subject before it: a copula or a licence ("Qwen is Apache 2.0", "ships
+under MIT", "Llama's usage restrictions"), a parenthesis or a table cell ("Claude Opus 4.6:
+proprietary"). An action ("Alibaba closed its weights") is said of its object, not of the actor."""
+_MODAL = re.compile(r"\b(?:should|must|could|would|might|may|can|cannot|if|unless|whether|expects?|plans?|"
+                    r"wants?|hopes?|argues?|recommends?)\b", re.I)
+_LICENCE_THAT = re.compile(r"\b(licen[cs]e|terms)\s+(?:that|which)\b", re.I)
+_OBJECT_GAP = re.compile(r"\s*(?:(?:its|the|their|his|her|our|of)\s+)*$", re.I)
+_MODIFIER = re.compile(r"\b(?:from|by|of|with|at|for|to|than)\s+$", re.I)
+_ACTS_ON = re.compile(r"\s+(?:its|their|the|his|her|our|a|an|of|(?-i:[A-Z]))", re.I)
+_POSSESSIVE = re.compile(r"['’]s?\b")
+_OWN_TERMS = re.compile(r"['’]s?\s+(?:[\w-]+\s+){0,1}(?:licen[cs]es?|usage|use|terms|weights)\b", re.I)
+"""A possessive passes a stance to what is possessed ("Alibaba's Qwen3.6-Plus (closed)", "Google's
+open-source playbook"), except the subject's own terms of use ("Llama's usage restrictions")."""
+_LIST_GLUE = re.compile(r"^[\s,]*(?:(?:and|or|&)\s+)?$")
+
+
+def _name_length(text: str, w: int, others) -> int:
+    """Length of the name that starts at w (one word when the name is not known)."""
+    for start, end in others:
+        if start == w:
+            return end - start
+    m = re.match(r"[\w.+-]+", text[w:])
+    return m.end() if m else 0
+
+
+def _other_between(text: str, w: int, start: int, others) -> bool:
+    """Whether another name stands between a subject (at w) and a stance word (at start), other than
+    in a list of names that the stance is said of together."""
+    inside = sorted((s, e) for s, e in others if w < s and e <= start)
+    if not inside:
+        return False
+    last = w + _name_length(text, w, others)
+    for s, e in inside:
+        if not _LIST_GLUE.match(text[last:s]):
+            return True
+        last = e
+    return False
+
+
 NEAR = 80
 """A stance word further than this many characters from the subject does not speak of it."""
 
 
-def stance_near(text: str, where: list[int]) -> dict[str, tuple[str, str]]:
+def stance_near(text: str, where: list[int], others: list[tuple[int, int]] = (),
+                quoted: list[tuple[int, int]] = ()) -> dict[str, tuple[str, str]]:
     """The stance a text takes on a subject (mentioned at the offsets `where`, the start of the
-    text if empty), per axis: axis -> (pole, words). Only clear stances count: the nearest stance
-    word, with no contrast word ("but", "versus") between it and the subject, at least twice as
-    near as any word of the opposite pole. "Alibaba closed Qwen3.6-Plus, reversing its open-weight
-    tradition" is closed about Alibaba; "open models from OpenAI versus closed ones from
-    Anthropic" says nothing clear about either when both are named at the same distance."""
+    text if empty), per axis: axis -> (pole, words). Only stances said of the subject count:
+    - the subject is a member of a class named with a stance ("closed frontier labs (OpenAI,
+      Anthropic)", "open-weight models exist from OpenAI, NVIDIA and Meta");
+    - or the stance follows the subject within one clause ("Qwen, from Alibaba, is Apache 2.0",
+      "Mythos 5 (10T parameters, closed)"), with no "because", "but", "which"... between;
+    - or a verb stance is done to it ("Alibaba closed-sourced Qwen3.6-Plus").
+    Of two opposite stances, the nearer counts when it is at least twice as near. A possessive
+    ("Alibaba's Qwen3.6-Plus (closed)") passes the stance to what is possessed (_OWN_TERMS), and another name
+    between the subject and the stance takes it ("Google released Gemma 4 as Apache 2.0"), unless
+    the names are a list ("Anthropic and Google remain closed"). `others`: (start, end) of every
+    name in the text."""
     where = where or [0]
-    found = stances(text)
-    mixed = set()
-    if _CONTRAST.search(text):  # "sells closed models, but it also returned to open weights": no stance
-        poles: dict[str, set[str]] = {}
-        for _, axis, pole, _ in found:
-            poles.setdefault(axis, set()).add(pole)
-        mixed = {axis for axis, both in poles.items() if len(both) > 1}
-    best: dict[str, dict[str, tuple[int, str]]] = {}
-    for offset, axis, pole, words in found:
-        if axis in mixed:
-            continue
+    poles: dict[str, dict[str, tuple[int, str]]] = {}
+    for start, end, axis, pole, words, members in stances(text):
+        if any(a <= start < b for a, b in quoted):
+            continue  # a stance word inside a citation or a link's title ("(Closed-source convergence)")
         for w in where:
-            lo, hi = sorted((offset, w))
-            if _CONTRAST.search(text, lo, hi):
+            if members is not None:
+                distance = 0 if members[0] <= w < members[1] else None
+            elif w <= start:
+                own = w + _name_length(text, w, others)
+                if _MODIFIER.search(text[:w]) or (_VERB_STANCE.search(text[start:end]) and _ACTS_ON.match(text, end)):
+                    continue  # "Qwen, from Alibaba, is open" is said of Qwen; "Alibaba closed its weights" is an act
+                if (_POSSESSIVE.match(text, own) and not _OWN_TERMS.match(text, own)) or (
+                        _VERB_STANCE.search(text[start:end]) and any(s_ >= end and _OBJECT_GAP.match(text[end:s_])
+                                                                     for s_, _ in others)):
+                    continue  # "Alibaba's Qwen (closed)", "Alibaba closed-sourced Qwen": said of Qwen
+                gap = _LICENCE_THAT.sub(" ", text[w + _name_length(text, w, others):start])
+                distance = start - w if start - w <= NEAR and not _CLAUSE.search(gap) and _SAID_OF.search(gap) \
+                    and not _MODAL.search(gap) and not _other_between(text, w, start, others) else None
+            else:
+                gap = text[end:w]
+                distance = w - end if (_OBJECT_GAP.match(gap) and _VERB_STANCE.search(text[start:end])) else None
+            if distance is None:
                 continue
-            known = best.setdefault(axis, {}).get(pole)
-            if known is None or abs(offset - w) < known[0]:
-                best[axis][pole] = (abs(offset - w), words)
+            known = poles.setdefault(axis, {}).get(pole)
+            if known is None or distance < known[0]:
+                poles[axis][pole] = (distance, words)
     out: dict[str, tuple[str, str]] = {}
-    for axis, poles_found in best.items():
-        ranked = sorted(poles_found.items(), key=lambda kv: kv[1][0])
+    for axis, found in poles.items():
+        ranked = sorted(found.items(), key=lambda kv: kv[1][0])
         pole, (distance, words) = ranked[0]
-        other = ranked[1][1][0] if len(ranked) > 1 else None
-        if distance <= NEAR and (other is None or other >= 2 * distance + 10):
+        if len(ranked) == 1 or ranked[1][1][0] >= 2 * distance + 10:
             out[axis] = (pole, words)
     return out
 
@@ -239,3 +333,75 @@ def context(text: str, start: int, end: int, words: int = 4) -> str:
     left = re.search(r"(?:\S+\s+){0,%d}$" % words, text[:start])
     right = re.match(r"(?:\s*\S+){0,%d}" % words, text[end:])
     return (left.group() + text[start:end] + right.group()).strip(" ,;:()")
+
+
+# -- what a figure measures ----------------------------------------------------------------------
+_SAME = {w: group for group, words in {
+    "price": "price prices pricing priced cost costs costing cheaper cheap expensive pay paid charge charges fee",
+    "workload": "workload workloads task tasks volume work request requests job jobs use case cases application",
+    "gap": "gap lead leads behind trail trails ahead difference margin edge advantage degradation loss",
+    "valuation": "valuation valued worth",
+    "parameter": "parameter parameters params",
+    "download": "download downloads downloaded",
+    "user": "user users mau",
+    "time": "time duration sleep",
+}.items() for w in words.split()}
+_QUALIFIERS = [
+    (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
+     frozenset("frontier premium hard hardest high-end complex high-stakes critical".split())),
+    (frozenset("open open-weight open-source open-weights".split()),
+     frozenset("closed closed-weight closed-source proprietary".split())),
+    (frozenset("input prompt".split()), frozenset("output completion".split())),
+    (frozenset("training train trained".split()), frozenset("inference serving served run".split())),
+    (frozenset("men male".split()), frozenset("women female".split())),
+    (frozenset("increase increased rise rose higher more gain".split()),
+     frozenset("decrease decreased fall fell lower less drop reduced reduction cut cuts".split())),
+]
+_GENERIC = frozenset("model models ai llm llms one ones about roughly only some nearly almost around per the".split())
+_STOP_AFTER = re.compile(r"[,.;:!?)\]]")
+_STOP_BEFORE = re.compile(r"[.;:!?\[]")
+
+
+def measured(text: str, q: Quantity, words: int = 5) -> tuple[frozenset[str], frozenset[str]]:
+    """What a figure measures, read from the words around it within its clause: (words, with
+    synonyms folded: "cost"/"price" -> price, "tasks"/"workloads" -> workload; qualifiers such as
+    open/closed, commodity/frontier, input/output)."""
+    left = text[:q.start]
+    cut = max((m.end() for m in _STOP_BEFORE.finditer(left)), default=0)
+    right = text[q.end:]
+    stop = _STOP_AFTER.search(right)
+    near = re.findall(r"[\w'’-]+", left[cut:])[-words:] + re.findall(r"[\w'’-]+", right[:stop.start() if stop
+                                                                                      else len(right)])[:words]
+    folded, qualifiers = set(), set()
+    for word in near:
+        w = word.lower().strip("'’").removesuffix("'s")
+        if w in _STOP or w in _GENERIC or w.isdigit() or len(w) < 2:
+            continue
+        if any(w in side for pair in _QUALIFIERS for side in pair):
+            qualifiers.add(w)
+        single = w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w
+        folded.add(_SAME.get(w, _SAME.get(single, single)))
+    return frozenset(folded), frozenset(qualifiers)
+
+
+def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: frozenset[str] = frozenset()) -> \
+        frozenset[str] | None:
+    """The words two figures share about what they measure, when they measure the same thing (a
+    word in common beyond the subject's own names, and no qualifier on opposite sides: "open models
+    cost" is not "closed models cost", "commodity tasks" are not "frontier tasks"); else None."""
+    wa, qual_a = measured(text_a, qa)
+    wb, qual_b = measured(text_b, qb)
+    for low, high in _QUALIFIERS:
+        if (qual_a & low and qual_b & high and not qual_a & high) or (qual_a & high and qual_b & low and not
+                                                                      qual_a & low):
+            return None
+    shared = (wa & wb) - names - {w for pair in _QUALIFIERS for side in pair for w in side}
+    return frozenset(shared) if shared else None
+
+
+def qualified_alike(text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> bool:
+    """Whether two figures carry qualifiers on the same side of one axis ("frontier tasks" and
+    "the hard 5% of tasks"): what they measure is pinned down even without a named subject."""
+    _, qual_a = measured(text_a, qa)
+    _, qual_b = measured(text_b, qb)
+    return any((qual_a & side) and (qual_b & side) for pair in _QUALIFIERS for side in pair)

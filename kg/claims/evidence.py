@@ -21,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from kg.claims.compare import content_words, contradicts, overlap, quantity_pairs
+from kg.claims.compare import content_words, contradicts, overlap, quantity_pairs, same_measure, unit_of
 from kg.claims.quantities import find_quantities
 from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
 from kg.parse.sentences import normalise
@@ -39,6 +39,9 @@ VECTOR_WEIGHT = 0.65
 """Score = VECTOR_WEIGHT * cosine + (1 - VECTOR_WEIGHT) * shared words, + QUANTITY_BONUS when the
 figures agree."""
 QUANTITY_BONUS = 0.1
+MIN_SHARED = 0.3
+"""A claim without figures is backed only by a sentence that has this share of its content words:
+its subject and what it says of it, not only its topic."""
 OPPOSE_OVERLAP = 0.5
 """A sentence that shares this much of a claim's words but is negated where the claim is not
 (or says down where it says up) opposes it."""
@@ -152,8 +155,10 @@ class Matcher:
         score = VECTOR_WEIGHT * max(cosine, 0.0) + (1 - VECTOR_WEIGHT) * shared
         reasons = [f"similarity {cosine:.2f}", f"{shared:.0%} of its words"]
         stance = "supports"
-        if claim.quantities:
+        figures = [q for q in claim.quantities if unit_of(q)]
+        if figures:  # a claim with figures is backed only by the same figure, opposed by another for the same measure
             agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
+            conflicting = [(a, b) for a, b in conflicting if same_measure(claim.text, a, s.sentence.text, b)]
             if agreeing:
                 score += QUANTITY_BONUS
                 a, b = agreeing[0]
@@ -162,6 +167,10 @@ class Matcher:
                 a, b = conflicting[0]
                 stance = "opposes"
                 reasons.insert(0, f"different figure ({a.text} against {b.text})")
+            else:
+                return 0.0, stance, "no figure of the claim in it"
+        elif shared < MIN_SHARED:
+            return 0.0, stance, "too few of the claim's words"  # near in topic is not agreement
         if stance == "supports" and shared >= OPPOSE_OVERLAP:
             why = contradicts(claim.text, s.sentence.text)
             if why:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import ahocorasick
@@ -105,53 +106,189 @@ def _names(subjects: Subjects | None, text: str, concepts: list[str]) -> list[st
     return out
 
 
+# -- what is not a claim -----------------------------------------------------------------------
+_SEE_ALSO = re.compile(r"^\W*(?:see(?: also)?|cf\.?|compare|related|referenced by|more (?:in|at|on)|via|source|"
+                       r"sources|read more|further reading)\b", re.I)
+_TERMINAL = re.compile(r"[.!?:;)\"'”’…]\s*$")
+_FIELD_TEXT = re.compile(r"\b[\w-]+::\s*")
+
+
+def _heading_like(text: str, block, title: str | None) -> bool:
+    """A title line, a heading written as a plain paragraph (clipped or exported notes), or a
+    fragment: one line, no closing punctuation, short or the note's own title."""
+    if block.kind == "item" or "\n" in block.text.strip():
+        return False
+    if _TERMINAL.search(text):
+        return False
+    return _word_count(text) <= 8 or (title is not None and text.casefold() == title.casefold())
+
+
+def _furniture(text: str) -> bool:
+    """Page furniture a clipper kept: words glued together ("High Impact📅Long-termOrganizations",
+    "7 min readApr 5"), pictographs, run-together tag lists."""
+    if any(unicodedata.category(ch) == "So" for ch in text):
+        return True
+    if re.search(r"[a-z]{3,}[A-Z][a-z]{2,}", text) and not re.search(r"\b[A-Z][a-z]+[A-Z]", text):
+        return True  # "readApr", "ImpactLong"; names such as DeepSeek or OpenAI start with a capital
+    return any(len(word) > 40 for word in text.split()) or bool(re.search(r"\b\d+ min read", text, re.I))
+
+
+# -- links as a reader sees them in a claim ----------------------------------------------------------
+class Shown(dict):
+    """How each link written in a note reads inside a claim: target as written -> (text, citation).
+    A source reads as a citation (author and year, else its short title); a note as the link's
+    label or the target's short name. Neither is text the writer typed, so their numbers and names
+    never count as the claim's own."""
+
+
+def short_title(title: str, stem: str | None = None) -> str:
+    """A title short enough to read inside a sentence: the part before a colon or dash, and when
+    that is still long, the file's own name ("quality-gap" -> "Quality gap")."""
+    head = re.split(r"\s*(?::|\s[-–—|]\s)\s*", title, maxsplit=1)[0].strip() or title
+    if len(head.split()) <= 5 or not stem:
+        return head
+    words = re.sub(r"\.(?:md|txt|html?)$", "", stem.rsplit("/", 1)[-1]).replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else head
+
+
+def citation(title: str, author: str | None, date, stem: str | None = None) -> str:
+    """How a cited source reads in a claim: `Falcioni 2026`, else its short title."""
+    if author and date:
+        surname = re.split(r"\s+(?:and|&)\s+|,", author)[0].strip().split()[-1:]
+        if surname:
+            return f"{surname[0]} {date.year}"
+    return short_title(title, stem)
+
+
+def _swapper(shown: dict[str, tuple[str, bool]]):
+    """A function text -> (text as a reader sees it, spans of text that kg put in): link targets
+    shown bare (`[[andrew-feldman]]` reads `andrew-feldman` in the block's text) become their
+    short names, sources their citations."""
+    if not shown:
+        return lambda text: (text, [])
+    pattern = re.compile(r"(?<![\w/.-])(?:" + "|".join(map(re.escape, sorted(shown, key=len, reverse=True)))
+                         + r")(?:#[^\s,;()]*)?(?![\w/-])")
+
+    def swap(text: str) -> tuple[str, list[tuple[int, int]]]:
+        out, spans_, last = [], [], 0
+        for m in pattern.finditer(text):
+            target = m.group().split("#", 1)[0]
+            if target not in shown:
+                continue
+            out.append(text[last:m.start()])
+            start = sum(len(p) for p in out)
+            out.append(shown[target][0])
+            spans_.append((start, start + len(shown[target][0])))
+            last = m.end()
+        out.append(text[last:])
+        return "".join(out), spans_
+    return swap
+
+
+def _trailing_citation(text: str, spans_: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """`... to run. Kestrel report` -> `... to run (Kestrel report).`: a citation written after the
+    sentence reads as one in parentheses."""
+    if not spans_:
+        return text, spans_
+    start, end = spans_[-1]
+    before = text[:start].rstrip()
+    if end == len(text.rstrip(" .")) and before.endswith((".", "!")) and not text[start - 1:start] == "(":
+        cite = text[start:end]
+        body = before[:-1].rstrip()
+        return f"{body} ({cite}){before[-1]}", [*spans_[:-1], (len(body) + 2, len(body) + 2 + len(cite))]
+    return text, spans_
+
+
+def _masked(text: str, spans_: list[tuple[int, int]]) -> str:
+    """The text with what kg put in blanked out, offsets kept: what the writer typed."""
+    if not spans_:
+        return text
+    chars = list(text)
+    for start, end in spans_:
+        chars[start:end] = "_" * (end - start)
+    return "".join(chars)
+
+
+def _fields_out(text: str, fields: list[str]) -> str:
+    """A block's text without its inline fields (`supports:: Model routing`)."""
+    for value in fields:
+        text = re.sub(r"\s*\[?\b[\w-]+::\s*" + re.escape(value) + r"\]?", "", text)
+    return _FIELD_TEXT.sub("", text)
+
+
 def note_claims(note: Note, concept: str | None, mentions: Mentions,
                 cites_of: dict[int, list[tuple[str, str]]], subjects: Subjects | None = None,
-                shown: dict[str, str] | None = None) -> list[Claim]:
+                shown: dict[str, tuple[str, bool]] | None = None, title: str | None = None) -> list[Claim]:
     """The claims, questions and declared tensions of one note. `cites_of` maps a block index to
-    the (source id, link text) of the sources its links point at; `shown` maps a link target as
-    written (`andrew-feldman`) to the title a reader sees in the claim (`Andrew Feldman`)."""
+    the (source id, link target as written) of the sources its links point at; `shown` maps a link
+    target as written to how it reads in a claim and whether it is a citation (kg.claims.extract
+    .Shown)."""
     swap = _swapper(shown or {})
+    fields_of: dict[int, list[str]] = {}
+    for f in note.fields:
+        if f.block_index is not None:
+            fields_of.setdefault(f.block_index, []).append(f.value)
+    linked_of: dict[int, list[str]] = {}
+    for link in note.links:
+        if link.block_index is not None:
+            linked_of.setdefault(link.block_index, []).append(link.label or link.target or link.heading or "")
     out: list[Claim] = []
     for index, block in enumerate(note.blocks):
         role = note.sections[block.section].role if block.section < len(note.sections) else "claims"
         if role == "related" or block.kind in ("table", "footnote") or _FIELD.match(block.text):
             continue
+        if _link_only(block.text, linked_of.get(index, [])) or _SEE_ALSO.match(block.text):
+            continue  # an embed, a list of links, "See also ..."
         cites = cites_of.get(index, [])
         whole = block.kind == "item" or block.block_id or role in ("questions", "tensions")
-        parts = [(block.text, 0)] if whole else [(block.text[s:e], block.text[:s].count("\n")) for s, e in
-                                                 spans(block.text)]
-        for text, line_offset in parts:
-            text = _clean(swap(text))
-            if _word_count(text) < MIN_WORDS:
+        raw = _fields_out(block.text, fields_of.get(index, []))
+        parts = [(raw, 0)] if whole else [(raw[s:e], raw[:s].count("\n")) for s, e in spans(raw)]
+        for part, line_offset in parts:
+            if _heading_like(_clean(part), block, title) or _SEE_ALSO.match(part):
+                continue
+            text, put_in = _trailing_citation(*swap(" ".join(part.split())))
+            text = text.strip()
+            stripped = _TRAILING_TAGS.sub("", text).rstrip()
+            put_in = [(a, min(b, len(stripped))) for a, b in put_in if a < len(stripped)]
+            text = stripped
+            own = _masked(text, put_in)
+            if _word_count(own.replace("_", " ")) < MIN_WORDS:
                 continue
             kind = "question" if role == "questions" or text.endswith("?") else \
                 "tension" if role == "tensions" else "claim"
-            named = mentions.concepts(text, exclude=concept)
+            cited_spans = [(a, b) for a, b in put_in if any(shown.get(t, ("", False))[1] and shown[t][0] ==
+                                                            text[a:b] for t in shown)] if shown else []
+            named = mentions.concepts(_masked(text, cited_spans), exclude=concept)
             out.append(Claim(
                 id=claim_id(text, block.block_id), text=text, kind=kind, doc=note.path,
                 line=block.line + line_offset, origin="note", concept=concept,
-                quantities=[] if kind == "question" else find_quantities(text),
-                concepts=named, cites=_cited(text, cites, whole), subjects=_names(subjects, text, named)))
+                quantities=[] if kind == "question" else _quantities(text, own),
+                concepts=named, cites=_cited(part, cites, whole), subjects=_names(subjects, own, named),
+                quoted=put_in))
     return _unique(out)
 
 
-def _swapper(shown: dict[str, str]):
-    """A function that writes link targets shown bare (`[[andrew-feldman]]` reads `andrew-feldman`
-    in the block's text) as their titles."""
-    if not shown:
-        return lambda text: text
-    pattern = re.compile(r"(?<![\w/.-])(?:" + "|".join(map(re.escape, sorted(shown, key=len, reverse=True)))
-                         + r")(?![\w/-])")
-    return lambda text: pattern.sub(lambda m: shown[m.group()], text)
+def _quantities(text: str, own: str):
+    """The quantities of the text the writer typed (`own`: what kg put in is blanked), as written."""
+    found = find_quantities(own)
+    return [q.model_copy(update={"text": text[q.start:q.end]}) if own is not text else q for q in found]
+
+
+def _link_only(text: str, shown: list[str]) -> bool:
+    """Whether a block says nothing beyond its links (an embed, `[[a]] · [[b]]`)."""
+    rest = text
+    for name in sorted(shown, key=len, reverse=True):
+        if name:
+            rest = rest.replace(name, " ")
+    return _word_count(re.sub(r"[^\w\s'’%$.-]", " ", rest)) < MIN_WORDS - 1 and bool(shown)
 
 
 def _cited(text: str, cites: list[tuple[str, str]], whole: bool) -> list[str]:
     """Sources a claim links: every source linked in its block for a whole block; for one
-    sentence of a paragraph, those whose link text is in that sentence."""
+    sentence of a paragraph, those whose link (as written) is in that sentence."""
     out: list[str] = []
-    for sid, shown in cites:
-        if (whole or (shown and shown in text)) and sid not in out:
+    for sid, written in cites:
+        if (whole or (written and written in text)) and sid not in out:
             out.append(sid)
     return out
 
@@ -164,12 +301,15 @@ def source_claims(source: Source, source_id: str, mentions: Mentions,
     for sentence in source.sentences:
         text = _clean(sentence.text)
         words = _word_count(text)
-        if words < MIN_WORDS or text.endswith("?"):
+        if words < MIN_WORDS or text.endswith("?") or _furniture(text) or _SEE_ALSO.match(text):
+            continue
+        block = blocks[sentence.block_index] if sentence.block_index < len(blocks) else None
+        if block is not None and _heading_like(text, block, source.title):
             continue
         quantities = find_quantities(text)
         named = mentions.concepts(text)
         names = _names(subjects, text, named)
-        in_list = sentence.block_index < len(blocks) and blocks[sentence.block_index].kind == "item"
+        in_list = block is not None and block.kind == "item"
         if not (any(q.kind != "date" for q in quantities) or in_list
                 or ((named or names) and words >= SOURCE_MIN_WORDS)):
             continue

@@ -21,15 +21,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kg.claims.compare import agree, context, quantity_pairs, stance_near, unit_of
+from kg.claims.compare import agree, context, qualified_alike, quantity_pairs, same_measure, stance_near
+from kg.claims.subjects import keys
 from kg.model import Claim, Tension, TensionSide
 
 NEIGHBOURS = 10
 """Nearest claims looked at per claim."""
 MIN_COSINE = 0.5
 """Neighbours less alike than this are not about the same thing."""
-NUMERIC_COSINE = 0.6
+NUMERIC_COSINE = 0.5
 """Two claims with conflicting figures must be at least this alike to be about the same quantity."""
+FAMILY_AXES = frozenset({"licence"})
+"""Axes on which what is said of a family holds for its models: a licence covers every Llama, but one
+Qwen model can be closed while the others are open."""
+PER_SUBJECT = 2
+"""At most this many polarity tensions per subject and axis (the most alike pairs): a subject said
+open in five files and closed in five is one disagreement, not twenty-five."""
 CONFIDENT = 0.6
 """A detected tension with at least this confidence is shown by default; the others are candidates
 (`kg tensions --all`)."""
@@ -49,8 +56,10 @@ class Pool:
     """Per claim: subject key -> offsets of its mentions in the text."""
     dates: list[str | None]
     """Per claim: the date of its source (ISO), if known."""
-    exact: list[set[str]]
-    """Per claim: the subject keys that are a whole name or a concept (not a family stem)."""
+    exact: list[dict[str, list[int]]]
+    """Per claim: the subjects it names whole (a concept, a whole name; not a family stem) -> offsets."""
+    names: list[list[tuple[int, int]]]
+    """Per claim: (start, end) of every name and concept mention in its text."""
     pairs: int = 0
     """How many candidate pairs the last detect() judged."""
 
@@ -92,7 +101,7 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
 
 
 def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
-    """(i, j, cosine, shared subjects) of neighbour pairs from different files that share a subject."""
+    """(i, j, cosine, shared subjects) of neighbour pairs from different files."""
     if len(pool.claims) < 2:
         return []
     sims, rows = neighbours(pool.vectors)
@@ -107,8 +116,7 @@ def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
                 continue
             seen.add(pair)
             shared = [k for k in pool.subjects[pair[0]] if k in pool.subjects[pair[1]]]
-            if shared:
-                out.append((pair[0], pair[1], float(cosine), shared))
+            out.append((pair[0], pair[1], float(cosine), shared))
     return out
 
 
@@ -116,39 +124,101 @@ def _where(claim: Claim) -> str:
     return f"{claim.doc}:{claim.line}"
 
 
-def numeric(a: Claim, b: Claim, cosine: float) -> tuple[str, float] | None:
+def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[str, float] | None:
+    """(explanation, confidence) when the two claims give figures for the same measured thing
+    (kg.claims.compare.same_measure) whose ranges cannot both hold."""
     if cosine < NUMERIC_COSINE:
         return None
-    agreeing, conflicting = quantity_pairs(a.quantities, b.quantities)
-    if not conflicting:
-        return None
-    qa, qb = conflicting[0]
-    kind, unit = unit_of(qa)
-    what = {"multiplier": "multipliers", "percent": "percentages", "currency": "amounts"}.get(kind, f"{kind}s")
-    also = f" ({agreeing[0][1].text}, also given there, does overlap)" if agreeing else ""
-    return (f"{_where(a)} says \"{context(a.text, qa.start, qa.end)}\" and {_where(b)} says "
-            f"\"{context(b.text, qb.start, qb.end)}\": {what} ({unit}) about the same subject whose ranges, "
-            f"{qa.text} and {qb.text}, do not overlap{also}"), 0.5 + cosine / 2
-
-
-def polarity(a: Claim, b: Claim, pool: Pool, i: int, j: int, shared: list[str]) -> tuple[str, str, float] | None:
-    """(subject, explanation, score) when the two claims take opposite stances on a shared subject."""
-    for subject in shared:
-        if _STANCE_WORD.search(subject) or subject not in pool.exact[i] or subject not in pool.exact[j] \
-                or not pool.subjects[i][subject] or not pool.subjects[j][subject]:
-            continue  # named in both (Qwen3.6-Plus and Qwen 3.5 share a family, not a stance)
-        sa = stance_near(a.text, pool.subjects[i][subject])
-        sb = stance_near(b.text, pool.subjects[j][subject])
-        for axis, (pole_a, words_a) in sa.items():
-            if axis in sb and sb[axis][0] != pole_a:
-                pole_b, words_b = sb[axis]
-                label = _label(a.text, pool.subjects[i][subject], subject)
-                return (label, f"about {label}, {_where(a)} says {pole_a} (\"{words_a}\") and {_where(b)} says "
-                               f"{pole_b} (\"{words_b}\")", 0.75)
+    _, conflicting = quantity_pairs(a.quantities, b.quantities)
+    for qa, qb in conflicting:
+        shared = same_measure(a.text, qa, b.text, qb, names)
+        if shared is None or not (names or qualified_alike(a.text, qa, b.text, qb)):
+            continue  # without a subject in common, only qualifiers on one side ("frontier", "hard") pin it
+        what = context(a.text, qa.start, qa.end)
+        score = 0.45 + 0.25 * min(cosine, 1.0) + 0.1 * min(len(shared), 3)
+        return (f"{_where(a)} gives {qa.text} and {_where(b)} gives {qb.text} for the same measure "
+                f"({', '.join(sorted(shared))}: \"{what}\"), and the two cannot both hold"), min(score, 0.95)
     return None
 
 
-_STANCE_WORD = re.compile(r"open|closed|proprietary|free|paid", re.I)
+_CHANGE = re.compile(r"\b(?:now|no longer|switch(?:ed|es)?|revers(?:ed|es|ing)|for the first time|first time|became|"
+                     r"has become|turned|moved to|returned to|abandon\w*|closed-sourced|open-sourced|re-?licen[cs]ed|"
+                     r"stopped|started|began)\b", re.I)
+"""Words that state a change or an exception ("closed ... for the first time", "no longer open")."""
+
+
+def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
+    """(i, j, subject, axis, words of i, words of j, family) of claims from different files that take opposite
+    stances on one subject, named whole in both: every claim's stances are indexed by subject, so
+    two claims far apart in wording still meet. One pair per subject, axis and pair of files: the
+    two claims most alike."""
+    index: dict[tuple[str, str], list[tuple[int, str, str, bool]]] = {}
+    for i, claim in enumerate(pool.claims):
+        for subject, offsets in pool.exact[i].items():
+            offsets = [o for o in offsets if claim.text[o:o + 1].isupper() or claim.text[o:o + 1].isdigit()]
+            if not offsets or _STANCE_WORD.search(subject):
+                continue  # a name, not a common noun ("the barbell is where closed models earn")
+            families = keys(subject)[1:] if re.search(r"\d", subject) else []  # Llama 2 is a Llama
+            for axis, (pole, words) in stance_near(claim.text, offsets, pool.names[i], claim.quoted).items():
+                index.setdefault((subject, axis), []).append((i, pole, (pole, words), False))
+                for family in families if axis in FAMILY_AXES else []:
+                    index.setdefault((family, axis), []).append((i, pole, (pole, words), True))
+    best: dict[tuple, tuple[float, tuple[int, int, str, str, str, str, bool]]] = {}
+    for (subject, axis), found in index.items():
+        for n, (i, pole_i, words_i, member_i) in enumerate(found):
+            for j, pole_j, words_j, member_j in found[n + 1:]:
+                a, b = pool.claims[i], pool.claims[j]
+                if pole_i == pole_j or a.doc == b.doc or (member_i and member_j):
+                    continue  # Llama 2 and Llama 3 are two models; Llama and Llama 2 are one family
+                key = (subject, axis, *sorted((a.doc, b.doc)))
+                cosine = float(pool.vectors[i] @ pool.vectors[j])
+                if key not in best or cosine > best[key][0]:
+                    best[key] = (cosine, (i, j, subject, axis, words_i, words_j, member_i or member_j))
+    ranked = sorted(best.values(), key=lambda item: -item[0])
+    out, seen, per_subject = [], set(), {}
+    for _, pair in ranked:
+        i, j, subject, axis = pair[:4]
+        rows = (min(i, j), max(i, j))
+        if rows in seen or per_subject.get((subject, axis), 0) >= PER_SUBJECT:
+            continue  # one subject named by a concept and a name; a subject said open and closed in many files
+        seen.add(rows)
+        per_subject[(subject, axis)] = per_subject.get((subject, axis), 0) + 1
+        out.append(pair)
+    return out
+
+
+def polarity(pool: Pool, i: int, j: int, subject: str, words_i: tuple[str, str], words_j: tuple[str, str],
+             family: bool = False) -> Tension:
+    """The tension of two opposite stances: temporal when the later source states the change
+    ("closed-sourced ... for the first time", "no longer"), else polarity."""
+    a, b = pool.claims[i], pool.claims[j]
+    da, db = pool.dates[i], pool.dates[j]
+    if da and db and da > db:
+        a, b, da, db, words_i, words_j, i, j = b, a, db, da, words_j, words_i, j, i
+    label = _label(a.text, pool.exact[i].get(subject) or [], subject)
+    if label == subject and b.text.lower().find(subject) >= 0:
+        label = _label(b.text, [b.text.lower().find(subject)], subject)
+    cosine = float(pool.vectors[i] @ pool.vectors[j])
+    score = 0.6 + 0.2 * min(max(cosine, 0.0), 1.0)
+    if family:  # a family and one of its models
+        score -= 0.1
+    if _CHANGE.search(a.text) or _CHANGE.search(b.text):
+        score -= 0.15  # one side states a change or an exception: likely other models or other times
+    if da and db and da != db:
+        if _CHANGE.search(b.text):
+            return Tension(id=tension_id(where(a), where(b)), kind="temporal", a=side(a), b=side(b),
+                           subjects=[subject], score=round(min(score + 0.1, 0.95), 3),
+                           explanation=f"{label} changed from {words_i[0]} to {words_j[0]}: {_where(a)} ({da}) says "
+                                       f"\"{words_i[1]}\", and the later {_where(b)} ({db}) says \"{words_j[1]}\"")
+        if _CHANGE.search(a.text):
+            score -= 0.2  # the earlier source reports a change the later one does not mention: likely other versions
+    return Tension(id=tension_id(where(a), where(b)), kind="polarity", a=side(a), b=side(b), subjects=[subject],
+                   score=round(score, 3),
+                   explanation=f"{label} is {words_i[0]} in {_where(a)} (\"{words_i[1]}\") but {words_j[0]} in "
+                               f"{_where(b)} (\"{words_j[1]}\")")
+
+
+_STANCE_WORD = re.compile(r"\b(?:open|closed|proprietary|free|paid)\b", re.I)
 """Subjects named by a stance word ("closed-weight models") cannot take a stance on themselves."""
 
 
@@ -174,33 +244,24 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
 
     candidates = candidate_pairs(pool)
     pool.pairs = len(candidates)
+    paired = set()
     for i, j, cosine, shared in candidates:
         a, b = pool.claims[i], pool.claims[j]
-        found = numeric(a, b, cosine)
+        if not shared and not (a.quantities and b.quantities):
+            continue
+        found = numeric(a, b, cosine, frozenset(shared))
         if found:
             text, score = found
+            paired.add((i, j))
             tensions.append(Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
                                     score=round(score, 3), a=side(a), b=side(b), subjects=shared))
-            continue
-        flipped = polarity(a, b, pool, i, j, shared)
-        if flipped:
-            subject, text, score = flipped
-            da, db = pool.dates[i], pool.dates[j]
-            if da and db and da != db:
-                if da > db:
-                    a, b, da, db = b, a, db, da
-                    subject, text, score = polarity(a, b, pool, j, i, shared) or flipped
-                tensions.append(Tension(
-                    id=tension_id(where(a), where(b)), kind="temporal", score=round(score, 3), a=side(a), b=side(b),
-                    subjects=shared,
-                    explanation=f"superseded by a later source: {text}; {b.doc} ({db}) is later than {a.doc} ({da})"))
-            else:
-                tensions.append(Tension(id=tension_id(where(a), where(b)), kind="polarity", explanation=text,
-                                        score=round(score, 3), a=side(a), b=side(b), subjects=shared))
             continue
         same_figure = any(agree(x, y) and x.kind not in ("date",) for x, y in quantity_pairs(a.quantities, b.quantities)[0])
         if cosine >= CORROBORATE_COSINE or (same_figure and cosine >= CORROBORATE_WITH_FIGURE):
             parent[root(i)] = root(j)
+    for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
+        if (min(i, j), max(i, j)) not in paired:
+            tensions.append(polarity(pool, i, j, subject, words_i, words_j, family))
     groups: dict[int, list[int]] = {}
     for i in range(len(pool.claims)):
         groups.setdefault(root(i), []).append(i)
