@@ -206,7 +206,8 @@ def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
 
 @pytest.mark.parametrize("text, subject, pole", [
     ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Qwen3.6-Plus", "closed"),
-    ("Qwen, from Alibaba, is Apache 2.0.", "Alibaba", "open"),
+    ("Qwen, from Alibaba, is Apache 2.0.", "Qwen", "open"),
+    ("Qwen, from Alibaba, is Apache 2.0.", "Alibaba", None),  # said of Qwen, not of Alibaba
     ("GPT-5.5 and Claude Opus 4.7 are closed-weight models.", "Claude", "closed"),
     ("Route batch work to open models and keep Claude for the hard cases.", "Claude", None),
     ("The OSI does not count Llama as open source.", "Llama", None),

@@ -117,7 +117,7 @@ def test_demo_indexes_list_claims_tensions_and_questions(demo_site):
     assert {"supported", "contested", "unsupported"} <= {s for s, _ in rows}
     assert any("percent" in q for _, q in rows)
     tensions = (demo_site / "tensions.html").read_text(encoding="utf-8")
-    for kind in ("numeric", "polarity", "declared"):
+    for kind in ("numeric", "declared"):
         assert f'<h2 id="{kind}">' in tensions
     assert tensions.count('class="side-b"') >= 20
     questions = (demo_site / "questions.html").read_text(encoding="utf-8")
