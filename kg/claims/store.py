@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from kg.claims import review
 from kg.claims.analyse import Knowledge, analyse, settle
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
@@ -43,8 +44,9 @@ def _load(path: Path) -> dict:
 
 
 def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
-    """The vault's evidence and tensions, from the cache when nothing changed; sets kb.knowledge,
-    replaces kb.claims by the analysed claims and adds the stage's problems to kb.diagnostics."""
+    """The vault's evidence and tensions, from the cache when nothing changed, with the user's
+    review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by the
+    analysed claims and adds the stage's problems to kb.diagnostics."""
     path = cache_dir / FILE
     stamp = fingerprint(kb)
     saved = _load(path)
@@ -75,6 +77,9 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
     kb.knowledge = found
     kb.__dict__["claims"] = found.claims
     kb.diagnostics.extend(found.diagnostics)
+    # the user's decisions (kg-review.toml) apply on every load, so the cache above stays the raw
+    # analysis and a new decision needs no new analysis
+    kb.diagnostics.extend(review.apply(found, kb.root))
     kb.diagnostics.extend(settle(found, warn=bool(kb.source_ids)))
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     return found

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from kg.cli import Context, main, print_json, stdout
+from kg.cli import Context, fail, main, print_json, stderr, stdout
 
-QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "date", "other"]
+QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "measure", "date", "other"]
 
 
 def claim_json(claim) -> dict:
@@ -41,7 +41,71 @@ def evidence_of(kb) -> dict[tuple[str, str], list]:
 
 
 def evidence_json(e) -> dict:
-    return e.model_dump(mode="json", exclude={"claim"})
+    """An evidence item with its id (`ev-…`: the one `kg claims --dismiss-evidence` takes)."""
+    from kg.claims.review import evidence_id
+
+    return {"id": evidence_id(e), **e.model_dump(mode="json", exclude={"claim"})}
+
+
+def _shown_path(path) -> str:
+    """A path as the user would type it: relative to the current folder when under it."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def review_decisions(ctx: Context, kind: str, dismiss, confirm, undo, reason, as_json: bool) -> None:
+    """Record (or take back) the user's decisions about tensions or evidence, printing one
+    sentence for each; stop with a clear error on an unknown id or an unreadable review file."""
+    from kg.claims import review
+
+    both = set(dismiss) & set(confirm)
+    if both:
+        raise click.UsageError(f"{', '.join(sorted(both))}: dismiss or confirm, not both")
+    if reason is not None and not (dismiss or confirm):
+        raise click.UsageError("--reason goes with a decision: --dismiss or --confirm" if kind == "tension" else
+                               "--reason goes with a decision: --dismiss-evidence or --confirm-evidence")
+    where = _shown_path(review.path_of(ctx.root))
+    made, gone, kb = [], [], None
+    try:
+        if dismiss or confirm:
+            kb = ctx.knowledge(with_claims=True)
+            choices = [(review.find(kb.knowledge, kind, ident), "dismissed") for ident in dict.fromkeys(dismiss)]
+            choices += [(review.find(kb.knowledge, kind, ident), "confirmed") for ident in dict.fromkeys(confirm)]
+            made = review.decide(ctx.root, kb.knowledge, choices, (reason or "").strip())
+        if undo:
+            gone = review.undo(ctx.root, list(undo))
+    except review.UnknownId as exc:
+        fail(str(exc.args[0]))
+    except review.ReviewError as exc:
+        fail(f"{exc}; fix the file (kg leaves it as it is)")
+    if as_json:
+        print_json([{**d.json(), "action": "decided"} for d in made] + [{**d.json(), "action": "undone"} for d in gone])
+        return
+    for d in made:
+        what = "Dismissed" if d.decision == "dismissed" else "Confirmed"
+        because = f" (\"{d.reason}\")" if d.reason else ""
+        click.echo(f"{what} {d.kind} {d.id} {d.between()}{because}; written to {where}.")
+        for other in review.counterparts(kb.knowledge, d) if d.decision == "dismissed" else []:
+            if other.startswith("t-"):
+                click.echo(f"  The tension {other} between the same sentences is decided on its own: "
+                           f"`kg tensions --dismiss {other}`.")
+            else:
+                click.echo(f"  The source sentence is still listed as opposing evidence {other}: "
+                           f"`kg claims --dismiss-evidence {other}`.")
+    for d in gone:
+        click.echo(f"Took back your decision: {d.kind} {d.id} ({d.between()}) is no longer {d.decision}; "
+                   f"removed from {where}.")
+
+
+def review_warning(kb) -> None:
+    """Say on stderr when the review file could not be read (its decisions are then not applied)."""
+    for d in kb.diagnostics:
+        if d.code == "bad-review-file":
+            stderr().print(f"[yellow]kg: warning:[/] {d.doc}:{d.line}: {d.message}", markup=True, highlight=False)
 
 
 @main.command()
@@ -56,13 +120,31 @@ def evidence_json(e) -> dict:
               type=click.Choice(["any", *QUANTITY_KINDS]),
               help="Only claims with a quantity (of this kind: percent, currency, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the claims as a JSON array.")
-@click.option("--evidence", "show_evidence", is_flag=True, help="Show each claim's evidence under it.")
-def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evidence) -> None:
+@click.option("--evidence", "show_evidence", is_flag=True,
+              help="Show each claim's evidence under it, with its id (ev-…).")
+@click.option("--dismiss-evidence", "dismiss", multiple=True, metavar="ID",
+              help="Dismiss this evidence item (its ev-… id from --evidence or --json): it no longer backs "
+                   "or opposes its claim, until the claim or the sentence changes. Repeatable.")
+@click.option("--confirm-evidence", "confirm", multiple=True, metavar="ID",
+              help="Confirm this evidence item: you checked that it backs (or opposes) its claim. Repeatable.")
+@click.option("--undo", multiple=True, metavar="ID",
+              help="Take back your decision about this id (evidence or tension). Repeatable.")
+@click.option("--reason", metavar="TEXT", help="Why, kept with the decision in kg-review.toml.")
+@click.option("--dismissed", "show_dismissed", is_flag=True,
+              help="List the evidence you dismissed, with your reasons, instead of the claims.")
+def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evidence, dismiss, confirm, undo, reason,
+           show_dismissed) -> None:
     """List the claims of the vault: what notes assert and what sources state, with numbers.
 
     Each claim shows where it is as path:line, its status (supported +3, contested -1,
     unsupported) and its quantities as badges (3–5 %, ≥ 500 models). With --json each claim
-    also carries its evidence: the source sentences behind it, with their anchors.
+    also carries its evidence: the source sentences behind it, with their anchors and ids.
+
+    Evidence kg found by itself can be wrong. --dismiss-evidence ID sets an item aside (the
+    claim's status and counts, kg check, kg show, the site and the export no longer count it),
+    --confirm-evidence ID marks it as checked, --undo ID takes the decision back. Decisions are
+    kept in kg-review.toml at the vault root (yours to read, edit and commit; not in .kg/) and
+    hold until the claim's or the sentence's text changes; then kg check reports stale-review.
 
     \b
     Examples:
@@ -71,9 +153,21 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
       kg claims --kind question
       kg claims --status unsupported --origin note
       kg claims --source open-weight-cascade --json
+      kg claims --status contested --evidence        # the evidence with its ids (ev-…)
+      kg claims --dismiss-evidence ev-1a2b3c4d5e --reason "about the 2024 model, not this one"
+      kg claims --confirm-evidence ev-1a2b3c4d5e
+      kg claims --undo ev-1a2b3c4d5e
+      kg claims --dismissed                          # what you dismissed, and why
     """
     ctx: Context = click.get_current_context().obj
+    if dismiss or confirm or undo or reason is not None:
+        review_decisions(ctx, "evidence", dismiss, confirm, undo, reason, as_json)
+        return
     kb = ctx.knowledge(with_claims=True)
+    review_warning(kb)
+    if show_dismissed:
+        _print_dismissed(ctx, kb, as_json)
+        return
     wanted = kb.claims
     if concept:
         from kg.lookup import find
@@ -99,13 +193,17 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
         return
     from rich.markup import escape
 
+    from kg.claims.review import evidence_id
+
     out = stdout()
     for c in wanted:
         out.print(claim_line(c))
         if show_evidence:
             for e in evidence.get((c.id, c.doc), []):
+                confirmed = " [green]confirmed[/]" if e.review == "confirmed" else ""
                 out.print(f"    {'+' if e.stance == 'supports' else '−'} [cyan]{escape(e.doc)}:{e.line}[/] "
-                          f"[dim]{e.method} {e.score:.2f}[/] {escape(e.quote or '(the source as a whole)')}")
+                          f"[dim]{evidence_id(e)} {e.method} {e.score:.2f}[/]{confirmed} "
+                          f"{escape(e.quote or '(the source as a whole)')}")
     if not wanted:
         out.print("No claims match. `kg claims` without filters lists them all.")
 
@@ -115,7 +213,19 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
               help="Only this kind (repeatable).")
 @click.option("--concept", help="Only tensions about this concept (id, title or alias).")
 @click.option("--json", "as_json", is_flag=True, help="Print the tensions as a JSON array.")
-def tensions(kinds, concept, as_json) -> None:
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list the candidates: detected tensions below the confidence shown by default.")
+@click.option("--dismissed", "show_dismissed", is_flag=True,
+              help="List the tensions you dismissed, with your reasons (with --all: as well as the others).")
+@click.option("--dismiss", multiple=True, metavar="ID",
+              help="Dismiss this tension (its t-… id): kg stops showing it and counting it, until one of its "
+                   "sides changes. Repeatable.")
+@click.option("--confirm", multiple=True, metavar="ID",
+              help="Confirm this tension: it is shown even when kg's confidence is low. Repeatable.")
+@click.option("--undo", multiple=True, metavar="ID",
+              help="Take back your decision about this id (tension or evidence). Repeatable.")
+@click.option("--reason", metavar="TEXT", help="Why, kept with the decision in kg-review.toml.")
+def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm, undo, reason) -> None:
     """List the places where claims disagree, each with the reason kg raised it.
 
     numeric: the same kind of figure with ranges that do not overlap; polarity: opposite
@@ -123,15 +233,40 @@ def tensions(kinds, concept, as_json) -> None:
     sources of different dates (the later one supersedes); declared: written in a note's
     Tensions section or with opposes::. Each side is shown as path:line.
 
+    By default the confident, declared and confirmed tensions are listed; --all adds the
+    candidates kg is less sure of. Review them: --dismiss ID when a tension is wrong (it no
+    longer counts anywhere: claim status, kg check, kg show, the site, the export),
+    --confirm ID when it is right (shown even with low confidence), --undo ID to take the
+    decision back. Decisions are kept in kg-review.toml at the vault root (yours to read, edit
+    and commit; not in .kg/) and hold until a side's text changes; then kg check reports
+    stale-review.
+
     \b
     Examples:
       kg tensions
       kg tensions --kind numeric --json
       kg tensions --concept deepseek
+      kg tensions --all                      # candidates too, marked as such
+      kg tensions --dismiss t-1a2b3c4d5e --reason "different products, same name"
+      kg tensions --confirm t-1a2b3c4d5e
+      kg tensions --undo t-1a2b3c4d5e
+      kg tensions --dismissed                # what you dismissed, and why
     """
     ctx: Context = click.get_current_context().obj
+    if dismiss or confirm or undo or reason is not None:
+        review_decisions(ctx, "tension", dismiss, confirm, undo, reason, as_json)
+        return
     kb = ctx.knowledge(with_claims=True)
-    wanted = kb.knowledge.tensions
+    review_warning(kb)
+    from kg.model import Tension
+
+    known = kb.knowledge
+    dismissed = [t for t in known.dismissed if isinstance(t, Tension)]
+    wanted = [] if show_dismissed and not show_all else list(known.tensions)
+    if show_all:
+        wanted += known.held
+    if show_dismissed:
+        wanted += dismissed
     if kinds:
         wanted = [t for t in wanted if t.kind in kinds]
     if concept:
@@ -143,19 +278,87 @@ def tensions(kinds, concept, as_json) -> None:
         about = {c.id for c in kb.claims if c.concept == cid or cid in c.concepts}
         wanted = [t for t in wanted if cid in t.subjects or {t.a.id, *(t.claims), *([t.b.id] if t.b else [])} & about]
     order = {"numeric": 0, "polarity": 1, "temporal": 2, "declared": 3}
-    wanted = sorted(wanted, key=lambda t: (order[t.kind], -t.score, t.a.doc, t.a.line))
+    shown = {id(t) for t in known.tensions}
+    gone = {id(t) for t in dismissed}
+    wanted = sorted(wanted, key=lambda t: (id(t) not in shown, id(t) in gone, order[t.kind], -t.score, t.a.doc,
+                                           t.a.line))
+    decisions = _decisions(ctx) if any(t.review or id(t) in gone for t in wanted) else {}
+
+    def review_of(t) -> str | None:
+        return "dismissed" if id(t) in gone else t.review
+
+    def decided(t) -> dict:
+        d = decisions.get(t.id) if review_of(t) else None
+        return {"review_reason": (d.reason or None) if d else None,
+                "review_date": d.date.isoformat() if d else None}
+
     if as_json:
-        print_json([t.model_dump(mode="json") for t in wanted])
+        print_json([{**t.model_dump(mode="json"), "review": review_of(t), "shown": id(t) in shown, **decided(t)}
+                    for t in wanted])
         return
     from rich.markup import escape
 
     out = stdout()
+    marks = {"confirmed": " [green]confirmed[/]", "dismissed": " [yellow]dismissed[/]"}
     for t in wanted:
-        out.print(f"[bold magenta]{t.kind}[/] [dim]{t.id} {t.score:.2f}[/] {escape(t.explanation)}")
+        mark = marks.get(review_of(t) or "", "") or ("" if id(t) in shown else " [yellow]candidate[/]")
+        out.print(f"[bold magenta]{t.kind}[/]{mark} [dim]{t.id} {t.score:.2f}[/] {escape(t.explanation)}")
         out.print(f"  [cyan]{escape(t.a.doc)}:{t.a.line}[/] {escape(t.a.text)}")
         if t.b:
             out.print(f"  [cyan]{escape(t.b.doc)}:{t.b.line}[/] {escape(t.b.text)}")
+        when = decided(t)
+        if when["review_date"]:
+            out.print(f"  [dim]{review_of(t)} on {when['review_date']}"
+                      f"{': ' + escape(when['review_reason']) if when['review_reason'] else ' (no reason given)'}[/]")
         out.print()
     if not wanted:
-        out.print("No tensions found." if not (kinds or concept) else
-                  "No tensions match. `kg tensions` without filters lists them all.")
+        if show_dismissed and not show_all:
+            out.print("No tensions are dismissed." if not (kinds or concept) else "No dismissed tensions match.")
+        else:
+            out.print("No tensions found." if not (kinds or concept) else
+                      "No tensions match. `kg tensions` without filters lists them all.")
+    hidden = [f"{len(known.held)} candidate{'s' * (len(known.held) != 1)} (--all)" if known.held and not show_all
+              else "", f"{len(dismissed)} dismissed (--dismissed)" if dismissed and not show_dismissed else ""]
+    if any(hidden) and not (kinds or concept):
+        stderr().print(f"[dim]Not listed: {', '.join(h for h in hidden if h)}.[/]")
+
+
+def _decisions(ctx: Context) -> dict:
+    """The review file's decisions by id ({} when it cannot be read: review_warning said so)."""
+    from kg.claims import review
+
+    try:
+        return review.load(ctx.root).by_id()
+    except review.ReviewError:
+        return {}
+
+
+def _print_dismissed(ctx: Context, kb, as_json: bool) -> None:
+    """The evidence the user dismissed, with the claim it was for and the reason."""
+    from rich.markup import escape
+
+    from kg.claims.review import note_claims, evidence_id, sides
+    from kg.model import Evidence
+
+    decisions = _decisions(ctx)
+    claims = note_claims(kb.knowledge)
+    rows = []
+    for e in (e for e in kb.knowledge.dismissed if isinstance(e, Evidence)):
+        (claim, claim_text), _ = sides(e, claims)
+        d = decisions.get(evidence_id(e))
+        rows.append({**evidence_json(e), "claim": claim, "claim_text": claim_text, "review": "dismissed",
+                     "review_reason": (d.reason or None) if d else None,
+                     "review_date": d.date.isoformat() if d else None})
+    rows.sort(key=lambda r: (r["claim"], r["doc"], r["line"]))
+    if as_json:
+        print_json(rows)
+        return
+    out = stdout()
+    for r in rows:
+        out.print(f"[cyan]{escape(r['claim'])}[/] {escape(r['claim_text'])}")
+        out.print(f"    {'+' if r['stance'] == 'supports' else '−'} [cyan]{escape(r['doc'])}:{r['line']}[/] "
+                  f"[dim]{r['id']}[/] {escape(r['quote'] or '(the source as a whole)')}")
+        out.print(f"    [dim]dismissed on {r['review_date']}"
+                  f"{': ' + escape(r['review_reason']) if r['review_reason'] else ' (no reason given)'}[/]")
+    if not rows:
+        out.print("No evidence is dismissed.")
