@@ -252,7 +252,8 @@ class Link(Model):
     """The paragraph or list item that holds the link, as plain text."""
 
 
-QuantityKind = Literal["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "date", "other"]
+QuantityKind = Literal["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "measure", "date",
+                       "other"]
 
 
 class Quantity(Model):

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from kg.claims.subjects import FUNCTION
+from kg.claims.units import measure
 from kg.model import Quantity
 from kg.search.index import tokens
 
@@ -28,30 +29,19 @@ def overlap(claim: frozenset[str], other: frozenset[str]) -> float:
     return len(claim & other) / len(claim) if claim else 0.0
 
 
-def unit_of(q: Quantity) -> tuple[str, str] | None:
-    """What a quantity measures, for comparing it with another: (kind, unit); None for quantities
-    that say nothing comparable (dates, bare numbers)."""
-    if q.kind in ("date", "other") or (q.low is None and q.high is None):
-        return None
-    unit = q.unit.lower() + (" (share)" if q.total else "")
-    if q.kind == "duration" and _SECONDS.get(q.unit.lower().rstrip("s")):
-        return "duration", "seconds"  # 40 minutes and 1 hour compare
-    if q.kind == "currency":
-        unit = "USD" + ("/" + unit.split("/", 1)[1].split()[0] if "/" in unit else "")
-    return q.kind, unit
-
-
-_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2629800,
-            "year": 31557600, "decade": 315576000}
+def unit_of(q: Quantity) -> str | None:
+    """What a quantity measures, for comparing it with another (kg.claims.units.measure: `[time]`,
+    `%`, `USD/M tokens`, `share of families`...); None for quantities that say nothing comparable
+    (dates, bare numbers). 40 minutes and 1 hour have the same key."""
+    found = measure(q)
+    return found[0] if found else None
 
 
 def _bounds(q: Quantity) -> tuple[float, float]:
-    scale = _SECONDS.get(q.unit.lower().rstrip("s"), 1) if q.kind == "duration" else 1
-    low = q.low * scale if q.low is not None else float("-inf")
-    high = q.high * scale if q.high is not None else float("inf")
-    if q.total and q.kind == "count":  # 6 of 8 against 3 of 4: compare shares
-        return low / q.total, high / q.total
-    return low, high
+    """A quantity's bounds in its key's one unit (seconds, metres, a share of 1...), open sides infinite."""
+    found = measure(q)
+    low, high = (found[1], found[2]) if found else (q.low, q.high)
+    return (low if low is not None else float("-inf")), (high if high is not None else float("inf"))
 
 
 def disjoint(a: Quantity, b: Quantity, margin: float = 0.1) -> bool:
@@ -100,9 +90,10 @@ def quantity_pairs(qa: list[Quantity], qb: list[Quantity]) -> tuple[list[tuple[Q
 def _complements(a: Quantity, b: Quantity) -> bool:
     """Two shares of one whole: 80–90% of workloads and the other 10–20%; 6 of 8 families and
     the other 2 of 8."""
-    if not (a.kind == "percent" or a.total) or None in (a.low, a.high, b.low, b.high):
+    key = unit_of(a)
+    if not (key == "%" or a.total) or None in (a.low, a.high, b.low, b.high):
         return False
-    whole = 100 if a.kind == "percent" else 1
+    whole = 100 if key == "%" else 1
     (al, ah), (bl, bh) = _bounds(a), _bounds(b)
     return abs(al + bh - whole) <= 0.01 * whole or abs(ah + bl - whole) <= 0.01 * whole
 
