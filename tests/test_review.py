@@ -71,6 +71,8 @@ def test_a_dismissed_tension_is_gone_everywhere_until_a_side_changes(tmp_path):
     assert claim(vault, "Kestrel 2 costs")["status"] == "contested"
     ok(vault, "build")
     assert tid in (vault / "site" / "tensions.html").read_text(encoding="utf-8")
+    query = "SELECT ?t WHERE { ?t a kg:NumericTension }"
+    assert tid in ok(vault, "query", query).stdout  # keeps its store in .kg/rdf-store
 
     result = ok(vault, "tensions", "--dismiss", tid, "--reason", "the note's figure is the premium tier")
     assert result.stdout.startswith(f"Dismissed tension {tid} between ")
@@ -89,6 +91,7 @@ def test_a_dismissed_tension_is_gone_everywhere_until_a_side_changes(tmp_path):
     out = tmp_path / "vault.ttl"
     ok(vault, "export", "-o", str(out))
     assert tid not in out.read_text(encoding="utf-8")
+    assert tid not in ok(vault, "query", query).stdout  # the kept store is stamped with the decisions
 
     # listed with its reason by --dismissed
     [listed] = kg_json(vault, "tensions", "--dismissed")

@@ -60,11 +60,13 @@ STORE = "rdf-store"
 
 def stamp(kb, base_url: str, title: str, claims: bool) -> str:
     """What a vault's triples depend on: every file's hash and every name (the knowledge stage's
-    fingerprint), the base URL and title, whether claims are in, and the code that makes them."""
+    fingerprint), the review decisions, the base URL and title, whether claims are in, and the code
+    that makes them."""
+    from kg.claims.review import digest
     from kg.claims.store import fingerprint
 
     h = hashlib.blake2b(digest_size=12)
-    h.update(f"{fingerprint(kb)}\0{base_url}\0{title}\0{claims}\n".encode())
+    h.update(f"{fingerprint(kb)}\0{digest(kb.root)}\0{base_url}\0{title}\0{claims}\n".encode())
     for code in sorted(Path(__file__).parent.glob("*.py")) + [Path(urls.__file__)]:
         h.update(code.read_bytes())
     return h.hexdigest()
