@@ -241,7 +241,7 @@ def test_query_contested_claims_and_their_sources_as_csv_and_table(cache, model)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     contested = {c.text for c in model.knowledge.claims if c.origin == "note" and c.status == "contested"}
-    assert {r["text"] for r in rows} == contested and len(contested) == 8
+    assert {r["text"] for r in rows} == contested and len(contested) == 10
     with_sources = [r for r in rows if r["source"]]
     assert len(with_sources) >= 1 and all(r["title"] for r in with_sources)
     assert str(KG.supports) in {r["stance"] for r in with_sources} <= {str(KG.supports), str(KG.opposes)}
@@ -461,16 +461,16 @@ def _term(binding: dict):
 
 
 def test_seed_vault_exports_its_tensions_and_conforms(seed_vault, tmp_path):
-    """The five seeds as sources: 3 tensions; "Qwen is Apache 2.0" (004) is no temporal tension
+    """The five seeds as sources: 5 tensions; "Qwen is Apache 2.0" (004) is no temporal tension
     superseding "Alibaba closed-sourced Qwen3.6-Plus" (000): the later source does not state a change."""
     out = tmp_path / "seeds.ttl"
     result = kg(seed_vault / ".kg", "export", "-o", str(out), vault=seed_vault)
     assert result.exit_code == 0, result.output
     g = rdflib.Graph().parse(out, format="turtle")
-    assert len(subjects(g, KG.Tension)) == 3
+    assert len(subjects(g, KG.Tension)) == 5
     assert len(subjects(g, SCHEMA.CreativeWork)) == 5
     assert not subjects(g, KG.TemporalTension)
-    assert len(subjects(g, KG.NumericTension)) == 1
+    assert len(subjects(g, KG.NumericTension)) == 3
     shapes = rdflib.Graph().parse(data=kg(seed_vault / ".kg", "export", "--shapes").output, format="turtle")
     conforms, _, report = pyshacl.validate(g, shacl_graph=shapes)
     assert conforms, report

@@ -208,14 +208,22 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
     found: dict[str, list[int]] = {}
     exact: dict[str, list[int]] = {}
     spans: list[tuple[int, int]] = []
-    if claim.concept:
-        found[claim.concept] = []
+    for cid in filter(None, (claim.concept, *claim.concepts)):
+        found[cid] = []
+
+    def put_in(start: int) -> bool:  # a citation or a link's title: not the writer's words
+        return any(a <= start < b for a, b in claim.quoted)
+
     for start, end, cid in mentions.find(claim.text):
+        if put_in(start):
+            continue
         found.setdefault(cid, []).append(start)
         if not _VERSION.match(claim.text, end):  # "Qwen 3.5" names a model of the Qwen concept, not the concept
             exact.setdefault(claim.text[start:end].lower(), []).append(start)  # by the name used: Google is not Gemma
         spans.append((start, end))
     for start, name in subjects.of(claim.text):
+        if put_in(start):
+            continue
         for key in keys(name):
             found.setdefault(key, []).append(start)
         exact.setdefault(name.lower(), []).append(start)

@@ -329,8 +329,8 @@ def context(text: str, start: int, end: int, words: int = 4) -> str:
 # -- what a figure measures ----------------------------------------------------------------------
 _SAME = {w: group for group, words in {
     "price": "price prices pricing priced cost costs costing cheaper cheap expensive pay paid charge charges fee",
-    "workload": "workload workloads task tasks volume work request requests job jobs use case cases application",
-    "gap": "gap lead leads behind trail trails ahead difference margin edge advantage degradation loss",
+    "workload": "workload workloads task tasks volume request requests job jobs",
+    "gap": "gap lead leads behind trail trails ahead difference margin degradation loss",
     "valuation": "valuation valued worth",
     "parameter": "parameter parameters params",
     "download": "download downloads downloaded",
@@ -340,8 +340,8 @@ _SAME = {w: group for group, words in {
 _QUALIFIERS = [
     (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
      frozenset("frontier premium hard hardest high-end complex high-stakes critical".split())),
-    (frozenset("open open-weight open-source open-weights".split()),
-     frozenset("closed closed-weight closed-source proprietary".split())),
+    _OPENNESS := (frozenset("open open-weight open-source open-weights".split()),
+                  frozenset("closed closed-weight closed-source proprietary".split())),
     (frozenset("input prompt".split()), frozenset("output completion".split())),
     (frozenset("training train trained".split()), frozenset("inference serving served run".split())),
     (frozenset("men male".split()), frozenset("women female".split())),
@@ -349,24 +349,39 @@ _QUALIFIERS = [
      frozenset("decrease decreased fall fell lower less drop reduced reduction cut cuts".split())),
 ]
 _GENERIC = frozenset("model models ai llm llms one ones about roughly only some nearly almost around per the".split())
-_STOP_AFTER = re.compile(r"[,.;:!?)\]]")
-_STOP_BEFORE = re.compile(r"[.;:!?\[]")
+_STOP_AFTER = re.compile(r"[,.;:!?)\]]|\s(?:and|while|but|whereas|than|against|versus|vs\.?)\s")
+_STOP_BEFORE = re.compile(r"[.,;:!?\[]|\s(?:while|but|whereas|against|versus|vs\.?)\s")
+_VERBS = frozenset("""make makes made making put puts give gives gave take takes took get gets go goes went run runs
+sit sits use uses used reach reaches come comes keep keeps kept say says said call calls called show shows shown
+released release account accounts expect expects see sees seen""".split())
 
 
-def measured(text: str, q: Quantity, words: int = 5) -> tuple[frozenset[str], frozenset[str]]:
-    """What a figure measures, read from the words around it within its clause: (words, with
-    synonyms folded: "cost"/"price" -> price, "tasks"/"workloads" -> workload; qualifiers such as
-    open/closed, commodity/frontier, input/output)."""
+def window(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> list[str]:
+    """The words around a figure within its clause, lower case; text kg put in (`quoted`:
+    citations, link titles) left out."""
+    if quoted:
+        chars = list(text)
+        for a, b in quoted:
+            chars[a:b] = " " * (b - a)
+        text = "".join(chars)
     left = text[:q.start]
     cut = max((m.end() for m in _STOP_BEFORE.finditer(left)), default=0)
     right = text[q.end:]
     stop = _STOP_AFTER.search(right)
     near = re.findall(r"[\w'’-]+", left[cut:])[-words:] + re.findall(r"[\w'’-]+", right[:stop.start() if stop
-                                                                                      else len(right)])[:words]
+                                                                                     else len(right)])[:words]
+    return [word.lower().strip("'’").removesuffix("'s") for word in near]
+
+
+def measured(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> \
+        tuple[frozenset[str], frozenset[str]]:
+    """What a figure measures, read from the words around it within its clause (kg.claims.compare
+    .window): (words, with synonyms folded: "cost"/"price" -> price, "tasks"/"workloads" ->
+    workload; qualifiers such as open/closed, commodity/frontier, input/output)."""
+    near = window(text, q, words, quoted)
     folded, qualifiers = set(), set()
-    for word in near:
-        w = word.lower().strip("'’").removesuffix("'s")
-        if w in _STOP or w in _GENERIC or w.isdigit() or len(w) < 2:
+    for w in near:
+        if w in _STOP or w in _GENERIC or w in _VERBS or w.isdigit() or len(w) < 2:
             continue
         if any(w in side for pair in _QUALIFIERS for side in pair):
             qualifiers.add(w)
@@ -375,13 +390,13 @@ def measured(text: str, q: Quantity, words: int = 5) -> tuple[frozenset[str], fr
     return frozenset(folded), frozenset(qualifiers)
 
 
-def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: frozenset[str] = frozenset()) -> \
-        frozenset[str] | None:
+def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: frozenset[str] = frozenset(),
+                 quoted_a: list[tuple[int, int]] = (), quoted_b: list[tuple[int, int]] = ()) -> frozenset[str] | None:
     """The words two figures share about what they measure, when they measure the same thing (a
     word in common beyond the subject's own names, and no qualifier on opposite sides: "open models
     cost" is not "closed models cost", "commodity tasks" are not "frontier tasks"); else None."""
-    wa, qual_a = measured(text_a, qa)
-    wb, qual_b = measured(text_b, qb)
+    wa, qual_a = measured(text_a, qa, quoted=quoted_a)
+    wb, qual_b = measured(text_b, qb, quoted=quoted_b)
     for low, high in _QUALIFIERS:
         if (qual_a & low and qual_b & high and not qual_a & high) or (qual_a & high and qual_b & low and not
                                                                       qual_a & low):
@@ -395,4 +410,4 @@ def qualified_alike(text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> boo
     "the hard 5% of tasks"): what they measure is pinned down even without a named subject."""
     _, qual_a = measured(text_a, qa)
     _, qual_b = measured(text_b, qb)
-    return any((qual_a & side) and (qual_b & side) for pair in _QUALIFIERS for side in pair)
+    return any((qual_a & side) and (qual_b & side) for pair in _QUALIFIERS if pair is not _OPENNESS for side in pair)

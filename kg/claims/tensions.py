@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kg.claims.compare import agree, context, qualified_alike, quantity_pairs, same_measure, stance_near
+from kg.claims.compare import (agree, context, measured, qualified_alike, quantity_pairs, same_measure, stance_near,
+                               unit_of, window)
 from kg.claims.subjects import keys
 from kg.model import Claim, Tension, TensionSide
 
@@ -29,8 +30,8 @@ NEIGHBOURS = 10
 """Nearest claims looked at per claim."""
 MIN_COSINE = 0.5
 """Neighbours less alike than this are not about the same thing."""
-NUMERIC_COSINE = 0.5
-"""Two claims with conflicting figures must be at least this alike to be about the same quantity."""
+MEASURE_GROUP = 40
+"""A measured word with more figures than this ("cost", "models" in a vault about prices) pins nothing."""
 FAMILY_AXES = frozenset({"licence"})
 """Axes on which what is said of a family holds for its models: a licence covers every Llama, but one
 Qwen model can be closed while the others are open."""
@@ -124,20 +125,52 @@ def _where(claim: Claim) -> str:
     return f"{claim.doc}:{claim.line}"
 
 
-def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[str, float] | None:
-    """(explanation, confidence) when the two claims give figures for the same measured thing
-    (kg.claims.compare.same_measure) whose ranges cannot both hold."""
-    if cosine < NUMERIC_COSINE:
-        return None
+def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
+    """Pairs of claims from different files with figures of one kind (kg.claims.units.measure) said
+    of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
+    still speak of the same thing. A word shared by more than MEASURE_GROUP figures is too common to
+    pin anything."""
+    index: dict[tuple[str, str], list[int]] = {}
+    for i, claim in enumerate(pool.claims):
+        for q in claim.quantities:
+            key = unit_of(q)
+            if key is None:
+                continue
+            words, _ = measured(claim.text, q, quoted=claim.quoted)
+            for word in words - set(pool.subjects[i]):
+                rows = index.setdefault((key, word), [])
+                if not rows or rows[-1] != i:
+                    rows.append(i)
+    out: set[tuple[int, int]] = set()
+    for rows in index.values():
+        if len(rows) > MEASURE_GROUP:
+            continue
+        for n, i in enumerate(rows):
+            for j in rows[n + 1:]:
+                if pool.claims[i].doc != pool.claims[j].doc:
+                    out.add((min(i, j), max(i, j)))
+    return out
+
+
+def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[str, float, tuple] | None:
+    """(explanation, confidence, what was compared) when the two claims give figures for the same measured thing
+    (kg.claims.compare.same_measure) whose ranges cannot both hold. Confidence grows with the
+    words both figures are said of, a subject in common, qualifiers on the same side ("frontier"
+    and "hard") and how alike the claims are."""
     _, conflicting = quantity_pairs(a.quantities, b.quantities)
     for qa, qb in conflicting:
-        shared = same_measure(a.text, qa, b.text, qb, names)
-        if shared is None or not (names or qualified_alike(a.text, qa, b.text, qb)):
-            continue  # without a subject in common, only qualifiers on one side ("frontier", "hard") pin it
+        shared = same_measure(a.text, qa, b.text, qb, names, a.quoted, b.quoted)
+        alike = qualified_alike(a.text, qa, b.text, qb)
+        wa, wb = window(a.text, qa, quoted=a.quoted), window(b.text, qb, quoted=b.quoted)
+        beside = {n for n in names if n.split()[0].split("-")[0] in wa and n.split()[0].split("-")[0] in wb}
+        about = beside or names
+        if shared is None or not (about or alike):
+            continue  # the subject is named beside both figures, or qualifiers on one side ("frontier", "hard") pin it
         what = context(a.text, qa.start, qa.end)
-        score = 0.45 + 0.25 * min(cosine, 1.0) + 0.1 * min(len(shared), 3)
+        score = 0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike + 0.1 * max(min(cosine, 1.0), 0.0)
         return (f"{_where(a)} gives {qa.text} and {_where(b)} gives {qb.text} for the same measure "
-                f"({', '.join(sorted(shared))}: \"{what}\"), and the two cannot both hold"), min(score, 0.95)
+                f"({', '.join(sorted(shared))}: \"{what}\"), and the two cannot both hold"), min(score, 0.95), \
+            (unit_of(qa), *sorted([(qa.low, qa.high), (qb.low, qb.high)], key=str))
     return None
 
 
@@ -243,22 +276,30 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
         return x
 
     candidates = candidate_pairs(pool)
+    known = {(i, j) for i, j, _, _ in candidates}
+    for i, j in sorted(measure_pairs(pool) - known):
+        shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
+        candidates.append((i, j, float(pool.vectors[i] @ pool.vectors[j]), shared))
     pool.pairs = len(candidates)
     paired = set()
+    figures: dict[tuple, Tension] = {}
     for i, j, cosine, shared in candidates:
         a, b = pool.claims[i], pool.claims[j]
         if not shared and not (a.quantities and b.quantities):
             continue
         found = numeric(a, b, cosine, frozenset(shared))
         if found:
-            text, score = found
+            text, score, compared = found
             paired.add((i, j))
-            tensions.append(Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
-                                    score=round(score, 3), a=side(a), b=side(b), subjects=shared))
+            tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
+                              score=round(score, 3), a=side(a), b=side(b), subjects=shared)
+            if compared not in figures or figures[compared].score < tension.score:
+                figures[compared] = tension  # one disagreement restated in five notes is one tension
             continue
         same_figure = any(agree(x, y) and x.kind not in ("date",) for x, y in quantity_pairs(a.quantities, b.quantities)[0])
         if cosine >= CORROBORATE_COSINE or (same_figure and cosine >= CORROBORATE_WITH_FIGURE):
             parent[root(i)] = root(j)
+    tensions += figures.values()
     for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
         if (min(i, j), max(i, j)) not in paired:
             tensions.append(polarity(pool, i, j, subject, words_i, words_j, family))
