@@ -329,7 +329,7 @@ def context(text: str, start: int, end: int, words: int = 4) -> str:
 # -- what a figure measures ----------------------------------------------------------------------
 _SAME = {w: group for group, words in {
     "price": "price prices pricing priced cost costs costing cheaper cheap expensive pay paid charge charges fee",
-    "workload": "workload workloads task tasks volume request requests job jobs",
+    "workload": "workload workloads task tasks request requests job jobs",
     "gap": "gap lead leads behind trail trails ahead difference margin degradation loss",
     "valuation": "valuation valued worth",
     "parameter": "parameter parameters params",
@@ -337,8 +337,10 @@ _SAME = {w: group for group, words in {
     "user": "user users mau",
     "time": "time duration sleep",
 }.items() for w in words.split()}
+MEASURES = frozenset(_SAME.values())
+"""The measured things kg knows by their synonyms (price, workload, gap, valuation...)."""
 _QUALIFIERS = [
-    (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
+    _TIER := (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
      frozenset("frontier premium hard hardest high-end complex high-stakes critical".split())),
     _OPENNESS := (frozenset("open open-weight open-source open-weights".split()),
                   frozenset("closed closed-weight closed-source proprietary".split())),
@@ -348,7 +350,10 @@ _QUALIFIERS = [
     (frozenset("increase increased rise rose higher more gain".split()),
      frozenset("decrease decreased fall fell lower less drop reduced reduction cut cuts".split())),
 ]
-_GENERIC = frozenset("model models ai llm llms one ones about roughly only some nearly almost around per the".split())
+_GENERIC = frozenset("""model models ai llm llms one ones about roughly only some nearly almost around per the
+result results conclusion conclusions method methods study studies group groups sample samples cohort total overall
+mean median range ci associated found reported using included including among respectively compared""".split())
+"""Words too common beside a figure to say what it measures."""
 _STOP_AFTER = re.compile(r"[,.;:!?)\]]|\s(?:and|while|but|whereas|than|against|versus|vs\.?)\s")
 _STOP_BEFORE = re.compile(r"[.,;:!?\[]|\s(?:while|but|whereas|against|versus|vs\.?)\s")
 _VERBS = frozenset("""make makes made making put puts give gives gave take takes took get gets go goes went run runs
@@ -406,8 +411,9 @@ def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: fr
 
 
 def qualified_alike(text_a: str, qa: Quantity, text_b: str, qb: Quantity) -> bool:
-    """Whether two figures carry qualifiers on the same side of one axis ("frontier tasks" and
-    "the hard 5% of tasks"): what they measure is pinned down even without a named subject."""
+    """Whether two figures carry tier qualifiers on the same side ("frontier tasks" and "the hard 5%
+    of tasks"): what they measure is pinned down even without a named subject. Other axes (open or
+    closed, up or down, men or women) qualify too many figures to pin any."""
     _, qual_a = measured(text_a, qa)
     _, qual_b = measured(text_b, qb)
-    return any((qual_a & side) and (qual_b & side) for pair in _QUALIFIERS if pair is not _OPENNESS for side in pair)
+    return any((qual_a & side) and (qual_b & side) for side in _TIER)

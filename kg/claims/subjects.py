@@ -36,8 +36,11 @@ COMMON = FUNCTION | frozenset("""
 open closed source sources note notes see read share subscribe model models
 pro plus max mini preview ultra flash lite base instruct chat large small medium
 chinese american european western eastern british french german indian japanese korean global
+abstract background introduction objective objectives purpose aim aims design setting settings method methods
+research participants interventions measurements results findings conclusion conclusions discussion summary
 """.split())
-"""Words that are never a subject on their own (FUNCTION words are also trimmed off names)."""
+"""Words that are never a subject on their own, nor all together ("RESEARCH DESIGN AND METHODS",
+the section labels of a paper's abstract); FUNCTION words are also trimmed off names."""
 
 
 def names(text: str) -> list[tuple[int, str]]:
@@ -50,7 +53,7 @@ def names(text: str) -> list[tuple[int, str]]:
             words.pop(0)
         while words and words[-1].lower() in FUNCTION:
             words.pop()
-        if words and not (len(words) == 1 and words[0].lower() in COMMON):
+        if words and not all(w.lower() in COMMON for w in words):
             start = m.start() + name.index(words[0])
             out.append((start, " ".join(words)))
     return out

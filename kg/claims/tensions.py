@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kg.claims.compare import (agree, context, measured, qualified_alike, quantity_pairs, same_measure, stance_near,
+from kg.claims.compare import (MEASURES, agree, context, measured, qualified_alike, quantity_pairs, same_measure, stance_near,
                                unit_of, window)
 from kg.claims.subjects import keys
 from kg.model import Claim, Tension, TensionSide
@@ -30,6 +30,9 @@ NEIGHBOURS = 10
 """Nearest claims looked at per claim."""
 MIN_COSINE = 0.5
 """Neighbours less alike than this are not about the same thing."""
+MEASURE_COSINE = 0.45
+"""Claims that meet only through a measured word must be at least this alike, unless qualifiers
+on one side pin what they measure ("frontier tasks" and "the hard 5% of tasks")."""
 MEASURE_GROUP = 40
 """A measured word with more figures than this ("cost", "models" in a vault about prices) pins nothing."""
 FAMILY_AXES = frozenset({"licence"})
@@ -152,6 +155,23 @@ def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
     return out
 
 
+_STUDY = re.compile(r"\b(?:we|our|patients?|participants?|subjects|volunteers|cohort|trial|randomi[sz]ed|placebo|"
+                    r"baseline|controls?|odds ratio|hazard ratio|confidence interval|(?-i:CI)|n\s*=|p\s*[<=>])(?!\w)",
+                    re.I)
+"""The marks of a study reporting its own design or results ("in 96 COPD patients", "95% CI"):
+two studies' own figures differ without contradicting each other."""
+
+
+def _study(claim: Claim) -> bool:
+    return claim.origin == "source" and bool(_STUDY.search(claim.text))
+
+
+def _tiered(a: Claim, b: Claim) -> bool:
+    """Whether some figure of each claim carries qualifiers on the same side of one axis."""
+    return any(qualified_alike(a.text, qa, b.text, qb) for qa in a.quantities for qb in b.quantities
+               if unit_of(qa) and unit_of(qa) == unit_of(qb))
+
+
 def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[str, float, tuple] | None:
     """(explanation, confidence, what was compared) when the two claims give figures for the same measured thing
     (kg.claims.compare.same_measure) whose ranges cannot both hold. Confidence grows with the
@@ -163,7 +183,9 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
         alike = qualified_alike(a.text, qa, b.text, qb)
         wa, wb = window(a.text, qa, quoted=a.quoted), window(b.text, qb, quoted=b.quoted)
         beside = {n for n in names if n.split()[0].split("-")[0] in wa and n.split()[0].split("-")[0] in wb}
-        about = beside or names
+        about = names
+        if a.origin == b.origin == "source" and shared is not None and not shared & MEASURES:
+            about = set()  # two sources: only a measure kg knows (price, valuation, share of workloads...)
         if shared is None or not (about or alike):
             continue  # the subject is named beside both figures, or qualifiers on one side ("frontier", "hard") pin it
         what = context(a.text, qa.start, qa.end)
@@ -279,7 +301,9 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
     known = {(i, j) for i, j, _, _ in candidates}
     for i, j in sorted(measure_pairs(pool) - known):
         shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
-        candidates.append((i, j, float(pool.vectors[i] @ pool.vectors[j]), shared))
+        cosine = float(pool.vectors[i] @ pool.vectors[j])
+        if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
+            candidates.append((i, j, cosine, shared))
     pool.pairs = len(candidates)
     paired = set()
     figures: dict[tuple, Tension] = {}
@@ -287,7 +311,11 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
         a, b = pool.claims[i], pool.claims[j]
         if not shared and not (a.quantities and b.quantities):
             continue
-        found = numeric(a, b, cosine, frozenset(shared))
+        if a.origin == b.origin == "source" and (_study(a) or _study(b)):
+            numeric_ok = False
+        else:
+            numeric_ok = True
+        found = numeric(a, b, cosine, frozenset(shared)) if numeric_ok else None
         if found:
             text, score, compared = found
             paired.add((i, j))
