@@ -265,3 +265,23 @@ def test_a_fresh_vault_lints_quietly_even_with_a_source(tmp_path):
     problems = kg_json("--vault", str(vault), "check")
     assert not [p for p in problems if p["severity"] != "info"], problems
     assert len([p for p in problems if p["code"] == "unsupported-claim"]) <= 1
+
+
+def test_a_sentence_near_in_topic_without_the_figure_backs_nothing(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "models.md").write_text(
+        "---\ntitle: Models\n---\nOpen-weight models enable fine-tuning on private data. "
+        "Closed models still lead open-weight models on quality.\n", encoding="utf-8")
+    (tmp_path / "notes" / "gap.md").write_text(
+        "# Gap\n\n- Open-weight models trail closed models by about 3–5% on quality.\n", encoding="utf-8")
+    [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
+    assert claim["evidence"] == [] and claim["status"] == "unsupported"
+
+
+def test_a_contrast_inside_a_statement_is_no_negation():
+    from kg.claims.compare import contradicts
+
+    assert contradicts("The real moat is the training pipeline, not the weights.",
+                       "The weights are only the product, while the real moat is how the model is trained.") is None
+    assert contradicts("Kestrel is free.", "Kestrel is not free.")

@@ -375,14 +375,22 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
     return _unsupported(unsupported)
 
 
+def _figure(q) -> bool:
+    """A figure a reader would want a source for: not a date, not a handful of things ("around two
+    stacks")."""
+    if q.kind in ("date", "other"):
+        return False
+    return not (q.kind == "count" and q.total is None and (q.high or q.low or 0) < 10)
+
+
 def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
     """A claim with a figure and no source is a warning (a number needs a source); the other
     unsupported claims are one info line with the command that lists them."""
     problems = [Diagnostic(doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
                            message=f"this figure has no source (\"{_short(c.text)}\"): cite a source, e.g. "
                                    "[[sources/name]], or move it under '## Open questions'")
-                for c in claims if any(q.kind != "date" for q in c.quantities)]
-    rest = [c for c in claims if not any(q.kind != "date" for q in c.quantities)]
+                for c in claims if any(_figure(q) for q in c.quantities)]
+    rest = [c for c in claims if not any(_figure(q) for q in c.quantities)]
     if rest:
         notes = len({c.doc for c in rest})
         problems.append(Diagnostic(

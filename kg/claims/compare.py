@@ -121,9 +121,14 @@ _DOWN = re.compile(r"\b(?:decreas\w*|lower\w*|reduc\w*|inhibit\w*|impair\w*|down
                    r"less likely|prevent\w*|attenuat\w*|slow\w*|declin\w*)", re.I)
 
 
+_CONTRASTIVE = re.compile(r",\s*not\s+[^,.;]*|\bnot only\b|\bnot just\b", re.I)
+"""A contrast inside a statement ("the pipeline, not the weights", "not only X") negates nothing."""
+
+
 def contradicts(claim: str, other: str) -> str | None:
     """Why two texts that say nearly the same thing (the caller checks that) point opposite ways:
     one is negated and the other not, or one says up where the other says down. None if neither."""
+    claim, other = _CONTRASTIVE.sub(" ", claim), _CONTRASTIVE.sub(" ", other)
     neg_a, neg_b = bool(_NEGATED.search(claim)), bool(_NEGATED.search(other))
     if neg_a != neg_b:
         m = _NEGATED.search(claim if neg_a else other)

@@ -30,7 +30,7 @@ CANDIDATES = 20
 """Nearest source sentences looked at per claim."""
 MAX_EVIDENCE = 5
 """Inferred evidence kept per claim."""
-MIN_SCORE = 0.55
+MIN_SCORE = 0.6
 """Score an inferred sentence needs to count as evidence (bench/evidence_scifact.py)."""
 MIN_DECLARED = 0.3
 """Below this, a cited source has no sentence that matches the claim: the citation is kept
