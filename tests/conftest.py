@@ -15,6 +15,26 @@ SEEDS = SHARED / "seeds"
 CORPORA = SHARED / "corpora"
 
 
+SOURCE = """---
+title: Price report
+date: 2026-03-01
+---
+Prices fell all year. The open model Kestrel 2 costs $2/M output tokens, a tenth of the closed rivals.
+Analysts expect the gap to close within 18 months.
+"""
+"""A small dated source: a price and a forecast, for evidence, tension and review tests."""
+
+
+def write_vault(folder: Path, source: str, note: str) -> Path:
+    """A vault on disk with one source (sources/report.md) and one note (notes/kestrel.md)."""
+    (folder / "notes").mkdir(parents=True)
+    (folder / "sources").mkdir()
+    (folder / "kg.toml").write_text("[vault]\n", encoding="utf-8")
+    (folder / "sources" / "report.md").write_text(source, encoding="utf-8")
+    (folder / "notes" / "kestrel.md").write_text(note, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def vault(tmp_path: Path) -> Path:
     """A copy of tests/fixtures/vault."""

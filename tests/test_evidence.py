@@ -14,7 +14,7 @@ from kg.claims.quantities import find_quantities
 from kg.claims.subjects import Subjects
 from kg.cli import main
 from kg.parse.sentences import anchor
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SOURCE, write_vault
 
 
 def kg(*args: str, cache: Path | None = None):
@@ -121,22 +121,10 @@ def test_demo_lint_warns_only_about_figures_without_a_source(demo_cache):
 
 
 # -- anchors, written for the case -----------------------------------------------------------------
-SOURCE = """---
-title: Price report
-date: 2026-03-01
----
-Prices fell all year. The open model Kestrel 2 costs $2/M output tokens, a tenth of the closed rivals.
-Analysts expect the gap to close within 18 months.
-"""
 
 
 def _vault(tmp_path: Path, note: str) -> Path:
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "kg.toml").write_text("[vault]\n", encoding="utf-8")
-    (tmp_path / "sources" / "report.md").write_text(SOURCE, encoding="utf-8")
-    (tmp_path / "notes" / "kestrel.md").write_text(note, encoding="utf-8")
-    return tmp_path
+    return write_vault(tmp_path, SOURCE, note)
 
 
 def test_linked_sentence_re_anchors_after_an_edit_and_is_lost_when_gone(tmp_path):
@@ -231,13 +219,9 @@ def test_named_subjects_need_a_capital_mid_sentence():
 def test_figures_are_compared_across_units_and_must_agree_to_support(tmp_path):
     """"about 40 minutes" is not backed by "more than 1 hour"; a sentence near in topic without the
     claim's figure backs nothing."""
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "trial.md").write_text(
-        "---\ntitle: Sleep trial\n---\nIn the trial, evening screen use reduced total sleep time by more than 1 hour. "
-        "Participants reported feeling tired in the morning.\n", encoding="utf-8")
-    (tmp_path / "notes" / "screens.md").write_text(
-        "# Screens\n\n- Evening screen use cuts total sleep by about 40 minutes.\n", encoding="utf-8")
+    write_vault(tmp_path, "---\ntitle: Sleep trial\n---\nIn the trial, evening screen use reduced total sleep time "
+                "by more than 1 hour. Participants reported feeling tired in the morning.\n",
+                "# Screens\n\n- Evening screen use cuts total sleep by about 40 minutes.\n")
     [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
     assert claim["status"] != "supported"
     assert not [e for e in claim["evidence"] if e["stance"] == "supports"]
@@ -268,13 +252,9 @@ def test_a_fresh_vault_lints_quietly_even_with_a_source(tmp_path):
 
 
 def test_a_sentence_near_in_topic_without_the_figure_backs_nothing(tmp_path):
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "models.md").write_text(
-        "---\ntitle: Models\n---\nOpen-weight models enable fine-tuning on private data. "
-        "Closed models still lead open-weight models on quality.\n", encoding="utf-8")
-    (tmp_path / "notes" / "gap.md").write_text(
-        "# Gap\n\n- Open-weight models trail closed models by about 3–5% on quality.\n", encoding="utf-8")
+    write_vault(tmp_path, "---\ntitle: Models\n---\nOpen-weight models enable fine-tuning on private data. "
+                "Closed models still lead open-weight models on quality.\n",
+                "# Gap\n\n- Open-weight models trail closed models by about 3–5% on quality.\n")
     [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
     assert claim["evidence"] == [] and claim["status"] == "unsupported"
 

@@ -14,14 +14,8 @@ from click.testing import CliRunner
 
 from kg.claims import review
 from kg.cli import main
+from tests.conftest import SOURCE, write_vault
 
-SOURCE = """---
-title: Price report
-date: 2026-03-01
----
-Prices fell all year. The open model Kestrel 2 costs $2/M output tokens, a tenth of the closed rivals.
-Analysts expect the gap to close within 18 months.
-"""
 PRICE = "- Kestrel 2 costs $20/M output tokens, far above its rivals. ^price\n"
 GAP = "- Analysts expect the gap with the closed rivals to close within 18 months.\n"
 
@@ -29,13 +23,7 @@ GAP = "- Analysts expect the gap with the closed rivals to close within 18 month
 def _vault(tmp_path: Path, *items: str) -> Path:
     """A source and a note whose first claim its figure opposes (a numeric tension and opposing
     evidence) and whose second it backs (supporting evidence)."""
-    vault = tmp_path / "vault"
-    (vault / "notes").mkdir(parents=True)
-    (vault / "sources").mkdir()
-    (vault / "kg.toml").write_text("[vault]\n", encoding="utf-8")
-    (vault / "sources" / "report.md").write_text(SOURCE, encoding="utf-8")
-    (vault / "notes" / "kestrel.md").write_text("# Kestrel\n\n" + "".join(items or (PRICE, GAP)), encoding="utf-8")
-    return vault
+    return write_vault(tmp_path / "vault", SOURCE, "# Kestrel\n\n" + "".join(items or (PRICE, GAP)))
 
 
 def kg(vault: Path, *args: str):
