@@ -155,9 +155,11 @@ POLES: list[tuple[str, str, str, str]] = [
     ("release", "released", "unreleased", r"\breleased\b|\bshipped\b|\blaunched\b|made available"),
     ("release", "unreleased", "released", r"not released|unreleased|never released|cancell?ed|delayed|shelved"),
     ("licence", "unrestricted", "restricted",
-     r"(?:nearly |almost |largely )?unrestricted|without (?:usage )?restrictions|no usage (?:limits|restrictions|threshold)"),
+     r"(?:nearly |almost |largely )?unrestricted|without (?:usage )?restrictions"
+     r"|no usage (?:limits|restrictions|threshold)"),
     ("licence", "restricted", "unrestricted",
-     r"usage restrictions?|use restrictions?|restricts? commercial use|commercial use restrictions?|limits commercial use"),
+     r"usage restrictions?|use restrictions?|restricts? commercial use|commercial use restrictions?"
+     r"|limits commercial use"),
     ("trend", "narrowing", "widening", r"narrow(?:s|ed|ing)?\b|shrink(?:s|ing)?|closing the gap|converg"),
     ("trend", "widening", "narrowing", r"widen(?:s|ed|ing)?\b|grow(?:s|ing)? (?:wider|larger)|diverg"),
 ]
@@ -223,9 +225,9 @@ def stances(text: str) -> list[tuple[int, int, str, str, str, tuple[int, int] | 
     return out
 
 
-_CONTRAST = re.compile(r"\b(?:but|while|whereas|versus|vs\.?|although|unlike|despite|instead of|rather than)\b", re.I)
-_CLAUSE = re.compile(r"[;—–]|\s-\s|\b(?:regarding|concerning|about|towards?|because|which|that|who|whose|when|if|unless|so|and then|although|while|"
-                     r"whereas|but|versus|vs\.?|unlike|despite|rather than|instead of)\b", re.I)
+_CLAUSE = re.compile(r"[;—–]|\s-\s|\b(?:regarding|concerning|about|towards?|because|which|that|who|whose|when|if"
+                     r"|unless|so|and then|although|while|whereas|but|versus|vs\.?|unlike|despite|rather than"
+                     r"|instead of)\b", re.I)
 _VERB_STANCE = re.compile(r"(?:(?:clos|open|releas|shipp|launch)ed|withh[eo]ld|kept|(?:open|closed)-sourced)"
                           r"(?: (?:the |its |their )?weights)?$", re.I)
 _SAID_OF = re.compile(r"^(?:['’]s?\s+(?:[\w-]+\s+)?)?\s*(?:\(|:|,?\s*$)|\b(?:is|are|was|were|remains?|remained|stays?|"
@@ -347,8 +349,8 @@ MEASURES = frozenset(_SAME.values())
 _QUALIFIERS = [
     _TIER := (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
      frozenset("frontier premium hard hardest high-end complex high-stakes critical".split())),
-    _OPENNESS := (frozenset("open open-weight open-source open-weights".split()),
-                  frozenset("closed closed-weight closed-source proprietary".split())),
+    (frozenset("open open-weight open-source open-weights".split()),
+     frozenset("closed closed-weight closed-source proprietary".split())),
     (frozenset("input prompt".split()), frozenset("output completion".split())),
     (frozenset("training train trained".split()), frozenset("inference serving served run".split())),
     (frozenset("men male".split()), frozenset("women female".split())),

@@ -1,14 +1,16 @@
-"""Tensions between claims, and corroboration (DESIGN §9).
+"""Tensions between claims, and corroboration (DESIGN §9), precision first: a tension shown to a
+reader must be one they would agree is real.
 
-Detected tensions never compare all pairs: each claim is compared with its nearest neighbours by
-embedding (NEIGHBOURS of them, from one faiss search), and a pair is looked at only if both
-claims name a subject in common (a concept of the vault, or a name such as DeepSeek or
-Qwen3.6-Plus). A pair becomes a tension only with a reason a reader can check:
-- numeric: comparable quantities (same kind and unit) whose ranges do not overlap;
-- polarity: opposite stance words (open/closed, free/paid, released/withheld, narrowing/widening)
-  nearest to the shared subject in each sentence;
-- temporal: a polarity conflict between sources of different dates, shown as the later source
-  superseding the earlier one.
+Detected tensions never compare all pairs. Candidates come three ways: each claim's nearest
+neighbours by embedding (NEIGHBOURS, one faiss search), claims whose figures are said of one
+measured word (`measure_pairs`), and claims that take a stance on one subject (`polarity_pairs`,
+an index by subject). A pair becomes a tension only with a reason a reader can check, and a
+confidence (below CONFIDENT it is a candidate, `kg tensions --all`):
+- numeric: two figures for the same measured thing (kg.claims.compare.same_measure: the words
+  around them, synonyms folded, no opposite qualifiers) about one subject, whose ranges cannot
+  both hold;
+- polarity: opposite stances said of one subject (kg.claims.compare.stance_near);
+- temporal: a polarity pair from dated sources in which the later one states the change.
 Pairs that say the same thing from different files (very close in meaning, or close with the
 same figures) are joined into corroboration clusters.
 """
@@ -21,8 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kg.claims.compare import (MEASURES, agree, context, measured, qualified_alike, quantity_pairs, same_measure, stance_near,
-                               unit_of, window)
+from kg.claims.compare import (
+    MEASURES,
+    agree,
+    context,
+    measured,
+    qualified_alike,
+    quantity_pairs,
+    same_measure,
+    stance_near,
+    unit_of,
+    window,
+)
 from kg.claims.subjects import keys
 from kg.model import Claim, Tension, TensionSide
 
@@ -189,7 +201,8 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
         if shared is None or not (about or alike):
             continue  # the subject is named beside both figures, or qualifiers on one side ("frontier", "hard") pin it
         what = context(a.text, qa.start, qa.end)
-        score = 0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike + 0.1 * max(min(cosine, 1.0), 0.0)
+        score = (0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike
+                 + 0.1 * max(min(cosine, 1.0), 0.0))
         return (f"{_where(a)} gives {qa.text} and {_where(b)} gives {qb.text} for the same measure "
                 f"({', '.join(sorted(shared))}: \"{what}\"), and the two cannot both hold"), min(score, 0.95), \
             (unit_of(qa), *sorted([(qa.low, qa.high), (qb.low, qb.high)], key=str))
@@ -311,11 +324,8 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
         a, b = pool.claims[i], pool.claims[j]
         if not shared and not (a.quantities and b.quantities):
             continue
-        if a.origin == b.origin == "source" and (_study(a) or _study(b)):
-            numeric_ok = False
-        else:
-            numeric_ok = True
-        found = numeric(a, b, cosine, frozenset(shared)) if numeric_ok else None
+        studies = a.origin == b.origin == "source" and (_study(a) or _study(b))
+        found = None if studies else numeric(a, b, cosine, frozenset(shared))
         if found:
             text, score, compared = found
             paired.add((i, j))
@@ -324,7 +334,7 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
             if compared not in figures or figures[compared].score < tension.score:
                 figures[compared] = tension  # one disagreement restated in five notes is one tension
             continue
-        same_figure = any(agree(x, y) and x.kind not in ("date",) for x, y in quantity_pairs(a.quantities, b.quantities)[0])
+        same_figure = any(agree(x, y) and x.kind != "date" for x, y in quantity_pairs(a.quantities, b.quantities)[0])
         if cosine >= CORROBORATE_COSINE or (same_figure and cosine >= CORROBORATE_WITH_FIGURE):
             parent[root(i)] = root(j)
     tensions += figures.values()

@@ -228,10 +228,11 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
 def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm, undo, reason) -> None:
     """List the places where claims disagree, each with the reason kg raised it.
 
-    numeric: the same kind of figure with ranges that do not overlap; polarity: opposite
-    statements about one subject (open vs closed, free vs paid); temporal: the same, from
-    sources of different dates (the later one supersedes); declared: written in a note's
-    Tensions section or with opposes::. Each side is shown as path:line.
+    numeric: two figures for the same measured thing (a price gap, a share of workloads, a
+    valuation) that cannot both hold; polarity: opposite stances said of one subject (open vs
+    closed, restricted vs unrestricted); temporal: a later source states the change (it
+    supersedes the earlier one); declared: written in a note's Tensions section or with
+    opposes::. Each side is shown as path:line, with one sentence naming both figures or stances.
 
     By default the confident, declared and confirmed tensions are listed; --all adds the
     candidates kg is less sure of. Review them: --dismiss ID when a tension is wrong (it no
