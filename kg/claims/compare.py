@@ -29,17 +29,27 @@ def overlap(claim: frozenset[str], other: frozenset[str]) -> float:
     return len(claim & other) / len(claim) if claim else 0.0
 
 
+@lru_cache(maxsize=65536)
+def _measure(kind: str, unit: str, low: float | None, high: float | None, total: float | None):
+    return measure(Quantity(text="", kind=kind, unit=unit, low=low, high=high, total=total))
+
+
+def _measured(q: Quantity):
+    """kg.claims.units.measure, once per distinct figure: comparisons ask for it at every pair."""
+    return _measure(q.kind, q.unit, q.low, q.high, q.total)
+
+
 def unit_of(q: Quantity) -> str | None:
     """What a quantity measures, for comparing it with another (kg.claims.units.measure: `[time]`,
     `%`, `USD/M tokens`, `share of families`...); None for quantities that say nothing comparable
     (dates, bare numbers). 40 minutes and 1 hour have the same key."""
-    found = measure(q)
+    found = _measured(q)
     return found[0] if found else None
 
 
 def _bounds(q: Quantity) -> tuple[float, float]:
     """A quantity's bounds in its key's one unit (seconds, metres, a share of 1...), open sides infinite."""
-    found = measure(q)
+    found = _measured(q)
     low, high = (found[1], found[2]) if found else (q.low, q.high)
     return (low if low is not None else float("-inf")), (high if high is not None else float("inf"))
 
@@ -346,9 +356,10 @@ _SAME = {w: group for group, words in {
 }.items() for w in words.split()}
 MEASURES = frozenset(_SAME.values())
 """The measured things kg knows by their synonyms (price, workload, gap, valuation...)."""
+_TIER = (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
+         frozenset("frontier premium hard hardest high-end complex high-stakes critical".split()))
 _QUALIFIERS = [
-    _TIER := (frozenset("commodity cheap basic routine low-end mid-tier mid simple volume".split()),
-     frozenset("frontier premium hard hardest high-end complex high-stakes critical".split())),
+    _TIER,
     (frozenset("open open-weight open-source open-weights".split()),
      frozenset("closed closed-weight closed-source proprietary".split())),
     (frozenset("input prompt".split()), frozenset("output completion".split())),
@@ -357,6 +368,7 @@ _QUALIFIERS = [
     (frozenset("increase increased rise rose higher more gain".split()),
      frozenset("decrease decreased fall fell lower less drop reduced reduction cut cuts".split())),
 ]
+_QUALIFIER_WORDS = frozenset(w for pair in _QUALIFIERS for side in pair for w in side)
 _GENERIC = frozenset("""model models ai llm llms one ones about roughly only some nearly almost around per the
 result results conclusion conclusions method methods study studies group groups sample samples cohort total overall
 mean median range ci associated found reported using included including among respectively compared""".split())
@@ -368,14 +380,21 @@ sit sits use uses used reach reaches come comes keep keeps kept say says said ca
 released release account accounts expect expects see sees seen""".split())
 
 
+def masked(text: str, spans: list[tuple[int, int]], fill: str = "_") -> str:
+    """The text with these spans blanked out, offsets kept: what the writer typed, without what kg
+    put in (citations, link titles)."""
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = fill * (end - start)
+    return "".join(chars)
+
+
 def window(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> list[str]:
     """The words around a figure within its clause, lower case; text kg put in (`quoted`:
     citations, link titles) left out."""
-    if quoted:
-        chars = list(text)
-        for a, b in quoted:
-            chars[a:b] = " " * (b - a)
-        text = "".join(chars)
+    text = masked(text, quoted, " ")
     left = text[:q.start]
     cut = max((m.end() for m in _STOP_BEFORE.finditer(left)), default=0)
     right = text[q.end:]
@@ -395,7 +414,7 @@ def measured(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int
     for w in near:
         if w in _STOP or w in _GENERIC or w in _VERBS or w.isdigit() or len(w) < 2:
             continue
-        if any(w in side for pair in _QUALIFIERS for side in pair):
+        if w in _QUALIFIER_WORDS:
             qualifiers.add(w)
         single = w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w
         folded.add(_SAME.get(w, _SAME.get(single, single)))
@@ -413,7 +432,7 @@ def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: fr
         if (qual_a & low and qual_b & high and not qual_a & high) or (qual_a & high and qual_b & low and not
                                                                       qual_a & low):
             return None
-    shared = (wa & wb) - names - {w for pair in _QUALIFIERS for side in pair for w in side}
+    shared = (wa & wb) - names - _QUALIFIER_WORDS
     return frozenset(shared) if shared else None
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import ahocorasick
 
+from kg.claims.compare import masked
 from kg.claims.quantities import find_quantities
 from kg.claims.subjects import Subjects
 from kg.model import Block, Claim, Concept, Note, Source
@@ -134,13 +135,6 @@ def _furniture(text: str) -> bool:
 
 
 # -- links as a reader sees them in a claim ----------------------------------------------------------
-class Shown(dict):
-    """How each link written in a note reads inside a claim: target as written -> (text, citation).
-    A source reads as a citation (author and year, else its short title); a note as the link's
-    label or the target's short name. Neither is text the writer typed, so their numbers and names
-    never count as the claim's own."""
-
-
 def short_title(title: str, stem: str | None = None) -> str:
     """A title short enough to read inside a sentence: the part before a colon or dash, and when
     that is still long, the file's own name ("quality-gap" -> "Quality gap")."""
@@ -161,9 +155,9 @@ def citation(title: str, author: str | None, date, stem: str | None = None) -> s
 
 
 def _swapper(shown: dict[str, tuple[str, bool]]):
-    """A function text -> (text as a reader sees it, spans of text that kg put in): link targets
-    shown bare (`[[andrew-feldman]]` reads `andrew-feldman` in the block's text) become their
-    short names, sources their citations."""
+    """A function text -> (text as a reader sees it, (start, end, is a citation) of each piece kg
+    put in): link targets shown bare (`[[andrew-feldman]]` reads `andrew-feldman` in the block's
+    text) become their short names, sources their citations."""
     if not shown:
         return lambda text: (text, [])
     pattern = re.compile(r"(?<![\w/.-])(?:" + "|".join(map(re.escape, sorted(shown, key=len, reverse=True)))
@@ -177,36 +171,27 @@ def _swapper(shown: dict[str, tuple[str, bool]]):
                 continue
             out.append(text[last:m.start()])
             start = sum(len(p) for p in out)
-            out.append(shown[target][0])
-            spans_.append((start, start + len(shown[target][0])))
+            name, cited = shown[target]
+            out.append(name)
+            spans_.append((start, start + len(name), cited))
             last = m.end()
         out.append(text[last:])
         return "".join(out), spans_
     return swap
 
 
-def _trailing_citation(text: str, spans_: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+def _trailing_citation(text: str, spans_: list[tuple[int, int, bool]]) -> tuple[str, list[tuple[int, int, bool]]]:
     """`... to run. Kestrel report` -> `... to run (Kestrel report).`: a citation written after the
     sentence reads as one in parentheses."""
     if not spans_:
         return text, spans_
-    start, end = spans_[-1]
+    start, end, cited = spans_[-1]
     before = text[:start].rstrip()
     if end == len(text.rstrip(" .")) and before.endswith((".", "!")) and not text[start - 1:start] == "(":
         cite = text[start:end]
         body = before[:-1].rstrip()
-        return f"{body} ({cite}){before[-1]}", [*spans_[:-1], (len(body) + 2, len(body) + 2 + len(cite))]
+        return f"{body} ({cite}){before[-1]}", [*spans_[:-1], (len(body) + 2, len(body) + 2 + len(cite), cited)]
     return text, spans_
-
-
-def _masked(text: str, spans_: list[tuple[int, int]]) -> str:
-    """The text with what kg put in blanked out, offsets kept: what the writer typed."""
-    if not spans_:
-        return text
-    chars = list(text)
-    for start, end in spans_:
-        chars[start:end] = "_" * (end - start)
-    return "".join(chars)
 
 
 def _fields_out(text: str, fields: list[str]) -> str:
@@ -221,8 +206,10 @@ def note_claims(note: Note, concept: str | None, mentions: Mentions,
                 shown: dict[str, tuple[str, bool]] | None = None, title: str | None = None) -> list[Claim]:
     """The claims, questions and declared tensions of one note. `cites_of` maps a block index to
     the (source id, link target as written) of the sources its links point at; `shown` maps a link
-    target as written to how it reads in a claim and whether it is a citation (kg.claims.extract
-    .Shown)."""
+    target as written to how it reads in a claim and whether it is a citation: a source reads as
+    "(Falcioni 2026)" or its short title, a note as the link's label or the target's short name.
+    Neither is text the writer typed, so their numbers and names never count as the claim's own
+    (`Claim.quoted`)."""
     swap = _swapper(shown or {})
     fields_of: dict[int, list[str]] = {}
     for f in note.fields:
@@ -246,19 +233,16 @@ def note_claims(note: Note, concept: str | None, mentions: Mentions,
         for part, line_offset in parts:
             if _heading_like(_clean(part), block, title) or _SEE_ALSO.match(part):
                 continue
-            text, put_in = _trailing_citation(*swap(" ".join(part.split())))
-            text = text.strip()
-            stripped = _TRAILING_TAGS.sub("", text).rstrip()
-            put_in = [(a, min(b, len(stripped))) for a, b in put_in if a < len(stripped)]
-            text = stripped
-            own = _masked(text, put_in)
+            text, pieces = _trailing_citation(*swap(" ".join(part.split())))
+            text = _TRAILING_TAGS.sub("", text.strip()).rstrip()
+            pieces = [(a, min(b, len(text)), cited) for a, b, cited in pieces if a < len(text)]
+            put_in = [(a, b) for a, b, _ in pieces]
+            own = masked(text, put_in)
             if _word_count(own.replace("_", " ")) < MIN_WORDS:
                 continue
             kind = "question" if role == "questions" or text.endswith("?") else \
                 "tension" if role == "tensions" else "claim"
-            cited_spans = [(a, b) for a, b in put_in if any(shown.get(t, ("", False))[1] and shown[t][0] ==
-                                                            text[a:b] for t in shown)] if shown else []
-            named = mentions.concepts(_masked(text, cited_spans), exclude=concept)
+            named = mentions.concepts(masked(text, [(a, b) for a, b, cited in pieces if cited]), exclude=concept)
             out.append(Claim(
                 id=claim_id(text, block.block_id), text=text, kind=kind, doc=note.path,
                 line=block.line + line_offset, origin="note", concept=concept,
