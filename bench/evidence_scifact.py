@@ -258,12 +258,9 @@ def main() -> None:
     import kg
     from kg.build import build
     from kg.claims import evidence as evidence_module
-    from kg.claims.analyse import analyse
     from kg.claims.store import FILE, knowledge
     from kg.config import cache_folder
     from kg.parse.sentences import normalise
-    from kg.search.embed import shared_embedder
-    from kg.search.index import SearchIndex
 
     code = code_state(Path(kg.__file__).parent)
     threshold = getattr(evidence_module, THRESHOLD)
@@ -295,10 +292,14 @@ def main() -> None:
     sweep = None
     if args.sweep:
         setattr(evidence_module, THRESHOLD, -1.0)
-        index = SearchIndex(cache_folder(VAULT))
+        store = cache_folder(VAULT) / FILE
+        store.unlink(missing_ok=True)
         started = time.perf_counter()
-        loose = analyse(kb, lambda texts: index.vectors_for(texts, shared_embedder, progress))
-        setattr(evidence_module, THRESHOLD, threshold)
+        try:
+            loose = knowledge(kb, cache_folder(VAULT), progress)
+        finally:
+            setattr(evidence_module, THRESHOLD, threshold)
+            store.unlink(missing_ok=True)  # kept rows were found without the threshold: never reuse them
         print(f"\nknowledge stage without the threshold {time.perf_counter() - started:.1f} s", flush=True)
         loose_items = items_of(loose, claims, corpus, normalise, defaultdict(int))
         figures["evidence recall, no threshold (ranking)"] = evidence_figures(loose_items, gold)["evidence recall"]

@@ -1,10 +1,14 @@
-"""The build, as a table of contents: each stage is one named function, called in order.
+"""The build, as a table of contents: each stage is one named function, called in order by `run`.
 
-    discover files -> parse each file (cached by content hash, on every core)
-      -> concepts -> resolve links -> vault-wide checks
+    read:      discover files -> parse each file (cached by content hash, on every core)
+               -> concepts -> resolve links -> vault-wide checks                  (`build`)
+    claims:    each file's claims, cached by what they are made from         (kg.claims.store.claims)
+    index:     search passages, embedding only text not seen before        (kg.search.index.SearchIndex)
+    knowledge: evidence, tensions, status, judged again only where changed (kg.claims.store.knowledge)
+    publish:   the static site, pages drawn again only where their inputs changed  (kg.publish)
 
 Gather everything before anything is written (MkDocs' rule), so every output sees one
-consistent state.
+consistent state. A Python user gets the whole build from `run(path)`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.assemble import check_vault, make_concepts, resolve_links
 from kg.cache import ParseCache
@@ -24,11 +30,84 @@ from kg.knowledge import KnowledgeBase
 from kg.model import Diagnostic, Note, Source
 from kg.vault import VaultFile, content_hash, discover, read_bytes
 
+if TYPE_CHECKING:
+    from kg.claims.analyse import Knowledge
+
 Progress = Callable[[str, int, int | None], None]
 """Called as progress(stage, done, total) as the build goes; total is None for a stage of unknown length."""
 
 PARALLEL_FROM = 200
 """Below this many files to parse, one process is faster than starting workers."""
+
+
+@dataclass
+class Build:
+    """What a whole build produced."""
+
+    kb: KnowledgeBase
+    """Files, concepts, links, problems; with claims once the claims stage ran."""
+    knowledge: Knowledge | None = None
+    """Evidence, tensions and claim status (None without the knowledge stage)."""
+    search: dict | None = None
+    """What the search index stage did: files re-indexed, passages embedded."""
+    site: dict | None = None
+    """What the publish stage did: pages, written, seconds, folder."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage, in order."""
+
+    @property
+    def claims(self):
+        return self.kb.claims
+
+
+def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
+        knowledge: bool = True, site: bool = True, site_dir: Path | None = None, progress: Progress | None = None,
+        jobs: int | None = None, cache_dir: Path | None = None, pagefind: bool = True) -> Build:
+    """The whole build of the vault at `root`, each stage reusing what the last build left in its
+    cache: read -> claims -> search index -> knowledge -> site. Turn stages off with the flags
+    (knowledge runs only with claims and search). `site_dir` defaults to the vault's site folder.
+
+        >>> from kg.build import run
+        >>> done = run("my-vault", site=False)
+        >>> len(done.claims), len(done.knowledge.tensions)
+    """
+    root = Path(root).resolve()
+    settings = settings or load_settings(root)
+    cache_dir = cache_dir or cache_folder(root)
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+    kb = build(root, settings, progress, jobs, cache_dir)
+    stages["read"] = time.perf_counter() - t
+    done = Build(kb, stages=stages)
+    if claims:
+        from kg.claims.store import claims as claims_stage
+
+        t = time.perf_counter()
+        claims_stage(kb, cache_dir, progress)
+        stages["claims"] = time.perf_counter() - t
+    if search:
+        from kg.search.embed import shared_embedder
+        from kg.search.index import SearchIndex
+
+        t = time.perf_counter()
+        done.search = SearchIndex(cache_dir).update(kb, shared_embedder, progress)
+        kb.stats.update({f"search_{k}": v for k, v in done.search.items()})
+        stages["index"] = time.perf_counter() - t
+        if claims and knowledge:
+            from kg.claims.store import knowledge as knowledge_stage
+
+            t = time.perf_counter()
+            done.knowledge = knowledge_stage(kb, cache_dir, progress)
+            stages["knowledge"] = time.perf_counter() - t
+    if site:
+        from kg.publish import publish_vault
+
+        t = time.perf_counter()
+        out = Path(site_dir or root / settings.vault.site).resolve()
+        done.site = {**publish_vault(kb, settings, cache_dir, out, progress, jobs, pagefind), "folder": str(out)}
+        stages["publish"] = time.perf_counter() - t
+    kb.stats["seconds"] = round(sum(stages.values()), 3)
+    return done
 
 
 def build(root: Path, settings: Settings | None = None, progress: Progress | None = None,

@@ -61,6 +61,10 @@ class DocInfo:
     """Per-file problems as (line, col, severity, code, message)."""
     refs_json: str = "[]"
     """The links this file writes, as JSON; decoded by `refs`."""
+    author: str | None = None
+    """A source's author, if known (how a citation of it reads)."""
+    date: str | None = None
+    """The file's date (ISO), if known."""
     _refs: list[Ref] | None = field(default=None, repr=False)
 
     @property
@@ -78,17 +82,21 @@ class DocInfo:
                    type=getattr(doc, "type", None), tags=list(dict.fromkeys(t.name for t in doc.tags)),
                    headings=sorted(set(doc.headings)), block_ids=sorted({b.block_id for b in doc.blocks if b.block_id}),
                    diagnostics=[(d.line, d.col, d.severity, d.code, d.message) for d in doc.diagnostics],
-                   refs_json=json.dumps(refs, ensure_ascii=False, separators=(",", ":")))
+                   refs_json=json.dumps(refs, ensure_ascii=False, separators=(",", ":")),
+                   author=getattr(doc, "author", None),
+                   date=doc.date.isoformat() if getattr(doc, "date", None) else None)
 
     def names_json(self) -> str:
         return json.dumps([self.kind, self.title, self.aliases, self.type, self.tags, self.headings,
-                           self.block_ids, self.diagnostics], ensure_ascii=False, separators=(",", ":"))
+                           self.block_ids, self.diagnostics, self.author, self.date], ensure_ascii=False,
+                          separators=(",", ":"))
 
     @classmethod
     def loads(cls, path: str, digest: str, names: str, refs: str) -> DocInfo:
-        kind, title, aliases, type_, tags, headings, block_ids, diags = json.loads(names)
+        kind, title, aliases, type_, tags, headings, block_ids, diags, author, date = json.loads(names)
         return cls(path=path, hash=digest, kind=kind, title=title, aliases=aliases, type=type_, tags=tags,
-                   headings=headings, block_ids=block_ids, diagnostics=[tuple(d) for d in diags], refs_json=refs)
+                   headings=headings, block_ids=block_ids, diagnostics=[tuple(d) for d in diags], refs_json=refs,
+                   author=author, date=date)
 
     def problems(self) -> list[Diagnostic]:
         return [Diagnostic(doc=self.path, line=line, col=col, severity=sev, code=code, message=msg)

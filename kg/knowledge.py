@@ -94,6 +94,12 @@ class KnowledgeBase:
         self.knowledge = None
         """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
         stage has run (kg.claims.store.knowledge)."""
+        self._claims: list[Claim] | None = None
+        self.claim_loader: Callable[[], list[Claim]] | None = None
+        """Reads the claims on first use (set by the claims stage, kg.claims.store.claims)."""
+        self.claim_state: tuple[list[str], dict[str, str]] | None = None
+        """The files that hold claims, in claim order, and the key of each one's claims (set by the
+        claims stage)."""
         self.names = ""
         """Fingerprint of every name a link can resolve against (kg.index.names_fingerprint): while
         it stays the same, a file's links depend on that file alone."""
@@ -198,37 +204,18 @@ class KnowledgeBase:
         return [self.link(r) for r in self.rows]
 
     # -- claims ----------------------------------------------------------------
-    @cached_property
+    @property
     def claims(self) -> list[Claim]:
-        """Every claim, question and declared tension of the notes, and the checkable sentences
-        of the sources, in file order (kg.claims.extract)."""
-        from kg.claims.extract import Mentions, citation, note_claims, short_title, source_claims
-        from kg.claims.subjects import Subjects
+        """Every claim, question and declared tension of the notes, and the checkable sentences of
+        the sources, in file order, once the claims stage has run (with their status once the
+        knowledge stage has)."""
+        if self._claims is None and self.claim_loader is not None:
+            self._claims = self.claim_loader()
+        return self._claims or []
 
-        mentions = Mentions(self.concepts.values())
-        self.load(sorted(self.infos))
-        cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
-        shown: dict[str, dict[str, tuple[str, bool]]] = {}
-        for r in self.rows:
-            title = self.title_of(r.target_id)
-            if not r.label and title and r.relation != "embeds":
-                if r.target_kind == "source":
-                    src = self.doc(self.source_ids[r.target_id])
-                    shown.setdefault(r.doc, {})[r.target] = (citation(src.title, src.author, src.date, r.target), True)
-                else:
-                    shown.setdefault(r.doc, {})[r.target] = (short_title(title, r.target_doc or r.target), False)
-            if r.target_kind == "source" and r.block_index is not None:
-                cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
-        subjects = Subjects(s.text for path in self.sources for s in self.doc(path).sentences)
-        self.mentions, self.subjects = mentions, subjects
-        out: list[Claim] = []
-        for path in sorted(self.infos):
-            if self.infos[path].kind == "note":
-                out += note_claims(self.doc(path), self.concept_by_doc.get(path), mentions, cites.get(path, {}),
-                                   subjects, shown.get(path, {}), self.infos[path].title)
-            elif path in self.source_by_path:
-                out += source_claims(self.doc(path), self.source_by_path[path], mentions, subjects)
-        return out
+    @claims.setter
+    def claims(self, claims: list[Claim]) -> None:
+        self._claims = claims
 
     def title_of(self, ident: str) -> str | None:
         """The title of a concept or source id."""

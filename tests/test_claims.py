@@ -6,18 +6,18 @@ import json
 
 from click.testing import CliRunner
 
-from kg.build import build
+from kg.build import run
 from kg.claims.extract import claim_id
 from kg.cli import main
 from tests.conftest import ROOT
 
 
 def _demo_claims():
-    return build(ROOT).claims
+    return run(ROOT, search=False, site=False).claims
 
 
 def test_seed_claims_carry_their_quantities(seed_vault):
-    claims = build(seed_vault).claims
+    claims = run(seed_vault, search=False, site=False).claims
     gap = [c for c in claims if c.doc.startswith("sources/003") and any(
         q.low == 3 and q.high == 5 and q.unit == "%" for q in c.quantities)]
     assert gap, "the ~3–5% claim of seed 003"
@@ -27,7 +27,7 @@ def test_seed_claims_carry_their_quantities(seed_vault):
 
 
 def test_chrome_and_questions_are_not_claims(seed_vault):
-    texts = [c.text for c in build(seed_vault).claims]
+    texts = [c.text for c in run(seed_vault, search=False, site=False).claims]
     assert not any(t.endswith("?") for t in texts)
     assert not any("Skip to main content" in t or t.startswith("Share") for t in texts)
 
@@ -89,13 +89,13 @@ def test_a_cited_title_lends_the_claim_no_number(tmp_path):
         "---\ntitle: Sleep\n---\n# Sleep\n\nSee also [[sources/sleep]]\n\n"
         "## Notes\n\nMost adults sleep too little ([[sources/sleep]]).\n\n![[sources/sleep]]\n",
         encoding="utf-8")
-    claims = [c for c in build(tmp_path).claims if c.origin == "note"]
+    claims = [c for c in run(tmp_path, search=False, site=False).claims if c.origin == "note"]
     assert [c.text for c in claims] == ["Most adults sleep too little (Sleep study)."]
     assert claims[0].quantities == [] and claims[0].cites
 
 
 def test_page_furniture_of_a_clipped_source_is_no_claim(seed_note_vault):
-    texts = [c.text for c in build(seed_note_vault).claims]
+    texts = [c.text for c in run(seed_note_vault, search=False, site=False).claims]
     assert not any("High Impact" in t or "min read" in t or "📅" in t for t in texts)
-    note = [c.text for c in build(seed_note_vault).claims if c.origin == "note"]
+    note = [c.text for c in run(seed_note_vault, search=False, site=False).claims if c.origin == "note"]
     assert "Open vs closed source model economics" not in note and "brain/" not in note

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+import hashlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +29,19 @@ from kg.claims.evidence import (
 )
 from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
-from kg.claims.tensions import CONFIDENT, Pool, detect, side, tension_id, where
+from kg.claims.tensions import (
+    CONFIDENT,
+    MEASURE_COSINE,
+    Pool,
+    _tiered,
+    candidates,
+    detect,
+    measure_pairs,
+    pairs_touching,
+    side,
+    tension_id,
+    where,
+)
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
 
 MIN_SENTENCE_WORDS = 4
@@ -38,6 +52,12 @@ CANDIDATE_MIN = 3
 more, name it."""
 _SENTENCE_ANCHOR = re.compile(r"s-[0-9a-f]{8}")
 _VERSION = re.compile(r"[\s-]?\d|[.\d]")
+
+RELATED_MIN = 0.6
+RELATED_PER_PAGE = 6
+INCREMENTAL_SHARE = 0.3
+"""When more than this share of the claims is new, tensions are looked for afresh over the whole
+pool (one neighbour index) instead of pair by pair for the new claims."""
 
 Vectors = Callable[[list[str]], np.ndarray]
 
@@ -61,6 +81,10 @@ class Knowledge:
     """Detected tensions below the confidence a reader is shown by default (`kg tensions --all`)."""
     dismissed: list[Tension | Evidence] = field(default_factory=list)
     """Tensions and evidence the user dismissed (kg.claims.review); they count nowhere."""
+    related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Note path -> (id, doc) of the claims of other files nearest in meaning to its claims (cosine
+    at least RELATED_MIN, best first, at most RELATED_PER_PAGE): from the tension search's
+    neighbours, so the site needs no search of its own."""
 
 
 def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]:
@@ -77,92 +101,203 @@ def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]
     return out
 
 
-def analyse(kb, vectors_for: Vectors, previous_anchors: dict | None = None) -> Knowledge:
-    """Evidence, tensions and status for every claim of the vault."""
-    claims = kb.claims
+@dataclass
+class Memo:
+    """What the last analysis found that this one may keep (kg.claims.store loads and saves it).
+    Everything is keyed by what it was computed from, so a kept item is what a fresh analysis
+    would find again."""
+
+    inferred: dict[str, tuple[str, float, list[str], str]] = field(default_factory=dict)
+    """Claim id -> (key of its declared anchors, cosine of its k-th nearest sentence, source paths
+    of its evidence, evidence JSON): the inferred evidence of each claim."""
+    declared: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """Claim where -> (key of its text, citations and cited sources, evidence JSON, problems JSON)."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Source path -> hash at the last analysis."""
+    pool: list[str] = field(default_factory=list)
+    """Claim keys (`claim_key`) of the last tension pool, in order; `vectors` and `kth` follow it."""
+    vectors: np.ndarray | None = None
+    kth: np.ndarray | None = None
+    pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(claim key, claim key) -> verdict (kg.claims.tensions.judge) of every candidate pair."""
+    changed: int = 0
+    """After an analysis: how many claims were judged afresh (evidence and pairs)."""
+
+
+def claim_key(claim: Claim, extra) -> str:
+    """Everything a claim's verdicts are made from: where it is written, its text and subjects."""
+    text = json.dumps([claim.doc, claim.id, claim.text, claim.origin, claim.kind, claim.cites, extra[:3]],
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+class _Sources(Mapping):
+    """Parsed sources by id, loaded on first use: an edit that needs none of them reads none."""
+
+    def __init__(self, kb):
+        self.kb = kb
+        self.paths = {sid: path for sid, path in kb.source_ids.items() if path in kb.sources}
+
+    def __getitem__(self, sid: str):
+        return self.kb.doc(self.paths[sid])
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self.paths
+
+    def __iter__(self):
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, previous_anchors: dict | None = None,
+            memo: Memo | None = None) -> tuple[Knowledge, Memo]:
+    """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
+    changes leave valid; returns the knowledge and the memo to keep for the next analysis.
+    `extras[i]` is claims[i]'s (subjects, exact names, name spans, block index) (kg.claims.perfile)."""
+    memo = memo or Memo()
     out = Knowledge(claims=claims)
-    sources = {sid: kb.doc(path) for sid, path in kb.source_ids.items() if path in kb.sources}
-    sentences = [SourceSentence(sid, src.path, i, s, src.hash)
-                 for sid, src in sources.items() for i, s in enumerate(src.sentences)
-                 if len(s.text.split()) >= MIN_SENTENCE_WORDS]
-    written = [c for c in claims if c.origin == "note" and c.kind in ("claim", "tension")]
-    matrix = vectors_for([c.text for c in written] + [s.sentence.text for s in sentences])
-    note_vectors = {c.id + "\0" + c.doc: matrix[i] for i, c in enumerate(written)}
-    matcher = Matcher(sentences, matrix[len(written):])
-    row_of = {(s.doc, s.sentence.anchor): row for row, s in enumerate(sentences)}
+    new = Memo()
+    sources = _Sources(kb)
+    new.sources = {path: kb.infos[path].hash for path in sources.paths.values()}
+    changed_sources = {p for p, h in new.sources.items() if memo.sources.get(p) != h} | (set(memo.sources) - set(new.sources))
+    pool_rows = [i for i, c in enumerate(claims) if c.kind == "claim"]
+    keys = [claim_key(claims[i], extras[i]) for i in pool_rows]
+    old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
+    missing = [n for n, k in enumerate(keys) if k not in old_row]
+    fresh = vectors_for([claims[pool_rows[n]].text for n in missing]) if missing else None
+    matrix = np.zeros((len(keys), 384), dtype=np.float32)
+    kth = np.ones(len(keys), dtype=np.float32)
+    kept = [n for n, k in enumerate(keys) if k in old_row]
+    if kept:
+        matrix[kept] = memo.vectors[[old_row[keys[n]] for n in kept]]
+        kth[kept] = memo.kth[[old_row[keys[n]] for n in kept]]
+    if missing:
+        matrix[missing] = fresh
+    row_of_claim = {(claims[i].doc, claims[i].id): n for n, i in enumerate(pool_rows)}
+    other: dict[tuple[str, str], np.ndarray] = {}
 
     def vector(claim: Claim) -> np.ndarray | None:
-        if claim.origin == "note":
-            return note_vectors.get(claim.id + "\0" + claim.doc)
-        row = row_of.get((claim.doc, claim.anchor))
-        return matcher.vectors[row] if row is not None else None
+        n = row_of_claim.get((claim.doc, claim.id))
+        if n is not None:
+            return matrix[n]
+        if (claim.doc, claim.id) not in other:
+            other[(claim.doc, claim.id)] = vectors_for([claim.text])[0]
+        return other[(claim.doc, claim.id)]
 
-    by_block = _claims_by_block(kb, claims)
-    _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {})
+    matcher = _lazy_matcher(kb, sources, vectors_for)
+    by_block = _claims_by_block(claims, extras)
+    _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {}, memo, new)
     declared = {}
     for e in out.evidence:
         declared.setdefault(e.claim, set()).add(e.anchor)
     first: dict[str, Claim] = {}  # one search per claim id: a claim written in several notes has one evidence set
-    for c in written:
-        if c.kind == "claim":
+    for c in claims:
+        if c.origin == "note" and c.kind == "claim":
             first.setdefault(c.id, c)
-    asserted = list(first.values())
-    if asserted:
-        out.evidence += matcher.infer(asserted, np.stack([vector(c) for c in asserted]), sources, declared)
-    _tensions(kb, out, sources, vector)
+    out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new)
+    new.pool, new.vectors, new.kth = keys, matrix, kth
+    incremental = bool(old_row) and len(missing) <= INCREMENTAL_SHARE * len(keys)
+    _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, keys,
+              missing if incremental else None, memo, new)
     _opposing_evidence(out)
     _declared_tensions(kb, out, vector, by_block)
     _candidates(kb, out)
+    return out, new
+
+
+def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors) -> Callable[[], Matcher]:
+    """The matcher of every source sentence, made on first use (it reads every source)."""
+    made: list[Matcher] = []
+
+    def get() -> Matcher:
+        if not made:
+            sentences = [SourceSentence(sid, sources[sid].path, i, s, sources[sid].hash)
+                         for sid in sorted(sources.paths) for i, s in enumerate(sources[sid].sentences)
+                         if len(s.text.split()) >= MIN_SENTENCE_WORDS]
+            made.append(Matcher(sentences, vectors_for([s.sentence.text for s in sentences])))
+        return made[0]
+    return get
+
+
+def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, sources, changed_sources: set[str],
+              memo: Memo, new: Memo) -> list[Evidence]:
+    """Inferred evidence of each claim id, kept from the memo unless its declared anchors changed,
+    its evidence came from a changed source, or a new sentence comes among its nearest."""
+    keep: dict[str, tuple] = {}
+    for c in asserted:
+        dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
+        found = memo.inferred.get(c.id)
+        if found and found[0] == dep and not (set(found[2]) & changed_sources):
+            keep[c.id] = found
+    if changed_sources and keep:  # a new sentence among a kept claim's nearest: judge it again
+        m = matcher()
+        rows = [r for r, s in enumerate(m.sentences) if s.doc in changed_sources]
+        if rows:
+            ids = list(keep)
+            claim_of = {c.id: c for c in asserted}
+            sims = np.stack([vector(claim_of[i]) for i in ids]) @ m.vectors[rows].T
+            for n, cid in enumerate(ids):
+                if sims[n].max() >= keep[cid][1]:
+                    del keep[cid]
+    todo = [c for c in asserted if c.id not in keep]
+    out: list[Evidence] = []
+    for c in asserted:
+        if c.id in keep:
+            dep, kth, docs, data = keep[c.id]
+            found = [Evidence.model_validate(e) for e in json.loads(data)]
+            out += found
+            new.inferred[c.id] = keep[c.id]
+    new.changed += len(todo)
+    if todo:
+        m = matcher()
+        found, kths = m.infer(todo, np.stack([vector(c) for c in todo]), sources, declared)
+        by_claim: dict[str, list[Evidence]] = {}
+        for e in found:
+            by_claim.setdefault(e.claim, []).append(e)
+        for c in todo:
+            mine = by_claim.get(c.id, [])
+            dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
+            new.inferred[c.id] = (dep, kths.get(c.id, -1.0), sorted({e.doc for e in mine}),
+                                  "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in mine) + "]")
+        out += found
     return out
 
 
-def _claims_by_block(kb, claims: list[Claim]) -> dict[tuple[str, int], list[Claim]]:
+def _claims_by_block(claims: list[Claim], extras: list[tuple]) -> dict[tuple[str, int], list[Claim]]:
     """Note claims by (doc, index of the block they come from)."""
     out: dict[tuple[str, int], list[Claim]] = {}
-    by_doc: dict[str, list[Claim]] = {}
-    for c in claims:
-        if c.origin == "note":
-            by_doc.setdefault(c.doc, []).append(c)
-    for doc, found in by_doc.items():
-        blocks = kb.doc(doc).blocks
-        for c in found:
-            for index, block in enumerate(blocks):
-                if block.line <= c.line <= block.end_line:
-                    out.setdefault((doc, index), []).append(c)
-                    break
+    for c, extra in zip(claims, extras):
+        if c.origin == "note" and len(extra) > 3 and extra[3] is not None:
+            out.setdefault((c.doc, extra[3]), []).append(c)
     return out
 
 
-def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by_block, previous) -> None:
+def _declared_evidence(kb, out: Knowledge, matcher, sources, vector, by_block, previous, memo: Memo,
+                       new: Memo) -> None:
     """Citations written in notes: a linked source (its best-matching sentence is the quote), a
     quoted passage, a link to one sentence (`[[source#^s-1a2b3c4d]]`). A quote or a sentence
-    link is more precise than the best match, so it replaces it: one item per claim and source."""
+    link is more precise than the best match, so it replaces it: one item per claim and source.
+    What a claim's citations found is kept while its text and the cited sources are unchanged."""
     declared: dict[tuple[str, str], Evidence] = {}
     for claim in out.claims:
-        if claim.origin != "note" or claim.kind != "claim":
+        if claim.origin != "note" or claim.kind != "claim" or not (claim.cites or quotes(claim.text)):
             continue
-        v = vector(claim)
-        for sid in claim.cites:
-            best = matcher.best_in(claim, v, sid) if v is not None else None
-            if best and best[1] >= MIN_DECLARED:
-                row, score, stance, reason = best
-                declared[claim.id, sid] = matcher.evidence(claim, row, score, stance, "cited; " + reason, "declared",
-                                                           sources)
-            elif sid in sources:
-                declared[claim.id, sid] = Evidence(
-                    claim=claim.id, source=sid, doc=sources[sid].path, line=1, anchor=None, quote="",
-                    method="declared", score=0.0, reason="cited; no sentence of the source matches the claim closely")
-        for quote in quotes(claim.text):
-            found = [(sid, find_quote(sources[sid], quote)) for sid in claim.cites if sid in sources]
-            hit = next(((sid, i) for sid, i in found if i is not None), None)
-            if hit:
-                sid, i = hit
-                declared[claim.id, sid] = at_sentence(claim, sid, sources[sid], i, 1.0, "quoted")
-            elif found:
-                out.diagnostics.append(Diagnostic(
-                    doc=claim.doc, line=claim.line, severity="warning", code="lost-anchor",
-                    message=f"the quote \"{_short(quote)}\" is not in {', '.join(sources[s].path for s, _ in found)}; "
-                            "fix the quote, or cite the source that has it"))
+        key = json.dumps([claim.text, [(sid, kb.infos[sources.paths[sid]].hash) for sid in claim.cites
+                                       if sid in sources]], ensure_ascii=False)
+        here = where(claim)
+        kept = memo.declared.get(here)
+        if kept and kept[0] == key:
+            found = [Evidence.model_validate(e) for e in json.loads(kept[1])]
+            problems = [Diagnostic.model_validate(d) for d in json.loads(kept[2])]
+        else:
+            found, problems = _cited(claim, matcher, sources, vector)
+        new.declared[here] = (key, "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in found) + "]",
+                              json.dumps([d.model_dump() for d in problems], ensure_ascii=False))
+        for e in found:
+            declared[claim.id, e.source] = e
+        out.diagnostics += problems
     for r in kb.rows:
         if r.target_kind != "source" or not r.block or not _SENTENCE_ANCHOR.fullmatch(r.block):
             continue
@@ -194,6 +329,34 @@ def _declared_evidence(kb, out: Knowledge, matcher: Matcher, sources, vector, by
             if claim.kind == "claim":
                 declared[claim.id, r.target_id] = at_sentence(claim, r.target_id, src, index, 1.0, reason)
     out.evidence += declared.values()
+
+
+def _cited(claim: Claim, matcher, sources, vector) -> tuple[list[Evidence], list[Diagnostic]]:
+    """The evidence of one claim's citations and quotes, and the quotes its sources lack."""
+    found: dict[str, Evidence] = {}
+    problems: list[Diagnostic] = []
+    v = vector(claim) if claim.cites else None
+    for sid in claim.cites:
+        best = matcher().best_in(claim, v, sid) if v is not None and sid in sources else None
+        if best and best[1] >= MIN_DECLARED:
+            row, score, stance, reason = best
+            found[sid] = matcher().evidence(claim, row, score, stance, "cited; " + reason, "declared", sources)
+        elif sid in sources:
+            found[sid] = Evidence(
+                claim=claim.id, source=sid, doc=sources[sid].path, line=1, anchor=None, quote="",
+                method="declared", score=0.0, reason="cited; no sentence of the source matches the claim closely")
+    for quote in quotes(claim.text):
+        hits = [(sid, find_quote(sources[sid], quote)) for sid in claim.cites if sid in sources]
+        hit = next(((sid, i) for sid, i in hits if i is not None), None)
+        if hit:
+            sid, i = hit
+            found[sid] = at_sentence(claim, sid, sources[sid], i, 1.0, "quoted")
+        elif hits:
+            problems.append(Diagnostic(
+                doc=claim.doc, line=claim.line, severity="warning", code="lost-anchor",
+                message=f"the quote \"{_short(quote)}\" is not in {', '.join(sources[s].path for s, _ in hits)}; "
+                        "fix the quote, or cite the source that has it"))
+    return list(found.values()), problems
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -231,28 +394,64 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
     return found, exact, sorted(set(spans))
 
 
-def _tensions(kb, out: Knowledge, sources, vector) -> None:
-    pool_claims, rows = [], []
-    for c in out.claims:
-        if c.kind == "claim":
-            v = vector(c)
-            if v is not None:
-                pool_claims.append(c)
-                rows.append(v)
-    if not pool_claims:
+def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matrix: np.ndarray, keys: list[str],
+              fresh: list[int] | None, memo: Memo, new: Memo) -> None:
+    """Detected tensions and corroboration clusters among `claims` (rows of `matrix`). With `fresh`
+    (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
+    judged; the other candidate pairs and their verdicts are the memo's."""
+    if not claims:
         return
-    dates = []
-    for c in pool_claims:
-        src = sources.get(c.source) if c.source else None
-        dates.append(src.date.isoformat() if src is not None and src.date else None)
-    subjects = [subject_offsets(kb.mentions, kb.subjects, c) for c in pool_claims]
-    pool = Pool(pool_claims, np.stack(rows), [s for s, _, _ in subjects], dates, [e for _, e, _ in subjects],
-                [n for _, _, n in subjects])
-    tensions, clusters = detect(pool)
+    dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
+    pool = Pool(claims, matrix, [e[0] for e in extras], dates, [e[1] for e in extras], [e[2] for e in extras])
+    pool.kth = new.kth
+    if fresh is None:
+        pairs = candidates(pool)
+        new.kth = pool.kth
+        verdicts = [memo.pairs.get((keys[i], keys[j])) for i, j, _, _ in pairs]
+    else:
+        row = {k: n for n, k in enumerate(keys)}
+        pairs, verdicts = [], []
+        for (ka, kb_), verdict in memo.pairs.items():
+            i, j = row.get(ka), row.get(kb_)
+            if i is not None and j is not None:
+                pairs.append((min(i, j), max(i, j), float(matrix[i] @ matrix[j]),
+                              [k for k in pool.subjects[min(i, j)] if k in pool.subjects[max(i, j)]]))
+                verdicts.append(verdict)
+        known = {(i, j) for i, j, _, _ in pairs}
+        touching = pairs_touching(pool, fresh)
+        is_fresh = set(fresh)
+        for i, j in sorted(measure_pairs(pool)):
+            if (i in is_fresh or j in is_fresh) and (i, j) not in known:
+                cosine = float(matrix[i] @ matrix[j])
+                if cosine >= MEASURE_COSINE or _tiered(claims[i], claims[j]):
+                    touching.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))
+        for pair in touching:
+            if (pair[0], pair[1]) not in known:
+                known.add((pair[0], pair[1]))
+                pairs.append(pair)
+                verdicts.append(None)
+    new.changed += sum(v is None for v in verdicts)
+    tensions, clusters = detect(pool, pairs, verdicts)
+    new.pairs = {(keys[i], keys[j]): v for (i, j, _, _), v in zip(pairs, verdicts)}
+    out.related = _related(claims, pairs)
     out.tensions += tensions
     for rows_ in clusters:
-        ids = sorted({pool_claims[r].id for r in rows_})
+        ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def _related(claims: list[Claim], pairs) -> dict[str, list[tuple[str, str]]]:
+    best: dict[str, dict[tuple[str, str], float]] = {}
+    for i, j, cosine, _ in pairs:
+        if cosine < RELATED_MIN:
+            continue
+        for mine, other in ((claims[i], claims[j]), (claims[j], claims[i])):
+            if mine.origin == "note":
+                found = best.setdefault(mine.doc, {})
+                key = (other.id, other.doc)
+                found[key] = max(found.get(key, 0.0), cosine)
+    return {doc: [k for k, _ in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED_PER_PAGE]]
+            for doc, found in sorted(best.items())}
 
 
 def _opposing_evidence(out: Knowledge) -> None:

@@ -184,16 +184,20 @@ class Matcher:
         return at_sentence(claim, s.source, sources[s.source], s.index, score, reason, method, stance)
 
     def infer(self, claims: list[Claim], vectors: np.ndarray, sources: dict[str, Source],
-              skip: dict[str, set[str]] | None = None) -> list[Evidence]:
+              skip: dict[str, set[str]] | None = None) -> tuple[list[Evidence], dict[str, float]]:
         """Inferred evidence of each claim (rows of `vectors`), best first, at most MAX_EVIDENCE,
-        leaving out sentences already declared (`skip`: claim id -> anchors)."""
+        leaving out sentences already declared (`skip`: claim id -> anchors); and per claim id the
+        cosine of the last of its CANDIDATES nearest sentences (a new sentence less alike than
+        this cannot change its evidence)."""
         out: list[Evidence] = []
+        kth: dict[str, float] = {}
         if not claims or not self.sentences:
-            return out
+            return out, kth
         k = min(CANDIDATES, len(self.sentences))
         for start in range(0, len(claims), 2048):
             sims, rows = self.index.search(np.ascontiguousarray(vectors[start:start + 2048]), k)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
+                kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
                 words = content_words(claim.text)
                 done = (skip or {}).get(claim.id, set())
                 scored = []
@@ -213,7 +217,7 @@ class Matcher:
                     out.append(self.evidence(claim, row, score, stance, reason, "inferred", sources))
                     if len(seen) >= MAX_EVIDENCE:
                         break
-        return out
+        return out, kth
 
     def best_in(self, claim: Claim, vector: np.ndarray, source: str) -> tuple[int, float, str, str] | None:
         """The sentence of one source that matches a claim best: (row, score, stance, reason)."""

@@ -1,8 +1,17 @@
-"""The knowledge stage's cache: `.kg/knowledge.json` holds the claims, evidence, tensions and
-clusters of the last build, with a fingerprint of everything they were computed from (every
-file's hash, the concepts' names, this stage's version). Commands that only read them (`kg
-claims`, `kg tensions`, `kg show`, `kg check`) load it instead of analysing again; any edit to
-the vault analyses it again, reusing the cached vectors.
+"""The knowledge stage of the build, kept as rows in `.kg/knowledge.sqlite` (with a schema version)
+so that an edit costs what it changes:
+
+- claims per file, keyed by everything they are made from (kg.claims.perfile): only changed
+  files are read again, on every core when there are many;
+- inferred evidence per claim id, kept unless its claim changed, its evidence came from a changed
+  source, or a new source sentence comes among its nearest;
+- declared evidence per claim, kept while its text and cited sources are unchanged;
+- every candidate pair of the tension search with its verdict, keyed by both claims' content, so
+  only pairs that involve a new claim are looked for (an exact neighbour search of the new
+  claims against the pool's vectors, kept in `claim_vectors.npy`) and judged.
+
+Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) load the
+last analysis when nothing changed. The user's review decisions apply on every load.
 """
 
 from __future__ import annotations
@@ -10,25 +19,36 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
+import time
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from kg.claims import review
-from kg.claims.analyse import Knowledge, analyse, settle
+from kg.claims.analyse import Knowledge, Memo, analyse, settle
+from kg.claims.perfile import FileClaims, decode, extract_many, file_key, link_views, mentions_fingerprint, midsentence_words
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
-VERSION = 1
-"""Bump when what the knowledge stage computes changes for a reason outside kg/claims/."""
-FILE = "knowledge.json"
+SCHEMA = 1
+"""Bump when the layout of the tables changes."""
+FILE = "knowledge.sqlite"
+VECTORS, KTH = "claim_vectors.npy", "claim_kth.npy"
 
 
-def _code() -> bytes:
+def _code() -> str:
     """The knowledge stage's own code: a new kg version analyses again."""
-    return b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))
+    h = hashlib.blake2b(f"knowledge {SCHEMA}\n".encode(), digest_size=12)
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()
 
 
 def fingerprint(kb) -> str:
-    h = hashlib.blake2b(f"knowledge {VERSION}\n".encode(), digest_size=12)
-    h.update(_code())
+    """What the knowledge stage is made from, cheaply: every file's hash, the concepts' names and
+    this stage's code (for stamps of products made from the knowledge, e.g. the query store)."""
+    h = hashlib.blake2b(_code().encode(), digest_size=12)
     for path, info in kb.infos.items():
         h.update(f"{path}\0{info.hash}\n".encode())
     for cid, c in sorted(kb.concepts.items()):
@@ -36,50 +56,249 @@ def fingerprint(kb) -> str:
     return h.hexdigest()
 
 
-def _load(path: Path) -> dict:
+class KnowledgeStore:
+    """The rows of one vault's knowledge stage."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / FILE
+        folder.mkdir(parents=True, exist_ok=True)
+        self.version = _code()
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError:  # a broken file is moved aside and the stage runs afresh
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(str(self.path) + suffix)
+                if part.exists():
+                    part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        if row is None or row[0] != self.version:
+            db.executescript("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS inferred; DROP TABLE IF EXISTS declared;"
+                             "DROP TABLE IF EXISTS pairs; DELETE FROM meta;")
+            (self.folder / VECTORS).unlink(missing_ok=True)
+            (self.folder / KTH).unlink(missing_ok=True)
+        db.executescript("""
+            CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
+                mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
+                docs TEXT NOT NULL, data TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
+                problems TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, verdict INTEGER NOT NULL,
+                PRIMARY KEY (a, b)) WITHOUT ROWID;
+        """)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
+        db.commit()
+        return db
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- claims per file -------------------------------------------------------------------
+    def file_states(self) -> dict[str, tuple[str, dict[str, bool], dict[str, int]]]:
+        """path -> (key, words asked about with their answers, mid-sentence words of a source)."""
+        return {p: (k, json.loads(a), json.loads(m)) for p, k, a, m in self.db.execute(
+            "SELECT path, key, asked, mid FROM files")}
+
+    def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
+                                  json.dumps([d.model_dump() for d in problems])) for p, f, problems in rows])
+
+    def problems(self) -> list[Diagnostic]:
+        """What extracting claims failed on, file by file."""
+        return [Diagnostic.model_validate(d) for (data,) in self.db.execute(
+            "SELECT problems FROM files WHERE problems != '[]'") for d in json.loads(data)]
+
+    def forget_files(self, keep: set[str]) -> None:
+        with self.db:
+            gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in keep]
+            self.db.executemany("DELETE FROM files WHERE path = ?", gone)
+
+    def claims(self, paths: list[str]) -> list[tuple[Claim, tuple]]:
+        """The claims of these files, in this order, each with its extras."""
+        found: dict[str, FileClaims] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            for p, key, claims, extra in self.db.execute(
+                    f"SELECT path, key, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
+                found[p] = FileClaims(key, {}, {}, claims, extra)
+        return [item for p in paths if p in found for item in decode(found[p])]
+
+    # -- what the last analysis keeps ---------------------------------------------------------
+    def memo(self) -> Memo:
+        memo = Memo()
+        memo.inferred = {c: (d, k, json.loads(docs), data) for c, d, k, docs, data in
+                         self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
+        memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
+        memo.pairs = {(a, b): v for a, b, v in self.db.execute("SELECT a, b, verdict FROM pairs")}
+        memo.sources = json.loads(self.get("sources") or "{}")
+        memo.pool = json.loads(self.get("pool") or "[]")
+        try:
+            vectors = np.load(self.folder / VECTORS)
+            kth = np.load(self.folder / KTH)
+            if len(vectors) == len(kth) == len(memo.pool):
+                memo.vectors, memo.kth = vectors, kth
+        except (OSError, ValueError):
+            pass
+        return memo
+
+    def save(self, memo: Memo, stamp: str, result: dict) -> None:
+        """Keep what an analysis found; the stamp last, so an interrupted save analyses again."""
+        for name, array in ((VECTORS, memo.vectors), (KTH, memo.kth)):
+            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+            with tmp.open("wb") as f:
+                np.save(f, array)
+            os.replace(tmp, self.folder / name)
+        with self.db:
+            self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
+            self.db.execute("DELETE FROM inferred")
+            self.db.executemany("INSERT INTO inferred VALUES (?, ?, ?, ?, ?)",
+                                [(c, d, k, json.dumps(docs), data) for c, (d, k, docs, data) in memo.inferred.items()])
+            self.db.execute("DELETE FROM declared")
+            self.db.executemany("INSERT INTO declared VALUES (?, ?, ?, ?)",
+                                [(c, k, d, p) for c, (k, d, p) in memo.declared.items()])
+            self.db.execute("DELETE FROM pairs")
+            self.db.executemany("INSERT INTO pairs VALUES (?, ?, ?)", [(a, b, v) for (a, b), v in memo.pairs.items()])
+            for key, value in (("sources", json.dumps(memo.sources)), ("pool", json.dumps(memo.pool)),
+                               ("result", json.dumps(result, ensure_ascii=False)),
+                               ("anchors", json.dumps(result["anchors"], ensure_ascii=False)), ("stamp", stamp)):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[str, str], list[Diagnostic]]:
+    """Bring every file's claims up to date; returns the files in claim order, their keys, and
+    the problems found extracting them."""
+    paths = [p for p in sorted(kb.infos) if kb.infos[p].kind == "note" or p in kb.source_by_path]
+    names = mentions_fingerprint(kb)
+    shown, cites = link_views(kb)
+    keys = {p: file_key(kb, p, names, shown, cites, store.version) for p in paths}
+    states = store.file_states()
+    mids: dict[str, dict[str, int]] = {}
+    for p in paths:
+        if p in kb.source_by_path:
+            known = states.get(p)
+            if known and known[0] == keys[p]:
+                mids[p] = known[2]
+            else:
+                mids[p] = dict(midsentence_words(s.text for s in kb.doc(p).sentences))
+                kb._docs.pop(p, None)
+    counts: Counter = Counter()
+    for mid in mids.values():
+        counts.update(mid)
+    todo = [p for p in paths if p not in states or states[p][0] != keys[p]
+            or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
+    from kg.claims.extract import Mentions
+
+    mentions = Mentions(kb.concepts.values()) if todo else None
+    for batch in extract_many(kb, todo, mentions, counts, shown, cites, keys, mids, progress):
+        store.store_files(batch)
+    store.forget_files(set(paths))
+    return paths, keys, store.problems()
+
+
+def claims(kb, cache_dir: Path, progress=None) -> None:
+    """The claims stage: bring every file's claims up to date in the store; kb.claims reads them on
+    first use, and the stage's problems join kb.diagnostics."""
+    store = KnowledgeStore(cache_dir)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        paths, keys, problems = _claim_files(kb, store, progress)
+    finally:
+        store.close()
+    kb.claim_state = (paths, keys)
+    kb.diagnostics.extend(problems)
+    kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
+
+    def load() -> list[Claim]:
+        reader = KnowledgeStore(cache_dir)
+        try:
+            return [c for c, _ in reader.claims(paths)]
+        finally:
+            reader.close()
+    kb.claim_loader = load
 
 
 def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
-    """The vault's evidence and tensions, from the cache when nothing changed, with the user's
-    review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by the
-    analysed claims and adds the stage's problems to kb.diagnostics."""
-    path = cache_dir / FILE
-    stamp = fingerprint(kb)
-    saved = _load(path)
-    if saved.get("fingerprint") == stamp:
-        found = Knowledge(
-            claims=[Claim.model_validate(c) for c in saved["claims"]],
-            evidence=[Evidence.model_validate(e) for e in saved["evidence"]],
-            tensions=[Tension.model_validate(t) for t in saved["tensions"]],
-            clusters=saved["clusters"], candidates=saved["candidates"],
-            diagnostics=[Diagnostic.model_validate(d) for d in saved["diagnostics"]], anchors=saved["anchors"])
-    else:
-        from kg.search.embed import shared_embedder
-        from kg.search.index import SearchIndex
-
-        index = SearchIndex(cache_dir)
-        if progress:
-            progress("Finding evidence and tensions", 0, None)
-        found = analyse(kb, lambda texts: index.vectors_for(texts, shared_embedder, progress), saved.get("anchors"))
-        data = {"fingerprint": stamp, "claims": [c.model_dump(exclude_defaults=True) for c in found.claims],
-                "evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
-                "tensions": [t.model_dump(exclude_defaults=True) for t in found.tensions],
-                "clusters": found.clusters, "candidates": found.candidates,
-                "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors}
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{FILE}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+    """The vault's evidence and tensions, analysed again only where the vault changed, with the
+    user's review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by
+    the analysed claims and adds the stage's problems to kb.diagnostics. Runs the claims stage
+    first if it has not run."""
+    if getattr(kb, "claim_state", None) is None:
+        claims(kb, cache_dir, progress)
+    paths, keys = kb.claim_state
+    store = KnowledgeStore(cache_dir)
+    try:
+        stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
+                                .encode(), digest_size=16).hexdigest()
+        saved = store.get("result") if store.get("stamp") == stamp else None
+        if saved is not None:
+            found = _loads(json.loads(saved))
+        else:
+            found = _analyse(kb, store, cache_dir, paths, stamp, progress)
+    finally:
+        store.close()
     kb.knowledge = found
-    kb.__dict__["claims"] = found.claims
+    kb.claims = found.claims
     kb.diagnostics.extend(found.diagnostics)
-    # the user's decisions (kg-review.toml) apply on every load, so the cache above stays the raw
-    # analysis and a new decision needs no new analysis
+    # the user's decisions (kg-review.toml) apply on every load, so the stored analysis stays the raw
+    # one and a new decision needs no new analysis
     kb.diagnostics.extend(review.apply(found, kb.root))
     kb.diagnostics.extend(settle(found, warn=bool(kb.source_ids)))
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     return found
+
+
+def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str, progress) -> Knowledge:
+    from kg.search.embed import shared_embedder
+    from kg.search.index import SearchIndex
+
+    if progress:
+        progress("Finding evidence and tensions", 0, None)
+    items = store.claims(paths)
+    claims = [c for c, _ in items]
+    extras = [e for _, e in items]
+    index = SearchIndex(cache_dir)
+    memo = store.memo()
+    calls = []
+
+    def vectors_for(texts: list[str]) -> np.ndarray:
+        # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
+        # adds to them (the pool's vectors of unchanged claims are in claim_vectors.npy)
+        calls.append(texts)
+        return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or memo.vectors is not None)
+
+    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo)
+    store.save(memo, stamp, _dumps(found))
+    kb.stats["knowledge_judged"] = memo.changed
+    return found
+
+
+def _dumps(found: Knowledge) -> dict:
+    return {"claims": [c.model_dump(exclude_defaults=True) for c in found.claims],
+            "evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
+            "tensions": [t.model_dump(exclude_defaults=True) for t in found.tensions],
+            "clusters": found.clusters, "candidates": found.candidates,
+            "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors,
+            "related": found.related}
+
+
+def _loads(saved: dict) -> Knowledge:
+    return Knowledge(
+        claims=[Claim.model_validate(c) for c in saved["claims"]],
+        evidence=[Evidence.model_validate(e) for e in saved["evidence"]],
+        tensions=[Tension.model_validate(t) for t in saved["tensions"]],
+        clusters=saved["clusters"], candidates=saved["candidates"],
+        diagnostics=[Diagnostic.model_validate(d) for d in saved["diagnostics"]], anchors=saved["anchors"],
+        related={doc: [tuple(k) for k in keys] for doc, keys in saved["related"].items()})

@@ -78,6 +78,8 @@ class Pool:
     """Per claim: (start, end) of every name and concept mention in its text."""
     pairs: int = 0
     """How many candidate pairs the last detect() judged."""
+    kth: np.ndarray | None = None
+    """Per claim: the cosine of its k-th nearest other claim (set by candidate_pairs)."""
 
 
 def side(claim: Claim) -> TensionSide:
@@ -117,10 +119,14 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
 
 
 def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
-    """(i, j, cosine, shared subjects) of neighbour pairs from different files."""
+    """(i, j, cosine, shared subjects) of neighbour pairs from different files. Sets `pool.kth`:
+    each claim's cosine to its k-th nearest other."""
     if len(pool.claims) < 2:
+        pool.kth = np.ones(len(pool.claims), dtype=np.float32)
         return []
     sims, rows = neighbours(pool.vectors)
+    pool.kth = np.ascontiguousarray(sims[:, -1], dtype=np.float32) if sims.shape[1] > NEIGHBOURS \
+        else np.full(len(pool.claims), -1.0, dtype=np.float32)
     out, seen = [], set()
     for i, (sim_row, row_row) in enumerate(zip(sims, rows)):
         for cosine, j in zip(sim_row, row_row):
@@ -134,6 +140,33 @@ def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
             shared = [k for k in pool.subjects[pair[0]] if k in pool.subjects[pair[1]]]
             out.append((pair[0], pair[1], float(cosine), shared))
     return out
+
+
+def pairs_touching(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, list[str]]]:
+    """The neighbour pairs a full search would find that involve the given rows (claims new to
+    the pool): their own nearest others, and every claim they now come among the nearest of
+    (its cosine beats that claim's k-th, `pool.kth`). Exact, and linear in the pool per row, so
+    an edit costs a few matrix products instead of a new index. Updates `pool.kth` for `rows`."""
+    out: dict[tuple[int, int], float] = {}
+    vectors = pool.vectors
+    reach = np.maximum(pool.kth, MIN_COSINE)
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        sims = vectors @ vectors[chunk].T
+        for col, d in enumerate(chunk):
+            column = sims[:, col]
+            column[d] = -2.0
+            k = min(NEIGHBOURS, len(column) - 1)
+            if k <= 0:
+                continue
+            top = np.argpartition(-column, k - 1)[:k]
+            pool.kth[d] = float(column[top].min())
+            for j in list(top) + list(np.nonzero(column >= reach)[0]):
+                j = int(j)
+                if j != d and column[j] >= MIN_COSINE and pool.claims[j].doc != pool.claims[d].doc:
+                    out[(min(d, j), max(d, j))] = float(column[j])
+    return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
+            for (i, j), cosine in sorted(out.items())]
 
 
 def _where(claim: Claim) -> str:
@@ -299,8 +332,43 @@ def _label(text: str, offsets: list[int], key: str) -> str:
     return key
 
 
-def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
-    """Detected tensions, and corroboration clusters (lists of pool rows, two files or more)."""
+NOTHING, NUMERIC, SAME = 0, 1, 2
+"""What a candidate pair was judged to be: nothing, a numeric tension, or one fact said twice."""
+
+
+def candidates(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
+    """Every candidate pair of the pool (i, j, cosine, shared subjects): embedding neighbours, and
+    claims whose figures are said of one measured word."""
+    found = candidate_pairs(pool)
+    known = {(i, j) for i, j, _, _ in found}
+    for i, j in sorted(measure_pairs(pool) - known):
+        shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
+        cosine = float(pool.vectors[i] @ pool.vectors[j])
+        if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
+            found.append((i, j, cosine, shared))
+    return found
+
+
+def judge(pool: Pool, i: int, j: int, cosine: float, shared: list[str]) -> int:
+    """NUMERIC, SAME or NOTHING for one candidate pair: a function of the two claims alone, so a
+    build keeps the verdicts of pairs whose claims did not change."""
+    a, b = pool.claims[i], pool.claims[j]
+    if not shared and not (a.quantities and b.quantities):
+        return NOTHING
+    studies = a.origin == b.origin == "source" and (_study(a) or _study(b))
+    if not studies and numeric(a, b, cosine, frozenset(shared)):
+        return NUMERIC
+    same_figure = any(agree(x, y) and x.kind != "date" for x, y in quantity_pairs(a.quantities, b.quantities)[0])
+    if cosine >= CORROBORATE_COSINE or (same_figure and cosine >= CORROBORATE_WITH_FIGURE):
+        return SAME
+    return NOTHING
+
+
+def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = None,
+           verdicts: list[int | None] | None = None) -> tuple[list[Tension], list[list[int]]]:
+    """Detected tensions, and corroboration clusters (lists of pool rows, two files or more).
+    `pairs` are the candidates (default: `candidates(pool)`), `verdicts` what is already known of
+    them (None where a pair must be judged); after the call `verdicts` holds every verdict."""
     tensions: list[Tension] = []
     parent = list(range(len(pool.claims)))
 
@@ -310,32 +378,25 @@ def detect(pool: Pool) -> tuple[list[Tension], list[list[int]]]:
             x = parent[x]
         return x
 
-    candidates = candidate_pairs(pool)
-    known = {(i, j) for i, j, _, _ in candidates}
-    for i, j in sorted(measure_pairs(pool) - known):
-        shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
-        cosine = float(pool.vectors[i] @ pool.vectors[j])
-        if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
-            candidates.append((i, j, cosine, shared))
-    pool.pairs = len(candidates)
+    if pairs is None:
+        pairs = candidates(pool)
+    if verdicts is None:
+        verdicts = [None] * len(pairs)
+    pool.pairs = len(pairs)
     paired = set()
     figures: dict[tuple, Tension] = {}
-    for i, j, cosine, shared in candidates:
-        a, b = pool.claims[i], pool.claims[j]
-        if not shared and not (a.quantities and b.quantities):
-            continue
-        studies = a.origin == b.origin == "source" and (_study(a) or _study(b))
-        found = None if studies else numeric(a, b, cosine, frozenset(shared))
-        if found:
-            text, score, compared = found
+    for n, (i, j, cosine, shared) in enumerate(pairs):
+        if verdicts[n] is None:
+            verdicts[n] = judge(pool, i, j, cosine, shared)
+        if verdicts[n] == NUMERIC:
+            a, b = pool.claims[i], pool.claims[j]
+            text, score, compared = numeric(a, b, cosine, frozenset(shared))
             paired.add((i, j))
             tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
                               score=round(score, 3), a=side(a), b=side(b), subjects=shared)
             if compared not in figures or figures[compared].score < tension.score:
                 figures[compared] = tension  # one disagreement restated in five notes is one tension
-            continue
-        same_figure = any(agree(x, y) and x.kind != "date" for x, y in quantity_pairs(a.quantities, b.quantities)[0])
-        if cosine >= CORROBORATE_COSINE or (same_figure and cosine >= CORROBORATE_WITH_FIGURE):
+        elif verdicts[n] == SAME:
             parent[root(i)] = root(j)
     tensions += figures.values()
     for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):

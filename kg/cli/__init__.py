@@ -72,34 +72,30 @@ class Context:
         """Build (incrementally) and return the vault's KnowledgeBase; with_search also brings
         the search index up to date (its figures land in kb.stats); with_claims also finds
         evidence and tensions (kb.knowledge), which needs the search index."""
-        from kg.build import build
+        return self.run(search=with_search or with_claims, claims=with_claims, site=False).kb
+
+    def run(self, search: bool = True, claims: bool = True, site: bool = True, site_dir: Path | None = None,
+            pagefind: bool = True):
+        """The whole build (kg.build.run) with a progress bar on a terminal; a missing model or a
+        bad setting ends in one sentence."""
+        from kg.build import run
+        from kg.search.embed import ModelError
 
         if not self.root.is_dir():
             fail(f"no such folder: {self.root}")
         settings = self.settings()
         with self.progress_bar() as progress:
-            kb = build(self.root, settings, progress=progress)
-        if with_search or with_claims:
-            self.analyse(kb, with_claims)
-        return kb
-
-    def analyse(self, kb, with_claims: bool = True):
-        """Bring a built vault's search index up to date and, with_claims, find its evidence and
-        tensions (kb.knowledge)."""
-        from kg.search.embed import ModelError, shared_embedder
-        from kg.search.index import SearchIndex
-
-        with self.progress_bar() as progress:
             try:
-                found = SearchIndex(self.cache_dir).update(kb, shared_embedder, progress)
-                kb.stats.update({f"search_{k}": v for k, v in found.items()})
-                if with_claims:
-                    from kg.claims.store import knowledge
-
-                    knowledge(kb, self.cache_dir, progress)
+                done = run(self.root, settings, claims=claims, search=search, knowledge=claims, site=site,
+                           site_dir=site_dir, progress=progress, pagefind=pagefind)
             except ModelError as exc:
                 fail(str(exc))
-        return kb
+        if done.site:
+            try:
+                done.site["folder"] = str(Path(done.site["folder"]).relative_to(Path.cwd()))
+            except ValueError:
+                pass
+        return done
 
     def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:
         """Write the static site of a built vault; returns its counts (and the folder it is in).

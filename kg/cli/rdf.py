@@ -194,7 +194,7 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
     store = q.cached(ctx.cache_dir, mark)
     if store is None:  # the vault changed since the last query: analyse it and load the triples again
         if not no_claims:
-            ctx.analyse(kb)
+            kb = ctx.knowledge(with_claims=True)
         with ctx.progress_bar() as progress:
             store = q.keep(kb, ctx.cache_dir, mark, base, title, progress)
     try:

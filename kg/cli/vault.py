@@ -103,8 +103,8 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
       kg --vault ~/notes build --json
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
-    site = None if no_site else ctx.publish(kb, site_dir)
+    done = ctx.run(search=not no_search, claims=not no_search, site=not no_site, site_dir=site_dir)
+    kb, site = done.kb, done.site
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
     tags = {t for info in kb.infos.values() for t in info.tags}
@@ -116,6 +116,7 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
         "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
         "claims": _claim_counts(kb),
         "site": site,
+        "stages": {name: round(seconds, 3) for name, seconds in done.stages.items()},
     }
     if as_json:
         print_json(summary)

@@ -19,10 +19,6 @@ from kg.paths import heading_anchor
 from kg.publish import urls
 from kg.vault import decode
 
-RELATED_MIN = 0.6
-"""Cosine above which a claim of another file is shown as related."""
-RELATED_PER_CLAIM = 3
-RELATED_PER_PAGE = 6
 
 
 class Site:
@@ -150,36 +146,41 @@ class Site:
 
     @cached_property
     def related(self) -> dict[str, list[Claim]]:
-        """Note path -> claims of other files nearest in meaning to its claims (cosine >= 0.6),
-        from the vectors the search index already holds."""
-        if not self.knowledge or self.cache_dir is None:
+        """Note path -> claims of other files nearest in meaning to its claims (the knowledge
+        stage's neighbours, kg.claims.analyse.Knowledge.related)."""
+        if not self.knowledge:
             return {}
-        import faiss
-        import numpy as np
+        return {doc: [self.claim_by_key[k] for k in keys if k in self.claim_by_key]
+                for doc, keys in self.knowledge.related.items()}
 
-        from kg.search.embed import shared_embedder
-        from kg.search.index import SearchIndex
-
-        claims = [c for c in self.claims if c.kind == "claim"]
-        mine = [i for i, c in enumerate(claims) if c.origin == "note"]
-        if not mine:
+    @cached_property
+    def knowledge_digests(self) -> dict[str, str]:
+        """File path -> a hash of everything its page shows from the knowledge stage: its claims with
+        their status, their evidence and tensions, related claims, and, for a concept, the claims
+        that name it, for a source, the claims it backs. An edit redraws a page when this changes."""
+        if not self.knowledge:
             return {}
-        vectors = np.ascontiguousarray(SearchIndex(self.cache_dir).vectors_for([c.text for c in claims], shared_embedder,
-                                                                          add=True),
-                                       dtype="float32")
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
-        scores, hits = index.search(vectors[mine], RELATED_PER_CLAIM * 3)
-        found: dict[str, dict[tuple[str, str], float]] = defaultdict(dict)
-        for row, i in enumerate(mine):
-            doc = claims[i].doc
-            for score, j in zip(scores[row], hits[row]):
-                if j < 0 or score < RELATED_MIN or claims[j].doc == doc:
-                    continue
-                key = (claims[j].id, claims[j].doc)
-                found[doc][key] = max(found[doc].get(key, 0.0), float(score))
-        return {doc: [self.claim_by_key[k] for k, _ in sorted(best.items(), key=lambda kv: -kv[1])[:RELATED_PER_PAGE]]
-                for doc, best in found.items()}
+        shown: dict[str, list] = defaultdict(list)
+
+        def view(c: Claim) -> tuple:
+            return (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
+
+        for doc, claims in self.claims_by_doc.items():
+            for c in claims:
+                shown[doc].append(view(c))
+                shown[doc] += [(e.source, e.anchor, e.stance, e.score, e.method, e.reason, e.line)
+                               for e in self.evidence.get((c.id, c.doc), [])]
+                shown[doc] += [(t.id, t.explanation, t.score, t.kind, t.review)
+                               for t in self.tensions_by_claim.get(c.id, [])]
+        for doc, claims in self.related.items():
+            shown[doc] += [view(c) for c in claims]
+        for cid, claims in self.mentioned_in.items():
+            concept = self.kb.concepts.get(cid)
+            if concept is not None and concept.doc:
+                shown[concept.doc] += [view(c) for c in claims]
+        for doc, anchors in self.cited.items():
+            shown[doc] += [(anchor, *view(c), e.stance) for anchor, items in sorted(anchors.items()) for c, e in items]
+        return {doc: hashlib.blake2b(repr(items).encode(), digest_size=10).hexdigest() for doc, items in shown.items()}
 
     def related_claims(self, doc: str) -> list[Claim]:
         return self.related.get(doc, [])

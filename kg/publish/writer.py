@@ -220,7 +220,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     tmp.write_text(json.dumps({
         "version": version, "out": str(out), "pages": manifest, "attachments": sorted(attachments),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
-        "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta}),
+        "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
+        "knowledge": site.knowledge_digests}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
     return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": copied,
@@ -246,14 +247,16 @@ def _affected(site: Site, last: dict, files: dict[str, str]) -> set[str] | None:
 
     With the same names (titles, aliases, headings, block ids, files), a file's links depend on it
     alone, so an edit reaches only: its page, the pages it links to now or linked to before,
-    the pages that link to it, and (through embeds) the pages that show it. Index and tag pages
-    (`Page.always`) are always checked."""
+    the pages that link to it, and (through embeds) the pages that show it. What the knowledge
+    stage shows on a page is hashed per file (`Site.knowledge_digests`): a file whose hash changed
+    counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
-            or last.get("settings") != [site.title, site.base_url] or site.knowledge is not None
-            or last.get("claims")):
+            or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.knowledge is not None)):
         return None
     before = last["files"]
     changed = {p for p, h in files.items() if before.get(p) != h} | (set(before) - set(files))
+    shown, shown_before = site.knowledge_digests, last.get("knowledge", {})
+    changed |= {p for p in set(shown) | set(shown_before) if shown.get(p) != shown_before.get(p)}
     embedders: dict[str, set[str]] = {}
     for doc, rows in site.outgoing.items():
         for r in rows:

@@ -1,0 +1,206 @@
+"""Claims per file, cached like parses: each note's and source's claims (with their quantities,
+mentions and subjects) are computed from its parse alone and kept by a key of everything they
+depend on, so a build extracts claims only from the files that changed.
+
+What one file's claims depend on:
+- its content (the parse cache's hash);
+- the concept names a mention can match (titles and aliases of every concept) and the note's
+  own concept;
+- how its links read in a claim: the citation of each source it links ("(Falcioni 2026)"), the
+  short name of each note, and which sources each block cites;
+- for capitalised words at the start of a sentence (kg.claims.subjects), whether the word is
+  seen capitalised mid-sentence in some source. That is a fact about all sources, so each file
+  records the words it asked about with the answers it got, and is extracted again only when
+  an answer changes; each source records its own mid-sentence words, summed at every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kg.claims.extract import Mentions, citation, note_claims, short_title, source_claims
+from kg.claims.subjects import Subjects
+from kg.model import Claim, Diagnostic
+
+PARALLEL_FROM = 300
+"""From this many files to extract, claims are found on every core."""
+
+
+class AskedSubjects(Subjects):
+    """Subjects built from counted mid-sentence words, recording every word whose count decided
+    something, with the answer (kg.claims.subjects.Subjects.of asks `midsentence[first]`)."""
+
+    def __init__(self, midsentence: Counter):
+        self.midsentence = _Recorder(midsentence)
+
+
+class _Recorder(dict):
+    def __init__(self, counts: Counter):
+        super().__init__()
+        self.counts = counts
+        self.asked: dict[str, bool] = {}
+
+    def __getitem__(self, word: str) -> int:
+        n = self.counts.get(word, 0)
+        self.asked[word] = n > 0
+        return n
+
+
+def midsentence_words(sentences) -> Counter:
+    """The capitalised first words of names seen mid-sentence in these texts (one source's share
+    of kg.claims.subjects.Subjects)."""
+    return Subjects(sentences).midsentence
+
+
+@dataclass(slots=True)
+class FileClaims:
+    """One file's claims and what the knowledge stage needs of each, as stored."""
+
+    key: str
+    asked: dict[str, bool]
+    mid: dict[str, int]
+    claims: str
+    """JSON list of Claim dumps."""
+    extra: str
+    """JSON list, per claim: [subject offsets, exact-name offsets, name spans (analyse.subject_offsets),
+    index of its block in a note]."""
+
+
+def mentions_fingerprint(kb) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for cid, c in sorted(kb.concepts.items()):
+        h.update(json.dumps([cid, c.title, c.aliases]).encode())
+    return h.hexdigest()
+
+
+def link_views(kb) -> tuple[dict[str, dict[str, tuple[str, bool]]], dict[str, dict[int, list[tuple[str, str]]]]]:
+    """Per file: how each link target as written reads in a claim (and whether it is a citation),
+    and the sources each block cites (block index -> (source id, target as written))."""
+    shown: dict[str, dict[str, tuple[str, bool]]] = {}
+    cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
+    for r in kb.rows:
+        title = kb.title_of(r.target_id)
+        if not r.label and title and r.relation != "embeds":
+            if r.target_kind == "source":
+                info = kb.infos[kb.source_ids[r.target_id]]
+                shown.setdefault(r.doc, {})[r.target] = (citation(info.title, info.author, _year(info.date),
+                                                                  r.target), True)
+            else:
+                shown.setdefault(r.doc, {})[r.target] = (short_title(title, r.target_doc or r.target), False)
+        if r.target_kind == "source" and r.block_index is not None:
+            cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
+    return shown, cites
+
+
+class _Year:
+    __slots__ = ("year",)
+
+    def __init__(self, year: int):
+        self.year = year
+
+
+def _year(iso: str | None):
+    return _Year(int(iso[:4])) if iso and iso[:4].isdigit() else None
+
+
+def file_key(kb, path: str, names: str, shown: dict, cites: dict, version: str) -> str:
+    """The key of one file's claims: its content and everything else they are made from."""
+    text = json.dumps([version, kb.infos[path].hash, names, kb.concept_by_doc.get(path), kb.source_by_path.get(path),
+                       sorted(shown.get(path, {}).items()), sorted(cites.get(path, {}).items()),
+                       kb.infos[path].title], ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cites: dict, key: str,
+            mid: dict[str, int]) -> tuple[FileClaims, list[Diagnostic]]:
+    """One file's claims, with the subject words it asked about."""
+    from kg.claims.analyse import subject_offsets
+
+    subjects = AskedSubjects(counts)
+    info = kb.infos[path]
+    try:
+        doc = kb.doc(path)
+        if info.kind == "note":
+            found = note_claims(doc, kb.concept_by_doc.get(path), mentions, cites.get(path, {}), subjects,
+                                shown.get(path, {}), info.title)
+        elif path in kb.source_by_path:
+            found = source_claims(doc, kb.source_by_path[path], mentions, subjects)
+        else:
+            found = []
+        block_of = _blocks_by_line(doc) if info.kind == "note" else {}
+        extra = [[*subject_offsets(mentions, subjects, c), block_of.get(c.line)] for c in found]
+        problems: list[Diagnostic] = []
+    except Exception as exc:  # a bug on one file must not stop the vault: report it on the file
+        found, extra = [], []
+        problems = [Diagnostic(doc=path, severity="error", code="parse-failed",
+                               message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
+                                       "please report it")]
+    claims = "[" + ",".join(c.model_dump_json(exclude_defaults=True) for c in found) + "]"
+    return FileClaims(key, dict(subjects.midsentence.asked), mid, claims,
+                      json.dumps(extra, separators=(",", ":"))), problems
+
+
+def _blocks_by_line(doc) -> dict[int, int]:
+    """Line -> index of the first block that holds it (a note's claims name their block this way)."""
+    out: dict[int, int] = {}
+    for index, block in enumerate(doc.blocks):
+        for line in range(block.line, block.end_line + 1):
+            out.setdefault(line, index)
+    return out
+
+
+_STATE: dict = {}
+
+
+def _extract_batch(paths: list[str]) -> list[tuple[str, FileClaims, list[Diagnostic]]]:
+    s = _STATE
+    s["kb"].load(paths)
+    out = []
+    for path in paths:
+        found, problems = extract(s["kb"], path, s["mentions"], s["counts"], s["shown"], s["cites"], s["keys"][path],
+                                  s["mids"].get(path, {}))
+        out.append((path, found, problems))
+    s["kb"]._docs.clear()  # a worker never holds more than one batch of parses
+    return out
+
+
+def extract_many(kb, todo: list[str], mentions: Mentions, counts: Counter, shown: dict, cites: dict,
+                 keys: dict[str, str], mids: dict[str, dict[str, int]],
+                 progress: Callable[[str, int, int | None], None] | None = None, jobs: int | None = None):
+    """Extract the claims of these files, on every core when there are many; yields batches of
+    (path, FileClaims, problems) as they come, so a cold build never holds them all."""
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    _STATE.update(kb=kb, mentions=mentions, counts=counts, shown=shown, cites=cites, keys=keys, mids=mids)
+    size = 50 if len(todo) < PARALLEL_FROM else max(20, min(200, len(todo) // (jobs * 6)))
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    done, pool = 0, None
+    if progress:
+        progress("Finding claims", 0, len(todo))
+    try:
+        if len(todo) < PARALLEL_FROM or jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            results = map(_extract_batch, batches)
+        else:
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+            results = pool.imap(_extract_batch, batches)
+        for batch in results:
+            done += len(batch)
+            if progress:
+                progress("Finding claims", done, len(todo))
+            yield batch
+    finally:
+        _STATE.clear()
+        if pool is not None:
+            pool.terminate()
+
+
+def decode(found: FileClaims) -> list[tuple[Claim, tuple]]:
+    """A file's claims as models, each with its subject offsets."""
+    claims = [Claim.model_validate(c) for c in json.loads(found.claims)]
+    extra = json.loads(found.extra)
+    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], e[3])) for c, e in zip(claims, extra)]
