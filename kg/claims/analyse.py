@@ -410,13 +410,16 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
         verdicts = [memo.pairs.get((keys[i], keys[j])) for i, j, _, _ in pairs]
     else:
         row = {k: n for n, k in enumerate(keys)}
-        pairs, verdicts = [], []
-        for (ka, kb_), verdict in memo.pairs.items():
-            i, j = row.get(ka), row.get(kb_)
-            if i is not None and j is not None:
-                pairs.append((min(i, j), max(i, j), float(matrix[i] @ matrix[j]),
-                              [k for k in pool.subjects[min(i, j)] if k in pool.subjects[max(i, j)]]))
-                verdicts.append(verdict)
+        kept = [(row[ka], row[kb_], verdict) for (ka, kb_), verdict in memo.pairs.items() if ka in row and kb_ in row]
+        first = np.array([min(i, j) for i, j, _ in kept], dtype=np.int64)
+        second = np.array([max(i, j) for i, j, _ in kept], dtype=np.int64)
+        cosines = np.zeros(len(kept), dtype=np.float32)
+        for start in range(0, len(kept), 20_000):  # one product per chunk, not one per pair
+            part = slice(start, start + 20_000)
+            cosines[part] = np.einsum("ij,ij->i", matrix[first[part]], matrix[second[part]])
+        # shared subjects are looked up only for the pairs a verdict needs them for (kg.claims.tensions.detect)
+        pairs = [(int(i), int(j), float(c), None) for i, j, c in zip(first, second, cosines)]
+        verdicts = [v for _, _, v in kept]
         known = {(i, j) for i, j, _, _ in pairs}
         touching = pairs_touching(pool, fresh)
         is_fresh = set(fresh)

@@ -367,8 +367,9 @@ def judge(pool: Pool, i: int, j: int, cosine: float, shared: list[str]) -> int:
 def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = None,
            verdicts: list[int | None] | None = None) -> tuple[list[Tension], list[list[int]]]:
     """Detected tensions, and corroboration clusters (lists of pool rows, two files or more).
-    `pairs` are the candidates (default: `candidates(pool)`), `verdicts` what is already known of
-    them (None where a pair must be judged); after the call `verdicts` holds every verdict."""
+    `pairs` are the candidates (default: `candidates(pool)`; shared subjects may be None, looked
+    up when needed), `verdicts` what is already known of them (None where a pair must be judged);
+    after the call `verdicts` holds every verdict."""
     tensions: list[Tension] = []
     parent = list(range(len(pool.claims)))
 
@@ -386,6 +387,8 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
     paired = set()
     figures: dict[tuple, Tension] = {}
     for n, (i, j, cosine, shared) in enumerate(pairs):
+        if shared is None and verdicts[n] != SAME and verdicts[n] != NOTHING:
+            shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
         if verdicts[n] is None:
             verdicts[n] = judge(pool, i, j, cosine, shared)
         if verdicts[n] == NUMERIC:

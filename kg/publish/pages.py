@@ -106,8 +106,10 @@ def local_graph(site: Site, kind: str, ident: str, doc: str | None, page: str) -
 def _claim_inputs(site: Site, claims: list[Claim]) -> list:
     out = []
     for c in claims:
+        tensions = site.tensions_by_claim.get(c.id, [])
+        named = [[n.id, n.doc, n.line, n.text] for t in tensions for cid in t.claims for n in site.claims_by_id.get(cid, [])]
         out.append([c.model_dump(mode="json"), [e.model_dump(mode="json") for e in site.evidence.get((c.id, c.doc), [])],
-                    [t.model_dump(mode="json") for t in site.tensions_by_claim.get(c.id, [])]])
+                    [t.model_dump(mode="json") for t in tensions], named])  # a tension shows the claims it names
     return out
 
 

@@ -170,8 +170,9 @@ class Site:
                 shown[doc].append(view(c))
                 shown[doc] += [(e.source, e.anchor, e.stance, e.score, e.method, e.reason, e.line)
                                for e in self.evidence.get((c.id, c.doc), [])]
-                shown[doc] += [(t.id, t.explanation, t.score, t.kind, t.review)
-                               for t in self.tensions_by_claim.get(c.id, [])]
+                for t in self.tensions_by_claim.get(c.id, []):
+                    shown[doc].append((t.id, t.explanation, t.score, t.kind, t.review, t.a.line, t.b and t.b.line))
+                    shown[doc] += [view(named) for cid in t.claims for named in self.claims_by_id.get(cid, [])]
         for doc, claims in self.related.items():
             shown[doc] += [view(c) for c in claims]
         for cid, claims in self.mentioned_in.items():

@@ -1,0 +1,62 @@
+"""An edit costs what it changes, and finds what a fresh build finds: the knowledge stage keeps its
+rows (claims per file, evidence per claim, tension pairs with their verdicts) and the site redraws
+only pages whose view changed; both must end where a cold build ends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from kg.build import run
+from tests.conftest import ROOT
+
+
+def _vault(tmp_path: Path) -> Path:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    return vault
+
+
+def _state(done) -> dict:
+    k = done.knowledge
+    dump = lambda items: sorted(json.dumps(i.model_dump(), sort_keys=True, default=str) for i in items)  # noqa: E731
+    return {"claims": dump(k.claims), "evidence": dump(k.evidence), "tensions": dump(k.tensions + k.held),
+            "clusters": k.clusters, "related": {d: list(map(list, v)) for d, v in k.related.items()}}
+
+
+def _pages(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.html"))}
+
+
+def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_path):
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    judged_cold = first.kb.stats["knowledge_judged"]
+    assert len(first.knowledge.tensions) > 10
+
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    source = vault / "sources" / "closed-source-convergence.md"
+    source.write_text(source.read_text(encoding="utf-8")
+                      + "\nOpen-weight models trail closed frontier models by 9% on coding tasks, the study found.\n",
+                      encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    judged = edited.kb.stats["knowledge_judged"]
+    assert 0 < judged < judged_cold / 3, (judged, judged_cold)
+    assert edited.site["drawn"] < edited.site["pages"] - 10  # the pages of what changed, not the whole site
+    assert any("9%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
+
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _state(edited) == _state(cold)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+    unchanged = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert "knowledge_judged" not in unchanged.kb.stats  # the last result, not a new analysis
+    assert unchanged.site["written"] == 0
+    assert _state(unchanged) == _state(cold)
