@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""Time `kg build` as a user runs it on a large vault: cold, unchanged, after editing one note.
+
+Usage: python bench/bench_scale.py [--notes 10000] [--sources 1000] [--vault DIR]
+                                   [--corpus scifact|foam] [--keep] [--serve] [--json]
+
+The vault:
+- default: a synthetic vault shaped like a personal one (bench/make_vault.py --realistic) of
+  N notes and M sources in bench/vaults/scale-N, made when missing or incomplete;
+- --corpus scifact: the 5,183 SciFact training abstracts as sources (../shared/corpora/
+  scifact-train, the vault of bench/beir_scifact.py in bench/vaults/scifact);
+- --corpus foam: Foam's documentation (../shared/corpora/foam-docs) copied as it is to
+  bench/vaults/foam, every Markdown file a note (no kg.toml, as in tests/test_foam.py).
+--vault DIR puts (or finds) it elsewhere; a folder that bench/make_vault.py did not write is
+used as it is.
+
+Deletes the vault's .kg/ and site/ (--keep keeps them: the first build is then not cold),
+then runs the real `kg build --json` in a fresh process three times: cold, again with nothing
+changed, and again after one line was appended to one note (a source for scifact), which is
+restored afterwards. Each build is the whole of `kg build`: claims, evidence, tensions, the
+search index and the site. For each it prints the wall seconds, peak memory and the figures
+of kg's JSON summary (seconds, parsed, cached, search, claims, site, and each stage of
+"stages" when kg reports them).
+
+--serve then times `kg serve`, on a copy of the repository's demo vault and on this vault:
+start it, wait until it answers, append a line to a note and poll that note's page until the
+line is on it; it prints the seconds from the save to the updated page.
+
+Goals, each marked met or missed: cold build <= 600 s, unchanged <= 2 s, one-note edit
+<= 2 s, peak memory <= 1.5 GB; serve <= 1 s on the demo vault, <= 3 s on the 10k vault.
+
+Peak memory of a run, standard library only: "largest" is the biggest single process of its
+tree (ru_maxrss from os.wait4, what /usr/bin/time -v reports); "tree" sums the proportional
+set size (PSS) of the process and its workers, sampled from /proc (every 3 s while there are
+workers; a lone process counts its RSS, sampled twice a second), so pages shared after a fork
+count once (RSS summed, which counts them in every worker, is shown too). The goal is judged on the larger of largest and tree. "max so far" is
+getrusage(RUSAGE_CHILDREN), the largest process of any run until then.
+--json prints one JSON object with every figure instead of lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FOAM = SHARED / "corpora" / "foam-docs"
+sys.path.insert(0, str(HERE))
+
+import beir_scifact  # noqa: E402
+import make_vault  # noqa: E402
+
+GOALS = {"cold": 600.0, "unchanged": 2.0, "edit": 2.0, "peak_mb": 1536.0,
+         "serve_demo": 1.0, "serve_10k": 3.0}
+"""Seconds (and MB for peak_mb) that each figure should stay within."""
+SYNTHETIC = "# synthetic vault from bench/make_vault.py"
+"""How kg.toml of a vault that make_vault.py wrote begins."""
+SUMMARY_FIELDS = ("seconds", "parsed", "cached", "search", "claims", "site")
+"""The fields of `kg build --json` printed for every run."""
+
+
+def kg_command() -> str:
+    beside = Path(sys.executable).with_name("kg")
+    return str(beside) if beside.exists() else shutil.which("kg") or sys.exit("bench_scale: no kg command found")
+
+
+# ---------------------------------------------------------------- memory of a process tree
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
+def _tree(root: int) -> list[int]:
+    """The process and its descendants (from /proc/PID/task/TID/children)."""
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        try:
+            for task in os.scandir(f"/proc/{pid}/task"):
+                todo += [int(c) for c in Path(task.path, "children").read_text().split()]
+        except OSError:
+            continue
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: a page shared by n processes counts 1/n in each."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return _rss_kb(pid)
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS (twice a second) and PSS (every PSS_EVERY seconds, while there
+    are workers: reading it walks the page tables, ~15 ms per large process) of a process and
+    its descendants, until stopped. A single process counts its RSS as its PSS."""
+
+    PSS_EVERY = 3.0
+
+    def __init__(self, pid: int, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.rss_kb = self.pss_kb = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        if not Path(f"/proc/{self.pid}").exists():
+            return
+        last_pss = 0.0
+        while not self.done.is_set():
+            tree = _tree(self.pid)
+            rss = [_rss_kb(pid) for pid in tree]
+            self.rss_kb = max(self.rss_kb, sum(rss))
+            if len(tree) == 1:
+                self.pss_kb = max(self.pss_kb, rss[0])
+            elif time.monotonic() - last_pss >= self.PSS_EVERY:
+                last_pss = time.monotonic()
+                self.pss_kb = max(self.pss_kb, sum(_pss_kb(pid) for pid in tree))
+            self.done.wait(self.every)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+
+# ---------------------------------------------------------------- one measured kg run
+
+@dataclass
+class Run:
+    """One `kg build` in a fresh process."""
+    name: str
+    wall_seconds: float
+    exit_code: int
+    largest_mb: float  # the biggest single process of the tree (wait4)
+    tree_pss_mb: float  # the tree's summed PSS, sampled
+    tree_rss_mb: float  # the tree's summed RSS, sampled
+    max_so_far_mb: float  # getrusage(RUSAGE_CHILDREN): any run until now
+    summary: dict = field(default_factory=dict)
+    stderr_tail: str = ""
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.largest_mb, self.tree_pss_mb)
+
+
+def measure(name: str, args: list[str]) -> Run:
+    """Run `kg ARGS` in a fresh process; time it and take its peak memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([kg_command(), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        sampler.stop()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    summary: dict = {}
+    if "{" in stdout:
+        try:
+            summary = json.loads(stdout[stdout.index("{"):])
+        except json.JSONDecodeError:
+            pass
+    so_far = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    tail = "\n".join(stderr.strip().splitlines()[-15:])
+    return Run(name, round(wall, 2), proc.returncode, round(usage.ru_maxrss / 1024, 1),
+               round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail)
+
+
+# ---------------------------------------------------------------- the vaults
+
+def count(folder: Path, pattern: str) -> int:
+    return sum(1 for _ in folder.rglob(pattern)) if folder.is_dir() else 0
+
+
+def synthetic_vault(vault: Path, notes: int, sources: int, say) -> str:
+    """Make the realistic synthetic vault unless it is there and complete; a folder that
+    make_vault.py did not write is left as it is. Returns what the vault is."""
+    toml = vault / "kg.toml"
+    ours = toml.is_file() and toml.read_text(encoding="utf-8").startswith(SYNTHETIC)
+    if vault.is_dir() and any(vault.iterdir()) and not ours:
+        return "an existing vault, used as it is"
+    have_notes = count(vault / "notes", "*.md")
+    have_sources = sum(1 for p in (vault / "sources").iterdir()) if (vault / "sources").is_dir() else 0
+    if ours and have_notes == notes and have_sources == sources:
+        return f"synthetic (make_vault.py --realistic), reused: {notes} notes, {sources} sources"
+    say(f"making the vault: make_vault.py {notes} --sources {sources} --realistic --out {vault}")
+    make_vault.main([str(notes), "--sources", str(sources), "--realistic", "--out", str(vault), "--force"])
+    return f"synthetic (make_vault.py --realistic), made: {notes} notes, {sources} sources"
+
+
+def scifact_vault(vault: Path | None) -> str:
+    if vault:
+        beir_scifact.VAULT = vault
+    beir_scifact.make_vault()
+    return f"SciFact train corpus: {count(beir_scifact.VAULT / 'sources', '*.md')} abstracts as sources"
+
+
+def foam_vault(vault: Path) -> str:
+    if not FOAM.is_dir():
+        sys.exit(f"bench_scale: {FOAM} is not there (../shared/corpora/foam-docs)")
+    files = [p for p in FOAM.rglob("*") if p.is_file()]
+    same = all((vault / p.relative_to(FOAM)).is_file()
+               and (vault / p.relative_to(FOAM)).stat().st_size == p.stat().st_size for p in files)
+    if not same:  # the cache must never be written into ../shared: kg runs on this copy
+        shutil.copytree(FOAM, vault, dirs_exist_ok=True)
+    return f"Foam docs (../shared/corpora/foam-docs) copied: {len(notes_of(vault))} Markdown notes"
+
+
+def pick_note(vault: Path, files: list[Path]) -> tuple[Path, str]:
+    """A file to edit, chosen the same on every run, and the name of another note to link."""
+    files = sorted(files)
+    target = files[len(files) // 2]
+    other = files[len(files) // 3] if len(files) > 2 else target
+    return target, other.stem
+
+
+def notes_of(vault: Path) -> list[Path]:
+    root = vault / "notes" if (vault / "notes").is_dir() else vault
+    skip = {vault / ".kg", vault / "site", vault / "sources"}
+    return [p for p in root.rglob("*.md") if not any(s in p.parents for s in skip)]
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def page_of(vault: Path, note: Path) -> str | None:
+    """The site page of a note (`concepts/<slug>.html`), if the last build wrote it."""
+    page = f"concepts/{slug(note.stem)}.html"
+    return page if (vault / "site" / page).is_file() else None
+
+
+# ---------------------------------------------------------------- kg serve
+
+def get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError):
+        return ""
+
+
+def serve_reload(vault: Path, note: Path, page: str, timeout: float) -> dict:
+    """Start `kg serve`, append a line to `note`, and time the wait until `page` shows it."""
+    marker = "servecheck" + "".join(random.choices(string.ascii_lowercase, k=8))
+    out: dict = {"vault": str(vault), "note": str(note.relative_to(vault)), "page": page}
+    started = time.perf_counter()
+    proc = subprocess.Popen([kg_command(), "--vault", str(vault), "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    original = note.read_bytes()
+    url = None
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            m = re.search(r"http://\S+?/", line)
+            if m:
+                url = m.group(0)
+                break
+        if not url:
+            out["error"] = "kg serve did not start: " + " | ".join(lines[-5:])
+            return out
+        threading.Thread(target=lambda: [lines.append(x.rstrip()) for x in proc.stdout], daemon=True).start()
+        while not get(url + page):
+            if time.perf_counter() - started > timeout:
+                out["error"] = f"{url + page} did not answer"
+                return out
+            time.sleep(0.1)
+        out["start_seconds"] = round(time.perf_counter() - started, 2)
+        time.sleep(1.0)  # let the watcher start, as bench/bench_serve.py does
+        rebuilt_before = len([x for x in lines if " rebuilt after " in x])
+        note.write_bytes(original + f"\n\nA line saved to time {marker}, about 4% of it.\n".encode())
+        saved = time.perf_counter()
+        while marker not in get(url + page):
+            if time.perf_counter() - saved > timeout:
+                out["error"] = f"the page did not show the new line within {timeout:.0f} s"
+                return out
+            time.sleep(0.05)
+        out["reload_seconds"] = round(time.perf_counter() - saved, 2)
+        time.sleep(0.2)
+        rebuilt = [x for x in lines if " rebuilt after " in x][rebuilt_before:]
+        out["kg_said"] = rebuilt[-1] if rebuilt else None
+    finally:
+        note.write_bytes(original)
+        waited = time.perf_counter()
+        while url and marker in get(url + page) and time.perf_counter() - waited < timeout:
+            time.sleep(0.2)  # let the rebuild after the restore finish before stopping
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return out
+
+
+def demo_serve(timeout: float) -> dict:
+    """serve_reload on a copy of the repository's demo vault (notes/, sources/, kg.toml)."""
+    with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as tmp:
+        vault = Path(tmp) / "demo"
+        vault.mkdir()
+        for part in ("notes", "sources", "kg.toml"):
+            src = ROOT / part
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, vault / part)
+        note = vault / "notes" / "concepts" / "quality-gap.md"
+        return serve_reload(vault, note, "concepts/quality-gap.html", timeout)
+
+
+# ---------------------------------------------------------------- output
+
+def mark(value: float | None, goal: float) -> str:
+    return "n/a" if value is None else "met" if value <= goal else "missed"
+
+
+def describe(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {describe(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if value else "0"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_run(run: Run, goal: float) -> None:
+    print(f"{run.name:<22} {run.wall_seconds:9.2f} s   goal <= {goal:g} s: {mark(run.wall_seconds, goal)}"
+          + ("" if run.exit_code in (0, 1) else f"   EXIT {run.exit_code}"))
+    print(f"  peak memory: {run.peak_mb:,.0f} MB (largest process {run.largest_mb:,.0f} MB, tree PSS "
+          f"{run.tree_pss_mb:,.0f} MB, tree RSS {run.tree_rss_mb:,.0f} MB; max so far {run.max_so_far_mb:,.0f} MB)")
+    if not run.summary:
+        print("  kg printed no JSON summary" + (f"; its stderr ends:\n    {run.stderr_tail}" if run.stderr_tail else ""))
+    for key in SUMMARY_FIELDS:
+        if key in run.summary:
+            print(f"  {key}: {describe(run.summary[key])}")
+    stages = run.summary.get("stages")
+    if isinstance(stages, dict):
+        print("  stages:")
+        for stage, seconds in stages.items():
+            shown = f"{seconds:9.3f} s" if isinstance(seconds, (int, float)) else describe(seconds)
+            print(f"    {stage:<26}{shown}")
+
+
+def goal_rows(runs: list[Run], serve: dict, ten_k: bool) -> list[dict]:
+    """The goals, in order, beside the figures: runs are the first build, unchanged, edit."""
+    rows = [{"goal": run.name, "within": GOALS[key], "unit": "s", "value": run.wall_seconds}
+            for run, key in zip(runs, ("cold", "unchanged", "edit"))]
+    rows.append({"goal": "peak memory", "within": GOALS["peak_mb"], "unit": "MB", "value": max(r.peak_mb for r in runs)})
+    if serve:
+        rows.append({"goal": "serve reload, demo vault", "within": GOALS["serve_demo"], "unit": "s",
+                     "value": serve.get("demo", {}).get("reload_seconds")})
+        rows.append({"goal": "serve reload, this vault" + ("" if ten_k else " (goal set for 10k)"),
+                     "within": GOALS["serve_10k"], "unit": "s", "value": serve.get("vault", {}).get("reload_seconds")})
+    for row in rows:
+        row["status"] = mark(row["value"], row["within"])
+    return rows
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=10000, help="notes of the synthetic vault (default 10000)")
+    parser.add_argument("--sources", type=int, default=1000, help="sources of the synthetic vault (default 1000)")
+    parser.add_argument("--vault", type=Path, help="where the vault is or goes (default bench/vaults/...)")
+    parser.add_argument("--corpus", choices=["scifact", "foam"], help="a real corpus instead of a synthetic vault")
+    parser.add_argument("--keep", action="store_true", help="keep the vault's .kg/ and site/ (the first build is then not cold)")
+    parser.add_argument("--serve", action="store_true", help="also time kg serve from a save to the updated page")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    args = parser.parse_args()
+    say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else (lambda *a: print(*a, flush=True))
+
+    if args.corpus == "scifact":
+        vault = (args.vault or beir_scifact.VAULT).resolve()
+        what = scifact_vault(vault)
+        target, _ = pick_note(vault, list((vault / "sources").glob("*.md")))
+        line = "\n\nOne more line: open models trail closed ones by 4%.\n"
+    else:
+        if args.corpus == "foam":
+            vault = (args.vault or HERE / "vaults" / "foam").resolve()
+            what = foam_vault(vault)
+        else:
+            vault = (args.vault or HERE / "vaults" / f"scale-{args.notes}").resolve()
+            what = synthetic_vault(vault, args.notes, args.sources, say)
+        target, other = pick_note(vault, notes_of(vault))
+        line = f"\n\nOne more line: open models trail closed ones by 4% on [[{other}]].\n"
+    say(f"vault: {vault}: {what}")
+    say(f"edited file: {target.relative_to(vault)}")
+    if not args.keep:
+        for part in (".kg", "site"):
+            shutil.rmtree(vault / part, ignore_errors=True)
+
+    runs: list[Run] = []
+    first = "first build (--keep)" if args.keep else "cold build"
+    goals = {first: GOALS["cold"], "unchanged rerun": GOALS["unchanged"], "one-note edit": GOALS["edit"]}
+
+    def build(name: str) -> Run:
+        say(f"{time.strftime('%H:%M:%S')} {name}: kg --vault {vault} build --json ...")
+        run = measure(name, ["--vault", str(vault), "build", "--json"])
+        runs.append(run)
+        if not args.json:
+            print_run(run, goals[name])
+        if run.exit_code not in (0, 1) or not run.summary:
+            say(f"kg build failed (exit {run.exit_code}):\n{run.stderr_tail}")
+            finish(args, vault, what, runs, {}, failed=True)
+        return run
+
+    build(first)
+    build("unchanged rerun")
+    original = target.read_bytes()
+    try:
+        target.write_bytes(original + line.encode())
+        build("one-note edit")
+    finally:
+        target.write_bytes(original)
+
+    serve: dict = {}
+    if args.serve:
+        timeout = 60.0 if args.notes < 5000 or args.corpus else 600.0
+        say(f"{time.strftime('%H:%M:%S')} kg serve on a copy of the demo vault ...")
+        serve["demo"] = demo_serve(timeout)
+        note = next((n for n in [target] + sorted(notes_of(vault)) if page_of(vault, n)), None)
+        if args.corpus == "scifact" or note is None:
+            serve["vault"] = {"error": "no note of this vault has a concepts/ page to watch"}
+        else:
+            say(f"{time.strftime('%H:%M:%S')} kg serve on {vault} ...")
+            serve["vault"] = serve_reload(vault, note, page_of(vault, note), timeout)
+        if not args.json:
+            for key, label in (("demo", "demo vault"), ("vault", "this vault")):
+                got = serve[key]
+                if "reload_seconds" in got:
+                    print(f"kg serve, {label}: save to updated page {got['reload_seconds']:.2f} s "
+                          f"(started and answering after {got['start_seconds']:.1f} s; {got['page']}; "
+                          f"kg: {got.get('kg_said')})")
+                else:
+                    print(f"kg serve, {label}: {got.get('error')}")
+    finish(args, vault, what, runs, serve)
+
+
+def finish(args, vault: Path, what: str, runs: list[Run], serve: dict, failed: bool = False) -> None:
+    ten_k = not args.corpus and args.notes >= 10000
+    rows = goal_rows(runs, serve, ten_k) if len(runs) == 3 else []
+    if args.json:
+        print(json.dumps({"vault": str(vault), "what": what, "failed": failed,
+                          "runs": [asdict(r) | {"peak_mb": r.peak_mb} for r in runs],
+                          "serve": serve, "goals": rows}, indent=2))
+    else:
+        if rows:
+            print("goals:")
+        for row in rows:
+            value = "-" if row["value"] is None else f"{row['value']:,.2f} {row['unit']}"
+            print(f"  {row['goal']:<42} <= {row['within']:g} {row['unit']:<3} {value:>12}   {row['status']}")
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
