@@ -291,10 +291,11 @@ def _declared_evidence(kb, out: Knowledge, matcher, sources, vector, by_block, p
         if kept and kept[0] == key:
             found = [Evidence.model_validate(e) for e in json.loads(kept[1])]
             problems = [Diagnostic.model_validate(d) for d in json.loads(kept[2])]
+            new.declared[here] = kept
         else:
             found, problems = _cited(claim, matcher, sources, vector)
-        new.declared[here] = (key, "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in found) + "]",
-                              json.dumps([d.model_dump() for d in problems], ensure_ascii=False))
+            new.declared[here] = (key, "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in found) + "]",
+                                  json.dumps([d.model_dump() for d in problems], ensure_ascii=False))
         for e in found:
             declared[claim.id, e.source] = e
         out.diagnostics += problems

@@ -155,8 +155,9 @@ class KnowledgeStore:
             pass
         return memo
 
-    def save(self, memo: Memo, stamp: str, result: dict) -> None:
-        """Keep what an analysis found; the stamp last, so an interrupted save analyses again."""
+    def save(self, before: Memo, memo: Memo, stamp: str, result: dict) -> None:
+        """Keep what an analysis found, writing only the rows that changed since `before`; the
+        stamp last, so an interrupted save analyses again."""
         for name, array in ((VECTORS, memo.vectors), (KTH, memo.kth)):
             tmp = self.folder / f".{name}.{os.getpid()}.tmp"
             with tmp.open("wb") as f:
@@ -164,14 +165,17 @@ class KnowledgeStore:
             os.replace(tmp, self.folder / name)
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
-            self.db.execute("DELETE FROM inferred")
-            self.db.executemany("INSERT INTO inferred VALUES (?, ?, ?, ?, ?)",
-                                [(c, d, k, json.dumps(docs), data) for c, (d, k, docs, data) in memo.inferred.items()])
-            self.db.execute("DELETE FROM declared")
-            self.db.executemany("INSERT INTO declared VALUES (?, ?, ?, ?)",
-                                [(c, k, d, p) for c, (k, d, p) in memo.declared.items()])
-            self.db.execute("DELETE FROM pairs")
-            self.db.executemany("INSERT INTO pairs VALUES (?, ?, ?)", [(a, b, v) for (a, b), v in memo.pairs.items()])
+            for table, old, new, row in (
+                    ("inferred", before.inferred, memo.inferred, lambda k, v: (k, v[0], v[1], json.dumps(v[2]), v[3])),
+                    ("declared", before.declared, memo.declared, lambda k, v: (k, *v))):
+                self.db.executemany(f"DELETE FROM {table} WHERE claim = ?", [(k,) for k in old if k not in new])
+                changed = [row(k, v) for k, v in new.items() if old.get(k) is not v]
+                if changed:
+                    self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(changed[0]))})",
+                                        changed)
+            self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", [k for k in before.pairs if k not in memo.pairs])
+            self.db.executemany("INSERT OR REPLACE INTO pairs VALUES (?, ?, ?)",
+                                [(a, b, v) for (a, b), v in memo.pairs.items() if before.pairs.get((a, b)) != v])
             for key, value in (("sources", json.dumps(memo.sources)), ("pool", json.dumps(memo.pool)),
                                ("result", json.dumps(result, ensure_ascii=False)),
                                ("anchors", json.dumps(result["anchors"], ensure_ascii=False)), ("stamp", stamp)):
@@ -270,7 +274,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
     index = SearchIndex(cache_dir)
-    memo = store.memo()
+    memo = before = store.memo()
     calls = []
 
     def vectors_for(texts: list[str]) -> np.ndarray:
@@ -280,7 +284,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
         return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or memo.vectors is not None)
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo)
-    store.save(memo, stamp, _dumps(found))
+    store.save(before, memo, stamp, _dumps(found))
     kb.stats["knowledge_judged"] = memo.changed
     return found
 

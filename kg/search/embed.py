@@ -26,6 +26,10 @@ DIM = 384
 MAX_TOKENS = 256
 """The model's own limit (sentence-transformers' max_seq_length for this model)."""
 EXPORT_VERSION = 1
+BATCH_CHARS = 16_000
+"""Characters per embedding batch: 64 sentences, or 16 passages of a thousand characters."""
+MAX_CHARS = MAX_TOKENS * 5
+"""Text past this many characters is cut by the tokenizer anyway (256 tokens)."""
 
 
 class ModelError(Exception):
@@ -146,18 +150,27 @@ class Embedder:
 
     def embed(self, texts: list[str], batch_size: int = 64,
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Embed texts in batches of similar length (less padding); rows follow `texts`."""
+        """Embed texts in batches of similar length (less padding); rows follow `texts`. A batch
+        holds at most `batch_size` texts and BATCH_CHARS characters: the model's attention grows
+        with the square of the longest text, so 64 long passages at once took 2 GB."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
+        chunks, start = [], 0
+        while start < len(order):
+            longest = min(len(texts[order[min(start + batch_size, len(order)) - 1]]), MAX_CHARS)
+            size = max(1, min(batch_size, BATCH_CHARS // max(longest, 1)))
+            chunks.append(order[start:start + size])
+            start += size
+        done = 0
+        for chunk in chunks:
+            done += len(chunk)
             enc = self.tokenizer.encode_batch([texts[i] for i in chunk])
             feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
                     "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
                     "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
             out[chunk] = self.session.run(None, feed)[0]
             if progress:
-                progress(min(start + batch_size, len(order)), len(order))
+                progress(done, len(order))
         return out
 
 
