@@ -276,7 +276,8 @@ def main() -> None:
         print(f"\r{stage} {done}/{total or '?'}", end="", flush=True, file=sys.stderr)
 
     started = time.perf_counter()
-    found = knowledge(kb, cache_folder(VAULT), progress)
+    knowledge(kb, cache_folder(VAULT), progress)
+    found = kb.knowledge
     seconds = round(time.perf_counter() - started, 1)
     print(f"\nknowledge stage {seconds} s (includes embedding text not yet in the vault's vector cache)", flush=True)
 
@@ -296,7 +297,8 @@ def main() -> None:
         store.unlink(missing_ok=True)
         started = time.perf_counter()
         try:
-            loose = knowledge(kb, cache_folder(VAULT), progress)
+            knowledge(kb, cache_folder(VAULT), progress)
+            loose = kb.knowledge
         finally:
             setattr(evidence_module, THRESHOLD, threshold)
             store.unlink(missing_ok=True)  # kept rows were found without the threshold: never reuse them

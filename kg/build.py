@@ -46,8 +46,6 @@ class Build:
 
     kb: KnowledgeBase
     """Files, concepts, links, problems; with claims once the claims stage ran."""
-    knowledge: Knowledge | None = None
-    """Evidence, tensions and claim status (None without the knowledge stage)."""
     search: dict | None = None
     """What the search index stage did: files re-indexed, passages embedded."""
     site: dict | None = None
@@ -58,6 +56,12 @@ class Build:
     @property
     def claims(self):
         return self.kb.claims
+
+    @property
+    def knowledge(self) -> Knowledge | None:
+        """Evidence, tensions and claim status (None without the knowledge stage); read from the
+        store on first use when nothing changed."""
+        return self.kb.knowledge
 
 
 def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
@@ -97,7 +101,7 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
             from kg.claims.store import knowledge as knowledge_stage
 
             t = time.perf_counter()
-            done.knowledge = knowledge_stage(kb, cache_dir, progress)
+            knowledge_stage(kb, cache_dir, progress)
             stages["knowledge"] = time.perf_counter() - t
     if site:
         from kg.publish import publish_vault

@@ -91,9 +91,14 @@ class KnowledgeBase:
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
         """Every problem found, per file and vault-wide, sorted by file and line."""
-        self.knowledge = None
-        """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
-        stage has run (kg.claims.store.knowledge)."""
+        self._knowledge = None
+        self.knowledge_loader: Callable[[], object] | None = None
+        """Reads the knowledge on first use, when the knowledge stage found nothing changed."""
+        self.knowledge_stamp: str | None = None
+        """What the knowledge (with the review decisions) was made from, once the stage ran: the
+        site compares it to tell that nothing it shows changed."""
+        self.knowledge_summary: dict | None = None
+        """Counts of the knowledge stage's result (claims by status, evidence, tensions)."""
         self._claims: list[Claim] | None = None
         self.claim_loader: Callable[[], list[Claim]] | None = None
         """Reads the claims on first use (set by the claims stage, kg.claims.store.claims)."""
@@ -205,10 +210,26 @@ class KnowledgeBase:
 
     # -- claims ----------------------------------------------------------------
     @property
+    def knowledge(self):
+        """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
+        stage has run (kg.claims.store.knowledge); read from its store on first use when the
+        stage found nothing changed."""
+        if self._knowledge is None and self.knowledge_loader is not None:
+            self._knowledge = self.knowledge_loader()
+            self.knowledge_loader = None
+        return self._knowledge
+
+    @knowledge.setter
+    def knowledge(self, found) -> None:
+        self._knowledge = found
+
+    @property
     def claims(self) -> list[Claim]:
         """Every claim, question and declared tension of the notes, and the checkable sentences of
         the sources, in file order, once the claims stage has run (with their status once the
         knowledge stage has)."""
+        if self._claims is None and self.knowledge_loader is not None:
+            self._claims = self.knowledge.claims
         if self._claims is None and self.claim_loader is not None:
             self._claims = self.claim_loader()
         return self._claims or []

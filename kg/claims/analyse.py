@@ -405,6 +405,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
     pool = Pool(claims, matrix, [e[0] for e in extras], dates, [e[1] for e in extras], [e[2] for e in extras])
     pool.kth = new.kth
+    pool.measures = [e[4] for e in extras]
+    pool.stances = [e[5] for e in extras]
     if fresh is None:
         pairs = candidates(pool)
         new.kth = pool.kth

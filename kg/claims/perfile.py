@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from kg.claims.extract import Mentions, citation, note_claims, short_title, source_claims
 from kg.claims.subjects import Subjects
+from kg.claims.tensions import claim_measures, claim_stances
 from kg.model import Claim, Diagnostic
 
 PARALLEL_FROM = 300
@@ -69,7 +70,8 @@ class FileClaims:
     """JSON list of Claim dumps."""
     extra: str
     """JSON list, per claim: [subject offsets, exact-name offsets, name spans (analyse.subject_offsets),
-    index of its block in a note]."""
+    index of its block in a note, measured words (tensions.claim_measures), stances
+    (tensions.claim_stances)]."""
 
 
 def mentions_fingerprint(kb) -> str:
@@ -134,7 +136,11 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
         else:
             found = []
         block_of = _blocks_by_line(doc) if info.kind == "note" else {}
-        extra = [[*subject_offsets(mentions, subjects, c), block_of.get(c.line)] for c in found]
+        extra = []
+        for c in found:
+            found_in, exact, names = subject_offsets(mentions, subjects, c)
+            extra.append([found_in, exact, names, block_of.get(c.line), claim_measures(c, found_in),
+                          claim_stances(c, exact, names)])
         problems: list[Diagnostic] = []
     except Exception as exc:  # a bug on one file must not stop the vault: report it on the file
         found, extra = [], []
@@ -203,4 +209,4 @@ def decode(found: FileClaims) -> list[tuple[Claim, tuple]]:
     """A file's claims as models, each with its subject offsets."""
     claims = [Claim.model_validate(c) for c in json.loads(found.claims)]
     extra = json.loads(found.extra)
-    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], e[3])) for c, e in zip(claims, extra)]
+    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], e[3], e[4], e[5])) for c, e in zip(claims, extra)]

@@ -234,11 +234,12 @@ def claims(kb, cache_dir: Path, progress=None) -> None:
     kb.claim_loader = load
 
 
-def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
+def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
     """The vault's evidence and tensions, analysed again only where the vault changed, with the
     user's review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by
     the analysed claims and adds the stage's problems to kb.diagnostics. Runs the claims stage
-    first if it has not run."""
+    first if it has not run. When nothing changed, returns None and kb.knowledge reads the last
+    result on first use: a build that changes nothing never loads it."""
     if getattr(kb, "claim_state", None) is None:
         claims(kb, cache_dir, progress)
     paths, keys = kb.claim_state
@@ -246,22 +247,56 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge:
     try:
         stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
                                 .encode(), digest_size=16).hexdigest()
-        saved = store.get("result") if store.get("stamp") == stamp else None
-        if saved is not None:
-            found = _loads(json.loads(saved))
-        else:
-            found = _analyse(kb, store, cache_dir, paths, stamp, progress)
+        settled = f"{stamp}:{review.digest(kb.root)}"
+        analysed = store.get("stamp") == stamp
+        if analysed and store.get("settled") == settled:  # nothing changed: the last result, read when asked
+            kb.knowledge_stamp = settled
+            kb.knowledge_summary = json.loads(store.get("summary"))
+            kb.diagnostics.extend(Diagnostic.model_validate(d) for d in json.loads(store.get("diagnostics")))
+            kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
+            kb.knowledge_loader = lambda: _settled(kb, cache_dir)
+            return None
+        found = _loads(json.loads(store.get("result"))) if analysed else _analyse(kb, store, cache_dir, paths, stamp,
+                                                                                progress)
+        problems = _settle(kb, found)
+        kb.knowledge_stamp = settled
+        kb.knowledge_summary = summary(found)
+        with store.db:
+            for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
+                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
     kb.knowledge = found
     kb.claims = found.claims
-    kb.diagnostics.extend(found.diagnostics)
-    # the user's decisions (kg-review.toml) apply on every load, so the stored analysis stays the raw
-    # one and a new decision needs no new analysis
-    kb.diagnostics.extend(review.apply(found, kb.root))
-    kb.diagnostics.extend(settle(found, warn=bool(kb.source_ids)))
+    kb.diagnostics.extend(problems)
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     return found
+
+
+def _settle(kb, found: Knowledge) -> list[Diagnostic]:
+    """The user's decisions (kg-review.toml) apply on every load, so the stored analysis stays the
+    raw one and a new decision needs no new analysis; returns every problem of the stage."""
+    return found.diagnostics + review.apply(found, kb.root) + settle(found, warn=bool(kb.source_ids))
+
+
+def _settled(kb, cache_dir: Path) -> Knowledge:
+    """The stored result with the decisions applied, when a build found nothing changed."""
+    store = KnowledgeStore(cache_dir)
+    try:
+        found = _loads(json.loads(store.get("result")))
+    finally:
+        store.close()
+    _settle(kb, found)
+    return found
+
+
+def summary(found: Knowledge) -> dict:
+    """Counts of a result: claims, note claims by status, evidence, tensions shown."""
+    mine = [c for c in found.claims if c.origin == "note" and c.kind == "claim"]
+    return {"claims": len(found.claims), **{s: sum(c.status == s for c in mine)
+                                             for s in ("supported", "contested", "unsupported")},
+            "evidence": len(found.evidence), "tensions": len(found.tensions)}
 
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str, progress) -> Knowledge:

@@ -80,6 +80,10 @@ class Pool:
     """How many candidate pairs the last detect() judged."""
     kth: np.ndarray | None = None
     """Per claim: the cosine of its k-th nearest other claim (set by candidate_pairs)."""
+    measures: list[list] | None = None
+    """Per claim, when known: its `claim_measures` (else they are found when needed)."""
+    stances: list[list] | None = None
+    """Per claim, when known: its `claim_stances`."""
 
 
 def side(claim: Claim) -> TensionSide:
@@ -173,6 +177,20 @@ def _where(claim: Claim) -> str:
     return f"{claim.doc}:{claim.line}"
 
 
+def claim_measures(claim: Claim, subjects) -> list[tuple[str, str]]:
+    """(what a figure measures, a word it is said of) for each figure of a claim ("workloads",
+    "valuation"), leaving out its subjects: the keys of `measure_pairs`. A function of the claim
+    alone, kept with its claims (kg.claims.perfile)."""
+    out: list[tuple[str, str]] = []
+    for q in claim.quantities:
+        key = unit_of(q)
+        if key is None:
+            continue
+        words, _ = measured(claim.text, q, quoted=claim.quoted)
+        out += [(key, word) for word in sorted(words - set(subjects)) if (key, word) not in out]
+    return out
+
+
 def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
     """Pairs of claims from different files with figures of one kind (kg.claims.units.measure) said
     of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
@@ -180,15 +198,11 @@ def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
     pin anything."""
     index: dict[tuple[str, str], list[int]] = {}
     for i, claim in enumerate(pool.claims):
-        for q in claim.quantities:
-            key = unit_of(q)
-            if key is None:
-                continue
-            words, _ = measured(claim.text, q, quoted=claim.quoted)
-            for word in words - set(pool.subjects[i]):
-                rows = index.setdefault((key, word), [])
-                if not rows or rows[-1] != i:
-                    rows.append(i)
+        found = pool.measures[i] if pool.measures is not None else claim_measures(claim, pool.subjects[i])
+        for key in found:
+            rows = index.setdefault(tuple(key), [])
+            if not rows or rows[-1] != i:
+                rows.append(i)
     out: set[tuple[int, int]] = set()
     for rows in index.values():
         if len(rows) > MEASURE_GROUP:
@@ -248,6 +262,23 @@ _CHANGE = re.compile(r"\b(?:now|no longer|switch(?:ed|es)?|revers(?:ed|es|ing)|f
 """Words that state a change or an exception ("closed ... for the first time", "no longer open")."""
 
 
+def claim_stances(claim: Claim, exact: dict[str, list[int]], names: list[tuple[int, int]]) -> list[list]:
+    """[subject, axis, pole, words, member] for each stance a claim takes on a subject it names whole
+    (member: said of a model, counted for its family on FAMILY_AXES). A function of the claim
+    alone, kept with its claims (kg.claims.perfile)."""
+    out: list[list] = []
+    for subject, offsets in exact.items():
+        offsets = [o for o in offsets if claim.text[o:o + 1].isupper() or claim.text[o:o + 1].isdigit()]
+        if not offsets or _STANCE_WORD.search(subject):
+            continue  # a name, not a common noun ("the barbell is where closed models earn")
+        families = keys(subject)[1:] if re.search(r"\d", subject) else []  # Llama 2 is a Llama
+        for axis, (pole, words) in stance_near(claim.text, offsets, names, claim.quoted).items():
+            out.append([subject, axis, pole, words, False])
+            for family in families if axis in FAMILY_AXES else []:
+                out.append([family, axis, pole, words, True])
+    return out
+
+
 def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     """(i, j, subject, axis, words of i, words of j, family) of claims from different files that take opposite
     stances on one subject, named whole in both: every claim's stances are indexed by subject, so
@@ -255,15 +286,9 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     two claims most alike."""
     index: dict[tuple[str, str], list[tuple[int, str, str, bool]]] = {}
     for i, claim in enumerate(pool.claims):
-        for subject, offsets in pool.exact[i].items():
-            offsets = [o for o in offsets if claim.text[o:o + 1].isupper() or claim.text[o:o + 1].isdigit()]
-            if not offsets or _STANCE_WORD.search(subject):
-                continue  # a name, not a common noun ("the barbell is where closed models earn")
-            families = keys(subject)[1:] if re.search(r"\d", subject) else []  # Llama 2 is a Llama
-            for axis, (pole, words) in stance_near(claim.text, offsets, pool.names[i], claim.quoted).items():
-                index.setdefault((subject, axis), []).append((i, pole, (pole, words), False))
-                for family in families if axis in FAMILY_AXES else []:
-                    index.setdefault((family, axis), []).append((i, pole, (pole, words), True))
+        found = pool.stances[i] if pool.stances is not None else claim_stances(claim, pool.exact[i], pool.names[i])
+        for subject, axis, pole, words, member in found:
+            index.setdefault((subject, axis), []).append((i, pole, (pole, words), member))
     best: dict[tuple, tuple[float, tuple[int, int, str, str, str, str, bool]]] = {}
     for (subject, axis), found in index.items():
         for n, (i, pole_i, words_i, member_i) in enumerate(found):

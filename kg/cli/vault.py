@@ -114,7 +114,7 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
         "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
         "errors": counts["error"], "warnings": counts["warning"],
         "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
-        "claims": _claim_counts(kb),
+        "claims": kb.knowledge_summary,
         "site": site,
         "stages": {name: round(seconds, 3) for name, seconds in done.stages.items()},
     }
@@ -145,16 +145,6 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")
-
-
-def _claim_counts(kb) -> dict | None:
-    found = kb.knowledge
-    if found is None:
-        return None
-    mine = [c for c in found.claims if c.origin == "note" and c.kind == "claim"]
-    return {"claims": len(found.claims), **{s: sum(c.status == s for c in mine)
-                                             for s in ("supported", "contested", "unsupported")},
-            "evidence": len(found.evidence), "tensions": len(found.tensions)}
 
 
 @main.command()

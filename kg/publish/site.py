@@ -31,13 +31,17 @@ class Site:
         self.base_url = base_url
         """Where the site is published, ending in `/`: the `@id` of each page's JSON-LD."""
         self.cache_dir = cache_dir
-        self.knowledge = kb.knowledge
-        """Claims, evidence and tensions, or None when the build skipped that stage (--no-search)."""
         self._links_of: dict[str, str] = {}
         self.known_sources: dict[str, dict] = {}
         """Source metadata remembered from the last build, by path (see `source_meta`)."""
         self.attachments: set[str] = set()
         """Files (images, PDFs) that pages link, to copy into site/files/."""
+
+    @cached_property
+    def knowledge(self):
+        """Claims, evidence and tensions, or None when the build skipped that stage (--no-search);
+        read on first use, so a site with nothing to draw never reads them."""
+        return self.kb.knowledge
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property

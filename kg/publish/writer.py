@@ -177,12 +177,19 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     manifest_path = cache_dir / MANIFEST
     last = _load_manifest(manifest_path, version, out)
     previous: dict = last.get("pages", {})
+    files = {path: info.hash for path, info in site.kb.infos.items()}
+    state = _state(site, files)
+    if (state and last.get("state") == state and (out / "index.html").is_file()
+            and (not search or (out / "pagefind").is_dir()) and _copy_assets(out) == 0):
+        # nothing any page shows has changed: not even the knowledge is read
+        return {"pages": len(previous), "drawn": 0, "written": 0, "removed": 0, "files": 0, "plan_seconds": 0.0,
+                "draw_seconds": 0.0, "search_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3),
+                "search_error": None, "incremental": True, "errors": []}
     site.known_sources = last.get("sources", {})
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
     pages = entity_pages(site) + index_pages(site)
-    files = {path: info.hash for path, info in site.kb.infos.items()}
     affected = _affected(site, last, files)
     todo, keys = [], {}
     checked = [page for page in pages if not (affected is not None and not page.always and page.path not in affected
@@ -221,7 +228,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "version": version, "out": str(out), "pages": manifest, "attachments": sorted(attachments),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
         "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
-        "knowledge": site.knowledge_digests}),
+        "knowledge": site.knowledge_digests, "state": None if failed else state}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
     return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": copied,
@@ -230,6 +237,18 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
             "search_error": search_error, "incremental": affected is not None,
             "errors": [f"{path}: kg could not draw this page ({error}); please report it"
                        for path, error in sorted(failed.items())]}
+
+
+def _state(site: Site, files: dict[str, str]) -> str | None:
+    """Everything the site is drawn from, as one hash: the files, the names, the settings, the
+    knowledge stage's result with the review decisions (its stamp), the files linked. None when the
+    knowledge stage ran without a stamp (then the pages are checked)."""
+    kb = site.kb
+    if kb.claim_state is not None and kb.knowledge_stamp is None:
+        return None
+    text = json.dumps([files, kb.names, site.title, site.base_url, kb.knowledge_stamp, sorted(kb.files)],
+                      sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _links_out(site: Site) -> dict[str, list[str]]:
