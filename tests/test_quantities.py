@@ -153,3 +153,12 @@ def test_development_set_precision_and_recall():
     for case in FILES:
         s = score(case)
         assert s.precision >= 0.9 and s.recall >= 0.9, (case, s.precision, s.recall)
+
+
+def test_a_badge_for_a_share_without_a_count_reads_as_written():
+    # SciFact's "one in five" is a share with no count: its badge once stopped a whole site build
+    from kg.claims.quantities import describe
+    from kg.model import Quantity
+
+    assert describe(Quantity(text="one in five", kind="count", unit="", low=None, high=None, total=5)) == "one in five"
+    assert describe(Quantity(text="6 of 8", kind="count", unit="families", low=6, high=6, total=8)) == "6 of 8 families"

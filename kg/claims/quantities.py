@@ -595,9 +595,9 @@ def describe(q) -> str:
         for size, word in ((1e12, "T"), (1e9, "B"), (1e6, "M")):  # 9e6 reads 9M, 1e13 reads 10T
             if abs(x) >= size:
                 return f"{x / size:,.3g}{word}"
-    if q.kind == "date":
+    if q.kind == "date" or (q.low is None and q.high is None):
         return q.text
-    if q.total is not None:
+    if q.total is not None and q.low is not None:
         return f"{num(q.low)} of {num(q.total)} {q.unit}".strip()
     if q.low is None:
         body = f"≤ {num(q.high)}"
