@@ -404,3 +404,7 @@ class Tension(Model):
     """What both sides are about: shared concepts and names."""
     review: Literal["confirmed"] | None = None
     """`confirmed` when the user confirmed it (kg.claims.review); dismissed ones are set aside."""
+
+    def claim_ids(self) -> list[str]:
+        """The claims it touches, once each: both sides and the claims a declared tension names."""
+        return list(dict.fromkeys([self.a.id, *([self.b.id] if self.b else []), *self.claims]))

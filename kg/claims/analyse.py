@@ -556,7 +556,7 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
     for e in out.evidence:
         supports[e.claim] += e.stance == "supports"
     for t in out.tensions:
-        for cid in {t.a.id, *(t.claims), *([t.b.id] if t.b else [])}:
+        for cid in t.claim_ids():
             opposes[cid] += 1
     cluster_of = {cid: k for k, ids in out.clusters.items() for cid in ids}
     docs_of: dict[str, set[str]] = {}

@@ -277,7 +277,7 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
         found, _ = find(kb, concept)
         cid = found.id if isinstance(found, Concept) else concept
         about = {c.id for c in kb.claims if c.concept == cid or cid in c.concepts}
-        wanted = [t for t in wanted if cid in t.subjects or {t.a.id, *(t.claims), *([t.b.id] if t.b else [])} & about]
+        wanted = [t for t in wanted if cid in t.subjects or set(t.claim_ids()) & about]
     order = {"numeric": 0, "polarity": 1, "temporal": 2, "declared": 3}
     shown = {id(t) for t in known.tensions}
     gone = {id(t) for t in dismissed}

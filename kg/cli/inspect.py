@@ -71,7 +71,7 @@ def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict]) -> dict:
     ids = {c.id for c in own}
     mentioned = [c for c in kb.claims if c.doc != doc and ident in c.concepts]
     tensions = [t for t in kb.knowledge.tensions
-                if ids & {t.a.id, *t.claims, *([t.b.id] if t.b else [])} or ident in t.subjects]
+                if ids & set(t.claim_ids()) or ident in t.subjects]
     linked = {lk["id"] for lk in outgoing}
     unlinked: dict[str, dict] = {}
     for c in own:

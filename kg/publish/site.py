@@ -135,7 +135,7 @@ class Site:
     def tensions_by_claim(self) -> dict[str, list[Tension]]:
         out: dict[str, list[Tension]] = defaultdict(list)
         for t in self.knowledge.tensions if self.knowledge else []:
-            for cid in dict.fromkeys([t.a.id, *([t.b.id] if t.b else []), *t.claims]):
+            for cid in t.claim_ids():
                 out[cid].append(t)
         return out
 
