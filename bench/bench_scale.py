@@ -65,6 +65,7 @@ FOAM = SHARED / "corpora" / "foam-docs"
 sys.path.insert(0, str(HERE))
 
 import beir_scifact  # noqa: E402
+from bench_serve import copy_demo  # noqa: E402
 import make_vault  # noqa: E402
 
 GOALS = {"cold": 600.0, "unchanged": 2.0, "edit": 2.0, "peak_mb": 1536.0,
@@ -328,11 +329,7 @@ def serve_reload(vault: Path, note: Path, page: str, timeout: float) -> dict:
 def demo_serve(timeout: float) -> dict:
     """serve_reload on a copy of the repository's demo vault (notes/, sources/, kg.toml)."""
     with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as tmp:
-        vault = Path(tmp) / "demo"
-        vault.mkdir()
-        for part in ("notes", "sources", "kg.toml"):
-            src = ROOT / part
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, vault / part)
+        vault = copy_demo(Path(tmp))
         note = vault / "notes" / "concepts" / "quality-gap.md"
         return serve_reload(vault, note, "concepts/quality-gap.html", timeout)
 

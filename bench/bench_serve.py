@@ -25,13 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def copy_demo(folder: Path) -> Path:
+    """A copy of the repository's demo vault (notes/, sources/, kg.toml) in folder/demo."""
+    vault = folder / "demo"
+    vault.mkdir()
+    for part in ("notes", "sources", "kg.toml"):
+        src = ROOT / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, vault / part)
+    return vault
+
+
 def main(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kg-bench-serve-") as tmp:
-        vault = Path(tmp) / "demo"
-        vault.mkdir()
-        for part in ("notes", "sources", "kg.toml"):
-            src = ROOT / part
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, vault / part)
+        vault = copy_demo(Path(tmp))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

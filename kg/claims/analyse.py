@@ -31,12 +31,10 @@ from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
-    MEASURE_COSINE,
     Pool,
-    _tiered,
     candidates,
     detect,
-    measure_pairs,
+    measure_candidates,
     pairs_touching,
     side,
     tension_id,
@@ -424,14 +422,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
         pairs = [(int(i), int(j), float(c), None) for i, j, c in zip(first, second, cosines)]
         verdicts = [v for _, _, v in kept]
         known = {(i, j) for i, j, _, _ in pairs}
-        touching = pairs_touching(pool, fresh)
-        is_fresh = set(fresh)
-        for i, j in sorted(measure_pairs(pool)):
-            if (i in is_fresh or j in is_fresh) and (i, j) not in known:
-                cosine = float(matrix[i] @ matrix[j])
-                if cosine >= MEASURE_COSINE or _tiered(claims[i], claims[j]):
-                    touching.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))
-        for pair in touching:
+        for pair in pairs_touching(pool, fresh) + measure_candidates(pool, known, fresh):
             if (pair[0], pair[1]) not in known:
                 known.add((pair[0], pair[1]))
                 pairs.append(pair)

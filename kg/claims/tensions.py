@@ -365,13 +365,22 @@ def candidates(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
     """Every candidate pair of the pool (i, j, cosine, shared subjects): embedding neighbours, and
     claims whose figures are said of one measured word."""
     found = candidate_pairs(pool)
-    known = {(i, j) for i, j, _, _ in found}
+    return found + measure_candidates(pool, {(i, j) for i, j, _, _ in found})
+
+
+def measure_candidates(pool: Pool, known: set[tuple[int, int]],
+                       rows: list[int] | None = None) -> list[tuple[int, int, float, list[str]]]:
+    """The `measure_pairs` not in `known` that are alike enough, or pinned by qualifiers on one side
+    (MEASURE_COSINE); with `rows`, only pairs that involve one of them."""
+    only = set(rows) if rows is not None else None
+    out = []
     for i, j in sorted(measure_pairs(pool) - known):
-        shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
+        if only is not None and i not in only and j not in only:
+            continue
         cosine = float(pool.vectors[i] @ pool.vectors[j])
         if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
-            found.append((i, j, cosine, shared))
-    return found
+            out.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))
+    return out
 
 
 def judge(pool: Pool, i: int, j: int, cosine: float, shared: list[str]) -> int:

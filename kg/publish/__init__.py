@@ -16,5 +16,5 @@ def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = No
     from kg.publish.writer import publish
 
     root = Path(kb.root)
-    site = Site(kb, settings.site.title_of(root), settings.site.base, cache_dir)
+    site = Site(kb, settings.site.title_of(root), settings.site.base)
     return publish(site, out or root / settings.vault.site, cache_dir, progress, jobs, search)

@@ -24,13 +24,12 @@ from kg.vault import decode
 class Site:
     """One vault, seen from the site."""
 
-    def __init__(self, kb: KnowledgeBase, title: str, base_url: str, cache_dir: Path | None = None):
+    def __init__(self, kb: KnowledgeBase, title: str, base_url: str):
         self.kb = kb
         self.title = title
         """The site's title."""
         self.base_url = base_url
         """Where the site is published, ending in `/`: the `@id` of each page's JSON-LD."""
-        self.cache_dir = cache_dir
         self._links_of: dict[str, str] = {}
         self.known_sources: dict[str, dict] = {}
         """Source metadata remembered from the last build, by path (see `source_meta`)."""
