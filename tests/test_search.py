@@ -200,3 +200,41 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
     assert set(labels[labels >= 0].tolist()) == live
     ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
     assert set(ids) <= live
+
+
+def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embedder, monkeypatch):
+    """A source window is embedded as its sentences, which the knowledge stage needs anyway: a
+    cold build embeds no text twice, and one on-topic sentence among unrelated ones still
+    brings its window first."""
+    from kg.build import run
+
+    vault = tmp_path / "vault"
+    (vault / "notes").mkdir(parents=True)
+    (vault / "sources").mkdir()
+    (vault / "notes" / "ice.md").write_text("# Ice\n\nGreenland loses ice every summer, as [[sources/field]] notes.\n",
+                                            encoding="utf-8")
+    filler = ["The bakery on the corner opens at seven in the morning.",
+              "Its sourdough needs a starter fed twice a day.",
+              "Croissants sell out before nine on most weekends.",
+              "The owner buys flour from a mill two valleys away."]
+    (vault / "sources" / "field.md").write_text(
+        "---\ntitle: Field diary\n---\n" + " ".join(filler[:2] + [
+            "Greenland's outlet glaciers retreated by 30 metres a year over the last decade."] + filler[2:]) + "\n"
+        "A second paragraph about the weather on the coast, which was mild and windy all week.\n",
+        encoding="utf-8")
+    (vault / "sources" / "bakery.md").write_text("---\ntitle: Bakery\n---\n" + " ".join(filler) + "\n",
+                                                 encoding="utf-8")
+    seen: list[str] = []
+
+    class Counting:
+        def embed(self, texts, *args, **kwargs):
+            seen.extend(texts)
+            return embedder.embed(texts, *args, **kwargs)
+
+    monkeypatch.setattr("kg.search.embed.shared_embedder", Counting)
+    run(vault, site=False)
+    assert seen and len(seen) == len(set(seen)), [t for t in set(seen) if seen.count(t) > 1]
+    assert not any(t.startswith(filler[0]) and len(t) > len(filler[0]) + 5 for t in seen)  # no window text
+    hits = Searcher(vault / ".kg", embedder=embedder).search("how fast are glaciers retreating", k=2, mode="vector",
+                                                            filters=Filters(kinds=("source",)))
+    assert hits[0].doc == "sources/field.md" and "30 metres" in hits[0].text

@@ -11,7 +11,11 @@ Files:
 - `terms` in the same database: how many items hold each word, kept up to date as items come
   and go, so that a query can tell rare words from common ones without reading FTS5's lists.
 - `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors (rows in item id order),
-  memory-mapped at query time, rewritten atomically after each build.
+  memory-mapped at query time, rewritten atomically after each build. A source window of
+  several sentences is embedded once, as its sentences (`parts`; the knowledge stage needs
+  every source sentence's vector anyway): its row is their normalised mean, and
+  `part_vectors.npy` + `part_ids.npy` hold the sentences' own vectors (rows by item id), so a
+  query scores the window by its mean and its best sentence (kg.search.query.SENTENCE_SHARE).
 - `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over the vectors
   (memory-mapped at query time), and the item id of each of its entries. It is updated in
   place: new vectors are added and removed items become tombstones (id -1); it is rebuilt only
@@ -34,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 WINDOW_WORDS = 120
 """Source paragraphs longer than this are embedded in windows of whole sentences."""
 MIN_WORDS = 4
@@ -48,6 +52,8 @@ same recall after the exact re-rank. The graph keeps full float vectors: an 8-bi
 quarter of the size but, on 1M tiled SciFact vectors, cut recall@10 from 0.75 to 0.30."""
 TOMBSTONE_LIMIT = 0.25
 """The graph is rebuilt when this share of its entries belongs to removed items."""
+MEAN = "#mean-of-sentences"
+"""Model id suffix of the key of an item embedded as its sentences: its vector is not the text's own."""
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -126,6 +132,14 @@ def items_of(kb, path: str) -> list[Item]:
     return out
 
 
+def parts_of(item: Item) -> list[str]:
+    """The sentences a source window is embedded as, when it has more than one (the knowledge
+    stage embeds every source sentence anyway). A note paragraph is embedded as itself: its
+    claims are rewritten sentences (citations named), not slices of its text."""
+    texts = [t for _, _, t in item.sentences]
+    return texts if len(texts) > 1 else []
+
+
 def _source_item(path, window, title, sid, tags, date) -> Item:
     return Item("source", path, window[0][0], " ".join(t for _, _, t in window), title, None, sid, tags, date,
                 list(window))
@@ -153,7 +167,7 @@ class SearchIndex:
             version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
             if version is None or version[0] != str(INDEX_VERSION):  # other layout: re-index, keep vectors
                 db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS fts;"
-                                 "DROP TABLE IF EXISTS terms;")
+                                 "DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS parts;")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
             db.executescript("""
                 CREATE TABLE IF NOT EXISTS docs (doc TEXT PRIMARY KEY, hash TEXT NOT NULL);
@@ -163,6 +177,9 @@ class SearchIndex:
                 CREATE INDEX IF NOT EXISTS items_doc ON items(doc);
                 CREATE INDEX IF NOT EXISTS items_role ON items(role) WHERE role IS NOT NULL;
                 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, title, tokenize='unicode61 remove_diacritics 2');
+                CREATE TABLE IF NOT EXISTS parts (item INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS parts_item ON parts(item);
+                CREATE INDEX IF NOT EXISTS parts_key ON parts(key);
                 CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS wanted (key TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -201,6 +218,7 @@ class SearchIndex:
                 old = db.execute("SELECT id, text, title FROM items WHERE doc = ?", (path,)).fetchall()
                 count_terms(db, (f"{text}\n{title}" for _, text, title in old), -1)
                 db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i, _, _ in old])
+                db.executemany("DELETE FROM parts WHERE item = ?", [(i,) for i, _, _ in old])
                 db.execute("DELETE FROM items WHERE doc = ?", (path,))
                 db.execute("DELETE FROM docs WHERE doc = ?", (path,))
         new_items = 0
@@ -210,14 +228,17 @@ class SearchIndex:
             rows = [item for path in chunk for item in items_of(kb, path)]
             with db:
                 for item in rows:
+                    parts = parts_of(item)
                     cur = db.execute(
                         "INSERT INTO items (doc, kind, line, text, title, concept, source, tags, date, sentences, key,"
                         " role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (item.doc, item.kind, item.line, item.text, item.title, item.concept, item.source,
                          json.dumps(item.tags), item.date, json.dumps(item.sentences, ensure_ascii=False),
-                         text_key(item.text, model_id), item.role))
+                         text_key(item.text, model_id + MEAN if parts else model_id), item.role))
                     db.execute("INSERT INTO fts (rowid, text, title) VALUES (?, ?, ?)",
                                (cur.lastrowid, item.text, item.title))
+                    db.executemany("INSERT INTO parts VALUES (?, ?, ?)",
+                                   [(cur.lastrowid, text_key(t, model_id), t) for t in parts])
                 count_terms(db, (f"{item.text}\n{item.title}" for item in rows), 1)
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", [(p, current[p]) for p in chunk])
             new_items += len(rows)
@@ -226,7 +247,10 @@ class SearchIndex:
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
     def _embed_missing(self, db, embedder_factory, progress) -> int:
-        todo = db.execute("SELECT DISTINCT i.key, i.text FROM items i LEFT JOIN vectors v ON v.key = i.key "
+        """Embed the items that have no vector yet. An item of several sentences is embedded once,
+        as its sentences: its vector is the normalised mean of theirs, and the knowledge stage
+        finds those sentence vectors (claims, source sentences) already made."""
+        todo = db.execute("SELECT DISTINCT i.key, i.text, i.id FROM items i LEFT JOIN vectors v ON v.key = i.key "
                           "WHERE v.key IS NULL").fetchall()
         if not todo:
             return 0
@@ -234,16 +258,39 @@ class SearchIndex:
         total = len(todo)
         for start in range(0, total, 512):
             chunk = todo[start:start + 512]
-            vectors = embedder.embed([t for _, t in chunk])
+            parts: dict[str, list[str]] = {}
+            texts: dict[str, str] = {}
+            for key, text, item in chunk:
+                rows = db.execute("SELECT key, text FROM parts WHERE item = ? ORDER BY rowid", (item,)).fetchall()
+                if rows:
+                    parts[key] = [k for k, _ in rows]
+                    texts.update(rows)
+                else:
+                    texts[key] = text
+            have = {k: np.frombuffer(b, dtype=np.float32) for k, b in self._vectors(db, list(texts)).items()}
+            missing = [k for k in texts if k not in have]
+            made = dict(zip(missing, embedder.embed([texts[k] for k in missing]))) if missing else {}
+            rows = [(k, v.tobytes()) for k, v in made.items()]
+            for key, keys in parts.items():
+                mean = np.mean([made[k] if k in made else have[k] for k in keys], axis=0)
+                rows.append((key, (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32).tobytes()))
             with db:
-                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                               [(k, v.tobytes()) for (k, _), v in zip(chunk, vectors)])
+                db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
             if progress:
                 progress("Embedding passages", min(start + 512, total), total)
         with db:  # vectors of text no longer in the vault leave the cache
             db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items) "
-                       "AND key NOT IN (SELECT key FROM wanted)")
+                       "AND key NOT IN (SELECT key FROM parts) AND key NOT IN (SELECT key FROM wanted)")
         return total
+
+    @staticmethod
+    def _vectors(db, keys: list[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            found.update(db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                                    chunk))
+        return found
 
     def vectors_for(self, texts: list[str], embedder_factory: Callable[[], object],
                     progress: Callable[[str, int, int | None], None] | None = None,
@@ -257,12 +304,8 @@ class SearchIndex:
         keys = [text_key(t, Embedder.model_id) for t in texts]
         db = self.connect(create=True)
         try:
-            found: dict[str, bytes] = {}
             unique = list(dict.fromkeys(keys))
-            for start in range(0, len(unique), 500):
-                chunk = unique[start:start + 500]
-                found.update(db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
-                                        chunk))
+            found = self._vectors(db, unique)
             todo = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found]
             embedder = embedder_factory() if todo else None
             for start in range(0, len(todo), 512):
@@ -285,11 +328,21 @@ class SearchIndex:
         return np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32).reshape(len(keys), -1)
 
     def _write_matrix(self, db, progress=None) -> None:
-        rows = db.execute("SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key ORDER BY i.id").fetchall()
-        ids = np.array([r[0] for r in rows], dtype=np.int64)
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) \
-            if rows else np.zeros((0, 384), dtype=np.float32)
+        ids, matrix = _rows(db.execute("SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key "
+                                       "ORDER BY i.id"))
+        part_ids, parts = _rows(db.execute("SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key "
+                                           "ORDER BY p.item, p.rowid"))
+        for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
+            _save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
         write_vectors(self.folder, ids, matrix, progress)
+
+
+def _rows(cursor) -> tuple[np.ndarray, np.ndarray]:
+    rows = cursor.fetchall()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) \
+        if rows else np.zeros((0, 384), dtype=np.float32)
+    return ids, matrix
 
 
 def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -> None:
