@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +29,7 @@ from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
+from kg.lock import cache_lock, set_aside
 from kg.model import Diagnostic, Note, Source
 from kg.vault import VaultFile, content_hash, discover, read_bytes
 
@@ -78,6 +81,22 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
     root = Path(root).resolve()
     settings = settings or load_settings(root)
     cache_dir = cache_dir or cache_folder(root)
+    args = (root, settings, claims, search, knowledge, site, site_dir, progress, jobs, cache_dir, pagefind)
+    with cache_lock(cache_dir):
+        try:
+            return _run(*args)
+        except sqlite3.DatabaseError as exc:
+            # rows that contradict each other (a crash mid-write, a disk error, an old kg without
+            # the lock): the cache is only ever a copy of what the vault says, so start it afresh
+            where = set_aside(cache_dir)
+            sys.stderr.write(f"kg: the cache in {cache_dir} was damaged ({exc}); it was moved to {where} "
+                             "and is being rebuilt from the vault\n")
+            return _run(*args)
+
+
+def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: bool, site: bool,
+         site_dir: Path | None, progress: Progress | None, jobs: int | None, cache_dir: Path,
+         pagefind: bool) -> Build:
     stages: dict[str, float] = {}
     t = time.perf_counter()
     kb = build(root, settings, progress, jobs, cache_dir)
@@ -123,6 +142,15 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
     root = root.resolve()
     settings = settings or load_settings(root)
     cache_dir = cache_dir or cache_folder(root)
+    with cache_lock(cache_dir):
+        kb, files, parsed, cached = _read(root, settings, progress, jobs, cache_dir)
+    kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
+    kb.stats = {"files": len(files), "parsed": parsed, "cached": cached,
+                "seconds": round(time.perf_counter() - started, 3)}
+    return kb
+
+
+def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int | None, cache_dir: Path):
     cache = ParseCache(cache_dir, _fingerprint(settings))
     try:
         files = discover(root, settings)
@@ -137,10 +165,7 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
         check_vault(kb)
     finally:
         cache.close()
-    kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
-    kb.stats = {"files": len(files), "parsed": parsed, "cached": cached,
-                "seconds": round(time.perf_counter() - started, 3)}
-    return kb
+    return kb, files, parsed, cached
 
 
 def _fingerprint(settings: Settings) -> str:

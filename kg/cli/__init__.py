@@ -100,11 +100,12 @@ class Context:
     def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:
         """Write the static site of a built vault; returns its counts (and the folder it is in).
         search=False leaves the Pagefind index as it is."""
+        from kg.lock import cache_lock
         from kg.publish import publish_vault
 
         settings = self.settings()
         out = (folder or self.root / settings.vault.site).resolve()
-        with self.progress_bar() as progress:
+        with cache_lock(self.cache_dir), self.progress_bar() as progress:
             found = publish_vault(kb, settings, self.cache_dir, out=out, progress=progress, search=search)
         try:
             shown = str(out.relative_to(Path.cwd()))

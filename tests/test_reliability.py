@@ -1,0 +1,80 @@
+"""Reliability (issue 15): builds that run at once, a damaged cache, symlinks out of the vault,
+odd file names and front matter that used to drop a note. Each test reproduces a reported failure
+on real files on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.build import build, run
+from kg.cli import main
+
+KG = Path(sys.executable).with_name("kg")
+
+
+def kg(vault: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(KG), "--vault", str(vault), *args], capture_output=True, text=True, **kwargs)
+
+
+def small_vault(folder: Path, notes: int = 6) -> Path:
+    (folder / "notes").mkdir(parents=True)
+    (folder / "sources").mkdir()
+    (folder / "kg.toml").write_text("[vault]\n", encoding="utf-8")
+    (folder / "sources" / "report.md").write_text(
+        "---\ntitle: Report\n---\nOpen models trail closed ones by 3% on quality. Prices fell by half in 2026.\n",
+        encoding="utf-8")
+    for n in range(notes):
+        (folder / "notes" / f"topic {n}.md").write_text(
+            f"# Topic {n}\n\nTopic {n} links [[topic {(n + 1) % notes}]] and cites [[sources/report]].\n\n"
+            f"Open models trail closed ones by {n + 2}% on quality, as [[sources/report]] says.\n", encoding="utf-8")
+    return folder
+
+
+def test_builds_at_once_wait_for_each_other_and_leave_a_sound_cache(tmp_path):
+    """`kg build & kg build & kg build` on a fresh vault: each succeeds (the later ones wait for the
+    lock) and a build after them finds nothing to redo and no problem in the cache."""
+    vault = small_vault(tmp_path / "vault")
+    runs = [subprocess.Popen([str(KG), "--vault", str(vault), "build", "--json"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=600) for p in runs]
+    assert all(p.returncode == 0 for p in runs), [err for _, err in outputs]
+    assert any("waiting for kg (pid" in err for _, err in outputs), [err for _, err in outputs]
+    counts = {json.dumps({k: v for k, v in json.loads(out).items() if k in ("claims", "notes", "sources")})
+              for out, _ in outputs}
+    assert len(counts) == 1  # the same vault, the same answer from every build
+    again = kg(vault, "build", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["parsed"] == 0
+    assert "damaged" not in again.stderr
+    assert kg(vault, "search", "how far behind are open models").returncode == 0
+
+
+def test_a_damaged_search_index_is_set_aside_and_rebuilt(tmp_path):
+    """Rows that contradict each other (here an FTS row squatting on the next item's id, as two
+    interleaved builds left it) used to fail every later command until .kg was deleted."""
+    vault = small_vault(tmp_path / "vault")
+    run(vault, site=False)
+    db = sqlite3.connect(vault / ".kg" / "search.sqlite")
+    with db:
+        top = db.execute("SELECT max(id) FROM items").fetchone()[0]
+        for rowid in range(top + 1, top + 50):
+            db.execute("INSERT INTO fts (rowid, text, title) VALUES (?, 'stray', 'stray')", (rowid,))
+    db.close()
+    note = vault / "notes" / "topic 0.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nA new paragraph about tariffs on accelerators.\n",
+                    encoding="utf-8")
+    result = kg(vault, "build", "--no-site")
+    assert result.returncode == 0, result.stderr
+    assert "was damaged" in result.stderr and "rebuilt" in result.stderr
+    assert list((vault / ".kg").glob("broken-*/search.sqlite"))
+    found = kg(vault, "search", "tariffs on accelerators", "--json")
+    assert found.returncode == 0 and "topic 0" in found.stdout
