@@ -153,8 +153,9 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
 def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int | None, cache_dir: Path):
     cache = ParseCache(cache_dir, _fingerprint(settings))
     try:
-        files = discover(root, settings)
+        files, passed_over = discover(root, settings)
         kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache)
+        kb.diagnostics.extend(passed_over)
         kb.files = [f.path for f in files if f.kind == "file"]
         if progress:
             progress("Resolving links", 0, None)

@@ -41,6 +41,8 @@ class VaultSettings(_Section):
     """Further folders, relative to the vault, that are never read."""
     max_file_mb: float = 5.0
     """Files larger than this are reported (`unreadable-file`) and skipped."""
+    follow_outside_links: bool = False
+    """Read (and publish) files that are symbolic links to files outside the vault; off, they are reported (`outside-link`)."""
 
 
 class SectionSettings(_Section):

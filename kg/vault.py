@@ -37,9 +37,12 @@ class VaultFile:
     """The path as it is on disk (it may differ from `path` in Unicode normalisation)."""
 
 
-def _walk(top: str, skip: set[str]):
+def _walk(top: str, skip: set[str], inside: str, outside_ok: bool, problems: list[tuple[str, str, str]]):
     """(full path, size, mtime) of every file under the folder `top`, skipping hidden folders and
-    the folders in `skip`; sorted, links to folders not followed."""
+    the folders in `skip`; sorted, links to folders not followed. A link to a file outside the
+    folder `inside` is followed only when `outside_ok`; what is passed over for a reason the user
+    should know (a link out of the vault, a dangling link, a pipe or device) is added to
+    `problems` as (full path, code, message)."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -51,20 +54,42 @@ def _walk(top: str, skip: set[str]):
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in ALWAYS_SKIPPED and entry.path not in skip:
-                    subdirs.append(entry.path)
-            elif entry.is_file():
-                try:
-                    st = entry.stat()
-                    yield entry.path, st.st_size, st.st_mtime_ns
-                except OSError:
-                    yield entry.path, 0, 0
+            try:
+                link = entry.is_symlink()
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in ALWAYS_SKIPPED and entry.path not in skip:
+                        subdirs.append(entry.path)
+                    continue
+                if link:
+                    real = os.path.realpath(entry.path)
+                    if not os.path.exists(real):
+                        problems.append((entry.path, "unreadable-file",
+                                         "this is a link to a file that does not exist; it is skipped"))
+                        continue
+                    if os.path.isdir(real):
+                        problems.append((entry.path, "not-followed",
+                                         "this is a link to a folder, which kg does not follow; its files are "
+                                         "not read (move or copy them into the vault)"))
+                        continue
+                    if not outside_ok and not real.startswith(inside):
+                        problems.append((entry.path, "outside-link",
+                                         "this is a link to a file outside the vault; it is not read or published "
+                                         "(set `follow_outside_links = true` under [vault] in kg.toml to read it)"))
+                        continue
+                if not entry.is_file():
+                    problems.append((entry.path, "unreadable-file",
+                                     "this is not a regular file (a pipe, socket or device); it is skipped"))
+                    continue
+                st = entry.stat()
+                yield entry.path, st.st_size, st.st_mtime_ns
+            except OSError:
+                yield entry.path, 0, 0
         stack.extend(reversed(subdirs))
 
 
-def discover(root: Path, settings: Settings) -> list[VaultFile]:
-    """Notes, sources and attachments of the vault at `root` (DESIGN §2)."""
+def discover(root: Path, settings: Settings) -> tuple[list[VaultFile], list[Diagnostic]]:
+    """Notes, sources and attachments of the vault at `root` (see docs/design.md), and the
+    problems of what was passed over."""
     vs = settings.vault
     base = str(root)
     notes_dir = os.path.join(base, vs.notes) if vs.notes else base
@@ -74,7 +99,9 @@ def discover(root: Path, settings: Settings) -> list[VaultFile]:
         notes_dir = base
         skip.add(sources_dir)
     found: dict[str, VaultFile] = {}
+    problems: list[tuple[str, str, str]] = []
     start = len(base) + 1
+    inside = os.path.realpath(base) + os.sep
 
     def add(walk, classify) -> None:
         for full, size, mtime in walk:
@@ -84,10 +111,14 @@ def discover(root: Path, settings: Settings) -> list[VaultFile]:
                 found[rel] = VaultFile(rel, classify(full), size, mtime, real)
 
     if os.path.isdir(sources_dir):
-        add(_walk(sources_dir, skip - {sources_dir}),
+        add(_walk(sources_dir, skip - {sources_dir}, inside, vs.follow_outside_links, problems),
             lambda p: "source" if p.lower().endswith(SOURCE_SUFFIXES) else "file")
-    add(_walk(notes_dir, skip), lambda p: "note" if p.lower().endswith(NOTE_SUFFIXES) else "file")
-    return sorted(found.values(), key=lambda f: f.path)
+    add(_walk(notes_dir, skip, inside, vs.follow_outside_links, problems),
+        lambda p: "note" if p.lower().endswith(NOTE_SUFFIXES) else "file")
+    severity = {"unreadable-file": "error", "outside-link": "warning", "not-followed": "info"}
+    diagnostics = [Diagnostic(doc=doc_path(full[start:]), severity=severity[code], code=code, message=message)
+                   for full, code, message in dict.fromkeys(problems)]
+    return sorted(found.values(), key=lambda f: f.path), diagnostics
 
 
 def content_hash(data: bytes) -> str:

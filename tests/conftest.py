@@ -50,6 +50,8 @@ def seed_vault(tmp_path: Path) -> Path:
         pytest.skip("../shared/seeds is not beside the repository")
     dest = tmp_path / "seeds"
     (dest / "sources").mkdir(parents=True)
+    (dest / "kg.toml").write_text("[vault]\nfollow_outside_links = true  # the links point at ../shared\n",
+                                  encoding="utf-8")
     for seed in sorted(SEEDS.glob("*.txt")):
         (dest / "sources" / seed.name).symlink_to(seed)
     return dest

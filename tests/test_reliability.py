@@ -78,3 +78,33 @@ def test_a_damaged_search_index_is_set_aside_and_rebuilt(tmp_path):
     assert list((vault / ".kg").glob("broken-*/search.sqlite"))
     found = kg(vault, "search", "tariffs on accelerators", "--json")
     assert found.returncode == 0 and "topic 0" in found.stdout
+
+
+def test_links_out_of_the_vault_are_reported_not_read(tmp_path):
+    """A note or attachment that is a symlink to a file outside the vault was read and published
+    (`![[hostname.png]]` -> a copy of /etc/hostname in site/files)."""
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "diary.md").write_text("# Diary\n\nMy bank PIN is 1234.\n", encoding="utf-8")
+    (outside / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\nsecret-bytes-7f3a")
+    vault = small_vault(tmp_path / "vault", notes=2)
+    (vault / "notes" / "diary.md").symlink_to(outside / "diary.md")
+    (vault / "notes" / "secret.png").symlink_to(outside / "secret.png")
+    (vault / "notes" / "inside.md").symlink_to(vault / "notes" / "topic 0.md")  # inside: fine
+    (vault / "notes" / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    (vault / "notes" / "folder").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(vault / "notes" / "pipe.md")
+    (vault / "notes" / "topic 1.md").write_text("# Topic 1\n\n![[secret.png]] and [[diary]].\n", encoding="utf-8")
+    kb = build(vault)
+    assert "notes/diary.md" not in kb.infos and "notes/secret.png" not in kb.files
+    assert "notes/inside.md" in kb.infos
+    codes = {(d.doc, d.code) for d in kb.diagnostics}
+    assert {("notes/diary.md", "outside-link"), ("notes/secret.png", "outside-link"),
+            ("notes/gone.md", "unreadable-file"), ("notes/pipe.md", "unreadable-file"),
+            ("notes/folder", "not-followed")} <= codes
+    result = kg(vault, "build", "--no-search", timeout=300)
+    assert result.returncode == 0, result.stderr
+    published = b"".join(p.read_bytes() for p in (vault / "site").rglob("*") if p.is_file())
+    assert b"PIN is 1234" not in published and b"secret-bytes-7f3a" not in published
+    (vault / "kg.toml").write_text("[vault]\nfollow_outside_links = true\n", encoding="utf-8")
+    assert "notes/diary.md" in build(vault).infos  # the user opted in

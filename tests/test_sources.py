@@ -21,6 +21,7 @@ def seeds(tmp_path_factory):
         pytest.skip("../shared/seeds is not beside the repository")
     root = tmp_path_factory.mktemp("seeds")
     (root / "sources").mkdir()
+    (root / "kg.toml").write_text("[vault]\nfollow_outside_links = true\n", encoding="utf-8")
     for seed in sorted(SEEDS.glob("*.txt")):
         (root / "sources" / seed.name).symlink_to(seed)
     kb = build(root)
