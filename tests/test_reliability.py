@@ -108,3 +108,32 @@ def test_links_out_of_the_vault_are_reported_not_read(tmp_path):
     assert b"PIN is 1234" not in published and b"secret-bytes-7f3a" not in published
     (vault / "kg.toml").write_text("[vault]\nfollow_outside_links = true\n", encoding="utf-8")
     assert "notes/diary.md" in build(vault).infos  # the user opted in
+
+
+def test_front_matter_that_used_to_drop_the_whole_note(tmp_path):
+    """A bad date, an alias that holds itself and an alias bomb each failed the note as
+    parse-failed; YAML Obsidian accepts (`aliases: [- @kepano]`) lost its aliases."""
+    vault = tmp_path / "vault"
+    (vault / "notes").mkdir(parents=True)
+    laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n" for n in range(1, 9))
+    notes = {
+        "bad-date.md": "---\ndate: 2024-13-45\ncreated: 2024-02-30\ntags: [kept]\n---\n# Bad date\n\nThe body is read.\n",
+        "loop.md": "---\nx: &x [*x]\ntitle: Loop note\n---\n# Loop\n\nThe body is read.\n",
+        "laughs.md": f"---\n{laughs}tags: [kept]\n---\n# Laughs\n\nThe body is read.\n",
+        "kepano.md": "---\naliases: [- @kepano]\ntags: [tools]\n---\n# Steph\n\nThe body is read.\n",
+        "links.md": "# Links\n\nSee [[@kepano]].\n",
+    }
+    for name, text in notes.items():
+        (vault / "notes" / name).write_text(text, encoding="utf-8")
+    kb = build(vault)
+    problems = {(d.doc, d.line, d.code, d.severity) for d in kb.diagnostics}
+    assert not [d for d in kb.diagnostics if d.code == "parse-failed"], kb.diagnostics
+    for name in ("bad-date.md", "loop.md", "laughs.md", "kepano.md"):
+        assert "The body is read." in kb.doc(f"notes/{name}").blocks[0].text
+    assert ("notes/bad-date.md", 3, "bad-front-matter", "warning") in problems  # created: 2024-02-30
+    assert "kept" in kb.infos["notes/bad-date.md"].tags and "kept" in kb.infos["notes/laughs.md"].tags
+    assert ("notes/loop.md", 2, "bad-front-matter", "error") in problems
+    assert kb.infos["notes/loop.md"].title == "Loop note"
+    assert ("notes/kepano.md", 2, "bad-front-matter", "warning") in problems
+    assert not [d for d in kb.diagnostics if d.doc == "notes/links.md" and d.code == "unresolved-link"]
