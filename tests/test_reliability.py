@@ -137,3 +137,25 @@ def test_front_matter_that_used_to_drop_the_whole_note(tmp_path):
     assert kb.infos["notes/loop.md"].title == "Loop note"
     assert ("notes/kepano.md", 2, "bad-front-matter", "warning") in problems
     assert not [d for d in kb.diagnostics if d.doc == "notes/links.md" and d.code == "unresolved-link"]
+
+
+def test_deep_lists_and_quotes_keep_their_text(tmp_path):
+    """markdown-it stops at its nesting limit and dropped the rest of the construct and the rest of
+    the note with it; the text is now kept and the place reported."""
+    vault = tmp_path / "vault"
+    (vault / "notes").mkdir(parents=True)
+    deep_list = "".join("  " * i + f"- item {i}\n" for i in range(70)) + "\nAfter the list, a sentence.\n"
+    deep_quote = "> " * 150 + "the deep quote\n\nAfter the quote, a sentence.\n"
+    (vault / "notes" / "list.md").write_text("# List\n\n" + deep_list, encoding="utf-8")
+    (vault / "notes" / "quote.md").write_text("# Quote\n\n" + deep_quote, encoding="utf-8")
+    (vault / "notes" / "fine.md").write_text("# Fine\n\n" + "".join("  " * i + f"- item {i}\n" for i in range(30)),
+                                             encoding="utf-8")
+    kb = build(vault)
+    for path, kept in (("notes/list.md", ["item 69", "After the list"]),
+                       ("notes/quote.md", ["the deep quote", "After the quote"])):
+        text = "\n".join(b.text for b in kb.doc(path).blocks)
+        assert all(k in text for k in kept), text[-200:]
+        [warning] = [d for d in kb.diagnostics if d.doc == path and d.code == "deep-nesting"]
+        assert warning.line >= 3
+    assert [b.text for b in kb.doc("notes/fine.md").blocks][-1] == "item 29"  # 30 levels: parsed as written
+    assert not [d for d in kb.diagnostics if d.doc == "notes/fine.md"]

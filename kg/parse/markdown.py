@@ -22,9 +22,20 @@ from kg.paths import heading_anchor
 _ROLE_ORDER: tuple[SectionRole, ...] = ("related", "questions", "tensions", "evidence")
 
 
+MAX_NESTING = 100
+"""markdown-it stops at 20 levels of nested blocks (a list item is two) and silently drops the
+rest of the construct, and with it the rest of the note; 100 levels parse in milliseconds and stay
+far from Python's recursion limit. Deeper text is kept as plain text (see _keep_dropped)."""
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open", "footnote_open",
+               "footnote_reference_open", "footnote_block_open"}
+_MARKERS = re.compile(r"^[ \t]*(?:(?:>[ \t]?)|(?:[-*+][ \t]+)|(?:\d{1,9}[.)][ \t]+))*")
+
+
 @lru_cache(maxsize=1)
 def parser():
-    return make_parser()
+    md = make_parser()
+    md.options["maxNesting"] = MAX_NESTING
+    return md
 
 
 def role_of(heading: str, sections: SectionSettings) -> SectionRole | None:
@@ -260,13 +271,42 @@ def parse(doc: str, text: str, sections: SectionSettings) -> Parts:
     """Parse one Markdown file's text (already decoded) into its parts."""
     md = parser()
     tokens = md.parse(text)
+    deep = None
+    if any(t.level >= MAX_NESTING - 2 for t in tokens):
+        text, deep = _keep_dropped(tokens, text)
+        if deep is not None:
+            tokens = md.parse(text)
     parts = _Walker(doc, text, sections).walk(tokens)
+    if deep is not None:
+        parts.diagnostics.append(Diagnostic(
+            doc=doc, line=deep + 1, severity="warning", code="deep-nesting",
+            message=f"lists or quotes nest deeper than kg reads here (lists {MAX_NESTING // 2} levels, quotes "
+                    f"{MAX_NESTING}); the deeper lines are read as plain text"))
     if text.startswith("---\n") and not any(t.type == "front_matter" for t in tokens[:1]):
         parts.diagnostics.append(Diagnostic(
             doc=doc, line=1, severity="error", code="bad-front-matter",
             message="front matter opened with '---' is never closed; add a closing '---' line"))
     _front_matter_links(parts, doc)
     return parts
+
+
+def _keep_dropped(tokens, text: str) -> tuple[str, int | None]:
+    """The text with the lines markdown-it dropped past its nesting limit stripped of their list
+    and quote markers (so they read as plain text on the same lines), and the first such line
+    (0-based); None when no line was dropped."""
+    lines = text.split("\n")
+    covered = [0] * (len(lines) + 1)
+    for t in tokens:  # containers span what they dropped too: only the blocks inside them count
+        if t.map and t.type not in _CONTAINERS:
+            covered[t.map[0]] += 1
+            covered[min(t.map[1], len(lines))] -= 1
+    depth, first = 0, None
+    for n, line in enumerate(lines):
+        depth += covered[n]
+        if depth <= 0 and line.strip():
+            lines[n] = _MARKERS.sub("", line)
+            first = n if first is None else first
+    return ("\n".join(lines), first) if first is not None else (text, None)
 
 
 def _front_matter_links(parts: Parts, doc: str) -> None:
