@@ -14,7 +14,7 @@ from kg.index import DocInfo
 from kg.knowledge import KnowledgeBase, LinkRow
 from kg.links import Resolver
 from kg.model import Concept, Diagnostic
-from kg.paths import is_attachment, slugify, stem, unlinkable_chars, without_suffix
+from kg.paths import is_attachment, link_key, slugify, stem, unlinkable_chars, without_suffix
 
 
 def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
@@ -24,16 +24,20 @@ def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
         by_slug[slugify(stem(path))].append(kb.infos[path])
     prefix = notes_root.rstrip("/") + "/" if notes_root else ""
     for slug, notes in sorted(by_slug.items()):
-        for note in notes:
+        for note in sorted(notes, key=lambda n: n.path):
             cid = slug
             if len(notes) > 1:
                 rel = note.path[len(prefix):] if note.path.startswith(prefix) else note.path
                 cid = slugify(without_suffix(rel))
-                others = ", ".join(n.path for n in notes if n is not note)
-                kb.diagnostics.append(Diagnostic(
-                    doc=note.path, severity="warning", code="duplicate-name",
-                    message=f"another note has the same name ({others}); [[{stem(note.path)}]] is ambiguous, "
-                            f"so this one is '{cid}' and links should name its folder"))
+                others = [n.path for n in notes if n is not note and link_key(stem(n.path)) == link_key(stem(note.path))]
+                if others:
+                    kb.diagnostics.append(Diagnostic(
+                        doc=note.path, severity="warning", code="duplicate-name",
+                        message=f"another note has the same name ({', '.join(others)}); [[{stem(note.path)}]] is "
+                                f"ambiguous, so this one is '{_unique(cid, kb.concepts)}' and links should name its "
+                                "folder"))
+            # `A B.md` and `a-b.md`, or `Note.md` and `note.md` beside it, slug alike: each keeps its own id and page
+            cid = _unique(cid, kb.concepts)
             kb.concepts[cid] = Concept(id=cid, title=note.title, doc=note.path, aliases=note.aliases,
                                        tags=sorted(set(note.tags)), type=note.type)
     for path in kb.sources:
