@@ -157,6 +157,7 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache)
         kb.diagnostics.extend(passed_over)
         kb.files = [f.path for f in files if f.kind == "file"]
+        kb.on_disk = {f.path: f.fs for f in files if f.fs != f.path}
         if progress:
             progress("Resolving links", 0, None)
         make_concepts(kb, settings.vault.notes)

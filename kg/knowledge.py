@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import NamedTuple
 
 from kg.index import DocInfo
@@ -110,6 +111,9 @@ class KnowledgeBase:
         it stays the same, a file's links depend on that file alone."""
         self.stats: dict[str, float] = {}
         """Counts and timings of the build (files, parsed, cached, seconds)."""
+        self.on_disk: dict[str, str] = {}
+        """Path -> the path as it is on disk, for the files where the two differ (a name macOS
+        wrote decomposed, NFD, is known by its composed, NFC, spelling)."""
         self._docs: dict[str, Note | Source] = {}
         self._loader = loader
         self._reader = reader
@@ -121,6 +125,10 @@ class KnowledgeBase:
         """Parsed sources by path (loaded on access)."""
 
     # -- files -----------------------------------------------------------------
+    def disk_path(self, path: str) -> Path:
+        """Where a file of the vault is on disk (read it through this, never through `root / path`)."""
+        return Path(self.root) / self.on_disk.get(path, path)
+
     def load(self, paths: list[str]) -> None:
         missing = [p for p in paths if p not in self._docs]
         if missing:

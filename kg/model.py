@@ -45,8 +45,15 @@ class Diagnostic(Model):
     message: str
     """One sentence a person can act on."""
 
+    @property
+    def where(self) -> str:
+        """`path:line:col` on one line: a newline or other control character in a file name is
+        escaped (`\\n`), so editors and CI parsers still split it."""
+        doc = self.doc if self.doc.isprintable() else self.doc.encode("unicode_escape").decode("ascii")
+        return f"{doc}:{self.line}:{self.col}"
+
     def format(self) -> str:
-        return f"{self.doc}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+        return f"{self.where}: {self.severity}: {self.message} [{self.code}]"
 
 
 class LinkRef(Model):

@@ -19,6 +19,9 @@ from kg.paths import NOTE_SUFFIXES, SOURCE_SUFFIXES, doc_path
 FileKind = Literal["note", "source", "file"]
 ALWAYS_SKIPPED = {".kg", "node_modules", "__pycache__"}
 BINARY_SNIFF = 8192
+BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+"""Byte order marks, longest first (UTF-32 LE starts with UTF-16 LE's)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,16 @@ def read_bytes(root: Path, f: VaultFile, max_bytes: int) -> tuple[bytes | None, 
 
 
 def decode(doc: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
-    """Bytes -> text with `\\n` line ends. Binary files give None; bad UTF-8 is replaced and reported."""
+    """Bytes -> text with `\\n` line ends. Binary files give None; bad UTF-8 is replaced and reported.
+    A file that starts with a UTF-16 or UTF-32 byte order mark (Windows Notepad's "Unicode") is
+    read in that encoding: it is full of NUL bytes, and was called binary."""
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            text = data[len(bom):].decode(codec, errors="replace")
+            diags = [] if "\ufffd" not in text else [Diagnostic(
+                doc=doc, severity="warning", code="invalid-utf8",
+                message=f"file is {codec.upper()} with bad bytes, shown as '\ufffd' (re-save it as UTF-8 to fix)")]
+            return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"), diags
     if b"\x00" in data[:BINARY_SNIFF]:
         return None, [Diagnostic(doc=doc, severity="error", code="unreadable-file",
                                  message="file looks binary (it contains NUL bytes), not text; it is skipped")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -70,6 +71,17 @@ def init(path: Path) -> None:
     path = path.resolve()
     if (path / "kg.toml").exists():
         fail(f"{path / 'kg.toml'} already exists; this folder is already a vault")
+    existing = 0 if (path / "notes").is_dir() else _markdown_files(path)
+    if existing:
+        # an Obsidian (or any) folder of notes: kg already reads them where they are, and a new
+        # notes/ folder would hide every one of them from the next build
+        (path / "kg.toml").write_text(KG_TOML.format(title=path.name).replace(
+            'notes = "notes"        # your notes', 'notes = ""             # your notes: every Markdown file here'),
+            encoding="utf-8")
+        click.echo(f"Created kg.toml in {path}: its {plural(existing, 'Markdown file')} are read as notes where "
+                   "they are (notes = \"\"), and sources/ as sources if you make it; nothing was moved or added")
+        click.echo(f"Next: kg --vault {path} build")
+        return
     (path / "notes").mkdir(parents=True, exist_ok=True)
     (path / "sources").mkdir(exist_ok=True)
     (path / "kg.toml").write_text(KG_TOML.format(title=path.name), encoding="utf-8")
@@ -78,6 +90,15 @@ def init(path: Path) -> None:
         welcome.write_text(EXAMPLE_NOTE, encoding="utf-8")
     click.echo(f"Created a vault in {path}: kg.toml, notes/welcome.md, sources/")
     click.echo(f"Next: put notes in notes/ and articles in sources/, then run: kg --vault {path} build")
+
+
+def _markdown_files(folder: Path) -> int:
+    """How many Markdown files a folder holds outside hidden folders (.obsidian, .git)."""
+    count = 0
+    for _, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        count += sum(f.lower().endswith((".md", ".markdown")) for f in files)
+    return count
 
 
 @main.command()
@@ -179,7 +200,7 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...], no
     else:
         colour = {"error": "red", "warning": "yellow", "info": "cyan"}
         for d in shown:
-            click.echo(f"{d.doc}:{d.line}:{d.col}: {click.style(d.severity, fg=colour[d.severity], bold=True)}: "
+            click.echo(f"{d.where}: {click.style(d.severity, fg=colour[d.severity], bold=True)}: "
                        f"{d.message} {click.style(f'[{d.code}]', dim=True)}")
         n = {s: sum(1 for d in kb.diagnostics if d.severity == s) for s in SEVERITY_ORDER}
         stderr().print(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info "
