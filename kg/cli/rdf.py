@@ -21,6 +21,8 @@ def _site(ctx: Context) -> tuple[str, str]:
     absolute http(s) URL stops with a message naming kg.toml."""
     from urllib.parse import urlsplit
 
+    from kg.rdf.emit import is_iri
+
     settings = ctx.settings()
     base = settings.site.base_url
     try:
@@ -28,10 +30,15 @@ def _site(ctx: Context) -> tuple[str, str]:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
-            or any(c in base for c in ' <>"{}|\\^`?#'):
+            or any(c in base for c in ' <>"{}|\\^`?#') or not is_iri(settings.site.base):
         fail(f"kg.toml: [site] base_url = {base!r} is not an absolute http(s) URL without ? or #; the "
              "exported IRIs derive from it (e.g. base_url = \"https://example.org/my-vault/\")")
     return settings.site.base, settings.site.title_of(ctx.root)
+
+
+def _warn(message: str) -> None:
+    """A value of the vault the triples leave out (a source URL that is no URL)."""
+    click.echo(f"kg: warning: {message}", err=True)
 
 
 def _counts(counts: dict) -> str:
@@ -115,6 +122,9 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             fail(f"cannot write {output}: {exc.strerror or exc}")
+        except BaseException:  # an internal error or Ctrl-C: leave no half-written file behind
+            tmp.unlink(missing_ok=True)
+            raise
         click.echo(f"Wrote {output} ({output.stat().st_size // 1024:,} KiB, {_counts(done.counts)}) "
                    f"in {time.perf_counter() - start:.2f} s with {done.engine}", err=True)
     else:
@@ -126,7 +136,7 @@ def _write(ctx: Context, kb, base, fmt, out, engine, title, graph_iri):
     from kg.rdf import export as rdf
 
     with ctx.progress_bar() as progress:
-        return rdf.write(kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress)
+        return rdf.write(kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress, warn=_warn)
 
 
 def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None:
@@ -141,7 +151,7 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
                    "are those of any other vault without one; set base_url to keep vaults apart in one store",
                    err=True)
     with ctx.progress_bar() as progress:
-        emitter = Emitter(kb, base, oxigraph_terms(), title)
+        emitter = Emitter(kb, base, oxigraph_terms(), title, warn=_warn)
 
         def sent(n: int, _total) -> None:
             if progress:
@@ -164,12 +174,19 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
                    "Turtle (JSON-LD with json).")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--no-claims", is_flag=True, help="Query only concepts, sources, tags and links (no embedding).")
-def query_(sparql, path, fmt, as_json, no_claims) -> None:
+@click.option("--allow-service", is_flag=True,
+              help="Let SERVICE <url> clauses send (parts of) the query to remote SPARQL endpoints over the "
+                   "network. Without it kg query stays offline and refuses them.")
+def query_(sparql, path, fmt, as_json, no_claims, allow_service) -> None:
     """Run a SPARQL 1.1 query over the vault's graph (the triples `kg export` writes).
 
     The prefixes kg:, skos:, schema:, prov:, oa:, dcterms:, rdf:, rdfs: and xsd: need no
     PREFIX line, and relative IRIs name pages of the site: <concepts/deepseek.html> is the
     DeepSeek concept. More examples in docs/rdf.md.
+
+    kg query works offline: a query that calls a remote endpoint with SERVICE is refused
+    unless you pass --allow-service, and FROM / FROM NAMED clauses are ignored (the query
+    reads the vault's graph; nothing is fetched). Updates are refused: edit the notes.
 
     \b
     Examples:
@@ -177,6 +194,8 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
       kg query --file contested.rq --format csv > contested.csv
       kg query 'SELECT (COUNT(*) AS ?n) WHERE { ?e a kg:Evidence }' --json
       kg query 'DESCRIBE <concepts/deepseek.html>'
+      kg query --allow-service 'SELECT ?c ?label WHERE { ?c skos:exactMatch ?w .
+          SERVICE <https://query.wikidata.org/sparql> { ?w rdfs:label ?label } }'
     """
     from kg.rdf import query as q
 
@@ -187,6 +206,10 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
     if not sparql or not sparql.strip():
         fail("give a query: kg query 'SELECT ...', or kg query --file q.rq")
     fmt = "json" if as_json else fmt
+    try:  # before the vault is read: a refused query should not wait for the build
+        q.check(sparql, allow_service)
+    except q.QueryError as exc:
+        fail(str(exc))
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
     kb = ctx.knowledge()
@@ -196,11 +219,13 @@ def query_(sparql, path, fmt, as_json, no_claims) -> None:
         if not no_claims:
             kb = ctx.knowledge(with_claims=True)
         with ctx.progress_bar() as progress:
-            store = q.keep(kb, ctx.cache_dir, mark, base, title, progress)
+            store = q.keep(kb, ctx.cache_dir, mark, base, title, progress, warn=_warn)
     try:
-        answer = q.run(store, sparql, base)
+        answer = q.run(store, sparql, base, allow_service)
     except q.QueryError as exc:
         fail(str(exc))
+    for message in answer.warnings:
+        _warn(message)
     if answer.kind == "graph":
         sys.stdout.buffer.write(q.as_rdf(answer, "jsonld" if fmt == "json" else "turtle"))
         sys.stdout.buffer.flush()

@@ -21,7 +21,9 @@ pyoxigraph's), so neither library's terms are converted into the other's.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,8 +80,68 @@ def decimal(x: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
+_IRI_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?")
+"""The ASCII characters an IRI may hold anywhere after its scheme (RFC 3987 ipchar, "/" and "?");
+"#" once, "%" before two hex digits and "[ ]" around an IP address are checked apart."""
+_PLAIN_IRI = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/?-]*#?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*")
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _ucschar(code: int) -> bool:
+    """A non-ASCII character RFC 3987 allows in an IRI (ucschar): not a control, a surrogate, a
+    private-use character or a noncharacter."""
+    if code < 0x10000:
+        return 0xA0 <= code <= 0xD7FF or 0xF900 <= code <= 0xFDCF or 0xFDF0 <= code <= 0xFFEF
+    return (code & 0xFFFF) <= 0xFFFD and (0x10000 <= code < 0xE0000 or 0xE1000 <= code < 0xF0000)
+
+
+def escape_iri(text: str) -> str:
+    """`text` with every character an IRI may not hold percent-encoded as UTF-8 (RFC 3987):
+    `https://example.com/list?filter[tag]=ai` -> `...?filter%5Btag%5D=ai`. A valid IRI comes back
+    unchanged, byte for byte (non-ASCII letters stay as they are), so this is safe on any string
+    from a user that goes into an IRI. It cannot make a relative reference absolute: see web_iri."""
+    if _PLAIN_IRI.fullmatch(text):  # the common case, and every IRI kg makes itself
+        return text
+    authority = _AUTHORITY.match(text)
+    host_end = authority.end(1) if authority else -1
+    hash_at = text.find("#")
+    query_at = text.find("?")
+    query_end = hash_at if hash_at >= 0 else len(text)
+    out = []
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if ch in _IRI_ASCII:
+            out.append(ch)
+        elif ch == "%" and text[i + 1:i + 2] in _HEX and text[i + 2:i + 3] in _HEX:
+            out.append(ch)
+        elif ch == "#" and i == hash_at:  # the fragment starts; a second # is data
+            out.append(ch)
+        elif ch in "[]" and i < host_end:  # an IPv6 host, http://[::1]/ (anything else fails later)
+            out.append(ch)
+        elif code >= 0xA0 and (_ucschar(code) or (0 <= query_at < i < query_end and (
+                0xE000 <= code <= 0xF8FF or (0xF0000 <= code <= 0x10FFFD and (code & 0xFFFF) <= 0xFFFD)))):
+            out.append(ch)  # letters of any script; private-use characters only in the query
+        else:
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass")))
+    return "".join(out)
+
+
+def is_iri(text: str) -> bool:
+    """Whether `text` is an absolute IRI as RFC 3987 has it (pyoxigraph's strict parser judges:
+    the writer that stops on a bad one)."""
+    from pyoxigraph import NamedNode
+
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
 def web_iri(url: str | None) -> str | None:
-    """A source's URL as an IRI, or None when it is not an absolute http(s) URL."""
+    """A source's URL as an IRI, with what an IRI may not hold percent-encoded (escape_iri); None
+    when it is not an absolute http(s) URL (`not a url`, `javascript:alert(1)`, `http://x:port/`)."""
     if not url:
         return None
     url = url.strip()
@@ -87,9 +149,10 @@ def web_iri(url: str | None) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+    iri = escape_iri(url)
+    return iri if is_iri(iri) else None
 
 
 class Emitter:
@@ -97,11 +160,18 @@ class Emitter:
     tensions were written, once `triples()` has been consumed."""
 
     def __init__(self, kb: KnowledgeBase, base_url: str, terms: Terms, title: str = "",
-                 progress: Callable[[str, int, int | None], None] | None = None):
+                 progress: Callable[[str, int, int | None], None] | None = None,
+                 warn: Callable[[str], None] | None = None):
         self.kb = kb
         self.progress = progress
         """Called with ("Writing triples", count, None) every 20,000 triples."""
-        self.base = base_url if base_url.endswith("/") else base_url + "/"
+        self.warn = warn or logging.getLogger(__name__).warning
+        """Called with a message for each value of the vault left out of the triples (a source URL
+        that is no absolute http(s) URL): the CLI prints it, Python callers get a log record."""
+        base = escape_iri(base_url if base_url.endswith("/") else base_url + "/")
+        if not is_iri(base):  # else every IRI made from it would stop the writer half-way
+            raise ValueError(f"base URL {base_url!r} is not an absolute IRI (e.g. https://example.org/my-vault/)")
+        self.base = base
         self.t = terms
         self.title = title
         self._curies: dict[str, Any] = {}
@@ -132,7 +202,10 @@ class Emitter:
         return term
 
     def page(self, path: str) -> str:
-        """The IRI of a page of the site (`concepts/a.html` -> `<base>concepts/a.html`)."""
+        """The IRI of a page of the site (`concepts/a.html` -> `<base>concepts/a.html`). quote()
+        percent-encodes the path as the site's own links do (kg.publish.urls.relative), so the IRI
+        stays the page's URL, and it leaves nothing an IRI may not hold: file names and ids with
+        odd characters are safe here."""
         iri = self._pages.get(path)
         if iri is None:
             iri = self._pages[path] = self.base + quote(path)
@@ -166,7 +239,8 @@ class Emitter:
                 iri = f"{self.source_iri(claim.source)}#{claim.anchor}"
             else:
                 tension = self.declared.get(key)
-                iri = f"{self.doc_page(claim.doc)}#" + (f"tension-{tension}" if tension else f"claim-{claim.id}")
+                fragment = f"tension-{tension}" if tension else f"claim-{escape_iri(claim.id)}"  # id: a ^block-id
+                iri = f"{self.doc_page(claim.doc)}#{fragment}"
             self._claim_iris[key] = iri
         return iri
 
@@ -279,6 +353,8 @@ class Emitter:
             url = web_iri(m.get("url"))
             if url:
                 yield me, self.c("schema:url"), self.t.iri(url)
+            elif m.get("url"):  # the shapes want schema:url to be an IRI: leave the value out, and say so
+                self.warn(f"{path}: url {str(m['url'])!r} is not an absolute http(s) URL; left out of schema:url")
             for role, kind, value in (("author", "schema:Person", m.get("author")),
                                       ("publisher", "schema:Organization", m.get("publisher"))):
                 if value:

@@ -58,12 +58,13 @@ def oxigraph_terms() -> Terms:
     return _terms(NamedNode, Literal)
 
 
-def graph(kb, base_url: str, title: str = ""):
-    """The vault as an `rdflib.Graph`, with kg's prefixes bound."""
+def graph(kb, base_url: str, title: str = "", warn=None):
+    """The vault as an `rdflib.Graph`, with kg's prefixes bound. `warn` is called with a message
+    for each value left out (see Emitter)."""
     from rdflib import Graph
 
     g = Graph()
-    _fill(g, g, Emitter(kb, base_url, rdflib_terms(), title))
+    _fill(g, g, Emitter(kb, base_url, rdflib_terms(), title, warn=warn))
     return g
 
 
@@ -76,14 +77,14 @@ def _fill(g, bound, emitter: Emitter) -> None:
 
 
 def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", title: str = "",
-          graph: str | None = None, progress=None) -> Export:
+          graph: str | None = None, progress=None, warn=None) -> Export:
     """Write the vault's triples to a binary stream. TriG puts them in the vault's named graph:
-    `graph`, by default the base URL."""
+    `graph`, by default the base URL. `warn` is called with a message for each value left out."""
     engine = engine_for(fmt, engine)
     if engine == "oxigraph":
         import pyoxigraph as ox
 
-        emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress)
+        emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn)
         if fmt == "trig":
             name = ox.NamedNode(graph or emitter.base)
             items: Iterator = (ox.Quad(s, p, o, name) for s, p, o in emitter.triples())
@@ -96,7 +97,7 @@ def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", tit
         return Export(fmt, engine, emitter.counts)
     from rdflib import Dataset, Graph, URIRef
 
-    emitter = Emitter(kb, base_url, rdflib_terms(), title, progress)
+    emitter = Emitter(kb, base_url, rdflib_terms(), title, progress, warn)
     if fmt == "trig":
         target = Dataset()
         g = target.graph(URIRef(graph or emitter.base))

@@ -36,8 +36,10 @@ class PushError(Exception):
 def check_iri(iri: str, what: str = "graph IRI") -> str:
     """An absolute IRI that can go between < and > in SPARQL, else PushError: the graph name is
     written into the update, so nothing may close the IRI and start another operation."""
+    from kg.rdf.emit import is_iri
+
     scheme, sep, rest = iri.partition(":")
-    if not sep or not rest or not scheme[:1].isalpha() or any(c in iri for c in _NOT_IN_IRI):
+    if not sep or not rest or not scheme[:1].isalpha() or any(c in iri for c in _NOT_IN_IRI) or not is_iri(iri):
         raise PushError(f"not an absolute IRI: {what} {iri!r} (e.g. https://example.org/my-vault/)")
     return iri
 

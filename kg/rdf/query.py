@@ -41,14 +41,16 @@ class Answer:
     """pyoxigraph terms, None where a variable is unbound."""
     boolean: bool | None = None
     triples: list[Any] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the query asked for and did not get (a FROM graph), for the caller to show."""
 
 
-def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None = None):
+def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None = None, warn=None):
     """The vault's triples in an Oxigraph store (the default graph): in memory, or on disk in
-    `folder` (which must not exist yet)."""
+    `folder` (which must not exist yet). `warn` gets a message for each value left out."""
     import pyoxigraph as ox
 
-    emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress)
+    emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn)
     store = ox.Store(str(folder)) if folder else ox.Store()
     store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
     return store, emitter
@@ -86,9 +88,9 @@ def cached(cache_dir: Path, mark: str):
         return None
 
 
-def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progress=None):
+def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progress=None, warn=None):
     """Load the vault's triples into a new store in .kg/, replacing the one kept there, and open
-    it read-only."""
+    it read-only. `warn` gets a message for each value left out (said once, when the store is made)."""
     import gc
 
     import pyoxigraph as ox
@@ -96,7 +98,7 @@ def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progres
     tmp = cache_dir / f".{STORE}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    store, _ = load(kb, base_url, title, progress, tmp / "db")
+    store, _ = load(kb, base_url, title, progress, tmp / "db", warn)
     store.flush()
     del store
     gc.collect()  # closes the store's files
@@ -116,26 +118,106 @@ def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progres
     return found
 
 
-def run(store, text: str, base_url: str) -> Answer:
+def run(store, text: str, base_url: str, allow_service: bool = False) -> Answer:
     """Run a SPARQL query; a syntax error raises QueryError with the parser's message, the line and
-    column, and the line of the query with a caret under the place."""
+    column, and the line of the query with a caret under the place. A query that calls a remote
+    endpoint (SERVICE) raises QueryError unless allow_service; FROM and FROM NAMED are ignored
+    with a warning in the answer (see check)."""
     import pyoxigraph as ox
 
-    if _UPDATE.match(_without_prologue(text)):
-        raise QueryError("kg query reads the vault's graph; updates (INSERT, DELETE, LOAD, CLEAR, DROP...) "
-                         "cannot change it: edit the notes instead")
+    warnings = check(text, allow_service)
+    # FROM <g> would make the query's default graph the store's graph <g>, which is empty (the
+    # vault's triples are the default graph): keep the vault's graph whatever the query names.
+    dataset = {"default_graph": ox.DefaultGraph(), "named_graphs": []} if warnings else {}
     try:  # answers come lazily: errors can surface while reading them, so read them here
-        result = store.query(text, prefixes=PREFIXES, base_iri=base_url)
+        result = store.query(text, prefixes=PREFIXES, base_iri=base_url, **dataset)
         if isinstance(result, ox.QueryBoolean):
-            return Answer("ask", boolean=bool(result))
+            return Answer("ask", boolean=bool(result), warnings=warnings)
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            return Answer("select", variables, [[solution[v] for v in variables] for solution in result])
-        return Answer("graph", triples=list(result))
+            return Answer("select", variables, [[solution[v] for v in variables] for solution in result],
+                          warnings=warnings)
+        return Answer("graph", triples=list(result), warnings=warnings)
     except SyntaxError as exc:
         raise QueryError(syntax_message(str(exc), text)) from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise QueryError(f"the query failed: {exc}") from None
+
+
+def check(text: str, allow_service: bool = False) -> list[str]:
+    """Refuse what kg query must not do, before Oxigraph sees the query: an update (QueryError),
+    or a SERVICE call, which Oxigraph would send over HTTP to the endpoint it names (QueryError
+    unless allow_service; kg works offline). Returns warnings for FROM / FROM NAMED clauses, which
+    run() ignores: Oxigraph never fetches them, but they would hide the vault's triples."""
+    if _UPDATE.match(_without_prologue(text)):
+        raise QueryError("kg query reads the vault's graph; updates (INSERT, DELETE, LOAD, CLEAR, DROP...) "
+                         "cannot change it: edit the notes instead")
+    services, graphs = remote_parts(text)
+    if services and not allow_service:
+        raise QueryError(f"the query failed: it calls a remote endpoint ({services[0]}), and kg query stays "
+                         "offline; pass --allow-service to let it connect")
+    if not graphs:
+        return []
+    return [f"{', '.join(graphs)} ignored: kg query reads only the vault's graph and fetches nothing"]
+
+
+def remote_parts(text: str) -> tuple[list[str], list[str]]:
+    """The query's SERVICE clauses and its FROM / FROM NAMED clauses, as written (`SERVICE
+    <http://x/sparql>`, `SERVICE ex:ep`, `SERVICE ?endpoint`; `FROM <g>`), found in rdflib's parse
+    tree of the query, so comments, strings, case and prefixed names cannot hide them. A query
+    rdflib cannot parse (an Oxigraph extension) is scanned for the keywords instead, outside its
+    comments, strings and IRIs: a keyword found there counts (`SERVICE`, `FROM`)."""
+    if not _MAYBE_REMOTE.search(text):  # most queries: no need to load rdflib's parser (0.3 s)
+        return [], []
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        tree = parseQuery(text)
+    except Exception:  # pyparsing's ParseException, or anything else the parser stumbles on
+        bare = _LEXICAL.sub(" ", text)
+        return (["SERVICE"] if _KEYWORD["SERVICE"].search(bare) else [],
+                ["FROM"] if _KEYWORD["FROM"].search(bare) else [])
+    services: list[str] = []
+    graphs: list[str] = []
+    stack: list[Any] = [tree]
+    while stack:  # every node of the tree: patterns nest in OPTIONAL, UNION, sub-queries, EXISTS...
+        node = stack.pop()
+        if isinstance(node, str):  # rdflib's terms are strings: leaves
+            continue
+        if isinstance(node, CompValue):  # dict.get: CompValue.get answers a missing key with the key
+            if node.name == "ServiceGraphPattern":
+                services.append(f"SERVICE {_written(dict.get(node, 'term'))}")
+            elif node.name == "DatasetClause":
+                named = dict.get(node, "named")
+                graphs.append(f"FROM NAMED {_written(named)}" if named is not None
+                              else f"FROM {_written(dict.get(node, 'default'))}")
+            stack.extend(reversed(list(dict.values(node))))
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            stack.extend(reversed(list(node)))
+    return services, graphs
+
+
+def _written(term) -> str:
+    """A term of rdflib's parse tree as the query wrote it: `<iri>`, `prefix:name` or `?var`."""
+    from rdflib import URIRef, Variable
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Variable):
+        return f"?{term}"
+    if isinstance(term, CompValue) and term.name == "pname":
+        return f"{dict.get(term, 'prefix') or ''}:{dict.get(term, 'localname') or ''}"
+    return str(term)
+
+
+_MAYBE_REMOTE = re.compile(r"service|from", re.IGNORECASE)
+_LEXICAL = re.compile(r"""#[^\n]*|"{3}(?:[^"\\]|\\.|"(?!""))*"{3}|'{3}(?:[^'\\]|\\.|'(?!''))*'{3}"""
+                      r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>""", re.DOTALL)
+"""Comments, strings and IRIs, which may hold the words SERVICE and FROM without meaning them."""
+_KEYWORD = {word: re.compile(rf"(?<![\w?$:-]){word}(?![\w:.-])", re.IGNORECASE) for word in ("SERVICE", "FROM")}
+"""The keyword, not part of a variable (`?service`) or a prefixed name (`ex:from`, `service:x`)."""
 
 
 _UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
