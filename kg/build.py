@@ -81,6 +81,10 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
     root = Path(root).resolve()
     settings = settings or load_settings(root)
     cache_dir = cache_dir or cache_folder(root)
+    if site:  # refused before anything is read or written: the pages would land on the user's files
+        from kg.publish import check_site_folder
+
+        check_site_folder(root, settings, site_dir)
     args = (root, settings, claims, search, knowledge, site, site_dir, progress, jobs, cache_dir, pagefind)
     with cache_lock(cache_dir):
         try:

@@ -184,3 +184,51 @@ def test_names_that_slug_alike_keep_their_own_page(tmp_path):
     for text in texts.values():
         if not text.startswith("Links"):
             assert sum(text in page for page in pages) >= 1, text
+
+
+def test_decomposed_file_names_get_their_pages(tmp_path):
+    """A name written decomposed (NFD, as macOS does) is known by its composed spelling; its page
+    was drawn from a path that does not exist on disk and came out empty."""
+    vault = tmp_path / "vault"
+    (vault / "notes").mkdir(parents=True)
+    (vault / "notes" / "attachments").mkdir()
+    nfd = unicodedata.normalize("NFD", "Café crème")
+    (vault / "notes" / f"{nfd}.md").write_text("# Café crème\n\nThe decomposed note keeps its body text.\n",
+                                               encoding="utf-8")
+    (vault / "notes" / "attachments" / unicodedata.normalize("NFD", "façade.png")).write_bytes(b"\x89PNG\r\n\x1a\nfacade")
+    (vault / "notes" / "links.md").write_text("# Links\n\n[[Café crème]] and ![[façade.png]]\n", encoding="utf-8")
+    kb = build(vault)
+    assert "notes/Café crème.md" in kb.infos and kb.disk_path("notes/Café crème.md").is_file()
+    result = kg(vault, "build", "--no-search", timeout=300)
+    assert result.returncode == 0, result.stderr
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (vault / "site" / "concepts").glob("*.html")}
+    assert "keeps its body text" in pages["cafe-creme.html"]
+    copied = [p for p in (vault / "site").rglob("*.png")]
+    assert copied and copied[0].read_bytes().endswith(b"facade")
+
+
+def test_utf16_notes_names_with_newlines_and_init_on_an_existing_vault(tmp_path):
+    """Notepad's "Unicode" (UTF-16 with a BOM) was called binary; a newline in a file name broke
+    the one-line `path:line:col` format; `kg init` in a folder of notes made a notes/ folder that
+    hid every one of them from the next build."""
+    vault = tmp_path / "obsidian"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / "Ideas").mkdir()
+    (vault / "Ideas" / "Windows note.md").write_bytes("# Café\r\n\r\nWritten in Notepad, links [[Other]].\r\n"
+                                                      .encode("utf-16"))
+    (vault / "Other.md").write_text("# Other\n\nA plain note [[missing one]].\n", encoding="utf-8")
+    (vault / "odd\nname.md").write_text("# Odd\n\n[[nowhere]]\n", encoding="utf-8")
+    before = sorted(build(vault).infos)
+    result = CliRunner().invoke(main, ["init", str(vault)])
+    assert result.exit_code == 0 and "read as notes where they are" in result.output
+    assert not (vault / "notes").exists()
+    kb = build(vault)
+    assert sorted(kb.infos) == before and len(before) == 3
+    assert "Written in Notepad" in kb.doc("Ideas/Windows note.md").blocks[0].text
+    assert any(r.target_id == "other" for r in kb.rows if r.doc == "Ideas/Windows note.md")
+    checked = kg(vault, "check")
+    lines = [line for line in checked.stdout.splitlines() if "nowhere" in line]
+    assert len(lines) == 1 and lines[0].startswith("odd\\nname.md:3:1: warning:"), checked.stdout
+    fresh = tmp_path / "fresh"
+    assert CliRunner().invoke(main, ["init", str(fresh)]).exit_code == 0
+    assert (fresh / "notes" / "welcome.md").is_file()  # an empty folder still gets the example vault

@@ -79,6 +79,7 @@ class Context:
         """The whole build (kg.build.run) with a progress bar on a terminal; a missing model or a
         bad setting ends in one sentence."""
         from kg.build import run
+        from kg.publish import SiteFolderError
         from kg.search.embed import ModelError
 
         if not self.root.is_dir():
@@ -88,7 +89,7 @@ class Context:
             try:
                 done = run(self.root, settings, claims=claims, search=search, knowledge=claims, site=site,
                            site_dir=site_dir, progress=progress, pagefind=pagefind)
-            except ModelError as exc:
+            except (ModelError, SiteFolderError) as exc:
                 fail(str(exc))
         if done.site:
             try:

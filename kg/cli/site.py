@@ -25,14 +25,18 @@ def serve(port: int, host: str, no_search: bool) -> None:
       kg serve --port 8080
       kg --vault ~/notes serve --no-search
     """
+    from kg.publish import SiteFolderError, check_site_folder
     from kg.publish.serve import start_server, watch
     from kg.publish.writer import run_pagefind
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
-    folder = (ctx.root / settings.vault.site).resolve()
+    try:  # before reading anything: a site folder over the user's files is refused at once
+        folder = check_site_folder(ctx.root, settings)
+    except SiteFolderError as exc:
+        fail(str(exc))
     kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
-    ctx.publish(kb)
+    report(ctx.publish(kb))
     try:
         server, signal = start_server(folder, host, port)
     except OSError as exc:
@@ -50,8 +54,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
         except Exception as exc:  # keep serving the last good site
             click.echo(f"kg: error: rebuild failed: {type(exc).__name__}: {exc}", err=True)
             return
-        for error in found["errors"]:
-            click.echo(f"kg: error: {error}", err=True)
+        report(found)
         signal.bump()  # the page reloads now; the search index follows a moment later
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
                    f"{time.perf_counter() - started:.2f} s: {found['written']} pages written")
@@ -64,3 +67,11 @@ def serve(port: int, host: str, no_search: bool) -> None:
         watch(ctx.root, [folder, ctx.cache_dir], rebuild)
     finally:
         server.shutdown()
+
+
+def report(found: dict) -> None:
+    """The publisher's problems, one line each: pages not drawn or written, files left alone."""
+    for error in found.get("errors", []):
+        click.echo(f"kg: error: {error}", err=True)
+    for warning in found.get("warnings", []):
+        click.echo(f"kg: warning: {warning}", err=True)

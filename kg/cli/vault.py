@@ -163,6 +163,8 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
             out.print(f"  [yellow]{escape(site['search_error'])}[/]")
         for error in site["errors"]:
             out.print(f"  [red]{escape(error)}[/]")
+        for warning in site.get("warnings", []):
+            out.print(f"  [yellow]{escape(warning)}[/]")
     if counts["error"] or counts["warning"]:
         out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")

@@ -3,18 +3,54 @@ questions, graphs drawn as SVG, search by Pagefind. See `kg.publish.writer` for 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kg.config import Settings
 
 
+class SiteFolderError(ValueError):
+    """The site would be written where the user's own files are; the message names the folder,
+    says why, and what to do."""
+
+
+def check_site_folder(root: Path, settings: Settings, out: Path | None = None) -> Path:
+    """The folder the site of the vault at `root` goes to (`out`, else the vault's site folder),
+    resolved; raises SiteFolderError if it is the vault's own folder, holds the vault, or is or lies
+    in its notes or sources folder: the site's pages (`sources/<name>.html`, `index.html`) would be
+    written over the user's files there. Call it before anything is written."""
+    root = Path(os.path.realpath(root))
+    folder = Path(os.path.realpath(out if out is not None else root / settings.vault.site))
+    fix = ("choose a folder of its own: `--site-dir` with another folder, or `site = \"site\"` under "
+           "[vault] in kg.toml")
+    if folder == root:
+        why = "it is the vault's own folder"
+    elif folder in root.parents:
+        why = "it holds the vault"
+    else:
+        why = None
+        for name, setting in (("notes", settings.vault.notes), ("sources", settings.vault.sources)):
+            where = Path(os.path.realpath(root / setting)) if setting else root
+            if where != root and (folder == where or where in folder.parents):
+                why = f"it is in the vault's {name} folder ({setting})"
+                break
+    if why:
+        raise SiteFolderError(f"refusing to write the site into {folder}: {why}, so the site's pages would "
+                              f"overwrite your files there; {fix}")
+    return folder
+
+
 def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = None, progress=None,
                   jobs: int | None = None, search: bool = True) -> dict:
     """Write the site of a built vault (kg.build.build, plus kg.claims.store.knowledge for claims)
-    into `out` (default: the vault's site folder); returns counts and timings."""
+    into `out` (default: the vault's site folder); returns counts and timings. Raises
+    SiteFolderError (nothing written) for a folder that holds the user's files (`check_site_folder`)."""
     from kg.publish.site import Site
     from kg.publish.writer import publish
 
     root = Path(kb.root)
+    folder = check_site_folder(root, settings, out)
     site = Site(kb, settings.site.title_of(root), settings.site.base)
-    return publish(site, out or root / settings.vault.site, cache_dir, progress, jobs, search)
+    # the setting is read with a fallback so that a kg.toml model without it still publishes
+    site.follow_outside_links = bool(getattr(settings.vault, "follow_outside_links", False))
+    return publish(site, folder, cache_dir, progress, jobs, search)

@@ -45,9 +45,14 @@ class Picture:
     centre: str | None = None
 
 
+def ring_of(neighbours: list[Node]) -> list[Node]:
+    """The neighbours a local graph shows, in the order it places them."""
+    return sorted(neighbours, key=lambda n: (-n.weight, n.kind, n.label.casefold()))[:LOCAL_LIMIT]
+
+
 def local_layout(centre: Node, neighbours: list[Node], edges: list[tuple[str, str, str]]) -> Picture:
     """The centre with its neighbours on a ring (two rings past a dozen)."""
-    ring = sorted(neighbours, key=lambda n: (-n.weight, n.kind, n.label.casefold()))[:LOCAL_LIMIT]
+    ring = ring_of(neighbours)
     shown = {centre.id} | {n.id for n in ring}
     shells = [[centre.id]]
     if len(ring) > 12:

@@ -10,7 +10,8 @@ text a user wrote reaches the page only as markdown-it renders it, escaped. On t
 - headings get the anchors `[[note#Heading]]` uses, and `^block-id` blocks the ids
   `[[note#^block-id]]` uses;
 - images from the web are not loaded (the site makes no request outside itself): they become
-  links; `javascript:` and other unsafe URLs are dropped by markdown-it.
+  links; a link or image whose address is not http, https or mailto (`javascript:`, `data:`)
+  is shown as its text (kg.publish.urls.safe_href).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from markdown_it.token import Token
 from kg.knowledge import LinkRow
 from kg.parse.syntax import make_parser
 from kg.paths import heading_anchor
+from kg.publish import urls
 
 MAX_EMBED_DEPTH = 3
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".bmp")
@@ -292,21 +294,35 @@ def _link_open(self, tokens, idx, options, env) -> str:
         return self.renderToken(tokens, idx, options, env)
     if href.startswith("#"):
         return self.renderToken(tokens, idx, options, env)
+    safe = urls.safe_href(href)
+    if safe is None:  # javascript:, data:, ftp:, //host...: the text stays, the link goes
+        close = _close_of(tokens, idx)
+        if close is not None:
+            close.type = "kg_hidden"
+        return ""
+    tok.attrSet("href", safe)
     tok.attrSet("class", "external")
     tok.attrSet("rel", "noopener noreferrer")
     return self.renderToken(tokens, idx, options, env)
 
 
-def _retag_close(tokens: list[Token], idx: int, tag: str) -> None:
+def _close_of(tokens: list[Token], idx: int) -> Token | None:
+    """The link_close of the link opened at idx."""
     depth = 0
     for t in tokens[idx + 1:]:
         if t.type == "link_open":
             depth += 1
         elif t.type == "link_close":
             if depth == 0:
-                t.tag = tag
-                return
+                return t
             depth -= 1
+    return None
+
+
+def _retag_close(tokens: list[Token], idx: int, tag: str) -> None:
+    close = _close_of(tokens, idx)
+    if close is not None:
+        close.tag = tag
 
 
 def _image(self, tokens, idx, options, env) -> str:
@@ -320,10 +336,11 @@ def _image(self, tokens, idx, options, env) -> str:
             return (f'<img class="embed-image" src="{escape(env["linker"].attachment(row.target_id, env["page"]))}"'
                     f' alt="{escape(alt)}" loading="lazy">')
         return f'<span class="link missing">{escape(alt or src)}</span>'
-    if not src:
-        return escape(alt)
+    safe = urls.safe_href(src)
+    if not safe:  # no address, or one that is not the web's (javascript:, data:): its text only
+        return escape(alt or src)
     # the site never loads anything from outside itself: a remote image becomes a link to it
-    return f'<a class="external image-link" href="{escape(src)}" rel="noopener noreferrer">{escape(alt or src)}</a>'
+    return f'<a class="external image-link" href="{escape(safe)}" rel="noopener noreferrer">{escape(alt or src)}</a>'
 
 
 def _internal(href: str) -> bool:

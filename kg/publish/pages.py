@@ -18,7 +18,7 @@ from kg.knowledge import LinkRow
 from kg.model import Claim, Concept
 from kg.paths import heading_anchor
 from kg.publish import urls
-from kg.publish.graphs import Node, local_layout, svg
+from kg.publish.graphs import Node, local_layout, ring_of, svg
 from kg.publish.markdown import render
 from kg.publish.site import Site
 from kg.publish.views import claim_view, tension_view
@@ -90,15 +90,17 @@ def local_graph(site: Site, kind: str, ident: str, doc: str | None, page: str) -
     near, docs, linked = neighbourhood(site, ident, doc)
     near.discard((kind, ident))
     centre = node_of(site, kind, ident, page)
-    nodes = [node_of(site, k, i, page, 2 if (k, i) in linked else 1) for k, i in sorted(near)]
-    edges: dict[tuple[str, str, str], None] = {}
+    nodes = ring_of([node_of(site, k, i, page, 2 if (k, i) in linked else 1) for k, i in sorted(near)])
+    shown = {centre.id} | {n.id for n in nodes}
+    edges = []
     for d in sorted(docs | ({doc} if doc else set())):
         holder = site.holder.get(d)
-        for r in site.outgoing.get(d, []):
-            t = _target(r)
-            if holder and t:
-                edges[f"{holder[0]}:{holder[1]}", f"{t[0]}:{t[1]}", r.relation] = None
-    edges = list(edges)
+        if holder and f"{holder[0]}:{holder[1]}" in shown:
+            # only the edges between nodes the picture shows, looked up by their far end: a page
+            # beside a note of thousands of links must not go through all of them
+            found = site.edges_of(d)
+            edges += sorted((at, edge) for b in shown for at, edge in found.get(b, []))
+    edges = [edge for _, edge in edges]
     return Markup(svg(local_layout(centre, nodes, edges), 420, 300, f"Links around {centre.label}", label_limit=22))
 
 
@@ -130,7 +132,7 @@ def concept_inputs(site: Site, c: Concept) -> dict:
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": sorted((d, site.links_of(d)) for d in docs),
             "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
-            "incoming": [[*r, site.kb.context(r)] for r in site.incoming.get(c.id, [])],
+            "incoming": [[*r, site.context(r)] for r in site.incoming.get(c.id, [])],
             "embeds": _embedded_docs(site, c.doc) if c.doc else {},
             "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
             "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
@@ -150,6 +152,7 @@ def related_inputs(site: Site, c: Concept) -> list:
 def backlinks(site: Site, ident: str, page: str) -> list[dict]:
     """Who links here: each linking file once, with the paragraphs that hold the links."""
     grouped: dict[str, dict] = {}
+    seen: set[tuple] = set()
     for r in site.incoming.get(ident, []):
         holder = site.page_of_doc(r.doc)
         if holder is None:
@@ -157,7 +160,9 @@ def backlinks(site: Site, ident: str, page: str) -> list[dict]:
         entry = grouped.setdefault(r.doc, {"title": site.kb.infos[r.doc].title, "href": urls.relative(page, holder),
                                            "kind": site.holder[r.doc][0], "items": []})
         item = {"relation": r.relation, "context": site.context(r), "line": r.line}
-        if item not in entry["items"]:
+        key = (r.doc, r.relation, item["context"], r.line)
+        if key not in seen:  # a set: a file linking here thousands of times is no slower to list
+            seen.add(key)
             entry["items"].append(item)
     return sorted(grouped.values(), key=lambda e: e["title"].casefold())
 
@@ -216,7 +221,7 @@ def source_inputs(site: Site, sid: str) -> dict:
     return {"id": sid, "hash": infos[path].hash,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": sorted((d, site.links_of(d)) for d in docs),
-            "incoming": [[*r, site.kb.context(r)] for r in site.incoming.get(sid, [])],
+            "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])],
             "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
             "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())}}
 
@@ -256,11 +261,12 @@ def source_context(site: Site, sid: str, page: str) -> dict:
         ld["author"] = {"@type": "Person", "name": source.author}
     if source.date:
         ld["datePublished"] = source.date.isoformat()
-    if source.url:
-        ld["sameAs"] = source.url
+    url = urls.safe_href(source.url)  # a `javascript:` address is shown as text, never linked
+    if url:
+        ld["sameAs"] = url
     if source.publisher:
         ld["publisher"] = {"@type": "Organization", "name": source.publisher}
-    return {"source": source, "sid": sid, "blocks": blocks,
+    return {"source": source, "sid": sid, "url": url, "blocks": blocks,
             "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))}
                      for t in dict.fromkeys(t.name for t in source.tags)],
             "claims": [claim_view(site, c, page, with_evidence=False) for c in own],

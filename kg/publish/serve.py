@@ -5,10 +5,16 @@ get one extra script tag (the written files are untouched), which listens on `/_
 (server-sent events) and reloads the page when a rebuild has written new files. watchfiles
 watches the notes, the sources and kg.toml; every editor's way of saving (in place, through a
 temporary file and rename) is a change it reports.
+
+Only requests addressed to this machine are answered: a Host header other than localhost, an IP
+address or the host the server was started on gets 400, so a web page whose name is made to point
+at 127.0.0.1 (DNS rebinding) cannot read the site. Folders are never listed: one without
+index.html is 404.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -42,11 +48,49 @@ class Signal:
             return self.version
 
 
+def host_allowed(header: str | None, bound: str, port: int) -> bool:
+    """Whether a request's Host header names this server: localhost, an IP address (a name that
+    resolves to one is what DNS rebinding uses; an address itself cannot be rebound) or the host it
+    was started on, with this server's port if a port is given."""
+    header = (header or "").strip().lower()
+    if header.startswith("["):  # [::1] or [::1]:8000
+        host, _, rest = header.partition("]")
+        host, given = host + "]", rest[1:] if rest.startswith(":") else rest
+    elif header.count(":") == 1:
+        host, _, given = header.partition(":")
+    else:
+        host, given = header, ""
+    if not host or (given and given != str(port)):
+        return False
+    if host in ("localhost", bound.lower(), f"[{bound.lower()}]"):
+        return True
+    try:
+        ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
+    except ValueError:
+        return False
+    return True
+
+
 class Handler(SimpleHTTPRequestHandler):
     signal: Signal
 
     def log_message(self, format, *args):  # quiet: the terminal shows rebuilds, not requests
         pass
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        host, port = self.server.server_address[:2]
+        if not host_allowed(self.headers.get("Host"), getattr(self.server, "kg_host", host), port):
+            self.send_error(400, "Unknown host",
+                            "kg serve answers only requests to localhost or this machine's address")
+            return False
+        return True
+
+    def list_directory(self, path):
+        """Never list a folder's files (a folder without index.html is not a page)."""
+        self.send_error(404, "Not found")
+        return None
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
@@ -99,6 +143,7 @@ def start_server(folder: Path, host: str, port: int) -> tuple[ThreadingHTTPServe
     signal = Signal()
     handler = type("LiveHandler", (Handler,), {"signal": signal})
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(folder)))
+    server.kg_host = host  # as the user named it (`--host mybox.local`), for the Host check
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, signal

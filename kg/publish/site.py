@@ -8,6 +8,7 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections import defaultdict
 from functools import cached_property, lru_cache
@@ -19,6 +20,10 @@ from kg.paths import heading_anchor
 from kg.publish import urls
 from kg.vault import decode
 
+CONTEXT_LIMIT = 1200
+"""The most characters of a paragraph a backlink shows; of a longer paragraph, the part around the
+link. A paragraph of thousands of links was shown whole on every page it links: publishing took
+time and memory growing with the square of its links."""
 
 
 class Site:
@@ -31,10 +36,14 @@ class Site:
         self.base_url = base_url
         """Where the site is published, ending in `/`: the `@id` of each page's JSON-LD."""
         self._links_of: dict[str, str] = {}
+        self._edges_of: dict[str, dict] = {}
+        self._contexts: dict[tuple, str | tuple[str, dict[str, int]]] = {}
         self.known_sources: dict[str, dict] = {}
         """Source metadata remembered from the last build, by path (see `source_meta`)."""
         self.attachments: set[str] = set()
         """Files (images, PDFs) that pages link, to copy into site/files/."""
+        self.follow_outside_links = False
+        """Publish files that are links to files outside the vault ([vault] follow_outside_links)."""
 
     @cached_property
     def knowledge(self):
@@ -263,6 +272,23 @@ class Site:
                 out[r.doc, r.block_index].append(r)
         return out
 
+    def edges_of(self, doc: str) -> dict[str, list[tuple[int, tuple[str, str, str]]]]:
+        """A file's links as graph edges (its page's node id, the target's node id, relation), each once,
+        by the target's node id, with the place of its first link (edges keep the order of the text)."""
+        found = self._edges_of.get(doc)
+        if found is None:
+            found = self._edges_of[doc] = {}
+            holder = self.holder.get(doc)
+            seen: set[tuple[str, str]] = set()
+            for at, r in enumerate(self.outgoing.get(doc, []) if holder else []):
+                kind = "concept" if r.target_kind in ("note", "missing") else r.target_kind
+                if kind not in ("concept", "source") or (r.target_id, kind, r.relation) in seen:
+                    continue
+                seen.add((r.target_id, kind, r.relation))
+                b = f"{kind}:{r.target_id}"
+                found.setdefault(b, []).append((at, (f"{holder[0]}:{holder[1]}", b, r.relation)))
+        return found
+
     def links_of(self, doc: str) -> str:
         """A short hash of a file's links (kind, target, relation): what a graph draws from it."""
         found = self._links_of.get(doc)
@@ -273,13 +299,55 @@ class Site:
 
     def context(self, row: LinkRow) -> str:
         """The paragraph that holds a link, as a reader of the site sees it: a link with no
-        label reads as its target's title, as it does on the page."""
+        label reads as its target's title, as it does on the page. A paragraph longer than
+        CONTEXT_LIMIT is cut to the part around the first link to the same target (so the links of
+        one paragraph to one page still show one paragraph). Each paragraph is worked out once."""
+        key = (row.doc, row.block_index)
+        found = self._contexts.get(key)
+        if found is None:
+            found = self._contexts[key] = self._paragraph(row)
+        if isinstance(found, str):
+            return found
+        text, first_at = found
+        return _window(text, first_at.get(row.target_id, 0))
+
+    def _shown_title(self, r: LinkRow) -> str | None:
+        """The title an unlabelled link to a note or source reads as, when it differs from the target written."""
+        title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
+        return title if title and r.target and r.target != title else None
+
+    def _paragraph(self, row: LinkRow) -> str | tuple[str, dict[str, int]]:
+        """A short paragraph with its links' titles in; a long one as (text with titles in, where the
+        first link to each target starts), found in one pass left to right."""
         text = self.kb.context(row)
-        for r in self.block_rows.get((row.doc, row.block_index), []):
-            title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
-            if title and r.target and r.target != title and r.target in text:
-                text = _whole(r.target).sub(lambda _m, t=title: t, text)
-        return text
+        rows = self.block_rows.get((row.doc, row.block_index), [])
+        if len(text) <= CONTEXT_LIMIT:
+            for target, title in {r.target: t for r in rows if (t := self._shown_title(r))}.items():
+                if target in text:
+                    text = _whole(target).sub(lambda _m, t=title: t, text)
+            return text
+        parts: list[str] = []
+        first_at: dict[str, int] = {}
+        pos = length = missed = 0
+        for r in rows:  # in the order they are written, each found after the one before
+            shown = r.label or r.target or r.heading or r.block or ""
+            # links whose text is not in the paragraph (`[](x.md)`) are searched for to its end only
+            # until that has cost a few readings of it; then near the link before, so it stays linear
+            end = len(text) if missed < 4 * len(text) else pos + CONTEXT_LIMIT + len(shown)
+            at = text.find(shown, pos, end) if shown else -1
+            if at < 0:  # not found: the place of the link before
+                missed += end - pos
+                first_at.setdefault(r.target_id, length)
+                continue
+            new = self._shown_title(r) or shown
+            parts.append(text[pos:at])
+            length += at - pos
+            first_at.setdefault(r.target_id, length)
+            parts.append(new)
+            length += len(new)
+            pos = at + len(shown)
+        parts.append(text[pos:])
+        return "".join(parts), first_at
 
     # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
     def href(self, row: LinkRow, page: str) -> str | None:
@@ -311,10 +379,23 @@ class Site:
             return block in info.block_ids
         return heading_anchor(heading or "") in info.headings
 
+    @cached_property
+    def _inside(self) -> str:
+        return os.path.join(os.path.realpath(self.kb.root), "")
+
+    def outside(self, path: Path) -> bool:
+        """Whether a file of the vault is (now) a link to a file outside it, not to be published:
+        the build skips such files, but one may have been swapped for a link since."""
+        return not self.follow_outside_links and not os.path.realpath(path).startswith(self._inside)
+
     def text_of(self, doc: str) -> str:
-        """A file's text as the user wrote it (read again from disk; decoded as the parser does)."""
+        """A file's text as the user wrote it (read again from disk; decoded as the parser does).
+        A note that became a link out of the vault since it was read shows nothing."""
+        path = self.kb.disk_path(doc)
+        if self.outside(path):
+            return ""
         try:
-            data = (Path(self.kb.root) / doc).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return ""
         text, _ = decode(doc, data)
@@ -345,6 +426,20 @@ class Site:
 def _whole(target: str) -> re.Pattern:
     """`target` standing alone (not inside a longer name or path)."""
     return re.compile(rf"(?<![\w/.-]){re.escape(target)}(?![\w/.-])")
+
+
+def _window(text: str, at: int) -> str:
+    """About CONTEXT_LIMIT characters of `text` around position `at`, cut between words, with `…`
+    where text was left out."""
+    start = max(0, min(at - CONTEXT_LIMIT // 3, len(text) - CONTEXT_LIMIT))
+    end = min(len(text), start + CONTEXT_LIMIT)
+    if start > 0:
+        space = text.find(" ", start, start + 40)
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", end - 40, end)
+        end = space if space > start else end
+    return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
 def _negate(iso: str) -> str:

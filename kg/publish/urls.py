@@ -8,7 +8,9 @@ publisher builds one by hand.
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
+import re
 from typing import NewType
 from urllib.parse import quote
 
@@ -28,21 +30,59 @@ GRAPH = PagePath("graph.html")
 NAV = [(HOME, "Home"), (CONCEPTS, "Concepts"), (SOURCES, "Sources"), (CLAIMS, "Claims"),
        (TENSIONS, "Tensions"), (QUESTIONS, "Questions"), (TAGS, "Tags"), (GRAPH, "Graph")]
 """The site's main navigation, in order."""
+MAX_NAME_BYTES = 200
+"""The longest file name the writer makes, in bytes of UTF-8, counting the dot and `.tmp` of the
+temporary file it writes first: file systems allow 255, and a longer name stopped the whole site."""
+SAFE_SCHEMES = ("http", "https", "mailto")
+"""The only schemes a link taken from the user's text may have (`javascript:` would run in the page)."""
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_C0_OR_SPACE = "".join(chr(i) for i in range(0x21))
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+
+
+def page_name(stem: str, suffix: str = ".html") -> str:
+    """A page's file name: `stem` + `suffix`, or, when that with the writer's temporary `.` and
+    `.tmp` would pass MAX_NAME_BYTES, a readable prefix of `stem` and a hash of all of it (so two
+    long names that share a prefix still get pages of their own)."""
+    budget = MAX_NAME_BYTES - len(".") - len(suffix.encode()) - len(".tmp")
+    raw = stem.encode()
+    if len(raw) <= budget:
+        return stem + suffix
+    digest = hashlib.blake2b(raw, digest_size=6).hexdigest()
+    prefix = raw[:budget - len(digest) - 1].decode("utf-8", errors="ignore")  # never half a character
+    return f"{prefix}-{digest}{suffix}"
+
+
+def safe_href(url: str | None) -> str | None:
+    """`url` as a link's target if it is a web or mail address (http, https, mailto), else None:
+    a `javascript:` or `data:` address would run or load in the page, and a relative one written
+    by the user points nowhere on the site, so it is shown as text. The scheme is read as a browser
+    reads it (spaces and control characters around it dropped, tabs and newlines inside ignored,
+    case ignored), and also after decoding character references (`&#106;avascript:`), so that
+    text which is later decoded once more cannot turn into a script either."""
+    if not url:
+        return None
+    cleaned = _TAB_OR_NEWLINE.sub("", url.strip(_C0_OR_SPACE))
+    for reading in (cleaned, _TAB_OR_NEWLINE.sub("", html.unescape(url).strip(_C0_OR_SPACE))):
+        m = _SCHEME.match(reading)
+        if not m or m.group(1).lower() not in SAFE_SCHEMES:
+            return None
+    return cleaned
 
 
 def concept_page(concept_id: str) -> PagePath:
-    return PagePath(f"concepts/{concept_id}.html")
+    return PagePath(f"concepts/{page_name(concept_id)}")
 
 
 def source_page(source_id: str) -> PagePath:
-    return PagePath(f"sources/{source_id}.html")
+    return PagePath(f"sources/{page_name(source_id)}")
 
 
 def tag_page(tag: str) -> PagePath:
     """`ai/models` -> `tags/ai--models.html`: levels joined by `--`, which no slug holds, so that
-    `#ai/models` and `#ai-models` get pages of their own."""
+    `#ai/models` and `#ai-models` get pages of their own. A long one is cut (see `page_name`)."""
     parts = [slugify(p) or "t-" + hashlib.blake2b(p.encode(), digest_size=4).hexdigest() for p in tag.split("/")]
-    return PagePath(f"tags/{'--'.join(parts)}.html")
+    return PagePath(f"tags/{page_name('--'.join(parts))}")
 
 
 def claims_page(number: int) -> PagePath:

@@ -6,7 +6,9 @@ bytes changed, copy assets and attachments, index the text with Pagefind.
 
 The manifest `.kg/site.json` remembers each page's input hash and output hash, so a rebuild
 after one edit draws that note's page, its neighbours' and the indexes, and rewrites only the
-files whose bytes differ.
+files whose bytes differ. It also lists every file kg wrote into the folder: a file kg did not
+write (not in the manifest, and not one of kg's pages or assets by its content) is never written
+over or deleted; it is left alone and named in a warning.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ HERE = Path(__file__).parent
 MANIFEST = "site.json"
 PARALLEL_FROM = 300
 """Below this many pages to draw, one process is faster than starting workers."""
+MARKS = (b'<meta name="generator" content="kg">', b"/* kg: ")
+"""What kg's pages (in their head) and its stylesheet and script (first line) hold: a file with
+one of them is kg's even when the manifest is gone (.kg/ deleted)."""
 
 
 @lru_cache(maxsize=1)
@@ -92,11 +97,42 @@ def _write(out: Path, path: str, data: bytes, known: str | None) -> tuple[str, b
     target = out / path
     if known == digest and target.is_file():
         return digest, False
+    _put(target, data)
+    return digest, True
+
+
+def _put(target: Path, data: bytes) -> None:
+    """Write a file whole or not at all: into a temporary file beside it, then renamed over it (so a
+    link standing where the file goes is replaced, never followed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return digest, True
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _foreign(out: Path, path: str, owned: set[str]) -> bool:
+    """Whether a file kg did not write stands where kg would write `path`: it exists, the manifest
+    does not list it, and it is not marked as kg's."""
+    target = out / path
+    if path in owned or not os.path.lexists(target):
+        return False
+    if target.is_symlink() or not target.is_file():
+        return True
+    try:
+        with open(target, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return True
+    return not any(mark in head for mark in MARKS)
+
+
+def _left_alone(out: Path, path: str) -> str:
+    return (f"{path}: the file there in {out} was not written by kg, so kg left it as it is and did not "
+            "write its own; move that file away (or write the site to another folder) to publish it")
 
 
 # -- drawing on every core: the site is gathered once, then the workers fork from it ----------
@@ -104,28 +140,37 @@ _STATE: dict = {}
 
 
 def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[str]]:
-    """Draw and write pages; returns (path, digest, written, error) for each, and the attachments seen."""
-    site, pages, out = _STATE["site"], _STATE["pages"], _STATE["out"]
+    """Draw and write pages; returns (path, digest, written, error, warning) for each, and the
+    attachments seen."""
+    site, pages, out, owned = _STATE["site"], _STATE["pages"], _STATE["out"], _STATE["owned"]
     site.kb.block_texts(sorted({doc for i, _ in batch for doc in pages[i].needs()}))  # one read of the cache
     done = []
     for i, known in batch:
         page = pages[i]
+        if _foreign(out, page.path, owned):
+            done.append((page.path, None, False, None, _left_alone(out, page.path)))
+            continue
         try:
             html = draw(site, page)
         except Exception as exc:  # one page that cannot be drawn must not stop the site
-            done.append((page.path, None, False, f"{type(exc).__name__}: {exc}"))
+            done.append((page.path, None, False, f"kg could not draw this page ({type(exc).__name__}: {exc}); "
+                                                 "please report it", None))
             continue
-        done.append((page.path, *_write(out, page.path, html, known), None))
+        try:
+            done.append((page.path, *_write(out, page.path, html, known), None, None))
+        except OSError as exc:  # nor one that cannot be written (a name the file system refuses, a full disk)
+            done.append((page.path, None, False, f"kg could not write this page ({exc.strerror or exc}); "
+                                                 "the rest of the site was written", None))
     return done, set(site.attachments)
 
 
-def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]], out: Path,
+def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]], out: Path, owned: set[str],
               progress: Progress | None, jobs: int) -> tuple[list[tuple], set[str]]:
     results: list[tuple] = []
     attachments: set[str] = set()
     if progress:
         progress("Writing the site", 0, len(todo))
-    _STATE.update(site=site, pages=pages, out=out)
+    _STATE.update(site=site, pages=pages, out=out, owned=owned)
     try:
         if len(todo) < PARALLEL_FROM or jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             for start in range(0, len(todo), 50):
@@ -157,34 +202,52 @@ def _prepare(site: Site) -> None:
 
 
 def _load_manifest(path: Path, version: str, out: Path) -> dict:
-    """The last build's {pages: {path: [input hash, output hash]}, attachments: [...]}, if it
-    was written by this code into this folder."""
+    """The last build's {pages: {path: [input hash, output hash]}, attachments: [...], written: [...]},
+    if it was written into this folder (by other code: only which files kg wrote there)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if data.get("version") != version or data.get("out") != str(out):
-        return {"pages": {p: [None, None] for p in data.get("pages", {})}} if data.get("out") == str(out) else {}
+    if not isinstance(data, dict) or data.get("out") != str(out):
+        return {}
+    if data.get("version") != version:
+        return {"pages": {p: [None, None] for p in data.get("pages", {})},
+                "written": sorted(_owned(data) - set(data.get("pages", {})))}
     return data
+
+
+def _owned(last: dict) -> set[str]:
+    """The files of the site folder that kg wrote, by the last build's manifest."""
+    owned = set(last.get("pages", {}))
+    if "written" in last:
+        owned.update(last["written"])
+    elif last:  # a manifest from before kg listed them: what kg always wrote
+        owned.update(f"assets/{p.name}" for p in (HERE / "assets").iterdir())
+        owned.update(urls.file_path(doc) for doc in last.get("attachments", []))
+    return owned
 
 
 def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
             search: bool = True) -> dict:
-    """Write the site for `site` into `out`; returns counts and timings."""
+    """Write the site for `site` into `out`; returns counts and timings, with `errors` (pages that
+    could not be drawn or written) and `warnings` (files left alone, attachments not copied)."""
     started = time.perf_counter()
     out = out.resolve()
     version = code_version()
     manifest_path = cache_dir / MANIFEST
     last = _load_manifest(manifest_path, version, out)
+    owned = _owned(last)
     previous: dict = last.get("pages", {})
     files = {path: info.hash for path, info in site.kb.infos.items()}
     state = _state(site, files)
+    warnings: list[str] = []
+    assets = _copy_assets(out, owned, warnings)
     if (state and last.get("state") == state and (out / "index.html").is_file()
-            and (not search or (out / "pagefind").is_dir()) and _copy_assets(out) == 0):
+            and (not search or (out / "pagefind").is_dir()) and assets == 0 and not warnings):
         # nothing any page shows has changed: not even the knowledge is read
         return {"pages": len(previous), "drawn": 0, "written": 0, "removed": 0, "files": 0, "plan_seconds": 0.0,
                 "draw_seconds": 0.0, "search_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3),
-                "search_error": None, "incremental": True, "errors": []}
+                "search_error": None, "incremental": True, "errors": [], "warnings": []}
     site.known_sources = last.get("sources", {})
     if progress:
         progress("Planning the site", 0, None)
@@ -206,15 +269,19 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         if known is None or known[0] != keys[page.path] or not (out / page.path).is_file():
             todo.append((i, known[1] if known else None))
     planned = time.perf_counter()
-    results, attachments = _draw_all(site, pages, todo, out, progress, jobs or min(os.cpu_count() or 1, 4))
+    results, attachments = _draw_all(site, pages, todo, out, owned, progress, jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
-    digests = {path: digest for path, digest, _, _ in results}
-    written = sum(1 for _, _, w, _ in results if w)
-    failed = {path: error for path, _, _, error in results if error}
-    manifest = {p.path: [None if p.path in failed else keys[p.path],  # a page that failed is tried again
-                         digests.get(p.path) or previous.get(p.path, [None, None])[1]] for p in pages}
+    digests = {path: digest for path, digest, _, _, _ in results}
+    written = sum(1 for _, _, w, _, _ in results if w)
+    failed = {path: error for path, _, _, error, _ in results if error}
+    left = {path: warning for path, _, _, _, warning in results if warning}
+    warnings += [left[path] for path in sorted(left)]
+    # a page that failed is tried again; one left alone for a file kg did not write is not kg's to list
+    manifest = {p.path: [None if p.path in failed else keys[p.path],
+                         digests.get(p.path) or previous.get(p.path, [None, None])[1]]
+                for p in pages if p.path not in left}
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
-    copied = _copy_assets(out) + _copy_attachments(site, out, attachments)
+    copied, kept = _copy_attachments(site, out, attachments, owned, warnings)
     removed = _remove_stale(out, previous, manifest)
     index_seconds = 0.0
     search_error = None
@@ -226,17 +293,18 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
     tmp.write_text(json.dumps({
         "version": version, "out": str(out), "pages": manifest, "attachments": sorted(attachments),
+        "written": sorted(_asset_paths(out, owned) | kept  # and what kg wrote before that is still there
+                          | {path for path in owned - set(previous) if os.path.lexists(out / path)}),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
         "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
-        "knowledge": site.knowledge_digests, "state": None if failed else state}),
+        "knowledge": site.knowledge_digests, "state": None if failed or warnings else state}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
-    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": copied,
+    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": assets + copied,
             "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
             "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
             "search_error": search_error, "incremental": affected is not None,
-            "errors": [f"{path}: kg could not draw this page ({error}); please report it"
-                       for path, error in sorted(failed.items())]}
+            "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
 
 
 def _state(site: Site, files: dict[str, str]) -> str | None:
@@ -301,33 +369,72 @@ def _affected(site: Site, last: dict, files: dict[str, str]) -> set[str] | None:
     return pages
 
 
-def _copy_assets(out: Path) -> int:
+def _asset_paths(out: Path, owned: set[str]) -> set[str]:
+    """kg's assets in the site folder that are kg's to write."""
+    paths = {f"assets/{src.name}" for src in (HERE / "assets").iterdir() if src.is_file()}
+    return {path for path in paths if not _foreign(out, path, owned) or _same(out / path, (HERE / path).read_bytes())}
+
+
+def _same(target: Path, data: bytes) -> bool:
+    try:
+        return target.is_file() and not target.is_symlink() and target.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _copy_assets(out: Path, owned: set[str], warnings: list[str]) -> int:
+    """Write kg's stylesheet, script and icon where they changed; returns how many were written."""
     copied = 0
     for src in sorted((HERE / "assets").iterdir()):
-        if src.is_file():
-            data = src.read_bytes()
-            target = out / "assets" / src.name
-            if not target.is_file() or target.read_bytes() != data:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                copied += 1
-    return copied
-
-
-def _copy_attachments(site: Site, out: Path, docs: set[str]) -> int:
-    copied = 0
-    root = Path(site.kb.root)
-    for doc in sorted(docs):
-        src, target = root / doc, out / urls.file_path(doc)
-        try:
-            if src.is_file() and (not target.is_file() or target.stat().st_size != src.stat().st_size
-                                  or target.stat().st_mtime < src.stat().st_mtime):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, target)
-                copied += 1
-        except OSError:
+        if not src.is_file():
             continue
+        data, path = src.read_bytes(), f"assets/{src.name}"
+        target = out / path
+        if _same(target, data):
+            continue
+        if _foreign(out, path, owned):
+            warnings.append(_left_alone(out, path))
+            continue
+        try:
+            _put(target, data)
+            copied += 1
+        except OSError as exc:
+            warnings.append(f"{path}: kg could not write this file ({exc.strerror or exc}); "
+                            "the pages look plain without it")
     return copied
+
+
+def _copy_attachments(site: Site, out: Path, docs: set[str], owned: set[str],
+                      warnings: list[str]) -> tuple[int, set[str]]:
+    """Copy the files pages link (images, PDFs) into site/files/ where they changed; returns how many
+    were copied and the site paths that are kg's copies. A file that is a link to one outside the
+    vault is not copied unless [vault] follow_outside_links says so."""
+    copied, kept = 0, set()
+    for doc in sorted(docs):
+        src, path = site.kb.disk_path(doc), urls.file_path(doc)
+        target = out / path
+        try:
+            if not src.is_file():
+                continue
+            if site.outside(src):
+                warnings.append(f"{doc}: this is a link to a file outside the vault; it was not copied into the site "
+                                "(set `follow_outside_links = true` under [vault] in kg.toml to publish it)")
+                continue
+            if _foreign(out, path, owned) and not _same(target, src.read_bytes()):
+                warnings.append(_left_alone(out, path))
+                continue
+            kept.add(path)
+            if not target.is_file() or target.stat().st_size != src.stat().st_size \
+                    or target.stat().st_mtime < src.stat().st_mtime:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.tmp")
+                shutil.copy2(src, tmp)  # then renamed: a link standing at the target is replaced, not followed
+                os.replace(tmp, target)
+                copied += 1
+        except OSError as exc:
+            warnings.append(f"{path}: kg could not copy {doc} here ({exc.strerror or exc}); "
+                            "the pages that show it link a missing file")
+    return copied, kept
 
 
 def _remove_stale(out: Path, previous: dict, manifest: dict) -> int:
@@ -345,7 +452,13 @@ def _remove_stale(out: Path, previous: dict, manifest: dict) -> int:
 
 def run_pagefind(out: Path) -> str | None:
     """Index the site's text for search with Pagefind (its binary comes in the PyPI package
-    pagefind[bin]); returns an error message, or None when it worked."""
+    pagefind[bin]) into out/pagefind/; returns an error message, or None when it worked. A
+    pagefind/ folder that is not Pagefind's output is the user's, and is left alone."""
+    own = out / "pagefind"
+    if os.path.lexists(own) and not (own.is_dir() and not own.is_symlink()
+                                     and (not any(own.iterdir()) or (own / "pagefind-entry.json").is_file())):
+        return (f"{own} holds files that Pagefind did not write, so kg left it alone and the site has no search; "
+                "move it away to get search")
     try:
         done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out), "--quiet"],
                               capture_output=True, text=True, timeout=600)
