@@ -159,6 +159,12 @@ def test_deep_lists_and_quotes_keep_their_text(tmp_path):
         assert warning.line >= 3
     assert [b.text for b in kb.doc("notes/fine.md").blocks][-1] == "item 29"  # 30 levels: parsed as written
     assert not [d for d in kb.diagnostics if d.doc == "notes/fine.md"]
+    result = kg(vault, "build", "--no-search", timeout=300)
+    assert result.returncode == 0, result.stderr
+    page = (vault / "site" / "concepts" / "list.html").read_text(encoding="utf-8")
+    assert "item 69" in page and "After the list" in page  # the site shows what the parser read
+    page = (vault / "site" / "concepts" / "fine.html").read_text(encoding="utf-8")
+    assert page.count("<ul") >= 30
 
 
 def test_names_that_slug_alike_keep_their_own_page(tmp_path):

@@ -38,6 +38,20 @@ def parser():
     return md
 
 
+def parse_tokens(md, text: str, env: dict | None = None) -> tuple[list, str, int | None]:
+    """markdown-it's tokens of `text` read with MAX_NESTING, with the lines it would drop past
+    that kept as plain text: (tokens, the text they were read from, first kept line or None).
+    The parser and the site's renderer both read through this, so they see the same blocks."""
+    md.options["maxNesting"] = MAX_NESTING
+    tokens = md.parse(text, env)
+    deep = None
+    if any(t.level >= MAX_NESTING - 2 for t in tokens):
+        text, deep = _keep_dropped(tokens, text)
+        if deep is not None:
+            tokens = md.parse(text, env)
+    return tokens, text, deep
+
+
 def role_of(heading: str, sections: SectionSettings) -> SectionRole | None:
     """The role a heading gives its section, or None to inherit the parent's.
 
@@ -269,13 +283,7 @@ class _Walker:
 
 def parse(doc: str, text: str, sections: SectionSettings) -> Parts:
     """Parse one Markdown file's text (already decoded) into its parts."""
-    md = parser()
-    tokens = md.parse(text)
-    deep = None
-    if any(t.level >= MAX_NESTING - 2 for t in tokens):
-        text, deep = _keep_dropped(tokens, text)
-        if deep is not None:
-            tokens = md.parse(text)
+    tokens, text, deep = parse_tokens(parser(), text)
     parts = _Walker(doc, text, sections).walk(tokens)
     if deep is not None:
         parts.diagnostics.append(Diagnostic(

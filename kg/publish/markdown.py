@@ -27,6 +27,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from kg.knowledge import LinkRow
+from kg.parse.markdown import parse_tokens
 from kg.parse.syntax import make_parser
 from kg.paths import heading_anchor
 from kg.publish import urls
@@ -71,7 +72,7 @@ def render(text: str, doc: str, page: str, rows: dict[tuple, LinkRow], linker: L
     md = renderer()
     env = {"doc": doc, "page": page, "rows": rows, "linker": linker, "depth": depth,
            "seen": seen | {doc}, "title": title}
-    tokens = md.parse(text, env)
+    tokens = parse_tokens(md, text, env)[0]
     if title is not None:
         _drop_title(tokens, title)
     return md.renderer.render(tokens, md.options, env)
