@@ -194,13 +194,17 @@ def _join_wrapped(lines: list[Line]) -> list[Line]:
     """Hard-wrapped paragraphs: a line that does not end a sentence, followed by one starting in
     lower case on the next line, is the same paragraph."""
     out: list[Line] = []
-    for line in lines:
+    pieces: list[list[str]] = []  # the lines of each kept line, joined once at the end: adding each
+    for line in lines:            # to the text before took the paragraph's length every time (quadratic)
         prev = out[-1] if out else None
         if (prev and prev.kind in ("paragraph", "heading") and line.kind in ("paragraph", "heading")
-                and line.number == prev.number + prev.text.count("\n") + 1
-                and prev.text[-1] not in ".!?:;" and line.text[0].islower()):
-            prev.text += "\n" + line.text
+                and line.number == prev.number + len(pieces[-1])
+                and pieces[-1][-1][-1] not in ".!?:;" and line.text[0].islower()):
+            pieces[-1].append(line.text)
             prev.kind = "paragraph"
             continue
         out.append(line)
+        pieces.append([line.text])
+    for line, texts in zip(out, pieces):
+        line.text = "\n".join(texts)
     return out

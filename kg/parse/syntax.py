@@ -14,9 +14,10 @@ Tokens produced:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from html import escape
 
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, rules_inline
 from markdown_it.rules_inline import StateInline
 
 RELATION_KEYS = {"supports": "supports", "opposes": "opposes", "contradicts": "opposes",
@@ -24,8 +25,59 @@ RELATION_KEYS = {"supports": "supports", "opposes": "opposes", "contradicts": "o
 """Relation fields understood as typed edges (Discourse Graphs names), with their aliases."""
 
 _TAG_CHARS = re.compile(r"[\w/-]+", re.UNICODE)
-_BLOCK_ID = re.compile(r"\^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*$")
+_BLOCK_ID = re.compile(r"\^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*")
 _FIELD_KEY = re.compile(r"([A-Za-z][\w -]{0,40}?)::[ \t]*")
+_WIKILINK_STOP = re.compile(r"\[|\n|\]\]")
+_BRACKETS = re.compile(r"[\[\]\n]")
+_LINK_ENDS = re.compile(r"\]\(")
+_NOT_BRACKET_RUN = re.compile(r"[^\[!]")
+
+# Every rule below looks at the text around the cursor only as far as its own syntax can reach,
+# or through a table computed once per paragraph (`_scan`): markdown-it tries the rules at every
+# bracket, so a rule that searched to the end of the paragraph made a 1 MB paragraph of `[[`,
+# `[a:: `, `a!` or ` ^a` quadratic (24-120 s).
+
+
+class _Scan:
+    """What the bracket rules need to know about one paragraph, found in one pass when first asked."""
+
+    __slots__ = ("src", "closers", "link_ends")
+
+    def __init__(self, src: str):
+        self.src = src
+        self.closers: dict[int, int] | None = None
+        self.link_ends: list[int] | None = None
+
+    def closer(self, opener: int) -> int:
+        """The `]` that closes the `[` at `opener` on its line (brackets nest), or -1."""
+        if self.closers is None:
+            self.closers, stack = {}, []
+            for m in _BRACKETS.finditer(self.src):
+                ch = m.group()
+                if ch == "[":
+                    stack.append(m.start())
+                elif ch == "]":
+                    if stack:
+                        self.closers[stack.pop()] = m.start()
+                else:
+                    stack.clear()
+        return self.closers.get(opener, -1)
+
+    def link_end_after(self, pos: int) -> int:
+        """Where the first `](` at or after `pos` starts, or -1."""
+        if self.link_ends is None:
+            self.link_ends = [m.start() for m in _LINK_ENDS.finditer(self.src)]
+        i = bisect_left(self.link_ends, pos)
+        return self.link_ends[i] if i < len(self.link_ends) else -1
+
+
+def _scan(state: StateInline) -> _Scan:
+    """The scan of the paragraph a state reads, kept on the state (one per inline parse)."""
+    scan = getattr(state, "_kg_scan", None)
+    if scan is None or scan.src is not state.src:
+        scan = _Scan(state.src)
+        state._kg_scan = scan
+    return scan
 
 
 def split_wikilink(inner: str) -> dict[str, str | None]:
@@ -50,11 +102,13 @@ def _wikilink_rule(embed: bool):
         if not state.src.startswith(opener, pos):
             return False
         start = pos + len(opener)
-        end = state.src.find("]]", start)
-        if end < 0 or end > state.posMax:
+        # the first `]]`, unless a `[` or a line break comes first: the target holds neither
+        stop = _WIKILINK_STOP.search(state.src, start, min(len(state.src), state.posMax + 2))
+        if stop is None or stop.group() != "]]":
             return False
+        end = stop.start()
         inner = state.src[start:end]
-        if not inner.strip() or "\n" in inner or "[" in inner:
+        if not inner.strip():
             return False
         if not silent:
             token = state.push("embed" if embed else "wikilink", "", 0)
@@ -90,11 +144,10 @@ def _block_id_rule(state: StateInline, silent: bool) -> bool:
     src = state.src
     if src[pos] != "^" or (pos > 0 and not src[pos - 1].isspace()):
         return False
-    line_end = src.find("\n", pos)
-    line_end = state.posMax if line_end < 0 or line_end > state.posMax else line_end
-    m = _BLOCK_ID.match(src[:line_end], pos)  # only at the end of a line
-    if not m:
-        return False
+    m = _BLOCK_ID.match(src, pos, state.posMax)
+    if not m or (m.end() < state.posMax and src[m.end()] != "\n"):
+        return False  # only at the end of a line
+    line_end = m.end()
     if not silent:
         token = state.push("block_id", "", 0)
         token.meta = {"id": m.group(1)}
@@ -114,15 +167,44 @@ def _push_field(state: StateInline, key: str, value_start: int, value_end: int, 
     state.pos = after
 
 
+def _bracket_run_rule(state: StateInline, silent: bool) -> bool:
+    """A run of `[` and `!` where nothing can start, kept as text in one step instead of one
+    character at a time through every rule (1 MB of `[[`: 5 s in markdown-it's loop alone).
+
+    `!` without `[` starts nothing. With no `](` ahead and no reference definitions no link or
+    image can close; a wikilink or embed stops at the next `[` of the run, and a field or
+    footnote needs a letter or `^` after its `[`: so everything up to the third last `[` of the
+    run is text. No other rule of kg's parser (make_parser) starts at `[` or `!`. Never in a
+    look-ahead (`silent`): markdown-it counts a link label's brackets one step at a time."""
+    pos = state.pos
+    src = state.src
+    if silent or src[pos] not in "[!":
+        return False
+    end = _NOT_BRACKET_RUN.search(src, pos, state.posMax)
+    end = end.start() if end else state.posMax
+    last = src.rfind("[", pos, end)
+    if last >= 0:
+        if "references" in state.env or _scan(state).link_end_after(pos) >= 0:
+            return False
+        end = last - 2
+    if end <= pos:
+        return False
+    state.append_pending(src[pos:end])
+    state.pos = end
+    return True
+
+
 def _line_field_rule(state: StateInline, silent: bool) -> bool:
     """`key:: value` at the start of a line; the value runs to the end of the line."""
     pos = state.pos
     src = state.src
     if not src[pos].isalpha():
         return False
-    line_start = src.rfind("\n", 0, pos) + 1
-    if src[line_start:pos].strip():
-        return False
+    k = pos - 1
+    while k >= 0 and src[k] != "\n" and src[k].isspace():
+        k -= 1
+    if k >= 0 and src[k] != "\n":
+        return False  # something other than white space before it on its line
     m = _FIELD_KEY.match(src, pos)
     if not m:
         return False
@@ -139,25 +221,13 @@ def _bracket_field_rule(state: StateInline, silent: bool) -> bool:
     """`[key:: value]` anywhere in a line; the value may hold links."""
     pos = state.pos
     src = state.src
-    opener, closer = "[", "]"
-    if src[pos] != opener:
+    if src[pos] != "[":
         return False
     m = _FIELD_KEY.match(src, pos + 1)
     if not m:
         return False
-    depth, i = 0, m.end()
-    while i < state.posMax:
-        ch = src[i]
-        if ch == opener:
-            depth += 1
-        elif ch == closer:
-            if depth == 0:
-                break
-            depth -= 1
-        elif ch == "\n":
-            return False
-        i += 1
-    else:
+    i = _scan(state).closer(pos)  # the key holds no brackets: the value ends where the `[` closes
+    if i < 0 or i >= state.posMax:
         return False
     if silent:
         state.pos = i + 1
@@ -190,14 +260,33 @@ def _render_field_close(self, tokens, idx, options, env):
     return "</span>"
 
 
+def _needs_link_end(rule, offset: int):
+    """markdown-it's link (offset 0) or image (offset 1) rule, answering no at once when there is
+    no `](` after the bracket and the document defines no references: a link then cannot close.
+    markdown-it looks for the label's `]` by trying every rule at every bracket up to maxNesting
+    levels deep, ~100 steps a bracket, 70 s for 1 MB of `[[` even where nothing could be a link."""
+    def guarded(state: StateInline, silent: bool) -> bool:
+        pos = state.pos
+        if (state.src[pos] == "[" if offset == 0 else state.src.startswith("![", pos)) \
+                and "references" not in state.env:
+            end = _scan(state).link_end_after(pos + offset + 1)
+            if end < 0 or end + 1 >= state.posMax:
+                return False
+        return rule(state, silent)
+    return guarded
+
+
 def obsidian_plugin(md: MarkdownIt) -> None:
     """Add wikilinks, embeds, tags, block ids and Dataview fields to a markdown-it parser."""
     md.inline.ruler.before("text", "line_field", _line_field_rule)
+    md.inline.ruler.before("text", "bracket_run", _bracket_run_rule)
     md.inline.ruler.before("link", "bracket_field", _bracket_field_rule)
     md.inline.ruler.before("link", "wikilink", _wikilink_rule(embed=False))
     md.inline.ruler.before("image", "embed", _wikilink_rule(embed=True))
     md.inline.ruler.push("tag", _tag_rule)
     md.inline.ruler.push("block_id", _block_id_rule)
+    md.inline.ruler.at("link", _needs_link_end(rules_inline.link, 0))
+    md.inline.ruler.at("image", _needs_link_end(rules_inline.image, 1))
     md.add_render_rule("wikilink", _render_wikilink)
     md.add_render_rule("embed", _render_wikilink)
     md.add_render_rule("tag", _render_tag)
