@@ -3,7 +3,9 @@ into the repository or into ../shared."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,15 @@ def demo_site(tmp_path_factory) -> Path:
                 main, ["--vault", str(ROOT), "build", "--site-dir", str(folder / "site")], catch_exceptions=False)
             assert result.exit_code == 0, result.output
     return folder / "site"
+
+
+@contextlib.contextmanager
+def serving(server):
+    """Run an http.server on a thread for the duration; yields its base URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

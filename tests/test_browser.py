@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 import struct
-import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -49,12 +48,8 @@ def site(demo_site, tmp_path_factory):
     top = tmp_path_factory.mktemp("served")
     (top / "kg").mkdir()
     (top / "kg" / "demo").symlink_to(demo_site, target_is_directory=True)
-    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(top)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{MOUNT}"
-    server.shutdown()
-    server.server_close()
+    with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(top)))) as url:
+        yield url + MOUNT
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from pathlib import Path
 
 import pyoxigraph
@@ -24,6 +23,7 @@ from rdflib.compare import isomorphic
 from kg.cli import main
 from kg.rdf.emit import escape_iri, is_iri, web_iri
 from kg.rdf.query import QueryError, check, remote_parts
+from tests.conftest import serving
 
 SCHEMA = rdflib.Namespace("https://schema.org/")
 BASE = "https://example.org/odd/"
@@ -214,12 +214,8 @@ class Endpoint(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def endpoint():
     Endpoint.calls = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
