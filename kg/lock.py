@@ -42,7 +42,8 @@ def cache_lock(folder: Path, waiting: Callable[[str], None] = _say) -> Iterator[
     """Hold the cache folder for writing. Re-entrant within a process (a build calls stages that
     also lock); other threads of this process and other processes wait their turn."""
     folder = Path(folder)
-    key = str(folder.resolve()) if folder.exists() else str(folder.absolute())
+    folder.mkdir(parents=True, exist_ok=True)
+    key = str(folder.resolve())  # one key per folder however it is spelled: a second flock would wait on itself
     with _guard:
         local = _local.setdefault(key, threading.RLock())
     with local:
@@ -53,7 +54,6 @@ def cache_lock(folder: Path, waiting: Callable[[str], None] = _say) -> Iterator[
             finally:
                 _depth[key] -= 1
             return
-        folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             if fcntl is not None:
