@@ -243,7 +243,8 @@ class SearchIndex:
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", [(p, current[p]) for p in chunk])
             new_items += len(rows)
         embedded = self._embed_missing(db, embedder_factory, progress)
-        self._write_matrix(db, progress)
+        if changed or gone or embedded or not self._matrices_readable():  # an unchanged build writes nothing
+            self._write_matrix(db, progress)
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
     def _embed_missing(self, db, embedder_factory, progress) -> int:
@@ -282,6 +283,15 @@ class SearchIndex:
             db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items) "
                        "AND key NOT IN (SELECT key FROM parts) AND key NOT IN (SELECT key FROM wanted)")
         return total
+
+    def _matrices_readable(self) -> bool:
+        """Whether the vector files are there and whole (only their headers are read)."""
+        try:
+            pairs = [(np.load(self.folder / a, mmap_mode="r"), np.load(self.folder / b, mmap_mode="r"))
+                     for a, b in (("vectors.npy", "vector_ids.npy"), ("part_vectors.npy", "part_ids.npy"))]
+        except (OSError, ValueError):
+            return False
+        return all(len(m) == len(i) for m, i in pairs)
 
     @staticmethod
     def _vectors(db, keys: list[str]) -> dict[str, bytes]:
