@@ -39,10 +39,9 @@ def parser():
 
 
 def parse_tokens(md, text: str, env: dict | None = None) -> tuple[list, str, int | None]:
-    """markdown-it's tokens of `text` read with MAX_NESTING, with the lines it would drop past
+    """markdown-it's tokens of `text` (`md` set to MAX_NESTING), with the lines it would drop past
     that kept as plain text: (tokens, the text they were read from, first kept line or None).
     The parser and the site's renderer both read through this, so they see the same blocks."""
-    md.options["maxNesting"] = MAX_NESTING
     tokens = md.parse(text, env)
     deep = None
     if any(t.level >= MAX_NESTING - 2 for t in tokens):

@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from kg.knowledge import LinkRow
-from kg.parse.markdown import parse_tokens
+from kg.parse.markdown import MAX_NESTING, parse_tokens
 from kg.parse.syntax import make_parser
 from kg.paths import heading_anchor
 from kg.publish import urls
@@ -57,6 +57,7 @@ def block_anchor(block_id: str) -> str:
 @lru_cache(maxsize=1)
 def renderer() -> MarkdownIt:
     md = make_parser()
+    md.options["maxNesting"] = MAX_NESTING  # the parser's depth, so the page shows what was read
     md.core.ruler.push("kg_callouts", _callouts)
     md.core.ruler.push("kg_ids", _ids)
     md.core.ruler.push("kg_embed_blocks", _embed_blocks)
