@@ -109,8 +109,10 @@ def review_warning(kb) -> None:
 
 
 @main.command()
-@click.option("--concept", help="Only claims written in this concept's note or naming it (id, title or alias).")
-@click.option("--source", help="Only claims found in this source (its id, see `kg sources`).")
+@click.option("--concept", help="Only claims written in this concept's note or naming it (id, title, alias, "
+                                "or words of one; a near miss lists the closest names).")
+@click.option("--source", help="Only claims found in this source or citing it (its id, title or file name, "
+                               "see `kg sources`).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["claim", "question", "tension"]),
               help="Only this kind (repeatable).")
 @click.option("--origin", type=click.Choice(["note", "source"]), help="Only claims of notes, or of sources.")
@@ -149,6 +151,7 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
     \b
     Examples:
       kg claims --concept quality-gap
+      kg claims --concept "quality gap"            # words of a title or alias work too
       kg claims --has-quantity percent --origin source
       kg claims --kind question
       kg claims --status unsupported --origin note
@@ -169,15 +172,14 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
         _print_dismissed(ctx, kb, as_json)
         return
     wanted = kb.claims
-    if concept:
-        from kg.lookup import find
-        from kg.model import Concept
+    from kg.cli.inspect import resolve_name
 
-        found, _ = find(kb, concept)
-        cid = found.id if isinstance(found, Concept) else concept
+    if concept:
+        cid = resolve_name(kb, concept, ("concept",), as_json).id
         wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
     if source:
-        wanted = [c for c in wanted if c.source == source or source in c.cites]
+        sid = resolve_name(kb, source, ("source",), as_json).id
+        wanted = [c for c in wanted if c.source == sid or sid in c.cites]
     if kinds:
         wanted = [c for c in wanted if c.kind in kinds]
     if origin:
@@ -211,7 +213,7 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
 @main.command()
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["numeric", "polarity", "temporal", "declared"]),
               help="Only this kind (repeatable).")
-@click.option("--concept", help="Only tensions about this concept (id, title or alias).")
+@click.option("--concept", help="Only tensions about this concept (id, title, alias, or words of one).")
 @click.option("--json", "as_json", is_flag=True, help="Print the tensions as a JSON array.")
 @click.option("--all", "show_all", is_flag=True,
               help="Also list the candidates: detected tensions below the confidence shown by default.")
@@ -271,11 +273,9 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
     if kinds:
         wanted = [t for t in wanted if t.kind in kinds]
     if concept:
-        from kg.lookup import find
-        from kg.model import Concept
+        from kg.cli.inspect import resolve_name
 
-        found, _ = find(kb, concept)
-        cid = found.id if isinstance(found, Concept) else concept
+        cid = resolve_name(kb, concept, ("concept",), as_json).id
         about = {c.id for c in kb.claims if c.concept == cid or cid in c.concepts}
         wanted = [t for t in wanted if cid in t.subjects or set(t.claim_ids()) & about]
     order = {"numeric": 0, "polarity": 1, "temporal": 2, "declared": 3}

@@ -19,6 +19,34 @@ def _link_json(link, kb, direction: str) -> dict:
             "context": link.context}
 
 
+def resolve_name(kb, name: str, kinds: tuple[str, ...] = ("concept", "source"), as_json: bool = False):
+    """The concept or source of `kinds` that `name` stands for (kg.lookup.resolve): exactly, or,
+    saying on stderr which one it took, by its words. Else stop (exit code 1) with the closest
+    names; with --json also print {"error", "suggestions": [{id, title, kind}]} on stdout."""
+    from kg.lookup import SUGGESTIONS, resolve
+
+    match = resolve(kb, name, kinds)
+    if match.found:
+        if match.how != "exact":
+            n = match.found
+            click.echo(f"kg: taking '{name}' as {n.title} ({n.id}{', a source' if n.kind == 'source' else ''})",
+                       err=True)
+        return match.found
+    what = " or ".join(kinds)
+    if match.fits:
+        error = f"'{name}' could be any of {match.fits} {' and '.join(k + 's' for k in kinds)}"
+    else:
+        error = f"no {what} called '{name}'"
+    if as_json:
+        print_json({"error": error, "suggestions": [n.json() for n in match.suggestions]})
+    if match.suggestions:
+        lines = [f"  {n.title} ({n.id}, {n.kind})" for n in match.suggestions]
+        if match.fits > SUGGESTIONS:
+            lines.append(f"  and {match.fits - SUGGESTIONS} more: add a word, or give the id")
+        fail(f"{error}; did you mean:\n" + "\n".join(lines), code=1)
+    fail(f"{error}, nor anything close (an id, a title, an alias or a file name works)", code=1)
+
+
 @main.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the concept as JSON.")
@@ -26,28 +54,27 @@ def show(name: str, as_json: bool) -> None:
     """Show a concept (or source): its names, tags, claims with their status and evidence,
     tensions, links out, backlinks with context, and unlinked mentions.
 
-    NAME is what you would type in a link: the note's file name, title, an alias or an id.
+    NAME is the note's id, file name, title or an alias (case and punctuation do not matter),
+    or words of one of them: `kg show "quality gap"` takes "Quality gap between open and closed
+    models" and says so, when no other concept or source has those words. A name that fits
+    several, or none, lists the closest names (a typo finds its concept) and exits with 1.
 
     \b
     Examples:
       kg show "open-weight models"
+      kg show "quality gap"             # words of the title: taken, with a notice on stderr
       kg show DeepSeek --json
     """
-    from kg.lookup import find
-    from kg.model import Concept
-
     ctx: Context = click.get_current_context().obj
     kb = ctx.knowledge(with_claims=True)
-    found, suggestions = find(kb, name)
-    if found is None:
-        hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; `kg build --json` counts what exists"
-        fail(f"no concept or source called '{name}'{hint}", code=1)
-    if isinstance(found, Concept):
-        ident, doc = found.id, found.doc
-        info = {"kind": "concept", "id": found.id, "title": found.title, "doc": found.doc, "stub": found.stub,
-                "type": found.type, "aliases": found.aliases, "tags": found.tags}
+    found = resolve_name(kb, name, as_json=as_json)
+    if found.kind == "concept":
+        concept = kb.concepts[found.id]
+        ident, doc = concept.id, concept.doc
+        info = {"kind": "concept", "id": concept.id, "title": concept.title, "doc": concept.doc,
+                "stub": concept.stub, "type": concept.type, "aliases": concept.aliases, "tags": concept.tags}
     else:
-        ident, source = found, kb.source_by_id(found)
+        ident, source = found.id, kb.source_by_id(found.id)
         doc = source.path
         info = {"kind": "source", "id": ident, "title": source.title, "doc": source.path,
                 "author": source.author, "date": source.date.isoformat() if source.date else None,

@@ -36,9 +36,10 @@ def _highlight(text: str, words: list[str]) -> str:
 @click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["note", "source"]),
               help="Only this kind of result (repeatable).")
-@click.option("--concept", help="Only passages of this concept (its id, e.g. open-weight-models).")
+@click.option("--concept", help="Only passages of this concept (its id, e.g. open-weight-models, or its title, "
+                                "an alias, or words of one).")
 @click.option("--tag", help="Only files with this tag (nested tags included), e.g. ai/models.")
-@click.option("--source", help="Only sentences of this source (its id, see `kg sources`).")
+@click.option("--source", help="Only sentences of this source (its id, see `kg sources`, or its title or file name).")
 @click.option("--since", help="Only sources dated on or after this day (YYYY-MM-DD).")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "vector"]), default="hybrid", show_default=True,
               help="Rank by words and meaning together, or by one of them.")
@@ -68,14 +69,29 @@ def search(query, k, kinds, concept, tag, source, since, mode, as_json, batch) -
             dt.date.fromisoformat(since)
         except ValueError:
             fail(f"--since {since!r} is not a date; write it as YYYY-MM-DD")
-    filters = Filters(kinds=tuple(kinds), concept=concept, tag=tag, source=source, since=since)
     from kg.search.embed import ModelError
 
     searcher = _searcher(ctx)
+    concept, source = _named(ctx, searcher, concept, source, as_json or batch is not None)
+    filters = Filters(kinds=tuple(kinds), concept=concept, tag=tag, source=source, since=since)
     try:
         run_queries(searcher, query, k, filters, mode, as_json, batch)
     except ModelError as exc:
         fail(str(exc))
+
+
+def _named(ctx: Context, searcher, concept: str | None, source: str | None, as_json: bool):
+    """The ids --concept and --source stand for: as given when the index holds that id, else
+    resolved like `kg show` resolves a name (reading the vault, not building the index)."""
+    from kg.cli.inspect import resolve_name
+
+    kb, ids = None, []
+    for value, column in ((concept, "concept"), (source, "source")):
+        if value and not searcher.db.execute(f"SELECT 1 FROM items WHERE {column} = ? LIMIT 1", (value,)).fetchone():
+            kb = kb or ctx.knowledge()
+            value = resolve_name(kb, value, (column,), as_json).id
+        ids.append(value)
+    return ids
 
 
 def run_queries(searcher, query, k, filters, mode, as_json, batch) -> None:
