@@ -236,8 +236,8 @@ class KnowledgeBase:
         """Every claim, question and declared tension of the notes, and the checkable sentences of
         the sources, in file order, once the claims stage has run (with their status once the
         knowledge stage has)."""
-        if self._claims is None and self.knowledge_loader is not None:
-            self._claims = self.knowledge.claims
+        if self._claims is None and (self._knowledge is not None or self.knowledge_loader is not None):
+            self._claims = self.knowledge.claims  # with their status, whichever was read first
         if self._claims is None and self.claim_loader is not None:
             self._claims = self.claim_loader()
         return self._claims or []

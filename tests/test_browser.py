@@ -139,7 +139,9 @@ def test_search_finds_the_concept_and_opens_it(tab, site):
 def test_evidence_link_lands_on_the_highlighted_sentence(tab, site):
     page = tab.page
     page.goto(site + "concepts/quality-gap.html")
-    page.locator('li.claim ul.evidence a[href*="#s-"]').first.click()
+    claim = page.locator("li.claim:has(ul.evidence a[href*='#s-'])").first
+    claim.locator("summary").click()  # a claim shows its evidence when opened
+    claim.locator('ul.evidence a[href*="#s-"]').first.click()
     page.wait_for_url(re.compile(re.escape(site) + r"sources/[^/]+\.html#s-[0-9a-f]{8}$"))
     anchor = page.url.split("#")[1]
     sentence = page.locator(f"span.sentence#{anchor}")
@@ -204,13 +206,24 @@ def test_pages_read_without_javascript(browser, site):
         claims = page.locator("li.claim")
         assert claims.count() >= 5
         expect(claims.first).to_be_visible()
-        expect(page.locator("li.claim ul.evidence blockquote").first).to_be_visible()
+        quote = page.locator("li.claim ul.evidence blockquote").first
+        expect(quote).to_be_hidden()  # evidence on demand: a <details> opens without a script
+        page.locator("li.claim:has(ul.evidence) summary").first.click()
+        expect(quote).to_be_visible()
         expect(page.locator("section.local-graph svg.graph")).to_be_visible()
         expect(page.locator("section.local-graph svg.graph a.node").first).to_be_visible()
         page.goto(site + "claims.html")
-        expect(page.locator("table.claims-table")).to_be_visible()
-        assert page.locator("table.claims-table tbody tr:visible").count() > 300
+        groups = page.locator("details.claim-group")
+        assert groups.count() >= 10
+        groups.first.locator("summary").click()
+        expect(groups.first.locator("table.claims-table")).to_be_visible()
+        assert groups.first.locator("tbody tr:visible").count() >= 1
         expect(page.locator("form.filters")).to_be_hidden()  # no controls that cannot work
+        page.goto(site + "sources/open-weight-cascade.html")
+        marked = page.locator("span.sentence.claim").first
+        assert marked.evaluate("el => getComputedStyle(el).textDecorationLine") == "none"
+        page.locator("label[for=show-marks]").click()  # a CSS toggle: no script needed
+        assert marked.evaluate("el => getComputedStyle(el).textDecorationLine") == "underline"
         expect(page.locator("button.theme")).to_be_hidden()
         assert tab.errors == []
     finally:
@@ -270,4 +283,90 @@ def test_claims_filter_from_the_address(tab, site):
     assert shown and set(shown) == {"contested"}
     n, m = map(int, re.match(r"(\d+) of (\d+)", output.inner_text()).groups())
     assert (n, m) == (len(shown), len(rows)) and n < m
+    assert tab.errors == []
+
+
+def _cli_json(demo_site, *args) -> dict:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner(env={"KG_CACHE_DIR": str(demo_site.parent / "cache")}).invoke(
+        main, ["--vault", str(ROOT), *args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    import json
+
+    return json.loads(result.stdout)
+
+
+def test_the_counts_agree_on_the_home_page_the_claims_page_and_the_cli(tab, site, demo_site):
+    counts = _cli_json(demo_site, "build", "--no-site")["claims"]
+    page = tab.page
+    page.goto(site + "index.html")
+
+    def tile(selector: str) -> int:
+        return int(page.locator(f"ul.stats {selector} strong").inner_text())
+
+    assert tile("li:has(a[href='claims.html'])") == counts["claims"]
+    assert tile("li:has(a[href='claims.html?origin=note'])") == counts["note_claims"]
+    for status in ("supported", "contested", "unsupported"):
+        assert tile(f"li.{status}") == counts[status], status
+        page.locator(f"ul.stats li.{status} a").click()
+        shown = page.locator("form.filters output.shown")
+        expect(shown).to_have_text(f"{counts[status]} of {counts['claims']} claims")
+        page.go_back()
+    assert counts["supported"] + counts["contested"] + counts["unsupported"] == counts["note_claims"]
+    assert tab.errors == []
+
+
+def test_a_concept_page_shows_each_tension_once_and_as_many_as_kg_show(tab, site, demo_site):
+    shown = _cli_json(demo_site, "show", "quality-gap")
+    page = tab.page
+    page.goto(site + "concepts/quality-gap.html")
+    ids = page.evaluate("""Array.from(document.querySelectorAll('section.tensions [id^="tension-"]'))
+        .map(el => el.id)""")
+    assert ids and len(ids) == len(set(ids)), ids
+    assert sorted(ids) == sorted(f"tension-{t['id']}" for t in shown["tensions"])
+    assert page.locator("#h-tensions .count").inner_text() == str(len(shown["tensions"]))
+    claims = [c for c in shown["claims"] if c["kind"] == "claim"]
+    assert page.locator("#h-claims .count").inner_text() == str(len(claims))
+    backlinks = len({link["doc"] for link in shown["incoming"]})
+    assert page.locator("#h-backlinks .count").inner_text() == str(backlinks)
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("name", ["concepts/quality-gap.html", "sources/open-weight-cascade.html",
+                                  "claims.html", "tensions.html"])
+def test_the_demo_pages_fit_a_reader_on_a_desktop(browser, site, name):
+    tab = Tab(browser, viewport={"width": 1280, "height": 900})
+    try:
+        tab.page.goto(site + name)
+        height = tab.page.evaluate("document.documentElement.scrollHeight")
+        assert height < 4000, f"{name} is {height} px tall at 1280 px wide"
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+
+
+def test_a_link_to_a_claim_opens_its_group_on_the_claims_page(tab, site):
+    page = tab.page
+    page.goto(site + "claims.html")
+    anchor = page.locator("details.claim-group tr[id^='claim-']").last.get_attribute("id")
+    expect(page.locator(f"#{anchor}")).to_be_hidden()
+    page.goto(site + f"claims.html#{anchor}")
+    expect(page.locator(f"#{anchor}")).to_be_visible()
+    expect(page.locator(f"#{anchor}")).to_be_in_viewport()
+    assert tab.errors == []
+
+
+def test_claim_marks_on_a_source_page_are_off_until_asked_for(tab, site):
+    page = tab.page
+    page.goto(site + "sources/open-weight-cascade.html")
+    chips = page.locator(".cited-by a")
+    assert chips.count() > 0
+    expect(chips.first).to_be_hidden()
+    page.locator("#show-marks").check()
+    expect(chips.first).to_be_visible()
+    page.locator("#show-marks").uncheck()
+    expect(chips.first).to_be_hidden()
     assert tab.errors == []

@@ -99,6 +99,25 @@ def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]
     return out
 
 
+def counts(found: Knowledge) -> dict:
+    """The vault's counts, computed here only and shown the same by `kg build`, the home page and
+    the claims index: claims (statements, not questions) of notes and of sources, the notes' claims
+    by status (they add up to `note_claims`), the notes' open questions, evidence and tensions shown."""
+    statements = [c for c in found.claims if c.kind == "claim"]
+    mine = [c for c in statements if c.origin == "note"]
+    return {"claims": len(statements), "note_claims": len(mine), "source_claims": len(statements) - len(mine),
+            **{s: sum(c.status == s for c in mine) for s in ("supported", "contested", "unsupported")},
+            "questions": sum(c.kind == "question" and c.origin == "note" for c in found.claims),
+            "evidence": len(found.evidence), "tensions": len(found.tensions)}
+
+
+def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:
+    """The tensions a concept or source page (and `kg show`) lists: those that touch one of its
+    claims (`Tension.claim_ids`) or are about it (its id among their subjects); each once."""
+    return list({t.id: t for t in tensions
+                 if (ident is not None and ident in t.subjects) or not claim_ids.isdisjoint(t.claim_ids())}.values())
+
+
 @dataclass
 class Memo:
     """What the last analysis found that this one may keep (kg.claims.store loads and saves it).

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from kg.claims import review
-from kg.claims.analyse import Knowledge, Memo, analyse, settle
+from kg.claims.analyse import Knowledge, Memo, analyse, counts, settle
 from kg.claims.perfile import FileClaims, decode, extract_many, file_key, link_views, mentions_fingerprint, midsentence_words
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
@@ -247,7 +247,7 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
     try:
         stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
                                 .encode(), digest_size=16).hexdigest()
-        settled = f"{stamp}:{review.digest(kb.root)}"
+        settled = f"{stamp}:{review.digest(kb.root)}:{COUNTS_VERSION}"
         analysed = store.get("stamp") == stamp
         if analysed and store.get("settled") == settled:  # nothing changed: the last result, read when asked
             kb.knowledge_stamp = settled
@@ -260,7 +260,7 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
                                                                                 progress)
         problems = _settle(kb, found)
         kb.knowledge_stamp = settled
-        kb.knowledge_summary = summary(found)
+        kb.knowledge_summary = counts(found)
         with store.db:
             for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
@@ -272,6 +272,10 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
     kb.diagnostics.extend(problems)
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
     return found
+
+
+COUNTS_VERSION = 2
+"""Of `counts`: a summary stored by a kg that counted otherwise is counted afresh."""
 
 
 def _settle(kb, found: Knowledge) -> list[Diagnostic]:
@@ -289,14 +293,6 @@ def _settled(kb, cache_dir: Path) -> Knowledge:
         store.close()
     _settle(kb, found)
     return found
-
-
-def summary(found: Knowledge) -> dict:
-    """Counts of a result: claims, note claims by status, evidence, tensions shown."""
-    mine = [c for c in found.claims if c.origin == "note" and c.kind == "claim"]
-    return {"claims": len(found.claims), **{s: sum(c.status == s for c in mine)
-                                             for s in ("supported", "contested", "unsupported")},
-            "evidence": len(found.evidence), "tensions": len(found.tensions)}
 
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str, progress) -> Knowledge:

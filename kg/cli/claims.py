@@ -275,9 +275,11 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
     if concept:
         from kg.cli.inspect import resolve_name
 
+        from kg.claims.analyse import tensions_about
+
         cid = resolve_name(kb, concept, ("concept",), as_json).id
         about = {c.id for c in kb.claims if c.concept == cid or cid in c.concepts}
-        wanted = [t for t in wanted if cid in t.subjects or set(t.claim_ids()) & about]
+        wanted = tensions_about(wanted, about, cid)
     order = {"numeric": 0, "polarity": 1, "temporal": 2, "declared": 3}
     shown = {id(t) for t in known.tensions}
     gone = {id(t) for t in dismissed}

@@ -91,14 +91,14 @@ def show(name: str, as_json: bool) -> None:
 def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict]) -> dict:
     """The claims written in `doc` with their evidence, the tensions they are in, the claims of
     other files that mention `ident`, and the concepts `doc` names without linking."""
+    from kg.claims.analyse import tensions_about
     from kg.cli.claims import claim_json, evidence_json, evidence_of
 
     evidence = evidence_of(kb)
     own = [c for c in kb.claims if c.doc == doc]
     ids = {c.id for c in own}
     mentioned = [c for c in kb.claims if c.doc != doc and ident in c.concepts]
-    tensions = [t for t in kb.knowledge.tensions
-                if ids & set(t.claim_ids()) or ident in t.subjects]
+    tensions = tensions_about(kb.knowledge.tensions, ids, ident)  # what its page lists
     linked = {lk["id"] for lk in outgoing}
     unlinked: dict[str, dict] = {}
     for c in own:
@@ -169,7 +169,8 @@ def _print_show(info: dict, outgoing: list[dict], incoming: list[dict], knowledg
         mark = "" if lk["resolved"] else " [yellow](no note yet)[/]"
         lines = ", ".join(str(x["line"]) for x in links)
         out.print(f"  → {e(lk['title'])}{mark}  [dim]line{'s' if len(links) > 1 else ''} {lines}[/]")
-    out.print(f"\n[bold]Backlinks[/] ({len(incoming)})")
+    files = len({lk["doc"] for lk in incoming})
+    out.print(f"\n[bold]Backlinks[/] ({files} {'file' if files == 1 else 'files'}, {len(incoming)} links)")
     for lk in incoming:
         rel = "" if lk["relation"] == "links_to" else f" [cyan]{lk['relation']}[/]"
         out.print(f"  ← {e(lk['title'])}{rel}  [dim]{e(lk['doc'])}:{lk['line']}[/]")

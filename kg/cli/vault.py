@@ -154,8 +154,10 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
         out.print(f"  search index: {found['files']} files re-indexed, {found['embedded']} passages embedded")
     if summary["claims"]:
         found = summary["claims"]
-        out.print(f"  claims: {found['claims']} ({found['supported']} supported, {found['contested']} contested, "
-                  f"{found['unsupported']} unsupported), {found['evidence']} evidence, {found['tensions']} tensions")
+        out.print(f"  claims: {found['claims']} ({found['note_claims']} in notes: {found['supported']} supported, "
+                  f"{found['contested']} contested, {found['unsupported']} unsupported; {found['source_claims']} in "
+                  f"sources), {plural(found['questions'], 'question')}, {found['evidence']} evidence, "
+                  f"{plural(found['tensions'], 'tension')}")
     if site:
         out.print(f"  site: {site['pages']} pages, {site['written']} written, in {escape(site['folder'])}/ "
                   f"({site['seconds']:.2f} s): open {escape(site['folder'])}/index.html, or run [bold]kg serve[/]")

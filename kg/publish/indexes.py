@@ -11,6 +11,7 @@ from functools import partial
 
 from markupsafe import Markup
 
+from kg.claims.analyse import counts
 from kg.publish import urls
 from kg.publish.graphs import GLOBAL_LIMIT, Node, global_layout, svg
 from kg.publish.pages import Page
@@ -28,12 +29,10 @@ def _ld(site: Site, page: str, kind: str, name: str, **more) -> dict:
 
 def home(site: Site, page: str) -> dict:
     kb = site.kb
-    note_claims = [c for c in site.claims if c.origin == "note" and c.kind == "claim"]
-    status = Counter(c.status for c in note_claims)
     tensions = site.knowledge.tensions if site.knowledge else []
     contested: Counter = Counter()
-    for c in note_claims:
-        if c.status == "contested" and c.concept:
+    for c in site.claims:
+        if c.origin == "note" and c.kind == "claim" and c.status == "contested" and c.concept:
             contested[c.concept] += 1
     newest = []
     for path in site.sources_by_date[:6]:
@@ -41,14 +40,9 @@ def home(site: Site, page: str) -> dict:
         newest.append({"title": s["title"], "href": urls.relative(page, site.page_of_doc(path)),
                        "date": s["date"], "author": s["author"]})
     return {
-        "counts": {"concepts": sum(1 for c in kb.concepts.values() if not c.stub),
-                   "stubs": sum(1 for c in kb.concepts.values() if c.stub), "sources": len(kb.source_ids),
-                   "claims": len(note_claims), "source_claims": sum(c.origin == "source" for c in site.claims),
-                   "supported": status["supported"], "contested": status["contested"],
-                   "unsupported": status["unsupported"],
-                   "evidence": len(site.knowledge.evidence) if site.knowledge else 0,
-                   "tensions": len(tensions), "questions": sum(c.kind == "question" for c in site.claims),
-                   "tags": len(site.tags)},
+        "counts": {"concepts": len(kb.concepts), "stubs": sum(1 for c in kb.concepts.values() if c.stub),
+                   "sources": len(kb.source_ids), "tags": len(site.tags),
+                   **(counts(site.knowledge) if site.knowledge else {})},
         "has_claims": site.knowledge is not None,
         "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n}
                           for k, n in sorted(Counter(t.kind for t in tensions).items())],
@@ -88,16 +82,23 @@ def claim_rows(site: Site) -> list:
 
 def claims(site: Site, page: str, number: int, total: int) -> dict:
     rows = claim_rows(site)[(number - 1) * CLAIMS_PER_PAGE:number * CLAIMS_PER_PAGE]
-    views = [claim_view(site, c, page, with_evidence=False) for c in rows]
+    groups: dict[str, dict] = {}
     seen: set[str] = set()
-    for v in views:
+    for c in rows:
+        v = claim_view(site, c, page, with_evidence=False)
         v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
         v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text in two notes: one id
         seen.add(v["id"])
+        group = groups.setdefault(c.doc, {"title": v["where"], "href": v["where_href"], "origin": c.origin,
+                                          "items": [], "status": Counter()})
+        group["items"].append(v)
+        group["status"][c.status or "none"] += 1
     pages = [{"number": n, "href": urls.relative(page, urls.claims_page(n)), "current": n == number}
              for n in range(1, total + 1)] if total > 1 else []
-    kinds = sorted({b["kind"] for v in views for b in v["badges"]})
-    return {"claims": views, "pages": pages, "quantity_kinds": kinds, "has_claims": site.knowledge is not None,
+    kinds = sorted({b["kind"] for g in groups.values() for v in g["items"] for b in v["badges"]})
+    ordered = sorted(groups.values(), key=lambda g: (g["origin"] != "note", g["title"].casefold()))
+    return {"groups": ordered, "pages": pages, "quantity_kinds": kinds, "has_claims": site.knowledge is not None,
+            "counts": counts(site.knowledge) if site.knowledge else None,
             "json_ld": _ld(site, page, "CollectionPage", "Claims")}
 
 
@@ -113,13 +114,17 @@ def tensions(site: Site, page: str) -> dict:
 
 def questions(site: Site, page: str) -> dict:
     groups: dict[str, dict] = {}
+    seen: set[str] = set()
     for c in site.claims:
         if c.kind != "question" or c.origin != "note":
             continue
         where = site.page_of_doc(c.doc)
         group = groups.setdefault(c.doc, {"title": site.kb.infos[c.doc].title,
                                           "href": urls.relative(page, where) if where else None, "items": []})
-        group["items"].append(claim_view(site, c, page, with_evidence=False))
+        view = claim_view(site, c, page, with_evidence=False)
+        view["anchor"] = None if c.id in seen else f"claim-{c.id}"  # one question in two notes: one id
+        seen.add(c.id)
+        group["items"].append(view)
     return {"groups": sorted(groups.values(), key=lambda g: g["title"].casefold()),
             "has_claims": site.knowledge is not None, "json_ld": _ld(site, page, "CollectionPage", "Open questions")}
 

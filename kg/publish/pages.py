@@ -172,19 +172,33 @@ def concept_context(site: Site, c: Concept, page: str) -> dict:
     if c.doc:
         body = Markup(render(site.text_of(c.doc), c.doc, page, site.rows_of(c.doc), site, title=c.title))
     own = site.claims_by_doc.get(c.doc, []) if c.doc else []
-    tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
+    tensions = site.tensions_of(c.id, c.doc)
+    written = [t for t in tensions if t.kind == "declared" and t.a.doc == c.doc]  # already in the note's text
     return {
         "concept": c, "body": body, "anchor": heading_anchor(c.title),
         "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))} for t in c.tags],
         "claims": [claim_view(site, cl, page) for cl in own if cl.kind == "claim"],
-        "questions": [claim_view(site, cl, page, with_evidence=False) for cl in own if cl.kind == "question"],
-        "tensions": [tension_view(site, t, page) for t in tensions.values()],
+        "tensions": [tension_view(site, t, page) for t in tensions if t not in written],
+        "written": [{"id": t.id} for t in written], "written_under": _section_of(site, c.doc, written),
         "backlinks": backlinks(site, c.id, page),
         "mentions": [claim_view(site, m, page, with_evidence=False) for m in unlinked_mentions(site, c)],
         "related": [claim_view(site, r, page, with_evidence=False) for r in site.related_claims(c.doc)] if c.doc else [],
         "graph": local_graph(site, "concept", c.id, c.doc, page),
         "json_ld": concept_json_ld(site, c, page, own),
     }
+
+
+def _section_of(site: Site, doc: str | None, tensions: list) -> dict | None:
+    """The heading of the note section that holds the first of `tensions` (where the note declares them)."""
+    note = site.kb.notes.get(doc) if doc and tensions else None
+    if note is None:
+        return None
+    line = min(t.a.line for t in tensions)
+    section = None
+    for s in note.sections:
+        if s.line <= line and s.level > 0:
+            section = s
+    return {"heading": section.heading, "href": f"#{section.anchor}"} if section else None
 
 
 def concept_json_ld(site: Site, c: Concept, page: str, own: list[Claim]) -> dict:
@@ -254,7 +268,7 @@ def source_context(site: Site, sid: str, page: str) -> dict:
         else:
             blocks.append(view)
     own = site.claims_by_doc.get(path, [])
-    tensions = {t.id: t for cl in own for t in site.tensions_by_claim.get(cl.id, [])}
+    tensions = site.tensions_of(sid, path)
     iri = site.base_url + page
     ld = {"@context": "https://schema.org", "@type": "CreativeWork", "@id": iri, "url": iri, "name": source.title}
     if source.author:
@@ -266,11 +280,11 @@ def source_context(site: Site, sid: str, page: str) -> dict:
         ld["sameAs"] = url
     if source.publisher:
         ld["publisher"] = {"@type": "Organization", "name": source.publisher}
-    return {"source": source, "sid": sid, "url": url, "blocks": blocks,
+    return {"source": source, "sid": sid, "url": url, "blocks": blocks, "cited": bool(cited),
             "tags": [{"name": t, "href": urls.relative(page, urls.tag_page(t))}
                      for t in dict.fromkeys(t.name for t in source.tags)],
             "claims": [claim_view(site, c, page, with_evidence=False) for c in own],
-            "tensions": [tension_view(site, t, page) for t in tensions.values()],
+            "tensions": [tension_view(site, t, page) for t in tensions],
             "backlinks": backlinks(site, sid, page),
             "graph": local_graph(site, "source", sid, path, page), "json_ld": ld}
 

@@ -148,6 +148,22 @@ class Site:
         return out
 
     @cached_property
+    def tensions_by_subject(self) -> dict[str, list[Tension]]:
+        out: dict[str, list[Tension]] = defaultdict(list)
+        for t in self.knowledge.tensions if self.knowledge else []:
+            for subject in t.subjects:
+                out[subject].append(t)
+        return out
+
+    def tensions_of(self, ident: str, doc: str | None) -> list[Tension]:
+        """The tensions a page lists (kg.claims.analyse.tensions_about), found through the indexes."""
+        from kg.claims.analyse import tensions_about
+
+        own = {c.id for c in self.claims_by_doc.get(doc, [])} if doc else set()
+        near = [t for cid in own for t in self.tensions_by_claim.get(cid, [])] + self.tensions_by_subject.get(ident, [])
+        return tensions_about(near, own, ident)
+
+    @cached_property
     def mentioned_in(self) -> dict[str, list[Claim]]:
         """Concept id -> the claims that name it (by title or alias)."""
         out: dict[str, list[Claim]] = defaultdict(list)
@@ -185,6 +201,11 @@ class Site:
                 for t in self.tensions_by_claim.get(c.id, []):
                     shown[doc].append((t.id, t.explanation, t.score, t.kind, t.review, t.a.line, t.b and t.b.line))
                     shown[doc] += [view(named) for cid in t.claims for named in self.claims_by_id.get(cid, [])]
+        for subject, tensions in self.tensions_by_subject.items():
+            holder = self.kb.concepts.get(subject)
+            path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
+            if path:
+                shown[path] += [(t.id, t.explanation, t.score, t.kind, t.review) for t in tensions]
         for doc, claims in self.related.items():
             shown[doc] += [view(c) for c in claims]
         for cid, claims in self.mentioned_in.items():
@@ -253,6 +274,8 @@ class Site:
         """The page and fragment where a claim is shown (a declared tension: its card)."""
         if claim.origin == "source" and claim.source:
             return urls.source_page(claim.source) + (f"#{claim.anchor}" if claim.anchor else "")
+        if claim.kind == "question":  # listed on the questions page (the note shows them in its text)
+            return f"{urls.QUESTIONS}#claim-{claim.id}"
         page = self.page_of_doc(claim.doc) or urls.CLAIMS
         tension = self.declared.get((claim.id, claim.doc))
         return f"{page}#tension-{tension}" if tension else f"{page}#claim-{claim.id}"

@@ -3,7 +3,7 @@
  * Everything works without it; it only enhances:
  *   1. the theme button (light / dark, remembered in localStorage "kg-theme");
  *   2. search as you type with Pagefind, loaded on first use of the search box;
- *   3. filters and sortable columns on the claims table;
+ *   3. filters and sortable columns on the claims tables, and a linked claim's group opened;
  *   4. pan, zoom and hover highlighting on the graphs.
  * No libraries, no analytics, and no requests except Pagefind's own files once the reader searches.
  */
@@ -312,14 +312,30 @@
   /* ------------------------------------------------------------ 3. claims table */
 
   function setupClaimsTable() {
-    var table = doc.querySelector("table.claims-table");
-    if (!table || !table.tBodies.length) return;
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-
+    var tables = Array.prototype.slice.call(doc.querySelectorAll("table.claims-table"));
+    if (!tables.length) return;
+    var rows = [];
+    tables.forEach(function (table) {
+      if (!table.tBodies.length) return;
+      rows = rows.concat(Array.prototype.slice.call(table.tBodies[0].rows));
+      setupSorting(table, table.tBodies[0]);
+    });
     var form = doc.querySelector("form.filters");
     if (form) setupFilters(form, rows);
-    setupSorting(table, body);
+  }
+
+  // A link to a claim inside a closed group (claims.html#claim-…) opens the group.
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && doc.getElementById(id);
+    var opened = false;
+    for (var el = target; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS" && !el.open) {
+        el.open = true;
+        opened = true;
+      }
+    }
+    if (opened && target.scrollIntoView) target.scrollIntoView();
   }
 
   function setupFilters(form, rows) {
@@ -354,10 +370,19 @@
     function apply() {
       var status = value("status"), quantity = value("quantity"), origin = value("origin");
       var shown = 0;
+      var filtered = !!(status || quantity || origin);
       rows.forEach(function (row) {
         var keep = matches(row, status, quantity, origin);
         row.hidden = !keep;
         if (keep) shown++;
+      });
+      // Groups: hidden when none of their claims is shown; opened while a filter is on.
+      each(doc.querySelectorAll("details.claim-group"), function (group) {
+        var visible = group.querySelectorAll("tbody tr:not([hidden])").length;
+        group.hidden = visible === 0;
+        if (filtered) group.open = visible > 0;
+        var count = group.querySelector(".group-counts .n");
+        if (count) count.textContent = filtered ? visible + " of " + group.querySelectorAll("tbody tr").length : group.querySelectorAll("tbody tr").length;
       });
       if (output) output.textContent = shown + " of " + rows.length + " claims";
 
@@ -673,6 +698,10 @@
     safely("theme", setupTheme);
     safely("search", setupSearch);
     safely("claims table", setupClaimsTable);
+    safely("open target", function () {
+      if (location.hash) openTarget();
+      window.addEventListener("hashchange", openTarget);
+    });
     safely("graphs", setupGraphs);
   }
 
