@@ -60,3 +60,32 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert "knowledge_judged" not in unchanged.kb.stats  # the last result, not a new analysis
     assert unchanged.site["written"] == 0
     assert _state(unchanged) == _state(cold)
+
+
+def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp_path, monkeypatch):
+    from kg.publish import indexes
+
+    monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    pages = sorted(site.glob("claims*.html"))
+    assert len(pages) >= 5, pages
+    shown = sum(1 for page in pages for line in page.read_text(encoding="utf-8").splitlines()
+                if "<tr" in line and "data-status=" in line)  # a row per claim
+    before = {p.name: p.read_bytes() for p in pages}
+
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    changed = [p.name for p in sorted(site.glob("claims*.html")) if before.get(p.name) != p.read_bytes()]
+    holding = [p.name for p in sorted(site.glob("claims*.html")) if "Quality gap between open and closed models"
+               in p.read_text(encoding="utf-8").split("claim-groups", 1)[-1]]
+    assert len(holding) == 1  # a file's claims are on one page
+    assert holding[0] in changed and len(changed) <= 2, changed  # page 1 also holds the counts
+    assert sum(c.kind == "claim" for c in edited.claims) == shown + 1
+
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert cold.site["pages"] == edited.site["pages"]
+    assert _pages(site) == _pages(tmp_path / "cold-site")

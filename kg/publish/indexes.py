@@ -80,25 +80,58 @@ def claim_rows(site: Site) -> list:
     return [c for c in site.claims if c.kind == "claim"]
 
 
-def claims(site: Site, page: str, number: int, total: int) -> dict:
-    rows = claim_rows(site)[(number - 1) * CLAIMS_PER_PAGE:number * CLAIMS_PER_PAGE]
+def claim_groups(site: Site) -> list[list[str]]:
+    """The files of each page of the claims index, in the order it shows them (notes, then sources,
+    by title). A page holds whole files and closes once it passes CLAIMS_PER_PAGE claims, so a claim
+    added to one file moves a page boundary only when it crosses that line: an edit redraws the
+    page of the edited file, not every page after it."""
+    count: Counter = Counter(c.doc for c in claim_rows(site))
+    docs = sorted(count, key=lambda d: (site.claims_by_doc[d][0].origin != "note", _group_title(site, d).casefold(), d))
+    pages: list[list[str]] = [[]]
+    filled = 0
+    for doc in docs:
+        if filled >= CLAIMS_PER_PAGE:
+            pages.append([])
+            filled = 0
+        pages[-1].append(doc)
+        filled += count[doc]
+    return pages
+
+
+def _group_title(site: Site, doc: str) -> str:
+    holder = site.holder.get(doc)
+    return (site.kb.title_of(holder[1]) if holder else None) or doc
+
+
+def _claims_inputs(site: Site, docs: list[str], number: int, total: int) -> list:
+    """What a claims page shows, cheaply: its files with their titles and the hash of their
+    claims as pages show them (Site.knowledge_digests)."""
+    digests = site.knowledge_digests
+    first = counts(site.knowledge) if number == 1 and site.knowledge else None  # the lead, on page 1 only
+    return [number, total, first, [[d, _group_title(site, d), digests.get(d)] for d in docs]]
+
+
+def claims(site: Site, page: str, docs: list[str], number: int, total: int) -> dict:
     groups: dict[str, dict] = {}
     seen: set[str] = set()
-    for c in rows:
-        v = claim_view(site, c, page, with_evidence=False)
-        v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
-        v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text in two notes: one id
-        seen.add(v["id"])
-        group = groups.setdefault(c.doc, {"title": v["where"], "href": v["where_href"], "origin": c.origin,
-                                          "items": [], "status": Counter()})
-        group["items"].append(v)
-        group["status"][c.status or "none"] += 1
+    for doc in docs:
+        for c in site.claims_by_doc.get(doc, []):
+            if c.kind != "claim":
+                continue
+            v = claim_view(site, c, page, with_evidence=False)
+            v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
+            v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text in two notes: one id
+            seen.add(v["id"])
+            group = groups.setdefault(c.doc, {"title": _group_title(site, doc), "href": v["where_href"],
+                                              "origin": c.origin, "items": [], "status": Counter()})
+            group["items"].append(v)
+            group["status"][c.status or "none"] += 1
     pages = [{"number": n, "href": urls.relative(page, urls.claims_page(n)), "current": n == number}
              for n in range(1, total + 1)] if total > 1 else []
     kinds = sorted({b["kind"] for g in groups.values() for v in g["items"] for b in v["badges"]})
-    ordered = sorted(groups.values(), key=lambda g: (g["origin"] != "note", g["title"].casefold()))
-    return {"groups": ordered, "pages": pages, "quantity_kinds": kinds, "has_claims": site.knowledge is not None,
-            "counts": counts(site.knowledge) if site.knowledge else None,
+    return {"groups": list(groups.values()), "pages": pages, "quantity_kinds": kinds,
+            "has_claims": site.knowledge is not None,
+            "counts": counts(site.knowledge) if site.knowledge and number == 1 else None,
             "json_ld": _ld(site, page, "CollectionPage", "Claims")}
 
 
@@ -175,16 +208,14 @@ def index_pages(site: Site) -> list[Page]:
             return made["c"]
         return Page(path, template, context, context, always=True)
 
-    total = max(1, -(-len(claim_rows(site)) // CLAIMS_PER_PAGE))
+    groups = claim_groups(site)
     pages = [page(urls.HOME, "home.html", home), page(urls.CONCEPTS, "concepts.html", concepts),
              page(urls.SOURCES, "sources.html", sources), page(urls.TENSIONS, "tensions.html", tensions),
              page(urls.QUESTIONS, "questions.html", questions), page(urls.TAGS, "tags.html", tags)]
-    for n in range(1, total + 1):
-        pages.append(page(urls.claims_page(n), "claims.html", partial(_claims_for, number=n, total=total)))
+    for n, docs in enumerate(groups, 1):
+        path = urls.claims_page(n)
+        pages.append(Page(path, "claims.html", partial(_claims_inputs, site, docs, n, len(groups)),
+                          partial(claims, site, path, docs, n, len(groups)), always=True))
     pages.append(Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH),
                       always=True))
     return pages
-
-
-def _claims_for(site: Site, page: str, number: int, total: int) -> dict:
-    return claims(site, page, number, total)
