@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-import networkx as nx
-
 from kg.index import DocInfo
 from kg.knowledge import KnowledgeBase, LinkRow
 from kg.links import Resolver
@@ -126,13 +124,41 @@ def _dumps(value) -> str:
 
 def check_vault(kb: KnowledgeBase) -> None:
     """Checks that need the whole vault: embed loops and names a wikilink cannot reach."""
-    embeds = nx.DiGraph()
     first_embed: dict[tuple[str, str], tuple[int, int]] = {}
     for doc, targets in kb.embeds.items():
         for target, line, col in targets:
             if target in kb.notes:
-                embeds.add_edge(doc, target)
                 first_embed.setdefault((doc, target), (line, col))
+    if first_embed and _has_cycle(first_embed):
+        _embed_loops(kb, first_embed)
+    for path in [*kb.notes, *kb.sources]:
+        bad = unlinkable_chars(path)
+        if bad:
+            kb.diagnostics.append(Diagnostic(
+                doc=path, severity="warning", code="unlinkable-name",
+                message=f"the file name contains {' '.join(repr(c) for c in bad)}, which a [[wikilink]] "
+                        "cannot contain; rename the file or link to it by an alias"))
+
+
+def _has_cycle(edges) -> bool:
+    """Whether the embeds loop anywhere (graphlib, standard library: no networkx for a vault without loops)."""
+    from graphlib import CycleError, TopologicalSorter
+
+    graph: dict[str, set[str]] = {}
+    for a, b in edges:
+        graph.setdefault(a, set()).add(b)
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError:
+        return True
+    return False
+
+
+def _embed_loops(kb: KnowledgeBase, first_embed: dict[tuple[str, str], tuple[int, int]]) -> None:
+    """A warning at the first embed of each loop of notes embedding each other."""
+    import networkx as nx  # only for a vault whose embeds loop: kg's import stays light
+
+    embeds = nx.DiGraph(list(first_embed))
     for component in nx.strongly_connected_components(embeds):
         members = sorted(component)
         if len(members) == 1 and not embeds.has_edge(members[0], members[0]):
@@ -143,10 +169,3 @@ def check_vault(kb: KnowledgeBase) -> None:
                 kb.diagnostics.append(Diagnostic(
                     doc=a, line=line, col=col, severity="warning", code="embed-loop",
                     message=f"embeds loop ({loop}); the site shows the embed once, as a link"))
-    for path in [*kb.notes, *kb.sources]:
-        bad = unlinkable_chars(path)
-        if bad:
-            kb.diagnostics.append(Diagnostic(
-                doc=path, severity="warning", code="unlinkable-name",
-                message=f"the file name contains {' '.join(repr(c) for c in bad)}, which a [[wikilink]] "
-                        "cannot contain; rename the file or link to it by an alias"))

@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass, field
 from html import escape
 
-import networkx as nx
 
 LOCAL_LIMIT = 24
 """The most neighbours a local graph shows (the most linked first)."""
@@ -61,6 +60,8 @@ def local_layout(centre: Node, neighbours: list[Node], edges: list[tuple[str, st
         shells += [inner, outer]
     elif ring:
         shells.append([n.id for n in ring])
+    import networkx as nx  # imported on first drawing: kg's other commands never pay for it
+
     g = nx.Graph()
     g.add_nodes_from(shown)
     positions = nx.shell_layout(g, shells) if len(shown) > 1 else {centre.id: (0.0, 0.0)}
@@ -80,6 +81,8 @@ def global_layout(nodes: list[Node], edges: list[tuple[str, str, str]]) -> Pictu
     """The most linked concepts in a spring layout (fixed seed: the same vault, the same picture)."""
     top = sorted(nodes, key=lambda n: (-n.weight, n.label.casefold()))[:GLOBAL_LIMIT]
     shown = {n.id for n in top}
+    import networkx as nx
+
     g = nx.Graph()
     g.add_nodes_from(sorted(shown))
     kept = [(a, b, r) for a, b, r in edges if a in shown and b in shown and a != b]
