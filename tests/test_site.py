@@ -245,6 +245,11 @@ def test_editing_one_note_rewrites_only_the_pages_that_show_it(site_vault, tmp_p
     assert "concepts/alpha.html" in changed
     assert not changed & {"sources/report.html", "tags/topic.html", "index.html"}, changed
     assert edited["written"] == len(changed) and edited["drawn"] < edited["pages"]
+    # the search index is the current one only: a fragment per indexed page, none left from before
+    indexed = [p for p in site.rglob("*.html") if "pagefind" not in p.parts
+               and "data-pagefind-body" in p.read_text(encoding="utf-8")]
+    assert len(list((site / "pagefind" / "fragment").iterdir())) == len(indexed)
+    assert not [p.name for p in site.iterdir() if p.name.startswith(".pagefind")]
 
 
 def test_a_deleted_note_loses_its_page(site_vault, tmp_path):

@@ -459,12 +459,23 @@ def run_pagefind(out: Path) -> str | None:
                                      and (not any(own.iterdir()) or (own / "pagefind-entry.json").is_file())):
         return (f"{own} holds files that Pagefind did not write, so kg left it alone and the site has no search; "
                 "move it away to get search")
+    # Pagefind writes into a fresh folder that then takes the place of the old one: into the old
+    # one it would add new hashed files beside the old ones at every rebuild (10,249 fragments for
+    # 5,211 pages after a few edits), and a reader would meet a half-written index.
+    fresh, old = out / f".pagefind-new-{os.getpid()}", out / f".pagefind-old-{os.getpid()}"
+    shutil.rmtree(fresh, ignore_errors=True)
     try:
-        done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out), "--quiet"],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out), "--output-path", str(fresh),
+                               "--quiet"], capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(fresh, ignore_errors=True)
         return f"Pagefind could not run ({exc}); the site has no search"
-    if done.returncode != 0:
+    if done.returncode != 0 or not (fresh / "pagefind-entry.json").is_file():
+        shutil.rmtree(fresh, ignore_errors=True)
         last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
         return f"Pagefind failed ({last[0]}); the site has no search"
+    if own.is_dir():
+        own.replace(old)
+    fresh.replace(own)
+    shutil.rmtree(old, ignore_errors=True)
     return None
