@@ -140,11 +140,11 @@ class Matcher:
 
     @cached_property
     def index(self):
-        import faiss
+        """Exact inner-product search over the sentence vectors: faiss's IndexFlatIP when faiss
+        is installed, the same rows and scores in numpy otherwise (kg.search.knn)."""
+        from kg.search.knn import flat_ip
 
-        index = faiss.IndexFlatIP(self.vectors.shape[1])
-        index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
-        return index
+        return flat_ip(self.vectors)
 
     def score(self, claim: Claim, words: frozenset[str], cosine: float, row: int) -> tuple[float, str, str]:
         """(score, stance, reason) of one source sentence for one claim."""

@@ -101,24 +101,26 @@ def where(claim) -> str:
 
 
 ANN_FROM = 20_000
-"""From this many claims, neighbours come from an HNSW graph instead of an exact scan
-(bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores)."""
+"""From this many claims, neighbours come from an HNSW graph instead of an exact scan, when faiss
+is installed (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores)."""
 
 
 def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
-    """(similarities, rows) of each vector's k nearest others: exact inner product through faiss
-    for a small set, an HNSW graph (M=16, efSearch 64) for a large one."""
-    import faiss
+    """(similarities, rows) of each vector's k nearest others: exact inner product for a small
+    set, an HNSW graph (M=16, efSearch 64) for a large one when faiss is installed. Without faiss
+    the search is exact at any size, in numpy (kg.search.knn): 50,000 claims took 33 s on 2 shared
+    cores and 270 MB, as long as faiss's exact search (34 s; its HNSW graph took 55 s there)."""
+    from kg.search.knn import flat_ip, load_faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) >= ANN_FROM:
+    faiss = load_faiss()
+    if faiss is not None and len(vectors) >= ANN_FROM:
         index = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 40
         index.add(vectors)
         index.hnsw.efSearch = 64
     else:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        index.add(vectors)
+        index = flat_ip(vectors)
     return index.search(vectors, min(k + 1, len(vectors)))
 
 

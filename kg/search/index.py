@@ -19,7 +19,8 @@ Files:
 - `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over the vectors
   (memory-mapped at query time), and the item id of each of its entries. It is updated in
   place: new vectors are added and removed items become tombstones (id -1); it is rebuilt only
-  when tombstones pass TOMBSTONE_LIMIT.
+  when tombstones pass TOMBSTONE_LIMIT. It needs faiss (the `large` extra): without it there is
+  no graph, and queries scan the matrix exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -37,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from kg.search.knn import load_faiss
 
 INDEX_VERSION = 4
 WINDOW_WORDS = 120
@@ -245,6 +249,8 @@ class SearchIndex:
         embedded = self._embed_missing(db, embedder_factory, progress)
         if changed or gone or embedded or not self._matrices_readable():  # an unchanged build writes nothing
             self._write_matrix(db, progress)
+        elif not (self.folder / "ann.faiss").is_file():
+            self._without_graph(progress)
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
     def _embed_missing(self, db, embedder_factory, progress) -> int:
@@ -283,6 +289,16 @@ class SearchIndex:
             db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items) "
                        "AND key NOT IN (SELECT key FROM parts) AND key NOT IN (SELECT key FROM wanted)")
         return total
+
+    def _without_graph(self, progress=None) -> None:
+        """A current matrix without a graph: a small vault; or a large one, built without faiss
+        (said again), or since given faiss (the graph is built now)."""
+        try:
+            ids = np.load(self.folder / "vector_ids.npy", mmap_mode="r")
+        except (OSError, ValueError):
+            return
+        if len(ids) >= ANN_FROM:
+            sync_ann(self.folder, np.asarray(ids), np.load(self.folder / "vectors.npy", mmap_mode="r"), progress)
 
     def _matrices_readable(self) -> bool:
         """Whether the vector files are there and whole (only their headers are read)."""
@@ -371,16 +387,32 @@ def _save_atomic(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
+_told = False
+
+
+def tell_without_faiss(passages: int) -> None:
+    """Say once per process, on stderr, that a vault this large searches faster with faiss."""
+    global _told
+    if not _told:
+        _told = True
+        sys.stderr.write(f"kg: {passages:,} passages and no faiss: search scans every vector; "
+                         "pip install 'kg-notes[large]' makes search on this vault faster\n")
+
+
 def sync_ann(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -> str:
     """Make `ann.faiss` index exactly the vectors of `ids`: add the new ones, tombstone the
     removed ones, rebuild only when it is missing, unreadable or mostly tombstones. Returns what
-    it did: none (small vault), kept, updated or built."""
+    it did: none (small vault), exact (a large vault without faiss: no graph), kept, updated or
+    built."""
     path, labels_path = folder / "ann.faiss", folder / "ann_ids.npy"
-    if len(ids) < ANN_FROM:
-        path.unlink(missing_ok=True)
+    faiss = load_faiss() if len(ids) >= ANN_FROM else None
+    if faiss is None:  # a small vault, or no faiss (the `large` extra): queries scan exactly
+        path.unlink(missing_ok=True)  # a graph of an earlier build would miss these vectors
         labels_path.unlink(missing_ok=True)
-        return "none"
-    import faiss
+        if len(ids) < ANN_FROM:
+            return "none"
+        tell_without_faiss(len(ids))
+        return "exact"
 
     usable = False
     try:  # a memory-mapped look is enough to decide; the graph is read whole only to add to it

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from kg.search.index import SearchIndex, tokens
+from kg.search.knn import load_faiss
 
 RRF_K = 10
 """Reciprocal-rank-fusion constant, with equal weights: the best of a grid on the SciFact training
@@ -268,9 +269,8 @@ class Searcher:
         if self._ann is False:
             self._ann = None
             path = self.folder / "ann.faiss"
-            if path.is_file():
-                import faiss
-
+            faiss = load_faiss() if path.is_file() else None
+            if faiss is not None:  # without faiss a graph left by an earlier install is not read: scan exactly
                 try:
                     index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
                     labels = np.load(self.folder / "ann_ids.npy")
