@@ -264,7 +264,7 @@ QuantityKind = Literal["percent", "multiplier", "currency", "count", "fraction",
 
 
 class Quantity(Model):
-    """A number stated in a claim, normalised (DESIGN §5). Ranges keep both bounds."""
+    """A number stated in a claim, normalised (docs/knowledge.md, Quantities). Ranges keep both bounds."""
 
     text: str
     """As written: `~3–5%`, `$3.48/M tokens`, `6 of 8`."""
@@ -292,7 +292,7 @@ ClaimKind = Literal["claim", "question", "tension"]
 
 
 class Claim(Model):
-    """One statement of a note or a source (DESIGN §3, §6)."""
+    """One statement of a note or a source (docs/knowledge.md, Claims)."""
 
     id: str
     """Stable: the block id when the text has one, else `c-` and a hash of its normalised text."""
@@ -321,12 +321,13 @@ class Claim(Model):
     subjects: list[str] = []
     """Names it mentions that may be subjects without a note yet (organisations, models)."""
     status: Literal["supported", "contested", "unsupported"] | None = None
-    """Derived, for a note's claim: supported (evidence, no open tension), contested (in a tension or
-    opposed by evidence), unsupported (no evidence). For a source's claim: contested or None."""
+    """Derived (docs/knowledge.md, Status and counts): for a note's claim, contested (in a tension
+    shown by default), else supported (a source sentence backs it), else unsupported; for a source's
+    claim, contested or supported. None for questions and declared tensions."""
     supports: int = 0
     """How many evidence items support it (for a source's claim: how many other sources say the same)."""
     opposes: int = 0
-    """How many evidence items or tensions oppose it."""
+    """How many tensions it is in (opposing evidence counts through the tension it makes)."""
     cluster: str | None = None
     """Id of its corroboration cluster: claims from several files that state the same fact."""
     quoted: list[tuple[int, int]] = []
@@ -349,7 +350,7 @@ class Selector(Model):
 
 
 class Evidence(Model):
-    """A source sentence that backs (or opposes) a note's claim (DESIGN §6)."""
+    """A source sentence that backs (or opposes) a note's claim (docs/knowledge.md, Evidence)."""
 
     claim: str
     """Id of the claim it is evidence for."""
@@ -391,7 +392,7 @@ TensionKind = Literal["numeric", "polarity", "temporal", "declared"]
 
 
 class Tension(Model):
-    """Two claims that disagree, with a reason a person can check (DESIGN §9)."""
+    """Two claims that disagree, with a reason a person can check (docs/knowledge.md, Tensions)."""
 
     id: str
     """Stable: `t-` and a hash of the two claim ids (or of the declared claim id)."""

@@ -1,4 +1,4 @@
-"""The knowledge stage of the build: claims -> evidence -> tensions -> status (DESIGN §6, §9).
+"""The knowledge stage of the build: claims -> evidence -> tensions -> status (docs/knowledge.md: Evidence, Tensions, Status and counts).
 
     claims (kg.claims.extract) + vectors of note claims and source sentences
       -> declared evidence (citations, quotes, sentence links) and inferred evidence

@@ -1,4 +1,4 @@
-"""Evidence: the source sentences behind each claim of a note (DESIGN §6).
+"""Evidence: the source sentences behind each claim of a note (docs/knowledge.md, Evidence).
 
 Declared evidence is a citation the author wrote: a claim that links a source (or a sentence of
 it, `[[sources/x#^s-1a2b3c4d]]`) or quotes it. The sentence of the cited source that matches the

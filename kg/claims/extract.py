@@ -1,4 +1,4 @@
-"""Claims: what each note and source asserts (DESIGN §3, §4, §6).
+"""Claims: what each note and source asserts (docs/knowledge.md, Claims).
 
 From a note: each list item, and each sentence of a paragraph, in a claims or evidence section;
 a paragraph or item with a `^block-id` is one claim under that id. Items of a questions section

@@ -1,4 +1,4 @@
-"""Tensions between claims, and corroboration (DESIGN §9), precision first: a tension shown to a
+"""Tensions between claims, and corroboration (docs/knowledge.md, Tensions), precision first: a tension shown to a
 reader must be one they would agree is real.
 
 Detected tensions never compare all pairs. Candidates come three ways: each claim's nearest

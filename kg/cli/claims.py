@@ -11,7 +11,7 @@ QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "dur
 
 
 def claim_json(claim) -> dict:
-    """A claim as DESIGN §12 shapes it, plus where it came from."""
+    """A claim as `kg claims --json` prints it (docs/commands.md), plus where it came from."""
     return claim.model_dump(mode="json", exclude={"quantities": {"__all__": {"start", "end"}}})
 
 
