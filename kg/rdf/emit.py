@@ -8,7 +8,7 @@ Every resource's IRI is its place on the published site (`[site] base_url` in kg
 | concept | `<base>concepts/<id>.html` | skos:Concept (kg:StubConcept without a note) |
 | source | `<base>sources/<id>.html` | schema:CreativeWork |
 | tag | `<base>tags/<slug>.html` | kg:Tag |
-| a note's claim | its concept's page `#claim-<id>` | schema:Claim (and schema:Question) |
+| a note's claim | its concept's page `#claim-<id>`; a question `questions.html#claim-<id>` | schema:Claim (and schema:Question) |
 | a source's claim | its sentence on the source page `#s-...` | schema:Claim |
 | quantity | the claim's IRI `-q1`, `-q2`... | schema:QuantitativeValue |
 | evidence | its item under the claim `#ev-...` | kg:Evidence (an oa:Annotation) |
@@ -230,13 +230,16 @@ class Emitter:
         return self.page(urls.source_page(source_id))
 
     def claim_iri(self, claim: Claim) -> str:
-        """Where the site shows the claim: a source's sentence, a note's claim item, or for the
+        """Where the site shows the claim: a source's sentence, a note's claim item, a question on
+        the questions page, or for the
         sentence that declares a tension, the tension's card on the note's page."""
         key = (claim.id, claim.doc)
         iri = self._claim_iris.get(key)
         if iri is None:
             if claim.origin == "source" and claim.source and claim.anchor:
                 iri = f"{self.source_iri(claim.source)}#{claim.anchor}"
+            elif claim.kind == "question":  # the questions page lists them (the note shows them as text)
+                iri = f"{self.page(urls.QUESTIONS)}#claim-{escape_iri(claim.id)}"
             else:
                 tension = self.declared.get(key)
                 fragment = f"tension-{tension}" if tension else f"claim-{escape_iri(claim.id)}"  # id: a ^block-id
