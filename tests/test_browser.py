@@ -11,6 +11,7 @@ the claims filter works. Full-page screenshots go to test-artifacts/ for a perso
 from __future__ import annotations
 
 import functools
+import json
 import re
 import struct
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -294,8 +295,6 @@ def _cli_json(demo_site, *args) -> dict:
     result = CliRunner(env={"KG_CACHE_DIR": str(demo_site.parent / "cache")}).invoke(
         main, ["--vault", str(ROOT), *args, "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    import json
-
     return json.loads(result.stdout)
 
 
@@ -370,3 +369,52 @@ def test_claim_marks_on_a_source_page_are_off_until_asked_for(tab, site):
     page.locator("#show-marks").uncheck()
     expect(chips.first).to_be_hidden()
     assert tab.errors == []
+
+
+def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes_one(browser, demo_site, tmp_path,
+                                                                                    monkeypatch):
+    """A large site's Pagefind index is split in shards (kg.publish.shards) that the page's script
+    merges; here the demo is split as a vault of thousands of pages would be."""
+    import shutil
+
+    from kg.build import run
+    from kg.publish import shards
+
+    monkeypatch.setattr(shards, "SHARD_FROM", 10)
+    monkeypatch.setattr(shards, "SHARD_PAGES", 8)
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    cache = tmp_path / "cache"
+    shutil.copytree(demo_site.parent / "cache", cache)  # the demo's vectors: no embedding here
+    run(vault, cache_dir=cache, site_dir=vault / "site")
+    site = vault / "site"
+    count = json.loads((site / "pagefind-shards.json").read_text(encoding="utf-8"))["shards"]
+    assert count >= 4 and all((site / f"pagefind-{i}" / "pagefind-entry.json").is_file() for i in range(1, count))
+    entries = {i: (site / ("pagefind" if i == 0 else f"pagefind-{i}") / "pagefind-entry.json").stat().st_mtime_ns
+               for i in range(count)}
+
+    with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))) as url:
+        tab = Tab(browser)
+        try:
+            page = tab.page
+            for query, path in (("quality gap", "concepts/quality-gap.html"),
+                                ("cascade", "sources/open-weight-cascade.html"),
+                                ("Alibaba Qwen", "concepts/alibaba-qwen.html")):
+                page.goto(url + "/index.html")
+                page.locator("#search-box").fill("")
+                page.locator("#search-box").press_sequentially(query)
+                wait_for_result(page, "/" + path, within=5)
+            assert tab.errors == []
+        finally:
+            tab.context.close()
+
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nA line added to the note.\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site)
+    again = {i: (site / ("pagefind" if i == 0 else f"pagefind-{i}") / "pagefind-entry.json").stat().st_mtime_ns
+             for i in range(count)}
+    redone = [i for i in range(count) if again[i] != entries[i]]
+    assert 1 <= len(redone) < count, redone  # the shards of the pages written, not all of them
+    assert shards.shard_of("concepts/quality-gap.html", count) in redone

@@ -24,7 +24,7 @@ from markupsafe import escape
 from kg.build import build
 from kg.cli import main
 from kg.config import load_settings
-from kg.publish import SiteFolderError, check_site_folder, publish_vault, urls, writer
+from kg.publish import SiteFolderError, check_site_folder, publish_vault, shards, urls, writer
 from kg.publish.serve import host_allowed, start_server
 from tests.crawl import crawl
 
@@ -164,7 +164,7 @@ def test_a_user_pagefind_folder_is_not_written_over(tmp_path):
     out = tmp_path / "www"
     (out / "pagefind").mkdir(parents=True)
     (out / "pagefind" / "mine.txt").write_text("my own", encoding="utf-8")
-    error = writer.run_pagefind(out)
+    error, _ = shards.update(out, ["concepts/a.html"], set())
     assert error and "Pagefind did not write" in error
     assert [p.name for p in (out / "pagefind").iterdir()] == ["mine.txt"]
 

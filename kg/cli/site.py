@@ -27,7 +27,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
     """
     from kg.publish import SiteFolderError, check_site_folder
     from kg.publish.serve import start_server, watch
-    from kg.publish.writer import run_pagefind
+    from kg.publish.writer import update_search
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -58,10 +58,9 @@ def serve(port: int, host: str, no_search: bool) -> None:
         signal.bump()  # the page reloads now; the search index follows a moment later
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
                    f"{time.perf_counter() - started:.2f} s: {found['written']} pages written")
-        if found["written"] or found["removed"]:
-            problem = run_pagefind(folder)
-            if problem:
-                click.echo(f"kg: warning: {problem}", err=True)
+        problem = update_search(folder, ctx.cache_dir)  # the shards that hold the pages just written
+        if problem:
+            click.echo(f"kg: warning: {problem}", err=True)
 
     try:
         watch(ctx.root, [folder, ctx.cache_dir], rebuild)

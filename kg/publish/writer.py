@@ -18,8 +18,6 @@ import json
 import multiprocessing
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -27,7 +25,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from kg.publish import urls
+from kg.publish import shards, urls
 from kg.publish.indexes import index_pages
 from kg.publish.pages import Page, entity_pages
 from kg.publish.site import Site
@@ -56,6 +54,10 @@ def _json_ld(data) -> Markup:
     """JSON inside <script>: `<`, `>` and `&` escaped, so no text can close the element."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+SEARCHABLE = ("concept.html", "source.html", "tag.html")
+"""The templates whose pages carry `data-pagefind-body`: the pages search finds."""
 
 
 @lru_cache(maxsize=1)
@@ -242,8 +244,12 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     state = _state(site, files)
     warnings: list[str] = []
     assets = _copy_assets(out, owned, warnings)
+    from kg.publish import semantic
+
     if (state and last.get("state") == state and (out / "index.html").is_file()
-            and (not search or (out / "pagefind").is_dir()) and assets == 0 and not warnings):
+            and (not search or ((out / "pagefind").is_dir() and not last.get("search_pending")))
+            and assets == 0 and not warnings
+            and semantic.current(out, cache_dir)):
         # nothing any page shows has changed: not even the knowledge is read
         return {"pages": len(previous), "drawn": 0, "written": 0, "removed": 0, "files": 0, "plan_seconds": 0.0,
                 "draw_seconds": 0.0, "search_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3),
@@ -282,22 +288,30 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                 for p in pages if p.path not in left}
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
     copied, kept = _copy_attachments(site, out, attachments, owned, warnings)
-    removed = _remove_stale(out, previous, manifest)
+    gone = _remove_stale(out, previous, manifest)
+    removed = len(gone)
+    meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress)  # site/semantic/, if changed
     index_seconds = 0.0
     search_error = None
-    if search and (written or removed or not (out / "pagefind").is_dir()):
+    # the search index follows the pages written or removed, now or by a build that left it for
+    # later (kg serve reloads the page first), shard by shard (kg.publish.shards)
+    searchable = [p.path for p in pages if p.template in SEARCHABLE and p.path not in failed and p.path not in left]
+    pending = set(last.get("search_pending", [])) | {path for path, _, w, _, _ in results if w} | set(gone)
+    if search and (pending or not (out / "pagefind").is_dir()):
         t = time.perf_counter()
-        search_error = run_pagefind(out)
+        search_error, _ = shards.update(out, searchable, pending)
         index_seconds = time.perf_counter() - t
+        pending = pending if search_error else set()
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
     tmp.write_text(json.dumps({
         "version": version, "out": str(out), "pages": manifest, "attachments": sorted(attachments),
-        "written": sorted(_asset_paths(out, owned) | kept  # and what kg wrote before that is still there
+        "written": sorted(_asset_paths(out, owned) | kept | meaning  # and what kg wrote before that is still there
                           | {path for path in owned - set(previous) if os.path.lexists(out / path)}),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
         "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
-        "knowledge": site.knowledge_digests, "state": None if failed or warnings else state}),
+        "knowledge": site.knowledge_digests, "state": None if failed or warnings else state,
+        "searchable": searchable, "search_pending": sorted(pending)}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
     return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": assets + copied,
@@ -382,25 +396,31 @@ def _same(target: Path, data: bytes) -> bool:
         return False
 
 
+def place(out: Path, path: str, data: bytes, owned: set[str], warnings: list[str], without: str) -> str | None:
+    """Write one file of kg's own (not a page) where its bytes changed, never over a file kg did
+    not write. Returns "same", "written", or None when it was not written (the warning says why
+    and what the site does `without` it)."""
+    target = out / path
+    if _same(target, data):
+        return "same"
+    if _foreign(out, path, owned):
+        warnings.append(_left_alone(out, path))
+        return None
+    try:
+        _put(target, data)
+    except OSError as exc:
+        warnings.append(f"{path}: kg could not write this file ({exc.strerror or exc}); {without}")
+        return None
+    return "written"
+
+
 def _copy_assets(out: Path, owned: set[str], warnings: list[str]) -> int:
     """Write kg's stylesheet, script and icon where they changed; returns how many were written."""
     copied = 0
     for src in sorted((HERE / "assets").iterdir()):
-        if not src.is_file():
-            continue
-        data, path = src.read_bytes(), f"assets/{src.name}"
-        target = out / path
-        if _same(target, data):
-            continue
-        if _foreign(out, path, owned):
-            warnings.append(_left_alone(out, path))
-            continue
-        try:
-            _put(target, data)
-            copied += 1
-        except OSError as exc:
-            warnings.append(f"{path}: kg could not write this file ({exc.strerror or exc}); "
-                            "the pages look plain without it")
+        if src.is_file():
+            done = place(out, f"assets/{src.name}", src.read_bytes(), owned, warnings, "the pages look plain without it")
+            copied += done == "written"
     return copied
 
 
@@ -437,45 +457,31 @@ def _copy_attachments(site: Site, out: Path, docs: set[str], owned: set[str],
     return copied, kept
 
 
-def _remove_stale(out: Path, previous: dict, manifest: dict) -> int:
+def _remove_stale(out: Path, previous: dict, manifest: dict) -> list[str]:
     """Delete the pages an earlier build wrote that no longer exist (a deleted note's page)."""
-    removed = 0
+    removed = []
     for path in previous:
         if path not in manifest:
             try:
                 (out / path).unlink()
-                removed += 1
+                removed.append(path)
             except OSError:
                 pass
     return removed
 
 
-def run_pagefind(out: Path) -> str | None:
-    """Index the site's text for search with Pagefind (its binary comes in the PyPI package
-    pagefind[bin]) into out/pagefind/; returns an error message, or None when it worked. A
-    pagefind/ folder that is not Pagefind's output is the user's, and is left alone."""
-    own = out / "pagefind"
-    if os.path.lexists(own) and not (own.is_dir() and not own.is_symlink()
-                                     and (not any(own.iterdir()) or (own / "pagefind-entry.json").is_file())):
-        return (f"{own} holds files that Pagefind did not write, so kg left it alone and the site has no search; "
-                "move it away to get search")
-    # Pagefind writes into a fresh folder that then takes the place of the old one: into the old
-    # one it would add new hashed files beside the old ones at every rebuild (10,249 fragments for
-    # 5,211 pages after a few edits), and a reader would meet a half-written index.
-    fresh, old = out / f".pagefind-new-{os.getpid()}", out / f".pagefind-old-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
-    try:
-        done = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(out), "--output-path", str(fresh),
-                               "--quiet"], capture_output=True, text=True, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(fresh, ignore_errors=True)
-        return f"Pagefind could not run ({exc}); the site has no search"
-    if done.returncode != 0 or not (fresh / "pagefind-entry.json").is_file():
-        shutil.rmtree(fresh, ignore_errors=True)
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
-        return f"Pagefind failed ({last[0]}); the site has no search"
-    if own.is_dir():
-        own.replace(old)
-    fresh.replace(own)
-    shutil.rmtree(old, ignore_errors=True)
-    return None
+def update_search(out: Path, cache_dir: Path) -> str | None:
+    """Index for search the pages the last publish left pending (`publish(..., search=False)`, as
+    kg serve does to reload the page first); returns an error message, or None."""
+    manifest_path = cache_dir / MANIFEST
+    last = _load_manifest(manifest_path, code_version(), out)
+    pending = set(last.get("search_pending", []))
+    if not pending and (out / "pagefind").is_dir():
+        return None
+    error, _ = shards.update(out, last.get("searchable", []), pending)
+    if not error and last:
+        last["search_pending"] = []
+        tmp = manifest_path.with_name(f".{MANIFEST}.search.tmp")
+        tmp.write_text(json.dumps(last), encoding="utf-8")
+        os.replace(tmp, manifest_path)
+    return error

@@ -2,10 +2,12 @@
  *
  * Everything works without it; it only enhances:
  *   1. the theme button (light / dark, remembered in localStorage "kg-theme");
- *   2. search as you type with Pagefind, loaded on first use of the search box;
+ *   2. search as you type: Pagefind's words fused with search by meaning (semantic.js), both
+ *      loaded on first use of the search box;
  *   3. filters and sortable columns on the claims tables, and a linked claim's group opened;
  *   4. pan, zoom and hover highlighting on the graphs.
- * No libraries, no analytics, and no requests except Pagefind's own files once the reader searches.
+ * No libraries, no analytics, and no requests except the search files (Pagefind's and semantic/)
+ * once the reader searches.
  */
 (function () {
   "use strict";
@@ -66,6 +68,16 @@
   var SEARCH_OFFLINE = "Search needs the site served over http \u2014 run kg serve, or open it from a web server.";
   var SEARCH_MISSING = "Search is unavailable: its index could not be loaded.";
   var SEARCH_LIMIT = 8;
+  var SEARCH_POOL = 16;  // results taken from each side before fusion
+  var SEARCH_RRF_K = 10; // reciprocal-rank fusion, as `kg search` (kg.search.query.RRF_K)
+  // Pagefind finds the pages that hold every word of the query. For a name or a phrase found as
+  // typed that is strong evidence and counts in full; for a question whose words are merely all
+  // somewhere on a page (pages quote each other's claims and titles, so common words meet on
+  // many of them) it counts this share. In the demo vault, "how far behind are open models"
+  // matched four pages as words and none as a phrase, and they pushed the quality gap page,
+  // first by meaning, to fifth place at full weight.
+  var SEARCH_LOOSE = 0.25;
+  var SEARCH_WAIT = 1500;  // ms the first search waits for the meaning files before showing words alone
 
   function setupSearch() {
     var form = doc.querySelector("form.search");
@@ -74,6 +86,8 @@
     if (!form || !input || !box) return;
 
     var loading = null;   // the promise of the Pagefind module, once asked for
+    var meaning = null;   // the promise of the meaning index (semantic.js), or of null if it cannot load
+    var meaningIndex;     // that index once loaded (null: none); undefined while it loads
     var timer = 0;
     var generation = 0;   // each query gets a number; late answers to older queries are dropped
     var options = [];     // the result links shown
@@ -105,11 +119,94 @@
             excerptLength: 22
           });
           await pagefind.init();
+          // A large site's index is in shards (pagefind/, pagefind-1/, ...: kg.publish.shards),
+          // merged here; a site without pagefind-shards.json has one.
+          var root = new URL(doc.body.dataset.root || "./", location.href);
+          var shards = 1;
+          try {
+            var counted = await fetch(new URL("pagefind-shards.json", root).href);
+            if (counted.ok) shards = (await counted.json()).shards || 1;
+          } catch (err) { /* one index */ }
+          for (var i = 1; i < shards; i++) {
+            await pagefind.mergeIndex(new URL("pagefind-" + i + "/", root).pathname,
+                                      { baseUrl: root.pathname });
+          }
           return pagefind;
         })();
-        loading.catch(function () { unavailable = true; /* reported when the reader searches */ });
+        loading.catch(function () { /* reported when the reader searches */ });
       }
       return loading;
+    }
+
+    // Search by meaning: its module and files are read on the first search. Any failure (files
+    // missing, an old browser) leaves search by words as it was, without a word to the reader.
+    function loadMeaning() {
+      if (!meaning) {
+        meaning = (async function () {
+          if (location.protocol === "file:") return null;
+          var root = new URL(doc.body.dataset.root || "./", location.href);
+          var base = new URL("semantic/", root);
+          var module = await import(new URL("assets/semantic.js", root).href);
+          return await module.open(base.href, root.href);
+        })().catch(function () { return null; });
+        meaning.then(function (index) { meaningIndex = index; });
+      }
+      return meaning;
+    }
+
+    // The meaning index if it is ready within SEARCH_WAIT (the first search, on a slow line, shows
+    // Pagefind's results first and is run again once the files are in); null if there is none.
+    async function meaningSoon(query, mine, needed) {
+      loadMeaning();
+      if (meaningIndex === undefined && !needed) {
+        await Promise.race([meaning, new Promise(function (done) { setTimeout(done, SEARCH_WAIT); })]);
+      }
+      if (meaningIndex !== undefined) return meaningIndex;
+      if (needed) return meaning;
+      meaning.then(function (index) { if (index && mine === generation) run(query); });
+      return null;
+    }
+
+    // The page a result shows, whichever side found it: its path, without #fragment or ?query.
+    function pageOf(url) {
+      try {
+        return new URL(url, location.href).pathname;
+      } catch (err) {
+        return url;
+      }
+    }
+
+    // Reciprocal-rank fusion of Pagefind's results (data objects) and the meaning results;
+    // a page both found keeps Pagefind's link and excerpt, one found by meaning alone shows its
+    // best passage and links to its sentence. Ties go to the word match.
+    function fuse(words, meanings) {
+      var byPage = {};
+      var list = [];
+      function entry(page) {
+        if (!byPage[page]) {
+          byPage[page] = { score: 0, words: Infinity, meaning: Infinity, data: null };
+          list.push(byPage[page]);
+        }
+        return byPage[page];
+      }
+      words.forEach(function (found, rank) {
+        var e = entry(pageOf(found.data.url));
+        if (e.words !== Infinity) return;
+        e.words = rank;
+        e.score += found.weight / (SEARCH_RRF_K + rank + 1);
+        e.data = found.data;
+      });
+      meanings.forEach(function (hit, rank) {
+        var e = entry(hit.page);
+        if (e.meaning !== Infinity) return;
+        e.meaning = rank;
+        e.score += 1 / (SEARCH_RRF_K + rank + 1);
+        if (!e.data) e.data = { url: hit.url, meta: { title: hit.title }, text: hit.text };
+      });
+      list.sort(function (a, b) {
+        return b.score - a.score || a.words - b.words || a.meaning - b.meaning;
+      });
+      return list.map(function (e) { return e.data; });
     }
 
     function open() {
@@ -199,7 +296,8 @@
         title.textContent = (data.meta && data.meta.title) || data.url;
         var excerpt = doc.createElement("span");
         excerpt.className = "search-result-excerpt";
-        appendExcerpt(data.excerpt, excerpt);
+        if (data.excerpt !== undefined) appendExcerpt(data.excerpt, excerpt);
+        else excerpt.textContent = data.text || "";
         a.appendChild(title);
         a.appendChild(excerpt);
         a.addEventListener("mousemove", function () {
@@ -218,23 +316,48 @@
 
     async function run(query) {
       var mine = ++generation;
-      var pagefind;
-      try {
-        pagefind = await load();
-      } catch (err) {
-        if (mine === generation) message(location.protocol === "file:" ? SEARCH_OFFLINE : SEARCH_MISSING);
+      loadMeaning();
+      var pagefind = await load().catch(function () { return null; });
+      if (mine !== generation) return;
+      var index = await meaningSoon(query, mine, !pagefind);
+      if (mine !== generation) return;
+      unavailable = !pagefind && !index;
+      if (unavailable) {
+        message(location.protocol === "file:" ? SEARCH_OFFLINE : SEARCH_MISSING);
         return;
       }
-      try {
-        var found = await pagefind.search(query);
-        if (mine !== generation) return;
-        var top = found && found.results ? found.results.slice(0, SEARCH_LIMIT) : [];
-        var data = await Promise.all(top.map(function (r) { return r.data(); }));
-        if (mine !== generation) return;
-        render(data, query);
-      } catch (err) {
-        if (mine === generation) message("Search failed: " + (err && err.message ? err.message : "unknown error") + ".");
+      var words = [], meanings = [], failure = null;
+      if (pagefind) {
+        try {
+          var found = await pagefind.search(query);
+          if (mine !== generation) return;
+          var top = found && found.results ? found.results.slice(0, SEARCH_POOL) : [];
+          var exact = null;  // the pages that hold the query as typed (a one-word query: all of them)
+          if (top.length && /\s/.test(query) && index) {
+            var phrase = await pagefind.search("\"" + query.replace(/"/g, " ") + "\"");
+            exact = new Set((phrase && phrase.results ? phrase.results : []).map(function (r) { return r.id; }));
+          }
+          var data = await Promise.all(top.map(function (r) { return r.data(); }));
+          if (mine !== generation) return;
+          words = top.map(function (r, i) {
+            return { data: data[i], weight: !exact || exact.has(r.id) ? 1 : SEARCH_LOOSE };
+          });
+        } catch (err) {
+          failure = err;
+        }
       }
+      if (index) {
+        try {
+          meanings = index.search(query, SEARCH_POOL);
+        } catch (err) {
+          if (window.console && console.warn) console.warn("kg: search by meaning failed:", err);
+        }
+      }
+      if (failure && !meanings.length) {
+        message("Search failed: " + (failure && failure.message ? failure.message : "unknown error") + ".");
+        return;
+      }
+      render(fuse(words, meanings).slice(0, SEARCH_LIMIT), query);
     }
 
     function follow(index) {

@@ -1,0 +1,748 @@
+"""Search by meaning on the static site, in the browser, with no server and no model.
+
+The site's search box fuses Pagefind (words) with a meaning search that runs in plain
+JavaScript (`assets/semantic.js`) on two files the writer puts in `site/semantic/`:
+
+- `table.bin`, the same for every vault: for each of the model's 30,522 WordPiece tokens, the
+  model's own sentence vector of that token alone (`[CLS] token [SEP]`, pooled and normalised by
+  kg's ONNX graph), product-quantised to 96 bytes (96 sub-vectors of 4 dimensions, 256 centroids
+  each), with the vocabulary. It is computed once per machine and kept beside the ONNX model
+  (`kg.search.embed.model_cache()`), written whole or not at all.
+- `vault.bin`, the vault's own: a vector for each unit (each note passage, each source window and
+  its sentences, each page's title and aliases): the real model's vector that `kg build` already
+  made for search, centred, plus STATIC_SHARE of the unit's text embedded as a query is, in int8;
+  which page and anchor each unit belongs to, the text a result shows, and how many passages
+  hold each token (the query's token weights).
+
+A query is WordPiece-tokenised in the browser; its vector is the weighted mean of its tokens'
+rows (weight: the token's idf in the vault, smoothed towards a Zipf prior from the token's rank
+in the vocabulary), normalised, minus the mean static vector of the vault's passages. It is
+compared with every unit: a source window scores SENTENCE_SHARE of its best sentence and the
+rest of its own, a passage of a questions section QUESTION_SHARE of its score, and a page its
+best unit. The JavaScript and `StaticSearch` below compute the same thing (the tests compare
+them); bench/static_search_scifact.py measures it on SciFact: nDCG@10 0.595 where the real
+model's query vector gets 0.680 on the same units, and `kg search --mode vector` 0.668.
+
+Every file starts with kg's mark (`/* kg: `), like the stylesheet and the script, so the writer
+knows them as its own even without its manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from kg.search.query import SENTENCE_SHARE
+
+TABLE_VERSION = 2
+VAULT_VERSION = 1
+FOLDER = "semantic"
+TABLE = f"{FOLDER}/table.bin"
+VAULT = f"{FOLDER}/vault.bin"
+HEADER_BYTES = 1024
+"""The table's header (mark and JSON), padded with spaces: the binary part starts aligned."""
+SUBSPACES = 96
+"""Product quantisation: 384 dimensions as 96 sub-vectors of 4. On SciFact (static query against
+the real vectors of passages, sentences and titles) nDCG@10: float table 0.577, 96 sub-vectors
+(2.9 MB) 0.571, 64 (2.0 MB) 0.555, 48 (1.5 MB) 0.536; a PCA of the table to 128 dimensions in
+int8 (3.9 MB) 0.42 (the table's main directions are not the ones that tell passages apart).
+With the shipped vectors: float table 0.599, 96 sub-vectors 0.595."""
+CENTROIDS = 256
+KMEANS_SAMPLE = 10_000
+KMEANS_ROUNDS = 12
+"""k-means of each sub-space on a sample of the tokens (then every token gets its nearest
+centroid): about 35 s on 2 shared cores instead of 114 s on all tokens with 20 rounds, for the
+same nDCG@10 within 0.004."""
+EMBED_BATCH = 1024
+FIRST_WORD = 1996
+"""The first id of BERT's word list proper ('the'); from there the vocabulary runs from frequent
+to rare, and the ids below it are special tokens, unused slots and single characters."""
+PRIOR_SCALE = math.exp(-1.808)
+PRIOR_EXPONENT = 0.564
+"""Zipf prior of the share of passages that hold a token: PRIOR_SCALE * rank ** -PRIOR_EXPONENT,
+rank counted from FIRST_WORD (least-squares fit of log share on log rank over SciFact's 9,978
+passages)."""
+PRIOR_PASSAGES = 300
+"""The prior counts as this many passages: a small vault's idf leans on it (in the demo vault,
+'behind' occurs in no passage and 'how' in 11 of 444: by the vault alone both would outweigh
+'models'), a large one's on its own counts. SciFact nDCG@10: vault idf 0.571, this 0.571, the
+prior alone 0.542."""
+QUESTION_SHARE = 0.8
+"""A passage of a note's questions section scores this share of its cosine: a question shares the
+words and the meaning of a query but does not answer it (kg.search.query.QUESTION_WEIGHT, for
+the same reason). In the demo vault, "how far behind are open models" found the open question
+"Can open models close the vision and long-horizon gaps listed in quality-gap?" first and the
+quality gap page second; with 0.8 the quality gap page comes first."""
+STATIC_SHARE = 0.25
+"""Each unit's vector is its real one plus this share of its text embedded as a query is (with the
+table): the query meets the units both in the model's space and in its own. SciFact nDCG@10:
+real vectors alone 0.568, static alone 0.541, real + 0.25 static 0.595, + 0.5 static 0.594,
++ 1.0 static 0.585 (the same bytes)."""
+MAX_QUERY_TOKENS = 256
+MAX_ALIASES = 8
+"""A concept's page is found by its title and up to this many of its aliases."""
+TEXT_CHARS = 280
+"""Text kept for a passage or sentence shown as a result's excerpt."""
+
+
+class SemanticUnavailable(Exception):
+    """Meaning search cannot be prepared here (the message says why); the site keeps Pagefind."""
+
+
+# -- the token table: once per machine -------------------------------------------------------
+
+def _tokenizer_settings() -> dict:
+    """What the browser's tokenizer must do, read from the model's tokenizer.json (and checked to
+    be BERT's uncased WordPiece, the only kind semantic.js implements)."""
+    from kg.search.embed import weights_dir
+
+    spec = json.loads((weights_dir() / "tokenizer.json").read_text(encoding="utf-8"))
+    norm, pre, model = spec.get("normalizer") or {}, spec.get("pre_tokenizer") or {}, spec.get("model") or {}
+    lowercase = bool(norm.get("lowercase"))
+    strip = norm.get("strip_accents")
+    if (norm.get("type") != "BertNormalizer" or pre.get("type") != "BertPreTokenizer" or model.get("type") != "WordPiece"
+            or not norm.get("clean_text") or not norm.get("handle_chinese_chars")):
+        raise SemanticUnavailable("the model's tokenizer is not BERT's WordPiece, which the site's search implements")
+    added = spec.get("added_tokens") or []
+    if any(t.get("normalized") or t.get("lstrip") or t.get("rstrip") or t.get("single_word") for t in added):
+        raise SemanticUnavailable("the model's tokenizer has added tokens of a kind the site's search does not read")
+    vocab = model["vocab"]
+    tokens = [""] * len(vocab)
+    for token, i in vocab.items():
+        tokens[i] = token
+    if any("\n" in t for t in tokens):
+        raise SemanticUnavailable("the model's vocabulary holds a line break")
+    return {"lowercase": lowercase, "strip_accents": lowercase if strip is None else bool(strip),
+            "unk": vocab[model.get("unk_token", "[UNK]")], "prefix": model.get("continuing_subword_prefix", "##"),
+            "max_word_chars": int(model.get("max_input_chars_per_word", 100)),
+            "added": [[t["content"], t["id"]] for t in added], "tokens": tokens}
+
+
+def table_path() -> Path:
+    """Where this machine keeps the table: beside the ONNX model, named by what it is made from."""
+    from kg.search.embed import WEIGHTS_SHA256, Embedder, model_cache
+
+    key = hashlib.blake2b(f"{WEIGHTS_SHA256}\n{Embedder.model_id}\n{TABLE_VERSION}\n{SUBSPACES}".encode(),
+                          digest_size=6).hexdigest()
+    return model_cache() / f"all-minilm-l6-v2-static-{key}.bin"
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """One process computes the table; the others wait, then read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows
+            pass
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure_table(embedder_factory: Callable[[], object] | None = None, progress=None) -> Path:
+    """The table file, computed on first use (about a minute on 2 cores, once per machine)."""
+    path = table_path()
+    if _table_ok(path):
+        return path
+    with _locked(path):
+        if _table_ok(path):  # another process made it while this one waited
+            return path
+        if embedder_factory is None:
+            from kg.search.embed import shared_embedder as embedder_factory
+        data = compute_table(embedder_factory(), progress)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        for old in path.parent.glob("all-minilm-l6-v2-static-*.bin*"):  # tables of other versions
+            if old.name not in (path.name, path.name + ".lock"):
+                old.unlink(missing_ok=True)
+    return path
+
+
+def _table_ok(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER_BYTES)
+            meta = json.loads(head.split(b"\n")[1])
+            return (meta.get("version") == TABLE_VERSION
+                    and os.fstat(f.fileno()).st_size == meta["size"])
+    except (OSError, ValueError, IndexError, KeyError, TypeError):
+        return False
+
+
+def token_vectors(embedder, count: int, progress=None, cls: int = 101, sep: int = 102) -> np.ndarray:
+    """The model's sentence vector of each token id alone, [CLS] id [SEP] (rows by id), from the
+    Embedder's onnxruntime session (ids in, pooled and normalised vectors out)."""
+    session = getattr(embedder, "session", None)
+    if session is None:
+        raise SemanticUnavailable("the embedder has no onnxruntime session to embed single tokens with")
+    out = None
+    for start in range(0, count, EMBED_BATCH):
+        ids = np.arange(start, min(count, start + EMBED_BATCH), dtype=np.int64)
+        seq = np.stack([np.full_like(ids, cls), ids, np.full_like(ids, sep)], 1)
+        feed = {}
+        for arg in session.get_inputs():
+            feed[arg.name] = (np.ones_like(seq) if "mask" in arg.name else np.zeros_like(seq) if "type" in arg.name
+                              else seq)
+        rows = session.run(None, feed)[0].astype(np.float32)
+        if out is None:
+            out = np.zeros((count, rows.shape[1]), dtype=np.float32)
+        out[start:start + len(ids)] = rows
+        if progress:
+            progress("Preparing meaning search for the site", min(start + EMBED_BATCH, count), count)
+    return out
+
+
+def _kmeans(points: np.ndarray, k: int, rounds: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = points[rng.choice(len(points), k, replace=False)].copy()
+    sq = (points ** 2).sum(1)
+    for _ in range(rounds):
+        nearest = (sq[:, None] - 2 * points @ centres.T + (centres ** 2).sum(1)[None]).argmin(1)
+        counts = np.bincount(nearest, minlength=k)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, nearest, points)
+        used = counts > 0
+        centres[used] = sums[used] / counts[used, None]
+        # an empty centroid keeps its place (a point of the sample): rare with 256 of 10,000
+    return centres
+
+
+def quantise(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Product quantisation: (codebooks [SUBSPACES, CENTROIDS, width], codes [tokens, SUBSPACES])."""
+    count, dim = table.shape
+    width = dim // SUBSPACES
+    rng = np.random.default_rng(0)
+    sample = rng.choice(count, min(KMEANS_SAMPLE, count), replace=False)
+    books = np.zeros((SUBSPACES, CENTROIDS, width), dtype=np.float32)
+    codes = np.zeros((count, SUBSPACES), dtype=np.uint8)
+    for m in range(SUBSPACES):
+        part = np.ascontiguousarray(table[:, m * width:(m + 1) * width])
+        centres = _kmeans(part[sample], CENTROIDS, KMEANS_ROUNDS, seed=m)
+        books[m] = centres
+        codes[:, m] = ((part ** 2).sum(1)[:, None] - 2 * part @ centres.T + (centres ** 2).sum(1)[None]).argmin(1)
+    return books, codes
+
+
+def compute_table(embedder, progress=None) -> bytes:
+    """The table file's bytes: header, codebooks (float32), codes (uint8), vocabulary (lines)."""
+    settings = _tokenizer_settings()
+    tokens = settings.pop("tokens")
+    started = time.perf_counter()
+    added = dict(settings["added"])
+    vectors = token_vectors(embedder, len(tokens), progress, added.get("[CLS]", 101), added.get("[SEP]", 102))
+    embedded = time.perf_counter()
+    books, codes = quantise(vectors)
+    vocab = "\n".join(tokens).encode("utf-8")
+    size = HEADER_BYTES + books.nbytes + codes.nbytes + len(vocab)
+    from kg.search.embed import Embedder
+
+    meta = {"version": TABLE_VERSION, "model": Embedder.model_id, "size": size, "tokens": len(tokens),
+            "dim": int(vectors.shape[1]), "subspaces": SUBSPACES, "centroids": CENTROIDS,
+            "books": HEADER_BYTES, "codes": HEADER_BYTES + books.nbytes,
+            "vocab": HEADER_BYTES + books.nbytes + codes.nbytes, **settings,
+            "seconds": [round(embedded - started, 1), round(time.perf_counter() - embedded, 1)]}
+    head = b"/* kg: meaning search table: one vector per WordPiece token (see kg/publish/semantic.py) */\n" \
+        + json.dumps(meta, separators=(",", ":")).encode() + b"\n"
+    if len(head) > HEADER_BYTES:
+        raise SemanticUnavailable("the table's header is too long")
+    return head.ljust(HEADER_BYTES, b" ") + books.astype("<f4").tobytes() + codes.tobytes() + vocab
+
+
+@dataclass
+class Table:
+    """The table read back: the decoded vectors (float32, rows by token id) and its settings."""
+
+    vectors: np.ndarray
+    meta: dict
+    tokens: list[str]
+
+
+def read_table(path: Path) -> Table:
+    data = path.read_bytes()
+    meta = json.loads(data[:HEADER_BYTES].split(b"\n")[1])
+    n, dim, m, k = meta["tokens"], meta["dim"], meta["subspaces"], meta["centroids"]
+    books = np.frombuffer(data, dtype="<f4", count=m * k * (dim // m), offset=meta["books"]).reshape(m, k, dim // m)
+    codes = np.frombuffer(data, dtype=np.uint8, count=n * m, offset=meta["codes"]).reshape(n, m)
+    vectors = np.concatenate([books[j][codes[:, j]] for j in range(m)], axis=1).astype(np.float32)
+    tokens = data[meta["vocab"]:].decode("utf-8").split("\n")
+    return Table(vectors, meta, tokens)
+
+
+# -- the vault's vectors -----------------------------------------------------------------------
+
+def model_tokenizer():
+    """The model's own tokenizer (`tokenizers`), as the browser's must behave: no special tokens,
+    no padding, no truncation (queries are cut at MAX_QUERY_TOKENS tokens)."""
+    from tokenizers import Tokenizer
+
+    from kg.search.embed import weights_dir
+
+    tok = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def token_ids(tokenizer, texts: list[str]) -> list[list[int]]:
+    return [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+
+def token_weights(df: np.ndarray, passages: int, unk: int) -> np.ndarray:
+    """Each token's weight in a query or passage vector: -log of the share of passages holding it,
+    smoothed towards the Zipf prior (PRIOR_PASSAGES); [UNK] weighs nothing. semantic.js computes
+    the same from the same counts."""
+    rank = np.maximum(np.arange(len(df), dtype=np.float64) - (FIRST_WORD - 1), 1.0)
+    prior = np.minimum(PRIOR_SCALE * rank ** -PRIOR_EXPONENT, 1.0)
+    weights = -np.log((df + PRIOR_PASSAGES * prior) / (passages + PRIOR_PASSAGES))
+    weights[unk] = 0.0
+    return weights
+
+
+def static_vector(ids, table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean of the tokens' rows, normalised (zero when no token weighs anything)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size == 0:
+        return np.zeros(table.shape[1], dtype=np.float64)
+    vector = (table[ids].astype(np.float64) * weights[ids, None]).sum(0)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 1e-12 else vector * 0.0
+
+
+def static_vectors(seqs: list[list[int]], table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """static_vector of each token list (float32 rows); one call each was faster here than
+    summing the weighted rows of many lists at once (1.2 s against 2.8-6.2 s for 10k passages)."""
+    out = np.zeros((len(seqs), table.shape[1]), dtype=np.float32)
+    for i, seq in enumerate(seqs):
+        out[i] = static_vector(seq, table, weights)
+    return out
+
+
+class TokenCache:
+    """Token ids of texts seen by the last build (`.kg/semantic-tokens.npz`), so that a rebuild
+    tokenises only new text (5 s for SciFact's 10k passages here); written whole or not at all."""
+
+    def __init__(self, path: Path | None, tokenizer):
+        self.path, self.tokenizer = path, tokenizer
+        self.known: dict[bytes, np.ndarray] = {}
+        self.used: dict[bytes, np.ndarray] = {}
+        if path is not None:
+            try:
+                with np.load(path) as data:
+                    keys, ends, ids = data["keys"], data["ends"], data["ids"]
+                starts = np.r_[0, ends[:-1]]
+                self.known = {k.tobytes(): ids[a:b] for k, a, b in zip(keys, starts, ends)}
+            except (OSError, ValueError, KeyError):
+                self.known = {}
+
+    def __call__(self, texts: list[str]) -> list[np.ndarray]:
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=12).digest() for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self.known and k not in self.used}
+        if todo:
+            for k, seq in zip(todo, token_ids(self.tokenizer, list(todo.values()))):
+                self.used[k] = np.asarray(seq, dtype=np.uint16)  # 30,522 ids fit
+        out = []
+        for k in keys:
+            seq = self.used.get(k)
+            if seq is None:
+                seq = self.used[k] = self.known[k]
+            out.append(seq)
+        return out
+
+    def save(self) -> None:
+        if self.path is None or set(self.used) == set(self.known):
+            return
+        keys = list(self.used)
+        seqs = [self.used[k] for k in keys]
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, keys=np.frombuffer(b"".join(keys), dtype="V12"),
+                         ends=np.cumsum([len(q) for q in seqs], dtype=np.int64),
+                         ids=np.concatenate(seqs) if seqs else np.zeros(0, np.uint16))
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class Units:
+    """What the browser scores: pages, and units (a page's title, a passage, a source sentence)
+    with their vectors (centred, normalised, int8 with a scale per row)."""
+
+    pages: list[tuple[str, str]]
+    """(page path in the site, title)."""
+    page: np.ndarray
+    kind: np.ndarray
+    """0 title, 1 passage, 2 sentence of the passage `group`, 3 passage of a questions section."""
+    group: np.ndarray
+    anchor: list[str]
+    text: list[str]
+    codes: np.ndarray
+    scales: np.ndarray
+    passages: int
+    df: np.ndarray
+    centre: np.ndarray
+    full: list[str]
+    """Each unit's whole text (not shipped)."""
+    real: np.ndarray
+    """The real model's vectors of the units, centred and normalised (float32, not shipped)."""
+    static: np.ndarray
+    """The units' texts embedded as a query is, with the table (float32, not shipped)."""
+
+
+def combine(units: Units, share: float) -> Units:
+    """The units with vectors real + share x static, in int8: one dot product scores both."""
+    codes, scales = _int8(units.real + share * units.static)
+    return replace(units, codes=codes, scales=scales)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.codes.astype(np.float32) * self.scales[:, None]
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= TEXT_CHARS:
+        return text
+    cut = text[:TEXT_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "\u2026"
+
+
+def _int8(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scales = np.maximum(np.abs(matrix).max(1), 1e-12) / 127.0
+    codes = np.clip(np.round(matrix / scales[:, None]), -127, 127).astype(np.int8)
+    return codes, scales.astype(np.float32)
+
+
+def _centred(matrix: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    out = matrix.astype(np.float32) - mean
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
+           title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
+           names: dict[str, list[str]] | None = None, tokenizer=None,
+           token_cache: Path | None = None) -> Units | None:
+    """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
+    file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
+    real model, `current` (file -> hash) leaves out files the index holds in another version,
+    `names` gives pages their title and other names (a concept's aliases; a page with no
+    passage, such as a stub concept's, is found by them alone); other pages are named by the
+    title of their file; `token_cache` keeps the texts' token ids for the next build. None when
+    there is no index or nothing to search."""
+    folder = Path(cache_dir)
+    try:
+        from kg.search.index import SearchIndex
+
+        db = SearchIndex(folder).connect()
+        try:
+            items = db.execute("SELECT id, doc, kind, text, title, sentences, role FROM items ORDER BY id").fetchall()
+            indexed = dict(db.execute("SELECT doc, hash FROM docs"))
+        finally:
+            db.close()
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        ids = np.load(folder / "vector_ids.npy")
+        parts = np.load(folder / "part_vectors.npy", mmap_mode="r")
+        part_ids = np.load(folder / "part_ids.npy")
+    except (OSError, ValueError, sqlite3.Error):
+        return None
+    if not len(ids) or len(matrix) != len(ids) or len(parts) != len(part_ids):
+        return None
+    tokens = TokenCache(token_cache, tokenizer or model_tokenizer())
+    settings = table.meta
+    # the query's weights and centre come from every indexed passage, as in `kg search`
+    passage_ids = tokens([row[3] for row in items])
+    df = np.zeros(settings["tokens"], dtype=np.float64)
+    for seq in passage_ids:
+        df[np.unique(np.asarray(seq, dtype=np.int64))] += 1
+    weights = token_weights(df, len(items), settings["unk"])
+    passage_vectors = static_vectors(passage_ids, table.vectors, weights)
+    centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
+    mean = np.asarray(matrix, dtype=np.float64).mean(0).astype(np.float32)
+
+    row_of = {int(i): r for r, i in enumerate(ids)}
+    lo = np.searchsorted(part_ids, ids, "left")
+    hi = np.searchsorted(part_ids, ids, "right")
+    pages: list[tuple[str, str]] = []
+    page_index: dict[str, int] = {}
+    page, kind, group, anchor, text, rows, full = [], [], [], [], [], [], []
+    for n, (item_id, doc, _, item_text, title, sentences, role) in enumerate(items):
+        if current is not None and (doc not in current or indexed.get(doc) != current[doc]):
+            continue
+        path = page_of(doc)
+        r = row_of.get(int(item_id))
+        if not path or r is None:
+            continue
+        if path not in page_index:
+            page_index[path] = len(pages)
+            pages.append((path, title or ""))
+        p = page_index[path]
+        said = json.loads(sentences or "[]")
+        unit = len(page)
+        page.append(p)
+        kind.append(3 if role == "questions" else 1)
+        group.append(-1)
+        n_parts = int(hi[r] - lo[r])
+        if n_parts and n_parts == len(said):
+            anchor.append(said[0][1])
+            text.append("")  # shown through its best sentence
+            rows.append(("item", r))
+            full.append(n)
+            for j, (_, sentence_anchor, sentence_text) in enumerate(said):
+                page.append(p)
+                kind.append(2)
+                group.append(unit)
+                anchor.append(sentence_anchor)
+                text.append(_excerpt(sentence_text))
+                rows.append(("part", int(lo[r]) + j))
+                full.append(sentence_text)
+        else:
+            anchor.append(said[0][1] if said else "")
+            text.append(_excerpt(item_text))
+            rows.append(("item", r))
+            full.append(n)
+    for path, given in (names or {}).items():
+        if not given:
+            continue
+        if path in page_index:
+            pages[page_index[path]] = (path, given[0])
+        else:
+            page_index[path] = len(pages)
+            pages.append((path, given[0]))
+    wanted, named = [], []  # a title unit for each distinct name of each page
+    for i, (path, title) in enumerate(pages):
+        seen = set()
+        for name in (names or {}).get(path) or [title]:
+            if name.strip() and name.casefold() not in seen:
+                seen.add(name.casefold())
+                wanted.append(i)
+                named.append(name)
+    if not pages:
+        return None
+    title_matrix = title_vectors(named) if named else np.zeros((0, settings["dim"]))
+    # titles first, then the passages and sentences in index order
+    item_rows = [r for what, r in rows if what == "item"]
+    part_rows = [r for what, r in rows if what == "part"]
+    vectors = np.zeros((len(wanted) + len(rows), settings["dim"]), dtype=np.float32)
+    vectors[:len(wanted)] = _centred(np.asarray(title_matrix), mean) if wanted else 0
+    body = np.zeros((len(rows), settings["dim"]), dtype=np.float32)
+    is_item = np.array([what == "item" for what, _ in rows])
+    if item_rows:
+        body[is_item] = _centred(np.asarray(matrix[np.array(item_rows)]), mean)
+    if part_rows:
+        body[~is_item] = _centred(np.asarray(parts[np.array(part_rows)]), mean)
+    vectors[len(wanted):] = body
+    shift = len(wanted)
+    # the same units as the query sees them: passages as already tokenised, the rest now
+    others = [t for t in full if isinstance(t, str)]
+    other_vectors = iter(static_vectors(tokens(named + others), table.vectors, weights))
+    tokens.save()
+    static = np.zeros_like(vectors)
+    for i in range(len(named)):
+        static[i] = next(other_vectors)
+    for i, t in enumerate(full):
+        static[len(named) + i] = passage_vectors[t] if isinstance(t, int) else next(other_vectors)
+    static -= centre.astype(np.float32)
+    static /= np.maximum(np.linalg.norm(static, axis=1, keepdims=True), 1e-9)
+    codes, scales = _int8(vectors + STATIC_SHARE * static)
+    return Units(
+        pages=pages,
+        page=np.array([*wanted, *page], dtype=np.int32),
+        kind=np.array([0] * shift + kind, dtype=np.uint8),
+        group=np.array([-1] * shift + [g + shift if g >= 0 else -1 for g in group], dtype=np.int32),
+        anchor=[""] * shift + anchor, text=[""] * shift + text,
+        codes=codes, scales=scales, passages=len(items), df=df, centre=centre.astype(np.float32),
+        full=named + [items[t][3] if isinstance(t, int) else t for t in full],
+        real=vectors, static=static)
+
+
+def encode_vault(units: Units, table_digest: str) -> bytes:
+    """vault.bin: a line with kg's mark, a line of JSON, spaces up to the next multiple of 4 bytes,
+    then the scales (float32, one per unit) and the vectors (int8, `dim` per unit)."""
+    seen = np.nonzero(units.df)[0]
+    meta = {
+        "version": VAULT_VERSION, "table": table_digest, "dim": int(units.codes.shape[1]),
+        "count": len(units.page), "share": SENTENCE_SHARE, "question": QUESTION_SHARE, "passages": units.passages,
+        "prior": {"first": FIRST_WORD, "scale": PRIOR_SCALE, "exponent": PRIOR_EXPONENT, "passages": PRIOR_PASSAGES},
+        "df": [seen.tolist(), units.df[seen].astype(int).tolist()],
+        "centre": [round(float(x), 7) for x in units.centre],
+        "pages": [[path, title] for path, title in units.pages],
+        "units": [[int(p), int(k), int(g), a, t] for p, k, g, a, t in
+                  zip(units.page, units.kind, units.group, units.anchor, units.text)],
+    }
+    head = (b"/* kg: meaning search data of this site (see kg/publish/semantic.py) */\n"
+            + json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+    head += b" " * ((-len(head)) % 4)
+    return head + units.scales.astype("<f4").tobytes() + units.codes.tobytes()
+
+
+def decode_vault(data: bytes) -> tuple[dict, np.ndarray, np.ndarray]:
+    """(meta, scales, codes) of a vault.bin, read as semantic.js reads it."""
+    first = data.index(b"\n")
+    second = data.index(b"\n", first + 1)
+    meta = json.loads(data[first + 1:second])
+    start = second + 1 + (-(second + 1)) % 4
+    count, dim = meta["count"], meta["dim"]
+    scales = np.frombuffer(data, dtype="<f4", count=count, offset=start)
+    codes = np.frombuffer(data, dtype=np.int8, count=count * dim, offset=start + 4 * count).reshape(count, dim)
+    return meta, scales, codes
+
+
+# -- the browser's query path, in Python ---------------------------------------------------------
+
+class StaticSearch:
+    """What semantic.js computes for a query, in Python: for the bench and the tests."""
+
+    def __init__(self, table: Table, vault: bytes, tokenizer=None):
+        meta, scales, codes = decode_vault(vault)
+        self.meta = meta
+        self.table = table.vectors
+        self.tokenizer = tokenizer or model_tokenizer()
+        df = np.zeros(table.meta["tokens"], dtype=np.float64)
+        seen, counts = meta["df"]
+        df[np.asarray(seen, dtype=np.int64)] = counts
+        self.weights = token_weights(df, meta["passages"], table.meta["unk"])
+        self.centre = np.asarray(meta["centre"], dtype=np.float64)
+        self.vectors = codes.astype(np.float32) * scales[:, None]
+        units = meta["units"]
+        self.page = np.array([u[0] for u in units], dtype=np.int64)
+        self.kind = np.array([u[1] for u in units], dtype=np.int64)
+        self.group = np.array([u[2] for u in units], dtype=np.int64)
+        self.share = float(meta["share"])
+        self.question = float(meta["question"])
+        self.pages = meta["pages"]
+        self.units = units
+
+    def ids(self, query: str) -> list[int]:
+        return self.tokenizer.encode(query, add_special_tokens=False).ids[:MAX_QUERY_TOKENS]
+
+    def vector(self, query: str) -> np.ndarray | None:
+        """The query's vector, or None when none of its tokens weighs anything."""
+        v = static_vector(self.ids(query), self.table, self.weights)
+        if not v.any():
+            return None
+        v = v - self.centre
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+    def page_scores(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(score of each page, the unit its result shows or -1)."""
+        raw = self.vectors @ vector
+        sentences = np.nonzero(self.kind == 2)[0]
+        windows, best_sentence = _first_best(self.group[sentences], raw[sentences], sentences)
+        best = np.full(len(raw), -np.inf, dtype=np.float32)
+        best[windows] = raw[best_sentence]
+        score = np.where(np.isfinite(best), self.share * best + (1 - self.share) * raw, raw)
+        score = np.where(self.kind == 3, self.question * score, score)
+        shown = np.nonzero(self.kind != 2)[0]
+        pages = np.full(len(self.pages), -np.inf, dtype=np.float32)
+        np.maximum.at(pages, self.page[shown], score[shown])
+        # what a result shows: its page's best passage, or that passage's best sentence
+        sentence = np.full(len(raw), -1, dtype=np.int64)
+        sentence[windows] = best_sentence
+        passages = np.nonzero((self.kind == 1) | (self.kind == 3))[0]
+        owners, best_passage = _first_best(self.page[passages], score[passages], passages)
+        unit = np.full(len(self.pages), -1, dtype=np.int64)
+        unit[owners] = np.where(sentence[best_passage] >= 0, sentence[best_passage], best_passage)
+        return pages, unit
+
+    def search(self, query: str, k: int = 10) -> list[tuple[str, float, int]]:
+        """(page path, score, unit shown) of the k best pages, best first."""
+        vector = self.vector(query)
+        if vector is None:
+            return []
+        pages, unit = self.page_scores(vector)
+        top = np.argsort(-pages, kind="stable")[:k]
+        return [(self.pages[p][0], float(pages[p]), int(unit[p])) for p in top if np.isfinite(pages[p])]
+
+
+def _first_best(keys: np.ndarray, values: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each distinct key, the item with the largest value (the first one on a tie, as
+    semantic.js keeps the first): (keys, items)."""
+    if not len(keys):
+        return keys, items
+    order = np.lexsort((-values, keys))  # stable: equal values keep their order
+    sorted_keys = keys[order]
+    first = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    return sorted_keys[first], items[order][first]
+
+
+# -- the site writer's part ------------------------------------------------------------------------
+
+def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], progress=None) -> set[str]:
+    """Write site/semantic/ for a vault whose search index is in `cache_dir` (each file only if its
+    bytes changed); returns the files there that are kg's. Without an index, kg's old files there
+    are removed and the site searches by words only."""
+    from kg.publish.writer import place
+    from kg.search.embed import ModelError
+
+    kb = site.kb
+    present = (Path(cache_dir) / "vectors.npy").is_file()
+    files: dict[str, bytes] = {}
+    if present:
+        try:
+            table_file = ensure_table(progress=progress)
+            table = read_table(table_file)
+            table_bytes = table_file.read_bytes()
+            digest = hashlib.blake2b(table_bytes, digest_size=8).hexdigest()
+
+            def titles(texts: list[str]) -> np.ndarray:
+                from kg.search.embed import shared_embedder
+                from kg.search.index import SearchIndex
+
+                return SearchIndex(Path(cache_dir)).vectors_for(texts, shared_embedder, progress,
+                                                                stage="Embedding page titles", add=True)
+
+            if progress:
+                progress("Writing meaning search", 0, None)
+            from kg.publish import urls
+
+            names = {}  # each concept page (a stub's too) by its title and aliases
+            for concept in kb.concepts.values():
+                path = urls.concept_page(concept.id)
+                if (out / path).is_file():
+                    names[path] = [concept.title, *concept.aliases[:MAX_ALIASES]]
+            units = gather(Path(cache_dir), site.page_of_doc, table, titles,
+                           {path: info.hash for path, info in kb.infos.items()}, names,
+                           token_cache=Path(cache_dir) / "semantic-tokens.npz")
+            if units is not None:
+                files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
+        except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:
+            warnings.append(f"{FOLDER}/: kg could not prepare search by meaning ({exc}); the site's search "
+                            "finds words only")
+            files = {}
+    kept: set[str] = set()
+    for path in (TABLE, VAULT):
+        target = out / path
+        if path not in files:
+            if path in owned and target.is_file() and not target.is_symlink():
+                target.unlink()
+            continue
+        if place(out, path, files[path], owned, warnings, "the site's search finds words only"):
+            kept.add(path)
+    return kept
+
+
+def current(out: Path, cache_dir: Path) -> bool:
+    """Whether site/semantic/ is as an unchanged build leaves it: both files there when the vault
+    has a search index, neither when it has none (a cheap look, for the writer's shortcut)."""
+    want = (Path(cache_dir) / "vectors.npy").is_file()
+    return all((out / path).is_file() == want for path in (TABLE, VAULT))

@@ -1,0 +1,320 @@
+"""Search by meaning on the static site (kg.publish.semantic, assets/semantic.js).
+
+In Debian's chromium: a question finds the concept page by meaning, an exact name still finds
+its own page first, search by words goes on working when the meaning files are missing, a
+result found by meaning alone shows its passage (not page furniture), and the JavaScript
+tokenizer gives the model tokenizer's ids. In Python: the JavaScript ranks pages as
+StaticSearch (the bench's query path) does, the table is computed once and shared by processes,
+and the writer rewrites the files only when their bytes change.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.publish import semantic
+from tests.conftest import serving
+from tests.test_browser import MOUNT, WAIT, QuietHandler, QuietServer, Tab, browser, until  # noqa: F401 (browser: the fixture)
+
+TOKENIZER_CASES = [
+    "how far behind are open models?",
+    "GLM-5",
+    "Qwen3.6-Plus scored 61.6% on Terminal-Bench",
+    "DeepSeek V4 Pro costs $3.48/M output tokens",
+    "Joe Weisenthal",
+    "open-weight vs. closed-weight: who's ahead?",
+    "~3–5% gap (Feldman, May 2026)",
+    "café naïve résumé Ångström",
+    "İstanbul ΣΑΣ Straße ẞ",
+    "ﬁne ligatures and ＦＵＬＬ width",
+    "日本語のテキストと中文",
+    "emoji 😀 inside a word😀too",
+    "tabs\tand\nnew lines\r\nand  double  spaces",
+    "zero\u200bwidth\u200djoiner and soft\u00adhyphen",
+    "non\u00a0breaking and ideographic\u3000space",
+    "control\x07chars\x0bvertical\x0cfeed\x85next",
+    "private\ue000use and unassigned\u0378point",
+    "a$b+c<d>e^f`g|h~i",
+    "¿¡«quotes»!? §5 ¶2 • bullets … ellipsis",
+    "hyphen‐dash–em—minus−",
+    "x" * 101,
+    "supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "unbelievably unreproducible counterintuitively",
+    "C++ and C# and .NET and Node.js",
+    "e-mail: someone@example.org, https://example.org/a?b=c&d=e",
+    "3.14159 1,000,000 10^6 1e-9 0xFF",
+    "Ελληνικά και Русский текст",
+    "العربية עברית हिन्दी",
+    "한국어 텍스트",
+    "ǅemal ǈubljana",
+    "K (Kelvin sign) vs K",
+    "",
+    "   ",
+    "[CLS] [SEP] [UNK] [MASK] ##ing",
+    "##s ## #tag #ai/benchmarks",
+    "it's don't won't y'all",
+    "MiniMax M2.7 and Kimi K2",
+    "GPT-5.5 Pro, Claude Opus 4.7, Gemma 4",
+    "MIT-licensed, Apache 2.0, Llama 3 Community License",
+    "SOC 2 Type II compliance",
+    "US$ € £ ¥ ₹ ₿",
+    "½ ¾ ² ³ ° ℃ №",
+    "naïve café" * 20,
+    "ALL CAPS SHOUTING TEXT",
+    "MixedCase camelCase snake_case kebab-case",
+    "quotes \"double\" and 'single' and `back`",
+    "a/b\\c|d",
+    "what's the ~3–5% 'gap' — really?",
+    "Łódź Kraków Gdańsk",
+    "Ærøskøbing Æsir øre",
+]
+
+
+def _serve(folder: Path, tmp: Path):
+    (tmp / "kg").mkdir(parents=True)
+    (tmp / "kg" / "demo").symlink_to(folder, target_is_directory=True)
+    return serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp))))
+
+
+@pytest.fixture(scope="module")
+def site(demo_site, tmp_path_factory):
+    """The demo site (built once per run by conftest), served from a sub-path."""
+    with _serve(demo_site, tmp_path_factory.mktemp("served")) as url:
+        yield url + MOUNT
+
+
+@pytest.fixture(scope="module")
+def site_without_meaning(demo_site, tmp_path_factory):
+    """A copy of the demo site whose semantic/ folder is gone."""
+    copy = tmp_path_factory.mktemp("no-meaning") / "site"
+    shutil.copytree(demo_site, copy)
+    shutil.rmtree(copy / "semantic")
+    with _serve(copy, tmp_path_factory.mktemp("served-plain")) as url:
+        yield url + MOUNT
+
+
+class SlowMeaning(QuietHandler):
+    """Sends the site's meaning data three seconds late, as a slow line would."""
+
+    def do_GET(self):
+        if self.path.endswith("/semantic/vault.bin"):
+            time.sleep(3)
+        super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def slow_site(demo_site, tmp_path_factory):
+    top = tmp_path_factory.mktemp("served-slow")
+    (top / "kg").mkdir()
+    (top / "kg" / "demo").symlink_to(demo_site, target_is_directory=True)
+    with serving(QuietServer(("127.0.0.1", 0), functools.partial(SlowMeaning, directory=str(top)))) as url:
+        yield url + MOUNT
+
+
+@pytest.fixture
+def tab(browser):
+    tab = Tab(browser)
+    yield tab
+    tab.context.close()
+
+
+def results(page) -> list[dict]:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('#search-results a.search-result')).map(a => (
+        {path: a.pathname, hash: a.hash, title: a.querySelector('.search-result-title').textContent,
+         excerpt: a.querySelector('.search-result-excerpt').textContent}))""")
+
+
+def search(page, query: str, path: str, within: int) -> list[dict]:
+    """Type `query` and wait until one of the first `within` results is `path`."""
+    page.locator("#search-box").press_sequentially(query)
+    until(page, """([path, within]) => Array.from(document.querySelectorAll('#search-results a.search-result'))
+          .slice(0, within).some(a => a.pathname.endsWith(path))""", [path, within],
+          lambda: f"{query!r}: no link to {path} among the first {within} results: {results(page)}", WAIT)
+    return results(page)
+
+
+def test_a_question_finds_the_concept_by_meaning(tab, site):
+    page = tab.page
+    page.goto(site + "concepts/deepseek.html")
+    found = search(page, "how far behind are open models", MOUNT + "concepts/quality-gap.html", within=3)
+    gap = next(r for r in found if r["path"].endswith("concepts/quality-gap.html"))
+    assert gap["title"].startswith("Quality gap")
+    assert gap["excerpt"].strip(), found
+    # found by meaning alone: its best passage, not the page's furniture
+    for furniture in ("Published", "Claims found", "File ", "Also:"):
+        assert furniture not in gap["excerpt"], gap
+    requested = [url for url in tab.requests if "/semantic/" in url or "semantic.js" in url]
+    assert {url.rsplit("/", 1)[-1] for url in requested} == {"semantic.js", "table.bin", "vault.bin"}
+    assert tab.errors == []
+
+
+def test_meaning_files_load_only_when_the_reader_searches(tab, site):
+    page = tab.page
+    page.goto(site + "index.html", wait_until="networkidle")
+    page.locator("#search-box").focus()
+    page.wait_for_timeout(500)
+    assert not [url for url in tab.requests if "/semantic/" in url or "semantic.js" in url]
+
+
+@pytest.mark.parametrize("query, path", [("Joe Weisenthal", "concepts/joe-weisenthal.html"),
+                                         ("Qwen3.6-Plus", "concepts/alibaba-qwen.html"),
+                                         ("Kimi K2", "concepts/kimi-k2.html")])
+def test_an_exact_name_still_finds_its_page_first(tab, site, query, path):
+    tab.page.goto(site + "sources.html")
+    search(tab.page, query, MOUNT + path, within=1)
+    assert tab.errors == []
+
+
+def test_a_source_sentence_found_by_meaning_links_to_the_sentence(tab, site):
+    page = tab.page
+    page.goto(site + "index.html")
+    found = search(page, "what does it cost per million tokens", MOUNT + "concepts/inference-pricing.html", within=3)
+    anchored = [r for r in found if r["path"].startswith(MOUNT + "sources/") and r["hash"].startswith("#s-")]
+    assert anchored, found
+    link = page.locator(f'#search-results a.search-result[href$="{anchored[0]["hash"]}"]').first
+    link.click()
+    page.wait_for_url(lambda url: url.endswith(anchored[0]["hash"]))
+    assert page.locator(f"span.sentence{anchored[0]['hash']}").evaluate("el => el.matches(':target')")
+    assert tab.errors == []
+
+
+def test_search_by_words_works_without_the_meaning_files(tab, site_without_meaning):
+    page = tab.page
+    page.goto(site_without_meaning + "index.html")
+    found = search(page, "quality gap", MOUNT + "concepts/quality-gap.html", within=3)
+    assert len(found) >= 3
+    expect_missing = [e for e in tab.errors if "/semantic/" not in e and "Failed to load resource" not in e]
+    assert expect_missing == []  # only the files that are not there; no message for the reader
+    assert page.locator("#search-results .search-message").count() == 0
+
+
+def test_words_come_first_when_the_meaning_files_are_slow(tab, slow_site):
+    page = tab.page
+    page.goto(slow_site + "index.html")
+    started = time.monotonic()
+    page.locator("#search-box").press_sequentially("how far behind are open models")
+    until(page, "() => document.querySelector('#search-results a.search-result, #search-results .search-message')",
+          None, "no answer by words while the meaning files load", 2_800)
+    assert time.monotonic() - started < 3  # before the meaning data arrived
+    search(page, "", MOUNT + "concepts/quality-gap.html", within=3)  # then the same query, fused
+    assert tab.errors == []
+
+
+def test_javascript_tokenizer_gives_the_model_tokenizers_ids(tab, site):
+    tokenizer = semantic.model_tokenizer()
+    expected = [tokenizer.encode(text, add_special_tokens=False).ids for text in TOKENIZER_CASES]
+    tab.page.goto(site + "index.html")
+    got = tab.page.evaluate("""async ([texts, module, base]) => {
+        const m = await import(module);
+        const t = await m.tokenizer(base);
+        return texts.map(s => t.encode(s));
+    }""", [TOKENIZER_CASES, site + "assets/semantic.js", site + "semantic/"])
+    wrong = [(text, e, g) for text, e, g in zip(TOKENIZER_CASES, expected, got) if e != g]
+    assert not wrong, wrong
+    assert len(TOKENIZER_CASES) >= 50
+
+
+def test_javascript_ranks_pages_as_the_python_query_path(tab, site, demo_site):
+    table = semantic.read_table(semantic.ensure_table())
+    python = semantic.StaticSearch(table, (demo_site / semantic.VAULT).read_bytes())
+    queries = ["how far behind are open models", "licence restrictions on llama", "GLM-5", "price per token",
+               "zzzqqq", "?"]
+    tab.page.goto(site + "index.html")
+    got = tab.page.evaluate("""async ([queries, module, base, root]) => {
+        const m = await import(module);
+        const index = await m.open(base, root);
+        return queries.map(q => index.search(q, 10).map(h => [h.page, h.score]));
+    }""", [queries, site + "assets/semantic.js", site + "semantic/", site])
+    for query, js in zip(queries, got):
+        py = python.search(query, 10)
+        assert [MOUNT + path for path, _, _ in py] == [page for page, _ in js], query
+        assert np.allclose([s for _, s, _ in py], [s for _, s in js], atol=1e-5), query
+
+
+def test_the_table_is_computed_once_and_written_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("KG_MODEL_CACHE", str(tmp_path / "models"))
+    calls = []
+
+    def compute(embedder, progress=None):
+        calls.append(threading.get_ident())
+        body = b"x" * 1000
+        meta = {"version": semantic.TABLE_VERSION, "size": semantic.HEADER_BYTES + len(body)}
+        return (b"/* kg: test */\n" + json.dumps(meta).encode() + b"\n").ljust(semantic.HEADER_BYTES) + body
+
+    monkeypatch.setattr(semantic, "compute_table", compute)
+    paths = []
+    threads = [threading.Thread(target=lambda: paths.append(semantic.ensure_table(lambda: None)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(set(paths)) == 1
+    assert paths[0].parent == tmp_path / "models"
+    assert [p.name for p in paths[0].parent.iterdir() if p.name.endswith(".tmp")] == []
+    paths[0].write_bytes(paths[0].read_bytes()[:-10])  # cut short: computed again
+    semantic.ensure_table(lambda: None)
+    assert len(calls) == 2
+
+
+def _build(vault: Path, cache: Path, *more: str) -> dict:
+    result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(
+        main, ["--vault", str(vault), "build", "--json", *more], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["site"]
+
+
+def test_the_writer_rewrites_the_files_only_when_they_change(vault, tmp_path):
+    cache = tmp_path / "cache"
+    site = _build(vault, cache)
+    assert site["warnings"] == [] and site["errors"] == []
+    out = vault / "site"
+    table, data = out / semantic.TABLE, out / semantic.VAULT
+    assert table.read_bytes() == semantic.ensure_table().read_bytes()
+    meta, scales, codes = semantic.decode_vault(data.read_bytes())
+    assert meta["count"] == len(scales) == len(codes) and meta["pages"]
+    written = json.loads((cache / "site.json").read_text())["written"]
+    assert semantic.TABLE in written and semantic.VAULT in written
+    before = {p: p.stat().st_mtime_ns for p in (table, data)}
+
+    _build(vault, cache)  # nothing changed
+    assert {p: p.stat().st_mtime_ns for p in (table, data)} == before
+
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nInference on a cheap model costs a tenth as much.\n",
+                    encoding="utf-8")
+    _build(vault, cache)
+    assert table.stat().st_mtime_ns == before[table]  # the table is the same for every vault
+    assert data.stat().st_mtime_ns != before[data]
+    assert "costs a tenth as much" in data.read_bytes().decode("utf-8", "replace")
+
+    shutil.rmtree(out / semantic.FOLDER)  # deleted: an unchanged build puts them back
+    _build(vault, cache)
+    assert table.is_file() and data.is_file()
+
+
+def test_without_a_search_index_the_site_has_no_meaning_files(vault, tmp_path):
+    site = _build(vault, tmp_path / "cache", "--no-search")
+    assert site["warnings"] == []
+    assert not (vault / "site" / semantic.FOLDER).exists()
+
+
+def test_a_file_kg_did_not_write_is_left_alone(vault, tmp_path):
+    mine = vault / "site" / semantic.FOLDER / "vault.bin"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"the user's own file")
+    site = _build(vault, tmp_path / "cache")
+    assert mine.read_bytes() == b"the user's own file"
+    assert any("vault.bin" in w for w in site["warnings"])
+    assert os.path.isfile(vault / "site" / semantic.TABLE)
