@@ -136,7 +136,15 @@ def concept_inputs(site: Site, c: Concept) -> dict:
             "embeds": _embedded_docs(site, c.doc) if c.doc else {},
             "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
             "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
-            "related": related_inputs(site, c)}
+            "related": related_inputs(site, c), "about": _about(site, c.id)}
+
+
+def _about(site: Site, ident: str) -> list:
+    """The tensions about a concept or source by name (kg.claims.analyse.tensions_about), with the
+    claims they name: a page lists them, so they are among its inputs."""
+    return [[t.model_dump(mode="json"), [[n.id, n.doc, n.line, n.text] for cid in t.claims
+                                         for n in site.claims_by_id.get(cid, [])]]
+            for t in site.tensions_by_subject.get(ident, [])]
 
 
 def unlinked_mentions(site: Site, c: Concept) -> list[Claim]:
@@ -237,7 +245,8 @@ def source_inputs(site: Site, sid: str) -> dict:
             "edges": sorted((d, site.links_of(d)) for d in docs),
             "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])],
             "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
-            "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())}}
+            "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())},
+            "about": _about(site, sid)}
 
 
 def source_context(site: Site, sid: str, page: str) -> dict:
