@@ -10,6 +10,7 @@ the claims filter works. Full-page screenshots go to test-artifacts/ for a perso
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -43,14 +44,21 @@ class QuietServer(ThreadingHTTPServer):
         pass  # the browser hangs up on requests it no longer needs; that is not a failure
 
 
+@contextlib.contextmanager
+def serve_mounted(folder: Path, top: Path, handler=None):
+    """Serve a built site from the sub-path MOUNT of a local server (as a site published below a
+    domain's root is); yields the site's base URL."""
+    (top / "kg").mkdir(parents=True)
+    (top / "kg" / "demo").symlink_to(folder, target_is_directory=True)
+    with serving(QuietServer(("127.0.0.1", 0), functools.partial(handler or QuietHandler, directory=str(top)))) as url:
+        yield url + MOUNT
+
+
 @pytest.fixture(scope="module")
 def site(demo_site, tmp_path_factory):
     """The base URL of the demo site, served from a sub-path of a local server."""
-    top = tmp_path_factory.mktemp("served")
-    (top / "kg").mkdir()
-    (top / "kg" / "demo").symlink_to(demo_site, target_is_directory=True)
-    with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(top)))) as url:
-        yield url + MOUNT
+    with serve_mounted(demo_site, tmp_path_factory.mktemp("served")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ and the writer rewrites the files only when their bytes change.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -23,8 +22,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.publish import semantic
-from tests.conftest import serving
-from tests.test_browser import MOUNT, WAIT, QuietHandler, QuietServer, Tab, browser, until  # noqa: F401 (browser: the fixture)
+from tests.test_browser import (MOUNT, WAIT, QuietHandler, browser, serve_mounted, site, tab,  # noqa: F401
+                                until)  # browser, site, tab: the fixtures
 
 TOKENIZER_CASES = [
     "how far behind are open models?",
@@ -80,27 +79,14 @@ TOKENIZER_CASES = [
 ]
 
 
-def _serve(folder: Path, tmp: Path):
-    (tmp / "kg").mkdir(parents=True)
-    (tmp / "kg" / "demo").symlink_to(folder, target_is_directory=True)
-    return serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp))))
-
-
-@pytest.fixture(scope="module")
-def site(demo_site, tmp_path_factory):
-    """The demo site (built once per run by conftest), served from a sub-path."""
-    with _serve(demo_site, tmp_path_factory.mktemp("served")) as url:
-        yield url + MOUNT
-
-
 @pytest.fixture(scope="module")
 def site_without_meaning(demo_site, tmp_path_factory):
     """A copy of the demo site whose semantic/ folder is gone."""
     copy = tmp_path_factory.mktemp("no-meaning") / "site"
     shutil.copytree(demo_site, copy)
     shutil.rmtree(copy / "semantic")
-    with _serve(copy, tmp_path_factory.mktemp("served-plain")) as url:
-        yield url + MOUNT
+    with serve_mounted(copy, tmp_path_factory.mktemp("served-plain")) as url:
+        yield url
 
 
 class SlowMeaning(QuietHandler):
@@ -117,18 +103,8 @@ class SlowMeaning(QuietHandler):
 
 @pytest.fixture(scope="module")
 def slow_site(demo_site, tmp_path_factory):
-    top = tmp_path_factory.mktemp("served-slow")
-    (top / "kg").mkdir()
-    (top / "kg" / "demo").symlink_to(demo_site, target_is_directory=True)
-    with serving(QuietServer(("127.0.0.1", 0), functools.partial(SlowMeaning, directory=str(top)))) as url:
-        yield url + MOUNT
-
-
-@pytest.fixture
-def tab(browser):
-    tab = Tab(browser)
-    yield tab
-    tab.context.close()
+    with serve_mounted(demo_site, tmp_path_factory.mktemp("served-slow"), SlowMeaning) as url:
+        yield url
 
 
 def results(page) -> list[dict]:

@@ -88,8 +88,8 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
     if failed:
         return failed[0], len(todo) - len(failed)
     if known != count:
-        for stale in range(count, max(known or 0, MAX_SHARDS)):  # fewer shards than before: drop the rest
-            if stale and ours(folder(out, stale)) and folder(out, stale).is_dir():
+        for stale in range(count, MAX_SHARDS):  # fewer shards than before: drop the rest
+            if ours(folder(out, stale)) and folder(out, stale).is_dir():
                 shutil.rmtree(folder(out, stale), ignore_errors=True)
         tmp = out / f".{COUNT_FILE}.tmp"
         tmp.write_text(json.dumps({"shards": count}), encoding="utf-8")

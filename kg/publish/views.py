@@ -49,7 +49,7 @@ def evidence_summary(items: list[Evidence]) -> str:
     """A claim's evidence in a few words: "same figure in 2 sources", "1 source disagrees"."""
     backing = {e.source for e in items if e.stance == "supports" and e.anchor}
     against = {e.source for e in items if e.stance == "opposes"}
-    same = {e.source for e in items if e.stance == "supports" and e.reason.find("same figure") >= 0}
+    same = {e.source for e in items if e.stance == "supports" and "same figure" in e.reason}
     parts = []
     if same:
         parts.append(f"same figure in {_sources(len(same))}")
