@@ -85,3 +85,10 @@ def is_attachment(target: str) -> bool:
     """A link target naming a non-Markdown file (`img.png`, `paper.pdf`)."""
     name = PurePosixPath(target).name.lower()
     return "." in name and not name.endswith(NOTE_SUFFIXES)
+
+
+def tag_with_parents(tag: str) -> list[str]:
+    """A nested tag and the tags it sits in (`ai/models` -> `ai`, `ai/models`): a file tagged
+    `#ai/models` is listed under both, and both are counted."""
+    parts = tag.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]

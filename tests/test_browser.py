@@ -307,7 +307,8 @@ def _cli_json(demo_site, *args) -> dict:
 
 
 def test_the_counts_agree_on_the_home_page_the_claims_page_and_the_cli(tab, site, demo_site):
-    counts = _cli_json(demo_site, "build", "--no-site")["claims"]
+    summary = _cli_json(demo_site, "build", "--no-site")
+    counts = summary["claims"]
     page = tab.page
     page.goto(site + "index.html")
 
@@ -315,6 +316,8 @@ def test_the_counts_agree_on_the_home_page_the_claims_page_and_the_cli(tab, site
         return int(page.locator(f"ul.stats {selector} strong").inner_text())
 
     assert tile("li:has(a[href='claims.html'])") == counts["claims"]
+    assert tile("li:has(a[href='concepts.html'])") == summary["concepts"]
+    assert tile("li:has(a[href='tags.html'])") == summary["tags"]
     assert tile("li:has(a[href='claims.html?origin=note'])") == counts["note_claims"]
     for status in ("supported", "contested", "unsupported"):
         assert tile(f"li.{status}") == counts[status], status

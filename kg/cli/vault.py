@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kg.cli import Context, fail, main, print_json, stderr, stdout
+from kg.paths import tag_with_parents
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -128,7 +129,7 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
     kb, site = done.kb, done.site
     counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
     stubs = sum(1 for c in kb.concepts.values() if c.stub)
-    tags = {t for info in kb.infos.values() for t in info.tags}
+    tags = {t for info in kb.infos.values() for tag in info.tags for t in tag_with_parents(tag)}  # as the site's tag pages
     summary = {
         "vault": str(ctx.root), "notes": len(kb.notes), "sources": len(kb.sources),
         "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.rows), "tags": len(tags),

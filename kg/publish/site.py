@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kg.knowledge import KnowledgeBase, LinkRow
 from kg.model import Claim, Evidence, Note, Tension
-from kg.paths import heading_anchor
+from kg.paths import heading_anchor, tag_with_parents
 from kg.publish import urls
 from kg.vault import decode
 
@@ -90,12 +90,7 @@ class Site:
         for path, info in self.kb.infos.items():
             if path not in self.holder:
                 continue
-            seen: set[str] = set()
-            for tag in info.tags:
-                parts = tag.split("/")
-                for i in range(1, len(parts) + 1):
-                    seen.add("/".join(parts[:i]))
-            for tag in seen:
+            for tag in {t for tag in info.tags for t in tag_with_parents(tag)}:
                 out[tag].append(path)
         return dict(sorted(out.items()))
 
