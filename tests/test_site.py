@@ -327,3 +327,14 @@ def test_serve_reloads_the_page_after_a_save(site_vault, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_link_that_ends_a_sentence_reads_as_its_title_where_its_paragraph_is_quoted(demo_site):
+    """Backlink paragraphs (and search excerpts) show a link by its target's title, as the page
+    it comes from does, also when a full stop follows it; `sources/x.md` stays a path."""
+    from kg.publish.site import _whole
+
+    assert _whole("sources/x").sub("X", "according to sources/x.") == "according to X."
+    assert _whole("sources/x").sub("X", "see sources/x.md and sources/x-2") == "see sources/x.md and sources/x-2"
+    quoted = [p.name for p in demo_site.rglob("*.html") if "according to sources/" in p.read_text(encoding="utf-8")]
+    assert quoted == []

@@ -441,13 +441,14 @@ def _centred(matrix: np.ndarray, mean: np.ndarray) -> np.ndarray:
 def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
            names: dict[str, list[str]] | None = None, tokenizer=None,
-           token_cache: Path | None = None) -> Units | None:
+           token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
     `names` gives pages their title and other names (a concept's aliases; a page with no
     passage, such as a stub concept's, is found by them alone); other pages are named by the
-    title of their file; `token_cache` keeps the texts' token ids for the next build. None when
+    title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
+    text)` gives a passage's text as its page shows it (links by their titles). None when
     there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
@@ -517,7 +518,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 full.append(sentence_text)
         else:
             anchor.append(said[0][1] if said else "")
-            text.append(_excerpt(item_text))
+            text.append(_excerpt(shown(doc, item_text) if shown else item_text))
             rows.append(("item", r))
             full.append(n)
     for path, given in (names or {}).items():
@@ -722,7 +723,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                     names[path] = [concept.title, *concept.aliases[:MAX_ALIASES]]
             units = gather(Path(cache_dir), site.page_of_doc, table, titles,
                            {path: info.hash for path, info in kb.infos.items()}, names,
-                           token_cache=Path(cache_dir) / "semantic-tokens.npz")
+                           token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text)
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:

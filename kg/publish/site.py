@@ -334,16 +334,24 @@ class Site:
         title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
         return title if title and r.target and r.target != title else None
 
+    def _titled(self, text: str, rows: list[LinkRow]) -> str:
+        """`text` with each unlabelled link of `rows` read as its target's title, as a page shows it."""
+        for target, title in {r.target: t for r in rows if (t := self._shown_title(r))}.items():
+            if target in text:
+                text = _whole(target).sub(lambda _m, t=title: t, text)
+        return text
+
+    def shown_text(self, doc: str, text: str) -> str:
+        """A passage of `doc` (as the search index keeps it, links as written) as the site shows it."""
+        return self._titled(text, self.outgoing.get(doc, []))
+
     def _paragraph(self, row: LinkRow) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
         first link to each target starts), found in one pass left to right."""
         text = self.kb.context(row)
         rows = self.block_rows.get((row.doc, row.block_index), [])
         if len(text) <= CONTEXT_LIMIT:
-            for target, title in {r.target: t for r in rows if (t := self._shown_title(r))}.items():
-                if target in text:
-                    text = _whole(target).sub(lambda _m, t=title: t, text)
-            return text
+            return self._titled(text, rows)
         parts: list[str] = []
         first_at: dict[str, int] = {}
         pos = length = missed = 0
@@ -442,8 +450,9 @@ class Site:
 
 @lru_cache(maxsize=65536)
 def _whole(target: str) -> re.Pattern:
-    """`target` standing alone (not inside a longer name or path)."""
-    return re.compile(rf"(?<![\w/.-]){re.escape(target)}(?![\w/.-])")
+    """`target` standing alone (not inside a longer name or path): a full stop after it ends the
+    sentence (`according to sources/x.`), one before a letter continues a name (`sources/x.md`)."""
+    return re.compile(rf"(?<![\w/.-]){re.escape(target)}(?![\w/-]|\.[\w/-])")
 
 
 def _window(text: str, at: int) -> str:
