@@ -105,6 +105,16 @@ def demo_site(tmp_path_factory) -> Path:
     return folder / "site"
 
 
+def copy_demo_cache(demo_site: Path, target: Path) -> Path:
+    """A private copy of the demo build's cache, taken while no other worker writes it: a test that
+    reads stderr exactly must not see "kg: waiting for ..." because another worker holds the cache."""
+    from kg.lock import cache_lock
+
+    with cache_lock(demo_site.parent / "cache", waiting=lambda message: None):
+        shutil.copytree(demo_site.parent / "cache", target, ignore=shutil.ignore_patterns("lock"))
+    return target
+
+
 @contextlib.contextmanager
 def serving(server):
     """Run an http.server on a thread for the duration; yields its base URL."""

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import ROOT, serving
+from tests.conftest import ROOT, copy_demo_cache, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -398,7 +398,7 @@ def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes
         shutil.copytree(ROOT / name, vault / name)
     shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
     cache = tmp_path / "cache"
-    shutil.copytree(demo_site.parent / "cache", cache)  # the demo's vectors: no embedding here
+    copy_demo_cache(demo_site, cache)  # the demo's vectors: no embedding here
     run(vault, cache_dir=cache, site_dir=vault / "site")
     site = vault / "site"
     count = json.loads((site / "pagefind-shards.json").read_text(encoding="utf-8"))["shards"]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from kg.build import build
 from kg.cli import main
 from kg.lookup import resolve
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_demo_cache
 
 GAP = "Quality gap between open and closed models"
 TAKEN = f"kg: taking 'quality gap' as {GAP} (quality-gap)"
@@ -24,9 +24,11 @@ def kb(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def kg(demo_site):
-    """Run kg on the demo vault, reusing the build the demo_site fixture left in its cache."""
-    runner = CliRunner(env={"KG_CACHE_DIR": str(demo_site.parent / "cache")})
+def kg(demo_site, tmp_path_factory):
+    """Run kg on the demo vault, on a private copy of the cache the demo_site fixture built (these
+    tests read stderr exactly; a shared cache may make kg say it is waiting for another worker)."""
+    cache = copy_demo_cache(demo_site, tmp_path_factory.mktemp("lookup") / "cache")
+    runner = CliRunner(env={"KG_CACHE_DIR": str(cache)})
 
     def run(*args: str):
         return runner.invoke(main, ["--vault", str(ROOT), *args], catch_exceptions=False)
