@@ -283,6 +283,34 @@ def test_the_writer_rewrites_the_files_only_when_they_change(vault, tmp_path):
     assert table.is_file() and data.is_file()
 
 
+def test_a_save_while_serving_reloads_the_page_first_and_search_follows(vault, tmp_path):
+    """kg serve publishes with pagefind=False: the page is written at once; the meaning search
+    file and the Pagefind index are brought up to date by `finish` after the reload, and a build
+    that follows a serve stopped before `finish` does it."""
+    from kg.build import run
+
+    cache, out = tmp_path / "cache", vault / "site"
+    run(vault, cache_dir=cache)
+    data = out / semantic.VAULT
+    manifest = cache / "site.json"
+    note = vault / "notes" / "pricing.md"
+    for line, finish in (("Inference on a cheap model costs a tenth as much.", True),
+                         ("A second line saved while serving.", False)):
+        note.write_text(note.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+        before = data.read_bytes()
+        done = run(vault, cache_dir=cache, pagefind=False)
+        assert line in (out / "concepts" / "pricing.html").read_text(encoding="utf-8")
+        assert data.read_bytes() == before and json.loads(manifest.read_text())["meaning_pending"]
+        if finish:
+            assert done.site["finish"]() is None
+            assert line in data.read_bytes().decode("utf-8", "replace")
+            state = json.loads(manifest.read_text())
+            assert not state["meaning_pending"] and not state["search_pending"] and semantic.VAULT in state["written"]
+    again = run(vault, cache_dir=cache)  # after a serve stopped before `finish`
+    assert again.site["drawn"] == 0 and "A second line saved" in data.read_bytes().decode("utf-8", "replace")
+    assert not json.loads(manifest.read_text())["meaning_pending"]
+
+
 def test_without_a_search_index_the_site_has_no_meaning_files(vault, tmp_path):
     site = _build(vault, tmp_path / "cache", "--no-search")
     assert site["warnings"] == []

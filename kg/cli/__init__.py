@@ -100,7 +100,7 @@ class Context:
 
     def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:
         """Write the static site of a built vault; returns its counts (and the folder it is in).
-        search=False leaves the Pagefind index as it is."""
+        search=False leaves search by words and by meaning for later: the result's `finish`."""
         from kg.lock import cache_lock
         from kg.publish import publish_vault
 

@@ -27,7 +27,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
     """
     from kg.publish import SiteFolderError, check_site_folder
     from kg.publish.serve import start_server, watch
-    from kg.publish.writer import update_search
+    from kg.lock import cache_lock
 
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
@@ -55,10 +55,12 @@ def serve(port: int, host: str, no_search: bool) -> None:
             click.echo(f"kg: error: rebuild failed: {type(exc).__name__}: {exc}", err=True)
             return
         report(found)
-        signal.bump()  # the page reloads now; the search index follows a moment later
+        signal.bump()  # the page reloads now; search by words and by meaning follow a moment later
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
                    f"{time.perf_counter() - started:.2f} s: {found['written']} pages written")
-        problem = update_search(folder, ctx.cache_dir)  # the shards that hold the pages just written
+        finish = found.get("finish")  # absent when nothing any page shows changed
+        with cache_lock(ctx.cache_dir):
+            problem = finish() if finish else None
         if problem:
             click.echo(f"kg: warning: {problem}", err=True)
 

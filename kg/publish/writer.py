@@ -232,7 +232,9 @@ def _owned(last: dict) -> set[str]:
 def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
             search: bool = True) -> dict:
     """Write the site for `site` into `out`; returns counts and timings, with `errors` (pages that
-    could not be drawn or written) and `warnings` (files left alone, attachments not copied)."""
+    could not be drawn or written) and `warnings` (files left alone, attachments not copied).
+    search=False writes the pages only; the result's `finish` (finish_search) then brings search
+    by words and by meaning up to date: kg serve reloads the page before that."""
     started = time.perf_counter()
     out = out.resolve()
     version = code_version()
@@ -247,7 +249,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     from kg.publish import semantic
 
     if (state and last.get("state") == state and (out / "index.html").is_file()
-            and (not search or ((out / "pagefind").is_dir() and not last.get("search_pending")))
+            and (not search or ((out / "pagefind").is_dir() and not last.get("search_pending")
+                                and not last.get("meaning_pending")))
             and assets == 0 and not warnings
             and semantic.current(out, cache_dir)):
         # nothing any page shows has changed: not even the knowledge is read
@@ -290,7 +293,10 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     copied, kept = _copy_attachments(site, out, attachments, owned, warnings)
     gone = _remove_stale(out, previous, manifest)
     removed = len(gone)
-    meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress)  # site/semantic/, if changed
+    if search:
+        meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress)  # site/semantic/, if changed
+    else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
+        meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
     index_seconds = 0.0
     search_error = None
     # the search index follows the pages written or removed, now or by a build that left it for
@@ -311,14 +317,17 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
         "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
         "knowledge": site.knowledge_digests, "state": None if failed or warnings else state,
-        "searchable": searchable, "search_pending": sorted(pending)}),
+        "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
-    return {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": assets + copied,
-            "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
-            "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
-            "search_error": search_error, "incremental": affected is not None,
-            "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
+    found = {"pages": len(pages), "drawn": len(todo), "written": written, "removed": removed, "files": assets + copied,
+             "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
+             "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
+             "search_error": search_error, "incremental": affected is not None,
+             "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
+    if not search:
+        found["finish"] = lambda: finish_search(site, out, cache_dir)
+    return found
 
 
 def _state(site: Site, files: dict[str, str]) -> str | None:
@@ -470,18 +479,29 @@ def _remove_stale(out: Path, previous: dict, manifest: dict) -> list[str]:
     return removed
 
 
-def update_search(out: Path, cache_dir: Path) -> str | None:
-    """Index for search the pages the last publish left pending (`publish(..., search=False)`, as
-    kg serve does to reload the page first); returns an error message, or None."""
+def finish_search(site: Site, out: Path, cache_dir: Path) -> str | None:
+    """What a publish with search=False left for later (kg serve reloads the page first): the
+    meaning search files and the Pagefind shards of the pages written since. Returns what went
+    wrong in one message, or None. Hold the cache lock: it reads and writes the cache."""
+    from kg.publish import semantic
+
     manifest_path = cache_dir / MANIFEST
     last = _load_manifest(manifest_path, code_version(), out)
+    problems: list[str] = []
+    if last.get("meaning_pending"):
+        meaning = semantic.publish(site, out, cache_dir, _owned(last), problems)
+        stale = {semantic.TABLE, semantic.VAULT} - meaning
+        last["written"] = sorted((set(last.get("written", [])) - stale) | meaning)
+        last["meaning_pending"] = False
     pending = set(last.get("search_pending", []))
-    if not pending and (out / "pagefind").is_dir():
-        return None
-    error, _ = shards.update(out, last.get("searchable", []), pending)
-    if not error and last:
-        last["search_pending"] = []
+    if pending or not (out / "pagefind").is_dir():
+        error, _ = shards.update(out, last.get("searchable", []), pending)
+        if error:
+            problems.append(error)
+        else:
+            last["search_pending"] = []
+    if last:
         tmp = manifest_path.with_name(f".{MANIFEST}.search.tmp")
         tmp.write_text(json.dumps(last), encoding="utf-8")
         os.replace(tmp, manifest_path)
-    return error
+    return "; ".join(problems) or None
