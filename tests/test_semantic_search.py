@@ -283,6 +283,32 @@ def test_the_writer_rewrites_the_files_only_when_they_change(vault, tmp_path):
     assert table.is_file() and data.is_file()
 
 
+def test_an_edit_weighs_new_text_by_the_kept_counts_until_they_drift(vault, tmp_path, monkeypatch):
+    """A small edit embeds only its new text, weighed by the token counts the other units were
+    weighed by (vault.bin carries those, so the browser's query agrees); a change past
+    REFRESH_SHARE weighs every unit afresh by the vault's new counts."""
+    monkeypatch.setattr(semantic, "REFRESH_SHARE", 0.25)  # this vault is small: one line is 2% of it
+    cache = tmp_path / "cache"
+    _build(vault, cache)
+    data = vault / "site" / semantic.VAULT
+    first, _, _ = semantic.decode_vault(data.read_bytes())
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
+    _build(vault, cache)
+    kept, _, _ = semantic.decode_vault(data.read_bytes())
+    assert (kept["df"], kept["passages"], kept["centre"]) == (first["df"], first["passages"], first["centre"])
+    table = semantic.read_table(semantic.ensure_table())
+    found = semantic.StaticSearch(table, data.read_bytes()).search("heliotrope invoices quarterly", 3)
+    assert found and found[0][0] == "concepts/pricing.html"
+
+    for n in range(2 * first["passages"] // 5):  # new notes: more passages than REFRESH_SHARE allows
+        (vault / "notes" / f"extra-{n}.md").write_text(f"# Extra {n}\n\nA paragraph about topic {n}.\n\n"
+                                                      f"Another about heliotrope {n}.\n", encoding="utf-8")
+    _build(vault, cache)
+    fresh, _, _ = semantic.decode_vault(data.read_bytes())
+    assert fresh["passages"] > first["passages"] and fresh["df"] != first["df"]
+
+
 def test_a_save_while_serving_reloads_the_page_first_and_search_follows(vault, tmp_path):
     """kg serve publishes with pagefind=False: the page is written at once; the meaning search
     file and the Pagefind index are brought up to date by `finish` after the reload, and a build

@@ -88,6 +88,12 @@ STATIC_SHARE = 0.25
 table): the query meets the units both in the model's space and in its own. SciFact nDCG@10:
 real vectors alone 0.568, static alone 0.541, real + 0.25 static 0.595, + 0.5 static 0.594,
 + 1.0 static 0.585 (the same bytes)."""
+REFRESH_SHARE = 0.02
+"""The units' static vectors are weighed by the token counts of the build that last weighed them
+all; an edit embeds only its new texts with those, until the vault's passages or token counts
+have moved by this share since, when every text is weighed afresh (as a search engine refreshes
+its idf now and then, not at every document). The browser weighs queries by the same counts (they
+are in vault.bin), so query and units always agree."""
 MAX_QUERY_TOKENS = 256
 MAX_ALIASES = 8
 """A concept's page is found by its title and up to this many of its aliases."""
@@ -336,6 +342,81 @@ def static_vectors(seqs: list[list[int]], table: np.ndarray, weights: np.ndarray
     return out
 
 
+def text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
+
+
+def _save_npz(path: Path, **arrays) -> None:
+    """Write a cache file whole or not at all."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+class StaticCache:
+    """The static vectors of the texts the last build showed (`.kg/semantic-static.npz`, float16)
+    with the token counts they were weighed by (REFRESH_SHARE)."""
+
+    def __init__(self, path: Path | None, table: Table):
+        self.path = path
+        self.table = hashlib.blake2b(json.dumps(table.meta, sort_keys=True).encode(), digest_size=8).hexdigest()
+        self.df: np.ndarray | None = None
+        self.passages = 0
+        self.centre: np.ndarray | None = None
+        self.known: dict[bytes, np.ndarray] = {}
+        self.used: dict[bytes, np.ndarray] = {}
+        self.changed = False
+        if path is None:
+            return
+        try:
+            with np.load(path) as data:
+                if str(data["table"]) != self.table:
+                    return
+                self.df, self.passages, self.centre = data["df"], int(data["passages"]), data["centre"]
+                self.known = dict(zip((k.tobytes() for k in data["keys"]), data["vectors"]))
+        except (OSError, ValueError, KeyError):
+            self.df, self.known = None, {}
+
+    def fits(self, df: np.ndarray, passages: int) -> bool:
+        """Whether the vault's counts are still within REFRESH_SHARE of those the cache weighed by."""
+        return (self.df is not None and self.df.shape == df.shape and self.passages > 0
+                and abs(passages - self.passages) <= REFRESH_SHARE * self.passages
+                and float(np.abs(df - self.df).sum()) <= REFRESH_SHARE * float(self.df.sum()))
+
+    def refresh(self, df: np.ndarray, passages: int, centre: np.ndarray) -> None:
+        self.df, self.passages, self.centre = df, passages, centre
+        self.known, self.changed = {}, True
+
+    def vectors(self, texts: list[str], tokens: Callable[[list[str]], list], table: np.ndarray,
+                weights: np.ndarray) -> np.ndarray:
+        """The static vectors of these texts: kept ones as they are, the others embedded now."""
+        keys = [text_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts) if k not in self.known and k not in self.used}
+        if todo:
+            self.changed = True
+            made = static_vectors(tokens(list(todo.values())), table, weights).astype(np.float16)
+            self.used.update(zip(todo, made))
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        for n, k in enumerate(keys):
+            row = self.used.get(k)
+            if row is None:
+                row = self.used[k] = self.known[k]
+            out[n] = row
+        return out
+
+    def save(self) -> None:
+        if self.path is None or self.df is None or not (self.changed or set(self.used) != set(self.known)):
+            return
+        keys = list(self.used)
+        _save_npz(self.path, table=np.array(self.table), df=self.df, passages=np.array(self.passages),
+                  centre=self.centre, keys=np.frombuffer(b"".join(keys), dtype="V12"),
+                  vectors=np.stack([self.used[k] for k in keys]) if keys else np.zeros((0, len(self.centre)), np.float16))
+
+
 class TokenCache:
     """Token ids of texts seen by the last build (`.kg/semantic-tokens.npz`), so that a rebuild
     tokenises only new text (5 s for SciFact's 10k passages here); written whole or not at all."""
@@ -354,7 +435,7 @@ class TokenCache:
                 self.known = {}
 
     def __call__(self, texts: list[str]) -> list[np.ndarray]:
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=12).digest() for t in texts]
+        keys = [text_key(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts) if k not in self.known and k not in self.used}
         if todo:
             for k, seq in zip(todo, token_ids(self.tokenizer, list(todo.values()))):
@@ -372,15 +453,9 @@ class TokenCache:
             return
         keys = list(self.used)
         seqs = [self.used[k] for k in keys]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, keys=np.frombuffer(b"".join(keys), dtype="V12"),
-                         ends=np.cumsum([len(q) for q in seqs], dtype=np.int64),
-                         ids=np.concatenate(seqs) if seqs else np.zeros(0, np.uint16))
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        _save_npz(self.path, keys=np.frombuffer(b"".join(keys), dtype="V12"),
+                  ends=np.cumsum([len(q) for q in seqs], dtype=np.int64),
+                  ids=np.concatenate(seqs) if seqs else np.zeros(0, np.uint16))
 
 
 @dataclass
@@ -441,15 +516,16 @@ def _centred(matrix: np.ndarray, mean: np.ndarray) -> np.ndarray:
 def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
            names: dict[str, list[str]] | None = None, tokenizer=None,
-           token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None) -> Units | None:
+           token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None,
+           static_cache: Path | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
     `names` gives pages their title and other names (a concept's aliases; a page with no
     passage, such as a stub concept's, is found by them alone); other pages are named by the
     title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
-    text)` gives a passage's text as its page shows it (links by their titles). None when
-    there is no index or nothing to search."""
+    text)` gives a passage's text as its page shows it (links by their titles); `static_cache`
+    keeps the units' static vectors (StaticCache). None when there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
         from kg.search.index import SearchIndex
@@ -471,13 +547,22 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     tokens = TokenCache(token_cache, tokenizer or model_tokenizer())
     settings = table.meta
     # the query's weights and centre come from every indexed passage, as in `kg search`
-    passage_ids = tokens([row[3] for row in items])
+    passage_texts = [row[3] for row in items]
+    passage_ids = tokens(passage_texts)
     df = np.zeros(settings["tokens"], dtype=np.float64)
     for seq in passage_ids:
         df[np.unique(np.asarray(seq, dtype=np.int64))] += 1
-    weights = token_weights(df, len(items), settings["unk"])
-    passage_vectors = static_vectors(passage_ids, table.vectors, weights)
-    centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
+    statics = StaticCache(static_cache, table)
+    if statics.fits(df, len(items)):  # weighed as the kept vectors were (REFRESH_SHARE)
+        df, passages, centre = statics.df, statics.passages, statics.centre.astype(np.float64)
+        weights = token_weights(df, passages, settings["unk"])
+    else:
+        passages = len(items)
+        weights = token_weights(df, passages, settings["unk"])
+        statics.refresh(df, passages, np.zeros(settings["dim"], dtype=np.float32))
+        passage_vectors = statics.vectors(passage_texts, tokens, table.vectors, weights)
+        centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
+        statics.centre = centre.astype(np.float32)
     mean = np.asarray(matrix, dtype=np.float64).mean(0).astype(np.float32)
 
     row_of = {int(i): r for r, i in enumerate(ids)}
@@ -553,15 +638,11 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         body[~is_item] = _centred(np.asarray(parts[np.array(part_rows)]), mean)
     vectors[len(wanted):] = body
     shift = len(wanted)
-    # the same units as the query sees them: passages as already tokenised, the rest now
-    others = [t for t in full if isinstance(t, str)]
-    other_vectors = iter(static_vectors(tokens(named + others), table.vectors, weights))
+    # the same units as the query sees them
+    static = statics.vectors(named + [items[t][3] if isinstance(t, int) else t for t in full], tokens,
+                             table.vectors, weights)
     tokens.save()
-    static = np.zeros_like(vectors)
-    for i in range(len(named)):
-        static[i] = next(other_vectors)
-    for i, t in enumerate(full):
-        static[len(named) + i] = passage_vectors[t] if isinstance(t, int) else next(other_vectors)
+    statics.save()
     static -= centre.astype(np.float32)
     static /= np.maximum(np.linalg.norm(static, axis=1, keepdims=True), 1e-9)
     codes, scales = _int8(vectors + STATIC_SHARE * static)
@@ -571,7 +652,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         kind=np.array([0] * shift + kind, dtype=np.uint8),
         group=np.array([-1] * shift + [g + shift if g >= 0 else -1 for g in group], dtype=np.int32),
         anchor=[""] * shift + anchor, text=[""] * shift + text,
-        codes=codes, scales=scales, passages=len(items), df=df, centre=centre.astype(np.float32),
+        codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
         full=named + [items[t][3] if isinstance(t, int) else t for t in full],
         real=vectors, static=static)
 
@@ -723,7 +804,8 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                     names[path] = [concept.title, *concept.aliases[:MAX_ALIASES]]
             units = gather(Path(cache_dir), site.page_of_doc, table, titles,
                            {path: info.hash for path, info in kb.infos.items()}, names,
-                           token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text)
+                           token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text,
+                           static_cache=Path(cache_dir) / "semantic-static.npz")
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:
