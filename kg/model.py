@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, NewType
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 DocPath = NewType("DocPath", str)
 """A file's path relative to the vault root, with forward slashes (`notes/a/b.md`)."""
@@ -161,23 +161,23 @@ class Document(Model):
     """blake2b hash of the file's bytes: the cache key."""
     title: str
     """Front matter title, else first `# heading`, else a name from the file."""
-    aliases: list[str] = []
+    aliases: list[str] = Field(default_factory=list)
     """Other names the file answers to in links."""
-    tags: list[Tag] = []
+    tags: list[Tag] = Field(default_factory=list)
     """Tags from front matter and text."""
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] = Field(default_factory=dict)
     """Front matter as written (dates as ISO strings)."""
-    sections: list[Section] = []
+    sections: list[Section] = Field(default_factory=list)
     """Sections in file order."""
-    blocks: list[Block] = []
+    blocks: list[Block] = Field(default_factory=list)
     """Paragraphs, list items, quotes and tables in file order."""
-    links: list[LinkRef] = []
+    links: list[LinkRef] = Field(default_factory=list)
     """Every link, in file order."""
-    fields: list[InlineField] = []
+    fields: list[InlineField] = Field(default_factory=list)
     """Every inline field, in file order."""
-    headings: list[str] = []
+    headings: list[str] = Field(default_factory=list)
     """Anchors of every heading, for checking `[[note#Heading]]`."""
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
     """Problems found while reading this one file."""
 
 
@@ -203,7 +203,7 @@ class Source(Document):
     """Where it was published, if known."""
     publisher: str | None = None
     """Who published it, if known."""
-    sentences: list[Sentence] = []
+    sentences: list[Sentence] = Field(default_factory=list)
     """The cleaned text split into sentences, each with a stable anchor."""
     removed: int = 0
     """Lines of page chrome and repeated passages dropped while cleaning."""
@@ -218,9 +218,9 @@ class Concept(Model):
     """Display name."""
     doc: str | None = None
     """The note that defines it; None for a stub (a link target with no note yet)."""
-    aliases: list[str] = []
+    aliases: list[str] = Field(default_factory=list)
     """Other names."""
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     """Tag names."""
     type: str | None = None
     """Note type, if given."""
@@ -312,13 +312,13 @@ class Claim(Model):
     """For a source's claim: the source id."""
     anchor: str | None = None
     """For a source's claim: the anchor of its sentence."""
-    quantities: list[Quantity] = []
+    quantities: list[Quantity] = Field(default_factory=list)
     """Numbers stated in it."""
-    concepts: list[str] = []
+    concepts: list[str] = Field(default_factory=list)
     """Concepts it mentions, by title or alias (ids, in order of first mention)."""
-    cites: list[str] = []
+    cites: list[str] = Field(default_factory=list)
     """Sources it links (declared evidence), by source id."""
-    subjects: list[str] = []
+    subjects: list[str] = Field(default_factory=list)
     """Names it mentions that may be subjects without a note yet (organisations, models)."""
     status: Literal["supported", "contested", "unsupported"] | None = None
     """Derived (docs/knowledge.md, Status and counts): for a note's claim, contested (in a tension
@@ -330,7 +330,7 @@ class Claim(Model):
     """How many tensions it is in (opposing evidence counts through the tension it makes)."""
     cluster: str | None = None
     """Id of its corroboration cluster: claims from several files that state the same fact."""
-    quoted: list[tuple[int, int]] = []
+    quoted: list[tuple[int, int]] = Field(default_factory=list)
     """Spans of `text` that kg put in rather than the writer typed: citations and link titles. Their
     numbers and stance words are not the claim's."""
 
@@ -406,9 +406,9 @@ class Tension(Model):
     """The first claim (for temporal: the earlier one; for declared: the note's tension)."""
     b: TensionSide | None = None
     """The other claim; None for a declared tension."""
-    claims: list[str] = []
+    claims: list[str] = Field(default_factory=list)
     """For a declared tension: the claims it names."""
-    subjects: list[str] = []
+    subjects: list[str] = Field(default_factory=list)
     """What both sides are about: shared concepts and names."""
     review: Literal["confirmed"] | None = None
     """`confirmed` when the user confirmed it (kg.claims.review); dismissed ones are set aside."""

@@ -89,3 +89,25 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
     assert cold.site["pages"] == edited.site["pages"]
     assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
+def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_path, monkeypatch):
+    """kg serve keeps the decoded claims between saves (kg.claims.store.remember_claims): a save
+    decodes the claims of the file it changed, and the result is a cold build's."""
+    from kg.claims import store
+
+    monkeypatch.setattr(store, "_DECODED", {})
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    decoded = []
+    real = store.decode
+    monkeypatch.setattr(store, "decode", lambda found: decoded.append(found.key) or real(found))
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert len(decoded) == 1
+    assert any("9%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)

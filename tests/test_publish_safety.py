@@ -341,28 +341,28 @@ def test_a_page_that_cannot_be_written_is_reported_and_the_rest_is_written(tmp_p
 
 
 # -- 5. a paragraph of thousands of links --------------------------------------------------------
-def _publish_seconds(tmp_path: Path, links: int) -> float:
+def _publish_seconds(tmp_path: Path, links: int, attempt: int = 0) -> float:
     """Publish a vault whose one paragraph links one note `links` times (the note's title differs
     from the name written, so each link's context is rewritten), and time it."""
-    best = float("inf")
-    for attempt in range(2):
-        vault = tmp_path / f"links-{links}-{attempt}"
-        (vault / "notes").mkdir(parents=True)
-        (vault / "notes" / "target.md").write_text("---\ntitle: The Target\n---\nText.\n", encoding="utf-8")
-        (vault / "notes" / "hub.md").write_text("# Hub\n\n" + " ".join(f"see [[target]] {i}" for i in range(links))
-                                                + "\n", encoding="utf-8")
-        settings = load_settings(vault)
-        kb = build(vault, settings, cache_dir=vault / ".kg")
-        started = time.perf_counter()
-        publish_vault(kb, settings, vault / ".kg", search=False, jobs=1)
-        best = min(best, time.perf_counter() - started)
-    return best
+    vault = tmp_path / f"links-{links}-{attempt}"
+    (vault / "notes").mkdir(parents=True)
+    (vault / "notes" / "target.md").write_text("---\ntitle: The Target\n---\nText.\n", encoding="utf-8")
+    (vault / "notes" / "hub.md").write_text("# Hub\n\n" + " ".join(f"see [[target]] {i}" for i in range(links))
+                                            + "\n", encoding="utf-8")
+    settings = load_settings(vault)
+    kb = build(vault, settings, cache_dir=vault / ".kg")
+    started = time.perf_counter()
+    publish_vault(kb, settings, vault / ".kg", search=False, jobs=1)
+    return time.perf_counter() - started
 
 
 def test_publish_time_grows_linearly_with_the_links_of_a_paragraph(tmp_path):
-    """2,000 links in one paragraph took 63 s to publish (each link's context went over all of them)."""
+    """2,000 links in one paragraph took 63 s to publish (each link's context went over all of them).
+    Each size is timed three times, interleaved, and judged on its best (a loaded machine once
+    measured 0.20 s against 0.74 s)."""
     _publish_seconds(tmp_path / "warm", 50)  # imports and templates, once
-    one, two = _publish_seconds(tmp_path, 1000), _publish_seconds(tmp_path, 2000)
+    runs = [(_publish_seconds(tmp_path, 1000, n), _publish_seconds(tmp_path, 2000, n)) for n in range(3)]
+    one, two = min(r[0] for r in runs), min(r[1] for r in runs)
     assert two <= 3 * one + 0.05, (one, two)
     page = (tmp_path / "links-2000-0" / "site" / "concepts" / "target.html").read_text(encoding="utf-8")
     backlinks = page.split('id="h-backlinks"', 1)[-1]

@@ -56,6 +56,20 @@ def fingerprint(kb) -> str:
     return h.hexdigest()
 
 
+_DECODED: dict[str, dict[str, tuple[str, list[tuple[Claim, tuple]]]]] | None = None
+"""Per store file, per vault file: (claims key, its claims decoded), kept by KnowledgeStore.claims
+in a process that builds again and again (`remember_claims`)."""
+
+
+def remember_claims() -> None:
+    """Keep the claims decoded between builds of this process (kg serve): a rebuild decodes only
+    the files whose claims changed. The same Claim objects then serve every build (each analysis
+    sets their status afresh), so a build's result changes when a later build runs."""
+    global _DECODED
+    if _DECODED is None:
+        _DECODED = {}
+
+
 class KnowledgeStore:
     """The rows of one vault's knowledge stage."""
 
@@ -128,14 +142,19 @@ class KnowledgeStore:
             self.db.executemany("DELETE FROM files WHERE path = ?", gone)
 
     def claims(self, paths: list[str]) -> list[tuple[Claim, tuple]]:
-        """The claims of these files, in this order, each with its extras."""
-        found: dict[str, FileClaims] = {}
-        for start in range(0, len(paths), 500):
-            chunk = paths[start:start + 500]
+        """The claims of these files, in this order, each with its extras (after `remember_claims`,
+        decoded only where they changed since this process last read them)."""
+        decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
+        keys = dict(self.db.execute("SELECT path, key FROM files"))
+        todo = [p for p in paths if p in keys and (decoded.get(p) or (None,))[0] != keys[p]]
+        for start in range(0, len(todo), 500):
+            chunk = todo[start:start + 500]
             for p, key, claims, extra in self.db.execute(
                     f"SELECT path, key, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                found[p] = FileClaims(key, {}, {}, claims, extra)
-        return [item for p in paths if p in found for item in decode(found[p])]
+                decoded[p] = (key, decode(FileClaims(key, {}, {}, claims, extra)))
+        for gone in set(decoded) - set(keys):
+            del decoded[gone]
+        return [item for p in paths if p in keys for item in decoded[p][1]]
 
     # -- what the last analysis keeps ---------------------------------------------------------
     def memo(self) -> Memo:
@@ -256,8 +275,8 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
             kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
             kb.knowledge_loader = lambda: _settled(kb, cache_dir)
             return None
-        found = _loads(json.loads(store.get("result"))) if analysed else _analyse(kb, store, cache_dir, paths, stamp,
-                                                                                progress)
+        found = (_loads(json.loads(store.get("result")), store.claims(paths)) if analysed
+                 else _analyse(kb, store, cache_dir, paths, stamp, progress))
         problems = _settle(kb, found)
         kb.knowledge_stamp = settled
         kb.knowledge_summary = counts(found)
@@ -288,7 +307,7 @@ def _settled(kb, cache_dir: Path) -> Knowledge:
     """The stored result with the decisions applied, when a build found nothing changed."""
     store = KnowledgeStore(cache_dir)
     try:
-        found = _loads(json.loads(store.get("result")))
+        found = _loads(json.loads(store.get("result")), store.claims(kb.claim_state[0]))
     finally:
         store.close()
     _settle(kb, found)
@@ -321,17 +340,17 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
 
 def _dumps(found: Knowledge) -> dict:
-    return {"claims": [c.model_dump(exclude_defaults=True) for c in found.claims],
-            "evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
+    """The analysis as stored, without its claims: those are the files' rows (`KnowledgeStore.claims`)."""
+    return {"evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
             "tensions": [t.model_dump(exclude_defaults=True) for t in found.tensions],
             "clusters": found.clusters, "candidates": found.candidates,
             "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors,
             "related": found.related}
 
 
-def _loads(saved: dict) -> Knowledge:
+def _loads(saved: dict, claims: list[tuple[Claim, tuple]]) -> Knowledge:
     return Knowledge(
-        claims=[Claim.model_validate(c) for c in saved["claims"]],
+        claims=[c for c, _ in claims],
         evidence=[Evidence.model_validate(e) for e in saved["evidence"]],
         tensions=[Tension.model_validate(t) for t in saved["tensions"]],
         clusters=saved["clusters"], candidates=saved["candidates"],

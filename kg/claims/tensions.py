@@ -193,11 +193,11 @@ def claim_measures(claim: Claim, subjects) -> list[tuple[str, str]]:
     return out
 
 
-def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
+def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, int]]:
     """Pairs of claims from different files with figures of one kind (kg.claims.units.measure) said
     of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
     still speak of the same thing. A word shared by more than MEASURE_GROUP figures is too common to
-    pin anything."""
+    pin anything. With `only`, the pairs that involve one of those rows."""
     index: dict[tuple[str, str], list[int]] = {}
     for i, claim in enumerate(pool.claims):
         found = pool.measures[i] if pool.measures is not None else claim_measures(claim, pool.subjects[i])
@@ -207,11 +207,11 @@ def measure_pairs(pool: Pool) -> set[tuple[int, int]]:
                 rows.append(i)
     out: set[tuple[int, int]] = set()
     for rows in index.values():
-        if len(rows) > MEASURE_GROUP:
+        if len(rows) > MEASURE_GROUP or (only is not None and only.isdisjoint(rows)):
             continue
         for n, i in enumerate(rows):
             for j in rows[n + 1:]:
-                if pool.claims[i].doc != pool.claims[j].doc:
+                if pool.claims[i].doc != pool.claims[j].doc and (only is None or i in only or j in only):
                     out.add((min(i, j), max(i, j)))
     return out
 
@@ -374,11 +374,8 @@ def measure_candidates(pool: Pool, known: set[tuple[int, int]],
                        rows: list[int] | None = None) -> list[tuple[int, int, float, list[str]]]:
     """The `measure_pairs` not in `known` that are alike enough, or pinned by qualifiers on one side
     (MEASURE_COSINE); with `rows`, only pairs that involve one of them."""
-    only = set(rows) if rows is not None else None
     out = []
-    for i, j in sorted(measure_pairs(pool) - known):
-        if only is not None and i not in only and j not in only:
-            continue
+    for i, j in sorted(measure_pairs(pool, set(rows) if rows is not None else None) - known):
         cosine = float(pool.vectors[i] @ pool.vectors[j])
         if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
             out.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))

@@ -35,6 +35,9 @@ def serve(port: int, host: str, no_search: bool) -> None:
         folder = check_site_folder(ctx.root, settings)
     except SiteFolderError as exc:
         fail(str(exc))
+    from kg.claims.store import remember_claims
+
+    remember_claims()  # each save decodes only the claims of the files it changed
     kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
     report(ctx.publish(kb))
     try:
