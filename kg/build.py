@@ -68,8 +68,9 @@ class Build:
 
 
 def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
-        knowledge: bool = True, site: bool = True, site_dir: Path | None = None, progress: Progress | None = None,
-        jobs: int | None = None, cache_dir: Path | None = None, pagefind: bool = True) -> Build:
+        knowledge: bool = True, site: bool = True, site_dir: Path | str | None = None,
+        progress: Progress | None = None, jobs: int | None = None, cache_dir: Path | str | None = None,
+        pagefind: bool = True) -> Build:
     """The whole build of the vault at `root`, each stage reusing what the last build left in its
     cache: read -> claims -> search index -> knowledge -> site. Turn stages off with the flags
     (knowledge runs only with claims and search). `site_dir` defaults to the vault's site folder.
@@ -80,7 +81,8 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
     """
     root = Path(root).resolve()
     settings = settings or load_settings(root)
-    cache_dir = cache_dir or cache_folder(root)
+    cache_dir = Path(cache_dir) if cache_dir else cache_folder(root)
+    site_dir = Path(site_dir) if site_dir else None
     if site:  # refused before anything is read or written: the pages would land on the user's files
         from kg.publish import check_site_folder
 

@@ -111,3 +111,26 @@ def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_pa
     assert any("9%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
     assert _state(edited) == _state(cold)
+
+
+def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp_path):
+    """A build that finds nothing changed checks one stamp per stage: it reads no file's claims
+    and imports neither extraction nor analysis (their patterns alone took 0.35 s to compile)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import copy_demo_cache
+
+    cache = copy_demo_cache(demo_site, tmp_path / "cache")
+    script = ("import sys\nfrom kg.build import run\nfrom kg.claims import store\n"
+              "store.KnowledgeStore.file_states = lambda self: sys.exit('the claims were read')\n"
+              f"done = run({str(ROOT)!r}, cache_dir={str(cache)!r}, site=False)\n"
+              "loaded = sorted(m for m in sys.modules if m.startswith('kg.claims.'))\n"
+              "print(len(done.claims), loaded)\n")  # the claims, read when asked for, after the build
+    patch = "store.KnowledgeStore.file_states = lambda self: sys.exit('the claims were read')\n"
+    subprocess.run([sys.executable, "-c", script.replace(patch, "")], check=True, capture_output=True)  # settles it
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    count, modules = out.stdout.split(" ", 1)
+    assert int(count) > 400
+    assert "kg.claims.analyse" not in modules and "kg.claims.extract" not in modules, modules

@@ -136,25 +136,6 @@ def _furniture(text: str) -> bool:
 
 
 # -- links as a reader sees them in a claim ----------------------------------------------------------
-def short_title(title: str, stem: str | None = None) -> str:
-    """A title short enough to read inside a sentence: the part before a colon or dash, and when
-    that is still long, the file's own name ("quality-gap" -> "Quality gap")."""
-    head = re.split(r"\s*(?::|\s[-–—|]\s)\s*", title, maxsplit=1)[0].strip() or title
-    if len(head.split()) <= 5 or not stem:
-        return head
-    words = re.sub(r"\.(?:md|txt|html?)$", "", stem.rsplit("/", 1)[-1]).replace("-", " ").replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else head
-
-
-def citation(title: str, author: str | None, date, stem: str | None = None) -> str:
-    """How a cited source reads in a claim: `Falcioni 2026`, else its short title."""
-    if author and date:
-        surname = re.split(r"\s+(?:and|&)\s+|,", author)[0].strip().split()[-1:]
-        if surname:
-            return f"{surname[0]} {date.year}"
-    return short_title(title, stem)
-
-
 _BEFORE_TARGET = re.compile(r"[\w/.-]")
 _TARGET_END = re.compile(r"(?:#[^\s,;()]*)?(?![\w/-])")
 

@@ -20,14 +20,20 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kg.claims.extract import Mentions, citation, note_claims, short_title, source_claims
+from typing import TYPE_CHECKING
+
 from kg.claims.subjects import Subjects
-from kg.claims.tensions import claim_measures, claim_stances
 from kg.model import Claim, Diagnostic
+
+if TYPE_CHECKING:
+    from kg.claims.extract import Mentions
+# extraction (kg.claims.extract, kg.claims.tensions: regular expressions that take 0.35 s to
+# compile) is imported when a file's claims are extracted, not by a build that finds none changed
 
 PARALLEL_FROM = 300
 """From this many files to extract, claims are found on every core."""
@@ -100,6 +106,25 @@ def link_views(kb) -> tuple[dict[str, dict[str, tuple[str, bool]]], dict[str, di
     return shown, cites
 
 
+def short_title(title: str, stem: str | None = None) -> str:
+    """A title short enough to read inside a sentence: the part before a colon or dash, and when
+    that is still long, the file's own name ("quality-gap" -> "Quality gap")."""
+    head = re.split(r"\s*(?::|\s[-–—|]\s)\s*", title, maxsplit=1)[0].strip() or title
+    if len(head.split()) <= 5 or not stem:
+        return head
+    words = re.sub(r"\.(?:md|txt|html?)$", "", stem.rsplit("/", 1)[-1]).replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else head
+
+
+def citation(title: str, author: str | None, date, stem: str | None = None) -> str:
+    """How a cited source reads in a claim: `Falcioni 2026`, else its short title."""
+    if author and date:
+        surname = re.split(r"\s+(?:and|&)\s+|,", author)[0].strip().split()[-1:]
+        if surname:
+            return f"{surname[0]} {date.year}"
+    return short_title(title, stem)
+
+
 class _Year:
     __slots__ = ("year",)
 
@@ -123,6 +148,8 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
             mid: dict[str, int]) -> tuple[FileClaims, list[Diagnostic]]:
     """One file's claims, with the subject words it asked about."""
     from kg.claims.analyse import subject_offsets
+    from kg.claims.extract import note_claims, source_claims
+    from kg.claims.tensions import claim_measures, claim_stances
 
     subjects = AskedSubjects(counts)
     info = kb.infos[path]

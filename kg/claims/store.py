@@ -26,10 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from kg.claims import review
-from kg.claims.analyse import Knowledge, Memo, analyse, counts, settle
 from kg.claims.perfile import FileClaims, decode, extract_many, file_key, link_views, mentions_fingerprint, midsentence_words
 from kg.model import Claim, Diagnostic, Evidence, Tension
+
+if TYPE_CHECKING:
+    from kg.claims.analyse import Knowledge, Memo
+# kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
 SCHEMA = 1
 """Bump when the layout of the tables changes."""
@@ -158,6 +163,8 @@ class KnowledgeStore:
 
     # -- what the last analysis keeps ---------------------------------------------------------
     def memo(self) -> Memo:
+        from kg.claims.analyse import Memo
+
         memo = Memo()
         memo.inferred = {c: (d, k, json.loads(docs), data) for c, d, k, docs, data in
                          self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
@@ -208,6 +215,11 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     names = mentions_fingerprint(kb)
     shown, cites = link_views(kb)
     keys = {p: file_key(kb, p, names, shown, cites, store.version) for p in paths}
+    # the same files with the same keys: the words they asked about have the same answers too
+    # (those count the sources' words), so nothing is read again
+    stamp = hashlib.blake2b(json.dumps(sorted(keys.items())).encode(), digest_size=16).hexdigest()
+    if store.get("claims") == stamp:
+        return paths, keys, store.problems()
     states = store.file_states()
     mids: dict[str, dict[str, int]] = {}
     for p in paths:
@@ -229,6 +241,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     for batch in extract_many(kb, todo, mentions, counts, shown, cites, keys, mids, progress):
         store.store_files(batch)
     store.forget_files(set(paths))
+    with store.db:
+        store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
     return paths, keys, store.problems()
 
 
@@ -277,6 +291,8 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
             return None
         found = (_loads(json.loads(store.get("result")), store.claims(paths)) if analysed
                  else _analyse(kb, store, cache_dir, paths, stamp, progress))
+        from kg.claims.analyse import counts
+
         problems = _settle(kb, found)
         kb.knowledge_stamp = settled
         kb.knowledge_summary = counts(found)
@@ -300,6 +316,8 @@ COUNTS_VERSION = 2
 def _settle(kb, found: Knowledge) -> list[Diagnostic]:
     """The user's decisions (kg-review.toml) apply on every load, so the stored analysis stays the
     raw one and a new decision needs no new analysis; returns every problem of the stage."""
+    from kg.claims.analyse import settle
+
     return found.diagnostics + review.apply(found, kb.root) + settle(found, warn=bool(kb.source_ids))
 
 
@@ -333,6 +351,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
         calls.append(texts)
         return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or memo.vectors is not None)
 
+    from kg.claims.analyse import analyse
+
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo)
     store.save(before, memo, stamp, _dumps(found))
     kb.stats["knowledge_judged"] = memo.changed
@@ -349,6 +369,8 @@ def _dumps(found: Knowledge) -> dict:
 
 
 def _loads(saved: dict, claims: list[tuple[Claim, tuple]]) -> Knowledge:
+    from kg.claims.analyse import Knowledge
+
     return Knowledge(
         claims=[c for c, _ in claims],
         evidence=[Evidence.model_validate(e) for e in saved["evidence"]],

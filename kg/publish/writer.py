@@ -22,13 +22,16 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from kg.publish import shards, urls
-from kg.publish.indexes import index_pages
-from kg.publish.pages import Page, entity_pages
 from kg.publish.site import Site
+
+if TYPE_CHECKING:
+    from kg.publish.pages import Page
+# the pages (and through them the knowledge stage's code) are imported once there is a page to plan
 
 Progress = Callable[[str, int, int | None], None]
 HERE = Path(__file__).parent
@@ -261,6 +264,9 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
+    from kg.publish.indexes import index_pages
+    from kg.publish.pages import entity_pages
+
     pages = entity_pages(site) + index_pages(site)
     affected = _affected(site, last, files)
     todo, keys = [], {}
