@@ -387,8 +387,9 @@ class StaticCache:
                 and abs(passages - self.passages) <= REFRESH_SHARE * self.passages
                 and float(np.abs(df - self.df).sum()) <= REFRESH_SHARE * float(self.df.sum()))
 
-    def refresh(self, df: np.ndarray, passages: int, centre: np.ndarray) -> None:
-        self.df, self.passages, self.centre = df, passages, centre
+    def refresh(self, df: np.ndarray, passages: int) -> None:
+        """Weigh every text afresh by these counts (set `centre` from the new vectors)."""
+        self.df, self.passages = df, passages
         self.known, self.changed = {}, True
 
     def vectors(self, texts: list[str], tokens: Callable[[list[str]], list], table: np.ndarray,
@@ -559,7 +560,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     else:
         passages = len(items)
         weights = token_weights(df, passages, settings["unk"])
-        statics.refresh(df, passages, np.zeros(settings["dim"], dtype=np.float32))
+        statics.refresh(df, passages)
         passage_vectors = statics.vectors(passage_texts, tokens, table.vectors, weights)
         centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
         statics.centre = centre.astype(np.float32)
