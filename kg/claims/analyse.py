@@ -431,14 +431,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     else:
         row = {k: n for n, k in enumerate(keys)}
         kept = [(row[ka], row[kb_], verdict) for (ka, kb_), verdict in memo.pairs.items() if ka in row and kb_ in row]
-        first = np.array([min(i, j) for i, j, _ in kept], dtype=np.int64)
-        second = np.array([max(i, j) for i, j, _ in kept], dtype=np.int64)
-        cosines = np.zeros(len(kept), dtype=np.float32)
-        for start in range(0, len(kept), 20_000):  # one product per chunk, not one per pair
-            part = slice(start, start + 20_000)
-            cosines[part] = np.einsum("ij,ij->i", matrix[first[part]], matrix[second[part]])
         # shared subjects are looked up only for the pairs a verdict needs them for (kg.claims.tensions.detect)
-        pairs = [(int(i), int(j), float(c), None) for i, j, c in zip(first, second, cosines)]
+        pairs = [(min(i, j), max(i, j), 0.0, None) for i, j, _ in kept]
         verdicts = [v for _, _, v in kept]
         known = {(i, j) for i, j, _, _ in pairs}
         for pair in pairs_touching(pool, fresh) + measure_candidates(pool, known, fresh):
@@ -446,6 +440,9 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
                 known.add((pair[0], pair[1]))
                 pairs.append(pair)
                 verdicts.append(None)
+    # every pair's cosine computed one way, whichever search proposed it: a kept pair and a pair a
+    # fresh search finds then score alike, and an edit ends where a cold build ends
+    pairs = [(i, j, c, shared) for (i, j, _, shared), c in zip(pairs, _cosines(matrix, pairs))]
     new.changed += sum(v is None for v in verdicts)
     tensions, clusters = detect(pool, pairs, verdicts)
     new.pairs = {(keys[i], keys[j]): v for (i, j, _, _), v in zip(pairs, verdicts)}
@@ -454,6 +451,17 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def _cosines(matrix: np.ndarray, pairs: list[tuple]) -> list[float]:
+    """The cosine of each pair of rows (one product per chunk, not one per pair)."""
+    first = np.array([p[0] for p in pairs], dtype=np.int64)
+    second = np.array([p[1] for p in pairs], dtype=np.int64)
+    out = np.zeros(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), 20_000):
+        part = slice(start, start + 20_000)
+        out[part] = np.einsum("ij,ij->i", matrix[first[part]], matrix[second[part]])
+    return out.tolist()
 
 
 def _related(claims: list[Claim], pairs) -> dict[str, list[tuple[str, str]]]:

@@ -430,11 +430,12 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
             paired.add((i, j))
             tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
                               score=round(score, 3), a=side(a), b=side(b), subjects=shared)
-            if compared not in figures or figures[compared].score < tension.score:
-                figures[compared] = tension  # one disagreement restated in five notes is one tension
+            best = figures.get(compared)  # one disagreement restated in five notes is one tension:
+            if best is None or (best.score, best.id) < (tension.score, tension.id):  # the same whatever the order
+                figures[compared] = tension
         elif verdicts[n] == SAME:
             parent[root(i)] = root(j)
-    tensions += figures.values()
+    tensions += sorted(figures.values(), key=lambda t: t.id)  # in one order, whichever search found them
     for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
         if (min(i, j), max(i, j)) not in paired:
             tensions.append(polarity(pool, i, j, subject, words_i, words_j, family))
