@@ -24,7 +24,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from kg.claims.subjects import Subjects

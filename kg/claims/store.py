@@ -23,10 +23,9 @@ import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from kg.claims import review
 from kg.claims.perfile import FileClaims, decode, extract_many, file_key, link_views, mentions_fingerprint, midsentence_words
