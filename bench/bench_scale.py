@@ -220,7 +220,8 @@ def synthetic_vault(vault: Path, notes: int, sources: int, say) -> str:
         return "an existing vault, used as it is"
     have_notes = count(vault / "notes", "*.md")
     have_sources = sum(1 for p in (vault / "sources").iterdir()) if (vault / "sources").is_dir() else 0
-    if ours and have_notes == notes and have_sources == sources:
+    current = ours and make_vault.GENERATION in toml.read_text(encoding="utf-8")
+    if current and have_notes == notes and have_sources == sources:
         return f"synthetic (make_vault.py --realistic), reused: {notes} notes, {sources} sources"
     say(f"making the vault: make_vault.py {notes} --sources {sources} --realistic --out {vault}")
     make_vault.main([str(notes), "--sources", str(sources), "--realistic", "--out", str(vault), "--force"])

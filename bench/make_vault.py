@@ -34,12 +34,17 @@ need --realistic --words.
   mostly its own area's.
 - ~30% of notes have an Evidence section of 1-3 items, each restating a sentence of a source
   of its area (85%) or any area, and citing it.
-- Figures come from wide ranges (12.4%, 3.1x, $18,400, 4.72 MW, 17 of 43), so the same figure
-  in two unrelated sentences is rare.
+- A figure states one of its area's measured facts (FACTS_PER_AREA sentences, each with its own
+  figure from a wide range: 12.4%, 3.1x, $18,400, 4.72 MW, 17 of 43), as a vault restates what
+  its sources say; a fact stated in several notes gives the same figure, except that DISAGREE of
+  the statements give another one: the disagreements a reader would agree are real. (Figures
+  drawn afresh for every sentence made any two figures beside a shared topic word look like one
+  measure given twice: 97,616 numeric "tensions" among 183,361 claims at 10k notes.)
 - Sources have 400-1,500 words.
 
 The same N, M, seed and options give the same vault; without the new options the vault is
-the one earlier versions of this script wrote. A non-empty DIR is refused unless --force,
+the one earlier versions of this script wrote. kg.toml names the GENERATION of a --realistic
+vault, so that bench/bench_scale.py makes it afresh when this script changes it. A non-empty DIR is refused unless --force,
 which deletes DIR/notes and DIR/sources (nothing else) first. Standard library only.
 """
 from __future__ import annotations
@@ -391,6 +396,12 @@ REAL_PLAIN = PLAIN + ["unlike {c}, {a} {v} {b}", "{a} {v} {b} only if {c} {v2} {
                       "{a} rarely {base} {b} {t}", "{o} {a} {v} {b} while {c} {v2} {d}"]
 REAL_WITH_FIGURE = WITH_FIGURE + ["{a} {v} {b}; one estimate puts it at {f}",
                                   "{o} {a} {v} {b} ({f} in one count)", "{c} sits at {f}, while {a} {v} {b}"]
+FACTS_PER_AREA = 400
+"""Measured facts per area (--realistic); at 10k notes each is stated about 4 times."""
+DISAGREE = 0.04
+"""Share of the statements of a fact that give another figure than its own (--realistic)."""
+GENERATION = "realistic-2: figures state each area's facts"
+"""What kg.toml of a --realistic vault records: bump when the realistic vault changes."""
 REPORTS = ["The source finds that", "It reports that", "The authors note that", "Per the article,",
            "One study says", "The write-up argues that"]
 
@@ -412,6 +423,27 @@ class Vocab:
     with_figure: list[str] = field(default_factory=lambda: WITH_FIGURE)
     generic: list[str] = field(default_factory=list)  # "the {generic} of the grid" (--realistic)
     figure_share: float = 1.0  # scales how often a sentence carries a figure
+    facts: list[Fact] = field(default_factory=list)  # what its figures are said of (--realistic)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One measured fact of an area (--realistic): its sentence, with {f} where the figure goes."""
+    text: str
+    after_opener: str  # the text as it reads after "In practice," (a name keeps its capital); "" if it has one
+    form: int  # of wide_figure
+    unit: str
+    figure: str
+
+    def stated(self, rng: random.Random) -> str:
+        """The fact in a note or source: its own figure, or (DISAGREE) another of the same kind."""
+        figure = self.figure
+        if rng.random() < DISAGREE:
+            while figure == self.figure:
+                figure = wide_figure(rng, [self.unit], self.form)
+        if rng.random() < 0.3 and self.after_opener:  # restated, not copied: an opener in front
+            return f"{rng.choice(REAL_OPENERS)} {self.after_opener}".replace("{f}", figure)
+        return self.text.replace("{f}", figure)
 
 
 @dataclass
@@ -445,9 +477,10 @@ def figure(rng: random.Random) -> str:
     return rng.choice(FIGURES)(rng, rng.randint(2, 40), "–" if rng.random() < 0.8 else "-")
 
 
-def wide_figure(rng: random.Random, units: list[str]) -> str:
-    """A figure from a wide range (--realistic): the same figure twice is rare."""
-    form = rng.randrange(7)
+def wide_figure(rng: random.Random, units: list[str], form: int | None = None) -> str:
+    """A figure from a wide range (--realistic), of the given form (0-6) or any: the same figure
+    twice is rare."""
+    form = rng.randrange(7) if form is None else form
     if form == 0:
         return f"{rng.uniform(0.5, 95):.1f}%"
     if form == 1:
@@ -475,9 +508,16 @@ def topic_vocab(area: int) -> Vocab:
     topical = {w for t in TOPICS for w in t[1].split()}
     pick = random.Random(area)  # the area's draw; the vault's own rng is untouched
     generic = pick.sample([w for w in GENERIC_NOUNS if w not in topical], 120)
-    return Vocab(adjs.split() + pick.sample(GENERIC_ADJ, 40), nouns, names.split("; "), REAL_VERBS,
-                 tails.split("; ") + pick.sample(GENERIC_TAILS, 8) + REAL_TAILS, REAL_OPENERS, tags, [],
-                 lambda rng: wide_figure(rng, units), REAL_PLAIN, REAL_WITH_FIGURE, generic, 0.6)
+    v = Vocab(adjs.split() + pick.sample(GENERIC_ADJ, 40), nouns, names.split("; "), REAL_VERBS,
+              tails.split("; ") + pick.sample(GENERIC_TAILS, 8) + REAL_TAILS, REAL_OPENERS, tags, [],
+              lambda rng: wide_figure(rng, units), REAL_PLAIN, REAL_WITH_FIGURE, generic, 0.6)
+    for _ in range(FACTS_PER_AREA):
+        form, unit = pick.randrange(7), pick.choice(units)
+        text = fill(pick.choice(v.with_figure), pick, v, f="{f}")
+        lowered = "" if text.startswith(tuple(v.openers)) else \
+            text if text.startswith(tuple(v.entities)) else text[0].lower() + text[1:]
+        v.facts.append(Fact(text, lowered, form, unit, wide_figure(pick, [unit], form)))
+    return v
 
 
 DEFAULT = Vocab(ADJ, NOUN, ENTITIES, VERBS, TAILS, OPENERS, TAGS, CODE_SPANS, figure)
@@ -528,7 +568,7 @@ def fill(template: str, rng: random.Random, v: Vocab, **extra: str) -> str:
 def sentence(rng: random.Random, v: Vocab, fig_p: float = 0.35) -> str:
     """A claim-like sentence; with probability fig_p it carries a figure."""
     if rng.random() < fig_p * v.figure_share:
-        s = fill(rng.choice(v.with_figure), rng, v, f=v.figure(rng))
+        s = rng.choice(v.facts).stated(rng) if v.facts else fill(rng.choice(v.with_figure), rng, v, f=v.figure(rng))
     else:
         s = fill(rng.choice(v.plain), rng, v)
     if rng.random() < 0.04:
@@ -783,7 +823,7 @@ def render_source(i: int, rng: random.Random, style: Style) -> tuple[str, str]:
     return f"src-{i:04d}.md", front + body
 
 
-def prepare_out(out: Path, force: bool) -> None:
+def prepare_out(out: Path, force: bool, style: Style) -> None:
     if out.exists() and any(out.iterdir()):
         if not force:
             sys.exit(f"make_vault: {out} exists and is not empty "
@@ -791,7 +831,8 @@ def prepare_out(out: Path, force: bool) -> None:
         for sub in ("notes", "sources"):
             shutil.rmtree(out / sub, ignore_errors=True)
     (out / "sources").mkdir(parents=True, exist_ok=True)
-    (out / "kg.toml").write_text("# synthetic vault from bench/make_vault.py; kg defaults\n")
+    made = f" ({GENERATION})" if style.realistic else ""
+    (out / "kg.toml").write_text(f"# synthetic vault from bench/make_vault.py{made}; kg defaults\n")
 
 
 def word_range(text: str) -> tuple[int, int]:
@@ -822,7 +863,7 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or Path(__file__).resolve().parent / "vaults" / default_out
     style = Style(args.realistic, args.words, n_src, area_count(args.n))
     start, rng = time.perf_counter(), random.Random(args.seed)
-    prepare_out(out, args.force)
+    prepare_out(out, args.force, style)
     notes = plan_notes(args.n, rng, style)
     for folder in sorted({n.folder for n in notes}):
         (out / folder).mkdir(parents=True, exist_ok=True)

@@ -195,6 +195,19 @@ def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
     assert conflicting
 
 
+def test_what_a_figure_measures_is_a_thing_not_a_word_for_a_number():
+    from kg.claims.compare import measured, same_measure
+
+    a = "The portion of the drought challenges the verdict; one estimate puts it at 162 ppm."
+    b = "The advantage of the emission outperforms the glacier; one estimate puts it at 187 ppm."
+    [qa], [qb] = find_quantities(a), find_quantities(b)
+    assert same_measure(a, qa, b, qb) is None  # "estimate" says how the figure was had, not what it is of
+    text = "The focus of the chorus and the analysis of the workloads rose by 12% on the syllabus."
+    [q] = find_quantities(text)
+    words, _ = measured(text, q, words=12)
+    assert {"focus", "chorus", "analysis", "syllabus", "workload"} <= words  # whole words, as a reader sees them
+
+
 @pytest.mark.parametrize("text, subject, pole", [
     ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Qwen3.6-Plus", "closed"),
     ("Qwen, from Alibaba, is Apache 2.0.", "Qwen", "open"),

@@ -14,13 +14,18 @@ from kg.search.index import tokens
 _STOP = FUNCTION | frozenset("also said says say according per vs via like just more less than".split())
 
 
+def singular(word: str) -> str:
+    """A plural 's' dropped ("workloads" -> "workload"), but not the end of "focus", "basis" or "glass"."""
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+
+
 def content_words(text: str) -> frozenset[str]:
     """Words that carry meaning (folded, a plural 's' dropped), for overlap scores."""
     out = set()
     for word in tokens(text):
         if word in _STOP or len(word) < 2 or word.isdigit():
             continue
-        out.add(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
+        out.add(singular(word))
     return frozenset(out)
 
 
@@ -371,8 +376,10 @@ _QUALIFIERS = [
 _QUALIFIER_WORDS = frozenset(w for pair in _QUALIFIERS for side in pair for w in side)
 _GENERIC = frozenset("""model models ai llm llms one ones about roughly only some nearly almost around per the
 result results conclusion conclusions method methods study studies group groups sample samples cohort total overall
-mean median range ci associated found reported using included including among respectively compared""".split())
-"""Words too common beside a figure to say what it measures."""
+mean median range ci associated found reported using included including among respectively compared
+estimate estimates estimated count counts counted figure figures number numbers""".split())
+"""Words too common beside a figure to say what it measures ("one estimate puts it at 40%" says how
+the figure was had, not what it is of)."""
 _STOP_AFTER = re.compile(r"[,.;:!?)\]]|\s(?:and|while|but|whereas|than|against|versus|vs\.?)\s")
 _STOP_BEFORE = re.compile(r"[.,;:!?\[]|\s(?:while|but|whereas|against|versus|vs\.?)\s")
 _VERBS = frozenset("""make makes made making put puts give gives gave take takes took get gets go goes went run runs
@@ -429,7 +436,7 @@ def measured(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int
             continue
         if w in _QUALIFIER_WORDS:
             qualifiers.add(w)
-        single = w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w
+        single = singular(w)
         folded.add(_SAME.get(w, _SAME.get(single, single)))
     return frozenset(folded), frozenset(qualifiers)
 
