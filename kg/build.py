@@ -70,10 +70,13 @@ class Build:
 def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
         knowledge: bool = True, site: bool = True, site_dir: Path | str | None = None,
         progress: Progress | None = None, jobs: int | None = None, cache_dir: Path | str | None = None,
-        pagefind: bool = True) -> Build:
+        pagefind: bool = True, preview: bool = False) -> Build:
     """The whole build of the vault at `root`, each stage reusing what the last build left in its
     cache: read -> claims -> search index -> knowledge -> site. Turn stages off with the flags
     (knowledge runs only with claims and search). `site_dir` defaults to the vault's site folder.
+    preview=True leaves the search index and the analysis for a later build: the knowledge is
+    the last analysis laid over the current claims, and `kb.knowledge_pending` says whether a
+    full build would change it (kg serve shows a save this way first).
 
         >>> from kg.build import run
         >>> done = run("my-vault", site=False)
@@ -87,7 +90,7 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
         from kg.publish import check_site_folder
 
         check_site_folder(root, settings, site_dir)
-    args = (root, settings, claims, search, knowledge, site, site_dir, progress, jobs, cache_dir, pagefind)
+    args = (root, settings, claims, search, knowledge, site, site_dir, progress, jobs, cache_dir, pagefind, preview)
     with cache_lock(cache_dir):
         try:
             return _run(*args)
@@ -102,7 +105,7 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
 
 def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: bool, site: bool,
          site_dir: Path | None, progress: Progress | None, jobs: int | None, cache_dir: Path,
-         pagefind: bool) -> Build:
+         pagefind: bool, preview: bool) -> Build:
     stages: dict[str, float] = {}
     t = time.perf_counter()
     kb = build(root, settings, progress, jobs, cache_dir)
@@ -114,7 +117,13 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         t = time.perf_counter()
         claims_stage(kb, cache_dir, progress)
         stages["claims"] = time.perf_counter() - t
-    if search:
+    if search and claims and knowledge and preview:
+        from kg.claims.store import knowledge as knowledge_stage
+
+        t = time.perf_counter()
+        knowledge_stage(kb, cache_dir, progress, preview=True)
+        stages["knowledge"] = time.perf_counter() - t
+    elif search:
         from kg.search.embed import shared_embedder
         from kg.search.index import SearchIndex
 

@@ -100,6 +100,9 @@ class KnowledgeBase:
         site compares it to tell that nothing it shows changed."""
         self.knowledge_summary: dict | None = None
         """Counts of the knowledge stage's result (claims by status, evidence, tensions)."""
+        self.knowledge_pending = False
+        """Whether the knowledge is a preview: the last analysis over the current claims (kg serve
+        shows a save with it, then analyses; kg.claims.store.knowledge)."""
         self._claims: list[Claim] | None = None
         self.claim_loader: Callable[[], list[Claim]] | None = None
         """Reads the claims on first use (set by the claims stage, kg.claims.store.claims)."""

@@ -46,7 +46,19 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     source.write_text(source.read_text(encoding="utf-8")
                       + "\nOpen-weight models trail closed frontier models by 9% on coding tasks, the study found.\n",
                       encoding="utf-8")
+    # kg serve shows a save first with the last analysis over the new claims, judging nothing
+    preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
+    assert preview.kb.knowledge_pending and preview.search is None and "knowledge_judged" not in preview.kb.stats
+    [new] = [c for c in preview.claims if "9%" in c.text and c.doc == "notes/concepts/quality-gap.md"]
+    assert new.status == "unsupported" and not new.opposes  # nothing is known of it yet
+    assert {(e.claim, e.anchor) for e in preview.knowledge.evidence} <= {(e.claim, e.anchor) for e in
+                                                                         first.knowledge.evidence}
+    assert len(preview.knowledge.evidence) > len(first.knowledge.evidence) - 5  # the rest stands as it was
+    assert "trail closed ones by 9% on coding tasks" in (site / "concepts" / "quality-gap.html").read_text("utf-8")
+    assert preview.site["drawn"] < preview.site["pages"] - 10
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not edited.kb.knowledge_pending
+    assert [c for c in edited.claims if c.id == new.id][0].status != "unsupported"  # the 9% source backs it
     judged = edited.kb.stats["knowledge_judged"]
     assert 0 < judged < judged_cold / 3, (judged, judged_cold)
     assert edited.site["drawn"] < edited.site["pages"] - 10  # the pages of what changed, not the whole site

@@ -266,12 +266,17 @@ def claims(kb, cache_dir: Path, progress=None) -> None:
     kb.claim_loader = load
 
 
-def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
+def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Knowledge | None:
     """The vault's evidence and tensions, analysed again only where the vault changed, with the
     user's review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by
     the analysed claims and adds the stage's problems to kb.diagnostics. Runs the claims stage
     first if it has not run. When nothing changed, returns None and kb.knowledge reads the last
-    result on first use: a build that changes nothing never loads it."""
+    result on first use: a build that changes nothing never loads it.
+
+    preview=True analyses nothing: when the vault changed, the last analysis is laid over the
+    current claims (`_preview`: a new claim has no evidence yet, a claim gone takes its evidence
+    and tensions with it) and kb.knowledge_pending is set; nothing is stored. kg serve shows a
+    save at once this way, then runs the analysis."""
     if getattr(kb, "claim_state", None) is None:
         claims(kb, cache_dir, progress)
     paths, keys = kb.claim_state
@@ -288,17 +293,22 @@ def knowledge(kb, cache_dir: Path, progress=None) -> Knowledge | None:
             kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
             kb.knowledge_loader = lambda: _settled(kb, cache_dir)
             return None
-        found = (_loads(json.loads(store.get("result")), store.claims(paths)) if analysed
-                 else _analyse(kb, store, cache_dir, paths, stamp, progress))
         from kg.claims.analyse import counts
 
-        problems = _settle(kb, found)
-        kb.knowledge_stamp = settled
-        kb.knowledge_summary = counts(found)
-        with store.db:
-            for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
-                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
-                store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        if preview and not analysed:  # not stored: the analysis that follows is
+            found = _preview(json.loads(store.get("result") or "null"), store.claims(paths), set(kb.concepts))
+            problems = _settle(kb, found)
+            kb.knowledge_stamp, kb.knowledge_summary, kb.knowledge_pending = f"preview:{settled}", counts(found), True
+        else:
+            found = (_loads(json.loads(store.get("result")), store.claims(paths)) if analysed
+                     else _analyse(kb, store, cache_dir, paths, stamp, progress))
+            problems = _settle(kb, found)
+            kb.knowledge_stamp = settled
+            kb.knowledge_summary = counts(found)
+            with store.db:
+                for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
+                                   ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                    store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
     kb.knowledge = found
@@ -365,6 +375,20 @@ def _dumps(found: Knowledge) -> dict:
             "clusters": found.clusters, "candidates": found.candidates,
             "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors,
             "related": found.related}
+
+
+def _preview(saved: dict | None, claims: list[tuple[Claim, tuple]], concepts: set[str]) -> Knowledge:
+    """The last analysis over the current claims: what it said of claims that are still there
+    (by id); nothing yet of new ones. Without a last analysis, claims alone. (A declared tension's
+    side may be a concept: `concepts` are the ids that are not claims.)"""
+    found = _loads(saved or {"evidence": [], "tensions": [], "clusters": {}, "candidates": [], "diagnostics": [],
+                            "anchors": {}, "related": {}}, claims)
+    ids = {c.id for c in found.claims}
+    found.evidence = [e for e in found.evidence if e.claim in ids]
+    found.tensions = [t for t in found.tensions if all(i in ids or i in concepts for i in t.claim_ids())]
+    clusters = {k: [i for i in members if i in ids] for k, members in found.clusters.items()}
+    found.clusters = {k: members for k, members in clusters.items() if len(members) > 1}
+    return found
 
 
 def _loads(saved: dict, claims: list[tuple[Claim, tuple]]) -> Knowledge:

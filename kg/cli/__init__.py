@@ -68,14 +68,15 @@ class Context:
 
             yield progress
 
-    def knowledge(self, with_search: bool = False, with_claims: bool = False):
+    def knowledge(self, with_search: bool = False, with_claims: bool = False, preview: bool = False):
         """Build (incrementally) and return the vault's KnowledgeBase; with_search also brings
         the search index up to date (its figures land in kb.stats); with_claims also finds
-        evidence and tensions (kb.knowledge), which needs the search index."""
-        return self.run(search=with_search or with_claims, claims=with_claims, site=False).kb
+        evidence and tensions (kb.knowledge), which needs the search index. preview: see
+        kg.build.run."""
+        return self.run(search=with_search or with_claims, claims=with_claims, site=False, preview=preview).kb
 
     def run(self, search: bool = True, claims: bool = True, site: bool = True, site_dir: Path | None = None,
-            pagefind: bool = True):
+            pagefind: bool = True, preview: bool = False):
         """The whole build (kg.build.run) with a progress bar on a terminal; a missing model or a
         bad setting ends in one sentence."""
         from kg.build import run
@@ -88,7 +89,7 @@ class Context:
         with self.progress_bar() as progress:
             try:
                 done = run(self.root, settings, claims=claims, search=search, knowledge=claims, site=site,
-                           site_dir=site_dir, progress=progress, pagefind=pagefind)
+                           site_dir=site_dir, progress=progress, pagefind=pagefind, preview=preview)
             except (ModelError, SiteFolderError) as exc:
                 fail(str(exc))
         if done.site:

@@ -16,8 +16,9 @@ from kg.cli import Context, fail, main
 def serve(port: int, host: str, no_search: bool) -> None:
     """Build the site, serve it on localhost and rebuild it whenever a note or source is saved.
 
-    The open page reloads by itself after each rebuild (within about a second on a small
-    vault). Search works here, as on any web server. Ctrl+C stops.
+    The open page reloads by itself after each save: first with the saved text and the last
+    analysis of evidence and tensions (within about a second on a small vault), again once
+    they are brought up to date. Search works here, as on any web server. Ctrl+C stops.
 
     \b
     Examples:
@@ -47,21 +48,40 @@ def serve(port: int, host: str, no_search: bool) -> None:
     click.echo(f"Serving {folder} at http://{host}:{server.server_port}/")
     click.echo(f"Watching {ctx.root} for changes; the open page reloads after each rebuild. Ctrl+C stops.")
 
-    def rebuild(changes: set) -> None:
-        started = time.perf_counter()
+    def draw(preview: bool):
+        """Build and write the changed pages, then reload the open page: (kb, publish result), or
+        None when the build failed (the last good site stays served)."""
         try:
-            built = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
+            built = ctx.knowledge(with_search=not no_search, with_claims=not no_search, preview=preview)
             found = ctx.publish(built, search=False)
         except SystemExit:  # a problem already reported in one sentence; keep serving
-            return
+            return None
         except Exception as exc:  # keep serving the last good site
             click.echo(f"kg: error: rebuild failed: {type(exc).__name__}: {exc}", err=True)
-            return
+            return None
         report(found)
-        signal.bump()  # the page reloads now; search by words and by meaning follow a moment later
+        signal.bump()
+        return built, found
+
+    def rebuild(changes: set) -> None:
+        # the saved text first, with the last analysis (seconds on a large vault); then evidence
+        # and tensions, which may take minutes there; search by words and meaning last
+        started = time.perf_counter()
+        shown = draw(preview=True)
+        if shown is None:
+            return
+        built, found = shown
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
-                   f"{time.perf_counter() - started:.2f} s: {found['written']} pages written")
+                   f"{time.perf_counter() - started:.2f} s: {found['written']} pages written"
+                   + ("; evidence and tensions follow" if built.knowledge_pending else ""))
         finish = found.get("finish")  # absent when nothing any page shows changed
+        if built.knowledge_pending:
+            analysed = draw(preview=False)
+            if analysed is None:
+                return
+            click.echo(f"{time.strftime('%H:%M:%S')} evidence and tensions brought up to date in "
+                       f"{time.perf_counter() - started:.2f} s: {analysed[1]['written']} pages written")
+            finish = analysed[1].get("finish") or finish
         with cache_lock(ctx.cache_dir):
             problem = finish() if finish else None
         if problem:
