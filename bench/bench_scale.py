@@ -281,7 +281,8 @@ def get(url: str) -> str:
 
 
 def serve_reload(vault: Path, note: Path, page: str, timeout: float) -> dict:
-    """Start `kg serve`, append a line to `note`, and time the wait until `page` shows it."""
+    """Start `kg serve`, append a line to `note`, and time the wait until `page` shows it, then
+    until kg says evidence and tensions are up to date (`analysed_seconds`)."""
     marker = "servecheck" + "".join(random.choices(string.ascii_lowercase, k=8))
     out: dict = {"vault": str(vault), "note": str(note.relative_to(vault)), "page": page}
     started = time.perf_counter()
@@ -320,6 +321,13 @@ def serve_reload(vault: Path, note: Path, page: str, timeout: float) -> dict:
         time.sleep(0.2)
         rebuilt = [x for x in lines if " rebuilt after " in x][rebuilt_before:]
         out["kg_said"] = rebuilt[-1] if rebuilt else None
+        if out["kg_said"] and "follow" in out["kg_said"]:  # the page reloads again once evidence and tensions are up to date
+            while not any(" brought up to date in " in x for x in lines):
+                if time.perf_counter() - saved > timeout:
+                    out["error"] = f"evidence and tensions were not up to date within {timeout:.0f} s"
+                    return out
+                time.sleep(0.1)
+            out["analysed_seconds"] = round(time.perf_counter() - saved, 2)
     finally:
         note.write_bytes(original)
         waited = time.perf_counter()
@@ -467,6 +475,8 @@ def main() -> None:
                     print(f"kg serve, {label}: save to updated page {got['reload_seconds']:.2f} s "
                           f"(started and answering after {got['start_seconds']:.1f} s; {got['page']}; "
                           f"kg: {got.get('kg_said')})")
+                    if "analysed_seconds" in got:
+                        print(f"kg serve, {label}: save to evidence and tensions up to date {got['analysed_seconds']:.2f} s")
                 else:
                     print(f"kg serve, {label}: {got.get('error')}")
     finish(args, vault, what, runs, serve)
