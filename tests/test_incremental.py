@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from kg.build import run
 from tests.conftest import ROOT
 
@@ -146,3 +148,45 @@ def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp
     count, modules = out.stdout.split(" ", 1)
     assert int(count) > 400
     assert "kg.claims.analyse" not in modules and "kg.claims.extract" not in modules, modules
+
+
+def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path, monkeypatch):
+    """When nothing changed, `kg claims --concept X`, `kg tensions --concept X` and `kg show X` read
+    the settled rows of X's files (status, counts, evidence, tensions) and never load the vault's
+    knowledge, and print what they print when they read it all."""
+    from click.testing import CliRunner
+
+    from kg.claims import store
+    from kg.cli import main
+    from tests.conftest import copy_demo_cache
+
+    cache = copy_demo_cache(demo_site, tmp_path / "cache")
+
+    def kg_json(*args: str) -> list | dict:
+        result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(ROOT), *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    everything = kg_json("claims")
+    concepts = sorted({cid for c in everything for cid in [c["concept"], *c["concepts"]] if cid})
+    sources = [s["id"] for s in kg_json("sources")]
+    assert len(concepts) > 15 and sources
+    with monkeypatch.context() as whole_read:  # what the commands print from the whole knowledge
+        whole_read.setattr(store, "settled_rows", lambda kb, cache_dir: None)
+        whole = {cid: (kg_json("tensions", "--concept", cid, "--all", "--dismissed"), kg_json("show", cid))
+                 for cid in concepts}
+        whole |= {sid: (None, kg_json("show", sid)) for sid in sources}
+    monkeypatch.setattr(store, "_settled", lambda kb, cache_dir: pytest.fail("the whole knowledge was loaded"))
+    read = []
+    real = store.KnowledgeStore.claims
+    monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.extend(paths) or real(self, paths))
+    for cid in concepts:
+        assert kg_json("claims", "--concept", cid) == [c for c in everything
+                                                      if c["concept"] == cid or cid in c["concepts"]], cid
+        assert (kg_json("tensions", "--concept", cid, "--all", "--dismissed"), kg_json("show", cid)) == whole[cid], cid
+    for sid in sources:
+        assert kg_json("show", sid) == whole[sid][1], sid
+    assert any(t for t, _ in whole.values()) and any(s["tensions"] for _, s in whole.values())
+    read.clear()
+    assert any(c["status"] == "supported" and c["evidence"] for c in kg_json("claims", "--concept", "quality-gap"))
+    assert 0 < len(set(read)) <= len({c["doc"] for c in everything}) / 3, read  # its files' rows, not the vault's

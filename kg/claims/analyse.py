@@ -85,20 +85,6 @@ class Knowledge:
     neighbours, so the site needs no search of its own."""
 
 
-def evidence_by_claim(found: Knowledge) -> dict[tuple[str, str], list[Evidence]]:
-    """Evidence by (claim id, claim doc): declared first, then best first. A claim id names the
-    claim in every note that writes the same text, so each of them gets the evidence."""
-    docs: dict[str, list[str]] = {}
-    for c in found.claims:
-        if c.origin == "note":
-            docs.setdefault(c.id, []).append(c.doc)
-    out: dict[tuple[str, str], list[Evidence]] = {}
-    for e in sorted(found.evidence, key=lambda e: (e.method != "declared", -e.score)):
-        for doc in docs.get(e.claim, []):
-            out.setdefault((e.claim, doc), []).append(e)
-    return out
-
-
 def counts(found: Knowledge) -> dict:
     """The vault's counts, computed here only and shown the same by `kg build`, the home page and
     the claims index: claims (statements, not questions) of notes and of sources, the notes' claims
@@ -109,13 +95,6 @@ def counts(found: Knowledge) -> dict:
             **{s: sum(c.status == s for c in mine) for s in ("supported", "contested", "unsupported")},
             "questions": sum(c.kind == "question" and c.origin == "note" for c in found.claims),
             "evidence": len(found.evidence), "tensions": len(found.tensions)}
-
-
-def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:
-    """The tensions a concept or source page (and `kg show`) lists: those that touch one of its
-    claims (`Tension.claim_ids`) or are about it (its id among their subjects); each once."""
-    return list({t.id: t for t in tensions
-                 if (ident is not None and ident in t.subjects) or not claim_ids.isdisjoint(t.claim_ids())}.values())
 
 
 @dataclass

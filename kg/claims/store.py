@@ -11,7 +11,12 @@ so that an edit costs what it changes:
   claims against the pool's vectors, kept in `claim_vectors.npy`) and judged.
 
 Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) load the
-last analysis when nothing changed. The user's review decisions apply on every load.
+last analysis when nothing changed. The user's review decisions apply on every load. What they
+settle to is kept as rows too (`settled`: each claim's status and counts; `claim_concepts`: the
+files whose claims name a concept; `settled_evidence`; `settled_tensions` with `tension_keys`,
+the claims and subjects each touches), so that when nothing changed `kg claims --concept X`,
+`kg tensions --concept X` and `kg show X` read the rows of X's files and nothing else
+(`settled_rows`).
 """
 
 from __future__ import annotations
@@ -35,10 +40,12 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 1
+SCHEMA = 2
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 VECTORS, KTH = "claim_vectors.npy", "claim_kth.npy"
+TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys")
+"""The settled rows (`KnowledgeStore.save_settled`)."""
 
 
 def _code() -> str:
@@ -98,8 +105,8 @@ class KnowledgeStore:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         if row is None or row[0] != self.version:
-            db.executescript("DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS inferred; DROP TABLE IF EXISTS declared;"
-                             "DROP TABLE IF EXISTS pairs; DELETE FROM meta;")
+            db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs", *TABLES))
+                             + "DELETE FROM meta;")
             (self.folder / VECTORS).unlink(missing_ok=True)
             (self.folder / KTH).unlink(missing_ok=True)
         db.executescript("""
@@ -111,6 +118,15 @@ class KnowledgeStore:
                 problems TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, verdict INTEGER NOT NULL,
                 PRIMARY KEY (a, b)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS settled (doc TEXT NOT NULL, id TEXT NOT NULL, status TEXT,
+                supports INTEGER NOT NULL, opposes INTEGER NOT NULL, cluster TEXT, PRIMARY KEY (doc, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (concept, doc)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS settled_evidence_claim ON settled_evidence (claim);
+            CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
+                WITHOUT ROWID;
         """)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
         db.commit()
@@ -159,6 +175,64 @@ class KnowledgeStore:
         for gone in set(decoded) - set(keys):
             del decoded[gone]
         return [item for p in paths if p in keys for item in decoded[p][1]]
+
+    # -- what the analysis settled to, after the review ---------------------------------------
+    def save_settled(self, found: Knowledge) -> None:
+        """Each claim's status and counts, the files whose claims name each concept, the evidence
+        and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Call inside
+        a transaction."""
+        for table in TABLES:  # executescript would commit first
+            self.db.execute(f"DELETE FROM {table}")
+        tensions = [("shown", t) for t in found.tensions] + [("held", t) for t in found.held] + \
+            [("dismissed", t) for t in found.dismissed if isinstance(t, Tension)]
+        self.db.executemany("INSERT INTO settled_tensions VALUES (?, ?, ?)",
+                            [(n, state, t.model_dump_json(exclude_defaults=True)) for n, (state, t) in enumerate(tensions)])
+        self.db.executemany("INSERT OR IGNORE INTO tension_keys VALUES (?, ?)",
+                            [(key, n) for n, (_, t) in enumerate(tensions) for key in {*t.claim_ids(), *t.subjects}])
+        self.db.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?, ?)",
+                            [(c.doc, c.id, c.status, c.supports, c.opposes, c.cluster) for c in found.claims])
+        self.db.executemany("INSERT OR IGNORE INTO claim_concepts VALUES (?, ?)",
+                            {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid})
+        self.db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",
+                            [(e.claim, json.dumps(e.model_dump(exclude_defaults=True), ensure_ascii=False))
+                             for e in found.evidence])
+
+    def about(self, ident: str, doc: str | None, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
+        """The claims written in `doc` or in the note of concept `ident`, or naming `ident`, in the
+        order of `paths` (every file's), with their settled status, and their evidence: read from
+        the rows of those files."""
+        docs = {d for (d,) in self.db.execute("SELECT doc FROM claim_concepts WHERE concept = ?", (ident,))}
+        docs |= {doc} if doc else set()
+        claims = [c for c, _ in self.claims([p for p in paths if p in docs])
+                  if c.doc == doc or c.concept == ident or ident in c.concepts]
+        settled = {}
+        for doc in docs:
+            settled.update({(doc, i): row for i, *row in self.db.execute(
+                "SELECT id, status, supports, opposes, cluster FROM settled WHERE doc = ?", (doc,))})
+        for c in claims:
+            c.status, c.supports, c.opposes, c.cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
+        ids = sorted({c.id for c in claims})
+        evidence = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            evidence += [Evidence.model_validate_json(data) for (data,) in self.db.execute(
+                f"SELECT data FROM settled_evidence WHERE claim IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk)]
+        return claims, evidence
+
+    def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
+        """The settled tensions that touch one of these claim ids or subjects, by state (shown,
+        held, dismissed), each list in the order of the whole."""
+        keys_ = sorted(keys)
+        rows: set[int] = set()
+        for start in range(0, len(keys_), 500):
+            chunk = keys_[start:start + 500]
+            rows.update(n for (n,) in self.db.execute(
+                f"SELECT n FROM tension_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        out: dict[str, list[Tension]] = {"shown": [], "held": [], "dismissed": []}
+        for n, state, data in sorted(self.db.execute(
+                f"SELECT n, state, data FROM settled_tensions WHERE n IN ({','.join(map(str, rows))})")):
+            out[state].append(Tension.model_validate_json(data))
+        return out
 
     # -- what the last analysis keeps ---------------------------------------------------------
     def memo(self) -> Memo:
@@ -306,6 +380,7 @@ def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Know
             kb.knowledge_stamp = settled
             kb.knowledge_summary = counts(found)
             with store.db:
+                store.save_settled(found)
                 for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
                                    ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                     store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -375,6 +450,58 @@ def _dumps(found: Knowledge) -> dict:
             "clusters": found.clusters, "candidates": found.candidates,
             "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors,
             "related": found.related}
+
+
+def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:
+    """The tensions a concept or source page (and `kg show`) lists: those that touch one of its
+    claims (`Tension.claim_ids`) or are about it (its id among their subjects); each once."""
+    return list({t.id: t for t in tensions
+                 if (ident is not None and ident in t.subjects) or not claim_ids.isdisjoint(t.claim_ids())}.values())
+
+
+def evidence_by_claim(claims: list[Claim], evidence: list[Evidence]) -> dict[tuple[str, str], list[Evidence]]:
+    """Evidence by (claim id, claim doc): declared first, then best first. A claim id names the
+    claim in every note that writes the same text, so each of them gets the evidence."""
+    docs: dict[str, list[str]] = {}
+    for c in claims:
+        if c.origin == "note":
+            docs.setdefault(c.id, []).append(c.doc)
+    out: dict[tuple[str, str], list[Evidence]] = {}
+    for e in sorted(evidence, key=lambda e: (e.method != "declared", -e.score)):
+        for doc in docs.get(e.claim, []):
+            out.setdefault((e.claim, doc), []).append(e)
+    return out
+
+
+class SettledRows:
+    """What the last settled knowledge says about one concept or source, read from its rows."""
+
+    def __init__(self, cache_dir: Path, paths: list[str]):
+        self.cache_dir, self.paths = cache_dir, paths
+
+    def about(self, ident: str, doc: str | None = None) -> tuple[list[Claim], list[Evidence]]:
+        """`KnowledgeStore.about`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            return store.about(ident, doc, self.paths)
+        finally:
+            store.close()
+
+    def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
+        """`KnowledgeStore.tensions`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            return store.tensions(keys)
+        finally:
+            store.close()
+
+
+def settled_rows(kb, cache_dir: Path) -> SettledRows | None:
+    """A reader of the settled rows when the knowledge stage found nothing changed and kb.knowledge
+    has not been read (the rows are then what it would say); else None: use kb.knowledge."""
+    if kb.knowledge_loader is None or getattr(kb, "claim_state", None) is None:
+        return None
+    return SettledRows(cache_dir, kb.claim_state[0])
 
 
 def _preview(saved: dict | None, claims: list[tuple[Claim, tuple]], concepts: set[str]) -> Knowledge:

@@ -33,13 +33,6 @@ def claim_line(c) -> str:
     return f"[cyan]{escape(c.doc)}:{c.line}[/] {status}{kind}{escape(c.text)} {badges}".rstrip()
 
 
-def evidence_of(kb) -> dict[tuple[str, str], list]:
-    """Evidence by (claim id, claim doc), best first (kg.claims.analyse.evidence_by_claim)."""
-    from kg.claims.analyse import evidence_by_claim
-
-    return evidence_by_claim(kb.knowledge)
-
-
 def evidence_json(e) -> dict:
     """An evidence item with its id (`ev-…`: the one `kg claims --dismiss-evidence` takes)."""
     from kg.claims.review import evidence_id
@@ -171,11 +164,14 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
     if show_dismissed:
         _print_dismissed(ctx, kb, as_json)
         return
-    wanted = kb.claims
+    from kg.claims.store import evidence_by_claim, settled_rows
     from kg.cli.inspect import resolve_name
 
+    rows = settled_rows(kb, ctx.cache_dir) if concept else None  # nothing changed: read only the rows of its files
+    cid = resolve_name(kb, concept, ("concept",), as_json).id if concept else None
+    found = rows.about(cid) if rows else (kb.claims, kb.knowledge.evidence)
+    wanted = found[0]
     if concept:
-        cid = resolve_name(kb, concept, ("concept",), as_json).id
         wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
     if source:
         sid = resolve_name(kb, source, ("source",), as_json).id
@@ -188,7 +184,7 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
         wanted = [c for c in wanted if any(quantity in ("any", q.kind) for q in c.quantities)]
     if statuses:
         wanted = [c for c in wanted if c.status in statuses]
-    evidence = evidence_of(kb)
+    evidence = evidence_by_claim(*found)
     if as_json:
         print_json([{**claim_json(c), "evidence": [evidence_json(e) for e in evidence.get((c.id, c.doc), [])]}
                     for c in wanted])
@@ -261,27 +257,32 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
         return
     kb = ctx.knowledge(with_claims=True)
     review_warning(kb)
+    from kg.claims.store import settled_rows, tensions_about
     from kg.model import Tension
 
-    known = kb.knowledge
-    dismissed = [t for t in known.dismissed if isinstance(t, Tension)]
-    wanted = [] if show_dismissed and not show_all else list(known.tensions)
+    rows = settled_rows(kb, ctx.cache_dir) if concept else None  # nothing changed: read only the rows of its files
+    if concept:
+        from kg.cli.inspect import resolve_name
+
+        cid = resolve_name(kb, concept, ("concept",), as_json).id
+        about = {c.id for c in (rows.about(cid)[0] if rows else kb.claims) if c.concept == cid or cid in c.concepts}
+    if rows:
+        known = rows.tensions(about | {cid})
+        known, held, dismissed = known["shown"], known["held"], known["dismissed"]
+    else:
+        known, held = kb.knowledge.tensions, kb.knowledge.held
+        dismissed = [t for t in kb.knowledge.dismissed if isinstance(t, Tension)]
+    wanted = [] if show_dismissed and not show_all else list(known)
     if show_all:
-        wanted += known.held
+        wanted += held
     if show_dismissed:
         wanted += dismissed
     if kinds:
         wanted = [t for t in wanted if t.kind in kinds]
     if concept:
-        from kg.cli.inspect import resolve_name
-
-        from kg.claims.analyse import tensions_about
-
-        cid = resolve_name(kb, concept, ("concept",), as_json).id
-        about = {c.id for c in kb.claims if c.concept == cid or cid in c.concepts}
         wanted = tensions_about(wanted, about, cid)
     order = {"numeric": 0, "polarity": 1, "temporal": 2, "declared": 3}
-    shown = {id(t) for t in known.tensions}
+    shown = {id(t) for t in known}
     gone = {id(t) for t in dismissed}
     wanted = sorted(wanted, key=lambda t: (id(t) not in shown, id(t) in gone, order[t.kind], -t.score, t.a.doc,
                                            t.a.line))
@@ -320,7 +321,7 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
         else:
             out.print("No tensions found." if not (kinds or concept) else
                       "No tensions match. `kg tensions` without filters lists them all.")
-    hidden = [f"{len(known.held)} candidate{'s' * (len(known.held) != 1)} (--all)" if known.held and not show_all
+    hidden = [f"{len(held)} candidate{'s' * (len(held) != 1)} (--all)" if held and not show_all
               else "", f"{len(dismissed)} dismissed (--dismissed)" if dismissed and not show_dismissed else ""]
     if any(hidden) and not (kinds or concept):
         stderr().print(f"[dim]Not listed: {', '.join(h for h in hidden if h)}.[/]")

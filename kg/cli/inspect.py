@@ -81,24 +81,29 @@ def show(name: str, as_json: bool) -> None:
                 "url": source.url, "tags": sorted({t.name for t in source.tags})}
     outgoing = [_link_json(lk, kb, "out") for lk in kb.outlinks(doc)] if doc else []
     incoming = [_link_json(lk, kb, "in") for lk in kb.backlinks(ident)]
-    knowledge = _knowledge(kb, ident, doc, outgoing)
+    from kg.claims.store import settled_rows
+
+    knowledge = _knowledge(kb, ident, doc, outgoing, settled_rows(kb, ctx.cache_dir))
     if as_json:
         print_json({**info, **knowledge, "outgoing": outgoing, "incoming": incoming})
         return
     _print_show(info, outgoing, incoming, knowledge)
 
 
-def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict]) -> dict:
+def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict], rows=None) -> dict:
     """The claims written in `doc` with their evidence, the tensions they are in, the claims of
-    other files that mention `ident`, and the concepts `doc` names without linking."""
-    from kg.claims.analyse import tensions_about
-    from kg.cli.claims import claim_json, evidence_json, evidence_of
+    other files that mention `ident`, and the concepts `doc` names without linking; from the
+    settled `rows` of those files when nothing changed (kg.claims.store.settled_rows)."""
+    from kg.claims.store import evidence_by_claim, tensions_about
+    from kg.cli.claims import claim_json, evidence_json
 
-    evidence = evidence_of(kb)
-    own = [c for c in kb.claims if c.doc == doc]
+    claims, evidence = rows.about(ident, doc) if rows else (kb.claims, kb.knowledge.evidence)
+    evidence = evidence_by_claim(claims, evidence)
+    own = [c for c in claims if c.doc == doc]
     ids = {c.id for c in own}
-    mentioned = [c for c in kb.claims if c.doc != doc and ident in c.concepts]
-    tensions = tensions_about(kb.knowledge.tensions, ids, ident)  # what its page lists
+    mentioned = [c for c in claims if c.doc != doc and ident in c.concepts]
+    near = rows.tensions(ids | {ident})["shown"] if rows else kb.knowledge.tensions
+    tensions = tensions_about(near, ids, ident)  # what its page lists
     linked = {lk["id"] for lk in outgoing}
     unlinked: dict[str, dict] = {}
     for c in own:

@@ -140,7 +140,7 @@ def concept_inputs(site: Site, c: Concept) -> dict:
 
 
 def _about(site: Site, ident: str) -> list:
-    """The tensions about a concept or source by name (kg.claims.analyse.tensions_about), with the
+    """The tensions about a concept or source by name (kg.claims.store.tensions_about), with the
     claims they name: a page lists them, so they are among its inputs."""
     return [[t.model_dump(mode="json"), [[n.id, n.doc, n.line, n.text] for cid in t.claims
                                          for n in site.claims_by_id.get(cid, [])]]

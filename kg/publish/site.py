@@ -119,9 +119,9 @@ class Site:
     @cached_property
     def evidence(self) -> dict[tuple[str, str], list[Evidence]]:
         """Evidence by (claim id, claim doc), declared first, then best first."""
-        from kg.claims.analyse import evidence_by_claim
+        from kg.claims.store import evidence_by_claim
 
-        return evidence_by_claim(self.knowledge) if self.knowledge else {}
+        return evidence_by_claim(self.knowledge.claims, self.knowledge.evidence) if self.knowledge else {}
 
     @cached_property
     def cited(self) -> dict[str, dict[str, list[tuple[Claim, Evidence]]]]:
@@ -151,8 +151,8 @@ class Site:
         return out
 
     def tensions_of(self, ident: str, doc: str | None) -> list[Tension]:
-        """The tensions a page lists (kg.claims.analyse.tensions_about), found through the indexes."""
-        from kg.claims.analyse import tensions_about
+        """The tensions a page lists (kg.claims.store.tensions_about), found through the indexes."""
+        from kg.claims.store import tensions_about
 
         own = {c.id for c in self.claims_by_doc.get(doc, [])} if doc else set()
         near = [t for cid in own for t in self.tensions_by_claim.get(cid, [])] + self.tensions_by_subject.get(ident, [])
