@@ -20,6 +20,14 @@ from kg.model import Claim, Concept, Diagnostic, Link, Note, Source
 Loader = Callable[[list[str]], dict[str, "Note | Source"]]
 
 
+
+def unlinked_mentions(mentioned: list[Claim], doc: str | None, linking: set[str]) -> list[Claim]:
+    """Claims of other files that name a concept without any link to it from their file (what
+    Obsidian calls unlinked mentions), given the claims that name it, its own file and the files
+    that link to it. The one definition: a concept's page and `kg show` list these."""
+    return [m for m in mentioned if m.doc != doc and m.doc not in linking]
+
+
 class LinkRow(NamedTuple):
     """A resolved link, compact; `KnowledgeBase.links` turns rows into `Link` models on demand."""
 

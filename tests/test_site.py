@@ -338,3 +338,23 @@ def test_a_link_that_ends_a_sentence_reads_as_its_title_where_its_paragraph_is_q
     assert _whole("sources/x").sub("X", "see sources/x.md and sources/x-2") == "see sources/x.md and sources/x-2"
     quoted = [p.name for p in demo_site.rglob("*.html") if "according to sources/" in p.read_text(encoding="utf-8")]
     assert quoted == []
+
+
+def test_a_concept_page_and_kg_show_list_the_same_unlinked_mentions(demo_site, tmp_path):
+    """One definition (kg.knowledge.unlinked_mentions): claims of other files that name the concept
+    and whose file has no link to it."""
+    from tests.conftest import ROOT, copy_demo_cache
+
+    cache = copy_demo_cache(demo_site, tmp_path / "cache")
+    found = 0
+    for cid in ("deepseek", "anthropic", "quality-gap"):
+        result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(ROOT), "show", cid, "--json"])
+        shown = json.loads(result.output)
+        linking = {lk["doc"] for lk in shown["incoming"]}
+        unlinked = shown["unlinked_mentions"]
+        assert unlinked == [c for c in shown["mentioned_in"] if c["doc"] not in linking]
+        page = (demo_site / "concepts" / f"{cid}.html").read_text(encoding="utf-8")
+        listed = re.search(r'<h2 id="h-mentions">Unlinked mentions <span class="count">(\d+)</span>', page)
+        assert (int(listed.group(1)) if listed else 0) == min(len(unlinked), 50), cid
+        found += len(unlinked)
+    assert found > 20

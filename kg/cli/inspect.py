@@ -83,17 +83,19 @@ def show(name: str, as_json: bool) -> None:
     incoming = [_link_json(lk, kb, "in") for lk in kb.backlinks(ident)]
     from kg.claims.store import settled_rows
 
-    knowledge = _knowledge(kb, ident, doc, outgoing, settled_rows(kb, ctx.cache_dir))
+    knowledge = _knowledge(kb, ident, doc, {lk["doc"] for lk in incoming}, settled_rows(kb, ctx.cache_dir))
     if as_json:
         print_json({**info, **knowledge, "outgoing": outgoing, "incoming": incoming})
         return
     _print_show(info, outgoing, incoming, knowledge)
 
 
-def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict], rows=None) -> dict:
+def _knowledge(kb, ident: str, doc: str | None, linking: set[str], rows=None) -> dict:
     """The claims written in `doc` with their evidence, the tensions they are in, the claims of
-    other files that mention `ident`, and the concepts `doc` names without linking; from the
-    settled `rows` of those files when nothing changed (kg.claims.store.settled_rows)."""
+    other files that mention `ident`, and those of them whose file does not link to it
+    (`linking`: the files that do); from the settled `rows` of those files when nothing changed
+    (kg.claims.store.settled_rows)."""
+    from kg.knowledge import unlinked_mentions
     from kg.claims.store import evidence_by_claim, tensions_about
     from kg.cli.claims import claim_json, evidence_json
 
@@ -104,17 +106,11 @@ def _knowledge(kb, ident: str, doc: str | None, outgoing: list[dict], rows=None)
     mentioned = [c for c in claims if c.doc != doc and ident in c.concepts]
     near = rows.tensions(ids | {ident})["shown"] if rows else kb.knowledge.tensions
     tensions = tensions_about(near, ids, ident)  # what its page lists
-    linked = {lk["id"] for lk in outgoing}
-    unlinked: dict[str, dict] = {}
-    for c in own:
-        for cid in c.concepts:
-            if cid not in linked and cid != ident and cid not in unlinked and cid in kb.concepts:
-                unlinked[cid] = {"id": cid, "title": kb.concepts[cid].title, "doc": c.doc, "line": c.line}
     return {"claims": [{**claim_json(c), "evidence": [evidence_json(e) for e in evidence.get((c.id, c.doc), [])]}
                        for c in own],
             "tensions": [t.model_dump(mode="json") for t in tensions],
             "mentioned_in": [claim_json(c) for c in mentioned],
-            "unlinked_mentions": list(unlinked.values())}
+            "unlinked_mentions": [claim_json(c) for c in unlinked_mentions(mentioned, doc, linking)]}
 
 
 def _print_show(info: dict, outgoing: list[dict], incoming: list[dict], knowledge: dict) -> None:
@@ -155,9 +151,10 @@ def _print_show(info: dict, outgoing: list[dict], incoming: list[dict], knowledg
         for t in knowledge["tensions"]:
             out.print(f"  [magenta]{t['kind']}[/] {e(t['explanation'][:300])}")
     if knowledge["unlinked_mentions"]:
-        out.print(f"\n[bold]Unlinked mentions[/] ({len(knowledge['unlinked_mentions'])}): named here but not linked")
+        out.print(f"\n[bold]Unlinked mentions[/] ({len(knowledge['unlinked_mentions'])}): other files name it "
+                  "without a link")
         for m in knowledge["unlinked_mentions"]:
-            out.print(f"  {e(m['title'])}  [dim]line {m['line']}: write [[{e(m['id'])}]][/]")
+            out.print(f"  [cyan]{e(m['doc'])}:{m['line']}[/] {e(m['text'][:200])}")
     if knowledge["mentioned_in"]:
         out.print(f"\n[bold]Mentioned in[/] {len(knowledge['mentioned_in'])} claims of other files")
     typed = [lk for lk in outgoing if lk["relation"] not in ("links_to", "embeds")]

@@ -148,9 +148,10 @@ def _about(site: Site, ident: str) -> list:
 
 
 def unlinked_mentions(site: Site, c: Concept) -> list[Claim]:
-    """Claims of other files that name this concept without any link to it from their file."""
-    linking = {r.doc for r in site.incoming.get(c.id, [])}
-    return [m for m in site.mentioned_in.get(c.id, []) if m.doc != c.doc and m.doc not in linking][:50]
+    """The first 50 of kg.knowledge.unlinked_mentions of a concept."""
+    from kg.knowledge import unlinked_mentions
+
+    return unlinked_mentions(site.mentioned_in.get(c.id, []), c.doc, {r.doc for r in site.incoming.get(c.id, [])})[:50]
 
 
 def related_inputs(site: Site, c: Concept) -> list:
