@@ -202,6 +202,9 @@ def test_what_a_figure_measures_is_a_thing_not_a_word_for_a_number():
     b = "The advantage of the emission outperforms the glacier; one estimate puts it at 187 ppm."
     [qa], [qb] = find_quantities(a), find_quantities(b)
     assert same_measure(a, qa, b, qb) is None  # "estimate" says how the figure was had, not what it is of
+    a, b = "The demand of the durable ability and Helios Grid is 86.0%.", "The random zone mimics Helios Grid (12.8%)."
+    [qa], [qb] = find_quantities(a), find_quantities(b)
+    assert same_measure(a, qa, b, qb, frozenset(["helios grid", "helios", "grid"])) is None  # the subject, not a measure
     text = "The focus of the chorus and the analysis of the workloads rose by 12% on the syllabus."
     [q] = find_quantities(text)
     words, _ = measured(text, q, words=12)

@@ -452,7 +452,7 @@ def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: fr
         if (qual_a & low and qual_b & high and not qual_a & high) or (qual_a & high and qual_b & low and not
                                                                       qual_a & low):
             return None
-    shared = (wa & wb) - names - _QUALIFIER_WORDS
+    shared = (wa & wb) - names - {singular(n) for n in names} - _QUALIFIER_WORDS  # as measured() folds them: "Helios"
     return frozenset(shared) if shared else None
 
 
