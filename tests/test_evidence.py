@@ -211,6 +211,21 @@ def test_what_a_figure_measures_is_a_thing_not_a_word_for_a_number():
     assert {"focus", "chorus", "analysis", "syllabus", "workload"} <= words  # whole words, as a reader sees them
 
 
+def test_a_plain_noun_beside_two_figures_in_unlike_claims_is_no_tension():
+    from kg.claims.tensions import numeric
+    from kg.model import Claim
+
+    def claim(text: str, doc: str) -> Claim:
+        return Claim(id=doc, text=text, kind="claim", origin="note", doc=doc, line=1, quantities=find_quantities(text))
+
+    a = claim("The driver of the active capacity tracks the thermal outage (5,443 kWh).", "a.md")
+    b = claim("The inverter between the polite zone and the thermal possibility is 546 kWh.", "b.md")
+    c = claim("Notably, the driver of the active capacity tracks the thermal outage (161 kWh).", "c.md")
+    names = frozenset(["zone"])
+    assert numeric(a, b, 0.54, names) is None  # "thermal" beside both, in unlike sentences
+    assert numeric(a, c, 0.89, names)  # the same statement with another figure
+
+
 @pytest.mark.parametrize("text, subject, pole", [
     ("Alibaba closed-sourced Qwen3.6-Plus, reversing Qwen's open-weight tradition", "Qwen3.6-Plus", "closed"),
     ("Qwen, from Alibaba, is Apache 2.0.", "Qwen", "open"),

@@ -377,7 +377,7 @@ _QUALIFIER_WORDS = frozenset(w for pair in _QUALIFIERS for side in pair for w in
 _GENERIC = frozenset("""model models ai llm llms one ones about roughly only some nearly almost around per the
 result results conclusion conclusions method methods study studies group groups sample samples cohort total overall
 mean median range ci associated found reported using included including among respectively compared
-estimate estimates estimated count counts counted figure figures number numbers""".split())
+estimate estimates estimated count counts counted figure figures number numbers cf see eg ie etc""".split())
 """Words too common beside a figure to say what it measures ("one estimate puts it at 40%" says how
 the figure was had, not what it is of)."""
 _STOP_AFTER = re.compile(r"[,.;:!?)\]]|\s(?:and|while|but|whereas|than|against|versus|vs\.?)\s")

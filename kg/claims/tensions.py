@@ -56,6 +56,11 @@ open in five files and closed in five is one disagreement, not twenty-five."""
 CONFIDENT = 0.6
 """A detected tension with at least this confidence is shown by default; the others are candidates
 (`kg tensions --all`)."""
+PLAIN_MEASURE_COSINE = 0.75
+"""Two figures whose only shared measured words are plain nouns (none of the measures kg knows by
+their synonyms, kg.claims.compare.MEASURES) measure the same thing only in claims this alike: a
+noun beside two figures in unlike sentences ("the thermal outage (5,443 kWh)", "the thermal
+possibility is 546 kWh") pins nothing."""
 CORROBORATE_COSINE = 0.85
 """Claims from two files this alike state the same fact."""
 CORROBORATE_WITH_FIGURE = 0.65
@@ -249,6 +254,8 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
             about = set()  # two sources: only a measure kg knows (price, valuation, share of workloads...)
         if shared is None or not (about or alike):
             continue  # the subject is named beside both figures, or qualifiers on one side ("frontier", "hard") pin it
+        if not shared & MEASURES and cosine < PLAIN_MEASURE_COSINE:
+            continue
         what = context(a.text, qa.start, qa.end)
         score = (0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike
                  + 0.1 * max(min(cosine, 1.0), 0.0))
