@@ -148,7 +148,7 @@ class _Sources(Mapping):
 
 
 def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, previous_anchors: dict | None = None,
-            memo: Memo | None = None) -> tuple[Knowledge, Memo]:
+            memo: Memo | None = None, progress=None) -> tuple[Knowledge, Memo]:
     """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
     `extras[i]` is claims[i]'s (subjects, exact names, name spans, block index) (kg.claims.perfile)."""
@@ -192,11 +192,12 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     for c in claims:
         if c.origin == "note" and c.kind == "claim":
             first.setdefault(c.id, c)
-    out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new)
+    out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new,
+                              progress)
     new.pool, new.vectors, new.kth = keys, matrix, kth
     incremental = bool(old_row) and len(missing) <= INCREMENTAL_SHARE * len(keys)
     _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, keys,
-              missing if incremental else None, memo, new)
+              missing if incremental else None, memo, new, progress)
     _opposing_evidence(out)
     _declared_tensions(kb, out, vector, by_block)
     _candidates(kb, out)
@@ -218,7 +219,7 @@ def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors) -> Callable[[], M
 
 
 def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, sources, changed_sources: set[str],
-              memo: Memo, new: Memo) -> list[Evidence]:
+              memo: Memo, new: Memo, progress=None) -> list[Evidence]:
     """Inferred evidence of each claim id, kept from the memo unless its declared anchors changed,
     its evidence came from a changed source, or a new sentence comes among its nearest."""
     keep: dict[str, tuple] = {}
@@ -248,7 +249,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     new.changed += len(todo)
     if todo:
         m = matcher()
-        found, kths = m.infer(todo, np.stack([vector(c) for c in todo]), sources, declared)
+        found, kths = m.infer(todo, np.stack([vector(c) for c in todo]), sources, declared, progress)
         by_claim: dict[str, list[Evidence]] = {}
         for e in found:
             by_claim.setdefault(e.claim, []).append(e)
@@ -392,7 +393,7 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
 
 
 def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matrix: np.ndarray, keys: list[str],
-              fresh: list[int] | None, memo: Memo, new: Memo) -> None:
+              fresh: list[int] | None, memo: Memo, new: Memo, progress=None) -> None:
     """Detected tensions and corroboration clusters among `claims` (rows of `matrix`). With `fresh`
     (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
     judged; the other candidate pairs and their verdicts are the memo's."""
@@ -403,6 +404,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     pool.kth = new.kth
     pool.measures = [e[4] for e in extras]
     pool.stances = [e[5] for e in extras]
+    pool.progress = progress
     if fresh is None:
         pairs = candidates(pool)
         new.kth = pool.kth

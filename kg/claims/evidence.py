@@ -184,7 +184,7 @@ class Matcher:
         return at_sentence(claim, s.source, sources[s.source], s.index, score, reason, method, stance)
 
     def infer(self, claims: list[Claim], vectors: np.ndarray, sources: dict[str, Source],
-              skip: dict[str, set[str]] | None = None) -> tuple[list[Evidence], dict[str, float]]:
+              skip: dict[str, set[str]] | None = None, progress=None) -> tuple[list[Evidence], dict[str, float]]:
         """Inferred evidence of each claim (rows of `vectors`), best first, at most MAX_EVIDENCE,
         leaving out sentences already declared (`skip`: claim id -> anchors); and per claim id the
         cosine of the last of its CANDIDATES nearest sentences (a new sentence less alike than
@@ -195,6 +195,8 @@ class Matcher:
             return out, kth
         k = min(CANDIDATES, len(self.sentences))
         for start in range(0, len(claims), 2048):
+            if progress:
+                progress("Finding evidence", start, len(claims))
             sims, rows = self.index.search(np.ascontiguousarray(vectors[start:start + 2048]), k)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0

@@ -437,7 +437,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     from kg.claims.analyse import analyse
 
-    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo)
+    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo, progress)
     store.save(before, memo, stamp, _dumps(found))
     kb.stats["knowledge_judged"] = memo.changed
     return found

@@ -89,6 +89,8 @@ class Pool:
     """Per claim, when known: its `claim_measures` (else they are found when needed)."""
     stances: list[list] | None = None
     """Per claim, when known: its `claim_stances`."""
+    progress: object = None
+    """Called as progress(stage, done, total) on the long steps (kg.build.Progress)."""
 
 
 def side(claim: Claim) -> TensionSide:
@@ -110,7 +112,7 @@ ANN_FROM = 20_000
 is installed (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores)."""
 
 
-def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """(similarities, rows) of each vector's k nearest others: exact inner product for a small
     set, an HNSW graph (M=16, efSearch 64) for a large one when faiss is installed. Without faiss
     the search is exact at any size, in numpy (kg.search.knn): 50,000 claims took 33 s on 2 shared
@@ -120,13 +122,21 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     faiss = load_faiss()
     if faiss is not None and len(vectors) >= ANN_FROM:
+        if progress:
+            progress("Finding tensions: indexing claims", 0, None)
         index = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 40
         index.add(vectors)
         index.hnsw.efSearch = 64
     else:
         index = flat_ip(vectors)
-    return index.search(vectors, min(k + 1, len(vectors)))
+    k = min(k + 1, len(vectors))
+    parts = []
+    for start in range(0, len(vectors), 8192):  # in parts, to show how far the search is
+        if progress:
+            progress("Finding tensions: nearest claims", start, len(vectors))
+        parts.append(index.search(vectors[start:start + 8192], k))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
@@ -135,7 +145,7 @@ def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
     if len(pool.claims) < 2:
         pool.kth = np.ones(len(pool.claims), dtype=np.float32)
         return []
-    sims, rows = neighbours(pool.vectors)
+    sims, rows = neighbours(pool.vectors, progress=pool.progress)
     pool.kth = np.ascontiguousarray(sims[:, -1], dtype=np.float32) if sims.shape[1] > NEIGHBOURS \
         else np.full(len(pool.claims), -1.0, dtype=np.float32)
     out, seen = [], set()
@@ -427,6 +437,8 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
     paired = set()
     figures: dict[tuple, Tension] = {}
     for n, (i, j, cosine, shared) in enumerate(pairs):
+        if pool.progress and n % 20_000 == 0:
+            pool.progress("Finding tensions: judging pairs", n, len(pairs))
         if shared is None and verdicts[n] != SAME and verdicts[n] != NOTHING:
             shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
         if verdicts[n] is None:
