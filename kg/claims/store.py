@@ -206,9 +206,9 @@ class KnowledgeStore:
         claims = [c for c, _ in self.claims([p for p in paths if p in docs])
                   if c.doc == doc or c.concept == ident or ident in c.concepts]
         settled = {}
-        for doc in docs:
-            settled.update({(doc, i): row for i, *row in self.db.execute(
-                "SELECT id, status, supports, opposes, cluster FROM settled WHERE doc = ?", (doc,))})
+        for d in docs:
+            settled.update({(d, i): row for i, *row in self.db.execute(
+                "SELECT id, status, supports, opposes, cluster FROM settled WHERE doc = ?", (d,))})
         for c in claims:
             c.status, c.supports, c.opposes, c.cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
         ids = sorted({c.id for c in claims})
