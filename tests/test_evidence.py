@@ -224,6 +224,11 @@ def test_a_plain_noun_beside_two_figures_in_unlike_claims_is_no_tension():
     names = frozenset(["zone"])
     assert numeric(a, b, 0.54, names) is None  # "thermal" beside both, in unlike sentences
     assert numeric(a, c, 0.89, names)  # the same statement with another figure
+    from kg.claims.compare import same_measure  # a source sentence opposing a claim is judged alike
+
+    [qa], [qb], [qc] = a.quantities, b.quantities, c.quantities
+    assert same_measure(a.text, qa, b.text, qb, cosine=0.54) is None
+    assert same_measure(a.text, qa, c.text, qc, cosine=0.89)
 
 
 @pytest.mark.parametrize("text, subject, pole", [

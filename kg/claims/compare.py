@@ -441,11 +441,20 @@ def measured(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int
     return frozenset(folded), frozenset(qualifiers)
 
 
+PLAIN_MEASURE_COSINE = 0.75
+"""Two figures whose only shared measured words are plain nouns (none of MEASURES) measure the same
+thing only in texts this alike: a noun beside two figures in unlike sentences ("the thermal outage
+(5,443 kWh)", "the thermal possibility is 546 kWh") pins nothing."""
+
+
 def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: frozenset[str] = frozenset(),
-                 quoted_a: list[tuple[int, int]] = (), quoted_b: list[tuple[int, int]] = ()) -> frozenset[str] | None:
+                 quoted_a: list[tuple[int, int]] = (), quoted_b: list[tuple[int, int]] = (),
+                 cosine: float | None = None) -> frozenset[str] | None:
     """The words two figures share about what they measure, when they measure the same thing (a
     word in common beyond the subject's own names, and no qualifier on opposite sides: "open models
-    cost" is not "closed models cost", "commodity tasks" are not "frontier tasks"); else None."""
+    cost" is not "closed models cost", "commodity tasks" are not "frontier tasks"); else None.
+    With `cosine` (how alike the two texts are), plain nouns count only from PLAIN_MEASURE_COSINE:
+    a numeric tension and a source sentence opposing a claim are judged alike."""
     wa, qual_a = measured(text_a, qa, quoted=quoted_a)
     wb, qual_b = measured(text_b, qb, quoted=quoted_b)
     for low, high in _QUALIFIERS:
@@ -453,6 +462,8 @@ def same_measure(text_a: str, qa: Quantity, text_b: str, qb: Quantity, names: fr
                                                                       qual_a & low):
             return None
     shared = (wa & wb) - names - {singular(n) for n in names} - _QUALIFIER_WORDS  # as measured() folds them: "Helios"
+    if cosine is not None and cosine < PLAIN_MEASURE_COSINE and not shared & MEASURES:
+        return None  # given how alike the two texts are: plain nouns pin a measure only between alike ones
     return frozenset(shared) if shared else None
 
 

@@ -158,7 +158,8 @@ class Matcher:
         figures = [q for q in claim.quantities if unit_of(q)]
         if figures:  # a claim with figures is backed only by the same figure, opposed by another for the same measure
             agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
-            conflicting = [(a, b) for a, b in conflicting if same_measure(claim.text, a, s.sentence.text, b)]
+            conflicting = [(a, b) for a, b in conflicting if same_measure(claim.text, a, s.sentence.text, b,
+                                                                          cosine=cosine)]
             if agreeing:
                 score += QUANTITY_BONUS
                 a, b = agreeing[0]

@@ -56,11 +56,6 @@ open in five files and closed in five is one disagreement, not twenty-five."""
 CONFIDENT = 0.6
 """A detected tension with at least this confidence is shown by default; the others are candidates
 (`kg tensions --all`)."""
-PLAIN_MEASURE_COSINE = 0.75
-"""Two figures whose only shared measured words are plain nouns (none of the measures kg knows by
-their synonyms, kg.claims.compare.MEASURES) measure the same thing only in claims this alike: a
-noun beside two figures in unlike sentences ("the thermal outage (5,443 kWh)", "the thermal
-possibility is 546 kWh") pins nothing."""
 CORROBORATE_COSINE = 0.85
 """Claims from two files this alike state the same fact."""
 CORROBORATE_WITH_FIGURE = 0.65
@@ -255,7 +250,7 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
     and "hard") and how alike the claims are."""
     _, conflicting = quantity_pairs(a.quantities, b.quantities)
     for qa, qb in conflicting:
-        shared = same_measure(a.text, qa, b.text, qb, names, a.quoted, b.quoted)
+        shared = same_measure(a.text, qa, b.text, qb, names, a.quoted, b.quoted, cosine)
         alike = qualified_alike(a.text, qa, b.text, qb)
         wa, wb = window(a.text, qa, quoted=a.quoted), window(b.text, qb, quoted=b.quoted)
         beside = {n for n in names if n.split()[0].split("-")[0] in wa and n.split()[0].split("-")[0] in wb}
@@ -264,8 +259,6 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
             about = set()  # two sources: only a measure kg knows (price, valuation, share of workloads...)
         if shared is None or not (about or alike):
             continue  # the subject is named beside both figures, or qualifiers on one side ("frontier", "hard") pin it
-        if not shared & MEASURES and cosine < PLAIN_MEASURE_COSINE:
-            continue
         what = context(a.text, qa.start, qa.end)
         score = (0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike
                  + 0.1 * max(min(cosine, 1.0), 0.0))
