@@ -369,16 +369,17 @@ def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Know
             return None
         from kg.claims.analyse import counts
 
-        if preview and not analysed:  # not stored: the analysis that follows is
+        kb.knowledge_pending = preview and not analysed
+        if kb.knowledge_pending:
             found = _preview(json.loads(store.get("result") or "null"), store.claims(paths), set(kb.concepts))
-            problems = _settle(kb, found)
-            kb.knowledge_stamp, kb.knowledge_summary, kb.knowledge_pending = f"preview:{settled}", counts(found), True
+        elif analysed:
+            found = _loads(json.loads(store.get("result")), store.claims(paths))
         else:
-            found = (_loads(json.loads(store.get("result")), store.claims(paths)) if analysed
-                     else _analyse(kb, store, cache_dir, paths, stamp, progress))
-            problems = _settle(kb, found)
-            kb.knowledge_stamp = settled
-            kb.knowledge_summary = counts(found)
+            found = _analyse(kb, store, cache_dir, paths, stamp, progress)
+        problems = _settle(kb, found)
+        kb.knowledge_summary = counts(found)
+        kb.knowledge_stamp = f"preview:{settled}" if kb.knowledge_pending else settled
+        if not kb.knowledge_pending:  # a preview is not stored: the analysis that follows is
             with store.db:
                 store.save_settled(found)
                 for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
@@ -508,8 +509,9 @@ def _preview(saved: dict | None, claims: list[tuple[Claim, tuple]], concepts: se
     """The last analysis over the current claims: what it said of claims that are still there
     (by id); nothing yet of new ones. Without a last analysis, claims alone. (A declared tension's
     side may be a concept: `concepts` are the ids that are not claims.)"""
-    found = _loads(saved or {"evidence": [], "tensions": [], "clusters": {}, "candidates": [], "diagnostics": [],
-                            "anchors": {}, "related": {}}, claims)
+    from kg.claims.analyse import Knowledge
+
+    found = _loads(saved or _dumps(Knowledge(claims=[])), claims)
     ids = {c.id for c in found.claims}
     found.evidence = [e for e in found.evidence if e.claim in ids]
     found.tensions = [t for t in found.tensions if all(i in ids or i in concepts for i in t.claim_ids())]
