@@ -157,7 +157,12 @@ def test_an_exact_name_still_finds_its_page_first(tab, site, query, path):
 def test_a_source_sentence_found_by_meaning_links_to_the_sentence(tab, site):
     page = tab.page
     page.goto(site + "index.html")
-    found = search(page, "what does it cost per million tokens", MOUNT + "concepts/inference-pricing.html", within=3)
+    search(page, "what does it cost per million tokens", MOUNT + "concepts/inference-pricing.html", within=3)
+    # the results change as the words are typed and as meaning joins the keywords: wait for the last ones
+    until(page, """(mount) => Array.from(document.querySelectorAll('#search-results a.search-result'))
+          .some(a => a.pathname.startsWith(mount + 'sources/') && a.hash.startsWith('#s-'))""", MOUNT,
+          lambda: f"no source sentence among the results: {results(page)}", WAIT)
+    found = results(page)
     anchored = [r for r in found if r["path"].startswith(MOUNT + "sources/") and r["hash"].startswith("#s-")]
     assert anchored, found
     link = page.locator(f'#search-results a.search-result[href$="{anchored[0]["hash"]}"]').first
