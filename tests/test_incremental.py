@@ -127,6 +127,35 @@ def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_pa
     assert _state(edited) == _state(cold)
 
 
+def test_a_link_that_makes_a_new_concept_reads_again_only_the_files_that_use_its_words(tmp_path, monkeypatch):
+    """A concept's names are what mentions match, but a new name can only be found in a file that
+    has its words: a link to a note not yet written (a stub) must not re-read the whole vault."""
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    read = []
+    real = store.extract_many
+    monkeypatch.setattr(store, "extract_many", lambda kb, todo, *a, **k: read.extend(todo) or real(kb, todo, *a, **k))
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Prices follow the [[Price Floor]] more than the benchmarks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    # the note, and the files with both words: "the price floor" is in the pricing note
+    assert "notes/concepts/quality-gap.md" in read and "notes/concepts/inference-pricing.md" in read
+    assert len(read) < len(edited.kb.infos) / 3, read
+    assert any(c.doc == "notes/concepts/inference-pricing.md" and "price-floor" in c.concepts for c in edited.claims)
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)
+
+    read.clear()
+    note.write_text(note.read_text(encoding="utf-8").replace("[[Price Floor]]", "price floor"), encoding="utf-8")
+    again = run(vault, cache_dir=cache, site=False)  # the stub is gone: its mentions go with it
+    assert "notes/concepts/inference-pricing.md" in read and len(read) < len(again.kb.infos) / 3, read
+    assert not any("price-floor" in c.concepts for c in again.claims)
+
+
 def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp_path):
     """A build that finds nothing changed checks one stamp per stage: it reads no file's claims
     and imports neither extraction nor analysis (their patterns alone took 0.35 s to compile)."""

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import ahocorasick
 
 from kg.claims.compare import masked
+from kg.claims.perfile import mention_names
 from kg.claims.quantities import find_quantities
 from kg.claims.subjects import Subjects
 from kg.model import Block, Claim, Concept, Note, Source
@@ -47,12 +48,7 @@ class Mentions:
 
     def __init__(self, concepts: Iterable[Concept]):
         self.automaton = ahocorasick.Automaton()
-        names: dict[str, str] = {}
-        for concept in concepts:
-            for name in (concept.title, *concept.aliases):
-                key = name.strip().lower()
-                if len(key) >= 3 and key not in names:
-                    names[key] = concept.id
+        names = mention_names(concepts)
         for key, cid in names.items():
             self.automaton.add_word(key, (len(key), cid))
         self.empty = not names

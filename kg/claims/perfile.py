@@ -5,7 +5,10 @@ depend on, so a build extracts claims only from the files that changed.
 What one file's claims depend on:
 - its content (the parse cache's hash);
 - the concept names a mention can match (titles and aliases of every concept) and the note's
-  own concept;
+  own concept. The names are not in a file's key: when they change, only the files whose text
+  holds every word of a name that came, went or now means another concept are read again
+  (`files_naming`), so a link that makes a new stub re-reads the files that use its words, not
+  the vault;
 - how its links read in a claim: the citation of each source it links ("(Falcioni 2026)"), the
   short name of each note, and which sources each block cites;
 - for capitalised words at the start of a sentence (kg.claims.subjects), whether the word is
@@ -17,6 +20,7 @@ What one file's claims depend on:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import multiprocessing
 import os
@@ -76,14 +80,53 @@ class FileClaims:
     extra: str
     """JSON list, per claim: [subject offsets, exact-name offsets, name spans (analyse.subject_offsets),
     index of its block in a note, measured words (tensions.claim_measures), stances
-    (tensions.claim_stances)]."""
+    (tensions.claim_stances), its key in the tension pool (analyse.claim_key)]."""
 
 
-def mentions_fingerprint(kb) -> str:
-    h = hashlib.blake2b(digest_size=12)
-    for cid, c in sorted(kb.concepts.items()):
-        h.update(json.dumps([cid, c.title, c.aliases]).encode())
-    return h.hexdigest()
+def mention_names(concepts) -> dict[str, str]:
+    """Every name a mention matches (kg.claims.extract.Mentions): a title or alias of three
+    characters or more, lowercased, with the id of the first concept that uses it."""
+    names: dict[str, str] = {}
+    for concept in concepts:
+        for name in (concept.title, *concept.aliases):
+            key = name.strip().lower()
+            if len(key) >= 3 and key not in names:
+                names[key] = concept.id
+    return names
+
+
+def names_changed(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """The names that came, went, or now name another concept."""
+    return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def files_naming(kb, paths: list[str], names: list[str], shown: dict) -> set[str]:
+    """The files among `paths` that may mention one of `names`: every word of the name is a whole
+    word of the file as written (entities decoded), of its title, or of how its links read in a
+    claim (`shown`). A mention is those words in a row, so a file without them cannot hold one;
+    a file that cannot be read counts as naming them."""
+    words = [_WORD.findall(n) for n in names]
+    if not names or not paths:
+        return set()
+    if not all(words):
+        return set(paths)
+    wanted = sorted({w for ws in words for w in ws}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, wanted)) + r")\b")
+    out = set()
+    for path in paths:
+        try:
+            text = kb.disk_path(path).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            out.add(path)
+            continue
+        extra = " ".join(view for view, _ in shown.get(path, {}).values())
+        found = set(pattern.findall(f"{html.unescape(text)}\n{kb.infos[path].title}\n{extra}".lower()))
+        if any(found.issuperset(ws) for ws in words):
+            out.add(path)
+    return out
 
 
 def link_views(kb) -> tuple[dict[str, dict[str, tuple[str, bool]]], dict[str, dict[int, list[tuple[str, str]]]]]:
@@ -135,9 +178,10 @@ def _year(iso: str | None):
     return _Year(int(iso[:4])) if iso and iso[:4].isdigit() else None
 
 
-def file_key(kb, path: str, names: str, shown: dict, cites: dict, version: str) -> str:
-    """The key of one file's claims: its content and everything else they are made from."""
-    text = json.dumps([version, kb.infos[path].hash, names, kb.concept_by_doc.get(path), kb.source_by_path.get(path),
+def file_key(kb, path: str, shown: dict, cites: dict, version: str) -> str:
+    """The key of one file's claims: its content and everything else they are made from, but the
+    concept names (`files_naming`)."""
+    text = json.dumps([version, kb.infos[path].hash, kb.concept_by_doc.get(path), kb.source_by_path.get(path),
                        sorted(shown.get(path, {}).items()), sorted(cites.get(path, {}).items()),
                        kb.infos[path].title], ensure_ascii=False, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
@@ -146,7 +190,7 @@ def file_key(kb, path: str, names: str, shown: dict, cites: dict, version: str) 
 def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cites: dict, key: str,
             mid: dict[str, int]) -> tuple[FileClaims, list[Diagnostic]]:
     """One file's claims, with the subject words it asked about."""
-    from kg.claims.analyse import subject_offsets
+    from kg.claims.analyse import claim_key, subject_offsets
     from kg.claims.extract import note_claims, source_claims
     from kg.claims.tensions import claim_measures, claim_stances
 
@@ -166,7 +210,7 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
         for c in found:
             found_in, exact, names = subject_offsets(mentions, subjects, c)
             extra.append([found_in, exact, names, block_of.get(c.line), claim_measures(c, found_in),
-                          claim_stances(c, exact, names)])
+                          claim_stances(c, exact, names), claim_key(c, (found_in, exact, names))])
         problems: list[Diagnostic] = []
     except Exception as exc:  # a bug on one file must not stop the vault: report it on the file
         found, extra = [], []
@@ -235,4 +279,4 @@ def decode(found: FileClaims) -> list[tuple[Claim, tuple]]:
     """A file's claims as models, each with its subject offsets."""
     claims = [Claim.model_validate(c) for c in json.loads(found.claims)]
     extra = json.loads(found.extra)
-    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], e[3], e[4], e[5])) for c, e in zip(claims, extra)]
+    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], *e[3:])) for c, e in zip(claims, extra)]
