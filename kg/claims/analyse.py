@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from kg.claims.evidence import (
     MIN_DECLARED,
@@ -31,6 +32,7 @@ from kg.claims.extract import claim_id
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
+    NOTHING,
     Pool,
     candidates,
     detect,
@@ -58,6 +60,7 @@ INCREMENTAL_SHARE = 0.3
 pool (one neighbour index) instead of pair by pair for the new claims."""
 
 Vectors = Callable[[list[str]], np.ndarray]
+_EVIDENCE = TypeAdapter(list[Evidence])
 
 
 @dataclass
@@ -114,8 +117,10 @@ class Memo:
     """Claim keys (`claim_key`) of the last tension pool, in order; `vectors` and `kth` follow it."""
     vectors: np.ndarray | None = None
     kth: np.ndarray | None = None
-    pairs: dict[tuple[str, str], int] = field(default_factory=dict)
-    """(claim key, claim key) -> verdict (kg.claims.tensions.judge) of every candidate pair."""
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int32))
+    """Every candidate pair with its verdict (kg.claims.tensions.judge): rows (first row, second
+    row, verdict), the rows those of `pool`. Arrays, not keyed rows: a vault has millions of
+    pairs, and an edit maps them to the new pool in one step."""
     changed: int = 0
     """After an analysis: how many claims were judged afresh (evidence and pairs)."""
 
@@ -151,7 +156,8 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
             memo: Memo | None = None, progress=None) -> tuple[Knowledge, Memo]:
     """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
-    `extras[i]` is claims[i]'s (subjects, exact names, name spans, block index) (kg.claims.perfile)."""
+    `extras[i]` is claims[i]'s (subjects, exact names, name spans, block index, measured words,
+    stances, pool key) (kg.claims.perfile.FileClaims.extra)."""
     memo = memo or Memo()
     out = Knowledge(claims=claims)
     new = Memo()
@@ -159,7 +165,7 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     new.sources = {path: kb.infos[path].hash for path in sources.paths.values()}
     changed_sources = {p for p, h in new.sources.items() if memo.sources.get(p) != h} | (set(memo.sources) - set(new.sources))
     pool_rows = [i for i, c in enumerate(claims) if c.kind == "claim"]
-    keys = [claim_key(claims[i], extras[i]) for i in pool_rows]
+    keys = [extras[i][6] for i in pool_rows]
     old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
     missing = [n for n, k in enumerate(keys) if k not in old_row]
     fresh = vectors_for([claims[pool_rows[n]].text for n in missing]) if missing else None
@@ -196,7 +202,9 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
                               progress)
     new.pool, new.vectors, new.kth = keys, matrix, kth
     incremental = bool(old_row) and len(missing) <= INCREMENTAL_SHARE * len(keys)
-    _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, keys,
+    now_row = {k: n for n, k in enumerate(keys)}
+    moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
+    _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, moved,
               missing if incremental else None, memo, new, progress)
     _opposing_evidence(out)
     _declared_tensions(kb, out, vector, by_block)
@@ -243,7 +251,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     for c in asserted:
         if c.id in keep:
             dep, kth, docs, data = keep[c.id]
-            found = [Evidence.model_validate(e) for e in json.loads(data)]
+            found = _EVIDENCE.validate_json(data)
             out += found
             new.inferred[c.id] = keep[c.id]
     new.changed += len(todo)
@@ -286,7 +294,7 @@ def _declared_evidence(kb, out: Knowledge, matcher, sources, vector, by_block, p
         here = where(claim)
         kept = memo.declared.get(here)
         if kept and kept[0] == key:
-            found = [Evidence.model_validate(e) for e in json.loads(kept[1])]
+            found = _EVIDENCE.validate_json(kept[1])
             problems = [Diagnostic.model_validate(d) for d in json.loads(kept[2])]
             new.declared[here] = kept
         else:
@@ -392,11 +400,12 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
     return found, exact, sorted(set(spans))
 
 
-def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matrix: np.ndarray, keys: list[str],
+def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matrix: np.ndarray, moved: np.ndarray,
               fresh: list[int] | None, memo: Memo, new: Memo, progress=None) -> None:
     """Detected tensions and corroboration clusters among `claims` (rows of `matrix`). With `fresh`
     (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
-    judged; the other candidate pairs and their verdicts are the memo's."""
+    judged; the other candidate pairs and their verdicts are the memo's (`moved` maps the memo's
+    pool rows to these, -1 for a claim gone)."""
     if not claims:
         return
     dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
@@ -405,51 +414,69 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     pool.measures = [e[4] for e in extras]
     pool.stances = [e[5] for e in extras]
     pool.progress = progress
+    n = len(claims)
+    a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+    alive = (a >= 0) & (b >= 0)
+    known = _codes(np.minimum(a, b)[alive], np.maximum(a, b)[alive], n)
+    known, first = np.unique(known, return_index=True)
+    known_verdicts = memo.pairs[:, 2][alive][first]
     if fresh is None:
-        pairs = candidates(pool)
+        found = candidates(pool)
         new.kth = pool.kth
-        verdicts = [memo.pairs.get((keys[i], keys[j])) for i, j, _, _ in pairs]
     else:
-        row = {k: n for n, k in enumerate(keys)}
-        kept = [(row[ka], row[kb_], verdict) for (ka, kb_), verdict in memo.pairs.items() if ka in row and kb_ in row]
-        # shared subjects are looked up only for the pairs a verdict needs them for (kg.claims.tensions.detect)
-        pairs = [(min(i, j), max(i, j), 0.0, None) for i, j, _ in kept]
-        verdicts = [v for _, _, v in kept]
-        known = {(i, j) for i, j, _, _ in pairs}
-        for pair in pairs_touching(pool, fresh) + measure_candidates(pool, known, fresh):
-            if (pair[0], pair[1]) not in known:
-                known.add((pair[0], pair[1]))
-                pairs.append(pair)
-                verdicts.append(None)
+        found = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
+    codes = _codes(np.array([p[0] for p in found], dtype=np.int64), np.array([p[1] for p in found], dtype=np.int64), n)
+    at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
+    hit = (known[at] == codes) if len(known) else np.zeros(len(codes), dtype=bool)
+    if fresh is None:  # the candidates, with the verdicts the memo has of them
+        codes, verdicts, shared = codes, np.where(hit, known_verdicts[at] if len(known) else -1, -1), \
+            [p[3] for p in found]
+    else:  # the memo's pairs, and the new ones
+        new_rows = [k for k in range(len(found)) if not hit[k]]
+        codes = np.concatenate([known, codes[new_rows]])
+        verdicts = np.concatenate([known_verdicts, np.full(len(new_rows), -1)])
+        shared = [None] * len(known) + [found[k][3] for k in new_rows]
+    codes, unique = np.unique(codes, return_index=True)  # one order, whichever search found them
+    verdicts = verdicts[unique].astype(np.int64)
+    shared = [shared[k] for k in unique]
+    first_rows, second_rows = codes // max(n, 1), codes % max(n, 1)
     # every pair's cosine computed one way, whichever search proposed it: a kept pair and a pair a
     # fresh search finds then score alike, and an edit ends where a cold build ends
-    pairs = [(i, j, c, shared) for (i, j, _, shared), c in zip(pairs, _cosines(matrix, pairs))]
-    new.changed += sum(v is None for v in verdicts)
-    tensions, clusters = detect(pool, pairs, verdicts)
-    new.pairs = {(keys[i], keys[j]): v for (i, j, _, _), v in zip(pairs, verdicts)}
-    out.related = _related(claims, pairs)
+    cosines = _cosines(matrix, first_rows, second_rows)
+    judged = np.nonzero(verdicts != NOTHING)[0]  # a pair judged to be nothing adds nothing
+    pairs = [(int(first_rows[k]), int(second_rows[k]), float(cosines[k]), shared[k]) for k in judged]
+    known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
+    new.changed += int((verdicts < 0).sum())
+    tensions, clusters = detect(pool, pairs, known_now)
+    pool.pairs = len(codes)
+    verdicts[judged] = known_now
+    new.pairs = np.stack([first_rows, second_rows, verdicts], axis=1).astype(np.int32)
+    out.related = _related(claims, first_rows, second_rows, cosines)
     out.tensions += tensions
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
 
 
-def _cosines(matrix: np.ndarray, pairs: list[tuple]) -> list[float]:
+def _codes(first: np.ndarray, second: np.ndarray, n: int) -> np.ndarray:
+    """One int64 per pair of rows (first * n + second), to find pairs among millions at once."""
+    return first.astype(np.int64) * max(n, 1) + second.astype(np.int64)
+
+
+def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The cosine of each pair of rows (one product per chunk, not one per pair)."""
-    first = np.array([p[0] for p in pairs], dtype=np.int64)
-    second = np.array([p[1] for p in pairs], dtype=np.int64)
-    out = np.zeros(len(pairs), dtype=np.float32)
-    for start in range(0, len(pairs), 20_000):
+    out = np.zeros(len(first), dtype=np.float32)
+    for start in range(0, len(first), 20_000):
         part = slice(start, start + 20_000)
         out[part] = np.einsum("ij,ij->i", matrix[first[part]], matrix[second[part]])
-    return out.tolist()
+    return out
 
 
-def _related(claims: list[Claim], pairs) -> dict[str, list[tuple[str, str]]]:
+def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
+             cosines: np.ndarray) -> dict[str, list[tuple[str, str]]]:
     best: dict[str, dict[tuple[str, str], float]] = {}
-    for i, j, cosine, _ in pairs:
-        if cosine < RELATED_MIN:
-            continue
+    for k in np.nonzero(cosines >= RELATED_MIN)[0]:
+        i, j, cosine = int(first[k]), int(second[k]), float(cosines[k])
         for mine, other in ((claims[i], claims[j]), (claims[j], claims[i])):
             if mine.origin == "note":
                 found = best.setdefault(mine.doc, {})

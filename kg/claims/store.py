@@ -6,9 +6,10 @@ so that an edit costs what it changes:
 - inferred evidence per claim id, kept unless its claim changed, its evidence came from a changed
   source, or a new source sentence comes among its nearest;
 - declared evidence per claim, kept while its text and cited sources are unchanged;
-- every candidate pair of the tension search with its verdict, keyed by both claims' content, so
-  only pairs that involve a new claim are looked for (an exact neighbour search of the new
-  claims against the pool's vectors, kept in `claim_vectors.npy`) and judged.
+- every candidate pair of the tension search with its verdict, as rows of the pool of claims
+  kept with the pool (each claim's content key, its vector and its k-th neighbour's cosine) in
+  one file, `claim_pool.npz`, so only pairs that involve a new claim are looked for (an exact
+  neighbour search of the new claims against the pool's vectors) and judged.
 
 Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) load the
 last analysis when nothing changed. The user's review decisions apply on every load. What they
@@ -31,19 +32,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import BaseModel
 
 from kg.claims import review
-from kg.claims.perfile import FileClaims, decode, extract_many, file_key, link_views, mentions_fingerprint, midsentence_words
+from kg.claims.perfile import (
+    FileClaims,
+    decode,
+    extract_many,
+    file_key,
+    files_naming,
+    link_views,
+    mention_names,
+    midsentence_words,
+    names_changed,
+)
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
 if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 2
+SCHEMA = 3
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
-VECTORS, KTH = "claim_vectors.npy", "claim_kth.npy"
+POOL = "claim_pool.npz"
 TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys")
 """The settled rows (`KnowledgeStore.save_settled`)."""
 
@@ -107,8 +119,8 @@ class KnowledgeStore:
         if row is None or row[0] != self.version:
             db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs", *TABLES))
                              + "DELETE FROM meta;")
-            (self.folder / VECTORS).unlink(missing_ok=True)
-            (self.folder / KTH).unlink(missing_ok=True)
+            for name in (POOL, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
+                (self.folder / name).unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
                 mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL);
@@ -116,8 +128,6 @@ class KnowledgeStore:
                 docs TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
                 problems TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, verdict INTEGER NOT NULL,
-                PRIMARY KEY (a, b)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settled (doc TEXT NOT NULL, id TEXT NOT NULL, status TEXT,
                 supports INTEGER NOT NULL, opposes INTEGER NOT NULL, cluster TEXT, PRIMARY KEY (doc, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
@@ -194,8 +204,7 @@ class KnowledgeStore:
         self.db.executemany("INSERT OR IGNORE INTO claim_concepts VALUES (?, ?)",
                             {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid})
         self.db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",
-                            [(e.claim, json.dumps(e.model_dump(exclude_defaults=True), ensure_ascii=False))
-                             for e in found.evidence])
+                            [(e.claim, e.model_dump_json(exclude_defaults=True)) for e in found.evidence])
 
     def about(self, ident: str, doc: str | None, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims written in `doc` or in the note of concept `ident`, or naming `ident`, in the
@@ -242,26 +251,26 @@ class KnowledgeStore:
         memo.inferred = {c: (d, k, json.loads(docs), data) for c, d, k, docs, data in
                          self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
-        memo.pairs = {(a, b): v for a, b, v in self.db.execute("SELECT a, b, verdict FROM pairs")}
         memo.sources = json.loads(self.get("sources") or "{}")
-        memo.pool = json.loads(self.get("pool") or "[]")
         try:
-            vectors = np.load(self.folder / VECTORS)
-            kth = np.load(self.folder / KTH)
-            if len(vectors) == len(kth) == len(memo.pool):
-                memo.vectors, memo.kth = vectors, kth
-        except (OSError, ValueError):
+            with np.load(self.folder / POOL) as saved:
+                pool, vectors, kth, pairs = (saved[k] for k in ("pool", "vectors", "kth", "pairs"))
+            if len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
+                    and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
+                memo.pool = [k.decode() for k in pool.tolist()]
+                memo.vectors, memo.kth, memo.pairs = vectors, kth, pairs
+        except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
         return memo
 
-    def save(self, before: Memo, memo: Memo, stamp: str, result: dict) -> None:
+    def save(self, before: Memo, memo: Memo, stamp: str, result: str, anchors: dict) -> None:
         """Keep what an analysis found, writing only the rows that changed since `before`; the
         stamp last, so an interrupted save analyses again."""
-        for name, array in ((VECTORS, memo.vectors), (KTH, memo.kth)):
-            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-            with tmp.open("wb") as f:
-                np.save(f, array)
-            os.replace(tmp, self.folder / name)
+        tmp = self.folder / f".{POOL}.{os.getpid()}.tmp"
+        with tmp.open("wb") as f:  # one file, replaced whole: the pool's keys, vectors and pairs agree
+            np.savez(f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors,
+                     kth=memo.kth, pairs=memo.pairs)
+        os.replace(tmp, self.folder / POOL)
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
             for table, old, new, row in (
@@ -272,12 +281,9 @@ class KnowledgeStore:
                 if changed:
                     self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(changed[0]))})",
                                         changed)
-            self.db.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", [k for k in before.pairs if k not in memo.pairs])
-            self.db.executemany("INSERT OR REPLACE INTO pairs VALUES (?, ?, ?)",
-                                [(a, b, v) for (a, b), v in memo.pairs.items() if before.pairs.get((a, b)) != v])
-            for key, value in (("sources", json.dumps(memo.sources)), ("pool", json.dumps(memo.pool)),
-                               ("result", json.dumps(result, ensure_ascii=False)),
-                               ("anchors", json.dumps(result["anchors"], ensure_ascii=False)), ("stamp", stamp)):
+            for key, value in (("sources", json.dumps(memo.sources)),
+                               ("result", result), ("anchors", json.dumps(anchors, ensure_ascii=False)),
+                               ("stamp", stamp)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
@@ -285,15 +291,20 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     """Bring every file's claims up to date; returns the files in claim order, their keys, and
     the problems found extracting them."""
     paths = [p for p in sorted(kb.infos) if kb.infos[p].kind == "note" or p in kb.source_by_path]
-    names = mentions_fingerprint(kb)
+    names = mention_names(kb.concepts.values())
     shown, cites = link_views(kb)
-    keys = {p: file_key(kb, p, names, shown, cites, store.version) for p in paths}
-    # the same files with the same keys: the words they asked about have the same answers too
-    # (those count the sources' words), so nothing is read again
-    stamp = hashlib.blake2b(json.dumps(sorted(keys.items())).encode(), digest_size=16).hexdigest()
+    keys = {p: file_key(kb, p, shown, cites, store.version) for p in paths}
+    # the same files with the same keys and names: the words they asked about have the same
+    # answers too (those count the sources' words), so nothing is read again
+    stamp = hashlib.blake2b(json.dumps([sorted(keys.items()), sorted(names.items())], ensure_ascii=False).encode(),
+                            digest_size=16).hexdigest()
     if store.get("claims") == stamp:
         return paths, keys, store.problems()
     states = store.file_states()
+    before = json.loads(store.get("names") or "null")
+    if before != names:  # until every file is read with these names, none is known to be up to date
+        with store.db:
+            store.db.execute("DELETE FROM meta WHERE key = 'names'")
     mids: dict[str, dict[str, int]] = {}
     for p in paths:
         if p in kb.source_by_path:
@@ -306,8 +317,11 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     counts: Counter = Counter()
     for mid in mids.values():
         counts.update(mid)
-    todo = [p for p in paths if p not in states or states[p][0] != keys[p]
+    todo = [p for p in paths if p not in states or states[p][0] != keys[p] or before is None
             or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
+    if before is not None and before != names:
+        again = files_naming(kb, sorted(set(paths) - set(todo)), names_changed(before, names), shown) | set(todo)
+        todo = [p for p in paths if p in again]
     from kg.claims.extract import Mentions
 
     mentions = Mentions(kb.concepts.values()) if todo else None
@@ -315,6 +329,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         store.store_files(batch)
     store.forget_files(set(paths))
     with store.db:
+        if before != names:
+            store.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (json.dumps(names, ensure_ascii=False),))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
     return paths, keys, store.problems()
 
@@ -371,9 +387,9 @@ def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Know
 
         kb.knowledge_pending = preview and not analysed
         if kb.knowledge_pending:
-            found = _preview(json.loads(store.get("result") or "null"), store.claims(paths), set(kb.concepts))
+            found = _preview(store.get("result"), store.claims(paths), set(kb.concepts))
         elif analysed:
-            found = _loads(json.loads(store.get("result")), store.claims(paths))
+            found = _loads(store.get("result"), store.claims(paths))
         else:
             found = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
@@ -410,7 +426,7 @@ def _settled(kb, cache_dir: Path) -> Knowledge:
     """The stored result with the decisions applied, when a build found nothing changed."""
     store = KnowledgeStore(cache_dir)
     try:
-        found = _loads(json.loads(store.get("result")), store.claims(kb.claim_state[0]))
+        found = _loads(store.get("result"), store.claims(kb.claim_state[0]))
     finally:
         store.close()
     _settle(kb, found)
@@ -432,25 +448,36 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     def vectors_for(texts: list[str]) -> np.ndarray:
         # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
-        # adds to them (the pool's vectors of unchanged claims are in claim_vectors.npy)
+        # adds to them (the pool's vectors of unchanged claims are in claim_pool.npz)
         calls.append(texts)
         return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or memo.vectors is not None)
 
     from kg.claims.analyse import analyse
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo, progress)
-    store.save(before, memo, stamp, _dumps(found))
+    store.save(before, memo, stamp, _dumps(found), found.anchors)
     kb.stats["knowledge_judged"] = memo.changed
     return found
 
 
-def _dumps(found: Knowledge) -> dict:
-    """The analysis as stored, without its claims: those are the files' rows (`KnowledgeStore.claims`)."""
-    return {"evidence": [e.model_dump(exclude_defaults=True) for e in found.evidence],
-            "tensions": [t.model_dump(exclude_defaults=True) for t in found.tensions],
-            "clusters": found.clusters, "candidates": found.candidates,
-            "diagnostics": [d.model_dump() for d in found.diagnostics], "anchors": found.anchors,
-            "related": found.related}
+class _Saved(BaseModel):
+    """The analysis as stored (meta 'result'), without its claims: those are the files' rows
+    (`KnowledgeStore.claims`). One model, so pydantic writes and reads it whole, not item by item."""
+
+    evidence: list[Evidence] = []
+    tensions: list[Tension] = []
+    clusters: dict[str, list[str]] = {}
+    candidates: list[dict] = []
+    diagnostics: list[Diagnostic] = []
+    anchors: dict[str, dict[str, dict]] = {}
+    related: dict[str, list[tuple[str, str]]] = {}
+
+
+def _dumps(found: Knowledge) -> str:
+    saved = _Saved.model_construct(evidence=found.evidence, tensions=found.tensions, clusters=found.clusters,
+                                   candidates=found.candidates, diagnostics=found.diagnostics, anchors=found.anchors,
+                                   related=found.related)
+    return saved.model_dump_json(exclude_defaults=True)
 
 
 def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:
@@ -505,13 +532,11 @@ def settled_rows(kb, cache_dir: Path) -> SettledRows | None:
     return SettledRows(cache_dir, kb.claim_state[0])
 
 
-def _preview(saved: dict | None, claims: list[tuple[Claim, tuple]], concepts: set[str]) -> Knowledge:
+def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set[str]) -> Knowledge:
     """The last analysis over the current claims: what it said of claims that are still there
     (by id); nothing yet of new ones. Without a last analysis, claims alone. (A declared tension's
     side may be a concept: `concepts` are the ids that are not claims.)"""
-    from kg.claims.analyse import Knowledge
-
-    found = _loads(saved or _dumps(Knowledge(claims=[])), claims)
+    found = _loads(saved or "{}", claims)
     ids = {c.id for c in found.claims}
     found.evidence = [e for e in found.evidence if e.claim in ids]
     found.tensions = [t for t in found.tensions if all(i in ids or i in concepts for i in t.claim_ids())]
@@ -520,13 +545,10 @@ def _preview(saved: dict | None, claims: list[tuple[Claim, tuple]], concepts: se
     return found
 
 
-def _loads(saved: dict, claims: list[tuple[Claim, tuple]]) -> Knowledge:
+def _loads(saved: str, claims: list[tuple[Claim, tuple]]) -> Knowledge:
     from kg.claims.analyse import Knowledge
 
-    return Knowledge(
-        claims=[c for c, _ in claims],
-        evidence=[Evidence.model_validate(e) for e in saved["evidence"]],
-        tensions=[Tension.model_validate(t) for t in saved["tensions"]],
-        clusters=saved["clusters"], candidates=saved["candidates"],
-        diagnostics=[Diagnostic.model_validate(d) for d in saved["diagnostics"]], anchors=saved["anchors"],
-        related={doc: [tuple(k) for k in keys] for doc, keys in saved["related"].items()})
+    stored = _Saved.model_validate_json(saved)
+    return Knowledge(claims=[c for c, _ in claims], evidence=stored.evidence, tensions=stored.tensions,
+                     clusters=stored.clusters, candidates=stored.candidates, diagnostics=stored.diagnostics,
+                     anchors=stored.anchors, related=stored.related)
