@@ -42,7 +42,7 @@ from kg.claims.tensions import (
     tension_id,
     where,
 )
-from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, TensionSide
+from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide
 
 MIN_SENTENCE_WORDS = 4
 NAMED_CLAIM_COSINE = 0.35
@@ -106,9 +106,10 @@ class Memo:
     Everything is keyed by what it was computed from, so a kept item is what a fresh analysis
     would find again."""
 
-    inferred: dict[str, tuple[str, float, list[str], str]] = field(default_factory=dict)
-    """Claim id -> (key of its declared anchors, cosine of its k-th nearest sentence, source paths
-    of its evidence, evidence JSON): the inferred evidence of each claim."""
+    inferred: dict[str, tuple[str, float, str, str]] = field(default_factory=dict)
+    """Claim id -> (key of its declared anchors, cosine of its k-th nearest sentence, JSON list of
+    the source paths of its evidence, evidence JSON): the inferred evidence of each claim (JSON
+    read only when needed: an edit of notes alone reads none of the 100k lists of a 10k vault)."""
     declared: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     """Claim where -> (key of its text, citations and cited sources, evidence JSON, problems JSON)."""
     sources: dict[str, str] = field(default_factory=dict)
@@ -207,6 +208,10 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, moved,
               missing if incremental else None, memo, new, progress)
     _opposing_evidence(out)
+    declared_tensions = [c for c in claims if c.kind == "tension" and (c.doc, c.id) not in row_of_claim]
+    if declared_tensions:  # their vectors in one call, not one call each
+        for c, v in zip(declared_tensions, vectors_for([c.text for c in declared_tensions])):
+            other[(c.doc, c.id)] = v
     _declared_tensions(kb, out, vector, by_block)
     _candidates(kb, out)
     return out, new
@@ -218,9 +223,19 @@ def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors) -> Callable[[], M
 
     def get() -> Matcher:
         if not made:
-            sentences = [SourceSentence(sid, sources[sid].path, i, s, sources[sid].hash)
-                         for sid in sorted(sources.paths) for i, s in enumerate(sources[sid].sentences)
-                         if len(s.text.split()) >= MIN_SENTENCE_WORDS]
+            # the cached parses as plain data, sentences alone made models: an edit whose one new
+            # claim needs the matcher does not build every source (8 s of a 10k vault's edit)
+            raw = kb.raw([sources.paths[sid] for sid in sorted(sources.paths)])
+            sentences = []
+            for sid in sorted(sources.paths):
+                path = sources.paths[sid]
+                data = raw.get(path)
+                if data is None:
+                    found, digest = sources[sid].sentences, sources[sid].hash
+                else:
+                    found, digest = [Sentence.model_validate(s) for s in data.get("sentences", [])], data["hash"]
+                sentences += [SourceSentence(sid, path, i, s, digest) for i, s in enumerate(found)
+                              if len(s.text.split()) >= MIN_SENTENCE_WORDS]
             made.append(Matcher(sentences, vectors_for([s.sentence.text for s in sentences])))
         return made[0]
     return get
@@ -234,7 +249,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     for c in asserted:
         dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
         found = memo.inferred.get(c.id)
-        if found and found[0] == dep and not (set(found[2]) & changed_sources):
+        if found and found[0] == dep and not (changed_sources and not changed_sources.isdisjoint(json.loads(found[2]))):
             keep[c.id] = found
     if changed_sources and keep:  # a new sentence among a kept claim's nearest: judge it again
         m = matcher()
@@ -264,7 +279,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         for c in todo:
             mine = by_claim.get(c.id, [])
             dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
-            new.inferred[c.id] = (dep, kths.get(c.id, -1.0), sorted({e.doc for e in mine}),
+            new.inferred[c.id] = (dep, kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
                                   "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in mine) + "]")
         out += found
     return out
@@ -474,16 +489,38 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
 
 def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
              cosines: np.ndarray) -> dict[str, list[tuple[str, str]]]:
-    best: dict[str, dict[tuple[str, str], float]] = {}
-    for k in np.nonzero(cosines >= RELATED_MIN)[0]:
-        i, j, cosine = int(first[k]), int(second[k]), float(cosines[k])
-        for mine, other in ((claims[i], claims[j]), (claims[j], claims[i])):
-            if mine.origin == "note":
-                found = best.setdefault(mine.doc, {})
-                key = (other.id, other.doc)
-                found[key] = max(found.get(key, 0.0), cosine)
-    return {doc: [k for k, _ in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED_PER_PAGE]]
-            for doc, found in sorted(best.items())}
+    """Per note: the (id, doc) of the other files' claims nearest to one of its claims, best first
+    (ties by id and doc), at most RELATED_PER_PAGE, from the candidate pairs at RELATED_MIN or
+    more. In arrays: a 10k vault has a million pairs."""
+    near = cosines >= RELATED_MIN
+    if not near.any():
+        return {}
+    names = sorted({(c.id, c.doc) for c in claims})
+    rank_of = {name: n for n, name in enumerate(names)}
+    rank = np.array([rank_of[(c.id, c.doc)] for c in claims], dtype=np.int64)
+    docs = sorted({c.doc for c in claims if c.origin == "note"})
+    doc_of = {d: n for n, d in enumerate(docs)}
+    note_doc = np.array([doc_of.get(c.doc, -1) if c.origin == "note" else -1 for c in claims], dtype=np.int64)
+    a, b, cos = first[near], second[near], cosines[near]
+    mine = np.concatenate([note_doc[a], note_doc[b]])  # each pair read from both sides
+    other = np.concatenate([rank[b], rank[a]])
+    cos = np.concatenate([cos, cos])
+    keep = mine >= 0
+    mine, other, cos = mine[keep], other[keep], cos[keep]
+    if not len(mine):
+        return {}
+    order = np.lexsort((-cos, other, mine))  # each (note, other claim) once, at its best cosine
+    mine, other, cos = mine[order], other[order], cos[order]
+    once = np.r_[True, (mine[1:] != mine[:-1]) | (other[1:] != other[:-1])]
+    mine, other, cos = mine[once], other[once], cos[once]
+    order = np.lexsort((other, -cos, mine))  # best first, ties by (id, doc)
+    mine, other = mine[order], other[order]
+    start = np.r_[0, np.nonzero(mine[1:] != mine[:-1])[0] + 1]
+    place = np.arange(len(mine)) - np.repeat(start, np.diff(np.r_[start, len(mine)]))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for m, o in zip(mine[place < RELATED_PER_PAGE].tolist(), other[place < RELATED_PER_PAGE].tolist()):
+        out.setdefault(docs[m], []).append(names[o])
+    return out
 
 
 def _opposing_evidence(out: Knowledge) -> None:

@@ -276,7 +276,8 @@ def extract_many(kb, todo: list[str], mentions: Mentions, counts: Counter, shown
 
 
 def decode(found: FileClaims) -> list[tuple[Claim, tuple]]:
-    """A file's claims as models, each with its subject offsets."""
+    """A file's claims as models, each with its extras (`FileClaims.extra`; a name span is a
+    two-item list)."""
     claims = [Claim.model_validate(c) for c in json.loads(found.claims)]
     extra = json.loads(found.extra)
-    return [(c, (e[0], e[1], [tuple(s) for s in e[2]], *e[3:])) for c, e in zip(claims, extra)]
+    return [(c, tuple(e)) for c, e in zip(claims, extra)]

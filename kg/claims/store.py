@@ -248,7 +248,7 @@ class KnowledgeStore:
         from kg.claims.analyse import Memo
 
         memo = Memo()
-        memo.inferred = {c: (d, k, json.loads(docs), data) for c, d, k, docs, data in
+        memo.inferred = {c: (d, k, docs, data) for c, d, k, docs, data in
                          self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
         memo.sources = json.loads(self.get("sources") or "{}")
@@ -274,7 +274,7 @@ class KnowledgeStore:
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
             for table, old, new, row in (
-                    ("inferred", before.inferred, memo.inferred, lambda k, v: (k, v[0], v[1], json.dumps(v[2]), v[3])),
+                    ("inferred", before.inferred, memo.inferred, lambda k, v: (k, *v)),
                     ("declared", before.declared, memo.declared, lambda k, v: (k, *v))):
                 self.db.executemany(f"DELETE FROM {table} WHERE claim = ?", [(k,) for k in old if k not in new])
                 changed = [row(k, v) for k, v in new.items() if old.get(k) is not v]
