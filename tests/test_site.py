@@ -332,10 +332,11 @@ def test_serve_reloads_the_page_after_a_save(site_vault, tmp_path):
 def test_a_link_that_ends_a_sentence_reads_as_its_title_where_its_paragraph_is_quoted(demo_site):
     """Backlink paragraphs (and search excerpts) show a link by its target's title, as the page
     it comes from does, also when a full stop follows it; `sources/x.md` stays a path."""
-    from kg.publish.site import _whole
+    from kg.publish.site import _replace_whole
 
-    assert _whole("sources/x").sub("X", "according to sources/x.") == "according to X."
-    assert _whole("sources/x").sub("X", "see sources/x.md and sources/x-2") == "see sources/x.md and sources/x-2"
+    assert _replace_whole("according to sources/x.", "sources/x", "X") == "according to X."
+    assert _replace_whole("see sources/x.md and sources/x-2", "sources/x", "X") == "see sources/x.md and sources/x-2"
+    assert _replace_whole("sources/x, then sources/x", "sources/x", "X") == "X, then X"
     quoted = [p.name for p in demo_site.rglob("*.html") if "according to sources/" in p.read_text(encoding="utf-8")]
     assert quoted == []
 

@@ -11,7 +11,6 @@ from functools import partial
 
 from markupsafe import Markup
 
-from kg.claims.analyse import counts
 from kg.publish import urls
 from kg.publish.graphs import GLOBAL_LIMIT, Node, global_layout, svg
 from kg.publish.pages import Page
@@ -42,7 +41,7 @@ def home(site: Site, page: str) -> dict:
     return {
         "counts": {"concepts": len(kb.concepts), "stubs": sum(1 for c in kb.concepts.values() if c.stub),
                    "sources": len(kb.source_ids), "tags": len(site.tags),
-                   **(counts(site.knowledge) if site.knowledge else {})},
+                   **(site.counts or {})},
         "has_claims": site.knowledge is not None,
         "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n}
                           for k, n in sorted(Counter(t.kind for t in tensions).items())],
@@ -107,7 +106,7 @@ def _claims_inputs(site: Site, docs: list[str], number: int, total: int) -> list
     """What a claims page shows, cheaply: its files with their titles and the hash of their
     claims as pages show them (Site.knowledge_digests)."""
     digests = site.knowledge_digests
-    first = counts(site.knowledge) if number == 1 and site.knowledge else None  # the lead, on page 1 only
+    first = site.counts if number == 1 else None  # the lead, on page 1 only
     return [number, total, first, [[d, _group_title(site, d), digests.get(d)] for d in docs]]
 
 
@@ -131,7 +130,7 @@ def claims(site: Site, page: str, docs: list[str], number: int, total: int) -> d
     kinds = sorted({b["kind"] for g in groups.values() for v in g["items"] for b in v["badges"]})
     return {"groups": list(groups.values()), "pages": pages, "quantity_kinds": kinds,
             "has_claims": site.knowledge is not None,
-            "counts": counts(site.knowledge) if site.knowledge and number == 1 else None,
+            "counts": site.counts if number == 1 else None,
             "json_ld": _ld(site, page, "CollectionPage", "Claims")}
 
 
