@@ -105,6 +105,34 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def test_a_claim_added_anywhere_redraws_its_claims_page_and_rarely_the_next():
+    """The claims index of a vault shaped like the 10k one (11,000 files, 1 to 40 claims each): a
+    claim added to any one file changes the files of one page, at most two, never the pages
+    after; pages stay near the size asked for."""
+    import random
+    from collections import Counter
+
+    from kg.publish.indexes import pages_of
+
+    rng = random.Random(14)
+    docs = sorted(f"notes/area-{n % 20}/note-{n:05d}.md" for n in range(11_000))
+    count = Counter({d: rng.randint(1, 40) for d in docs})
+    before = pages_of(docs, count, 2000)
+    sizes = [sum(count[d] for d in page) for page in before]
+    assert 1000 <= sum(sizes) / len(sizes) <= 3000 and max(sizes) < 4000 + 40, sizes
+    worst = 0
+    for doc in rng.sample(docs, 300):
+        count[doc] += 1
+        after = pages_of(docs, count, 2000)
+        count[doc] -= 1
+        worst = max(worst, sum(a != b for a, b in zip(before, after)) + abs(len(before) - len(after)))
+    assert worst <= 2, worst
+    new = sorted(docs + ["notes/area-3/a-new-note.md"])  # a new file joins one page
+    count["notes/area-3/a-new-note.md"] = 12
+    after = pages_of(new, count, 2000)
+    assert sum(a != b for a, b in zip(before, after)) + abs(len(before) - len(after)) <= 2
+
+
 def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_path, monkeypatch):
     """kg serve keeps the decoded claims between saves (kg.claims.store.remember_claims): a save
     decodes the claims of the file it changed, and the result is a cold build's."""
