@@ -95,8 +95,8 @@ def pages_of(docs: list[str], count: Counter, per_page: int) -> list[list[str]]:
     half on average), once it holds half a page, or at twice a page whatever the names. Where a
     page ends then depends on the files around it, not on every file before it: a claim added to
     one file redraws its page and, rarely, the next. (Closing each page at the first file past
-    `per_page` moved every later boundary whenever one moved: an edit on the 10k vault redrew the
-    last 30 of its 83 claims pages.)"""
+    `per_page` moved every later boundary whenever one moved: on 11,000 simulated files, one added
+    claim changed up to 45 of 112 pages.)"""
     total = sum(count[d] for d in docs)
     share = (per_page / 2) / max(total / max(len(docs), 1), 1.0)  # files in half a page
     step = 2 ** max(0, round(math.log2(max(share, 1.0))))  # a power of two: the same for small changes
