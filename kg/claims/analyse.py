@@ -442,15 +442,14 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
         found = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
     codes = _codes(np.array([p[0] for p in found], dtype=np.int64), np.array([p[1] for p in found], dtype=np.int64), n)
     at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
-    hit = (known[at] == codes) if len(known) else np.zeros(len(codes), dtype=bool)
-    if fresh is None:  # the candidates, with the verdicts the memo has of them
-        codes, verdicts, shared = codes, np.where(hit, known_verdicts[at] if len(known) else -1, -1), \
-            [p[3] for p in found]
-    else:  # the memo's pairs, and the new ones
-        new_rows = [k for k in range(len(found)) if not hit[k]]
-        codes = np.concatenate([known, codes[new_rows]])
-        verdicts = np.concatenate([known_verdicts, np.full(len(new_rows), -1)])
-        shared = [None] * len(known) + [found[k][3] for k in new_rows]
+    hit = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
+    verdicts = np.where(hit, known_verdicts[at], -1) if len(known) else np.full(len(codes), -1)
+    shared = [p[3] for p in found]
+    if fresh is not None:  # the memo's pairs, and the new ones (a candidate alone has the memo's verdict)
+        unknown = np.nonzero(~hit)[0]
+        codes = np.concatenate([known, codes[unknown]])
+        verdicts = np.concatenate([known_verdicts, verdicts[unknown]])
+        shared = [None] * len(known) + [shared[k] for k in unknown]
     codes, unique = np.unique(codes, return_index=True)  # one order, whichever search found them
     verdicts = verdicts[unique].astype(np.int64)
     shared = [shared[k] for k in unique]

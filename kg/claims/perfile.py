@@ -108,9 +108,9 @@ def files_naming(kb, paths: list[str], names: list[str], shown: dict) -> set[str
     word of the file as written (entities decoded), of its title, or of how its links read in a
     claim (`shown`). A mention is those words in a row, so a file without them cannot hold one;
     a file that cannot be read counts as naming them."""
-    words = [_WORD.findall(n) for n in names]
     if not names or not paths:
         return set()
+    words = [_WORD.findall(n) for n in names]
     if not all(words):
         return set(paths)
     wanted = sorted({w for ws in words for w in ws}, key=len, reverse=True)

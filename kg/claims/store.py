@@ -302,7 +302,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         return paths, keys, store.problems()
     states = store.file_states()
     before = json.loads(store.get("names") or "null")
-    if before != names:  # until every file is read with these names, none is known to be up to date
+    renamed = before != names
+    if renamed:  # until every file is read with these names, none is known to be up to date
         with store.db:
             store.db.execute("DELETE FROM meta WHERE key = 'names'")
     mids: dict[str, dict[str, int]] = {}
@@ -319,8 +320,9 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         counts.update(mid)
     todo = [p for p in paths if p not in states or states[p][0] != keys[p] or before is None
             or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
-    if before is not None and before != names:
-        again = files_naming(kb, sorted(set(paths) - set(todo)), names_changed(before, names), shown) | set(todo)
+    if before is not None and renamed:
+        again = set(todo)
+        again |= files_naming(kb, sorted(set(paths) - again), names_changed(before, names), shown)
         todo = [p for p in paths if p in again]
     from kg.claims.extract import Mentions
 
@@ -329,7 +331,7 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         store.store_files(batch)
     store.forget_files(set(paths))
     with store.db:
-        if before != names:
+        if renamed:
             store.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (json.dumps(names, ensure_ascii=False),))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
     return paths, keys, store.problems()

@@ -200,4 +200,3 @@ def entry() -> None:
     except BrokenPipeError:  # `kg ... | head`: the reader has gone
         pass
     os._exit(code or 0)
-

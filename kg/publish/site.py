@@ -52,10 +52,16 @@ class Site:
 
     @cached_property
     def counts(self) -> dict | None:
-        """The knowledge's counts (kg.claims.analyse.counts), counted once for every page that shows them."""
+        """The knowledge's counts as the knowledge stage counted them (`kb.knowledge_summary`, what
+        `kg build` prints), for every page that shows them; counted here only for a knowledge set
+        by other means."""
+        if not self.knowledge:
+            return None
+        if self.kb.knowledge_summary is not None:
+            return self.kb.knowledge_summary
         from kg.claims.analyse import counts
 
-        return counts(self.knowledge) if self.knowledge else None
+        return counts(self.knowledge)
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property
