@@ -76,6 +76,42 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert _state(unchanged) == _state(cold)
 
 
+def test_kg_serve_shows_a_save_with_everything_else_as_the_last_analysis_left_it(tmp_path):
+    """The preview kg serve shows first keeps every tension and corroboration of the claims still
+    there, so it redraws the edited note's page and nothing else. (It dropped clusters of one text
+    written in two notes, and tensions whose side is a source sentence that is no claim: a save on
+    the 10k vault redrew 650 pages.)"""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert any(len(ids) == 1 for ids in first.knowledge.clusters.values())  # one text, two notes
+    before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+    note = vault / "notes" / "people" / "joe-weisenthal.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHe also hosts a weekly show about markets.\n",
+                    encoding="utf-8")
+    preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
+    assert preview.kb.knowledge_pending
+    assert _state(preview)["tensions"] == _state(first)["tensions"]
+    assert preview.knowledge.clusters == first.knowledge.clusters
+    statuses = lambda done: {(c.doc, c.id, c.status, c.supports, c.opposes, c.cluster)  # noqa: E731
+                             for c in done.claims if c.doc != "notes/people/joe-weisenthal.md"}
+    assert statuses(preview) == statuses(first)
+    redrawn = {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t}
+    assert redrawn == {"concepts/joe-weisenthal.html"}, redrawn
+
+
+def test_rewording_the_knowledge_code_s_docstrings_keeps_a_vault_s_analysis():
+    """The knowledge stage's code is the version of its rows (a 10k vault analyses again for 12
+    minutes): a docstring or comment reworded is not a new version; a changed line of code is."""
+    from kg.claims.store import _syntax
+
+    code = b'''"""Module."""\n\ndef f(x):\n    """Say what f does."""\n    return x + 1  # add one\n'''
+    reworded = code.replace(b"Say what f does.", b"Add one to x,\n    and say why.").replace(b"# add one", b"# +1")
+    assert _syntax(reworded) == _syntax(code)
+    assert _syntax(code.replace(b"x + 1", b"x + 2")) != _syntax(code)
+    assert _syntax(code.replace(b'    """Say what f does."""\n', b"")) == _syntax(code)
+
+
 def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp_path, monkeypatch):
     from kg.publish import indexes
 

@@ -22,6 +22,8 @@ the claims and subjects each touches), so that when nothing changed `kg claims -
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
 import os
@@ -60,18 +62,43 @@ TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "
 """The settled rows (`KnowledgeStore.save_settled`)."""
 
 
-def _code() -> str:
-    """The knowledge stage's own code: a new kg version analyses again."""
-    h = hashlib.blake2b(f"knowledge {SCHEMA}\n".encode(), digest_size=12)
+@functools.cache
+def _code_bytes() -> str:
+    """The knowledge stage's files as they are: when they are as the store last saw them, its
+    `_code` stands without parsing them (half a second)."""
+    h = hashlib.blake2b(digest_size=12)
     for p in sorted(Path(__file__).parent.glob("*.py")):
         h.update(p.read_bytes())
     return h.hexdigest()
 
 
+@functools.cache
+def _code() -> str:
+    """The knowledge stage's own code: a new kg version analyses again. Read as syntax without
+    docstrings or comments, so that rewording them keeps a vault's analysis (at 10k notes, 12
+    minutes)."""
+    h = hashlib.blake2b(f"knowledge {SCHEMA}\n".encode(), digest_size=12)
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(_syntax(p.read_bytes()).encode())
+    return h.hexdigest()
+
+
+def _syntax(source: bytes) -> str:
+    """Python source as its syntax tree, without docstrings (comments are not in the tree)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
 def fingerprint(kb) -> str:
     """What the knowledge stage is made from, cheaply: every file's hash, the concepts' names and
-    this stage's code (for stamps of products made from the knowledge, e.g. the query store)."""
-    h = hashlib.blake2b(_code().encode(), digest_size=12)
+    this stage's files (for stamps of products made from the knowledge, e.g. the query store)."""
+    h = hashlib.blake2b(_code_bytes().encode(), digest_size=12)
     for path, info in kb.infos.items():
         h.update(f"{path}\0{info.hash}\n".encode())
     for cid, c in sorted(kb.concepts.items()):
@@ -100,7 +127,6 @@ class KnowledgeStore:
         self.folder = folder
         self.path = folder / FILE
         folder.mkdir(parents=True, exist_ok=True)
-        self.version = _code()
         try:
             self.db = self._open()
         except sqlite3.DatabaseError:  # a broken file is moved aside and the stage runs afresh
@@ -115,8 +141,10 @@ class KnowledgeStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-        if row is None or row[0] != self.version:
+        stored = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('version', 'code')"))
+        same_files = stored.get("code") == _code_bytes() and "version" in stored
+        self.version = stored["version"] if same_files else _code()
+        if stored.get("version") != self.version:
             db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs", *TABLES))
                              + "DELETE FROM meta;")
             for name in (POOL, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
@@ -138,7 +166,7 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
                 WITHOUT ROWID;
         """)
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("version", self.version), ("code", _code_bytes())])
         db.commit()
         return db
 
@@ -389,7 +417,8 @@ def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Know
 
         kb.knowledge_pending = preview and not analysed
         if kb.knowledge_pending:
-            found = _preview(store.get("result"), store.claims(paths), set(kb.concepts))
+            found = _preview(store.get("result"), store.claims(paths), set(kb.concepts),
+                             json.loads(store.get("sources") or "{}"), {p: kb.infos[p].hash for p in kb.sources})
         elif analysed:
             found = _loads(store.get("result"), store.claims(paths))
         else:
@@ -534,16 +563,26 @@ def settled_rows(kb, cache_dir: Path) -> SettledRows | None:
     return SettledRows(cache_dir, kb.claim_state[0])
 
 
-def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set[str]) -> Knowledge:
+def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set[str], analysed: dict[str, str],
+             sources: dict[str, str]) -> Knowledge:
     """The last analysis over the current claims: what it said of claims that are still there
-    (by id); nothing yet of new ones. Without a last analysis, claims alone. (A declared tension's
-    side may be a concept: `concepts` are the ids that are not claims.)"""
+    (by id); nothing yet of new ones. Without a last analysis, claims alone. A tension's side may
+    be a source's sentence that is no claim (opposing evidence): it stands while its source is the
+    one analysed (`analysed`: path -> hash then, `sources`: now). A declared tension's side or the
+    claims it names may be concepts (`concepts`: the ids that are not claims). A cluster keeps the members still there: one
+    text written in two files is one id."""
     found = _loads(saved or "{}", claims)
     ids = {c.id for c in found.claims}
+
+    def there(side) -> bool:
+        return side is None or side.id in ids or side.id in concepts or \
+            (side.doc in sources and analysed.get(side.doc) == sources[side.doc])
+
     found.evidence = [e for e in found.evidence if e.claim in ids]
-    found.tensions = [t for t in found.tensions if all(i in ids or i in concepts for i in t.claim_ids())]
+    found.tensions = [t for t in found.tensions if there(t.a) and there(t.b)
+                      and all(i in ids or i in concepts for i in t.claims)]
     clusters = {k: [i for i in members if i in ids] for k, members in found.clusters.items()}
-    found.clusters = {k: members for k, members in clusters.items() if len(members) > 1}
+    found.clusters = {k: members for k, members in clusters.items() if members}
     return found
 
 
