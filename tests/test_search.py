@@ -116,6 +116,64 @@ def test_index_is_incremental_and_heals(tmp_path, embedder):
     assert Searcher(cache, embedder=embedder).search("open models", k=1)
 
 
+def test_an_edit_updates_the_vector_files_in_place_and_an_interrupted_one_is_finished(tmp_path, embedder):
+    """An edit reads only its files' vectors: the matrices it writes are the ones a whole write
+    makes, the vectors of removed text leave the cache; an update stopped while embedding (Ctrl-C)
+    is finished by the next one."""
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    cache = tmp_path / "cache"
+    index = SearchIndex(cache)
+    index.update(build(vault), lambda: embedder)
+    note = vault / "notes" / "concepts" / "model-routing.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## Related", "\nRouting by price saves a third of the bill.\n\n## Related", 1), encoding="utf-8")
+    removed = vault / "notes" / "people" / "joe-weisenthal.md"
+    gone_text = removed.read_text(encoding="utf-8")
+    removed.unlink()
+    (vault / "notes" / "concepts" / "tariffs.md").write_text(
+        "# Tariffs\n\nTariffs on accelerators raise the price of a rack by a fifth.\n", encoding="utf-8")
+    done = index.update(build(vault), lambda: embedder)
+    assert done["files"] == 2 and done["removed"] == 1
+    _as_a_whole_write_leaves_it(index)
+    assert Searcher(cache, embedder=embedder).search("tariffs on accelerators", k=1)[0].doc == "notes/concepts/tariffs.md"
+    assert "weisenthal" not in json.dumps([h.doc for h in Searcher(cache, embedder=embedder).search(
+        gone_text[:200], k=10)])
+
+    class Interrupted(Embedder):
+        def embed(self, texts, **kw):
+            raise KeyboardInterrupt
+
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## Related", "\nA router that fails over to an open model.\n\n## Related", 1), encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        index.update(build(vault), lambda: Interrupted())
+    finished = index.update(build(vault), lambda: embedder)  # the file's hash is in: only the flag says
+    assert finished["files"] == 0 and finished["embedded"] == 1
+    _as_a_whole_write_leaves_it(index)
+
+
+def _as_a_whole_write_leaves_it(index: SearchIndex) -> None:
+    """Every item has its vector, no vector is left unused, and the matrices are those a write
+    from the whole database makes."""
+    import numpy as np
+
+    names = ("vector_ids.npy", "vectors.npy", "part_ids.npy", "part_vectors.npy")
+    written = {n: np.load(index.folder / n) for n in names}
+    db = index.connect()
+    try:
+        assert not db.execute("SELECT count(*) FROM items i LEFT JOIN vectors v ON v.key = i.key "
+                              "WHERE v.key IS NULL").fetchone()[0]
+        assert not db.execute("SELECT count(*) FROM vectors WHERE key NOT IN (SELECT key FROM items) AND key NOT IN "
+                              "(SELECT key FROM parts) AND key NOT IN (SELECT key FROM wanted)").fetchone()[0]
+        index._write_matrix(db)  # the whole write, from the database
+    finally:
+        db.close()
+    for n in names:
+        assert np.array_equal(written[n], np.load(index.folder / n)), n
+
+
 def test_batch_mode_prints_json_lines(demo, tmp_path):
     queries = tmp_path / "q.txt"
     queries.write_text("GLM-5\n\nquality gap\n", encoding="utf-8")

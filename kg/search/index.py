@@ -153,6 +153,11 @@ def text_key(text: str, model_id: str) -> str:
     return hashlib.blake2b(f"{model_id}\n{text}".encode(), digest_size=16).hexdigest()
 
 
+_UNUSED = "key NOT IN (SELECT key FROM items) AND key NOT IN (SELECT key FROM parts) " \
+          "AND key NOT IN (SELECT key FROM wanted)"
+"""A vector no search item, sentence or claim uses."""
+
+
 class SearchIndex:
     """The index files of one vault."""
 
@@ -180,6 +185,7 @@ class SearchIndex:
                     tags TEXT, date TEXT, sentences TEXT, key TEXT NOT NULL, role TEXT);
                 CREATE INDEX IF NOT EXISTS items_doc ON items(doc);
                 CREATE INDEX IF NOT EXISTS items_role ON items(role) WHERE role IS NOT NULL;
+                CREATE INDEX IF NOT EXISTS items_key ON items(key);
                 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, title, tokenize='unicode61 remove_diacritics 2');
                 CREATE TABLE IF NOT EXISTS parts (item INTEGER NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS parts_item ON parts(item);
@@ -194,20 +200,26 @@ class SearchIndex:
     def update(self, kb, embedder_factory: Callable[[], object],
                progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, int]:
         """Bring the index up to date with the vault: re-index changed files, embed new text.
-        A corrupt index file is moved aside and rebuilt."""
-        try:
-            db = self.connect(create=True)
-            db.execute("SELECT count(*) FROM items").fetchone()
-        except sqlite3.DatabaseError:
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(str(self.db_path) + suffix)
-                if part.exists():
-                    part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-            db = self.connect(create=True)
-        try:
-            return self._update(db, kb, embedder_factory, progress)
-        finally:
-            db.close()
+        A corrupt index file is moved aside and rebuilt, also when the damage shows only once
+        the update reads it (a look at every row no longer comes first)."""
+        for attempt in (1, 2):
+            try:
+                db = self.connect(create=True)
+                try:
+                    db.execute("SELECT count(*) FROM items").fetchone()
+                    return self._update(db, kb, embedder_factory, progress)
+                finally:
+                    db.close()
+            except sqlite3.OperationalError:  # locked, full disk...: not damage, the file stays
+                raise
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                for suffix in ("", "-wal", "-shm"):
+                    part = Path(str(self.db_path) + suffix)
+                    if part.exists():
+                        part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
+        raise AssertionError("unreachable")
 
     def _update(self, db, kb, embedder_factory, progress) -> dict[str, int]:
         indexed = dict(db.execute("SELECT doc, hash FROM docs"))
@@ -217,12 +229,25 @@ class SearchIndex:
         from kg.search.embed import Embedder
 
         model_id = Embedder.model_id
+        # an update that did not finish (its changes are in, its vectors or matrices may not be)
+        # is finished by looking at everything; else only the changed files' items are looked at
+        whole = db.execute("SELECT 1 FROM meta WHERE key = 'pending'").fetchone() is not None \
+            or len(changed) + len(gone) > len(current) // 4
+        dropped: list[int] = []  # item ids
+        added: list[int] = []
+        old_keys: set[str] = set()  # vectors that may have no item left
         with db:
+            if changed or gone:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('pending', '1')")
             for path in gone + changed:
-                old = db.execute("SELECT id, text, title FROM items WHERE doc = ?", (path,)).fetchall()
-                count_terms(db, (f"{text}\n{title}" for _, text, title in old), -1)
-                db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i, _, _ in old])
-                db.executemany("DELETE FROM parts WHERE item = ?", [(i,) for i, _, _ in old])
+                old = db.execute("SELECT id, text, title, key FROM items WHERE doc = ?", (path,)).fetchall()
+                count_terms(db, (f"{text}\n{title}" for _, text, title, _ in old), -1)
+                dropped += [i for i, _, _, _ in old]
+                old_keys |= {key for _, _, _, key in old}
+                for i, _, _, _ in old:
+                    old_keys |= {k for (k,) in db.execute("SELECT key FROM parts WHERE item = ?", (i,))}
+                db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i, _, _, _ in old])
+                db.executemany("DELETE FROM parts WHERE item = ?", [(i,) for i, _, _, _ in old])
                 db.execute("DELETE FROM items WHERE doc = ?", (path,))
                 db.execute("DELETE FROM docs WHERE doc = ?", (path,))
         new_items = 0
@@ -239,6 +264,7 @@ class SearchIndex:
                         (item.doc, item.kind, item.line, item.text, item.title, item.concept, item.source,
                          json.dumps(item.tags), item.date, json.dumps(item.sentences, ensure_ascii=False),
                          text_key(item.text, model_id + MEAN if parts else model_id), item.role))
+                    added.append(cur.lastrowid)
                     db.execute("INSERT INTO fts (rowid, text, title) VALUES (?, ?, ?)",
                                (cur.lastrowid, item.text, item.title))
                     db.executemany("INSERT INTO parts VALUES (?, ?, ?)",
@@ -246,21 +272,43 @@ class SearchIndex:
                 count_terms(db, (f"{item.text}\n{item.title}" for item in rows), 1)
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", [(p, current[p]) for p in chunk])
             new_items += len(rows)
-        embedded = self._embed_missing(db, embedder_factory, progress)
+        embedded = self._embed_missing(db, embedder_factory, progress, None if whole else changed,
+                                       None if whole else old_keys)
         if changed or gone or embedded or not self._matrices_readable():  # an unchanged build writes nothing
-            self._write_matrix(db, progress)
+            self._write_matrix(db, progress, None if whole else (dropped, added))
         elif not (self.folder / "ann.faiss").is_file():
             self._without_graph(progress)
+        with db:
+            db.execute("DELETE FROM meta WHERE key = 'pending'")
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
-    def _embed_missing(self, db, embedder_factory, progress) -> int:
-        """Embed the items that have no vector yet. An item of several sentences is embedded once,
-        as its sentences: its vector is the normalised mean of theirs, and the knowledge stage
-        finds those sentence vectors (claims, source sentences) already made."""
-        todo = db.execute("SELECT DISTINCT i.key, i.text, i.id FROM items i LEFT JOIN vectors v ON v.key = i.key "
-                          "WHERE v.key IS NULL").fetchall()
-        if not todo:
-            return 0
+    def _embed_missing(self, db, embedder_factory, progress, docs: list[str] | None = None,
+                       old_keys: set[str] | None = None) -> int:
+        """Embed the items that have no vector yet (of `docs`, or of every file), then remove the
+        vectors no item, sentence or claim uses any more (of `old_keys`, or all of them: a look at
+        every vector of a 10k vault takes seconds). An item of several sentences is embedded
+        once, as its sentences: its vector is the normalised mean of theirs, and the knowledge
+        stage finds those sentence vectors (claims, source sentences) already made."""
+        missing = "SELECT DISTINCT i.key, i.text, i.id FROM items i LEFT JOIN vectors v ON v.key = i.key " \
+                  "WHERE v.key IS NULL"
+        if docs is None:
+            todo = db.execute(missing).fetchall()
+        else:
+            todo = [row for start in range(0, len(docs), 500) for row in db.execute(
+                f"{missing} AND i.doc IN ({','.join('?' * len(docs[start:start + 500]))})", docs[start:start + 500])]
+        total = len(todo)
+        if todo:
+            self._embed(db, todo, embedder_factory, progress)
+        with db:  # vectors of text no longer in the vault leave the cache
+            if old_keys is None:
+                db.execute(f"DELETE FROM vectors WHERE {_UNUSED}")
+            else:
+                db.executemany("DELETE FROM vectors WHERE key = ?1 AND NOT EXISTS (SELECT 1 FROM items WHERE key = ?1) "
+                               "AND NOT EXISTS (SELECT 1 FROM parts WHERE key = ?1) "
+                               "AND NOT EXISTS (SELECT 1 FROM wanted WHERE key = ?1)", [(k,) for k in old_keys])
+        return total
+
+    def _embed(self, db, todo: list[tuple], embedder_factory, progress) -> None:
         embedder = embedder_factory()
         total = len(todo)
         for start in range(0, total, 512):
@@ -285,10 +333,6 @@ class SearchIndex:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
             if progress:
                 progress("Embedding passages", min(start + 512, total), total)
-        with db:  # vectors of text no longer in the vault leave the cache
-            db.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM items) "
-                       "AND key NOT IN (SELECT key FROM parts) AND key NOT IN (SELECT key FROM wanted)")
-        return total
 
     def _without_graph(self, progress=None) -> None:
         """A current matrix without a graph: a small vault; or a large one, built without faiss
@@ -299,6 +343,19 @@ class SearchIndex:
             return
         if len(ids) >= ANN_FROM:
             sync_ann(self.folder, np.asarray(ids), np.load(self.folder / "vectors.npy", mmap_mode="r"), progress)
+
+    def _last_matrices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The item ids, vectors, sentence item ids and sentence vectors last written, mapped; None
+        when one is missing or they do not agree."""
+        try:
+            ids, part_ids = np.load(self.folder / "vector_ids.npy"), np.load(self.folder / "part_ids.npy")
+            matrix = np.load(self.folder / "vectors.npy", mmap_mode="r")
+            parts = np.load(self.folder / "part_vectors.npy", mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        if len(ids) != len(matrix) or len(part_ids) != len(parts) or matrix.ndim != 2 or parts.ndim != 2:
+            return None
+        return ids, matrix, part_ids, parts
 
     def _matrices_readable(self) -> bool:
         """Whether the vector files are there and whole (only their headers are read)."""
@@ -344,20 +401,43 @@ class SearchIndex:
                 if progress:
                     progress(stage, min(start + 512, len(todo)), len(todo))
             with db:
-                if not add:
+                if not add:  # the claims a fresh analysis no longer wants leave the cache
                     db.execute("DELETE FROM wanted")
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
+                if not add:
+                    db.execute(f"DELETE FROM vectors WHERE {_UNUSED}")
         finally:
             db.close()
         if not keys:
             return np.zeros((0, 384), dtype=np.float32)
         return np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32).reshape(len(keys), -1)
 
-    def _write_matrix(self, db, progress=None) -> None:
-        ids, matrix = _rows(db.execute("SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key "
-                                       "ORDER BY i.id"))
-        part_ids, parts = _rows(db.execute("SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key "
-                                           "ORDER BY p.item, p.rowid"))
+    def _write_matrix(self, db, progress=None, change: tuple[list[int], list[int]] | None = None) -> None:
+        """Write the matrices of item and sentence vectors: read whole from the database, or, with
+        `change` (the item ids removed, the ids added), the last ones without the removed items,
+        with the added ones read (a 10k vault's 250,000 vectors are not read again for one edit)."""
+        items = "SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key"
+        parts_of = "SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key"
+        last = self._last_matrices() if change is not None else None
+        if last is None:
+            ids, matrix = _rows(db.execute(f"{items} ORDER BY i.id"))
+            part_ids, parts = _rows(db.execute(f"{parts_of} ORDER BY p.item, p.rowid"))
+        else:
+            dropped, added = (np.array(sorted(x), dtype=np.int64) for x in change)
+            chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
+
+            def merged(old_ids, old, query: str, order: str) -> tuple[np.ndarray, np.ndarray]:
+                keep = ~np.isin(old_ids, dropped)
+                new = [_rows(db.execute(f"{query} WHERE {order.split(',')[0]} IN ({','.join('?' * len(c))}) "
+                                        f"ORDER BY {order}", c)) for c in chunks]
+                all_ids = np.concatenate([old_ids[keep], *(n[0] for n in new)])
+                rows = np.concatenate([np.asarray(old[keep]), *(n[1] for n in new)])
+                by_id = np.argsort(all_ids, kind="stable")  # one item's sentences keep their order
+                return all_ids[by_id], rows[by_id]
+
+            (old_ids, old, old_part_ids, old_parts) = last
+            ids, matrix = merged(old_ids, old, items, "i.id")
+            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item, p.rowid")
         for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
             _save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
         write_vectors(self.folder, ids, matrix, progress)
