@@ -112,6 +112,18 @@ def test_rewording_the_knowledge_code_s_docstrings_keeps_a_vault_s_analysis():
     assert _syntax(code.replace(b'    """Say what f does."""\n', b"")) == _syntax(code)
 
 
+def test_what_a_page_shows_hashes_alike_however_it_was_built():
+    """The knowledge a page shows is hashed to decide whether to draw it again: equal data must
+    hash alike whether its strings are one object or two (a serve's second build redrew a page)."""
+    from kg.publish.site import _dumped
+
+    status = "supported"
+    shared = [("c-1", status, status, 1.5, None, (3, status))]
+    built = [("c-1", "".join(["suppo", "rted"]), "".join(["sup", "ported"]), 1.5, None, (3, "".join(["s", "upported"])))]
+    assert _dumped(shared) == _dumped(built)
+    assert _dumped(shared) != _dumped([("c-1", status, status, 1.5, None, (4, status))])
+
+
 def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp_path, monkeypatch):
     from kg.publish import indexes
 

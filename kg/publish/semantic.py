@@ -514,6 +514,20 @@ def _centred(matrix: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
+def _document_frequency(sequences: list, tokens: int) -> np.ndarray:
+    """How many of the sequences hold each token id, for all of them at once (one np.unique per
+    passage took a second at 10k notes)."""
+    if not sequences:
+        return np.zeros(tokens, dtype=np.float64)
+    lengths = np.fromiter((len(q) for q in sequences), dtype=np.int64, count=len(sequences))
+    flat = np.concatenate([np.asarray(q, dtype=np.int64) for q in sequences]) if lengths.sum() else \
+        np.zeros(0, dtype=np.int64)
+    owner = np.repeat(np.arange(len(sequences), dtype=np.int64), lengths)
+    pairs = np.sort(owner * tokens + flat)  # (np.unique of numpy 2.4 hashes: 100 times as slow here)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    return np.bincount(pairs % tokens, minlength=tokens).astype(np.float64)
+
+
 def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
            names: dict[str, list[str]] | None = None, tokenizer=None,
@@ -550,9 +564,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     # the query's weights and centre come from every indexed passage, as in `kg search`
     passage_texts = [row[3] for row in items]
     passage_ids = tokens(passage_texts)
-    df = np.zeros(settings["tokens"], dtype=np.float64)
-    for seq in passage_ids:
-        df[np.unique(np.asarray(seq, dtype=np.int64))] += 1
+    df = _document_frequency(passage_ids, settings["tokens"])
     statics = StaticCache(static_cache, table)
     if statics.fits(df, len(items)):  # weighed as the kept vectors were (REFRESH_SHARE)
         df, passages, centre = statics.df, statics.passages, statics.centre.astype(np.float64)

@@ -8,6 +8,7 @@ goes from a given page, the text of an embedded note. Nothing here writes a file
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 from collections import defaultdict
 from functools import cached_property
@@ -37,6 +38,7 @@ class Site:
         self._links_of: dict[str, str] = {}
         self._edges_of: dict[str, dict] = {}
         self._contexts: dict[tuple, str | tuple[str, dict[str, int]]] = {}
+        self._doc_titles: dict[str, dict[str, str]] = {}
         self.known_sources: dict[str, dict] = {}
         """Source metadata remembered from the last build, by path (see `source_meta`)."""
         self.attachments: set[str] = set()
@@ -221,7 +223,7 @@ class Site:
                 shown[concept.doc] += [view(c) for c in claims]
         for doc, anchors in self.cited.items():
             shown[doc] += [(anchor, *view(c), e.stance) for anchor, items in sorted(anchors.items()) for c, e in items]
-        return {doc: hashlib.blake2b(repr(items).encode(), digest_size=10).hexdigest() for doc, items in shown.items()}
+        return {doc: hashlib.blake2b(_dumped(items), digest_size=10).hexdigest() for doc, items in shown.items()}
 
     def related_claims(self, doc: str) -> list[Claim]:
         return self.related.get(doc, [])
@@ -346,16 +348,25 @@ class Site:
         title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
         return title if title and r.target and r.target != title else None
 
-    def _titled(self, text: str, rows: list[LinkRow]) -> str:
-        """`text` with each unlabelled link of `rows` read as its target's title, as a page shows it."""
-        for target, title in {r.target: t for r in rows if (t := self._shown_title(r))}.items():
+    def _titled(self, text: str, rows: list[LinkRow], titles: dict[str, str] | None = None) -> str:
+        """`text` with each unlabelled link of `rows` read as its target's title, as a page shows it
+        (`titles`: those links' targets and titles, when already known)."""
+        if titles is None:
+            titles = self._titles(rows)
+        for target, title in titles.items():
             if target in text:
                 text = _replace_whole(text, target, title)
         return text
 
+    def _titles(self, rows: list[LinkRow]) -> dict[str, str]:
+        return {r.target: t for r in rows if (t := self._shown_title(r))}
+
     def shown_text(self, doc: str, text: str) -> str:
         """A passage of `doc` (as the search index keeps it, links as written) as the site shows it."""
-        return self._titled(text, self.outgoing.get(doc, []))
+        titles = self._doc_titles.get(doc)
+        if titles is None:  # a file's links looked up once for all its passages (65,000 at 10k notes)
+            titles = self._doc_titles[doc] = self._titles(self.outgoing.get(doc, []))
+        return self._titled(text, [], titles)
 
     def _paragraph(self, row: LinkRow) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
@@ -505,3 +516,14 @@ def _window(text: str, at: int) -> str:
 def _negate(iso: str) -> str:
     """A key that sorts ISO dates newest first."""
     return "".join(chr(0x10000 - ord(ch)) for ch in iso)
+
+
+def _dumped(items: list) -> bytes:
+    """Plain data as bytes to hash: marshal writes strings, numbers and tuples several times as
+    fast as repr (3.7 s of a 10k vault's edit). Format 2: later ones mark an object met twice by
+    reference, so equal data built otherwise would hash otherwise. A new Python may write other
+    bytes: its first build redraws the pages."""
+    try:
+        return marshal.dumps(items, 2)
+    except ValueError:  # something marshal does not write: as text
+        return repr(items).encode()
