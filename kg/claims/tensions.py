@@ -208,11 +208,18 @@ def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, in
     of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
     still speak of the same thing. A word shared by more than MEASURE_GROUP figures is too common to
     pin anything. With `only`, the pairs that involve one of those rows."""
+    def measures(i: int) -> list:
+        return pool.measures[i] if pool.measures is not None else claim_measures(pool.claims[i], pool.subjects[i])
+
+    # with `only`, just the words those rows measure are indexed (an edit's few claims, not 180,000)
+    wanted = None if only is None else {tuple(key) for i in only for key in measures(i)}
     index: dict[tuple[str, str], list[int]] = {}
-    for i, claim in enumerate(pool.claims):
-        found = pool.measures[i] if pool.measures is not None else claim_measures(claim, pool.subjects[i])
-        for key in found:
-            rows = index.setdefault(tuple(key), [])
+    for i in range(len(pool.claims)):
+        for key in measures(i):
+            key = tuple(key)
+            if wanted is not None and key not in wanted:
+                continue
+            rows = index.setdefault(key, [])
             if not rows or rows[-1] != i:
                 rows.append(i)
     out: set[tuple[int, int]] = set()
