@@ -210,10 +210,11 @@ class SearchIndex:
                     return self._update(db, kb, embedder_factory, progress)
                 finally:
                     db.close()
-            except sqlite3.OperationalError:  # locked, full disk...: not damage, the file stays
-                raise
-            except sqlite3.DatabaseError:
-                if attempt == 2:
+            except sqlite3.DatabaseError as exc:
+                # a file that is no database, or malformed; locked or full (OperationalError) is not
+                # damage, and rows that contradict each other (IntegrityError) go to the build's
+                # own handling, which tells the user
+                if type(exc) is not sqlite3.DatabaseError or attempt == 2:
                     raise
                 for suffix in ("", "-wal", "-shm"):
                     part = Path(str(self.db_path) + suffix)
