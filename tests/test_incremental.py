@@ -124,6 +124,29 @@ def test_what_a_page_shows_hashes_alike_however_it_was_built():
     assert _dumped(shared) != _dumped([("c-1", status, status, 1.5, None, (4, status))])
 
 
+def test_a_fresh_analysis_keeps_the_page_titles_vectors(tmp_path, monkeypatch):
+    """A fresh analysis says afresh which claim vectors it wants; the vectors the site's meaning
+    search asked for (every page title) must stay cached: a 10k vault has 11,700 titles."""
+    from kg.claims.store import POOL
+    from kg.search.embed import Embedder
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    (cache / POOL).unlink()  # no kept pool: the analysis an edit asks for is a fresh one
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    embedded: list[str] = []
+    real = Embedder.embed
+    monkeypatch.setattr(Embedder, "embed", lambda self, texts, *a, **k: embedded.extend(texts) or real(self, texts, *a, **k))
+    again = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert again.kb.stats["knowledge_judged"] > 0
+    assert embedded == ["Open models trail closed ones by 9% on coding tasks."]  # the new line, once
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)  # its search index update looks at every vector
+    assert len(embedded) == 1
+
+
 def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp_path, monkeypatch):
     from kg.publish import indexes
 

@@ -137,7 +137,8 @@ def test_an_edit_updates_the_vector_files_in_place_and_an_interrupted_one_is_fin
     done = index.update(build(vault), lambda: embedder)
     assert done["files"] == 2 and done["removed"] == 1
     _as_a_whole_write_leaves_it(index)
-    assert Searcher(cache, embedder=embedder).search("tariffs on accelerators", k=1)[0].doc == "notes/concepts/tariffs.md"
+    found = Searcher(cache, embedder=embedder).search("tariffs on accelerators", k=1)
+    assert found[0].doc == "notes/concepts/tariffs.md"
     assert "weisenthal" not in json.dumps([h.doc for h in Searcher(cache, embedder=embedder).search(
         gone_text[:200], k=10)])
 

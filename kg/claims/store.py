@@ -569,8 +569,8 @@ def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set
     (by id); nothing yet of new ones. Without a last analysis, claims alone. A tension's side may
     be a source's sentence that is no claim (opposing evidence): it stands while its source is the
     one analysed (`analysed`: path -> hash then, `sources`: now). A declared tension's side or the
-    claims it names may be concepts (`concepts`: the ids that are not claims). A cluster keeps the members still there: one
-    text written in two files is one id."""
+    claims it names may be concepts (`concepts`: the ids that are not claims). A cluster keeps
+    the members still there: one text written in two files is one id."""
     found = _loads(saved or "{}", claims)
     ids = {c.id for c in found.claims}
 

@@ -202,25 +202,27 @@ class SearchIndex:
         """Bring the index up to date with the vault: re-index changed files, embed new text.
         A corrupt index file is moved aside and rebuilt, also when the damage shows only once
         the update reads it (a look at every row no longer comes first)."""
-        for attempt in (1, 2):
-            try:
-                db = self.connect(create=True)
-                try:
-                    db.execute("SELECT count(*) FROM items").fetchone()
-                    return self._update(db, kb, embedder_factory, progress)
-                finally:
-                    db.close()
-            except sqlite3.DatabaseError as exc:
-                # a file that is no database, or malformed; locked or full (OperationalError) is not
-                # damage, and rows that contradict each other (IntegrityError) go to the build's
-                # own handling, which tells the user
-                if type(exc) is not sqlite3.DatabaseError or attempt == 2:
-                    raise
-                for suffix in ("", "-wal", "-shm"):
-                    part = Path(str(self.db_path) + suffix)
-                    if part.exists():
-                        part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-        raise AssertionError("unreachable")
+        try:
+            return self._update_once(kb, embedder_factory, progress)
+        except sqlite3.DatabaseError as exc:
+            # a file that is no database, or malformed; locked or full (OperationalError) is not
+            # damage, and rows that contradict each other (IntegrityError) go to the build's own
+            # handling, which tells the user
+            if type(exc) is not sqlite3.DatabaseError:
+                raise
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(str(self.db_path) + suffix)
+                if part.exists():
+                    part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
+            return self._update_once(kb, embedder_factory, progress)
+
+    def _update_once(self, kb, embedder_factory, progress) -> dict[str, int]:
+        db = self.connect(create=True)
+        try:
+            db.execute("SELECT count(*) FROM items").fetchone()
+            return self._update(db, kb, embedder_factory, progress)
+        finally:
+            db.close()
 
     def _update(self, db, kb, embedder_factory, progress) -> dict[str, int]:
         indexed = dict(db.execute("SELECT doc, hash FROM docs"))
@@ -273,14 +275,17 @@ class SearchIndex:
                 count_terms(db, (f"{item.text}\n{item.title}" for item in rows), 1)
                 db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?)", [(p, current[p]) for p in chunk])
             new_items += len(rows)
+        # after a fresh analysis (`vectors_for`), every vector is looked at: the claims it no longer
+        # wants go, the page titles the site asked for since stay
+        sweep = whole or db.execute("SELECT 1 FROM meta WHERE key = 'sweep'").fetchone() is not None
         embedded = self._embed_missing(db, embedder_factory, progress, None if whole else changed,
-                                       None if whole else old_keys)
+                                       None if sweep else old_keys)
         if changed or gone or embedded or not self._matrices_readable():  # an unchanged build writes nothing
             self._write_matrix(db, progress, None if whole else (dropped, added))
         elif not (self.folder / "ann.faiss").is_file():
             self._without_graph(progress)
         with db:
-            db.execute("DELETE FROM meta WHERE key = 'pending'")
+            db.execute("DELETE FROM meta WHERE key IN ('pending', 'sweep')")
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
     def _embed_missing(self, db, embedder_factory, progress, docs: list[str] | None = None,
@@ -402,11 +407,10 @@ class SearchIndex:
                 if progress:
                     progress(stage, min(start + 512, len(todo)), len(todo))
             with db:
-                if not add:  # the claims a fresh analysis no longer wants leave the cache
+                if not add:  # the claims a fresh analysis no longer wants leave the cache at the next update
                     db.execute("DELETE FROM wanted")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('sweep', '1')")
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
-                if not add:
-                    db.execute(f"DELETE FROM vectors WHERE {_UNUSED}")
         finally:
             db.close()
         if not keys:
