@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,8 +166,15 @@ def test_a_source_sentence_found_by_meaning_links_to_the_sentence(tab, site):
     found = results(page)
     anchored = [r for r in found if r["path"].startswith(MOUNT + "sources/") and r["hash"].startswith("#s-")]
     assert anchored, found
-    link = page.locator(f'#search-results a.search-result[href$="{anchored[0]["hash"]}"]').first
-    link.click()
+    # found and clicked in one turn of the page's script: on a loaded machine the list is drawn
+    # again as late results come in, and a link found by one call was gone by the next (the
+    # click waited 30 s on a link detached again and again)
+    click = """(hash) => { const link = Array.from(document.querySelectorAll('#search-results a.search-result'))
+          .find(a => a.hash === hash); if (link) link.click(); return Boolean(link); }"""
+    deadline = time.monotonic() + WAIT / 1000
+    while not page.evaluate(click, anchored[0]["hash"]):
+        assert time.monotonic() < deadline, f"the sentence's result went away: {results(page)}"
+        page.wait_for_timeout(100)
     page.wait_for_url(lambda url: url.endswith(anchored[0]["hash"]))
     assert page.locator(f"span.sentence{anchored[0]['hash']}").evaluate("el => el.matches(':target')")
     assert tab.errors == []
