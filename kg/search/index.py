@@ -431,18 +431,18 @@ class SearchIndex:
             dropped, added = (np.array(sorted(x), dtype=np.int64) for x in change)
             chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
 
-            def merged(old_ids, old, query: str, order: str) -> tuple[np.ndarray, np.ndarray]:
+            def merged(old_ids, old, query: str, item: str, order: str) -> tuple[np.ndarray, np.ndarray]:
                 keep = ~np.isin(old_ids, dropped)
-                new = [_rows(db.execute(f"{query} WHERE {order.split(',')[0]} IN ({','.join('?' * len(c))}) "
-                                        f"ORDER BY {order}", c)) for c in chunks]
+                new = [_rows(db.execute(f"{query} WHERE {item} IN ({','.join('?' * len(c))}) ORDER BY {order}", c))
+                       for c in chunks]
                 all_ids = np.concatenate([old_ids[keep], *(n[0] for n in new)])
                 rows = np.concatenate([np.asarray(old[keep]), *(n[1] for n in new)])
                 by_id = np.argsort(all_ids, kind="stable")  # one item's sentences keep their order
                 return all_ids[by_id], rows[by_id]
 
             (old_ids, old, old_part_ids, old_parts) = last
-            ids, matrix = merged(old_ids, old, items, "i.id")
-            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item, p.rowid")
+            ids, matrix = merged(old_ids, old, items, "i.id", "i.id")
+            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid")
         for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
             _save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
         write_vectors(self.folder, ids, matrix, progress)
