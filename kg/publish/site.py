@@ -348,17 +348,15 @@ class Site:
         title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
         return title if title and r.target and r.target != title else None
 
-    def _titled(self, text: str, rows: list[LinkRow], titles: dict[str, str] | None = None) -> str:
-        """`text` with each unlabelled link of `rows` read as its target's title, as a page shows it
-        (`titles`: those links' targets and titles, when already known)."""
-        if titles is None:
-            titles = self._titles(rows)
+    def _titled(self, text: str, titles: dict[str, str]) -> str:
+        """`text` with each link target of `titles` read as its title, as a page shows it."""
         for target, title in titles.items():
             if target in text:
                 text = _replace_whole(text, target, title)
         return text
 
     def _titles(self, rows: list[LinkRow]) -> dict[str, str]:
+        """The unlabelled links of `rows` whose target reads as another title: target -> title."""
         return {r.target: t for r in rows if (t := self._shown_title(r))}
 
     def shown_text(self, doc: str, text: str) -> str:
@@ -366,7 +364,7 @@ class Site:
         titles = self._doc_titles.get(doc)
         if titles is None:  # a file's links looked up once for all its passages (65,000 at 10k notes)
             titles = self._doc_titles[doc] = self._titles(self.outgoing.get(doc, []))
-        return self._titled(text, [], titles)
+        return self._titled(text, titles)
 
     def _paragraph(self, row: LinkRow) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
@@ -374,7 +372,7 @@ class Site:
         text = self.kb.context(row)
         rows = self.block_rows.get((row.doc, row.block_index), [])
         if len(text) <= CONTEXT_LIMIT:
-            return self._titled(text, rows)
+            return self._titled(text, self._titles(rows))
         parts: list[str] = []
         first_at: dict[str, int] = {}
         pos = length = missed = 0

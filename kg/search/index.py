@@ -247,8 +247,8 @@ class SearchIndex:
                 count_terms(db, (f"{text}\n{title}" for _, text, title, _ in old), -1)
                 dropped += [i for i, _, _, _ in old]
                 old_keys |= {key for _, _, _, key in old}
-                for i, _, _, _ in old:
-                    old_keys |= {k for (k,) in db.execute("SELECT key FROM parts WHERE item = ?", (i,))}
+                old_keys |= {k for (k,) in db.execute(
+                    "SELECT key FROM parts WHERE item IN (SELECT id FROM items WHERE doc = ?)", (path,))}
                 db.executemany("DELETE FROM fts WHERE rowid = ?", [(i,) for i, _, _, _ in old])
                 db.executemany("DELETE FROM parts WHERE item = ?", [(i,) for i, _, _, _ in old])
                 db.execute("DELETE FROM items WHERE doc = ?", (path,))
@@ -300,8 +300,9 @@ class SearchIndex:
         if docs is None:
             todo = db.execute(missing).fetchall()
         else:
-            todo = [row for start in range(0, len(docs), 500) for row in db.execute(
-                f"{missing} AND i.doc IN ({','.join('?' * len(docs[start:start + 500]))})", docs[start:start + 500])]
+            chunks = [docs[start:start + 500] for start in range(0, len(docs), 500)]
+            todo = [row for chunk in chunks
+                    for row in db.execute(f"{missing} AND i.doc IN ({','.join('?' * len(chunk))})", chunk)]
         total = len(todo)
         if todo:
             self._embed(db, todo, embedder_factory, progress)
