@@ -49,17 +49,17 @@ def main_(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     CliRunner().invoke(main, ["--vault", args.vault, "build", "--json"])  # brings the build up to date
-    rows_way = store.settled_rows
+    rows_way = store.Analysis.rows
     printed: dict[str, object] = {}
     for _ in range(args.rounds):
-        for label, way in (("rows", rows_way), ("whole", lambda kb, cache_dir: None)):
-            store.settled_rows = way
+        for label, way in (("rows", rows_way), ("whole", lambda self: None)):
+            store.Analysis.rows = way
             for command in COMMANDS:
                 took, out = run(args.vault, [*command, args.concept])
                 if printed.setdefault(command[0], out) != out:
                     raise SystemExit(f"kg {command[0]}: the rows and the whole knowledge printed different things")
                 print(f"{label:5}  kg {command[0]:8} {took:6.2f} s  {size(out):6,} items", flush=True)
-    store.settled_rows = rows_way
+    store.Analysis.rows = rows_way
 
 
 if __name__ == "__main__":

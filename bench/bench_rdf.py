@@ -59,14 +59,12 @@ def reset_peak() -> None:
 
 
 def load(vault: Path):
-    from kg.build import build
-    from kg.claims.store import knowledge
-    from kg.config import cache_folder, load_settings
+    """The vault built with its claims, evidence and tensions (kg.build.Build), and the seconds it took."""
+    from kg.build import run
 
     start = time.perf_counter()
-    kb = build(vault, load_settings(vault))
-    knowledge(kb, cache_folder(vault))
-    return kb, time.perf_counter() - start
+    built = run(vault, site=False)
+    return built, time.perf_counter() - start
 
 
 def measure(label: str, work) -> dict:
@@ -87,23 +85,23 @@ def measure(label: str, work) -> dict:
     return out
 
 
-def export_step(kb, fmt: str, engine: str):
+def export_step(built, fmt: str, engine: str):
     from kg.rdf.export import write
 
     def work() -> dict:
         with tempfile.NamedTemporaryFile(suffix="." + fmt) as f:
-            done = write(kb, BASE, fmt, f, engine, "bench")
+            done = write(built.kb, BASE, fmt, f, engine, "bench", knowledge=built.knowledge)
             f.flush()
             return {"triples": done.counts["triples"], "bytes": Path(f.name).stat().st_size}
     return work
 
 
-def query_step(kb, answers: dict):
+def query_step(built, answers: dict):
     from kg.rdf.query import load as load_store
     from kg.rdf.query import run
 
     def work() -> dict:
-        store, emitter = load_store(kb, BASE, "bench")
+        store, emitter = load_store(built.kb, BASE, "bench", knowledge=built.knowledge)
         answers["load"] = time.perf_counter()
         for name in ("contested-with-sources", "tensions-by-kind"):
             t = time.perf_counter()
@@ -113,7 +111,7 @@ def query_step(kb, answers: dict):
     return work
 
 
-def push_step(kb, url: str, again: dict):
+def push_step(built, url: str, again: dict):
     import urllib.parse
     import urllib.request
 
@@ -124,7 +122,7 @@ def push_step(kb, url: str, again: dict):
     from kg.rdf.push import push
 
     def work() -> dict:
-        emitter = Emitter(kb, BASE, oxigraph_terms(), "bench")
+        emitter = Emitter(built.kb, BASE, oxigraph_terms(), "bench", knowledge=built.knowledge)
         done = push((ox.Triple(*x) for x in emitter.triples()), url + "/update", BASE)
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}> {{ ?s ?p ?o }} }}"
         request = urllib.request.Request(f"{url}/query?" + urllib.parse.urlencode({"query": query}),
@@ -145,17 +143,17 @@ def free_port() -> int:
 def run(n: int, with_push: bool, engines: list[str], formats: list[str]) -> None:
     vault = vault_of(n)
     reset_peak()
-    kb, seconds = load(vault)  # analyses once, then reads the cache
-    found = kb.knowledge
+    built, seconds = load(vault)  # analyses once, then reads the cache
+    kb, found = built.kb, built.knowledge
     print(f"\nvault-{n}: {len(kb.infos):,} files, {len(kb.concepts):,} concepts, {len(found.claims):,} claims, "
           f"{len(found.evidence):,} evidence, {len(found.tensions):,} tensions; read in {seconds:.1f} s, "
           f"{_status('VmRSS'):,.0f} MB resident", flush=True)
     print(f"{'step':<28}{'triples':>11}{'seconds':>9}{'triples/s':>11}{'file MB':>9}{'peak MB':>9}{'+MB':>8}")
     order = sorted(((f, e) for f in formats for e in engines), key=lambda fe: (fe[1] != "oxigraph", fe[0] != "turtle", fe))
     for fmt, engine in [fe for fe in order if fe[1] == "oxigraph"]:
-        measure(f"export {fmt} {engine}", export_step(kb, fmt, engine))
+        measure(f"export {fmt} {engine}", export_step(built, fmt, engine))
     answers: dict = {}
-    measure("query: load store + 2 queries", query_step(kb, answers))
+    measure("query: load store + 2 queries", query_step(built, answers))
     for name in ("contested-with-sources", "tensions-by-kind"):
         print(f"{'  ' + name:<28}{answers[name][1]:>11,}{answers[name][0]:>9.2f}  rows, seconds", flush=True)
     if with_push:
@@ -173,14 +171,14 @@ def run(n: int, with_push: bool, engines: list[str], formats: list[str]) -> None
                         time.sleep(0.1)
                 for label in ("push (first)", "push (again, replaces)"):
                     again: dict = {}
-                    measure(label, push_step(kb, f"http://127.0.0.1:{port}", again))
+                    measure(label, push_step(built, f"http://127.0.0.1:{port}", again))
                 print(f"{'':<28}{again['requests']} requests; the store's graph holds {again['store_triples']:,} "
                       "triples", flush=True)
             finally:
                 server.terminate()
                 server.wait()
     for fmt, engine in [fe for fe in order if fe[1] != "oxigraph"]:
-        measure(f"export {fmt} {engine}", export_step(kb, fmt, engine))
+        measure(f"export {fmt} {engine}", export_step(built, fmt, engine))
 
 
 def main() -> None:

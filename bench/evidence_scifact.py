@@ -258,7 +258,7 @@ def main() -> None:
     import kg
     from kg.build import build
     from kg.claims import evidence as evidence_module
-    from kg.claims.store import FILE, knowledge
+    from kg.claims.store import FILE, claims as claims_stage, knowledge
     from kg.config import cache_folder
     from kg.parse.sentences import normalise
 
@@ -276,8 +276,7 @@ def main() -> None:
         print(f"\r{stage} {done}/{total or '?'}", end="", flush=True, file=sys.stderr)
 
     started = time.perf_counter()
-    knowledge(kb, cache_folder(VAULT), progress)
-    found = kb.knowledge
+    found = knowledge(kb, claims_stage(kb, cache_folder(VAULT), progress), cache_folder(VAULT), progress).knowledge
     seconds = round(time.perf_counter() - started, 1)
     print(f"\nknowledge stage {seconds} s (includes embedding text not yet in the vault's vector cache)", flush=True)
 
@@ -297,8 +296,8 @@ def main() -> None:
         store.unlink(missing_ok=True)
         started = time.perf_counter()
         try:
-            knowledge(kb, cache_folder(VAULT), progress)
-            loose = kb.knowledge
+            loose = knowledge(kb, claims_stage(kb, cache_folder(VAULT), progress), cache_folder(VAULT),
+                              progress).knowledge
         finally:
             setattr(evidence_module, THRESHOLD, threshold)
             store.unlink(missing_ok=True)  # kept rows were found without the threshold: never reuse them

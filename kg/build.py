@@ -20,9 +20,11 @@ import os
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,11 +34,13 @@ from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
 from kg.lock import cache_lock, set_aside
-from kg.model import Diagnostic, Note, Source
+from kg.model import Claim, Diagnostic, Note, Source
+from kg.paths import tag_with_parents
 from kg.vault import VaultFile, content_hash, discover, read_bytes
 
 if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge
+    from kg.claims.store import Analysis, ClaimFiles
 
 Progress = Callable[[str, int, int | None], None]
 """Called as progress(stage, done, total) as the build goes; total is None for a stage of unknown length."""
@@ -47,10 +51,14 @@ PARALLEL_FROM = 200
 
 @dataclass
 class Build:
-    """What a whole build produced."""
+    """What a whole build produced: each stage's result, as `run` gathered them."""
 
     kb: KnowledgeBase
-    """Files, concepts, links, problems; with claims once the claims stage ran."""
+    """The read: files, concepts, links and their problems."""
+    claim_files: ClaimFiles | None = None
+    """The claims stage: which files hold claims (their claims read on first use)."""
+    analysis: Analysis | None = None
+    """The knowledge stage: evidence, tensions and status, with its counts and problems."""
     search: dict | None = None
     """What the search index stage did: files re-indexed, passages embedded."""
     site: dict | None = None
@@ -59,14 +67,58 @@ class Build:
     """Seconds per stage, in order."""
 
     @property
-    def claims(self):
-        return self.kb.claims
+    def claims(self) -> list[Claim]:
+        """Every claim, question and declared tension of the notes and the checkable sentences of
+        the sources, in file order: with their status once the knowledge stage ran."""
+        if self.analysis:
+            return self.analysis.knowledge.claims
+        return self.claim_files.claims if self.claim_files else []
 
     @property
     def knowledge(self) -> Knowledge | None:
         """Evidence, tensions and claim status (None without the knowledge stage); read from the
         store on first use when nothing changed."""
-        return self.kb.knowledge
+        return self.analysis.knowledge if self.analysis else None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the knowledge is a preview that a full build would change (see `run`)."""
+        return bool(self.analysis and self.analysis.pending)
+
+    @cached_property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every problem the stages found, by file and line."""
+        found = [*self.kb.diagnostics, *(self.claim_files.problems if self.claim_files else []),
+                 *(self.analysis.problems if self.analysis else [])]
+        return sorted(found, key=lambda d: (d.doc, d.line, d.col, d.code))
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """Counts and timings: the read's (files, parsed, cached), the search index's (search_*),
+        claims judged again (knowledge_judged, when the knowledge stage analysed) and the whole
+        build's seconds."""
+        out = {**self.kb.stats, **{f"search_{k}": v for k, v in (self.search or {}).items()}}
+        if self.analysis and self.analysis.judged is not None:
+            out["knowledge_judged"] = self.analysis.judged
+        if self.stages:
+            out["seconds"] = round(sum(self.stages.values()), 3)
+        return out
+
+    def summary(self) -> dict:
+        """What `kg build` reports (its --json): the vault's counts, the stages' figures, problems."""
+        kb, stats = self.kb, self.stats
+        severities = Counter(d.severity for d in self.diagnostics)
+        tags = {t for info in kb.infos.values() for tag in info.tags for t in tag_with_parents(tag)}  # as the site's tag pages
+        return {
+            "vault": kb.root, "notes": len(kb.notes), "sources": len(kb.sources), "concepts": len(kb.concepts),
+            "stubs": sum(1 for c in kb.concepts.values() if c.stub), "links": len(kb.rows), "tags": len(tags),
+            "parsed": int(stats["parsed"]), "cached": int(stats["cached"]), "seconds": stats["seconds"],
+            "errors": severities["error"], "warnings": severities["warning"],
+            "search": {k[7:]: int(v) for k, v in stats.items() if k.startswith("search_")} or None,
+            "claims": self.analysis.summary if self.analysis else None,
+            "site": self.site,
+            "stages": {name: round(seconds, 3) for name, seconds in self.stages.items()},
+        }
 
 
 def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
@@ -77,8 +129,8 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
     cache: read -> claims -> search index -> knowledge -> site. Turn stages off with the flags
     (knowledge runs only with claims and search). `site_dir` defaults to the vault's site folder.
     preview=True leaves the search index and the analysis for a later build: the knowledge is
-    the last analysis laid over the current claims, and `kb.knowledge_pending` says whether a
-    full build would change it (kg serve shows a save this way first).
+    the last analysis laid over the current claims, and `Build.pending` says whether a full
+    build would change it (kg serve shows a save this way first).
 
         >>> from kg.build import run
         >>> done = run("my-vault", site=False)
@@ -125,44 +177,36 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
          site_dir: Path | None, progress: Progress | None, jobs: int | None, cache_dir: Path,
          pagefind: bool, preview: bool) -> Build:
     stages: dict[str, float] = {}
-    t = time.perf_counter()
-    kb = build(root, settings, progress, jobs, cache_dir)
-    stages["read"] = time.perf_counter() - t
-    done = Build(kb, stages=stages)
+
+    def timed(name: str, stage: Callable, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            stages[name] = time.perf_counter() - t
+
+    kb = timed("read", build, root, settings, progress, jobs, cache_dir)
+    files = analysis = found = None
     if claims:
         from kg.claims.store import claims as claims_stage
 
-        t = time.perf_counter()
-        claims_stage(kb, cache_dir, progress)
-        stages["claims"] = time.perf_counter() - t
-    if search and claims and knowledge and preview:
-        from kg.claims.store import knowledge as knowledge_stage
-
-        t = time.perf_counter()
-        knowledge_stage(kb, cache_dir, progress, preview=True)
-        stages["knowledge"] = time.perf_counter() - t
-    elif search:
+        files = timed("claims", claims_stage, kb, cache_dir, progress)
+    if search and not (preview and claims and knowledge):  # a preview leaves the index for the full build
         from kg.search.embed import shared_embedder
         from kg.search.index import SearchIndex
 
-        t = time.perf_counter()
-        done.search = SearchIndex(cache_dir).update(kb, shared_embedder, progress)
-        kb.stats.update({f"search_{k}": v for k, v in done.search.items()})
-        stages["index"] = time.perf_counter() - t
-        if claims and knowledge:
-            from kg.claims.store import knowledge as knowledge_stage
+        found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress)
+    if files and search and knowledge:
+        from kg.claims.store import knowledge as knowledge_stage
 
-            t = time.perf_counter()
-            knowledge_stage(kb, cache_dir, progress)
-            stages["knowledge"] = time.perf_counter() - t
+        analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview)
+    done = Build(kb, files, analysis, found, stages=stages)
     if site:
         from kg.publish import publish_vault
 
-        t = time.perf_counter()
         out = Path(site_dir or root / settings.vault.site).resolve()
-        done.site = {**publish_vault(kb, settings, cache_dir, out, progress, jobs, pagefind), "folder": str(out)}
-        stages["publish"] = time.perf_counter() - t
-    kb.stats["seconds"] = round(sum(stages.values()), 3)
+        done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
+                             analysis=analysis), "folder": str(out)}
     return done
 
 

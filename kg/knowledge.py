@@ -1,4 +1,5 @@
-"""`KnowledgeBase`: everything kg knows about a vault, built by `kg.build.build`.
+"""`KnowledgeBase`: what the read stage knows of a vault (`kg.build.build`): its files, concepts,
+links and problems. The later stages return their own results beside it (`kg.build.Build`).
 
 Whole-vault facts (concepts, resolved links, diagnostics) are held in memory. The full parse of
 each file (`Note`, `Source`: blocks, sections, sentences) stays in the cache until a command
@@ -80,7 +81,7 @@ class Docs(Mapping):
 
 
 class KnowledgeBase:
-    """Concepts, sources, links and problems of one vault."""
+    """Concepts, sources, links and problems of one vault, as read."""
 
     def __init__(self, root: str, infos: dict[str, DocInfo], loader: Loader,
                  reader: Callable[[list[str]], dict[str, tuple[str, str]]] | None = None):
@@ -100,28 +101,11 @@ class KnowledgeBase:
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
         """Every problem found, per file and vault-wide, sorted by file and line."""
-        self._knowledge = None
-        self.knowledge_loader: Callable[[], object] | None = None
-        """Reads the knowledge on first use, when the knowledge stage found nothing changed."""
-        self.knowledge_stamp: str | None = None
-        """What the knowledge (with the review decisions) was made from, once the stage ran: the
-        site compares it to tell that nothing it shows changed."""
-        self.knowledge_summary: dict | None = None
-        """Counts of the knowledge stage's result (claims by status, evidence, tensions)."""
-        self.knowledge_pending = False
-        """Whether the knowledge is a preview: the last analysis over the current claims (kg serve
-        shows a save with it, then analyses; kg.claims.store.knowledge)."""
-        self._claims: list[Claim] | None = None
-        self.claim_loader: Callable[[], list[Claim]] | None = None
-        """Reads the claims on first use (set by the claims stage, kg.claims.store.claims)."""
-        self.claim_state: tuple[list[str], dict[str, str]] | None = None
-        """The files that hold claims, in claim order, and the key of each one's claims (set by the
-        claims stage)."""
         self.names = ""
         """Fingerprint of every name a link can resolve against (kg.index.names_fingerprint): while
         it stays the same, a file's links depend on that file alone."""
         self.stats: dict[str, float] = {}
-        """Counts and timings of the build (files, parsed, cached, seconds)."""
+        """Counts and timings of the read (files, parsed, cached, seconds)."""
         self.on_disk: dict[str, str] = {}
         """Path -> the path as it is on disk, for the files where the two differ (a name macOS
         wrote decomposed, NFD, is known by its composed, NFC, spelling)."""
@@ -226,36 +210,6 @@ class KnowledgeBase:
         """Every resolved link as a model (loads the files that hold links)."""
         self.load(sorted({r.doc for r in self.rows}))
         return [self.link(r) for r in self.rows]
-
-    # -- claims ----------------------------------------------------------------
-    @property
-    def knowledge(self):
-        """Evidence, tensions and claim status (kg.claims.analyse.Knowledge), once the knowledge
-        stage has run (kg.claims.store.knowledge); read from its store on first use when the
-        stage found nothing changed."""
-        if self._knowledge is None and self.knowledge_loader is not None:
-            self._knowledge = self.knowledge_loader()
-            self.knowledge_loader = None
-        return self._knowledge
-
-    @knowledge.setter
-    def knowledge(self, found) -> None:
-        self._knowledge = found
-
-    @property
-    def claims(self) -> list[Claim]:
-        """Every claim, question and declared tension of the notes, and the checkable sentences of
-        the sources, in file order, once the claims stage has run (with their status once the
-        knowledge stage has)."""
-        if self._claims is None and (self._knowledge is not None or self.knowledge_loader is not None):
-            self._claims = self.knowledge.claims  # with their status, whichever was read first
-        if self._claims is None and self.claim_loader is not None:
-            self._claims = self.claim_loader()
-        return self._claims or []
-
-    @claims.setter
-    def claims(self, claims: list[Claim]) -> None:
-        self._claims = claims
 
     def title_of(self, ident: str) -> str | None:
         """The title of a concept or source id."""

@@ -38,7 +38,7 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    judged_cold = first.kb.stats["knowledge_judged"]
+    judged_cold = first.stats["knowledge_judged"]
     assert len(first.knowledge.tensions) > 10
 
     note = vault / "notes" / "concepts" / "quality-gap.md"
@@ -50,7 +50,7 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
                       encoding="utf-8")
     # kg serve shows a save first with the last analysis over the new claims, judging nothing
     preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
-    assert preview.kb.knowledge_pending and preview.search is None and "knowledge_judged" not in preview.kb.stats
+    assert preview.pending and preview.search is None and "knowledge_judged" not in preview.stats
     [new] = [c for c in preview.claims if "9%" in c.text and c.doc == "notes/concepts/quality-gap.md"]
     assert new.status == "unsupported" and not new.opposes  # nothing is known of it yet
     assert {(e.claim, e.anchor) for e in preview.knowledge.evidence} <= {(e.claim, e.anchor) for e in
@@ -59,9 +59,9 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert "trail closed ones by 9% on coding tasks" in (site / "concepts" / "quality-gap.html").read_text("utf-8")
     assert preview.site["drawn"] < preview.site["pages"] - 10
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    assert not edited.kb.knowledge_pending
+    assert not edited.pending
     assert [c for c in edited.claims if c.id == new.id][0].status != "unsupported"  # the 9% source backs it
-    judged = edited.kb.stats["knowledge_judged"]
+    judged = edited.stats["knowledge_judged"]
     assert 0 < judged < judged_cold / 3, (judged, judged_cold)
     assert edited.site["drawn"] < edited.site["pages"] - 10  # the pages of what changed, not the whole site
     assert any("9%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
@@ -71,7 +71,7 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
     unchanged = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    assert "knowledge_judged" not in unchanged.kb.stats  # the last result, not a new analysis
+    assert "knowledge_judged" not in unchanged.stats  # the last result, not a new analysis
     assert unchanged.site["written"] == 0
     assert _state(unchanged) == _state(cold)
 
@@ -90,7 +90,7 @@ def test_kg_serve_shows_a_save_with_everything_else_as_the_last_analysis_left_it
     note.write_text(note.read_text(encoding="utf-8") + "\nHe also hosts a weekly show about markets.\n",
                     encoding="utf-8")
     preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
-    assert preview.kb.knowledge_pending
+    assert preview.pending
     assert _state(preview)["tensions"] == _state(first)["tensions"]
     assert preview.knowledge.clusters == first.knowledge.clusters
     statuses = lambda done: {(c.doc, c.id, c.status, c.supports, c.opposes, c.cluster)  # noqa: E731
@@ -141,7 +141,7 @@ def test_a_fresh_analysis_keeps_the_page_titles_vectors(tmp_path, monkeypatch):
     real = Embedder.embed
     monkeypatch.setattr(Embedder, "embed", lambda self, texts, *a, **k: embedded.extend(texts) or real(self, texts, *a, **k))
     again = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    assert again.kb.stats["knowledge_judged"] > 0
+    assert again.stats["knowledge_judged"] > 0
     assert embedded == ["Open models trail closed ones by 9% on coding tasks."]  # the new line, once
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)  # its search index update looks at every vector
     assert len(embedded) == 1
@@ -300,11 +300,11 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
     sources = [s["id"] for s in kg_json("sources")]
     assert len(concepts) > 15 and sources
     with monkeypatch.context() as whole_read:  # what the commands print from the whole knowledge
-        whole_read.setattr(store, "settled_rows", lambda kb, cache_dir: None)
+        whole_read.setattr(store.Analysis, "rows", lambda self: None)
         whole = {cid: (kg_json("tensions", "--concept", cid, "--all", "--dismissed"), kg_json("show", cid))
                  for cid in concepts}
         whole |= {sid: (None, kg_json("show", sid)) for sid in sources}
-    monkeypatch.setattr(store, "_settled", lambda kb, cache_dir: pytest.fail("the whole knowledge was loaded"))
+    monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     read = []
     real = store.KnowledgeStore.claims
     monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.extend(paths) or real(self, paths))

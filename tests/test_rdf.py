@@ -50,20 +50,10 @@ def kg(cache: Path, *args: str, vault: Path = ROOT):
 
 @pytest.fixture(scope="module")
 def model(cache):
-    """The demo vault's KnowledgeBase with its claims, evidence and tensions."""
-    import os
+    """The demo vault built with its claims, evidence and tensions (kg.build.Build)."""
+    from kg.build import run
 
-    from kg.build import build
-    from kg.claims.store import knowledge
-    from kg.config import load_settings
-
-    os.environ["KG_CACHE_DIR"] = str(cache)
-    try:
-        kb = build(ROOT, load_settings(ROOT))
-        knowledge(kb, cache)
-    finally:
-        del os.environ["KG_CACHE_DIR"]
-    return kb
+    return run(ROOT, cache_dir=cache, site=False)
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +104,9 @@ def subjects(g: rdflib.Graph, cls) -> set:
 
 def test_round_trip_counts_equal_the_model(turtle, model):
     found = model.knowledge
-    assert len(subjects(turtle, SKOS.Concept)) == len(model.concepts) == 19
+    assert len(subjects(turtle, SKOS.Concept)) == len(model.kb.concepts) == 19
     assert len(subjects(turtle, SKOS.Concept) & subjects(turtle, KG.StubConcept)) == 3
-    assert len(subjects(turtle, SCHEMA.CreativeWork)) == len(model.source_ids) == 4
+    assert len(subjects(turtle, SCHEMA.CreativeWork)) == len(model.kb.source_ids) == 4
     assert len(subjects(turtle, SCHEMA.Claim)) == len({(c.doc, c.id) for c in found.claims}) == 548
     assert len(subjects(turtle, SCHEMA.Question)) == sum(c.kind == "question" for c in found.claims)
     assert len(subjects(turtle, KG.Evidence)) == len(found.evidence) == 258
@@ -412,7 +402,7 @@ def test_push_replaces_the_vaults_named_graph_idempotently(cache, oxigraph_serve
         assert result.exit_code == 0, result.output
         assert f"Pushed {len(turtle):,} triples" in result.output
         assert count(oxigraph_server) == len(turtle)
-    assert count(oxigraph_server, cls=str(SKOS.Concept)) == len(model.concepts)
+    assert count(oxigraph_server, cls=str(SKOS.Concept)) == len(model.kb.concepts)
     assert count(oxigraph_server, cls=str(SCHEMA.Claim)) == 548
     assert count(oxigraph_server, cls=str(KG.Evidence)) == 258
     assert count(oxigraph_server, cls=str(KG.Tension)) == 32
@@ -435,7 +425,7 @@ def test_push_in_batches_replaces_the_graph(cache, oxigraph_server, model, turtl
         f"INSERT DATA {{ GRAPH <{BASE}> {{ <{BASE}old> <{BASE}p> \"stale\" }} }}").encode(),
         headers={"Content-Type": "application/sparql-update"}), timeout=30).read()
     for _ in range(2):
-        emitter = Emitter(model, BASE, oxigraph_terms(), "Open and closed AI models")
+        emitter = Emitter(model.kb, BASE, oxigraph_terms(), "Open and closed AI models", knowledge=model.knowledge)
         done = push((ox.Triple(*t) for t in emitter.triples()), update, BASE, limit=100_000)
         assert done["requests"] > 10
         assert count(oxigraph_server) == len(turtle)

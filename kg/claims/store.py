@@ -17,7 +17,7 @@ settle to is kept as rows too (`settled`: each claim's status and counts; `claim
 files whose claims name a concept; `settled_evidence`; `settled_tensions` with `tension_keys`,
 the claims and subjects each touches), so that when nothing changed `kg claims --concept X`,
 `kg tensions --concept X` and `kg show X` read the rows of X's files and nothing else
-(`settled_rows`).
+(`Analysis.rows`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import os
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -365,41 +367,83 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     return paths, keys, store.problems()
 
 
-def claims(kb, cache_dir: Path, progress=None) -> None:
-    """The claims stage: bring every file's claims up to date in the store; kb.claims reads them on
-    first use, and the stage's problems join kb.diagnostics."""
+@dataclass
+class ClaimFiles:
+    """What the claims stage found (`claims`): the files that hold claims and the key of each
+    one's claims; the claims themselves are read from the store on first use."""
+
+    paths: list[str]
+    """The files that hold claims, in claim order."""
+    keys: dict[str, str]
+    """Each file's claims key: everything its claims are made from (kg.claims.perfile.file_key)."""
+    problems: list[Diagnostic]
+    """What went wrong extracting them, by file and line."""
+    cache_dir: Path
+
+    @functools.cached_property
+    def claims(self) -> list[Claim]:
+        """Every claim, question and declared tension of the notes, and the checkable sentences of
+        the sources, in file order."""
+        reader = KnowledgeStore(self.cache_dir)
+        try:
+            return [c for c, _ in reader.claims(self.paths)]
+        finally:
+            reader.close()
+
+
+@dataclass
+class Analysis:
+    """What the knowledge stage found (`knowledge`): the vault's evidence, tensions and claim status
+    with the review decisions applied; read from the store on first use when nothing changed."""
+
+    stamp: str
+    """What it was made from, with the review decisions (`preview:` first for a preview): the site
+    compares it to tell that nothing it shows changed."""
+    summary: dict
+    """Its counts (kg.claims.analyse.counts): claims by status, evidence, tensions."""
+    problems: list[Diagnostic]
+    """Claims without evidence, lost anchors, decisions that name nothing: by file and line."""
+    pending: bool = False
+    """A preview: the last analysis laid over the current claims; a full build would change it."""
+    judged: int | None = None
+    """How many claims were judged again, when the stage analysed."""
+    found: Knowledge | None = field(default=None, repr=False)
+    loader: Callable[[], Knowledge] | None = field(default=None, repr=False)
+    unread: SettledRows | None = field(default=None, repr=False)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        """Evidence, tensions and the analysed claims (kg.claims.analyse.Knowledge)."""
+        if self.found is None:
+            self.found, self.loader = self.loader(), None
+        return self.found
+
+    def rows(self) -> SettledRows | None:
+        """A reader of the settled rows while the knowledge is unread (nothing changed, so the rows
+        say what it would); else None: use `knowledge`."""
+        return self.unread if self.found is None else None
+
+
+def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
+    """The claims stage: bring every file's claims up to date in the store."""
     store = KnowledgeStore(cache_dir)
     try:
         paths, keys, problems = _claim_files(kb, store, progress)
     finally:
         store.close()
-    kb.claim_state = (paths, keys)
-    kb.diagnostics.extend(problems)
-    kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
-
-    def load() -> list[Claim]:
-        reader = KnowledgeStore(cache_dir)
-        try:
-            return [c for c, _ in reader.claims(paths)]
-        finally:
-            reader.close()
-    kb.claim_loader = load
+    return ClaimFiles(paths, keys, problems, cache_dir)
 
 
-def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Knowledge | None:
-    """The vault's evidence and tensions, analysed again only where the vault changed, with the
-    user's review decisions applied (kg.claims.review); sets kb.knowledge, replaces kb.claims by
-    the analysed claims and adds the stage's problems to kb.diagnostics. Runs the claims stage
-    first if it has not run. When nothing changed, returns None and kb.knowledge reads the last
-    result on first use: a build that changes nothing never loads it.
+def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: bool = False) -> Analysis:
+    """The knowledge stage: the vault's evidence and tensions, analysed again only where the vault
+    changed, with the user's review decisions applied (kg.claims.review). When nothing changed,
+    the last result is read on first use: a build that changes nothing never loads it.
 
     preview=True analyses nothing: when the vault changed, the last analysis is laid over the
     current claims (`_preview`: a new claim has no evidence yet, a claim gone takes its evidence
-    and tensions with it) and kb.knowledge_pending is set; nothing is stored. kg serve shows a
-    save at once this way, then runs the analysis."""
-    if getattr(kb, "claim_state", None) is None:
-        claims(kb, cache_dir, progress)
-    paths, keys = kb.claim_state
+    and tensions with it) and the result is `pending`; nothing is stored. kg serve shows a save at
+    once this way, then runs the analysis."""
+    paths, keys = files.paths, files.keys
     store = KnowledgeStore(cache_dir)
     try:
         stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
@@ -407,38 +451,30 @@ def knowledge(kb, cache_dir: Path, progress=None, preview: bool = False) -> Know
         settled = f"{stamp}:{review.digest(kb.root)}:{COUNTS_VERSION}"
         analysed = store.get("stamp") == stamp
         if analysed and store.get("settled") == settled:  # nothing changed: the last result, read when asked
-            kb.knowledge_stamp = settled
-            kb.knowledge_summary = json.loads(store.get("summary"))
-            kb.diagnostics.extend(Diagnostic.model_validate(d) for d in json.loads(store.get("diagnostics")))
-            kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
-            kb.knowledge_loader = lambda: _settled(kb, cache_dir)
-            return None
+            return Analysis(settled, json.loads(store.get("summary")),
+                            [Diagnostic.model_validate(d) for d in json.loads(store.get("diagnostics"))],
+                            loader=lambda: _settled(kb, cache_dir, paths), unread=SettledRows(cache_dir, paths))
         from kg.claims.analyse import counts
 
-        kb.knowledge_pending = preview and not analysed
-        if kb.knowledge_pending:
+        pending, judged = preview and not analysed, None
+        if pending:
             found = _preview(store.get("result"), store.claims(paths), set(kb.concepts),
                              json.loads(store.get("sources") or "{}"), {p: kb.infos[p].hash for p in kb.sources})
         elif analysed:
             found = _loads(store.get("result"), store.claims(paths))
         else:
-            found = _analyse(kb, store, cache_dir, paths, stamp, progress)
+            found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
-        kb.knowledge_summary = counts(found)
-        kb.knowledge_stamp = f"preview:{settled}" if kb.knowledge_pending else settled
-        if not kb.knowledge_pending:  # a preview is not stored: the analysis that follows is
+        summary = counts(found)
+        if not pending:  # a preview is not stored: the analysis that follows is
             with store.db:
                 store.save_settled(found)
-                for key, value in (("settled", settled), ("summary", json.dumps(kb.knowledge_summary)),
+                for key, value in (("settled", settled), ("summary", json.dumps(summary)),
                                    ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                     store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
-    kb.knowledge = found
-    kb.claims = found.claims
-    kb.diagnostics.extend(problems)
-    kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
-    return found
+    return Analysis(f"preview:{settled}" if pending else settled, summary, problems, pending, judged, found)
 
 
 COUNTS_VERSION = 2
@@ -453,18 +489,20 @@ def _settle(kb, found: Knowledge) -> list[Diagnostic]:
     return found.diagnostics + review.apply(found, kb.root) + settle(found, warn=bool(kb.source_ids))
 
 
-def _settled(kb, cache_dir: Path) -> Knowledge:
+def _settled(kb, cache_dir: Path, paths: list[str]) -> Knowledge:
     """The stored result with the decisions applied, when a build found nothing changed."""
     store = KnowledgeStore(cache_dir)
     try:
-        found = _loads(store.get("result"), store.claims(kb.claim_state[0]))
+        found = _loads(store.get("result"), store.claims(paths))
     finally:
         store.close()
     _settle(kb, found)
     return found
 
 
-def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str, progress) -> Knowledge:
+def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
+             progress) -> tuple[Knowledge, int]:
+    """The analysis where the vault changed, stored; with the number of claims judged again."""
     from kg.search.embed import shared_embedder
     from kg.search.index import SearchIndex
 
@@ -487,8 +525,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo, progress)
     store.save(before, memo, stamp, _dumps(found), found.anchors)
-    kb.stats["knowledge_judged"] = memo.changed
-    return found
+    return found, memo.changed
 
 
 class _Saved(BaseModel):
@@ -553,14 +590,6 @@ class SettledRows:
             return store.tensions(keys)
         finally:
             store.close()
-
-
-def settled_rows(kb, cache_dir: Path) -> SettledRows | None:
-    """A reader of the settled rows when the knowledge stage found nothing changed and kb.knowledge
-    has not been read (the rows are then what it would say); else None: use kb.knowledge."""
-    if kb.knowledge_loader is None or getattr(kb, "claim_state", None) is None:
-        return None
-    return SettledRows(cache_dir, kb.claim_state[0])
 
 
 def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set[str], analysed: dict[str, str],

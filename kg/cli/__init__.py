@@ -69,11 +69,10 @@ class Context:
             yield progress
 
     def knowledge(self, with_search: bool = False, with_claims: bool = False, preview: bool = False):
-        """Build (incrementally) and return the vault's KnowledgeBase; with_search also brings
-        the search index up to date (its figures land in kb.stats); with_claims also finds
-        evidence and tensions (kb.knowledge), which needs the search index. preview: see
-        kg.build.run."""
-        return self.run(search=with_search or with_claims, claims=with_claims, site=False, preview=preview).kb
+        """Build the vault (incrementally) without its site and return the Build (kg.build.Build);
+        with_search also brings the search index up to date; with_claims also finds claims,
+        evidence and tensions, which needs the search index. preview: see kg.build.run."""
+        return self.run(search=with_search or with_claims, claims=with_claims, site=False, preview=preview)
 
     def run(self, search: bool = True, claims: bool = True, site: bool = True, site_dir: Path | None = None,
             pagefind: bool = True, preview: bool = False):
@@ -99,8 +98,9 @@ class Context:
                 pass
         return done
 
-    def publish(self, kb, folder: Path | None = None, search: bool = True) -> dict:
-        """Write the static site of a built vault; returns its counts (and the folder it is in).
+    def publish(self, built, folder: Path | None = None, search: bool = True) -> dict:
+        """Write the static site of a built vault (kg.build.Build); returns its counts (and the
+        folder it is in).
         search=False leaves search by words and by meaning for later: the result's `finish`."""
         from kg.build import paused_gc
         from kg.lock import cache_lock
@@ -109,7 +109,8 @@ class Context:
         settings = self.settings()
         out = (folder or self.root / settings.vault.site).resolve()
         with cache_lock(self.cache_dir), self.progress_bar() as progress, paused_gc():
-            found = publish_vault(kb, settings, self.cache_dir, out=out, progress=progress, search=search)
+            found = publish_vault(built.kb, settings, self.cache_dir, out=out, progress=progress, search=search,
+                                  analysis=built.analysis)
         try:
             shown = str(out.relative_to(Path.cwd()))
         except ValueError:

@@ -62,13 +62,13 @@ def review_decisions(ctx: Context, kind: str, dismiss, confirm, undo, reason, as
         raise click.UsageError("--reason goes with a decision: --dismiss or --confirm" if kind == "tension" else
                                "--reason goes with a decision: --dismiss-evidence or --confirm-evidence")
     where = _shown_path(review.path_of(ctx.root))
-    made, gone, kb = [], [], None
+    made, gone, built = [], [], None
     try:
         if dismiss or confirm:
-            kb = ctx.knowledge(with_claims=True)
-            choices = [(review.find(kb.knowledge, kind, ident), "dismissed") for ident in dict.fromkeys(dismiss)]
-            choices += [(review.find(kb.knowledge, kind, ident), "confirmed") for ident in dict.fromkeys(confirm)]
-            made = review.decide(ctx.root, kb.knowledge, choices, (reason or "").strip())
+            built = ctx.knowledge(with_claims=True)
+            choices = [(review.find(built.knowledge, kind, ident), "dismissed") for ident in dict.fromkeys(dismiss)]
+            choices += [(review.find(built.knowledge, kind, ident), "confirmed") for ident in dict.fromkeys(confirm)]
+            made = review.decide(ctx.root, built.knowledge, choices, (reason or "").strip())
         if undo:
             gone = review.undo(ctx.root, list(undo))
     except review.UnknownId as exc:
@@ -82,7 +82,7 @@ def review_decisions(ctx: Context, kind: str, dismiss, confirm, undo, reason, as
         what = "Dismissed" if d.decision == "dismissed" else "Confirmed"
         because = f" (\"{d.reason}\")" if d.reason else ""
         click.echo(f"{what} {d.kind} {d.id} {d.between()}{because}; written to {where}.")
-        for other in review.counterparts(kb.knowledge, d) if d.decision == "dismissed" else []:
+        for other in review.counterparts(built.knowledge, d) if d.decision == "dismissed" else []:
             if other.startswith("t-"):
                 click.echo(f"  The tension {other} between the same sentences is decided on its own: "
                            f"`kg tensions --dismiss {other}`.")
@@ -94,9 +94,9 @@ def review_decisions(ctx: Context, kind: str, dismiss, confirm, undo, reason, as
                    f"removed from {where}.")
 
 
-def review_warning(kb) -> None:
+def review_warning(built) -> None:
     """Say on stderr when the review file could not be read (its decisions are then not applied)."""
-    for d in kb.diagnostics:
+    for d in built.diagnostics:
         if d.code == "bad-review-file":
             stderr().print(f"[yellow]kg: warning:[/] {d.doc}:{d.line}: {d.message}", markup=True, highlight=False)
 
@@ -159,17 +159,18 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
     if dismiss or confirm or undo or reason is not None:
         review_decisions(ctx, "evidence", dismiss, confirm, undo, reason, as_json)
         return
-    kb = ctx.knowledge(with_claims=True)
-    review_warning(kb)
+    built = ctx.knowledge(with_claims=True)
+    kb = built.kb
+    review_warning(built)
     if show_dismissed:
-        _print_dismissed(ctx, kb, as_json)
+        _print_dismissed(ctx, built, as_json)
         return
-    from kg.claims.store import evidence_by_claim, settled_rows
+    from kg.claims.store import evidence_by_claim
     from kg.cli.inspect import resolve_name
 
-    rows = settled_rows(kb, ctx.cache_dir) if concept else None  # nothing changed: read only the rows of its files
+    rows = built.analysis.rows() if concept else None  # nothing changed: read only the rows of its files
     cid = resolve_name(kb, concept, ("concept",), as_json).id if concept else None
-    found = rows.about(cid) if rows else (kb.claims, kb.knowledge.evidence)
+    found = rows.about(cid) if rows else (built.claims, built.knowledge.evidence)
     wanted = found[0]
     if concept:
         wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
@@ -255,23 +256,24 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
     if dismiss or confirm or undo or reason is not None:
         review_decisions(ctx, "tension", dismiss, confirm, undo, reason, as_json)
         return
-    kb = ctx.knowledge(with_claims=True)
-    review_warning(kb)
-    from kg.claims.store import settled_rows, tensions_about
+    built = ctx.knowledge(with_claims=True)
+    kb = built.kb
+    review_warning(built)
+    from kg.claims.store import tensions_about
     from kg.model import Tension
 
-    rows = settled_rows(kb, ctx.cache_dir) if concept else None  # nothing changed: read only the rows of its files
+    rows = built.analysis.rows() if concept else None  # nothing changed: read only the rows of its files
     if concept:
         from kg.cli.inspect import resolve_name
 
         cid = resolve_name(kb, concept, ("concept",), as_json).id
-        about = {c.id for c in (rows.about(cid)[0] if rows else kb.claims) if c.concept == cid or cid in c.concepts}
+        about = {c.id for c in (rows.about(cid)[0] if rows else built.claims) if c.concept == cid or cid in c.concepts}
     if rows:
         known = rows.tensions(about | {cid})
         known, held, dismissed = known["shown"], known["held"], known["dismissed"]
     else:
-        known, held = kb.knowledge.tensions, kb.knowledge.held
-        dismissed = [t for t in kb.knowledge.dismissed if isinstance(t, Tension)]
+        known, held = built.knowledge.tensions, built.knowledge.held
+        dismissed = [t for t in built.knowledge.dismissed if isinstance(t, Tension)]
     wanted = [] if show_dismissed and not show_all else list(known)
     if show_all:
         wanted += held
@@ -337,7 +339,7 @@ def _decisions(ctx: Context) -> dict:
         return {}
 
 
-def _print_dismissed(ctx: Context, kb, as_json: bool) -> None:
+def _print_dismissed(ctx: Context, built, as_json: bool) -> None:
     """The evidence the user dismissed, with the claim it was for and the reason."""
     from rich.markup import escape
 
@@ -345,9 +347,9 @@ def _print_dismissed(ctx: Context, kb, as_json: bool) -> None:
     from kg.model import Evidence
 
     decisions = _decisions(ctx)
-    claims = note_claims(kb.knowledge)
+    claims = note_claims(built.knowledge)
     rows = []
-    for e in (e for e in kb.knowledge.dismissed if isinstance(e, Evidence)):
+    for e in (e for e in built.knowledge.dismissed if isinstance(e, Evidence)):
         (claim, claim_text), _ = sides(e, claims)
         d = decisions.get(evidence_id(e))
         rows.append({**evidence_json(e), "claim": claim, "claim_text": claim_text, "review": "dismissed",

@@ -66,7 +66,8 @@ def show(name: str, as_json: bool) -> None:
       kg show DeepSeek --json
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge(with_claims=True)
+    built = ctx.knowledge(with_claims=True)
+    kb = built.kb
     found = resolve_name(kb, name, as_json=as_json)
     if found.kind == "concept":
         concept = kb.concepts[found.id]
@@ -81,30 +82,28 @@ def show(name: str, as_json: bool) -> None:
                 "url": source.url, "tags": sorted({t.name for t in source.tags})}
     outgoing = [_link_json(lk, kb, "out") for lk in kb.outlinks(doc)] if doc else []
     incoming = [_link_json(lk, kb, "in") for lk in kb.backlinks(ident)]
-    from kg.claims.store import settled_rows
-
-    knowledge = _knowledge(kb, ident, doc, {lk["doc"] for lk in incoming}, settled_rows(kb, ctx.cache_dir))
+    knowledge = _knowledge(built, ident, doc, {lk["doc"] for lk in incoming}, built.analysis.rows())
     if as_json:
         print_json({**info, **knowledge, "outgoing": outgoing, "incoming": incoming})
         return
     _print_show(info, outgoing, incoming, knowledge)
 
 
-def _knowledge(kb, ident: str, doc: str | None, linking: set[str], rows=None) -> dict:
+def _knowledge(built, ident: str, doc: str | None, linking: set[str], rows=None) -> dict:
     """The claims written in `doc` with their evidence, the tensions they are in, the claims of
     other files that mention `ident`, and those of them whose file does not link to it
     (`linking`: the files that do); from the settled `rows` of those files when nothing changed
-    (kg.claims.store.settled_rows)."""
+    (kg.claims.store.Analysis.rows)."""
     from kg.knowledge import unlinked_mentions
     from kg.claims.store import evidence_by_claim, tensions_about
     from kg.cli.claims import claim_json, evidence_json
 
-    claims, evidence = rows.about(ident, doc) if rows else (kb.claims, kb.knowledge.evidence)
+    claims, evidence = rows.about(ident, doc) if rows else (built.claims, built.knowledge.evidence)
     evidence = evidence_by_claim(claims, evidence)
     own = [c for c in claims if c.doc == doc]
     ids = {c.id for c in own}
     mentioned = [c for c in claims if c.doc != doc and ident in c.concepts]
-    near = rows.tensions(ids | {ident})["shown"] if rows else kb.knowledge.tensions
+    near = rows.tensions(ids | {ident})["shown"] if rows else built.knowledge.tensions
     tensions = tensions_about(near, ids, ident)  # what its page lists
     return {"claims": [{**claim_json(c), "evidence": [evidence_json(e) for e in evidence.get((c.id, c.doc), [])]}
                        for c in own],
@@ -192,7 +191,7 @@ def sources(as_json: bool) -> None:
       kg sources --json | jq -r '.[] | select(.date == null) | .doc'
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge()
+    kb = ctx.knowledge().kb
     rows = []
     for sid, path in kb.source_ids.items():
         s = kb.sources[path]
@@ -228,7 +227,7 @@ def graph(fmt: str, output: Path | None) -> None:
     from kg.graph import export
 
     ctx: Context = click.get_current_context().obj
-    text = export(ctx.knowledge(), fmt)
+    text = export(ctx.knowledge().kb, fmt)
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output} ({len(text) // 1024} KiB)", err=True)

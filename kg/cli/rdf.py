@@ -108,16 +108,16 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         fail(str(exc))
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
-    kb = ctx.knowledge(with_claims=not no_claims)
+    built = ctx.knowledge(with_claims=not no_claims)
     start = time.perf_counter()
     if store:
-        _push(ctx, kb, base, title, store, graph_iri or base)
+        _push(ctx, built, base, title, store, graph_iri or base)
         return
     if output:
         tmp = output.with_name(f".{output.name}.tmp")
         try:
             with open(tmp, "wb") as out:
-                done = _write(ctx, kb, base, fmt, out, engine, title, graph_iri)
+                done = _write(ctx, built, base, fmt, out, engine, title, graph_iri)
             tmp.replace(output)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -128,18 +128,19 @@ def export_(fmt, output, store, graph_iri, engine, no_claims, vocabulary, shapes
         click.echo(f"Wrote {output} ({output.stat().st_size // 1024:,} KiB, {_counts(done.counts)}) "
                    f"in {time.perf_counter() - start:.2f} s with {done.engine}", err=True)
     else:
-        _write(ctx, kb, base, fmt, sys.stdout.buffer, engine, title, graph_iri)
+        _write(ctx, built, base, fmt, sys.stdout.buffer, engine, title, graph_iri)
         sys.stdout.buffer.flush()
 
 
-def _write(ctx: Context, kb, base, fmt, out, engine, title, graph_iri):
+def _write(ctx: Context, built, base, fmt, out, engine, title, graph_iri):
     from kg.rdf import export as rdf
 
     with ctx.progress_bar() as progress:
-        return rdf.write(kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress, warn=_warn)
+        return rdf.write(built.kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress, warn=_warn,
+                         knowledge=built.knowledge)
 
 
-def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None:
+def _push(ctx: Context, built, base: str, title: str, url: str, graph: str) -> None:
     import pyoxigraph as ox
 
     from kg.rdf.emit import Emitter
@@ -151,7 +152,7 @@ def _push(ctx: Context, kb, base: str, title: str, url: str, graph: str) -> None
                    "are those of any other vault without one; set base_url to keep vaults apart in one store",
                    err=True)
     with ctx.progress_bar() as progress:
-        emitter = Emitter(kb, base, oxigraph_terms(), title, warn=_warn)
+        emitter = Emitter(built.kb, base, oxigraph_terms(), title, warn=_warn, knowledge=built.knowledge)
 
         def sent(n: int, _total) -> None:
             if progress:
@@ -212,14 +213,14 @@ def query_(sparql, path, fmt, as_json, no_claims, allow_service) -> None:
         fail(str(exc))
     ctx: Context = click.get_current_context().obj
     base, title = _site(ctx)
-    kb = ctx.knowledge()
-    mark = q.stamp(kb, base, title, claims=not no_claims)
+    built = ctx.knowledge()
+    mark = q.stamp(built.kb, base, title, claims=not no_claims)
     store = q.cached(ctx.cache_dir, mark)
     if store is None:  # the vault changed since the last query: analyse it and load the triples again
         if not no_claims:
-            kb = ctx.knowledge(with_claims=True)
+            built = ctx.knowledge(with_claims=True)
         with ctx.progress_bar() as progress:
-            store = q.keep(kb, ctx.cache_dir, mark, base, title, progress, warn=_warn)
+            store = q.keep(built.kb, ctx.cache_dir, mark, base, title, progress, warn=_warn, knowledge=built.knowledge)
     try:
         answer = q.run(store, sparql, base, allow_service)
     except q.QueryError as exc:

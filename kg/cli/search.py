@@ -88,7 +88,7 @@ def _named(ctx: Context, searcher, concept: str | None, source: str | None, as_j
     kb, ids = None, []
     for value, column in ((concept, "concept"), (source, "source")):
         if value and not searcher.db.execute(f"SELECT 1 FROM items WHERE {column} = ? LIMIT 1", (value,)).fetchone():
-            kb = kb or ctx.knowledge()
+            kb = kb or ctx.knowledge().kb
             value = resolve_name(kb, value, (column,), as_json).id
         ids.append(value)
     return ids

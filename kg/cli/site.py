@@ -39,8 +39,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
     from kg.claims.store import remember_claims
 
     remember_claims()  # each save decodes only the claims of the files it changed
-    kb = ctx.knowledge(with_search=not no_search, with_claims=not no_search)
-    report(ctx.publish(kb))
+    report(ctx.publish(ctx.knowledge(with_search=not no_search, with_claims=not no_search)))
     try:
         server, signal = start_server(folder, host, port)
     except OSError as exc:
@@ -49,7 +48,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
     click.echo(f"Watching {ctx.root} for changes; the open page reloads after each rebuild. Ctrl+C stops.")
 
     def draw(preview: bool):
-        """Build and write the changed pages, then reload the open page: (kb, publish result), or
+        """Build and write the changed pages, then reload the open page: (build, publish result), or
         None when the build failed (the last good site stays served)."""
         try:
             built = ctx.knowledge(with_search=not no_search, with_claims=not no_search, preview=preview)
@@ -73,9 +72,9 @@ def serve(port: int, host: str, no_search: bool) -> None:
         built, found = shown
         click.echo(f"{time.strftime('%H:%M:%S')} rebuilt after {len(changes)} change(s) in "
                    f"{time.perf_counter() - started:.2f} s: {found['written']} pages written"
-                   + ("; evidence and tensions follow" if built.knowledge_pending else ""))
+                   + ("; evidence and tensions follow" if built.pending else ""))
         finish = found.get("finish")  # absent when nothing any page shows changed
-        if built.knowledge_pending:
+        if built.pending:
             analysed = draw(preview=False)
             if analysed is None:
                 return

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from kg.cli import Context, fail, main, print_json, stderr, stdout
-from kg.paths import tag_with_parents
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -126,20 +125,8 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
     """
     ctx: Context = click.get_current_context().obj
     done = ctx.run(search=not no_search, claims=not no_search, site=not no_site, site_dir=site_dir)
-    kb, site = done.kb, done.site
-    counts = {sev: sum(1 for d in kb.diagnostics if d.severity == sev) for sev in SEVERITY_ORDER}
-    stubs = sum(1 for c in kb.concepts.values() if c.stub)
-    tags = {t for info in kb.infos.values() for tag in info.tags for t in tag_with_parents(tag)}  # as the site's tag pages
-    summary = {
-        "vault": str(ctx.root), "notes": len(kb.notes), "sources": len(kb.sources),
-        "concepts": len(kb.concepts), "stubs": stubs, "links": len(kb.rows), "tags": len(tags),
-        "parsed": int(kb.stats["parsed"]), "cached": int(kb.stats["cached"]), "seconds": kb.stats["seconds"],
-        "errors": counts["error"], "warnings": counts["warning"],
-        "search": {k[7:]: int(v) for k, v in kb.stats.items() if k.startswith("search_")} or None,
-        "claims": kb.knowledge_summary,
-        "site": site,
-        "stages": {name: round(seconds, 3) for name, seconds in done.stages.items()},
-    }
+    summary, site = done.summary(), done.site
+    summary["vault"] = str(ctx.root)
     if as_json:
         print_json(summary)
         return
@@ -147,7 +134,7 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
 
     out = stdout()
     out.print(f"[bold]{escape(ctx.root.name)}[/]: {summary['notes']} notes, {summary['sources']} sources, "
-              f"{summary['concepts']} concepts ({stubs} stubs), "
+              f"{summary['concepts']} concepts ({summary['stubs']} stubs), "
               f"{summary['links']} links, {summary['tags']} tags")
     out.print(f"  parsed {summary['parsed']} files, {summary['cached']} from cache, in {summary['seconds']:.2f} s")
     if summary["search"]:
@@ -168,8 +155,8 @@ def build(as_json: bool, no_search: bool, no_site: bool, site_dir: Path | None) 
             out.print(f"  [red]{escape(error)}[/]")
         for warning in site.get("warnings", []):
             out.print(f"  [yellow]{escape(warning)}[/]")
-    if counts["error"] or counts["warning"]:
-        out.print(f"  [red]{plural(counts['error'], 'error')}[/], [yellow]{plural(counts['warning'], 'warning')}[/]: "
+    if summary["errors"] or summary["warnings"]:
+        out.print(f"  [red]{plural(summary['errors'], 'error')}[/], [yellow]{plural(summary['warnings'], 'warning')}[/]: "
                   "run [bold]kg check[/] to list them")
 
 
@@ -197,8 +184,9 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...], no
       kg check --json | jq '.[] | select(.severity == "error")'
     """
     ctx: Context = click.get_current_context().obj
-    kb = ctx.knowledge(with_claims=not no_claims)
-    shown = [d for d in kb.diagnostics if SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[severity]
+    built = ctx.knowledge(with_claims=not no_claims)
+    kb, problems = built.kb, built.diagnostics
+    shown = [d for d in problems if SEVERITY_ORDER[d.severity] <= SEVERITY_ORDER[severity]
              and (not codes or d.code in codes)]
     if as_json:
         print_json([d.model_dump() for d in shown])
@@ -207,11 +195,11 @@ def check(as_json: bool, strict: bool, severity: str, codes: tuple[str, ...], no
         for d in shown:
             click.echo(f"{d.where}: {click.style(d.severity, fg=colour[d.severity], bold=True)}: "
                        f"{d.message} {click.style(f'[{d.code}]', dim=True)}")
-        n = {s: sum(1 for d in kb.diagnostics if d.severity == s) for s in SEVERITY_ORDER}
+        n = {s: sum(1 for d in problems if d.severity == s) for s in SEVERITY_ORDER}
         stderr().print(f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info "
                        f"in {plural(len(kb.notes) + len(kb.sources), 'file')} "
-                       f"({int(kb.stats['parsed'])} parsed, {kb.stats['seconds']:.2f} s)")
-    errors = any(d.severity == "error" for d in kb.diagnostics)
-    warnings = any(d.severity == "warning" for d in kb.diagnostics)
+                       f"({int(built.stats['parsed'])} parsed, {built.stats['seconds']:.2f} s)")
+    errors = any(d.severity == "error" for d in problems)
+    warnings = any(d.severity == "warning" for d in problems)
     if errors or (strict and warnings):
         raise SystemExit(1)

@@ -41,16 +41,17 @@ def check_site_folder(root: Path, settings: Settings, out: Path | None = None) -
 
 
 def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = None, progress=None,
-                  jobs: int | None = None, search: bool = True) -> dict:
-    """Write the site of a built vault (kg.build.build, plus kg.claims.store.knowledge for claims)
-    into `out` (default: the vault's site folder); returns counts and timings. Raises
+                  jobs: int | None = None, search: bool = True, analysis=None) -> dict:
+    """Write the site of a vault as read (kg.build.build) into `out` (default: the vault's site
+    folder), with the claims, evidence and tensions of `analysis` (kg.claims.store.knowledge) when
+    given; returns counts and timings. Raises
     SiteFolderError (nothing written) for a folder that holds the user's files (`check_site_folder`)."""
     from kg.publish.site import Site
     from kg.publish.writer import publish
 
     root = Path(kb.root)
     folder = check_site_folder(root, settings, out)
-    site = Site(kb, settings.site.title_of(root), settings.site.base)
+    site = Site(kb, settings.site.title_of(root), settings.site.base, analysis)
     # the setting is read with a fallback so that a kg.toml model without it still publishes
     site.follow_outside_links = bool(getattr(settings.vault, "follow_outside_links", False))
     return publish(site, folder, cache_dir, progress, jobs, search)

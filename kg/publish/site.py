@@ -13,12 +13,16 @@ import os
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.knowledge import KnowledgeBase, LinkRow
 from kg.model import Claim, Evidence, Note, Tension
 from kg.paths import heading_anchor, tag_with_parents
 from kg.publish import urls
 from kg.vault import decode
+
+if TYPE_CHECKING:
+    from kg.claims.store import Analysis
 
 CONTEXT_LIMIT = 1200
 """The most characters of a paragraph a backlink shows; of a longer paragraph, the part around the
@@ -29,8 +33,10 @@ time and memory growing with the square of its links."""
 class Site:
     """One vault, seen from the site."""
 
-    def __init__(self, kb: KnowledgeBase, title: str, base_url: str):
+    def __init__(self, kb: KnowledgeBase, title: str, base_url: str, analysis: Analysis | None = None):
         self.kb = kb
+        self.analysis = analysis
+        """The knowledge stage's result, or None when the build skipped it (--no-search)."""
         self.title = title
         """The site's title."""
         self.base_url = base_url
@@ -50,20 +56,13 @@ class Site:
     def knowledge(self):
         """Claims, evidence and tensions, or None when the build skipped that stage (--no-search);
         read on first use, so a site with nothing to draw never reads them."""
-        return self.kb.knowledge
+        return self.analysis.knowledge if self.analysis else None
 
     @cached_property
     def counts(self) -> dict | None:
-        """The knowledge's counts as the knowledge stage counted them (`kb.knowledge_summary`, what
-        `kg build` prints), for every page that shows them; counted here only for a knowledge set
-        by other means."""
-        if not self.knowledge:
-            return None
-        if self.kb.knowledge_summary is not None:
-            return self.kb.knowledge_summary
-        from kg.claims.analyse import counts
-
-        return counts(self.knowledge)
+        """The knowledge's counts as the knowledge stage counted them (what `kg build` prints), for
+        every page that shows them."""
+        return self.analysis.summary if self.analysis else None
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property

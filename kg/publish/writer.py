@@ -336,15 +336,12 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     return found
 
 
-def _state(site: Site, files: dict[str, str]) -> str | None:
+def _state(site: Site, files: dict[str, str]) -> str:
     """Everything the site is drawn from, as one hash: the files, the names, the settings, the
-    knowledge stage's result with the review decisions (its stamp), the files linked. None when the
-    knowledge stage ran without a stamp (then the pages are checked)."""
+    knowledge stage's result with the review decisions (its stamp), the files linked."""
     kb = site.kb
-    if kb.claim_state is not None and kb.knowledge_stamp is None:
-        return None
-    text = json.dumps([files, kb.names, site.title, site.base_url, kb.knowledge_stamp, sorted(kb.files)],
-                      sort_keys=True)
+    stamp = site.analysis.stamp if site.analysis else None
+    text = json.dumps([files, kb.names, site.title, site.base_url, stamp, sorted(kb.files)], sort_keys=True)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -17,18 +17,11 @@ from pathlib import Path
 def graph(vault: str | Path = ".", claims: bool = True):
     """The vault as an `rdflib.Graph`: built (incrementally) like `kg build --no-site`, with claims,
     evidence and tensions unless claims=False. IRIs derive from [site] base_url in kg.toml."""
-    from kg.build import build
-    from kg.config import cache_folder, find_vault, load_settings
+    from kg.build import run
+    from kg.config import find_vault, load_settings
     from kg.rdf import export
 
     root = find_vault(Path(vault))
     settings = load_settings(root)
-    kb = build(root, settings)
-    if claims:
-        from kg.claims.store import knowledge
-        from kg.search.embed import shared_embedder
-        from kg.search.index import SearchIndex
-
-        SearchIndex(cache_folder(root)).update(kb, shared_embedder)
-        knowledge(kb, cache_folder(root))
-    return export.graph(kb, settings.site.base, settings.site.title_of(root))
+    built = run(root, settings, claims=claims, search=claims, site=False)
+    return export.graph(built.kb, settings.site.base, settings.site.title_of(root), knowledge=built.knowledge)

@@ -27,12 +27,15 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from kg.knowledge import KnowledgeBase
 from kg.model import Claim, Evidence, Quantity, Selector, Tension
 from kg.publish import urls
+
+if TYPE_CHECKING:
+    from kg.claims.analyse import Knowledge
 
 KG = "https://w3id.org/kg-notes/ns#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -161,8 +164,10 @@ class Emitter:
 
     def __init__(self, kb: KnowledgeBase, base_url: str, terms: Terms, title: str = "",
                  progress: Callable[[str, int, int | None], None] | None = None,
-                 warn: Callable[[str], None] | None = None):
+                 warn: Callable[[str], None] | None = None, knowledge: Knowledge | None = None):
         self.kb = kb
+        self.knowledge = knowledge
+        """Claims, evidence and tensions (kg.build.Build.knowledge), or None for files and links only."""
         self.progress = progress
         """Called with ("Writing triples", count, None) every 20,000 triples."""
         self.warn = warn or logging.getLogger(__name__).warning
@@ -178,7 +183,6 @@ class Emitter:
         self._pages: dict[str, str] = {}
         self._claim_iris: dict[tuple[str, str], str] = {}
         self.counts = {"concepts": 0, "sources": 0, "claims": 0, "evidence": 0, "tensions": 0, "triples": 0}
-        knowledge = kb.knowledge
         self.claims: list[Claim] = knowledge.claims if knowledge else []
         self.by_key = {(c.id, c.doc): c for c in self.claims}
         self.note_claims: dict[str, list[Claim]] = {}
@@ -524,8 +528,7 @@ class Emitter:
             yield selector, self.c("kg:sourceHash"), self.text(quote.source_hash)
 
     def tensions(self) -> Iterator[tuple]:
-        knowledge = self.kb.knowledge
-        for t in knowledge.tensions if knowledge else []:
+        for t in self.knowledge.tensions if self.knowledge else []:
             self.counts["tensions"] += 1
             yield from dict.fromkeys(self.tension(t))  # a named claim may also be its other side
 

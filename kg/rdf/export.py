@@ -58,13 +58,14 @@ def oxigraph_terms() -> Terms:
     return _terms(NamedNode, Literal)
 
 
-def graph(kb, base_url: str, title: str = "", warn=None):
-    """The vault as an `rdflib.Graph`, with kg's prefixes bound. `warn` is called with a message
+def graph(kb, base_url: str, title: str = "", warn=None, knowledge=None):
+    """The vault as an `rdflib.Graph`, with kg's prefixes bound, and its claims, evidence and
+    tensions when `knowledge` is given (kg.build.Build.knowledge). `warn` is called with a message
     for each value left out (see Emitter)."""
     from rdflib import Graph
 
     g = Graph()
-    _fill(g, g, Emitter(kb, base_url, rdflib_terms(), title, warn=warn))
+    _fill(g, g, Emitter(kb, base_url, rdflib_terms(), title, warn=warn, knowledge=knowledge))
     return g
 
 
@@ -77,14 +78,14 @@ def _fill(g, bound, emitter: Emitter) -> None:
 
 
 def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", title: str = "",
-          graph: str | None = None, progress=None, warn=None) -> Export:
-    """Write the vault's triples to a binary stream. TriG puts them in the vault's named graph:
+          graph: str | None = None, progress=None, warn=None, knowledge=None) -> Export:
+    """Write the vault's triples (with `knowledge`, as for `graph`) to a binary stream. TriG puts them in the vault's named graph:
     `graph`, by default the base URL. `warn` is called with a message for each value left out."""
     engine = engine_for(fmt, engine)
     if engine == "oxigraph":
         import pyoxigraph as ox
 
-        emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn)
+        emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn, knowledge)
         if fmt == "trig":
             name = ox.NamedNode(graph or emitter.base)
             items: Iterator = (ox.Quad(s, p, o, name) for s, p, o in emitter.triples())
@@ -97,7 +98,7 @@ def write(kb, base_url: str, fmt: str, out: IO[bytes], engine: str = "auto", tit
         return Export(fmt, engine, emitter.counts)
     from rdflib import Dataset, Graph, URIRef
 
-    emitter = Emitter(kb, base_url, rdflib_terms(), title, progress, warn)
+    emitter = Emitter(kb, base_url, rdflib_terms(), title, progress, warn, knowledge)
     if fmt == "trig":
         target = Dataset()
         g = target.graph(URIRef(graph or emitter.base))

@@ -45,12 +45,14 @@ class Answer:
     """What the query asked for and did not get (a FROM graph), for the caller to show."""
 
 
-def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None = None, warn=None):
-    """The vault's triples in an Oxigraph store (the default graph): in memory, or on disk in
-    `folder` (which must not exist yet). `warn` gets a message for each value left out."""
+def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None = None, warn=None,
+         knowledge=None):
+    """The vault's triples (with its claims, evidence and tensions when `knowledge` is given) in an
+    Oxigraph store (the default graph): in memory, or on disk in `folder` (which must not exist
+    yet). `warn` gets a message for each value left out."""
     import pyoxigraph as ox
 
-    emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn)
+    emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn, knowledge)
     store = ox.Store(str(folder)) if folder else ox.Store()
     store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
     return store, emitter
@@ -88,7 +90,8 @@ def cached(cache_dir: Path, mark: str):
         return None
 
 
-def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progress=None, warn=None):
+def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progress=None, warn=None,
+         knowledge=None):
     """Load the vault's triples into a new store in .kg/, replacing the one kept there, and open
     it read-only. `warn` gets a message for each value left out (said once, when the store is made)."""
     import gc
@@ -98,7 +101,7 @@ def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progres
     tmp = cache_dir / f".{STORE}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    store, _ = load(kb, base_url, title, progress, tmp / "db", warn)
+    store, _ = load(kb, base_url, title, progress, tmp / "db", warn, knowledge)
     store.flush()
     del store
     gc.collect()  # closes the store's files
@@ -114,7 +117,7 @@ def keep(kb, cache_dir: Path, mark: str, base_url: str, title: str = "", progres
     shutil.rmtree(old, ignore_errors=True)
     found = cached(cache_dir, mark)
     if found is None:
-        found = ox.Store.read_only(str(tmp / "db")) if tmp.exists() else load(kb, base_url, title)[0]
+        found = ox.Store.read_only(str(tmp / "db")) if tmp.exists() else load(kb, base_url, title, knowledge=knowledge)[0]
     return found
 
 
