@@ -9,9 +9,9 @@ import json
 from collections import defaultdict
 
 from kg.index import DocInfo
-from kg.knowledge import KnowledgeBase, LinkRow
+from kg.knowledge import LINK_FIELDS, KnowledgeBase
 from kg.links import Resolver
-from kg.model import Concept, Diagnostic
+from kg.model import Concept, Diagnostic, Link, to_columns
 from kg.paths import is_attachment, link_key, slugify, stem, unlinkable_chars, without_suffix
 
 
@@ -61,7 +61,7 @@ stubs), the last four as JSON."""
 
 
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved]) -> list[tuple]:
-    """Every written link -> a `LinkRow` to a concept, source or file; missing targets -> stubs.
+    """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
     A file whose hash and names fingerprint match `previous` keeps its cached rows (decoded
     only if a command reads `kb.rows`); the others are resolved again. Returns the fresh
@@ -103,15 +103,15 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
                 kind, target_id = "file", target
             if relation == "embeds" and target:
                 embeds.append((target, ref.line, ref.col))
-            rows.append(LinkRow(path, holder, kind, target_id, target, ref.target, ref.heading, ref.block,
-                                ref.label, relation, ref.line, ref.col, ref.block_index))
+            rows.append(Link(path, holder, kind, target_id, target, ref.target, ref.heading, ref.block,
+                             ref.label, relation, ref.line, ref.col, ref.block_index))
         kb.resolved[path] = rows
         kb.diagnostics.extend(problems)
         if embeds:
             kb.embeds[path] = embeds
         for cid, written in missing.items():
             stubs.setdefault(cid, written)
-        fresh.append((path, info.hash, fingerprint, _dumps([r[2:] for r in rows]),
+        fresh.append((path, info.hash, fingerprint, to_columns(rows, LINK_FIELDS),
                       _dumps([d.model_dump() for d in problems]), _dumps(embeds), _dumps(list(missing.items()))))
     for cid, written in sorted(stubs.items()):
         kb.concepts.setdefault(cid, Concept(id=cid, title=written))

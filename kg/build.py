@@ -322,7 +322,7 @@ def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:
         if isinstance(result, list):
             info = DocInfo(path, digest, "unreadable", "", [], None, [], [], [],
                            [(d.line, d.col, d.severity, d.code, d.message) for d in result])
-            rows.append((path, digest, "unreadable", size, mtime, info.names_json(), "[]", None))
+            rows.append((path, digest, "unreadable", size, mtime, info.names_json(), "{}", None))
         else:
             info = DocInfo.of(result, kind)
             rows.append((path, digest, kind, size, mtime, info.names_json(), info.refs_json,

@@ -16,7 +16,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 """Bump whenever a parser or model change makes old rows wrong."""
 
 

@@ -49,14 +49,15 @@ def to_networkx(kb: KnowledgeBase) -> nx.MultiDiGraph:
             g.add_node(f"tag:{parent}", kind="tag", label="#" + parent)
             g.add_edge(f"tag:{name}", f"tag:{parent}", relation="within")
             name = parent
-    for link in kb.links:
+    kb.block_texts(sorted({link.doc for link in kb.rows}))  # the paragraphs that hold links, in one read
+    for link in kb.rows:
         holder = f"concept:{link.source_id}" if link.doc in kb.notes else f"source:{link.source_id}"
         target = _node_of(link.target_kind, link.target_id)
         if target not in g:
             g.add_node(target, kind="file", label=link.target_id)
         g.add_edge(holder, target, **_clean({"relation": link.relation, "doc": link.doc, "line": link.line,
                                              "label": link.label, "heading": link.heading,
-                                             "context": link.context}))
+                                             "context": kb.context(link)}))
     return g
 
 

@@ -15,24 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
-from kg.model import Diagnostic, Note, Source
+from kg.model import Diagnostic, LinkRef, Note, Source, from_columns, to_columns
 
 
-class Ref(NamedTuple):
-    """A link as written (the fields of `LinkRef`, as a tuple: cheap to make in bulk)."""
-
-    target: str
-    heading: str | None
-    block: str | None
-    label: str | None
-    embed: bool
-    syntax: str
-    relation: str | None
-    line: int
-    col: int
-    block_index: int | None
+REF_FIELDS = tuple(LinkRef.__dataclass_fields__)
+"""The fields of a written link, as `DocInfo.refs_json` stores them."""
 
 
 @dataclass(slots=True)
@@ -59,30 +46,28 @@ class DocInfo:
     """Explicit block ids."""
     diagnostics: list[tuple]
     """Per-file problems as (line, col, severity, code, message)."""
-    refs_json: str = "[]"
-    """The links this file writes, as JSON; decoded by `refs`."""
+    refs_json: str = "{}"
+    """The links this file writes, as JSON by field name (kg.model.to_columns); decoded by `refs`."""
     author: str | None = None
     """A source's author, if known (how a citation of it reads)."""
     date: str | None = None
     """The file's date (ISO), if known."""
-    _refs: list[Ref] | None = field(default=None, repr=False)
+    _refs: list[LinkRef] | None = field(default=None, repr=False)
 
     @property
-    def refs(self) -> list[Ref]:
+    def refs(self) -> list[LinkRef]:
         """The links this file writes."""
         if self._refs is None:
-            self._refs = [Ref(*r) for r in json.loads(self.refs_json)]
+            self._refs = [LinkRef(*values) for values in from_columns(self.refs_json, REF_FIELDS)]
         return self._refs
 
     @classmethod
     def of(cls, doc: Note | Source, kind: str) -> DocInfo:
-        refs = [[r.target, r.heading, r.block, r.label, r.embed, r.syntax, r.relation, r.line, r.col,
-                 r.block_index] for r in doc.links]
         return cls(path=doc.path, hash=doc.hash, kind=kind, title=doc.title, aliases=doc.aliases,
                    type=getattr(doc, "type", None), tags=list(dict.fromkeys(t.name for t in doc.tags)),
                    headings=sorted(set(doc.headings)), block_ids=sorted({b.block_id for b in doc.blocks if b.block_id}),
                    diagnostics=[(d.line, d.col, d.severity, d.code, d.message) for d in doc.diagnostics],
-                   refs_json=json.dumps(refs, ensure_ascii=False, separators=(",", ":")),
+                   refs_json=to_columns(doc.links, REF_FIELDS),
                    author=getattr(doc, "author", None),
                    date=doc.date.isoformat() if getattr(doc, "date", None) else None)
 

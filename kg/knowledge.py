@@ -13,10 +13,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
 
 from kg.index import DocInfo
-from kg.model import Claim, Concept, Diagnostic, Link, Note, Source
+from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, from_columns
 
 Loader = Callable[[list[str]], dict[str, "Note | Source"]]
 
@@ -29,22 +28,9 @@ def unlinked_mentions(mentioned: list[Claim], doc: str | None, linking: set[str]
     return [m for m in mentioned if m.doc != doc and m.doc not in linking]
 
 
-class LinkRow(NamedTuple):
-    """A resolved link, compact; `KnowledgeBase.links` turns rows into `Link` models on demand."""
-
-    doc: str
-    source_id: str
-    target_kind: str
-    target_id: str
-    target_doc: str | None
-    target: str
-    heading: str | None
-    block: str | None
-    label: str | None
-    relation: str
-    line: int
-    col: int
-    block_index: int | None
+LINK_FIELDS = Link._fields[2:]
+"""The fields of a resolved link as the cache stores a file's links (kg.model.to_columns): all but
+the file and its holder, which are the same for every link of a file."""
 
 
 class Docs(Mapping):
@@ -95,8 +81,8 @@ class KnowledgeBase:
         """Concepts by id: one per note, one per missing link target (a stub)."""
         self.source_ids: dict[str, str] = {}
         """Source id -> source path."""
-        self.resolved: dict[str, list[LinkRow] | str] = {}
-        """Each file's resolved links: rows, or their cached JSON until `rows` decodes them."""
+        self.resolved: dict[str, list[Link] | str] = {}
+        """Each file's resolved links, or their cached JSON until `rows` decodes them."""
         self.embeds: dict[str, list[tuple[str, int, int]]] = {}
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
@@ -146,7 +132,7 @@ class KnowledgeBase:
         return {p: self._blocks[p] if p in self._blocks else [b.text for b in self.doc(p).blocks]
                 for p in paths if p in self._blocks or p in self._docs}
 
-    def context(self, row: LinkRow) -> str:
+    def context(self, row: Link) -> str:
         """The paragraph or list item that holds a link, as plain text."""
         if row.block_index is None:
             return ""
@@ -176,27 +162,16 @@ class KnowledgeBase:
         path = self.source_ids.get(source_id)
         return self.sources[path] if path else None
 
-    def link(self, row: LinkRow) -> Link:
-        """A resolved link as a model, with the paragraph that holds it."""
-        context = ""
-        if row.block_index is not None:
-            blocks = self.doc(row.doc).blocks
-            if row.block_index < len(blocks):
-                context = blocks[row.block_index].text
-        return Link(doc=row.doc, source_id=row.source_id, target_kind=row.target_kind, target_id=row.target_id,
-                    target_doc=row.target_doc, heading=row.heading, block=row.block, label=row.label,
-                    relation=row.relation, line=row.line, col=row.col, context=context)
-
     @cached_property
-    def rows(self) -> list[LinkRow]:
+    def rows(self) -> list[Link]:
         """Every resolved link, in file order (decoded from the cache on first use)."""
-        out: list[LinkRow] = []
+        out: list[Link] = []
         make = tuple.__new__  # a NamedTuple's own __new__ is three times slower, and there are 180k rows
         for path in sorted(self.resolved):
             rows = self.resolved[path]
             if isinstance(rows, str):
                 holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
-                rows = [make(LinkRow, (path, holder, *r)) for r in json.loads(rows)]
+                rows = [make(Link, (path, holder, *values)) for values in from_columns(rows, LINK_FIELDS)]
             out.extend(rows)
         return out
 
@@ -204,12 +179,6 @@ class KnowledgeBase:
     def source_by_path(self) -> dict[str, str]:
         """Source path -> source id."""
         return {path: sid for sid, path in self.source_ids.items()}
-
-    @cached_property
-    def links(self) -> list[Link]:
-        """Every resolved link as a model (loads the files that hold links)."""
-        self.load(sorted({r.doc for r in self.rows}))
-        return [self.link(r) for r in self.rows]
 
     def title_of(self, ident: str) -> str | None:
         """The title of a concept or source id."""
@@ -220,8 +189,8 @@ class KnowledgeBase:
 
     def backlinks(self, target_id: str) -> list[Link]:
         """Links that point at a concept or source id."""
-        return [self.link(r) for r in self.rows if r.target_id == target_id]
+        return [r for r in self.rows if r.target_id == target_id]
 
     def outlinks(self, doc: str) -> list[Link]:
         """Links written in one file."""
-        return [self.link(r) for r in self.rows if r.doc == doc]
+        return [r for r in self.rows if r.doc == doc]

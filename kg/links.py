@@ -14,8 +14,8 @@ import re
 from collections import defaultdict
 from typing import NamedTuple
 
-from kg.index import DocInfo, Ref
-from kg.model import Diagnostic
+from kg.index import DocInfo
+from kg.model import Diagnostic, LinkRef
 from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
 
 
@@ -61,7 +61,7 @@ class Resolver:
             found = self._memo[key] = sorted(set(found), key=lambda p: (p.count("/"), len(p), p))
         return found
 
-    def resolve(self, doc: DocInfo, ref: Ref) -> Resolution:
+    def resolve(self, doc: DocInfo, ref: LinkRef) -> Resolution:
         if ref.syntax == "wiki" and not ref.heading and not ref.block:  # the common case, kept lean
             found = self.candidates(ref.target) if ref.target[:1] != "." else None
             if found and len(found) == 1 and found[0] != doc.path:
@@ -111,7 +111,7 @@ class Resolver:
                 return [candidate]
         return []
 
-    def _check_anchor(self, target: str, ref: Ref, diags: list[Diagnostic], where) -> str:
+    def _check_anchor(self, target: str, ref: LinkRef, diags: list[Diagnostic], where) -> str:
         doc = self.docs.get(target)
         if doc is None:
             return target
@@ -135,7 +135,7 @@ class Resolver:
         return found
 
 
-def _written(ref: Ref) -> str:
+def _written(ref: LinkRef) -> str:
     """The link as the user would recognise it in a message."""
     anchor = f"#{ref.heading}" if ref.heading else f"#^{ref.block}" if ref.block else ""
     if ref.syntax == "markdown":

@@ -1,7 +1,7 @@
 """The knowledge model: one set of pydantic models that every stage reads and writes.
 
-Per-file models (`Note`, `Source`) record what a file says, as written. Whole-vault models
-(`Concept`, `Link`) record what it means once every file is known; `kg.knowledge.KnowledgeBase`
+Per-file models (`Note`, `Source`) record what a file says, as written (a link: `LinkRef`).
+Whole-vault models (`Concept`, `Link`) record what it means once every file is known; `kg.knowledge.KnowledgeBase`
 holds them all. Every other representation (the networkx graph, later RDF, the search index
 and the site) is derived from a KnowledgeBase and from nothing else.
 """
@@ -9,7 +9,10 @@ and the site) is derived from a KnowledgeBase and from nothing else.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, NewType
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, NewType
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,11 +59,16 @@ class Diagnostic(Model):
         return f"{self.where}: {self.severity}: {self.message} [{self.code}]"
 
 
-class LinkRef(Model):
-    """A link as written in a file, before resolution."""
+@dataclass(slots=True)
+class LinkRef:
+    """A link as written in a file, before resolution: in a `Note` or `Source`, and in the light
+    index whole-vault stages read (kg.index.DocInfo.refs). A plain dataclass (pydantic validates
+    and writes it inside the models), so the 180,000 links of a 10k vault are cheap to make."""
 
     target: str
     """The target as written, without heading or block (`sources/deepseek`, `Qwen`)."""
+    line: int
+    """1-based line of the link."""
     heading: str | None = None
     """`#Heading` part, if any (nested headings joined by `#`)."""
     block: str | None = None
@@ -73,12 +81,23 @@ class LinkRef(Model):
     """Wikilink or Markdown link."""
     relation: str | None = None
     """Relation field this link is the value of (`supports`, `opposes`, ...), if any."""
-    line: int
-    """1-based line of the link."""
     col: int = 1
     """1-based column of the link."""
     block_index: int | None = None
     """Index into the file's `blocks` of the paragraph or list item holding the link."""
+
+
+def to_columns(items: list, fields: tuple[str, ...]) -> str:
+    """Items (dataclasses or named tuples) as JSON by field name, one list of values per field:
+    a cache row that says what each value is, and is as compact as a list of tuples."""
+    return json.dumps({f: [getattr(item, f) for item in items] for f in fields} if items else {},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def from_columns(data: str, fields: tuple[str, ...]) -> Iterator[tuple]:
+    """The values of each item written by `to_columns`, in the order of `fields`."""
+    columns = json.loads(data)
+    return zip(*(columns[f] for f in fields)) if columns else iter(())
 
 
 class InlineField(Model):
@@ -230,8 +249,10 @@ class Concept(Model):
         return self.doc is None
 
 
-class Link(Model):
-    """A link after resolution: from a file to a concept, a source or another file."""
+class Link(NamedTuple):
+    """A link after resolution: from a file to a concept, a source or another file. A tuple: a
+    10k vault holds 180,000 of them, decoded from the cache on every build that reads links. The
+    paragraph that holds it is `KnowledgeBase.context(link)`."""
 
     doc: str
     """File the link is written in."""
@@ -241,22 +262,24 @@ class Link(Model):
     """What the link points at; `missing` links point at a stub concept."""
     target_id: str
     """Concept id, source id, or file path (for attachments)."""
-    target_doc: str | None = None
+    target_doc: str | None
     """Path of the target file, if there is one."""
-    heading: str | None = None
+    target: str
+    """The target as written (`LinkRef.target`)."""
+    heading: str | None
     """Heading the link points into, if any."""
-    block: str | None = None
+    block: str | None
     """Block id the link points at, if any."""
-    label: str | None = None
+    label: str | None
     """Display text."""
-    relation: str = "links_to"
+    relation: str
     """Edge type: `links_to`, `embeds`, or a relation field (`supports`, `opposes`, `informs`, `source`, `same-as`)."""
     line: int
     """1-based line."""
-    col: int = 1
+    col: int
     """1-based column."""
-    context: str = ""
-    """The paragraph or list item that holds the link, as plain text."""
+    block_index: int | None
+    """Index into the file's `blocks` of the paragraph or list item holding the link."""
 
 
 QuantityKind = Literal["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "measure", "date",

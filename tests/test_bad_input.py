@@ -1,4 +1,4 @@
-"""Bad input (DESIGN §13): each problem is reported with file and line, the rest of the vault
+"""Bad input (docs/diagnostics.md lists what each gives): each problem is reported with file and line, the rest of the vault
 still builds, and no file under notes/ or sources/ changes."""
 
 from __future__ import annotations

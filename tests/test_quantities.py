@@ -1,4 +1,4 @@
-"""Quantity parsing: every form of DESIGN §5 from a table of cases, bounds kept, never averaged;
+"""Quantity parsing: every form of docs/knowledge.md (Quantities) from a table of cases, bounds kept, never averaged;
 units compared with pint (`measure`); the traps (versions, names, enumerations) left out; the
 development set of bench/quantities_dev.py scored; and a hostile input parsed in linear time."""
 

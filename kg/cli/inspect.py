@@ -16,7 +16,7 @@ def _link_json(link, kb, direction: str) -> dict:
     title = concept.title if concept else kb.infos[source].title if source else other
     return {"id": other, "title": title, "relation": link.relation, "doc": link.doc, "line": link.line,
             "heading": link.heading, "label": link.label, "resolved": link.target_kind != "missing",
-            "context": link.context}
+            "context": kb.context(link)}
 
 
 def resolve_name(kb, name: str, kinds: tuple[str, ...] = ("concept", "source"), as_json: bool = False):

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from kg.knowledge import LinkRow
+from kg.model import Link
 from kg.parse.markdown import MAX_NESTING, parse_tokens
 from kg.parse.syntax import make_parser
 from kg.paths import heading_anchor
@@ -40,13 +40,13 @@ _CALLOUT = re.compile(r"^\[!([\w-]+)\]([+-]?)[ \t]*(.*)$")
 class Linker(Protocol):
     """What the renderer asks of the site: where a link goes, and the text of an embedded note."""
 
-    def href(self, row: LinkRow, page: str) -> str | None: ...
-    def embed_source(self, row: LinkRow) -> tuple[str, str] | None: ...
+    def href(self, row: Link, page: str) -> str | None: ...
+    def embed_source(self, row: Link) -> tuple[str, str] | None: ...
     def tag_href(self, tag: str, page: str) -> str: ...
     def attachment(self, doc: str, page: str) -> str: ...
-    def rows_of(self, doc: str) -> dict[tuple, LinkRow]: ...
+    def rows_of(self, doc: str) -> dict[tuple, Link]: ...
     def has_anchor(self, doc: str | None, heading: str | None = None, block: str | None = None) -> bool: ...
-    def target_title(self, row: LinkRow) -> str | None: ...
+    def target_title(self, row: Link) -> str | None: ...
 
 
 def block_anchor(block_id: str) -> str:
@@ -66,7 +66,7 @@ def renderer() -> MarkdownIt:
     return md
 
 
-def render(text: str, doc: str, page: str, rows: dict[tuple, LinkRow], linker: Linker,
+def render(text: str, doc: str, page: str, rows: dict[tuple, Link], linker: Linker,
            title: str | None = None, depth: int = 0, seen: frozenset[str] = frozenset()) -> str:
     """HTML of a note's Markdown `text` for the page `page`. `rows` are the note's resolved links
     by (target, heading, block); a first `# heading` equal to `title` is left out (the page shows it)."""
@@ -185,11 +185,11 @@ def _previous_block(tokens: list[Token], i: int) -> Token | None:
 
 
 # -- render rules ----------------------------------------------------------------------------
-def _row(env: dict, target: str, heading: str | None, block: str | None) -> LinkRow | None:
+def _row(env: dict, target: str, heading: str | None, block: str | None) -> Link | None:
     return env["rows"].get((target, heading, block))
 
 
-def _anchor_of(row: LinkRow, linker: Linker) -> str:
+def _anchor_of(row: Link, linker: Linker) -> str:
     """The fragment of a link into a heading or block, if the target has it (else none: the
     link still reaches the page, and `kg check` reports the missing anchor)."""
     if row.block and linker.has_anchor(row.target_doc, block=row.block):
@@ -199,7 +199,7 @@ def _anchor_of(row: LinkRow, linker: Linker) -> str:
     return ""
 
 
-def _link(env: dict, row: LinkRow | None, text: str, written: str) -> str:
+def _link(env: dict, row: Link | None, text: str, written: str) -> str:
     if row is None:
         return f'<span class="link missing" title="not resolved: {escape(written)}">{escape(text)}</span>'
     href = env["linker"].href(row, env["page"])

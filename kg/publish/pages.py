@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from kg.knowledge import LinkRow
-from kg.model import Claim, Concept
+from kg.model import Claim, Concept, Link
 from kg.paths import heading_anchor
 from kg.publish import urls
 from kg.publish.graphs import Node, local_layout, ring_of, svg
@@ -55,7 +54,7 @@ def node_of(site: Site, kind: str, ident: str, page: str, weight: int = 1) -> No
                 weight)
 
 
-def _target(row: LinkRow) -> tuple[str, str] | None:
+def _target(row: Link) -> tuple[str, str] | None:
     if row.target_kind in ("note", "missing"):
         return "concept", row.target_id
     if row.target_kind == "source":

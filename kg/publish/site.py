@@ -15,8 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.knowledge import KnowledgeBase, LinkRow
-from kg.model import Claim, Evidence, Note, Tension
+from kg.knowledge import KnowledgeBase
+from kg.model import Claim, Evidence, Link, Note, Tension
 from kg.paths import heading_anchor, tag_with_parents
 from kg.publish import urls
 from kg.vault import decode
@@ -66,24 +66,24 @@ class Site:
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property
-    def rows_by_doc(self) -> dict[str, dict[tuple, LinkRow]]:
+    def rows_by_doc(self) -> dict[str, dict[tuple, Link]]:
         """Each file's resolved links, by (target as written, heading, block)."""
-        out: dict[str, dict[tuple, LinkRow]] = defaultdict(dict)
+        out: dict[str, dict[tuple, Link]] = defaultdict(dict)
         for r in self.kb.rows:
             out[r.doc].setdefault((r.target, r.heading, r.block), r)
         return out
 
     @cached_property
-    def outgoing(self) -> dict[str, list[LinkRow]]:
-        out: dict[str, list[LinkRow]] = defaultdict(list)
+    def outgoing(self) -> dict[str, list[Link]]:
+        out: dict[str, list[Link]] = defaultdict(list)
         for r in self.kb.rows:
             out[r.doc].append(r)
         return out
 
     @cached_property
-    def incoming(self) -> dict[str, list[LinkRow]]:
+    def incoming(self) -> dict[str, list[Link]]:
         """Links by the id they point at (concept or source id)."""
-        out: dict[str, list[LinkRow]] = defaultdict(list)
+        out: dict[str, list[Link]] = defaultdict(list)
         for r in self.kb.rows:
             if r.target_kind != "file":
                 out[r.target_id].append(r)
@@ -270,7 +270,7 @@ class Site:
         return {(t.a.id, t.a.doc): t.id for t in (self.knowledge.tensions if self.knowledge else [])
                 if t.kind == "declared"}
 
-    def href_page(self, row: LinkRow) -> str | None:
+    def href_page(self, row: Link) -> str | None:
         """The page a link's target is shown on (no attachment)."""
         if row.target_kind in ("note", "missing"):
             return urls.concept_page(row.target_id)
@@ -295,9 +295,9 @@ class Site:
         return self.page_of_doc(doc) or urls.HOME
 
     @cached_property
-    def block_rows(self) -> dict[tuple[str, int], list[LinkRow]]:
+    def block_rows(self) -> dict[tuple[str, int], list[Link]]:
         """The links of each paragraph or list item, by (file, block index)."""
-        out: dict[tuple[str, int], list[LinkRow]] = defaultdict(list)
+        out: dict[tuple[str, int], list[Link]] = defaultdict(list)
         for r in self.kb.rows:
             if r.block_index is not None:
                 out[r.doc, r.block_index].append(r)
@@ -328,7 +328,7 @@ class Site:
             found = self._links_of[doc] = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
         return found
 
-    def context(self, row: LinkRow) -> str:
+    def context(self, row: Link) -> str:
         """The paragraph that holds a link, as a reader of the site sees it: a link with no
         label reads as its target's title, as it does on the page. A paragraph longer than
         CONTEXT_LIMIT is cut to the part around the first link to the same target (so the links of
@@ -342,7 +342,7 @@ class Site:
         text, first_at = found
         return _window(text, first_at.get(row.target_id, 0))
 
-    def _shown_title(self, r: LinkRow) -> str | None:
+    def _shown_title(self, r: Link) -> str | None:
         """The title an unlabelled link to a note or source reads as, when it differs from the target written."""
         title = self.kb.title_of(r.target_id) if not r.label and r.target_kind in ("note", "source") else None
         return title if title and r.target and r.target != title else None
@@ -354,7 +354,7 @@ class Site:
                 text = _replace_whole(text, target, title)
         return text
 
-    def _titles(self, rows: list[LinkRow]) -> dict[str, str]:
+    def _titles(self, rows: list[Link]) -> dict[str, str]:
         """The unlabelled links of `rows` whose target reads as another title: target -> title."""
         return {r.target: t for r in rows if (t := self._shown_title(r))}
 
@@ -365,7 +365,7 @@ class Site:
             titles = self._doc_titles[doc] = self._titles(self.outgoing.get(doc, []))
         return self._titled(text, titles)
 
-    def _paragraph(self, row: LinkRow) -> str | tuple[str, dict[str, int]]:
+    def _paragraph(self, row: Link) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
         first link to each target starts), found in one pass left to right."""
         text = self.kb.context(row)
@@ -396,7 +396,7 @@ class Site:
         return "".join(parts), first_at
 
     # -- the renderer's questions (kg.publish.markdown.Linker) ---------------------------
-    def href(self, row: LinkRow, page: str) -> str | None:
+    def href(self, row: Link, page: str) -> str | None:
         if row.target_kind == "file":
             return self.attachment(row.target_id, page)
         target = self.href_page(row)
@@ -409,10 +409,10 @@ class Site:
         self.attachments.add(doc)
         return urls.relative(page, urls.file_path(doc))
 
-    def rows_of(self, doc: str) -> dict[tuple, LinkRow]:
+    def rows_of(self, doc: str) -> dict[tuple, Link]:
         return self.rows_by_doc.get(doc, {})
 
-    def target_title(self, row: LinkRow) -> str | None:
+    def target_title(self, row: Link) -> str | None:
         """The title a link's target is shown by."""
         return self.kb.title_of(row.target_id)
 
@@ -447,7 +447,7 @@ class Site:
         text, _ = decode(doc, data)
         return text or ""
 
-    def embed_source(self, row: LinkRow) -> tuple[str, str] | None:
+    def embed_source(self, row: Link) -> tuple[str, str] | None:
         """The Markdown an embed shows: the whole note, or the section or block it names."""
         doc = row.target_doc
         if not doc or doc not in self.kb.notes:
