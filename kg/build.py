@@ -82,7 +82,8 @@ class Build:
 
     @property
     def pending(self) -> bool:
-        """Whether the knowledge is a preview that a full build would change (see `run`)."""
+        """Whether this build is a preview (run(preview=True)): the changed files' pages alone, with
+        what the last analysis settled about them; a full build brings the rest up to date."""
         return bool(self.analysis and self.analysis.pending)
 
     @cached_property
@@ -128,9 +129,10 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
     """The whole build of the vault at `root`, each stage reusing what the last build left in its
     cache: read -> claims -> search index -> knowledge -> site. Turn stages off with the flags
     (knowledge runs only with claims and search). `site_dir` defaults to the vault's site folder.
-    preview=True leaves the search index and the analysis for a later build: the knowledge is
-    the last analysis laid over the current claims, and `Build.pending` says whether a full
-    build would change it (kg serve shows a save this way first).
+    preview=True draws only the pages of the files changed since the site was last drawn, with
+    what the last analysis settled about them, and leaves the search index, the analysis and
+    every other page for the full build that follows (`Build.pending`): kg serve shows a save
+    this way first. Without a site drawn before, or with site=False, the build is a full one.
 
         >>> from kg.build import run
         >>> done = run("my-vault", site=False)
@@ -186,12 +188,17 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
             stages[name] = time.perf_counter() - t
 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
-    files = analysis = found = None
+    out = Path(site_dir or root / settings.vault.site).resolve()
+    files = analysis = found = preview_of = None
     if claims:
         from kg.claims.store import claims as claims_stage
 
         files = timed("claims", claims_stage, kb, cache_dir, progress)
-    if search and not (preview and claims and knowledge):  # a preview leaves the index for the full build
+    if preview and site and files and search and knowledge:
+        from kg.publish.writer import unseen_files
+
+        preview_of = unseen_files(kb, cache_dir, out)  # None: no site drawn yet, so a full build
+    if search and preview_of is None:  # a preview leaves the index for the full build
         from kg.search.embed import shared_embedder
         from kg.search.index import SearchIndex
 
@@ -199,14 +206,13 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     if files and search and knowledge:
         from kg.claims.store import knowledge as knowledge_stage
 
-        analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview)
+        analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
     done = Build(kb, files, analysis, found, stages=stages)
     if site:
         from kg.publish import publish_vault
 
-        out = Path(site_dir or root / settings.vault.site).resolve()
         done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
-                             analysis=analysis), "folder": str(out)}
+                             analysis=analysis, only=preview_of), "folder": str(out)}
     return done
 
 

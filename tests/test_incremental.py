@@ -48,16 +48,19 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     source.write_text(source.read_text(encoding="utf-8")
                       + "\nOpen-weight models trail closed frontier models by 9% on coding tasks, the study found.\n",
                       encoding="utf-8")
-    # kg serve shows a save first with the last analysis over the new claims, judging nothing
+    # kg serve shows a save first: the changed files' pages alone, with what the last analysis
+    # settled about their claims, judging nothing
+    before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
     preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
     assert preview.pending and preview.search is None and "knowledge_judged" not in preview.stats
     [new] = [c for c in preview.claims if "9%" in c.text and c.doc == "notes/concepts/quality-gap.md"]
     assert new.status == "unsupported" and not new.opposes  # nothing is known of it yet
-    assert {(e.claim, e.anchor) for e in preview.knowledge.evidence} <= {(e.claim, e.anchor) for e in
-                                                                         first.knowledge.evidence}
-    assert len(preview.knowledge.evidence) > len(first.knowledge.evidence) - 5  # the rest stands as it was
-    assert "trail closed ones by 9% on coding tasks" in (site / "concepts" / "quality-gap.html").read_text("utf-8")
-    assert preview.site["drawn"] < preview.site["pages"] - 10
+    kept = {(e.claim, e.anchor) for e in first.knowledge.evidence if e.claim in {c.id for c in preview.claims}}
+    assert kept and {(e.claim, e.anchor) for e in preview.knowledge.evidence} == kept  # the rest stands as it was
+    page = (site / "concepts" / "quality-gap.html").read_text("utf-8")
+    assert "trail closed ones by 9% on coding tasks" in page and "supported" in page
+    redrawn = {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t}
+    assert redrawn == {"concepts/quality-gap.html", "sources/closed-source-convergence.html"}, redrawn
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     assert not edited.pending
     assert [c for c in edited.claims if c.id == new.id][0].status != "unsupported"  # the 9% source backs it
@@ -76,28 +79,33 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert _state(unchanged) == _state(cold)
 
 
-def test_kg_serve_shows_a_save_with_everything_else_as_the_last_analysis_left_it(tmp_path):
-    """The preview kg serve shows first keeps every tension and corroboration of the claims still
-    there, so it redraws the edited note's page and nothing else. (It dropped clusters of one text
-    written in two notes, and tensions whose side is a source sentence that is no claim: a save on
-    the 10k vault redrew 650 pages.)"""
+def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_settled(tmp_path):
+    """The preview kg serve shows first draws the saved note's page and nothing else, with every
+    tension, corroboration and piece of evidence of its claims as the last analysis settled them:
+    the page equals the one the full build then draws. (Laid over the whole vault, it took 22 s
+    on the 10k vault.)"""
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     assert any(len(ids) == 1 for ids in first.knowledge.clusters.values())  # one text, two notes
     before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
-    note = vault / "notes" / "people" / "joe-weisenthal.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nHe also hosts a weekly show about markets.\n",
+    note = vault / "notes" / "people" / "andrew-feldman.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHe also hosts a weekly show about chips.\n",
                     encoding="utf-8")
     preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
-    assert preview.pending
-    assert _state(preview)["tensions"] == _state(first)["tensions"]
-    assert preview.knowledge.clusters == first.knowledge.clusters
-    statuses = lambda done: {(c.doc, c.id, c.status, c.supports, c.opposes, c.cluster)  # noqa: E731
-                             for c in done.claims if c.doc != "notes/people/joe-weisenthal.md"}
-    assert statuses(preview) == statuses(first)
+    assert preview.pending and preview.site["drawn"] == 1
     redrawn = {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t}
-    assert redrawn == {"concepts/joe-weisenthal.html"}, redrawn
+    assert redrawn == {"concepts/andrew-feldman.html"}, redrawn
+    mine = [c for c in first.claims if c.doc == "notes/people/andrew-feldman.md"]
+    assert any(c.opposes or c.cluster for c in mine) and any(c.supports for c in mine)
+    shown = lambda done: {(c.id, c.status, c.supports, c.opposes, c.cluster)  # noqa: E731
+                          for c in done.claims if c.doc == "notes/people/andrew-feldman.md"}
+    assert shown(preview) >= shown(first)
+    previewed = (site / "concepts" / "andrew-feldman.html").read_text("utf-8")
+    assert "a weekly show about chips" in previewed
+    full = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not full.pending and shown(full) >= shown(first)
+    assert (site / "concepts" / "andrew-feldman.html").read_text("utf-8") == previewed
 
 
 def test_rewording_the_knowledge_code_s_docstrings_keeps_a_vault_s_analysis():

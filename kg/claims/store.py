@@ -60,7 +60,7 @@ SCHEMA = 3
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
-TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys")
+TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_related")
 """The settled rows (`KnowledgeStore.save_settled`)."""
 
 
@@ -167,6 +167,7 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
                 WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS settled_related (doc TEXT PRIMARY KEY, keys TEXT NOT NULL) WITHOUT ROWID;
         """)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("version", self.version), ("code", _code_bytes())])
         db.commit()
@@ -235,17 +236,31 @@ class KnowledgeStore:
                             {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid})
         self.db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",
                             [(e.claim, e.model_dump_json(exclude_defaults=True)) for e in found.evidence])
+        self.db.executemany("INSERT INTO settled_related VALUES (?, ?)",
+                            [(doc, json.dumps(keys, ensure_ascii=False)) for doc, keys in found.related.items()])
 
-    def about(self, ident: str, doc: str | None, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
-        """The claims written in `doc` or in the note of concept `ident`, or naming `ident`, in the
-        order of `paths` (every file's), with their settled status, and their evidence: read from
-        the rows of those files."""
-        docs = {d for (d,) in self.db.execute("SELECT doc FROM claim_concepts WHERE concept = ?", (ident,))}
-        docs |= {doc} if doc else set()
-        claims = [c for c, _ in self.claims([p for p in paths if p in docs])
-                  if c.doc == doc or c.concept == ident or ident in c.concepts]
+    def about(self, idents: set[str], docs: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
+        """The claims written in `docs` or naming one of `idents` (concept or source ids), in the
+        order of `paths` (every file's), with their settled status (None for a claim the last
+        analysis did not settle), and their evidence: read from the rows of those files."""
+        named = sorted(idents)
+        files = set(docs) | {d for (d,) in self.db.execute(
+            f"SELECT doc FROM claim_concepts WHERE concept IN ({','.join('?' * len(named))})", named)}
+        return self._settled_claims(files, paths, lambda c: c.doc in docs or c.concept in idents
+                                    or not idents.isdisjoint(c.concepts))
+
+    def claims_at(self, keys: set[tuple[str, str]], ids: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
+        """The claims at these (id, file) keys and the settled claims with these ids, as `about`
+        gives them: the other sides of tensions, the related claims of a page."""
+        named = sorted(ids)
+        keys = keys | set(self.db.execute(f"SELECT id, doc FROM settled WHERE id IN ({','.join('?' * len(named))})",
+                                          named))
+        return self._settled_claims({d for _, d in keys}, paths, lambda c: (c.id, c.doc) in keys)
+
+    def _settled_claims(self, files: set[str], paths: list[str], wanted) -> tuple[list[Claim], list[Evidence]]:
+        claims = [c for c, _ in self.claims([p for p in paths if p in files]) if wanted(c)]
         settled = {}
-        for d in docs:
+        for d in files:
             settled.update({(d, i): row for i, *row in self.db.execute(
                 "SELECT id, status, supports, opposes, cluster FROM settled WHERE doc = ?", (d,))})
         for c in claims:
@@ -257,6 +272,11 @@ class KnowledgeStore:
             evidence += [Evidence.model_validate_json(data) for (data,) in self.db.execute(
                 f"SELECT data FROM settled_evidence WHERE claim IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk)]
         return claims, evidence
+
+    def related(self, docs: set[str]) -> dict[str, list[tuple[str, str]]]:
+        """The settled related claims of these notes (kg.claims.analyse.Knowledge.related)."""
+        return {doc: [tuple(k) for k in json.loads(keys)] for doc in sorted(docs) for (keys,) in self.db.execute(
+            "SELECT keys FROM settled_related WHERE doc = ?", (doc,))}
 
     def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
         """The settled tensions that touch one of these claim ids or subjects, by state (shown,
@@ -434,21 +454,28 @@ def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
     return ClaimFiles(paths, keys, problems, cache_dir)
 
 
-def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: bool = False) -> Analysis:
+def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: list[str] | None = None) -> Analysis:
     """The knowledge stage: the vault's evidence and tensions, analysed again only where the vault
     changed, with the user's review decisions applied (kg.claims.review). When nothing changed,
     the last result is read on first use: a build that changes nothing never loads it.
 
-    preview=True analyses nothing: when the vault changed, the last analysis is laid over the
-    current claims (`_preview`: a new claim has no evidence yet, a claim gone takes its evidence
-    and tensions with it) and the result is `pending`; nothing is stored. kg serve shows a save at
-    once this way, then runs the analysis."""
+    preview (files) analyses nothing and stores nothing: the result holds what the pages of those
+    files show, from the last settled rows (`_preview`), and is `pending`. kg serve draws a
+    save's page this way first, then runs the analysis."""
     paths, keys = files.paths, files.keys
     store = KnowledgeStore(cache_dir)
     try:
         stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
                                 .encode(), digest_size=16).hexdigest()
         settled = f"{stamp}:{review.digest(kb.root)}:{COUNTS_VERSION}"
+        if preview is not None:
+            found = _preview(kb, store, paths, preview)
+            summary = json.loads(store.get("summary") or "null")
+            if summary is None:
+                from kg.claims.analyse import counts
+
+                summary = counts(found)
+            return Analysis(f"preview:{settled}", summary, [], pending=True, found=found)
         analysed = store.get("stamp") == stamp
         if analysed and store.get("settled") == settled:  # nothing changed: the last result, read when asked
             return Analysis(settled, json.loads(store.get("summary")),
@@ -456,25 +483,21 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: bo
                             loader=lambda: _settled(kb, cache_dir, paths), unread=SettledRows(cache_dir, paths))
         from kg.claims.analyse import counts
 
-        pending, judged = preview and not analysed, None
-        if pending:
-            found = _preview(store.get("result"), store.claims(paths), set(kb.concepts),
-                             json.loads(store.get("sources") or "{}"), {p: kb.infos[p].hash for p in kb.sources})
-        elif analysed:
+        judged = None
+        if analysed:
             found = _loads(store.get("result"), store.claims(paths))
         else:
             found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
         summary = counts(found)
-        if not pending:  # a preview is not stored: the analysis that follows is
-            with store.db:
-                store.save_settled(found)
-                for key, value in (("settled", settled), ("summary", json.dumps(summary)),
-                                   ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
-                    store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        with store.db:
+            store.save_settled(found)
+            for key, value in (("settled", settled), ("summary", json.dumps(summary)),
+                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
-    return Analysis(f"preview:{settled}" if pending else settled, summary, problems, pending, judged, found)
+    return Analysis(settled, summary, problems, judged=judged, found=found)
 
 
 COUNTS_VERSION = 2
@@ -579,7 +602,7 @@ class SettledRows:
         """`KnowledgeStore.about`."""
         store = KnowledgeStore(self.cache_dir)
         try:
-            return store.about(ident, doc, self.paths)
+            return store.about({ident}, {doc} if doc else set(), self.paths)
         finally:
             store.close()
 
@@ -592,27 +615,37 @@ class SettledRows:
             store.close()
 
 
-def _preview(saved: str | None, claims: list[tuple[Claim, tuple]], concepts: set[str], analysed: dict[str, str],
-             sources: dict[str, str]) -> Knowledge:
-    """The last analysis over the current claims: what it said of claims that are still there
-    (by id); nothing yet of new ones. Without a last analysis, claims alone. A tension's side may
-    be a source's sentence that is no claim (opposing evidence): it stands while its source is the
-    one analysed (`analysed`: path -> hash then, `sources`: now). A declared tension's side or the
-    claims it names may be concepts (`concepts`: the ids that are not claims). A cluster keeps
-    the members still there: one text written in two files is one id."""
-    found = _loads(saved or "{}", claims)
-    ids = {c.id for c in found.claims}
+def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str]) -> Knowledge:
+    """What the pages of `docs` show, from the last settled rows: the files' current claims and the
+    claims that name their concepts or sources, each with its settled status and evidence, and the
+    tensions they touch. A claim the last analysis did not settle (new, or reworded) has no evidence
+    yet: a note's claim is unsupported until the analysis. Neither the whole result nor any other
+    file's rows are read, so a save on a 10k vault is on its page in a second or two."""
+    from kg.claims.analyse import Knowledge
 
-    def there(side) -> bool:
-        return side is None or side.id in ids or side.id in concepts or \
-            (side.doc in sources and analysed.get(side.doc) == sources[side.doc])
-
-    found.evidence = [e for e in found.evidence if e.claim in ids]
-    found.tensions = [t for t in found.tensions if there(t.a) and there(t.b)
-                      and all(i in ids or i in concepts for i in t.claims)]
-    clusters = {k: [i for i in members if i in ids] for k, members in found.clusters.items()}
-    found.clusters = {k: members for k, members in clusters.items() if members}
-    return found
+    idents = {i for d in docs for i in (kb.concept_by_doc.get(d), kb.source_by_path.get(d)) if i}
+    claims, evidence = store.about(idents, set(docs), paths)
+    found = store.tensions({c.id for c in claims} | idents)
+    related = store.related(set(docs))
+    touched = [t for ts in found.values() for t in ts if isinstance(t, Tension)]
+    have = {(c.id, c.doc) for c in claims}
+    keys = {(side.id, side.doc) for t in touched for side in (t.a, t.b) if side} | \
+        {k for ks in related.values() for k in ks}
+    more, more_evidence = store.claims_at(keys - have, {i for t in touched for i in t.claims} - {i for i, _ in have},
+                                          paths)
+    known = {c.id for c in claims}  # evidence is by claim id: a text written in two files has it once
+    claims += [c for c in more if (c.id, c.doc) not in have]
+    evidence += [e for e in more_evidence if e.claim not in known]
+    for c in claims:
+        if c.status is None and c.kind == "claim":
+            c.status = "unsupported" if c.origin == "note" else "supported"
+    clusters: dict[str, list[str]] = {}
+    for c in claims:
+        if c.cluster:
+            clusters.setdefault(c.cluster, []).append(c.id)
+    return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
+                     dismissed=found["dismissed"], related=related,
+                     clusters={k: list(dict.fromkeys(v)) for k, v in clusters.items()})
 
 
 def _loads(saved: str, claims: list[tuple[Claim, tuple]]) -> Knowledge:

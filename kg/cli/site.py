@@ -51,8 +51,8 @@ def serve(port: int, host: str, no_search: bool) -> None:
         """Build and write the changed pages, then reload the open page: (build, publish result), or
         None when the build failed (the last good site stays served)."""
         try:
-            built = ctx.knowledge(with_search=not no_search, with_claims=not no_search, preview=preview)
-            found = ctx.publish(built, search=False)
+            built = ctx.run(search=not no_search, claims=not no_search, pagefind=False, preview=preview)
+            found = built.site
         except SystemExit:  # a problem already reported in one sentence; keep serving
             return None
         except Exception as exc:  # keep serving the last good site

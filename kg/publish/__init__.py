@@ -41,17 +41,20 @@ def check_site_folder(root: Path, settings: Settings, out: Path | None = None) -
 
 
 def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = None, progress=None,
-                  jobs: int | None = None, search: bool = True, analysis=None) -> dict:
+                  jobs: int | None = None, search: bool = True, analysis=None, only: list[str] | None = None) -> dict:
     """Write the site of a vault as read (kg.build.build) into `out` (default: the vault's site
     folder), with the claims, evidence and tensions of `analysis` (kg.claims.store.knowledge) when
-    given; returns counts and timings. Raises
+    given; returns counts and timings. `only` (files) draws the pages of those files and nothing
+    else (kg serve's preview of a save: `writer.publish_pages_of`). Raises
     SiteFolderError (nothing written) for a folder that holds the user's files (`check_site_folder`)."""
     from kg.publish.site import Site
-    from kg.publish.writer import publish
+    from kg.publish.writer import publish, publish_pages_of
 
     root = Path(kb.root)
     folder = check_site_folder(root, settings, out)
     site = Site(kb, settings.site.title_of(root), settings.site.base, analysis)
     # the setting is read with a fallback so that a kg.toml model without it still publishes
     site.follow_outside_links = bool(getattr(settings.vault, "follow_outside_links", False))
+    if only is not None:
+        return publish_pages_of(site, folder, cache_dir, only)
     return publish(site, folder, cache_dir, progress, jobs, search)

@@ -232,6 +232,50 @@ def _owned(last: dict) -> set[str]:
     return owned
 
 
+def unseen_files(kb, cache_dir: Path, out: Path) -> list[str] | None:
+    """The notes and sources whose content is not what the site in `out` was last drawn from (new
+    files included), or None when no site was drawn there by this kg."""
+    before = _load_manifest(cache_dir / MANIFEST, code_version(), out.resolve()).get("files")
+    if not before:
+        return None
+    return [path for path, info in kb.infos.items() if before.get(path) != info.hash]
+
+
+def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) -> dict:
+    """Draw and write the pages of `docs` alone, from what `site` knows now (kg serve's first look
+    at a save: a preview's knowledge, kg.claims.store.knowledge). Nothing else is planned, hashed
+    or written; the manifest forgets these pages' inputs and the site's state, so the full build
+    that follows draws them again."""
+    started = time.perf_counter()
+    out = out.resolve()
+    manifest_path = cache_dir / MANIFEST
+    last = _load_manifest(manifest_path, code_version(), out)
+    previous: dict = last.get("pages", {})
+    wanted = {site.page_of_doc(doc) for doc in docs} - {None}
+    from kg.publish.pages import entity_pages
+
+    pages = [page for page in entity_pages(site) if page.path in wanted]
+    todo = [(i, (previous.get(page.path) or [None, None])[1]) for i, page in enumerate(pages)]
+    planned = time.perf_counter()
+    results, _ = _draw_all(site, pages, todo, out, _owned(last), None, 1)
+    drawn = time.perf_counter()
+    failed = {path: error for path, _, _, error, _ in results if error}
+    warnings = [warning for _, _, _, _, warning in results if warning]
+    if last and any(digest for _, digest, _, _, _ in results):
+        for path, digest, _, _, _ in results:
+            if digest:
+                previous[path] = [None, digest]  # written, and owned, but drawn from a preview
+        last.update(pages=previous, state=None)
+        tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
+        tmp.write_text(json.dumps(last), encoding="utf-8")
+        os.replace(tmp, manifest_path)
+    return {"pages": len(previous), "drawn": len(todo), "written": sum(1 for _, _, w, _, _ in results if w),
+            "removed": 0, "files": 0, "plan_seconds": round(planned - started, 3),
+            "draw_seconds": round(drawn - planned, 3), "search_seconds": 0.0,
+            "seconds": round(time.perf_counter() - started, 3), "search_error": None, "incremental": True,
+            "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
+
+
 def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
             search: bool = True) -> dict:
     """Write the site for `site` into `out`; returns counts and timings, with `errors` (pages that
