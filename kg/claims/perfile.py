@@ -136,18 +136,28 @@ def link_views(kb) -> tuple[dict[str, dict[str, tuple[str, bool]]], dict[str, di
     and the sources each block cites (block index -> (source id, target as written))."""
     shown: dict[str, dict[str, tuple[str, bool]]] = {}
     cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
+    views: dict[tuple, tuple[str, bool] | None] = {}  # one per target: a 10k vault has 70k links to 12k
     for r in kb.rows:
-        title = kb.title_of(r.target_id)
-        if not r.label and title and r.relation != "embeds":
-            if r.target_kind == "source":
-                info = kb.infos[kb.source_ids[r.target_id]]
-                shown.setdefault(r.doc, {})[r.target] = (citation(info.title, info.author, _year(info.date),
-                                                                  r.target), True)
-            else:
-                shown.setdefault(r.doc, {})[r.target] = (short_title(title, r.target_doc or r.target), False)
+        if not r.label and r.relation != "embeds":
+            key = (r.target_kind, r.target_id, r.target_doc, r.target)
+            if key not in views:
+                views[key] = _view(kb, r)
+            if views[key]:
+                shown.setdefault(r.doc, {})[r.target] = views[key]
         if r.target_kind == "source" and r.block_index is not None:
             cites.setdefault(r.doc, {}).setdefault(r.block_index, []).append((r.target_id, r.label or r.target))
     return shown, cites
+
+
+def _view(kb, r) -> tuple[str, bool] | None:
+    """How a link's target reads in a claim, and whether it is a citation; None without a title."""
+    title = kb.title_of(r.target_id)
+    if not title:
+        return None
+    if r.target_kind == "source":
+        info = kb.infos[kb.source_ids[r.target_id]]
+        return citation(info.title, info.author, _year(info.date), r.target), True
+    return short_title(title, r.target_doc or r.target), False
 
 
 def short_title(title: str, stem: str | None = None) -> str:
