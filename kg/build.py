@@ -185,7 +185,7 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         try:
             return stage(*args, **kwargs)
         finally:
-            stages[name] = time.perf_counter() - t
+            stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
@@ -213,6 +213,10 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
         done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
                              analysis=analysis, only=preview_of), "folder": str(out)}
+    if found is not None and (not site or pagefind):  # the site asked for its titles' vectors: keep them
+        from kg.search.index import SearchIndex
+
+        timed("index", SearchIndex(cache_dir).sweep)
     return done
 
 

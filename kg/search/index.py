@@ -288,6 +288,23 @@ class SearchIndex:
             db.execute("DELETE FROM meta WHERE key IN ('pending', 'sweep')")
         return {"files": len(changed), "removed": len(gone), "items": new_items, "embedded": embedded}
 
+    def sweep(self) -> None:
+        """After a fresh analysis (`vectors_for` without add), remove the vectors nothing uses any
+        more (no item, sentence or wanted claim or title): at the end of the build that asked for
+        it, once the site has asked for its titles, so that the next build, unchanged, does not pay
+        for a look at every vector (1.25 s of 2.8 at 10k)."""
+        try:
+            db = self.connect()
+        except FileNotFoundError:
+            return
+        try:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'sweep'").fetchone() is not None:
+                with db:
+                    db.execute(f"DELETE FROM vectors WHERE {_UNUSED}")
+                    db.execute("DELETE FROM meta WHERE key = 'sweep'")
+        finally:
+            db.close()
+
     def _embed_missing(self, db, embedder_factory, progress, docs: list[str] | None = None,
                        old_keys: set[str] | None = None) -> int:
         """Embed the items that have no vector yet (of `docs`, or of every file), then remove the
