@@ -462,12 +462,16 @@ def main() -> None:
         timeout = 60.0 if args.notes < 5000 or args.corpus else 600.0
         say(f"{time.strftime('%H:%M:%S')} kg serve on a copy of the demo vault ...")
         serve["demo"] = demo_serve(timeout)
-        note = next((n for n in [target] + sorted(notes_of(vault)) if page_of(vault, n)), None)
-        if args.corpus == "scifact" or note is None:
-            serve["vault"] = {"error": "no note of this vault has a concepts/ page to watch"}
+        if args.corpus == "scifact":  # sources only: the edited source's page
+            note, page = target, f"sources/{slug(target.stem)}.html"
+        else:
+            note = next((n for n in [target] + sorted(notes_of(vault)) if page_of(vault, n)), None)
+            page = page_of(vault, note) if note else None
+        if note is None or not (vault / "site" / page).is_file():
+            serve["vault"] = {"error": "no file of this vault has a page to watch"}
         else:
             say(f"{time.strftime('%H:%M:%S')} kg serve on {vault} ...")
-            serve["vault"] = serve_reload(vault, note, page_of(vault, note), timeout)
+            serve["vault"] = serve_reload(vault, note, page, timeout)
         if not args.json:
             for key, label in (("demo", "demo vault"), ("vault", "this vault")):
                 got = serve[key]
