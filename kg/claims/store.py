@@ -424,7 +424,8 @@ class Analysis:
     problems: list[Diagnostic]
     """Claims without evidence, lost anchors, decisions that name nothing: by file and line."""
     pending: bool = False
-    """A preview: the last analysis laid over the current claims; a full build would change it."""
+    """A preview: what the pages of the changed files show, from the last settled rows; the full
+    build that follows analyses."""
     judged: int | None = None
     """How many claims were judged again, when the stage analysed."""
     found: Knowledge | None = field(default=None, repr=False)
