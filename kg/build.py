@@ -247,6 +247,7 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         kb.on_disk = {f.path: f.fs for f in files if f.fs != f.path}
         if progress:
             progress("Resolving links", 0, None)
+        kb.parsed_with = cache.fingerprint
         make_concepts(kb, settings.vault.notes)
         kb.names = names_fingerprint(kb.infos, kb.files)
         fresh = resolve_links(kb, kb.names, cache.resolutions())

@@ -87,6 +87,9 @@ class KnowledgeBase:
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
         """Every problem found, per file and vault-wide, sorted by file and line."""
+        self.parsed_with = ""
+        """Fingerprint of the settings the files were parsed with ([sections] in kg.toml): what a
+        file's claims are made from, besides the file."""
         self.names = ""
         """Fingerprint of every name a link can resolve against (kg.index.names_fingerprint): while
         it stays the same, a file's links depend on that file alone."""

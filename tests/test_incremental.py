@@ -108,6 +108,29 @@ def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_sett
     assert (site / "concepts" / "andrew-feldman.html").read_text("utf-8") == previewed
 
 
+def test_a_new_note_saved_while_serving_gets_its_page_first_and_its_links_after(tmp_path):
+    """A note created while kg serve runs is a file the site was not drawn from: the preview draws
+    its page (its claim names a concept, and a claim new to the analysis has no evidence yet), and
+    the full build then draws the pages that link to it or that it links to."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+    (vault / "notes" / "concepts" / "chip-supply.md").write_text(
+        "# Chip supply\n\nNvidia ships about 80% of the accelerators that [[DeepSeek]] trains on.\n",
+        encoding="utf-8")
+    preview = run(vault, cache_dir=cache, site_dir=site, pagefind=False, preview=True)
+    assert preview.pending and preview.site["drawn"] == 1
+    page = (site / "concepts" / "chip-supply.html").read_text("utf-8")
+    assert "80% of the accelerators" in page
+    [claim] = [c for c in preview.claims if c.doc == "notes/concepts/chip-supply.md"]
+    assert claim.status == "unsupported" and "deepseek" in claim.concepts
+    assert {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t} == set()  # no other page yet
+    full = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not full.pending
+    assert "Chip supply" in (site / "concepts" / "deepseek.html").read_text("utf-8")  # its backlink
+
+
 def test_rewording_the_knowledge_code_s_docstrings_keeps_a_vault_s_analysis():
     """The knowledge stage's code is the version of its rows (a 10k vault analyses again for 12
     minutes): a docstring or comment reworded is not a new version; a changed line of code is."""
@@ -118,6 +141,24 @@ def test_rewording_the_knowledge_code_s_docstrings_keeps_a_vault_s_analysis():
     assert _syntax(reworded) == _syntax(code)
     assert _syntax(code.replace(b"x + 1", b"x + 2")) != _syntax(code)
     assert _syntax(code.replace(b'    """Say what f does."""\n', b"")) == _syntax(code)
+    fields = b'class C:\n    """A class."""\n\n    x: int = 0\n    """What x is."""\n    if x:\n        y = 1\n        """Y."""\n'
+    assert _syntax(fields.replace(b"What x is.", b"What x counts.").replace(b"Y.", b"Why.")) == _syntax(fields)
+    assert _syntax(fields.replace(b"x: int = 0", b"x: int = 1")) != _syntax(fields)
+
+
+def test_the_parse_settings_are_part_of_what_a_file_s_claims_are_made_from(tmp_path):
+    """[sections] in kg.toml decides which headings hold declared tensions: changing it parses every
+    file again, and the claims follow, though no file changed (they stayed as they were)."""
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    declared = lambda done: sorted(c.text for c in done.claims if c.kind == "tension")  # noqa: E731
+    before = declared(run(vault, cache_dir=cache, site=False, search=False))
+    unchanged = run(vault, cache_dir=cache, site=False, search=False)
+    assert declared(unchanged) == before and unchanged.stats["parsed"] == 0
+    with open(vault / "kg.toml", "a", encoding="utf-8") as toml:
+        toml.write('\n[sections]\ntensions = ["nothing is a tension here"]\n')
+    after = run(vault, cache_dir=cache, site=False, search=False)
+    assert after.stats["parsed"] > 0 and len(declared(after)) < len(before), (len(before), len(declared(after)))
 
 
 def test_what_a_page_shows_hashes_alike_however_it_was_built():

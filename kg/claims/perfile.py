@@ -193,7 +193,7 @@ def _year(iso: str | None):
 def file_key(kb, path: str, shown: dict, cites: dict, version: str) -> str:
     """The key of one file's claims: its content and everything else they are made from, but the
     concept names (`files_naming`)."""
-    text = json.dumps([version, kb.infos[path].hash, kb.concept_by_doc.get(path), kb.source_by_path.get(path),
+    text = json.dumps([version, kb.parsed_with, kb.infos[path].hash, kb.concept_by_doc.get(path), kb.source_by_path.get(path),
                        sorted(shown.get(path, {}).items()), sorted(cites.get(path, {}).items()),
                        kb.infos[path].title], ensure_ascii=False, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
