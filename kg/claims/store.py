@@ -188,6 +188,10 @@ class KnowledgeStore:
         return {p: (k, json.loads(a), json.loads(m)) for p, k, a, m in self.db.execute(
             "SELECT path, key, asked, mid FROM files")}
 
+    def file_keys(self) -> dict[str, str]:
+        """path -> the key of its stored claims (nothing else of the file's row is read)."""
+        return dict(self.db.execute("SELECT path, key FROM files"))
+
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -348,7 +352,7 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     files = hashlib.blake2b(json.dumps([store.version, kb.names, kb.parsed_with, [(p, kb.infos[p].hash) for p in paths]])
                             .encode(), digest_size=16).hexdigest()
     if store.get("files_stamp") == files and store.get("claims") is not None:
-        keys = {p: key for p, (key, _, _) in store.file_states().items()}
+        keys = store.file_keys()
         if all(p in keys for p in paths):
             return paths, {p: keys[p] for p in paths}, store.problems()
     names = mention_names(kb.concepts.values())
