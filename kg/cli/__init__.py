@@ -98,25 +98,6 @@ class Context:
                 pass
         return done
 
-    def publish(self, built, folder: Path | None = None, search: bool = True) -> dict:
-        """Write the static site of a built vault (kg.build.Build); returns its counts (and the
-        folder it is in).
-        search=False leaves search by words and by meaning for later: the result's `finish`."""
-        from kg.build import paused_gc
-        from kg.lock import cache_lock
-        from kg.publish import publish_vault
-
-        settings = self.settings()
-        out = (folder or self.root / settings.vault.site).resolve()
-        with cache_lock(self.cache_dir), self.progress_bar() as progress, paused_gc():
-            found = publish_vault(built.kb, settings, self.cache_dir, out=out, progress=progress, search=search,
-                                  analysis=built.analysis)
-        try:
-            shown = str(out.relative_to(Path.cwd()))
-        except ValueError:
-            shown = str(out)
-        return {**found, "folder": shown}
-
 
 def stderr():
     from rich.console import Console

@@ -39,7 +39,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
     from kg.claims.store import remember_claims
 
     remember_claims()  # each save decodes only the claims of the files it changed
-    report(ctx.publish(ctx.knowledge(with_search=not no_search, with_claims=not no_search)))
+    report(ctx.run(search=not no_search, claims=not no_search).site)
     try:
         server, signal = start_server(folder, host, port)
     except OSError as exc:

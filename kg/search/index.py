@@ -425,7 +425,8 @@ class SearchIndex:
                 if progress:
                     progress(stage, min(start + 512, len(todo)), len(todo))
             with db:
-                if not add:  # the claims a fresh analysis no longer wants leave the cache at the next update
+                if not add:  # the claims a fresh analysis no longer wants leave the cache: at the end of this
+                    # build (`sweep`), or at the next update when this one drew no search
                     db.execute("DELETE FROM wanted")
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('sweep', '1')")
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
