@@ -122,6 +122,11 @@ class Memo:
     """Every candidate pair with its verdict (kg.claims.tensions.judge): rows (first row, second
     row, verdict), the rows those of `pool`. Arrays, not keyed rows: a vault has millions of
     pairs, and an edit maps them to the new pool in one step."""
+    cosines: np.ndarray | None = None
+    """The cosine of each pair of `pairs` (a kept pair's is not computed again: 1.4 s of a 10k edit)."""
+    sentences: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None
+    """The source sentences' vectors the last matcher used: (text keys, vectors), or what loads
+    them when first asked (kg.claims.store keeps them in their own file)."""
     changed: int = 0
     """After an analysis: how many claims were judged afresh (evidence and pairs)."""
 
@@ -168,14 +173,14 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     pool_rows = [i for i, c in enumerate(claims) if c.kind == "claim"]
     keys = [extras[i][6] for i in pool_rows]
     old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
-    missing = [n for n, k in enumerate(keys) if k not in old_row]
+    source = np.fromiter((old_row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    missing = np.nonzero(source < 0)[0].tolist()
     fresh = vectors_for([claims[pool_rows[n]].text for n in missing]) if missing else None
     matrix = np.zeros((len(keys), 384), dtype=np.float32)
     kth = np.ones(len(keys), dtype=np.float32)
-    kept = [n for n, k in enumerate(keys) if k in old_row]
-    if kept:
-        matrix[kept] = memo.vectors[[old_row[keys[n]] for n in kept]]
-        kth[kept] = memo.kth[[old_row[keys[n]] for n in kept]]
+    if old_row:
+        _copy_rows(memo.vectors, source, matrix)
+        _copy_rows(memo.kth, source, kth)
     if missing:
         matrix[missing] = fresh
     row_of_claim = {(claims[i].doc, claims[i].id): n for n, i in enumerate(pool_rows)}
@@ -189,7 +194,8 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
             other[(claim.doc, claim.id)] = vectors_for([claim.text])[0]
         return other[(claim.doc, claim.id)]
 
-    matcher = _lazy_matcher(kb, sources, vectors_for)
+    new.sentences = memo.sentences
+    matcher = _lazy_matcher(kb, sources, vectors_for, memo if old_row else None, new)
     by_block = _claims_by_block(claims, extras)
     _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {}, memo, new)
     declared = {}
@@ -217,8 +223,23 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     return out, new
 
 
-def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors) -> Callable[[], Matcher]:
-    """The matcher of every source sentence, made on first use (it reads every source)."""
+def _copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
+    """out[n] = old[source[n]] where source[n] >= 0, copying runs of consecutive rows whole: after
+    an edit the pool is the last one with a few rows in or out, and a copy row by row of a 10k
+    vault's 280 MB of vectors took 2 s here."""
+    if not len(source):
+        return
+    breaks = np.nonzero((np.diff(source) != 1) | (source[1:] < 0) | (source[:-1] < 0))[0] + 1
+    for start, end in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(source)].tolist()):
+        if source[start] >= 0:
+            out[start:end] = old[source[start]:source[start] + end - start]
+
+
+def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors, memo: Memo | None, new: Memo) -> Callable[[], Matcher]:
+    """The matcher of every source sentence, made on first use (it reads every source). With
+    `memo` (an incremental analysis), the vectors of sentences the last matcher had are its own
+    (the search index's store gave 70k of them in 1.4 s); a fresh analysis asks the store for
+    every one, so that it keeps them."""
     made: list[Matcher] = []
 
     def get() -> Matcher:
@@ -236,9 +257,34 @@ def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors) -> Callable[[], M
                     found, digest = [Sentence.model_validate(s) for s in data.get("sentences", [])], data["hash"]
                 sentences += [SourceSentence(sid, path, i, s, digest) for i, s in enumerate(found)
                               if len(s.text.split()) >= MIN_SENTENCE_WORDS]
-            made.append(Matcher(sentences, vectors_for([s.sentence.text for s in sentences])))
+            made.append(Matcher(sentences, _sentence_vectors([s.sentence.text for s in sentences], vectors_for,
+                                                             memo, new)))
         return made[0]
     return get
+
+
+def _sentence_vectors(texts: list[str], vectors_for: Vectors, memo: Memo | None, new: Memo) -> np.ndarray:
+    """The vectors of these sentences: the memo's where it has them, the others from `vectors_for`;
+    sets `new.sentences`."""
+    keys = np.array([hashlib.blake2b(t.encode(), digest_size=12).digest() for t in texts], dtype="S12")
+    kept = memo.sentences() if memo is not None and callable(memo.sentences) else memo.sentences if memo else None
+    if kept is None or not len(kept[0]):
+        matrix = vectors_for(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+        new.sentences = (keys, matrix)
+        return matrix
+    old_keys, old = kept
+    if np.array_equal(keys, old_keys):  # as they were: nothing to write
+        new.sentences = memo.sentences
+        return old
+    row = {k: n for n, k in enumerate(old_keys.tolist())}
+    source = np.fromiter((row.get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+    matrix = np.zeros((len(keys), old.shape[1]), dtype=np.float32)
+    _copy_rows(old, source, matrix)
+    missing = np.nonzero(source < 0)[0]
+    if len(missing):
+        matrix[missing] = vectors_for([texts[n] for n in missing.tolist()])
+    new.sentences = (keys, matrix)
+    return matrix
 
 
 def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, sources, changed_sources: set[str],
@@ -435,6 +481,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     known = _codes(np.minimum(a, b)[alive], np.maximum(a, b)[alive], n)
     known, first = np.unique(known, return_index=True)
     known_verdicts = memo.pairs[:, 2][alive][first]
+    known_cosines = memo.cosines[alive][first] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
+        else np.full(len(known), np.nan, dtype=np.float32)
     if fresh is None:
         found = candidates(pool)
         new.kth = pool.kth
@@ -444,19 +492,24 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
     hit = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
     verdicts = np.where(hit, known_verdicts[at], -1) if len(known) else np.full(len(codes), -1)
+    cosines = np.where(hit, known_cosines[at], np.nan) if len(known) else np.full(len(codes), np.nan)
     shared = [p[3] for p in found]
     if fresh is not None:  # the memo's pairs, and the new ones (a candidate alone has the memo's verdict)
         unknown = np.nonzero(~hit)[0]
         codes = np.concatenate([known, codes[unknown]])
         verdicts = np.concatenate([known_verdicts, verdicts[unknown]])
+        cosines = np.concatenate([known_cosines, cosines[unknown]])
         shared = [None] * len(known) + [shared[k] for k in unknown]
     codes, unique = np.unique(codes, return_index=True)  # one order, whichever search found them
     verdicts = verdicts[unique].astype(np.int64)
+    cosines = cosines[unique].astype(np.float32)
     shared = [shared[k] for k in unique]
     first_rows, second_rows = codes // max(n, 1), codes % max(n, 1)
     # every pair's cosine computed one way, whichever search proposed it: a kept pair and a pair a
-    # fresh search finds then score alike, and an edit ends where a cold build ends
-    cosines = _cosines(matrix, first_rows, second_rows)
+    # fresh search finds then score alike, and an edit ends where a cold build ends (a kept pair
+    # keeps the cosine this computed when it was new, from the same two vectors)
+    todo = np.nonzero(np.isnan(cosines))[0]
+    cosines[todo] = _cosines(matrix, first_rows[todo], second_rows[todo])
     judged = np.nonzero(verdicts != NOTHING)[0]  # a pair judged to be nothing adds nothing
     pairs = [(int(first_rows[k]), int(second_rows[k]), float(cosines[k]), shared[k]) for k in judged]
     known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
@@ -465,6 +518,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     pool.pairs = len(codes)
     verdicts[judged] = known_now
     new.pairs = np.stack([first_rows, second_rows, verdicts], axis=1).astype(np.int32)
+    new.cosines = cosines
     out.related = _related(claims, first_rows, second_rows, cosines)
     out.tensions += tensions
     for rows_ in clusters:
@@ -494,13 +548,16 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
     near = cosines >= RELATED_MIN
     if not near.any():
         return {}
-    names = sorted({(c.id, c.doc) for c in claims})
-    rank_of = {name: n for n, name in enumerate(names)}
-    rank = np.array([rank_of[(c.id, c.doc)] for c in claims], dtype=np.int64)
-    docs = sorted({c.doc for c in claims if c.origin == "note"})
-    doc_of = {d: n for n, d in enumerate(docs)}
-    note_doc = np.array([doc_of.get(c.doc, -1) if c.origin == "note" else -1 for c in claims], dtype=np.int64)
     a, b, cos = first[near], second[near], cosines[near]
+    rows = np.unique(np.concatenate([a, b])).tolist()  # only the claims of near pairs are named and ranked
+    names = sorted({(claims[r].id, claims[r].doc) for r in rows})
+    rank_of = {name: n for n, name in enumerate(names)}
+    docs = sorted({claims[r].doc for r in rows if claims[r].origin == "note"})
+    doc_of = {d: n for n, d in enumerate(docs)}
+    rank = np.full(len(claims), -1, dtype=np.int64)
+    note_doc = np.full(len(claims), -1, dtype=np.int64)
+    rank[rows] = [rank_of[(claims[r].id, claims[r].doc)] for r in rows]
+    note_doc[rows] = [doc_of.get(claims[r].doc, -1) if claims[r].origin == "note" else -1 for r in rows]
     mine = np.concatenate([note_doc[a], note_doc[b]])  # each pair read from both sides
     other = np.concatenate([rank[b], rank[a]])
     cos = np.concatenate([cos, cos])
@@ -508,7 +565,7 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
     mine, other, cos = mine[keep], other[keep], cos[keep]
     if not len(mine):
         return {}
-    order = np.lexsort((-cos, other, mine))  # each (note, other claim) once, at its best cosine
+    order = np.lexsort((-cos, mine * len(names) + other))  # each (note, other claim) once, at its best cosine
     mine, other, cos = mine[order], other[order], cos[order]
     once = np.r_[True, (mine[1:] != mine[:-1]) | (other[1:] != other[:-1])]
     mine, other, cos = mine[once], other[once], cos[once]

@@ -60,6 +60,7 @@ SCHEMA = 3
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
+SENTENCES = "sentence_pool.npz"
 TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_related")
 """The settled rows (`KnowledgeStore.save_settled`)."""
 
@@ -151,7 +152,7 @@ class KnowledgeStore:
         if stored.get("version") != self.version:
             db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs", *TABLES))
                              + "DELETE FROM meta;")
-            for name in (POOL, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
+            for name in (POOL, SENTENCES, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
                 (self.folder / name).unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
@@ -311,13 +312,25 @@ class KnowledgeStore:
         try:
             with np.load(self.folder / POOL) as saved:
                 pool, vectors, kth, pairs = (saved[k] for k in ("pool", "vectors", "kth", "pairs"))
+                cosines = saved["cosines"] if "cosines" in saved.files else None
             if len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
                     and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
                 memo.pool = [k.decode() for k in pool.tolist()]
                 memo.vectors, memo.kth, memo.pairs = vectors, kth, pairs
+                memo.cosines = cosines if cosines is not None and cosines.shape == (len(pairs),) else None
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
+        memo.sentences = self._sentences
         return memo
+
+    def _sentences(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The source sentences' vectors of the last matcher (Memo.sentences), None if unreadable."""
+        try:
+            with np.load(self.folder / SENTENCES) as saved:
+                keys, vectors = saved["keys"], saved["vectors"]
+        except (OSError, ValueError, KeyError):
+            return None
+        return (keys, vectors) if keys.dtype == np.dtype("S12") and vectors.shape == (len(keys), 384) else None
 
     def save(self, before: Memo, memo: Memo, stamp: str, result: str, anchors: dict) -> None:
         """Keep what an analysis found, writing only the rows that changed since `before`; the
@@ -325,8 +338,14 @@ class KnowledgeStore:
         tmp = self.folder / f".{POOL}.{os.getpid()}.tmp"
         with tmp.open("wb") as f:  # one file, replaced whole: the pool's keys, vectors and pairs agree
             np.savez(f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors,
-                     kth=memo.kth, pairs=memo.pairs)
+                     kth=memo.kth, pairs=memo.pairs,
+                     cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32))
         os.replace(tmp, self.folder / POOL)
+        if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
+            tmp = self.folder / f".{SENTENCES}.{os.getpid()}.tmp"
+            with tmp.open("wb") as f:
+                np.savez(f, keys=memo.sentences[0], vectors=memo.sentences[1])
+            os.replace(tmp, self.folder / SENTENCES)
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
             for table, old, new, row in (

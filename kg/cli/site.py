@@ -26,6 +26,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
       kg serve --port 8080
       kg --vault ~/notes serve --no-search
     """
+    from kg.build import collect_garbage
     from kg.publish import SiteFolderError, check_site_folder
     from kg.publish.serve import start_server, watch
     from kg.lock import cache_lock
@@ -85,6 +86,7 @@ def serve(port: int, host: str, no_search: bool) -> None:
             problem = finish() if finish else None
         if problem:
             click.echo(f"kg: warning: {problem}", err=True)
+        collect_garbage()  # the builds' cycles, if any, once the page is up to date
 
     try:
         watch(ctx.root, [folder, ctx.cache_dir], rebuild)
