@@ -79,6 +79,30 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert _state(unchanged) == _state(cold)
 
 
+def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_path):
+    """An edit ranks related claims again only for the notes whose pairs changed, and keeps the
+    cosines of the pairs it keeps: a claim gone, a note gone and a claim reworded must still
+    leave every note's related claims, tensions and evidence as a cold build finds them."""
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    gone = "notes/orgs/deepseek.md"
+    assert gone in first.knowledge.related and any(
+        d == gone for keys in first.knowledge.related.values() for _, d in keys)  # others list its claims
+    (vault / gone).unlink()
+    note = vault / "notes" / "concepts" / "open-weight-models.md"
+    lines = note.read_text(encoding="utf-8").splitlines(keepends=True)
+    said = [n for n, line in enumerate(lines) if line.startswith("- ") and len(line) > 40]
+    del lines[said[0]]  # a claim gone
+    lines[said[1] - 1] = lines[said[1] - 1].replace("open", "openly", 1)  # a claim reworded
+    note.write_text("".join(lines), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert 0 < edited.stats["knowledge_judged"] < first.stats["knowledge_judged"] / 3
+    assert not any(d == gone for keys in edited.knowledge.related.values() for _, d in keys)
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)
+
+
 def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_settled(tmp_path):
     """The preview kg serve shows first draws the saved note's page and nothing else, with every
     tension, corroboration and piece of evidence of its claims as the last analysis settled them:

@@ -124,6 +124,10 @@ class Memo:
     pairs, and an edit maps them to the new pool in one step."""
     cosines: np.ndarray | None = None
     """The cosine of each pair of `pairs` (a kept pair's is not computed again: 1.4 s of a 10k edit)."""
+    docs: list[str] | None = None
+    """The file of each claim of `pool`."""
+    related: dict[str, list[tuple[str, str]]] | None = None
+    """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
     sentences: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None
     """The source sentences' vectors the last matcher used: (text keys, vectors), or what loads
     them when first asked (kg.claims.store keeps them in their own file)."""
@@ -208,6 +212,7 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new,
                               progress)
     new.pool, new.vectors, new.kth = keys, matrix, kth
+    new.docs = [claims[i].doc for i in pool_rows]
     incremental = bool(old_row) and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
     moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
@@ -519,7 +524,23 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     verdicts[judged] = known_now
     new.pairs = np.stack([first_rows, second_rows, verdicts], axis=1).astype(np.int32)
     new.cosines = cosines
-    out.related = _related(claims, first_rows, second_rows, cosines)
+    if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
+        out.related = _related(claims, first_rows, second_rows, cosines)
+    else:  # only the notes with a pair in or out rank their related claims again
+        dead = memo.pairs[~alive, :2].ravel()
+        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()}
+        touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
+        fresh_rows = np.zeros(n, dtype=bool)
+        fresh_rows[fresh] = True
+        new_pairs = fresh_rows[first_rows] | fresh_rows[second_rows]
+        touched |= {claims[r].doc for r in np.r_[first_rows[new_pairs], second_rows[new_pairs]].tolist()}
+        mine = np.array([c.doc in touched for c in claims], dtype=bool)
+        near = mine[first_rows] | mine[second_rows]
+        ranked = _related(claims, first_rows[near], second_rows[near], cosines[near])
+        out.related = {d: v for d, v in memo.related.items() if d not in touched}
+        out.related.update((d, v) for d, v in ranked.items() if d in touched)
+        out.related = dict(sorted(out.related.items()))
+    new.related = out.related
     out.tensions += tensions
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})

@@ -56,12 +56,12 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 3
+SCHEMA = 4
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_pool.npz"
-TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_related")
+TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys")
 """The settled rows (`KnowledgeStore.save_settled`)."""
 
 
@@ -150,7 +150,8 @@ class KnowledgeStore:
         same_files = stored.get("code") == _code_bytes() and "version" in stored
         self.version = stored["version"] if same_files else _code()
         if stored.get("version") != self.version:
-            db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs", *TABLES))
+            db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs",
+                                                                             "related", "settled_related", *TABLES))
                              + "DELETE FROM meta;")
             for name in (POOL, SENTENCES, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
                 (self.folder / name).unlink(missing_ok=True)
@@ -170,7 +171,7 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
                 WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS settled_related (doc TEXT PRIMARY KEY, keys TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS related (doc TEXT PRIMARY KEY, keys TEXT NOT NULL) WITHOUT ROWID;
         """)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("version", self.version), ("code", _code_bytes())])
         db.commit()
@@ -243,8 +244,6 @@ class KnowledgeStore:
                             {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid})
         self.db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",
                             [(e.claim, e.model_dump_json(exclude_defaults=True)) for e in found.evidence])
-        self.db.executemany("INSERT INTO settled_related VALUES (?, ?)",
-                            [(doc, json.dumps(keys, ensure_ascii=False)) for doc, keys in found.related.items()])
 
     def about(self, idents: set[str], docs: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims written in `docs` or naming one of `idents` (concept or source ids), in the
@@ -281,9 +280,10 @@ class KnowledgeStore:
         return claims, evidence
 
     def related(self, docs: set[str]) -> dict[str, list[tuple[str, str]]]:
-        """The settled related claims of these notes (kg.claims.analyse.Knowledge.related)."""
+        """The related claims of these notes, as the last analysis found them
+        (kg.claims.analyse.Knowledge.related; the review changes none)."""
         return {doc: [tuple(k) for k in json.loads(keys)] for doc in sorted(docs) for (keys,) in self.db.execute(
-            "SELECT keys FROM settled_related WHERE doc = ?", (doc,))}
+            "SELECT keys FROM related WHERE doc = ?", (doc,))}
 
     def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
         """The settled tensions that touch one of these claim ids or subjects, by state (shown,
@@ -311,13 +311,18 @@ class KnowledgeStore:
         memo.sources = json.loads(self.get("sources") or "{}")
         try:
             with np.load(self.folder / POOL) as saved:
-                pool, vectors, kth, pairs = (saved[k] for k in ("pool", "vectors", "kth", "pairs"))
-                cosines = saved["cosines"] if "cosines" in saved.files else None
+                pool, vectors, kth, pairs, cosines, doc_names, doc_rows = (saved[k] for k in (
+                    "pool", "vectors", "kth", "pairs", "cosines", "doc_names", "doc_rows"))
             if len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
                     and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
                 memo.pool = [k.decode() for k in pool.tolist()]
                 memo.vectors, memo.kth, memo.pairs = vectors, kth, pairs
-                memo.cosines = cosines if cosines is not None and cosines.shape == (len(pairs),) else None
+                memo.cosines = cosines if cosines.shape == (len(pairs),) else None
+                if doc_rows.shape == (len(pool),):
+                    names = [d.decode() for d in doc_names.tolist()]
+                    memo.docs = [names[r] for r in doc_rows.tolist()]
+                    memo.related = {doc: [tuple(k) for k in json.loads(keys)]
+                                    for doc, keys in self.db.execute("SELECT doc, keys FROM related")}
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
         memo.sentences = self._sentences
@@ -337,9 +342,13 @@ class KnowledgeStore:
         stamp last, so an interrupted save analyses again."""
         tmp = self.folder / f".{POOL}.{os.getpid()}.tmp"
         with tmp.open("wb") as f:  # one file, replaced whole: the pool's keys, vectors and pairs agree
+            names = sorted(set(memo.docs or ()))
+            row_of = {d: n for n, d in enumerate(names)}
             np.savez(f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors,
                      kth=memo.kth, pairs=memo.pairs,
-                     cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32))
+                     cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
+                     doc_names=np.array([d.encode() for d in names], dtype=bytes),
+                     doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32))
         os.replace(tmp, self.folder / POOL)
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             tmp = self.folder / f".{SENTENCES}.{os.getpid()}.tmp"
@@ -356,6 +365,13 @@ class KnowledgeStore:
                 if changed:
                     self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(changed[0]))})",
                                         changed)
+            old_related, related = before.related or {}, memo.related or {}
+            if before.related is None:
+                self.db.execute("DELETE FROM related")
+            self.db.executemany("DELETE FROM related WHERE doc = ?", [(d,) for d in old_related if d not in related])
+            self.db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?)",
+                                [(d, json.dumps(v, ensure_ascii=False)) for d, v in related.items()
+                                 if old_related.get(d) is not v])
             for key, value in (("sources", json.dumps(memo.sources)),
                                ("result", result), ("anchors", json.dumps(anchors, ensure_ascii=False)),
                                ("stamp", stamp)):
