@@ -359,7 +359,8 @@ def _save_npz(path: Path, **arrays) -> None:
 
 class StaticCache:
     """The static vectors of the texts the last build showed (`.kg/semantic-static.npz`, float16)
-    with the token counts they were weighed by (REFRESH_SHARE)."""
+    with the token counts they were weighed by (REFRESH_SHARE). Kept as arrays (keys, one matrix):
+    a 10k vault's 137k vectors are looked up and copied at once, not row by row."""
 
     def __init__(self, path: Path | None, table: Table):
         self.path = path
@@ -367,8 +368,13 @@ class StaticCache:
         self.df: np.ndarray | None = None
         self.passages = 0
         self.centre: np.ndarray | None = None
-        self.known: dict[bytes, np.ndarray] = {}
-        self.used: dict[bytes, np.ndarray] = {}
+        self.keys: list[bytes] = []
+        self.matrix = np.zeros((0, table.meta["dim"]), dtype=np.float16)
+        self.row: dict[bytes, int] = {}
+        self.used = np.zeros(0, dtype=bool)
+        """Which kept rows this build showed."""
+        self.made: dict[bytes, np.ndarray] = {}
+        """Vectors embedded in this build."""
         self.changed = False
         if path is None:
             return
@@ -376,10 +382,15 @@ class StaticCache:
             with np.load(path) as data:
                 if str(data["table"]) != self.table:
                     return
-                self.df, self.passages, self.centre = data["df"], int(data["passages"]), data["centre"]
-                self.known = dict(zip((k.tobytes() for k in data["keys"]), data["vectors"]))
+                df, passages, centre, keys, matrix = (data[k] for k in ("df", "passages", "centre", "keys", "vectors"))
         except (OSError, ValueError, KeyError):
-            self.df, self.known = None, {}
+            return
+        if len(keys) != len(matrix):
+            return
+        self.df, self.passages, self.centre = df, int(passages), centre
+        self.keys, self.matrix = [k.tobytes() for k in keys], matrix
+        self.row = {k: n for n, k in enumerate(self.keys)}
+        self.used = np.zeros(len(self.keys), dtype=bool)
 
     def fits(self, df: np.ndarray, passages: int) -> bool:
         """Whether the vault's counts are still within REFRESH_SHARE of those the cache weighed by."""
@@ -390,32 +401,35 @@ class StaticCache:
     def refresh(self, df: np.ndarray, passages: int) -> None:
         """Weigh every text afresh by these counts (set `centre` from the new vectors)."""
         self.df, self.passages = df, passages
-        self.known, self.changed = {}, True
+        self.keys, self.row, self.used, self.made, self.changed = [], {}, np.zeros(0, dtype=bool), {}, True
+        self.matrix = self.matrix[:0]
 
     def vectors(self, texts: list[str], tokens: Callable[[list[str]], list], table: np.ndarray,
                 weights: np.ndarray) -> np.ndarray:
         """The static vectors of these texts: kept ones as they are, the others embedded now."""
         keys = [text_key(t) for t in texts]
-        todo = {k: t for k, t in zip(keys, texts) if k not in self.known and k not in self.used}
+        rows = np.fromiter((self.row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+        todo = {k: t for k, t, r in zip(keys, texts, rows.tolist()) if r < 0 and k not in self.made}
         if todo:
             self.changed = True
             made = static_vectors(tokens(list(todo.values())), table, weights).astype(np.float16)
-            self.used.update(zip(todo, made))
+            self.made.update(zip(todo, made))
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-        for n, k in enumerate(keys):
-            row = self.used.get(k)
-            if row is None:
-                row = self.used[k] = self.known[k]
-            out[n] = row
+        kept = rows >= 0
+        out[kept] = self.matrix[rows[kept]]
+        self.used[rows[kept]] = True
+        for n in np.nonzero(~kept)[0].tolist():
+            out[n] = self.made[keys[n]]
         return out
 
     def save(self) -> None:
-        if self.path is None or self.df is None or not (self.changed or set(self.used) != set(self.known)):
+        if self.path is None or self.df is None or not (self.changed or not self.used.all()):
             return
-        keys = list(self.used)
+        keys = [k for k, u in zip(self.keys, self.used.tolist()) if u] + list(self.made)
+        vectors = np.concatenate([self.matrix[self.used], np.array(list(self.made.values()), dtype=np.float16)
+                                  .reshape(-1, self.matrix.shape[1])])
         _save_npz(self.path, table=np.array(self.table), df=self.df, passages=np.array(self.passages),
-                  centre=self.centre, keys=np.frombuffer(b"".join(keys), dtype="V12"),
-                  vectors=np.stack([self.used[k] for k in keys]) if keys else np.zeros((0, len(self.centre)), np.float16))
+                  centre=self.centre, keys=np.frombuffer(b"".join(keys), dtype="V12"), vectors=vectors)
 
 
 class TokenCache:
@@ -592,7 +606,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         passage_vectors = statics.vectors(passage_texts, tokens, table.vectors, weights)
         centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
         statics.centre = centre.astype(np.float32)
-    mean = np.asarray(matrix, dtype=np.float64).mean(0).astype(np.float32)
+    mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
 
     row_of = {int(i): r for r, i in enumerate(ids)}
     lo = np.searchsorted(part_ids, ids, "left")
