@@ -101,6 +101,26 @@ def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_
     assert not any(d == gone for keys in edited.knowledge.related.values() for _, d in keys)
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
     assert _state(edited) == _state(cold)
+    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold-cache")  # written by difference, read alike
+
+
+def _settled_rows(cache: Path) -> dict:
+    """The settled rows as the readers see them: claims' status, the files naming each concept,
+    each claim's evidence in order, the tensions in order with the keys they are found by."""
+    import sqlite3
+
+    db = sqlite3.connect(cache / "knowledge.sqlite")
+    try:
+        evidence: dict[str, list[str]] = {}
+        for claim, data in db.execute("SELECT claim, data FROM settled_evidence ORDER BY rowid"):
+            evidence.setdefault(claim, []).append(data)
+        return {"settled": sorted(db.execute("SELECT * FROM settled")),
+                "concepts": sorted(db.execute("SELECT * FROM claim_concepts")), "evidence": evidence,
+                "tensions": list(db.execute("SELECT * FROM settled_tensions ORDER BY n")),
+                "keys": sorted(db.execute("SELECT * FROM tension_keys")),
+                "related": sorted(db.execute("SELECT * FROM related"))}
+    finally:
+        db.close()
 
 
 def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_settled(tmp_path):

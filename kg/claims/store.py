@@ -233,22 +233,44 @@ class KnowledgeStore:
     # -- what the analysis settled to, after the review ---------------------------------------
     def save_settled(self, found: Knowledge) -> None:
         """Each claim's status and counts, the files whose claims name each concept, the evidence
-        and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Call inside
-        a transaction."""
-        for table in TABLES:  # executescript would commit first
-            self.db.execute(f"DELETE FROM {table}")
+        and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Only rows
+        that differ from the stored ones are written (a 10k vault's edit rewrote 180k claims,
+        90k evidence items and 6k tensions: 3 s). Call inside a transaction."""
+        db = self.db
+        settled = {(c.doc, c.id): (c.status, c.supports, c.opposes, c.cluster) for c in found.claims}
+        before = {(d, i): tuple(row) for d, i, *row in db.execute(
+            "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
+        db.executemany("DELETE FROM settled WHERE doc = ? AND id = ?", [k for k in before if k not in settled])
+        db.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?, ?)",
+                       [(*k, *v) for k, v in settled.items() if before.get(k) != v])
+        named = {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid}
+        named_before = set(db.execute("SELECT concept, doc FROM claim_concepts"))
+        db.executemany("DELETE FROM claim_concepts WHERE concept = ? AND doc = ?", named_before - named)
+        db.executemany("INSERT INTO claim_concepts VALUES (?, ?)", named - named_before)
+        evidence: dict[str, list[str]] = {}
+        for e in found.evidence:
+            evidence.setdefault(e.claim, []).append(e.model_dump_json(exclude_defaults=True))
+        evidence_before: dict[str, list[str]] = {}
+        for claim, data in db.execute("SELECT claim, data FROM settled_evidence ORDER BY rowid"):
+            evidence_before.setdefault(claim, []).append(data)
+        changed = [c for c in set(evidence) | set(evidence_before) if evidence.get(c) != evidence_before.get(c)]
+        db.executemany("DELETE FROM settled_evidence WHERE claim = ?", [(c,) for c in changed])
+        db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",  # a claim's items in their order
+                       [(c, data) for c in changed for data in evidence.get(c, [])])
         tensions = [("shown", t) for t in found.tensions] + [("held", t) for t in found.held] + \
             [("dismissed", t) for t in found.dismissed if isinstance(t, Tension)]
-        self.db.executemany("INSERT INTO settled_tensions VALUES (?, ?, ?)",
-                            [(n, state, t.model_dump_json(exclude_defaults=True)) for n, (state, t) in enumerate(tensions)])
-        self.db.executemany("INSERT OR IGNORE INTO tension_keys VALUES (?, ?)",
-                            [(key, n) for n, (_, t) in enumerate(tensions) for key in {*t.claim_ids(), *t.subjects}])
-        self.db.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?, ?)",
-                            [(c.doc, c.id, c.status, c.supports, c.opposes, c.cluster) for c in found.claims])
-        self.db.executemany("INSERT OR IGNORE INTO claim_concepts VALUES (?, ?)",
-                            {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid})
-        self.db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",
-                            [(e.claim, e.model_dump_json(exclude_defaults=True)) for e in found.evidence])
+        rows = [(state, t.model_dump_json(exclude_defaults=True)) for state, t in tensions]
+        rows_before = [(state, data) for _, state, data in db.execute(
+            "SELECT n, state, data FROM settled_tensions ORDER BY n")]
+        same = next((n for n, (a, b) in enumerate(zip(rows, rows_before)) if a != b), min(len(rows), len(rows_before)))
+        if same < len(rows) or same < len(rows_before):  # the list from its first difference on
+            db.execute("DELETE FROM settled_tensions WHERE n >= ?", (same,))
+            db.execute("DELETE FROM tension_keys WHERE n >= ?", (same,))
+            db.executemany("INSERT INTO settled_tensions VALUES (?, ?, ?)",
+                           [(n, *rows[n]) for n in range(same, len(rows))])
+            db.executemany("INSERT OR IGNORE INTO tension_keys VALUES (?, ?)",
+                           [(key, n) for n in range(same, len(rows)) for key in
+                            {*tensions[n][1].claim_ids(), *tensions[n][1].subjects}])
 
     def about(self, idents: set[str], docs: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims written in `docs` or naming one of `idents` (concept or source ids), in the
