@@ -1,8 +1,9 @@
 """kg's own ONNX graph of all-MiniLM-L6-v2 (kg.search.onnx_graph) against the reference.
 
 The graph is built without torch into a temporary model cache; its vectors must equal those of
-sentence-transformers (torch, installed only for the tests) on a few hundred real sentences and
-on odd inputs, and building it and embedding with it must not import torch."""
+sentence-transformers (torch, installed only for the tests) on a few hundred real sentences (the
+repository's demo vault, and the seeds beside it when the checkout has them) and on odd inputs,
+and building it and embedding with it must not import torch."""
 
 from __future__ import annotations
 
@@ -26,9 +27,12 @@ ODD = ["", "   ", "🙂🚀🔥 emoji only 👍🏽", "開放モデルは閉鎖�
 
 
 def seed_sentences(limit: int = 200) -> list[str]:
-    """Up to `limit` distinct lines and sentences of the seed sources, short and long mixed."""
+    """Up to `limit` distinct lines and sentences of the demo vault's notes and sources and of the
+    seed sources (when the checkout has them beside it), short and long mixed."""
     found: list[str] = []
-    for path in sorted(SEEDS.glob("*.txt")):
+    files = [*sorted((ROOT / "notes").rglob("*.md")), *sorted((ROOT / "sources").rglob("*.md")),
+             *sorted(SEEDS.glob("*.txt"))]
+    for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
             for piece in [line.strip(), *re.split(r"(?<=[.!?])\s+", line.strip())]:
                 if len(piece) >= 3 and piece not in found:
@@ -73,8 +77,6 @@ def test_the_graph_is_written_once_with_its_manifest(built):
 
 def test_vectors_equal_sentence_transformers(built):
     sentence_transformers = pytest.importorskip("sentence_transformers")
-    if not SEEDS.is_dir():
-        pytest.skip(f"no seed texts at {SEEDS}")
     texts = seed_sentences() + ODD
     assert len(texts) >= 150
     _, embedder = built
