@@ -128,6 +128,9 @@ class Memo:
     """The file of each claim of `pool`."""
     related: dict[str, list[tuple[str, str]]] | None = None
     """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
+    explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    """What kg.claims.tensions.numeric said of each numeric pair, by the keys of its two claims
+    (its explanation, confidence and what it compared: 1 s of a 10k edit to say again)."""
     sentences: tuple[np.ndarray, np.ndarray] | Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None
     """The source sentences' vectors the last matcher used: (text keys, vectors), or what loads
     them when first asked (kg.claims.store keeps them in their own file)."""
@@ -480,6 +483,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     pool.measures = [e[4] for e in extras]
     pool.stances = [e[5] for e in extras]
     pool.progress = progress
+    pool.keys = [e[6] for e in extras]
+    pool.explained = dict(memo.explained)
     n = len(claims)
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     alive = (a >= 0) & (b >= 0)
@@ -520,6 +525,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
     new.changed += int((verdicts < 0).sum())
     tensions, clusters = detect(pool, pairs, known_now)
+    new.explained = {k: pool.explained[k] for k in pool.explaining}
     pool.pairs = len(codes)
     verdicts[judged] = known_now
     new.pairs = np.stack([first_rows, second_rows, verdicts], axis=1).astype(np.int32)

@@ -154,7 +154,7 @@ class KnowledgeStore:
         self.version = stored["version"] if same_files else _code()
         if stored.get("version") != self.version:
             db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs",
-                                                                             "related", "settled_related", *TABLES))
+                                                                             "related", "explained", "settled_related", *TABLES))
                              + "DELETE FROM meta;")
             for name in (POOL, SENTENCES, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
                 (self.folder / name).unlink(missing_ok=True)
@@ -177,6 +177,8 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
                 WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS related (doc TEXT PRIMARY KEY, keys TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS explained (a TEXT NOT NULL, b TEXT NOT NULL, data TEXT NOT NULL,
+                PRIMARY KEY (a, b)) WITHOUT ROWID;
         """)
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("version", self.version), ("code", _code_bytes())])
         db.commit()
@@ -336,6 +338,8 @@ class KnowledgeStore:
                          self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
         memo.sources = json.loads(self.get("sources") or "{}")
+        memo.explained = {(a, b): _explanation(json.loads(data)) for a, b, data in
+                          self.db.execute("SELECT a, b, data FROM explained")}
         try:
             with np.load(self.folder / POOL) as saved:
                 pool, vectors, kth, pairs, cosines, doc_names, doc_rows = (saved[k] for k in (
@@ -398,6 +402,11 @@ class KnowledgeStore:
                 if changed:
                     self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * len(changed[0]))})",
                                         changed)
+            self.db.executemany("DELETE FROM explained WHERE a = ? AND b = ?",
+                                [k for k in before.explained if k not in memo.explained])
+            self.db.executemany("INSERT OR REPLACE INTO explained VALUES (?, ?, ?)",
+                                [(*k, json.dumps(v, ensure_ascii=False)) for k, v in memo.explained.items()
+                                 if before.explained.get(k) is not v])
             old_related, related = before.related or {}, memo.related or {}
             if before.related is None:
                 self.db.execute("DELETE FROM related")
@@ -409,6 +418,12 @@ class KnowledgeStore:
                                ("result", result), ("anchors", json.dumps(anchors, ensure_ascii=False)),
                                ("stamp", stamp)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _explanation(data: list) -> tuple:
+    """A stored kg.claims.tensions.numeric result: (text, score, (unit, (low, high), (low, high)))."""
+    text, score, compared = data
+    return text, score, tuple(tuple(x) if isinstance(x, list) else x for x in compared)
 
 
 def _sentence_file(keys: np.ndarray) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,6 +86,13 @@ class Pool:
     """Per claim, when known: its `claim_stances`."""
     progress: object = None
     """Called as progress(stage, done, total) on the long steps (kg.build.Progress)."""
+    keys: list[str] | None = None
+    """Per claim, when known: its content key (kg.claims.analyse.claim_key)."""
+    explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    """`numeric` of pairs by the keys of their claims, kept between analyses (a function of the two
+    claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
+    sets `explaining` to the keys of every pair it explained."""
+    explaining: set[tuple[str, str]] = field(default_factory=set)
 
 
 def side(claim: Claim) -> TensionSide:
@@ -445,7 +452,15 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
             verdicts[n] = judge(pool, i, j, cosine, shared)
         if verdicts[n] == NUMERIC:
             a, b = pool.claims[i], pool.claims[j]
-            text, score, compared = numeric(a, b, cosine, frozenset(shared))
+            key = (pool.keys[i], pool.keys[j]) if pool.keys else None
+            found = pool.explained.get(key) if key else None
+            if found is None:
+                found = numeric(a, b, cosine, frozenset(shared))
+                if key:
+                    pool.explained[key] = found
+            if key:
+                pool.explaining.add(key)
+            text, score, compared = found
             paired.add((i, j))
             tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
                               score=round(score, 3), a=side(a), b=side(b), subjects=shared)
