@@ -43,6 +43,7 @@ from kg.claims.tensions import (
     where,
 )
 from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide
+from kg.search.index import copy_rows
 
 MIN_SENTENCE_WORDS = 4
 NAMED_CLAIM_COSINE = 0.35
@@ -186,8 +187,8 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     matrix = np.zeros((len(keys), 384), dtype=np.float32)
     kth = np.ones(len(keys), dtype=np.float32)
     if old_row:
-        _copy_rows(memo.vectors, source, matrix)
-        _copy_rows(memo.kth, source, kth)
+        copy_rows(memo.vectors, source, matrix)
+        copy_rows(memo.kth, source, kth)
     if missing:
         matrix[missing] = fresh
     row_of_claim = {(claims[i].doc, claims[i].id): n for n, i in enumerate(pool_rows)}
@@ -229,18 +230,6 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     _declared_tensions(kb, out, vector, by_block)
     _candidates(kb, out)
     return out, new
-
-
-def _copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
-    """out[n] = old[source[n]] where source[n] >= 0, copying runs of consecutive rows whole: after
-    an edit the pool is the last one with a few rows in or out, and a copy row by row of a 10k
-    vault's 280 MB of vectors took 2 s here."""
-    if not len(source):
-        return
-    breaks = np.nonzero((np.diff(source) != 1) | (source[1:] < 0) | (source[:-1] < 0))[0] + 1
-    for start, end in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(source)].tolist()):
-        if source[start] >= 0:
-            out[start:end] = old[source[start]:source[start] + end - start]
 
 
 def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors, memo: Memo | None, new: Memo) -> Callable[[], Matcher]:
@@ -287,7 +276,7 @@ def _sentence_vectors(texts: list[str], vectors_for: Vectors, memo: Memo | None,
     row = {k: n for n, k in enumerate(old_keys.tolist())}
     source = np.fromiter((row.get(k, -1) for k in keys.tolist()), dtype=np.int64, count=len(keys))
     matrix = np.zeros((len(keys), old.shape[1]), dtype=np.float32)
-    _copy_rows(old, source, matrix)
+    copy_rows(old, source, matrix)
     missing = np.nonzero(source < 0)[0]
     if len(missing):
         matrix[missing] = vectors_for([texts[n] for n in missing.tolist()])
