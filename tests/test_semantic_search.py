@@ -364,3 +364,37 @@ def test_a_file_kg_did_not_write_is_left_alone(vault, tmp_path):
     assert mine.read_bytes() == b"the user's own file"
     assert any("vault.bin" in w for w in site["warnings"])
     assert os.path.isfile(vault / "site" / semantic.TABLE)
+
+
+def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(vault, tmp_path):
+    """The unit cache keeps every unit's int8 vector by the keys of its real vector and its text:
+    after an edit, vault.bin holds what making every unit afresh on the same counts and centres
+    gives, and the cache then holds exactly the units shipped."""
+    from kg.build import run
+    from kg.publish import urls
+    from kg.publish.site import Site
+    from kg.search.embed import shared_embedder
+    from kg.search.index import SearchIndex
+
+    cache = tmp_path / "cache"
+    _build(vault, cache)
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
+    statics = (cache / "semantic-static.npz").read_bytes()
+    _build(vault, cache)
+    shipped, scales, codes = semantic.decode_vault((vault / "site" / semantic.VAULT).read_bytes())
+    (tmp_path / "static.npz").write_bytes(statics)  # the counts and centres the edit was made on
+
+    done = run(vault, cache_dir=cache, site=False)
+    site = Site(done.kb, "t", "", done.analysis)
+    afresh = semantic.gather(
+        cache, site.page_of_doc, semantic.read_table(semantic.ensure_table()),
+        lambda texts: SearchIndex(cache).vectors_for(texts, shared_embedder, add=True),
+        {p: i.hash for p, i in done.kb.infos.items()},
+        {urls.concept_page(c.id): [c.title, *c.aliases[:semantic.MAX_ALIASES]] for c in done.kb.concepts.values()
+         if (vault / "site" / urls.concept_page(c.id)).is_file()},  # as the writer names pages
+        shown=site.shown_text, static_cache=tmp_path / "static.npz")
+    assert afresh.real is not None and np.array_equal(afresh.codes, codes) and np.array_equal(afresh.scales, scales)
+    assert any("Heliotrope" in t for t in afresh.full)
+    with np.load(cache / "semantic-units.npz") as kept:
+        assert len(kept["keys"]) == len(codes) and np.array_equal(np.sort(kept["scales"]), np.sort(scales))

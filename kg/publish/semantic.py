@@ -368,6 +368,8 @@ class StaticCache:
         self.df: np.ndarray | None = None
         self.passages = 0
         self.centre: np.ndarray | None = None
+        self.mean: np.ndarray | None = None
+        """The mean of the real vectors the units were centred on, kept with the counts."""
         self.keys: list[bytes] = []
         self.matrix = np.zeros((0, table.meta["dim"]), dtype=np.float16)
         self.row: dict[bytes, int] = {}
@@ -382,12 +384,13 @@ class StaticCache:
             with np.load(path) as data:
                 if str(data["table"]) != self.table:
                     return
-                df, passages, centre, keys, matrix = (data[k] for k in ("df", "passages", "centre", "keys", "vectors"))
+                df, passages, centre, mean, keys, matrix = (data[k] for k in ("df", "passages", "centre", "mean", "keys",
+                                                                             "vectors"))
         except (OSError, ValueError, KeyError):
             return
         if len(keys) != len(matrix):
             return
-        self.df, self.passages, self.centre = df, int(passages), centre
+        self.df, self.passages, self.centre, self.mean = df, int(passages), centre, mean
         self.keys, self.matrix = [k.tobytes() for k in keys], matrix
         self.row = {k: n for n, k in enumerate(self.keys)}
         self.used = np.zeros(len(self.keys), dtype=bool)
@@ -422,6 +425,13 @@ class StaticCache:
             out[n] = self.made[keys[n]]
         return out
 
+    def basis(self) -> str:
+        """What every unit's vector is made from besides its own: the table, the counts, both centres."""
+        h = hashlib.blake2b(f"{self.table} {self.passages} {STATIC_SHARE} {VAULT_VERSION}".encode(), digest_size=12)
+        for array in (self.df, self.centre, self.mean):
+            h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()
+
     def save(self) -> None:
         if self.path is None or self.df is None or not (self.changed or not self.used.all()):
             return
@@ -429,7 +439,37 @@ class StaticCache:
         vectors = np.concatenate([self.matrix[self.used], np.array(list(self.made.values()), dtype=np.float16)
                                   .reshape(-1, self.matrix.shape[1])])
         _save_npz(self.path, table=np.array(self.table), df=self.df, passages=np.array(self.passages),
-                  centre=self.centre, keys=np.frombuffer(b"".join(keys), dtype="V12"), vectors=vectors)
+                  centre=self.centre, mean=self.mean, keys=np.frombuffer(b"".join(keys), dtype="V12"), vectors=vectors)
+
+
+class UnitCache:
+    """Each unit's int8 vector and scale as the last build made them (`.kg/semantic-units.npz`), by
+    the keys of its real vector and its text, valid while the basis they were made on stands
+    (StaticCache.basis): an edit makes the vectors of its own units only (building all 137k of a
+    10k vault's took 3 s there)."""
+
+    def __init__(self, path: Path, basis: str):
+        self.path, self.basis = path, basis
+        self.row: dict[bytes, int] = {}
+        self.codes = np.zeros((0, 0), dtype=np.int8)
+        self.scales = np.zeros(0, dtype=np.float32)
+        try:
+            with np.load(path) as data:
+                if str(data["basis"]) != basis:
+                    return
+                keys, codes, scales = data["keys"], data["codes"], data["scales"]
+        except (OSError, ValueError, KeyError):
+            return
+        if len(keys) == len(codes) == len(scales):
+            self.row = {k.tobytes(): n for n, k in enumerate(keys)}
+            self.codes, self.scales = codes, scales
+
+    def save(self, keys: list[bytes], codes: np.ndarray, scales: np.ndarray) -> None:
+        """Keep these units (only when they are not the ones kept already)."""
+        if len(keys) == len(self.row) and all(k in self.row for k in keys):
+            return
+        _save_npz(self.path, basis=np.array(self.basis), keys=np.frombuffer(b"".join(keys), dtype="V24"), codes=codes,
+                  scales=scales)
 
 
 class TokenCache:
@@ -493,10 +533,12 @@ class Units:
     centre: np.ndarray
     full: list[str]
     """Each unit's whole text (not shipped)."""
-    real: np.ndarray
-    """The real model's vectors of the units, centred and normalised (float32, not shipped)."""
-    static: np.ndarray
-    """The units' texts embedded as a query is, with the table (float32, not shipped)."""
+    real: np.ndarray | None
+    """The real model's vectors of the units, centred and normalised (float32, not shipped; None
+    when the units came from the unit cache)."""
+    static: np.ndarray | None
+    """The units' texts embedded as a query is, with the table (float32, not shipped; None with
+    the unit cache)."""
 
 
 def combine(units: Units, share: float) -> Units:
@@ -562,7 +604,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
            names: dict[str, list[str]] | None = None, tokenizer=None,
            token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None,
-           static_cache: Path | None = None) -> Units | None:
+           static_cache: Path | None = None, unit_cache: Path | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
@@ -570,15 +612,18 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     passage, such as a stub concept's, is found by them alone); other pages are named by the
     title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
     text)` gives a passage's text as its page shows it (links by their titles); `static_cache`
-    keeps the units' static vectors (StaticCache). None when there is no index or nothing to search."""
+    keeps the units' static vectors (StaticCache) and the mean they were centred on; `unit_cache`
+    keeps each unit's int8 vector (UnitCache), and then only new units are made and `real` and
+    `static` are None. None when there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
         from kg.search.index import SearchIndex
 
         db = SearchIndex(folder).connect()
         try:
-            items = db.execute("SELECT id, doc, kind, text, title, sentences, role FROM items ORDER BY id").fetchall()
+            items = db.execute("SELECT id, doc, kind, text, title, sentences, role, key FROM items ORDER BY id").fetchall()
             indexed = dict(db.execute("SELECT doc, hash FROM docs"))
+            part_keys = [k for (k,) in db.execute("SELECT key FROM parts ORDER BY item, rowid")] if unit_cache else []
         finally:
             db.close()
         matrix = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -596,8 +641,9 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     passage_ids = tokens(passage_texts)
     df = _document_frequency(passage_ids, settings["tokens"])
     statics = StaticCache(static_cache, table)
-    if statics.fits(df, len(items)):  # weighed as the kept vectors were (REFRESH_SHARE)
+    if statics.fits(df, len(items)):  # weighed as the kept vectors were (REFRESH_SHARE), on the kept centres
         df, passages, centre = statics.df, statics.passages, statics.centre.astype(np.float64)
+        mean = statics.mean
         weights = token_weights(df, passages, settings["unk"])
     else:
         passages = len(items)
@@ -606,15 +652,16 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         passage_vectors = statics.vectors(passage_texts, tokens, table.vectors, weights)
         centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
         statics.centre = centre.astype(np.float32)
-    mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
+        mean = statics.mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy)
 
     row_of = {int(i): r for r, i in enumerate(ids)}
     lo = np.searchsorted(part_ids, ids, "left")
     hi = np.searchsorted(part_ids, ids, "right")
     pages: list[tuple[str, str]] = []
     page_index: dict[str, int] = {}
-    page, kind, group, anchor, text, rows, full = [], [], [], [], [], [], []
-    for n, (item_id, doc, _, item_text, title, sentences, role) in enumerate(items):
+    page, kind, group, anchor, text, rows, full, real_keys = [], [], [], [], [], [], [], []
+    keyed = bool(unit_cache) and len(part_keys) == len(part_ids)  # each unit's real vector named by its key
+    for n, (item_id, doc, _, item_text, title, sentences, role, item_key) in enumerate(items):
         if current is not None and (doc not in current or indexed.get(doc) != current[doc]):
             continue
         path = page_of(doc)
@@ -636,6 +683,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             text.append("")  # shown through its best sentence
             rows.append(("item", r))
             full.append(n)
+            if keyed:
+                real_keys += [item_key, *part_keys[int(lo[r]):int(lo[r]) + len(said)]]
             for j, (_, sentence_anchor, sentence_text) in enumerate(said):
                 page.append(p)
                 kind.append(2)
@@ -649,6 +698,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             text.append(_excerpt(shown(doc, item_text) if shown else item_text))
             rows.append(("item", r))
             full.append(n)
+            if keyed:
+                real_keys.append(item_key)
     for path, given in (names or {}).items():
         if not given:
             continue
@@ -667,28 +718,50 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 named.append(name)
     if not pages:
         return None
-    title_matrix = title_vectors(named) if named else np.zeros((0, settings["dim"]))
+    title_matrix = np.asarray(title_vectors(named)) if named else np.zeros((0, settings["dim"]), dtype=np.float32)
     # titles first, then the passages and sentences in index order; every step works in place or
     # a block of rows at a time (the 10k vault's units took 2 GB of copies here)
     shift = len(wanted)
-    vectors = np.zeros((shift + len(rows), settings["dim"]), dtype=np.float32)
-    if wanted:
-        vectors[:shift] = np.asarray(title_matrix)
+    texts = named + [items[t][3] if isinstance(t, int) else t for t in full]
     is_item = np.array([what == "item" for what, _ in rows], dtype=bool)
     at = np.array([r for _, r in rows], dtype=np.int64)
-    for source, chosen in ((matrix, is_item), (parts, ~is_item)):
-        where = np.nonzero(chosen)[0]
-        for start in range(0, len(where), BLOCK):
-            block = where[start:start + BLOCK]
-            vectors[shift + block] = source[at[block]]
-    _centre_rows(vectors, mean)
-    # the same units as the query sees them
-    static = statics.vectors(named + [items[t][3] if isinstance(t, int) else t for t in full], tokens,
-                             table.vectors, weights)
+
+    def made(todo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The real and static vectors of these units (centred), and their int8 vectors and scales."""
+        real = np.zeros((len(todo), settings["dim"]), dtype=np.float32)
+        titled = todo < shift
+        real[titled] = title_matrix[todo[titled]]
+        rest = np.nonzero(~titled)[0]
+        whole = is_item[todo[rest] - shift]
+        for source, chosen in ((matrix, whole), (parts, ~whole)):
+            where, source_rows = rest[chosen], at[todo[rest[chosen]] - shift]
+            for start in range(0, len(where), BLOCK):
+                real[where[start:start + BLOCK]] = source[source_rows[start:start + BLOCK]]
+        _centre_rows(real, mean)
+        static = statics.vectors([texts[u] for u in todo.tolist()], tokens, table.vectors, weights)
+        _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
+        return real, static, *_int8_mixed(real, static, STATIC_SHARE)
+
+    count = shift + len(rows)
+    if keyed:
+        cache = UnitCache(unit_cache, statics.basis())
+        keys = [text_key("title\n" + name) for name in named] + [bytes.fromhex(k)[:12] for k in real_keys]
+        keys = [k + text_key(t) for k, t in zip(keys, texts)]
+        kept = np.fromiter((cache.row.get(k, -1) for k in keys), dtype=np.int64, count=count)
+        todo = np.nonzero(kept < 0)[0]
+        codes = np.zeros((count, settings["dim"]), dtype=np.int8)
+        scales = np.zeros(count, dtype=np.float32)
+        have = np.nonzero(kept >= 0)[0]
+        if len(have):
+            codes[have], scales[have] = cache.codes[kept[have]], cache.scales[kept[have]]
+        if len(todo):
+            _, _, codes[todo], scales[todo] = made(todo)
+        cache.save(keys, codes, scales)
+        vectors = static = None
+    else:
+        vectors, static, codes, scales = made(np.arange(count))
     tokens.save()
     statics.save()
-    _centre_rows(static, centre.astype(np.float32))
-    codes, scales = _int8_mixed(vectors, static, STATIC_SHARE)
     return Units(
         pages=pages,
         page=np.array([*wanted, *page], dtype=np.int32),
@@ -696,8 +769,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         group=np.array([-1] * shift + [g + shift if g >= 0 else -1 for g in group], dtype=np.int32),
         anchor=[""] * shift + anchor, text=[""] * shift + text,
         codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
-        full=named + [items[t][3] if isinstance(t, int) else t for t in full],
-        real=vectors, static=static)
+        full=texts, real=vectors, static=static)
 
 
 def encode_vault(units: Units, table_digest: str) -> bytes:
@@ -848,7 +920,8 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
             units = gather(Path(cache_dir), site.page_of_doc, table, titles,
                            {path: info.hash for path, info in kb.infos.items()}, names,
                            token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text,
-                           static_cache=Path(cache_dir) / "semantic-static.npz")
+                           static_cache=Path(cache_dir) / "semantic-static.npz",
+                           unit_cache=Path(cache_dir) / "semantic-units.npz")
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:
