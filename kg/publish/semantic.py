@@ -273,13 +273,40 @@ def compute_table(embedder, progress=None) -> bytes:
     return head.ljust(HEADER_BYTES, b" ") + books.astype("<f4").tobytes() + codes.tobytes() + vocab
 
 
-@dataclass
 class Table:
-    """The table read back: the decoded vectors (float32, rows by token id) and its settings."""
+    """The table read back: its settings and its vectors (float32, rows by token id), decoded from
+    the product quantisation when first asked for whole (0.4 s); `rows` decodes only some."""
 
-    vectors: np.ndarray
-    meta: dict
-    tokens: list[str]
+    def __init__(self, vectors: np.ndarray | None, meta: dict, tokens: list[str],
+                 books: np.ndarray | None = None, codes: np.ndarray | None = None):
+        self._vectors, self.meta, self.tokens, self._books, self._codes = vectors, meta, tokens, books, codes
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self._decode(slice(None))
+        return self._vectors
+
+    def rows(self, ids) -> np.ndarray:
+        """The vectors of these token ids."""
+        return self._vectors[ids] if self._vectors is not None else self._decode(np.asarray(ids, dtype=np.int64))
+
+    def _decode(self, ids) -> np.ndarray:
+        codes = self._codes[ids]
+        return np.concatenate([self._books[j][codes[:, j]] for j in range(self._books.shape[0])],
+                              axis=1).astype(np.float32)
+
+    def lookup(self) -> _Rows:
+        """A stand-in for `vectors` that decodes the rows asked for: for a few texts."""
+        return _Rows(self)
+
+
+class _Rows:
+    def __init__(self, table: Table):
+        self.table, self.shape = table, (table.meta["tokens"], table.meta["dim"])
+
+    def __getitem__(self, ids) -> np.ndarray:
+        return self.table.rows(ids)
 
 
 def read_table(path: Path) -> Table:
@@ -288,9 +315,8 @@ def read_table(path: Path) -> Table:
     n, dim, m, k = meta["tokens"], meta["dim"], meta["subspaces"], meta["centroids"]
     books = np.frombuffer(data, dtype="<f4", count=m * k * (dim // m), offset=meta["books"]).reshape(m, k, dim // m)
     codes = np.frombuffer(data, dtype=np.uint8, count=n * m, offset=meta["codes"]).reshape(n, m)
-    vectors = np.concatenate([books[j][codes[:, j]] for j in range(m)], axis=1).astype(np.float32)
     tokens = data[meta["vocab"]:].decode("utf-8").split("\n")
-    return Table(vectors, meta, tokens)
+    return Table(None, meta, tokens, books, codes)
 
 
 # -- the vault's vectors -----------------------------------------------------------------------
@@ -565,6 +591,8 @@ def _int8(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, scales.astype(np.float32)
 
 
+FEW_TEXTS = 2_000
+"""Up to this many new units, only their tokens' rows of the table are decoded."""
 BLOCK = 16_384
 """Rows per block where a whole matrix would be copied (16k rows of 384 floats: 25 MB)."""
 
@@ -738,7 +766,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             for start in range(0, len(where), BLOCK):
                 real[where[start:start + BLOCK]] = source[source_rows[start:start + BLOCK]]
         _centre_rows(real, mean)
-        static = statics.vectors([texts[u] for u in todo.tolist()], tokens, table.vectors, weights)
+        rows = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
+        static = statics.vectors([texts[u] for u in todo.tolist()], tokens, rows, weights)
         _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
         return real, static, *_int8_mixed(real, static, STATIC_SHARE)
 
