@@ -115,6 +115,10 @@ def run_pagefind(qs) -> dict:
         lists = page.evaluate("""async ([qs, pool]) => {
           const pf = await import('/pagefind/pagefind.js');
           await pf.init();
+          // a large site's index is in shards, merged as kg.js merges them
+          const counted = await fetch('/pagefind-shards.json');
+          const shards = counted.ok ? ((await counted.json()).shards || 1) : 1;
+          for (let i = 1; i < shards; i++) await pf.mergeIndex('/pagefind-' + i + '/', {baseUrl: '/'});
           const out = {};
           for (const [id, q] of qs) {
             const found = await pf.search(q);
