@@ -491,8 +491,10 @@ class UnitCache:
             self.codes, self.scales = codes, scales
 
     def save(self, keys: list[bytes], codes: np.ndarray, scales: np.ndarray) -> None:
-        """Keep these units (only when they are not the ones kept already)."""
-        if len(keys) == len(self.row) and all(k in self.row for k in keys):
+        """Keep these units (only when they are not the ones kept already; two units with one name
+        and text, such as an alias two pages share, are one key)."""
+        distinct = set(keys)
+        if len(distinct) == len(self.row) and all(k in self.row for k in distinct):
             return
         _save_npz(self.path, basis=np.array(self.basis), keys=np.frombuffer(b"".join(keys), dtype="V24"), codes=codes,
                   scales=scales)
