@@ -164,23 +164,26 @@ def paused_gc() -> Iterator[None]:
     """Python's cycle collector off for the length of a build. A build holds millions of objects
     (a 10k vault: 180k claims, a million tension pairs, the pages' views), and the collector
     scans all of them each time they grow by a quarter: 40 s of a 136 s edit went to 21 full
-    scans that freed nothing worth keeping. The build's own garbage goes by reference counts.
-    Once the build is over, what it holds is moved out of the collector's sight (`gc.freeze`) and
-    the collector runs again: a full scan of the result while `kg build` reports it took 2.3 s of
-    a 10k edit. A long-lived process calls `collect_garbage` when it is idle (nested builds leave
-    the collector as they found it)."""
+    scans that freed nothing worth keeping. The build's own garbage goes by reference counts;
+    the collector runs again once the build is over (nested builds leave it as they found it)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            gc.freeze()
             gc.enable()
 
 
+def keep_out_of_collection() -> None:
+    """Move every object there is out of the collector's sight (`gc.freeze`): for a command that
+    prints a build's result and exits, where the collector's first full scan of that result took
+    2.3 s of a 10k edit. Cycles among them are then not collected until `collect_garbage`."""
+    gc.freeze()
+
+
 def collect_garbage() -> None:
-    """Give the objects the last builds left (`paused_gc`) back to the collector and collect them:
+    """Give the objects `keep_out_of_collection` set aside back to the collector and collect them:
     for a process that builds again and again (kg serve), between builds."""
     gc.unfreeze()
     gc.collect()

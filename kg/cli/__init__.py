@@ -78,7 +78,7 @@ class Context:
             pagefind: bool = True, preview: bool = False):
         """The whole build (kg.build.run) with a progress bar on a terminal; a missing model or a
         bad setting ends in one sentence."""
-        from kg.build import run
+        from kg.build import keep_out_of_collection, run
         from kg.publish import SiteFolderError
         from kg.search.embed import ModelError
 
@@ -91,6 +91,8 @@ class Context:
                            site_dir=site_dir, progress=progress, pagefind=pagefind, preview=preview)
             except (ModelError, SiteFolderError) as exc:
                 fail(str(exc))
+        if _EXITS:  # the `kg` process prints the build and exits (kg serve collects between builds)
+            keep_out_of_collection()
         if done.site:
             try:
                 done.site["folder"] = str(Path(done.site["folder"]).relative_to(Path.cwd()))
@@ -162,12 +164,19 @@ def main(ctx: click.Context, vault: Path | None) -> None:
 from kg.cli import claims as _claims, inspect as _inspect, rdf as _rdf, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)
 
 
+_EXITS = False
+"""Whether this process is the `kg` command (`entry`), which ends with the command: not a Python
+caller of `main` (the tests' CliRunner), whose objects must stay collectable."""
+
+
 def entry() -> None:
     """The `kg` command: `main`, then out of the process without tearing its objects down one by
     one (after a command that read a 10k vault's knowledge that took 7 s; every file and database
     is closed by then, and the output is flushed here)."""
     import os
 
+    global _EXITS
+    _EXITS = True
     try:
         main()
         code = 0
