@@ -88,6 +88,9 @@ STATIC_SHARE = 0.25
 table): the query meets the units both in the model's space and in its own. SciFact nDCG@10:
 real vectors alone 0.568, static alone 0.541, real + 0.25 static 0.595, + 0.5 static 0.594,
 + 1.0 static 0.585 (the same bytes)."""
+UNITS_VERSION = 2
+"""How units are made (2: static vectors no longer rounded to float16 by a cache): units kept by
+another are made again."""
 REFRESH_SHARE = 0.02
 """The units' static vectors are weighed by the token counts of the build that last weighed them
 all; an edit embeds only its new texts with those, until the vault's passages or token counts
@@ -383,10 +386,11 @@ def _save_npz(path: Path, **arrays) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class StaticCache:
-    """The static vectors of the texts the last build showed (`.kg/semantic-static.npz`, float16)
-    with the token counts they were weighed by (REFRESH_SHARE). Kept as arrays (keys, one matrix):
-    a 10k vault's 137k vectors are looked up and copied at once, not row by row."""
+class Basis:
+    """What every unit's vector is made on besides its own (`.kg/semantic-static.npz`): the token
+    counts the units were weighed by (vault.bin carries them, so the browser weighs a query alike),
+    the centre of their static vectors and the mean of their real ones. Kept until the vault's
+    counts drift past REFRESH_SHARE, when every unit is weighed afresh."""
 
     def __init__(self, path: Path | None, table: Table):
         self.path = path
@@ -395,83 +399,44 @@ class StaticCache:
         self.passages = 0
         self.centre: np.ndarray | None = None
         self.mean: np.ndarray | None = None
-        """The mean of the real vectors the units were centred on, kept with the counts."""
-        self.keys: list[bytes] = []
-        self.matrix = np.zeros((0, table.meta["dim"]), dtype=np.float16)
-        self.row: dict[bytes, int] = {}
-        self.used = np.zeros(0, dtype=bool)
-        """Which kept rows this build showed."""
-        self.made: dict[bytes, np.ndarray] = {}
-        """Vectors embedded in this build."""
         self.changed = False
         if path is None:
             return
         try:
             with np.load(path) as data:
-                if str(data["table"]) != self.table:
-                    return
-                df, passages, centre, mean, keys, matrix = (data[k] for k in ("df", "passages", "centre", "mean", "keys",
-                                                                             "vectors"))
+                if str(data["table"]) == self.table:
+                    self.df, self.passages, self.centre, self.mean = (
+                        data["df"], int(data["passages"]), data["centre"], data["mean"])
         except (OSError, ValueError, KeyError):
-            return
-        if len(keys) != len(matrix):
-            return
-        self.df, self.passages, self.centre, self.mean = df, int(passages), centre, mean
-        self.keys, self.matrix = [k.tobytes() for k in keys], matrix
-        self.row = {k: n for n, k in enumerate(self.keys)}
-        self.used = np.zeros(len(self.keys), dtype=bool)
+            self.df = None
 
     def fits(self, df: np.ndarray, passages: int) -> bool:
-        """Whether the vault's counts are still within REFRESH_SHARE of those the cache weighed by."""
+        """Whether the vault's counts are still within REFRESH_SHARE of those the units were weighed by."""
         return (self.df is not None and self.df.shape == df.shape and self.passages > 0
                 and abs(passages - self.passages) <= REFRESH_SHARE * self.passages
                 and float(np.abs(df - self.df).sum()) <= REFRESH_SHARE * float(self.df.sum()))
 
-    def refresh(self, df: np.ndarray, passages: int) -> None:
-        """Weigh every text afresh by these counts (set `centre` from the new vectors)."""
-        self.df, self.passages = df, passages
-        self.keys, self.row, self.used, self.made, self.changed = [], {}, np.zeros(0, dtype=bool), {}, True
-        self.matrix = self.matrix[:0]
+    def refresh(self, df: np.ndarray, passages: int, centre: np.ndarray, mean: np.ndarray) -> None:
+        self.df, self.passages, self.centre, self.mean, self.changed = df, passages, centre, mean, True
 
-    def vectors(self, texts: list[str], tokens: Callable[[list[str]], list], table: np.ndarray,
-                weights: np.ndarray) -> np.ndarray:
-        """The static vectors of these texts: kept ones as they are, the others embedded now."""
-        keys = [text_key(t) for t in texts]
-        rows = np.fromiter((self.row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-        todo = {k: t for k, t, r in zip(keys, texts, rows.tolist()) if r < 0 and k not in self.made}
-        if todo:
-            self.changed = True
-            made = static_vectors(tokens(list(todo.values())), table, weights).astype(np.float16)
-            self.made.update(zip(todo, made))
-        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-        kept = rows >= 0
-        out[kept] = self.matrix[rows[kept]]
-        self.used[rows[kept]] = True
-        for n in np.nonzero(~kept)[0].tolist():
-            out[n] = self.made[keys[n]]
-        return out
-
-    def basis(self) -> str:
-        """What every unit's vector is made from besides its own: the table, the counts, both centres."""
-        h = hashlib.blake2b(f"{self.table} {self.passages} {STATIC_SHARE} {VAULT_VERSION}".encode(), digest_size=12)
+    def digest(self) -> str:
+        """All of it, with the table and how units are made: the unit cache's key."""
+        h = hashlib.blake2b(f"{self.table} {self.passages} {STATIC_SHARE} {VAULT_VERSION} {UNITS_VERSION}".encode(),
+                            digest_size=12)
         for array in (self.df, self.centre, self.mean):
             h.update(np.ascontiguousarray(array).tobytes())
         return h.hexdigest()
 
     def save(self) -> None:
-        if self.path is None or self.df is None or not (self.changed or not self.used.all()):
-            return
-        keys = [k for k, u in zip(self.keys, self.used.tolist()) if u] + list(self.made)
-        vectors = np.concatenate([self.matrix[self.used], np.array(list(self.made.values()), dtype=np.float16)
-                                  .reshape(-1, self.matrix.shape[1])])
-        _save_npz(self.path, table=np.array(self.table), df=self.df, passages=np.array(self.passages),
-                  centre=self.centre, mean=self.mean, keys=np.frombuffer(b"".join(keys), dtype="V12"), vectors=vectors)
+        if self.path is not None and self.changed:
+            _save_npz(self.path, table=np.array(self.table), df=self.df, passages=np.array(self.passages),
+                      centre=self.centre, mean=self.mean)
 
 
 class UnitCache:
     """Each unit's int8 vector and scale as the last build made them (`.kg/semantic-units.npz`), by
     the keys of its real vector and its text, valid while the basis they were made on stands
-    (StaticCache.basis): an edit makes the vectors of its own units only (building all 137k of a
+    (Basis.digest): an edit makes the vectors of its own units only (building all 137k of a
     10k vault's took 3 s there)."""
 
     def __init__(self, path: Path, basis: str):
@@ -642,7 +607,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     passage, such as a stub concept's, is found by them alone); other pages are named by the
     title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
     text)` gives a passage's text as its page shows it (links by their titles); `static_cache`
-    keeps the units' static vectors (StaticCache) and the mean they were centred on; `unit_cache`
+    keeps the counts and centres the units were made on (Basis); `unit_cache`
     keeps each unit's int8 vector (UnitCache), and then only new units are made and `real` and
     `static` are None. None when there is no index or nothing to search."""
     folder = Path(cache_dir)
@@ -670,19 +635,17 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     passage_texts = [row[3] for row in items]
     passage_ids = tokens(passage_texts)
     df = _document_frequency(passage_ids, settings["tokens"])
-    statics = StaticCache(static_cache, table)
-    if statics.fits(df, len(items)):  # weighed as the kept vectors were (REFRESH_SHARE), on the kept centres
-        df, passages, centre = statics.df, statics.passages, statics.centre.astype(np.float64)
-        mean = statics.mean
+    basis = Basis(static_cache, table)
+    if basis.fits(df, len(items)):  # weighed as the kept units were (REFRESH_SHARE), on the kept centres
+        df, passages, centre, mean = basis.df, basis.passages, basis.centre.astype(np.float64), basis.mean
         weights = token_weights(df, passages, settings["unk"])
     else:
         passages = len(items)
         weights = token_weights(df, passages, settings["unk"])
-        statics.refresh(df, passages)
-        passage_vectors = statics.vectors(passage_texts, tokens, table.vectors, weights)
+        passage_vectors = static_vectors(tokens(passage_texts), table.vectors, weights)
         centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
-        statics.centre = centre.astype(np.float32)
-        mean = statics.mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy)
+        mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
+        basis.refresh(df, passages, centre.astype(np.float32), mean)
 
     row_of = {int(i): r for r, i in enumerate(ids)}
     lo = np.searchsorted(part_ids, ids, "left")
@@ -769,13 +732,13 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 real[where[start:start + BLOCK]] = source[source_rows[start:start + BLOCK]]
         _centre_rows(real, mean)
         rows = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
-        static = statics.vectors([texts[u] for u in todo.tolist()], tokens, rows, weights)
+        static = static_vectors(tokens([texts[u] for u in todo.tolist()]), rows, weights)
         _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
         return real, static, *_int8_mixed(real, static, STATIC_SHARE)
 
     count = shift + len(rows)
     if keyed:
-        cache = UnitCache(unit_cache, statics.basis())
+        cache = UnitCache(unit_cache, basis.digest())
         keys = [text_key("title\n" + name) for name in named] + [bytes.fromhex(k)[:12] for k in real_keys]
         keys = [k + text_key(t) for k, t in zip(keys, texts)]
         kept = np.fromiter((cache.row.get(k, -1) for k in keys), dtype=np.int64, count=count)
@@ -792,7 +755,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     else:
         vectors, static, codes, scales = made(np.arange(count))
     tokens.save()
-    statics.save()
+    basis.save()
     return Units(
         pages=pages,
         page=np.array([*wanted, *page], dtype=np.int32),
