@@ -26,7 +26,6 @@ import ast
 import functools
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -371,24 +370,21 @@ class KnowledgeStore:
     def save(self, before: Memo, memo: Memo, stamp: str, result: str, anchors: dict) -> None:
         """Keep what an analysis found, writing only the rows that changed since `before`; the
         stamp last, so an interrupted save analyses again."""
-        tmp = self.folder / f".{POOL}.{os.getpid()}.tmp"
-        with tmp.open("wb") as f:  # one file, replaced whole: the pool's keys, vectors and pairs agree
-            names = sorted(set(memo.docs or ()))
-            row_of = {d: n for n, d in enumerate(names)}
-            np.savez(f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors,
-                     kth=memo.kth, pairs=memo.pairs,
-                     cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
-                     doc_names=np.array([d.encode() for d in names], dtype=bytes),
-                     doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32))
-        os.replace(tmp, self.folder / POOL)
+        from kg.search.index import save_atomic
+
+        names = sorted(set(memo.docs or ()))
+        row_of = {d: n for n, d in enumerate(names)}
+        # one file, replaced whole: the pool's keys, vectors and pairs agree
+        save_atomic(self.folder / POOL, lambda f: np.savez(
+            f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors, kth=memo.kth,
+            pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
+            doc_names=np.array([d.encode() for d in names], dtype=bytes),
+            doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32)))
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
             name = _sentence_file(keys)
             for path, array in ((name, np.ascontiguousarray(vectors, dtype=np.float32)), (SENTENCES, keys)):
-                tmp = self.folder / f".{path}.{os.getpid()}.tmp"
-                with tmp.open("wb") as f:
-                    np.save(f, array)
-                os.replace(tmp, self.folder / path)
+                save_atomic(self.folder / path, lambda f, a=array: np.save(f, a))
             for old in self.folder.glob("sentence_vectors.*.npy"):
                 if old.name != name:
                     old.unlink(missing_ok=True)

@@ -467,7 +467,7 @@ class SearchIndex:
             ids, matrix = merged(old_ids, old, items, "i.id", "i.id")
             part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid")
         for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
-            _save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
+            save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
         write_vectors(self.folder, ids, matrix, progress)
 
 
@@ -495,12 +495,13 @@ def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=No
     """Write the vector matrix and its item ids (sorted) atomically, then bring the approximate
     index of a large vault up to date."""
     for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
-        _save_atomic(folder / name, lambda f, a=array: np.save(f, a))
+        save_atomic(folder / name, lambda f, a=array: np.save(f, a))
     (folder / "vectors.sq8").unlink(missing_ok=True)  # the 8-bit flat copy of index version 1
     sync_ann(folder, ids, matrix, progress)
 
 
-def _save_atomic(path: Path, write) -> None:
+def save_atomic(path: Path, write) -> None:
+    """Write a file whole or not at all: `write(f)` into a temporary file beside it, then renamed."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
         write(f)
@@ -567,5 +568,5 @@ def sync_ann(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -
         faiss.write_index(index, str(tmp))
         os.replace(tmp, path)
     labels = np.concatenate([labels, new]).astype(np.int64)
-    _save_atomic(labels_path, lambda f: np.save(f, labels))  # tombstones alone rewrite only this file
+    save_atomic(labels_path, lambda f: np.save(f, labels))  # tombstones alone rewrite only this file
     return action
