@@ -352,7 +352,11 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     # the search index follows the pages written or removed, now or by a build that left it for
     # later (kg serve reloads the page first), shard by shard (kg.publish.shards)
     searchable = [p.path for p in pages if p.template in SEARCHABLE and p.path not in failed and p.path not in left]
-    pending = set(last.get("search_pending", [])) | {path for path, _, w, _, _ in results if w} | set(gone)
+    # a written page counts if it is in the index now or was in the last one: the home page and
+    # the lists change with most edits, and each would index a shard again for nothing
+    indexed = set(searchable) | set(last.get("searchable", []))
+    pending = set(last.get("search_pending", [])) | set(gone) | \
+        {path for path, _, w, _, _ in results if w and path in indexed}
     if search and (pending or not (out / "pagefind").is_dir()):
         t = time.perf_counter()
         search_error, _ = shards.update(out, searchable, pending)
