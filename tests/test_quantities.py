@@ -162,3 +162,38 @@ def test_a_badge_for_a_share_without_a_count_reads_as_written():
 
     assert describe(Quantity(text="one in five", kind="count", unit="", low=None, high=None, total=5)) == "one in five"
     assert describe(Quantity(text="6 of 8", kind="count", unit="families", low=6, high=6, total=8)) == "6 of 8 families"
+
+
+def test_units_are_converted_from_answers_kept_on_disk_and_a_broken_answer_is_asked_again(tmp_path):
+    """A build loads pint (about half a second) only for a unit no earlier build asked about;
+    what the kept answers say is what pint says, and an answer that is not one is asked again."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys, json\nfrom kg.claims.quantities import find_quantities\nfrom kg.claims.units import measure\n"
+              "print(json.dumps([[measure(q) for q in find_quantities(t)] for t in sys.argv[1:]]))\n"
+              "print('pint' in sys.modules)")
+    texts = ["26 ft", "212 °F", "3.2 Gt per year", "4 GB/s", "40 minutes"]
+    env = {**os.environ, "KG_MODEL_CACHE": str(tmp_path)}
+
+    def run() -> tuple[list, bool]:
+        done = subprocess.run([sys.executable, "-c", script, *texts], capture_output=True, text=True, env=env,
+                              cwd=ROOT, check=True)
+        found, loaded = done.stdout.splitlines()
+        return json.loads(found), loaded == "True"
+
+    first, loaded = run()
+    assert loaded  # nothing kept yet: pint answers
+    [kept] = tmp_path.glob("units-pint-*.json")
+    second, loaded = run()
+    assert second == first and not loaded
+    assert first[0][0] == ["[length]", pytest.approx(7.9248), pytest.approx(7.9248)]
+    assert first[1][0][1] == pytest.approx(100)
+    answers = json.loads(kept.read_text(encoding="utf-8"))
+    answers["ft"] = ["[length]", "not a number", 0]
+    kept.write_text(json.dumps(answers), encoding="utf-8")
+    third, loaded = run()
+    assert third == first and loaded
+    assert json.loads(kept.read_text(encoding="utf-8"))["ft"] == answers["ft"][:1] + [pytest.approx(0.3048), 0.0]

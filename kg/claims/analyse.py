@@ -189,6 +189,7 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     if old_row:
         copy_rows(memo.vectors, source, matrix)
         copy_rows(memo.kth, source, kth)
+        memo.vectors = None  # copied: let the memo's go (280 MB at 10k notes, held to the end otherwise)
     if missing:
         matrix[missing] = fresh
     row_of_claim = {(claims[i].doc, claims[i].id): n for n, i in enumerate(pool_rows)}
@@ -215,6 +216,7 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
             first.setdefault(c.id, c)
     out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new,
                               progress)
+    matcher = None  # used no further: its sentences and their index go before the tension search
     new.pool, new.vectors, new.kth = keys, matrix, kth
     new.docs = [claims[i].doc for i in pool_rows]
     incremental = bool(old_row) and len(missing) <= INCREMENTAL_SHARE * len(keys)

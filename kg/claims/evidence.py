@@ -25,11 +25,15 @@ from kg.claims.compare import content_words, contradicts, overlap, quantity_pair
 from kg.claims.quantities import find_quantities
 from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
 from kg.parse.sentences import normalise
+from kg.search.knn import top_k
 
 CANDIDATES = 20
 """Nearest source sentences looked at per claim."""
 MAX_EVIDENCE = 5
 """Inferred evidence kept per claim."""
+FEW_CLAIMS = 256
+"""Up to this many claims (an edit's), `Matcher.infer` searches the sentence vectors in numpy, as
+they are; past it, through `Matcher.index`."""
 MIN_SCORE = 0.6
 """Score an inferred sentence needs to count as evidence (bench/evidence_scifact.py)."""
 MIN_DECLARED = 0.3
@@ -198,7 +202,10 @@ class Matcher:
         for start in range(0, len(claims), 2048):
             if progress:
                 progress("Finding evidence", start, len(claims))
-            sims, rows = self.index.search(np.ascontiguousarray(vectors[start:start + 2048]), k)
+            batch = np.ascontiguousarray(vectors[start:start + 2048])
+            # a few claims (an edit's) search the sentence vectors where they are: faiss's index
+            # would first copy them all (107 MB at 10k notes)
+            sims, rows = self.index.search(batch, k) if len(claims) > FEW_CLAIMS else top_k(batch, self.vectors, k)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
                 words = content_words(claim.text)

@@ -637,18 +637,19 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
     index = SearchIndex(cache_dir)
-    memo = before = store.memo()
+    before = store.memo()
+    incremental = before.vectors is not None  # (analyse lets them go once copied)
     calls = []
 
     def vectors_for(texts: list[str]) -> np.ndarray:
         # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
         # adds to them (the pool's vectors of unchanged claims are in claim_pool.npz)
         calls.append(texts)
-        return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or memo.vectors is not None)
+        return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
 
     from kg.claims.analyse import analyse
 
-    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), memo, progress)
+    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress)
     store.save(before, memo, stamp, _dumps(found), found.anchors)
     return found, memo.changed
 

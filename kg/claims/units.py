@@ -4,14 +4,19 @@ dimension so that quantities written in different units compare (`40 minutes` < 
 
 Reading stays ours (fast, and tuned to prose: `8- to 16-meter`, `200lbs`, `3.2 Gt`); pint does the
 arithmetic: every physical, data and time unit below names a pint unit, and `measure` converts
-with pint's registry (loaded on first use: it takes about half a second). Currencies are not
-physical: they keep their ISO code and are never converted between each other (no FX rates).
+with pint's registry. What pint answers for a unit is kept on disk beside the embedding model
+(`units-pint-<version>.json`), so a build loads pint (0.35-0.55 s to import and build its registry)
+only for a unit no earlier build asked about. Currencies are not physical: they keep their ISO code
+and are never converted between each other (no FX rates).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 from kg.model import Quantity
@@ -395,7 +400,18 @@ def registry():
 @lru_cache(maxsize=512)
 def _linear(unit: str) -> tuple[str, float, float] | None:
     """(dimension key, a, b) such that a value in `unit` is a * value + b in the dimension's base
-    unit; None when pint does not know the unit."""
+    unit; None when pint does not know the unit. Pint's answers are kept on disk (`_answers`)."""
+    answers = _answers()
+    found = answers.get(unit, False)
+    if not (found is None or (isinstance(found, list) and len(found) == 3 and isinstance(found[0], str)
+                              and all(isinstance(x, (int, float)) for x in found[1:]))):  # unasked, or not ours
+        found = answers[unit] = _ask_pint(unit)
+        _keep(answers)
+    return (found[0], float(found[1]), float(found[2])) if found else None
+
+
+def _ask_pint(unit: str) -> list | None:
+    """[dimension key, a, b] as `_linear` gives it, from pint's registry."""
     known = UNITS.get(unit)
     expression = known.pint if known else None
     if expression is None and "/" in unit:  # a composed unit: 'Gt/yr', 'GB/s'
@@ -407,13 +423,44 @@ def _linear(unit: str) -> tuple[str, float, float] | None:
     ureg = registry()
     if unit in ("°C", "°F", "K"):  # temperatures: on the Celsius scale (32 °F is 0 °C)
         zero = ureg.Quantity(0, expression).to("degC").magnitude
-        return "[temperature]", ureg.Quantity(1, expression).to("degC").magnitude - zero, zero
+        return ["[temperature]", float(ureg.Quantity(1, expression).to("degC").magnitude - zero), float(zero)]
     quantity = ureg.parse_expression(expression)
     base = quantity.to_base_units()
     named = {ureg.parse_expression(u).dimensionality: name for name, u in _NAMED.items()}
     key = _DIMENSIONLESS.get(unit) or ("[information]" if "bit" in str(base.units) else None) \
         or named.get(quantity.dimensionality, str(quantity.dimensionality))
-    return key, float(base.magnitude), 0.0
+    return [key, float(base.magnitude), 0.0]
+
+
+@lru_cache(maxsize=1)
+def _answers() -> dict[str, list | None]:
+    """What pint said of each unit an earlier build asked about, for this pint version."""
+    try:
+        data = json.loads(_answers_file().read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _answers_file() -> Path:
+    from importlib.metadata import version
+
+    from kg.search.embed import model_cache
+
+    return model_cache() / f"units-pint-{version('pint')}.json"
+
+
+def _keep(answers: dict) -> None:
+    """Write the answers whole (a fresh file that takes the old one's place: two builds at once
+    each leave a whole file); a cache that cannot be written is only slower."""
+    target = _answers_file()
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def singular(noun: str) -> str:
