@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel
 
 from kg.claims import review
 from kg.claims.perfile import (
@@ -367,19 +366,24 @@ class KnowledgeStore:
             return None
         return (keys, vectors) if keys.dtype == np.dtype("S12") and vectors.shape == (len(keys), 384) else None
 
-    def save(self, before: Memo, memo: Memo, stamp: str, result: str, anchors: dict) -> None:
+    def save(self, before: Memo, memo: Memo, stamp: str, anchors: dict) -> None:
         """Keep what an analysis found, writing only the rows that changed since `before`; the
-        stamp last, so an interrupted save analyses again."""
+        stamp last, so an interrupted save analyses again. The analysis itself is not kept whole:
+        the memo keeps every verdict it was made from, so making it again judges nothing (writing
+        60 MB of JSON took 1.6 s of a 10k vault's edit)."""
         from kg.search.index import save_atomic
 
         names = sorted(set(memo.docs or ()))
         row_of = {d: n for n, d in enumerate(names)}
-        # one file, replaced whole: the pool's keys, vectors and pairs agree
-        save_atomic(self.folder / POOL, lambda f: np.savez(
-            f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors, kth=memo.kth,
-            pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
-            doc_names=np.array([d.encode() for d in names], dtype=bytes),
-            doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32)))
+        same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
+            and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
+            and before.cosines is not None and np.array_equal(memo.cosines, before.cosines)
+        if not same_pool:  # one file, replaced whole: the pool's keys, vectors and pairs agree
+            save_atomic(self.folder / POOL, lambda f: np.savez(
+                f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors, kth=memo.kth,
+                pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
+                doc_names=np.array([d.encode() for d in names], dtype=bytes),
+                doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32)))
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
             name = _sentence_file(keys)
@@ -389,7 +393,7 @@ class KnowledgeStore:
                 if old.name != name:
                     old.unlink(missing_ok=True)
         with self.db:
-            self.db.execute("DELETE FROM meta WHERE key = 'stamp'")
+            self.db.execute("DELETE FROM meta WHERE key IN ('stamp', 'result')")  # (result: the analysis whole, before)
             for table, old, new, row in (
                     ("inferred", before.inferred, memo.inferred, lambda k, v: (k, *v)),
                     ("declared", before.declared, memo.declared, lambda k, v: (k, *v))):
@@ -410,8 +414,7 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?)",
                                 [(d, json.dumps(v, ensure_ascii=False)) for d, v in related.items()
                                  if old_related.get(d) is not v])
-            for key, value in (("sources", json.dumps(memo.sources)),
-                               ("result", result), ("anchors", json.dumps(anchors, ensure_ascii=False)),
+            for key, value in (("sources", json.dumps(memo.sources)), ("anchors", json.dumps(anchors, ensure_ascii=False)),
                                ("stamp", stamp)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
@@ -559,7 +562,7 @@ def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
 def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: list[str] | None = None) -> Analysis:
     """The knowledge stage: the vault's evidence and tensions, analysed again only where the vault
     changed, with the user's review decisions applied (kg.claims.review). When nothing changed,
-    the last result is read on first use: a build that changes nothing never loads it.
+    the result is made again on first use (`_settled`): a build that changes nothing never makes it.
 
     preview (files) analyses nothing and stores nothing: the result holds what the pages of those
     files show, from the last settled rows (`_preview`), and is `pending`. kg serve draws a
@@ -578,18 +581,15 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
 
                 summary = counts(found)
             return Analysis(f"preview:{settled}", summary, [], pending=True, found=found)
-        analysed = store.get("stamp") == stamp
-        if analysed and store.get("settled") == settled:  # nothing changed: the last result, read when asked
+        if store.get("stamp") == stamp and store.get("settled") == settled:  # nothing changed: made when asked
             return Analysis(settled, json.loads(store.get("summary")),
                             [Diagnostic.model_validate(d) for d in json.loads(store.get("diagnostics"))],
-                            loader=lambda: _settled(kb, cache_dir, paths), unread=SettledRows(cache_dir, paths))
+                            loader=lambda: _settled(kb, cache_dir, paths, stamp),
+                            unread=SettledRows(cache_dir, paths))
         from kg.claims.analyse import counts
 
-        judged = None
-        if analysed:
-            found = _loads(store.get("result"), store.claims(paths))
-        else:
-            found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
+        # new decisions alone (the stamp stands) make an analysis that keeps every verdict
+        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
         summary = counts(found)
         with store.db:
@@ -607,18 +607,19 @@ COUNTS_VERSION = 2
 
 
 def _settle(kb, found: Knowledge) -> list[Diagnostic]:
-    """The user's decisions (kg-review.toml) apply on every load, so the stored analysis stays the
-    raw one and a new decision needs no new analysis; returns every problem of the stage."""
+    """The user's decisions (kg-review.toml) apply to every analysis, so the memo stays the raw one
+    and a new decision needs no verdict made again; returns every problem of the stage."""
     from kg.claims.analyse import settle
 
     return found.diagnostics + review.apply(found, kb.root) + settle(found, warn=bool(kb.source_ids))
 
 
-def _settled(kb, cache_dir: Path, paths: list[str]) -> Knowledge:
-    """The stored result with the decisions applied, when a build found nothing changed."""
+def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
+    """The result with the decisions applied, when a build found nothing changed: made again from
+    the memo, which keeps every verdict (the settled rows alone say what pages show)."""
     store = KnowledgeStore(cache_dir)
     try:
-        found = _loads(store.get("result"), store.claims(paths))
+        found, _ = _analyse(kb, store, cache_dir, paths, stamp, None)
     finally:
         store.close()
     _settle(kb, found)
@@ -650,28 +651,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     from kg.claims.analyse import analyse
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress)
-    store.save(before, memo, stamp, _dumps(found), found.anchors)
+    store.save(before, memo, stamp, found.anchors)
     return found, memo.changed
-
-
-class _Saved(BaseModel):
-    """The analysis as stored (meta 'result'), without its claims: those are the files' rows
-    (`KnowledgeStore.claims`). One model, so pydantic writes and reads it whole, not item by item."""
-
-    evidence: list[Evidence] = []
-    tensions: list[Tension] = []
-    clusters: dict[str, list[str]] = {}
-    candidates: list[dict] = []
-    diagnostics: list[Diagnostic] = []
-    anchors: dict[str, dict[str, dict]] = {}
-    related: dict[str, list[tuple[str, str]]] = {}
-
-
-def _dumps(found: Knowledge) -> str:
-    saved = _Saved.model_construct(evidence=found.evidence, tensions=found.tensions, clusters=found.clusters,
-                                   candidates=found.candidates, diagnostics=found.diagnostics, anchors=found.anchors,
-                                   related=found.related)
-    return saved.model_dump_json(exclude_defaults=True)
 
 
 def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:
@@ -749,12 +730,3 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str]) -> Kn
     return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
                      dismissed=found["dismissed"], related=related,
                      clusters={k: list(dict.fromkeys(v)) for k, v in clusters.items()})
-
-
-def _loads(saved: str, claims: list[tuple[Claim, tuple]]) -> Knowledge:
-    from kg.claims.analyse import Knowledge
-
-    stored = _Saved.model_validate_json(saved)
-    return Knowledge(claims=[c for c, _ in claims], evidence=stored.evidence, tensions=stored.tensions,
-                     clusters=stored.clusters, candidates=stored.candidates, diagnostics=stored.diagnostics,
-                     anchors=stored.anchors, related=stored.related)
