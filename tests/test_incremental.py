@@ -447,3 +447,31 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
     read.clear()
     assert any(c["status"] == "supported" and c["evidence"] for c in kg_json("claims", "--concept", "quality-gap"))
     assert 0 < len(set(read)) <= len({c["doc"] for c in everything}) / 3, read  # its files' rows, not the vault's
+
+
+def test_an_edit_sends_pagefind_only_the_searchable_pages_it_wrote(tmp_path, monkeypatch):
+    """The home page and the lists change with most edits, but Pagefind does not index them: only
+    the searchable pages written (the edited note's, and the pages its new claim's evidence and
+    tensions show on) are sent to Pagefind again."""
+    from kg.publish import shards
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site)
+    before = _pages(site)
+    home = before["index.html"]
+    asked: list[set[str]] = []
+    real = shards.update
+    monkeypatch.setattr(shards, "update", lambda out, searchable, changed: asked.append(set(changed))
+                        or real(out, searchable, changed))
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on zanzibarite tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site)
+    assert (site / "index.html").read_bytes() != home  # the home page was written (its counts)
+    written = {path for path, data in _pages(site).items() if before.get(path) != data}
+    assert {"index.html", "claims.html"} <= written, written
+    [sent] = asked
+    assert "concepts/quality-gap.html" in sent and sent <= written, (sent, written)
+    assert all(path.startswith(("concepts/", "sources/", "tags/")) for path in sent), sent
+    assert edited.site["search_error"] is None

@@ -696,25 +696,33 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
         for cid in t.claim_ids():
             opposes[cid] += 1
     cluster_of = {cid: k for k, ids in out.clusters.items() for cid in ids}
-    docs_of: dict[str, set[str]] = {}
+    docs_of: dict[str, set[str]] = {}  # the files of each clustered claim id, then of each cluster
     for c in out.claims:
-        docs_of.setdefault(c.id, set()).add(c.doc)
+        if c.id in cluster_of:
+            docs_of.setdefault(c.id, set()).add(c.doc)
+    docs_of = {k: {d for cid in ids for d in docs_of.get(cid, ())} for k, ids in out.clusters.items()}
     for c in out.claims:
-        c.cluster = cluster_of.get(c.id)
+        cluster = cluster_of.get(c.id)
         if c.kind != "claim":
+            _put(c, cluster=cluster)
             continue
-        c.opposes = opposes[c.id]
+        against = opposes[c.id]
         if c.origin == "note":
-            c.supports = supports[c.id]
-            c.status = "contested" if c.opposes else "supported" if c.supports else "unsupported"
-            if c.status == "unsupported" and warn:
+            backing = supports[c.id]
+            status = "contested" if against else "supported" if backing else "unsupported"
+            if status == "unsupported" and warn:
                 unsupported.append(c)
-        else:
-            others = {d for cid in out.clusters.get(c.cluster, []) for d in docs_of[cid]} - {c.doc} \
-                if c.cluster else set()
-            c.supports = len(others)
-            c.status = "contested" if c.opposes else "supported"
+        else:  # the other files that state the same fact
+            backing = len(docs_of[cluster]) - (c.doc in docs_of[cluster]) if cluster else 0
+            status = "contested" if against else "supported"
+        _put(c, cluster=cluster, opposes=against, supports=backing, status=status)
     return _unsupported(unsupported)
+
+
+def _put(claim: Claim, **values) -> None:
+    """Set fields of a claim straight in its dict: pydantic's __setattr__ (which validates nothing
+    here either) took 0.8 s for the four fields of a 10k vault's 180k claims at every settle."""
+    claim.__dict__.update(values)
 
 
 def _figure(q) -> bool:
