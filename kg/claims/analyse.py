@@ -29,6 +29,7 @@ from kg.claims.evidence import (
     selector,
 )
 from kg.claims.extract import claim_id
+from kg.claims.perfile import Extra
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
@@ -166,12 +167,11 @@ class _Sources(Mapping):
         return len(self.paths)
 
 
-def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, previous_anchors: dict | None = None,
+def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, previous_anchors: dict | None = None,
             memo: Memo | None = None, progress=None) -> tuple[Knowledge, Memo]:
     """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
-    `extras[i]` is claims[i]'s (subjects, exact names, name spans, block index, measured words,
-    stances, pool key) (kg.claims.perfile.FileClaims.extra)."""
+    `extras[i]` is claims[i]'s kg.claims.perfile.Extra."""
     memo = memo or Memo()
     out = Knowledge(claims=claims)
     new = Memo()
@@ -179,7 +179,7 @@ def analyse(kb, claims: list[Claim], extras: list[tuple], vectors_for: Vectors, 
     new.sources = {path: kb.infos[path].hash for path in sources.paths.values()}
     changed_sources = {p for p, h in new.sources.items() if memo.sources.get(p) != h} | (set(memo.sources) - set(new.sources))
     pool_rows = [i for i, c in enumerate(claims) if c.kind == "claim"]
-    keys = [extras[i][6] for i in pool_rows]
+    keys = [extras[i].key for i in pool_rows]
     old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
     source = np.fromiter((old_row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
     missing = np.nonzero(source < 0)[0].tolist()
@@ -330,12 +330,12 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     return out
 
 
-def _claims_by_block(claims: list[Claim], extras: list[tuple]) -> dict[tuple[str, int], list[Claim]]:
+def _claims_by_block(claims: list[Claim], extras: list[Extra]) -> dict[tuple[str, int], list[Claim]]:
     """Note claims by (doc, index of the block they come from)."""
     out: dict[tuple[str, int], list[Claim]] = {}
     for c, extra in zip(claims, extras):
-        if c.origin == "note" and len(extra) > 3 and extra[3] is not None:
-            out.setdefault((c.doc, extra[3]), []).append(c)
+        if c.origin == "note" and extra.block is not None:
+            out.setdefault((c.doc, extra.block), []).append(c)
     return out
 
 
@@ -460,7 +460,7 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
     return found, exact, sorted(set(spans))
 
 
-def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matrix: np.ndarray, moved: np.ndarray,
+def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matrix: np.ndarray, moved: np.ndarray,
               fresh: list[int] | None, memo: Memo, new: Memo, progress=None) -> None:
     """Detected tensions and corroboration clusters among `claims` (rows of `matrix`). With `fresh`
     (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
@@ -469,12 +469,13 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     if not claims:
         return
     dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
-    pool = Pool(claims, matrix, [e[0] for e in extras], dates, [e[1] for e in extras], [e[2] for e in extras])
+    mentioned = Mentioned(extras)
+    pool = Pool(claims, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
     pool.kth = new.kth
-    pool.measures = [e[4] for e in extras]
-    pool.stances = [e[5] for e in extras]
+    pool.measures = [e.measures for e in extras]
+    pool.stances = [e.stances for e in extras]
     pool.progress = progress
-    pool.keys = [e[6] for e in extras]
+    pool.keys = [e.key for e in extras]
     pool.explained = dict(memo.explained)
     n = len(claims)
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
@@ -542,6 +543,37 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[tuple], matr
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+class Mentioned:
+    """The subject offsets, exact-name offsets and name spans of each claim of the pool
+    (kg.claims.perfile.Extra.mentions), decoded for a claim when first asked: an edit's tension
+    search asks for those of the few claims its pairs hold."""
+
+    def __init__(self, extras: list):
+        self.extras = extras
+        self.decoded: dict[int, list] = {}
+
+    def __getitem__(self, row: int) -> list:
+        found = self.decoded.get(row)
+        if found is None:
+            found = self.decoded[row] = json.loads(self.extras[row].mentions)
+        return found
+
+    def column(self, n: int) -> _Column:
+        return _Column(self, n)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    mentioned: Mentioned
+    n: int
+
+    def __getitem__(self, row: int):
+        return self.mentioned[row][self.n]
+
+    def __len__(self) -> int:
+        return len(self.mentioned.extras)
 
 
 def _codes(first: np.ndarray, second: np.ndarray, n: int) -> np.ndarray:

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import TypeAdapter
 
@@ -80,9 +80,24 @@ class FileClaims:
     claims: str
     """JSON list of Claim dumps."""
     extra: str
-    """JSON list, per claim: [subject offsets, exact-name offsets, name spans (analyse.subject_offsets),
-    index of its block in a note, measured words (tensions.claim_measures), stances
-    (tensions.claim_stances), its key in the tension pool (analyse.claim_key)]."""
+    """JSON list, per claim: `Extra`'s fields in order."""
+
+
+class Extra(NamedTuple):
+    """What the knowledge stage needs of a claim besides the claim itself."""
+
+    mentions: str
+    """JSON [subject offsets, exact-name offsets, name spans] (analyse.subject_offsets): kept as
+    text, decoded for the few claims a pair needs them for (kg.claims.analyse.Mentioned); decoded
+    for every claim, they held 200 MB of a 10k vault's edit."""
+    block: int | None
+    """Index of its block in a note."""
+    measures: list
+    """Measured words (tensions.claim_measures)."""
+    stances: list
+    """Stances (tensions.claim_stances)."""
+    key: str
+    """Its key in the tension pool (analyse.claim_key)."""
 
 
 def mention_names(concepts) -> dict[str, str]:
@@ -221,8 +236,9 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
         extra = []
         for c in found:
             found_in, exact, names = subject_offsets(mentions, subjects, c)
-            extra.append([found_in, exact, names, block_of.get(c.line), claim_measures(c, found_in),
-                          claim_stances(c, exact, names), claim_key(c, (found_in, exact, names))])
+            extra.append([json.dumps([found_in, exact, names], ensure_ascii=False, separators=(",", ":")),
+                          block_of.get(c.line), claim_measures(c, found_in), claim_stances(c, exact, names),
+                          claim_key(c, (found_in, exact, names))])
         problems: list[Diagnostic] = []
     except Exception as exc:  # a bug on one file must not stop the vault: report it on the file
         found, extra = [], []
@@ -291,9 +307,8 @@ _CLAIMS = TypeAdapter(list[Claim])
 """Claims read straight from their JSON: 2.6 times as fast as parsing it, then each model."""
 
 
-def decode(found: FileClaims) -> list[tuple[Claim, tuple]]:
-    """A file's claims as models, each with its extras (`FileClaims.extra`; a name span is a
-    two-item list)."""
+def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
+    """A file's claims as models, each with its `Extra`."""
     claims = _CLAIMS.validate_json(found.claims)
     extra = json.loads(found.extra)
-    return [(c, tuple(e)) for c, e in zip(claims, extra)]
+    return [(c, Extra(*e)) for c, e in zip(claims, extra)]

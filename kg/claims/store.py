@@ -8,11 +8,13 @@ so that an edit costs what it changes:
 - declared evidence per claim, kept while its text and cited sources are unchanged;
 - every candidate pair of the tension search with its verdict, as rows of the pool of claims
   kept with the pool (each claim's content key, its vector and its k-th neighbour's cosine) in
-  one file, `claim_pool.npz`, so only pairs that involve a new claim are looked for (an exact
-  neighbour search of the new claims against the pool's vectors) and judged.
+  `claim_pool.npz`, its vectors in a memory-mapped `pool_vectors.<digest of the keys>.npy`, so
+  only pairs that involve a new claim are looked for (an exact neighbour search of the new claims
+  against the pool's vectors) and judged.
 
-Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) load the
-last analysis when nothing changed. The user's review decisions apply on every load. What they
+Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) make it
+again from the memo when nothing changed (judging nothing). The user's review decisions apply to
+every analysis. What they
 settle to is kept as rows too (`settled`: each claim's status and counts; `claim_concepts`: the
 files whose claims name a concept; `settled_evidence`; `settled_tensions` with `tension_keys`,
 the claims and subjects each touches), so that when nothing changed `kg claims --concept X`,
@@ -38,6 +40,7 @@ import numpy as np
 
 from kg.claims import review
 from kg.claims.perfile import (
+    Extra,
     FileClaims,
     decode,
     extract_many,
@@ -112,7 +115,7 @@ def fingerprint(kb) -> str:
     return h.hexdigest()
 
 
-_DECODED: dict[str, dict[str, tuple[str, list[tuple[Claim, tuple]]]]] | None = None
+_DECODED: dict[str, dict[str, tuple[str, list[tuple[Claim, Extra]]]]] | None = None
 """Per store file, per vault file: (claims key, its claims decoded), kept by KnowledgeStore.claims
 in a process that builds again and again (`remember_claims`)."""
 
@@ -156,7 +159,7 @@ class KnowledgeStore:
                              + "DELETE FROM meta;")
             for name in (POOL, SENTENCES, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
                 (self.folder / name).unlink(missing_ok=True)
-            for old in self.folder.glob("sentence_vectors.*.npy"):
+            for old in (*self.folder.glob("sentence_vectors.*.npy"), *self.folder.glob("pool_vectors.*.npy")):
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
@@ -215,7 +218,7 @@ class KnowledgeStore:
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in keep]
             self.db.executemany("DELETE FROM files WHERE path = ?", gone)
 
-    def claims(self, paths: list[str]) -> list[tuple[Claim, tuple]]:
+    def claims(self, paths: list[str]) -> list[tuple[Claim, Extra]]:
         """The claims of these files, in this order, each with its extras (after `remember_claims`,
         decoded only where they changed since this process last read them)."""
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
@@ -340,9 +343,10 @@ class KnowledgeStore:
                           self.db.execute("SELECT a, b, data FROM explained")}
         try:
             with np.load(self.folder / POOL) as saved:
-                pool, vectors, kth, pairs, cosines, doc_names, doc_rows = (saved[k] for k in (
-                    "pool", "vectors", "kth", "pairs", "cosines", "doc_names", "doc_rows"))
-            if len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
+                pool, kth, pairs, cosines, doc_names, doc_rows = (saved[k] for k in (
+                    "pool", "kth", "pairs", "cosines", "doc_names", "doc_rows"))
+            vectors = np.load(self.folder / _pool_file(pool), mmap_mode="r")
+            if vectors.ndim == 2 and len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
                     and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
                 memo.pool = [k.decode() for k in pool.tolist()]
                 memo.vectors, memo.kth, memo.pairs = vectors, kth, pairs
@@ -378,12 +382,18 @@ class KnowledgeStore:
         same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
             and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
             and before.cosines is not None and np.array_equal(memo.cosines, before.cosines)
-        if not same_pool:  # one file, replaced whole: the pool's keys, vectors and pairs agree
+        if not same_pool:  # the vectors, then the keys and pairs that name their file: the two always agree
+            pool = np.array([k.encode() for k in memo.pool], dtype=bytes)
+            vectors = _pool_file(pool)
+            save_atomic(self.folder / vectors, lambda f: np.save(f, np.ascontiguousarray(memo.vectors, np.float32)))
             save_atomic(self.folder / POOL, lambda f: np.savez(
-                f, pool=np.array([k.encode() for k in memo.pool], dtype=bytes), vectors=memo.vectors, kth=memo.kth,
+                f, pool=pool, kth=memo.kth,
                 pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
                 doc_names=np.array([d.encode() for d in names], dtype=bytes),
                 doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32)))
+            for old in self.folder.glob("pool_vectors.*.npy"):
+                if old.name != vectors:
+                    old.unlink(missing_ok=True)
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
             name = _sentence_file(keys)
@@ -423,6 +433,12 @@ def _explanation(data: list) -> tuple:
     """A stored kg.claims.tensions.numeric result: (text, score, (unit, (low, high), (low, high)))."""
     text, score, compared = data
     return text, score, tuple(tuple(x) if isinstance(x, list) else x for x in compared)
+
+
+def _pool_file(keys: np.ndarray) -> str:
+    """The vectors file of the tension pool with these claim keys (memory-mapped when read: an
+    edit copies the rows it keeps, and reading 280 MB from an .npz first took 0.9 s at 10k)."""
+    return f"pool_vectors.{hashlib.blake2b(keys.tobytes(), digest_size=8).hexdigest()}.npy"
 
 
 def _sentence_file(keys: np.ndarray) -> str:
@@ -644,7 +660,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     def vectors_for(texts: list[str]) -> np.ndarray:
         # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
-        # adds to them (the pool's vectors of unchanged claims are in claim_pool.npz)
+        # adds to them (the pool's vectors of unchanged claims are in its own file, `_pool_file`)
         calls.append(texts)
         return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
 
