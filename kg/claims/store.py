@@ -345,7 +345,7 @@ class KnowledgeStore:
             with np.load(self.folder / POOL) as saved:
                 pool, kth, pairs, cosines, doc_names, doc_rows = (saved[k] for k in (
                     "pool", "kth", "pairs", "cosines", "doc_names", "doc_rows"))
-            vectors = np.load(self.folder / _pool_file(pool), mmap_mode="r")
+            vectors = np.load(self.folder / _vectors_file("pool_vectors", pool), mmap_mode="r")
             if vectors.ndim == 2 and len(vectors) == len(kth) == len(pool) and pairs.ndim == 2 and pairs.shape[1] == 3 \
                     and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
                 memo.pool = [k.decode() for k in pool.tolist()]
@@ -365,7 +365,7 @@ class KnowledgeStore:
         """The source sentences' vectors of the last matcher (Memo.sentences), None if unreadable."""
         try:
             keys = np.load(self.folder / SENTENCES)
-            vectors = np.load(self.folder / _sentence_file(keys), mmap_mode="r")
+            vectors = np.load(self.folder / _vectors_file("sentence_vectors", keys), mmap_mode="r")
         except (OSError, ValueError):
             return None
         return (keys, vectors) if keys.dtype == np.dtype("S12") and vectors.shape == (len(keys), 384) else None
@@ -382,26 +382,18 @@ class KnowledgeStore:
         same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
             and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
             and before.cosines is not None and np.array_equal(memo.cosines, before.cosines)
-        if not same_pool:  # the vectors, then the keys and pairs that name their file: the two always agree
+        if not same_pool:
             pool = np.array([k.encode() for k in memo.pool], dtype=bytes)
-            vectors = _pool_file(pool)
-            save_atomic(self.folder / vectors, lambda f: np.save(f, np.ascontiguousarray(memo.vectors, np.float32)))
-            save_atomic(self.folder / POOL, lambda f: np.savez(
-                f, pool=pool, kth=memo.kth,
-                pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
-                doc_names=np.array([d.encode() for d in names], dtype=bytes),
-                doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32)))
-            for old in self.folder.glob("pool_vectors.*.npy"):
-                if old.name != vectors:
-                    old.unlink(missing_ok=True)
+            _keep_vectors(self.folder, "pool_vectors", pool, memo.vectors, lambda: save_atomic(
+                self.folder / POOL, lambda f: np.savez(
+                    f, pool=pool, kth=memo.kth,
+                    pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
+                    doc_names=np.array([d.encode() for d in names], dtype=bytes),
+                    doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32))))
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
-            name = _sentence_file(keys)
-            for path, array in ((name, np.ascontiguousarray(vectors, dtype=np.float32)), (SENTENCES, keys)):
-                save_atomic(self.folder / path, lambda f, a=array: np.save(f, a))
-            for old in self.folder.glob("sentence_vectors.*.npy"):
-                if old.name != name:
-                    old.unlink(missing_ok=True)
+            _keep_vectors(self.folder, "sentence_vectors", keys, vectors,
+                          lambda: save_atomic(self.folder / SENTENCES, lambda f: np.save(f, keys)))
         with self.db:
             self.db.execute("DELETE FROM meta WHERE key IN ('stamp', 'result')")  # (result: the analysis whole, before)
             for table, old, new, row in (
@@ -435,15 +427,25 @@ def _explanation(data: list) -> tuple:
     return text, score, tuple(tuple(x) if isinstance(x, list) else x for x in compared)
 
 
-def _pool_file(keys: np.ndarray) -> str:
-    """The vectors file of the tension pool with these claim keys (memory-mapped when read: an
-    edit copies the rows it keeps, and reading 280 MB from an .npz first took 0.9 s at 10k)."""
-    return f"pool_vectors.{hashlib.blake2b(keys.tobytes(), digest_size=8).hexdigest()}.npy"
+def _vectors_file(kind: str, keys: np.ndarray) -> str:
+    """The vectors file that belongs to these keys: the tension pool's claim keys (`pool_vectors`)
+    or the matcher's sentence keys (`sentence_vectors`). Both are memory-mapped when read (an edit
+    copies the rows it keeps: reading 280 MB of pool vectors out of an .npz first took 0.9 s at 10k)."""
+    return f"{kind}.{hashlib.blake2b(keys.tobytes(), digest_size=8).hexdigest()}.npy"
 
 
-def _sentence_file(keys: np.ndarray) -> str:
-    """The vectors file that belongs to these sentence keys."""
-    return f"sentence_vectors.{hashlib.blake2b(keys.tobytes(), digest_size=8).hexdigest()}.npy"
+def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray, then: Callable[[], None]) -> None:
+    """Write `vectors` under the name their keys give, then `then()` (which writes the keys), then
+    drop the vectors of other keys: a crash between the writes leaves keys that name no file (the
+    next analysis is a fresh one), never keys read with the wrong vectors."""
+    from kg.search.index import save_atomic
+
+    name = _vectors_file(kind, keys)
+    save_atomic(folder / name, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
+    then()
+    for old in folder.glob(f"{kind}.*.npy"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
 
 
 def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[str, str], list[Diagnostic]]:
@@ -660,7 +662,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     def vectors_for(texts: list[str]) -> np.ndarray:
         # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
-        # adds to them (the pool's vectors of unchanged claims are in its own file, `_pool_file`)
+        # adds to them (the pool's vectors of unchanged claims are in its own file, `_vectors_file`)
         calls.append(texts)
         return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
 
