@@ -70,15 +70,17 @@ class Build:
     def claims(self) -> list[Claim]:
         """Every claim, question and declared tension of the notes and the checkable sentences of
         the sources, in file order: with their status once the knowledge stage ran."""
-        if self.analysis:
-            return self.analysis.knowledge.claims
-        return self.claim_files.claims if self.claim_files else []
+        with paused_gc(keep=_KEEP):  # read on first use: as many objects as a build makes
+            if self.analysis:
+                return self.analysis.knowledge.claims
+            return self.claim_files.claims if self.claim_files else []
 
     @property
     def knowledge(self) -> Knowledge | None:
         """Evidence, tensions and claim status (None without the knowledge stage); read from the
         store on first use when nothing changed."""
-        return self.analysis.knowledge if self.analysis else None
+        with paused_gc(keep=_KEEP):  # made on first use: as many objects as a build makes
+            return self.analysis.knowledge if self.analysis else None
 
     @property
     def pending(self) -> bool:
@@ -160,31 +162,45 @@ def run(root: Path | str, settings: Settings | None = None, *, claims: bool = Tr
 
 
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Python's cycle collector off for the length of a build. A build holds millions of objects
-    (a 10k vault: 180k claims, a million tension pairs, the pages' views), and the collector
-    scans all of them each time they grow by a quarter: 40 s of a 136 s edit went to 21 full
-    scans that freed nothing worth keeping. The build's own garbage goes by reference counts;
-    the collector runs again once the build is over (nested builds leave it as they found it)."""
+def paused_gc(keep: bool = False) -> Iterator[None]:
+    """Python's cycle collector off for the length of a build, or of reading its knowledge on
+    first use. A build holds millions of objects (a 10k vault: 180k claims, a million tension
+    pairs, the pages' views), and the collector scans all of them each time they grow by a
+    quarter: 40 s of a 136 s edit went to 21 full scans that freed nothing worth keeping, and
+    `kg tensions` on an unchanged 10k vault spent 7 s of 22 s on them. The build's own garbage
+    goes by reference counts; the collector runs again once the build is over (nested builds
+    leave it as they found it). keep: what was made is first moved out of its sight
+    (`keep_out_of_collection`)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep:
+            gc.freeze()
         if enabled:
             gc.enable()
+
+
+_KEEP = False
+"""Whether this process keeps what builds make out of the collector's sight (`keep_out_of_collection`)."""
 
 
 def keep_out_of_collection() -> None:
     """Move every object there is out of the collector's sight (`gc.freeze`): for a command that
     prints a build's result and exits, where the collector's first full scan of that result took
-    2.3 s of a 10k edit. Cycles among them are then not collected until `collect_garbage`."""
+    2.3 s of a 10k edit; what the build reads later on first use (`Build.knowledge`) is moved
+    there too. Cycles among them are then not collected until `collect_garbage`."""
+    global _KEEP
+    _KEEP = True
     gc.freeze()
 
 
 def collect_garbage() -> None:
     """Give the objects `keep_out_of_collection` set aside back to the collector and collect them:
     for a process that builds again and again (kg serve), between builds."""
+    global _KEEP
+    _KEEP = False
     gc.unfreeze()
     gc.collect()
 
