@@ -18,8 +18,8 @@ every analysis. What they
 settle to is kept as rows too (`settled`: each claim's status and counts; `claim_concepts`: the
 files whose claims name a concept; `settled_evidence`; `settled_tensions` with `tension_keys`,
 the claims and subjects each touches), so that when nothing changed `kg claims --concept X`,
-`kg tensions --concept X` and `kg show X` read the rows of X's files and nothing else
-(`Analysis.rows`).
+`kg tensions --concept X` and `kg show X` read the rows of X's files and nothing else, and
+`kg tensions` the settled tensions alone (`Analysis.rows`).
 """
 
 from __future__ import annotations
@@ -315,18 +315,20 @@ class KnowledgeStore:
         return {doc: [tuple(k) for k in json.loads(keys)] for doc in sorted(docs) for (keys,) in self.db.execute(
             "SELECT keys FROM related WHERE doc = ?", (doc,))}
 
-    def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
-        """The settled tensions that touch one of these claim ids or subjects, by state (shown,
-        held, dismissed), each list in the order of the whole."""
-        keys_ = sorted(keys)
-        rows: set[int] = set()
-        for start in range(0, len(keys_), 500):
-            chunk = keys_[start:start + 500]
-            rows.update(n for (n,) in self.db.execute(
-                f"SELECT n FROM tension_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+    def tensions(self, keys: set[str] | None) -> dict[str, list[Tension]]:
+        """The settled tensions that touch one of these claim ids or subjects (all of them with
+        None), by state (shown, held, dismissed), each list in the order of the whole."""
+        where = ""
+        if keys is not None:
+            keys_ = sorted(keys)
+            rows: set[int] = set()
+            for start in range(0, len(keys_), 500):
+                chunk = keys_[start:start + 500]
+                rows.update(n for (n,) in self.db.execute(
+                    f"SELECT n FROM tension_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+            where = f" WHERE n IN ({','.join(map(str, rows))})"
         out: dict[str, list[Tension]] = {"shown": [], "held": [], "dismissed": []}
-        for n, state, data in sorted(self.db.execute(
-                f"SELECT n, state, data FROM settled_tensions WHERE n IN ({','.join(map(str, rows))})")):
+        for n, state, data in sorted(self.db.execute(f"SELECT n, state, data FROM settled_tensions{where}")):
             out[state].append(Tension.model_validate_json(data))
         return out
 
@@ -708,7 +710,7 @@ class SettledRows:
         finally:
             store.close()
 
-    def tensions(self, keys: set[str]) -> dict[str, list[Tension]]:
+    def tensions(self, keys: set[str] | None) -> dict[str, list[Tension]]:
         """`KnowledgeStore.tensions`."""
         store = KnowledgeStore(self.cache_dir)
         try:

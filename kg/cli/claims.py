@@ -262,14 +262,14 @@ def tensions(kinds, concept, as_json, show_all, show_dismissed, dismiss, confirm
     from kg.claims.store import tensions_about
     from kg.model import Tension
 
-    rows = built.analysis.rows() if concept else None  # nothing changed: read only the rows of its files
+    rows = built.analysis.rows()  # nothing changed: read only the settled rows (of its files, with a concept)
     if concept:
         from kg.cli.inspect import resolve_name
 
         cid = resolve_name(kb, concept, ("concept",), as_json).id
         about = {c.id for c in (rows.about(cid)[0] if rows else built.claims) if c.concept == cid or cid in c.concepts}
     if rows:
-        known = rows.tensions(about | {cid})
+        known = rows.tensions(about | {cid} if concept else None)
         known, held, dismissed = known["shown"], known["held"], known["dismissed"]
     else:
         known, held = built.knowledge.tensions, built.knowledge.held
