@@ -409,8 +409,9 @@ def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp
 
 def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path, monkeypatch):
     """When nothing changed, `kg claims --concept X`, `kg tensions --concept X` and `kg show X` read
-    the settled rows of X's files (status, counts, evidence, tensions), and `kg tensions` the
-    settled tensions; none makes the vault's knowledge, and each prints what it prints from it."""
+    the settled rows of X's files (status, counts, evidence, tensions), and `kg claims` and
+    `kg tensions` every settled row; none makes the vault's knowledge, and each prints what it
+    prints from it."""
     from click.testing import CliRunner
 
     from kg.claims import store
@@ -424,18 +425,20 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
 
-    everything = kg_json("claims")
-    concepts = sorted({cid for c in everything for cid in [c["concept"], *c["concepts"]] if cid})
     sources = [s["id"] for s in kg_json("sources")]
-    assert len(concepts) > 15 and sources
     with monkeypatch.context() as whole_read:  # what the commands print from the whole knowledge
         whole_read.setattr(store.Analysis, "rows", lambda self: None)
+        everything = kg_json("claims")
+        concepts = sorted({cid for c in everything for cid in [c["concept"], *c["concepts"]] if cid})
+        assert len(concepts) > 15 and sources
         whole = {cid: (kg_json("tensions", "--concept", cid, "--all", "--dismissed"), kg_json("show", cid))
                  for cid in concepts}
         whole |= {sid: (None, kg_json("show", sid)) for sid in sources}
         every_tension = kg_json("tensions", "--all", "--dismissed")
     monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     assert kg_json("tensions", "--all", "--dismissed") == every_tension and len(every_tension) > 20
+    assert kg_json("claims") == everything
+    assert any(c["evidence"] for c in everything) and {"supported", "contested"} <= {c["status"] for c in everything}
     read = []
     real = store.KnowledgeStore.claims
     monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.extend(paths) or real(self, paths))

@@ -51,7 +51,7 @@ from kg.claims.perfile import (
     midsentence_words,
     names_changed,
 )
-from kg.model import Claim, Diagnostic, Evidence, Tension
+from kg.model import Claim, Diagnostic, Evidence, Tension, set_fields
 
 if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
@@ -293,14 +293,27 @@ class KnowledgeStore:
                                           named))
         return self._settled_claims({d for _, d in keys}, paths, lambda c: (c.id, c.doc) in keys)
 
-    def _settled_claims(self, files: set[str], paths: list[str], wanted) -> tuple[list[Claim], list[Evidence]]:
-        claims = [c for c, _ in self.claims([p for p in paths if p in files]) if wanted(c)]
+    def every(self, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
+        """Every claim and evidence item, as `about` gives them for a few files."""
+        return self._settled_claims(None, paths, lambda c: True)
+
+    def _settled_claims(self, files: set[str] | None, paths: list[str], wanted) -> tuple[list[Claim], list[Evidence]]:
+        """The claims of `files` (every file's with None) that are `wanted`, with their settled
+        status, and their settled evidence (each claim's items in their order)."""
+        claims = [c for c, _ in self.claims([p for p in paths if files is None or p in files]) if wanted(c)]
         settled = {}
-        for d in files:
+        if files is None:
+            settled = {(d, i): row for d, i, *row in self.db.execute(
+                "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
+        for d in files or ():
             settled.update({(d, i): row for i, *row in self.db.execute(
                 "SELECT id, status, supports, opposes, cluster FROM settled WHERE doc = ?", (d,))})
         for c in claims:
-            c.status, c.supports, c.opposes, c.cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
+            status, supports, opposes, cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
+            set_fields(c, status=status, supports=supports, opposes=opposes, cluster=cluster)
+        if files is None:
+            return claims, [Evidence.model_validate_json(data) for (data,) in self.db.execute(
+                "SELECT data FROM settled_evidence ORDER BY rowid")]
         ids = sorted({c.id for c in claims})
         evidence = []
         for start in range(0, len(ids), 500):
@@ -707,6 +720,14 @@ class SettledRows:
         store = KnowledgeStore(self.cache_dir)
         try:
             return store.about({ident}, {doc} if doc else set(), self.paths)
+        finally:
+            store.close()
+
+    def every(self) -> tuple[list[Claim], list[Evidence]]:
+        """`KnowledgeStore.every`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            return store.every(self.paths)
         finally:
             store.close()
 

@@ -168,9 +168,9 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
     from kg.claims.store import evidence_by_claim
     from kg.cli.inspect import resolve_name
 
-    rows = built.analysis.rows() if concept else None  # nothing changed: read only the rows of its files
+    rows = built.analysis.rows()  # nothing changed: read the settled rows (of its files, with a concept)
     cid = resolve_name(kb, concept, ("concept",), as_json).id if concept else None
-    found = rows.about(cid) if rows else (built.claims, built.knowledge.evidence)
+    found = (rows.about(cid) if concept else rows.every()) if rows else (built.claims, built.knowledge.evidence)
     wanted = found[0]
     if concept:
         wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
