@@ -70,7 +70,7 @@ class Build:
     def claims(self) -> list[Claim]:
         """Every claim, question and declared tension of the notes and the checkable sentences of
         the sources, in file order: with their status once the knowledge stage ran."""
-        with paused_gc(keep=_KEEP):  # read on first use: as many objects as a build makes
+        with first_use():
             if self.analysis:
                 return self.analysis.knowledge.claims
             return self.claim_files.claims if self.claim_files else []
@@ -79,7 +79,7 @@ class Build:
     def knowledge(self) -> Knowledge | None:
         """Evidence, tensions and claim status (None without the knowledge stage); read from the
         store on first use when nothing changed."""
-        with paused_gc(keep=_KEEP):  # made on first use: as many objects as a build makes
+        with first_use():
             return self.analysis.knowledge if self.analysis else None
 
     @property
@@ -184,6 +184,13 @@ def paused_gc(keep: bool = False) -> Iterator[None]:
 
 _KEEP = False
 """Whether this process keeps what builds make out of the collector's sight (`keep_out_of_collection`)."""
+
+
+def first_use() -> contextlib.AbstractContextManager[None]:
+    """For what a build's result makes on first use (its knowledge, every settled row): as many
+    objects as a build makes, so the collector is paused as in the build, and what is made is set
+    aside with the build's objects when this process does that."""
+    return paused_gc(keep=_KEEP)
 
 
 def keep_out_of_collection() -> None:

@@ -170,7 +170,13 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
 
     rows = built.analysis.rows()  # nothing changed: read the settled rows (of its files, with a concept)
     cid = resolve_name(kb, concept, ("concept",), as_json).id if concept else None
-    found = (rows.about(cid) if concept else rows.every()) if rows else (built.claims, built.knowledge.evidence)
+    if rows and not concept:
+        from kg.build import first_use
+
+        with first_use():  # every claim: as many objects as a build makes
+            found = rows.every()
+    else:
+        found = rows.about(cid) if rows else (built.claims, built.knowledge.evidence)
     wanted = found[0]
     if concept:
         wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
