@@ -19,7 +19,7 @@ settle to is kept as rows too (`settled`: each claim's status and counts; `claim
 files whose claims name a concept; `settled_evidence`; `settled_tensions` with `tension_keys`,
 the claims and subjects each touches), so that when nothing changed `kg claims --concept X`,
 `kg tensions --concept X` and `kg show X` read the rows of X's files and nothing else, and
-`kg tensions` the settled tensions alone (`Analysis.rows`).
+`kg claims` and `kg tensions` every settled row (`Analysis.rows`).
 """
 
 from __future__ import annotations
