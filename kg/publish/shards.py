@@ -100,18 +100,20 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
 
 @functools.cache
 def _pagefind() -> list[str]:
-    """The command that runs Pagefind: the binary its wheel carries, run directly (`python -m
-    pagefind` starts an interpreter and asyncio only to exec it: 0.14 s of every indexed shard);
-    else that module, which also honours PAGEFIND_BINARY_PATH and a pagefind on PATH."""
+    """The command that runs Pagefind: the binary its wheel carries (the extended one first, as
+    Pagefind itself chooses), run directly (`python -m pagefind` starts an interpreter and asyncio
+    only to exec it: 0.14 s of every indexed shard); else that module, which also honours
+    PAGEFIND_BINARY_PATH and a pagefind on PATH."""
     if os.environ.get("PAGEFIND_BINARY_PATH") is None:
-        try:
-            from pagefind_bin import get_executable
+        import importlib
 
-            binary = get_executable()
+        for wheel in ("pagefind_bin_extended", "pagefind_bin"):
+            try:
+                binary = importlib.import_module(wheel).get_executable()
+            except (ImportError, OSError):  # (FileNotFoundError: a wheel without its binary)
+                continue
             if os.access(binary, os.X_OK):
                 return [str(binary)]
-        except (ImportError, OSError, FileNotFoundError):
-            pass
     return [sys.executable, "-m", "pagefind"]
 
 
