@@ -550,7 +550,7 @@ class Mentioned:
     (kg.claims.perfile.Extra.mentions), decoded for a claim when first asked: an edit's tension
     search asks for those of the few claims its pairs hold."""
 
-    def __init__(self, extras: list):
+    def __init__(self, extras: list[Extra]):
         self.extras = extras
         self.decoded: dict[int, list] = {}
 

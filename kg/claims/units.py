@@ -13,7 +13,6 @@ and are never converted between each other (no FX rates).
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -402,11 +401,10 @@ def _linear(unit: str) -> tuple[str, float, float] | None:
     """(dimension key, a, b) such that a value in `unit` is a * value + b in the dimension's base
     unit; None when pint does not know the unit. Pint's answers are kept on disk (`_answers`)."""
     answers = _answers()
-    found = answers.get(unit, False)
-    if not (found is None or (isinstance(found, list) and len(found) == 3 and isinstance(found[0], str)
-                              and all(isinstance(x, (int, float)) for x in found[1:]))):  # unasked, or not ours
-        found = answers[unit] = _ask_pint(unit)
+    if unit not in answers:
+        answers[unit] = _ask_pint(unit)
         _keep(answers)
+    found = answers[unit]
     return (found[0], float(found[1]), float(found[2])) if found else None
 
 
@@ -434,12 +432,15 @@ def _ask_pint(unit: str) -> list | None:
 
 @lru_cache(maxsize=1)
 def _answers() -> dict[str, list | None]:
-    """What pint said of each unit an earlier build asked about, for this pint version."""
+    """What pint said of each unit an earlier build asked about, for this pint version; an answer
+    not of `_ask_pint`'s shape is left out (asked again)."""
     try:
         data = json.loads(_answers_file().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+    return {unit: found for unit, found in data.items() if found is None or (
+        isinstance(found, list) and len(found) == 3 and isinstance(found[0], str)
+        and all(isinstance(x, (int, float)) for x in found[1:]))} if isinstance(data, dict) else {}
 
 
 def _answers_file() -> Path:
@@ -451,16 +452,16 @@ def _answers_file() -> Path:
 
 
 def _keep(answers: dict) -> None:
-    """Write the answers whole (a fresh file that takes the old one's place: two builds at once
-    each leave a whole file); a cache that cannot be written is only slower."""
+    """Write the answers whole (two builds at once each leave a whole file); a cache that cannot
+    be written is only slower."""
+    from kg.search.index import save_atomic
+
     target = _answers_file()
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, target)
+        save_atomic(target, lambda f: f.write(json.dumps(answers, ensure_ascii=False).encode()))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def singular(noun: str) -> str:

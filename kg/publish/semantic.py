@@ -174,12 +174,9 @@ def ensure_table(embedder_factory: Callable[[], object] | None = None, progress=
         if embedder_factory is None:
             from kg.search.embed import shared_embedder as embedder_factory
         data = compute_table(embedder_factory(), progress)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        from kg.search.index import save_atomic
+
+        save_atomic(path, lambda f: f.write(data))
         for old in path.parent.glob("all-minilm-l6-v2-static-*.bin*"):  # tables of other versions
             if old.name not in (path.name, path.name + ".lock"):
                 old.unlink(missing_ok=True)
@@ -376,14 +373,13 @@ def text_key(text: str) -> bytes:
 
 
 def _save_npz(path: Path, **arrays) -> None:
-    """Write a cache file whole or not at all."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write a cache file whole or not at all (a cache that cannot be written is only slower)."""
+    from kg.search.index import save_atomic
+
     try:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        save_atomic(path, lambda f: np.savez(f, **arrays))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 class Basis:

@@ -501,11 +501,17 @@ def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=No
 
 
 def save_atomic(path: Path, write) -> None:
-    """Write a file whole or not at all: `write(f)` into a temporary file beside it, then renamed."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-    os.replace(tmp, path)
+    """Write a file whole or not at all: `write(f)` into a temporary file beside it (named by this
+    process, so two processes never write one), then renamed over it; a failed write leaves no
+    temporary file behind."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 _told = False
