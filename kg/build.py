@@ -236,10 +236,11 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
         preview_of = unseen_files(kb, cache_dir, out)  # None: no site drawn yet, so a full build
     if search and preview_of is None:  # a preview leaves the index for the full build
-        from kg.search.embed import shared_embedder
+        from kg.search.embed import let_model_go, shared_embedder
         from kg.search.index import SearchIndex
 
         found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress)
+        let_model_go()
     if files and search and knowledge:
         from kg.claims.store import knowledge as knowledge_stage
 

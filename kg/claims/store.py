@@ -350,8 +350,9 @@ class KnowledgeStore:
         from kg.claims.analyse import Memo
 
         memo = Memo()
-        memo.inferred = {c: (d, k, docs, data) for c, d, k, docs, data in
-                         self.db.execute("SELECT claim, dep, kth, docs, data FROM inferred")}
+        memo.inferred = {c: (d, k, docs, None) for c, d, k, docs in
+                         self.db.execute("SELECT claim, dep, kth, docs FROM inferred")}
+        memo.evidence_json = self._evidence_json
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
         memo.sources = json.loads(self.get("sources") or "{}")
         memo.explained = {(a, b): _explanation(json.loads(data)) for a, b, data in
@@ -375,6 +376,11 @@ class KnowledgeStore:
             pass
         memo.sentences = self._sentences
         return memo
+
+    def _evidence_json(self, claims: list[str]) -> dict[str, str]:
+        """The stored evidence JSON of these claims (Memo.evidence_json), at most 500 at a time."""
+        return dict(self.db.execute(f"SELECT claim, data FROM inferred WHERE claim IN ({','.join('?' * len(claims))})",
+                                    claims))
 
     def _sentences(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The source sentences' vectors of the last matcher (Memo.sentences), None if unreadable."""
@@ -662,7 +668,7 @@ def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
              progress) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again."""
-    from kg.search.embed import shared_embedder
+    from kg.search.embed import let_model_go, shared_embedder
     from kg.search.index import SearchIndex
 
     if progress:
@@ -679,7 +685,10 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
         # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
         # adds to them (the pool's vectors of unchanged claims are in its own file, `_vectors_file`)
         calls.append(texts)
-        return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
+        try:
+            return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
+        finally:
+            let_model_go()
 
     from kg.claims.analyse import analyse
 

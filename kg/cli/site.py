@@ -38,8 +38,10 @@ def serve(port: int, host: str, no_search: bool) -> None:
     except SiteFolderError as exc:
         fail(str(exc))
     from kg.claims.store import remember_claims
+    from kg.search.embed import keep_model_loaded
 
     remember_claims()  # each save decodes only the claims of the files it changed
+    keep_model_loaded()  # and embeds its new texts with the model already loaded
     report(ctx.run(search=not no_search, claims=not no_search).site)
     try:
         server, signal = start_server(folder, host, port)
