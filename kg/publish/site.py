@@ -197,9 +197,13 @@ class Site:
         if not self.knowledge:
             return {}
         shown: dict[str, list] = defaultdict(list)
+        views: dict[int, tuple] = {}  # a claim is shown on several pages: its view is made once
 
         def view(c: Claim) -> tuple:
-            return (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
+            found = views.get(id(c))
+            if found is None:
+                found = views[id(c)] = (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
+            return found
 
         for doc, claims in self.claims_by_doc.items():
             for c in claims:

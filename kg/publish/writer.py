@@ -355,7 +355,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if search:
-        meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress)  # site/semantic/, if changed
+        meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress, pages=_drawn(manifest))  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
     index_seconds = 0.0
@@ -383,6 +383,11 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     if not search:
         found["finish"] = lambda: finish_search(site, out, cache_dir)
     return found
+
+
+def _drawn(manifest: dict[str, list]) -> set[str]:
+    """The pages of a manifest that were written, by this build or an earlier one."""
+    return {path for path, (_, digest) in manifest.items() if digest}
 
 
 def _meanwhile(work: Callable[[], T]) -> Callable[[], tuple[T, float]]:
@@ -560,7 +565,7 @@ def finish_search(site: Site, out: Path, cache_dir: Path) -> str | None:
     indexing = _meanwhile(lambda: shards.update(out, last.get("searchable", []), pending)) \
         if pending or not (out / "pagefind").is_dir() else None
     if last.get("meaning_pending"):
-        meaning = semantic.publish(site, out, cache_dir, _owned(last), problems)
+        meaning = semantic.publish(site, out, cache_dir, _owned(last), problems, pages=_drawn(last.get("pages", {})))
         stale = {semantic.TABLE, semantic.VAULT} - meaning
         last["written"] = sorted((set(last.get("written", [])) - stale) | meaning)
         last["meaning_pending"] = False
