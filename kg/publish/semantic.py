@@ -874,12 +874,12 @@ def _first_best(keys: np.ndarray, values: np.ndarray, items: np.ndarray) -> tupl
 
 # -- the site writer's part ------------------------------------------------------------------------
 
-def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], progress=None,
-            pages: set[str] | None = None) -> set[str]:
+def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], pages: set[str],
+            progress=None) -> set[str]:
     """Write site/semantic/ for a vault whose search index is in `cache_dir` (each file only if its
     bytes changed); returns the files there that are kg's. Without an index, kg's old files there
     are removed and the site searches by words only. `pages`: the pages the site has, as the
-    writer knows them (else each concept's page is looked for on disk: 0.6 s at 10k notes)."""
+    writer's manifest lists them (looking for each concept's page on disk took 0.6 s at 10k notes)."""
     from kg.publish.writer import place
     from kg.search.embed import ModelError
 
@@ -907,7 +907,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
             names = {}  # each concept page (a stub's too) by its title and aliases
             for concept in kb.concepts.values():
                 path = urls.concept_page(concept.id)
-                if path in pages if pages is not None else (out / path).is_file():
+                if path in pages:
                     names[path] = [concept.title, *concept.aliases[:MAX_ALIASES]]
             units = gather(Path(cache_dir), site.page_of_doc, table, titles,
                            {path: info.hash for path, info in kb.infos.items()}, names,

@@ -355,7 +355,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if search:
-        meaning = semantic.publish(site, out, cache_dir, owned, warnings, progress, pages=_drawn(manifest))  # if changed
+        meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
     index_seconds = 0.0
@@ -565,7 +565,7 @@ def finish_search(site: Site, out: Path, cache_dir: Path) -> str | None:
     indexing = _meanwhile(lambda: shards.update(out, last.get("searchable", []), pending)) \
         if pending or not (out / "pagefind").is_dir() else None
     if last.get("meaning_pending"):
-        meaning = semantic.publish(site, out, cache_dir, _owned(last), problems, pages=_drawn(last.get("pages", {})))
+        meaning = semantic.publish(site, out, cache_dir, _owned(last), problems, _drawn(last.get("pages", {})))
         stale = {semantic.TABLE, semantic.VAULT} - meaning
         last["written"] = sorted((set(last.get("written", [])) - stale) | meaning)
         last["meaning_pending"] = False
