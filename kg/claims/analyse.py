@@ -313,10 +313,9 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
                 if sims[n].max() >= keep[cid][1]:
                     del keep[cid]
     todo = [c for c in asserted if c.id not in keep]
-    for c in asserted:
-        if c.id in keep:
-            new.inferred[c.id] = keep[c.id]
-    out = _kept_evidence([c.id for c in asserted if c.id in keep], keep, memo.evidence_json)
+    kept = [c.id for c in asserted if c.id in keep]
+    new.inferred.update((cid, keep[cid]) for cid in kept)
+    out = _kept_evidence(kept, keep, memo.evidence_json)
     new.changed += len(todo)
     if todo:
         m = matcher()
