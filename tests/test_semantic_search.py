@@ -366,35 +366,58 @@ def test_a_file_kg_did_not_write_is_left_alone(vault, tmp_path):
     assert os.path.isfile(vault / "site" / semantic.TABLE)
 
 
-def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(vault, tmp_path):
-    """The unit cache keeps every unit's int8 vector by the keys of its real vector and its text:
-    after an edit, vault.bin holds what making every unit afresh on the same counts and centres
-    gives, and the cache then holds exactly the units shipped."""
+def _made_afresh(vault: Path, cache: Path, statics: Path) -> tuple[semantic.Units, bytes]:
+    """Every unit of the vault made again without the unit cache, on the counts and centres kept in
+    `statics`, and the vault.bin they make."""
+    import hashlib
+
     from kg.build import run
     from kg.publish import urls
     from kg.publish.site import Site
     from kg.search.embed import shared_embedder
     from kg.search.index import SearchIndex
 
-    cache = tmp_path / "cache"
-    _build(vault, cache)
-    note = vault / "notes" / "pricing.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
-    statics = (cache / "semantic-static.npz").read_bytes()
-    _build(vault, cache)
-    shipped, scales, codes = semantic.decode_vault((vault / "site" / semantic.VAULT).read_bytes())
-    (tmp_path / "static.npz").write_bytes(statics)  # the counts and centres the edit was made on
-
     done = run(vault, cache_dir=cache, site=False)
     site = Site(done.kb, "t", "", done.analysis)
-    afresh = semantic.gather(
-        cache, site.page_of_doc, semantic.read_table(semantic.ensure_table()),
+    table = semantic.ensure_table()
+    units = semantic.gather(
+        cache, site.page_of_doc, semantic.read_table(table),
         lambda texts: SearchIndex(cache).vectors_for(texts, shared_embedder, add=True),
         {p: i.hash for p, i in done.kb.infos.items()},
         {urls.concept_page(c.id): [c.title, *c.aliases[:semantic.MAX_ALIASES]] for c in done.kb.concepts.values()
          if (vault / "site" / urls.concept_page(c.id)).is_file()},  # as the writer names pages
-        shown=site.shown_text, static_cache=tmp_path / "static.npz")
-    assert afresh.real is not None and np.array_equal(afresh.codes, codes) and np.array_equal(afresh.scales, scales)
-    assert any("Heliotrope" in t for t in afresh.full)
-    with np.load(cache / "semantic-units.npz") as kept:
-        assert len(kept["keys"]) == len(codes) and np.array_equal(np.sort(kept["scales"]), np.sort(scales))
+        shown=site.shown_text, static_cache=statics)
+    return units, semantic.encode_vault(units, hashlib.blake2b(table.read_bytes(), digest_size=8).hexdigest())
+
+
+def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(vault, tmp_path, monkeypatch):
+    """The unit cache keeps what was made of each file: after an edit only the edited file is read
+    and its new units made, and vault.bin is byte for byte what making every unit afresh on the same
+    counts and centres gives. A new title changes how links read: every file is read again, and
+    vault.bin is again what making every unit afresh gives."""
+    monkeypatch.setattr(semantic, "REFRESH_SHARE", 0.25)  # this vault is small: one line is 2% of it
+    cache = tmp_path / "cache"
+    _build(vault, cache)
+    read: list[str] = []
+    real_file_units = semantic._file_units
+    monkeypatch.setattr(semantic, "_file_units", lambda doc, *rest: read.append(doc) or real_file_units(doc, *rest))
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
+    statics = tmp_path / "static.npz"
+    statics.write_bytes((cache / "semantic-static.npz").read_bytes())  # the counts and centres the edit is made on
+    _build(vault, cache)
+    assert read == ["notes/pricing.md"]
+    shipped = (vault / "site" / semantic.VAULT).read_bytes()
+    afresh, data = _made_afresh(vault, cache, statics)
+    assert afresh.real is not None and any("Heliotrope" in t for t in afresh.full)
+    assert data == shipped
+
+    read.clear()
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("title: Pricing", "title: Pricing and costs", 1), encoding="utf-8")
+    assert note.read_text(encoding="utf-8") != text
+    _build(vault, cache)
+    assert len(read) > 5 and "notes/pricing.md" in read
+    shipped = (vault / "site" / semantic.VAULT).read_bytes()
+    assert "Pricing and costs" in shipped.decode("utf-8", "replace")
+    assert _made_afresh(vault, cache, statics)[1] == shipped

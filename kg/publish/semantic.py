@@ -37,11 +37,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from kg.search.index import copy_rows
 from kg.search.query import SENTENCE_SHARE
 
 TABLE_VERSION = 2
@@ -88,9 +89,9 @@ STATIC_SHARE = 0.25
 table): the query meets the units both in the model's space and in its own. SciFact nDCG@10:
 real vectors alone 0.568, static alone 0.541, real + 0.25 static 0.595, + 0.5 static 0.594,
 + 1.0 static 0.585 (the same bytes)."""
-UNITS_VERSION = 2
-"""How units are made (2: static vectors no longer rounded to float16 by a cache): units kept by
-another are made again."""
+UNITS_VERSION = 3
+"""How units are made and kept (2: static vectors no longer rounded to float16 by a cache; 3: kept
+per file, Segments): units kept by another are made again."""
 REFRESH_SHARE = 0.02
 """The units' static vectors are weighed by the token counts of the build that last weighed them
 all; an edit embeds only its new texts with those, until the vault's passages or token counts
@@ -429,38 +430,6 @@ class Basis:
                       centre=self.centre, mean=self.mean)
 
 
-class UnitCache:
-    """Each unit's int8 vector and scale as the last build made them (`.kg/semantic-units.npz`), by
-    the keys of its real vector and its text, valid while the basis they were made on stands
-    (Basis.digest): an edit makes the vectors of its own units only (building all 137k of a
-    10k vault's took 3 s there)."""
-
-    def __init__(self, path: Path, basis: str):
-        self.path, self.basis = path, basis
-        self.row: dict[bytes, int] = {}
-        self.codes = np.zeros((0, 0), dtype=np.int8)
-        self.scales = np.zeros(0, dtype=np.float32)
-        try:
-            with np.load(path) as data:
-                if str(data["basis"]) != basis:
-                    return
-                keys, codes, scales = data["keys"], data["codes"], data["scales"]
-        except (OSError, ValueError, KeyError):
-            return
-        if len(keys) == len(codes) == len(scales):
-            self.row = {k.tobytes(): n for n, k in enumerate(keys)}
-            self.codes, self.scales = codes, scales
-
-    def save(self, keys: list[bytes], codes: np.ndarray, scales: np.ndarray) -> None:
-        """Keep these units (only when they are not the ones kept already; two units with one name
-        and text, such as an alias two pages share, are one key)."""
-        distinct = set(keys)
-        if len(distinct) == len(self.row) and all(k in self.row for k in distinct):
-            return
-        _save_npz(self.path, basis=np.array(self.basis), keys=np.frombuffer(b"".join(keys), dtype="V24"), codes=codes,
-                  scales=scales)
-
-
 class TokenCache:
     """Token ids of texts seen by the last build (`.kg/semantic-tokens.npz`), so that a rebuild
     tokenises only new text (5 s for SciFact's 10k passages here); written whole or not at all."""
@@ -520,8 +489,8 @@ class Units:
     passages: int
     df: np.ndarray
     centre: np.ndarray
-    full: list[str]
-    """Each unit's whole text (not shipped)."""
+    full: list[str] | None
+    """Each unit's whole text (not shipped; None when the units came from the unit cache)."""
     real: np.ndarray | None
     """The real model's vectors of the units, centred and normalised (float32, not shipped; None
     when the units came from the unit cache)."""
@@ -578,24 +547,195 @@ def _int8_mixed(real: np.ndarray, static: np.ndarray, share: float) -> tuple[np.
     return codes, scales
 
 
-def _document_frequency(sequences: list, tokens: int) -> np.ndarray:
-    """How many of the sequences hold each token id, for all of them at once (one np.unique per
-    passage took a second at 10k notes)."""
+_APART = "\x1e"
+"""Between the kept anchors and excerpts: ASCII's record separator, which no excerpt holds (Python
+counts it as white space, and `_excerpt` splits on that)."""
+
+
+class Segments:
+    """What the last gather made of each indexed file (`.kg/semantic-units.npz`): its units in
+    index order (kind, sentence group within the file, anchor, excerpt, the keys of the unit's real
+    vector and text, int8 vector and scale), its passages' distinct tokens (the vault's counts are
+    their sum), the page it was shown on; and the title units by key. Kept for the basis
+    (Basis.digest) and the names (`context`) it was made on: while those stand, a file whose index
+    hash and page are the same is not read again, and an edit reads, tokenises and makes only its
+    own files' units (at 10k notes, gathering all 171k units took 6.5 s of a one-note edit)."""
+
+    def __init__(self, path: Path | None, dim: int, context: str):
+        self.path, self.context = path, context
+        self.basis = ""
+        self.docs: dict[str, list] = {}
+        """doc -> [index hash, page or None, its first unit's title, items, first unit, end, first token, end]."""
+        self.keys = np.zeros(0, dtype="V24")
+        self.codes = np.zeros((0, dim), dtype=np.int8)
+        self.scales = np.zeros(0, dtype=np.float32)
+        self.kind = np.zeros(0, dtype=np.uint8)
+        self.group = np.zeros(0, dtype=np.int32)
+        self.anchor: list[str] = []
+        self.text: list[str] = []
+        self.tokens = np.zeros(0, dtype=np.uint16)
+        self.df: np.ndarray | None = None
+        self.titles: dict[bytes, int] = {}
+        """Title unit key -> its row of title_codes and title_scales."""
+        self.title_codes, self.title_scales = self.codes, self.scales
+        if path is None:
+            return
+        try:
+            with np.load(path) as data:
+                meta = json.loads(data["meta"].tobytes())
+                if meta.get("version") != UNITS_VERSION or meta.get("context") != context:
+                    return
+                arrays = {name: data[name] for name in ("keys", "codes", "scales", "kind", "group", "tokens", "df",
+                                                       "title_keys", "title_codes", "title_scales")}
+                words = data["words"].tobytes().decode("utf-8").split(_APART)
+        except (OSError, ValueError, KeyError, UnicodeDecodeError):
+            return
+        count = len(arrays["keys"])
+        docs = meta.get("docs", {})
+        if not (len(arrays["codes"]) == len(arrays["scales"]) == len(arrays["kind"]) == len(arrays["group"]) == count
+                and len(words) == 2 * count and arrays["codes"].shape[1:] == (dim,)
+                and all(0 <= r[4] <= r[5] <= count and 0 <= r[6] <= r[7] <= len(arrays["tokens"]) for r in docs.values())):
+            return
+        self.basis, self.docs, self.anchor, self.text = meta["basis"], docs, words[:count], words[count:]
+        for name in ("keys", "codes", "scales", "kind", "group", "tokens", "df"):
+            setattr(self, name, arrays[name])
+        self.titles = dict(zip(arrays["title_keys"].tolist(), range(len(arrays["title_keys"]))))
+        self.title_codes, self.title_scales = arrays["title_codes"], arrays["title_scales"]
+
+    def save(self, basis: str, docs: dict[str, list], keys: np.ndarray, codes: np.ndarray, scales: np.ndarray,
+             kind: np.ndarray, group: np.ndarray, anchor: list[str], text: list[str], tokens: np.ndarray,
+             df: np.ndarray, shift: int) -> None:
+        """Keep this build's units: the first `shift` rows are titles, the others the files' units
+        (`group` counted from the first of those)."""
+        if self.path is None:
+            return
+        words = _APART.join(anchor + text)
+        if words.count(_APART) != max(2 * len(anchor) - 1, 0):  # (excerpts have no such character: they are split on it)
+            return
+        titles = {k.tobytes(): j for j, k in enumerate(keys[:shift])}  # one row per distinct title
+        rows = list(titles.values())
+        meta = {"version": UNITS_VERSION, "context": self.context, "basis": basis, "docs": docs}
+        _save_npz(self.path, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                  words=np.frombuffer(words.encode("utf-8"), dtype=np.uint8),
+                  keys=keys[shift:], codes=codes[shift:], scales=scales[shift:], kind=kind, group=group,
+                  tokens=tokens, df=df, title_keys=keys[rows], title_codes=codes[rows], title_scales=scales[rows])
+
+
+@dataclass
+class _File:
+    """One file's units as this build makes them (gather)."""
+
+    items: int
+    page: str | None
+    title: str = ""
+    kind: list[int] = field(default_factory=list)
+    group: list[int] = field(default_factory=list)
+    """The passage unit a sentence belongs to, within the file; -1 for a passage."""
+    anchor: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    source: list[tuple[int, int]] = field(default_factory=list)
+    """Where each unit's real vector is: (1, row of the item matrix) or (2, row of the sentence matrix)."""
+    full: list[str] = field(default_factory=list)
+    keys: list[bytes] = field(default_factory=list)
+    passages: list[str] = field(default_factory=list)
+    whole: bool = True
+    """Every item had its vectors (else the file is made again next time)."""
+
+
+def _file_units(doc: str, rows: list[tuple], page: str | None, row_of: dict[int, int], lo: np.ndarray, hi: np.ndarray,
+                part_keys: dict[int, list[str]] | None, shown: Callable[[str, str], str] | None) -> _File:
+    """The units of one file from its index items (id, text, title, sentences, role, key), in order:
+    each passage, and after it its sentences when the index holds a vector for each."""
+    made = _File(items=len(rows), page=page, passages=[row[1] for row in rows])
+    if page is None:
+        return made
+    for item_id, item_text, title, sentences, role, item_key in rows:
+        r = row_of.get(int(item_id))
+        if r is None:
+            made.whole = False
+            continue
+        if not made.kind:
+            made.title = title or ""
+        said = json.loads(sentences or "[]")
+        unit = len(made.kind)
+        n_parts = int(hi[r] - lo[r])
+        made.kind.append(3 if role == "questions" else 1)
+        made.group.append(-1)
+        made.source.append((1, r))
+        made.full.append(item_text)
+        keys = [item_key]
+        if n_parts and n_parts == len(said):
+            made.anchor.append(said[0][1])
+            made.text.append("")  # shown through its best sentence
+            keys += (part_keys or {}).get(int(item_id), [])[:n_parts]
+            for j, (_, sentence_anchor, sentence_text) in enumerate(said):
+                made.kind.append(2)
+                made.group.append(unit)
+                made.anchor.append(sentence_anchor)
+                made.text.append(_excerpt(sentence_text))
+                made.source.append((2, int(lo[r]) + j))
+                made.full.append(sentence_text)
+        else:
+            made.anchor.append(said[0][1] if said else "")
+            made.text.append(_excerpt(shown(doc, item_text) if shown else item_text))
+        if part_keys is not None:
+            if len(keys) != len(made.full) - unit:
+                made.whole = False  # a sentence without its key: made again next time
+                keys += [""] * (len(made.full) - unit - len(keys))
+            made.keys += [bytes.fromhex(k or "")[:12].ljust(12, b"\0") + text_key(t)
+                          for k, t in zip(keys, made.full[unit:])]
+    return made
+
+
+def _read_files(db: sqlite3.Connection, docs: list[str], every: int, keyed: bool) -> tuple[dict, dict | None]:
+    """The items of `docs` (doc -> rows in index order) and, when `keyed`, each item's sentence keys."""
+    query = "SELECT id, doc, text, title, sentences, role, key FROM items"
+    wanted = set(docs)
+    if len(docs) > every // 2:  # most files: one pass
+        found = [row for row in db.execute(query + " ORDER BY id") if row[1] in wanted]
+    else:
+        found = sorted((row for start in range(0, len(docs), 500)
+                        for row in db.execute(f"{query} WHERE doc IN ({','.join('?' * len(docs[start:start + 500]))})",
+                                              docs[start:start + 500])), key=lambda row: row[0])
+    items: dict[str, list] = {doc: [] for doc in docs}
+    for item_id, doc, *rest in found:
+        items[doc].append((item_id, *rest))
+    if not keyed:
+        return items, None
+    part_keys: dict[int, list[str]] = {}
+    ids = [row[0] for row in found]
+    if len(docs) > every // 2:
+        chosen = set(ids)
+        rows = ((i, k) for i, k in db.execute("SELECT item, key FROM parts ORDER BY item, rowid") if i in chosen)
+    else:
+        rows = (row for start in range(0, len(ids), 500) for row in db.execute(
+            f"SELECT item, key FROM parts WHERE item IN ({','.join('?' * len(ids[start:start + 500]))}) "
+            "ORDER BY item, rowid", ids[start:start + 500]))
+    for item, key in rows:
+        part_keys.setdefault(item, []).append(key)
+    return items, part_keys
+
+
+def _distinct_tokens(sequences: list, tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each sequence's distinct token ids, in sequence order (token ids ascending within each), and
+    where each sequence's run ends."""
     if not sequences:
-        return np.zeros(tokens, dtype=np.float64)
+        return np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.int64)
     lengths = np.fromiter((len(q) for q in sequences), dtype=np.int64, count=len(sequences))
     flat = np.concatenate([np.asarray(q, dtype=np.int64) for q in sequences])
     owner = np.repeat(np.arange(len(sequences), dtype=np.int64), lengths)
     pairs = np.sort(owner * tokens + flat)  # (np.unique of numpy 2.4 hashes: 100 times as slow here)
     pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]][:len(pairs)]]
-    return np.bincount(pairs % tokens, minlength=tokens).astype(np.float64)
+    ends = np.searchsorted(pairs // tokens, np.arange(len(sequences)), "right")
+    return (pairs % tokens).astype(np.uint16), ends
 
 
 def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            title_vectors: Callable[[list[str]], np.ndarray], current: dict[str, str] | None = None,
            names: dict[str, list[str]] | None = None, tokenizer=None,
            token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None,
-           static_cache: Path | None = None, unit_cache: Path | None = None) -> Units | None:
+           static_cache: Path | None = None, unit_cache: Path | None = None, context: str = "",
+           want_titles: Callable[[list[str]], None] | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
@@ -603,92 +743,140 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     passage, such as a stub concept's, is found by them alone); other pages are named by the
     title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
     text)` gives a passage's text as its page shows it (links by their titles); `static_cache`
-    keeps the counts and centres the units were made on (Basis); `unit_cache`
-    keeps each unit's int8 vector (UnitCache), and then only new units are made and `real` and
-    `static` are None. None when there is no index or nothing to search."""
+    keeps the counts and centres the units were made on (Basis); `unit_cache` keeps what was made
+    of each file (Segments) while `context` (what `shown` and `page_of` depend on besides the file,
+    such as the vault's names) stays the same: then only changed files are read and only new units
+    made, `real`, `static` and `full` are None, and `want_titles(names)` is told every title whose
+    vector was not asked for. None when there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
         from kg.search.index import SearchIndex
 
         db = SearchIndex(folder).connect()
+    except (OSError, sqlite3.Error):
+        return None
+    try:
         try:
-            items = db.execute("SELECT id, doc, kind, text, title, sentences, role, key FROM items ORDER BY id").fetchall()
+            order = db.execute("SELECT doc FROM items GROUP BY doc ORDER BY MIN(id)").fetchall()
             indexed = dict(db.execute("SELECT doc, hash FROM docs"))
-            part_keys = [k for (k,) in db.execute("SELECT key FROM parts ORDER BY item, rowid")] if unit_cache else []
-        finally:
-            db.close()
-        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
-        ids = np.load(folder / "vector_ids.npy")
-        parts = np.load(folder / "part_vectors.npy", mmap_mode="r")
-        part_ids = np.load(folder / "part_ids.npy")
-    except (OSError, ValueError, sqlite3.Error):
-        return None
-    if not len(ids) or len(matrix) != len(ids) or len(parts) != len(part_ids):
-        return None
-    tokens = TokenCache(token_cache, tokenizer or model_tokenizer())
-    settings = table.meta
-    # the query's weights and centre come from every indexed passage, as in `kg search`
-    passage_texts = [row[3] for row in items]
-    passage_ids = tokens(passage_texts)
-    df = _document_frequency(passage_ids, settings["tokens"])
-    basis = Basis(static_cache, table)
-    if basis.fits(df, len(items)):  # weighed as the kept units were (REFRESH_SHARE), on the kept centres
-        df, passages, centre, mean = basis.df, basis.passages, basis.centre.astype(np.float64), basis.mean
-        weights = token_weights(df, passages, settings["unk"])
-    else:
-        passages = len(items)
-        weights = token_weights(df, passages, settings["unk"])
-        passage_vectors = static_vectors(tokens(passage_texts), table.vectors, weights)
-        centre = passage_vectors.astype(np.float64).mean(0) if passage_ids else np.zeros(settings["dim"])
-        mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
-        basis.refresh(df, passages, centre.astype(np.float32), mean)
+            matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+            ids = np.load(folder / "vector_ids.npy")
+            parts = np.load(folder / "part_vectors.npy", mmap_mode="r")
+            part_ids = np.load(folder / "part_ids.npy")
+        except (OSError, ValueError, sqlite3.Error):
+            return None
+        if not len(ids) or len(matrix) != len(ids) or len(parts) != len(part_ids):
+            return None
+        return _gather(db, [doc for (doc,) in order], indexed, matrix, ids, parts, part_ids, page_of, table,
+                       title_vectors, current, names, tokenizer, token_cache, shown, static_cache, unit_cache,
+                       context, want_titles)
+    finally:
+        db.close()
 
+
+def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, title_vectors, current, names,
+            tokenizer, token_cache, shown, static_cache, unit_cache, context, want_titles) -> Units | None:
+    settings = table.meta
+    dim, vocabulary = settings["dim"], settings["tokens"]
+    keyed = unit_cache is not None
+    kept = Segments(unit_cache, dim, context)
+    page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
+                else None for doc in order}
+    reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r[0] and r[0] == indexed.get(doc)
+             and r[1] == page_now[doc]}
+    tokenizer = tokenizer or model_tokenizer()
     row_of = {int(i): r for r, i in enumerate(ids)}
     lo = np.searchsorted(part_ids, ids, "left")
     hi = np.searchsorted(part_ids, ids, "right")
+    files: dict[str, _File] = {}
+    cache = None
+
+    def read(docs: list[str]) -> None:
+        items, part_keys = _read_files(db, docs, len(order), keyed)
+        for doc in docs:
+            files[doc] = _file_units(doc, items[doc], page_now[doc], row_of, lo, hi, part_keys, shown)
+
+    def tokens_of(texts: list[str]) -> list:
+        nonlocal cache
+        if len(files) == len(order):  # every file: the token ids of text seen before are kept
+            cache = cache or TokenCache(token_cache, tokenizer)
+            return cache(texts)
+        return [np.asarray(seq, dtype=np.uint16) for seq in token_ids(tokenizer, texts)]
+
+    basis = Basis(static_cache, table)
+    read([doc for doc in order if doc not in reuse])
+    while True:
+        # the vault's counts: the kept ones, less the files read again or gone, plus those read now
+        new = [doc for doc in order if doc in files]
+        runs, ends = _distinct_tokens(tokens_of([t for doc in new for t in files[doc].passages]), vocabulary)
+        counts = np.bincount(runs, minlength=vocabulary).astype(np.float64)
+        if reuse:
+            old = [kept.docs[doc] for doc in kept.docs if doc not in reuse]
+            gone = np.concatenate([kept.tokens[r[6]:r[7]] for r in old]) if old else np.zeros(0, np.uint16)
+            counts += kept.df - np.bincount(gone, minlength=vocabulary)
+        passages = sum(kept.docs[doc][3] for doc in reuse) + sum(files[doc].items for doc in new)
+        fits = basis.fits(counts, passages)
+        if reuse and not (fits and basis.digest() == kept.basis):  # made on other counts: every unit again
+            reuse = set()
+            read([doc for doc in order if doc not in files])
+            continue
+        break
+    if fits:  # weighed as the kept units were (REFRESH_SHARE), on the kept centres
+        df, passages, centre, mean = basis.df, basis.passages, basis.centre.astype(np.float64), basis.mean
+        weights = token_weights(df, passages, settings["unk"])
+    else:
+        df = counts
+        weights = token_weights(df, passages, settings["unk"])
+        passage_vectors = static_vectors(tokens_of([t for doc in order for t in files[doc].passages]), table.vectors,
+                                         weights)
+        centre = passage_vectors.astype(np.float64).mean(0) if passages else np.zeros(dim)
+        mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
+        basis.refresh(df, passages, centre.astype(np.float32), mean)
+    digest = basis.digest()
+    same_basis = digest == kept.basis
+
+    # the units in index order: a kept file's from the kept arrays, a file read now's as made
     pages: list[tuple[str, str]] = []
     page_index: dict[str, int] = {}
-    page, kind, group, anchor, text, rows, full, real_keys = [], [], [], [], [], [], [], []
-    keyed = bool(unit_cache) and len(part_keys) == len(part_ids)  # each unit's real vector named by its key
-    for n, (item_id, doc, _, item_text, title, sentences, role, item_key) in enumerate(items):
-        if current is not None and (doc not in current or indexed.get(doc) != current[doc]):
-            continue
-        path = page_of(doc)
-        r = row_of.get(int(item_id))
-        if not path or r is None:
-            continue
-        if path not in page_index:
-            page_index[path] = len(pages)
-            pages.append((path, title or ""))
-        p = page_index[path]
-        said = json.loads(sentences or "[]")
-        unit = len(page)
-        page.append(p)
-        kind.append(3 if role == "questions" else 1)
-        group.append(-1)
-        n_parts = int(hi[r] - lo[r])
-        if n_parts and n_parts == len(said):
-            anchor.append(said[0][1])
-            text.append("")  # shown through its best sentence
-            rows.append(("item", r))
-            full.append(n)
-            if keyed:
-                real_keys += [item_key, *part_keys[int(lo[r]):int(lo[r]) + len(said)]]
-            for j, (_, sentence_anchor, sentence_text) in enumerate(said):
-                page.append(p)
-                kind.append(2)
-                group.append(unit)
-                anchor.append(sentence_anchor)
-                text.append(_excerpt(sentence_text))
-                rows.append(("part", int(lo[r]) + j))
-                full.append(sentence_text)
+    page, kind, group, anchor, text, take = [], [], [], [], [], []
+    fresh: list[tuple[int, _File]] = []  # (first unit, file) of the files read now
+    token_runs, docs_kept, at, token_at = [], {}, 0, 0
+    starts = np.r_[0, ends]
+    first_passage = dict(zip(new, np.cumsum([0] + [files[doc].items for doc in new])))
+    for doc in order:
+        if doc in reuse:
+            r = kept.docs[doc]
+            count, title, path = r[5] - r[4], r[2], r[1]
         else:
-            anchor.append(said[0][1] if said else "")
-            text.append(_excerpt(shown(doc, item_text) if shown else item_text))
-            rows.append(("item", r))
-            full.append(n)
-            if keyed:
-                real_keys.append(item_key)
+            f = files[doc]
+            count, title, path = len(f.kind), f.title, f.page
+        if count:
+            if path not in page_index:
+                page_index[path] = len(pages)
+                pages.append((path, title))
+            page += [page_index[path]] * count
+        if doc in reuse:
+            take.append(np.arange(r[4], r[5]))
+            kind.append(kept.kind[r[4]:r[5]])
+            group.append(np.where(kept.group[r[4]:r[5]] >= 0, kept.group[r[4]:r[5]] - r[4] + at, -1))
+            anchor += kept.anchor[r[4]:r[5]]
+            text += kept.text[r[4]:r[5]]
+            run = kept.tokens[r[6]:r[7]]
+            docs_kept[doc] = [r[0], r[1], r[2], r[3], at, at + count, token_at, token_at + len(run)]
+        else:
+            take.append(np.full(count, -1))
+            kind.append(np.array(f.kind, dtype=np.uint8))
+            group.append(np.array([g + at if g >= 0 else -1 for g in f.group], dtype=np.int32))
+            anchor += f.anchor
+            text += f.text
+            p = first_passage[doc]
+            run = runs[starts[p]:starts[p + f.items]]
+            fresh.append((at, f))
+            docs_kept[doc] = [indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
+                              at, at + count, token_at, token_at + len(run)]
+        token_runs.append(run)
+        at += count
+        token_at += len(run)
     for path, given in (names or {}).items():
         if not given:
             continue
@@ -697,6 +885,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         else:
             page_index[path] = len(pages)
             pages.append((path, given[0]))
+    if not pages:
+        return None
     wanted, named = [], []  # a title unit for each distinct name of each page
     for i, (path, title) in enumerate(pages):
         seen = set()
@@ -705,61 +895,78 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 seen.add(name.casefold())
                 wanted.append(i)
                 named.append(name)
-    if not pages:
-        return None
-    title_matrix = np.asarray(title_vectors(named)) if named else np.zeros((0, settings["dim"]), dtype=np.float32)
-    # titles first, then the passages and sentences in index order; every step works in place or
-    # a block of rows at a time (the 10k vault's units took 2 GB of copies here)
-    shift = len(wanted)
-    texts = named + [items[t][3] if isinstance(t, int) else t for t in full]
-    is_item = np.array([what == "item" for what, _ in rows], dtype=bool)
-    at = np.array([r for _, r in rows], dtype=np.int64)
+    shift, count = len(named), len(named) + at
+    codes = np.zeros((count, dim), dtype=np.int8)
+    scales = np.zeros(count, dtype=np.float32)
+    take = np.concatenate([np.zeros(0, np.int64), *take])
+    keys = np.zeros(count, dtype="V24")
+    for old, new in ((kept.codes, codes), (kept.scales, scales), (kept.keys, keys)):
+        copy_rows(old, take, new[shift:])  # a kept file's rows in runs, not one by one
 
-    def made(todo: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The real and static vectors of these units (centred), and their int8 vectors and scales."""
-        real = np.zeros((len(todo), settings["dim"]), dtype=np.float32)
-        titled = todo < shift
-        real[titled] = title_matrix[todo[titled]]
-        rest = np.nonzero(~titled)[0]
-        whole = is_item[todo[rest] - shift]
-        for source, chosen in ((matrix, whole), (parts, ~whole)):
-            where, source_rows = rest[chosen], at[todo[rest[chosen]] - shift]
-            for start in range(0, len(where), BLOCK):
-                real[where[start:start + BLOCK]] = source[source_rows[start:start + BLOCK]]
-        _centre_rows(real, mean)
-        rows = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
-        static = static_vectors(tokens([texts[u] for u in todo.tolist()]), rows, weights)
-        _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
-        return real, static, *_int8_mixed(real, static, STATIC_SHARE)
-
-    count = shift + len(rows)
+    # what is left to make: titles and the new files' units not kept by their keys (with the same basis)
+    known = kept.titles if same_basis else {}
+    title_keys = [text_key("title\n" + name) + text_key(name) for name in named]
+    todo_titles = [j for j, k in enumerate(title_keys) if k not in known]
+    found = [(j, known[k]) for j, k in enumerate(title_keys) if k in known]
+    if found:
+        mine, rows_kept = np.array(found).T
+        codes[mine], scales[mine] = kept.title_codes[rows_kept], kept.title_scales[rows_kept]
     if keyed:
-        cache = UnitCache(unit_cache, basis.digest())
-        keys = [text_key("title\n" + name) for name in named] + [bytes.fromhex(k)[:12] for k in real_keys]
-        keys = [k + text_key(t) for k, t in zip(keys, texts)]
-        kept = np.fromiter((cache.row.get(k, -1) for k in keys), dtype=np.int64, count=count)
-        todo = np.nonzero(kept < 0)[0]
-        codes = np.zeros((count, settings["dim"]), dtype=np.int8)
-        scales = np.zeros(count, dtype=np.float32)
-        have = np.nonzero(kept >= 0)[0]
-        if len(have):
-            codes[have], scales[have] = cache.codes[kept[have]], cache.scales[kept[have]]
-        if len(todo):
-            _, _, codes[todo], scales[todo] = made(todo)
-        cache.save(keys, codes, scales)
-        vectors = static = None
-    else:
-        vectors, static, codes, scales = made(np.arange(count))
-    tokens.save()
+        keys[:shift] = title_keys
+    by_key = {}
+    if same_basis and keyed:  # the units a changed file had before, by key
+        for doc, r in kept.docs.items():
+            if doc not in reuse:
+                by_key.update((kept.keys[u].tobytes(), u) for u in range(r[4], r[5]))
+    todo_units, sources, texts = [], [], []
+    for first, f in fresh:
+        for j in range(len(f.kind)):
+            u = shift + first + j
+            if keyed:
+                keys[u] = f.keys[j]
+                found = by_key.get(f.keys[j])
+                if found is not None:
+                    codes[u], scales[u] = kept.codes[found], kept.scales[found]
+                    continue
+            todo_units.append(u)
+            sources.append(f.source[j])
+            texts.append(f.full[j])
+    if want_titles is not None and keyed:
+        want_titles(named)
+    title_matrix = np.asarray(title_vectors([named[j] for j in todo_titles])) if todo_titles \
+        else np.zeros((0, dim), dtype=np.float32)
+    todo = np.array(todo_titles + todo_units, dtype=np.int64)
+    kinds = np.array([0] * len(todo_titles) + [s for s, _ in sources], dtype=np.int64)
+    rows = np.array(list(range(len(todo_titles))) + [r for _, r in sources], dtype=np.int64)
+    real = np.zeros((len(todo), dim), dtype=np.float32)
+    for source, chosen in ((title_matrix, kinds == 0), (matrix, kinds == 1), (parts, kinds == 2)):
+        where = np.nonzero(chosen)[0]
+        for start in range(0, len(where), BLOCK):
+            real[where[start:start + BLOCK]] = source[rows[where[start:start + BLOCK]]]
+    _centre_rows(real, mean)
+    lookup = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
+    static = static_vectors(tokens_of([named[j] for j in todo_titles] + texts), lookup, weights)
+    _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
+    if len(todo):
+        codes[todo], scales[todo] = _int8_mixed(real, static, STATIC_SHARE)
+    everything = not keyed  # (without the cache every unit was made: its vectors and texts are returned)
+    if cache is not None:
+        cache.save()
     basis.save()
+    kind = np.concatenate([np.zeros(0, np.uint8), *kind]).astype(np.uint8)
+    group = np.concatenate([np.zeros(0, np.int32), *group]).astype(np.int32)
+    if keyed:
+        kept.save(digest, docs_kept, keys, codes, scales, kind, group, anchor, text,
+                  np.concatenate([np.zeros(0, np.uint16), *token_runs]), counts, shift)
     return Units(
         pages=pages,
         page=np.array([*wanted, *page], dtype=np.int32),
-        kind=np.array([0] * shift + kind, dtype=np.uint8),
-        group=np.array([-1] * shift + [g + shift if g >= 0 else -1 for g in group], dtype=np.int32),
+        kind=np.r_[np.zeros(shift, np.uint8), kind],
+        group=np.r_[np.full(shift, -1, np.int32), np.where(group >= 0, group + shift, -1)].astype(np.int32),
         anchor=[""] * shift + anchor, text=[""] * shift + text,
         codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
-        full=texts, real=vectors, static=static)
+        full=named + texts if everything else None, real=real if everything else None,
+        static=static if everything else None)
 
 
 def encode_vault(units: Units, table_digest: str) -> bytes:
@@ -900,6 +1107,11 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                 return SearchIndex(Path(cache_dir)).vectors_for(texts, shared_embedder, progress,
                                                                 stage="Embedding page titles", add=True)
 
+            def want(texts: list[str]) -> None:
+                from kg.search.index import SearchIndex
+
+                SearchIndex(Path(cache_dir)).want(texts)
+
             if progress:
                 progress("Writing meaning search", 0, None)
             from kg.publish import urls
@@ -913,7 +1125,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                            {path: info.hash for path, info in kb.infos.items()}, names,
                            token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text,
                            static_cache=Path(cache_dir) / "semantic-static.npz",
-                           unit_cache=Path(cache_dir) / "semantic-units.npz")
+                           unit_cache=Path(cache_dir) / "semantic-units.npz", context=kb.names, want_titles=want)
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:

@@ -436,6 +436,19 @@ class SearchIndex:
             return np.zeros((0, 384), dtype=np.float32)
         return np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32).reshape(len(keys), -1)
 
+    def want(self, texts: list[str]) -> None:
+        """Keep the vectors of these texts through the next sweep without reading them (the page
+        titles whose units the site kept from the last build)."""
+        from kg.search.embed import Embedder
+
+        keys = {text_key(t, Embedder.model_id) for t in texts}
+        db = self.connect(create=True)
+        try:
+            with db:
+                db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in keys])
+        finally:
+            db.close()
+
     def _write_matrix(self, db, progress=None, change: tuple[list[int], list[int]] | None = None) -> None:
         """Write the matrices of item and sentence vectors: read whole from the database, or, with
         `change` (the item ids removed, the ids added), the last ones without the removed items,
