@@ -421,3 +421,32 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     assert "Pricing and costs" in shipped.decode("utf-8", "replace")
     assert _made_afresh(vault, cache, statics)[1] == shipped
+
+
+def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, tmp_path, monkeypatch):
+    """The site keeps its title units from the last build and does not ask for their vectors; a
+    fresh analysis then sweeps the vectors nothing wants. The titles are named as wanted before that
+    sweep, so their vectors stay for the build that must make the units again."""
+    from kg.build import run
+    from kg.claims.store import POOL
+    from kg.search.embed import Embedder
+    from kg.search.index import SearchIndex, text_key
+
+    monkeypatch.setattr(semantic, "REFRESH_SHARE", 0.25)  # this vault is small: one line is 2% of it
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache)
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nInference on a cheap model costs a tenth as much.\n",
+                    encoding="utf-8")
+    (cache / POOL).unlink()  # the next analysis is a fresh one: it asks for a sweep
+    run(vault, cache_dir=cache)
+    meta, _, _ = semantic.decode_vault((vault / "site" / semantic.VAULT).read_bytes())
+    titles = {title for _, title in meta["pages"] if title.strip()}
+    db = SearchIndex(cache).connect()
+    try:
+        assert not db.execute("SELECT 1 FROM meta WHERE key = 'sweep'").fetchone()  # the sweep ran
+        missing = [t for t in titles if not db.execute("SELECT 1 FROM vectors WHERE key = ?",
+                                                       (text_key(t, Embedder.model_id),)).fetchone()]
+    finally:
+        db.close()
+    assert titles and not missing

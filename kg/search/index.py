@@ -438,12 +438,16 @@ class SearchIndex:
 
     def want(self, texts: list[str]) -> None:
         """Keep the vectors of these texts through the next sweep without reading them (the page
-        titles whose units the site kept from the last build)."""
+        titles whose units the site kept from the last build). Only a fresh analysis forgets what
+        was wanted (`vectors_for` without add, which asks for a sweep): after any other build the
+        texts wanted before still are (naming 19k titles again took 0.3 s of a 10k edit)."""
         from kg.search.embed import Embedder
 
-        keys = {text_key(t, Embedder.model_id) for t in texts}
         db = self.connect(create=True)
         try:
+            if db.execute("SELECT 1 FROM meta WHERE key = 'sweep'").fetchone() is None:
+                return
+            keys = {text_key(t, Embedder.model_id) for t in texts}
             with db:
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in keys])
         finally:
