@@ -509,3 +509,43 @@ def test_a_build_lets_the_model_go_and_what_it_reads_shares_its_field_names(tmp_
     assert len({id(e.__pydantic_fields_set__) for e in inferred}) * 5 < len(inferred)
     assert {c.model_dump_json() for c in claims} == {c.model_dump_json() for c in
                                                     run(vault, cache_dir=tmp_path / "cold", site=False).claims}
+
+
+def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monkeypatch):
+    """The tension pool's vectors are a heap an edit appends to: the heap keeps its name and grows by
+    the new claims' rows alone (rows a crash left past its length are written over), and a heap
+    holding too many rows of claims gone is written afresh with the pool's alone. Each time, the
+    analysis ends where a cold build ends."""
+    import numpy as np
+
+    from kg.claims import store
+
+    def heap() -> tuple[Path, int, int]:
+        [path] = cache.glob(f"{store.POOL_HEAP}.*.f32")
+        with np.load(cache / store.POOL) as saved:
+            return path, int(saved["heap_rows"]), len(saved["pool"])
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    path, length, pool = heap()
+    assert length == pool > 100 and path.stat().st_size == length * store.ROW_BYTES
+    with open(path, "ab") as f:  # what a crash after an append leaves
+        f.write(b"\xff" * 3 * store.ROW_BYTES)
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    appended, grown, now = heap()
+    assert appended == path and grown == length + 1 and now == pool + 1  # one claim more, one row more
+    assert path.stat().st_size == grown * store.ROW_BYTES
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)
+
+    monkeypatch.setattr(store, "HEAP_SLACK", 1)  # the next edit's rows would pass it
+    note.write_text(note.read_text(encoding="utf-8").replace("by 9% on coding", "by 8% on coding"), encoding="utf-8")
+    again = run(vault, cache_dir=cache, site=False)
+    fresh, rows, now = heap()
+    assert fresh != path and not path.exists() and rows == now and fresh.stat().st_size == now * store.ROW_BYTES
+    cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site=False)
+    assert _state(again) == _state(cold)

@@ -120,8 +120,15 @@ class Memo:
     sources: dict[str, str] = field(default_factory=dict)
     """Source path -> hash at the last analysis."""
     pool: list[str] = field(default_factory=list)
-    """Claim keys (`claim_key`) of the last tension pool, in order; `vectors` and `kth` follow it."""
+    """Claim keys (`claim_key`) of the last tension pool, in order; `kth` and `vector_rows` follow it."""
     vectors: np.ndarray | None = None
+    """The vectors of the pool's claims: the rows of `vector_rows` (a heap that an edit appends to,
+    kg.claims.store._keep_heap), or, after an analysis, one row per claim of the pool."""
+    vector_rows: np.ndarray | None = None
+    """The row of `vectors` of each claim of the pool; after an analysis, its row in the heap it was
+    read from, -1 for a claim whose vector is not there yet."""
+    heap: tuple[str, int] | None = None
+    """The heap the pool's vectors were read from: its name and how many rows it holds."""
     kth: np.ndarray | None = None
     pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int32))
     """Every candidate pair with its verdict (kg.claims.tensions.judge): rows (first row, second
@@ -191,8 +198,11 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     kth = np.ones(len(keys), dtype=np.float32)
     kept_pool = bool(old_row)
     del old_row
+    rows = np.full(len(keys), -1, dtype=np.int64)  # each claim's row in the heap it was read from
     if kept_pool:
-        copy_rows(memo.vectors, source, matrix)
+        held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
+        rows = np.where(source >= 0, held[np.maximum(source, 0)], -1) if len(held) else rows
+        copy_rows(memo.vectors, rows, matrix)
         copy_rows(memo.kth, source, kth)
         memo.vectors = None  # copied: let the memo's go (280 MB at 10k notes, held to the end otherwise)
     if missing:
@@ -223,7 +233,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
                               progress)
     del first
     matcher = None  # used no further: its sentences and their index go before the tension search
-    new.pool, new.vectors, new.kth = keys, matrix, kth
+    new.pool, new.vectors, new.kth, new.vector_rows, new.heap = keys, matrix, kth, rows, memo.heap
     new.docs = [claims[i].doc for i in pool_rows]
     incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
