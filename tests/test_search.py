@@ -232,12 +232,16 @@ def test_common_words_narrow_the_candidates_but_keep_bm25_order(demo, monkeypatc
 
 
 def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
-    """Past ANN_FROM vectors the HNSW graph takes new vectors and tombstones removed ones; it is
-    not rebuilt for one edit, and a removed passage is never returned."""
+    """Past ANN_FROM vectors the HNSW graph tombstones removed passages and is not rebuilt for one
+    edit: the edit's new vectors wait outside it, scanned exactly by each query, until they pass
+    PENDING_SHARE of it and are added. A new passage is found either way, a removed one never."""
+    import numpy as np
+
     import kg.search.index as index
     from tests.conftest import FIXTURES
 
     monkeypatch.setattr(index, "ANN_FROM", 5)
+    monkeypatch.setattr(index, "PENDING_SHARE", 0.5)
     vault = tmp_path / "vault"
     shutil.copytree(FIXTURES / "vault", vault)
     cache = vault / ".kg"
@@ -245,20 +249,24 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
     assert (cache / "ann.faiss").is_file()
     built = (cache / "ann.faiss").stat().st_mtime_ns
     note = vault / "notes" / "pricing.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nA brand new passage about tariffs on accelerators.\n",
-                    encoding="utf-8")
-    SearchIndex(cache).update(build(vault), lambda: embedder)
-    import numpy as np
-
-    labels = np.load(cache / "ann_ids.npy")
-    assert (labels == -1).any() and (cache / "ann.faiss").stat().st_mtime_ns != built  # tombstones, adds
-    searcher = Searcher(cache, embedder=embedder)
-    assert searcher.ann is not None
-    assert searcher.search("tariffs on accelerators", k=1, mode="vector")[0].doc == "notes/pricing.md"
-    live = set(np.load(cache / "vector_ids.npy").tolist())
-    assert set(labels[labels >= 0].tolist()) == live
-    ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
-    assert set(ids) <= live
+    for line, waits in (("A brand new passage about tariffs on accelerators.", True),
+                        ("Another passage, about export licences for chips.", False)):
+        if not waits:
+            monkeypatch.setattr(index, "PENDING_SHARE", 0.0)  # past it: every waiting vector is added
+        note.write_text(note.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+        SearchIndex(cache).update(build(vault), lambda: embedder)
+        labels = np.load(cache / "ann_ids.npy")
+        live = set(np.load(cache / "vector_ids.npy").tolist())
+        assert (labels == -1).any() and set(labels[labels >= 0].tolist()) <= live  # tombstones
+        assert ((cache / "ann.faiss").stat().st_mtime_ns == built) == waits  # not read and written for one edit
+        assert (set(labels[labels >= 0].tolist()) == live) != waits
+        searcher = Searcher(cache, embedder=embedder)
+        assert searcher.ann is not None
+        mine = {i for (i,) in searcher.db.execute("SELECT id FROM items WHERE doc = 'notes/pricing.md'")}
+        assert set(searcher.ann[2].tolist()) == (mine if waits else set())  # the edited note's items wait
+        assert searcher.search(line, k=1, mode="vector")[0].doc == "notes/pricing.md"
+        ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
+        assert set(ids) <= live
 
 
 def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embedder, monkeypatch):

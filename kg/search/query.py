@@ -209,10 +209,10 @@ class Searcher:
         if allowed is not None:
             rows = self.rows_of(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
         elif self.ann is not None:
-            index, labels = self.ann
+            index, labels, waiting = self.ann
             _, found = index.search(vector[None, :], min(index.ntotal, max(limit * 2, ANN_CANDIDATES)))
             items = labels[found[0][found[0] >= 0]]
-            rows = self.rows_of(items[items >= 0])
+            rows = self.rows_of(np.unique(np.r_[items[items >= 0], waiting]))  # and the vectors not in it yet
         else:
             rows = None
         if rows is not None and len(rows) == 0 or len(self.ids) == 0:
@@ -265,7 +265,8 @@ class Searcher:
 
     @property
     def ann(self):
-        """(HNSW index, item id per entry) of a large vault, or None: loaded on first use."""
+        """(HNSW index, item id per entry, the items of the vectors not in it yet) of a large vault,
+        or None: loaded on first use."""
         if self._ann is False:
             self._ann = None
             path = self.folder / "ann.faiss"
@@ -278,7 +279,7 @@ class Searcher:
                     return None  # unreadable: the exact scan still answers, and the next build rebuilds it
                 if index.ntotal == len(labels):
                     faiss.ParameterSpace().set_index_parameter(index, "efSearch", ANN_EF_SEARCH)
-                    self._ann = (index, labels)
+                    self._ann = (index, labels, np.setdiff1d(self.ids, labels))
         return self._ann
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
