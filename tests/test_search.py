@@ -6,6 +6,7 @@ the user's model cache; these tests judge the real vectors."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -242,6 +243,9 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
 
     monkeypatch.setattr(index, "ANN_FROM", 5)
     monkeypatch.setattr(index, "PENDING_SHARE", 0.5)
+    copied: list[int] = []
+    copy_range = index._copy_range
+    monkeypatch.setattr(index, "_copy_range", lambda *args: copied.append(args[-1]) or copy_range(*args))
     vault = tmp_path / "vault"
     shutil.copytree(FIXTURES / "vault", vault)
     cache = vault / ".kg"
@@ -267,6 +271,9 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
         assert searcher.search(line, k=1, mode="vector")[0].doc == "notes/pricing.md"
         ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
         assert set(ids) <= live
+        assert copied  # the matrices were the last ones' rows copied by runs, then the new rows
+        _as_a_whole_write_leaves_it(SearchIndex(cache))
+        copied.clear()
 
 
 def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embedder, monkeypatch):
@@ -305,3 +312,29 @@ def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embed
     hits = Searcher(vault / ".kg", embedder=embedder).search("how fast are glaciers retreating", k=2, mode="vector",
                                                             filters=Filters(kinds=("source",)))
     assert hits[0].doc == "sources/field.md" and "30 metres" in hits[0].text
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_a_matrix_written_from_the_last_one_keeps_its_rows_and_adds_the_new(tmp_path, monkeypatch, kernel_copy):
+    """save_rows writes the kept rows of the last matrix, by runs, then the new ones: the same
+    matrix whether the kernel copies the runs or, where it cannot, Python reads and writes them."""
+    import numpy as np
+
+    from kg.search.index import save_rows
+
+    if not kernel_copy:
+        def refuse(*args):
+            raise OSError(18, "Invalid cross-device link")
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    rng = np.random.default_rng(7)
+    last = rng.standard_normal((50, 384)).astype(np.float32)
+    np.save(tmp_path / "vectors.npy", last)
+    old = np.load(tmp_path / "vectors.npy", mmap_mode="r")
+    kept = np.array([0, 1, 2, 5, 6, 20, 49])
+    added = rng.standard_normal((3, 384)).astype(np.float32)
+    written = save_rows(tmp_path / "vectors.npy", old, kept, added)
+    assert np.array_equal(np.load(tmp_path / "vectors.npy"), np.concatenate([last[kept], added]))
+    assert np.array_equal(written, np.concatenate([last[kept], added]))
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.npy"]  # no temporary file left
+    empty = save_rows(tmp_path / "vectors.npy", np.load(tmp_path / "vectors.npy", mmap_mode="r"), kept[:0], added)
+    assert np.array_equal(empty, added)

@@ -465,6 +465,7 @@ class SearchIndex:
         items = "SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key"
         parts_of = "SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key"
         last = self._last_matrices() if change is not None else None
+        written: set[str] = set()
         if last is None:
             ids, matrix = _rows(db.execute(f"{items} ORDER BY i.id"))
             part_ids, parts = _rows(db.execute(f"{parts_of} ORDER BY p.item, p.rowid"))
@@ -472,11 +473,15 @@ class SearchIndex:
             dropped, added = (np.array(sorted(x), dtype=np.int64) for x in change)
             chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
 
-            def merged(old_ids, old, query: str, item: str, order: str) -> tuple[np.ndarray, np.ndarray]:
+            def merged(old_ids, old, query: str, item: str, order: str, name: str) -> tuple[np.ndarray, np.ndarray]:
                 kept = np.nonzero(~np.isin(old_ids, dropped))[0]
                 new = [_rows(db.execute(f"{query} WHERE {item} IN ({','.join('?' * len(c))}) ORDER BY {order}", c))
                        for c in chunks]
                 all_ids = np.concatenate([old_ids[kept], *(n[0] for n in new)])
+                if isinstance(old, np.memmap) and not (len(all_ids) and bool((np.diff(all_ids) < 0).any())):
+                    added_rows = np.concatenate([n[1] for n in new]) if new else np.zeros((0, old.shape[1]), np.float32)
+                    written.add(name)  # new ids come last: the file is the old one's kept runs, then the new rows
+                    return all_ids, save_rows(self.folder / name, old, kept, added_rows)
                 rows = np.empty((len(all_ids), old.shape[1]), dtype=np.float32)
                 copy_rows(old, kept, rows)  # the kept rows a run at a time, then the new ones
                 rows[len(kept):] = np.concatenate([n[1] for n in new]) if new else rows[:0]
@@ -486,11 +491,12 @@ class SearchIndex:
                 return all_ids, rows
 
             (old_ids, old, old_part_ids, old_parts) = last
-            ids, matrix = merged(old_ids, old, items, "i.id", "i.id")
-            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid")
+            ids, matrix = merged(old_ids, old, items, "i.id", "i.id", "vectors.npy")
+            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid", "part_vectors.npy")
         for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
-            save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
-        write_vectors(self.folder, ids, matrix, progress)
+            if name not in written:
+                save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
+        write_vectors(self.folder, ids, matrix, progress, matrix_written="vectors.npy" in written)
 
 
 def copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
@@ -513,13 +519,53 @@ def _rows(cursor) -> tuple[np.ndarray, np.ndarray]:
     return ids, matrix
 
 
-def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None) -> None:
-    """Write the vector matrix and its item ids (sorted) atomically, then bring the approximate
-    index of a large vault up to date."""
+def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None, matrix_written: bool = False) -> None:
+    """Write the vector matrix (unless `matrix_written`) and its item ids (sorted) atomically, then
+    bring the approximate index of a large vault up to date."""
     for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
-        save_atomic(folder / name, lambda f, a=array: np.save(f, a))
+        if not (matrix_written and name == "vectors.npy"):
+            save_atomic(folder / name, lambda f, a=array: np.save(f, a))
     (folder / "vectors.sq8").unlink(missing_ok=True)  # the 8-bit flat copy of index version 1
     sync_ann(folder, ids, matrix, progress)
+
+
+def save_rows(path: Path, old: np.memmap, kept: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """Write the .npy matrix at `path`, whole or not at all: the rows `kept` (ascending) of `old`, a
+    memory-mapped .npy, copied from its file by the kernel a run at a time (os.copy_file_range),
+    then the rows `added`. Returns the new matrix, memory-mapped. An edit keeps nearly every row:
+    copied through Python, a 10k vault's 230 MB of matrices took 1.3 s, three times as long."""
+    row = old.shape[1] * old.dtype.itemsize
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        start = np.lib.format.open_memmap(tmp, mode="w+", dtype=old.dtype,
+                                          shape=(len(kept) + len(added), old.shape[1])).offset
+        breaks = np.nonzero(np.diff(kept) != 1)[0] + 1
+        runs = zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(kept)].tolist()) if len(kept) else ()
+        with open(old.filename, "rb") as src, open(tmp, "r+b") as dst:
+            at = start
+            for first, end in runs:
+                _copy_range(src.fileno(), dst.fileno(), old.offset + int(kept[first]) * row, at, (end - first) * row)
+                at += (end - first) * row
+            dst.seek(at)
+            dst.write(np.ascontiguousarray(added, dtype=old.dtype).data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return np.load(path, mmap_mode="r")
+
+
+def _copy_range(src: int, dst: int, src_at: int, dst_at: int, count: int) -> None:
+    """`count` bytes from `src_at` in one file to `dst_at` in another, by the kernel where it can."""
+    while count > 0:
+        try:
+            done = os.copy_file_range(src, dst, count, src_at, dst_at)
+        except (AttributeError, OSError):  # no such call here, or not between these files
+            data = os.pread(src, min(count, 1 << 24), src_at)
+            done = os.pwrite(dst, data, dst_at) if data else 0
+        if done <= 0:
+            raise OSError(f"could not copy {count} bytes of vectors")
+        count, src_at, dst_at = count - done, src_at + done, dst_at + done
 
 
 def save_atomic(path: Path, write) -> None:
