@@ -316,8 +316,8 @@ def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embed
 
 @pytest.mark.parametrize("kernel_copy", [True, False])
 def test_a_matrix_written_from_the_last_one_keeps_its_rows_and_adds_the_new(tmp_path, monkeypatch, kernel_copy):
-    """save_rows writes the kept rows of the last matrix, by runs, then the new ones: the same
-    matrix whether the kernel copies the runs or, where it cannot, Python reads and writes them."""
+    """save_rows writes each row from the last matrix (copied by runs) or from the new rows: the
+    same matrix whether the kernel copies the runs or, where it cannot, Python reads and writes them."""
     import numpy as np
 
     from kg.search.index import save_rows
@@ -329,12 +329,12 @@ def test_a_matrix_written_from_the_last_one_keeps_its_rows_and_adds_the_new(tmp_
     rng = np.random.default_rng(7)
     last = rng.standard_normal((50, 384)).astype(np.float32)
     np.save(tmp_path / "vectors.npy", last)
-    old = np.load(tmp_path / "vectors.npy", mmap_mode="r")
-    kept = np.array([0, 1, 2, 5, 6, 20, 49])
-    added = rng.standard_normal((3, 384)).astype(np.float32)
-    written = save_rows(tmp_path / "vectors.npy", old, kept, added)
-    assert np.array_equal(np.load(tmp_path / "vectors.npy"), np.concatenate([last[kept], added]))
-    assert np.array_equal(written, np.concatenate([last[kept], added]))
+    source = np.array([-1, 0, 1, 2, 5, 6, -1, -1, 20, 49, 48, -1])
+    added = rng.standard_normal((4, 384)).astype(np.float32)
+    written = save_rows(tmp_path / "vectors.npy", np.load(tmp_path / "vectors.npy", mmap_mode="r"), source, added)
+    expected = np.zeros((len(source), 384), dtype=np.float32)
+    expected[source >= 0], expected[source < 0] = last[source[source >= 0]], added
+    assert np.array_equal(np.load(tmp_path / "vectors.npy"), expected) and np.array_equal(written, expected)
     assert [p.name for p in tmp_path.iterdir()] == ["vectors.npy"]  # no temporary file left
-    empty = save_rows(tmp_path / "vectors.npy", np.load(tmp_path / "vectors.npy", mmap_mode="r"), kept[:0], added)
-    assert np.array_equal(empty, added)
+    only_new = save_rows(tmp_path / "vectors.npy", written, np.full(2, -1), added[:2])
+    assert np.array_equal(only_new, added[:2])

@@ -421,6 +421,7 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     assert "Pricing and costs" in shipped.decode("utf-8", "replace")
     assert _made_afresh(vault, cache, statics)[1] == shipped
+    assert len(list(cache.glob("semantic-units.*.npy"))) == 1  # the units' vectors, the last build's alone
 
 
 def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, tmp_path, monkeypatch):

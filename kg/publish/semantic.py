@@ -34,6 +34,7 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable
@@ -89,9 +90,10 @@ STATIC_SHARE = 0.25
 table): the query meets the units both in the model's space and in its own. SciFact nDCG@10:
 real vectors alone 0.568, static alone 0.541, real + 0.25 static 0.595, + 0.5 static 0.594,
 + 1.0 static 0.585 (the same bytes)."""
-UNITS_VERSION = 3
+UNITS_VERSION = 4
 """How units are made and kept (2: static vectors no longer rounded to float16 by a cache; 3: kept
-per file, Segments): units kept by another are made again."""
+per file, Segments; 4: their int8 vectors in a file of their own): units kept by another are made
+again."""
 REFRESH_SHARE = 0.02
 """The units' static vectors are weighed by the token counts of the build that last weighed them
 all; an edit embeds only its new texts with those, until the vault's passages or token counts
@@ -585,15 +587,16 @@ class Segments:
                 meta = json.loads(data["meta"].tobytes())
                 if meta.get("version") != UNITS_VERSION or meta.get("context") != context:
                     return
-                arrays = {name: data[name] for name in ("keys", "codes", "scales", "kind", "group", "tokens", "df",
+                arrays = {name: data[name] for name in ("keys", "scales", "kind", "group", "tokens", "df",
                                                        "title_keys", "title_codes", "title_scales")}
                 words = data["words"].tobytes().decode("utf-8").split(_APART)
+            arrays["codes"] = np.load(self._codes_path(str(meta["codes"])), mmap_mode="r")
         except (OSError, ValueError, KeyError, UnicodeDecodeError):
             return
         count = len(arrays["keys"])
         docs = meta.get("docs", {})
         if not (len(arrays["codes"]) == len(arrays["scales"]) == len(arrays["kind"]) == len(arrays["group"]) == count
-                and len(words) == 2 * count and arrays["codes"].shape[1:] == (dim,)
+                and len(words) == 2 * count and arrays["codes"].shape[1:] == (dim,) and arrays["codes"].dtype == np.int8
                 and all(0 <= r[4] <= r[5] <= count and 0 <= r[6] <= r[7] <= len(arrays["tokens"]) for r in docs.values())):
             return
         self.basis, self.docs, self.anchor, self.text = meta["basis"], docs, words[:count], words[count:]
@@ -602,23 +605,38 @@ class Segments:
         self.titles = dict(zip(arrays["title_keys"].tolist(), range(len(arrays["title_keys"]))))
         self.title_codes, self.title_scales = arrays["title_codes"], arrays["title_scales"]
 
+    def _codes_path(self, name: str) -> Path:
+        return self.path.with_name(f"{self.path.stem}.{name}.npy")
+
     def save(self, basis: str, docs: dict[str, list], keys: np.ndarray, codes: np.ndarray, scales: np.ndarray,
              kind: np.ndarray, group: np.ndarray, anchor: list[str], text: list[str], tokens: np.ndarray,
-             df: np.ndarray, shift: int) -> None:
+             df: np.ndarray, shift: int, source: np.ndarray) -> None:
         """Keep this build's units: the first `shift` rows are titles, the others the files' units
-        (`group` counted from the first of those)."""
+        (`group` counted from the first of those; `source`: each one's row in the kept units, -1 for
+        one made now). The units' int8 vectors go to a file of their own, named in the rest: most
+        are copied from the last one by the kernel (kg.search.index.save_rows)."""
         if self.path is None:
             return
         words = _APART.join(anchor + text)
         if words.count(_APART) != max(2 * len(anchor) - 1, 0):  # (excerpts have no such character: they are split on it)
             return
+        from kg.search.index import save_atomic, save_rows
+
+        name = secrets.token_hex(6)
+        if isinstance(self.codes, np.memmap) and (source >= 0).any():
+            save_rows(self._codes_path(name), self.codes, source, codes[shift:][source < 0])
+        else:
+            save_atomic(self._codes_path(name), lambda f: np.save(f, codes[shift:]))
         titles = {k.tobytes(): j for j, k in enumerate(keys[:shift])}  # one row per distinct title
         rows = list(titles.values())
-        meta = {"version": UNITS_VERSION, "context": self.context, "basis": basis, "docs": docs}
+        meta = {"version": UNITS_VERSION, "context": self.context, "basis": basis, "docs": docs, "codes": name}
         _save_npz(self.path, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
                   words=np.frombuffer(words.encode("utf-8"), dtype=np.uint8),
-                  keys=keys[shift:], codes=codes[shift:], scales=scales[shift:], kind=kind, group=group,
+                  keys=keys[shift:], scales=scales[shift:], kind=kind, group=group,
                   tokens=tokens, df=df, title_keys=keys[rows], title_codes=codes[rows], title_scales=scales[rows])
+        for old in self.path.parent.glob(f"{self.path.stem}.*.npy"):  # the codes no kept units name
+            if old.name != self._codes_path(name).name:
+                old.unlink(missing_ok=True)
 
 
 @dataclass
@@ -926,7 +944,7 @@ def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, ti
                 keys[u] = f.keys[j]
                 found = by_key.get(f.keys[j])
                 if found is not None:
-                    codes[u], scales[u] = kept.codes[found], kept.scales[found]
+                    codes[u], scales[u], take[u - shift] = kept.codes[found], kept.scales[found], found
                     continue
             todo_units.append(u)
             sources.append(f.source[j])
@@ -957,7 +975,7 @@ def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, ti
     group = np.concatenate([np.zeros(0, np.int32), *group]).astype(np.int32)
     if keyed:
         kept.save(digest, docs_kept, keys, codes, scales, kind, group, anchor, text,
-                  np.concatenate([np.zeros(0, np.uint16), *token_runs]), counts, shift)
+                  np.concatenate([np.zeros(0, np.uint16), *token_runs]), counts, shift, take)
     return Units(
         pages=pages,
         page=np.array([*wanted, *page], dtype=np.int32),

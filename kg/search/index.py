@@ -481,7 +481,8 @@ class SearchIndex:
                 if isinstance(old, np.memmap) and not (len(all_ids) and bool((np.diff(all_ids) < 0).any())):
                     added_rows = np.concatenate([n[1] for n in new]) if new else np.zeros((0, old.shape[1]), np.float32)
                     written.add(name)  # new ids come last: the file is the old one's kept runs, then the new rows
-                    return all_ids, save_rows(self.folder / name, old, kept, added_rows)
+                    source = np.r_[kept, np.full(len(added_rows), -1)]
+                    return all_ids, save_rows(self.folder / name, old, source, added_rows)
                 rows = np.empty((len(all_ids), old.shape[1]), dtype=np.float32)
                 copy_rows(old, kept, rows)  # the kept rows a run at a time, then the new ones
                 rows[len(kept):] = np.concatenate([n[1] for n in new]) if new else rows[:0]
@@ -529,25 +530,29 @@ def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=No
     sync_ann(folder, ids, matrix, progress)
 
 
-def save_rows(path: Path, old: np.memmap, kept: np.ndarray, added: np.ndarray) -> np.ndarray:
-    """Write the .npy matrix at `path`, whole or not at all: the rows `kept` (ascending) of `old`, a
-    memory-mapped .npy, copied from its file by the kernel a run at a time (os.copy_file_range),
-    then the rows `added`. Returns the new matrix, memory-mapped. An edit keeps nearly every row:
-    copied through Python, a 10k vault's 230 MB of matrices took 1.3 s, three times as long."""
+def save_rows(path: Path, old: np.memmap, source: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """Write the .npy matrix at `path`, whole or not at all: row n is row `source[n]` of `old` (a
+    memory-mapped .npy), copied from its file by the kernel a run at a time (os.copy_file_range),
+    or, where `source[n]` is -1, the next row of `added`. Returns the new matrix, memory-mapped.
+    An edit keeps nearly every row: copied through Python, a 10k vault's 230 MB of search matrices
+    took 1.3 s, three times as long."""
     row = old.shape[1] * old.dtype.itemsize
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        start = np.lib.format.open_memmap(tmp, mode="w+", dtype=old.dtype,
-                                          shape=(len(kept) + len(added), old.shape[1])).offset
-        breaks = np.nonzero(np.diff(kept) != 1)[0] + 1
-        runs = zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(kept)].tolist()) if len(kept) else ()
+        start = np.lib.format.open_memmap(tmp, mode="w+", dtype=old.dtype, shape=(len(source), old.shape[1])).offset
+        kept = source >= 0
+        breaks = np.nonzero((kept[1:] != kept[:-1]) | (kept[1:] & (np.diff(source) != 1)))[0] + 1
+        runs = zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(source)].tolist()) if len(source) else ()
+        taken = 0
         with open(old.filename, "rb") as src, open(tmp, "r+b") as dst:
-            at = start
             for first, end in runs:
-                _copy_range(src.fileno(), dst.fileno(), old.offset + int(kept[first]) * row, at, (end - first) * row)
-                at += (end - first) * row
-            dst.seek(at)
-            dst.write(np.ascontiguousarray(added, dtype=old.dtype).data)
+                at = start + first * row
+                if source[first] >= 0:
+                    _copy_range(src.fileno(), dst.fileno(), old.offset + int(source[first]) * row, at, (end - first) * row)
+                else:
+                    dst.seek(at)
+                    dst.write(np.ascontiguousarray(added[taken:taken + end - first], dtype=old.dtype).data)
+                    taken += end - first
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
