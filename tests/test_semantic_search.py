@@ -396,6 +396,7 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     counts and centres gives. A new title changes how links read: every file is read again, and
     vault.bin is again what making every unit afresh gives."""
     monkeypatch.setattr(semantic, "REFRESH_SHARE", 0.25)  # this vault is small: one line is 2% of it
+    monkeypatch.setattr(semantic, "BLOCK", 7)  # units made a few at a time, as at 10k notes
     cache = tmp_path / "cache"
     _build(vault, cache)
     read: list[str] = []

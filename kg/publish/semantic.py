@@ -956,18 +956,22 @@ def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, ti
     todo = np.array(todo_titles + todo_units, dtype=np.int64)
     kinds = np.array([0] * len(todo_titles) + [s for s, _ in sources], dtype=np.int64)
     rows = np.array(list(range(len(todo_titles))) + [r for _, r in sources], dtype=np.int64)
-    real = np.zeros((len(todo), dim), dtype=np.float32)
-    for source, chosen in ((title_matrix, kinds == 0), (matrix, kinds == 1), (parts, kinds == 2)):
-        where = np.nonzero(chosen)[0]
-        for start in range(0, len(where), BLOCK):
-            real[where[start:start + BLOCK]] = source[rows[where[start:start + BLOCK]]]
-    _centre_rows(real, mean)
+    texts = [named[j] for j in todo_titles] + texts
     lookup = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
-    static = static_vectors(tokens_of([named[j] for j in todo_titles] + texts), lookup, weights)
-    _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
-    if len(todo):
-        codes[todo], scales[todo] = _int8_mixed(real, static, STATIC_SHARE)
-    everything = not keyed  # (without the cache every unit was made: its vectors and texts are returned)
+    everything = not keyed  # (without the cache every unit is made: its vectors and texts are returned)
+    step = max(len(todo), 1) if everything else BLOCK  # (else a block at a time: all 171k at 10k took 0.6 GB)
+    real = static = np.zeros((0, dim), dtype=np.float32)
+    for start in range(0, len(todo), step):
+        part = slice(start, start + step)
+        real = np.zeros((len(todo[part]), dim), dtype=np.float32)
+        for source, kind_no in ((title_matrix, 0), (matrix, 1), (parts, 2)):
+            where = np.nonzero(kinds[part] == kind_no)[0]
+            for first in range(0, len(where), BLOCK):
+                real[where[first:first + BLOCK]] = source[rows[part][where[first:first + BLOCK]]]
+        _centre_rows(real, mean)
+        static = static_vectors(tokens_of(texts[part]), lookup, weights)
+        _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
+        codes[todo[part]], scales[todo[part]] = _int8_mixed(real, static, STATIC_SHARE)
     if cache is not None:
         cache.save()
     basis.save()
@@ -983,7 +987,7 @@ def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, ti
         group=np.r_[np.full(shift, -1, np.int32), np.where(group >= 0, group + shift, -1)].astype(np.int32),
         anchor=[""] * shift + anchor, text=[""] * shift + text,
         codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
-        full=named + texts if everything else None, real=real if everything else None,
+        full=texts if everything else None, real=real if everything else None,
         static=static if everything else None)
 
 
