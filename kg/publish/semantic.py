@@ -773,9 +773,9 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         db = SearchIndex(folder).connect()
     except (OSError, sqlite3.Error):
         return None
-    try:
+    with contextlib.closing(db):
         try:
-            order = db.execute("SELECT doc FROM items GROUP BY doc ORDER BY MIN(id)").fetchall()
+            order = [doc for (doc,) in db.execute("SELECT doc FROM items GROUP BY doc ORDER BY MIN(id)")]
             indexed = dict(db.execute("SELECT doc, hash FROM docs"))
             matrix = np.load(folder / "vectors.npy", mmap_mode="r")
             ids = np.load(folder / "vector_ids.npy")
@@ -785,210 +785,201 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             return None
         if not len(ids) or len(matrix) != len(ids) or len(parts) != len(part_ids):
             return None
-        return _gather(db, [doc for (doc,) in order], indexed, matrix, ids, parts, part_ids, page_of, table,
-                       title_vectors, current, names, tokenizer, token_cache, shown, static_cache, unit_cache,
-                       context, want_titles)
-    finally:
-        db.close()
+        settings = table.meta
+        dim, vocabulary = settings["dim"], settings["tokens"]
+        keyed = unit_cache is not None
+        kept = Segments(unit_cache, dim, context)
+        page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
+                    else None for doc in order}
+        reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r[0] and r[0] == indexed.get(doc)
+                 and r[1] == page_now[doc]}
+        tokenizer = tokenizer or model_tokenizer()
+        row_of = {int(i): r for r, i in enumerate(ids)}
+        lo = np.searchsorted(part_ids, ids, "left")
+        hi = np.searchsorted(part_ids, ids, "right")
+        files: dict[str, _File] = {}
+        cache = None
 
+        def read(docs: list[str]) -> None:
+            items, part_keys = _read_files(db, docs, len(order), keyed)
+            for doc in docs:
+                files[doc] = _file_units(doc, items[doc], page_now[doc], row_of, lo, hi, part_keys, shown)
 
-def _gather(db, order, indexed, matrix, ids, parts, part_ids, page_of, table, title_vectors, current, names,
-            tokenizer, token_cache, shown, static_cache, unit_cache, context, want_titles) -> Units | None:
-    settings = table.meta
-    dim, vocabulary = settings["dim"], settings["tokens"]
-    keyed = unit_cache is not None
-    kept = Segments(unit_cache, dim, context)
-    page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
-                else None for doc in order}
-    reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r[0] and r[0] == indexed.get(doc)
-             and r[1] == page_now[doc]}
-    tokenizer = tokenizer or model_tokenizer()
-    row_of = {int(i): r for r, i in enumerate(ids)}
-    lo = np.searchsorted(part_ids, ids, "left")
-    hi = np.searchsorted(part_ids, ids, "right")
-    files: dict[str, _File] = {}
-    cache = None
+        def tokens_of(texts: list[str]) -> list:
+            nonlocal cache
+            if len(files) == len(order):  # every file: the token ids of text seen before are kept
+                cache = cache or TokenCache(token_cache, tokenizer)
+                return cache(texts)
+            return [np.asarray(seq, dtype=np.uint16) for seq in token_ids(tokenizer, texts)]
 
-    def read(docs: list[str]) -> None:
-        items, part_keys = _read_files(db, docs, len(order), keyed)
-        for doc in docs:
-            files[doc] = _file_units(doc, items[doc], page_now[doc], row_of, lo, hi, part_keys, shown)
-
-    def tokens_of(texts: list[str]) -> list:
-        nonlocal cache
-        if len(files) == len(order):  # every file: the token ids of text seen before are kept
-            cache = cache or TokenCache(token_cache, tokenizer)
-            return cache(texts)
-        return [np.asarray(seq, dtype=np.uint16) for seq in token_ids(tokenizer, texts)]
-
-    basis = Basis(static_cache, table)
-    read([doc for doc in order if doc not in reuse])
-    while True:
-        # the vault's counts: the kept ones, less the files read again or gone, plus those read now
-        new = [doc for doc in order if doc in files]
-        runs, ends = _distinct_tokens(tokens_of([t for doc in new for t in files[doc].passages]), vocabulary)
-        counts = np.bincount(runs, minlength=vocabulary).astype(np.float64)
-        if reuse:
-            old = [kept.docs[doc] for doc in kept.docs if doc not in reuse]
-            gone = np.concatenate([kept.tokens[r[6]:r[7]] for r in old]) if old else np.zeros(0, np.uint16)
-            counts += kept.df - np.bincount(gone, minlength=vocabulary)
-        passages = sum(kept.docs[doc][3] for doc in reuse) + sum(files[doc].items for doc in new)
-        fits = basis.fits(counts, passages)
-        if reuse and not (fits and basis.digest() == kept.basis):  # made on other counts: every unit again
-            reuse = set()
-            read([doc for doc in order if doc not in files])
-            continue
-        break
-    if fits:  # weighed as the kept units were (REFRESH_SHARE), on the kept centres
-        df, passages, centre, mean = basis.df, basis.passages, basis.centre.astype(np.float64), basis.mean
-        weights = token_weights(df, passages, settings["unk"])
-    else:
-        df = counts
-        weights = token_weights(df, passages, settings["unk"])
-        passage_vectors = static_vectors(tokens_of([t for doc in order for t in files[doc].passages]), table.vectors,
-                                         weights)
-        centre = passage_vectors.astype(np.float64).mean(0) if passages else np.zeros(dim)
-        mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
-        basis.refresh(df, passages, centre.astype(np.float32), mean)
-    digest = basis.digest()
-    same_basis = digest == kept.basis
-
-    # the units in index order: a kept file's from the kept arrays, a file read now's as made
-    pages: list[tuple[str, str]] = []
-    page_index: dict[str, int] = {}
-    page, kind, group, anchor, text, take = [], [], [], [], [], []
-    fresh: list[tuple[int, _File]] = []  # (first unit, file) of the files read now
-    token_runs, docs_kept, at, token_at = [], {}, 0, 0
-    starts = np.r_[0, ends]
-    first_passage = dict(zip(new, np.cumsum([0] + [files[doc].items for doc in new])))
-    for doc in order:
-        if doc in reuse:
-            r = kept.docs[doc]
-            count, title, path = r[5] - r[4], r[2], r[1]
+        basis = Basis(static_cache, table)
+        read([doc for doc in order if doc not in reuse])
+        while True:
+            # the vault's counts: the kept ones, less the files read again or gone, plus those read now
+            new = [doc for doc in order if doc in files]
+            runs, ends = _distinct_tokens(tokens_of([t for doc in new for t in files[doc].passages]), vocabulary)
+            counts = np.bincount(runs, minlength=vocabulary).astype(np.float64)
+            if reuse:
+                old = [kept.docs[doc] for doc in kept.docs if doc not in reuse]
+                gone = np.concatenate([kept.tokens[r[6]:r[7]] for r in old]) if old else np.zeros(0, np.uint16)
+                counts += kept.df - np.bincount(gone, minlength=vocabulary)
+            passages = sum(kept.docs[doc][3] for doc in reuse) + sum(files[doc].items for doc in new)
+            fits = basis.fits(counts, passages)
+            if reuse and not (fits and basis.digest() == kept.basis):  # made on other counts: every unit again
+                reuse = set()
+                read([doc for doc in order if doc not in files])
+                continue
+            break
+        if fits:  # weighed as the kept units were (REFRESH_SHARE), on the kept centres
+            df, passages, centre, mean = basis.df, basis.passages, basis.centre.astype(np.float64), basis.mean
+            weights = token_weights(df, passages, settings["unk"])
         else:
-            f = files[doc]
-            count, title, path = len(f.kind), f.title, f.page
-        if count:
-            if path not in page_index:
+            df = counts
+            weights = token_weights(df, passages, settings["unk"])
+            every_passage = [t for doc in order for t in files[doc].passages]
+            passage_vectors = static_vectors(tokens_of(every_passage), table.vectors, weights)
+            centre = passage_vectors.astype(np.float64).mean(0) if passages else np.zeros(dim)
+            mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
+            basis.refresh(df, passages, centre.astype(np.float32), mean)
+        digest = basis.digest()
+        same_basis = digest == kept.basis
+
+        # the units in index order: a kept file's from the kept arrays, a file read now's as made
+        pages: list[tuple[str, str]] = []
+        page_index: dict[str, int] = {}
+        page, kind, group, anchor, text, take = [], [], [], [], [], []
+        fresh: list[tuple[int, _File]] = []  # (first unit, file) of the files read now
+        token_runs, docs_kept, at, token_at = [], {}, 0, 0
+        starts = np.r_[0, ends]
+        first_passage = dict(zip(new, np.cumsum([0] + [files[doc].items for doc in new])))
+        for doc in order:
+            if doc in reuse:
+                r = kept.docs[doc]
+                count, title, path = r[5] - r[4], r[2], r[1]
+            else:
+                f = files[doc]
+                count, title, path = len(f.kind), f.title, f.page
+            if count:
+                if path not in page_index:
+                    page_index[path] = len(pages)
+                    pages.append((path, title))
+                page += [page_index[path]] * count
+            if doc in reuse:
+                take.append(np.arange(r[4], r[5]))
+                kind.append(kept.kind[r[4]:r[5]])
+                group.append(np.where(kept.group[r[4]:r[5]] >= 0, kept.group[r[4]:r[5]] - r[4] + at, -1))
+                anchor += kept.anchor[r[4]:r[5]]
+                text += kept.text[r[4]:r[5]]
+                run = kept.tokens[r[6]:r[7]]
+                docs_kept[doc] = [r[0], r[1], r[2], r[3], at, at + count, token_at, token_at + len(run)]
+            else:
+                take.append(np.full(count, -1))
+                kind.append(np.array(f.kind, dtype=np.uint8))
+                group.append(np.array([g + at if g >= 0 else -1 for g in f.group], dtype=np.int32))
+                anchor += f.anchor
+                text += f.text
+                p = first_passage[doc]
+                run = runs[starts[p]:starts[p + f.items]]
+                fresh.append((at, f))
+                docs_kept[doc] = [indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
+                                  at, at + count, token_at, token_at + len(run)]
+            token_runs.append(run)
+            at += count
+            token_at += len(run)
+        for path, given in (names or {}).items():
+            if not given:
+                continue
+            if path in page_index:
+                pages[page_index[path]] = (path, given[0])
+            else:
                 page_index[path] = len(pages)
-                pages.append((path, title))
-            page += [page_index[path]] * count
-        if doc in reuse:
-            take.append(np.arange(r[4], r[5]))
-            kind.append(kept.kind[r[4]:r[5]])
-            group.append(np.where(kept.group[r[4]:r[5]] >= 0, kept.group[r[4]:r[5]] - r[4] + at, -1))
-            anchor += kept.anchor[r[4]:r[5]]
-            text += kept.text[r[4]:r[5]]
-            run = kept.tokens[r[6]:r[7]]
-            docs_kept[doc] = [r[0], r[1], r[2], r[3], at, at + count, token_at, token_at + len(run)]
-        else:
-            take.append(np.full(count, -1))
-            kind.append(np.array(f.kind, dtype=np.uint8))
-            group.append(np.array([g + at if g >= 0 else -1 for g in f.group], dtype=np.int32))
-            anchor += f.anchor
-            text += f.text
-            p = first_passage[doc]
-            run = runs[starts[p]:starts[p + f.items]]
-            fresh.append((at, f))
-            docs_kept[doc] = [indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
-                              at, at + count, token_at, token_at + len(run)]
-        token_runs.append(run)
-        at += count
-        token_at += len(run)
-    for path, given in (names or {}).items():
-        if not given:
-            continue
-        if path in page_index:
-            pages[page_index[path]] = (path, given[0])
-        else:
-            page_index[path] = len(pages)
-            pages.append((path, given[0]))
-    if not pages:
-        return None
-    wanted, named = [], []  # a title unit for each distinct name of each page
-    for i, (path, title) in enumerate(pages):
-        seen = set()
-        for name in (names or {}).get(path) or [title]:
-            if name.strip() and name.casefold() not in seen:
-                seen.add(name.casefold())
-                wanted.append(i)
-                named.append(name)
-    shift, count = len(named), len(named) + at
-    codes = np.zeros((count, dim), dtype=np.int8)
-    scales = np.zeros(count, dtype=np.float32)
-    take = np.concatenate([np.zeros(0, np.int64), *take])
-    keys = np.zeros(count, dtype="V24")
-    for old, new in ((kept.codes, codes), (kept.scales, scales), (kept.keys, keys)):
-        copy_rows(old, take, new[shift:])  # a kept file's rows in runs, not one by one
+                pages.append((path, given[0]))
+        if not pages:
+            return None
+        wanted, named = [], []  # a title unit for each distinct name of each page
+        for i, (path, title) in enumerate(pages):
+            seen = set()
+            for name in (names or {}).get(path) or [title]:
+                if name.strip() and name.casefold() not in seen:
+                    seen.add(name.casefold())
+                    wanted.append(i)
+                    named.append(name)
+        shift, count = len(named), len(named) + at
+        codes = np.zeros((count, dim), dtype=np.int8)
+        scales = np.zeros(count, dtype=np.float32)
+        take = np.concatenate([np.zeros(0, np.int64), *take])
+        keys = np.zeros(count, dtype="V24")
+        for kept_rows, rows_now in ((kept.codes, codes), (kept.scales, scales), (kept.keys, keys)):
+            copy_rows(kept_rows, take, rows_now[shift:])  # a kept file's rows in runs, not one by one
 
-    # what is left to make: titles and the new files' units not kept by their keys (with the same basis)
-    known = kept.titles if same_basis else {}
-    title_keys = [text_key("title\n" + name) + text_key(name) for name in named]
-    todo_titles = [j for j, k in enumerate(title_keys) if k not in known]
-    found = [(j, known[k]) for j, k in enumerate(title_keys) if k in known]
-    if found:
-        mine, rows_kept = np.array(found).T
-        codes[mine], scales[mine] = kept.title_codes[rows_kept], kept.title_scales[rows_kept]
-    if keyed:
-        keys[:shift] = title_keys
-    by_key = {}
-    if same_basis and keyed:  # the units a changed file had before, by key
-        for doc, r in kept.docs.items():
-            if doc not in reuse:
-                by_key.update((kept.keys[u].tobytes(), u) for u in range(r[4], r[5]))
-    todo_units, sources, texts = [], [], []
-    for first, f in fresh:
-        for j in range(len(f.kind)):
-            u = shift + first + j
-            if keyed:
-                keys[u] = f.keys[j]
-                found = by_key.get(f.keys[j])
-                if found is not None:
-                    codes[u], scales[u], take[u - shift] = kept.codes[found], kept.scales[found], found
-                    continue
-            todo_units.append(u)
-            sources.append(f.source[j])
-            texts.append(f.full[j])
-    if want_titles is not None and keyed:
-        want_titles(named)
-    title_matrix = np.asarray(title_vectors([named[j] for j in todo_titles])) if todo_titles \
-        else np.zeros((0, dim), dtype=np.float32)
-    todo = np.array(todo_titles + todo_units, dtype=np.int64)
-    kinds = np.array([0] * len(todo_titles) + [s for s, _ in sources], dtype=np.int64)
-    rows = np.array(list(range(len(todo_titles))) + [r for _, r in sources], dtype=np.int64)
-    texts = [named[j] for j in todo_titles] + texts
-    lookup = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
-    everything = not keyed  # (without the cache every unit is made: its vectors and texts are returned)
-    step = max(len(todo), 1) if everything else BLOCK  # (else a block at a time: all 171k at 10k took 0.6 GB)
-    real = static = np.zeros((0, dim), dtype=np.float32)
-    for start in range(0, len(todo), step):
-        part = slice(start, start + step)
-        real = np.zeros((len(todo[part]), dim), dtype=np.float32)
-        for source, kind_no in ((title_matrix, 0), (matrix, 1), (parts, 2)):
-            where = np.nonzero(kinds[part] == kind_no)[0]
-            for first in range(0, len(where), BLOCK):
-                real[where[first:first + BLOCK]] = source[rows[part][where[first:first + BLOCK]]]
-        _centre_rows(real, mean)
-        static = static_vectors(tokens_of(texts[part]), lookup, weights)
-        _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
-        codes[todo[part]], scales[todo[part]] = _int8_mixed(real, static, STATIC_SHARE)
-    if cache is not None:
-        cache.save()
-    basis.save()
-    kind = np.concatenate([np.zeros(0, np.uint8), *kind]).astype(np.uint8)
-    group = np.concatenate([np.zeros(0, np.int32), *group]).astype(np.int32)
-    if keyed:
-        kept.save(digest, docs_kept, keys, codes, scales, kind, group, anchor, text,
-                  np.concatenate([np.zeros(0, np.uint16), *token_runs]), counts, shift, take)
-    return Units(
-        pages=pages,
-        page=np.array([*wanted, *page], dtype=np.int32),
-        kind=np.r_[np.zeros(shift, np.uint8), kind],
-        group=np.r_[np.full(shift, -1, np.int32), np.where(group >= 0, group + shift, -1)].astype(np.int32),
-        anchor=[""] * shift + anchor, text=[""] * shift + text,
-        codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
-        full=texts if everything else None, real=real if everything else None,
-        static=static if everything else None)
+        # what is left to make: titles and the new files' units not kept by their keys (with the same basis)
+        known = kept.titles if same_basis else {}
+        title_keys = [text_key("title\n" + name) + text_key(name) for name in named]
+        todo_titles = [j for j, k in enumerate(title_keys) if k not in known]
+        titled = [(j, known[k]) for j, k in enumerate(title_keys) if k in known]
+        if titled:
+            mine, rows_kept = np.array(titled).T
+            codes[mine], scales[mine] = kept.title_codes[rows_kept], kept.title_scales[rows_kept]
+        if keyed:
+            keys[:shift] = title_keys
+        by_key = {}
+        if same_basis and keyed:  # the units a changed file had before, by key
+            for doc, r in kept.docs.items():
+                if doc not in reuse:
+                    by_key.update((kept.keys[u].tobytes(), u) for u in range(r[4], r[5]))
+        todo_units, sources, texts = [], [], []
+        for first, f in fresh:
+            for j in range(len(f.kind)):
+                u = shift + first + j
+                if keyed:
+                    keys[u] = f.keys[j]
+                    found = by_key.get(f.keys[j])
+                    if found is not None:
+                        codes[u], scales[u], take[u - shift] = kept.codes[found], kept.scales[found], found
+                        continue
+                todo_units.append(u)
+                sources.append(f.source[j])
+                texts.append(f.full[j])
+        if want_titles is not None and keyed:
+            want_titles(named)
+        title_matrix = np.asarray(title_vectors([named[j] for j in todo_titles])) if todo_titles \
+            else np.zeros((0, dim), dtype=np.float32)
+        todo = np.array(todo_titles + todo_units, dtype=np.int64)
+        kinds = np.array([0] * len(todo_titles) + [s for s, _ in sources], dtype=np.int64)
+        rows = np.array(list(range(len(todo_titles))) + [r for _, r in sources], dtype=np.int64)
+        texts = [named[j] for j in todo_titles] + texts
+        lookup = table.lookup() if len(todo) <= FEW_TEXTS else table.vectors  # decode the table only for many
+        everything = not keyed  # (without the cache every unit is made: its vectors and texts are returned)
+        step = max(len(todo), 1) if everything else BLOCK  # (else a block at a time: all 171k at 10k took 0.6 GB)
+        real = static = np.zeros((0, dim), dtype=np.float32)
+        for start in range(0, len(todo), step):
+            part = slice(start, start + step)
+            real = np.zeros((len(todo[part]), dim), dtype=np.float32)
+            for source, kind_no in ((title_matrix, 0), (matrix, 1), (parts, 2)):
+                where = np.nonzero(kinds[part] == kind_no)[0]
+                for first in range(0, len(where), BLOCK):
+                    real[where[first:first + BLOCK]] = source[rows[part][where[first:first + BLOCK]]]
+            _centre_rows(real, mean)
+            static = static_vectors(tokens_of(texts[part]), lookup, weights)
+            _centre_rows(static, centre.astype(np.float32))  # the same units as the query sees them
+            codes[todo[part]], scales[todo[part]] = _int8_mixed(real, static, STATIC_SHARE)
+        if cache is not None:
+            cache.save()
+        basis.save()
+        kind = np.concatenate([np.zeros(0, np.uint8), *kind]).astype(np.uint8)
+        group = np.concatenate([np.zeros(0, np.int32), *group]).astype(np.int32)
+        if keyed:
+            kept.save(digest, docs_kept, keys, codes, scales, kind, group, anchor, text,
+                      np.concatenate([np.zeros(0, np.uint16), *token_runs]), counts, shift, take)
+        return Units(
+            pages=pages,
+            page=np.array([*wanted, *page], dtype=np.int32),
+            kind=np.r_[np.zeros(shift, np.uint8), kind],
+            group=np.r_[np.full(shift, -1, np.int32), np.where(group >= 0, group + shift, -1)].astype(np.int32),
+            anchor=[""] * shift + anchor, text=[""] * shift + text,
+            codes=codes, scales=scales, passages=passages, df=df, centre=centre.astype(np.float32),
+            full=texts if everything else None, real=real if everything else None,
+            static=static if everything else None)
 
 
 def encode_vault(units: Units, table_digest: str) -> bytes:
