@@ -446,7 +446,8 @@ def _kept_evidence(ids: list[str], kept: dict[str, tuple], stored: Callable[[lis
     out: list[Evidence] = []
     for start in range(0, len(ids), chunk):
         batch = ids[start:start + chunk]
-        lists = [kept[i][3] for i in batch]
+        # a claim with no evidence names no source: its empty list is not read (60% of a 10k vault's)
+        lists = ["[]" if kept[i][3] is None and kept[i][2] == "[]" else kept[i][3] for i in batch]
         if stored is not None and None in lists:
             found = stored([i for i, data in zip(batch, lists) if data is None])
             lists = [found[i] if data is None else data for i, data in zip(batch, lists)]
