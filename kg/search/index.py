@@ -465,7 +465,6 @@ class SearchIndex:
         items = "SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key"
         parts_of = "SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key"
         last = self._last_matrices() if change is not None else None
-        written: set[str] = set()
         if last is None:
             ids, matrix = _rows(db.execute(f"{items} ORDER BY i.id"))
             part_ids, parts = _rows(db.execute(f"{parts_of} ORDER BY p.item, p.rowid"))
@@ -474,30 +473,25 @@ class SearchIndex:
             chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
 
             def merged(old_ids, old, query: str, item: str, order: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+                """The new ids, and the matrix `name` written from the old one's kept rows and the new rows."""
                 kept = np.nonzero(~np.isin(old_ids, dropped))[0]
                 new = [_rows(db.execute(f"{query} WHERE {item} IN ({','.join('?' * len(c))}) ORDER BY {order}", c))
                        for c in chunks]
                 all_ids = np.concatenate([old_ids[kept], *(n[0] for n in new)])
-                if isinstance(old, np.memmap) and not (len(all_ids) and bool((np.diff(all_ids) < 0).any())):
-                    added_rows = np.concatenate([n[1] for n in new]) if new else np.zeros((0, old.shape[1]), np.float32)
-                    written.add(name)  # new ids come last: the file is the old one's kept runs, then the new rows
-                    source = np.r_[kept, np.full(len(added_rows), -1)]
-                    return all_ids, save_rows(self.folder / name, old, source, added_rows)
-                rows = np.empty((len(all_ids), old.shape[1]), dtype=np.float32)
-                copy_rows(old, kept, rows)  # the kept rows a run at a time, then the new ones
-                rows[len(kept):] = np.concatenate([n[1] for n in new]) if new else rows[:0]
+                rows = np.concatenate([n[1] for n in new]) if new else np.zeros((0, old.shape[1]), np.float32)
+                source = np.r_[kept, np.full(len(rows), -1)]
                 if len(all_ids) and bool((np.diff(all_ids) < 0).any()):  # ids are given in order: new ones come last
                     by_id = np.argsort(all_ids, kind="stable")  # one item's sentences keep their order
-                    return all_ids[by_id], rows[by_id]
-                return all_ids, rows
+                    all_ids, source, rows = all_ids[by_id], source[by_id], rows[by_id[by_id >= len(kept)] - len(kept)]
+                return all_ids, save_rows(self.folder / name, old, source, rows)
 
             (old_ids, old, old_part_ids, old_parts) = last
             ids, matrix = merged(old_ids, old, items, "i.id", "i.id", "vectors.npy")
             part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid", "part_vectors.npy")
         for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
-            if name not in written:
+            if last is None or name == "part_ids.npy":  # (the merged matrices are written already)
                 save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
-        write_vectors(self.folder, ids, matrix, progress, matrix_written="vectors.npy" in written)
+        write_vectors(self.folder, ids, matrix, progress, matrix_written=last is not None)
 
 
 def copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
