@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -549,6 +550,24 @@ def _int8_mixed(real: np.ndarray, static: np.ndarray, share: float) -> tuple[np.
     return codes, scales
 
 
+class _Kept(NamedTuple):
+    """What Segments keeps of one file (a JSON list in its meta)."""
+
+    hash: str
+    """Its hash in the search index when its units were made; empty: make them again next time."""
+    page: str | None
+    title: str
+    """The title of its first unit's item (its page's, unless the page is named otherwise)."""
+    items: int
+    """How many passages it has in the index (they count for the vault's token counts)."""
+    first: int
+    end: int
+    """Its units: rows first to end of the kept arrays."""
+    token_first: int
+    token_end: int
+    """Its passages' distinct tokens: kept.tokens[token_first:token_end]."""
+
+
 _APART = "\x1e"
 """Between the kept anchors and excerpts: ASCII's record separator, which no excerpt holds (Python
 counts it as white space, and `_excerpt` splits on that)."""
@@ -566,8 +585,7 @@ class Segments:
     def __init__(self, path: Path | None, dim: int, context: str):
         self.path, self.context = path, context
         self.basis = ""
-        self.docs: dict[str, list] = {}
-        """doc -> [index hash, page or None, its first unit's title, items, first unit, end, first token, end]."""
+        self.docs: dict[str, _Kept] = {}
         self.keys = np.zeros(0, dtype="V24")
         self.codes = np.zeros((0, dim), dtype=np.int8)
         self.scales = np.zeros(0, dtype=np.float32)
@@ -594,10 +612,16 @@ class Segments:
         except (OSError, ValueError, KeyError, UnicodeDecodeError):
             return
         count = len(arrays["keys"])
-        docs = meta.get("docs", {})
-        if not (len(arrays["codes"]) == len(arrays["scales"]) == len(arrays["kind"]) == len(arrays["group"]) == count
-                and len(words) == 2 * count and arrays["codes"].shape[1:] == (dim,) and arrays["codes"].dtype == np.int8
-                and all(0 <= r[4] <= r[5] <= count and 0 <= r[6] <= r[7] <= len(arrays["tokens"]) for r in docs.values())):
+        try:  # a cache another build left half written, or another kg: every unit is made again
+            docs = {doc: _Kept(*r) for doc, r in meta.get("docs", {}).items()}
+            whole = (len(arrays["codes"]) == len(arrays["scales"]) == len(arrays["kind"]) == len(arrays["group"]) == count
+                     and len(words) == 2 * count and arrays["codes"].shape[1:] == (dim,)
+                     and arrays["codes"].dtype == np.int8
+                     and all(0 <= r.first <= r.end <= count and 0 <= r.token_first <= r.token_end <= len(arrays["tokens"])
+                             for r in docs.values()))
+        except (TypeError, AttributeError):
+            return
+        if not whole:
             return
         self.basis, self.docs, self.anchor, self.text = meta["basis"], docs, words[:count], words[count:]
         for name in ("keys", "codes", "scales", "kind", "group", "tokens", "df"):
@@ -608,7 +632,7 @@ class Segments:
     def _codes_path(self, name: str) -> Path:
         return self.path.with_name(f"{self.path.stem}.{name}.npy")
 
-    def save(self, basis: str, docs: dict[str, list], keys: np.ndarray, codes: np.ndarray, scales: np.ndarray,
+    def save(self, basis: str, docs: dict[str, _Kept], keys: np.ndarray, codes: np.ndarray, scales: np.ndarray,
              kind: np.ndarray, group: np.ndarray, anchor: list[str], text: list[str], tokens: np.ndarray,
              df: np.ndarray, shift: int, source: np.ndarray) -> None:
         """Keep this build's units: the first `shift` rows are titles, the others the files' units
@@ -791,8 +815,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         kept = Segments(unit_cache, dim, context)
         page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
                     else None for doc in order}
-        reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r[0] and r[0] == indexed.get(doc)
-                 and r[1] == page_now[doc]}
+        reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r.hash and r.hash == indexed.get(doc)
+                 and r.page == page_now[doc]}
         tokenizer = tokenizer or model_tokenizer()
         row_of = {int(i): r for r, i in enumerate(ids)}
         lo = np.searchsorted(part_ids, ids, "left")
@@ -821,9 +845,10 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             counts = np.bincount(runs, minlength=vocabulary).astype(np.float64)
             if reuse:
                 old = [kept.docs[doc] for doc in kept.docs if doc not in reuse]
-                gone = np.concatenate([kept.tokens[r[6]:r[7]] for r in old]) if old else np.zeros(0, np.uint16)
+                gone = np.concatenate([kept.tokens[r.token_first:r.token_end] for r in old]) if old \
+                    else np.zeros(0, np.uint16)
                 counts += kept.df - np.bincount(gone, minlength=vocabulary)
-            passages = sum(kept.docs[doc][3] for doc in reuse) + sum(files[doc].items for doc in new)
+            passages = sum(kept.docs[doc].items for doc in reuse) + sum(files[doc].items for doc in new)
             fits = basis.fits(counts, passages)
             if reuse and not (fits and basis.digest() == kept.basis):  # made on other counts: every unit again
                 reuse = set()
@@ -855,7 +880,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         for doc in order:
             if doc in reuse:
                 r = kept.docs[doc]
-                count, title, path = r[5] - r[4], r[2], r[1]
+                count, title, path = r.end - r.first, r.title, r.page
             else:
                 f = files[doc]
                 count, title, path = len(f.kind), f.title, f.page
@@ -865,13 +890,15 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                     pages.append((path, title))
                 page += [page_index[path]] * count
             if doc in reuse:
-                take.append(np.arange(r[4], r[5]))
-                kind.append(kept.kind[r[4]:r[5]])
-                group.append(np.where(kept.group[r[4]:r[5]] >= 0, kept.group[r[4]:r[5]] - r[4] + at, -1))
-                anchor += kept.anchor[r[4]:r[5]]
-                text += kept.text[r[4]:r[5]]
-                run = kept.tokens[r[6]:r[7]]
-                docs_kept[doc] = [r[0], r[1], r[2], r[3], at, at + count, token_at, token_at + len(run)]
+                mine = slice(r.first, r.end)
+                take.append(np.arange(r.first, r.end))
+                kind.append(kept.kind[mine])
+                group.append(np.where(kept.group[mine] >= 0, kept.group[mine] - r.first + at, -1))
+                anchor += kept.anchor[mine]
+                text += kept.text[mine]
+                run = kept.tokens[r.token_first:r.token_end]
+                docs_kept[doc] = r._replace(first=at, end=at + count, token_first=token_at,
+                                            token_end=token_at + len(run))
             else:
                 take.append(np.full(count, -1))
                 kind.append(np.array(f.kind, dtype=np.uint8))
@@ -881,8 +908,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 p = first_passage[doc]
                 run = runs[starts[p]:starts[p + f.items]]
                 fresh.append((at, f))
-                docs_kept[doc] = [indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
-                                  at, at + count, token_at, token_at + len(run)]
+                docs_kept[doc] = _Kept(indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
+                                       at, at + count, token_at, token_at + len(run))
             token_runs.append(run)
             at += count
             token_at += len(run)
@@ -926,7 +953,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         if same_basis and keyed:  # the units a changed file had before, by key
             for doc, r in kept.docs.items():
                 if doc not in reuse:
-                    by_key.update((kept.keys[u].tobytes(), u) for u in range(r[4], r[5]))
+                    by_key.update((kept.keys[u].tobytes(), u) for u in range(r.first, r.end))
         todo_units, sources, texts = [], [], []
         for first, f in fresh:
             for j in range(len(f.kind)):
