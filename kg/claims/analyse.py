@@ -34,8 +34,9 @@ from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
     NOTHING,
+    Known,
     Pool,
-    candidates,
+    candidate_pairs,
     detect,
     measure_candidates,
     pairs_touching,
@@ -207,6 +208,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
         memo.vectors = None  # copied: let the memo's go (280 MB at 10k notes, held to the end otherwise)
     if missing:
         matrix[missing] = fresh
+    del fresh  # copied (a fresh analysis held all 180k claim vectors twice, to its end)
     row_of_claim = {(claims[i].doc, claims[i].id): n for n, i in enumerate(pool_rows)}
     other: dict[tuple[str, str], np.ndarray] = {}
 
@@ -518,17 +520,22 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     known_verdicts = memo.pairs[:, 2][alive][first]
     known_cosines = memo.cosines[alive][first] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
         else np.full(len(known), np.nan, dtype=np.float32)
-    if fresh is None:
-        found = candidates(pool)
+    if fresh is None:  # in arrays: a 10k vault's million pairs as tuples held 0.7 GB
+        first, second, _ = candidate_pairs(pool)
+        more = measure_candidates(pool, Known(first, second, n))
         new.kth = pool.kth
+        shared = [None] * len(first) + [p[3] for p in more]  # a neighbour pair's are looked up when judged
     else:
-        found = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
-    codes = _codes(np.array([p[0] for p in found], dtype=np.int64), np.array([p[1] for p in found], dtype=np.int64), n)
+        more = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
+        first = second = np.zeros(0, dtype=np.int64)
+        shared = [p[3] for p in more]
+    codes = _codes(np.r_[first, np.array([p[0] for p in more], dtype=np.int64)],
+                   np.r_[second, np.array([p[1] for p in more], dtype=np.int64)], n)
+    del first, second, more
     at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
     hit = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
     verdicts = np.where(hit, known_verdicts[at], -1) if len(known) else np.full(len(codes), -1)
     cosines = np.where(hit, known_cosines[at], np.nan) if len(known) else np.full(len(codes), np.nan)
-    shared = [p[3] for p in found]
     if fresh is not None:  # the memo's pairs, and the new ones (a candidate alone has the memo's verdict)
         unknown = np.nonzero(~hit)[0]
         codes = np.concatenate([known, codes[unknown]])
@@ -546,10 +553,11 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     todo = np.nonzero(np.isnan(cosines))[0]
     cosines[todo] = _cosines(matrix, first_rows[todo], second_rows[todo])
     judged = np.nonzero(verdicts != NOTHING)[0]  # a pair judged to be nothing adds nothing
-    pairs = [(int(first_rows[k]), int(second_rows[k]), float(cosines[k]), shared[k]) for k in judged]
     known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
     new.changed += int((verdicts < 0).sum())
-    tensions, clusters = detect(pool, pairs, known_now)
+    tensions, clusters = detect(pool, _Pairs(first_rows[judged], second_rows[judged], cosines[judged],
+                                             [shared[k] for k in judged.tolist()]), known_now)
+    del shared
     new.explained = {k: pool.explained[k] for k in pool.explaining}
     pool.pairs = len(codes)
     verdicts[judged] = known_now
@@ -576,6 +584,23 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The pairs `detect` judges, as (first row, second row, cosine, shared subjects or None), made
+    one at a time from arrays as it asks: a fresh analysis judges a million."""
+
+    first: np.ndarray
+    second: np.ndarray
+    cosines: np.ndarray
+    shared: list
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def __iter__(self):
+        return zip(self.first.tolist(), self.second.tolist(), self.cosines.tolist(), self.shared)
 
 
 class Mentioned:

@@ -18,6 +18,7 @@ same figures) are joined into corroboration clusters.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -141,28 +142,30 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def candidate_pairs(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
-    """(i, j, cosine, shared subjects) of neighbour pairs from different files. Sets `pool.kth`:
-    each claim's cosine to its k-th nearest other."""
+def candidate_pairs(pool: Pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first rows, second rows, cosines) of the neighbour pairs from different files, first < second,
+    each pair once, in the order the neighbour lists first give it. Sets `pool.kth`: each claim's
+    cosine to its k-th nearest other. In arrays: a 10k vault has a million pairs, and a set of them
+    with their shared subjects held 0.7 GB (`detect` looks the subjects up as it judges)."""
+    none = np.zeros(0, dtype=np.int64)
     if len(pool.claims) < 2:
         pool.kth = np.ones(len(pool.claims), dtype=np.float32)
-        return []
+        return none, none, np.zeros(0, dtype=np.float32)
     sims, rows = neighbours(pool.vectors, progress=pool.progress)
     pool.kth = np.ascontiguousarray(sims[:, -1], dtype=np.float32) if sims.shape[1] > NEIGHBOURS \
         else np.full(len(pool.claims), -1.0, dtype=np.float32)
-    out, seen = [], set()
-    for i, (sim_row, row_row) in enumerate(zip(sims, rows)):
-        for cosine, j in zip(sim_row, row_row):
-            j = int(j)
-            if j < 0 or j == i or cosine < MIN_COSINE:
-                continue
-            pair = (min(i, j), max(i, j))
-            if pair in seen or pool.claims[i].doc == pool.claims[j].doc:
-                continue
-            seen.add(pair)
-            shared = [k for k in pool.subjects[pair[0]] if k in pool.subjects[pair[1]]]
-            out.append((pair[0], pair[1], float(cosine), shared))
-    return out
+    n = len(sims)
+    first = np.repeat(np.arange(n, dtype=np.int64), sims.shape[1])
+    second, cosines = rows.ravel().astype(np.int64), sims.ravel()
+    names: dict[str, int] = {}
+    doc = np.array([names.setdefault(c.doc, len(names)) for c in pool.claims], dtype=np.int64)
+    keep = (second >= 0) & (second != first) & (cosines >= MIN_COSINE)
+    keep[keep] = doc[first[keep]] != doc[second[keep]]
+    first, second, cosines = first[keep], second[keep], cosines[keep]
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    _, once = np.unique(low * n + high, return_index=True)
+    once.sort()
+    return low[once], high[once], cosines[once]
 
 
 def pairs_touching(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, list[str]]]:
@@ -387,19 +390,35 @@ NOTHING, NUMERIC, SAME = 0, 1, 2
 """What a candidate pair was judged to be: nothing, a numeric tension, or one fact said twice."""
 
 
-def candidates(pool: Pool) -> list[tuple[int, int, float, list[str]]]:
-    """Every candidate pair of the pool (i, j, cosine, shared subjects): embedding neighbours, and
-    claims whose figures are said of one measured word."""
-    found = candidate_pairs(pool)
-    return found + measure_candidates(pool, {(i, j) for i, j, _, _ in found})
+def candidates(pool: Pool) -> list[tuple[int, int, float, list[str] | None]]:
+    """Every candidate pair of the pool (i, j, cosine, shared subjects, None for a neighbour pair:
+    looked up when judged): embedding neighbours, and claims whose figures are said of one
+    measured word."""
+    first, second, cosines = candidate_pairs(pool)
+    return list(zip(first.tolist(), second.tolist(), cosines.tolist(), itertools.repeat(None))) + \
+        measure_candidates(pool, Known(first, second, len(pool.claims)))
 
 
-def measure_candidates(pool: Pool, known: set[tuple[int, int]],
+class Known:
+    """Pairs of rows (first < second) held as one sorted int64 each, that answer `(i, j) in known`."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray, n: int):
+        self.n = max(n, 1)
+        self.codes = np.sort(first.astype(np.int64) * self.n + second)
+
+    def __contains__(self, pair: object) -> bool:
+        i, j = pair  # type: ignore[misc]
+        code = i * self.n + j
+        at = int(np.searchsorted(self.codes, code))
+        return at < len(self.codes) and int(self.codes[at]) == code
+
+
+def measure_candidates(pool: Pool, known: Known | set[tuple[int, int]],
                        rows: list[int] | None = None) -> list[tuple[int, int, float, list[str]]]:
     """The `measure_pairs` not in `known` that are alike enough, or pinned by qualifiers on one side
     (MEASURE_COSINE); with `rows`, only pairs that involve one of them."""
     out = []
-    for i, j in sorted(measure_pairs(pool, set(rows) if rows is not None else None) - known):
+    for i, j in sorted(p for p in measure_pairs(pool, set(rows) if rows is not None else None) if p not in known):
         cosine = float(pool.vectors[i] @ pool.vectors[j])
         if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
             out.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))

@@ -35,7 +35,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -397,12 +397,15 @@ class SearchIndex:
 
     @staticmethod
     def _vectors(db, keys: list[str]) -> dict[str, bytes]:
-        found: dict[str, bytes] = {}
+        return {k: v for rows in SearchIndex._vector_rows(db, keys) for k, v in rows}
+
+    @staticmethod
+    def _vector_rows(db, keys: list[str]) -> Iterator[list[tuple[str, bytes]]]:
+        """The (key, vector bytes) stored of these keys, 500 keys at a time."""
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            found.update(db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
-                                    chunk))
-        return found
+            yield db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})",
+                             chunk).fetchall()
 
     def vectors_for(self, texts: list[str], embedder_factory: Callable[[], object],
                     progress: Callable[[str, int, int | None], None] | None = None,
@@ -413,20 +416,35 @@ class SearchIndex:
         before it stay too (a later stage of the same build asking for more texts)."""
         from kg.search.embed import Embedder
 
-        keys = [text_key(t, Embedder.model_id) for t in texts]
+        at: dict[str, list[int]] = {}  # each text's key -> its rows (a text asked for twice has two)
+        for n, text in enumerate(texts):
+            at.setdefault(text_key(text, Embedder.model_id), []).append(n)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+
+        def put(keys: list[str], vectors: np.ndarray) -> None:  # written straight into `out`: a fresh
+            # analysis's 180k claim vectors were held twice, as bytes by key and joined (560 MB)
+            rows = [n for k in keys for n in at[k]]
+            out[rows] = vectors[[r for r, k in enumerate(keys) for _ in at[k]]] if len(rows) > len(keys) else vectors
+
+        unique = list(at)
         db = self.connect(create=True)
         try:
-            unique = list(dict.fromkeys(keys))
-            found = self._vectors(db, unique)
-            todo = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found]
+            found: set[str] = set()
+            for rows in self._vector_rows(db, unique):
+                if rows:
+                    put([k for k, _ in rows], np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32)
+                        .reshape(len(rows), -1))
+                    found.update(k for k, _ in rows)
+            todo = [(k, texts[at[k][0]]) for k in unique if k not in found]
+            del found
             embedder = embedder_factory() if todo else None
             for start in range(0, len(todo), 512):
                 chunk = todo[start:start + 512]
                 vectors = embedder.embed([t for _, t in chunk])
-                rows = [(k, v.tobytes()) for (k, _), v in zip(chunk, vectors)]
-                found.update(rows)
+                put([k for k, _ in chunk], vectors)
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                                   [(k, v.tobytes()) for (k, _), v in zip(chunk, vectors)])
                 if progress:
                     progress(stage, min(start + 512, len(todo)), len(todo))
             with db:
@@ -437,9 +455,7 @@ class SearchIndex:
                 db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in unique])
         finally:
             db.close()
-        if not keys:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.frombuffer(b"".join(found[k] for k in keys), dtype=np.float32).reshape(len(keys), -1)
+        return out
 
     def want(self, texts: list[str]) -> None:
         """Keep the vectors of these texts through the next sweep without reading them (the page
