@@ -99,3 +99,37 @@ def test_page_furniture_of_a_clipped_source_is_no_claim(seed_note_vault):
     assert not any("High Impact" in t or "min read" in t or "📅" in t for t in texts)
     note = [c.text for c in run(seed_note_vault, search=False, site=False).claims if c.origin == "note"]
     assert "Open vs closed source model economics" not in note and "brain/" not in note
+
+
+def test_candidate_pairs_are_each_near_pair_of_two_files_once():
+    """The tension search's candidates, on real sentences and the real model: every pair of claims
+    of two files among each other's nearest (cosine at least MIN_COSINE), once, lower row first,
+    with its cosine; never two claims of one file. Checked against a plain exact scan."""
+    import numpy as np
+
+    from kg.claims.tensions import MIN_COSINE, NEIGHBOURS, Pool, candidate_pairs, candidates
+    from kg.model import Claim
+    from kg.search.embed import shared_embedder
+    from tests.test_model_export import seed_sentences
+
+    base = [t for t in seed_sentences(150) if len(t.split()) >= 5][:60]
+    texts = base + [f"As reported, {t[0].lower()}{t[1:]}" for t in base[::2]]  # near twins, often in one file
+    claims = [Claim(id=f"c-{i}", text=t, doc=f"notes/n{i % 7}.md", line=1, origin="note") for i, t in enumerate(texts)]
+    vectors = shared_embedder().embed(texts)
+    n = len(texts)
+    pool = Pool(claims, vectors, [{}] * n, [None] * n, [{}] * n, [[]] * n)
+    first, second, cosines = candidate_pairs(pool)
+    sims = vectors @ vectors.T
+    expected = set()
+    for i in range(n):
+        for j in np.argsort(-sims[i])[:NEIGHBOURS + 1].tolist():
+            if j != i and sims[i, j] >= MIN_COSINE and claims[i].doc != claims[j].doc:
+                expected.add((min(i, j), max(i, j)))
+    found = list(zip(first.tolist(), second.tolist()))
+    assert len(expected) >= 10
+    assert len(found) == len(set(found)) and set(found) == expected
+    assert all(i < j for i, j in found)
+    assert np.allclose(cosines, sims[first, second], atol=1e-5)
+    listed = candidates(pool)
+    assert [(i, j) for i, j, _, _ in listed[:len(found)]] == found
+    assert all(shared is None for *_, shared in listed[:len(found)])  # looked up when judged

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.search.embed import EXPORT_VERSION, MAX_TOKENS, Embedder, onnx_path, weights_dir
+from kg.search.embed import BATCH_TOKENS, EXPORT_VERSION, MAX_TOKENS, Embedder, onnx_path, weights_dir
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +98,33 @@ def test_one_text_alone_equals_the_same_text_in_a_padded_batch(built):
     together = embedder.embed(texts)
     alone = np.vstack([embedder.embed([t]) for t in texts])
     assert (together * alone).sum(axis=1).min() >= 0.99999
+
+
+def test_batches_are_cut_by_token_count(built):
+    """Sentences and passages mixed: each batch holds at most BATCH_TOKENS tokens, pads included
+    (the memory a batch takes), and the texts nearest in token count (the fewest pads: ordered by
+    characters, a quarter of the tokens fed were pads); each row is still its own text's."""
+    _, embedder = built
+    texts = seed_sentences() + ODD
+    fed: list[tuple[int, list[int]]] = []  # per batch: its width in tokens, and each text's own count
+    session = embedder.session
+
+    class Recording:
+        def run(self, names, feed):
+            fed.append((feed["input_ids"].shape[1], feed["attention_mask"].sum(axis=1).tolist()))
+            return session.run(names, feed)
+
+    embedder.session = Recording()
+    try:
+        together = embedder.embed(texts)
+    finally:
+        embedder.session = session
+    assert len(fed) > 1 and sum(len(counts) for _, counts in fed) == len(texts)
+    assert all(width * len(counts) <= BATCH_TOKENS and width == max(counts) for width, counts in fed), fed
+    assert all(max(a) <= min(b) for (_, a), (_, b) in zip(fed, fed[1:])), "batches overlap in token count"
+    some = [0, len(texts) // 2, len(texts) - 1]
+    alone = np.vstack([embedder.embed([texts[i]]) for i in some])
+    assert (together[some] * alone).sum(axis=1).min() >= 0.99999
 
 
 def test_building_and_embedding_import_no_torch(tmp_path):
