@@ -516,9 +516,9 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     alive = (a >= 0) & (b >= 0)
     known = _codes(np.minimum(a, b)[alive], np.maximum(a, b)[alive], n)
-    known, first = np.unique(known, return_index=True)
-    known_verdicts = memo.pairs[:, 2][alive][first]
-    known_cosines = memo.cosines[alive][first] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
+    known, once = np.unique(known, return_index=True)
+    known_verdicts = memo.pairs[:, 2][alive][once]
+    known_cosines = memo.cosines[alive][once] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
         else np.full(len(known), np.nan, dtype=np.float32)
     if fresh is None:  # in arrays: a 10k vault's million pairs as tuples held 0.7 GB
         first, second, _ = candidate_pairs(pool)
