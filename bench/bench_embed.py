@@ -8,8 +8,8 @@ Both run on this machine's cores (torch and onnxruntime limited to the same thre
 the same sentences, in batches of 64; prints sentences per second for each, their ratio, and
 the smallest cosine between the two models' vectors.
 
-First it prints how kg's batching pays: the same texts (the SciFact sentences, and one passage
-per abstract) embedded in batches ordered by token count, as kg does, and ordered by characters
+First it prints how kg's batching pays: the same texts (the SciFact sentences, and N/8 abstracts
+whole) embedded in batches ordered by token count, as kg does, and ordered by characters
 (kg before), with the share of pads among the tokens fed and the smallest cosine between the two.
 """
 
