@@ -414,12 +414,12 @@ class SearchIndex:
         text: cached with the passages' vectors, embedding only text not seen before. The texts
         of the last call stay cached until the next call; with add=True, those of the calls
         before it stay too (a later stage of the same build asking for more texts)."""
-        from kg.search.embed import Embedder
+        from kg.search.embed import DIM, Embedder
 
         at: dict[str, list[int]] = {}  # each text's key -> its rows (a text asked for twice has two)
         for n, text in enumerate(texts):
             at.setdefault(text_key(text, Embedder.model_id), []).append(n)
-        out = np.zeros((len(texts), 384), dtype=np.float32)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
 
         def put(keys: list[str], vectors: np.ndarray) -> None:  # written straight into `out`: a fresh
             # analysis's 180k claim vectors were held twice, as bytes by key and joined (560 MB)
