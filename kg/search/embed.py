@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -176,13 +177,45 @@ class Embedder:
 def shared_embedder() -> Embedder:
     """One Embedder for the whole process while it is loaded: a long-lived process (kg serve)
     loads the model once and keeps its session warm, instead of once per rebuild and per stage
-    (`let_model_go`)."""
-    return _loaded()
+    (`let_model_go`). Waits for a load `preload_model` started."""
+    with _LOADING:
+        return _loaded()
 
 
 @lru_cache(maxsize=1)
 def _loaded() -> Embedder:
     return Embedder()
+
+
+_LOADING = threading.Lock()
+"""Held while the shared model loads, by whichever thread loads it."""
+
+
+def preload_model() -> None:
+    """Start loading the shared model in a thread, for a stage that will most likely embed: the
+    session is made outside the GIL, so the load (0.3 s) overlaps the work before that stage (an
+    edit's claims stage, the analysis's reading of claims). A load that fails is said again, with
+    its message, by the stage that asks for the model. Call `wait_for_model` before forking."""
+    if _loaded.cache_info().currsize:
+        return
+    _LOADING.acquire()  # taken here, not in the thread: a fork right after this call waits too
+
+    def load() -> None:
+        try:
+            _loaded()
+        except Exception:  # noqa: BLE001 (shared_embedder raises it again where it is needed)
+            pass
+        finally:
+            _LOADING.release()
+
+    threading.Thread(target=load, name="kg-model-load", daemon=True).start()
+
+
+def wait_for_model() -> None:
+    """Wait for a load `preload_model` started: before a fork, so that no child starts with the
+    loading thread's locks held and no thread to release them."""
+    with _LOADING:
+        pass
 
 
 _KEEP_LOADED = False
@@ -198,6 +231,8 @@ def keep_model_loaded() -> None:
 def let_model_go() -> None:
     """Unload the shared model once a stage's texts are embedded: it holds 130 MB, and up to 250 MB
     after a batch of long passages, which a 10k vault's edit kept through its analysis, at the peak
-    of the build. Loading it again takes 0.13 s, for a stage that has new texts to embed."""
-    if not _KEEP_LOADED:
-        _loaded.cache_clear()
+    of the build. Loading it again takes 0.13 s, for a stage that has new texts to embed. Waits
+    for a load `preload_model` started."""
+    with _LOADING:
+        if not _KEEP_LOADED:
+            _loaded.cache_clear()
