@@ -549,3 +549,77 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
     assert fresh != path and not path.exists() and rows == now and fresh.stat().st_size == now * store.ROW_BYTES
     cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site=False)
     assert _state(again) == _state(cold)
+
+
+def test_an_edit_hashes_again_only_the_pages_its_knowledge_changes_reach(tmp_path, monkeypatch):
+    """After an analysis the site hashes the knowledge view of the pages the changed rows reach
+    (Site.digests_since), not of every page: after each of several kinds of edit, what it kept
+    and hashed again equals hashing every page, and it hashed few of them."""
+    from kg.claims import review
+    from kg.config import load_settings
+    from kg.publish.site import Site
+
+    vault = _vault(tmp_path)
+    cache, site_dir = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
+    hashed: list[set | None] = []
+    real = Site._digests
+    monkeypatch.setattr(Site, "_digests", lambda self, docs: hashed.append(docs) or real(self, docs))
+
+    def edit(path: str, old: str | None, new: str) -> None:
+        file = vault / path
+        text = file.read_text(encoding="utf-8")
+        assert old is None or old in text, old
+        file.write_text(text + new if old is None else text.replace(old, new, 1), encoding="utf-8")
+
+    def check(done) -> set:
+        settings = load_settings(vault)
+        every = Site(done.kb, settings.site.title_of(vault), settings.site.base, done.analysis)._digests(None)
+        kept = json.loads((cache / "site.json").read_text(encoding="utf-8"))["knowledge"]
+        assert kept == every
+        [docs] = [d for d in hashed if d is not None] or [None]
+        hashed.clear()
+        assert docs is not None, "every page's view was hashed"
+        infos.update(done.kb.infos)
+        return docs
+
+    infos: dict = {}
+
+    # a claim reworded on its line moves no other claim: its page and few others
+    edit("notes/people/joe-weisenthal.md", "the closed premium visible", "the closed premium of 20% visible")
+    reached = check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    assert "notes/people/joe-weisenthal.md" in reached and len(reached) < len(infos) / 3, sorted(reached)
+    # one in the middle of a hub note moves the lines of its claims on every page that shows them
+    # (in this small vault, on nearly every page)
+    edit("notes/concepts/quality-gap.md", "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ")
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    edit("sources/closed-source-convergence.md", None,
+         "\nOpen-weight models trail closed frontier models by 9% on coding tasks, the study found.\n")
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    edit("notes/concepts/quality-gap.md", "by 9% on coding tasks", "by 14% on coding tasks")
+    done = run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
+    check(done)
+    tension = done.knowledge.tensions[0]
+    review.decide(vault, done.knowledge, [(tension, "dismissed")], reason="checked by hand")
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    # lines moved, nothing else: the pages that list these claims as related show the new lines
+    edit("notes/people/joe-weisenthal.md", "# Joe Weisenthal\n", "# Joe Weisenthal\n\n")
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    (vault / "notes" / "people" / "joe-weisenthal.md").unlink()
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    # a note whose one claim quotes a source, then gone: the source's page loses that quote
+    (vault / "notes" / "concepts" / "lab-cascade.md").write_text(
+        "---\ntitle: Lab cascade\n---\n# Lab cascade\n\n- Most major AI labs published model weights within "
+        "about 18 months of one Chinese release [[sources/open-weight-cascade]].\n", encoding="utf-8")
+    done = run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
+    check(done)
+    assert any(e.doc == "sources/open-weight-cascade.md" and e.anchor for e in done.knowledge.evidence
+               if e.claim in {c.id for c in done.claims if c.doc == "notes/concepts/lab-cascade.md"})
+    (vault / "notes" / "concepts" / "lab-cascade.md").unlink()
+    check(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    # a build without the site leaves the site's digests behind the rows: every page is hashed
+    edit("notes/concepts/model-routing.md", None, "\nRouting sends 40% of queries to the cheaper model.\n")
+    run(vault, cache_dir=cache, site=False)
+    edit("notes/concepts/model-routing.md", None, "\nRouting halves the cost of a query.\n")
+    run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
+    assert None in hashed

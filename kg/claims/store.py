@@ -28,9 +28,11 @@ import ast
 import functools
 import hashlib
 import json
+import marshal
 import secrets
 import sqlite3
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 4
+SCHEMA = 5
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
@@ -66,8 +68,11 @@ SENTENCES = "sentence_keys.npy"
 """The source sentences' text keys of the last matcher; their vectors are in
 `sentence_vectors.<digest of the keys>.npy`, memory-mapped (a 10k vault's 107 MB read whole from
 an .npz took 0.7 s), so the two files always belong together."""
-TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys")
+TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_digests")
 """The settled rows (`KnowledgeStore.save_settled`)."""
+BUCKETS = 4096
+"""The settled evidence is compared and written again in this many buckets of claim ids
+(`_bucket`): a 10k vault's 45k claims with evidence, about 11 in a bucket."""
 
 
 @functools.cache
@@ -173,8 +178,12 @@ class KnowledgeStore:
                 supports INTEGER NOT NULL, opposes INTEGER NOT NULL, cluster TEXT, PRIMARY KEY (doc, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
                 PRIMARY KEY (concept, doc)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS claim_concepts_doc ON claim_concepts (doc);
+            CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL, bucket INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS settled_evidence_claim ON settled_evidence (claim);
+            CREATE INDEX IF NOT EXISTS settled_evidence_bucket ON settled_evidence (bucket);
+            CREATE TABLE IF NOT EXISTS settled_digests (kind TEXT NOT NULL, name TEXT NOT NULL, digest BLOB NOT NULL,
+                PRIMARY KEY (kind, name)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS tension_keys (key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n))
                 WITHOUT ROWID;
@@ -235,37 +244,73 @@ class KnowledgeStore:
         return [item for p in paths if p in keys for item in decoded[p][1]]
 
     # -- what the analysis settled to, after the review ---------------------------------------
-    def save_settled(self, found: Knowledge) -> None:
+    def save_settled(self, found: Knowledge) -> Changed:
         """Each claim's status and counts, the files whose claims name each concept, the evidence
         and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Only rows
-        that differ from the stored ones are written (a 10k vault's edit rewrote 180k claims,
-        90k evidence items and 6k tensions: 3 s). Call inside a transaction."""
+        that differ from the stored ones are written: a file's claim rows when a digest of its
+        claims as pages show them (with the concepts they name) changed, a bucket of claims'
+        evidence when its digest did (`settled_digests`), the tensions from the first that
+        differs. A 10k vault's edit rewrote 180k claims, 90k evidence items and 6k tensions (3 s),
+        then read and compared every stored row (1.6 s). Returns what changed. Call inside a
+        transaction."""
         db = self.db
-        settled = {(c.doc, c.id): (c.status, c.supports, c.opposes, c.cluster) for c in found.claims}
-        before = {(d, i): tuple(row) for d, i, *row in db.execute(
-            "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
-        db.executemany("DELETE FROM settled WHERE doc = ? AND id = ?", [k for k in before if k not in settled])
-        db.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?, ?)",
-                       [(*k, *v) for k, v in settled.items() if before.get(k) != v])
-        named = {(cid, c.doc) for c in found.claims for cid in {c.concept, *c.concepts} if cid}
-        named_before = set(db.execute("SELECT concept, doc FROM claim_concepts"))
-        db.executemany("DELETE FROM claim_concepts WHERE concept = ? AND doc = ?", named_before - named)
-        db.executemany("INSERT INTO claim_concepts VALUES (?, ?)", named - named_before)
-        evidence: dict[str, list[str]] = {}
+        by_doc: dict[str, dict[str, tuple]] = {}
+        shown: dict[str, list[tuple]] = {}
+        for c in found.claims:  # (doc, id) is a row: the last claim of a file with an id gives it
+            row = by_doc.setdefault(c.doc, {})[c.id] = (c.status, c.supports, c.opposes, c.cluster, c.concept,
+                                                        tuple(c.concepts))
+            shown.setdefault(c.doc, []).append((c.id, c.line, c.text, c.kind, *row))
+        by_bucket: dict[int, dict[str, list]] = {}
         for e in found.evidence:
-            evidence.setdefault(e.claim, []).append(e.model_dump_json(exclude_defaults=True))
-        evidence_before: dict[str, list[str]] = {}
-        for claim, data in db.execute("SELECT claim, data FROM settled_evidence ORDER BY rowid"):
-            evidence_before.setdefault(claim, []).append(data)
-        changed = [c for c in set(evidence) | set(evidence_before) if evidence.get(c) != evidence_before.get(c)]
-        db.executemany("DELETE FROM settled_evidence WHERE claim = ?", [(c,) for c in changed])
-        db.executemany("INSERT INTO settled_evidence VALUES (?, ?)",  # a claim's items in their order
-                       [(c, data) for c in changed for data in evidence.get(c, [])])
+            by_bucket.setdefault(_bucket(e.claim), {}).setdefault(e.claim, []).append(e)
+        digests = {("doc", doc): _digest(rows) for doc, rows in shown.items()}
+        del shown
+        digests.update((("evidence", str(b)), _digest([(claim, [_fields(e) for e in items])
+                                                        for claim, items in sorted(claims.items())]))
+                       for b, claims in by_bucket.items())
+        digests.update((("related", doc), _digest(list(keys))) for doc, keys in found.related.items())
+        before = {(kind, name): digest for kind, name, digest in db.execute(
+            "SELECT kind, name, digest FROM settled_digests")}
+        stale = [key for key in before.keys() | digests.keys() if before.get(key) != digests.get(key)]
+        docs = [name for kind, name in stale if kind == "doc"]
+        changed = Changed(docs=set(docs), fresh=not before,
+                          related={name for kind, name in stale if kind == "related"})
+        for d in docs:  # what these files' claims were: the pages that showed them
+            changed.ids.update(i for (i,) in db.execute("SELECT id FROM settled WHERE doc = ?", (d,)))
+            changed.concepts.update(n for (n,) in db.execute("SELECT concept FROM claim_concepts WHERE doc = ?", (d,)))
+            for cid, row in by_doc.get(d, {}).items():
+                changed.ids.add(cid)
+                changed.concepts.update(n for n in (row[4], *row[5]) if n)
+        db.executemany("DELETE FROM settled WHERE doc = ?", [(d,) for d in docs])
+        db.executemany("DELETE FROM claim_concepts WHERE doc = ?", [(d,) for d in docs])
+        db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
+                       [(d, cid, *row[:4]) for d in docs for cid, row in by_doc.get(d, {}).items()])
+        db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
+                       [(concept, d) for d in docs for concept in sorted(
+                           {n for row in by_doc.get(d, {}).values() for n in (row[4], *row[5]) if n})])
+        buckets = [int(name) for kind, name in stale if kind == "evidence"]
+        for b in buckets:  # the evidence these claims had, and the sources it quoted
+            for claim, data in db.execute("SELECT claim, data FROM settled_evidence WHERE bucket = ?", (b,)):
+                changed.evidence.add(claim)
+                changed.evidence_docs.add(json.loads(data)["doc"])
+            for claim, items in by_bucket.get(b, {}).items():
+                changed.evidence.add(claim)
+                changed.evidence_docs.update(e.doc for e in items)
+        db.executemany("DELETE FROM settled_evidence WHERE bucket = ?", [(b,) for b in buckets])
+        db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?)",  # a claim's items in their order
+                       [(claim, e.model_dump_json(exclude_defaults=True), b) for b in buckets
+                        for claim, items in sorted(by_bucket.get(b, {}).items()) for e in items])
+        db.executemany("DELETE FROM settled_digests WHERE kind = ? AND name = ?", [k for k in stale if k not in digests])
+        db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
+                       [(*k, digests[k]) for k in stale if k in digests])
         tensions = [("shown", t) for t in found.tensions] + [("held", t) for t in found.held] + \
             [("dismissed", t) for t in found.dismissed if isinstance(t, Tension)]
         rows = [(state, t.model_dump_json(exclude_defaults=True)) for state, t in tensions]
         rows_before = [(state, data) for _, state, data in db.execute(
             "SELECT n, state, data FROM settled_tensions ORDER BY n")]
+        now, then = Counter(rows), Counter(rows_before)
+        changed.tensions = [t for row, (_, t) in zip(rows, tensions) if now[row] != then[row]] + \
+            [Tension.model_validate_json(data) for state, data in dict.fromkeys(rows_before) if now[state, data] != then[state, data]]
         same = next((n for n, (a, b) in enumerate(zip(rows, rows_before)) if a != b), min(len(rows), len(rows_before)))
         if same < len(rows) or same < len(rows_before):  # the list from its first difference on
             db.execute("DELETE FROM settled_tensions WHERE n >= ?", (same,))
@@ -275,6 +320,7 @@ class KnowledgeStore:
             db.executemany("INSERT OR IGNORE INTO tension_keys VALUES (?, ?)",
                            [(key, n) for n in range(same, len(rows)) for key in
                             {*tensions[n][1].claim_ids(), *tensions[n][1].subjects}])
+        return changed
 
     def about(self, idents: set[str], docs: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims written in `docs` or naming one of `idents` (concept or source ids), in the
@@ -446,6 +492,24 @@ class KnowledgeStore:
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
+def _bucket(claim: str) -> int:
+    """The bucket of a claim id's settled evidence (`BUCKETS`)."""
+    return zlib.crc32(claim.encode()) % BUCKETS
+
+
+def _fields(model) -> tuple:
+    """A model's field values as plain data, its nested models' too: equal exactly when the
+    models are (and so their JSON), for `_digest`."""
+    return tuple(_fields(v) if hasattr(v, "__pydantic_fields__") else tuple(v) if isinstance(v, list) else v
+                 for v in model.__dict__.values())
+
+
+def _digest(data) -> bytes:
+    """A digest of plain data (strings, numbers, None, tuples and lists of them). marshal's format
+    2 writes no references, so equal data gives equal bytes however it was built."""
+    return hashlib.blake2b(marshal.dumps(data, 2), digest_size=12).digest()
+
+
 def _explanation(data: list) -> tuple:
     """A stored kg.claims.tensions.numeric result: (text, score, (unit, (low, high), (low, high)))."""
     text, score, compared = data
@@ -585,6 +649,31 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
 
 
 @dataclass
+class Changed:
+    """What an analysis changed in the settled rows (`KnowledgeStore.save_settled`), before and
+    after: what the site needs to find the pages whose knowledge may show otherwise
+    (kg.publish.site.Site.digests_since) without hashing every page's."""
+
+    docs: set[str]
+    """Files whose claims differ as pages show them (text, line, status, counts, cluster, the
+    concepts named), files gone included."""
+    fresh: bool = False
+    """Nothing was compared (no digests were kept): everything counts as changed."""
+    ids: set[str] = field(default_factory=set)
+    """The ids of those files' claims, before and after."""
+    concepts: set[str] = field(default_factory=set)
+    """The concepts those files' claims name, before and after."""
+    evidence: set[str] = field(default_factory=set)
+    """Claim ids whose evidence may differ."""
+    evidence_docs: set[str] = field(default_factory=set)
+    """The sources of that evidence, before and after."""
+    tensions: list[Tension] = field(default_factory=list)
+    """Tensions new, gone or changed (both versions), of every state."""
+    related: set[str] = field(default_factory=set)
+    """Notes whose related claims differ."""
+
+
+@dataclass
 class ClaimFiles:
     """What the claims stage found (`claims`): the files that hold claims and the key of each
     one's claims; the claims themselves are read from the store on first use."""
@@ -625,6 +714,10 @@ class Analysis:
     build that follows analyses."""
     judged: int | None = None
     """How many claims were judged again, when the stage analysed."""
+    changes: Changed | None = None
+    """When the stage analysed: what changed in the settled rows since `since` (None: unknown)."""
+    since: str | None = None
+    """The stamp of the settled rows `changes` starts from."""
     found: Knowledge | None = field(default=None, repr=False)
     loader: Callable[[], Knowledge] | None = field(default=None, repr=False)
     unread: SettledRows | None = field(default=None, repr=False)
@@ -685,17 +778,19 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         if store.get("stamp") != stamp:  # the vault changed: its new claims are embedded first thing,
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
+        since = store.get("settled")
         found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
         problems = _settle(kb, found)
         summary = counts(found)
         with store.db:
-            store.save_settled(found)
+            changes = store.save_settled(found)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                 store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
-    return Analysis(settled, summary, problems, judged=judged, found=found)
+    return Analysis(settled, summary, problems, judged=judged, found=found,
+                    changes=None if changes.fresh else changes, since=since)
 
 
 COUNTS_VERSION = 2

@@ -194,6 +194,55 @@ class Site:
         """File path -> a hash of everything its page shows from the knowledge stage: its claims with
         their status, their evidence and tensions, related claims, and, for a concept, the claims
         that name it, for a source, the claims it backs. An edit redraws a page when this changes."""
+        return self._digests(None)
+
+    def digests_since(self, before: dict[str, str] | None, stamp: str | None) -> dict[str, str]:
+        """`knowledge_digests`, hashing again only the pages the knowledge stage's changes reach
+        when `before` are the digests of the settled rows those changes start from (`stamp`,
+        kg.claims.store.Analysis.since); else every page's. A 10k vault's edit hashed every page's
+        view (1.6 s) to find the few that changed. What it returns is `knowledge_digests` from then
+        on (the claims index pages are keyed by it)."""
+        changes = self.analysis.changes if self.analysis else None
+        if changes is None or before is None or stamp is None or stamp != self.analysis.since:
+            return self.knowledge_digests
+        reached = self._reached(changes)
+        out = {doc: digest for doc, digest in before.items() if doc not in reached}
+        out.update(self._digests(reached))
+        self.__dict__["knowledge_digests"] = out = dict(sorted(out.items()))  # (the cached property's value)
+        return out
+
+    def _reached(self, changes) -> set[str]:
+        """The files whose page view the changes may reach (kg.claims.store.Changed): those whose
+        claims changed; those with claims of an id whose evidence or tensions changed, or whose
+        tension names a claim that changed; the holders of a changed tension's subjects; the notes
+        whose related claims changed or include one that changed; the concepts changed claims
+        name; the sources of changed evidence and of changed claims' evidence."""
+        reached = set(changes.docs) | changes.related
+        ids = set(changes.evidence)
+        for t in changes.tensions:
+            ids.update(t.claim_ids())
+            for subject in t.subjects:
+                holder = self.kb.concepts.get(subject)
+                path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
+                if path:
+                    reached.add(path)
+        for t in self.knowledge.tensions:
+            if not changes.ids.isdisjoint(t.claims):
+                ids.update(t.claim_ids())
+        for cid in ids | changes.ids:
+            for c in self.claims_by_id.get(cid, []):
+                if cid in ids:
+                    reached.add(c.doc)
+                reached.update(e.doc for e in self.evidence.get((cid, c.doc), []) if e.anchor)
+        reached.update(doc for doc, claims in self.related.items() if any(c.doc in changes.docs for c in claims))
+        for cid in changes.concepts:
+            concept = self.kb.concepts.get(cid)
+            if concept is not None and concept.doc:
+                reached.add(concept.doc)
+        return reached | changes.evidence_docs
+
+    def _digests(self, docs: set[str] | None) -> dict[str, str]:
+        """`knowledge_digests` of these files (every file's with None)."""
         if not self.knowledge:
             return {}
         shown: dict[str, list] = defaultdict(list)
@@ -205,7 +254,8 @@ class Site:
                 found = views[id(c)] = (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
             return found
 
-        for doc, claims in self.claims_by_doc.items():
+        for doc, claims in self.claims_by_doc.items() if docs is None else \
+                ((d, self.claims_by_doc[d]) for d in sorted(docs) if d in self.claims_by_doc):
             for c in claims:
                 shown[doc].append(view(c))
                 shown[doc] += [(e.source, e.anchor, e.stance, e.score, e.method, e.reason, e.line)
@@ -216,16 +266,19 @@ class Site:
         for subject, tensions in self.tensions_by_subject.items():
             holder = self.kb.concepts.get(subject)
             path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
-            if path:
+            if path and (docs is None or path in docs):
                 shown[path] += [(t.id, t.explanation, t.score, t.kind, t.review) for t in tensions]
         for doc, claims in self.related.items():
-            shown[doc] += [view(c) for c in claims]
+            if docs is None or doc in docs:
+                shown[doc] += [view(c) for c in claims]
         for cid, claims in self.mentioned_in.items():
             concept = self.kb.concepts.get(cid)
-            if concept is not None and concept.doc:
+            if concept is not None and concept.doc and (docs is None or concept.doc in docs):
                 shown[concept.doc] += [view(c) for c in claims]
         for doc, anchors in self.cited.items():
-            shown[doc] += [(anchor, *view(c), e.stance) for anchor, items in sorted(anchors.items()) for c, e in items]
+            if docs is None or doc in docs:
+                shown[doc] += [(anchor, *view(c), e.stance) for anchor, items in sorted(anchors.items())
+                               for c, e in items]
         return {doc: hashlib.blake2b(_dumped(items), digest_size=10).hexdigest() for doc, items in shown.items()}
 
     def related_claims(self, doc: str) -> list[Claim]:

@@ -313,7 +313,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     from kg.publish.pages import entity_pages
 
     pages = entity_pages(site) + index_pages(site)
-    affected = _affected(site, last, files)
+    shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
+    affected = _affected(site, last, files, shown)
     todo, keys = [], {}
     checked = [page for page in pages if not (affected is not None and not page.always and page.path not in affected
                                               and (previous.get(page.path) or [None])[0]
@@ -371,7 +372,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                           | {path for path in owned - set(previous) if os.path.lexists(out / path)}),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
         "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
-        "knowledge": site.knowledge_digests, "state": None if failed or warnings else state,
+        "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None,
+        "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}),
         encoding="utf-8")
     os.replace(tmp, manifest_path)
@@ -424,21 +426,21 @@ def _links_out(site: Site) -> dict[str, list[str]]:
     return out
 
 
-def _affected(site: Site, last: dict, files: dict[str, str]) -> set[str] | None:
+def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, str]) -> set[str] | None:
     """The pages whose inputs may have changed since the last build, when that can be told from
     which files changed; None when every page must be checked (first build, other names, claims).
 
     With the same names (titles, aliases, headings, block ids, files), a file's links depend on it
     alone, so an edit reaches only: its page, the pages it links to now or linked to before,
     the pages that link to it, and (through embeds) the pages that show it. What the knowledge
-    stage shows on a page is hashed per file (`Site.knowledge_digests`): a file whose hash changed
-    counts as changed. Index and tag pages (`Page.always`) are always checked."""
+    stage shows on a page is hashed per file (`shown`: `Site.digests_since`): a file whose hash
+    changed counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
             or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.knowledge is not None)):
         return None
     before = last["files"]
     changed = {p for p, h in files.items() if before.get(p) != h} | (set(before) - set(files))
-    shown, shown_before = site.knowledge_digests, last.get("knowledge", {})
+    shown_before = last.get("knowledge", {})
     changed |= {p for p in set(shown) | set(shown_before) if shown.get(p) != shown_before.get(p)}
     embedders: dict[str, set[str]] = {}
     for doc, rows in site.outgoing.items():
