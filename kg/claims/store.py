@@ -313,9 +313,16 @@ class KnowledgeStore:
         rows = [(state, t.model_dump_json(exclude_defaults=True)) for state, t in tensions]
         rows_before = [(state, data) for _, state, data in db.execute(
             "SELECT n, state, data FROM settled_tensions ORDER BY n")]
-        now, then = Counter(rows), Counter(rows_before)
-        changed.tensions = [t for row, (_, t) in zip(rows, tensions) if now[row] != then[row]] + \
-            [Tension.model_validate_json(data) for state, data in dict.fromkeys(rows_before) if now[state, data] != then[state, data]]
+        listed: dict[str, list[str]] = {}  # each claim id's and subject's shown tensions, in order, as pages list them
+        for (state, data), (_, t) in zip(rows, tensions):
+            if state == "shown":
+                for key in dict.fromkeys([*t.claim_ids(), *t.subjects]):
+                    listed.setdefault(key, []).append(data)
+        listed_before: dict[str, list[str]] = {}
+        for key, data in db.execute("SELECT k.key, t.data FROM tension_keys k JOIN settled_tensions t ON t.n = k.n "
+                                    "WHERE t.state = 'shown' ORDER BY t.n"):
+            listed_before.setdefault(key, []).append(data)
+        changed.tensions = {k for k in listed.keys() | listed_before.keys() if listed.get(k) != listed_before.get(k)}
         same = next((n for n, (a, b) in enumerate(zip(rows, rows_before)) if a != b), min(len(rows), len(rows_before)))
         if same < len(rows) or same < len(rows_before):  # the list from its first difference on
             db.execute("DELETE FROM settled_tensions WHERE n >= ?", (same,))
@@ -678,8 +685,9 @@ class Changed:
     """Claim ids whose evidence may differ."""
     evidence_docs: set[str] = field(default_factory=set)
     """The sources of that evidence, before and after."""
-    tensions: list[Tension] = field(default_factory=list)
-    """Tensions new, gone or changed (both versions), of every state."""
+    tensions: set[str] = field(default_factory=set)
+    """The claim ids and subjects whose list of shown tensions differs (a tension new, gone,
+    changed, shown or held back, or listed in another order)."""
     related: set[str] = field(default_factory=set)
     """Notes whose related claims differ."""
 

@@ -213,19 +213,17 @@ class Site:
 
     def _reached(self, changes) -> set[str]:
         """The files whose page view the changes may reach (kg.claims.store.Changed): those whose
-        claims changed; those with claims of an id whose evidence or tensions changed, or whose
-        tension names a claim that changed; the holders of a changed tension's subjects; the notes
-        whose related claims changed or include one that changed; the concepts changed claims
-        name; the sources of changed evidence and of changed claims' evidence."""
+        claims changed; those with claims of an id whose evidence or list of tensions changed, or
+        whose tension names a claim that changed; the holders of subjects whose list of tensions
+        changed; the notes whose related claims changed or include one that changed; the concepts
+        changed claims name; the sources of changed evidence and of changed claims' evidence."""
         reached = set(changes.docs) | changes.related
-        ids = set(changes.evidence)
-        for t in changes.tensions:
-            ids.update(t.claim_ids())
-            for subject in t.subjects:
-                holder = self.kb.concepts.get(subject)
-                path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
-                if path:
-                    reached.add(path)
+        ids = changes.evidence | changes.tensions  # (a subject is no claim's id: it reaches no claim)
+        for key in changes.tensions:  # a subject's holder
+            holder = self.kb.concepts.get(key)
+            path = holder.doc if holder is not None else self.kb.source_ids.get(key)
+            if path:
+                reached.add(path)
         for t in self.knowledge.tensions:
             if not changes.ids.isdisjoint(t.claims):
                 ids.update(t.claim_ids())
