@@ -133,3 +133,23 @@ def test_candidate_pairs_are_each_near_pair_of_two_files_once():
     listed = candidates(pool)
     assert [(i, j) for i, j, _, _ in listed[:len(found)]] == found
     assert all(shared is None for *_, shared in listed[:len(found)])  # looked up when judged
+
+
+def test_an_acronym_alias_names_its_concept_only_in_capitals(tmp_path):
+    """`MAP` (mean average precision) is named by "MAP", not by every map; an alias in capitals that
+    is also a common word (`THE`) is named by no ordinary sentence. Other names match in any case."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mean-average-precision.md").write_text(
+        "---\ntitle: Mean average precision\naliases: [MAP, THE]\n---\n# Mean average precision\n\n"
+        "A ranking metric.\n", encoding="utf-8")
+    (notes / "routing.md").write_text(
+        "---\ntitle: Routing\naliases: [model routing]\n---\n# Routing\n\n"
+        "- The reranker lifted MAP from 0.41 to 0.47 on the test set.\n"
+        "- We drew a map of the route in 2024 and it took 3 weeks.\n"
+        "- Mean Average Precision fell by 2% when Model Routing was off.\n", encoding="utf-8")
+    done = run(tmp_path, site=False, search=False)
+    named = {c.text.split()[1]: c.concepts for c in done.claims if c.doc == "notes/routing.md"}
+    assert named["reranker"] == ["mean-average-precision"]
+    assert "mean-average-precision" not in named["drew"]
+    assert named["Average"] == ["mean-average-precision"]  # the title, written otherwise, still names it

@@ -43,17 +43,22 @@ def claim_id(text: str, block_id: str | None = None) -> str:
 
 
 class Mentions:
-    """Finds concept names (titles and aliases) in text: one Aho-Corasick pass, whole words
-    only, longest match first."""
+    """Finds concept names (titles and aliases) in text: an Aho-Corasick pass over the text in
+    lower case, and one over the text as written for acronyms (kg.claims.perfile.mention_names);
+    whole words only, longest match first."""
 
     def __init__(self, concepts: Iterable[Concept]):
-        self.automaton = ahocorasick.Automaton()
         names = mention_names(concepts)
-        for key, cid in names.items():
-            self.automaton.add_word(key, (len(key), cid))
+        self.automata: list[tuple[ahocorasick.Automaton, bool]] = []  # (automaton, over the text as written)
+        for written in (False, True):
+            keys = {key: cid for key, cid in names.items() if (key != key.lower()) == written}
+            if keys:
+                automaton = ahocorasick.Automaton()
+                for key, cid in keys.items():
+                    automaton.add_word(key, (len(key), cid))
+                automaton.make_automaton()
+                self.automata.append((automaton, written))
         self.empty = not names
-        if not self.empty:
-            self.automaton.make_automaton()
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, concept id) of each mention, left to right, not overlapping."""
@@ -61,12 +66,14 @@ class Mentions:
             return []
         lower = text.lower()
         found = []
-        for end, (length, cid) in self.automaton.iter(lower):
-            start = end - length + 1
-            before = lower[start - 1] if start > 0 else " "
-            after = lower[end + 1] if end + 1 < len(lower) else " "
-            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-                found.append((start, end + 1, cid))
+        for automaton, written in self.automata:
+            seen = text if written else lower
+            for end, (length, cid) in automaton.iter(seen):
+                start = end - length + 1
+                before = seen[start - 1] if start > 0 else " "
+                after = seen[end + 1] if end + 1 < len(seen) else " "
+                if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+                    found.append((start, end + 1, cid))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         out, last = [], -1
         for start, end, cid in found:
