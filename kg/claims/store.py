@@ -180,7 +180,8 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
                 PRIMARY KEY (concept, doc)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS claim_concepts_doc ON claim_concepts (doc);
-            CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL, bucket INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL,
+                bucket INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS settled_evidence_claim ON settled_evidence (claim);
             CREATE INDEX IF NOT EXISTS settled_evidence_bucket ON settled_evidence (bucket);
             CREATE TABLE IF NOT EXISTS settled_digests (kind TEXT NOT NULL, name TEXT NOT NULL, digest BLOB NOT NULL,
@@ -305,7 +306,8 @@ class KnowledgeStore:
         db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?)",  # a claim's items in their order
                        [(claim, e.model_dump_json(exclude_defaults=True), b) for b in buckets
                         for claim, items in sorted(by_bucket.get(b, {}).items()) for e in items])
-        db.executemany("DELETE FROM settled_digests WHERE kind = ? AND name = ?", [k for k in stale if k not in digests])
+        db.executemany("DELETE FROM settled_digests WHERE kind = ? AND name = ?",
+                       [k for k in stale if k not in digests])
         db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
                        [(*k, digests[k]) for k in stale if k in digests])
         tensions = [("shown", t) for t in found.tensions] + [("held", t) for t in found.held] + \
