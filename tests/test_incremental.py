@@ -553,8 +553,9 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
 
 def test_an_edit_hashes_again_only_the_pages_its_knowledge_changes_reach(tmp_path, monkeypatch):
     """After an analysis the site hashes the knowledge view of the pages the changed rows reach
-    (Site.digests_since), not of every page: after each of several kinds of edit, what it kept
-    and hashed again equals hashing every page, and it hashed few of them."""
+    (Site.digests_since), not of every page: after each of nine kinds of edit, what it kept and
+    hashed again equals hashing every page; a reworded claim reaches few pages; a build after one
+    without the site hashes every page."""
     from kg.claims import review
     from kg.config import load_settings
     from kg.publish.site import Site
