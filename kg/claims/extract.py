@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import ahocorasick
 
 from kg.claims.compare import masked
-from kg.claims.perfile import mention_names
+from kg.claims.perfile import acronym, mention_names
 from kg.claims.quantities import find_quantities
 from kg.claims.subjects import Subjects
 from kg.model import Block, Claim, Concept, Note, Source
@@ -51,7 +51,7 @@ class Mentions:
         names = mention_names(concepts)
         self.automata: list[tuple[ahocorasick.Automaton, bool]] = []  # (automaton, over the text as written)
         for written in (False, True):
-            keys = {key: cid for key, cid in names.items() if (key != key.lower()) == written}
+            keys = {key: cid for key, cid in names.items() if acronym(key) == written}
             if keys:
                 automaton = ahocorasick.Automaton()
                 for key, cid in keys.items():
