@@ -624,3 +624,29 @@ def test_an_edit_hashes_again_only_the_pages_its_knowledge_changes_reach(tmp_pat
     edit("notes/concepts/model-routing.md", None, "\nRouting halves the cost of a query.\n")
     run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
     assert None in hashed
+
+
+def test_a_page_lists_its_tensions_in_one_order_whatever_the_process(demo_site, tmp_path):
+    """Two processes with different string hashes draw every page alike: a concept's tensions were
+    listed in the order of a set of claim ids, so they changed places at every build that drew the
+    page, and each such build wrote it and sent it to Pagefind for nothing."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import copy_demo_cache
+
+    script = ("import sys; from pathlib import Path; from kg.build import run; "
+              "run(Path(sys.argv[1]), cache_dir=Path(sys.argv[2]), site_dir=Path(sys.argv[3]), pagefind=False)")
+    sites = []
+    for seed in ("1", "2"):
+        cache = copy_demo_cache(demo_site, tmp_path / f"cache-{seed}")
+        done = subprocess.run([sys.executable, "-c", script, str(ROOT), str(cache), str(tmp_path / f"site-{seed}")],
+                              cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr
+        sites.append(_pages(tmp_path / f"site-{seed}"))
+    assert sites[0].keys() == sites[1].keys()
+    differ = [path for path in sites[0] if sites[0][path] != sites[1][path]]
+    assert differ == []
+    assert sum(page.count(b'class="tension ') for page in sites[0].values()) > 20  # pages that list tensions

@@ -163,13 +163,20 @@ class Site:
                 out[subject].append(t)
         return out
 
+    @cached_property
+    def tension_order(self) -> dict[str, int]:
+        """Each shown tension's place in the knowledge's list: the order every page and `kg show` list them in."""
+        return {t.id: n for n, t in enumerate(self.knowledge.tensions)} if self.knowledge else {}
+
     def tensions_of(self, ident: str, doc: str | None) -> list[Tension]:
-        """The tensions a page lists (kg.claims.store.tensions_about), found through the indexes."""
+        """The tensions a page lists (kg.claims.store.tensions_about), found through the indexes, in
+        the knowledge's order (not the order of a set of claim ids, which differs from one process
+        to the next: a page's tensions changed places at every build that drew it)."""
         from kg.claims.store import tensions_about
 
         own = {c.id for c in self.claims_by_doc.get(doc, [])} if doc else set()
         near = [t for cid in own for t in self.tensions_by_claim.get(cid, [])] + self.tensions_by_subject.get(ident, [])
-        return tensions_about(near, own, ident)
+        return tensions_about(sorted(near, key=lambda t: self.tension_order[t.id]), own, ident)
 
     @cached_property
     def mentioned_in(self) -> dict[str, list[Claim]]:
