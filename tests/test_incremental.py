@@ -131,6 +131,7 @@ def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_sett
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert first.site["finish"]() is None  # as kg serve does: the search files, after the page
     assert any(len(ids) == 1 for ids in first.knowledge.clusters.values())  # one text, two notes
     before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
     note = vault / "notes" / "people" / "andrew-feldman.md"
@@ -150,6 +151,10 @@ def test_kg_serve_draws_a_save_s_own_page_first_with_what_the_last_analysis_sett
     full = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     assert not full.pending and shown(full) >= shown(first)
     assert (site / "concepts" / "andrew-feldman.html").read_text("utf-8") == previewed
+    # the full build found the page as the preview left it, and wrote nothing: Pagefind still has it to index
+    from kg.publish.writer import MANIFEST
+
+    assert "concepts/andrew-feldman.html" in json.loads((cache / MANIFEST).read_text("utf-8"))["search_pending"]
 
 
 def test_a_new_note_saved_while_serving_gets_its_page_first_and_its_links_after(tmp_path):
@@ -624,6 +629,37 @@ def test_an_edit_hashes_again_only_the_pages_its_knowledge_changes_reach(tmp_pat
     edit("notes/concepts/model-routing.md", None, "\nRouting halves the cost of a query.\n")
     run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
     assert None in hashed
+
+
+def test_an_edit_sends_pagefind_no_page_whose_searched_part_is_as_it_was(tmp_path, monkeypatch):
+    """A new claim that cites a source adds a mark to the source's page, in a part Pagefind does not
+    read (data-pagefind-ignore): the page is written, but its shard is not indexed again. The note's
+    own page, whose text changed, is; and the next build has nothing left to send."""
+    from kg.publish import shards
+    from kg.publish.writer import searched_part
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site)
+    before = _pages(site)
+    asked: list[set[str]] = []
+    real = shards.update
+    monkeypatch.setattr(shards, "update", lambda out, searchable, changed: asked.append(set(changed))
+                        or real(out, searchable, changed))
+    note = vault / "notes" / "orgs" / "anthropic.md"  # a line at the end: no line that pages show moves
+    note.write_text(note.read_text(encoding="utf-8") + "- Anthropic's Mythos 5 has 10T parameters "
+                    "([[sources/closed-source-convergence]]).\n", encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site)
+    after = _pages(site)
+    source = "sources/closed-source-convergence.html"
+    assert after[source] != before[source]  # the source's page marks the sentence the new claim cites
+    assert searched_part(after[source]) == searched_part(before[source])
+    [sent] = asked
+    assert "concepts/anthropic.html" in sent and source not in sent, sent
+    assert edited.site["search_error"] is None
+    asked.clear()
+    run(vault, cache_dir=cache, site_dir=site)
+    assert asked == []
 
 
 def test_a_page_lists_its_tensions_in_one_order_whatever_the_process(demo_site, tmp_path):

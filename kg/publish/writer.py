@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -147,12 +148,20 @@ _STATE: dict = {}
 
 def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[str]]:
     """Draw and write pages; returns (path, digest, written, error, warning) for each, and the
-    attachments seen."""
+    attachments seen. With _STATE["unsearched"] (a set), a searchable page written again whose
+    searched part (`searched_part`) is as it was goes into that set."""
     site, pages, out, owned = _STATE["site"], _STATE["pages"], _STATE["out"], _STATE["owned"]
+    unsearched = _STATE.get("unsearched")
     site.kb.block_texts(sorted({doc for i, _ in batch for doc in pages[i].needs()}))  # one read of the cache
     done = []
     for i, known in batch:
         page = pages[i]
+        before = None
+        if unsearched is not None and page.template in SEARCHABLE and known is not None:
+            try:
+                before = (out / page.path).read_bytes()
+            except OSError:
+                pass
         if _foreign(out, page.path, owned):
             done.append((page.path, None, False, None, _left_alone(out, page.path)))
             continue
@@ -164,6 +173,8 @@ def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[s
             continue
         try:
             done.append((page.path, *_write(out, page.path, html, known), None, None))
+            if before is not None and done[-1][2] and searched_part(before) == searched_part(html):
+                unsearched.add(page.path)
         except OSError as exc:  # nor one that cannot be written (a name the file system refuses, a full disk)
             done.append((page.path, None, False, f"kg could not write this page ({exc.strerror or exc}); "
                                                  "the rest of the site was written", None))
@@ -171,14 +182,22 @@ def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[s
 
 
 def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]], out: Path, owned: set[str],
-              progress: Progress | None, jobs: int) -> tuple[list[tuple], set[str]]:
+              progress: Progress | None, jobs: int) -> tuple[list[tuple], set[str], set[str]]:
+    """Draw and write the pages of `todo`: (the results of `_draw_batch`, the attachments seen, the
+    pages written again whose searched part is as it was: their Pagefind shard need not be indexed
+    again). Those are told apart for an edit's few pages only: a page a source cites or a claim
+    names lists it outside what is searched (10k notes: 4 of an edit's 5 searchable pages, each a
+    shard of 200 pages for Pagefind, 0.4-0.7 s each)."""
     results: list[tuple] = []
     attachments: set[str] = set()
+    unsearched: set[str] = set()
     if progress:
         progress("Writing the site", 0, len(todo))
     _STATE.update(site=site, pages=pages, out=out, owned=owned)
     try:
         if len(todo) < PARALLEL_FROM or jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            if len(todo) < PARALLEL_FROM:
+                _STATE["unsearched"] = unsearched
             for start in range(0, len(todo), 50):
                 done, found = _draw_batch(todo[start:start + 50])
                 results += done
@@ -196,14 +215,71 @@ def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]],
                         progress("Writing the site", len(results), len(todo))
     finally:
         _STATE.clear()
-    return results, attachments
+    return results, attachments, unsearched
+
+
+class _Searched(HTMLParser):
+    """The markup of a page that Pagefind may read: all of it but the elements marked
+    data-pagefind-ignore (each to its own end tag)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.parts: list[str] = []
+        self.skipping: tuple[str, int] | None = None  # (tag, how many of it are open within)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if self.skipping:
+            if tag == self.skipping[0]:
+                self.skipping = (tag, self.skipping[1] + 1)
+            # what Pagefind still reads in an ignored element: its filters, metadata and sort keys
+            self.parts += [f"{name}={value}" for name, value in attrs
+                           if name.startswith("data-pagefind-") and name != "data-pagefind-ignore"]
+        elif any(name == "data-pagefind-ignore" for name, _ in attrs) and tag not in _VOID:
+            self.skipping = (tag, 1)
+        else:
+            self.parts.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping:
+            if tag == self.skipping[0]:
+                left = self.skipping[1] - 1
+                self.skipping = (tag, left) if left else None
+        else:
+            self.parts.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+    def unknown_decl(self, data: str) -> None:
+        self.handle_data(data)
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def searched_part(html: bytes) -> str:
+    """What Pagefind may index of a page, as markup: equal for two versions of a page when they
+    differ only inside elements marked data-pagefind-ignore (the notes citing a source, a
+    concept's backlinks and mentions)."""
+    parser = _Searched()
+    parser.feed(html.decode("utf-8", "replace"))
+    parser.close()
+    return "".join(parser.parts)
 
 
 def _prepare(site: Site) -> None:
     """Compute the shared lookups once, before any worker forks."""
     for name in ("rows_by_doc", "outgoing", "incoming", "holder", "tags", "claims_by_doc", "claims_by_id",
                  "claim_by_key", "declared", "block_rows", "evidence", "cited", "tensions_by_claim", "tension_order",
-                 "mentioned_in", "related", "sources_by_date"):
+                 "mentioned_in", "related",
+                 "sources_by_date"):
         getattr(site, name)
 
 
@@ -258,7 +334,7 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
     pages = [page for page in entity_pages(site) if page.path in wanted]
     todo = [(i, (previous.get(page.path) or [None, None])[1]) for i, page in enumerate(pages)]
     planned = time.perf_counter()
-    results, _ = _draw_all(site, pages, todo, out, _owned(last), None, 1)
+    results, _, _ = _draw_all(site, pages, todo, out, _owned(last), None, 1)
     drawn = time.perf_counter()
     failed = {path: error for path, _, _, error, _ in results if error}
     warnings = [warning for _, _, _, _, warning in results if warning]
@@ -266,7 +342,9 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
         for path, digest, _, _, _ in results:
             if digest:
                 previous[path] = [None, digest]  # written, and owned, but drawn from a preview
-        last.update(pages=previous, state=None)
+        # the full build may find these pages as the preview left them: their shards are indexed then
+        pending = {path for path, _, w, _, _ in results if w and path in set(last.get("searchable", []))}
+        last.update(pages=previous, state=None, search_pending=sorted(set(last.get("search_pending", [])) | pending))
         tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
         tmp.write_text(json.dumps(last), encoding="utf-8")
         os.replace(tmp, manifest_path)
@@ -330,7 +408,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         if known is None or known[0] != keys[page.path] or not (out / page.path).is_file():
             todo.append((i, known[1] if known else None))
     planned = time.perf_counter()
-    results, attachments = _draw_all(site, pages, todo, out, owned, progress, jobs or min(os.cpu_count() or 1, 4))
+    results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
+                                                 jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
     digests = {path: digest for path, digest, _, _, _ in results}
     written = sum(1 for _, _, w, _, _ in results if w)
@@ -352,7 +431,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     # the lists change with most edits, and each would index a shard again for nothing
     indexed = set(searchable) | set(last.get("searchable", []))
     pending = set(last.get("search_pending", [])) | set(gone) | \
-        {path for path, _, w, _, _ in results if w and path in indexed}
+        {path for path, _, w, _, _ in results if w and path in indexed and path not in unsearched}
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if search:
