@@ -245,25 +245,16 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
         found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress)
         let_model_go()
-    ahead = None
-    try:
-        if files and search and knowledge:
-            from kg.claims.store import knowledge as knowledge_stage
+    if files and search and knowledge:
+        from kg.claims.store import knowledge as knowledge_stage
 
-            if site and pagefind and preview_of is None and 0 < kb.stats["parsed"] < PARALLEL_FROM:
-                from kg.publish.writer import meaning_ahead
+        analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
+    done = Build(kb, files, analysis, found, stages=stages)
+    if site:
+        from kg.publish import publish_vault
 
-                ahead = meaning_ahead(kb, settings, cache_dir, out)  # an edit: on the other core meanwhile
-            analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
-        done = Build(kb, files, analysis, found, stages=stages)
-        if site:
-            from kg.publish import publish_vault
-
-            done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
-                                 analysis=analysis, only=preview_of, ahead=ahead), "folder": str(out)}
-    finally:
-        if ahead is not None:
-            ahead.cancel()
+        done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
+                             analysis=analysis, only=preview_of), "folder": str(out)}
     if found is not None and (not site or pagefind):  # the site asked for its titles' vectors: keep them
         from kg.search.index import SearchIndex
 

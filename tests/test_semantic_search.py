@@ -399,33 +399,25 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     monkeypatch.setattr(semantic, "BLOCK", 7)  # units made a few at a time, as at 10k notes
     cache = tmp_path / "cache"
     _build(vault, cache)
-    log = tmp_path / "read.txt"  # (a file: an edit makes the units in a process of its own)
-    log.write_text("", encoding="utf-8")
+    read: list[str] = []
     real_file_units = semantic._file_units
-
-    def file_units(doc, *rest):
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(doc + "\n")
-        return real_file_units(doc, *rest)
-
-    monkeypatch.setattr(semantic, "_file_units", file_units)
+    monkeypatch.setattr(semantic, "_file_units", lambda doc, *rest: read.append(doc) or real_file_units(doc, *rest))
     note = vault / "notes" / "pricing.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
     statics = tmp_path / "static.npz"
     statics.write_bytes((cache / "semantic-static.npz").read_bytes())  # the counts and centres the edit is made on
     _build(vault, cache)
-    assert log.read_text(encoding="utf-8").split() == ["notes/pricing.md"]
+    assert read == ["notes/pricing.md"]
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     afresh, data = _made_afresh(vault, cache, statics)
     assert afresh.real is not None and any("Heliotrope" in t for t in afresh.full)
     assert data == shipped
 
-    log.write_text("", encoding="utf-8")
+    read.clear()
     text = note.read_text(encoding="utf-8")
     note.write_text(text.replace("title: Pricing", "title: Pricing and costs", 1), encoding="utf-8")
     assert note.read_text(encoding="utf-8") != text
     _build(vault, cache)
-    read = log.read_text(encoding="utf-8").split()
     assert len(read) > 5 and "notes/pricing.md" in read
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     assert "Pricing and costs" in shipped.decode("utf-8", "replace")
@@ -460,52 +452,3 @@ def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, t
     finally:
         db.close()
     assert titles and not missing
-
-
-def test_an_edit_makes_the_meaning_search_in_a_process_of_its_own_or_else_itself(vault, tmp_path, monkeypatch):
-    """An edit's meaning search files are made by a forked process while this one analyses the
-    knowledge (they do not depend on it), and ship what this process would make. When that process
-    fails, the build makes them itself, and says nothing went wrong."""
-    import os
-
-    from kg.build import run
-
-    cache = tmp_path / "cache"
-    run(vault, cache_dir=cache)
-    log = tmp_path / "pids.txt"
-    real_gather = semantic.gather
-
-    def gather(*args, **kwargs):
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(f"{os.getpid()}\n")
-        return real_gather(*args, **kwargs)
-
-    monkeypatch.setattr(semantic, "gather", gather)
-    note = vault / "notes" / "pricing.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
-    edited = run(vault, cache_dir=cache)
-    [pid] = log.read_text(encoding="utf-8").split()
-    assert int(pid) != os.getpid()
-    assert edited.site["warnings"] == [] and edited.site["errors"] == []
-    shipped = (vault / "site" / semantic.VAULT).read_bytes()
-    assert b"Heliotrope invoices" in shipped
-    (vault / "site" / semantic.VAULT).unlink()
-    made_here: list[str] = []
-    real_publish = semantic.publish
-    monkeypatch.setattr(semantic, "publish", lambda *a, **k: made_here.append("here") or real_publish(*a, **k))
-    shutil.rmtree(vault / "site" / "pagefind")  # (so that the build does not stop at "nothing changed")
-    run(vault, cache_dir=cache)  # unchanged: made here, as it always was
-    assert made_here == ["here"] and (vault / "site" / semantic.VAULT).read_bytes() == shipped
-
-    parent = os.getpid()
-
-    def failing(*args, **kwargs):
-        if os.getpid() != parent:
-            raise OSError("the forked process fails")
-        return real_publish(*args, **kwargs)
-
-    monkeypatch.setattr(semantic, "publish", failing)
-    note.write_text(note.read_text(encoding="utf-8") + "\nMarigold refunds arrive yearly.\n", encoding="utf-8")
-    again = run(vault, cache_dir=cache)
-    assert again.site["warnings"] == [] and again.site["errors"] == []
-    assert b"Marigold refunds" in (vault / "site" / semantic.VAULT).read_bytes()

@@ -1122,7 +1122,7 @@ def _first_best(keys: np.ndarray, values: np.ndarray, items: np.ndarray) -> tupl
 # -- the site writer's part ------------------------------------------------------------------------
 
 def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], pages: set[str],
-            progress=None, asked: list[str] | None = None) -> set[str]:
+            progress=None) -> set[str]:
     """Write site/semantic/ for a vault whose search index is in `cache_dir` (each file only if its
     bytes changed); returns the files there that are kg's. Without an index, kg's old files there
     are removed and the site searches by words only. `pages`: the pages the site has, as the
@@ -1144,17 +1144,11 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                 from kg.search.embed import shared_embedder
                 from kg.search.index import SearchIndex
 
-                if asked is not None:
-                    asked.extend(texts)
-
                 return SearchIndex(Path(cache_dir)).vectors_for(texts, shared_embedder, progress,
                                                                 stage="Embedding page titles", add=True)
 
             def want(texts: list[str]) -> None:
                 from kg.search.index import SearchIndex
-
-                if asked is not None:
-                    asked.extend(texts)
 
                 SearchIndex(Path(cache_dir)).want(texts)
 

@@ -356,7 +356,7 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
 
 
 def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
-            search: bool = True, ahead: MeaningAhead | None = None) -> dict:
+            search: bool = True) -> dict:
     """Write the site for `site` into `out`; returns counts and timings, with `errors` (pages that
     could not be drawn or written) and `warnings` (files left alone, attachments not copied).
     search=False writes the pages only; the result's `finish` (finish_search) then brings search
@@ -434,15 +434,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         {path for path, _, w, _, _ in results if w and path in indexed and path not in unsearched}
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
-    early = ahead.result() if ahead is not None else None
-    if search and early is not None and set(early["pages"]) <= _drawn(manifest):
-        meaning = set(early["kept"])  # made by the child while the knowledge was analysed
-        warnings += early["warnings"]
-        if early["asked"]:  # kept through a sweep the analysis asked for after the child's
-            from kg.search.index import SearchIndex
-
-            SearchIndex(cache_dir).want(early["asked"])
-    elif search:
+    if search:
         meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
@@ -493,82 +485,6 @@ def _meanwhile(work: Callable[[], T]) -> Callable[[], tuple[T, float]]:
     future = pool.submit(timed)
     pool.shutdown(wait=False)
     return future.result
-
-
-class MeaningAhead:
-    """The site's meaning search files, made by a forked process while this one analyses the
-    knowledge (`meaning_ahead`): they are drawn from the search index and the vault's names, not
-    from the knowledge. At 10k notes they took 2.5-3 s of an edit's publish stage, on the core the
-    Pagefind shards then wanted."""
-
-    def __init__(self, pid: int, read_end: int):
-        self.pid, self.fd = pid, read_end
-
-    def result(self) -> dict | None:
-        """What the child made: {kept: files of site/semantic/ that are kg's, warnings, pages: the
-        concept pages it named (it took each to be drawn), asked: the titles whose vectors it
-        kept}; None when it failed (the caller makes the files itself)."""
-        if self.fd is None:
-            return None
-        chunks = []
-        try:
-            with os.fdopen(self.fd, "rb") as pipe:
-                self.fd = None
-                while chunk := pipe.read(1 << 20):
-                    chunks.append(chunk)
-            _, status = os.waitpid(self.pid, 0)
-            return json.loads(b"".join(chunks)) if status == 0 and chunks else None
-        except (OSError, ValueError):
-            return None
-
-    def cancel(self) -> None:
-        """Stop the child if its result is not wanted (the build ended early)."""
-        if self.fd is None:
-            return
-        os.close(self.fd)
-        self.fd = None
-        try:
-            os.kill(self.pid, 9)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-
-
-def meaning_ahead(kb, settings, cache_dir: Path, out: Path) -> MeaningAhead | None:
-    """Start making the site's meaning search files (kg.publish.semantic) in a forked process, for
-    `publish(..., ahead=...)` to take; None where this system cannot fork. Every concept is taken
-    to get its page (publish checks that, and makes the files itself otherwise)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    from kg.search.embed import wait_for_model
-
-    wait_for_model()  # (a fork never races the model's load: the child may embed new titles)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(write_end)
-        return MeaningAhead(pid, read_end)
-    code = 1
-    try:  # the child: nothing of the parent's is flushed or torn down on the way out
-        os.close(read_end)
-        from kg.publish import semantic
-        from kg.search.embed import forget_model_after_fork
-
-        forget_model_after_fork()  # (a process that keeps the model loaded between builds)
-
-        site = Site(kb, settings.site.title_of(Path(kb.root)), settings.site.base, None)
-        site.follow_outside_links = bool(getattr(settings.vault, "follow_outside_links", False))
-        owned = _owned(_load_manifest(cache_dir / MANIFEST, code_version(), out))
-        pages = {urls.concept_page(c.id) for c in kb.concepts.values()}
-        warnings: list[str] = []
-        asked: list[str] = []
-        kept = semantic.publish(site, out, cache_dir, owned, warnings, pages, asked=asked)
-        data = json.dumps({"kept": sorted(kept), "warnings": warnings, "pages": sorted(pages), "asked": asked})
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data.encode("utf-8"))
-        code = 0
-    finally:
-        os._exit(code)
 
 
 def _state(site: Site, files: dict[str, str]) -> str:

@@ -218,18 +218,6 @@ def wait_for_model() -> None:
         pass
 
 
-_ORPHANED: list[Embedder] = []
-
-
-def forget_model_after_fork() -> None:
-    """In a forked child: set aside the model the parent had loaded, neither used nor freed (its
-    session's threads did not come along, so either could wait on them for ever); a stage that
-    embeds loads the child's own."""
-    if _loaded.cache_info().currsize:
-        _ORPHANED.append(_loaded())
-        _loaded.cache_clear()
-
-
 _KEEP_LOADED = False
 """Whether this process keeps the shared model loaded between uses (`keep_model_loaded`)."""
 
