@@ -301,3 +301,23 @@ def test_a_contrast_inside_a_statement_is_no_negation():
     assert contradicts("The real moat is the training pipeline, not the weights.",
                        "The weights are only the product, while the real moat is how the model is trained.") is None
     assert contradicts("Kestrel is free.", "Kestrel is not free.")
+
+
+def test_a_trend_is_a_tension_only_of_one_thing_and_a_doubt_takes_no_stance(tmp_path):
+    """"Crate & Co narrows the basket" and "Crate & Co widens the achievement" say what Crate & Co
+    does to two things: no tension. Said of one thing, they are. A claim that doubts ("It is
+    unclear that ...") takes no stance. (At 10k notes, six polarity tensions read at random were all
+    of two things, and 16 of 139 had a side in doubt.)"""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "crate-co.md").write_text("---\ntitle: Crate & Co\n---\nA wholesaler.\n", encoding="utf-8")
+    (notes / "baskets.md").write_text("# Baskets\n\n- As a rule, Crate & Co narrows the entire basket.\n"
+                                      "- Crate & Co narrows the price gap with the big chains.\n"
+                                      "- It is unclear that Crate & Co widens the loyalty scheme.\n", encoding="utf-8")
+    (notes / "awards.md").write_text("# Awards\n\n- Crate & Co widens the achievement of its suppliers.\n"
+                                     "- Since 2024 Crate & Co widens the price gap with the big chains.\n"
+                                     "- Crate & Co narrows the loyalty scheme for new members.\n", encoding="utf-8")
+    found = [t for t in kg_json("--vault", str(tmp_path), "tensions", "--all") if t["kind"] in ("polarity", "temporal")]
+    assert [sorted([t["a"]["text"], t["b"]["text"]]) for t in found] == [
+        ["Crate & Co narrows the price gap with the big chains.",
+         "Since 2024 Crate & Co widens the price gap with the big chains."]], found

@@ -291,10 +291,17 @@ NEAR = 80
 """A stance word further than this many characters from the subject does not speak of it."""
 
 
+_HEDGED = re.compile(r"(?:\b(?:unclear|doubtful|uncertain|unknown|unlikely|debatable|questionable|"
+                     r"not (?:yet )?(?:clear|certain|known))\s+(?:that|whether|if)\b|\bwhether\b)[^.;:!?]*$", re.I)
+"""A subject inside a doubt ("It is unclear that Qwen narrows the gap", "whether Gemma is open"):
+no stance is taken on it."""
+
+
 def stance_near(text: str, where: list[int], others: list[tuple[int, int]] = (),
                 quoted: list[tuple[int, int]] = ()) -> dict[str, tuple[str, str]]:
     """The stance a text takes on a subject (mentioned at the offsets `where`, the start of the
-    text if empty), per axis: axis -> (pole, words). Only stances said of the subject count:
+    text if empty), per axis: axis -> (pole, words). Only stances said of the subject, and not
+    inside a doubt (_HEDGED), count:
     - the subject is a member of a class named with a stance ("closed frontier labs (OpenAI,
       Anthropic)", "open-weight models exist from OpenAI, NVIDIA and Meta");
     - or the stance follows the subject within one clause ("Qwen, from Alibaba, is Apache 2.0",
@@ -305,7 +312,7 @@ def stance_near(text: str, where: list[int], others: list[tuple[int, int]] = (),
     between the subject and the stance takes it ("Google released Gemma 4 as Apache 2.0"), unless
     the names are a list ("Anthropic and Google remain closed"). `others`: (start, end) of every
     name in the text."""
-    where = where or [0]
+    where = [w for w in where or [0] if not _HEDGED.search(text, 0, w)]
     poles: dict[str, dict[str, tuple[int, str]]] = {}
     for start, end, axis, pole, words, members in stances(text):
         if any(a <= start < b for a, b in quoted):
@@ -339,6 +346,25 @@ def stance_near(text: str, where: list[int], others: list[tuple[int, int]] = (),
         if len(ranked) == 1 or ranked[1][1][0] >= 2 * distance + 10:
             out[axis] = (pole, words)
     return out
+
+
+_OBJECT_END = re.compile(r"[,;:.()!?]|\s(?:while|because|as|but|which|that|and|or|since|so|when|whereas|with|"
+                         r"according)\s", re.I)
+_NO_OBJECT = re.compile(r"\s*(?:$|by|to|from|in|on|over|since|at|for|into|across|again|further|quickly|slowly|"
+                        r"sharply|steadily)\b", re.I)
+
+
+def trend_object(text: str, words: str) -> frozenset[str]:
+    """The content words of what a trend verb is done to ("Crate & Co narrows the basket": basket);
+    empty where it is done to nothing ("the gap is narrowing", "narrowed by 5 points")."""
+    at = text.lower().find(words.lower())
+    if at < 0:
+        return frozenset()
+    rest = text[at + len(words):]
+    if _NO_OBJECT.match(rest):
+        return frozenset()
+    end = _OBJECT_END.search(rest)
+    return content_words(rest[:end.start() if end else len(rest)])
 
 
 def context(text: str, start: int, end: int, words: int = 4) -> str:

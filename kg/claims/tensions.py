@@ -33,6 +33,7 @@ from kg.claims.compare import (
     quantity_pairs,
     same_measure,
     stance_near,
+    trend_object,
     unit_of,
     window,
 )
@@ -325,6 +326,8 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
                 a, b = pool.claims[i], pool.claims[j]
                 if pole_i == pole_j or a.doc == b.doc or (member_i and member_j):
                     continue  # Llama 2 and Llama 3 are two models; Llama and Llama 2 are one family
+                if axis == "trend" and _other_objects(a.text, words_i[1], b.text, words_j[1]):
+                    continue  # "X narrows the basket" and "X widens the achievement": two things
                 key = (subject, axis, *sorted((a.doc, b.doc)))
                 cosine = float(pool.vectors[i] @ pool.vectors[j])
                 if key not in best or cosine > best[key][0]:
@@ -340,6 +343,13 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
         per_subject[(subject, axis)] = per_subject.get((subject, axis), 0) + 1
         out.append(pair)
     return out
+
+
+def _other_objects(text_a: str, words_a: str, text_b: str, words_b: str) -> bool:
+    """Whether two trend stances are done to different things: either names what narrows or widens
+    and the two share no word of it (a trend of nothing named is the subject's own)."""
+    a, b = trend_object(text_a, words_a), trend_object(text_b, words_b)
+    return bool(a or b) and not (a & b)
 
 
 def polarity(pool: Pool, i: int, j: int, subject: str, words_i: tuple[str, str], words_j: tuple[str, str],
