@@ -349,14 +349,16 @@ def stance_near(text: str, where: list[int], others: list[tuple[int, int]] = (),
 
 
 _OBJECT_END = re.compile(r"[,;:.()!?]|\s(?:while|because|as|but|which|that|and|or|since|so|when|whereas|with|"
-                         r"according)\s", re.I)
-_NO_OBJECT = re.compile(r"\s*(?:$|by|to|from|in|on|over|since|at|for|into|across|again|further|quickly|slowly|"
-                        r"sharply|steadily)\b", re.I)
+                         r"according|of|by|within|in|on|for|during|under|over|at|to|from|into|through|across|"
+                         r"among|between|without|only|per|after|before|until|despite|unlike|via|if)\b", re.I)
+_NO_OBJECT = re.compile(r"\s*(?:$|by|to|from|in|on|over|since|at|for|into|across|again|further|fast|quickly|rapidly|"
+                        r"slowly|sharply|steadily|slightly|significantly)\b", re.I)
 
 
 def trend_object(text: str, words: str) -> frozenset[str]:
-    """The content words of what a trend verb is done to ("Crate & Co narrows the basket": basket);
-    empty where it is done to nothing ("the gap is narrowing", "narrowed by 5 points")."""
+    """What a trend verb is done to, by the head of its noun phrase ("Crate & Co narrows the legacy
+    of the basket": legacy); empty where it is done to nothing ("the gap is narrowing", "narrowed by
+    5 points")."""
     at = text.lower().find(words.lower())
     if at < 0:
         return frozenset()
@@ -364,7 +366,9 @@ def trend_object(text: str, words: str) -> frozenset[str]:
     if _NO_OBJECT.match(rest):
         return frozenset()
     end = _OBJECT_END.search(rest)
-    return content_words(rest[:end.start() if end else len(rest)])
+    phrase = [singular(w) for w in re.findall(r"\w+", rest[:end.start() if end else len(rest)].lower())
+              if w not in _STOP and len(w) > 1 and not w.isdigit()]
+    return frozenset(phrase[-1:])
 
 
 def context(text: str, start: int, end: int, words: int = 4) -> str:
