@@ -265,10 +265,11 @@ _LIST_GLUE = re.compile(r"^[\s,]*(?:(?:and|or|&)\s+)?$")
 
 
 def _name_length(text: str, w: int, others) -> int:
-    """Length of the name that starts at w (one word when the name is not known)."""
-    for start, end in others:
-        if start == w:
-            return end - start
+    """Length of the longest name that starts at w ("Crate & Co", not "Crate"; one word when the
+    name is not known)."""
+    known = [end - start for start, end in others if start == w]
+    if known:
+        return max(known)
     m = re.match(r"[\w.+-]+", text[w:])
     return m.end() if m else 0
 
@@ -276,10 +277,10 @@ def _name_length(text: str, w: int, others) -> int:
 def _other_between(text: str, w: int, start: int, others) -> bool:
     """Whether another name stands between a subject (at w) and a stance word (at start), other than
     in a list of names that the stance is said of together."""
-    inside = sorted((s, e) for s, e in others if w < s and e <= start)
+    last = w + _name_length(text, w, others)
+    inside = sorted((s, e) for s, e in others if last <= s and e <= start)  # (not a name within the subject's)
     if not inside:
         return False
-    last = w + _name_length(text, w, others)
     for s, e in inside:
         if not _LIST_GLUE.match(text[last:s]):
             return True

@@ -332,7 +332,7 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
                 cosine = float(pool.vectors[i] @ pool.vectors[j])
                 if key not in best or cosine > best[key][0]:
                     best[key] = (cosine, (i, j, subject, axis, words_i, words_j, member_i or member_j))
-    ranked = sorted(best.values(), key=lambda item: -item[0])
+    ranked = sorted(best.values(), key=lambda item: (-item[0], -len(item[1][2])))  # a pair under its longest name
     out, seen, per_subject = [], set(), {}
     for _, pair in ranked:
         i, j, subject, axis = pair[:4]
@@ -390,7 +390,7 @@ _STANCE_WORD = re.compile(r"\b(?:open|closed|proprietary|free|paid)\b", re.I)
 def _label(text: str, offsets: list[int], key: str) -> str:
     """A subject as written in the text, for explanations."""
     if offsets:
-        m = re.match(r"[\w.+-]+(?: [A-Z0-9][\w.+-]*)*", text[offsets[0]:])
+        m = re.match(r"[\w.+-]+(?:(?: &)? [A-Z0-9][\w.+-]*)*", text[offsets[0]:])  # "Crate & Co"
         if m:
             return m.group()
     return key
