@@ -315,6 +315,7 @@ def test_a_trend_is_a_tension_only_of_one_thing_and_a_doubt_takes_no_stance(tmp_
                                       "- Crate & Co narrows the price gap with the big chains.\n"
                                       "- It is unclear that Crate & Co widens the loyalty scheme.\n", encoding="utf-8")
     (notes / "awards.md").write_text("# Awards\n\n- Crate & Co widens the achievement of its suppliers.\n"
+                                     "- The fee widens the basket only if Crate & Co widens the bonus.\n"
                                      "- Since 2024 Crate & Co widens the price gap with the big chains.\n"
                                      "- Crate & Co narrows the loyalty scheme for new members.\n", encoding="utf-8")
     found = [t for t in kg_json("--vault", str(tmp_path), "tensions", "--all") if t["kind"] in ("polarity", "temporal")]

@@ -356,11 +356,11 @@ _NO_OBJECT = re.compile(r"\s*(?:$|by|to|from|in|on|over|since|at|for|into|across
                         r"slowly|sharply|steadily|slightly|significantly)\b", re.I)
 
 
-def trend_object(text: str, words: str) -> frozenset[str]:
-    """What a trend verb is done to, by the head of its noun phrase ("Crate & Co narrows the legacy
-    of the basket": legacy); empty where it is done to nothing ("the gap is narrowing", "narrowed by
-    5 points")."""
-    at = text.lower().find(words.lower())
+def trend_object(text: str, words: str, after: int = 0) -> frozenset[str]:
+    """What a trend verb (its first use from `after`, where the subject is named) is done to, by the
+    head of its noun phrase ("Crate & Co narrows the legacy of the basket": legacy); empty where it
+    is done to nothing ("the gap is narrowing", "narrowed by 5 points")."""
+    at = text.lower().find(words.lower(), after)
     if at < 0:
         return frozenset()
     rest = text[at + len(words):]

@@ -326,7 +326,8 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
                 a, b = pool.claims[i], pool.claims[j]
                 if pole_i == pole_j or a.doc == b.doc or (member_i and member_j):
                     continue  # Llama 2 and Llama 3 are two models; Llama and Llama 2 are one family
-                if axis == "trend" and _other_objects(a.text, words_i[1], b.text, words_j[1]):
+                if axis == "trend" and _other_objects(a.text, words_i[1], _said_at(pool, i, subject),
+                                                      b.text, words_j[1], _said_at(pool, j, subject)):
                     continue  # "X narrows the basket" and "X widens the achievement": two things
                 key = (subject, axis, *sorted((a.doc, b.doc)))
                 cosine = float(pool.vectors[i] @ pool.vectors[j])
@@ -345,10 +346,16 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     return out
 
 
-def _other_objects(text_a: str, words_a: str, text_b: str, words_b: str) -> bool:
-    """Whether two trend stances are done to different things: either names what narrows or widens
-    and the two share no word of it (a trend of nothing named is the subject's own)."""
-    a, b = trend_object(text_a, words_a), trend_object(text_b, words_b)
+def _said_at(pool: Pool, row: int, subject: str) -> int:
+    """Where a claim first names a subject (0 for a family it names through one of its models)."""
+    return min(pool.exact[row].get(subject) or [0])
+
+
+def _other_objects(text_a: str, words_a: str, at_a: int, text_b: str, words_b: str, at_b: int) -> bool:
+    """Whether two trend stances (their words said of a subject named at `at_`) are done to
+    different things: either names what narrows or widens and the two heads differ (a trend of
+    nothing named is the subject's own)."""
+    a, b = trend_object(text_a, words_a, at_a), trend_object(text_b, words_b, at_b)
     return bool(a or b) and not (a & b)
 
 
