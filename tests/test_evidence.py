@@ -306,8 +306,9 @@ def test_a_contrast_inside_a_statement_is_no_negation():
 def test_a_trend_is_a_tension_only_of_one_thing_and_a_doubt_takes_no_stance(tmp_path):
     """"Crate & Co narrows the basket" and "Crate & Co widens the achievement" say what Crate & Co
     does to two things: no tension. Said of one thing, they are, under the whole name (not "Co",
-    the name within it). A claim that doubts ("It is unclear that ...") takes no stance. (At 10k notes, six polarity tensions read at random were all
-    of two things, and 16 of 139 had a side in doubt.)"""
+    the name within it). A claim that doubts ("It is unclear that ...") takes no stance. (At 10k
+    notes, six polarity tensions read at random were all of two things, and 16 of 139 had a side
+    in doubt.)"""
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "crate-co.md").write_text("---\ntitle: Crate & Co\n---\nA wholesaler.\n", encoding="utf-8")
