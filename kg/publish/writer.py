@@ -156,15 +156,15 @@ def _draw_batch(batch: list[tuple[int, str | None]]) -> tuple[list[tuple], set[s
     done = []
     for i, known in batch:
         page = pages[i]
+        if _foreign(out, page.path, owned):
+            done.append((page.path, None, False, None, _left_alone(out, page.path)))
+            continue
         before = None
         if unsearched is not None and page.template in SEARCHABLE and known is not None:
             try:
                 before = (out / page.path).read_bytes()
             except OSError:
                 pass
-        if _foreign(out, page.path, owned):
-            done.append((page.path, None, False, None, _left_alone(out, page.path)))
-            continue
         try:
             html = draw(site, page)
         except Exception as exc:  # one page that cannot be drawn must not stop the site
@@ -342,7 +342,8 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
             if digest:
                 previous[path] = [None, digest]  # written, and owned, but drawn from a preview
         # the full build may find these pages as the preview left them: their shards are indexed then
-        pending = {path for path, _, w, _, _ in results if w and path in set(last.get("searchable", []))}
+        searchable = set(last.get("searchable", []))
+        pending = {path for path, _, w, _, _ in results if w and path in searchable}
         last.update(pages=previous, state=None, search_pending=sorted(set(last.get("search_pending", [])) | pending))
         tmp = manifest_path.with_name(f".{MANIFEST}.tmp")
         tmp.write_text(json.dumps(last), encoding="utf-8")
