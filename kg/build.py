@@ -243,7 +243,8 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         from kg.search.embed import let_model_go, shared_embedder
         from kg.search.index import SearchIndex
 
-        found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress)
+        found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
+                      files.texts_by_block if files else None)
         let_model_go()
     if files and search and knowledge:
         from kg.claims.store import knowledge as knowledge_stage

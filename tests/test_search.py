@@ -338,3 +338,38 @@ def test_a_matrix_written_from_the_last_one_keeps_its_rows_and_adds_the_new(tmp_
     assert [p.name for p in tmp_path.iterdir()] == ["vectors.npy"]  # no temporary file left
     only_new = save_rows(tmp_path / "vectors.npy", written, np.full(2, -1), added[:2])
     assert np.array_equal(only_new, added[:2])
+
+
+def test_a_cold_build_embeds_each_text_once_a_note_paragraph_as_its_claims(tmp_path, monkeypatch):
+    """The knowledge stage needs every claim's vector: a note paragraph of several claims is
+    embedded as them (the mean of their vectors), not as a text of its own as well, and no text
+    is embedded twice in one build. Search still finds such a paragraph by its meaning."""
+    import sqlite3
+    from collections import Counter
+
+    from kg.build import run
+
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    embedded: list[str] = []
+    real = Embedder.embed
+
+    def counted(self, texts, *args, **kwargs):
+        embedded.extend(texts)
+        return real(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(Embedder, "embed", counted)
+    cache = tmp_path / "cache"
+    done = run(vault, cache_dir=cache, site=False)
+    twice = [t for t, n in Counter(embedded).items() if n > 1]
+    assert embedded and not twice, twice[:3]
+    db = sqlite3.connect(cache / "search.sqlite")
+    paragraphs = [t for (t,) in db.execute(
+        "SELECT text FROM items WHERE kind = 'note' AND id IN (SELECT item FROM parts GROUP BY item HAVING count(*) > 1)")]
+    db.close()
+    assert len(paragraphs) >= 10 and not set(paragraphs) & set(embedded)
+    claims = {c.text for c in done.claims if c.origin == "note" and c.kind == "claim"}
+    assert claims <= set(embedded)
+    hits = Searcher(cache).search("what open models cost to serve compared with closed ones", k=5)
+    assert "notes/concepts/open-vs-closed-model-economics.md" in {h.doc for h in hits}

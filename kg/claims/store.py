@@ -245,6 +245,21 @@ class KnowledgeStore:
             del decoded[gone]
         return [item for p in paths if p in keys for item in decoded[p][1]]
 
+    def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
+        """The claim texts of these notes by the index of the block they are written in, read
+        from the stored JSON without making models (the search index embeds a note's paragraphs
+        as their claims: kg.search.index.parts_of)."""
+        out: dict[str, dict[int, list[str]]] = {}
+        for start in range(0, len(paths), 500):
+            chunk = paths[start:start + 500]
+            for p, claims, extra in self.db.execute(
+                    f"SELECT path, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
+                blocks = out.setdefault(p, {})
+                for claim, (_, block, *_) in zip(json.loads(claims), json.loads(extra)):
+                    if block is not None:
+                        blocks.setdefault(block, []).append(claim["text"])
+        return out
+
     # -- what the analysis settled to, after the review ---------------------------------------
     def save_settled(self, found: Knowledge) -> Changed:
         """Each claim's status and counts, the files whose claims name each concept, the evidence
@@ -706,6 +721,14 @@ class ClaimFiles:
     problems: list[Diagnostic]
     """What went wrong extracting them, by file and line."""
     cache_dir: Path
+
+    def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
+        """KnowledgeStore.texts_by_block: the claim texts of these notes by block."""
+        reader = KnowledgeStore(self.cache_dir)
+        try:
+            return reader.texts_by_block(paths)
+        finally:
+            reader.close()
 
     @functools.cached_property
     def claims(self) -> list[Claim]:

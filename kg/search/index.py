@@ -1,8 +1,9 @@
 """The search index in `.kg/`: passages, their BM25 index and their vectors.
 
 What is embedded is a budget (about 100 passages a second on 2 cores): each paragraph or list
-item of a note is one item; a source is embedded by paragraph (long paragraphs in windows of
-sentences), and the exact sentence is found inside the passage at query time. Link lists
+item of a note is one item, embedded as its claims; a source is embedded by paragraph (long
+paragraphs in windows of sentences), and the exact sentence is found inside the passage at query
+time. Link lists
 (`Related` sections) and fragments of fewer than four words are left out.
 
 Files:
@@ -13,9 +14,9 @@ Files:
 - `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors (rows in item id order),
   memory-mapped at query time, rewritten atomically after each build. A source window of
   several sentences is embedded once, as its sentences (`parts`; the knowledge stage needs
-  every source sentence's vector anyway): its row is their normalised mean, and
-  `part_vectors.npy` + `part_ids.npy` hold the sentences' own vectors (rows by item id), so a
-  query scores the window by its mean and its best sentence (kg.search.query.SENTENCE_SHARE).
+  every source sentence's vector anyway), and a note paragraph as its claims: its row is their
+  normalised mean, and `part_vectors.npy` + `part_ids.npy` hold the parts' own vectors (rows by
+  item id), so a query scores the item by its mean and its best part (query.SENTENCE_SHARE).
 - `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over the vectors
   (memory-mapped at query time), and the item id of each of its entries. It is updated in
   place: removed items become tombstones (id -1), and new vectors wait outside it (a query scans
@@ -36,14 +37,14 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from kg.search.knn import load_faiss
 
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 WINDOW_WORDS = 120
 """Source paragraphs longer than this are embedded in windows of whole sentences."""
 MIN_WORDS = 4
@@ -111,17 +112,22 @@ class Item:
     """For source passages: (line, anchor, text) of each sentence."""
     role: str | None = None
     """Role of the note section it is in (questions, tensions, evidence), if any."""
+    claims: list[str] = field(default_factory=list)
+    """For note paragraphs: the texts of the claims, questions and tensions written in it
+    (kg.claims.extract.note_claims), which it is embedded as (`parts_of`)."""
 
 
-def items_of(kb, path: str) -> list[Item]:
-    """The searchable passages of one note or source."""
+def items_of(kb, path: str, claims: dict[int, list[str]] | None = None) -> list[Item]:
+    """The searchable passages of one note or source; `claims` holds a note's claim texts by the
+    index of the block they are written in."""
     doc = kb.doc(path)
     info = kb.infos[path]
     if info.kind == "note":
         concept = kb.concept_by_doc.get(path)
         roles = [s.role for s in doc.sections]
-        return [Item("note", path, b.line, b.text, doc.title, concept, None, info.tags, None, [], roles[b.section])
-                for b in doc.blocks if roles[b.section] != "related" and len(b.text.split()) >= MIN_WORDS]
+        return [Item("note", path, b.line, b.text, doc.title, concept, None, info.tags, None, [], roles[b.section],
+                     (claims or {}).get(index, []))
+                for index, b in enumerate(doc.blocks) if roles[b.section] != "related" and len(b.text.split()) >= MIN_WORDS]
     sid = kb.source_by_path.get(path)
     date = doc.date.isoformat() if doc.date else None
     by_block: dict[int, list] = {}
@@ -142,11 +148,13 @@ def items_of(kb, path: str) -> list[Item]:
 
 
 def parts_of(item: Item) -> list[str]:
-    """The sentences a source window is embedded as, when it has more than one (the knowledge
-    stage embeds every source sentence anyway). A note paragraph is embedded as itself: its
-    claims are rewritten sentences (citations named), not slices of its text."""
-    texts = [t for _, _, t in item.sentences]
-    return texts if len(texts) > 1 else []
+    """The texts an item is embedded as, when it is not embedded as itself: a source window of
+    several sentences as its sentences, a note paragraph as its claims (rewritten sentences,
+    citations named). The knowledge stage needs the vector of every source sentence and every
+    claim anyway, so a passage made of them costs no embedding of its own (a note paragraph
+    embedded as itself too was a quarter of a 10k vault's cold build)."""
+    texts = [t for _, _, t in item.sentences] if item.kind == "source" else item.claims
+    return texts if len(texts) > 1 or (texts and texts[0] != item.text) else []
 
 
 def _source_item(path, window, title, sid, tags, date) -> Item:
@@ -203,12 +211,15 @@ class SearchIndex:
         return db
 
     def update(self, kb, embedder_factory: Callable[[], object],
-               progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, int]:
+               progress: Callable[[str, int, int | None], None] | None = None,
+               claims_of: Callable[[list[str]], dict[str, dict[int, list[str]]]] | None = None) -> dict[str, int]:
         """Bring the index up to date with the vault: re-index changed files, embed new text.
+        `claims_of(paths)` gives the claim texts of those notes by block (`items_of`); without it
+        a note paragraph is embedded as itself.
         A corrupt index file is moved aside and rebuilt, also when the damage shows only once
         the update reads it (a look at every row no longer comes first)."""
         try:
-            return self._update_once(kb, embedder_factory, progress)
+            return self._update_once(kb, embedder_factory, progress, claims_of)
         except sqlite3.DatabaseError as exc:
             # a file that is no database, or malformed; locked or full (OperationalError) is not
             # damage, and rows that contradict each other (IntegrityError) go to the build's own
@@ -219,17 +230,17 @@ class SearchIndex:
                 part = Path(str(self.db_path) + suffix)
                 if part.exists():
                     part.replace(part.with_name(f"{part.name}.corrupt-{int(time.time())}"))
-            return self._update_once(kb, embedder_factory, progress)
+            return self._update_once(kb, embedder_factory, progress, claims_of)
 
-    def _update_once(self, kb, embedder_factory, progress) -> dict[str, int]:
+    def _update_once(self, kb, embedder_factory, progress, claims_of) -> dict[str, int]:
         db = self.connect(create=True)
         try:
             db.execute("SELECT count(*) FROM items").fetchone()
-            return self._update(db, kb, embedder_factory, progress)
+            return self._update(db, kb, embedder_factory, progress, claims_of)
         finally:
             db.close()
 
-    def _update(self, db, kb, embedder_factory, progress) -> dict[str, int]:
+    def _update(self, db, kb, embedder_factory, progress, claims_of) -> dict[str, int]:
         indexed = dict(db.execute("SELECT doc, hash FROM docs"))
         current = {p: info.hash for p, info in kb.infos.items()}
         changed = [p for p, h in current.items() if indexed.get(p) != h]
@@ -262,7 +273,8 @@ class SearchIndex:
         for start in range(0, len(changed), 200):
             chunk = changed[start:start + 200]
             kb.load(chunk)
-            rows = [item for path in chunk for item in items_of(kb, path)]
+            claims = claims_of([p for p in chunk if kb.infos[p].kind == "note"]) if claims_of else {}
+            rows = [item for path in chunk for item in items_of(kb, path, claims.get(path))]
             with db:
                 for item in rows:
                     parts = parts_of(item)
