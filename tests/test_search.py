@@ -34,7 +34,8 @@ def demo(tmp_path_factory, embedder):
     return Searcher(cache, embedder=embedder)
 
 
-def test_onnx_vectors_equal_the_torch_model(embedder):
+def test_onnx_vectors_are_near_the_torch_model(embedder):
+    """kg embeds with an int8 copy of the model (kg.search.embed.quantize): near the torch vectors."""
     from sentence_transformers import SentenceTransformer
 
     from kg.search.embed import weights_dir
@@ -43,7 +44,7 @@ def test_onnx_vectors_equal_the_torch_model(embedder):
              "GLM-5 has 745B parameters and an open licence." * 30]  # the last one is truncated at 256 tokens
     reference = SentenceTransformer(str(weights_dir()), device="cpu").encode(texts, normalize_embeddings=True)
     ours = embedder.embed(texts)
-    assert (ours * reference).sum(axis=1).min() >= 0.999
+    assert (ours * reference).sum(axis=1).min() >= 0.97
 
 
 def test_a_paraphrase_finds_the_claim(demo):

