@@ -299,10 +299,18 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
         "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     changed = [p.name for p in sorted(site.glob("claims*.html")) if before.get(p.name) != p.read_bytes()]
-    holding = [p.name for p in sorted(site.glob("claims*.html")) if "Quality gap between open and closed models"
-               in p.read_text(encoding="utf-8").split("claim-groups", 1)[-1]]
-    assert len(holding) == 1  # a file's claims are on one page
-    assert holding[0] in changed and len(changed) <= 2, changed  # page 1 also holds the counts
+
+    def holding(doc: str) -> list[str]:
+        title = edited.kb.infos[doc].title
+        return [p.name for p in sorted(site.glob("claims*.html"))
+                if f">{title}<" in p.read_text(encoding="utf-8").split("claim-groups", 1)[-1]]
+
+    assert len(holding("notes/concepts/quality-gap.md")) == 1  # a file's claims are on one page
+    [new] = [c for c in edited.claims if "9% on coding" in c.text]
+    others = {s.doc for t in edited.knowledge.tensions if new.id in t.claim_ids() for s in (t.a, t.b) if s}
+    others.discard(new.doc)  # a claim the new one contradicts is now contested: its page changes too
+    assert holding(new.doc)[0] in changed and set(changed) <= {"claims.html", *holding(new.doc),  # page 1: the counts
+                                                                *(p for d in others for p in holding(d))}, changed
     assert sum(c.kind == "claim" for c in edited.claims) == shown + 1
 
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)

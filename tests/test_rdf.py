@@ -109,7 +109,7 @@ def test_round_trip_counts_equal_the_model(turtle, model):
     assert len(subjects(turtle, SCHEMA.CreativeWork)) == len(model.kb.source_ids) == 4
     assert len(subjects(turtle, SCHEMA.Claim)) == len({(c.doc, c.id) for c in found.claims}) == 548
     assert len(subjects(turtle, SCHEMA.Question)) == sum(c.kind == "question" for c in found.claims)
-    assert len(subjects(turtle, KG.Evidence)) == len(found.evidence) == 258
+    assert len(subjects(turtle, KG.Evidence)) == len(found.evidence) == 259
     assert len(subjects(turtle, KG.Tension)) == len(found.tensions) == 32
     kinds = {kind: len(subjects(turtle, KG[kind.capitalize() + "Tension"])) for kind in
              ("declared", "polarity", "numeric", "temporal")}
@@ -404,7 +404,7 @@ def test_push_replaces_the_vaults_named_graph_idempotently(cache, oxigraph_serve
         assert count(oxigraph_server) == len(turtle)
     assert count(oxigraph_server, cls=str(SKOS.Concept)) == len(model.kb.concepts)
     assert count(oxigraph_server, cls=str(SCHEMA.Claim)) == 548
-    assert count(oxigraph_server, cls=str(KG.Evidence)) == 258
+    assert count(oxigraph_server, cls=str(KG.Evidence)) == 259
     assert count(oxigraph_server, cls=str(KG.Tension)) == 32
     assert count(oxigraph_server, graph=other) == 1  # other graphs are left alone
     back = rdflib.Graph()

@@ -374,3 +374,18 @@ def test_a_cold_build_embeds_each_text_once_a_note_paragraph_as_its_claims(tmp_p
     assert claims <= set(embedded)
     hits = Searcher(cache).search("what open models cost to serve compared with closed ones", k=5)
     assert "notes/concepts/open-vs-closed-model-economics.md" in {h.doc for h in hits}
+
+
+def test_another_model_indexes_and_embeds_every_file_again(tmp_path, embedder, monkeypatch):
+    """Vectors of two models do not mix: a kg whose model changed (a new export, int8) indexes
+    every file again and embeds its text with the new model, although no file changed."""
+    from tests.conftest import FIXTURES
+
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    cache = vault / ".kg"
+    first = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert SearchIndex(cache).update(build(vault), lambda: embedder)["files"] == 0
+    monkeypatch.setattr(Embedder, "model_id", Embedder.model_id + "-next")
+    again = SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert again["files"] == first["files"] and again["embedded"] == first["embedded"] > 0

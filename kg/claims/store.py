@@ -56,6 +56,7 @@ from kg.claims.perfile import (
     names_changed,
 )
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, set_fields
+from kg.search.embed import Embedder
 
 if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
@@ -80,7 +81,7 @@ BUCKETS = 4096
 def _code_bytes() -> str:
     """The knowledge stage's files as they are: when they are as the store last saw them, its
     `_code` stands without parsing them (half a second)."""
-    h = hashlib.blake2b(digest_size=12)
+    h = hashlib.blake2b(Embedder.model_id.encode(), digest_size=12)
     for p in sorted(Path(__file__).parent.glob("*.py")):
         h.update(p.read_bytes())
     return h.hexdigest()
@@ -88,10 +89,10 @@ def _code_bytes() -> str:
 
 @functools.cache
 def _code() -> str:
-    """The knowledge stage's own code: a new kg version analyses again. Read as syntax without
-    docstrings or comments, so that rewording them keeps a vault's analysis (at 10k notes, 12
-    minutes)."""
-    h = hashlib.blake2b(f"knowledge {SCHEMA}\n".encode(), digest_size=12)
+    """The knowledge stage's own code and the model its vectors come from: a new kg version
+    analyses again. Read as syntax without docstrings or comments, so that rewording them keeps a
+    vault's analysis (at 10k notes, 12 minutes)."""
+    h = hashlib.blake2b(f"knowledge {SCHEMA} {Embedder.model_id}\n".encode(), digest_size=12)
     for p in sorted(Path(__file__).parent.glob("*.py")):
         h.update(_syntax(p.read_bytes()).encode())
     return h.hexdigest()

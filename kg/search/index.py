@@ -162,6 +162,14 @@ def _source_item(path, window, title, sid, tags, date) -> Item:
                 list(window))
 
 
+def _version() -> str:
+    """The index's layout and the model its vectors come from: another model indexes every file
+    again, its items keyed by the new model's vectors (the old ones go at the sweep)."""
+    from kg.search.embed import Embedder
+
+    return f"{INDEX_VERSION} {Embedder.model_id}"
+
+
 def text_key(text: str, model_id: str) -> str:
     return hashlib.blake2b(f"{model_id}\n{text}".encode(), digest_size=16).hexdigest()
 
@@ -187,10 +195,10 @@ class SearchIndex:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             version = db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-            if version is None or version[0] != str(INDEX_VERSION):  # other layout: re-index, keep vectors
+            if version is None or version[0] != _version():  # other layout or model: re-index, keep vectors
                 db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS fts;"
                                  "DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS parts;")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(INDEX_VERSION),))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (_version(),))
             db.executescript("""
                 CREATE TABLE IF NOT EXISTS docs (doc TEXT PRIMARY KEY, hash TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, doc TEXT NOT NULL, kind TEXT NOT NULL,
