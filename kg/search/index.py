@@ -3,8 +3,7 @@
 What is embedded is a budget (about 100 passages a second on 2 cores): each paragraph or list
 item of a note is one item, embedded as its claims; a source is embedded by paragraph (long
 paragraphs in windows of sentences), and the exact sentence is found inside the passage at query
-time. Link lists
-(`Related` sections) and fragments of fewer than four words are left out.
+time. Link lists (`Related` sections) and fragments of fewer than four words are left out.
 
 Files:
 - `search.sqlite`: `items` (one row per passage), `fts` (SQLite FTS5, BM25), `vectors`
