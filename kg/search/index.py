@@ -280,7 +280,8 @@ class SearchIndex:
         for start in range(0, len(changed), 200):
             chunk = changed[start:start + 200]
             kb.load(chunk)
-            claims = claims_of([p for p in chunk if kb.infos[p].kind == "note"]) if claims_of else {}
+            notes = [p for p in chunk if kb.infos[p].kind == "note"]
+            claims = claims_of(notes) if claims_of and notes else {}  # (a chunk of sources opens no store)
             rows = [item for path in chunk for item in items_of(kb, path, claims.get(path))]
             with db:
                 for item in rows:
