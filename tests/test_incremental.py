@@ -694,3 +694,18 @@ def test_a_page_lists_its_tensions_in_one_order_whatever_the_process(demo_site, 
     differ = [path for path in sites[0] if sites[0][path] != sites[1][path]]
     assert differ == []
     assert sum(page.count(b'class="tension ') for page in sites[0].values()) > 20  # pages that list tensions
+
+
+def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked(tmp_path):
+    """The site build lets the knowledge go once its pages are drawn (a 10k vault's claims and
+    evidence held 0.7 GB through the meaning search); a Python user who asks for it afterwards
+    gets the knowledge the build counted, made again from the settled memo."""
+    vault = _vault(tmp_path)
+    done = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")
+    assert done.analysis.found is None  # let go
+    summary = done.analysis.summary
+    k = done.knowledge
+    assert (len(k.evidence), len(k.tensions)) == (summary["evidence"], summary["tensions"])
+    assert sum(c.status == "supported" for c in k.claims if c.origin == "note") == summary["supported"]
+    again = run(vault, cache_dir=tmp_path / "cache", site=False)  # unchanged: from the settled rows
+    assert _state(again) == _state(done)

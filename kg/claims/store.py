@@ -771,8 +771,14 @@ class Analysis:
     def knowledge(self) -> Knowledge:
         """Evidence, tensions and the analysed claims (kg.claims.analyse.Knowledge)."""
         if self.found is None:
-            self.found, self.loader = self.loader(), None
+            self.found = self.loader()
         return self.found
+
+    def let_go(self) -> None:
+        """Forget the knowledge held (not a preview's, which nothing can make again); `knowledge`
+        makes it again from the settled memo if asked."""
+        if self.found is not None and self.loader is not None and not self.pending:
+            self.found = None
 
     def rows(self) -> SettledRows | None:
         """A reader of the settled rows while the knowledge is unread (nothing changed, so the rows
@@ -835,7 +841,8 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
     finally:
         store.close()
     return Analysis(settled, summary, problems, judged=judged, found=found,
-                    changes=None if changes.fresh else changes, since=since)
+                    changes=None if changes.fresh else changes, since=since,
+                    loader=lambda: _settled(kb, cache_dir, paths, stamp))
 
 
 COUNTS_VERSION = 2

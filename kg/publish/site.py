@@ -30,6 +30,12 @@ link. A paragraph of thousands of links was shown whole on every page it links: 
 time and memory growing with the square of its links."""
 
 
+_KNOWLEDGE_VIEWS = ("knowledge", "claims", "claims_by_doc", "claims_by_id", "claim_by_key", "evidence", "cited",
+                    "tensions_by_claim", "tensions_by_subject", "tension_order", "mentioned_in", "related",
+                    "knowledge_digests", "declared")
+"""Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
+
+
 class Site:
     """One vault, seen from the site."""
 
@@ -57,6 +63,15 @@ class Site:
         """Claims, evidence and tensions, or None when the build skipped that stage (--no-search);
         read on first use, so a site with nothing to draw never reads them."""
         return self.analysis.knowledge if self.analysis else None
+
+    def let_knowledge_go(self) -> None:
+        """Forget the knowledge and every lookup made from it, once the pages are drawn (the meaning
+        search needs none of it): through that last step, a 10k vault's cold build held its 180k
+        claims and 90k evidence items (0.7 GB) beside the search's units. Read again if asked."""
+        for name in _KNOWLEDGE_VIEWS:
+            self.__dict__.pop(name, None)
+        if self.analysis is not None:
+            self.analysis.let_go()
 
     @cached_property
     def counts(self) -> dict | None:

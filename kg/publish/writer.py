@@ -435,6 +435,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if search:
+        site.let_knowledge_go()  # the pages are drawn
         meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
@@ -450,7 +451,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "written": sorted(_asset_paths(out, owned) | kept | meaning  # and what kg wrote before that is still there
                           | {path for path in owned - set(previous) if os.path.lexists(out / path)}),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
-        "claims": site.knowledge is not None, "links": _links_out(site), "sources": site.source_meta,
+        "claims": site.analysis is not None, "links": _links_out(site), "sources": site.source_meta,
         "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None,
         "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}),
@@ -515,7 +516,7 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
     stage shows on a page is hashed per file (`shown`: `Site.digests_since`): a file whose hash
     changed counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
-            or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.knowledge is not None)):
+            or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.analysis is not None)):
         return None
     before = last["files"]
     changed = {p for p, h in files.items() if before.get(p) != h} | (set(before) - set(files))
@@ -646,6 +647,7 @@ def finish_search(site: Site, out: Path, cache_dir: Path) -> str | None:
     indexing = _meanwhile(lambda: shards.update(out, last.get("searchable", []), pending)) \
         if pending or not (out / "pagefind").is_dir() else None
     if last.get("meaning_pending"):
+        site.let_knowledge_go()
         meaning = semantic.publish(site, out, cache_dir, _owned(last), problems, _drawn(last.get("pages", {})))
         stale = {semantic.TABLE, semantic.VAULT} - meaning
         last["written"] = sorted((set(last.get("written", [])) - stale) | meaning)
