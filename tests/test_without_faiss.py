@@ -57,6 +57,22 @@ def test_numpy_search_equals_faiss_flat_ip(n, queries, k, monkeypatch):
     assert_same_search(knn.Flat(matrix).search(q, k), reference)
 
 
+def test_the_faiss_search_equals_index_flat_ip_and_copies_no_row():
+    """flat_ip with faiss searches the matrix where it is (no copy of a 10k vault's vectors) and
+    answers as IndexFlatIP does, ties included (a sentence clipped twice)."""
+    faiss = pytest.importorskip("faiss")
+    matrix, q = unit_vectors(3000), unit_vectors(700, seed=1)
+    matrix[11] = matrix[10]
+    index = faiss.IndexFlatIP(matrix.shape[1])
+    index.add(matrix)
+    found = knn.flat_ip(matrix)
+    assert np.shares_memory(found.matrix, matrix)
+    for k in (20, 1):
+        sims, rows = found.search(q, k)
+        ref_sims, ref_rows = index.search(q, k)
+        assert np.array_equal(sims, ref_sims) and np.array_equal(rows, ref_rows)
+
+
 def test_evidence_index_is_the_same_without_faiss(monkeypatch):
     """The Matcher's exact index (evidence): faiss's IndexFlatIP with faiss, Flat without, same answers."""
     pytest.importorskip("faiss")
@@ -64,7 +80,7 @@ def test_evidence_index_is_the_same_without_faiss(monkeypatch):
 
     sentences, claims = unit_vectors(2000, seed=2), unit_vectors(300, seed=3)
     with_faiss = Matcher([], sentences).index
-    assert not isinstance(with_faiss, knn.Flat)
+    assert isinstance(with_faiss, knn.FaissFlat)
     monkeypatch.setattr(knn, "_faiss", None)
     without = Matcher([], sentences).index
     assert isinstance(without, knn.Flat)

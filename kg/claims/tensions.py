@@ -120,15 +120,22 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple
     """(similarities, rows) of each vector's k nearest others: exact inner product for a small
     set, an HNSW graph (M=16, efSearch 64) for a large one when faiss is installed. Without faiss
     the search is exact at any size, in numpy (kg.search.knn): 50,000 claims took 33 s on 2 shared
-    cores and 270 MB, as long as faiss's exact search (34 s; its HNSW graph took 55 s there)."""
+    cores and 270 MB, as long as faiss's exact search (34 s; its HNSW graph took 55 s there).
+
+    The graph holds its vectors in 8 bits a dimension (a copy of 145k float vectors took 229 MB of
+    a 10k vault's analysis, in 8 bits 77 MB, and it builds in 7 s, not 12); the neighbours it
+    finds are then scored on the float vectors and ordered by that score. Against an exact
+    search of 145k claim vectors, it finds 95.1% of the 17 nearest; the float graph found 95.5%."""
     from kg.search.knn import flat_ip, load_faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     faiss = load_faiss()
-    if faiss is not None and len(vectors) >= ANN_FROM:
+    graph = faiss is not None and len(vectors) >= ANN_FROM
+    if graph:
         if progress:
             progress("Finding tensions: indexing claims", 0, None)
-        index = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, 16, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
         index.hnsw.efConstruction = 40
         index.add(vectors)
         index.hnsw.efSearch = 64
@@ -139,8 +146,20 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple
     for start in range(0, len(vectors), 8192):  # in parts, to show how far the search is
         if progress:
             progress("Finding tensions: nearest claims", start, len(vectors))
-        parts.append(index.search(vectors[start:start + 8192], k))
+        found = index.search(vectors[start:start + 8192], k)
+        parts.append(_rescored(vectors, vectors[start:start + 8192], found[1]) if graph else found)
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _rescored(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, rows) of these neighbours scored on the float vectors, best first (a row
+    the graph did not fill, -1, stays last with the lowest similarity)."""
+    sims = np.full(rows.shape, np.finfo(np.float32).min, dtype=np.float32)
+    for j in range(rows.shape[1]):  # a column at a time: all at once took k copies of the queries
+        found = rows[:, j] >= 0
+        sims[found, j] = np.einsum("nd,nd->n", queries[found], vectors[rows[found, j]])
+    order = np.argsort(-sims, axis=1, kind="stable")
+    return np.take_along_axis(sims, order, 1), np.take_along_axis(rows, order, 1)
 
 
 def candidate_pairs(pool: Pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -86,12 +86,22 @@ class Flat:
         return top_k(queries, self.matrix, k)
 
 
+class FaissFlat(Flat):
+    """IndexFlatIP's search (faiss.knn: the same code, the same answers) over the matrix where it
+    is: an IndexFlatIP first copies the rows it is given (107 MB of sentence vectors, 229 MB of
+    claim vectors at 10k notes)."""
+
+    def __init__(self, matrix: np.ndarray, faiss):
+        super().__init__(matrix)
+        self._faiss = faiss
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.atleast_2d(np.ascontiguousarray(queries, dtype=np.float32))
+        return self._faiss.knn(queries, self.matrix, k, metric=self._faiss.METRIC_INNER_PRODUCT)
+
+
 def flat_ip(matrix: np.ndarray):
     """An exact inner-product index over the rows of `matrix` with faiss's `search(queries, k)`:
-    faiss's IndexFlatIP when faiss is installed, else Flat."""
+    faiss's when faiss is installed (FaissFlat), else Flat."""
     faiss = load_faiss()
-    if faiss is None:
-        return Flat(matrix)
-    index = faiss.IndexFlatIP(matrix.shape[1])
-    index.add(np.ascontiguousarray(matrix, dtype=np.float32))
-    return index
+    return Flat(matrix) if faiss is None else FaissFlat(matrix, faiss)
