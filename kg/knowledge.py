@@ -9,6 +9,7 @@ vaults.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
@@ -117,6 +118,19 @@ class KnowledgeBase:
         missing = [p for p in paths if p not in self._docs]
         if missing:
             self._docs.update(self._loader(missing))
+
+    @contextlib.contextmanager
+    def holding(self, paths: list[str]) -> Iterator[None]:
+        """These files' parses, loaded for the block; those it loads are let go after it, so that
+        a stage going through every file a chunk at a time never holds them all (the search
+        index's cold pass held a 10k vault's parses, 0.6 GB, to the end of the build)."""
+        loaded = [p for p in dict.fromkeys(paths) if p not in self._docs]
+        self.load(loaded)
+        try:
+            yield
+        finally:
+            for p in loaded:
+                self._docs.pop(p, None)
 
     def raw(self, paths: list[str]) -> dict[str, dict]:
         """The cached parse of these files as plain JSON data, read in one batch without building

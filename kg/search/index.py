@@ -281,10 +281,10 @@ class SearchIndex:
         new_items = 0
         for start in range(0, len(changed), 200):
             chunk = changed[start:start + 200]
-            kb.load(chunk)
             notes = [p for p in chunk if kb.infos[p].kind == "note"]
             claims = claims_of(notes) if claims_of and notes else {}  # (a chunk of sources opens no store)
-            rows = [item for path in chunk for item in items_of(kb, path, claims.get(path))]
+            with kb.holding(chunk):
+                rows = [item for path in chunk for item in items_of(kb, path, claims.get(path))]
             with db:
                 for item in rows:
                     parts = parts_of(item)
