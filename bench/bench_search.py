@@ -53,7 +53,7 @@ def queries() -> list[str]:
 def make_index(n: int) -> Path:
     vault = HERE / "vaults" / f"search-{n}"
     folder = vault / ".kg"
-    done_mark = folder / f"bench-complete-{NOISE}"
+    done_mark = folder / f"bench-complete-{NOISE}-parts"
     if done_mark.is_file():
         return vault
     shutil.rmtree(vault, ignore_errors=True)
@@ -61,9 +61,13 @@ def make_index(n: int) -> Path:
     (vault / "kg.toml").write_text("# tiled search benchmark\n", encoding="utf-8")
     folder.mkdir()
     base = np.load(SOURCE / "vectors.npy")
+    base_parts, base_part_ids = np.load(SOURCE / "part_vectors.npy"), np.load(SOURCE / "part_ids.npy")
     src = sqlite3.connect(SOURCE / "search.sqlite")
-    rows = src.execute("SELECT doc, kind, line, text, title, concept, source, tags, date, sentences, key "
+    rows = src.execute("SELECT doc, kind, line, text, title, concept, source, tags, date, sentences, key, id "
                        "FROM items ORDER BY id").fetchall()
+    row_of_id = {r[11]: i for i, r in enumerate(rows)}
+    part_row = np.array([row_of_id.get(int(i), -1) for i in base_part_ids], dtype=np.int64)  # each part's item row
+    parts, part_ids = [], []  # the sentences of each window, tiled with it (the query scores windows by them)
 
     db = SearchIndex(folder).connect(create=True)
     rng = np.random.default_rng(0)
@@ -82,11 +86,20 @@ def make_index(n: int) -> Path:
             count_terms(db, (f"{r[3]}\n{r[4]}" for r in rows[:take]), 1)
             block = base[:take] + (rng.standard_normal((take, base.shape[1])).astype(np.float32) * NOISE if copy else 0)
             matrix[done:done + take] = block / np.linalg.norm(block, axis=1, keepdims=True)
+            mine = np.nonzero((part_row >= 0) & (part_row < take))[0]
+            block = base_parts[mine] + (rng.standard_normal((len(mine), base.shape[1])).astype(np.float32) * NOISE
+                                        if copy else 0)
+            parts.append((block / np.linalg.norm(block, axis=1, keepdims=True)).astype(np.float32))
+            part_ids.append(done + part_row[mine] + 1)
             done += take
             print(f"  tiling {done:,}/{n:,}", end="\r", file=sys.stderr)
     db.close()
     started = time.perf_counter()
     write_vectors(folder, np.arange(1, n + 1, dtype=np.int64), matrix)
+    ids = np.concatenate(part_ids)
+    order = np.argsort(ids, kind="stable")  # sorted by item, as kg writes them
+    np.save(folder / "part_vectors.npy", np.concatenate(parts)[order])
+    np.save(folder / "part_ids.npy", ids[order])
     print(f"  vectors written{' and HNSW built' if n >= ANN_FROM else ''} in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     del matrix
@@ -115,7 +128,8 @@ def measure(n: int, embedder, texts: list[str]) -> None:
     for q in texts:
         v = embedder.embed([q])[0]
         served = [i for i, _ in searcher.nearest(v, 10)]
-        exact = np.argsort(-(np.asarray(searcher.matrix) @ v))[:10]
+        # the exact scan scores as the engine does: a window by its best sentence too (SENTENCE_SHARE)
+        exact = np.argsort(-searcher._with_sentences(v, searcher.ids, np.asarray(searcher.matrix) @ v))[:10]
         vector_recall.append(len(set(served) & {int(searcher.ids[j]) for j in exact}) / 10)
         plain = " OR ".join(_phrase(w) for w in dict.fromkeys(terms(q)))
         exact_lex = [r[0] for r in searcher.db.execute(
