@@ -123,7 +123,7 @@ class KnowledgeBase:
     def holding(self, paths: list[str]) -> Iterator[None]:
         """These files' parses, loaded for the block; those it loads are let go after it, so that
         a stage going through every file a chunk at a time never holds them all (the search
-        index's cold pass held a 10k vault's parses, 0.6 GB, to the end of the build)."""
+        index's cold pass held a 10k vault's parses, 0.4 GB, to the end of the build)."""
         loaded = [p for p in dict.fromkeys(paths) if p not in self._docs]
         self.load(loaded)
         try:
