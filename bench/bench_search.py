@@ -13,7 +13,8 @@ training claims. Prints, per size:
   lexical top 10 that plain BM25 over all query words scores at least as high as its own 10th
   best (the large-vault query plan narrows the candidates; see query.LEXICAL_BUDGET);
 - cold `kg search` median of 5 fresh processes;
-- index files on disk and the memory a loaded searcher adds after answering;
+- index files on disk and the memory a loaded searcher adds after answering (its own, and the
+  pages of its index files mapped in);
 - for vaults with an HNSW graph: the time to build it whole, and to bring it up to date after
   an edit that removes 20 items and adds 20 (what `kg build` does after one note changes).
 """
@@ -21,7 +22,6 @@ training claims. Prints, per size:
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -41,8 +41,12 @@ KG = Path(sys.executable).with_name("kg")
 NOISE = 0.035
 
 
-def rss_mb() -> float:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 1e6
+def rss_mb() -> tuple[float, float]:
+    """(the process's own resident memory, resident pages of mapped files) in MB: the kernel can
+    reclaim the second (the index files read through their maps) whenever memory is short."""
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+              if line.startswith(("RssAnon", "RssFile", "RssShmem"))}
+    return fields["RssAnon"] / 1e3, (fields["RssFile"] + fields.get("RssShmem", 0)) / 1e3
 
 
 def queries() -> list[str]:
@@ -148,7 +152,8 @@ def measure(n: int, embedder, texts: list[str]) -> None:
           f" ms | vector recall@10 {statistics.mean(vector_recall):.3f}, lexical agreement@10 "
           f"{statistics.mean(lexical_agreement):.3f} | cold kg search median {statistics.median(cold):.2f} s")
     print(f"{'':>16}files: " + ", ".join(f"{k} {v:,.0f} MB" for k, v in sorted(files.items()) if v >= 1)
-          + f" | a loaded searcher adds {rss_after - rss_before:,.0f} MB of resident memory")
+          + f" | a loaded searcher adds {rss_after[0] - rss_before[0]:,.0f} MB of its own memory and "
+          f"{rss_after[1] - rss_before[1]:,.0f} MB of mapped file pages")
     if n >= ANN_FROM:
         ids = np.load(folder / "vector_ids.npy")
         matrix = np.load(folder / "vectors.npy", mmap_mode="r")

@@ -73,6 +73,27 @@ def test_the_faiss_search_equals_index_flat_ip_and_copies_no_row():
         assert np.array_equal(sims, ref_sims) and np.array_equal(rows, ref_rows)
 
 
+def test_a_large_pool_s_claim_neighbours_are_scored_exactly_best_first():
+    """From ANN_FROM claims the neighbours come from an 8-bit HNSW graph; each is scored on the
+    float vectors (a tension's cosine is exact) and listed best first, and near claims are found
+    as an exact search finds them."""
+    pytest.importorskip("faiss")
+    from kg.claims.tensions import ANN_FROM, NEIGHBOURS, neighbours
+
+    rng = np.random.default_rng(7)
+    centres = unit_vectors(ANN_FROM // 10, seed=8)  # groups of ten near claims, as rewordings are
+    vectors = np.repeat(centres, 10, axis=0) + rng.standard_normal((ANN_FROM, 384)).astype(np.float32) * 0.02
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    sims, rows = neighbours(vectors)
+    assert rows.shape == (ANN_FROM, NEIGHBOURS + 1) and (rows >= 0).all()
+    exact = np.stack([np.einsum("nd,nd->n", vectors, vectors[rows[:, j]]) for j in range(rows.shape[1])], axis=1)
+    np.testing.assert_allclose(sims, exact, atol=1e-5)
+    assert (np.diff(sims, axis=1) <= 0).all()
+    sample = rng.choice(ANN_FROM, 500, replace=False)
+    own = [int((rows[n, :10] // 10 == n // 10).sum()) for n in sample]  # its group's ten (itself included) first
+    assert np.mean(own) >= 9.5
+
+
 def test_evidence_index_is_the_same_without_faiss(monkeypatch):
     """The Matcher's exact index (evidence): faiss's IndexFlatIP with faiss, Flat without, same answers."""
     pytest.importorskip("faiss")
