@@ -698,7 +698,7 @@ def test_a_page_lists_its_tensions_in_one_order_whatever_the_process(demo_site, 
 
 def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked(tmp_path):
     """The site build lets the knowledge go once its pages are drawn (a 10k vault's claims and
-    evidence held 0.7 GB through the meaning search); a Python user who asks for it afterwards
+    evidence held 0.6 GB through the meaning search); a Python user who asks for it afterwards
     gets the knowledge the build counted, made again from the settled memo."""
     vault = _vault(tmp_path)
     done = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")

@@ -36,7 +36,7 @@ def demo(tmp_path_factory, embedder):
 
 def test_the_index_pass_lets_go_of_the_parses_it_loaded(tmp_path, embedder):
     """The search index reads every changed file a chunk at a time and keeps none of their parses
-    (a 10k vault's, 0.6 GB, were held to the end of the build); a parse loaded before stays."""
+    (a 10k vault's, 0.4 GB, were held to the end of the build); a parse loaded before stays."""
     kb = build(ROOT, cache_dir=tmp_path / "cache")
     kept = sorted(kb.notes)[0]
     kb.doc(kept)

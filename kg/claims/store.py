@@ -659,8 +659,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
             if known and known[0] == keys[p]:
                 mids[p] = known[2]
             else:
-                mids[p] = dict(midsentence_words(s.text for s in kb.doc(p).sentences))
-                kb._docs.pop(p, None)
+                with kb.holding([p]):
+                    mids[p] = dict(midsentence_words(s.text for s in kb.doc(p).sentences))
     counts: Counter = Counter()
     for mid in mids.values():
         counts.update(mid)
