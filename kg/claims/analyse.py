@@ -12,6 +12,7 @@ import re
 from collections import Counter
 import hashlib
 import json
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -64,6 +65,9 @@ pool (one neighbour index) instead of pair by pair for the new claims."""
 
 Vectors = Callable[[list[str]], np.ndarray]
 _EVIDENCE = TypeAdapter(list[Evidence])
+SHELVE_FROM = 20_000
+"""A fresh analysis with this many evidence items or more holds them as compressed JSON through the
+tension search, which needs none of them (`_shelve`)."""
 
 
 @dataclass
@@ -149,6 +153,10 @@ class Memo:
     them when first asked (kg.claims.store keeps them in their own file)."""
     changed: int = 0
     """After an analysis: how many claims were judged afresh (evidence and pairs)."""
+    spill: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    """Writes new source sentence vectors (keys, vectors) where the store keeps them and gives them
+    back memory-mapped, so that the analysis holds no copy of them from the end of the evidence
+    search to its save (a 10k vault's 107 MB through the tension search)."""
 
 
 def claim_key(claim: Claim, extra) -> str:
@@ -223,25 +231,33 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     new.sentences = memo.sentences
     matcher = _lazy_matcher(kb, sources, vectors_for, memo if kept_pool else None, new)
     by_block = _claims_by_block(claims, extras)
-    _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {}, memo, new)
-    declared = {}
-    for e in out.evidence:
-        declared.setdefault(e.claim, set()).add(e.anchor)
-    first: dict[str, Claim] = {}  # one search per claim id: a claim written in several notes has one evidence set
-    for c in claims:
-        if c.origin == "note" and c.kind == "claim":
-            first.setdefault(c.id, c)
-    out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo, new,
-                              progress)
-    del first
-    matcher = None  # used no further: its sentences and their index go before the tension search
+    with kb.holding():  # the sources' parses the evidence reads go with the matcher
+        _declared_evidence(kb, out, matcher, sources, vector, by_block, previous_anchors or {}, memo, new)
+        declared = {}
+        for e in out.evidence:
+            declared.setdefault(e.claim, set()).add(e.anchor)
+        first: dict[str, Claim] = {}  # one search per claim id: a claim written in several notes has one evidence set
+        for c in claims:
+            if c.origin == "note" and c.kind == "claim":
+                first.setdefault(c.id, c)
+        out.evidence += _inferred(list(first.values()), declared, vector, matcher, sources, changed_sources, memo,
+                                  new, progress)
+        del first
+        matcher = None  # used no further: its sentences and their index go before the tension search
+        if memo.spill is not None and isinstance(new.sentences, tuple) and not isinstance(new.sentences[1], np.memmap):
+            new.sentences = memo.spill(*new.sentences)
     new.pool, new.vectors, new.kth, new.vector_rows, new.heap = keys, matrix, kth, rows, memo.heap
     new.docs = [claims[i].doc for i in pool_rows]
     incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
     moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
+    shelved = _shelve(out.evidence) if not incremental and len(out.evidence) >= SHELVE_FROM else None
+    if shelved is not None:
+        out.evidence = []
     _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, moved,
               missing if incremental else None, memo, new, progress)
+    if shelved is not None:
+        out.evidence = _unshelve(shelved)
     _opposing_evidence(out)
     declared_tensions = [c for c in claims if c.kind == "tension" and (c.doc, c.id) not in row_of_claim]
     if declared_tensions:  # their vectors in one call, not one call each
@@ -331,7 +347,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     new.changed += len(todo)
     if todo:
         m = matcher()
-        found, kths = m.infer(todo, np.stack([vector(c) for c in todo]), sources, declared, progress)
+        found, kths = m.infer(todo, _Stacked(todo, vector), sources, declared, progress)
         by_claim: dict[str, list[Evidence]] = {}
         for e in found:
             by_claim.setdefault(e.claim, []).append(e)
@@ -342,6 +358,36 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
                                   "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in mine) + "]")
         out += found
     return out
+
+
+def _shelve(evidence: list[Evidence]) -> bytes:
+    """Evidence as compressed JSON, to be made again by `_unshelve` once the tension search is done:
+    a 10k vault's 89k items are 138 MB as models and 11 MB so, and the search held them through its
+    peak (about 5 s of a 10-minute cold build, and no time of an edit, which keeps its models)."""
+    return zlib.compress(_EVIDENCE.dump_json(evidence, exclude_defaults=True), 1)
+
+
+def _unshelve(data: bytes) -> list[Evidence]:
+    """The evidence `_shelve` kept, as equal models."""
+    found = _EVIDENCE.validate_json(zlib.decompress(data))
+    share_fields_sets(found)
+    share_fields_sets(e.selector for e in found if e.selector is not None)
+    return found
+
+
+class _Stacked:
+    """The vectors of these claims, stacked a slice at a time as they are asked for (Matcher.infer
+    reads 2,048 at a time): stacked at once, a fresh analysis of a 10k vault copied its note claims'
+    rows of the pool (160 MB) and held them through the evidence search."""
+
+    def __init__(self, claims: list[Claim], vector: Callable[[Claim], np.ndarray]):
+        self.claims, self.vector = claims, vector
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+    def __getitem__(self, part: slice) -> np.ndarray:
+        return np.stack([self.vector(c) for c in self.claims[part]])
 
 
 def _claims_by_block(claims: list[Claim], extras: list[Extra]) -> dict[tuple[str, int], list[Claim]]:

@@ -190,7 +190,8 @@ class Matcher:
 
     def infer(self, claims: list[Claim], vectors: np.ndarray, sources: dict[str, Source],
               skip: dict[str, set[str]] | None = None, progress=None) -> tuple[list[Evidence], dict[str, float]]:
-        """Inferred evidence of each claim (rows of `vectors`), best first, at most MAX_EVIDENCE,
+        """Inferred evidence of each claim (rows of `vectors`, an array or anything that gives one
+        for a slice of rows), best first, at most MAX_EVIDENCE,
         leaving out sentences already declared (`skip`: claim id -> anchors); and per claim id the
         cosine of the last of its CANDIDATES nearest sentences (a new sentence less alike than
         this cannot change its evidence)."""

@@ -430,6 +430,7 @@ class KnowledgeStore:
         memo.inferred = {c: (d, k, docs, None) for c, d, k, docs in
                          self.db.execute("SELECT claim, dep, kth, docs FROM inferred")}
         memo.evidence_json = self._evidence_json
+        memo.spill = self._spill_sentences
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
         memo.sources = json.loads(self.get("sources") or "{}")
         memo.explained = {(a, b): _explanation(json.loads(data)) for a, b, data in
@@ -459,6 +460,15 @@ class KnowledgeStore:
         """The stored evidence JSON of these claims (Memo.evidence_json), at most 500 at a time."""
         return dict(self.db.execute(f"SELECT claim, data FROM inferred WHERE claim IN ({','.join('?' * len(claims))})",
                                     claims))
+
+    def _spill_sentences(self, keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Memo.spill: the source sentences' vectors written now under their keys' name (`save`
+        names them by writing the keys), given back memory-mapped."""
+        from kg.search.index import save_atomic
+
+        path = self.folder / _vectors_file("sentence_vectors", keys)
+        save_atomic(path, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
+        return keys, np.load(path, mmap_mode="r")
 
     def _sentences(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The source sentences' vectors of the last matcher (Memo.sentences), None if unreadable."""
@@ -566,7 +576,8 @@ def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray
     from kg.search.index import save_atomic
 
     name = _vectors_file(kind, keys)
-    save_atomic(folder / name, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
+    if not (isinstance(vectors, np.memmap) and vectors.filename and Path(vectors.filename).resolve() == (folder / name).resolve()):
+        save_atomic(folder / name, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
     then()
     for old in folder.glob(f"{kind}.*.npy"):
         if old.name != name:
