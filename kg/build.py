@@ -33,6 +33,7 @@ from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
+from kg.memory import give_back
 from kg.lock import cache_lock, set_aside
 from kg.model import Claim, Diagnostic, Note, Source
 from kg.paths import tag_with_parents
@@ -246,10 +247,12 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
                       files.texts_by_block if files else None)
         let_model_go()
+        give_back()
     if files and search and knowledge:
         from kg.claims.store import knowledge as knowledge_stage
 
         analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
+        give_back()  # before the site's drawing workers are forked from this process
     done = Build(kb, files, analysis, found, stages=stages)
     if site:
         from kg.publish import publish_vault

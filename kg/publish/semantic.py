@@ -697,7 +697,20 @@ class _File:
     """Every item had its vectors (else the file is made again next time)."""
 
 
-def _file_units(doc: str, rows: list[tuple], page: str | None, row_of: dict[int, int], lo: np.ndarray, hi: np.ndarray,
+class _RowOf:
+    """Item id -> its row of the index's vectors (the last, should an id be there twice), looked up
+    in the sorted ids: a dict of a 10k vault's 80k ids took 0.14 s of an edit that reads one file."""
+
+    def __init__(self, ids: np.ndarray):
+        self.sorter = np.argsort(ids, kind="stable")
+        self.sorted = ids[self.sorter]
+
+    def get(self, item_id: int) -> int | None:
+        at = int(np.searchsorted(self.sorted, item_id, "right")) - 1
+        return int(self.sorter[at]) if at >= 0 and self.sorted[at] == item_id else None
+
+
+def _file_units(doc: str, rows: list[tuple], page: str | None, row_of: _RowOf, lo: np.ndarray, hi: np.ndarray,
                 part_keys: dict[int, list[str]] | None, shown: Callable[[str, str], str] | None) -> _File:
     """The units of one file from its index items (id, text, title, sentences, role, key), in order:
     each passage, and after it its sentences when the index holds a vector for each."""
@@ -831,7 +844,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r.hash and r.hash == indexed.get(doc)
                  and r.page == page_now[doc]}
         tokenizer = tokenizer or model_tokenizer()
-        row_of = {int(i): r for r, i in enumerate(ids)}
+        row_of = _RowOf(ids)
         lo = np.searchsorted(part_ids, ids, "left")
         hi = np.searchsorted(part_ids, ids, "right")
         files: dict[str, _File] = {}

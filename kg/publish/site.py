@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.knowledge import KnowledgeBase
+from kg.memory import give_back
 from kg.model import Claim, Evidence, Link, Note, Tension
 from kg.paths import heading_anchor, tag_with_parents
 from kg.publish import urls
@@ -72,6 +73,7 @@ class Site:
             self.__dict__.pop(name, None)
         if self.analysis is not None:
             self.analysis.let_go()
+        give_back()
 
     @cached_property
     def counts(self) -> dict | None:
