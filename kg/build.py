@@ -33,8 +33,8 @@ from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
-from kg.memory import give_back
 from kg.lock import cache_lock, set_aside
+from kg.memory import give_back
 from kg.model import Claim, Diagnostic, Note, Source
 from kg.paths import tag_with_parents
 from kg.vault import VaultFile, content_hash, discover, read_bytes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -120,7 +120,7 @@ class KnowledgeBase:
             self._docs.update(self._loader(missing))
 
     @contextlib.contextmanager
-    def holding(self, paths: list[str] = ()) -> Iterator[None]:
+    def holding(self, paths: Sequence[str] = ()) -> Iterator[None]:
         """These files' parses, loaded for the block; every parse loaded in it (these, and any
         other it asks for) is let go after it, so that a stage going through every file a chunk at
         a time never holds them all (the search index's cold pass held a 10k vault's parses,

@@ -18,9 +18,9 @@ def _trim():
 
 def give_back() -> None:
     """Return the C heap's free pages to the system (glibc keeps what a stage freed, and it counts
-    as the process's until another allocation reuses it). After a 10k vault's knowledge stage
-    about 250 MB of it stayed resident, and the site's drawing workers, forked then, started from
-    it; this takes about 10 ms."""
+    as the process's until another allocation reuses it). A 10k vault's cold build went into its
+    drawing with 1.2 GB resident without this, 0.98 GB with it, and the drawing workers are forked
+    from that process; this takes about 10 ms."""
     trim = _trim()
     if trim is not None:
         trim(0)

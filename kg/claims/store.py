@@ -576,7 +576,9 @@ def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray
     from kg.search.index import save_atomic
 
     name = _vectors_file(kind, keys)
-    if not (isinstance(vectors, np.memmap) and vectors.filename and Path(vectors.filename).resolve() == (folder / name).resolve()):
+    there = isinstance(vectors, np.memmap) and vectors.filename \
+        and Path(vectors.filename).resolve() == (folder / name).resolve()
+    if not there:  # (Memo.spill wrote them there already)
         save_atomic(folder / name, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
     then()
     for old in folder.glob(f"{kind}.*.npy"):
