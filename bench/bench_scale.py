@@ -18,7 +18,8 @@ Deletes the vault's .kg/ and site/ (--keep keeps them: the first build is then n
 then runs the real `kg build --json` in a fresh process three times: cold, again with nothing
 changed, and again after one line was appended to one note (a source for scifact), which is
 restored afterwards. Each build is the whole of `kg build`: claims, evidence, tensions, the
-search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory and the figures
+search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
+the stage the process tree's memory peaked in, from kg's stage times) and the figures
 of kg's JSON summary (seconds, parsed, cached, search, claims, site, and each stage of
 "stages" when kg reports them).
 
@@ -137,21 +138,27 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.rss_kb = self.pss_kb = 0
+        self.pss_at = (0.0, 0)
+        """When the tree's PSS peaked (seconds after the sampler started) and how many processes it had."""
         self.done = threading.Event()
 
     def run(self) -> None:
         if not Path(f"/proc/{self.pid}").exists():
             return
-        last_pss = 0.0
+        started = last_pss = time.monotonic()
+        last_pss -= self.PSS_EVERY
         while not self.done.is_set():
             tree = _tree(self.pid)
             rss = [_rss_kb(pid) for pid in tree]
             self.rss_kb = max(self.rss_kb, sum(rss))
+            pss = None
             if len(tree) == 1:
-                self.pss_kb = max(self.pss_kb, rss[0])
+                pss = rss[0]
             elif time.monotonic() - last_pss >= self.PSS_EVERY:
                 last_pss = time.monotonic()
-                self.pss_kb = max(self.pss_kb, sum(_pss_kb(pid) for pid in tree))
+                pss = sum(_pss_kb(pid) for pid in tree)
+            if pss is not None and pss > self.pss_kb:
+                self.pss_kb, self.pss_at = pss, (time.monotonic() - started, len(tree))
             self.done.wait(self.every)
 
     def stop(self) -> None:
@@ -173,10 +180,22 @@ class Run:
     max_so_far_mb: float  # getrusage(RUSAGE_CHILDREN): any run until now
     summary: dict = field(default_factory=dict)
     stderr_tail: str = ""
+    pss_at: tuple[float, int] = (0.0, 0)  # when the tree's PSS peaked (seconds after the start), processes then
 
     @property
     def peak_mb(self) -> float:
         return max(self.largest_mb, self.tree_pss_mb)
+
+    def peak_stage(self) -> str:
+        """The build stage the tree's PSS peaked in, from the stage times kg printed (they run one
+        after the other; what the wall time has beyond them is counted as start-up)."""
+        stages = self.summary.get("stages") or {}
+        at = self.pss_at[0] - max(self.wall_seconds - float(self.summary.get("seconds") or self.wall_seconds), 0.0)
+        for stage, seconds in stages.items():
+            at -= seconds
+            if at <= 0:
+                return stage
+        return "start-up or exit" if stages else "unknown"
 
 
 def measure(name: str, args: list[str]) -> Run:
@@ -202,7 +221,8 @@ def measure(name: str, args: list[str]) -> Run:
     so_far = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     tail = "\n".join(stderr.strip().splitlines()[-15:])
     return Run(name, round(wall, 2), proc.returncode, round(usage.ru_maxrss / 1024, 1),
-               round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail)
+               round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail,
+               (round(sampler.pss_at[0], 1), sampler.pss_at[1]))
 
 
 # ---------------------------------------------------------------- the vaults
@@ -371,6 +391,9 @@ def print_run(run: Run, goal: float) -> None:
           + ("" if run.exit_code in (0, 1) else f"   EXIT {run.exit_code}"))
     print(f"  peak memory: {run.peak_mb:,.0f} MB (largest process {run.largest_mb:,.0f} MB, tree PSS "
           f"{run.tree_pss_mb:,.0f} MB, tree RSS {run.tree_rss_mb:,.0f} MB; max so far {run.max_so_far_mb:,.0f} MB)")
+    if run.pss_at[1] and run.tree_pss_mb >= 1:
+        print(f"  tree PSS peaked {run.pss_at[0]:,.1f} s in, in the {run.peak_stage()} stage, "
+              f"with {run.pss_at[1]} process{'es' if run.pss_at[1] > 1 else ''}")
     if not run.summary:
         print("  kg printed no JSON summary" + (f"; its stderr ends:\n    {run.stderr_tail}" if run.stderr_tail else ""))
     for key in SUMMARY_FIELDS:
