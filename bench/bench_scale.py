@@ -145,8 +145,7 @@ class TreeSampler(threading.Thread):
     def run(self) -> None:
         if not Path(f"/proc/{self.pid}").exists():
             return
-        started = last_pss = time.monotonic()
-        last_pss -= self.PSS_EVERY
+        started, last_pss = time.monotonic(), 0.0
         while not self.done.is_set():
             tree = _tree(self.pid)
             rss = [_rss_kb(pid) for pid in tree]

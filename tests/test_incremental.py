@@ -765,7 +765,6 @@ import sys
 from kg.memory import give_back
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
-kept = []
 many = [bytes(1000 + i % 7) for i in range(200_000)]  # 200 MB in 1 KB blocks (malloc's, not pymalloc's)
 kept = many[::50]
 del many
