@@ -228,7 +228,8 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
     files = analysis = found = preview_of = None
-    if search and not preview and 0 < kb.stats["parsed"] < PARALLEL_FROM:
+    edit = search and not preview and 0 < kb.stats["parsed"] < PARALLEL_FROM
+    if edit:
         from kg.search.embed import preload_model
 
         preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
@@ -246,12 +247,15 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
         found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
                       files.texts_by_block if files else None)
-        let_model_go()
-        give_back()
+        if not (edit and files and knowledge):  # an edit's new claims are embedded next, by the same model
+            let_model_go()  # (loading it again took 0.5 s of a 10k vault's edit)
+            give_back()
     if files and search and knowledge:
         from kg.claims.store import knowledge as knowledge_stage
+        from kg.search.embed import let_model_go
 
         analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
+        let_model_go()  # (the stage lets it go once it embedded; an edit without new claims embedded none)
         give_back()  # before the site's drawing workers are forked from this process
     done = Build(kb, files, analysis, found, stages=stages)
     if site:
