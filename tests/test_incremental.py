@@ -819,3 +819,43 @@ def test_an_edit_loads_the_model_once_for_its_passages_and_its_claims(tmp_path, 
     assert edited.search["embedded"] >= 1 and edited.analysis.judged >= 1  # both stages embedded
     assert len(loads) == 1
     assert embed._loaded.cache_info().currsize == 0
+
+
+def test_an_edit_whose_sources_are_as_they_were_makes_only_the_source_sentences_it_looks_at(tmp_path, monkeypatch):
+    """The matcher of an edit's new claims: while every source is as the last analysis found it,
+    its sentences come from the kept roster and are made only where a claim looks (a 10k vault's
+    edit read and made all 70k, 1.2 s); a source edited lists them all again. Either way the
+    result is a cold build's."""
+    from kg.claims import analyse
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    made = []
+    real = analyse._roster_matcher
+    monkeypatch.setattr(analyse, "_roster_matcher", lambda *args: made.append(real(*args)) or made[-1])
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace("\n## ", (
+        "\n- Open models trail closed ones by 7% on reasoning tasks."
+        "\n- Qwen3.6-Plus scored 61.6% on Terminal-Bench ([[sources/closed-source-convergence]]).\n\n## "), 1),
+        encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    [matcher] = made
+    assert matcher is not None
+    listed = matcher.sentences
+    from kg.claims.evidence import CANDIDATES
+
+    # each new claim's nearest sentences, and every sentence of the source one of them cites
+    looked_at = 2 * CANDIDATES + len(listed.by_source()["closed-source-convergence"])
+    assert 0 < len(listed.made) <= looked_at < len(listed), (len(listed.made), looked_at, len(listed))
+    cited = [e for e in edited.knowledge.evidence if e.method == "declared" and "Terminal-Bench" in e.quote]
+    assert any(e.doc == "sources/closed-source-convergence.md" for e in cited)  # its best sentence, from the roster
+    assert _state(edited) == _state(run(vault, cache_dir=tmp_path / "cold", site=False))
+
+    made.clear()
+    source = vault / "sources" / "open-weight-cascade.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nOpen models trail closed ones by 7% on reasoning tasks.\n",
+                      encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert made == [None]  # a source changed: every sentence is listed again
+    assert _state(edited) == _state(run(vault, cache_dir=tmp_path / "cold-again", site=False))

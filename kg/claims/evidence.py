@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -135,12 +136,16 @@ def quotes(text: str) -> list[str]:
 class Matcher:
     """Scores source sentences against claims: vectors, shared words, agreeing numbers."""
 
-    def __init__(self, sentences: list[SourceSentence], vectors: np.ndarray):
+    def __init__(self, sentences: Sequence[SourceSentence], vectors: np.ndarray,
+                 by_source: dict[str, list[int]] | None = None):
+        """`by_source`: each source's rows, when `sentences` are made on demand (kg.claims.analyse's
+        roster) and listing them would make every one."""
         self.sentences = sentences
         self.vectors = vectors
-        self.by_source: dict[str, list[int]] = {}
-        for row, s in enumerate(sentences):
-            self.by_source.setdefault(s.source, []).append(row)
+        self.by_source: dict[str, list[int]] = by_source if by_source is not None else {}
+        if by_source is None:
+            for row, s in enumerate(sentences):
+                self.by_source.setdefault(s.source, []).append(row)
 
     @cached_property
     def index(self):

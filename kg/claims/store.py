@@ -454,6 +454,7 @@ class KnowledgeStore:
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
         memo.sentences = self._sentences
+        memo.roster = json.loads(self.get("roster") or "null")
         return memo
 
     def _evidence_json(self, claims: list[str]) -> dict[str, str]:
@@ -527,6 +528,9 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?)",
                                 [(d, json.dumps(v, ensure_ascii=False)) for d, v in related.items()
                                  if old_related.get(d) is not v])
+            if memo.roster is not before.roster:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('roster', ?)",
+                                (json.dumps(memo.roster, ensure_ascii=False),))
             for key, value in (("sources", json.dumps(memo.sources)), ("anchors", json.dumps(anchors, ensure_ascii=False)),
                                ("stamp", stamp)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
