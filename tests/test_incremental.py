@@ -696,19 +696,30 @@ def test_a_page_lists_its_tensions_in_one_order_whatever_the_process(demo_site, 
     assert sum(page.count(b'class="tension ') for page in sites[0].values()) > 20  # pages that list tensions
 
 
-def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked(tmp_path):
-    """The site build lets the knowledge go once its pages are drawn (a 10k vault's claims and
-    evidence held 0.6 GB through the meaning search); a Python user who asks for it afterwards
-    gets the knowledge the build counted, made again from the settled memo."""
+def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked(tmp_path, monkeypatch):
+    """A build that draws the whole site lets the knowledge go once its pages are drawn (a 10k
+    vault's claims and evidence held 0.6 GB through the meaning search); a Python user who asks for
+    it afterwards gets the knowledge the build counted, made again from the settled memo. An edit,
+    which draws a few pages, keeps it (letting a 10k vault's go took 0.5 s)."""
+    from kg.publish import writer
+
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 30)  # the demo's 47 pages count as a whole site
     vault = _vault(tmp_path)
     done = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")
-    assert done.analysis.found is None  # let go
+    assert done.site["drawn"] >= 30 and done.analysis.found is None  # let go
     summary = done.analysis.summary
     k = done.knowledge
     assert (len(k.evidence), len(k.tensions)) == (summary["evidence"], summary["tensions"])
     assert sum(c.status == "supported" for c in k.claims if c.origin == "note") == summary["supported"]
     again = run(vault, cache_dir=tmp_path / "cache", site=False)  # unchanged: from the settled rows
     assert _state(again) == _state(done)
+
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 6% on legal tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")
+    assert edited.site["drawn"] < 30 and edited.analysis.found is not None  # kept: not made again if asked
+    assert _state(edited) == _state(run(vault, cache_dir=tmp_path / "cold", site=False))
 
 
 def test_a_fresh_analysis_holds_no_evidence_source_parse_or_sentence_vector_through_the_tension_search(

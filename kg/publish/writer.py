@@ -448,7 +448,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if search:
-        site.let_knowledge_go()  # the pages are drawn
+        if len(todo) >= PARALLEL_FROM:  # the pages are drawn; an edit's few keep it (letting a 10k vault's go took 0.5 s)
+            site.let_knowledge_go()
         meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
