@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.publish import semantic
+from tests.conftest import FIXTURES
 from tests.test_browser import (MOUNT, WAIT, QuietHandler, browser, serve_mounted, site, tab,  # noqa: F401
                                 until)  # browser, site, tab: the fixtures
 
@@ -395,8 +396,11 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     and its new units made, and vault.bin is byte for byte what making every unit afresh on the same
     counts and centres gives. A new title changes how links read: every file is read again, and
     vault.bin is again what making every unit afresh gives."""
+    from kg.publish import writer
+
     monkeypatch.setattr(semantic, "REFRESH_SHARE", 0.25)  # this vault is small: one line is 2% of it
     monkeypatch.setattr(semantic, "BLOCK", 7)  # units made a few at a time, as at 10k notes
+    monkeypatch.setattr(writer, "ASIDE_UPTO", -1)  # in this process, where the files read are seen
     cache = tmp_path / "cache"
     _build(vault, cache)
     read: list[str] = []
@@ -452,3 +456,49 @@ def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, t
     finally:
         db.close()
     assert titles and not missing
+
+
+def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_here(tmp_path, monkeypatch):
+    """An edit's meaning search files are made by a process forked before the pages are planned (on
+    the other core, while this one draws): they are byte for byte those made in this process after
+    the pages. When a new concept's page is not drawn (a file kg did not write is there), they are
+    made again here, as they are without the process."""
+    from kg.publish import writer
+
+    made_here = []
+    real = semantic.publish
+    monkeypatch.setattr(semantic, "publish", lambda *args, **kw: made_here.append(1) or real(*args, **kw))
+    vaults = []
+    for name in ("aside", "here"):
+        vault = tmp_path / name
+        shutil.copytree(FIXTURES / "vault", vault)
+        _build(vault, tmp_path / f"cache-{name}")
+        vaults.append(vault)
+
+    def edit(vault: Path) -> None:
+        note = vault / "notes" / "pricing.md"
+        note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n",
+                        encoding="utf-8")
+        (vault / "notes" / "heliotrope.md").write_text("# Heliotrope\n\nA billing system of [[pricing]].\n",
+                                                     encoding="utf-8")
+
+    def build(vault: Path, name: str, aside: bool) -> tuple[bytes, int]:
+        made_here.clear()
+        monkeypatch.setattr(writer, "ASIDE_UPTO", 20 if aside else -1)
+        site = _build(vault, tmp_path / f"cache-{name}")
+        assert site["errors"] == []
+        return (vault / "site" / semantic.VAULT).read_bytes(), len(made_here)
+
+    for vault in vaults:
+        edit(vault)
+    aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
+    assert aside[1] == 0 and here[1] == 1  # made by the forked process, or here
+    assert aside[0] == here[0] and b"Heliotrope" in aside[0]
+
+    for vault in vaults:  # a new concept whose page is a file kg did not write
+        (vault / "notes" / "quinine.md").write_text("# Quinine\n\nBitter, and [[pricing]] says so.\n",
+                                                  encoding="utf-8")
+        (vault / "site" / "concepts" / "quinine.html").write_text("my own page", encoding="utf-8")
+    aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
+    assert aside[1] == 1 and here[1] == 1  # the forked process named that page: made again here
+    assert aside[0] == here[0]
