@@ -85,14 +85,14 @@ class Context:
         if not self.root.is_dir():
             fail(f"no such folder: {self.root}")
         settings = self.settings()
+        if _EXITS:  # the `kg` process prints the build and exits (kg serve collects between builds)
+            keep_out_of_collection()
         with self.progress_bar() as progress:
             try:
                 done = run(self.root, settings, claims=claims, search=search, knowledge=claims, site=site,
                            site_dir=site_dir, progress=progress, pagefind=pagefind, preview=preview)
             except (ModelError, SiteFolderError) as exc:
                 fail(str(exc))
-        if _EXITS:  # the `kg` process prints the build and exits (kg serve collects between builds)
-            keep_out_of_collection()
         if done.site:
             try:
                 done.site["folder"] = str(Path(done.site["folder"]).relative_to(Path.cwd()))
