@@ -518,10 +518,9 @@ class _MeaningAside:
     makes them (a 10k vault's edit: 2.2 s) while this one draws and writes the pages and Pagefind
     indexes them. Forked after the planning, which reads every claim: forked before it, that
     reading copied this process's pages (copy on write), and in one profiled 10k edit the planning
-    took 1.8 s where it took 0.7 s without the fork.
-    The process takes every concept page to be drawn, now or before (their names find them);
-    `result` makes the files again here when one was not (left alone for a file kg did not write,
-    or failed), or when the process failed."""
+    took 1.8 s where it took 0.7 s without the fork. The process takes every concept page to be
+    drawn, now or before (their names find them); `result` makes the files again here when one was
+    not (left alone for a file kg did not write, or failed), or when the process failed."""
 
     def __init__(self, site: Site, out: Path, cache_dir: Path, owned: set[str], previous: dict):
         from kg.search.embed import wait_for_model
