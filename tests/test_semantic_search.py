@@ -459,7 +459,7 @@ def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, t
 
 
 def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_here(tmp_path, monkeypatch):
-    """An edit's meaning search files are made by a process forked before the pages are planned (on
+    """An edit's meaning search files are made by a process forked once the pages are planned (on
     the other core, while this one draws): they are byte for byte those made in this process after
     the pages. When a new concept's page is not drawn (a file kg did not write is there), they are
     made again here, as they are without the process."""
