@@ -494,7 +494,8 @@ after the pages (drawing workers and the meaning search at once would raise the 
 
 
 def _an_edit(last: dict, files: dict[str, str]) -> bool:
-    """Whether at most ASIDE_UPTO files changed since the site in `last` was written."""
+    """Whether at most ASIDE_UPTO files changed since the site in `last` was written, and this
+    system can fork (else there is no process to make the meaning search aside)."""
     before = last.get("files")
     if not before or "fork" not in multiprocessing.get_all_start_methods():
         return False
