@@ -252,6 +252,55 @@ def test_editing_one_note_rewrites_only_the_pages_that_show_it(site_vault, tmp_p
     assert not [p.name for p in site.iterdir() if p.name.startswith(".pagefind")]
 
 
+@pytest.mark.parametrize("sizes", [[1, 5], [1, 12], [1, 6, 7], [3], [2, 4]])
+def test_local_graph_rings_are_where_networkx_puts_them(sizes):
+    import networkx as nx
+
+    from kg.publish.graphs import _rings
+
+    shells, n = [], 0
+    for size in sizes:
+        shells.append([f"n{k}" for k in range(n, n + size)])
+        n += size
+    g = nx.Graph()
+    g.add_nodes_from(node for shell in shells for node in shell)
+    expected = {k: (float(x), float(y)) for k, (x, y) in nx.shell_layout(g, shells).items()}
+    assert _rings(shells) == expected
+
+
+def test_the_global_graph_is_laid_out_again_only_when_its_nodes_or_links_change(site_vault, tmp_path, monkeypatch):
+    import networkx as nx
+
+    laid_out = []
+    spring = nx.spring_layout
+    monkeypatch.setattr(nx, "spring_layout", lambda *a, **k: laid_out.append(1) or spring(*a, **k))
+    fresh = tmp_path / "fresh-vault"
+    shutil.copytree(site_vault, fresh)
+    cache = tmp_path / "cache"
+    build_site(site_vault, cache)
+    assert len(laid_out) == 1
+    graph = site_vault / "site" / "graph.html"
+    first = graph.read_text(encoding="utf-8")
+    # gamma links alpha once more: alpha's dot grows, and no node or link of the picture changes
+    for vault in (site_vault, fresh):
+        gamma = vault / "notes" / "topics" / "gamma.md"
+        gamma.write_text(gamma.read_text(encoding="utf-8") + "\nAlpha again: [[alpha]].\n", encoding="utf-8")
+    build_site(site_vault, cache)
+    assert len(laid_out) == 1
+    kept = graph.read_text(encoding="utf-8")
+    assert kept != first
+    # the page drawn from the kept layout is the one a fresh layout draws
+    build_site(fresh, tmp_path / "fresh-cache")
+    assert len(laid_out) == 2
+    assert (fresh / "site" / "graph.html").read_text(encoding="utf-8") == kept
+    # a new link between two concepts it shows lays it out again
+    gamma = site_vault / "notes" / "topics" / "gamma.md"
+    gamma.write_text(gamma.read_text(encoding="utf-8") + "\nAnd [[report-notes]].\n", encoding="utf-8")
+    build_site(site_vault, cache)
+    assert len(laid_out) == 3
+    assert 'data-to="concept:report-notes"' in graph.read_text(encoding="utf-8")
+
+
 def test_a_deleted_note_loses_its_page(site_vault, tmp_path):
     cache = tmp_path / "cache"
     build_site(site_vault, cache)

@@ -203,7 +203,7 @@ def _graph_data(site: Site, page: str) -> tuple[list[Node], list[tuple[str, str,
 
 def graph(site: Site, page: str) -> dict:
     top, edges, total = _graph_data(site, page)
-    picture = global_layout(top, edges)
+    picture = global_layout(top, edges, site.layout_cache)
     return {"svg": Markup(svg(picture, 1200, 800, "The most linked concepts of the vault")), "shown": len(picture.nodes),
             "total": total, "json_ld": _ld(site, page, "CollectionPage", "Graph")}
 

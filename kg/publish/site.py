@@ -58,6 +58,8 @@ class Site:
         """Files (images, PDFs) that pages link, to copy into site/files/."""
         self.follow_outside_links = False
         """Publish files that are links to files outside the vault ([vault] follow_outside_links)."""
+        self.layout_cache: Path | None = None
+        """Where the global graph's layout is kept between builds (kg.publish.graphs.global_layout)."""
 
     @cached_property
     def knowledge(self):

@@ -38,6 +38,8 @@ Progress = Callable[[str, int, int | None], None]
 T = TypeVar("T")
 HERE = Path(__file__).parent
 MANIFEST = "site.json"
+LAYOUT = "graph-layout.json"
+"""In the cache folder: the global graph's last layout (kg.publish.graphs.global_layout)."""
 PARALLEL_FROM = 300
 """Below this many pages to draw, one process is faster than starting workers."""
 MARKS = (b'<meta name="generator" content="kg">', b"/* kg: ")
@@ -397,6 +399,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                 "draw_seconds": 0.0, "search_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3),
                 "search_error": None, "incremental": True, "errors": [], "warnings": []}
     site.known_sources = last.get("sources", {})
+    site.layout_cache = cache_dir / LAYOUT
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
