@@ -891,3 +891,40 @@ def test_a_one_shot_build_s_objects_leave_the_collector_s_sight_before_it_is_on_
     assert gc.get_freeze_count() == 0
     run(vault, cache_dir=tmp_path / "cache", site=False)
     assert gc.get_freeze_count() == 0  # not kept: collected as usual
+
+
+def test_an_edit_keys_only_the_files_it_changed_and_ends_with_a_cold_build_s_keys(tmp_path, monkeypatch):
+    """While the names links resolve against, the stubs' titles and how sources are cited are as
+    they were, an unchanged file's claims key is the stored one: only the edited file's links are
+    viewed. A change to what every key is made from (a source's author) keys every file again."""
+    from kg.claims import perfile, store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, search=False, site=False)
+    viewed = []
+    real = perfile.link_views
+    monkeypatch.setattr(store, "link_views", lambda kb, paths=None: viewed.append(paths) or real(kb, paths))
+
+    def cold_keys() -> dict[str, str]:
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        return run(vault, cache_dir=tmp_path / "cold", search=False, site=False).claim_files.keys
+
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 4% says [[andrew-feldman]].\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, search=False, site=False)
+    assert viewed == [["notes/concepts/quality-gap.md"]] * 2  # to key it, then to extract its claims
+    assert any("4%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
+    viewed.clear()
+    assert edited.claim_files.keys == cold_keys()
+    assert viewed == [None]
+
+    viewed.clear()
+    source = next(p for p in sorted((vault / "sources").iterdir()) if "author:" in p.read_text(encoding="utf-8"))
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("author:", "author: Someone Else, formerly", 1), encoding="utf-8")
+    cited = run(vault, cache_dir=cache, search=False, site=False)
+    assert viewed[0] is None  # every file keyed again: a source's citation reads otherwise
+    assert cited.claim_files.keys == cold_keys()
+    assert cited.claim_files.keys != edited.claim_files.keys

@@ -155,13 +155,15 @@ def files_naming(kb, paths: list[str], names: list[str], shown: dict) -> set[str
     return out
 
 
-def link_views(kb) -> tuple[dict[str, dict[str, tuple[str, bool]]], dict[str, dict[int, list[tuple[str, str]]]]]:
-    """Per file: how each link target as written reads in a claim (and whether it is a citation),
-    and the sources each block cites (block index -> (source id, target as written))."""
+def link_views(kb, paths: list[str] | None = None) -> tuple[dict[str, dict[str, tuple[str, bool]]],
+                                                             dict[str, dict[int, list[tuple[str, str]]]]]:
+    """Per file (of `paths`, or every file): how each link target as written reads in a claim (and
+    whether it is a citation), and the sources each block cites (block index -> (source id, target
+    as written))."""
     shown: dict[str, dict[str, tuple[str, bool]]] = {}
     cites: dict[str, dict[int, list[tuple[str, str]]]] = {}
     views: dict[tuple, tuple[str, bool] | None] = {}  # one per target: a 10k vault has 70k links to 12k
-    for r in kb.rows:
+    for r in kb.rows if paths is None else kb.rows_of(paths):
         if not r.label and r.relation != "embeds":
             key = (r.target_kind, r.target_id, r.target_doc, r.target)
             if key not in views:
@@ -212,6 +214,18 @@ class _Year:
 
 def _year(iso: str | None):
     return _Year(int(iso[:4])) if iso and iso[:4].isdigit() else None
+
+
+def key_context(kb, version: str) -> str:
+    """A digest of what every file's key (`file_key`) is made from beside the file itself: kg's
+    claims code, the parse settings, every name a link resolves against (which also fixes each
+    note's concept and each source's id), the stubs' titles, and how each source is cited. While it
+    is as it was, a file's key changes only with the file (kg.claims.store keeps the others)."""
+    stubs = sorted((c.id, c.title) for c in kb.concepts.values() if c.stub)
+    cited = sorted((sid, kb.infos[path].title, kb.infos[path].author, kb.infos[path].date)
+                   for sid, path in kb.source_ids.items() if path in kb.infos)
+    text = json.dumps([version, kb.parsed_with, kb.names, stubs, cited], ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def file_key(kb, path: str, shown: dict, cites: dict, version: str) -> str:
