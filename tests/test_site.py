@@ -408,3 +408,37 @@ def test_a_concept_page_and_kg_show_list_the_same_unlinked_mentions(demo_site, t
         assert (int(listed.group(1)) if listed else 0) == min(len(unlinked), 50), cid
         found += len(unlinked)
     assert found > 20
+
+
+def test_a_page_s_evidence_and_citations_made_when_asked_are_those_of_the_whole_vault_s(demo_site, tmp_path):
+    """Site.evidence and Site.cited sort and gather a claim's or a source's items only when a page
+    asks for them; what they give, and in which order, is what the whole vault's sort gives."""
+    from collections import defaultdict
+
+    from kg.build import run
+    from kg.claims.store import evidence_by_claim
+    from kg.publish.site import _Cited, _EvidenceByClaim
+    from tests.conftest import ROOT, copy_demo_cache
+
+    knowledge = run(ROOT, cache_dir=copy_demo_cache(demo_site, tmp_path / "cache"), site=False).knowledge
+    claims, evidence = list(knowledge.claims), knowledge.evidence
+    twice = next(c for c in claims if c.origin == "note" and any(e.claim == c.id for e in evidence))
+    claims.append(twice.model_copy())  # one text written twice in one note: its items come twice
+    whole = evidence_by_claim(claims, evidence)
+    lazy = _EvidenceByClaim(claims, evidence)
+    assert list(lazy) == list(whole) and len(lazy) == len(whole) > 100
+    assert all(lazy[key] == items for key, items in whole.items())
+    once = evidence_by_claim(knowledge.claims, evidence)[twice.id, twice.doc]
+    assert len(lazy[twice.id, twice.doc]) == 2 * len(once) > 0
+    assert lazy.get(("c-none", twice.doc)) is None
+    by_key = {(c.id, c.doc): c for c in claims}
+    cited: dict = defaultdict(lambda: defaultdict(list))
+    for (cid, doc), items in whole.items():
+        for e in items:
+            if e.anchor and by_key.get((cid, doc)):
+                cited[e.doc][e.anchor].append((by_key[cid, doc], e))
+    made = _Cited(lazy, by_key)
+    assert sorted(made) == sorted(cited) and len(cited) >= 3
+    for doc, anchors in cited.items():
+        assert list(made[doc].items()) == list(anchors.items())
+    assert made.get("notes/concepts/quality-gap.md") is None
