@@ -442,3 +442,25 @@ def test_a_page_s_evidence_and_citations_made_when_asked_are_those_of_the_whole_
     for doc, anchors in cited.items():
         assert list(made[doc].items()) == list(anchors.items())
     assert made.get("notes/concepts/quality-gap.md") is None
+
+
+def test_compiled_templates_are_kept_for_the_next_process_and_an_unwritable_cache_is_no_error(tmp_path, monkeypatch):
+    from kg.publish import writer
+
+    def fresh_environment():
+        writer.environment.cache_clear()
+        return writer.environment()
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        fresh_environment().get_template("concept.html")
+        assert len(list((tmp_path / "cache" / "kg" / "templates").iterdir())) == 1
+        env = fresh_environment()  # another process's, as far as jinja knows
+        monkeypatch.setattr(env, "compile", lambda *a, **k: pytest.fail("compiled again"))
+        env.get_template("concept.html")
+        monkeypatch.undo()
+        (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+        assert fresh_environment().get_template("concept.html") is not None
+    finally:
+        writer.environment.cache_clear()
