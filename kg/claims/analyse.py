@@ -45,7 +45,7 @@ from kg.claims.tensions import (
     tension_id,
     where,
 )
-from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide, set_fields, share_fields_sets
+from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide, share_fields_sets
 from kg.search.index import copy_rows
 
 MIN_SENTENCE_WORDS = 4
@@ -99,11 +99,12 @@ def counts(found: Knowledge) -> dict:
     """The vault's counts, computed here only and shown the same by `kg build`, the home page and
     the claims index: claims (statements, not questions) of notes and of sources, the notes' claims
     by status (they add up to `note_claims`), the notes' open questions, evidence and tensions shown."""
-    statements = [c for c in found.claims if c.kind == "claim"]
-    mine = [c for c in statements if c.origin == "note"]
-    return {"claims": len(statements), "note_claims": len(mine), "source_claims": len(statements) - len(mine),
-            **{s: sum(c.status == s for c in mine) for s in ("supported", "contested", "unsupported")},
-            "questions": sum(c.kind == "question" and c.origin == "note" for c in found.claims),
+    tally = Counter((c.kind, c.origin, c.status) for c in found.claims)  # one pass: four took 0.2 s at 10k
+    mine = {status: n for (kind, origin, status), n in tally.items() if kind == "claim" and origin == "note"}
+    statements = sum(n for (kind, _, _), n in tally.items() if kind == "claim")
+    return {"claims": statements, "note_claims": sum(mine.values()), "source_claims": statements - sum(mine.values()),
+            **{s: mine.get(s, 0) for s in ("supported", "contested", "unsupported")},
+            "questions": sum(n for (kind, origin, _), n in tally.items() if kind == "question" and origin == "note"),
             "evidence": len(found.evidence), "tensions": len(found.tensions)}
 
 
@@ -894,14 +895,11 @@ def shown(t: Tension) -> bool:
 
 
 def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
+    """Each claim's status and counts, set in its dict (`set_fields`; missing counts are looked up
+    with `get`, not Counter's __missing__: 0.3 s of a 10k vault's edit)."""
     unsupported: list[Claim] = []
-    supports: Counter = Counter()
-    opposes: Counter = Counter()  # opposing evidence is counted through the tension it makes
-    for e in out.evidence:
-        supports[e.claim] += e.stance == "supports"
-    for t in out.tensions:
-        for cid in t.claim_ids():
-            opposes[cid] += 1
+    supports = Counter(e.claim for e in out.evidence if e.stance == "supports")
+    opposes = Counter(cid for t in out.tensions for cid in t.claim_ids())  # opposing evidence counts through its tension
     cluster_of = {cid: k for k, ids in out.clusters.items() for cid in ids}
     docs_of: dict[str, set[str]] = {}  # the files of each clustered claim id, then of each cluster
     for c in out.claims:
@@ -909,20 +907,21 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
             docs_of.setdefault(c.id, set()).add(c.doc)
     docs_of = {k: {d for cid in ids for d in docs_of.get(cid, ())} for k, ids in out.clusters.items()}
     for c in out.claims:
-        cluster = cluster_of.get(c.id)
-        if c.kind != "claim":
-            set_fields(c, cluster=cluster)
+        fields = c.__dict__
+        cluster = cluster_of.get(fields["id"])
+        if fields["kind"] != "claim":
+            fields["cluster"] = cluster
             continue
-        against = opposes[c.id]
-        if c.origin == "note":
-            backing = supports[c.id]
+        against = opposes.get(fields["id"], 0)
+        if fields["origin"] == "note":
+            backing = supports.get(fields["id"], 0)
             status = "contested" if against else "supported" if backing else "unsupported"
             if status == "unsupported" and warn:
                 unsupported.append(c)
         else:  # the other files that state the same fact
-            backing = len(docs_of[cluster]) - (c.doc in docs_of[cluster]) if cluster else 0
+            backing = len(docs_of[cluster]) - (fields["doc"] in docs_of[cluster]) if cluster else 0
             status = "contested" if against else "supported"
-        set_fields(c, cluster=cluster, opposes=against, supports=backing, status=status)
+        fields["cluster"], fields["opposes"], fields["supports"], fields["status"] = cluster, against, backing, status
     return _unsupported(unsupported)
 
 
@@ -940,8 +939,8 @@ def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
     problems = [Diagnostic(doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
                            message=f"this figure has no source (\"{_short(c.text)}\"): cite a source, e.g. "
                                    "[[sources/name]], or move it under '## Open questions'")
-                for c in claims if any(_figure(q) for q in c.quantities)]
-    rest = [c for c in claims if not any(_figure(q) for q in c.quantities)]
+                for c in claims if c.quantities and any(_figure(q) for q in c.quantities)]
+    rest = [c for c in claims if not (c.quantities and any(_figure(q) for q in c.quantities))]
     if rest:
         notes = len({c.doc for c in rest})
         problems.append(Diagnostic(
