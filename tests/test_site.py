@@ -464,3 +464,21 @@ def test_compiled_templates_are_kept_for_the_next_process_and_an_unwritable_cach
         assert fresh_environment().get_template("concept.html") is not None
     finally:
         writer.environment.cache_clear()
+
+
+def test_an_unchanged_file_s_links_are_the_last_build_s_while_the_names_are(site_vault, tmp_path):
+    from kg.build import run
+    from kg.publish.site import Site
+    from kg.publish.writer import MANIFEST, _links_out
+
+    cache = tmp_path / "cache"
+    build_site(site_vault, cache)
+    last = json.loads((cache / MANIFEST).read_text(encoding="utf-8"))
+    site = Site(run(site_vault, cache_dir=cache, search=False, site=False).kb, "Site", "/")
+    files = {path: info.hash for path, info in site.kb.infos.items()}
+    every = _links_out(site, {}, files)
+    assert _links_out(site, last, files) == every and every["notes/alpha.md"]
+    kept = {**last, "links": {**last["links"], "notes/alpha.md": ["kept.html"]}}
+    assert _links_out(site, kept, files)["notes/alpha.md"] == ["kept.html"]  # not paged again
+    assert _links_out(site, kept, {**files, "notes/alpha.md": "edited"}) == every
+    assert _links_out(site, {**kept, "names": "other names"}, files) == every

@@ -61,8 +61,7 @@ def concepts(site: Site, page: str) -> dict:
         letter = first if first.isalpha() else "#"
         groups[letter].append({"title": c.title, "href": urls.relative(page, urls.concept_page(c.id)),
                                "stub": c.stub, "type": c.type, "aliases": c.aliases,
-                               "claims": sum(1 for x in site.claims_by_doc.get(c.doc, []) if x.kind == "claim")
-                               if c.doc else 0})
+                               "claims": site.statements.get(c.doc, 0) if c.doc else 0})
     return {"groups": sorted(groups.items()), "json_ld": _ld(site, page, "CollectionPage", "Concepts")}
 
 
@@ -77,14 +76,10 @@ def sources(site: Site, page: str) -> dict:
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
 
 
-def claim_rows(site: Site) -> list:
-    return [c for c in site.claims if c.kind == "claim"]
-
-
 def claim_groups(site: Site) -> list[list[str]]:
     """The files of each page of the claims index, in the order it shows them (notes, then sources,
     by title), paged by `pages_of`."""
-    count: Counter = Counter(c.doc for c in claim_rows(site))
+    count = site.statements
     docs = sorted(count, key=lambda d: (site.claims_by_doc[d][0].origin != "note", _group_title(site, d).casefold(), d))
     return pages_of(docs, count, CLAIMS_PER_PAGE)
 

@@ -32,8 +32,8 @@ link. A paragraph of thousands of links was shown whole on every page it links: 
 time and memory growing with the square of its links."""
 
 
-_KNOWLEDGE_VIEWS = ("knowledge", "claims", "claims_by_doc", "claims_by_id", "claim_by_key", "evidence", "cited",
-                    "tensions_by_claim", "tensions_by_subject", "tension_order", "mentioned_in", "related",
+_KNOWLEDGE_VIEWS = ("knowledge", "claims", "claims_by_doc", "statements", "claims_by_id", "claim_by_key", "evidence",
+                    "cited", "tensions_by_claim", "tensions_by_subject", "tension_order", "mentioned_in", "related",
                     "knowledge_digests", "declared")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
 
@@ -137,6 +137,13 @@ class Site:
         for c in self.claims:
             out[c.doc].append(c)
         return out
+
+    @cached_property
+    def statements(self) -> dict[str, int]:
+        """File -> how many of its claims are statements (not questions or declared tensions), for
+        the files with one: the concepts index and the claims index count them, once."""
+        counts = {doc: sum(c.kind == "claim" for c in claims) for doc, claims in self.claims_by_doc.items()}
+        return {doc: n for doc, n in counts.items() if n}
 
     @cached_property
     def claims_by_id(self) -> dict[str, list[Claim]]:

@@ -497,7 +497,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "written": sorted(_asset_paths(out, owned) | kept | meaning  # and what kg wrote before that is still there
                           | {path for path in owned - set(previous) if os.path.lexists(out / path)}),
         "names": site.kb.names, "settings": [site.title, site.base_url], "files": files,
-        "claims": site.analysis is not None, "links": _links_out(site), "sources": site.source_meta,
+        "claims": site.analysis is not None, "links": _links_out(site, last, files), "sources": site.source_meta,
         "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None,
         "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}),
@@ -613,10 +613,17 @@ def _state(site: Site, files: dict[str, str]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _links_out(site: Site) -> dict[str, list[str]]:
-    """Each file's link targets, as pages: what its page's neighbours were at this build."""
+def _links_out(site: Site, last: dict, files: dict[str, str]) -> dict[str, list[str]]:
+    """Each file's link targets, as pages: what its page's neighbours were at this build. With the
+    names of the last build, an unchanged file's are the last build's (a file's links depend on it
+    alone then: `_affected`); paging a 10k vault's 70k links took 0.15 s of an edit."""
+    same = bool(site.kb.names) and last.get("names") == site.kb.names
+    before, hashes = (last.get("links") or {}, last.get("files") or {}) if same else ({}, {})
     out: dict[str, list[str]] = {}
     for doc, rows in site.outgoing.items():
+        if doc in before and hashes.get(doc) == files.get(doc):
+            out[doc] = before[doc]
+            continue
         pages = {site.href_page(r) for r in rows}
         out[doc] = sorted(p for p in pages if p)
     return out
