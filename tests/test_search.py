@@ -400,3 +400,22 @@ def test_another_model_indexes_and_embeds_every_file_again(tmp_path, embedder, m
     monkeypatch.setattr(Embedder, "model_id", Embedder.model_id + "-next")
     again = SearchIndex(cache).update(build(vault), lambda: embedder)
     assert again["files"] == first["files"] and again["embedded"] == first["embedded"] > 0
+
+
+def test_rows_copied_from_a_mapped_matrix_are_read_from_its_file_and_equal_the_mapped_ones(tmp_path):
+    import numpy as np
+
+    from kg.search.index import _read_rows, copy_rows
+
+    matrix = np.random.default_rng(7).standard_normal((500, 384)).astype(np.float32)
+    np.save(tmp_path / "m.npy", matrix)
+    mapped = np.load(tmp_path / "m.npy", mmap_mode="r")
+    source = np.r_[np.arange(40, 90), -1, 200, np.arange(250, 400), -1, -1, np.arange(0, 10)]
+    for old in (mapped, mapped[100:], matrix):  # read from the file; copied from a view; copied
+        out = np.zeros((len(source), 384), dtype=np.float32)
+        copy_rows(old, source, out)
+        expected = np.where((source >= 0)[:, None], np.asarray(old)[np.maximum(source, 0)], 0)
+        assert np.array_equal(out, expected)
+    out = np.zeros((3, 384), dtype=np.float32)
+    assert _read_rows(mapped, [(0, 3, 5)], out) and np.array_equal(out, matrix[5:8])
+    assert not _read_rows(mapped[100:], [(0, 3, 5)], out) and not _read_rows(matrix, [(0, 3, 5)], out)

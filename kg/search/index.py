@@ -535,13 +535,43 @@ class SearchIndex:
 def copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
     """out[n] = old[source[n]] for every n with source[n] >= 0, copying runs of consecutive rows
     whole: a matrix after an edit is the last one with a few rows in or out, and a copy row by
-    row of a 10k vault's vectors took seconds."""
+    row of a 10k vault's vectors took seconds. From a memory-mapped file, the runs are read from
+    the file straight into `out` (`_read_rows`)."""
     if not len(source):
         return
     breaks = np.nonzero((np.diff(source) != 1) | (source[1:] < 0) | (source[:-1] < 0))[0] + 1
-    for start, end in zip(np.r_[0, breaks].tolist(), np.r_[breaks, len(source)].tolist()):
-        if source[start] >= 0:
-            out[start:end] = old[source[start]:source[start] + end - start]
+    runs = [(start, end, int(source[start])) for start, end in zip(np.r_[0, breaks].tolist(),
+                                                                 np.r_[breaks, len(source)].tolist())
+            if source[start] >= 0]
+    if _read_rows(old, runs, out):
+        return
+    for start, end, first in runs:
+        out[start:end] = old[first:first + end - start]
+
+
+def _read_rows(old: np.ndarray, runs: list[tuple[int, int, int]], out: np.ndarray) -> bool:
+    """Copy the runs (start, end, first row of `old`) by reading `old`'s file, when `old` is a whole
+    memory-mapped matrix (not a view of one) of `out`'s type and both are C-ordered; False when it
+    is not, or the file cannot be read. Touching a 10k vault's 222 MB of mapped claim vectors page
+    by page took 1.3-3 s of an edit on a virtual machine where reading the file took 0.08 s."""
+    if not (isinstance(old, np.memmap) and isinstance(old.base, mmap.mmap) and old.filename and old.ndim == 2
+            and old.dtype == out.dtype and old.flags.c_contiguous and out.flags.c_contiguous):
+        return False
+    row = old.shape[1] * old.dtype.itemsize
+    try:
+        with open(old.filename, "rb", buffering=0) as f:
+            for start, end, first in runs:
+                view = memoryview(out[start:end]).cast("B")
+                f.seek(old.offset + first * row)
+                done = 0
+                while done < len(view):
+                    got = f.readinto(view[done:])
+                    if not got:
+                        raise OSError("the vectors file is shorter than its matrix")
+                    done += got
+    except OSError:
+        return False
+    return True
 
 
 def let_pages_go(*arrays: np.ndarray) -> None:
