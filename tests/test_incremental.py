@@ -920,6 +920,23 @@ def test_an_edit_keys_only_the_files_it_changed_and_ends_with_a_cold_build_s_key
     assert edited.claim_files.keys == cold_keys()
     assert viewed == [None]
 
+    # a link to a note not written yet makes a stub only the edited note links (a name too short
+    # for a mention: a longer one has the files that may mention it read again, all links viewed)
+    viewed.clear()
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Prices follow [[Q9]] closely.\n\n## ", 1), encoding="utf-8")
+    stubbed = run(vault, cache_dir=cache, search=False, site=False)
+    assert viewed == [["notes/concepts/quality-gap.md"]] * 2 and "q9" in stubbed.kb.concepts
+    assert stubbed.claim_files.keys == cold_keys()
+    # the first note (by path) that links a stub gives its title: the others that link it read otherwise
+    viewed.clear()
+    first = vault / "notes" / "concepts" / "closed-weight-models.md"
+    first.write_text(first.read_text(encoding="utf-8").replace("[[EU AI Act]]", "[[EU AI act]]"), encoding="utf-8")
+    retitled = run(vault, cache_dir=cache, search=False, site=False)
+    assert viewed[0] == ["notes/concepts/closed-weight-models.md", "notes/concepts/model-licences.md"]
+    assert any("EU AI act" in c.text for c in retitled.claims if c.doc == "notes/concepts/model-licences.md")
+    assert retitled.claim_files.keys == cold_keys()
+
     viewed.clear()
     source = next(p for p in sorted((vault / "sources").iterdir()) if "author:" in p.read_text(encoding="utf-8"))
     text = source.read_text(encoding="utf-8")

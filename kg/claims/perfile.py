@@ -217,15 +217,20 @@ def _year(iso: str | None):
 
 
 def key_context(kb, version: str) -> str:
-    """A digest of what every file's key (`file_key`) is made from beside the file itself: kg's
-    claims code, the parse settings, every name a link resolves against (which also fixes each
-    note's concept and each source's id), the stubs' titles, and how each source is cited. While it
-    is as it was, a file's key changes only with the file (kg.claims.store keeps the others)."""
-    stubs = sorted((c.id, c.title) for c in kb.concepts.values() if c.stub)
+    """A digest of what every file's key (`file_key`) is made from beside the file itself and the
+    stubs it links (`stub_titles`): kg's claims code, the parse settings, every name a link
+    resolves against (which also fixes each note's concept and each source's id), and how each
+    source is cited. While it is as it was, a file's key changes only with the file and the titles
+    of the stubs it links (kg.claims.store keeps the others)."""
     cited = sorted((sid, kb.infos[path].title, kb.infos[path].author, kb.infos[path].date)
                    for sid, path in kb.source_ids.items() if path in kb.infos)
-    text = json.dumps([version, kb.parsed_with, kb.names, stubs, cited], ensure_ascii=False, default=str)
+    text = json.dumps([version, kb.parsed_with, kb.names, cited], ensure_ascii=False, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def stub_titles(kb) -> dict[str, str]:
+    """Each stub's id and title (a link read in a claim shows its target's title: `_view`)."""
+    return {c.id: c.title for c in kb.concepts.values() if c.stub}
 
 
 def file_key(kb, path: str, shown: dict, cites: dict, version: str) -> str:

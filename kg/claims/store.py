@@ -50,6 +50,7 @@ from kg.claims.perfile import (
     extract_many,
     file_key,
     key_context,
+    stub_titles,
     files_naming,
     link_views,
     mention_names,
@@ -668,7 +669,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
             every.append(link_views(kb))
         return every[0] if every else link_views(kb, only)
 
-    keys = _kept_keys(kb, store, paths, context, hashes)
+    stubs = stub_titles(kb)
+    keys = _kept_keys(kb, store, paths, context, hashes, stubs)
     if keys is None:
         keys = {p: file_key(kb, p, *views(), store.version) for p in paths}
     # the same files with the same keys and names: the words they asked about have the same
@@ -715,22 +717,29 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('files_stamp', ?)", (files,))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('file_hashes', ?)",
-                         (json.dumps({"context": context, "hashes": hashes}),))
+                         (json.dumps({"context": context, "hashes": hashes, "stubs": stubs}, ensure_ascii=False),))
     return paths, keys, store.problems()
 
 
-def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes: dict[str, str]) -> dict[str, str] | None:
+def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes: dict[str, str],
+               stubs: dict[str, str]) -> dict[str, str] | None:
     """When the files are those of the last claims stage and what their keys are made from beside
-    them is as it was then (kg.claims.perfile.key_context), each unchanged file keeps its stored key
-    and only the changed files are keyed, viewing their links alone; else None. Viewing every link
-    of a 10k vault and keying every file took 0.4-0.9 s of an edit."""
+    them is as it was then (kg.claims.perfile.key_context), each file keeps its stored key but
+    those that changed and those that link a stub whose title changed (a new stub: the edited file
+    linked it), which are keyed again, viewing their links alone; else None. Viewing every link of
+    a 10k vault and keying every file took 0.4-0.9 s of an edit."""
     kept = json.loads(store.get("file_hashes") or "null")
     if not kept or kept.get("context") != context or kept.get("hashes", {}).keys() != hashes.keys():
         return None
     keys = store.file_keys()
     if not all(p in keys for p in paths):
         return None
-    changed = [p for p in paths if kept["hashes"][p] != hashes[p]]
+    before = kept.get("stubs", {})
+    retitled = {cid for cid in stubs.keys() | before.keys() if stubs.get(cid) != before.get(cid)}
+    changed = {p for p in paths if kept["hashes"][p] != hashes[p]}
+    if retitled:
+        changed |= {r.doc for r in kb.rows if r.target_kind == "missing" and r.target_id in retitled}
+    changed = sorted(changed & hashes.keys())
     shown, cites = link_views(kb, changed)
     keys.update((p, file_key(kb, p, shown, cites, store.version)) for p in changed)
     return {p: keys[p] for p in paths}
