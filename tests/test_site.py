@@ -425,7 +425,10 @@ def test_a_page_s_evidence_and_citations_made_when_asked_are_those_of_the_whole_
     twice = next(c for c in claims if c.origin == "note" and any(e.claim == c.id for e in evidence))
     claims.append(twice.model_copy())  # one text written twice in one note: its items come twice
     whole = evidence_by_claim(claims, evidence)
-    lazy = _EvidenceByClaim(claims, evidence)
+    by_id: dict = {}
+    for c in claims:
+        by_id.setdefault(c.id, []).append(c)
+    lazy = _EvidenceByClaim(by_id, evidence)
     assert list(lazy) == list(whole) and len(lazy) == len(whole) > 100
     assert all(lazy[key] == items for key, items in whole.items())
     once = evidence_by_claim(knowledge.claims, evidence)[twice.id, twice.doc]
