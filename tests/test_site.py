@@ -268,12 +268,30 @@ def test_local_graph_rings_are_where_networkx_puts_them(sizes):
     assert _rings(shells) == expected
 
 
+def test_the_global_layout_draws_linked_concepts_together_the_same_way_every_time():
+    import numpy as np
+
+    from kg.publish.graphs import _spring
+
+    rng = np.random.default_rng(3)  # two communities of 60, linked within, one link between them
+    pairs = sorted({(min(a, b), max(a, b)) for group in (range(60), range(60, 120))
+                    for a, b in rng.choice(list(group), (150, 2)).tolist() if a != b} | {(0, 60)})
+    pos = _spring(120, pairs, 1.6 / np.sqrt(120))
+    assert np.array_equal(pos, _spring(120, pairs, 1.6 / np.sqrt(120)))
+    assert np.abs(pos).max() == 1.0 and np.allclose(pos.mean(axis=0), 0.0)
+    apart = lambda a, b: float(np.hypot(*(pos[a] - pos[b])))  # noqa: E731
+    within = np.mean([apart(a, b) for a, b in pairs])
+    across = np.mean([apart(a, b) for a in range(60) for b in range(60, 120)])
+    assert within < 0.6 * across
+    assert len({tuple(p) for p in np.round(pos, 3).tolist()}) == 120  # no two concepts on one spot
+
+
 def test_the_global_graph_is_laid_out_again_only_when_its_nodes_or_links_change(site_vault, tmp_path, monkeypatch):
-    import networkx as nx
+    from kg.publish import graphs
 
     laid_out = []
-    spring = nx.spring_layout
-    monkeypatch.setattr(nx, "spring_layout", lambda *a, **k: laid_out.append(1) or spring(*a, **k))
+    spring = graphs._spring
+    monkeypatch.setattr(graphs, "_spring", lambda *a, **k: laid_out.append(1) or spring(*a, **k))
     fresh = tmp_path / "fresh-vault"
     shutil.copytree(site_vault, fresh)
     cache = tmp_path / "cache"
