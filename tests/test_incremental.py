@@ -894,9 +894,10 @@ def test_a_one_shot_build_s_objects_leave_the_collector_s_sight_before_it_is_on_
 
 
 def test_an_edit_keys_only_the_files_it_changed_and_ends_with_a_cold_build_s_keys(tmp_path, monkeypatch):
-    """While the names links resolve against, the stubs' titles and how sources are cited are as
-    they were, an unchanged file's claims key is the stored one: only the edited file's links are
-    viewed. A change to what every key is made from (a source's author) keys every file again."""
+    """While the names links resolve against and how sources are cited are as they were, an
+    unchanged file's claims key is the stored one: only the edited file's links are viewed, and
+    those of the files that link a stub the edit made or retitled. A change to what every key is
+    made from (a source's author) keys every file again."""
     from kg.claims import perfile, store
 
     vault = _vault(tmp_path)

@@ -49,13 +49,13 @@ from kg.claims.perfile import (
     decode,
     extract_many,
     file_key,
-    key_context,
-    stub_titles,
     files_naming,
+    key_context,
     link_views,
     mention_names,
     midsentence_words,
     names_changed,
+    stub_titles,
 )
 from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, set_fields
 from kg.search.embed import Embedder

@@ -691,4 +691,3 @@ class _Cited(Mapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
-

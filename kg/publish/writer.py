@@ -81,7 +81,7 @@ def environment():
 def _template_cache():
     """Jinja's own cache of compiled templates, in kg's folder of the user's cache (beside the
     model's, kg.search.embed.model_cache), or None where it cannot be made: compiling the templates
-    took 0.25 s of every build that drew a page. Jinja keys each by its source's checksum, so an
+    took 0.2 s of every build that drew a page. Jinja keys each by its source's checksum, so an
     edited template is compiled again; a cache that cannot be read or written is no error."""
     from jinja2 import FileSystemBytecodeCache
 
