@@ -35,7 +35,7 @@ import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -971,17 +971,62 @@ def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Ten
 
 
 def evidence_by_claim(claims: list[Claim], evidence: list[Evidence]) -> dict[tuple[str, str], list[Evidence]]:
-    """Evidence by (claim id, claim doc): declared first, then best first. A claim id names the
-    claim in every note that writes the same text, so each of them gets the evidence."""
-    docs: dict[str, list[str]] = {}
+    """`EvidenceByClaim` whole, as a dict: for a command that shows every claim's evidence."""
+    by_id: dict[str, list[Claim]] = {}
     for c in claims:
-        if c.origin == "note":
-            docs.setdefault(c.id, []).append(c.doc)
-    out: dict[tuple[str, str], list[Evidence]] = {}
-    for e in sorted(evidence, key=lambda e: (e.method != "declared", -e.score)):
-        for doc in docs.get(e.claim, []):
-            out.setdefault((e.claim, doc), []).append(e)
-    return out
+        by_id.setdefault(c.id, []).append(c)
+    return dict(EvidenceByClaim(by_id, evidence).items())
+
+
+class EvidenceByClaim(Mapping):
+    """Evidence by (claim id, claim doc): declared first, then best first. A claim id names the
+    claim in every note that writes the same text, so each of them gets the evidence; the keys come
+    in the order of their best item. Each claim's items are sorted when first asked for: an edit's
+    pages ask for a few claims' evidence, and sorting a 10k vault's 90k items for every edit took
+    0.6 s. `claims` are the vault's claims by id, in file order."""
+
+    def __init__(self, claims: Mapping[str, list[Claim]], evidence: list[Evidence]):
+        self.claims = claims
+        self.found: dict[str, list[int]] = {}
+        """Claim id -> its items, as places in `evidence`."""
+        for n, e in enumerate(evidence):
+            self.found.setdefault(e.claim, []).append(n)
+        self.evidence = evidence
+        self._sorted: dict[str, list[int]] = {}
+
+    def docs(self, cid: str) -> list[str]:
+        """The notes that write this claim id, once per claim (a note writing it twice: twice)."""
+        return [c.doc for c in self.claims.get(cid, ()) if c.origin == "note"]
+
+    def _key(self, n: int) -> tuple:
+        e = self.evidence[n]
+        return e.method != "declared", -e.score, n
+
+    def _order(self, cid: str) -> list[int]:
+        found = self._sorted.get(cid)
+        if found is None:
+            found = self._sorted[cid] = sorted(self.found[cid], key=self._key)
+        return found
+
+    def rank(self, cid: str) -> tuple:
+        """Where the claim's first key comes in the order of the keys: its best item's place in
+        the whole evidence sorted declared first, then best first."""
+        return self._key(self._order(cid)[0])
+
+    def __getitem__(self, key: tuple[str, str]) -> list[Evidence]:
+        cid, doc = key
+        times = self.docs(cid).count(doc) if cid in self.found else 0
+        if not times:
+            raise KeyError(key)
+        return [self.evidence[n] for n in self._order(cid) for _ in range(times)]
+
+    def __iter__(self):
+        for cid in sorted((cid for cid in self.found if self.docs(cid)), key=self.rank):
+            for doc in dict.fromkeys(self.docs(cid)):
+                yield cid, doc
+
+    def __len__(self) -> int:
+        return sum(len(set(self.docs(cid))) for cid in self.found)
 
 
 class SettledRows:

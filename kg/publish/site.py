@@ -159,8 +159,10 @@ class Site:
     @cached_property
     def evidence(self) -> Mapping[tuple[str, str], list[Evidence]]:
         """Evidence by (claim id, claim doc), declared first, then best first
-        (kg.claims.store.evidence_by_claim, each claim's items sorted when first asked for)."""
-        return _EvidenceByClaim(self.claims_by_id, self.knowledge.evidence) if self.knowledge else {}
+        (kg.claims.store.EvidenceByClaim: each claim's items sorted when first asked for)."""
+        from kg.claims.store import EvidenceByClaim
+
+        return EvidenceByClaim(self.claims_by_id, self.knowledge.evidence) if self.knowledge else {}
 
     @cached_property
     def cited(self) -> Mapping[str, dict[str, list[tuple[Claim, Evidence]]]]:
@@ -608,61 +610,11 @@ def _dumped(items: list) -> bytes:
         return repr(items).encode()
 
 
-class _EvidenceByClaim(Mapping):
-    """Evidence by (claim id, claim doc) as kg.claims.store.evidence_by_claim gives it (the same
-    keys in the same order, the same items in the same order), each claim's items sorted when
-    first asked for: an edit's pages ask for a few claims' evidence, and sorting a 10k vault's
-    90k items for every edit took 0.6 s. `claims` are the vault's claims by id, in file order."""
-
-    def __init__(self, claims: Mapping[str, list[Claim]], evidence: list[Evidence]):
-        self.claims = claims
-        self.found: dict[str, list[int]] = {}
-        """Claim id -> its items, as places in `evidence`."""
-        for n, e in enumerate(evidence):
-            self.found.setdefault(e.claim, []).append(n)
-        self.evidence = evidence
-        self._sorted: dict[str, list[int]] = {}
-
-    def docs(self, cid: str) -> list[str]:
-        """The notes that write this claim id, once per claim (a note writing it twice: twice)."""
-        return [c.doc for c in self.claims.get(cid, ()) if c.origin == "note"]
-
-    def _key(self, n: int) -> tuple:
-        e = self.evidence[n]
-        return e.method != "declared", -e.score, n
-
-    def _order(self, cid: str) -> list[int]:
-        found = self._sorted.get(cid)
-        if found is None:
-            found = self._sorted[cid] = sorted(self.found[cid], key=self._key)
-        return found
-
-    def rank(self, cid: str) -> tuple:
-        """Where the claim's first key comes in the order of the keys: its best item's place in
-        the whole evidence sorted declared first, then best first."""
-        return self._key(self._order(cid)[0])
-
-    def __getitem__(self, key: tuple[str, str]) -> list[Evidence]:
-        cid, doc = key
-        times = self.docs(cid).count(doc) if cid in self.found else 0
-        if not times:
-            raise KeyError(key)
-        return [self.evidence[n] for n in self._order(cid) for _ in range(times)]
-
-    def __iter__(self):
-        for cid in sorted((cid for cid in self.found if self.docs(cid)), key=self.rank):
-            for doc in dict.fromkeys(self.docs(cid)):
-                yield cid, doc
-
-    def __len__(self) -> int:
-        return sum(len(set(self.docs(cid))) for cid in self.found)
-
-
 class _Cited(Mapping):
     """Source path -> sentence anchor -> (note claim, evidence item) for the items that quote one
-    of its sentences, in the order of `_EvidenceByClaim`'s keys; made for a source when first asked."""
+    of its sentences, in the order of kg.claims.store.EvidenceByClaim's keys; made for a source when first asked."""
 
-    def __init__(self, evidence: _EvidenceByClaim, claim_by_key: dict[tuple[str, str], Claim]):
+    def __init__(self, evidence, claim_by_key: dict[tuple[str, str], Claim]):
         self.evidence, self.claim_by_key = evidence, claim_by_key
         self.claims: dict[str, set[str]] = {}
         """Source path -> the ids of the note claims with an item that quotes one of its sentences."""
