@@ -102,6 +102,14 @@ def load_settings(root: Path) -> Settings:
         raise ConfigError(f"{CONFIG_NAME}: {where}: {first['msg']}") from None
 
 
+def user_cache() -> Path:
+    """kg's folder of the user's cache, shared by every vault: $XDG_CACHE_HOME/kg, else ~/.cache/kg
+    (the model's export, the compiled page templates)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg"
+
+
 def cache_folder(root: Path) -> Path:
     """Where kg keeps its cache and indexes for the vault at `root`: $KG_CACHE_DIR, else root/.kg."""
     import os

@@ -79,11 +79,14 @@ def environment():
 
 
 def _template_cache():
-    """Jinja's own cache of compiled templates, in kg's folder of the user's cache (beside the
-    model's, kg.search.embed.model_cache), or None where it cannot be made: compiling the templates
-    took 0.2 s of every build that drew a page. Jinja keys each by its source's checksum, so an
-    edited template is compiled again; a cache that cannot be read or written is no error."""
+    """Jinja's own cache of compiled templates, in kg's folder of the user's cache
+    (kg.config.user_cache, beside the model's export), or None where it cannot be made: compiling
+    the templates took 0.2 s of every build that drew a page. Jinja keys each by its source's
+    checksum, so an edited template is compiled again; a cache that cannot be read or written is
+    no error."""
     from jinja2 import FileSystemBytecodeCache
+
+    from kg.config import user_cache
 
     class Kept(FileSystemBytecodeCache):
         def load_bytecode(self, bucket) -> None:
@@ -94,7 +97,7 @@ def _template_cache():
             with contextlib.suppress(OSError):
                 super().dump_bytecode(bucket)
 
-    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg" / "templates"
+    folder = user_cache() / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -524,11 +527,16 @@ after the pages (drawing workers and the meaning search at once would raise the 
 def _an_edit(last: dict, files: dict[str, str]) -> bool:
     """Whether at most ASIDE_UPTO files changed since the site in `last` was written, and this
     system can fork (else there is no process to make the meaning search aside)."""
+    changed = _changed_files(last, files)
+    return changed is not None and len(changed) <= ASIDE_UPTO and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _changed_files(last: dict, files: dict[str, str]) -> set[str] | None:
+    """The files new, edited or gone since the site in `last` was written (None: it names none)."""
     before = last.get("files")
-    if not before or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    changed = sum(1 for path, digest in files.items() if before.get(path) != digest)
-    return changed + sum(1 for path in before if path not in files) <= ASIDE_UPTO
+    if not before:
+        return None
+    return {path for path, digest in files.items() if before.get(path) != digest} | (before.keys() - files.keys())
 
 
 def _meaning_files() -> tuple[set[str], list[str]]:
@@ -618,10 +626,11 @@ def _links_out(site: Site, last: dict, files: dict[str, str]) -> dict[str, list[
     names of the last build, an unchanged file's are the last build's (a file's links depend on it
     alone then: `_affected`); paging a 10k vault's 70k links took 0.15 s of an edit."""
     same = bool(site.kb.names) and last.get("names") == site.kb.names
-    before, hashes = (last.get("links") or {}, last.get("files") or {}) if same else ({}, {})
+    changed = _changed_files(last, files)
+    before = (last.get("links") or {}) if same and changed is not None else {}
     out: dict[str, list[str]] = {}
     for doc, rows in site.outgoing.items():
-        if doc in before and hashes.get(doc) == files.get(doc):
+        if doc in before and doc not in changed:
             out[doc] = before[doc]
             continue
         pages = {site.href_page(r) for r in rows}
@@ -641,8 +650,7 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
     if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
             or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.analysis is not None)):
         return None
-    before = last["files"]
-    changed = {p for p, h in files.items() if before.get(p) != h} | (set(before) - set(files))
+    changed = _changed_files(last, files)
     shown_before = last.get("knowledge", {})
     changed |= {p for p in set(shown) | set(shown_before) if shown.get(p) != shown_before.get(p)}
     embedders: dict[str, set[str]] = {}

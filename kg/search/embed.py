@@ -71,9 +71,10 @@ def check_weights(folder: Path) -> None:
 
 def model_cache() -> Path:
     """Where the ONNX export lives: $KG_MODEL_CACHE, else ~/.cache/kg/models (shared by vaults)."""
+    from kg.config import user_cache
+
     env = os.environ.get("KG_MODEL_CACHE")
-    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg" / "models"
-    return base
+    return Path(env) if env else user_cache() / "models"
 
 
 def export_onnx(target: Path) -> Path:
