@@ -324,3 +324,43 @@ def test_a_trend_is_a_tension_only_of_one_thing_and_a_doubt_takes_no_stance(tmp_
         ["Crate & Co narrows the price gap with the big chains.",
          "Since 2024 Crate & Co widens the price gap with the big chains."]], found
     assert found[0]["explanation"].startswith("Crate & Co is ") and found[0]["subjects"] == ["crate & co"], found
+
+
+def test_kept_evidence_answers_as_the_list_it_stands_for():
+    """kg.claims.evidence_set: a run of kept claims answers every question the build asks (places,
+    supports, figures, the sources quoted, digests, the items of some claims) as the same items in a
+    list do, reading only the claims whose items are asked for."""
+    from kg.claims.evidence_set import EvidenceSet, Kept, Tally, json_of
+    from kg.model import Evidence
+
+    def item(claim: str, n: int, **more) -> Evidence:
+        fields = {"anchor": f"s-{n:08x}", "method": "inferred", **more}
+        return Evidence(claim=claim, source="s", doc=f"sources/s{n % 2}.md", line=n, quote=f"Sentence {n}.",
+                        score=0.5 + n / 100, **fields)
+
+    declared = [item("c1", 0, method="declared")]
+    runs = {"c1": [item("c1", 1)], "c2": [item("c2", 2), item("c2", 3, stance="opposes",
+                                                                reason="different figure (3% against 9%)")],
+            "c3": [item("c3", 4, anchor=None)]}
+    fresh = [item("c4", 5), item("c4", 6)]
+    every = [*declared, *(e for items in runs.values() for e in items), *fresh]
+    stored = {cid: json_of(items) for cid, items in runs.items()}
+    read: list[str] = []
+    kept = Kept(list(runs), [Tally.of(items, stored[cid]) for cid, items in runs.items()],
+                [sorted({e.doc for e in items}) for items in runs.values()],
+                lambda ids: read.extend(ids) or {cid: stored[cid] for cid in ids})
+    lazy, plain = EvidenceSet(declared), EvidenceSet(every)
+    lazy += kept
+    lazy += fresh
+
+    assert len(lazy) == len(every) and lazy.positions() == plain.positions()
+    assert lazy.supports() == plain.supports() == {"c1": 2, "c2": 1, "c3": 1, "c4": 2}
+    assert lazy.digests() == plain.digests()
+    assert lazy.quoted()["sources/s0.md"] >= plain.quoted()["sources/s0.md"]
+    assert not read  # all of that from the tallies
+    assert [e.line for e in lazy.figures()] == [3] and read == ["c2"]
+    assert lazy.of_claims({"c1", "c4"}) == plain.of_claims({"c1", "c4"})
+    assert [lazy[n] for n in range(len(every))] == list(lazy) == every
+    changed = [*every]
+    changed[2] = item("c2", 2, review="confirmed")
+    assert EvidenceSet(changed).digests()["c2"] != lazy.digests()["c2"]

@@ -946,3 +946,43 @@ def test_an_edit_keys_only_the_files_it_changed_and_ends_with_a_cold_build_s_key
     assert viewed[0] is None  # every file keyed again: a source's citation reads otherwise
     assert cited.claim_files.keys == cold_keys()
     assert cited.claim_files.keys != edited.claim_files.keys
+
+
+def test_an_edit_reads_only_the_kept_evidence_its_pages_and_rows_ask_for(tmp_path, monkeypatch):
+    """The evidence an edit keeps stays the store's JSON (kg.claims.evidence_set): the knowledge
+    stage reads none of it but the claims whose settled rows share a bucket with a changed one (the
+    site reads the claims of the pages it looks at); its counts, statuses and pages are a cold
+    build's; and a store another build wrote since is said so, not read as this build's."""
+    from kg.claims import store
+    from kg.claims.evidence_set import EvidenceSet, Kept, StoreChanged
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nOpen models trail closed ones by 9% on coding tasks.\n",
+                    encoding="utf-8")
+    asked: list[str] = []
+    real = store.evidence_json
+    monkeypatch.setattr(store, "evidence_json", lambda folder, claims: asked.extend(claims) or real(folder, claims))
+    edited = run(vault, cache_dir=cache, site=False)
+    evidence = edited.knowledge.evidence
+    assert isinstance(evidence, EvidenceSet)
+    [kept] = [p for p in evidence.parts if isinstance(p, Kept)]
+    assert len(kept.claims) > 50 and len(set(asked)) <= 2, (len(set(asked)), len(kept.claims))
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)  # the pages, from the rows it left
+    evidence = edited.knowledge.evidence
+    [kept] = [p for p in evidence.parts if isinstance(p, Kept)]
+
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert edited.analysis.summary == cold.analysis.summary
+    assert _state(edited) == _state(cold)  # (every kept item read now, in the list's order)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+    db = store.KnowledgeStore(cache)  # another build rewrote a kept claim's items
+    with db.db:
+        db.db.execute("UPDATE inferred SET data = '[]' WHERE claim = ?", (kept.claims[-1],))
+    db.close()
+    kept.made.clear()
+    with pytest.raises(StoreChanged, match="build again"):
+        list(evidence)

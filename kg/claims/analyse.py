@@ -29,6 +29,7 @@ from kg.claims.evidence import (
     reanchor,
     selector,
 )
+from kg.claims.evidence_set import FIGURE, EvidenceSet, Kept, Tally, as_set, json_of
 from kg.claims.extract import claim_id
 from kg.claims.perfile import Extra
 from kg.claims.subjects import keys
@@ -114,13 +115,14 @@ class Memo:
     Everything is keyed by what it was computed from, so a kept item is what a fresh analysis
     would find again."""
 
-    inferred: dict[str, tuple[str, float, str, str | None]] = field(default_factory=dict)
+    inferred: dict[str, tuple[str, float, str, str, str | None]] = field(default_factory=dict)
     """Claim id -> (key of its declared anchors, cosine of its k-th nearest sentence, JSON list of
-    the source paths of its evidence, evidence JSON): the inferred evidence of each claim. The
-    evidence JSON is None where it is as the store keeps it (`evidence_json` reads it)."""
+    the source paths of its evidence, its `Tally`, evidence JSON): the inferred evidence of each
+    claim. The evidence JSON is None where it is as the store keeps it (`evidence_json` reads it)."""
     evidence_json: Callable[[list[str]], dict[str, str]] | None = None
     """Claim ids -> their evidence JSON as the store keeps it: read a few hundred claims at a time
-    when their evidence is kept, rather than all held in the memo (50 MB of a 10k vault's edit)."""
+    when a kept claim's items are asked for (kg.claims.evidence_set.Kept), rather than all held in
+    the memo (50 MB of a 10k vault's edit)."""
     declared: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     """Claim where -> (key of its text, citations and cited sources, evidence JSON, problems JSON)."""
     sources: dict[str, str] = field(default_factory=dict)
@@ -199,7 +201,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
     `extras[i]` is claims[i]'s kg.claims.perfile.Extra."""
     memo = memo or Memo()
-    out = Knowledge(claims=claims)
+    out = Knowledge(claims=claims, evidence=EvidenceSet())
     new = Memo()
     sources = _Sources(kb)
     new.sources = {path: kb.infos[path].hash for path in sources.paths.values()}
@@ -258,7 +260,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
     moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
-    shelved = _shelve(out.evidence) if not incremental and len(out.evidence) >= SHELVE_FROM else None
+    shelved = _shelve(list(out.evidence)) if not incremental and len(out.evidence) >= SHELVE_FROM else None
     if shelved is not None:
         out.evidence = []
     _tensions(kb, out, [claims[i] for i in pool_rows], [extras[i] for i in pool_rows], matrix, moved,
@@ -415,7 +417,11 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     todo = [c for c in asserted if c.id not in keep]
     kept = [c.id for c in asserted if c.id in keep]
     new.inferred.update((cid, keep[cid]) for cid in kept)
-    out = _kept_evidence(kept, keep, memo.evidence_json)
+    tallies = [(cid, Tally.loads(keep[cid][3])) for cid in kept]
+    tallies = [(cid, t) for cid, t in tallies if t.n]  # (60% of a 10k vault's claims have no evidence)
+    out = EvidenceSet()
+    out += Kept([cid for cid, _ in tallies], [t for _, t in tallies], [json.loads(keep[cid][2]) for cid, _ in tallies],
+                memo.evidence_json or (lambda ids: {cid: keep[cid][4] for cid in ids}))
     new.changed += len(todo)
     if todo:
         m = matcher()
@@ -426,8 +432,9 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         for c in todo:
             mine = by_claim.get(c.id, [])
             dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
+            data = json_of(mine)
             new.inferred[c.id] = (dep, kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
-                                  "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in mine) + "]")
+                                  Tally.of(mine, data).dumps(), data)
         out += found
     return out
 
@@ -555,27 +562,6 @@ def _cited(claim: Claim, matcher, sources, vector) -> tuple[list[Evidence], list
                 message=f"the quote \"{_short(quote)}\" is not in {', '.join(sources[s].path for s, _ in hits)}; "
                         "fix the quote, or cite the source that has it"))
     return list(found.values()), problems
-
-
-def _kept_evidence(ids: list[str], kept: dict[str, tuple], stored: Callable[[list[str]], dict[str, str]] | None,
-                   chunk: int = 500) -> list[Evidence]:
-    """The evidence of these claims, kept as a JSON list each (`Memo.inferred`; None: as `stored`
-    has it), read five hundred claims at a time, the models of each batch then sharing their
-    sets of field names (`share_fields_sets`: 120 MB of a 10k vault's 90k items). One call for
-    them all was slower, and held every set at once."""
-    out: list[Evidence] = []
-    for start in range(0, len(ids), chunk):
-        batch = ids[start:start + chunk]
-        # a claim with no evidence names no source: its empty list is not read (60% of a 10k vault's)
-        lists = ["[]" if kept[i][3] is None and kept[i][2] == "[]" else kept[i][3] for i in batch]
-        if stored is not None and None in lists:
-            found = stored([i for i, data in zip(batch, lists) if data is None])
-            lists = [found[i] if data is None else data for i, data in zip(batch, lists)]
-        found = _EVIDENCE.validate_json("[" + ",".join(data[1:-1] for data in lists if data != "[]") + "]")
-        share_fields_sets(found)
-        share_fields_sets(e.selector for e in found if e.selector is not None)
-        out += found
-    return out
 
 
 def _short(text: str, n: int = 60) -> str:
@@ -808,18 +794,22 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
 def _opposing_evidence(out: Knowledge) -> None:
     """A note claim and a source sentence that oppose it are a tension too: the note says one
     thing, the source the opposite."""
-    by_id = {c.id: c for c in out.claims if c.origin == "note"}
+    figures = list(as_set(out.evidence).figures())  # opposite wording alone is evidence against, not a tension
+    if not figures:  # a reader would sign
+        return
+    wanted = {e.claim for e in figures}
+    by_id = {c.id: c for c in out.claims if c.origin == "note" and c.id in wanted}
     known = {t.id for t in out.tensions}
-    for e in out.evidence:
+    for e in figures:
         claim = by_id.get(e.claim)
-        if e.stance != "opposes" or claim is None or not e.anchor or not e.reason.startswith("different figure"):
-            continue  # opposite wording alone is evidence against, not a tension a reader would sign
+        if claim is None:
+            continue
         other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
         tid = tension_id(where(claim), where(other))
         if tid in known:
             continue
         known.add(tid)
-        why = e.reason.split(";")[0].removeprefix("different figure ").strip("()")
+        why = e.reason.split(";")[0].removeprefix(FIGURE + " ").strip("()")
         out.tensions.append(Tension(
             id=tid, kind="numeric", score=e.score, a=side(claim), b=other, subjects=claim.concepts,
             explanation=f"{claim.doc}:{claim.line} and its source sentence {e.doc}:{e.line} give different figures "
@@ -898,7 +888,7 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
     """Each claim's status and counts, set straight in its dict as kg.model.set_fields does (missing
     counts are looked up with `get`, not Counter's __missing__: 0.2 s of a 10k vault's edit)."""
     unsupported: list[Claim] = []
-    supports = Counter(e.claim for e in out.evidence if e.stance == "supports")
+    supports = as_set(out.evidence).supports()
     opposes = Counter(cid for t in out.tensions for cid in t.claim_ids())  # opposing evidence counts through its tension
     cluster_of = {cid: k for k, ids in out.clusters.items() for cid in ids}
     docs_of: dict[str, set[str]] = {}  # the files of each clustered claim id, then of each cluster

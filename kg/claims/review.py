@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from kg.claims.evidence_set import as_set
 from kg.model import Claim, Diagnostic, Evidence, Tension
 
 FILE = "kg-review.toml"
@@ -428,7 +429,7 @@ def _succeeded(found, decisions: list[Decision], claims) -> dict[str, list[Decis
     def files_and_texts(found_sides: list[tuple[str, str]]) -> tuple[list[str], set[str]]:
         return sorted(w.rsplit(":", 1)[0] for w, _ in found_sides), {_norm(t) for _, t in found_sides if t}
 
-    present = {k: {item_id(i): i for i in items(found, k)} for k in ("tension", "evidence")}
+    present = {k: {item_id(i): i for i in items(found, k)} for k in {d.kind for d in decisions}}
     gone = [d for d in decisions if d.id not in present[d.kind]]
     out: dict[str, list[Decision]] = {}
     for kind in {d.kind for d in gone}:
@@ -446,16 +447,20 @@ def apply(found, root: Path | str) -> list[Diagnostic]:
     move to found.dismissed, confirmed ones get review="confirmed". Returns `stale-review` for
     decisions that no longer apply, or `bad-review-file` (and applies nothing) when the file
     cannot be read. Idempotent."""
-    found.tensions = items(found, "tension")
-    found.evidence = items(found, "evidence")
-    found.held, found.dismissed = [], []
-    for item in (*found.tensions, *found.evidence):
-        item.review = None
     try:
         review = load(root)
     except ReviewError as exc:
-        return [Diagnostic(doc=FILE, line=exc.line, col=exc.col, severity="error", code="bad-review-file",
-                           message=f"{exc.message}; your review decisions are not applied until it is fixed "
+        review = exc
+    found.tensions = items(found, "tension")
+    if any(isinstance(e, Evidence) for e in found.dismissed) or \
+            (not isinstance(review, ReviewError) and any(d.kind == "evidence" for d in review.decisions)):
+        found.evidence = items(found, "evidence")  # every item read: a decision names items by what they say
+    found.held, found.dismissed = [], []
+    for item in (*found.tensions, *as_set(found.evidence).models()):  # (an item not read yet was never reviewed)
+        item.review = None
+    if isinstance(review, ReviewError):
+        return [Diagnostic(doc=FILE, line=review.line, col=review.col, severity="error", code="bad-review-file",
+                           message=f"{review.message}; your review decisions are not applied until it is fixed "
                                    "(kg will not write to it either)")]
     if not review.decisions:
         return []
@@ -464,6 +469,8 @@ def apply(found, root: Path | str) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     matched: set[str] = set()
     for kind, kept in (("tension", found.tensions), ("evidence", found.evidence)):
+        if not any(d.kind == kind for d in review.decisions):
+            continue
         stay = []
         for item in kept:
             ident = item_id(item)

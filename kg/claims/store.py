@@ -30,12 +30,13 @@ import hashlib
 import json
 import marshal
 import operator
+import os
 import secrets
 import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kg.claims import review
+from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
     Extra,
     FileClaims,
@@ -57,7 +59,7 @@ from kg.claims.perfile import (
     names_changed,
     stub_titles,
 )
-from kg.model import Claim, Diagnostic, Evidence, Selector, Tension, set_fields
+from kg.model import Claim, Diagnostic, Evidence, Tension, set_fields
 from kg.search.embed import Embedder
 
 if TYPE_CHECKING:
@@ -175,7 +177,7 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
                 mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
-                docs TEXT NOT NULL, data TEXT NOT NULL);
+                docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
                 problems TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS settled (doc TEXT NOT NULL, id TEXT NOT NULL, status TEXT,
@@ -280,18 +282,13 @@ class KnowledgeStore:
             view = _SHOWN(c.__dict__)
             shown.setdefault(view[0], []).append(view)
             by_doc.setdefault(view[0], {})[view[1]] = view[5:]  # (status, supports, opposes, cluster, concept, concepts)
-        by_claim: dict[str, list[Evidence]] = {}
-        for e in found.evidence:
-            by_claim.setdefault(e.claim, []).append(e)
-        by_bucket: dict[int, dict[str, list]] = {}
-        for claim, items in by_claim.items():
-            by_bucket.setdefault(_bucket(claim), {})[claim] = items
-        del by_claim
+        evidence = as_set(found.evidence)  # (a kept claim's items are read only if its bucket is written)
+        by_bucket: dict[int, dict[str, tuple]] = {}
+        for claim, digest in evidence.digests().items():
+            by_bucket.setdefault(_bucket(claim), {})[claim] = digest
         digests = {("doc", doc): _digest(rows) for doc, rows in shown.items()}
         del shown
-        digests.update((("evidence", str(b)), _digest([(claim, [_fields(e) for e in items])
-                                                        for claim, items in sorted(claims.items())]))
-                       for b, claims in by_bucket.items())
+        digests.update((("evidence", str(b)), _digest(sorted(claims.items()))) for b, claims in by_bucket.items())
         digests.update((("related", doc), _digest(list(keys))) for doc, keys in found.related.items())
         before = {(kind, name): digest for kind, name, digest in db.execute(
             "SELECT kind, name, digest FROM settled_digests")}
@@ -313,17 +310,18 @@ class KnowledgeStore:
                        [(concept, d) for d in docs for concept in sorted(
                            {n for row in by_doc.get(d, {}).values() for n in (row[4], *row[5]) if n})])
         buckets = [int(name) for kind, name in stale if kind == "evidence"]
+        items = evidence.of_claims({claim for b in buckets for claim in by_bucket.get(b, {})})
         for b in buckets:  # the evidence these claims had, and the sources it quoted
             for claim, data in db.execute("SELECT claim, data FROM settled_evidence WHERE bucket = ?", (b,)):
                 changed.evidence.add(claim)
                 changed.evidence_docs.add(json.loads(data)["doc"])
-            for claim, items in by_bucket.get(b, {}).items():
+            for claim in by_bucket.get(b, {}):
                 changed.evidence.add(claim)
-                changed.evidence_docs.update(e.doc for e in items)
+                changed.evidence_docs.update(e.doc for e in items[claim])
         db.executemany("DELETE FROM settled_evidence WHERE bucket = ?", [(b,) for b in buckets])
         db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?)",  # a claim's items in their order
                        [(claim, e.model_dump_json(exclude_defaults=True), b) for b in buckets
-                        for claim, items in sorted(by_bucket.get(b, {}).items()) for e in items])
+                        for claim in sorted(by_bucket.get(b, {})) for e in items[claim]])
         db.executemany("DELETE FROM settled_digests WHERE kind = ? AND name = ?",
                        [k for k in stale if k not in digests])
         db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
@@ -429,8 +427,8 @@ class KnowledgeStore:
         from kg.claims.analyse import Memo
 
         memo = Memo()
-        memo.inferred = {c: (d, k, docs, None) for c, d, k, docs in
-                         self.db.execute("SELECT claim, dep, kth, docs FROM inferred")}
+        memo.inferred = {c: (d, k, docs, tally, None) for c, d, k, docs, tally in
+                         self.db.execute("SELECT claim, dep, kth, docs, tally FROM inferred")}
         memo.evidence_json = self._evidence_json
         memo.spill = self._spill_sentences
         memo.declared = {c: (k, d, p) for c, k, d, p in self.db.execute("SELECT claim, key, data, problems FROM declared")}
@@ -460,9 +458,10 @@ class KnowledgeStore:
         return memo
 
     def _evidence_json(self, claims: list[str]) -> dict[str, str]:
-        """The stored evidence JSON of these claims (Memo.evidence_json), at most 500 at a time."""
-        return dict(self.db.execute(f"SELECT claim, data FROM inferred WHERE claim IN ({','.join('?' * len(claims))})",
-                                    claims))
+        """The stored evidence JSON of these claims (Memo.evidence_json), at most 500 at a time:
+        from a connection of its own, as the kept items are read while pages are drawn, after this
+        store is closed, and in the drawing workers."""
+        return evidence_json(self.folder, claims)
 
     def _spill_sentences(self, keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Memo.spill: the source sentences' vectors written now under their keys' name (`save`
@@ -538,6 +537,25 @@ class KnowledgeStore:
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
+_READERS: dict[tuple[int, str], tuple[int, sqlite3.Connection]] = {}
+"""A read-only connection per process and store file (with the file's inode: a store set aside
+and made again is another file), for `evidence_json`: a page asks for one claim's items at a time."""
+
+
+def evidence_json(folder: Path, claims: list[str]) -> dict[str, str]:
+    """Claim id -> its inferred evidence JSON as the store in `folder` keeps it, at most 500 at a time."""
+    path = (folder / FILE).resolve()
+    key, inode = (os.getpid(), str(path)), path.stat().st_ino
+    known = _READERS.get(key)
+    if known is None or known[0] != inode:
+        if known is not None:
+            known[1].close()
+        known = _READERS[key] = inode, sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60,
+                                                       check_same_thread=False)
+    return dict(known[1].execute(f"SELECT claim, data FROM inferred WHERE claim IN ({','.join('?' * len(claims))})",
+                                 claims))
+
+
 def _bucket(claim: str) -> int:
     """The bucket of a claim id's settled evidence (`BUCKETS`)."""
     return zlib.crc32(claim.encode()) % BUCKETS
@@ -547,19 +565,6 @@ _SHOWN = operator.itemgetter("doc", "id", "line", "text", "kind", "status", "sup
                              "concepts")
 """A claim's fields as pages show them, read from the model's __dict__ (`save_settled`: a tuple
 made field by field took twice the time for a 10k vault's 150k claims)."""
-_PLAIN = operator.itemgetter(*(name for name in Evidence.model_fields if name != "selector"))
-_SELECTOR = operator.itemgetter(*Selector.model_fields)
-
-
-def _fields(e: Evidence) -> tuple:
-    """An evidence item's field values as plain data: equal exactly when the items are (and so
-    their JSON), for `_digest`; read from the model's __dict__ (which holds every field) by
-    itemgetter: a generic walk over the fields took 0.6 s for a 10k vault's 92k items, this 0.06 s."""
-    fields = e.__dict__
-    selector = fields["selector"]
-    return _PLAIN(fields), None if selector is None else _SELECTOR(selector.__dict__)
-
-
 def _digest(data) -> bytes:
     """A digest of plain data (strings, numbers, None, tuples and lists of them). marshal's format
     2 writes no references, so equal data gives equal bytes however it was built."""
@@ -985,13 +990,11 @@ class EvidenceByClaim(Mapping):
     pages ask for a few claims' evidence, and sorting a 10k vault's 90k items for every edit took
     0.6 s. `claims` are the vault's claims by id, in file order."""
 
-    def __init__(self, claims: Mapping[str, list[Claim]], evidence: list[Evidence]):
+    def __init__(self, claims: Mapping[str, list[Claim]], evidence: Iterable[Evidence]):
         self.claims = claims
-        self.found: dict[str, list[int]] = {}
+        self.evidence = as_set(evidence)
+        self.found: dict[str, list[int]] = self.evidence.positions()
         """Claim id -> its items, as places in `evidence`."""
-        for n, e in enumerate(evidence):
-            self.found.setdefault(e.claim, []).append(n)
-        self.evidence = evidence
         self._sorted: dict[str, list[int]] = {}
 
     def docs(self, cid: str) -> list[str]:

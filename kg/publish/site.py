@@ -616,11 +616,9 @@ class _Cited(Mapping):
 
     def __init__(self, evidence, claim_by_key: dict[tuple[str, str], Claim]):
         self.evidence, self.claim_by_key = evidence, claim_by_key
-        self.claims: dict[str, set[str]] = {}
-        """Source path -> the ids of the note claims with an item that quotes one of its sentences."""
-        for e in evidence.evidence:
-            if e.anchor:
-                self.claims.setdefault(e.doc, set()).add(e.claim)
+        self.claims: dict[str, set[str]] = evidence.evidence.quoted()
+        """Source path -> the ids of the note claims with an item that quotes one of its sentences
+        (or, for a claim whose evidence an edit kept, with an item from it: `__getitem__` looks)."""
         self._made: dict[str, dict[str, list]] = {}
 
     def __getitem__(self, doc: str) -> dict[str, list[tuple[Claim, Evidence]]]:
