@@ -359,6 +359,7 @@ def test_kept_evidence_answers_as_the_list_it_stands_for():
     assert lazy.quoted()["sources/s0.md"] >= plain.quoted()["sources/s0.md"]
     assert not read  # all of that from the tallies
     assert [e.line for e in lazy.figures()] == [3] and read == ["c2"]
+    assert lazy[1].line == 1 and read == ["c2", "c1", "c3"]  # a page's claim brings its neighbours, in one read
     assert lazy.of_claims({"c1", "c4"}) == plain.of_claims({"c1", "c4"})
     assert [lazy[n] for n in range(len(every))] == list(lazy) == every
     changed = [*every]
