@@ -793,8 +793,9 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
 def _opposing_evidence(out: Knowledge) -> None:
     """A note claim and a source sentence that oppose it are a tension too: the note says one
     thing, the source the opposite."""
-    figures = list(as_set(out.evidence).figures())  # opposite wording alone is evidence against, not a tension
-    if not figures:  # a reader would sign
+    # only a different figure: opposite wording alone is evidence against, not a tension a reader would sign
+    figures = list(as_set(out.evidence).figures())
+    if not figures:
         return
     wanted = {e.claim for e in figures}
     by_id = {c.id: c for c in out.claims if c.origin == "note" and c.id in wanted}

@@ -1,7 +1,7 @@
 """An analysis's evidence, where the items of the claims whose evidence an edit kept stay the JSON
 the store keeps them in until something asks for them (docs/design.md, Kept evidence).
 
-An edit of a 10k vault keeps the inferred evidence of some 35k claims (90k items). Making every
+An edit of a 10k vault keeps the inferred evidence of some 43k claims (84k items). Making every
 item a model took 1.5-3.8 s of each edit, and the build then needed from most of them only what a
 tally says: how many items a claim has, how many support it, whether one gives a different figure,
 which sources they quote and a digest. `EvidenceSet` keeps those claims as a `Kept` run of tallies

@@ -565,6 +565,8 @@ _SHOWN = operator.itemgetter("doc", "id", "line", "text", "kind", "status", "sup
                              "concepts")
 """A claim's fields as pages show them, read from the model's __dict__ (`save_settled`: a tuple
 made field by field took twice the time for a 10k vault's 150k claims)."""
+
+
 def _digest(data) -> bytes:
     """A digest of plain data (strings, numbers, None, tuples and lists of them). marshal's format
     2 writes no references, so equal data gives equal bytes however it was built."""
