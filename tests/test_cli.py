@@ -111,3 +111,27 @@ def test_console_script_is_quiet_when_piped(vault):
     assert done.returncode == 0
     assert done.stderr == ""  # no progress bar when not on a terminal
     assert "notes" in done.stdout and "\x1b[" not in done.stdout
+
+
+def test_a_knowledge_store_rewritten_while_a_command_reads_it_is_one_sentence(tmp_path, monkeypatch):
+    """`kg claims` after an edit analyses, then reads the evidence it kept from the store; if
+    another kg process rewrote those rows meanwhile, the user reads why and what to do, not an
+    internal error (kg.claims.evidence_set.StoreChanged)."""
+    import shutil
+
+    from kg.claims import store
+    from tests.conftest import ROOT
+
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    assert run("--vault", str(vault), "build").exit_code in (0, 1)
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nOpen models trail closed ones by 9% on coding tasks.\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(store, "evidence_json", lambda folder, claims: {c: "[]" for c in claims})  # rows written over
+    result = run("--vault", str(vault), "claims", "--json")
+    assert result.exit_code == 1
+    assert "another kg build wrote it" in result.output and "internal error" not in result.output

@@ -143,6 +143,10 @@ class _Group(click.Group):
         except Exception as exc:
             if os.environ.get("KG_DEBUG"):
                 raise
+            from kg.claims.evidence_set import StoreChanged
+
+            if isinstance(exc, StoreChanged):  # another kg wrote the knowledge while this one read it
+                fail(str(exc), code=1)
             fail(f"internal error: {type(exc).__name__}: {exc} (set KG_DEBUG=1 to see where; please report it)")
 
 
