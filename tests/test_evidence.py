@@ -346,7 +346,7 @@ def test_kept_evidence_answers_as_the_list_it_stands_for():
     every = [*declared, *(e for items in runs.values() for e in items), *fresh]
     stored = {cid: json_of(items) for cid, items in runs.items()}
     read: list[str] = []
-    kept = Kept(list(runs), [Tally.of(items, stored[cid]) for cid, items in runs.items()],
+    kept = Kept(list(runs), [Tally.of(items) for items in runs.values()],
                 [json.dumps(sorted({e.doc for e in items})) for items in runs.values()],
                 lambda ids: read.extend(ids) or {cid: stored[cid] for cid in ids})
     lazy, plain = EvidenceSet(declared), EvidenceSet(every)

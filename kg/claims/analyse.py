@@ -431,9 +431,8 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         for c in todo:
             mine = by_claim.get(c.id, [])
             dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
-            data = json_of(mine)
             new.inferred[c.id] = (dep, kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
-                                  Tally.of(mine, data).dumps(), data)
+                                  Tally.of(mine).dumps(), json_of(mine))
         out += found
     return out
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import marshal
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from pydantic import TypeAdapter
 
-from kg.model import Evidence, share_fields_sets
+from kg.model import Evidence, Selector, share_fields_sets
 
 _LIST = TypeAdapter(list[Evidence])
 FIGURE = "different figure"
@@ -30,9 +32,22 @@ def json_of(items: Iterable[Evidence]) -> str:
     return "[" + ",".join(e.model_dump_json(exclude_defaults=True) for e in items) + "]"
 
 
-def digest_of(data: str) -> str:
-    """The digest of a claim's items as `json_of` writes them."""
-    return hashlib.blake2b(data.encode(), digest_size=12).hexdigest()
+_PLAIN = operator.itemgetter(*(name for name in Evidence.model_fields if name != "selector"))
+_SELECTOR = operator.itemgetter(*Selector.model_fields)
+
+
+def digest_of(items: Iterable[Evidence]) -> str:
+    """A digest of items' field values, read from each model's __dict__ (which holds every field)
+    by itemgetter: equal exactly when the items are, and so their JSON. Digesting the JSON of 84k
+    items in 42k claims took 0.48-0.54 s, this 0.20-0.29 s (a read of every item, or a fresh
+    analysis, digests every claim). marshal's format 2 writes no references, so equal values give
+    equal bytes however they were made."""
+    values = []
+    for e in items:
+        fields = e.__dict__
+        selector = fields["selector"]
+        values.append((_PLAIN(fields), None if selector is None else _SELECTOR(selector.__dict__)))
+    return hashlib.blake2b(marshal.dumps(values, 2), digest_size=12).hexdigest()
 
 
 def is_figure(e: Evidence) -> bool:
@@ -50,11 +65,11 @@ class Tally(NamedTuple):
     figures: int
     """Items that are `is_figure`."""
     digest: str
-    """`digest_of` their JSON: a page shows them otherwise exactly when it differs."""
+    """`digest_of` them: a page shows them otherwise exactly when it differs."""
 
     @classmethod
-    def of(cls, items: list[Evidence], data: str) -> Tally:
-        return cls(len(items), sum(e.stance == "supports" for e in items), sum(map(is_figure, items)), digest_of(data))
+    def of(cls, items: list[Evidence]) -> Tally:
+        return cls(len(items), sum(e.stance == "supports" for e in items), sum(map(is_figure, items)), digest_of(items))
 
     def dumps(self) -> str:
         return f"{self.n} {self.supports} {self.figures} {self.digest}"
@@ -80,6 +95,9 @@ def _docs(data: str) -> list[str]:
 
 class StoreChanged(RuntimeError):
     """The store no longer holds the items a build kept: another build wrote it since."""
+
+
+_CHANGED = "the knowledge store changed since this build read it (another kg build wrote it); build again to read the evidence"
 
 
 NEAR = 64
@@ -117,17 +135,18 @@ class Kept:
         for start in range(0, len(todo), 500):
             batch = todo[start:start + 500]
             found = self.read(batch)
-            for cid in batch:
-                data = found.get(cid)
-                if data is None or digest_of(data) != tally[cid].digest:
-                    raise StoreChanged("the knowledge store changed since this build read it (another kg build "
-                                       "wrote it); build again to read the evidence")
-            items = _LIST.validate_json("[" + ",".join(found[cid][1:-1] for cid in batch) + "]")
+            bodies = (found[cid][1:-1] for cid in batch if cid in found)
+            items = _LIST.validate_json("[" + ",".join(body for body in bodies if body) + "]")
+            if len(found) != len(batch) or len(items) != sum(tally[cid].n for cid in batch):
+                raise StoreChanged(_CHANGED)
             share_fields_sets(items)
             share_fields_sets(e.selector for e in items if e.selector is not None)
             at = 0
             for cid in batch:
-                self.made[cid] = items[at:at + tally[cid].n]
+                mine = items[at:at + tally[cid].n]
+                if digest_of(mine) != tally[cid].digest:
+                    raise StoreChanged(_CHANGED)
+                self.made[cid] = mine
                 at += tally[cid].n
 
     def __getitem__(self, n: int) -> Evidence:
@@ -255,7 +274,7 @@ class EvidenceSet:
                 for e in part:
                     runs.setdefault((e.claim, e.method), []).append(e)
                 for (cid, method), items in runs.items():
-                    groups.setdefault(cid, []).append((method, digest_of(json_of(items))))
+                    groups.setdefault(cid, []).append((method, digest_of(items)))
         return {cid: tuple(sorted(found)) for cid, found in groups.items()}
 
     def of_claims(self, claims: set[str]) -> dict[str, list[Evidence]]:
