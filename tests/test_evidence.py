@@ -365,3 +365,39 @@ def test_kept_evidence_answers_as_the_list_it_stands_for():
     changed = [*every]
     changed[2] = item("c2", 2, review="confirmed")
     assert EvidenceSet(changed).digests()["c2"] != lazy.digests()["c2"]
+
+
+def test_claims_said_alike_join_one_cluster_however_their_pairs_are_listed():
+    """Corroboration clusters are the groups the SAME pairs join, whatever order, direction or
+    chain length the pairs come in: a fact restated along a chain of notes is one cluster, and
+    two facts are two (kg.claims.tensions.components, which replaced a union-find loop)."""
+    import random
+
+    import numpy as np
+
+    from kg.claims.tensions import components
+
+    assert components(7, np.array([0, 4, 2]), np.array([1, 3, 1])) == [[0, 1, 2], [3, 4]]
+    chain = list(range(500))
+    random.Random(1).shuffle(chain)  # a long path, its links in no order: still one group
+    first, second = np.array(chain[:-1]), np.array(chain[1:])
+    assert components(600, second, first) == [sorted(chain)]
+    assert components(3, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) == []
+    for seed in range(20):  # against a plain union-find on random pairs
+        rng = random.Random(seed)
+        n = rng.randint(2, 80)
+        pairs = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(0, 90))]
+        parent = list(range(n))
+
+        def root(x: int) -> int:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+        for i, j in pairs:
+            parent[root(i)] = root(j)
+        groups: dict[int, list[int]] = {}
+        for i in range(n):
+            groups.setdefault(root(i), []).append(i)
+        expected = [g for g in groups.values() if len(g) > 1]
+        assert components(n, np.array([p[0] for p in pairs], dtype=np.int64),
+                          np.array([p[1] for p in pairs], dtype=np.int64)) == expected

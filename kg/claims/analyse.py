@@ -36,6 +36,7 @@ from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
     NOTHING,
+    SAME,
     Known,
     Pool,
     candidate_pairs,
@@ -398,11 +399,14 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
               memo: Memo, new: Memo, progress=None) -> list[Evidence]:
     """Inferred evidence of each claim id, kept from the memo unless its declared anchors changed,
     its evidence came from a changed source, or a new sentence comes among its nearest."""
-    keep: dict[str, tuple] = {}
+    keep: dict[str, tuple] = {}  # (in claim order: `asserted` names each id once)
     for c in asserted:
-        dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
         found = memo.inferred.get(c.id)
-        if found and found[0] == dep and not (changed_sources and not changed_sources.isdisjoint(json.loads(found[2]))):
+        if found is None:
+            continue
+        anchors = declared.get(c.id)
+        if found[0] == (",".join(sorted(a or "" for a in anchors)) if anchors else "") and \
+                not (changed_sources and not changed_sources.isdisjoint(json.loads(found[2]))):
             keep[c.id] = found
     if changed_sources and keep:  # a new sentence among a kept claim's nearest: judge it again
         m = matcher()
@@ -415,11 +419,10 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
                 if sims[n].max() >= keep[cid][1]:
                     del keep[cid]
     todo = [c for c in asserted if c.id not in keep]
-    kept = [c.id for c in asserted if c.id in keep]
-    new.inferred.update((cid, keep[cid]) for cid in kept)
-    held = [cid for cid in kept if not no_items(keep[cid][3])]
+    new.inferred.update(keep)
+    held = {cid: found for cid, found in keep.items() if not no_items(found[3])}
     out = EvidenceSet()
-    out += Kept(held, [Tally.loads(keep[cid][3]) for cid in held], [keep[cid][2] for cid in held],
+    out += Kept(list(held), [Tally.loads(found[3]) for found in held.values()], [found[2] for found in held.values()],
                 memo.evidence_json or (lambda ids: {cid: keep[cid][4] for cid in ids}))
     new.changed += len(todo)
     if todo:
@@ -618,52 +621,61 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     alive = (a >= 0) & (b >= 0)
     known = _codes(np.minimum(a, b)[alive], np.maximum(a, b)[alive], n)
-    known, once = np.unique(known, return_index=True)
-    known_verdicts = memo.pairs[:, 2][alive][once]
-    known_cosines = memo.cosines[alive][once] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
+    known_verdicts = memo.pairs[:, 2][alive]
+    known_cosines = memo.cosines[alive] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
         else np.full(len(known), np.nan, dtype=np.float32)
+    if len(known) > 1 and not bool((np.diff(known) > 0).all()):  # (an edit keeps the pool's order: they are in order)
+        known, once = np.unique(known, return_index=True)
+        known_verdicts, known_cosines = known_verdicts[once], known_cosines[once]
+    del a, b
     if fresh is None:  # in arrays: a 10k vault's million pairs as tuples held 0.7 GB
         first, second, _ = candidate_pairs(pool)
         more = measure_candidates(pool, Known(first, second, n))
         new.kth = pool.kth
-        shared = [None] * len(first) + [p[3] for p in more]  # a neighbour pair's are looked up when judged
     else:
         more = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
         first = second = np.zeros(0, dtype=np.int64)
-        shared = [p[3] for p in more]
     codes = _codes(np.r_[first, np.array([p[0] for p in more], dtype=np.int64)],
                    np.r_[second, np.array([p[1] for p in more], dtype=np.int64)], n)
-    del first, second, more
+    from_search = len(first)  # the pairs of `more` come after these: only they carry shared subjects
+    del first, second
     at = np.minimum(np.searchsorted(known, codes), max(len(known) - 1, 0))
     hit = known[at] == codes if len(known) else np.zeros(len(codes), dtype=bool)
-    verdicts = np.where(hit, known_verdicts[at], -1) if len(known) else np.full(len(codes), -1)
-    cosines = np.where(hit, known_cosines[at], np.nan) if len(known) else np.full(len(codes), np.nan)
-    if fresh is not None:  # the memo's pairs, and the new ones (a candidate alone has the memo's verdict)
-        unknown = np.nonzero(~hit)[0]
-        codes = np.concatenate([known, codes[unknown]])
-        verdicts = np.concatenate([known_verdicts, verdicts[unknown]])
-        cosines = np.concatenate([known_cosines, cosines[unknown]])
-        shared = [None] * len(known) + [shared[k] for k in unknown]
-    codes, unique = np.unique(codes, return_index=True)  # one order, whichever search found them
-    verdicts = verdicts[unique].astype(np.int64)
-    cosines = cosines[unique].astype(np.float32)
-    shared = [shared[k] for k in unique]
+    if fresh is None:  # one order, whichever search found them
+        codes, unique = np.unique(codes, return_index=True)
+        verdicts = np.where(hit, known_verdicts[at], -1)[unique] if len(known) else np.full(len(codes), -1)
+        cosines = np.where(hit, known_cosines[at], np.nan)[unique] if len(known) else np.full(len(codes), np.nan)
+        shared = {int(k): more[int(unique[k]) - from_search][3] for k in np.nonzero(unique >= from_search)[0]}
+    else:  # the memo's pairs, in order, with the new ones put in their places (a candidate alone has the memo's verdict)
+        added, unique = np.unique(codes[~hit], return_index=True)
+        found = np.nonzero(~hit)[0][unique]
+        before = np.searchsorted(known, added)
+        codes = np.insert(known, before, added)
+        verdicts = np.insert(known_verdicts.astype(np.int64), before, -1)
+        cosines = np.insert(known_cosines.astype(np.float32), before, np.nan)
+        shared = {place: more[k][3] for place, k in zip((before + np.arange(len(added))).tolist(), found.tolist())}
+    del known, known_verdicts, known_cosines, more, hit, at
+    verdicts = verdicts.astype(np.int64)
+    cosines = cosines.astype(np.float32)
     first_rows, second_rows = codes // max(n, 1), codes % max(n, 1)
     # every pair's cosine computed one way, whichever search proposed it: a kept pair and a pair a
     # fresh search finds then score alike, and an edit ends where a cold build ends (a kept pair
     # keeps the cosine this computed when it was new, from the same two vectors)
     todo = np.nonzero(np.isnan(cosines))[0]
     cosines[todo] = _cosines(matrix, first_rows[todo], second_rows[todo])
-    judged = np.nonzero(verdicts != NOTHING)[0]  # a pair judged to be nothing adds nothing
+    same = verdicts == SAME  # known to join two claims: they go to the clusters without a look
+    judged = np.nonzero((verdicts != NOTHING) & ~same)[0]  # a pair judged to be nothing adds nothing
     known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
     new.changed += int((verdicts < 0).sum())
     tensions, clusters = detect(pool, _Pairs(first_rows[judged], second_rows[judged], cosines[judged],
-                                             [shared[k] for k in judged.tolist()]), known_now)
-    del shared
+                                             [shared.get(k) for k in judged.tolist()]), known_now,
+                                (first_rows[same], second_rows[same]))
+    del shared, same
     new.explained = {k: pool.explained[k] for k in pool.explaining}
     pool.pairs = len(codes)
     verdicts[judged] = known_now
-    new.pairs = np.stack([first_rows, second_rows, verdicts], axis=1).astype(np.int32)
+    new.pairs = np.empty((len(codes), 3), dtype=np.int32)
+    new.pairs[:, 0], new.pairs[:, 1], new.pairs[:, 2] = first_rows, second_rows, verdicts
     new.cosines = cosines
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
         out.related = _related(claims, first_rows, second_rows, cosines)

@@ -130,6 +130,8 @@ def find_quote(source: Source, quote: str) -> int | None:
 
 def quotes(text: str) -> list[str]:
     """Passages a claim quotes ("..."), long enough to be a citation rather than a phrase."""
+    if '"' not in text and "“" not in text:  # (most claims quote nothing: 0.1 s of a 10k vault's analysis)
+        return []
     return [q.strip() for q in _QUOTE.findall(text) if len(q.split()) >= 5]
 
 
