@@ -459,10 +459,11 @@ def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, t
 
 
 def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_here(tmp_path, monkeypatch):
-    """An edit's meaning search files are made by a process forked once the pages are planned (on
-    the other core, while this one draws): they are byte for byte those made in this process after
-    the pages. When a new concept's page is not drawn (a file kg did not write is there), they are
-    made again here, as they are without the process."""
+    """An edit's meaning search files are made by a process forked before the pages are planned (on
+    the other core, while this one plans and draws): they are byte for byte those made in this
+    process after the pages. When a new concept's page is not drawn (a file kg did not write is
+    there), they are made again here, as they are without the process; so are they when the edit
+    draws so many pages that drawing workers are forked (the process is ended unused)."""
     from kg.publish import writer
 
     made_here = []
@@ -501,4 +502,11 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
         (vault / "site" / "concepts" / "quinine.html").write_text("my own page", encoding="utf-8")
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 1 and here[1] == 1  # the forked process named that page: made again here
+    assert aside[0] == here[0]
+
+    monkeypatch.setattr(writer, "PARALLEL_FROM", 1)  # every page drawn by workers: no aside beside them
+    for vault in vaults:
+        edit(vault)
+    aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
+    assert aside[1] == 1 and here[1] == 1
     assert aside[0] == here[0]

@@ -428,6 +428,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                 "search_error": None, "incremental": True, "errors": [], "warnings": []}
     site.known_sources = last.get("sources", {})
     site.layout_cache = cache_dir / LAYOUT
+    # forked before the planning: the other core makes the meaning search files meanwhile (`_MeaningAside`)
+    aside = _MeaningAside(site, out, cache_dir, owned, previous) if search and _an_edit(last, files) else None
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
@@ -452,8 +454,9 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         if known is None or known[0] != keys[page.path] or not (out / page.path).is_file():
             todo.append((i, known[1] if known else None))
     planned = time.perf_counter()
-    aside = _MeaningAside(site, out, cache_dir, owned, previous) \
-        if search and len(todo) < PARALLEL_FROM and _an_edit(last, files) else None
+    if aside is not None and len(todo) >= PARALLEL_FROM:  # drawing workers and the aside at once: too much memory
+        aside.close()
+        aside = None
     results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
                                                  jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
@@ -550,14 +553,15 @@ def _meaning_files() -> tuple[set[str], list[str]]:
 
 
 class _MeaningAside:
-    """The meaning search files of an edit, made by a process forked once the pages are planned:
+    """The meaning search files of an edit, made by a process forked before the pages are planned:
     they need the vault and the search index, not the knowledge or the pages, so the other core
-    makes them (a 10k vault's edit: 2.2 s) while this one draws and writes the pages and Pagefind
-    indexes them. Forked after the planning, which reads every claim: forked before it, that
-    reading copied this process's pages (copy on write), and in one profiled 10k edit the planning
-    took 1.8 s where it took 0.7 s without the fork. The process takes every concept page to be
-    drawn, now or before (their names find them); `result` makes the files again here when one was
-    not (left alone for a file kg did not write, or failed), or when the process failed."""
+    makes them (a 10k vault's edit: 2.2-2.4 s) while this one plans, draws and writes the pages and
+    Pagefind indexes them. Forked after the planning, it was what the build waited for last (1.4-2.3
+    s of a 10k edit); forked before, the planning's reading of every claim copies some of the pages
+    the two processes share (copy on write: planning 1.8-1.9 s against 1.6 s), and the wait is 0.1-0.3
+    s. The process takes every concept page to be drawn, now or before (their names find them);
+    `result` makes the files again here when one was not (left alone for a file kg did not write,
+    or failed), or when the process failed."""
 
     def __init__(self, site: Site, out: Path, cache_dir: Path, owned: set[str], previous: dict):
         from kg.search.embed import wait_for_model
@@ -580,8 +584,7 @@ class _MeaningAside:
         except Exception:  # noqa: BLE001 (the process failed: the files are made here)
             kept, found = None, []
         finally:
-            self.pool.terminate()
-            self.pool.join()
+            self.close()
         if kept is None or not self.concepts <= drawn:
             from kg.publish import semantic
 
@@ -589,6 +592,11 @@ class _MeaningAside:
             return semantic.publish(site, out, cache_dir, owned, warnings, drawn)
         warnings += found
         return kept
+
+    def close(self) -> None:
+        """End the process (done, or no longer wanted); closing twice does nothing."""
+        self.pool.terminate()
+        self.pool.join()
 
 
 def _drawn(manifest: dict[str, list]) -> set[str]:
