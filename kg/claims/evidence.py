@@ -225,17 +225,21 @@ class Matcher:
                     score, stance, reason = self.score(claim, words, float(cosine), int(row))
                     if score >= MIN_SCORE:
                         scored.append((score, stance, reason, int(row)))
-                scored.sort(key=lambda t: -t[0])
-                seen: set[str] = set()
-                for score, stance, reason, row in scored:
-                    key = normalise(self.sentences[row].sentence.text)
-                    if key in seen:  # the same sentence clipped twice counts once
-                        continue
-                    seen.add(key)
+                # the same sentence in two sources (or clipped twice) counts once, from the first of
+                # them by path: which scored higher is a tie that the search's last bits decide, and
+                # a fresh analysis then cited another source than the one an edit kept
+                once: dict[str, tuple[float, str, str, int]] = {}
+                for found in scored:
+                    key = normalise(self.sentences[found[3]].sentence.text)
+                    if key not in once or self._place(found[3]) < self._place(once[key][3]):
+                        once[key] = found
+                for score, stance, reason, row in sorted(once.values(), key=lambda t: -t[0])[:MAX_EVIDENCE]:
                     out.append(self.evidence(claim, row, score, stance, reason, "inferred", sources))
-                    if len(seen) >= MAX_EVIDENCE:
-                        break
         return out, kth
+
+    def _place(self, row: int) -> tuple[str, int]:
+        sentence = self.sentences[row]
+        return sentence.doc, sentence.index
 
     def best_in(self, claim: Claim, vector: np.ndarray, source: str) -> tuple[int, float, str, str] | None:
         """The sentence of one source that matches a claim best: (row, score, stance, reason)."""
