@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -373,8 +374,6 @@ def test_claims_said_alike_join_one_cluster_however_their_pairs_are_listed():
     two facts are two (kg.claims.tensions.components, which replaced a union-find loop)."""
     import random
 
-    import numpy as np
-
     from kg.claims.tensions import components
 
     assert components(7, np.array([0, 4, 2]), np.array([1, 3, 1])) == [[0, 1, 2], [3, 4]]
@@ -401,3 +400,28 @@ def test_claims_said_alike_join_one_cluster_however_their_pairs_are_listed():
         expected = [g for g in groups.values() if len(g) > 1]
         assert components(n, np.array([p[0] for p in pairs], dtype=np.int64),
                           np.array([p[1] for p in pairs], dtype=np.int64)) == expected
+
+
+@pytest.mark.parametrize("searched", [["b", "a"], ["a", "b"]])
+def test_a_sentence_two_sources_hold_is_cited_from_the_first_by_path(monkeypatch, searched):
+    """Two sources holding the same sentence are a tie the nearest-sentence search breaks by its own
+    order (at 10k, a fresh analysis and an edit's restore cited different sources for one sentence):
+    the claim cites the sentence once, from the first source by path, whichever the search ranks
+    first."""
+    from kg.claims import evidence
+    from kg.claims.quantities import find_quantities as quantities
+    from kg.model import Claim, Sentence
+
+    text = "Open models trail closed ones by 4% on the reasoning benchmarks."
+    held = [evidence.SourceSentence(sid, f"sources/{sid}.md", 0, Sentence(anchor="s-00000000", text=text, line=3,
+                                                                             block_index=0), "hash")
+            for sid in ("a", "b")]
+    vectors = np.tile(np.eye(1, 384, dtype=np.float32), (2, 1))
+    order = [("a", "b").index(sid) for sid in searched]
+    monkeypatch.setattr(evidence, "top_k", lambda queries, matrix, k: (
+        np.array([[1.0, 1.0]], dtype=np.float32), np.array([order], dtype=np.int64)))
+    monkeypatch.setattr(evidence.Matcher, "evidence",
+                        lambda self, claim, row, score, stance, reason, method, sources: (self.sentences[row].doc, stance))
+    claim = Claim(id="c-1", text=text, doc="notes/gap.md", line=1, origin="note", quantities=quantities(text))
+    found, _ = evidence.Matcher(held, vectors).infer([claim], vectors[:1], {})
+    assert found == [("sources/a.md", "supports")]
