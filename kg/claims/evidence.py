@@ -226,8 +226,8 @@ class Matcher:
                     if score >= MIN_SCORE:
                         scored.append((score, stance, reason, int(row)))
                 # the same sentence in two sources (or clipped twice) counts once, from the first of
-                # them by path: which scored higher is a tie that the search's last bits decide, and
-                # a fresh analysis then cited another source than the one an edit kept
+                # them by path: their scores tie, the search's order broke the tie, and a fresh
+                # analysis of a 10k vault then cited another source than the one an edit kept
                 once: dict[str, tuple[float, str, str, int]] = {}
                 for found in scored:
                     key = normalise(self.sentences[found[3]].sentence.text)
