@@ -404,8 +404,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         found = memo.inferred.get(c.id)
         if found is None:
             continue
-        anchors = declared.get(c.id)
-        if found[0] == (",".join(sorted(a or "" for a in anchors)) if anchors else "") and \
+        if found[0] == _anchors_key(declared, c.id) and \
                 not (changed_sources and not changed_sources.isdisjoint(json.loads(found[2]))):
             keep[c.id] = found
     if changed_sources and keep:  # a new sentence among a kept claim's nearest: judge it again
@@ -433,11 +432,16 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
             by_claim.setdefault(e.claim, []).append(e)
         for c in todo:
             mine = by_claim.get(c.id, [])
-            dep = ",".join(sorted(a or "" for a in declared.get(c.id, ())))
-            new.inferred[c.id] = (dep, kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
+            new.inferred[c.id] = (_anchors_key(declared, c.id), kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
                                   Tally.of(mine).dumps(), json_of(mine))
         out += found
     return out
+
+
+def _anchors_key(declared: dict[str, set], cid: str) -> str:
+    """What a claim's inferred evidence depends on among its declared items: their anchors."""
+    anchors = declared.get(cid)
+    return ",".join(sorted(a or "" for a in anchors)) if anchors else ""
 
 
 def _shelve(evidence: list[Evidence]) -> bytes:

@@ -429,8 +429,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     site.known_sources = last.get("sources", {})
     site.layout_cache = cache_dir / LAYOUT
     # forked before the planning: the other core makes the meaning search files meanwhile (`_MeaningAside`)
-    aside = _MeaningAside(site, out, cache_dir, owned, previous) \
-        if search and _an_edit(last, files) and _little_judged(site) else None
+    edit = search and _an_edit(last, files)
+    aside = _MeaningAside(site, out, cache_dir, owned, previous) if edit and _little_judged(site) else None
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
@@ -458,7 +458,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     if aside is not None and len(todo) >= PARALLEL_FROM:  # drawing workers and the aside at once: too much memory
         aside.close()
         aside = None
-    elif aside is None and search and len(todo) < PARALLEL_FROM and _an_edit(last, files):
+    elif aside is None and edit and len(todo) < PARALLEL_FROM:
         aside = _MeaningAside(site, out, cache_dir, owned, previous)  # after a large analysis: once planned
     results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
                                                  jobs or min(os.cpu_count() or 1, 4))
