@@ -175,7 +175,8 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL);
+                mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL,
+                digest BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -221,9 +222,10 @@ class KnowledgeStore:
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
-                                  json.dumps([d.model_dump() for d in problems])) for p, f, problems in rows])
+                                  json.dumps([d.model_dump() for d in problems]),
+                                  hashlib.blake2b(f.claims.encode(), digest_size=12).digest()) for p, f, problems in rows])
 
     def problems(self) -> list[Diagnostic]:
         """What extracting claims failed on, file by file."""
@@ -270,24 +272,27 @@ class KnowledgeStore:
         """Each claim's status and counts, the files whose claims name each concept, the evidence
         and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Only rows
         that differ from the stored ones are written: a file's claim rows when a digest of its
-        claims as pages show them (with the concepts they name) changed, a bucket of claims'
-        evidence when its digest did (`settled_digests`), the tensions from the first that
-        differs. A 10k vault's edit rewrote 180k claims, 90k evidence items and 6k tensions (3 s),
-        then read and compared every stored row (1.6 s). Returns what changed. Call inside a
-        transaction."""
+        claims (the digest of their stored JSON, and each one's status, counts and cluster)
+        changed, a bucket of claims' evidence when its digest did (`settled_digests`), the
+        tensions from the first that differs. A 10k vault's edit rewrote 180k claims, 90k
+        evidence items and 6k tensions (3 s), then read and compared every stored row (1.6 s).
+        Returns what changed. Call inside a transaction."""
         db = self.db
-        by_doc: dict[str, dict[str, tuple]] = {}
-        shown: dict[str, list[tuple]] = {}
-        for c in found.claims:  # (doc, id) is a row: the last claim of a file with an id gives it
-            view = _SHOWN(c.__dict__)
-            shown.setdefault(view[0], []).append(view)
-            by_doc.setdefault(view[0], {})[view[1]] = view[5:]  # (status, supports, opposes, cluster, concept, concepts)
+        of_doc: dict[str, list[Claim]] = {}
+        for c in found.claims:
+            claims = of_doc.get(c.doc)
+            if claims is None:
+                claims = of_doc[c.doc] = []
+            claims.append(c)
+        # (the stored JSON's digest stands for every field the extraction made: marshalling each
+        # claim's text too took 0.4 s of a 10k vault's edit)
+        stored = dict(db.execute("SELECT path, digest FROM files"))
+        digests = {("doc", doc): _digest((stored.get(doc), [_SETTLED(c.__dict__) for c in claims]))
+                   for doc, claims in of_doc.items()}
         evidence = as_set(found.evidence)  # (a kept claim's items are read only if its bucket is written)
         by_bucket: dict[int, dict[str, tuple]] = {}
         for claim, digest in evidence.digests().items():
             by_bucket.setdefault(_bucket(claim), {})[claim] = digest
-        digests = {("doc", doc): _digest(rows) for doc, rows in shown.items()}
-        del shown
         digests.update((("evidence", str(b)), _digest(sorted(claims.items()))) for b, claims in by_bucket.items())
         digests.update((("related", doc), _digest(list(keys))) for doc, keys in found.related.items())
         before = {(kind, name): digest for kind, name, digest in db.execute(
@@ -296,6 +301,7 @@ class KnowledgeStore:
         docs = [name for kind, name in stale if kind == "doc"]
         changed = Changed(docs=set(docs), fresh=not before,
                           related={name for kind, name in stale if kind == "related"})
+        by_doc = {d: {c.id: _ROW(c.__dict__) for c in of_doc.get(d, ())} for d in docs}  # the last claim with an id gives its row
         for d in docs:  # what these files' claims were: the pages that showed them
             changed.ids.update(i for (i,) in db.execute("SELECT id FROM settled WHERE doc = ?", (d,)))
             changed.concepts.update(n for (n,) in db.execute("SELECT concept FROM claim_concepts WHERE doc = ?", (d,)))
@@ -561,10 +567,11 @@ def _bucket(claim: str) -> int:
     return zlib.crc32(claim.encode()) % BUCKETS
 
 
-_SHOWN = operator.itemgetter("doc", "id", "line", "text", "kind", "status", "supports", "opposes", "cluster", "concept",
-                             "concepts")
-"""A claim's fields as pages show them, read from the model's __dict__ (`save_settled`: a tuple
+_SETTLED = operator.itemgetter("id", "status", "supports", "opposes", "cluster")
+"""A claim's fields the analysis sets, read from the model's __dict__ (`save_settled`: a tuple
 made field by field took twice the time for a 10k vault's 150k claims)."""
+_ROW = operator.itemgetter("status", "supports", "opposes", "cluster", "concept", "concepts")
+"""A claim's row of `settled`, with the concepts it names (`claim_concepts`)."""
 
 
 def _digest(data) -> bytes:
@@ -759,8 +766,8 @@ class Changed:
     (kg.publish.site.Site.digests_since) without hashing every page's."""
 
     docs: set[str]
-    """Files whose claims differ as pages show them (text, line, status, counts, cluster, the
-    concepts named), files gone included."""
+    """Files whose claims differ (as extracted, or in status, counts or cluster), files gone
+    included."""
     fresh: bool = False
     """Nothing was compared (no digests were kept): everything counts as changed."""
     ids: set[str] = field(default_factory=set)
