@@ -32,7 +32,8 @@ link. A paragraph of thousands of links was shown whole on every page it links: 
 time and memory growing with the square of its links."""
 
 
-_KNOWLEDGE_VIEWS = ("knowledge", "claims", "claims_by_doc", "statements", "claims_by_id", "claim_by_key", "evidence",
+_KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
+                    "claim_by_key", "evidence",
                     "cited", "tensions_by_claim", "tensions_by_subject", "tension_order", "mentioned_in", "related",
                     "knowledge_digests", "declared")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
@@ -132,29 +133,41 @@ class Site:
         return self.knowledge.claims if self.knowledge else []
 
     @cached_property
-    def claims_by_doc(self) -> dict[str, list[Claim]]:
-        out: dict[str, list[Claim]] = defaultdict(list)
+    def _claim_lookups(self) -> tuple[dict, dict, dict, dict, dict]:
+        """`claims_by_doc`, `claims_by_id`, `claim_by_key`, `mentioned_in` and `statements`, made in
+        one pass over the claims (a pass each took 0.5 s of a 10k vault's edit)."""
+        by_doc: dict[str, list[Claim]] = defaultdict(list)
+        by_id: dict[str, list[Claim]] = defaultdict(list)
+        by_key: dict[tuple[str, str], Claim] = {}
+        mentioned: dict[str, list[Claim]] = defaultdict(list)
+        stated: dict[str, int] = {}
         for c in self.claims:
-            out[c.doc].append(c)
-        return out
+            by_doc[c.doc].append(c)
+            by_id[c.id].append(c)
+            by_key[c.id, c.doc] = c
+            for cid in c.concepts:
+                mentioned[cid].append(c)
+            if c.kind == "claim":
+                stated[c.doc] = stated.get(c.doc, 0) + 1
+        return by_doc, by_id, by_key, mentioned, stated
+
+    @cached_property
+    def claims_by_doc(self) -> dict[str, list[Claim]]:
+        return self._claim_lookups[0]
 
     @cached_property
     def statements(self) -> dict[str, int]:
         """File -> how many of its claims are statements (not questions or declared tensions), for
         the files with one: the concepts index and the claims index count them, once."""
-        counts = {doc: sum(c.kind == "claim" for c in claims) for doc, claims in self.claims_by_doc.items()}
-        return {doc: n for doc, n in counts.items() if n}
+        return self._claim_lookups[4]
 
     @cached_property
     def claims_by_id(self) -> dict[str, list[Claim]]:
-        out: dict[str, list[Claim]] = defaultdict(list)
-        for c in self.claims:
-            out[c.id].append(c)
-        return out
+        return self._claim_lookups[1]
 
     @cached_property
     def claim_by_key(self) -> dict[tuple[str, str], Claim]:
-        return {(c.id, c.doc): c for c in self.claims}
+        return self._claim_lookups[2]
 
     @cached_property
     def evidence(self) -> Mapping[tuple[str, str], list[Evidence]]:
@@ -204,11 +217,7 @@ class Site:
     @cached_property
     def mentioned_in(self) -> dict[str, list[Claim]]:
         """Concept id -> the claims that name it (by title or alias)."""
-        out: dict[str, list[Claim]] = defaultdict(list)
-        for c in self.claims:
-            for cid in c.concepts:
-                out[cid].append(c)
-        return out
+        return self._claim_lookups[3]
 
     @cached_property
     def related(self) -> dict[str, list[Claim]]:
