@@ -12,7 +12,6 @@ import re
 from collections import Counter
 import hashlib
 import json
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,7 +46,8 @@ from kg.claims.tensions import (
     tension_id,
     where,
 )
-from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide, share_fields_sets
+from kg.memory import give_back
+from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide
 from kg.search.index import copy_rows
 
 MIN_SENTENCE_WORDS = 4
@@ -67,9 +67,6 @@ pool (one neighbour index) instead of pair by pair for the new claims."""
 
 Vectors = Callable[[list[str]], np.ndarray]
 _EVIDENCE = TypeAdapter(list[Evidence])
-SHELVE_FROM = 20_000
-"""A fresh analysis with this many evidence items or more holds them as compressed JSON through the
-tension search, which needs none of them (`_shelve`)."""
 
 
 @dataclass
@@ -257,13 +254,10 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
     moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
-    shelved = _shelve(list(out.evidence)) if not incremental and len(out.evidence) >= SHELVE_FROM else None
-    if shelved is not None:
-        out.evidence = []
     _tensions(kb, out, listed.pool, listed.pool_extras, matrix, moved,
               missing if incremental else None, memo, new, progress)
-    if shelved is not None:
-        out.evidence = _unshelve(shelved)
+    if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
+        give_back()
     _opposing_evidence(out)
     declared_tensions = [c for c in listed.tensions if (c.doc, c.id) not in row_of_claim]
     if declared_tensions:  # their vectors in one call, not one call each
@@ -426,11 +420,16 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         by_claim: dict[str, list[Evidence]] = {}
         for e in found:
             by_claim.setdefault(e.claim, []).append(e)
+        del found
         for c in todo:
-            mine = by_claim.get(c.id, [])
+            mine = by_claim.pop(c.id, [])
             new.inferred[c.id] = (_anchors_key(declared, c.id), kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
                                   Tally.of(mine).dumps(), json_of(mine))
-        out += found
+        # the new items as the store will keep them, made again when asked, as a kept claim's are:
+        # held as models, a 10k vault's 89k took 138 MB through the tension search, the analysis's peak
+        made = [c.id for c in todo if not no_items(new.inferred[c.id][3])]
+        out += Kept(made, [Tally.loads(new.inferred[cid][3]) for cid in made], [new.inferred[cid][2] for cid in made],
+                    lambda ids: {cid: new.inferred[cid][4] for cid in ids})
     return out
 
 
@@ -438,21 +437,6 @@ def _anchors_key(declared: dict[str, set], cid: str) -> str:
     """What a claim's inferred evidence depends on among its declared items: their anchors."""
     anchors = declared.get(cid)
     return ",".join(sorted(a or "" for a in anchors)) if anchors else ""
-
-
-def _shelve(evidence: list[Evidence]) -> bytes:
-    """Evidence as compressed JSON, to be made again by `_unshelve` once the tension search is done:
-    a 10k vault's 89k items are 138 MB as models and 11 MB so, and the search held them through its
-    peak (about 5 s of a 10-minute cold build, and no time of an edit, which keeps its models)."""
-    return zlib.compress(_EVIDENCE.dump_json(evidence, exclude_defaults=True), 1)
-
-
-def _unshelve(data: bytes) -> list[Evidence]:
-    """The evidence `_shelve` kept, as equal models."""
-    found = _EVIDENCE.validate_json(zlib.decompress(data))
-    share_fields_sets(found)
-    share_fields_sets(e.selector for e in found if e.selector is not None)
-    return found
 
 
 class _Stacked:
