@@ -974,6 +974,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress)
     let_model_go()  # (preloaded by the knowledge stage, and nothing was new to embed)
     store.save(before, memo, stamp, found.anchors)
+    if memo.made is not None:
+        memo.made.stored()
     return found, memo.changed
 
 
