@@ -747,17 +747,17 @@ def test_a_fresh_analysis_holds_no_evidence_source_parse_or_sentence_vector_thro
         return real(kb, out, *args)
 
     monkeypatch.setattr(analyse, "_tensions", spy)
-    shelved = run(vault, cache_dir=tmp_path / "shelved", site=False)
+    spied = run(vault, cache_dir=tmp_path / "spied", site=False)
     assert seen == [(0, [], "memmap")]
-    assert len(shelved.knowledge.evidence) > 100
-    assert _state(shelved) == _state(plain)
-    [vectors] = (tmp_path / "shelved").glob("sentence_vectors.*.npy")
+    assert len(spied.knowledge.evidence) > 100
+    assert _state(spied) == _state(plain)
+    [vectors] = (tmp_path / "spied").glob("sentence_vectors.*.npy")
     assert np.load(vectors).shape[0] > 100
     source = vault / "sources" / "closed-source-convergence.md"
     source.write_text(source.read_text(encoding="utf-8") + "\nOpen models trail closed ones by 9% on coding.\n",
                       encoding="utf-8")
-    edited = run(vault, cache_dir=tmp_path / "shelved", site=False)
-    assert 0 < edited.stats["knowledge_judged"] < shelved.stats["knowledge_judged"] / 3
+    edited = run(vault, cache_dir=tmp_path / "spied", site=False)
+    assert 0 < edited.stats["knowledge_judged"] < spied.stats["knowledge_judged"] / 3
     assert _state(edited) == _state(run(vault, cache_dir=tmp_path / "cold", site=False))
 
 
