@@ -481,11 +481,12 @@ class _Stacked:
 
 class _Listed:
     """The claims as the analysis's steps take them, sorted out in one pass (the seven passes it
-    replaces took 0.8 s of a 10k vault's edit under the line profiler): `pool`, the statements (kind claim) whose pairs are searched, with their
-    extras and keys, and each one's row by (doc, id), the last of a file's claims with an id giving
-    it; `notes`, the notes' statements; `first`, the first of these of each id (a claim written in
-    several notes has one evidence set); `tensions`, the declared tensions; `by_block`, the notes'
-    claims of every kind by (doc, index of the block they come from)."""
+    replaces took 0.8 s of a 10k vault's edit under the line profiler): `pool`, the statements
+    (kind claim) whose pairs are searched, with their extras and keys, and each one's row by
+    (doc, id), the last of a file's claims with an id giving it; `notes`, the notes' statements;
+    `first`, the first of these of each id (a claim written in several notes has one evidence
+    set); `tensions`, the declared tensions; `by_block`, the notes' claims of every kind by (doc,
+    index of the block they come from)."""
 
     def __init__(self, claims: list[Claim], extras: list[Extra]):
         self.pool: list[Claim] = []
@@ -862,20 +863,11 @@ def _opposing_evidence(out: Knowledge) -> None:
 
 def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
     """Tensions written in notes: items of a tensions section, and `opposes::` fields."""
-    rows_by_block: dict[tuple[str, int], list] = {}
-    for r in kb.rows:
-        if r.block_index is not None:
-            rows_by_block.setdefault((r.doc, r.block_index), []).append(r)
-    asked = [r for (doc, index), claims in by_block.items() if any(c.kind == "tension" for c in claims)
-             for r in rows_by_block.get((doc, index), [])] + [r for r in kb.rows if r.relation == "opposes"]
-    blocks = {r.block for r in asked if r.block}
-    docs = {r.target_doc for r in asked if r.target_doc}
-    by_doc: dict[str, list[Claim]] = {}  # the claims `named` may be asked for alone
+    by_doc: dict[str, list[Claim]] = {}
     by_id = {}
     for c in out.claims:
-        if c.kind == "claim" and (c.id in blocks or c.doc in docs):
-            if c.doc in docs:
-                by_doc.setdefault(c.doc, []).append(c)
+        if c.kind == "claim":
+            by_doc.setdefault(c.doc, []).append(c)
             by_id.setdefault(c.id, c)
 
     def named(target_doc: str | None, block: str | None, v) -> Claim | None:
@@ -888,6 +880,10 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
                 best, best_cos = c, float(w @ v)
         return best
 
+    rows_by_block: dict[tuple[str, int], list] = {}
+    for r in kb.rows:
+        if r.block_index is not None:
+            rows_by_block.setdefault((r.doc, r.block_index), []).append(r)
     for (doc, index), claims in by_block.items():
         for claim in claims:
             if claim.kind != "tension":
@@ -945,19 +941,8 @@ def _status(out: Knowledge, warn: bool) -> list[Diagnostic]:
         if c.id in cluster_of:
             docs_of.setdefault(c.id, set()).add(c.doc)
     docs_of = {k: {d for cid in ids for d in docs_of.get(cid, ())} for k, ids in out.clusters.items()}
-    special = supports.keys() | opposes.keys() | cluster_of.keys()
     for c in out.claims:
         fields = c.__dict__
-        if fields["id"] not in special:  # most claims: no evidence, tension or cluster (one lookup, not three)
-            if fields["kind"] == "claim":
-                note = fields["origin"] == "note"
-                fields["cluster"], fields["opposes"], fields["supports"], fields["status"] = \
-                    None, 0, 0, "unsupported" if note else "supported"
-                if note and warn:
-                    unsupported.append(c)
-            else:
-                fields["cluster"] = None
-            continue
         cluster = cluster_of.get(fields["id"])
         if fields["kind"] != "claim":
             fields["cluster"] = cluster

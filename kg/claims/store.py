@@ -225,7 +225,8 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
                                   json.dumps([d.model_dump() for d in problems]),
-                                  hashlib.blake2b(f.claims.encode(), digest_size=12).digest()) for p, f, problems in rows])
+                                  hashlib.blake2b(f.claims.encode(), digest_size=12).digest())
+                                 for p, f, problems in rows])
 
     def problems(self) -> list[Diagnostic]:
         """What extracting claims failed on, file by file."""
@@ -301,7 +302,8 @@ class KnowledgeStore:
         docs = [name for kind, name in stale if kind == "doc"]
         changed = Changed(docs=set(docs), fresh=not before,
                           related={name for kind, name in stale if kind == "related"})
-        by_doc = {d: {c.id: _ROW(c.__dict__) for c in of_doc.get(d, ())} for d in docs}  # the last claim with an id gives its row
+        # each changed file's rows: the last of its claims with an id gives that id's row
+        by_doc = {d: {c.id: _ROW(c.__dict__) for c in of_doc.get(d, ())} for d in docs}
         for d in docs:  # what these files' claims were: the pages that showed them
             changed.ids.update(i for (i,) in db.execute("SELECT id FROM settled WHERE doc = ?", (d,)))
             changed.concepts.update(n for (n,) in db.execute("SELECT concept FROM claim_concepts WHERE doc = ?", (d,)))
