@@ -135,3 +135,41 @@ def test_a_knowledge_store_rewritten_while_a_command_reads_it_is_one_sentence(tm
     result = run("--vault", str(vault), "claims", "--json")
     assert result.exit_code == 1
     assert "another kg build wrote it" in result.output and "internal error" not in result.output
+
+
+def test_every_json_output_is_spelt_as_the_standard_library_spells_it():
+    """`--json` is written by orjson (the standard library indents in Python: 10 s of a 10k vault's
+    `kg claims --json`), and must read byte for byte as json.dumps(indent=2) wrote it: floats as
+    Python spells them (1e-05, 2.5e-07, which orjson spells 0.00001 and 2.5e-7), text unescaped,
+    dates and other objects as their str(), and what orjson cannot write (keys that are not
+    strings, integers past 64 bits) by the standard library."""
+    import dataclasses
+    import datetime as dt
+    import random
+
+    import numpy as np
+
+    from kg.cli import json_text
+
+    @dataclasses.dataclass
+    class Kept:
+        x: int = 1
+
+    floats = [1e-05, -2.5e-07, 9.99e-05, 1e-4, 1e16, 1.5e300, 0.1 + 0.2, 100.0, -0.0, 5e-324]
+    leaves = [*floats, np.float64(3e-06), np.float32(0.25), 12, -7, 2 ** 70, True, None, "", "a\"b\\c\n\x1b é\u2028",
+              "k: 1e-7", "0.00001", dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 3, 4), Kept(), (1e-6, "t"), {1: 2}]
+    rng = random.Random(7)
+
+    def value(depth: int):
+        roll = rng.random()
+        if depth < 3 and roll < 0.25:
+            return {rng.choice(["a", "b\"q", "é", "x: 1e-7", "y\\"]) + str(i): value(depth + 1) for i in range(rng.randint(0, 4))}
+        if depth < 3 and roll < 0.45:
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+        if roll < 0.6:
+            return rng.random() * 10 ** rng.randint(-12, 20) * rng.choice([1, -1])
+        return rng.choice(leaves)
+
+    cases = [*leaves, [], {}, [[]], {"a": {}}, *(value(0) for _ in range(3000))]
+    for data in cases:
+        assert json_text(data) == json.dumps(data, ensure_ascii=False, indent=2, default=str), repr(data)[:200]

@@ -420,11 +420,17 @@ def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp
     assert "kg.claims.analyse" not in modules and "kg.claims.extract" not in modules, modules
 
 
+LISTINGS = [(), ("--evidence",), ("--status", "contested", "--evidence", "--json"), ("--kind", "question"),
+            ("--origin", "source", "--has-quantity", "percent"), ("--source", "open-weight-cascade", "--json")]
+"""Ways of listing claims that `kg claims` prints from the settled rows a few files at a time."""
+
+
 def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path, monkeypatch):
     """When nothing changed, `kg claims --concept X`, `kg tensions --concept X` and `kg show X` read
     the settled rows of X's files (status, counts, evidence, tensions), and `kg claims` and
     `kg tensions` every settled row; none makes the vault's knowledge, and each prints what it
-    prints from it."""
+    prints from it. `kg claims` reads every claim a few files at a time (a 10k vault's whole list
+    held 2 GB), and lists them as from the whole knowledge, in every form."""
     from click.testing import CliRunner
 
     from kg.claims import store
@@ -433,10 +439,13 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
 
     cache = copy_demo_cache(demo_site, tmp_path / "cache")
 
-    def kg_json(*args: str) -> list | dict:
-        result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(ROOT), *args, "--json"])
+    def kg_text(*args: str) -> str:
+        result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(ROOT), *args])
         assert result.exit_code == 0, result.output
-        return json.loads(result.output)
+        return result.output
+
+    def kg_json(*args: str) -> list | dict:
+        return json.loads(kg_text(*args, "--json"))
 
     sources = [s["id"] for s in kg_json("sources")]
     with monkeypatch.context() as whole_read:  # what the commands print from the whole knowledge
@@ -448,9 +457,20 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
                  for cid in concepts}
         whole |= {sid: (None, kg_json("show", sid)) for sid in sources}
         every_tension = kg_json("tensions", "--all", "--dismissed")
+        listed = {args: kg_text("claims", *args) for args in LISTINGS}
     monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     assert kg_json("tensions", "--all", "--dismissed") == every_tension and len(every_tension) > 20
+    read = []
+    real = store.KnowledgeStore.claims
+    monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.append(paths) or real(self, paths))
+    monkeypatch.setattr(store, "BATCH_FILES", 4)  # every claim, a few files at a time: the same list
     assert kg_json("claims") == everything
+    assert len(read) >= 4 and max(len(paths) for paths in read) == 4
+    for args in LISTINGS:
+        assert kg_text("claims", *args) == listed[args], args
+    assert all(listed.values()) and len(listed[()].splitlines()) == len(everything)
+    monkeypatch.undo()
+    monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     assert any(c["evidence"] for c in everything) and {"supported", "contested"} <= {c["status"] for c in everything}
     read = []
     real = store.KnowledgeStore.claims

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import click
 
-from kg.cli import Context, fail, main, print_json, stderr, stdout
+from kg.cli import Context, fail, main, print_json, print_json_items, stderr, stdout
 
+PRINT_LINES = 2000
+"""Lines `kg claims` prints at once."""
 QUANTITY_KINDS = ["percent", "multiplier", "currency", "count", "fraction", "duration", "size", "measure", "date", "other"]
 
 
@@ -18,19 +20,35 @@ def claim_json(claim) -> dict:
 STATUS_STYLE = {"supported": "green", "contested": "red", "unsupported": "yellow"}
 
 
-def claim_line(c) -> str:
-    """One claim as a line of rich markup: where, status, kind, text, quantity badges."""
-    from rich.markup import escape
-
+def claim_line(c, plain: bool = False) -> str:
+    """One claim as a line: where, status, kind, text, quantity badges; in rich markup, or as the
+    plain text that markup prints as when piped."""
     from kg.claims.quantities import describe
 
-    badges = " ".join(f"[reverse] {escape(describe(q))} [/]" for q in c.quantities if q.kind != "date")
-    kind = "" if c.kind == "claim" else f"[magenta]{c.kind}[/] "
+    text, paint = _painter(plain)
+    badges = " ".join(paint(f" {describe(q)} ", "reverse") for q in c.quantities if q.kind != "date")
+    kind = "" if c.kind == "claim" else paint(c.kind, "magenta") + " "
     status = ""
     if c.status and (c.origin == "note" or c.status == "contested"):
         counts = " ".join(x for x in (f"+{c.supports}" if c.supports else "", f"-{c.opposes}" if c.opposes else "") if x)
-        status = f"[{STATUS_STYLE[c.status]}]{c.status}{' ' + counts if counts else ''}[/] "
-    return f"[cyan]{escape(c.doc)}:{c.line}[/] {status}{kind}{escape(c.text)} {badges}".rstrip()
+        status = paint(f"{c.status}{' ' + counts if counts else ''}", STATUS_STYLE[c.status]) + " "
+    line = f"{paint(f'{c.doc}:{c.line}', 'cyan')} {status}{kind}{text(c.text)}"
+    return f"{line} {badges}" if badges else line.rstrip()  # (a badge keeps its padding, as rich prints it)
+
+
+def _painter(plain: bool):
+    """(text, paint): how a line shows text as it is and text in a style, as rich markup or plain
+    text (what rich prints of that markup without colours: control characters it drops dropped)."""
+    if plain:
+        return (lambda t: t.translate(_DROPPED)), (lambda t, style: t.translate(_DROPPED))
+    from rich.markup import escape
+
+    return escape, (lambda t, style: f"[{style}]{escape(t)}[/]")
+
+
+_DROPPED = dict.fromkeys([7, 8, 11, 12, 13])
+"""The control characters rich leaves out of what it prints (bell, backspace, vertical tab, form
+feed, carriage return)."""
 
 
 def evidence_json(e) -> dict:
@@ -38,6 +56,14 @@ def evidence_json(e) -> dict:
     from kg.claims.review import evidence_id
 
     return {"id": evidence_id(e), **e.model_dump(mode="json", exclude={"claim"})}
+
+
+def _print_lines(out, lines: list[str], plain: bool) -> None:
+    """Lines of `claim_line`s and the like, printed at once: as plain text, or as rich markup."""
+    if lines and plain:
+        click.echo("\n".join(lines))
+    elif lines:
+        out.print("\n".join(lines))
 
 
 def _shown_path(path) -> str:
@@ -165,51 +191,62 @@ def claims(concept, source, kinds, origin, statuses, quantity, as_json, show_evi
     if show_dismissed:
         _print_dismissed(ctx, built, as_json)
         return
-    from kg.claims.store import evidence_by_claim
+    from kg.claims.store import evidence_of
     from kg.cli.inspect import resolve_name
 
     rows = built.analysis.rows()  # nothing changed: read the settled rows (of its files, with a concept)
     cid = resolve_name(kb, concept, ("concept",), as_json).id if concept else None
+    sid = resolve_name(kb, source, ("source",), as_json).id if source else None
+
+    def written(c) -> bool:
+        """Whether a claim is asked for, as written (its status aside)."""
+        return ((not concept or c.concept == cid or cid in c.concepts)
+                and (not source or c.source == sid or sid in c.cites)
+                and (not kinds or c.kind in kinds) and (not origin or c.origin == origin)
+                and (not quantity or any(quantity in ("any", q.kind) for q in c.quantities)))
+
     if rows and not concept:
-        from kg.build import first_use
-
-        with first_use():  # every claim: as many objects as a build makes
-            found = rows.every()
+        batches = rows.batches(written)  # a few hundred files at a time, printed as they are read
     else:
-        found = rows.about(cid) if rows else (built.claims, built.knowledge.evidence)
-    wanted = found[0]
-    if concept:
-        wanted = [c for c in wanted if c.concept == cid or cid in c.concepts]
-    if source:
-        sid = resolve_name(kb, source, ("source",), as_json).id
-        wanted = [c for c in wanted if c.source == sid or sid in c.cites]
-    if kinds:
-        wanted = [c for c in wanted if c.kind in kinds]
-    if origin:
-        wanted = [c for c in wanted if c.origin == origin]
-    if quantity:
-        wanted = [c for c in wanted if any(quantity in ("any", q.kind) for q in c.quantities)]
-    if statuses:
-        wanted = [c for c in wanted if c.status in statuses]
-    evidence = evidence_by_claim(*found)
-    if as_json:
-        print_json([{**claim_json(c), "evidence": [evidence_json(e) for e in evidence.get((c.id, c.doc), [])]}
-                    for c in wanted])
-        return
-    from rich.markup import escape
+        batches = iter([rows.about(cid) if rows else (built.claims, built.knowledge.evidence)])
 
+    def matching():
+        """(claim, its evidence) of every claim asked for, in file order."""
+        from kg.build import paused_gc
+
+        while True:
+            with paused_gc():  # each batch read as a build reads: no collector scans while it is made
+                batch = next(batches, None)
+                if batch is None:
+                    return
+                found = [c for c in batch[0] if written(c) and (not statuses or c.status in statuses)]
+                evidence = evidence_of(found, batch[1])
+                batch = [(c, evidence.get((c.id, c.doc), [])) for c in found]
+            yield from batch
+
+    if as_json:
+        print_json_items({**claim_json(c), "evidence": [evidence_json(e) for e in items]} for c, items in matching())
+        return
     from kg.claims.review import evidence_id
 
     out = stdout()
-    for c in wanted:
-        out.print(claim_line(c))
-        if show_evidence:
-            for e in evidence.get((c.id, c.doc), []):
-                confirmed = " [green]confirmed[/]" if e.review == "confirmed" else ""
-                out.print(f"    {'+' if e.stance == 'supports' else '−'} [cyan]{escape(e.doc)}:{e.line}[/] "
-                          f"[dim]{evidence_id(e)} {e.method} {e.score:.2f}[/]{confirmed} "
-                          f"{escape(e.quote or '(the source as a whole)')}")
-    if not wanted:
+    plain = not out.is_terminal  # piped: the text rich would print, without rich (25 s of a 10k vault's claims)
+    text, paint = _painter(plain)
+    lines: list[str] = []
+    shown = 0
+    for c, items in matching():
+        shown += 1
+        lines.append(claim_line(c, plain))
+        for e in items if show_evidence else ():
+            confirmed = " " + paint("confirmed", "green") if e.review == "confirmed" else ""
+            lines.append(f"    {'+' if e.stance == 'supports' else '−'} {paint(f'{e.doc}:{e.line}', 'cyan')} "
+                         f"{paint(f'{evidence_id(e)} {e.method} {e.score:.2f}', 'dim')}{confirmed} "
+                         f"{text(e.quote or '(the source as a whole)')}")
+        if len(lines) >= PRINT_LINES:
+            _print_lines(out, lines, plain)
+            lines = []
+    _print_lines(out, lines, plain)
+    if not shown:
         out.print("No claims match. `kg claims` without filters lists them all.")
 
 
