@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -54,8 +55,17 @@ def load(kb, base_url: str, title: str = "", progress=None, folder: Path | None 
 
     emitter = Emitter(kb, base_url, oxigraph_terms(), title, progress, warn, knowledge)
     store = ox.Store(str(folder)) if folder else ox.Store()
-    store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in emitter.triples())
+    triples = emitter.triples()
+    for first in triples:  # one bulk load held them all (10k notes: 1 GB)
+        rest = itertools.islice(triples, LOAD_AT_ONCE - 1)
+        store.bulk_extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in itertools.chain([first], rest))
     return store, emitter
+
+
+LOAD_AT_ONCE = 500_000
+"""Triples a bulk load of the store takes at once: Oxigraph's loader holds what it was given until
+it is written (up to 2 GB a thread). A 10k vault's 3.2 million triples in one load: `kg query`
+peaked at 1,891 MB (40 s); in loads of this many, 1,170 MB (45 s)."""
 
 
 STORE = "rdf-store"
