@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -28,27 +27,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_scale import TreeSampler, kg_command, kg_env  # noqa: E402
+from bench_scale import kg_command, kg_env, measure  # noqa: E402
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 def run(args: list[str]) -> dict:
     """`kg ARGS` in a fresh process: seconds, exit code, peak MB, bytes printed."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen([kg_command(), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=kg_env())
-        sampler = TreeSampler(proc.pid)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        sampler.stop()
-        printed = out.seek(0, os.SEEK_END)
-        err.seek(0)
-        tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-    return {"seconds": round(seconds, 2), "exit": os.waitstatus_to_exitcode(status),
-            "peak_mb": round(max(usage.ru_maxrss / 1024, sampler.pss_kb / 1024), 1), "printed_bytes": printed,
-            "stderr": tail}
+    got = measure(args[-1], args)
+    return {"seconds": got.wall_seconds, "exit": got.exit_code, "peak_mb": got.peak_mb,
+            "printed_bytes": got.printed_bytes, "stderr": got.stderr_tail.splitlines()[-3:]}
 
 
 def a_concept(vault: Path) -> str:

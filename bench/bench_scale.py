@@ -183,6 +183,7 @@ class Run:
     summary: dict = field(default_factory=dict)
     stderr_tail: str = ""
     pss_at: tuple[float, int] = (0.0, 0)  # when the tree's PSS peaked (seconds after the start), processes then
+    printed_bytes: int = 0  # what it wrote to stdout
 
     @property
     def peak_mb(self) -> float:
@@ -213,7 +214,8 @@ def measure(name: str, args: list[str]) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        printed = out.read()
+        stdout, stderr = printed.decode(errors="replace"), err.read().decode(errors="replace")
     summary: dict = {}
     if "{" in stdout:
         try:
@@ -224,7 +226,7 @@ def measure(name: str, args: list[str]) -> Run:
     tail = "\n".join(stderr.strip().splitlines()[-15:])
     return Run(name, round(wall, 2), proc.returncode, round(usage.ru_maxrss / 1024, 1),
                round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail,
-               (round(sampler.pss_at[0], 1), sampler.pss_at[1]))
+               (round(sampler.pss_at[0], 1), sampler.pss_at[1]), len(printed))
 
 
 # ---------------------------------------------------------------- the vaults
