@@ -271,6 +271,24 @@ def test_query_keeps_its_store_until_the_vault_changes(tmp_path):
     assert not list((tmp_path / "cache").glob(".rdf-store-*"))
 
 
+def test_an_unchanged_vault_s_linked_data_is_written_from_its_settled_rows(cache, tmp_path, monkeypatch):
+    """When nothing changed, `kg export` (as `kg query` and the push) writes the linked data from
+    the settled rows instead of making the whole result again from the memo (the 10k vault: 5.6 s
+    of a 21 s export), and writes the same bytes: the evidence comes in one order, whichever way
+    it was read."""
+    from kg.claims import store
+
+    whole, settled = tmp_path / "whole.nt", tmp_path / "settled.nt"
+    with monkeypatch.context() as whole_read:
+        whole_read.setattr(store.Analysis, "rows", lambda self: None)
+        assert kg(cache, "export", "-o", str(whole)).exit_code == 0
+    monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole result was made again"))
+    assert kg(cache, "export", "-o", str(settled)).exit_code == 0
+    lines = settled.read_text(encoding="utf-8").splitlines()
+    assert settled.read_bytes() == whole.read_bytes() and len(lines) > 5000
+    assert sum(f" <{KG.Evidence}> ." in line for line in lines) > 100
+
+
 def test_query_store_loaded_in_parts_holds_every_triple(model, monkeypatch):
     """`kg query` loads the vault's triples into its store a few hundred thousand at a time (one
     load of a 10k vault's 3.2 million held 1.9 GB); in parts, the store holds what one load made."""

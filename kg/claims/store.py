@@ -1086,6 +1086,22 @@ class SettledRows:
         finally:
             store.close()
 
+    def knowledge(self) -> Knowledge:
+        """The vault's knowledge as its settled rows keep it: every claim with its status and
+        counts, the evidence, and the tensions shown, held back and dismissed; not the related
+        claims, candidate concepts or dismissed evidence of a whole result. Enough for the linked
+        data, read in a third of the time making the whole result again takes (10k vault: 5.6 s)."""
+        from kg.claims.analyse import Knowledge
+
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            claims, evidence = store.every(self.paths)
+            found = store.tensions(None)
+        finally:
+            store.close()
+        return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
+                         dismissed=found["dismissed"])
+
     def batches(self, wanted: Callable[[Claim], bool]) -> Iterator[tuple[list[Claim], list[Evidence]]]:
         """`KnowledgeStore.batches`."""
         store = KnowledgeStore(self.cache_dir)

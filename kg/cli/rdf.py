@@ -36,6 +36,18 @@ def _site(ctx: Context) -> tuple[str, str]:
     return settings.site.base, settings.site.title_of(ctx.root)
 
 
+def _knowledge(built):
+    """What the linked data is made from: when nothing changed, the settled rows (`kg export` of the
+    10k vault made the whole result again from the memo, 5.6 s of 21 s); else the build's knowledge."""
+    rows = built.analysis.rows() if built.analysis else None
+    if rows is None:
+        return built.knowledge
+    from kg.build import first_use
+
+    with first_use():  # every claim: as many objects as a build makes
+        return rows.knowledge()
+
+
 def _warn(message: str) -> None:
     """A value of the vault the triples leave out (a source URL that is no URL)."""
     click.echo(f"kg: warning: {message}", err=True)
@@ -137,7 +149,7 @@ def _write(ctx: Context, built, base, fmt, out, engine, title, graph_iri):
 
     with ctx.progress_bar() as progress:
         return rdf.write(built.kb, base, fmt, out, engine, title, graph=graph_iri, progress=progress, warn=_warn,
-                         knowledge=built.knowledge)
+                         knowledge=_knowledge(built))
 
 
 def _push(ctx: Context, built, base: str, title: str, url: str, graph: str) -> None:
@@ -152,7 +164,7 @@ def _push(ctx: Context, built, base: str, title: str, url: str, graph: str) -> N
                    "are those of any other vault without one; set base_url to keep vaults apart in one store",
                    err=True)
     with ctx.progress_bar() as progress:
-        emitter = Emitter(built.kb, base, oxigraph_terms(), title, warn=_warn, knowledge=built.knowledge)
+        emitter = Emitter(built.kb, base, oxigraph_terms(), title, warn=_warn, knowledge=_knowledge(built))
 
         def sent(n: int, _total) -> None:
             if progress:
@@ -220,7 +232,7 @@ def query_(sparql, path, fmt, as_json, no_claims, allow_service) -> None:
         if not no_claims:
             built = ctx.knowledge(with_claims=True)
         with ctx.progress_bar() as progress:
-            store = q.keep(built.kb, ctx.cache_dir, mark, base, title, progress, warn=_warn, knowledge=built.knowledge)
+            store = q.keep(built.kb, ctx.cache_dir, mark, base, title, progress, warn=_warn, knowledge=_knowledge(built))
     try:
         answer = q.run(store, sparql, base, allow_service)
     except q.QueryError as exc:

@@ -192,7 +192,13 @@ class Emitter:
         self.declared = {(t.a.id, t.a.doc): t.id for t in (knowledge.tensions if knowledge else [])
                          if t.kind == "declared"}
         """(claim id, file) of the sentence that declares a tension -> the tension's id."""
-        self.evidence_items = knowledge.evidence if knowledge else []
+        first = {}
+        for n, c in enumerate(self.claims):
+            first.setdefault(c.id, n)
+        self.evidence_items = sorted(knowledge.evidence if knowledge else [], key=lambda e: (
+            first.get(e.claim, len(first)), e.method != "declared", -e.score, e.doc, e.line, e.anchor or "", e.stance))
+        """The evidence in one order whatever it was read in (the whole result, or the settled rows):
+        by its claim's first place in the vault, declared first, then best first."""
         self.sentence_at = {(e.doc, e.line): f"{self.source_iri(e.source)}#{e.anchor}"
                             for e in self.evidence_items if e.anchor}
         """(source path, line) -> the IRI of the sentence there that evidence quotes."""
