@@ -487,6 +487,31 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
     assert 0 < len(set(read)) <= len({c["doc"] for c in everything}) / 3, read  # its files' rows, not the vault's
 
 
+def test_a_listing_read_in_batches_is_of_one_analysis(demo_site, tmp_path, monkeypatch):
+    """`kg claims` reads the settled rows a few hundred files at a time, for seconds on a large
+    vault; another kg that saves an analysis meanwhile must not make one listing of two analyses:
+    the batches read one snapshot of the store, and the next listing reads the new rows."""
+    import sqlite3
+
+    from kg.claims import store
+    from tests.conftest import copy_demo_cache
+
+    cache = copy_demo_cache(demo_site, tmp_path / "cache")
+    rows = run(ROOT, cache_dir=cache, site=False).analysis.rows()
+    assert rows is not None  # nothing changed: the settled rows are read
+    monkeypatch.setattr(store, "BATCH_FILES", 2)
+    batches = rows.batches(lambda c: True)
+    first = next(batches)[0]
+    other = sqlite3.connect(cache / "knowledge.sqlite")  # another kg settles other counts meanwhile
+    with other:
+        other.execute("UPDATE settled SET opposes = 7")
+    other.close()
+    later = [c for claims, _ in batches for c in claims]
+    assert first and len(later) > 100 and not any(c.opposes == 7 for c in first + later)
+    assert all(c.opposes == 7 for claims, _ in rows.batches(lambda c: True) for c in claims
+               if c.status is not None)
+
+
 def test_an_edit_sends_pagefind_only_the_searchable_pages_it_wrote(tmp_path, monkeypatch):
     """The home page and the lists change with most edits, but Pagefind does not index them: only
     the searchable pages written (the edited note's, and the pages its new claim's evidence and

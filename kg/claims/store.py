@@ -25,6 +25,7 @@ the claims and subjects each touches), so that when nothing changed `kg claims -
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -204,6 +205,17 @@ class KnowledgeStore:
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [("version", self.version), ("code", _code_bytes())])
         db.commit()
         return db
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read in the block sees the store as it was at the first one (a read transaction
+        in SQLite's WAL mode): another kg saving an analysis meanwhile changes nothing it sees, so
+        a listing read in batches over several seconds is of one analysis."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.rollback()
 
     def get(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -1095,8 +1107,9 @@ class SettledRows:
 
         store = KnowledgeStore(self.cache_dir)
         try:
-            claims, evidence = store.every(self.paths)
-            found = store.tensions(None)
+            with store.snapshot():
+                claims, evidence = store.every(self.paths)
+                found = store.tensions(None)
         finally:
             store.close()
         return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
@@ -1106,7 +1119,8 @@ class SettledRows:
         """`KnowledgeStore.batches`."""
         store = KnowledgeStore(self.cache_dir)
         try:
-            yield from store.batches(self.paths, wanted)
+            with store.snapshot():
+                yield from store.batches(self.paths, wanted)
         finally:
             store.close()
 
