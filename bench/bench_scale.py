@@ -201,6 +201,10 @@ class Run:
         return "start-up or exit" if stages else "unknown"
 
 
+SUMMARY_MAX = 1 << 20
+"""Bytes of output `measure` reads back (a build's --json summary is a few KB)."""
+
+
 def measure(name: str, args: list[str]) -> Run:
     """Run `kg ARGS` in a fresh process; time it and take its peak memory."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -212,10 +216,13 @@ def measure(name: str, args: list[str]) -> Run:
         wall = time.perf_counter() - started
         sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        printed = out.seek(0, os.SEEK_END)
         out.seek(0)
         err.seek(0)
-        printed = out.read()
-        stdout, stderr = printed.decode(errors="replace"), err.read().decode(errors="replace")
+        # a listing's 180 MB read here grew this process, and a child starts with its parent's peak
+        # (Linux's ru_maxrss): only a build's summary is read
+        stdout = out.read().decode(errors="replace") if printed <= SUMMARY_MAX else ""
+        stderr = err.read().decode(errors="replace")
     summary: dict = {}
     if "{" in stdout:
         try:
@@ -226,7 +233,7 @@ def measure(name: str, args: list[str]) -> Run:
     tail = "\n".join(stderr.strip().splitlines()[-15:])
     return Run(name, round(wall, 2), proc.returncode, round(usage.ru_maxrss / 1024, 1),
                round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail,
-               (round(sampler.pss_at[0], 1), sampler.pss_at[1]), len(printed))
+               (round(sampler.pss_at[0], 1), sampler.pss_at[1]), printed)
 
 
 # ---------------------------------------------------------------- the vaults
