@@ -37,10 +37,9 @@ def to_networkx(kb: KnowledgeBase) -> nx.MultiDiGraph:
             g.add_edge(f"note:{c.doc}", f"concept:{c.id}", relation="defines")
             for tag in c.tags:
                 g.add_edge(f"concept:{c.id}", f"tag:{tag}", relation="tagged")
-    for sid, path in kb.source_ids.items():
-        s = kb.sources[path]
-        g.add_node(f"source:{sid}", **_clean({"kind": "source", "label": s.title, "doc": path, "author": s.author,
-                                              "date": s.date.isoformat() if s.date else None, "url": s.url}))
+    for sid, path, s in kb.source_meta():
+        g.add_node(f"source:{sid}", **_clean({"kind": "source", "label": s["title"], "doc": path, "author": s["author"],
+                                              "date": s["date"], "url": s["url"]}))
     for node in [n for n in g if n.startswith("tag:")]:
         name = node[4:]
         g.nodes[node].update(kind="tag", label="#" + name)

@@ -141,6 +141,21 @@ class KnowledgeBase:
             return {}
         return {path: json.loads(data) for path, (_, data) in self._reader(paths).items()}
 
+    def source_meta(self) -> Iterator[tuple[str, str, dict]]:
+        """(id, path, {title, author, date, url}) of every source, the date as ISO text: from the
+        cached parses as plain data, a few hundred at a time (as models, SciFact's 5,183 took 3 s)."""
+        listed = list(self.source_ids.items())
+        for start in range(0, len(listed), 500):
+            chunk = listed[start:start + 500]
+            raw = self.raw([path for _, path in chunk])
+            for sid, path in chunk:
+                data = raw.get(path)
+                if data is None:  # no cache reader: the model
+                    s = self.sources[path]
+                    data = {"title": s.title, "author": s.author, "url": s.url,
+                            "date": s.date.isoformat() if s.date else None}
+                yield sid, path, {key: data.get(key) for key in ("title", "author", "date", "url")}
+
     def block_texts(self, paths: list[str]) -> dict[str, list[str]]:
         """The text of every block of these files, read in one batch (enough for the paragraph
         that holds a link)."""

@@ -57,6 +57,7 @@ def test_check_json_shape(vault):
 
 
 def test_sources_json_shape(vault, monkeypatch):
+    """`kg sources` (and the graph's source nodes) come from the cached parses as plain data."""
     from kg.knowledge import KnowledgeBase
 
     run("--vault", str(vault), "build")
@@ -69,6 +70,9 @@ def test_sources_json_shape(vault, monkeypatch):
         assert set(r) == {"id", "doc", "title", "author", "date", "url"}
     gap = next(r for r in rows if r["id"] == "gap-article")
     assert gap["date"] == "2026-04-20" and gap["author"] == "Jane Doe"
+    graph = json.loads(run("--vault", str(vault), "graph", "--format", "json").output)  # the graph's sources too
+    node = next(n for n in graph["nodes"] if n["id"] == "source:gap-article")
+    assert node["label"] == gap["title"] and node["date"] == "2026-04-20" and node["author"] == "Jane Doe"
 
 
 def test_show_lists_links_and_backlinks_with_context(vault):

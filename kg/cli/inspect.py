@@ -192,19 +192,7 @@ def sources(as_json: bool) -> None:
     """
     ctx: Context = click.get_current_context().obj
     kb = ctx.knowledge().kb
-    rows = []
-    listed = list(kb.source_ids.items())
-    for start in range(0, len(listed), 500):  # the cached parses as plain data: as models, 5,183 took 3 s
-        chunk = listed[start:start + 500]
-        raw = kb.raw([path for _, path in chunk])
-        for sid, path in chunk:
-            s = raw.get(path)
-            if s is None:  # no cache reader: the model
-                model = kb.sources[path]
-                s = {"title": model.title, "author": model.author, "url": model.url,
-                     "date": model.date.isoformat() if model.date else None}
-            rows.append({"id": sid, "doc": path, "title": s["title"], "author": s.get("author"),
-                         "date": s.get("date"), "url": s.get("url")})
+    rows = [{"id": sid, "doc": path, **meta} for sid, path, meta in kb.source_meta()]
     rows.sort(key=lambda r: (r["date"] or "", r["doc"]), reverse=True)
     if as_json:
         print_json(rows)
