@@ -37,9 +37,10 @@ def to_networkx(kb: KnowledgeBase) -> nx.MultiDiGraph:
             g.add_edge(f"note:{c.doc}", f"concept:{c.id}", relation="defines")
             for tag in c.tags:
                 g.add_edge(f"concept:{c.id}", f"tag:{tag}", relation="tagged")
-    for sid, path, s in kb.source_meta():
-        g.add_node(f"source:{sid}", **_clean({"kind": "source", "label": s["title"], "doc": path, "author": s["author"],
-                                              "date": s["date"], "url": s["url"]}))
+    for path, s in kb.source_meta():
+        g.add_node(f"source:{kb.source_by_path[path]}", **_clean({"kind": "source", "label": s["title"], "doc": path,
+                                                                  "author": s["author"], "date": s["date"],
+                                                                  "url": s["url"]}))
     for node in [n for n in g if n.startswith("tag:")]:
         name = node[4:]
         g.nodes[node].update(kind="tag", label="#" + name)

@@ -192,7 +192,8 @@ def sources(as_json: bool) -> None:
     """
     ctx: Context = click.get_current_context().obj
     kb = ctx.knowledge().kb
-    rows = [{"id": sid, "doc": path, **meta} for sid, path, meta in kb.source_meta()]
+    rows = [{"id": kb.source_by_path[path], "doc": path, "title": m["title"], "author": m["author"], "date": m["date"],
+             "url": m["url"]} for path, m in kb.source_meta()]
     rows.sort(key=lambda r: (r["date"] or "", r["doc"]), reverse=True)
     if as_json:
         print_json(rows)

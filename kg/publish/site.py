@@ -331,14 +331,8 @@ class Site:
                 out[path] = found
             else:
                 missing.append(path)
-        for path, raw in self.kb.raw(missing).items():
-            out[path] = {"hash": raw["hash"], "title": raw["title"], "date": raw.get("date"),
-                         "author": raw.get("author"), "publisher": raw.get("publisher")}
-        for path in missing:
-            if path not in out:  # no raw reader: the full model
-                s = self.kb.sources[path]
-                out[path] = {"hash": s.hash, "title": s.title, "date": s.date.isoformat() if s.date else None,
-                             "author": s.author, "publisher": s.publisher}
+        for path, m in self.kb.source_meta(missing):
+            out[path] = {key: m[key] for key in ("hash", "title", "date", "author", "publisher")}
         return out
 
     @cached_property

@@ -186,15 +186,14 @@ class Emitter:
         self.claims: list[Claim] = knowledge.claims if knowledge else []
         self.by_key = {(c.id, c.doc): c for c in self.claims}
         self.note_claims: dict[str, list[Claim]] = {}
-        for c in self.claims:
+        first: dict[str, int] = {}  # each claim id's first place in the vault
+        for n, c in enumerate(self.claims):
+            first.setdefault(c.id, n)
             if c.origin == "note":
                 self.note_claims.setdefault(c.id, []).append(c)
         self.declared = {(t.a.id, t.a.doc): t.id for t in (knowledge.tensions if knowledge else [])
                          if t.kind == "declared"}
         """(claim id, file) of the sentence that declares a tension -> the tension's id."""
-        first = {}
-        for n, c in enumerate(self.claims):
-            first.setdefault(c.id, n)
         self.evidence_items = sorted(knowledge.evidence if knowledge else [], key=lambda e: (
             first.get(e.claim, len(first)), e.method != "declared", -e.score, e.doc, e.line, e.anchor or "", e.stance))
         """The evidence in one order whatever it was read in (the whole result, or the settled rows):
@@ -337,19 +336,9 @@ class Emitter:
             if "/" in name:
                 yield me, within, self.t.iri(self.page(urls.tag_page(name.rsplit("/", 1)[0])))
 
-    def source_meta(self) -> dict[str, dict]:
-        """Source path -> its parsed metadata, read from the cache in one batch."""
-        paths = sorted(self.kb.source_ids.values())
-        meta = self.kb.raw(paths)
-        for path in paths:
-            if path not in meta:  # no cache reader: the full model
-                meta[path] = self.kb.sources[path].model_dump(mode="json", include={
-                    "title", "author", "date", "url", "publisher", "format"})
-        return meta
-
     def sources(self) -> Iterator[tuple]:
         a, name, path_p = self.c("rdf:type"), self.c("schema:name"), self.c("kg:path")
-        meta = self.source_meta()
+        meta = dict(self.kb.source_meta())
         for sid in sorted(self.kb.source_ids):
             path = self.kb.source_ids[sid]
             m = meta.get(path, {})
