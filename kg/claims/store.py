@@ -149,6 +149,8 @@ class KnowledgeStore:
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self._held_keys: dict[str, str] | None = None
+        """`file_keys` as a `snapshot` read them (they cannot change in it)."""
         self.path = folder / FILE
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -213,8 +215,10 @@ class KnowledgeStore:
         a listing read in batches over several seconds is of one analysis."""
         self.db.execute("BEGIN")
         try:
+            self._held_keys = self.file_keys()  # (a 10k vault's listing read them once a batch: 0.5 s)
             yield
         finally:
+            self._held_keys = None
             self.db.rollback()
 
     def get(self, key: str) -> str | None:
@@ -232,6 +236,8 @@ class KnowledgeStore:
 
     def file_keys(self) -> dict[str, str]:
         """path -> the key of its stored claims (nothing else of the file's row is read)."""
+        if self._held_keys is not None:
+            return self._held_keys
         return dict(self.db.execute("SELECT path, key FROM files"))
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
@@ -256,7 +262,7 @@ class KnowledgeStore:
         """The claims of these files, in this order, each with its extras (after `remember_claims`,
         decoded only where they changed since this process last read them)."""
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
-        keys = dict(self.db.execute("SELECT path, key FROM files"))
+        keys = self.file_keys()
         todo = [p for p in paths if p in keys and (decoded.get(p) or (None,))[0] != keys[p]]
         for start in range(0, len(todo), 500):
             chunk = todo[start:start + 500]
