@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from kg.index import DocInfo
+from kg.index import DocInfo, anchors_digest
 from kg.knowledge import LINK_FIELDS, KnowledgeBase
 from kg.links import Resolver
 from kg.model import Concept, Diagnostic, Link, to_columns
@@ -63,17 +63,25 @@ stubs), the last four as JSON."""
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved]) -> list[tuple]:
     """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
-    A file whose hash and names fingerprint match `previous` keeps its cached rows (decoded
-    only if a command reads `kb.rows`); the others are resolved again. Returns the fresh
+    A file whose hash and names fingerprint match `previous`, and whose links into other files
+    (`#Heading`, `#^block`) meet the anchors they met then (`_anchored`), keeps its cached rows
+    (decoded only if a command reads `kb.rows`); the others are resolved again. Returns the fresh
     (path, hash, fingerprint, rows, problems, embeds, stubs) to cache."""
     resolver = None
     concept_of, source_of = kb.concept_by_doc, kb.source_by_path
     notes = set(concept_of.values())
     stubs: dict[str, str] = {}
     fresh: list[tuple] = []
+    anchors: dict[str, str] = {}
+
+    def anchored(target: str) -> str:
+        if target not in anchors:
+            anchors[target] = anchors_digest(kb.infos.get(target))
+        return anchors[target]
+
     for path, info in kb.infos.items():
         old = previous.get(path)
-        if old and old[0] == info.hash and old[1] == fingerprint:
+        if old and old[0] == info.hash and _anchored(old[1], fingerprint, anchored):
             kb.resolved[path] = old[2]
             if old[3] != "[]":
                 kb.diagnostics.extend(Diagnostic(**d) for d in json.loads(old[3]))
@@ -85,10 +93,12 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             continue
         resolver = resolver or Resolver(kb.infos, kb.files)
         holder = concept_of.get(path) or source_of.get(path, path)
-        rows, problems, embeds, missing = [], [], [], {}
+        rows, problems, embeds, missing, into = [], [], [], {}, set()
         for ref in info.refs:
             target, found = resolver.resolve(info, ref)
             problems.extend(found)
+            if target and (ref.heading or ref.block):
+                into.add(target)
             relation = ref.relation or ("embeds" if ref.embed else "links_to")
             if target is None:
                 if is_attachment(ref.target):
@@ -111,11 +121,23 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             kb.embeds[path] = embeds
         for cid, written in missing.items():
             stubs.setdefault(cid, written)
-        fresh.append((path, info.hash, fingerprint, to_columns(rows, LINK_FIELDS),
+        met = fingerprint + "|" + _dumps(sorted([t, anchored(t)] for t in into)) if into else fingerprint
+        fresh.append((path, info.hash, met, to_columns(rows, LINK_FIELDS),
                       _dumps([d.model_dump() for d in problems]), _dumps(embeds), _dumps(list(missing.items()))))
     for cid, written in sorted(stubs.items()):
         kb.concepts.setdefault(cid, Concept(id=cid, title=written))
     return fresh
+
+
+def _anchored(stored: str, fingerprint: str, anchored) -> bool:
+    """Whether a file's cached links stand: resolved against these names (`fingerprint`), and,
+    for its links into other files' headings and blocks, against the anchors those files have now
+    (stored after the names as [[path, anchors digest], ...])."""
+    if stored == fingerprint:
+        return True
+    if not stored.startswith(fingerprint + "|"):
+        return False
+    return all(anchored(target) == digest for target, digest in json.loads(stored[len(fingerprint) + 1:]))
 
 
 def _dumps(value) -> str:

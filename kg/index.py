@@ -89,12 +89,24 @@ class DocInfo:
 
 
 def names_fingerprint(infos: dict[str, DocInfo], files: list[str]) -> str:
-    """A hash of everything a link can resolve against: paths, titles, aliases, headings, block
-    ids and other files. While it stays the same, a file's resolved links depend on that file
-    alone."""
+    """A hash of everything a link can resolve against: paths, titles, aliases and other files.
+    While it stays the same, a file's resolved links depend on that file alone. A file's headings
+    and block ids are not in it: they decide only whether a link into that file finds its anchor
+    (`anchors_digest`), which changes with that file, so the pages and claims of the files that
+    link it are made again as an edit of it makes them anyway. In it, adding a heading to one note
+    made a 10k vault's build resolve every link and plan every page again (26 s, against 11 s for
+    a sentence)."""
     h = hashlib.blake2b(digest_size=16)
     for path in sorted(infos):
         i = infos[path]
-        h.update(json.dumps([path, i.kind, i.title, i.aliases, i.headings, i.block_ids]).encode())
+        h.update(json.dumps([path, i.kind, i.title, i.aliases]).encode())
     h.update(json.dumps(sorted(files)).encode())
     return h.hexdigest()
+
+
+def anchors_digest(info: DocInfo | None) -> str:
+    """A hash of what a link into a file (`[[note#Heading]]`, `[[note#^block]]`) is checked
+    against: its headings and block ids ("-" for a file that is not there)."""
+    if info is None:
+        return "-"
+    return hashlib.blake2b(json.dumps([info.headings, info.block_ids]).encode(), digest_size=8).hexdigest()

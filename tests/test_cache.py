@@ -67,14 +67,24 @@ def test_changed_section_settings_drop_the_cache(vault):
     assert roles["Key insights"] == "questions"
 
 
-def test_renaming_a_heading_updates_links_to_it_in_other_files(vault):
+def test_renaming_a_heading_updates_links_to_it_in_other_files(vault, monkeypatch):
+    from kg.links import Resolver
+
     build(vault)
     target = vault / "notes" / "closed-models.md"
     target.write_text(target.read_text(encoding="utf-8").replace("## Pricing gap", "## Price gap"), encoding="utf-8")
+    resolving: set[str] = set()
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, doc, ref: resolving.add(doc.path) or resolve(self, doc, ref))
     kb = build(vault)
     assert kb.stats["parsed"] == 1
     missing = [d for d in kb.diagnostics if d.code == "missing-heading" and d.doc == "notes/open-models.md"]
     assert missing and "Pricing gap" in missing[0].message
+    # a heading is no name links resolve by: the files linking into closed-models' headings are
+    # checked again, the others keep the links they had
+    assert resolving == {"notes/closed-models.md", "notes/open-models.md", "notes/pricing.md"}
+    target.write_text(target.read_text(encoding="utf-8").replace("## Price gap", "## Pricing gap"), encoding="utf-8")
+    assert not [d for d in build(vault).diagnostics if d.code == "missing-heading" and d.doc == "notes/open-models.md"]
 
 
 def test_a_new_note_resolves_links_that_were_stubs(vault):

@@ -666,9 +666,10 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
     """The pages whose inputs may have changed since the last build, when that can be told from
     which files changed; None when every page must be checked (first build, other names, claims).
 
-    With the same names (titles, aliases, headings, block ids, files), a file's links depend on it
-    alone, so an edit reaches only: its page, the pages it links to now or linked to before,
-    the pages that link to it, and (through embeds) the pages that show it. What the knowledge
+    With the same names (paths, titles, aliases, files), a file's links depend on it alone, so an
+    edit reaches only: its page, the pages it links to now or linked to before, the pages that link
+    to it (which also covers a link that finds a heading or block of the edited file, or no longer
+    does), and (through embeds) the pages that show it. What the knowledge
     stage shows on a page is hashed per file (`shown`: `Site.digests_since`): a file whose hash
     changed counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or last.get("names") != site.kb.names or not site.kb.names
