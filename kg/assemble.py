@@ -122,7 +122,8 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
         for cid, written in missing.items():
             stubs.setdefault(cid, written)
         met = fingerprint + "|" + _dumps(sorted([t, anchored(t)] for t in into)) if into else fingerprint
-        fresh.append((path, info.hash, met, to_columns(rows, LINK_FIELDS),
+        kb.link_texts[path] = text = to_columns(rows, LINK_FIELDS)
+        fresh.append((path, info.hash, met, text,
                       _dumps([d.model_dump() for d in problems]), _dumps(embeds), _dumps(list(missing.items()))))
     for cid, written in sorted(stubs.items()):
         kb.concepts.setdefault(cid, Concept(id=cid, title=written))

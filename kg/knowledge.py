@@ -10,13 +10,14 @@ vaults.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
 from kg.index import DocInfo
-from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, from_columns
+from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, from_columns, to_columns
 
 Loader = Callable[[list[str]], dict[str, "Note | Source"]]
 
@@ -88,6 +89,8 @@ class KnowledgeBase:
         """Source id -> source path."""
         self.resolved: dict[str, list[Link] | str] = {}
         """Each file's resolved links, or their cached JSON until `rows` decodes them."""
+        self.link_texts: dict[str, str] = {}
+        """The cached JSON of the links resolved by this read (`resolved` holds them decoded)."""
         self.embeds: dict[str, list[tuple[str, int, int]]] = {}
         """Each file's embeds of other files, as (target path, line, col): for loop checks."""
         self.diagnostics: list[Diagnostic] = []
@@ -215,6 +218,19 @@ class KnowledgeBase:
                 holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
                 rows = [make(Link, (path, holder, *values)) for values in from_columns(rows, LINK_FIELDS)]
             out.extend(rows)
+        return out
+
+    @cached_property
+    def link_digests(self) -> dict[str, str]:
+        """Each file's resolved links as one hash (of the cached rows: what they point at, how they
+        are written and where; with the concept or source the file is, which its links are from):
+        the site tells from them which files link otherwise after the names changed (a note made,
+        deleted or retitled), instead of drawing every page again."""
+        out: dict[str, str] = {}
+        for path, rows in self.resolved.items():
+            text = rows if isinstance(rows, str) else self.link_texts.get(path) or to_columns(rows, LINK_FIELDS)
+            holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
+            out[path] = hashlib.blake2b(f"{holder}\n{text}".encode(), digest_size=12).hexdigest()
         return out
 
     @cached_property

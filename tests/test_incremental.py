@@ -984,14 +984,35 @@ def test_an_edit_keys_only_the_files_it_changed_and_ends_with_a_cold_build_s_key
     assert any("EU AI act" in c.text for c in retitled.claims if c.doc == "notes/concepts/model-licences.md")
     assert retitled.claim_files.keys == cold_keys()
 
+    # a source's citation reads otherwise: it and the files that cite it are keyed again
     viewed.clear()
     source = next(p for p in sorted((vault / "sources").iterdir()) if "author:" in p.read_text(encoding="utf-8"))
     text = source.read_text(encoding="utf-8")
     source.write_text(text.replace("author:", "author: Someone Else, formerly", 1), encoding="utf-8")
     cited = run(vault, cache_dir=cache, search=False, site=False)
-    assert viewed[0] is None  # every file keyed again: a source's citation reads otherwise
+    path = f"sources/{source.name}"
+    citing = sorted({r.doc for r in cited.kb.rows if r.target_doc == path} | {path})
+    assert viewed[0] == citing and len(citing) < len(cited.claim_files.paths)
     assert cited.claim_files.keys == cold_keys()
     assert cited.claim_files.keys != edited.claim_files.keys
+
+    # a note made where links pointed at nothing: it and the files whose links now find it are
+    # keyed, not the vault (the names links resolve against changed)
+    viewed.clear()
+    (vault / "notes" / "concepts" / "q9.md").write_text("# Q9\n\nQ9 is a price index.\n", encoding="utf-8")
+    made = run(vault, cache_dir=cache, search=False, site=False)
+    assert viewed[0] == ["notes/concepts/q9.md", "notes/concepts/quality-gap.md"] and "q9" not in {
+        c for c, concept in made.kb.concepts.items() if concept.stub}
+    assert made.claim_files.keys == cold_keys()
+    # deleted, and another note retitled: the files that linked them
+    viewed.clear()
+    (vault / "notes" / "concepts" / "q9.md").unlink()
+    other = vault / "notes" / "concepts" / "closed-weight-models.md"
+    other.write_text("---\ntitle: Closed models\n---\n" + other.read_text(encoding="utf-8"), encoding="utf-8")
+    gone = run(vault, cache_dir=cache, search=False, site=False)
+    linking = {r.doc for r in gone.kb.rows if r.target_doc == "notes/concepts/closed-weight-models.md"}
+    assert viewed[0] == sorted(linking | {"notes/concepts/closed-weight-models.md", "notes/concepts/quality-gap.md"})
+    assert gone.claim_files.keys == cold_keys()
 
 
 def test_an_edit_reads_only_the_kept_evidence_its_pages_and_rows_ask_for(tmp_path, monkeypatch):

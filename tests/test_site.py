@@ -545,3 +545,35 @@ def test_renaming_a_heading_redraws_only_the_pages_that_show_or_link_that_note(s
     shutil.rmtree(site)
     build_site(site_vault, tmp_path / "cold-cache")  # the same vault built from nothing: the same pages
     assert {p: p.read_bytes() for p in site.rglob("*.html") if "pagefind" not in p.parts} == drawn
+
+
+def _new_note(vault: Path) -> None:
+    (vault / "notes" / "nowhere yet.md").write_text("# Nowhere yet\n\nNow written: see [[gamma]].\n", encoding="utf-8")
+
+
+def _retitle(vault: Path) -> None:
+    gamma = vault / "notes" / "topics" / "gamma.md"
+    gamma.write_text("---\ntitle: Gamma models\naliases: [beta]\n---\n" + gamma.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_new_note, lambda vault: (vault / "notes" / "topics" / "gamma.md").unlink(),
+                                    _retitle], ids=["new note", "deleted note", "retitled with an alias"])
+def test_a_change_of_names_redraws_the_pages_it_reaches_as_a_cold_build_draws_them(site_vault, tmp_path, change):
+    """A note made, deleted or given another title and alias changes what links resolve to: the
+    files whose links now point elsewhere count as edited (KnowledgeBase.link_digests), so the site
+    is planned incrementally (at 10k notes, planning every page took 12.6 s of a 24.6 s build) and
+    every page ends as a build from nothing draws it."""
+    cache = tmp_path / "cache"
+    build_site(site_vault, cache)
+    site = site_vault / "site"
+    change(site_vault)
+    edited = build_site(site_vault, cache)
+    assert edited["incremental"] and not edited["errors"]
+    drawn = {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*.html") if "pagefind" not in p.parts}
+    assert "sources/report.html" in drawn  # (not drawn again: its inputs did not change)
+    shutil.rmtree(site)
+    build_site(site_vault, tmp_path / "cold-cache")
+    cold = {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*.html") if "pagefind" not in p.parts}
+    assert sorted(drawn) == sorted(cold)
+    assert [p for p in cold if drawn[p] != cold[p]] == []

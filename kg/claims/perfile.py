@@ -217,15 +217,19 @@ def _year(iso: str | None):
 
 
 def key_context(kb, version: str) -> str:
-    """A digest of what every file's key (`file_key`) is made from beside the file itself and the
-    stubs it links (`stub_titles`): kg's claims code, the parse settings, every name a link
-    resolves against (which also fixes each note's concept and each source's id), and how each
-    source is cited. While it is as it was, a file's key changes only with the file and the titles
-    of the stubs it links (kg.claims.store keeps the others)."""
-    cited = sorted((sid, kb.infos[path].title, kb.infos[path].author, kb.infos[path].date)
-                   for sid, path in kb.source_ids.items() if path in kb.infos)
-    text = json.dumps([version, kb.parsed_with, kb.names, cited], ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    """A digest of what every file's key (`file_key`) is made from beside the file, its links and
+    what they point at: kg's claims code and the parse settings. While it is as it was, a file's key
+    changes only with the file, with where its links point (`KnowledgeBase.link_digests`, which
+    also says which concept or source the file is) and with how the files and stubs they point at
+    read (`link_titles`, `stub_titles`): kg.claims.store keeps the others."""
+    return hashlib.blake2b(json.dumps([version, kb.parsed_with]).encode(), digest_size=16).hexdigest()
+
+
+def link_titles(kb) -> dict[str, list]:
+    """How a link to each note or source reads in a claim, as `_view` makes it: a note's title, a
+    source's title, author and date."""
+    return {path: [info.title] if info.kind == "note" else [info.title, info.author, info.date]
+            for path, info in kb.infos.items()}
 
 
 def stub_titles(kb) -> dict[str, str]:

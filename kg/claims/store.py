@@ -54,6 +54,7 @@ from kg.claims.perfile import (
     file_key,
     files_naming,
     key_context,
+    link_titles,
     link_views,
     mention_names,
     midsentence_words,
@@ -717,8 +718,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
             every.append(link_views(kb))
         return every[0] if every else link_views(kb, only)
 
-    stubs = stub_titles(kb)
-    keys = _kept_keys(kb, store, paths, context, hashes, stubs)
+    stubs, links, titles = stub_titles(kb), kb.link_digests, link_titles(kb)
+    keys = _kept_keys(kb, store, paths, context, hashes, stubs, links, titles)
     if keys is None:
         keys = {p: file_key(kb, p, *views(), store.version) for p in paths}
     # the same files with the same keys and names: the words they asked about have the same
@@ -765,28 +766,32 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('files_stamp', ?)", (files,))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('file_hashes', ?)",
-                         (json.dumps({"context": context, "hashes": hashes, "stubs": stubs}, ensure_ascii=False),))
+                         (json.dumps({"context": context, "hashes": hashes, "stubs": stubs, "links": links,
+                                      "titles": titles}, ensure_ascii=False, default=str),))
     return paths, keys, store.problems()
 
 
 def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes: dict[str, str],
-               stubs: dict[str, str]) -> dict[str, str] | None:
-    """When the files are those of the last claims stage and what their keys are made from beside
-    them is as it was then (kg.claims.perfile.key_context), each file keeps its stored key but
-    those that changed and those that link a stub whose title changed (a new stub: the edited file
-    linked it), which are keyed again, viewing their links alone; else None. Viewing every link of
-    a 10k vault and keying every file took 0.4-0.9 s of an edit."""
+               stubs: dict[str, str], links: dict[str, str], titles: dict[str, list]) -> dict[str, str] | None:
+    """When what every key is made from beside its file is as it was at the last claims stage
+    (kg.claims.perfile.key_context), each file keeps its stored key but those that are new or
+    changed, those whose links point elsewhere now (`links`: a note made, deleted or renamed
+    elsewhere), those that link a file whose title (a source's author or date) changed, and those
+    that link a stub whose title changed (a new stub: the edited file linked it); these are keyed
+    again, viewing their links alone. Else None. Viewing every link of a 10k vault and keying every
+    file took 0.4-0.9 s of an edit, and 1.2-1.7 s more of one that made a note."""
     kept = json.loads(store.get("file_hashes") or "null")
-    if not kept or kept.get("context") != context or kept.get("hashes", {}).keys() != hashes.keys():
+    if not kept or kept.get("context") != context or "links" not in kept:
         return None
     keys = store.file_keys()
-    if not all(p in keys for p in paths):
-        return None
     before = kept.get("stubs", {})
     retitled = {cid for cid in stubs.keys() | before.keys() if stubs.get(cid) != before.get(cid)}
-    changed = {p for p in paths if kept["hashes"][p] != hashes[p]}
-    if retitled:
-        changed |= {r.doc for r in kb.rows if r.target_kind == "missing" and r.target_id in retitled}
+    old_hashes, old_links, old_titles = kept["hashes"], kept["links"], kept.get("titles", {})
+    changed = {p for p in paths if p not in keys or old_hashes.get(p) != hashes[p] or old_links.get(p) != links.get(p)}
+    renamed = {p for p, t in titles.items() if p in old_titles and old_titles[p] != t}
+    if retitled or renamed:
+        changed |= {r.doc for r in kb.rows if (r.target_kind == "missing" and r.target_id in retitled)
+                    or r.target_doc in renamed}
     changed = sorted(changed & hashes.keys())
     shown, cites = link_views(kb, changed)
     keys.update((p, file_key(kb, p, shown, cites, store.version)) for p in changed)

@@ -567,7 +567,8 @@ class _Kept(NamedTuple):
     """What Segments keeps of one file (a JSON list in its meta)."""
 
     hash: str
-    """Its hash in the search index when its units were made; empty: make them again next time."""
+    """Its hash in the search index when its units were made, with how its links read then
+    (`gather`'s `shown_digest`); empty: make them again next time."""
     page: str | None
     title: str
     """The title of its first unit's item (its page's, unless the page is named otherwise)."""
@@ -803,7 +804,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            names: dict[str, list[str]] | None = None, tokenizer=None,
            token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None,
            static_cache: Path | None = None, unit_cache: Path | None = None, context: str = "",
-           want_titles: Callable[[list[str]], None] | None = None) -> Units | None:
+           want_titles: Callable[[list[str]], None] | None = None,
+           shown_digest: Callable[[str], str] | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
@@ -812,10 +814,11 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     title of their file; `token_cache` keeps the texts' token ids for the next build; `shown(doc,
     text)` gives a passage's text as its page shows it (links by their titles); `static_cache`
     keeps the counts and centres the units were made on (Basis); `unit_cache` keeps what was made
-    of each file (Segments) while `context` (what `shown` and `page_of` depend on besides the file,
-    such as the vault's names) stays the same: then only changed files are read and only new units
-    made, `real`, `static` and `full` are None, and `want_titles(names)` is told every title whose
-    vector was not asked for. None when there is no index or nothing to search."""
+    of each file (Segments) while `context` (what `shown` and `page_of` depend on besides the file
+    and `shown_digest`) stays the same: then only files changed, on another page, or whose links
+    read otherwise (`shown_digest(doc)`, a hash of what `shown` reads for that file) are read, only
+    new units made, `real`, `static` and `full` are None, and `want_titles(names)` is told every
+    title whose vector was not asked for. None when there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
         from kg.search.index import SearchIndex
@@ -841,7 +844,10 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         kept = Segments(unit_cache, dim, context)
         page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
                     else None for doc in order}
-        reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r.hash and r.hash == indexed.get(doc)
+        def made_from(doc: str) -> str:  # what a file's units are made from beside its page
+            return f"{indexed.get(doc, '')}/{shown_digest(doc)}" if shown_digest else indexed.get(doc, "")
+
+        reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r.hash and r.hash == made_from(doc)
                  and r.page == page_now[doc]}
         tokenizer = tokenizer or model_tokenizer()
         row_of = _RowOf(ids)
@@ -938,7 +944,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 p = first_passage[doc]
                 run = runs[starts[p]:starts[p + f.items]]
                 fresh.append((at, f))
-                docs_kept[doc] = _Kept(indexed.get(doc, "") if f.whole else "", f.page, f.title, f.items,
+                docs_kept[doc] = _Kept(made_from(doc) if f.whole else "", f.page, f.title, f.items,
                                        at, at + count, token_at, token_at + len(run))
             token_runs.append(run)
             at += count
@@ -1197,7 +1203,8 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                            {path: info.hash for path, info in kb.infos.items()}, names,
                            token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text,
                            static_cache=Path(cache_dir) / "semantic-static.npz",
-                           unit_cache=Path(cache_dir) / "semantic-units.npz", context=kb.names, want_titles=want)
+                           unit_cache=Path(cache_dir) / "semantic-units.npz", want_titles=want,
+                           shown_digest=site.shown_digest)
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:

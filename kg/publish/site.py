@@ -446,10 +446,19 @@ class Site:
 
     def shown_text(self, doc: str, text: str) -> str:
         """A passage of `doc` (as the search index keeps it, links as written) as the site shows it."""
+        return self._titled(text, self._titles_of(doc))
+
+    def shown_digest(self, doc: str) -> str:
+        """A hash of everything `shown_text` reads of `doc` besides the passage: which of its links
+        read as which title. The meaning search keeps a file's units while it stands."""
+        titles = self._titles_of(doc)
+        return hashlib.blake2b(marshal.dumps(sorted(titles.items()), 2), digest_size=8).hexdigest() if titles else "-"
+
+    def _titles_of(self, doc: str) -> dict[str, str]:
         titles = self._doc_titles.get(doc)
         if titles is None:  # a file's links looked up once for all its passages (65,000 at 10k notes)
             titles = self._doc_titles[doc] = self._titles(self.outgoing.get(doc, []))
-        return self._titled(text, titles)
+        return titles
 
     def _paragraph(self, row: Link) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
