@@ -19,7 +19,9 @@ then runs the real `kg build --json` in a fresh process three times: cold, again
 changed, and again after one line was appended to one note (a source for scifact), which is
 restored afterwards. --edits N times N such edits, each a different line, with a build of the
 restored note between two (timed and shown, not a goal); the edit's goal is judged on their
-median, as one edit's time on a shared virtual machine can swing by half. Each build is the whole of `kg build`: claims, evidence, tensions, the
+median, as one edit's time on a shared virtual machine can swing by half. Then the edits that
+change the names links resolve against, each judged on the same goal: a note made beside the
+edited one, that note deleted, and a heading added to the edited note. Each build is the whole of `kg build`: claims, evidence, tensions, the
 search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
 the stage the process tree's memory peaked in, from kg's stage times) and the figures
 of kg's JSON summary (seconds, parsed, cached, search, claims, site, and each stage of
@@ -427,6 +429,9 @@ def goal_rows(runs: list[Run], serve: dict, ten_k: bool) -> list[dict]:
             for run, key in zip(runs, ("cold", "unchanged"))]
     rows.append({"goal": "one-note edit" + (f" (median of {len(edits)})" if len(edits) > 1 else ""),
                  "within": GOALS["edit"], "unit": "s", "value": statistics.median(r.wall_seconds for r in edits)})
+    for run in runs:
+        if run.name in ("a note made", "that note deleted", "a heading added"):
+            rows.append({"goal": run.name, "within": GOALS["edit"], "unit": "s", "value": run.wall_seconds})
     rows.append({"goal": "peak memory", "within": GOALS["peak_mb"], "unit": "MB", "value": max(r.peak_mb for r in runs)})
     if serve:
         rows.append({"goal": "serve reload, demo vault", "within": GOALS["serve_demo"], "unit": "s",
@@ -475,7 +480,8 @@ def main() -> None:
 
     runs: list[Run] = []
     first = "first build (--keep)" if args.keep else "cold build"
-    goals = {first: GOALS["cold"], "unchanged rerun": GOALS["unchanged"], "one-note edit": GOALS["edit"]}
+    goals = {first: GOALS["cold"], "unchanged rerun": GOALS["unchanged"], "one-note edit": GOALS["edit"],
+             **{name: GOALS["edit"] for name in ("a note made", "that note deleted", "a heading added")}}
 
     def build(name: str) -> Run:
         say(f"{time.strftime('%H:%M:%S')} {name}: kg --vault {vault} build --json ...")
@@ -500,6 +506,19 @@ def main() -> None:
             build(f"one-note edit{numbered}")
         finally:
             target.write_bytes(original)
+    # the other one-file edits a writer makes, which change the names links resolve against
+    made = target.with_name("kg-bench-new-note.md")
+    try:
+        build("restored note")
+        made.write_text("# A note made by the bench\n" + line.lstrip(), encoding="utf-8")
+        build("a note made")
+        made.unlink()
+        build("that note deleted")
+        target.write_bytes(original + b"\n\n## A heading added by the bench\n")
+        build("a heading added")
+    finally:
+        made.unlink(missing_ok=True)
+        target.write_bytes(original)
 
     serve: dict = {}
     if args.serve:
