@@ -149,8 +149,12 @@ def files_naming(kb, paths: list[str], names: list[str], shown: dict) -> set[str
             out.add(path)
             continue
         extra = " ".join(view for view, _ in shown.get(path, {}).values())
-        found = set(pattern.findall(f"{html.unescape(text)}\n{kb.infos[path].title}\n{extra}".lower()))
-        if any(found.issuperset(ws) for ws in words):
+        low = f"{html.unescape(text)}\n{kb.infos[path].title}\n{extra}".lower()
+        # a whole word is first a substring: most files hold none of the name's words, and looking
+        # for them as substrings is many times as fast as the word pattern (at 10k notes, 1.1 s of
+        # the build after a note was made went to reading every file with the pattern)
+        if any(all(w in low for w in ws) for ws in words) and any(
+                set(pattern.findall(low)).issuperset(ws) for ws in words):
             out.add(path)
     return out
 
