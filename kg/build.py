@@ -28,7 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.assemble import check_vault, make_concepts, resolve_links
+from kg.assemble import check_vault, entries, make_concepts, resolve_links
 from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
@@ -302,8 +302,9 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         kb.parsed_with = cache.fingerprint
         make_concepts(kb, settings.vault.notes)
         kb.names = names_fingerprint(kb.infos, kb.files)
-        fresh = resolve_links(kb, kb.names, cache.resolutions())
+        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups)
         cache.store_resolutions(fresh, set(kb.infos))
+        cache.store_lookups(looked, set(kb.infos), kb.names, lambda: entries(kb))
         check_vault(kb)
     finally:
         cache.close()

@@ -12,6 +12,7 @@ hash changed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -51,10 +52,13 @@ class ParseCache:
         db.execute("CREATE TABLE IF NOT EXISTS resolved (path TEXT PRIMARY KEY, hash TEXT NOT NULL, "
                    "names TEXT NOT NULL, rows TEXT NOT NULL, problems TEXT NOT NULL, embeds TEXT NOT NULL, "
                    "stubs TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS lookups (path TEXT PRIMARY KEY, keys TEXT NOT NULL)")
         row = db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
         if check and (row is None or row[0] != self.fingerprint):
             db.execute("DROP TABLE parsed")
             db.execute("DROP TABLE resolved")
+            db.execute("DROP TABLE lookups")
+            db.execute("DELETE FROM meta WHERE key IN ('lookup_names', 'entries')")
             db.commit()
             db.close()
             return self._create()
@@ -73,10 +77,38 @@ class ParseCache:
         return {row[0]: row[1:] for row in self.db.execute("SELECT * FROM resolved")}
 
     def store_resolutions(self, rows: list[tuple], keep: set[str]) -> None:
+        """Write each file's resolved links (kg.assemble.resolve_links); a row without links (None)
+        keeps the stored ones under its new names fingerprint."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [r for r in rows if r[3] is not None])
+            self.db.executemany("UPDATE resolved SET names = ? WHERE path = ?", [(r[2], r[0]) for r in rows if r[3] is None])
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM resolved") if p not in keep]
             self.db.executemany("DELETE FROM resolved WHERE path = ?", gone)
+
+    def lookups(self):
+        """What the links were last resolved against (kg.assemble.Lookups), None if not known."""
+        from kg.assemble import Lookups
+
+        meta = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('lookup_names', 'entries')"))
+        if len(meta) < 2:
+            return None
+        return Lookups(meta["lookup_names"], json.loads(meta["entries"]),
+                       {path: json.loads(keys) for path, keys in self.db.execute("SELECT path, keys FROM lookups")})
+
+    def store_lookups(self, looked: dict[str, list[str]], keep: set[str], names: str, entries) -> None:
+        """Keep what the files resolved now looked up, and (when they changed) the names every file
+        offers (`entries()`), for `lookups`."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO lookups VALUES (?, ?)",
+                                [(p, json.dumps(keys, ensure_ascii=False)) for p, keys in looked.items()])
+            gone = [(p,) for (p,) in self.db.execute("SELECT path FROM lookups") if p not in keep]
+            self.db.executemany("DELETE FROM lookups WHERE path = ?", gone)
+            known = self.db.execute("SELECT value FROM meta WHERE key = 'lookup_names'").fetchone()
+            if known is None or known[0] != names:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
+                                (json.dumps(entries(), ensure_ascii=False),))
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('lookup_names', ?)", (names,))
 
     def data(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """path -> (kind, full json) for the given paths."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from kg.build import build
 
 
@@ -93,3 +95,47 @@ def test_a_new_note_resolves_links_that_were_stubs(vault):
     kb = build(vault)
     assert not kb.concepts["missing-concept"].stub
     assert not [d for d in kb.diagnostics if d.code == "unresolved-link" and "Missing Concept" in d.message]
+
+
+def _new_note(vault):
+    (vault / "notes" / "Missing Concept.md").write_text("Now written.\n", encoding="utf-8")
+
+
+def _alias(vault):
+    note = vault / "notes" / "people" / "ada.md"
+    note.write_text("---\naliases: [Pricing]\n---\n" + note.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _clash(vault):  # a second dup.md: the ids of both, and what [[dup]] means, change
+    (vault / "notes" / "people" / "dup.md").write_text("A third dup.\n", encoding="utf-8")
+
+
+def _gone(vault):
+    (vault / "notes" / "closed-models.md").unlink()
+
+
+def _attachment(vault):
+    (vault / "notes" / "assets" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("change", [_new_note, _alias, _clash, _gone, _attachment],
+                         ids=["note made", "alias added", "name clash", "note deleted", "image added"])
+def test_a_change_of_names_resolves_again_only_the_files_whose_links_looked_it_up(vault, tmp_path, monkeypatch, change):
+    """When the names change, a file keeps its links unless one of them looked up a name that now
+    answers otherwise (kg.assemble.Lookups); what the read ends with is what a read from nothing
+    finds: every link, problem and concept."""
+    from kg.links import Resolver
+
+    build(vault)
+    change(vault)
+    resolving: set[str] = set()
+    resolve = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, doc, ref: resolving.add(doc.path) or resolve(self, doc, ref))
+    kb = build(vault)
+    monkeypatch.setattr(Resolver, "resolve", resolve)
+    cold = build(vault, cache_dir=tmp_path / "cold")
+    assert kb.rows == cold.rows
+    assert [d.format() for d in kb.diagnostics] == [d.format() for d in cold.diagnostics]
+    assert {c: v.model_dump() for c, v in kb.concepts.items()} == {c: v.model_dump() for c, v in cold.concepts.items()}
+    assert len(resolving) < len(kb.infos) - 1, resolving  # (an image no link names: none)
+    assert resolving or change is _attachment
