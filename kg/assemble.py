@@ -6,14 +6,13 @@ These see every parsed file at once and decide meaning; they never re-read or re
 from __future__ import annotations
 
 import json
-import posixpath
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.index import DocInfo, anchors_digest
 from kg.knowledge import LINK_FIELDS, KnowledgeBase
-from kg.links import Resolver
+from kg.links import Resolver, path_keys, relative_paths, target_key
 from kg.model import Concept, Diagnostic, Link, to_columns
 from kg.paths import is_attachment, link_key, slugify, stem, unlinkable_chars, without_suffix
 
@@ -54,8 +53,12 @@ def _unique(slug: str, taken) -> str:
 
 def stub_id(target: str, taken: dict) -> str:
     """The concept id of a missing link target: its slug, marked where a note already has it."""
-    slug = slugify(stem(target).strip())
+    slug = _stub_slug(target)
     return f"{slug}-stub" if slug in taken else slug
+
+
+def _stub_slug(target: str) -> str:
+    return slugify(stem(target).strip())
 
 
 Resolved = tuple[str, str, str, str, str, str]
@@ -176,11 +179,8 @@ def _offered(path: str, entry: list | None) -> set[str]:
     if entry is None:
         return set()
     kind, doc = entry[0], entry[0] != "file"
-    bare = without_suffix(path) if doc else path
-    parts = bare.split("/")
-    out = {f"p:{path}", f"i:{path}", *(f"k:{link_key('/'.join(parts[i:]))}" for i in range(len(parts)))}
+    out = {f"p:{path}", f"i:{path}", *(f"k:{key}" for key in path_keys(path, doc))}
     if doc:
-        out.add(f"k:{link_key(posixpath.basename(path))}")
         out.update(f"k:{link_key(alias)}" for alias in entry[2])
         out.add(f"t:{link_key(entry[1])}")
         if kind == "note" and entry[3]:
@@ -206,12 +206,10 @@ def _looked_up(path: str, ref, target: str | None) -> list[str]:
     out = []
     if ref.target:
         if ref.syntax == "markdown" or ref.target.startswith(("./", "../")):
-            base = "" if ref.target.startswith("/") else posixpath.dirname(path)
-            found = posixpath.normpath(posixpath.join(base, ref.target.lstrip("/")))
-            out += [f"p:{found}", f"p:{found}.md"]
-        out.append(f"k:{link_key(ref.target).lstrip('/')}")
+            out += [f"p:{p}" for p in relative_paths(path, ref.target)]
+        out.append(f"k:{target_key(ref.target)}")
     if target is None:
-        out += [f"t:{link_key(ref.target)}", f"s:{slugify(stem(ref.target).strip())}"]
+        out += [f"t:{link_key(ref.target)}", f"s:{_stub_slug(ref.target)}"]
     else:
         out.append(f"i:{target}")
     return out

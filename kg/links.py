@@ -40,12 +40,8 @@ class Resolver:
         self._memo: dict[str, list[str]] = {}
         self._anchor_sets: dict[str, tuple[set[str], set[str]]] = {}
         for path in sorted(self.paths):
-            bare = without_suffix(path) if path in docs else path
-            parts = bare.split("/")
-            for i in range(len(parts)):  # `c`, `b/c`, `a/b/c` for a/b/c.md
-                self.by_suffix[link_key("/".join(parts[i:]))].append(path)
-            if path in docs and bare != path:  # `[[note.md]]`, `[[article.txt]]`
-                self.by_suffix[link_key(posixpath.basename(path))].append(path)
+            for key in path_keys(path, path in docs):
+                self.by_suffix[key].append(path)
         self.by_title: dict[str, list[str]] = defaultdict(list)
         for path, doc in docs.items():
             for alias in doc.aliases:
@@ -54,7 +50,7 @@ class Resolver:
 
     def candidates(self, target: str) -> list[str]:
         """Files a wikilink target may mean, best first (file name or path, else alias)."""
-        key = link_key(target).lstrip("/")
+        key = target_key(target)
         found = self._memo.get(key)
         if found is None:
             found = self.by_suffix.get(key) or self.by_alias.get(key) or []
@@ -104,9 +100,7 @@ class Resolver:
 
     def _relative(self, from_doc: str, target: str) -> list[str]:
         """A Markdown link as a path: relative to its file, or from the vault root with `/`."""
-        base = "" if target.startswith("/") else posixpath.dirname(from_doc)
-        path = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
-        for candidate in (path, path + ".md"):
+        for candidate in relative_paths(from_doc, target):
             if candidate in self.paths:
                 return [candidate]
         return []
@@ -133,6 +127,30 @@ class Resolver:
             doc = self.docs[path]
             found = self._anchor_sets[path] = (set(doc.headings), set(doc.block_ids))
         return found
+
+
+def path_keys(path: str, doc: bool) -> list[str]:
+    """The keys a file is found by as a file name or path (`Resolver.candidates`): `c`, `b/c`,
+    `a/b/c` for a/b/c.md, and `c.md` too for a note or source (`[[note.md]]`, `[[article.txt]]`)."""
+    bare = without_suffix(path) if doc else path
+    parts = bare.split("/")
+    keys = [link_key("/".join(parts[i:])) for i in range(len(parts))]
+    if doc and bare != path:
+        keys.append(link_key(posixpath.basename(path)))
+    return keys
+
+
+def target_key(target: str) -> str:
+    """The key a wikilink target looks files and aliases up by."""
+    return link_key(target).lstrip("/")
+
+
+def relative_paths(from_doc: str, target: str) -> tuple[str, str]:
+    """The paths a Markdown link may mean: relative to its file, or from the vault root with `/`;
+    as written, then with `.md`."""
+    base = "" if target.startswith("/") else posixpath.dirname(from_doc)
+    path = posixpath.normpath(posixpath.join(base, target.lstrip("/")))
+    return path, path + ".md"
 
 
 def _written(ref: LinkRef) -> str:
