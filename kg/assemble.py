@@ -67,14 +67,16 @@ stubs), the last four as JSON."""
 
 
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved],
-                  lookups: Callable[[], Lookups | None] = lambda: None) -> tuple[list[tuple], dict[str, list[str]]]:
+                  lookups: Callable[[], Lookups | None] = lambda: None,
+                  offered: Callable[[], dict[str, list]] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
     """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
     A file whose hash and names fingerprint match `previous`, and whose links into other files
-    (`#Heading`, `#^block`) meet the anchors they met then (`_anchored`), keeps its cached rows
+    (`#Heading`, `#^block`) meet the anchors they met then (`_links_stand`), keeps its cached rows
     (decoded only if a command reads `kb.rows`); so does one resolved against other names when
     none of the names its links looked up changed (`lookups()`, asked only then: the names
-    every file offered, and what each file's links looked up). The others are resolved again.
+    every file offered, and what each file's links looked up; `offered()` gives what every file
+    offers now, `entries` when not given). The others are resolved again.
     Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs) to cache (rows None:
     the cached ones stand under this fingerprint), and what each file resolved again looked up."""
     resolver = None
@@ -85,7 +87,7 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     looked_up: dict[str, list[str]] = {}
     anchors: dict[str, str] = {}
     last = lookups() if any(old[1].split("|", 1)[0] != fingerprint for old in previous.values()) else None
-    changed = _changed_lookups(last, entries(kb)) if last else set()
+    changed = _changed_lookups(last, offered() if offered else entries(kb)) if last else set()
 
     def anchored(target: str) -> str:
         if target not in anchors:
@@ -96,10 +98,10 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
         old = previous.get(path)
         restamped = False
         if old and old[0] == info.hash and last and old[1].split("|", 1)[0] == last.names \
-                and path in last.read_by and changed.isdisjoint(last.read_by[path]):
+                and path in last.looked_up and changed.isdisjoint(last.looked_up[path]):
             # resolved against other names, none of which its links looked up: it stands
             old, restamped = (old[0], fingerprint + old[1][len(last.names):], *old[2:]), True
-        if old and old[0] == info.hash and _anchored(old[1], fingerprint, anchored):
+        if old and old[0] == info.hash and _links_stand(old[1], fingerprint, anchored):
             if restamped:  # (kept under the new names: only its stamp is written again)
                 fresh.append((path, old[0], old[1], None, None, None, None))
             kb.resolved[path] = old[2]
@@ -162,7 +164,7 @@ class Lookups:
 
     names: str
     entries: dict[str, list]
-    read_by: dict[str, list[str]]
+    looked_up: dict[str, list[str]]
 
 
 def entries(kb: KnowledgeBase) -> dict[str, list]:
@@ -215,7 +217,7 @@ def _looked_up(path: str, ref, target: str | None) -> list[str]:
     return out
 
 
-def _anchored(stored: str, fingerprint: str, anchored) -> bool:
+def _links_stand(stored: str, fingerprint: str, anchored) -> bool:
     """Whether a file's cached links stand: resolved against these names (`fingerprint`), and,
     for its links into other files' headings and blocks, against the anchors those files have now
     (stored after the names as [[path, anchors digest], ...])."""

@@ -14,6 +14,7 @@ consistent state. A Python user gets the whole build from `run(path)`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -302,9 +303,10 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         kb.parsed_with = cache.fingerprint
         make_concepts(kb, settings.vault.notes)
         kb.names = names_fingerprint(kb.infos, kb.files)
-        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups)
+        offered = functools.cache(lambda: entries(kb))  # (asked for only when the names changed, once)
+        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups, offered)
         cache.store_resolutions(fresh, set(kb.infos))
-        cache.store_lookups(looked, set(kb.infos), kb.names, lambda: entries(kb))
+        cache.store_lookups(looked, set(kb.infos), kb.names, offered)
         check_vault(kb)
     finally:
         cache.close()
