@@ -277,6 +277,14 @@ class EvidenceSet:
                     groups.setdefault(cid, []).append((method, digest_of(items)))
         return {cid: tuple(sorted(found)) for cid, found in groups.items()}
 
+    def load(self, claims: set[str]) -> None:
+        """Read the kept items of these claims now, in batches of five hundred: the pages an edit
+        reaches ask for them one claim at a time, and each ask read the `NEAR` claims beside it
+        (the 48 source pages of one 10k edit read most of the vault's kept claims: 1.2 s)."""
+        for part in self.parts:
+            if isinstance(part, Kept):
+                part.load([cid for cid in part.claims if cid in claims])
+
     def of_claims(self, claims: set[str]) -> dict[str, list[Evidence]]:
         """The items of these claims, each claim's in order."""
         out: dict[str, list[Evidence]] = {}

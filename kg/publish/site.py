@@ -11,7 +11,7 @@ import hashlib
 import marshal
 import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -281,6 +281,9 @@ class Site:
         """`knowledge_digests` of these files (every file's with None)."""
         if not self.knowledge:
             return {}
+        if docs is not None:  # their kept items, read at once
+            self.evidence.evidence.load({c.id for d in docs for c in self.claims_by_doc.get(d, ())}
+                                        | self.cited.quoting(docs))
         shown: dict[str, list] = defaultdict(list)
         views: dict[int, tuple] = {}  # a claim is shown on several pages: its view is made once
 
@@ -631,6 +634,10 @@ class _Cited(Mapping):
         """Source path -> the ids of the note claims with an item that quotes one of its sentences
         (or, for a claim whose evidence an edit kept, with an item from it: `__getitem__` looks)."""
         self._made: dict[str, dict[str, list]] = {}
+
+    def quoting(self, docs: Iterable[str]) -> set[str]:
+        """The ids of the claims with an item that quotes one of these sources."""
+        return {cid for doc in docs for cid in self.claims.get(doc, ())}
 
     def __getitem__(self, doc: str) -> dict[str, list[tuple[Claim, Evidence]]]:
         made = self._made.get(doc)
