@@ -116,10 +116,9 @@ def _group_title(site: Site, doc: str) -> str:
 
 def _claims_inputs(site: Site, docs: list[str], number: int, total: int) -> list:
     """What a claims page shows, cheaply: its files with their titles and the hash of their
-    claims as pages show them (Site.knowledge_digests)."""
-    digests = site.knowledge_digests
+    claims as the index shows them (Site.listed_digest)."""
     first = site.counts if number == 1 else None  # the lead, on page 1 only
-    return [number, total, first, [[d, _group_title(site, d), digests.get(d)] for d in docs]]
+    return [number, total, first, [[d, _group_title(site, d), site.listed_digest(d)] for d in docs]]
 
 
 def claims(site: Site, page: str, docs: list[str], number: int, total: int) -> dict:

@@ -231,7 +231,8 @@ class Site:
     def knowledge_digests(self) -> dict[str, str]:
         """File path -> a hash of everything its page shows from the knowledge stage: its claims with
         their status, their evidence and tensions, related claims, and, for a concept, the claims
-        that name it, for a source, the claims it backs. An edit redraws a page when this changes."""
+        that name it, for a source, the claims it backs. An edit redraws a page when this changes.
+        After a colon, a hash of what the claims index shows of the file (`listed_digest`)."""
         return self._digests(None)
 
     def digests_since(self, before: dict[str, str] | None, stamp: str | None) -> dict[str, str]:
@@ -293,15 +294,20 @@ class Site:
                 found = views[id(c)] = (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
             return found
 
+        listed: dict[str, list] = {}  # what the claims index shows of each file's statements
         for doc, claims in self.claims_by_doc.items() if docs is None else \
                 ((d, self.claims_by_doc[d]) for d in sorted(docs) if d in self.claims_by_doc):
+            listed[doc] = []
             for c in claims:
                 shown[doc].append(view(c))
                 shown[doc] += [(e.source, e.anchor, e.stance, e.score, e.method, e.reason, e.line)
                                for e in self.evidence.get((c.id, c.doc), [])]
-                for t in self.tensions_by_claim.get(c.id, []):
+                tensions = self.tensions_by_claim.get(c.id, [])
+                for t in tensions:
                     shown[doc].append((t.id, t.explanation, t.score, t.kind, t.review, t.a.line, t.b and t.b.line))
                     shown[doc] += [view(named) for cid in t.claims for named in self.claims_by_id.get(cid, [])]
+                if c.kind == "claim":  # (its cluster is not shown there)
+                    listed[doc].append((view(c)[:-1], [t.id for t in tensions]))
         for subject, tensions in self.tensions_by_subject.items():
             holder = self.kb.concepts.get(subject)
             path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
@@ -317,7 +323,14 @@ class Site:
         for doc, anchors in self.cited.items() if docs is None else \
                 ((d, self.cited[d]) for d in sorted(docs) if d in self.cited):
             shown[doc] += [(anchor, *view(c), e.stance) for anchor, items in sorted(anchors.items()) for c, e in items]
-        return {doc: hashlib.blake2b(_dumped(items), digest_size=10).hexdigest() for doc, items in shown.items()}
+        return {doc: f"{_hashed(items)}:{_hashed(listed.get(doc, []))}" for doc, items in shown.items()}
+
+    def listed_digest(self, doc: str) -> str | None:
+        """A hash of what the claims index shows of a file's statements: each one's text, status,
+        counts and tensions, not their evidence or the claims that name its concept (a page of the
+        index holds some 2,000 claims: at 10k notes, one new claim redrew 9 of them to write 2)."""
+        digest = self.knowledge_digests.get(doc)
+        return digest.partition(":")[2] if digest else None
 
     def related_claims(self, doc: str) -> list[Claim]:
         return self.related.get(doc, [])
@@ -611,6 +624,10 @@ def _window(text: str, at: int) -> str:
 def _negate(iso: str) -> str:
     """A key that sorts ISO dates newest first."""
     return "".join(chr(0x10000 - ord(ch)) for ch in iso)
+
+
+def _hashed(items: list) -> str:
+    return hashlib.blake2b(_dumped(items), digest_size=10).hexdigest()
 
 
 def _dumped(items: list) -> bytes:
