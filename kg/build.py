@@ -116,7 +116,7 @@ class Build:
         tags = {t for info in kb.infos.values() for tag in info.tags for t in tag_with_parents(tag)}  # as the site's tag pages
         return {
             "vault": kb.root, "notes": len(kb.notes), "sources": len(kb.sources), "concepts": len(kb.concepts),
-            "stubs": sum(1 for c in kb.concepts.values() if c.stub), "links": len(kb.rows), "tags": len(tags),
+            "stubs": sum(1 for c in kb.concepts.values() if c.stub), "links": kb.link_count, "tags": len(tags),
             "parsed": int(stats["parsed"]), "cached": int(stats["cached"]), "seconds": stats["seconds"],
             "errors": severities["error"], "warnings": severities["warning"],
             "search": {k[7:]: int(v) for k, v in stats.items() if k.startswith("search_")} or None,

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from kg.index import DocInfo
-from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, from_columns, to_columns
+from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, counted, from_columns, to_columns
 
 Loader = Callable[[list[str]], dict[str, "Note | Source"]]
 
@@ -207,6 +207,15 @@ class KnowledgeBase:
     def rows(self) -> list[Link]:
         """Every resolved link, in file order (decoded from the cache on first use)."""
         return self.rows_of(sorted(self.resolved))
+
+    @property
+    def link_count(self) -> int:
+        """How many resolved links there are, counted without decoding them (`kg build` reports it:
+        decoding a 10k vault's 180k links to count them took 0.3 s of a build that changed nothing)."""
+        if "rows" in self.__dict__:
+            return len(self.rows)
+        return sum(counted(rows, "line") if isinstance(rows, str) else len(rows or ())
+                   for rows in self.resolved.values())
 
     def rows_of(self, paths: list[str]) -> list[Link]:
         """The resolved links of these files, in this order (decoded from the cache, not kept)."""

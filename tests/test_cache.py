@@ -22,6 +22,15 @@ def test_rerun_parses_nothing_and_one_edit_parses_one(vault):
     assert any(r.doc == "notes/pricing.md" and r.target_id == "missing-concept" for r in edited.rows)
 
 
+def test_the_links_are_counted_from_the_cache_as_decoding_them_counts_them(vault):
+    build(vault)
+    again = build(vault)  # every file's links still the cached JSON
+    counted = again.link_count
+    assert "rows" not in again.__dict__
+    assert counted == len(again.rows) > 10
+    assert again.link_count == counted
+
+
 def test_touching_without_changing_parses_nothing(vault):
     build(vault)
     note = vault / "notes" / "pricing.md"
