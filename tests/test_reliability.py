@@ -192,6 +192,19 @@ def test_names_that_slug_alike_keep_their_own_page(tmp_path):
             assert sum(text in page for page in pages) >= 1, text
 
 
+@pytest.mark.parametrize("name", ["quality-gap", "src-0028", "x", "2026", "a--b", "-a", "a-", "Quality Gap",
+                                  "open_models", "café-au-lait", "日本", "a.b", "---"])
+def test_a_name_slugs_as_python_slugify_makes_it(name):
+    """kg takes a name that is already a slug as it is (most file names) without asking python-slugify."""
+    from slugify import slugify as reference
+
+    from kg.paths import slugify
+
+    assert slugify(name) == (reference(unicodedata.normalize("NFC", name), allow_unicode=False)
+                             or slugify(name))
+    assert slugify(name) and slugify(name) == slugify(slugify(name))
+
+
 def test_decomposed_file_names_get_their_pages(tmp_path):
     """A name written decomposed (NFD, as macOS does) is known by its composed spelling; its page
     was drawn from a path that does not exist on disk and came out empty."""
