@@ -213,13 +213,13 @@ def test_the_parse_settings_are_part_of_what_a_file_s_claims_are_made_from(tmp_p
 def test_what_a_page_shows_hashes_alike_however_it_was_built():
     """The knowledge a page shows is hashed to decide whether to draw it again: equal data must
     hash alike whether its strings are one object or two (a serve's second build redrew a page)."""
-    from kg.publish.site import _dumped
+    from kg.publish.site import dumped
 
     status = "supported"
     shared = [("c-1", status, status, 1.5, None, (3, status))]
     built = [("c-1", "".join(["suppo", "rted"]), "".join(["sup", "ported"]), 1.5, None, (3, "".join(["s", "upported"])))]
-    assert _dumped(shared) == _dumped(built)
-    assert _dumped(shared) != _dumped([("c-1", status, status, 1.5, None, (4, status))])
+    assert dumped(shared) == dumped(built)
+    assert dumped(shared) != dumped([("c-1", status, status, 1.5, None, (4, status))])
 
 
 def test_a_fresh_analysis_keeps_the_page_titles_vectors(tmp_path, monkeypatch):
@@ -614,6 +614,38 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
     assert fresh != path and not path.exists() and rows == now and fresh.stat().st_size == now * store.ROW_BYTES
     cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site=False)
     assert _state(again) == _state(cold)
+
+
+def test_a_claim_that_only_joins_a_cluster_reaches_no_page(tmp_path):
+    """No page shows a claim's cluster: a new claim that states the fact of a cluster changes the
+    cluster of its claims in other files, and those files are not changed files to the site
+    (at 10k notes, 5 of one new claim's 6 files, whose 55 concepts' pages were checked again)."""
+    from kg.config import load_settings
+    from kg.publish.site import Site
+
+    vault = _vault(tmp_path)
+    cache, site_dir = tmp_path / "cache", tmp_path / "site"
+
+    def shown(done) -> dict[str, list]:
+        out: dict[str, list] = {}
+        for c in done.knowledge.claims:
+            out.setdefault(c.doc, []).append((c.id, c.line, c.text, c.status, c.supports, c.opposes, c.cluster))
+        return out
+
+    before = shown(run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False))
+    note = vault / "notes" / "orgs" / "anthropic.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\nA step of 5% would weaken the incentive to close frontier weights.\n\n## ", 1), encoding="utf-8")
+    done = run(vault, cache_dir=cache, site_dir=site_dir, pagefind=False)
+    after = shown(done)
+    clustered = [doc for doc in after if before.get(doc) != after[doc]
+                 and [c[:-1] for c in before[doc]] == [c[:-1] for c in after[doc]]]
+    assert "notes/concepts/barbell-strategy.md" in clustered, clustered
+    assert done.analysis.changes is not None and "notes/orgs/anthropic.md" in done.analysis.changes.docs
+    assert not set(clustered) & done.analysis.changes.docs, done.analysis.changes.docs
+    settings = load_settings(vault)  # and what the site kept is what hashing every page gives
+    every = Site(done.kb, settings.site.title_of(vault), settings.site.base, done.analysis)._digests(None)
+    assert json.loads((cache / "site.json").read_text(encoding="utf-8"))["knowledge"] == every
 
 
 def test_an_edit_hashes_again_only_the_pages_its_knowledge_changes_reach(tmp_path, monkeypatch):

@@ -291,7 +291,7 @@ class Site:
         def view(c: Claim) -> tuple:
             found = views.get(id(c))
             if found is None:
-                found = views[id(c)] = (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes, c.cluster)
+                found = views[id(c)] = (c.id, c.doc, c.line, c.text, c.kind, c.status, c.supports, c.opposes)
             return found
 
         listed: dict[str, list] = {}  # what the claims index shows of each file's statements
@@ -306,8 +306,8 @@ class Site:
                 for t in tensions:
                     shown[doc].append((t.id, t.explanation, t.score, t.kind, t.review, t.a.line, t.b and t.b.line))
                     shown[doc] += [view(named) for cid in t.claims for named in self.claims_by_id.get(cid, [])]
-                if c.kind == "claim":  # (its cluster is not shown there)
-                    listed[doc].append((view(c)[:-1], [t.id for t in tensions]))
+                if c.kind == "claim":
+                    listed[doc].append((view(c), [t.id for t in tensions]))
         for subject, tensions in self.tensions_by_subject.items():
             holder = self.kb.concepts.get(subject)
             path = holder.doc if holder is not None else self.kb.source_ids.get(subject)
@@ -627,10 +627,10 @@ def _negate(iso: str) -> str:
 
 
 def _hashed(items: list) -> str:
-    return hashlib.blake2b(_dumped(items), digest_size=10).hexdigest()
+    return hashlib.blake2b(dumped(items), digest_size=10).hexdigest()
 
 
-def _dumped(items: list) -> bytes:
+def dumped(items: list) -> bytes:
     """Plain data as bytes to hash: marshal writes strings, numbers and tuples several times as
     fast as repr (3.7 s of a 10k vault's edit). Format 2: later ones mark an object met twice by
     reference, so equal data built otherwise would hash otherwise. A new Python may write other
