@@ -426,13 +426,13 @@ def goal_rows(runs: list[Run], serve: dict, ten_k: bool) -> list[dict]:
     """The goals, in order, beside the figures: runs are the first build, the unchanged reruns, then
     the edits (and the builds of the restored note between them); the unchanged and the edit
     figures are the medians of their runs."""
-    edits = [run for run in runs if run.name.startswith("one-note edit")]
-    reruns = [run for run in runs if run.name.startswith("unchanged rerun")]
+    def median(name: str, key: str) -> dict:
+        timed = [run.wall_seconds for run in runs if run.name.startswith(name)]
+        return {"goal": name + (f" (median of {len(timed)})" if len(timed) > 1 else ""), "within": GOALS[key],
+                "unit": "s", "value": statistics.median(timed)}
+
     rows = [{"goal": runs[0].name, "within": GOALS["cold"], "unit": "s", "value": runs[0].wall_seconds},
-            {"goal": "unchanged rerun" + (f" (median of {len(reruns)})" if len(reruns) > 1 else ""),
-             "within": GOALS["unchanged"], "unit": "s", "value": statistics.median(r.wall_seconds for r in reruns)}]
-    rows.append({"goal": "one-note edit" + (f" (median of {len(edits)})" if len(edits) > 1 else ""),
-                 "within": GOALS["edit"], "unit": "s", "value": statistics.median(r.wall_seconds for r in edits)})
+            median("unchanged rerun", "unchanged"), median("one-note edit", "edit")]
     for run in runs:
         if run.name in ("a note made", "that note deleted", "a heading added"):
             rows.append({"goal": run.name, "within": GOALS["edit"], "unit": "s", "value": run.wall_seconds})
