@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import marshal
 import multiprocessing
 import os
 import re
@@ -30,10 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel
 
 from kg.claims.subjects import Subjects
-from kg.model import Claim, Diagnostic, set_fields, share_fields_sets
+from kg.model import Claim, Diagnostic, Quantity
 
 if TYPE_CHECKING:
     from kg.claims.extract import Mentions
@@ -77,8 +78,8 @@ class FileClaims:
     key: str
     asked: dict[str, bool]
     mid: dict[str, int]
-    claims: str
-    """JSON list of Claim dumps."""
+    claims: bytes
+    """The claims as `encode` writes them."""
     extra: str
     """JSON list, per claim: `Extra`'s fields in order."""
 
@@ -281,8 +282,7 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
         problems = [Diagnostic(doc=path, severity="error", code="parse-failed",
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
-    claims = "[" + ",".join(c.model_dump_json(exclude_defaults=True) for c in found) + "]"
-    return FileClaims(key, dict(subjects.midsentence.asked), mid, claims,
+    return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
                       json.dumps(extra, separators=(",", ":"))), problems
 
 
@@ -342,18 +342,60 @@ def extract_many(kb, todo: list[str], mentions: Mentions, counts: Counter, shown
             pool.terminate()
 
 
-_CLAIMS = TypeAdapter(list[Claim])
-"""Claims read straight from their JSON: 2.6 times as fast as parsing it, then each model."""
+_CLAIM_FIELDS = tuple(Claim.model_fields)
+_QUANTITY_FIELDS = tuple(Quantity.model_fields)
+_CLAIM_SET = set(_CLAIM_FIELDS)
+_QUANTITY_SET = set(_QUANTITY_FIELDS)
+_QUANTITIES = _CLAIM_FIELDS.index("quantities")
+_TEXT = _CLAIM_FIELDS.index("text")
+
+
+def encode(claims: list[Claim]) -> bytes:
+    """A file's claims as stored: marshal of one tuple of field values per claim, in the model's
+    field order (quantities the same way). A 10k vault's 145k claims read back in 0.5 s this way,
+    against 1.5 s as JSON validated by pydantic (49 MB of it), on every edit."""
+    return marshal.dumps([tuple((v if name != "quantities" else
+                                 [tuple(getattr(q, f) for f in _QUANTITY_FIELDS) for q in v])
+                                for name, v in ((name, getattr(c, name)) for name in _CLAIM_FIELDS))
+                          for c in claims], 4)
+
+
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _made(cls, names: tuple[str, ...], shared: set[str], values: tuple):
+    """A model of these field values, as `model_construct` makes one, without its per-field work:
+    the values were the fields of a model of this class when `encode` wrote them. Every model shares
+    one set of given names (kg never asks which fields were given)."""
+    model = object.__new__(cls)
+    object.__setattr__(model, "__dict__", dict(zip(names, values)))
+    _SET_FIELDS_SET(model, shared)
+    _SET_EXTRA(model, None)
+    _SET_PRIVATE(model, None)
+    return model
+
+
+def claims_of(data: bytes) -> list[Claim]:
+    """The claims `encode` wrote, as models."""
+    out = []
+    for values in marshal.loads(data):
+        if values[_QUANTITIES]:
+            values = (*values[:_QUANTITIES], [_made(Quantity, _QUANTITY_FIELDS, _QUANTITY_SET, q)
+                                              for q in values[_QUANTITIES]], *values[_QUANTITIES + 1:])
+        out.append(_made(Claim, _CLAIM_FIELDS, _CLAIM_SET, values))
+    return out
+
+
+def texts_of(data: bytes) -> list[str]:
+    """The texts of the claims `encode` wrote, without making models."""
+    return [values[_TEXT] for values in marshal.loads(data)]
 
 
 def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
     """A file's claims as models, each with its `Extra`."""
-    claims = _CLAIMS.validate_json(found.claims)
-    share_fields_sets(claims)
-    share_fields_sets(q for c in claims for q in c.quantities)
-    for c in claims:  # one string for the file's path, not a copy in each claim
-        if c.doc == claims[0].doc:
-            set_fields(c, doc=claims[0].doc)
+    claims = claims_of(found.claims)
     # most claims measure nothing and take no stance: one empty tuple serves them all (two
     # empty lists a claim were 20 MB of a 10k vault's)
     return [(c, Extra(mentions, block, measures or (), stances or (), key))

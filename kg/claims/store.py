@@ -60,6 +60,7 @@ from kg.claims.perfile import (
     midsentence_words,
     names_changed,
     stub_titles,
+    texts_of,
 )
 from kg.model import Claim, Diagnostic, Evidence, Tension, set_fields
 from kg.search.embed import Embedder
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 5
+SCHEMA = 6
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
@@ -181,7 +182,7 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims TEXT NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL,
+                mid TEXT NOT NULL, claims BLOB NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL,
                 digest BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
@@ -246,7 +247,7 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
                                   json.dumps([d.model_dump() for d in problems]),
-                                  hashlib.blake2b(f.claims.encode(), digest_size=12).digest())
+                                  hashlib.blake2b(f.claims, digest_size=12).digest())
                                  for p, f, problems in rows])
 
     def problems(self) -> list[Diagnostic]:
@@ -276,7 +277,7 @@ class KnowledgeStore:
 
     def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
         """The claim texts of these notes by the index of the block they are written in, read
-        from the stored JSON without making models (the search index embeds a note's paragraphs
+        from the stored rows without making models (the search index embeds a note's paragraphs
         as their claims: kg.search.index.parts_of)."""
         out: dict[str, dict[int, list[str]]] = {}
         for start in range(0, len(paths), 500):
@@ -284,9 +285,9 @@ class KnowledgeStore:
             for p, claims, extra in self.db.execute(
                     f"SELECT path, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
                 blocks = out.setdefault(p, {})
-                for claim, (_, block, *_) in zip(json.loads(claims), json.loads(extra)):
+                for text, (_, block, *_) in zip(texts_of(claims), json.loads(extra)):
                     if block is not None:
-                        blocks.setdefault(block, []).append(claim["text"])
+                        blocks.setdefault(block, []).append(text)
         return out
 
     # -- what the analysis settled to, after the review ---------------------------------------
@@ -294,7 +295,7 @@ class KnowledgeStore:
         """Each claim's status and counts, the files whose claims name each concept, the evidence
         and the tensions (shown, held back, dismissed): the rows `SettledRows` reads. Only rows
         that differ from the stored ones are written: a file's claim rows when a digest of its
-        claims (the digest of their stored JSON, and each one's status, counts and cluster)
+        claims (the digest of their stored form, and each one's status, counts and cluster)
         changed, a bucket of claims' evidence when its digest did (`settled_digests`), the
         tensions from the first that differs. A 10k vault's edit rewrote 180k claims, 90k
         evidence items and 6k tensions (3 s), then read and compared every stored row (1.6 s).
@@ -306,7 +307,7 @@ class KnowledgeStore:
             if claims is None:
                 claims = of_doc[c.doc] = []
             claims.append(c)
-        # (the stored JSON's digest stands for every field the extraction made: marshalling each
+        # (the stored claims' digest stands for every field the extraction made: marshalling each
         # claim's text too took 0.4 s of a 10k vault's edit)
         stored = dict(db.execute("SELECT path, digest FROM files"))
         digests = {("doc", doc): _digest((stored.get(doc), [_SETTLED(c.__dict__) for c in claims]))
