@@ -285,11 +285,13 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     from kg.publish import indexes
 
     monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
+    monkeypatch.setattr(indexes, "PAGER_AROUND", 1)
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     pages = sorted(site.glob("claims*.html"))
     assert len(pages) >= 5, pages
+    _check_pagers(site, len(pages))
     shown = sum(1 for page in pages for line in page.read_text(encoding="utf-8").splitlines()
                 if "<tr" in line and "data-status=" in line)  # a row per claim
     before = {p.name: p.read_bytes() for p in pages}
@@ -323,6 +325,33 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
     assert cold.site["pages"] == edited.site["pages"]
     assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
+def _check_pagers(site: Path, total: int) -> None:
+    """Each claims page names itself (page N of M) and links, at its top and bottom, the previous and
+    next pages, the first and the last, and its neighbours (PAGER_AROUND = 1), with a gap for two pages or
+    more left out; every link opens a page of the index."""
+    import re
+
+    for n in range(1, total + 1):
+        html = (site / ("claims.html" if n == 1 else f"claims-{n}.html")).read_text(encoding="utf-8")
+        assert f"<title>Claims, page {n} of {total}" in html
+        pagers = re.findall(r'<nav class="pager" aria-label="Claim pages">(.*?)</nav>', html, re.S)
+        assert len(pagers) == 2 and pagers[0] == pagers[1]
+        links = re.findall(r'<a href="([^"]+)"( aria-current="page"| rel="(?:prev|next)")?>([^<]+)</a>', pagers[0])
+        numbers = [int(text) for _, _, text in links if text.isdigit()]
+        wanted = sorted({1, total, *range(max(1, n - 1), min(total, n + 1) + 1)})
+        wanted = sorted({*wanted, *(a + 1 for a, b in zip(wanted, wanted[1:]) if b == a + 2)})  # no gap of one page
+        assert numbers == wanted, (n, numbers)
+        assert [text for _, mark, text in links if mark == ' aria-current="page"'] == [str(n)]
+        assert pagers[0].count('class="gap"') == sum(1 for a, b in zip(wanted, wanted[1:]) if b > a + 1)
+        assert ("‹ Previous" in pagers[0]) == (n > 1) and ("Next ›" in pagers[0]) == (n < total)
+        for href, mark, text in links:
+            assert (site / href).is_file(), href
+            if mark == ' rel="next"':
+                assert href == f"claims-{n + 1}.html"
+            if mark == ' rel="prev"':
+                assert href == ("claims.html" if n == 2 else f"claims-{n - 1}.html")
 
 
 def test_a_claim_added_anywhere_redraws_its_claims_page_and_rarely_the_next():
