@@ -27,7 +27,7 @@ CONFIG_NAME = "kg.toml"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # (field docstrings unread, as kg.model.Model's)
 
 
 class VaultSettings(_Section):
