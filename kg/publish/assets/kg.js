@@ -507,7 +507,9 @@
         var count = group.querySelector(".group-counts .n");
         if (count) count.textContent = filtered ? visible + " of " + group.querySelectorAll("tbody tr").length : group.querySelectorAll("tbody tr").length;
       });
-      if (output) output.textContent = shown + " of " + rows.length + " claims";
+      // (a claims index of several pages filters the page it is on: say so)
+      if (output) output.textContent = shown + " of " + rows.length + " claims" +
+        (document.querySelector("nav.pager") ? " on this page" : "");
 
       var query = new URLSearchParams(location.search);
       names.forEach(function (name) {
