@@ -404,6 +404,33 @@ def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_pa
     assert _state(edited) == _state(cold)
 
 
+def test_an_edit_decodes_the_claims_beside_the_search_index_stage_and_ends_where_a_cold_build_ends(
+        tmp_path, monkeypatch):
+    """An edit's claims are decoded in a thread while the search index stage runs (ClaimFiles.
+    read_ahead), once, and the analysis takes them; a build that will not analyse reads none."""
+    import threading
+
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    readers = []
+    real = store.KnowledgeStore.claims
+    monkeypatch.setattr(store.KnowledgeStore, "claims",
+                        lambda self, paths: readers.append(threading.current_thread().name) or real(self, paths))
+    run(vault, cache_dir=cache, site=False)
+    assert readers == []  # nothing changed: nothing is read, ahead or not
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert readers == ["kg-claims-ahead"]
+    assert any("9%" in c.text for c in edited.claims if c.doc == "notes/concepts/quality-gap.md")
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)
+
+
 def test_a_link_that_makes_a_new_concept_reads_again_only_the_files_that_use_its_words(tmp_path, monkeypatch):
     """A concept's names are what mentions match, but a new name can only be found in a file that
     has its words: a link to a note not yet written (a stub) must not re-read the whole vault."""

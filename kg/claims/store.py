@@ -34,6 +34,7 @@ import operator
 import os
 import secrets
 import sqlite3
+import threading
 import time
 import zlib
 from collections import Counter
@@ -850,6 +851,7 @@ class ClaimFiles:
     problems: list[Diagnostic]
     """What went wrong extracting them, by file and line."""
     cache_dir: Path
+    _ahead: tuple | None = field(default=None, repr=False)
 
     def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
         """KnowledgeStore.texts_by_block: the claim texts of these notes by block."""
@@ -858,6 +860,41 @@ class ClaimFiles:
             return reader.texts_by_block(paths)
         finally:
             reader.close()
+
+    def read_ahead(self, kb) -> None:
+        """When the knowledge stage will analyse (the vault changed since it last did), start
+        decoding every file's claims in a thread, for `_analyse` to take (`taken`): while the
+        search index stage writes its matrices and graph, which mostly leaves the interpreter
+        free, rather than after it (0.5-1 s of a 10k vault's edit). Call it for an edit only: a
+        cold build's index stage holds enough memory of its own."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            if store.get("stamp") == stamp_of(kb, self):
+                return
+        finally:
+            store.close()
+        ahead: dict = {}
+
+        def read() -> None:
+            reader = KnowledgeStore(self.cache_dir)
+            try:
+                ahead["items"] = reader.claims(self.paths)
+            except Exception:  # (the stage reads them itself, and meets the problem there)
+                pass
+            finally:
+                reader.close()
+
+        thread = threading.Thread(target=read, name="kg-claims-ahead", daemon=True)
+        thread.start()
+        self._ahead = (thread, ahead)
+
+    def taken(self) -> list[tuple[Claim, Extra]] | None:
+        """The claims `read_ahead` decoded, once (None if it did not, or failed)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return None
+        ahead[0].join()
+        return ahead[1].get("items")
 
     @functools.cached_property
     def claims(self) -> list[Claim]:
@@ -932,11 +969,10 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
     preview (files) analyses nothing and stores nothing: the result holds what the pages of those
     files show, from the last settled rows (`_preview`), and is `pending`. kg serve draws a
     save's page this way first, then runs the analysis."""
-    paths, keys = files.paths, files.keys
+    paths = files.paths
     store = KnowledgeStore(cache_dir)
     try:
-        stamp = hashlib.blake2b(json.dumps([kb.names, [keys[p] for p in paths], [kb.infos[p].hash for p in kb.sources]])
-                                .encode(), digest_size=16).hexdigest()
+        stamp = stamp_of(kb, files)
         settled = f"{stamp}:{review.digest(kb.root)}:{COUNTS_VERSION}"
         if preview is not None:
             found = _preview(kb, store, paths, preview)
@@ -958,7 +994,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
-        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress)
+        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, files.taken())
         problems = _settle(kb, found)
         summary = counts(found)
         with store.db:
@@ -971,6 +1007,13 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
     return Analysis(settled, summary, problems, judged=judged, found=found,
                     changes=None if changes.fresh else changes, since=since,
                     loader=lambda: _settled(kb, cache_dir, paths, stamp))
+
+
+def stamp_of(kb, files: ClaimFiles) -> str:
+    """What an analysis is made from: the names links resolve against, every file's claims key
+    and every source's hash."""
+    return hashlib.blake2b(json.dumps([kb.names, [files.keys[p] for p in files.paths],
+                                       [kb.infos[p].hash for p in kb.sources]]).encode(), digest_size=16).hexdigest()
 
 
 COUNTS_VERSION = 2
@@ -998,14 +1041,15 @@ def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
 
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
-             progress) -> tuple[Knowledge, int]:
-    """The analysis where the vault changed, stored; with the number of claims judged again."""
+             progress, items: list[tuple[Claim, Extra]] | None = None) -> tuple[Knowledge, int]:
+    """The analysis where the vault changed, stored; with the number of claims judged again.
+    `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`)."""
     from kg.search.embed import let_model_go, shared_embedder
     from kg.search.index import SearchIndex
 
     if progress:
         progress("Finding evidence and tensions", 0, None)
-    items = store.claims(paths)
+    items = items if items is not None else store.claims(paths)
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
     index = SearchIndex(cache_dir)
