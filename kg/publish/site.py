@@ -327,8 +327,8 @@ class Site:
 
     def listed_digest(self, doc: str) -> str | None:
         """A hash of what the claims index shows of a file's statements: each one's text, status,
-        counts and tensions, not their evidence or the claims that name its concept (a page of the
-        index holds some 2,000 claims: at 10k notes, one new claim redrew 9 of them to write 2)."""
+        counts and tensions, not their evidence or the claims that name its concept (when a page
+        of the index held some 2,000 claims, at 10k notes, one new claim redrew 9 of them to write 2)."""
         digest = self.knowledge_digests.get(doc)
         return digest.partition(":")[2] if digest else None
 
