@@ -148,3 +148,27 @@ def test_a_change_of_names_resolves_again_only_the_files_whose_links_looked_it_u
     assert {c: v.model_dump() for c, v in kb.concepts.items()} == {c: v.model_dump() for c, v in cold.concepts.items()}
     assert len(resolving) < len(kb.infos) - 1, resolving  # (an image no link names: none)
     assert resolving or change is _attachment
+
+
+def test_the_stored_claims_read_back_as_the_models_they_were(tmp_path):
+    """Claims are stored as marshal of their field values and made again without validation
+    (kg.claims.perfile.claims_of): each one of the demo vault's, read back, is the model pydantic
+    makes of its JSON, quantities and spans included, and dumps alike."""
+    import shutil
+    from pathlib import Path
+
+    from kg.build import run
+    from kg.model import Claim
+
+    root = Path(__file__).resolve().parent.parent
+    for name in ("notes", "sources"):
+        shutil.copytree(root / name, tmp_path / "vault" / name)
+    shutil.copy(root / "kg.toml", tmp_path / "vault" / "kg.toml")
+    done = run(tmp_path / "vault", cache_dir=tmp_path / "cache", search=False, site=False)
+    claims = done.claims
+    assert len(claims) > 100 and any(c.quantities for c in claims) and any(c.quoted for c in claims)
+    for c in claims:
+        again = Claim.model_validate_json(c.model_dump_json())
+        assert c == again and c.model_dump() == again.model_dump()
+        assert c.model_dump_json(exclude_defaults=True) == again.model_dump_json(exclude_defaults=True)
+        assert all(type(q) is type(p) for q, p in zip(c.quantities, again.quantities))

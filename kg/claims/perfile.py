@@ -352,8 +352,8 @@ _TEXT = _CLAIM_FIELDS.index("text")
 
 def encode(claims: list[Claim]) -> bytes:
     """A file's claims as stored: marshal of one tuple of field values per claim, in the model's
-    field order (quantities the same way). A 10k vault's 145k claims read back in 0.5 s this way,
-    against 1.5 s as JSON validated by pydantic (49 MB of it), on every edit."""
+    field order (quantities the same way). A 10k vault's 150k claims read back in 0.7-0.9 s this
+    way, against 1.5-1.7 s as JSON validated by pydantic (49 MB of it), on every edit."""
     return marshal.dumps([tuple((v if name != "quantities" else
                                  [tuple(getattr(q, f) for f in _QUANTITY_FIELDS) for q in v])
                                 for name, v in ((name, getattr(c, name)) for name in _CLAIM_FIELDS))
