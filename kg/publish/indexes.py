@@ -151,9 +151,9 @@ def claims(site: Site, page: str, docs: list[str], number: int, total: int) -> d
 
 def pager_of(page: str, number: int, total: int) -> dict | None:
     """The links between the claims pages, as a reader of a long list expects them: previous and
-    next, the first and the last page, and the pages around this one, with a gap (None) where pages
-    are left out, two or more (a 10k vault has over 300 pages; listing each made every page's pager a list of
-    links longer than a screen). None for a single page."""
+    next, the first and the last page, and the pages around this one, with a gap (None) where two
+    pages or more are left out (a 10k vault has over 300 pages; listing each made every page's
+    pager a list of links longer than a screen). None for a single page."""
     if total <= 1:
         return None
 
