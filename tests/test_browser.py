@@ -382,6 +382,47 @@ def test_claim_marks_on_a_source_page_are_off_until_asked_for(tab, site):
     assert tab.errors == []
 
 
+def test_a_paged_claims_index_keeps_its_filter_from_page_to_page(browser, demo_site, tmp_path, monkeypatch):
+    """On a claims index of several pages (a large vault's), a filter counts the page it is on and
+    says so, and the pager's links carry it: Next opens the next page filtered alike."""
+    import shutil
+
+    from kg.build import run
+    from kg.publish import indexes
+
+    monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    cache = tmp_path / "cache"
+    copy_demo_cache(demo_site, cache)  # the demo's vectors: no embedding here
+    run(vault, cache_dir=cache, site_dir=vault / "site", pagefind=False)
+    site = vault / "site"
+    assert (site / "claims-3.html").is_file()
+    tab = Tab(browser)
+    try:
+        page = tab.page
+        page.goto((site / "claims.html").as_uri() + "?status=supported")
+        shown = page.locator("form.filters output.shown").inner_text()
+        assert shown.endswith(" claims on this page"), shown
+        assert page.locator("tbody tr:not([hidden])").count() == int(shown.split()[0]) > 0
+        assert page.locator("tbody tr[hidden]").count() > 0  # the others are there, filtered out
+        nexts = page.locator('nav.pager a[rel="next"]')
+        assert nexts.count() == 2 and all(href == "claims-2.html?status=supported"
+                                          for href in nexts.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
+        nexts.first.click()
+        page.wait_for_url("**/claims-2.html?status=supported")
+        assert page.locator("form.filters select[name=status]").input_value() == "supported"
+        rows = page.locator("tbody tr:not([hidden])")
+        assert rows.count() > 0 and set(rows.evaluate_all("rows => rows.map(r => r.dataset.status)")) == {"supported"}
+        page.locator("form.filters select[name=status]").select_option("")  # no filter: plain links again
+        assert page.locator('nav.pager a[rel="prev"]').first.get_attribute("href") == "claims.html"
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+
+
 def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes_one(browser, demo_site, tmp_path,
                                                                                     monkeypatch):
     """A large site's Pagefind index is split in shards (kg.publish.shards) that the page's script

@@ -507,7 +507,7 @@
         var count = group.querySelector(".group-counts .n");
         if (count) count.textContent = filtered ? visible + " of " + group.querySelectorAll("tbody tr").length : group.querySelectorAll("tbody tr").length;
       });
-      // (a claims index of several pages filters the page it is on: say so)
+      // (a claims index of several pages filters the page it is on: say so; its pager keeps the filter)
       if (output) output.textContent = shown + " of " + rows.length + " claims" +
         (document.querySelector("nav.pager") ? " on this page" : "");
 
@@ -518,6 +518,11 @@
         else query.delete(name);
       });
       var search = query.toString();
+      // the pager keeps the filter: the next page opens filtered alike
+      each(doc.querySelectorAll("nav.pager a[href]"), function (link) {
+        var page = link.getAttribute("href").split("?")[0].split("#")[0];
+        link.setAttribute("href", page + (search ? "?" + search : ""));
+      });
       var url = location.pathname + (search ? "?" + search : "") + location.hash;
       try {
         if (url !== location.pathname + location.search + location.hash) history.replaceState(history.state, "", url);
