@@ -382,21 +382,27 @@ def test_claim_marks_on_a_source_page_are_off_until_asked_for(tab, site):
     assert tab.errors == []
 
 
-def test_a_paged_claims_index_keeps_its_filter_from_page_to_page(browser, demo_site, tmp_path, monkeypatch):
-    """On a claims index of several pages (a large vault's), a filter counts the page it is on and
-    says so, and the pager's links carry it: Next opens the next page filtered alike."""
+def _demo_vault(demo_site: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the demo vault and a cache with the demo's vectors (no embedding in the test)."""
     import shutil
 
-    from kg.build import run
-    from kg.publish import indexes
-
-    monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
     vault = tmp_path / "vault"
     for name in ("notes", "sources"):
         shutil.copytree(ROOT / name, vault / name)
     shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
     cache = tmp_path / "cache"
-    copy_demo_cache(demo_site, cache)  # the demo's vectors: no embedding here
+    copy_demo_cache(demo_site, cache)
+    return vault, cache
+
+
+def test_a_paged_claims_index_keeps_its_filter_from_page_to_page(browser, demo_site, tmp_path, monkeypatch):
+    """On a claims index of several pages (a large vault's), a filter counts the page it is on and
+    says so, and the pager's links carry it: Next opens the next page filtered alike."""
+    from kg.build import run
+    from kg.publish import indexes
+
+    monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
+    vault, cache = _demo_vault(demo_site, tmp_path)
     run(vault, cache_dir=cache, site_dir=vault / "site", pagefind=False)
     site = vault / "site"
     assert (site / "claims-3.html").is_file()
@@ -427,19 +433,12 @@ def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes
                                                                                     monkeypatch):
     """A large site's Pagefind index is split in shards (kg.publish.shards) that the page's script
     merges; here the demo is split as a vault of thousands of pages would be."""
-    import shutil
-
     from kg.build import run
     from kg.publish import shards
 
     monkeypatch.setattr(shards, "SHARD_FROM", 10)
     monkeypatch.setattr(shards, "SHARD_PAGES", 8)
-    vault = tmp_path / "vault"
-    for name in ("notes", "sources"):
-        shutil.copytree(ROOT / name, vault / name)
-    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
-    cache = tmp_path / "cache"
-    copy_demo_cache(demo_site, cache)  # the demo's vectors: no embedding here
+    vault, cache = _demo_vault(demo_site, tmp_path)
     run(vault, cache_dir=cache, site_dir=vault / "site")
     site = vault / "site"
     count = json.loads((site / "pagefind-shards.json").read_text(encoding="utf-8"))["shards"]
