@@ -425,3 +425,28 @@ def test_a_sentence_two_sources_hold_is_cited_from_the_first_by_path(monkeypatch
     claim = Claim(id="c-1", text=text, doc="notes/gap.md", line=1, origin="note", quantities=quantities(text))
     found, _ = evidence.Matcher(held, vectors).infer([claim], vectors[:1], {})
     assert found == [("sources/a.md", "supports")]
+
+
+def test_a_source_claim_counts_every_file_of_its_cluster_even_when_its_text_is_in_two_clusters():
+    """A source claim's `supports` is how many other files state the same fact: every file of the
+    claims of its cluster. A text that two sources hold is one claim id in two files, and can join
+    two clusters: each cluster still counts the files of that id (a one-pass rewrite of the status
+    pass that filed the id's files under one cluster only counted 0 for `y` here)."""
+    from kg.claims.analyse import Knowledge, settle
+    from kg.model import Claim
+
+    def claim(cid: str, doc: str, origin: str = "source") -> Claim:
+        return Claim(id=cid, text=f"text of {cid}", doc=doc, line=1, origin=origin)
+
+    found = Knowledge(claims=[claim("x", "sources/a.md"), claim("x", "sources/b.md"), claim("y", "sources/c.md"),
+                              claim("z", "sources/d.md"), claim("w", "sources/e.md"),
+                              claim("q", "notes/n.md", "note")],
+                      clusters={"k-1": ["x", "y"], "k-2": ["x", "z"]})
+    settle(found, warn=False)
+    got = {(c.id, c.doc): (c.cluster, c.supports, c.status) for c in found.claims}
+    assert got == {("x", "sources/a.md"): ("k-2", 2, "supported"),  # b and d
+                   ("x", "sources/b.md"): ("k-2", 2, "supported"),  # a and d
+                   ("y", "sources/c.md"): ("k-1", 2, "supported"),  # a and b, through x
+                   ("z", "sources/d.md"): ("k-2", 2, "supported"),
+                   ("w", "sources/e.md"): (None, 0, "supported"),
+                   ("q", "notes/n.md"): (None, 0, "unsupported")}

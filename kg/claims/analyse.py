@@ -265,7 +265,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     if declared_tensions:  # their vectors in one call, not one call each
         for c, v in zip(declared_tensions, vectors_for([c.text for c in declared_tensions])):
             other[(c.doc, c.id)] = v
-    _declared_tensions(kb, out, vector, by_block)
+    _declared_tensions(kb, out, vector, listed)
     _candidates(kb, out)
     return out, new
 
@@ -497,9 +497,17 @@ class _Listed:
         self.first: dict[str, Claim] = {}
         self.tensions: list[Claim] = []
         self.by_block: dict[tuple[str, int], list[Claim]] = {}
+        self.tension_blocks: dict[tuple[str, int], None] = {}
+        """The keys of `by_block` that hold a declared tension, in its order."""
+        self.spans: dict[str, tuple[int, int]] = {}
+        """File -> the rows of its statements in `pool` (the claims come file by file)."""
+        doc, starts = None, []
         for c, extra in zip(claims, extras):
             kind, note = c.kind, c.origin == "note"
             if kind == "claim":
+                if c.doc != doc:
+                    doc = c.doc
+                    starts.append((doc, len(self.pool)))
                 self.row_of[c.doc, c.id] = len(self.pool)
                 self.pool.append(c)
                 self.pool_extras.append(extra)
@@ -509,8 +517,12 @@ class _Listed:
                     self.first.setdefault(c.id, c)
             elif kind == "tension":
                 self.tensions.append(c)
+                if note and extra.block is not None:
+                    self.tension_blocks[c.doc, extra.block] = None
             if note and extra.block is not None:
                 self.by_block.setdefault((c.doc, extra.block), []).append(c)
+        ends = [start for _, start in starts[1:]] + [len(self.pool)]
+        self.spans = {d: (start, end) for (d, start), end in zip(starts, ends)}
 
 
 def _declared_evidence(kb, out: Knowledge, notes: list[Claim], matcher, sources, vector, by_block, previous,
@@ -861,20 +873,19 @@ def _opposing_evidence(out: Knowledge) -> None:
                         f"for the same measure: {why}"))
 
 
-def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
+def _declared_tensions(kb, out: Knowledge, vector, listed: _Listed) -> None:
     """Tensions written in notes: items of a tensions section, and `opposes::` fields."""
-    by_doc: dict[str, list[Claim]] = {}
-    by_id = {}
-    for c in out.claims:
-        if c.kind == "claim":
-            by_doc.setdefault(c.doc, []).append(c)
-            by_id.setdefault(c.id, c)
+    by_id: dict[str, Claim] = {}  # the first statement with each id: made if a link names a block
 
     def named(target_doc: str | None, block: str | None, v) -> Claim | None:
+        if block and not by_id:
+            for c in listed.pool:
+                by_id.setdefault(c.id, c)
         if block and block in by_id:
             return by_id[block]
         best, best_cos = None, NAMED_CLAIM_COSINE
-        for c in by_doc.get(target_doc or "", []):
+        start, end = listed.spans.get(target_doc or "", (0, 0))
+        for c in listed.pool[start:end]:
             w = vector(c)
             if w is not None and v is not None and float(w @ v) > best_cos:
                 best, best_cos = c, float(w @ v)
@@ -882,10 +893,11 @@ def _declared_tensions(kb, out: Knowledge, vector, by_block) -> None:
 
     rows_by_block: dict[tuple[str, int], list] = {}
     for r in kb.rows:
-        if r.block_index is not None:
+        if r.block_index is not None and (r.doc, r.block_index) in listed.tension_blocks:
             rows_by_block.setdefault((r.doc, r.block_index), []).append(r)
-    for (doc, index), claims in by_block.items():
-        for claim in claims:
+    by_block = listed.by_block
+    for doc, index in listed.tension_blocks:
+        for claim in by_block[doc, index]:
             if claim.kind != "tension":
                 continue
             v = vector(claim)
