@@ -1148,3 +1148,41 @@ def test_an_edit_reads_only_the_kept_evidence_its_pages_and_rows_ask_for(tmp_pat
     kept.made.clear()
     with pytest.raises(StoreChanged, match="build again"):
         list(evidence)
+
+
+def test_a_link_a_neighbour_gains_redraws_a_page_only_when_its_graph_draws_it(tmp_path, monkeypatch):
+    """A concept page's local graph shows the notes around it and the links between them. A
+    neighbour that links to a note the picture leaves out changes nothing on the page, so the page
+    is not drawn again (its inputs once held a hash of every link of every neighbour: at 10k notes,
+    one new link redrew 11 concept and 3 source pages to the same bytes); a link between two notes
+    the picture shows is a new edge, and the page is drawn with it."""
+    from kg.publish import writer
+
+    vault, cache, site = tmp_path / "vault", tmp_path / "cache", tmp_path / "site"
+    (vault / "notes").mkdir(parents=True)
+    (vault / "kg.toml").write_text("[vault]\n", encoding="utf-8")
+    notes = {"pivot": "# Pivot\n\nThe pivot leans on [[quay]] for its footing.\n",
+             "near": "# Near\n\nThe near note builds on [[pivot]].\n",
+             "quay": "# Quay\n\nThe quay stands alone.\n",
+             "far": "# Far\n\nThe far note is about something else.\n"}
+    for name, text in notes.items():
+        (vault / "notes" / f"{name}.md").write_text(text, encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    page = site / "concepts" / "pivot.html"
+    before = page.read_bytes()
+    assert b"Near" in before and b"Quay" in before and b"Far" not in before  # its picture: near and quay
+    drawn, draw = [], writer.draw
+    monkeypatch.setattr(writer, "draw", lambda s, p: drawn.append(p.path) or draw(s, p))
+
+    near = vault / "notes" / "near.md"
+    near.write_text(notes["near"] + "\nIt also cites [[far]].\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert "concepts/near.html" in drawn and "concepts/far.html" in drawn
+    assert "concepts/pivot.html" not in drawn, drawn  # far is not in its picture
+    assert page.read_bytes() == before
+
+    drawn.clear()
+    near.write_text(notes["near"] + "\nIt also stands on [[quay]].\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert "concepts/pivot.html" in drawn  # near -> quay: an edge between two nodes it shows
+    assert page.read_bytes() != before

@@ -49,7 +49,6 @@ class Site:
         """The site's title."""
         self.base_url = base_url
         """Where the site is published, ending in `/`: the `@id` of each page's JSON-LD."""
-        self._links_of: dict[str, str] = {}
         self._edges_of: dict[str, dict] = {}
         self._contexts: dict[tuple, str | tuple[str, dict[str, int]]] = {}
         self._doc_titles: dict[str, dict[str, str]] = {}
@@ -420,14 +419,6 @@ class Site:
                 seen.add((r.target_id, kind, r.relation))
                 b = f"{kind}:{r.target_id}"
                 found.setdefault(b, []).append((at, (f"{holder[0]}:{holder[1]}", b, r.relation)))
-        return found
-
-    def links_of(self, doc: str) -> str:
-        """A short hash of a file's links (kind, target, relation): what a graph draws from it."""
-        found = self._links_of.get(doc)
-        if found is None:
-            text = "\n".join(f"{r.target_kind}\0{r.target_id}\0{r.relation}" for r in self.outgoing.get(doc, []))
-            found = self._links_of[doc] = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
         return found
 
     def context(self, row: Link) -> str:
