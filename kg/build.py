@@ -230,49 +230,60 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
-    files = analysis = found = preview_of = None
     edit = search and not preview and 0 < kb.stats["parsed"] < PARALLEL_FROM
-    if edit:
-        from kg.search.embed import preload_model
+    aside = None
+    if edit and site and pagefind:  # forked now, before any thread starts and the claims are read
+        from kg.publish.writer import MeaningAside
 
-        preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
-    if claims:
-        from kg.claims.store import claims as claims_stage
+        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, kb.stats["parsed"])
+    try:  # (the process is ended unused if the site is not drawn)
+        files = analysis = found = preview_of = None
+        if edit:
+            from kg.search.embed import preload_model
 
-        files = timed("claims", claims_stage, kb, cache_dir, progress)
-    if preview and site and files and search and knowledge:
-        from kg.publish.writer import unseen_files
+            preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
+        if claims:
+            from kg.claims.store import claims as claims_stage
 
-        preview_of = unseen_files(kb, cache_dir, out)  # None: no site drawn yet, so a full build
-    if edit and files and knowledge:  # decoded while the index stage writes (kg.claims.store.ClaimFiles.read_ahead)
-        files.read_ahead(kb)
-    if search and preview_of is None:  # a preview leaves the index for the full build
-        from kg.search.embed import let_model_go, shared_embedder
-        from kg.search.index import SearchIndex
+            files = timed("claims", claims_stage, kb, cache_dir, progress)
+        if preview and site and files and search and knowledge:
+            from kg.publish.writer import unseen_files
 
-        found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
-                      files.texts_by_block if files else None)
-        if not (edit and files and knowledge):  # an edit's new claims are embedded next, by the same model
-            let_model_go()  # (loading it again took 0.5 s of a 10k vault's edit)
-            give_back()
-    if files and search and knowledge:
-        from kg.claims.store import knowledge as knowledge_stage
-        from kg.search.embed import let_model_go
+            preview_of = unseen_files(kb, cache_dir, out)  # None: no site drawn yet, so a full build
+        if edit and files and knowledge:  # decoded while the index stage writes (kg.claims.store.ClaimFiles.read_ahead)
+            files.read_ahead(kb)
+        if search and preview_of is None:  # a preview leaves the index for the full build
+            from kg.search.embed import let_model_go, shared_embedder
+            from kg.search.index import SearchIndex
 
-        analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
-        let_model_go()  # (the stage lets it go once it embedded; an edit without new claims embedded none)
-        give_back()  # before the site's drawing workers are forked from this process
-    done = Build(kb, files, analysis, found, stages=stages)
-    if site:
-        from kg.publish import publish_vault
+            found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
+                          files.texts_by_block if files else None)
+            if aside is not None:  # the meaning search files, from the index, made while the claims are analysed
+                aside.start(out, cache_dir)
+            if not (edit and files and knowledge):  # an edit's new claims are embedded next, by the same model
+                let_model_go()  # (loading it again took 0.5 s of a 10k vault's edit)
+                give_back()
+        if files and search and knowledge:
+            from kg.claims.store import knowledge as knowledge_stage
+            from kg.search.embed import let_model_go
 
-        done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
-                             analysis=analysis, only=preview_of), "folder": str(out)}
-    if found is not None and (not site or pagefind):  # the site asked for its titles' vectors: keep them
-        from kg.search.index import SearchIndex
+            analysis = timed("knowledge", knowledge_stage, kb, files, cache_dir, progress, preview=preview_of)
+            let_model_go()  # (the stage lets it go once it embedded; an edit without new claims embedded none)
+            give_back()  # before the site's drawing workers are forked from this process
+        done = Build(kb, files, analysis, found, stages=stages)
+        if site:
+            from kg.publish import publish_vault
 
-        timed("index", SearchIndex(cache_dir).sweep)
-    return done
+            done.site = {**timed("publish", publish_vault, kb, settings, cache_dir, out, progress, jobs, pagefind,
+                                 analysis=analysis, only=preview_of, aside=aside), "folder": str(out)}
+        if found is not None and (not site or pagefind):  # the site asked for its titles' vectors: keep them
+            from kg.search.index import SearchIndex
+
+            timed("index", SearchIndex(cache_dir).sweep)
+        return done
+    finally:
+        if aside is not None:
+            aside.close()
 
 
 def build(root: Path, settings: Settings | None = None, progress: Progress | None = None,

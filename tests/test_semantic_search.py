@@ -463,9 +463,9 @@ def test_a_fresh_analysis_keeps_the_vectors_of_the_titles_the_site_kept(vault, t
 
 
 def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_here(tmp_path, monkeypatch):
-    """An edit's meaning search files are made by a process forked before the pages are planned (on
-    the other core, while this one plans and draws): they are byte for byte those made in this
-    process after the pages. When a new concept's page is not drawn (a file kg did not write is
+    """An edit's meaning search files are made by a process forked as soon as the vault is read and
+    set to work before the pages are planned (on the other core, while this one plans and draws):
+    they are byte for byte those made in this process after the pages. When a new concept's page is not drawn (a file kg did not write is
     there), they are made again here, as they are without the process; so are they when the edit
     draws so many pages that drawing workers are forked (the process is ended unused). After an
     analysis that judged much afresh, the process is forked once the pages are planned."""
@@ -475,10 +475,12 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     real = semantic.publish
     monkeypatch.setattr(semantic, "publish", lambda *args, **kw: made_here.append(1) or real(*args, **kw))
     order = []  # when the process is forked: before or after the planning's lookups
-    planning, forking = writer._prepare, writer._MeaningAside.__init__
+    planning, forking, starting = writer._prepare, writer.MeaningAside.__init__, writer.MeaningAside.start
     monkeypatch.setattr(writer, "_prepare", lambda site: order.append("plan") or planning(site))
-    monkeypatch.setattr(writer._MeaningAside, "__init__",
+    monkeypatch.setattr(writer.MeaningAside, "__init__",
                         lambda self, *args: order.append("fork") or forking(self, *args))
+    monkeypatch.setattr(writer.MeaningAside, "start",
+                        lambda self, *args: order.append("start") or starting(self, *args))
     vaults = []
     for name in ("aside", "here"):
         vault = tmp_path / name
@@ -506,7 +508,9 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 0 and here[1] == 1  # made by the forked process, or here
     assert aside[0] == here[0] and b"Heliotrope" in aside[0]
-    assert order == ["fork", "plan", "plan"]  # (the second build made them here)
+    # forked once the vault was read, started once the search index was (the site's start does
+    # nothing more), before the planning; the second build made them here
+    assert order == ["fork", "start", "start", "plan", "plan"]
 
     monkeypatch.setattr(writer, "ASIDE_JUDGED", -1)  # as after a large analysis: forked once the pages are planned
     for vault in vaults:
@@ -515,7 +519,7 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 0 and here[1] == 1
     assert aside[0] == here[0]
-    assert order == ["plan", "fork", "plan"]
+    assert order == ["fork", "start", "plan", "fork", "start", "plan"]  # the first one ended, its work unused
     monkeypatch.setattr(writer, "ASIDE_JUDGED", 10_000)
 
     for vault in vaults:  # a new concept whose page is a file kg did not write

@@ -41,12 +41,14 @@ def check_site_folder(root: Path, settings: Settings, out: Path | None = None) -
 
 
 def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = None, progress=None,
-                  jobs: int | None = None, search: bool = True, analysis=None, only: list[str] | None = None) -> dict:
+                  jobs: int | None = None, search: bool = True, analysis=None, only: list[str] | None = None,
+                  aside=None) -> dict:
     """Write the site of a vault as read (kg.build.build) into `out` (default: the vault's site
     folder), with the claims, evidence and tensions of `analysis` (kg.claims.store.knowledge) when
     given; returns counts and timings. `only` (files) draws the pages of those files and nothing
     else (kg serve's preview of a save: `writer.publish_pages_of`). Raises
-    SiteFolderError (nothing written) for a folder that holds the user's files (`check_site_folder`)."""
+    SiteFolderError (nothing written) for a folder that holds the user's files (`check_site_folder`).
+    `aside`: the process kg.build forked to make an edit's meaning search files (writer.MeaningAside)."""
     from kg.publish.site import Site
     from kg.publish.writer import publish, publish_pages_of
 
@@ -57,4 +59,4 @@ def publish_vault(kb, settings: Settings, cache_dir: Path, out: Path | None = No
     site.follow_outside_links = bool(getattr(settings.vault, "follow_outside_links", False))
     if only is not None:
         return publish_pages_of(site, folder, cache_dir, only)
-    return publish(site, folder, cache_dir, progress, jobs, search)
+    return publish(site, folder, cache_dir, progress, jobs, search, aside)

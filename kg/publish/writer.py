@@ -399,11 +399,12 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
 
 
 def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = None, jobs: int | None = None,
-            search: bool = True) -> dict:
+            search: bool = True, aside: MeaningAside | None = None) -> dict:
     """Write the site for `site` into `out`; returns counts and timings, with `errors` (pages that
     could not be drawn or written) and `warnings` (files left alone, attachments not copied).
     search=False writes the pages only; the result's `finish` (finish_search) then brings search
-    by words and by meaning up to date: kg serve reloads the page before that."""
+    by words and by meaning up to date: kg serve reloads the page before that. `aside`: the
+    process kg.build forked for an edit's meaning search files (`MeaningAside`), used or closed here."""
     started = time.perf_counter()
     out = out.resolve()
     version = code_version()
@@ -428,9 +429,13 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                 "search_error": None, "incremental": True, "errors": [], "warnings": []}
     site.known_sources = last.get("sources", {})
     site.layout_cache = cache_dir / LAYOUT
-    # forked before the planning: the other core makes the meaning search files meanwhile (`_MeaningAside`)
+    # started before the planning: the other core makes the meaning search files meanwhile (`MeaningAside`)
     edit = search and _an_edit(last, files)
-    aside = _MeaningAside(site, out, cache_dir, owned, previous) if edit and _little_judged(site) else None
+    early, aside = aside, None
+    if edit and _little_judged(site):
+        aside = (early or MeaningAside(site.kb, site.title, site.base_url)).start(out, cache_dir)
+    elif early is not None:
+        early.close()
     if progress:
         progress("Planning the site", 0, None)
     _prepare(site)
@@ -460,7 +465,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         aside.close()
         aside = None
     elif aside is None and edit and len(todo) < PARALLEL_FROM:
-        aside = _MeaningAside(site, out, cache_dir, owned, previous)  # after a large analysis: once planned
+        aside = MeaningAside(site.kb, site.title, site.base_url).start(out, cache_dir)  # once planned
     results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
                                                  jobs or min(os.cpu_count() or 1, 4))
     drawn = time.perf_counter()
@@ -488,7 +493,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
     if aside is not None:
-        meaning = aside.result(_drawn(manifest), warnings)
+        meaning = aside.result(site, out, cache_dir, owned, _drawn(manifest), warnings)
     elif search:
         if len(todo) >= PARALLEL_FROM:  # the pages are drawn; an edit's few keep it (letting a 10k vault's go took 0.5 s)
             site.let_knowledge_go()
@@ -528,7 +533,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
 _MEANING: dict = {}
 ASIDE_UPTO = 20
 """Up to this many files changed since the site was last written (and fewer than PARALLEL_FROM pages
-to draw), the meaning search files are made in a forked process (`_MeaningAside`); past it, here,
+to draw), the meaning search files are made in a forked process (`MeaningAside`); past it, here,
 after the pages (drawing workers and the meaning search at once would raise the memory peak)."""
 
 
@@ -560,42 +565,66 @@ def _changed_files(last: dict, files: dict[str, str]) -> set[str] | None:
     return {path for path, digest in files.items() if before.get(path) != digest} | (before.keys() - files.keys())
 
 
-def _meaning_files() -> tuple[set[str], list[str]]:
-    """In the forked process: kg.publish.semantic.publish with what `_MeaningAside` set aside."""
+def _meaning_files(out: Path, cache_dir: Path) -> tuple[set[str] | None, list[str]]:
+    """In the forked process: kg.publish.semantic.publish for the vault `MeaningAside` was forked
+    with, into the site in `out` as its last manifest lists it; (None, []) when the vault changed
+    too much since that site was written (`_an_edit`: `publish` makes the files itself then)."""
     from kg.publish import semantic
+    from kg.publish.site import Site
 
+    kb = _MEANING["kb"]
+    last = _load_manifest(cache_dir / MANIFEST, code_version(), out)
+    if not _an_edit(last, {path: info.hash for path, info in kb.infos.items()}):
+        return None, []
     warnings: list[str] = []
-    kept = semantic.publish(_MEANING["site"], _MEANING["out"], _MEANING["cache_dir"], _MEANING["owned"], warnings,
-                            _MEANING["pages"])
+    site = Site(kb, _MEANING["title"], _MEANING["base_url"])  # (the meaning search reads no knowledge)
+    pages = _drawn(last.get("pages", {})) | {urls.concept_page(c.id) for c in kb.concepts.values()}
+    kept = semantic.publish(site, out, cache_dir, _owned(last), warnings, pages)
     return kept, warnings
 
 
-class _MeaningAside:
-    """The meaning search files of an edit, made by a process forked before the pages are planned:
-    they need the vault and the search index, not the knowledge or the pages, so the other core
-    makes them (a 10k vault's edit: 2.2-2.4 s) while this one plans, draws and writes the pages and
-    Pagefind indexes them. Forked after the planning, it was what the build waited for last (1.4-2.3
-    s of a 10k edit); forked before, the planning's reading of every claim copies some of the pages
-    the two processes share (copy on write: planning 1.8-1.9 s against 1.6 s), and the wait is 0.1-0.3
-    s. The process takes every concept page to be drawn, now or before (their names find them);
-    `result` makes the files again here when one was not (left alone for a file kg did not write,
-    or failed), or when the process failed."""
+class MeaningAside:
+    """The meaning search files of an edit, made by a process of their own on the other core: they
+    need the vault and the search index, not the knowledge or the pages. kg.build forks it as soon
+    as the vault is read, before the claims are, and starts it (`start`) once the search index is
+    up to date: it makes them while this process analyses the claims, so that the site stage
+    waits for nothing of it, and it shares with the build only the vault as read, so the build's
+    later work copies no page on write. (Forked and started before the planning, at 10k notes, it
+    was waited for 0.1-1 s, and the planning's walk over every claim took some 85,000
+    copy-on-write page faults, 0.2-0.4 s of system time.) The process reads the site's last
+    manifest itself and takes every concept page to be drawn, now or before (their names find
+    them); `result` makes the files again here when one was not (left alone for a file kg did not
+    write, or failed), or when the process failed or found the vault changed too much."""
 
-    def __init__(self, site: Site, out: Path, cache_dir: Path, owned: set[str], previous: dict):
+    def __init__(self, kb, title: str, base_url: str):
         from kg.search.embed import wait_for_model
 
         wait_for_model()  # (no fork while a thread holds the model's lock)
-        self.concepts = {urls.concept_page(c.id) for c in site.kb.concepts.values()}
-        self.args = (site, out, cache_dir, owned)
-        _MEANING.update(site=site, out=out, cache_dir=cache_dir, owned=owned,
-                        pages=_drawn(previous) | self.concepts)
+        self.concepts = {urls.concept_page(c.id) for c in kb.concepts.values()}
+        self.job = None
+        _MEANING.update(kb=kb, title=title, base_url=base_url)
         try:
             self.pool = multiprocessing.get_context("fork").Pool(1)  # forked here, with _MEANING
         finally:
             _MEANING.clear()
-        self.job = self.pool.apply_async(_meaning_files)
 
-    def result(self, drawn: set[str], warnings: list[str]) -> set[str]:
+    @classmethod
+    def fork(cls, kb, title: str, base_url: str, changed: int) -> MeaningAside | None:
+        """The process for a build that read `changed` files afresh, if it may be an edit that
+        makes its meaning search files aside (`_an_edit`, which `publish` asks again)."""
+        if changed > ASIDE_UPTO or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        return cls(kb, title, base_url)
+
+    def start(self, out: Path, cache_dir: Path) -> MeaningAside:
+        """Make the files of the site in `out` (kg.build starts it once the search index is up to
+        date, so that they are made while the claims are analysed); starting it again does nothing."""
+        if self.job is None:
+            self.job = self.pool.apply_async(_meaning_files, (out, cache_dir))
+        return self
+
+    def result(self, site: Site, out: Path, cache_dir: Path, owned: set[str], drawn: set[str],
+               warnings: list[str]) -> set[str]:
         """The meaning search files there are (kg.publish.semantic.publish), once made."""
         try:
             kept, found = self.job.get()
@@ -606,13 +635,12 @@ class _MeaningAside:
         if kept is None or not self.concepts <= drawn:
             from kg.publish import semantic
 
-            site, out, cache_dir, owned = self.args
             return semantic.publish(site, out, cache_dir, owned, warnings, drawn)
         warnings += found
         return kept
 
     def close(self) -> None:
-        """End the process (done, or no longer wanted); closing twice does nothing."""
+        """End the process (done, not wanted, or no longer wanted); closing twice does nothing."""
         self.pool.terminate()
         self.pool.join()
 
