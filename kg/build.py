@@ -258,8 +258,11 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
             found = timed("index", SearchIndex(cache_dir).update, kb, shared_embedder, progress,
                           files.texts_by_block if files else None)
-            if aside is not None:  # the meaning search files, from the index, made while the claims are analysed
-                aside.start(out, cache_dir)
+            if aside is not None:  # the meaning search files, made while the claims are analysed; beside
+                from kg.claims.store import kept_analysis  # a fresh analysis they would raise the peak:
+
+                if not (files and knowledge) or kept_analysis(cache_dir):  # the site stage decides then
+                    aside.start(out, cache_dir)
             if not (edit and files and knowledge):  # an edit's new claims are embedded next, by the same model
                 let_model_go()  # (loading it again took 0.5 s of a 10k vault's edit)
                 give_back()

@@ -1007,6 +1007,12 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
                     loader=lambda: _settled(kb, cache_dir, paths, stamp))
 
 
+def kept_analysis(cache_dir: Path) -> bool:
+    """Whether this kg's last analysis is kept in `cache_dir` (its claim pool), so that the next one
+    judges only what changed: asked after the claims stage, which drops what another kg kept."""
+    return (Path(cache_dir) / POOL).is_file()
+
+
 def stamp_of(kb, files: ClaimFiles) -> str:
     """What an analysis is made from: the names links resolve against, every file's claims key
     and every source's hash (made once per build: `ClaimFiles.read_ahead` and the stage ask)."""
