@@ -862,6 +862,15 @@ class ClaimFiles:
         finally:
             reader.close()
 
+    def stamp(self, kb) -> str:
+        """What an analysis is made from: the names links resolve against, every file's claims key
+        and every source's hash (made once per build: `read_ahead` and the knowledge stage ask)."""
+        if self._stamp is None or self._stamp[0] is not kb:
+            self._stamp = (kb, hashlib.blake2b(json.dumps([kb.names, [self.keys[p] for p in self.paths],
+                                                           [kb.infos[p].hash for p in kb.sources]]).encode(),
+                                               digest_size=16).hexdigest())
+        return self._stamp[1]
+
     def read_ahead(self, kb) -> None:
         """When the knowledge stage will analyse (the vault changed since it last did), start
         decoding every file's claims in a thread, for `_analyse` to take (`taken`): while the
@@ -869,7 +878,7 @@ class ClaimFiles:
         free, rather than after it (at 10k notes, the two stages' median went from 7.06 to 6.72 s
         in alternated runs). Call it for an edit only: a cold build's index stage holds enough
         memory of its own."""
-        stamp = stamp_of(kb, self)
+        stamp = self.stamp(kb)
         ahead: dict = {}
 
         def read() -> None:  # (the stamp is compared here too: the store's opening is off the build's path)
@@ -970,7 +979,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
     paths = files.paths
     store = KnowledgeStore(cache_dir)
     try:
-        stamp = stamp_of(kb, files)
+        stamp = files.stamp(kb)
         settled = f"{stamp}:{review.digest(kb.root)}:{COUNTS_VERSION}"
         if preview is not None:
             found = _preview(kb, store, paths, preview)
@@ -1011,16 +1020,6 @@ def kept_analysis(cache_dir: Path) -> bool:
     """Whether this kg's last analysis is kept in `cache_dir` (its claim pool), so that the next one
     judges only what changed: asked after the claims stage, which drops what another kg kept."""
     return (Path(cache_dir) / POOL).is_file()
-
-
-def stamp_of(kb, files: ClaimFiles) -> str:
-    """What an analysis is made from: the names links resolve against, every file's claims key
-    and every source's hash (made once per build: `ClaimFiles.read_ahead` and the stage ask)."""
-    if files._stamp is None or files._stamp[0] is not kb:
-        files._stamp = (kb, hashlib.blake2b(json.dumps([kb.names, [files.keys[p] for p in files.paths],
-                                                        [kb.infos[p].hash for p in kb.sources]]).encode(),
-                                            digest_size=16).hexdigest())
-    return files._stamp[1]
 
 
 COUNTS_VERSION = 2

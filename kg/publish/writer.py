@@ -578,7 +578,7 @@ def _meaning_files(out: Path, cache_dir: Path) -> tuple[set[str] | None, list[st
         return None, []
     warnings: list[str] = []
     site = Site(kb, _MEANING["title"], _MEANING["base_url"])  # (the meaning search reads no knowledge)
-    pages = _drawn(last.get("pages", {})) | {urls.concept_page(c.id) for c in kb.concepts.values()}
+    pages = _drawn(last.get("pages", {})) | _MEANING["concepts"]
     kept = semantic.publish(site, out, cache_dir, _owned(last), warnings, pages)
     return kept, warnings
 
@@ -602,7 +602,7 @@ class MeaningAside:
         wait_for_model()  # (no fork while a thread holds the model's lock)
         self.concepts = {urls.concept_page(c.id) for c in kb.concepts.values()}
         self.job = None
-        _MEANING.update(kb=kb, title=title, base_url=base_url)
+        _MEANING.update(kb=kb, title=title, base_url=base_url, concepts=self.concepts)
         try:
             self.pool = multiprocessing.get_context("fork").Pool(1)  # forked here, with _MEANING
         finally:
