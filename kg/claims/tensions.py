@@ -549,5 +549,10 @@ def components(n: int, first: np.ndarray, second: np.ndarray) -> list[list[int]]
         if np.array_equal(label, before):
             break
     order = np.argsort(label, kind="stable")
-    ends = np.nonzero(np.diff(label[order]))[0] + 1
-    return [group.tolist() for group in np.split(order, ends) if len(group) > 1]
+    starts = np.r_[0, np.nonzero(np.diff(label[order]))[0] + 1]
+    sizes = np.diff(np.r_[starts, n])
+    # the rows of groups of two or more, listed once and cut in Python: one array per row of the
+    # pool (most are alone) took 0.15-0.2 s of a 10k vault's edit
+    rows = order[np.repeat(sizes > 1, sizes)].tolist()
+    ends = np.cumsum(sizes[sizes > 1]).tolist()
+    return [rows[start:end] for start, end in zip([0, *ends], ends)]
