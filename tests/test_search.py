@@ -288,6 +288,51 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
         copied.clear()
 
 
+def test_an_edit_keeps_the_graph_without_reading_it_and_reads_a_graph_replaced_behind_its_back(
+        tmp_path, embedder, monkeypatch):
+    """An edit whose vectors wait outside the HNSW graph learns the graph's size from the note kg
+    wrote beside it (`ann.json`), without reading the graph (134 MB at 10k notes). A graph another
+    program put in its place does not match that note: it is read, found to hold other entries,
+    and built again, so queries never go through a graph of other vectors."""
+    import faiss
+    import numpy as np
+
+    import kg.search.index as index
+    from tests.conftest import FIXTURES
+
+    monkeypatch.setattr(index, "ANN_FROM", 5)
+    monkeypatch.setattr(index, "PENDING_SHARE", 0.5)
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    cache = vault / ".kg"
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert (cache / index.ANN_ABOUT).is_file()
+    reads: list[str] = []
+    read_index = faiss.read_index
+    monkeypatch.setattr(faiss, "read_index", lambda *args: reads.append(args[0]) or read_index(*args))
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nA brand new passage about tariffs on accelerators.\n",
+                    encoding="utf-8")
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert reads == []  # the edit's vectors wait, and the graph was not read to learn that
+    labels = np.load(cache / "ann_ids.npy")
+    assert (labels == -1).any()  # its tombstones were written all the same
+
+    stranger = faiss.IndexHNSWFlat(384, 8, faiss.METRIC_INNER_PRODUCT)  # three vectors of nothing in the vault
+    stranger.add(np.eye(3, 384, dtype=np.float32))
+    faiss.write_index(stranger, str(cache / "ann.faiss"))
+    note.write_text(note.read_text(encoding="utf-8") + "\nAnother passage, about export licences for chips.\n",
+                    encoding="utf-8")
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert reads  # the note no longer described the file: the graph was read
+    live = np.load(cache / "vector_ids.npy")
+    graph = read_index(str(cache / "ann.faiss"))
+    labels = np.load(cache / "ann_ids.npy")
+    assert graph.ntotal == len(labels) == len(live) and set(labels.tolist()) == set(live.tolist())  # built again
+    searcher = Searcher(cache, embedder=embedder)
+    assert searcher.search("export licences for chips", k=1, mode="vector")[0].doc == "notes/pricing.md"
+
+
 def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embedder, monkeypatch):
     """A source window is embedded as its sentences, which the knowledge stage needs anyway: a
     cold build embeds no text twice, and one on-topic sentence among unrelated ones still

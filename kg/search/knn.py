@@ -17,6 +17,16 @@ indices (32 MB), whatever the number of queries."""
 _faiss: object = False  # not looked for yet
 
 
+def faiss_installed() -> bool:
+    """Whether faiss can be used, without importing it (0.1 s) unless this process has: an edit of a
+    large vault that keeps its HNSW graph (kg.search.index.sync_ann) needs none of it."""
+    if _faiss is not False:
+        return _faiss is not None
+    import importlib.util
+
+    return importlib.util.find_spec("faiss") is not None
+
+
 def load_faiss():
     """The faiss module, or None when it is not installed (looked for once per process)."""
     global _faiss
