@@ -68,7 +68,8 @@ stubs), the last four as JSON."""
 
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved],
                   lookups: Callable[[], Lookups | None] = lambda: None,
-                  offered: Callable[[], dict[str, list]] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
+                  offered: Callable[[], dict[str, list]] | None = None,
+                  resolver: Callable[[], Resolver] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
     """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
     A file whose hash and names fingerprint match `previous`, and whose links into other files
@@ -78,7 +79,9 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     every file offered, and what each file's links looked up; `offered()` gives what every file
     offers now, `entries` when not given). The others are resolved again.
     Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs) to cache (rows None:
-    the cached ones stand under this fingerprint), and what each file resolved again looked up."""
+    the cached ones stand under this fingerprint), and what each file resolved again looked up.
+    `resolver` makes the Resolver of the vault's names, when a file needs one (kg.links.kept_resolver)."""
+    make = resolver or (lambda: Resolver(kb.infos, kb.files))
     resolver = None
     concept_of, source_of = kb.concept_by_doc, kb.source_by_path
     notes = set(concept_of.values())
@@ -113,7 +116,7 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
                 for cid, written in json.loads(old[5]):
                     stubs.setdefault(cid, written)
             continue
-        resolver = resolver or Resolver(kb.infos, kb.files)
+        resolver = resolver or make()
         holder = concept_of.get(path) or source_of.get(path, path)
         rows, problems, embeds, missing, into, looked = [], [], [], {}, set(), set()
         for ref in info.refs:

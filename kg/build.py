@@ -34,6 +34,7 @@ from kg.cache import ParseCache
 from kg.config import SectionSettings, Settings, cache_folder, load_settings
 from kg.index import DocInfo, names_fingerprint
 from kg.knowledge import KnowledgeBase
+from kg.links import kept_resolver
 from kg.lock import cache_lock, set_aside
 from kg.memory import give_back
 from kg.model import Claim, Diagnostic, Note, Source
@@ -320,7 +321,8 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         make_concepts(kb, settings.vault.notes)
         kb.names = names_fingerprint(kb.infos, kb.files)
         offered = functools.cache(lambda: entries(kb))  # (asked for only when the names changed, once)
-        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups, offered)
+        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups, offered,
+                                      lambda: kept_resolver(kb.infos, kb.files, kb.names, cache_dir))
         cache.store_resolutions(fresh, set(kb.infos))
         cache.store_lookups(looked, set(kb.infos), kb.names, offered)
         check_vault(kb)

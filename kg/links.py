@@ -9,9 +9,12 @@ matches nothing becomes a stub concept and an `unresolved-link` warning.
 
 from __future__ import annotations
 
+import marshal
+import os
 import posixpath
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import NamedTuple
 
 from kg.index import DocInfo
@@ -29,24 +32,64 @@ class Resolution(NamedTuple):
 _NONE: list[Diagnostic] = []
 
 
+Index = tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]
+
+RESOLVER_FILE = "resolver.marshal"
+RESOLVER_VERSION = 1
+"""Of `Resolver.index` as `kept_resolver` keeps it: another version indexes afresh."""
+
+
+def kept_resolver(docs: dict[str, DocInfo], files: list[str], names: str, folder: Path) -> Resolver:
+    """A Resolver of these files, its index read from `folder` when it was kept there for the same
+    names (kg.index.names_fingerprint: every path, title and alias it is made from), else made and
+    kept there for the next build. Indexing a 10k vault's 11k files took 0.23 s of an edit that
+    resolves one file's links; reading the kept index, a few hundredths."""
+    path = folder / RESOLVER_FILE
+    try:
+        stamp, index = marshal.loads(path.read_bytes())
+        if stamp == [RESOLVER_VERSION, names]:
+            return Resolver(docs, files, tuple(index))
+    except Exception:  # noqa: BLE001 (none kept, or unreadable: made again)
+        pass
+    made = Resolver(docs, files)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(marshal.dumps(([RESOLVER_VERSION, names], made.index), 4))
+        os.replace(tmp, path)
+    except OSError:  # (a cache that cannot be written costs the next build the index, nothing more)
+        tmp.unlink(missing_ok=True)
+    return made
+
+
 class Resolver:
     """Indexes every file of the vault once; resolves each link with dictionary look-ups."""
 
-    def __init__(self, docs: dict[str, DocInfo], files: list[str]):
+    def __init__(self, docs: dict[str, DocInfo], files: list[str], index: Index | None = None):
+        """`index`: `Resolver.index` of a Resolver of the same names (kg.index.names_fingerprint),
+        kept from an earlier build (`kept_resolver`)."""
         self.docs = docs
         self.paths: set[str] = set(docs) | set(files)
-        self.by_suffix: dict[str, list[str]] = defaultdict(list)
-        self.by_alias: dict[str, list[str]] = defaultdict(list)
         self._memo: dict[str, list[str]] = {}
         self._anchor_sets: dict[str, tuple[set[str], set[str]]] = {}
+        if index is not None:
+            self.by_suffix, self.by_alias, self.by_title = index
+            return
+        by_suffix: dict[str, list[str]] = defaultdict(list)
+        by_alias: dict[str, list[str]] = defaultdict(list)
+        by_title: dict[str, list[str]] = defaultdict(list)
         for path in sorted(self.paths):
             for key in path_keys(path, path in docs):
-                self.by_suffix[key].append(path)
-        self.by_title: dict[str, list[str]] = defaultdict(list)
+                by_suffix[key].append(path)
         for path, doc in docs.items():
             for alias in doc.aliases:
-                self.by_alias[link_key(alias)].append(path)
-            self.by_title[link_key(doc.title)].append(path)
+                by_alias[link_key(alias)].append(path)
+            by_title[link_key(doc.title)].append(path)
+        self.by_suffix, self.by_alias, self.by_title = dict(by_suffix), dict(by_alias), dict(by_title)
+
+    @property
+    def index(self) -> Index:
+        """What it looks names up in: file names and paths, aliases, titles (each -> files)."""
+        return self.by_suffix, self.by_alias, self.by_title
 
     def candidates(self, target: str) -> list[str]:
         """Files a wikilink target may mean, best first (file name or path, else alias)."""

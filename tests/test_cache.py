@@ -172,3 +172,32 @@ def test_the_stored_claims_read_back_as_the_models_they_were(tmp_path):
         assert c == again and c.model_dump() == again.model_dump()
         assert c.model_dump_json(exclude_defaults=True) == again.model_dump_json(exclude_defaults=True)
         assert all(type(q) is type(p) for q, p in zip(c.quantities, again.quantities))
+
+
+def test_an_edit_resolves_its_links_with_the_index_of_names_kept_from_the_last_read(vault, tmp_path, monkeypatch):
+    """The index of every file's names (kg.links.kept_resolver) is kept between reads while the
+    names are the same: an edit that adds links resolves them without indexing the vault again,
+    and finds what a read from nothing finds; a kept index that cannot be read is made again."""
+    import kg.links as links
+
+    build(vault)
+    assert (vault / ".kg" / links.RESOLVER_FILE).is_file()
+    indexed: list[str] = []
+    path_keys = links.path_keys
+    monkeypatch.setattr(links, "path_keys", lambda path, doc: indexed.append(path) or path_keys(path, doc))
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nSee [[ada]], [[Closed Models]] and [[nowhere yet]].\n",
+                    encoding="utf-8")
+    kb = build(vault)
+    assert indexed == []  # the kept index answered
+    cold = build(vault, cache_dir=tmp_path / "cold")
+    assert indexed  # (a read from nothing indexes)
+    assert kb.rows == cold.rows and {r.target for r in kb.rows if r.doc == "notes/pricing.md"} >= {"ada", "Closed Models"}
+    assert [d.format() for d in kb.diagnostics] == [d.format() for d in cold.diagnostics]
+
+    (vault / ".kg" / links.RESOLVER_FILE).write_bytes(b"not an index")
+    note.write_text(note.read_text(encoding="utf-8") + "\nAnd [[ada]] again.\n", encoding="utf-8")
+    indexed.clear()
+    kb = build(vault)
+    assert indexed  # made again
+    assert kb.rows == build(vault, cache_dir=tmp_path / "cold").rows
