@@ -461,11 +461,40 @@ def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes
         finally:
             tab.context.close()
 
+    shard = shards.folder(site, shards.shard_of("concepts/quality-gap.html", count))
+
+    def fragments() -> dict[str, int]:
+        return {f.name: f.stat().st_ino for f in (shard / "fragment").iterdir()}
+
+    def pages() -> int:
+        entry = json.loads((shard / "pagefind-entry.json").read_text(encoding="utf-8"))
+        return sum(lang["page_count"] for lang in entry["languages"].values())
+
+    before = fragments()
+    assert len(before) == pages()
     note = vault / "notes" / "concepts" / "quality-gap.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nA line added to the note.\n", encoding="utf-8")
+    note.write_text(note.read_text(encoding="utf-8") + "\nA line added about zeppelin tariffs.\n", encoding="utf-8")
     run(vault, cache_dir=cache, site_dir=site)
     again = {i: (site / ("pagefind" if i == 0 else f"pagefind-{i}") / "pagefind-entry.json").stat().st_mtime_ns
              for i in range(count)}
     redone = [i for i in range(count) if again[i] != entries[i]]
     assert 1 <= len(redone) < count, redone  # the shards of the pages written, not all of them
     assert shards.shard_of("concepts/quality-gap.html", count) in redone
+    after = fragments()  # the unchanged pages' fragments are the same files, linked, not made again
+    assert before.items() <= after.items() and len(after) == pages() + 1  # (+ the edited page's old one)
+
+    with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))) as url:
+        tab = Tab(browser)
+        try:
+            page = tab.page
+            page.goto(url + "/index.html")
+            page.locator("#search-box").press_sequentially("zeppelin tariffs")
+            wait_for_result(page, "/concepts/quality-gap.html", within=5)  # the edit is found
+            assert tab.errors == []
+        finally:
+            tab.context.close()
+
+    monkeypatch.setattr(shards, "STALE_SHARE", 0.0)  # past it: the shard is indexed into an empty folder
+    note.write_text(note.read_text(encoding="utf-8") + "\nAnd one more line.\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site)
+    assert len(fragments()) == pages() and not set(fragments().values()) & set(after.values())  # all made anew

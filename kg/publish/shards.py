@@ -98,6 +98,35 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
     return None, len(todo)
 
 
+STALE_SHARE = 0.25
+"""A shard is indexed into an empty folder, dropping the fragments no page uses any more, once
+they pass this share of its pages (`_seed`)."""
+
+
+def _seed(target: Path, fresh: Path) -> None:
+    """Start the new index of a shard (of a site in shards) with hard links to the last one's page
+    fragments, which Pagefind names by a hash of their content and so does not make and compress
+    again: a SciFact shard of 352 pages took it 0.39-0.41 s into an empty folder and 0.30 s so
+    seeded, for the same files (its index chunks, a few files that change with most edits, it
+    writes anew). It leaves alone the fragments no page uses any more (an edited page's old one);
+    once they pass STALE_SHARE of the shard's pages, the shard starts from an empty folder and they
+    go. Nothing is seeded where hard links cannot be made."""
+    try:
+        entry = json.loads((target / "pagefind-entry.json").read_text(encoding="utf-8"))
+        pages = sum(int(lang.get("page_count", 0)) for lang in entry.get("languages", {}).values())
+        fragments = list((target / "fragment").iterdir())
+    except (OSError, ValueError, AttributeError, TypeError):
+        return
+    if len(fragments) - pages > STALE_SHARE * max(pages, 8):
+        return
+    try:
+        (fresh / "fragment").mkdir(parents=True)
+        for file in fragments:
+            os.link(file, fresh / "fragment" / file.name)
+    except OSError:  # (no hard links here: an empty folder, as before)
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
 @functools.cache
 def _pagefind() -> list[str]:
     """The command that runs Pagefind: the binary its wheel carries (the extended one first, as
@@ -119,12 +148,14 @@ def _pagefind() -> list[str]:
 
 def _index(out: Path, pages: list[str] | None, target: Path) -> str | None:
     """Run Pagefind over `pages` of the site (all of it when None) into `target`, replacing it
-    whole: a fresh folder takes the old one's place, so no old fragment stays and a reader never
-    meets a half-written index."""
+    whole: a fresh folder, seeded with the last one's fragments (`_seed`), takes the old one's
+    place, so a reader never meets a half-written index."""
     tag = f"{os.getpid()}-{target.name}"
     fresh, old, staged = out / f".pagefind-new-{tag}", out / f".pagefind-old-{tag}", out / f".pagefind-pages-{tag}"
     for leftover in (fresh, staged):
         shutil.rmtree(leftover, ignore_errors=True)
+    if pages is not None:  # (a site of one index is small: it starts empty, and keeps no old fragment)
+        _seed(target, fresh)
     site = out
     if pages is not None:  # a folder of hard links to this shard's pages (a copy where links cannot be made)
         site = staged
