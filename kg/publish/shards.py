@@ -154,11 +154,10 @@ def _index(out: Path, pages: list[str] | None, target: Path) -> str | None:
     fresh, old, staged = out / f".pagefind-new-{tag}", out / f".pagefind-old-{tag}", out / f".pagefind-pages-{tag}"
     for leftover in (fresh, staged):
         shutil.rmtree(leftover, ignore_errors=True)
-    if pages is not None:  # (a site of one index is small: it starts empty, and keeps no old fragment)
-        _seed(target, fresh)
     site = out
-    if pages is not None:  # a folder of hard links to this shard's pages (a copy where links cannot be made)
-        site = staged
+    if pages is not None:  # a shard: its folder seeded with the last one's fragments (a site of one index is
+        _seed(target, fresh)  # small: it starts empty, and keeps no old fragment), and a folder of hard links
+        site = staged  # to its pages (a copy where links cannot be made)
         for path in pages:
             dest = staged / path
             dest.parent.mkdir(parents=True, exist_ok=True)
