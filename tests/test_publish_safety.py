@@ -169,6 +169,33 @@ def test_a_user_pagefind_folder_is_not_written_over(tmp_path):
     assert [p.name for p in (out / "pagefind").iterdir()] == ["mine.txt"]
 
 
+def test_a_link_planted_among_a_shard_s_fragments_is_not_carried_into_the_next_one(tmp_path, monkeypatch):
+    """A shard's next folder starts with the last one's fragments (kg.publish.shards._seed), but only
+    Pagefind's own files: a link put there that points outside the vault is not followed into it."""
+    monkeypatch.setattr(shards, "SHARD_FROM", 1)
+    monkeypatch.setattr(shards, "SHARD_PAGES", 8)
+    vault = make_vault(tmp_path / "vault")
+    for n in range(12):  # 15 searchable pages: two shards, neither empty
+        (vault / "notes" / f"n{n}.md").write_text(f"# Note {n}\n\nNote {n} links [[alpha]].\n", encoding="utf-8")
+    publish(vault, tmp_path / "cache")
+    out = vault / "site"
+    searchable = sorted(str(p.relative_to(out)) for p in out.rglob("*.html")
+                        if "data-pagefind-body" in p.read_text(encoding="utf-8"))
+    assert shards.update(out, searchable, set(searchable)) == (None, shards.shard_count(len(searchable)))
+    page = "concepts/alpha.html"
+    fragments = shards.folder(out, shards.shard_of(page, shards.shard_count(len(searchable)))) / "fragment"
+    kept = {f.name for f in fragments.iterdir()}
+    assert kept
+    private = tmp_path / "private.txt"
+    private.write_text("a secret outside the vault", encoding="utf-8")
+    (fragments / "en_planted.pf_fragment").symlink_to(private)
+    error, redone = shards.update(out, searchable, {page})
+    assert error is None and redone == 1
+    after = list(fragments.iterdir())
+    assert {f.name for f in after} == kept  # the page's fragments, linked again; not the planted one
+    assert not any(f.is_symlink() or f.read_bytes() == private.read_bytes() for f in after)
+
+
 # -- 2. files outside the vault are not published through links -----------------------------------
 def test_an_attachment_linking_outside_the_vault_is_not_copied(tmp_path):
     """`![[hostname.png]]` where hostname.png links to /etc/hostname put that file in site/files."""

@@ -121,8 +121,9 @@ def _seed(target: Path, fresh: Path) -> None:
         return
     try:
         (fresh / "fragment").mkdir(parents=True)
-        for file in fragments:
-            os.link(file, fresh / "fragment" / file.name)
+        for file in fragments:  # Pagefind's own files only: a link planted there would publish what it points at
+            if not file.is_symlink() and file.is_file():
+                os.link(file, fresh / "fragment" / file.name, follow_symlinks=False)
     except OSError:  # (no hard links here: an empty folder, as before)
         shutil.rmtree(fresh, ignore_errors=True)
 
