@@ -195,6 +195,14 @@ def test_a_link_planted_among_a_shard_s_fragments_is_not_carried_into_the_next_o
     assert {f.name for f in after} == kept  # the page's fragments, linked again; not the planted one
     assert not any(f.is_symlink() or f.read_bytes() == private.read_bytes() for f in after)
 
+    elsewhere = tmp_path / "elsewhere"  # the whole fragment folder a link to a folder outside the vault
+    elsewhere.mkdir()
+    (elsewhere / "en_secret.pf_fragment").write_text("a secret outside the vault", encoding="utf-8")
+    shutil.rmtree(fragments)
+    fragments.symlink_to(elsewhere, target_is_directory=True)
+    assert shards.update(out, searchable, {page}) == (None, 1)
+    assert not fragments.is_symlink() and {f.name for f in fragments.iterdir()} == kept
+
 
 # -- 2. files outside the vault are not published through links -----------------------------------
 def test_an_attachment_linking_outside_the_vault_is_not_copied(tmp_path):

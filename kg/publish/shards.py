@@ -114,7 +114,10 @@ def _seed(target: Path, fresh: Path) -> None:
     try:
         entry = json.loads((target / "pagefind-entry.json").read_text(encoding="utf-8"))
         pages = sum(int(lang.get("page_count", 0)) for lang in entry.get("languages", {}).values())
-        fragments = list((target / "fragment").iterdir())
+        folder = target / "fragment"
+        if folder.is_symlink():  # (not Pagefind's: what it points at is not the site's to publish)
+            return
+        fragments = list(folder.iterdir())
     except (OSError, ValueError, AttributeError, TypeError):
         return
     if len(fragments) - pages > STALE_SHARE * max(pages, 8):
