@@ -69,7 +69,7 @@ stubs), the last four as JSON."""
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved],
                   lookups: Callable[[], Lookups | None] = lambda: None,
                   offered: Callable[[], dict[str, list]] | None = None,
-                  resolver: Callable[[], Resolver] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
+                  make_resolver: Callable[[], Resolver] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
     """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
     A file whose hash and names fingerprint match `previous`, and whose links into other files
@@ -80,8 +80,8 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     offers now, `entries` when not given). The others are resolved again.
     Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs) to cache (rows None:
     the cached ones stand under this fingerprint), and what each file resolved again looked up.
-    `resolver` makes the Resolver of the vault's names, when a file needs one (kg.links.kept_resolver)."""
-    make = resolver or (lambda: Resolver(kb.infos, kb.files))
+    `make_resolver` makes the Resolver of the vault's names, when a file needs one (kg.links.kept_resolver)."""
+    make_resolver = make_resolver or (lambda: Resolver(kb.infos, kb.files))
     resolver = None
     concept_of, source_of = kb.concept_by_doc, kb.source_by_path
     notes = set(concept_of.values())
@@ -116,7 +116,7 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
                 for cid, written in json.loads(old[5]):
                     stubs.setdefault(cid, written)
             continue
-        resolver = resolver or make()
+        resolver = resolver or make_resolver()
         holder = concept_of.get(path) or source_of.get(path, path)
         rows, problems, embeds, missing, into, looked = [], [], [], {}, set(), set()
         for ref in info.refs:

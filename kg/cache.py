@@ -13,9 +13,25 @@ hash changed.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
+
+def save_atomic(path: Path, write) -> None:
+    """Write a file whole or not at all: `write(f)` into a temporary file beside it (named by this
+    process, so two processes never write one), then renamed over it; a failed write leaves no
+    temporary file behind. (Here, not in kg.search.index with the vectors: the read stage keeps a
+    file with it, and importing that module brings numpy.)"""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
 
 SCHEMA_VERSION = 11
 """Bump whenever a parser or model change makes old rows wrong."""

@@ -10,7 +10,6 @@ matches nothing becomes a stub concept and an `unresolved-link` warning.
 from __future__ import annotations
 
 import marshal
-import os
 import posixpath
 import re
 from collections import defaultdict
@@ -51,13 +50,13 @@ def kept_resolver(docs: dict[str, DocInfo], files: list[str], names: str, folder
             return Resolver(docs, files, tuple(index))
     except Exception:  # noqa: BLE001 (none kept, or unreadable: made again)
         pass
+    from kg.cache import save_atomic
+
     made = Resolver(docs, files)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(marshal.dumps(([RESOLVER_VERSION, names], made.index), 4))
-        os.replace(tmp, path)
+        save_atomic(path, lambda f: f.write(marshal.dumps(([RESOLVER_VERSION, names], made.index), 4)))
     except OSError:  # (a cache that cannot be written costs the next build the index, nothing more)
-        tmp.unlink(missing_ok=True)
+        pass
     return made
 
 

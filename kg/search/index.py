@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kg.cache import save_atomic  # (kg's other stages import it from here too)
 from kg.search.knn import faiss_installed, load_faiss
 
 INDEX_VERSION = 5
@@ -644,20 +645,6 @@ def _copy_range(src: int, dst: int, src_at: int, dst_at: int, count: int) -> Non
         if done <= 0:
             raise OSError(f"could not copy {count} bytes of vectors")
         count, src_at, dst_at = count - done, src_at + done, dst_at + done
-
-
-def save_atomic(path: Path, write) -> None:
-    """Write a file whole or not at all: `write(f)` into a temporary file beside it (named by this
-    process, so two processes never write one), then renamed over it; a failed write leaves no
-    temporary file behind."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 _told = False
