@@ -450,3 +450,33 @@ def test_a_source_claim_counts_every_file_of_its_cluster_even_when_its_text_is_i
                    ("z", "sources/d.md"): ("k-2", 2, "supported"),
                    ("w", "sources/e.md"): (None, 0, "supported"),
                    ("q", "notes/n.md"): (None, 0, "unsupported")}
+
+
+def test_candidate_concepts_kept_per_source_follow_an_edit_as_a_fresh_count_does(seed_vault):
+    """What each source names is kept with its claims and added up by the analysis: after a source
+    is added and one deleted, the suggested concepts are those counted afresh from every claim."""
+    from kg.build import run
+    from kg.claims.analyse import Knowledge, _candidates
+
+    def suggested(build) -> tuple[list[dict], list[dict]]:
+        """The suggestions of the build, and those counted from its claims themselves."""
+        fresh = Knowledge(claims=build.analysis.knowledge.claims)
+        _candidates(build.kb, fresh)
+        return build.analysis.knowledge.candidates, fresh.candidates
+
+    first = run(seed_vault, site=False)
+    kept, fresh = suggested(first)
+    assert kept == fresh and {"DeepSeek", "Alibaba"} <= {c["name"] for c in kept}
+    deepseek = next(c for c in kept if c["name"] == "DeepSeek")
+    (seed_vault / "sources" / "zz-labs.md").write_text(
+        "---\ntitle: Lab notes\n---\nLast spring DeepSeek released a model with 671 billion parameters.\n\n"
+        "In the same month DeepSeek cut its prices by 50 percent.\n\n"
+        "Analysts said Quorvex Labs trained its model on 12 trillion tokens.\n", encoding="utf-8")
+    second = run(seed_vault, site=False)
+    kept, fresh = suggested(second)
+    assert kept == fresh
+    now = next(c for c in kept if c["name"] == "DeepSeek")
+    assert now["sentences"] >= deepseek["sentences"] + 2 and now["sources"] == deepseek["sources"] + 1
+    (seed_vault / "sources" / "zz-labs.md").unlink()
+    kept, fresh = suggested(run(seed_vault, site=False))
+    assert kept == fresh and next(c for c in kept if c["name"] == "DeepSeek") == deepseek

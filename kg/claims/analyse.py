@@ -12,6 +12,7 @@ import re
 from collections import Counter
 import hashlib
 import json
+import marshal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -196,7 +197,7 @@ class _Sources(Mapping):
 
 
 def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, previous_anchors: dict | None = None,
-            memo: Memo | None = None, progress=None) -> tuple[Knowledge, Memo]:
+            memo: Memo | None = None, progress=None, named: Callable[[], list[tuple[str, list]]] | None = None) -> tuple[Knowledge, Memo]:
     """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
     `extras[i]` is claims[i]'s kg.claims.perfile.Extra."""
@@ -266,7 +267,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
         for c, v in zip(declared_tensions, vectors_for([c.text for c in declared_tensions])):
             other[(c.doc, c.id)] = v
     _declared_tensions(kb, out, vector, listed)
-    _candidates(kb, out)
+    _candidates(kb, out, named() if named else None)
     return out, new
 
 
@@ -1001,27 +1002,35 @@ def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
     return problems
 
 
-def _candidates(kb, out: Knowledge) -> None:
-    """Names that several sources use and no note defines: suggested concepts."""
+def _candidates(kb, out: Knowledge, named: list[tuple[str, list]] | None = None) -> None:
+    """Names that several sources use and no note defines: suggested concepts. `named`: (file, what
+    its claims name) for each source, in claim order (kg.claims.perfile.named_subjects, as the store
+    keeps it); else read from the claims."""
+    if named is None:
+        from kg.claims.perfile import named_subjects
+
+        docs_of: dict[str, list[Claim]] = {}
+        for c in out.claims:
+            docs_of.setdefault(c.doc, []).append(c)
+        named = [(doc, marshal.loads(named_subjects(claims))) for doc, claims in docs_of.items()]
     counts: Counter = Counter()
     where: dict[str, tuple[str, int]] = {}
-    docs: dict[str, set[str]] = {}
+    docs: Counter = Counter()
     known = {name.lower() for c in kb.concepts.values() for name in (c.title, *c.aliases)}
-    for c in out.claims:
-        if c.origin != "source":
-            continue
-        for name in c.subjects:
+    for doc, names in named:
+        for name, n, line in names:
             if name.lower() in known:
                 continue
-            counts[name] += 1
-            where.setdefault(name, (c.doc, c.line))
-            docs.setdefault(name, set()).add(c.doc)
+            counts[name] += n
+            docs[name] += 1
+            if name not in where:
+                where[name] = (doc, line)
     for name, n in counts.most_common():
-        if n < CANDIDATE_MIN or len(docs[name]) < 2:
+        if n < CANDIDATE_MIN or docs[name] < 2:
             continue
         doc, line = where[name]
-        out.candidates.append({"name": name, "sentences": n, "sources": len(docs[name]), "doc": doc, "line": line})
+        out.candidates.append({"name": name, "sentences": n, "sources": docs[name], "doc": doc, "line": line})
         out.diagnostics.append(Diagnostic(
             doc=doc, line=line, severity="info", code="candidate-concept",
-            message=f"'{name}' is named in {n} sentences of {len(docs[name])} sources but has no note; "
+            message=f"'{name}' is named in {n} sentences of {docs[name]} sources but has no note; "
                     f"write one to collect what they say"))

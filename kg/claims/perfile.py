@@ -82,6 +82,8 @@ class FileClaims:
     """The claims as `encode` writes them."""
     extra: str
     """JSON list, per claim: `Extra`'s fields in order."""
+    named: bytes = b""
+    """The subjects a source's claims name (`named_subjects`)."""
 
 
 class Extra(NamedTuple):
@@ -283,7 +285,23 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
     return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
-                      json.dumps(extra, separators=(",", ":"))), problems
+                      json.dumps(extra, separators=(",", ":")), named_subjects(found)), problems
+
+
+def named_subjects(claims: list[Claim]) -> bytes:
+    """What a source's claims add to the concepts suggested for the vault (kg.claims.analyse
+    `_candidates`): marshal of [name, sentences naming it, line of the first], in the order the
+    names come. Kept per file, so that an analysis adds these up instead of reading every subject
+    of every source sentence again (0.14 s of a SciFact edit)."""
+    named: dict[str, list] = {}
+    for c in claims:
+        if c.origin == "source":
+            for name in c.subjects:
+                if name in named:
+                    named[name][1] += 1
+                else:
+                    named[name] = [name, 1, c.line]
+    return marshal.dumps(list(named.values()), 4)
 
 
 def _blocks_by_line(doc) -> dict[int, int]:

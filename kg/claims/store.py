@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 6
+SCHEMA = 7
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
@@ -184,7 +184,7 @@ class KnowledgeStore:
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
                 mid TEXT NOT NULL, claims BLOB NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL,
-                digest BLOB NOT NULL);
+                digest BLOB NOT NULL, named BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -245,10 +245,10 @@ class KnowledgeStore:
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
                                   json.dumps([d.model_dump() for d in problems]),
-                                  hashlib.blake2b(f.claims, digest_size=12).digest())
+                                  hashlib.blake2b(f.claims, digest_size=12).digest(), f.named)
                                  for p, f, problems in rows])
 
     def problems(self) -> list[Diagnostic]:
@@ -275,6 +275,12 @@ class KnowledgeStore:
         for gone in set(decoded) - set(keys):
             del decoded[gone]
         return [item for p in paths if p in keys for item in decoded[p][1]]
+
+    def named(self, paths: list[str]) -> list[tuple[str, list]]:
+        """(file, what its claims name: kg.claims.perfile.named_subjects) for the sources among these
+        files that name something, in this order: for the concepts the analysis suggests."""
+        rows = dict(self.db.execute("SELECT path, named FROM files WHERE named != ?", (marshal.dumps([], 4),)))
+        return [(p, marshal.loads(rows[p])) for p in paths if p in rows]
 
     def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
         """The claim texts of these notes by the index of the block they are written in, read
@@ -1074,7 +1080,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
 
     from kg.claims.analyse import analyse
 
-    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress)
+    found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress,
+                          named=lambda: store.named(paths))
     let_model_go()  # (preloaded by the knowledge stage, and nothing was new to embed)
     store.save(before, memo, stamp, found.anchors)
     if memo.made is not None:
