@@ -554,9 +554,11 @@ def test_a_listing_read_in_batches_is_of_one_analysis(demo_site, tmp_path, monke
     """`kg claims` reads the settled rows a few hundred files at a time, for seconds on a large
     vault; another kg that saves an analysis meanwhile must not make one listing of two analyses:
     the batches read one snapshot of the store, and the next listing reads the new rows."""
+    import marshal
     import sqlite3
 
     from kg.claims import store
+    from kg.claims.perfile import claims_of
     from tests.conftest import copy_demo_cache
 
     cache = copy_demo_cache(demo_site, tmp_path / "cache")
@@ -1186,3 +1188,62 @@ def test_a_link_a_neighbour_gains_redraws_a_page_only_when_its_graph_draws_it(tm
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     assert "concepts/pivot.html" in drawn  # near -> quay: an edge between two nodes it shows
     assert page.read_bytes() != before
+
+
+def test_an_edit_reads_the_stored_rows_of_its_own_files_and_a_word_come_into_use_those_that_asked(
+        tmp_path, monkeypatch):
+    """A source's claims read its capitalised words as names when another source uses them
+    mid-sentence, so every file's claims depend on the whole vault's count of those words. An edit
+    reads the stored rows of the files it changed and counts from the last count; a word that comes
+    into use makes it read every row, to extract again the files that asked about that word. Either
+    way the stored rows and the count end as a cold build's."""
+    import marshal
+    import sqlite3
+
+    from kg.claims import store
+    from kg.claims.perfile import claims_of
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, search=False, site=False)
+    read: list[list[str] | None] = []
+    real = store.KnowledgeStore.file_states
+    monkeypatch.setattr(store.KnowledgeStore, "file_states",
+                        lambda self, paths=None: read.append(paths) or real(self, paths))
+
+    def rows(folder: Path) -> tuple[list, dict]:
+        """Each file's stored row (its claims and names decoded: marshal's bytes depend on which
+        strings the writing process shared) and the count of words used mid-sentence."""
+        db = sqlite3.connect(folder / store.FILE)
+        try:
+            files = [(p, key, asked, mid, [c.model_dump() for c in claims_of(claims)], extra, marshal.loads(named))
+                     for p, key, asked, mid, claims, extra, named in db.execute(
+                         "SELECT path, key, asked, mid, claims, extra, named FROM files ORDER BY path")]
+            return files, json.loads(db.execute("SELECT value FROM meta WHERE key = 'mid_counts'").fetchone()[0])
+        finally:
+            db.close()
+
+    def cold_rows() -> tuple[list, dict]:
+        shutil.rmtree(tmp_path / "cold", ignore_errors=True)
+        run(vault, cache_dir=tmp_path / "cold", search=False, site=False)
+        return rows(tmp_path / "cold")
+
+    source = vault / "sources" / "open-weight-cascade.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nThe study found that prices fell by 9% in a year.\n",
+                      encoding="utf-8")
+    run(vault, cache_dir=cache, search=False, site=False)
+    assert read == [["sources/open-weight-cascade.md"], []]  # its own row, then none more to extract
+    assert rows(cache) == cold_rows()
+
+    files, counts = rows(cache)
+    asking = sorted(p for p, _, asked, *_ in files if json.loads(asked).get("Feldman") is False)
+    assert asking and "Feldman" not in counts  # notes start sentences with the name; no source uses it mid-sentence
+    read.clear()
+    source.write_text(source.read_text(encoding="utf-8") + "\nA talk by Feldman covered the prices.\n",
+                      encoding="utf-8")
+    edited = run(vault, cache_dir=cache, search=False, site=False)
+    assert read[:2] == [["sources/open-weight-cascade.md"], None]  # the count of a word flipped: every row
+    files, counts = rows(cache)
+    assert counts["Feldman"] == 1 and all(json.loads(asked)["Feldman"] for p, _, asked, *_ in files if p in asking)
+    assert any("Feldman" in c.subjects for c in edited.claims if c.doc in asking)
+    assert (files, counts) == cold_rows()

@@ -232,10 +232,16 @@ class KnowledgeStore:
         self.db.close()
 
     # -- claims per file -------------------------------------------------------------------
-    def file_states(self) -> dict[str, tuple[str, dict[str, bool], dict[str, int]]]:
-        """path -> (key, words asked about with their answers, mid-sentence words of a source)."""
-        return {p: (k, json.loads(a), json.loads(m)) for p, k, a, m in self.db.execute(
-            "SELECT path, key, asked, mid FROM files")}
+    def file_states(self, paths: list[str] | None = None) -> dict[str, tuple[str, dict[str, bool], dict[str, int]]]:
+        """path -> (key, words asked about with their answers, mid-sentence words of a source): of
+        these files (those stored), or of every file."""
+        query = "SELECT path, key, asked, mid FROM files"
+        if paths is None:
+            rows = self.db.execute(query).fetchall()
+        else:
+            rows = [row for start in range(0, len(paths), 500) for row in self.db.execute(
+                f"{query} WHERE path IN ({','.join('?' * len(paths[start:start + 500]))})", paths[start:start + 500])]
+        return {p: (k, json.loads(a), json.loads(m)) for p, k, a, m in rows}
 
     def file_keys(self) -> dict[str, str]:
         """path -> the key of its stored claims (nothing else of the file's row is read)."""
@@ -751,30 +757,32 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         with store.db:
             store.db.execute("INSERT OR REPLACE INTO meta VALUES ('files_stamp', ?)", (files,))
         return paths, keys, store.problems()
-    states = store.file_states()
     before = json.loads(store.get("names") or "null")
     renamed = before != names
-    if renamed:  # until every file is read with these names, none is known to be up to date
-        with store.db:
+    kept_counts = json.loads(store.get("mid_counts") or "null")
+    with store.db:  # (until the stage ends: the files' rows may change before it is written again)
+        store.db.execute("DELETE FROM meta WHERE key = 'mid_counts'")
+        if renamed:  # until every file is read with these names, none is known to be up to date
             store.db.execute("DELETE FROM meta WHERE key = 'names'")
-    mids: dict[str, dict[str, int]] = {}
-    for p in paths:
-        if p in kb.source_by_path:
-            known = states.get(p)
-            if known and known[0] == keys[p]:
-                mids[p] = known[2]
-            else:
-                with kb.holding([p]):
-                    mids[p] = dict(midsentence_words(s.text for s in kb.doc(p).sentences))
-    counts: Counter = Counter()
-    for mid in mids.values():
-        counts.update(mid)
-    todo = [p for p in paths if p not in states or states[p][0] != keys[p] or before is None
-            or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
+    mids, counts, todo = _changed_counts(kb, store, paths, keys, kept_counts) if before is not None else (None, None, None)
+    if todo is None:
+        states = store.file_states()
+        mids = {}
+        for p in paths:
+            if p in kb.source_by_path:
+                known = states.get(p)
+                mids[p] = known[2] if known and known[0] == keys[p] else _midsentence(kb, p)
+        counts = Counter()
+        for mid in mids.values():
+            counts.update(mid)
+        todo = [p for p in paths if p not in states or states[p][0] != keys[p] or before is None
+                or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
     if before is not None and renamed:
         again = set(todo)
         again |= files_naming(kb, sorted(set(paths) - again), names_changed(before, names), views()[0])
         todo = [p for p in paths if p in again]
+    unread = [p for p in todo if p in kb.source_by_path and p not in mids]  # (kept as stored: their keys stand)
+    mids.update((p, state[2]) for p, state in store.file_states(unread).items())
     from kg.claims.extract import Mentions
 
     mentions = Mentions(kb.concepts.values()) if todo else None
@@ -786,10 +794,44 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
             store.db.execute("INSERT OR REPLACE INTO meta VALUES ('names', ?)", (json.dumps(names, ensure_ascii=False),))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('claims', ?)", (stamp,))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('files_stamp', ?)", (files,))
+        store.db.execute("INSERT OR REPLACE INTO meta VALUES ('mid_counts', ?)", (json.dumps(counts, ensure_ascii=False),))
         store.db.execute("INSERT OR REPLACE INTO meta VALUES ('file_hashes', ?)",
                          (json.dumps({"context": context, "hashes": hashes, "stubs": stubs, "links": links,
                                       "titles": titles}, ensure_ascii=False, default=str),))
     return paths, keys, store.problems()
+
+
+def _midsentence(kb, path: str) -> dict[str, int]:
+    """The capitalised words a source uses mid-sentence (kg.claims.perfile.midsentence_words)."""
+    with kb.holding([path]):
+        return dict(midsentence_words(s.text for s in kb.doc(path).sentences))
+
+
+def _changed_counts(kb, store: KnowledgeStore, paths: list[str], keys: dict[str, str], kept: dict[str, int] | None
+                    ) -> tuple[dict[str, dict[str, int]], Counter, list[str]] | tuple[None, None, None]:
+    """The files to extract again when every stored file's claims are as the last claims stage left
+    them, and what they need: the mid-sentence words of the sources among them, and those of every
+    source counted (the last stage's count, `kept`, less what the changed and deleted files' rows
+    said, plus what the changed sources say now). Only those rows are read; reading every file's
+    (`file_states`) took 0.1-0.17 s of a SciFact edit. (None, None, None) when there is no count
+    kept, or when a word came into use or went out of it: a file that asked about it may read
+    otherwise, and only every row says which."""
+    if kept is None:
+        return None, None, None
+    stored = store.file_keys()
+    changed = [p for p in paths if stored.get(p) != keys[p]]
+    wanted = set(paths)
+    states = store.file_states([*changed, *(p for p in stored if p not in wanted)])
+    counts = Counter(kept)
+    for _, _, mid in states.values():
+        counts.subtract(mid)
+    mids = {p: _midsentence(kb, p) for p in changed if p in kb.source_by_path}
+    for mid in mids.values():
+        counts.update(mid)
+    touched = {w for _, _, mid in states.values() for w in mid} | {w for mid in mids.values() for w in mid}
+    if any((kept.get(w, 0) > 0) != (counts[w] > 0) for w in touched):
+        return None, None, None
+    return mids, +counts, changed
 
 
 def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes: dict[str, str],
