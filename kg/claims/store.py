@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 7
+SCHEMA = 8
 """Bump when the layout of the tables changes."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
@@ -174,7 +174,7 @@ class KnowledgeStore:
         same_files = stored.get("code") == _code_bytes() and "version" in stored
         self.version = stored["version"] if same_files else _code()
         if stored.get("version") != self.version:
-            db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "inferred", "declared", "pairs",
+            db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "file_index", "inferred", "declared", "pairs",
                                                                              "related", "explained", "settled_related", *TABLES))
                              + "DELETE FROM meta;")
             for name in (POOL, SENTENCES, "claim_vectors.npy", "claim_kth.npy"):  # (the last two: kg before SCHEMA 3)
@@ -183,8 +183,9 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims BLOB NOT NULL, extra TEXT NOT NULL, problems TEXT NOT NULL,
-                digest BLOB NOT NULL, named BLOB NOT NULL);
+                mid TEXT NOT NULL, claims BLOB NOT NULL, extra TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
+                problems TEXT NOT NULL, named BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -247,25 +248,28 @@ class KnowledgeStore:
         """path -> the key of its stored claims (nothing else of the file's row is read)."""
         if self._held_keys is not None:
             return self._held_keys
-        return dict(self.db.execute("SELECT path, key FROM files"))
+        return dict(self.db.execute("SELECT path, key FROM file_index"))
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra,
-                                  json.dumps([d.model_dump() for d in problems]),
-                                  hashlib.blake2b(f.claims, digest_size=12).digest(), f.named)
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra)
+                                 for p, f, _ in rows])
+            self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?)",
+                                [(p, f.key, hashlib.blake2b(f.claims, digest_size=12).digest(),
+                                  json.dumps([d.model_dump() for d in problems]), f.named)
                                  for p, f, problems in rows])
 
     def problems(self) -> list[Diagnostic]:
         """What extracting claims failed on, file by file."""
         return [Diagnostic.model_validate(d) for (data,) in self.db.execute(
-            "SELECT problems FROM files WHERE problems != '[]'") for d in json.loads(data)]
+            "SELECT problems FROM file_index WHERE problems != '[]'") for d in json.loads(data)]
 
     def forget_files(self, keep: set[str]) -> None:
         with self.db:
-            gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in keep]
+            gone = [(p,) for (p,) in self.db.execute("SELECT path FROM file_index") if p not in keep]
             self.db.executemany("DELETE FROM files WHERE path = ?", gone)
+            self.db.executemany("DELETE FROM file_index WHERE path = ?", gone)
 
     def claims(self, paths: list[str]) -> list[tuple[Claim, Extra]]:
         """The claims of these files, in this order, each with its extras (after `remember_claims`,
@@ -285,7 +289,7 @@ class KnowledgeStore:
     def named(self, paths: list[str]) -> list[tuple[str, list]]:
         """(file, what its claims name: kg.claims.perfile.named_subjects) for the sources among these
         files that name something, in this order: for the concepts the analysis suggests."""
-        rows = dict(self.db.execute("SELECT path, named FROM files WHERE named != ?", (marshal.dumps([], 4),)))
+        rows = dict(self.db.execute("SELECT path, named FROM file_index WHERE named != ?", (marshal.dumps([], 4),)))
         return [(p, marshal.loads(rows[p])) for p in paths if p in rows]
 
     def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
@@ -322,7 +326,7 @@ class KnowledgeStore:
             claims.append(c)
         # (the stored claims' digest stands for every field the extraction made: marshalling each
         # claim's text too took 0.4 s of a 10k vault's edit)
-        stored = dict(db.execute("SELECT path, digest FROM files"))
+        stored = dict(db.execute("SELECT path, digest FROM file_index"))
         digests = {("doc", doc): _digest((stored.get(doc), [_SETTLED(c.__dict__) for c in claims]))
                    for doc, claims in of_doc.items()}
         digests.update((("claims", doc), stored.get(doc) or b"") for doc in of_doc)  # the claims as extracted
