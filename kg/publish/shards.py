@@ -5,7 +5,7 @@ Pagefind has no incremental mode: it reads every page again, 13.5 s for SciFact'
 the pages that carry `data-pagefind-body`) are split by a hash of their path into SHARDS, each its
 own Pagefind index: `pagefind/` (the first, with Pagefind's script) and `pagefind-1/` ...; the
 site's script merges them when a reader searches (Pagefind's `mergeIndex`). A rebuild indexes
-again only the shards that hold a page it wrote or removed (82 pages: 0.12 s), each from a
+again only the shards that hold a page it wrote or removed (317 pages: 0.55 s), each from a
 folder of hard links to its pages, written into a fresh folder that then takes the old one's
 place. A site of fewer than SHARD_FROM searchable pages is one index, as Pagefind makes it.
 `pagefind-shards.json` says how many there are.
@@ -24,13 +24,12 @@ from pathlib import Path
 
 SHARD_FROM = 1500
 """Searchable pages from which the index is split (below, one Pagefind run costs about 4 s)."""
-SHARD_PAGES = 80
-"""About this many pages per shard, up to MAX_SHARDS; the number of shards is a power of two (so it
-rarely changes). Pagefind's time is about linear in a shard's pages (SciFact's pages: 40 in 0.09 s,
-80 in 0.11 s, 160 in 0.21 s, 330 in 0.45 s): SciFact's 5,269 pages in 64 shards of 82 index an
-edit's shard in 0.11-0.13 s where 16 of 330 took 0.32 s, and Pagefind's answers over the 809 claims
-of bench/static_search_scifact.py --pagefind stayed as good (fused with the meaning search,
-nDCG@10 0.597 -> 0.599; Pagefind alone 0.069 -> 0.078)."""
+SHARD_PAGES = 350
+"""About this many pages per shard; the number of shards is a power of two (so it rarely changes).
+Smaller shards index faster (Pagefind's time is about linear in a shard's pages: an edit's SciFact
+shard of 82 pages took 0.12 s where one of 330 takes 0.32 s) but cost the reader: a search of the
+SciFact site in Chromium fetched 276 Pagefind files and showed its first results after 2.2-2.7 s
+with 64 shards, against 79 files and 1.2 s with 16, on a local server."""
 MAX_SHARDS = 64
 COUNT_FILE = "pagefind-shards.json"
 
