@@ -30,7 +30,12 @@ Smaller shards index faster (Pagefind's time is about linear in a shard's pages:
 shard of 82 pages took 0.12 s where one of 330 takes 0.32 s) but cost the reader: a search of the
 SciFact site in Chromium fetched 276 Pagefind files and showed its first results after 2.2-2.7 s
 with 64 shards, against 79 files and 1.2 s with 16, on a local server."""
-MAX_SHARDS = 64
+MAX_SHARDS = 32
+"""Reader against writer again: the 10k vault's 13,000 searchable pages in 64 shards (of about 200)
+made a first search in Chromium fetch 276 files and answer after 2.7-3.0 s, in 32 (of about 410)
+148 files and 1.8-1.9 s, in 16 85 files and 1.6 s; an edit's shards took Pagefind 0.45, 0.73 and
+1.65 s (on the other core, beside the meaning search files: the edit's site stage went from
+2.0-2.2 s to 2.35-2.54 s with 32)."""
 COUNT_FILE = "pagefind-shards.json"
 
 
