@@ -18,11 +18,12 @@ import sqlite3
 import time
 from pathlib import Path
 
+
 def save_atomic(path: Path, write) -> None:
     """Write a file whole or not at all: `write(f)` into a temporary file beside it (named by this
     process, so two processes never write one), then renamed over it; a failed write leaves no
-    temporary file behind. (Here, not in kg.search.index with the vectors: the read stage keeps a
-    file with it, and importing that module brings numpy.)"""
+    temporary file behind. (Here, with nothing heavy to import: the read stage keeps a file with it
+    too.)"""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:

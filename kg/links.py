@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
 
+from kg.cache import save_atomic
 from kg.index import DocInfo
 from kg.model import Diagnostic, LinkRef
 from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
@@ -50,7 +51,6 @@ def kept_resolver(docs: dict[str, DocInfo], files: list[str], names: str, folder
             return Resolver(docs, files, tuple(index))
     except Exception:  # noqa: BLE001 (none kept, or unreadable: made again)
         pass
-    from kg.cache import save_atomic
 
     made = Resolver(docs, files)
     try:

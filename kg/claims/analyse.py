@@ -12,7 +12,6 @@ import re
 from collections import Counter
 import hashlib
 import json
-import marshal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -1012,7 +1011,7 @@ def _candidates(kb, out: Knowledge, named: list[tuple[str, list]] | None = None)
         docs_of: dict[str, list[Claim]] = {}
         for c in out.claims:
             docs_of.setdefault(c.doc, []).append(c)
-        named = [(doc, marshal.loads(named_subjects(claims))) for doc, claims in docs_of.items()]
+        named = [(doc, named_subjects(claims)) for doc, claims in docs_of.items()]
     counts: Counter = Counter()
     where: dict[str, tuple[str, int]] = {}
     docs: Counter = Counter()

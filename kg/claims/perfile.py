@@ -83,7 +83,7 @@ class FileClaims:
     extra: str
     """JSON list, per claim: `Extra`'s fields in order."""
     named: bytes = b""
-    """The subjects a source's claims name (`named_subjects`)."""
+    """The subjects a source's claims name (`named_subjects`), marshalled."""
 
 
 class Extra(NamedTuple):
@@ -285,14 +285,14 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
     return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
-                      json.dumps(extra, separators=(",", ":")), named_subjects(found)), problems
+                      json.dumps(extra, separators=(",", ":")), marshal.dumps(named_subjects(found), 4)), problems
 
 
-def named_subjects(claims: list[Claim]) -> bytes:
+def named_subjects(claims: list[Claim]) -> list[list]:
     """What a source's claims add to the concepts suggested for the vault (kg.claims.analyse
-    `_candidates`): marshal of [name, sentences naming it, line of the first], in the order the
-    names come. Kept per file, so that an analysis adds these up instead of reading every subject
-    of every source sentence again (0.14 s of a SciFact edit)."""
+    `_candidates`): [name, sentences naming it, line of the first], in the order the names come.
+    Kept per file (marshalled in `FileClaims.named`), so that an analysis adds these up instead of
+    reading every subject of every source sentence again (0.14 s of a SciFact edit)."""
     named: dict[str, list] = {}
     for c in claims:
         if c.origin == "source":
@@ -301,7 +301,7 @@ def named_subjects(claims: list[Claim]) -> bytes:
                     named[name][1] += 1
                 else:
                     named[name] = [name, 1, c.line]
-    return marshal.dumps(list(named.values()), 4)
+    return list(named.values())
 
 
 def _blocks_by_line(doc) -> dict[int, int]:

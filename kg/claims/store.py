@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kg.cache import save_atomic
 from kg.claims import review
 from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
@@ -538,7 +539,6 @@ class KnowledgeStore:
     def _spill_sentences(self, keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Memo.spill: the source sentences' vectors written now under their keys' name (`save`
         names them by writing the keys), given back memory-mapped."""
-        from kg.search.index import save_atomic
 
         path = self.folder / _vectors_file("sentence_vectors", keys)
         save_atomic(path, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
@@ -558,7 +558,6 @@ class KnowledgeStore:
         stamp last, so an interrupted save analyses again. The analysis itself is not kept whole:
         the memo keeps every verdict it was made from, so making it again judges nothing (writing
         60 MB of JSON took 1.6 s of a 10k vault's edit)."""
-        from kg.search.index import save_atomic
 
         names = sorted(set(memo.docs or ()))
         row_of = {d: n for n, d in enumerate(names)}
@@ -663,7 +662,6 @@ def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray
     """Write `vectors` under the name their keys give, then `then()` (which writes the keys), then
     drop the vectors of other keys: a crash between the writes leaves keys that name no file (the
     next analysis is a fresh one), never keys read with the wrong vectors."""
-    from kg.search.index import save_atomic
 
     name = _vectors_file(kind, keys)
     there = isinstance(vectors, np.memmap) and vectors.filename \
@@ -703,7 +701,6 @@ def _keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.n
     yet, is written afresh under a new name. Then `then(name, length, rows)` keeps what names the
     rows, and a heap written afresh drops the others: a crash leaves rows past the length the kept
     pool names (written over next time) or a heap no pool names, never a pool naming rows not written."""
-    from kg.search.index import save_atomic
 
     todo = np.nonzero(rows < 0)[0]
     if heap is not None and _heap_path(folder, kind, heap[0]).is_file() \

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from kg.cache import save_atomic
 from kg.model import Quantity
 
 
@@ -454,7 +455,6 @@ def _answers_file() -> Path:
 def _keep(answers: dict) -> None:
     """Write the answers whole (two builds at once each leave a whole file); a cache that cannot
     be written is only slower."""
-    from kg.search.index import save_atomic
 
     target = _answers_file()
     try:

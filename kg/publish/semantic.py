@@ -45,6 +45,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from kg.cache import save_atomic
 from kg.search.index import copy_rows, let_pages_go
 from kg.search.query import SENTENCE_SHARE
 
@@ -180,7 +181,6 @@ def ensure_table(embedder_factory: Callable[[], object] | None = None, progress=
         if embedder_factory is None:
             from kg.search.embed import shared_embedder as embedder_factory
         data = compute_table(embedder_factory(), progress)
-        from kg.search.index import save_atomic
 
         save_atomic(path, lambda f: f.write(data))
         for old in path.parent.glob("all-minilm-l6-v2-static-*.bin*"):  # tables of other versions
@@ -391,7 +391,6 @@ def text_key(text: str) -> bytes:
 
 def _save_npz(path: Path, **arrays) -> None:
     """Write a cache file whole or not at all (a cache that cannot be written is only slower)."""
-    from kg.search.index import save_atomic
 
     try:
         save_atomic(path, lambda f: np.savez(f, **arrays))
@@ -658,7 +657,7 @@ class Segments:
         words = _APART.join(anchor + text)
         if words.count(_APART) != max(2 * len(anchor) - 1, 0):  # (excerpts have no such character: they are split on it)
             return
-        from kg.search.index import save_atomic, save_rows
+        from kg.search.index import save_rows
 
         name = secrets.token_hex(6)
         if isinstance(self.codes, np.memmap) and (source >= 0).any():

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.cache import save_atomic  # (kg's other stages import it from here too)
+from kg.cache import save_atomic
 from kg.search.knn import faiss_installed, load_faiss
 
 INDEX_VERSION = 5
