@@ -429,10 +429,13 @@ def test_a_paged_claims_index_keeps_its_filter_from_page_to_page(browser, demo_s
         tab.context.close()
 
 
-def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes_one(browser, demo_site, tmp_path,
-                                                                                    monkeypatch):
+def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_goes_to_the_recent_index(
+        browser, demo_site, tmp_path, monkeypatch):
     """A large site's Pagefind index is split in shards (kg.publish.shards) that the page's script
-    merges; here the demo is split as a vault of thousands of pages would be."""
+    merges, with a recent index for the pages edited since; here the demo is split as a vault of
+    thousands of pages would be."""
+    import shutil
+
     from kg.build import run
     from kg.publish import shards
 
@@ -470,31 +473,65 @@ def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_reindexes
         entry = json.loads((shard / "pagefind-entry.json").read_text(encoding="utf-8"))
         return sum(lang["page_count"] for lang in entry["languages"].values())
 
+    def state() -> dict:
+        return json.loads((site / "pagefind-shards.json").read_text(encoding="utf-8"))
+
+    def entry_times() -> dict[int, int]:
+        return {i: (site / ("pagefind" if i == 0 else f"pagefind-{i}") / "pagefind-entry.json").stat().st_mtime_ns
+                for i in range(count)}
+
+    def search(query: str, path: str | None, words_only: bool = False) -> None:
+        """Search the site; `path` among the first results, or (None) the site says it found nothing.
+        words_only: the meaning search's files are gone (their requests fail)."""
+        with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))) as url:
+            tab = Tab(browser)
+            try:
+                page = tab.page
+                page.goto(url + "/index.html")
+                page.locator("#search-box").press_sequentially(query)
+                if path:
+                    wait_for_result(page, "/" + path, within=5)
+                else:
+                    expect(page.locator("#search-results")).to_contain_text("No results")
+                assert [e for e in tab.errors if not (words_only and "404" in e)] == []
+            finally:
+                tab.context.close()
+
+    # an edit's page goes to the recent index; no shard is indexed again
     before = fragments()
     assert len(before) == pages()
     note = vault / "notes" / "concepts" / "quality-gap.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nA line added about zeppelin tariffs.\n", encoding="utf-8")
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text + "\nA line added about zeppelin tariffs.\n", encoding="utf-8")
     run(vault, cache_dir=cache, site_dir=site)
-    again = {i: (site / ("pagefind" if i == 0 else f"pagefind-{i}") / "pagefind-entry.json").stat().st_mtime_ns
-             for i in range(count)}
+    assert entry_times() == entries
+    assert "concepts/quality-gap.html" in state()["recent"] and state()["recent_index"]
+    search("zeppelin tariffs", "concepts/quality-gap.html")  # the edit is found
+
+    # past RECENT_MAX, the shards of the recent pages are indexed again and the recent index empties
+    monkeypatch.setattr(shards, "RECENT_MAX", 0)
+    note.write_text(text + "\nA line added about zeppelin tariffs.\nAnd a second line.\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site)
+    again = entry_times()
     redone = [i for i in range(count) if again[i] != entries[i]]
-    assert 1 <= len(redone) < count, redone  # the shards of the pages written, not all of them
+    assert 1 <= len(redone) < count, redone  # the shards of the recent pages, not all of them
     assert shards.shard_of("concepts/quality-gap.html", count) in redone
+    assert state()["recent"] == [] and not (site / shards.RECENT).exists()
     after = fragments()  # the unchanged pages' fragments are the same files, linked, not made again
-    assert before.items() <= after.items() and len(after) == pages() + 1  # (+ the edited page's old one)
+    assert before.items() <= after.items() and len(after) > pages()  # (+ the edited page's old ones)
 
-    with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))) as url:
-        tab = Tab(browser)
-        try:
-            page = tab.page
-            page.goto(url + "/index.html")
-            page.locator("#search-box").press_sequentially("zeppelin tariffs")
-            wait_for_result(page, "/concepts/quality-gap.html", within=5)  # the edit is found
-            assert tab.errors == []
-        finally:
-            tab.context.close()
+    # the shard's copy of the page says "zeppelin", the page no longer does: a search does not show it
+    monkeypatch.setattr(shards, "RECENT_MAX", 100)
+    note.write_text(text + "\nA line added about dirigible tariffs.\n", encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site)
+    assert state()["recent_index"] and entry_times() == again
+    shutil.rmtree(site / "semantic")  # words alone: by meaning, the page is still near "zeppelin"
+    search("dirigible tariffs", "concepts/quality-gap.html", words_only=True)
+    search("zeppelin", None, words_only=True)
 
+    monkeypatch.setattr(shards, "RECENT_MAX", 0)
     monkeypatch.setattr(shards, "STALE_SHARE", 0.0)  # past it: the shard is indexed into an empty folder
+    before = fragments()
     note.write_text(note.read_text(encoding="utf-8") + "\nAnd one more line.\n", encoding="utf-8")
     run(vault, cache_dir=cache, site_dir=site)
-    assert len(fragments()) == pages() and not set(fragments().values()) & set(after.values())  # all made anew
+    assert len(fragments()) == pages() and not set(fragments().values()) & set(before.values())  # all made anew

@@ -169,11 +169,23 @@ def test_a_user_pagefind_folder_is_not_written_over(tmp_path):
     assert [p.name for p in (out / "pagefind").iterdir()] == ["mine.txt"]
 
 
+def test_a_user_folder_named_as_the_recent_index_is_not_written_over(tmp_path):
+    vault = make_vault(tmp_path / "vault")
+    publish(vault, tmp_path / "cache")
+    out = vault / "site"
+    (out / shards.RECENT).mkdir()
+    (out / shards.RECENT / "mine.txt").write_text("my own", encoding="utf-8")
+    error, _ = shards.update(out, ["concepts/alpha.html"], {"concepts/alpha.html"})
+    assert error and "Pagefind did not write" in error
+    assert [p.name for p in (out / shards.RECENT).iterdir()] == ["mine.txt"]
+
+
 def test_a_link_planted_among_a_shard_s_fragments_is_not_carried_into_the_next_one(tmp_path, monkeypatch):
     """A shard's next folder starts with the last one's fragments (kg.publish.shards._seed), but only
     Pagefind's own files: a link put there that points outside the vault is not followed into it."""
     monkeypatch.setattr(shards, "SHARD_FROM", 1)
     monkeypatch.setattr(shards, "SHARD_PAGES", 8)
+    monkeypatch.setattr(shards, "RECENT_MAX", 0)  # each edit indexes its shard again
     vault = make_vault(tmp_path / "vault")
     for n in range(12):  # 15 searchable pages: two shards, neither empty
         (vault / "notes" / f"n{n}.md").write_text(f"# Note {n}\n\nNote {n} links [[alpha]].\n", encoding="utf-8")

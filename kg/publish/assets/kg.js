@@ -95,6 +95,7 @@
     var shownQuery = null;       // the query the shown results answer
     var followWhenReady = false; // Enter was pressed before the results of the query arrived
     var unavailable = location.protocol === "file:";  // browsers refuse modules from file://
+    var staleCopies = new Set();  // pages whose hits only the recent index may give (see load)
 
     // The input becomes a combobox that owns the results listbox.
     input.setAttribute("role", "combobox");
@@ -122,14 +123,22 @@
           // A large site's index is in shards (pagefind/, pagefind-1/, ...: kg.publish.shards),
           // merged here; a site without pagefind-shards.json has one.
           var root = new URL(doc.body.dataset.root || "./", location.href);
-          var shards = 1;
+          var state = {};
           try {
             var counted = await fetch(new URL("pagefind-shards.json", root).href);
-            if (counted.ok) shards = (await counted.json()).shards || 1;
+            if (counted.ok) state = await counted.json();
           } catch (err) { /* one index */ }
-          for (var i = 1; i < shards; i++) {
+          for (var i = 1; i < (state.shards || 1); i++) {
             await pagefind.mergeIndex(new URL("pagefind-" + i + "/", root).pathname,
                                       { baseUrl: root.pathname });
+          }
+          // The pages edited since their shards were indexed: the shards' copies are stale, the
+          // recent index holds the pages as they are now (kg.publish.shards.update).
+          (state.recent || []).forEach(function (path) {
+            staleCopies.add(pageOf(new URL(path, root).href).replace(/index\.html$/, ""));
+          });
+          if (state.recent_index) {
+            await pagefind.mergeIndex(new URL("pagefind-recent/", root).pathname, { baseUrl: root.pathname });
           }
           return pagefind;
         })();
@@ -341,6 +350,9 @@
           if (mine !== generation) return;
           words = top.map(function (r, i) {
             return { data: data[i], weight: !exact || exact.has(r.id) ? 1 : SEARCH_LOOSE };
+          }).filter(function (found) {  // a shard's copy of a page edited or removed since
+            return !staleCopies.has(pageOf(found.data.url).replace(/index\.html$/, "")) ||
+              (found.data.meta || {})["kg-layer"] === "recent";  // (Pagefind drops index.html from URLs)
           });
         } catch (err) {
           failure = err;
