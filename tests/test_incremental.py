@@ -1220,7 +1220,7 @@ def test_an_edit_reads_the_stored_rows_of_its_own_files_and_a_word_come_into_use
                      for p, key, asked, mid, claims, extra, named in db.execute(
                          "SELECT path, key, asked, mid, claims, extra, named FROM files JOIN file_index USING (path, key) "
                          "ORDER BY path")]
-            return files, json.loads(db.execute("SELECT value FROM meta WHERE key = 'mid_counts'").fetchone()[0])
+            return files, store.kept_data(db.execute("SELECT value FROM meta WHERE key = 'mid_counts'").fetchone()[0])
         finally:
             db.close()
 
