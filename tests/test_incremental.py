@@ -1248,3 +1248,31 @@ def test_an_edit_reads_the_stored_rows_of_its_own_files_and_a_word_come_into_use
     assert counts["Feldman"] == 1 and all(json.loads(asked)["Feldman"] for p, _, asked, *_ in files if p in asking)
     assert any("Feldman" in c.subjects for c in edited.claims if c.doc in asking)
     assert (files, counts) == cold_rows()
+
+
+def test_what_an_older_kg_kept_as_json_makes_the_claims_stage_check_every_key_again(tmp_path):
+    """The claims stage keeps the files' hashes and links and the sources' mid-sentence words as
+    marshal (kg.claims.store.kept_data); where an older kg left them as JSON, the next build reads
+    them as none and checks every file's key again, ending as a cold build does."""
+    import sqlite3
+
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, search=False, site=False)
+    db = sqlite3.connect(cache / store.FILE)
+    with db:
+        for key in ("file_hashes", "mid_counts"):
+            value = store.kept_data(db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+            assert isinstance(value, dict) and value
+            db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(value), key))
+    db.close()
+    assert store.kept_data(json.dumps({"a": 1})) is None and store.kept_data(b"not marshal") is None
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 7% on ledgers.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, search=False, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", search=False, site=False)
+    assert [c.model_dump() for c in edited.claims] == [c.model_dump() for c in cold.claims]
+    assert any("ledgers" in c.text for c in edited.claims)
