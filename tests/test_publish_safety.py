@@ -180,6 +180,30 @@ def test_a_user_folder_named_as_the_recent_index_is_not_written_over(tmp_path):
     assert [p.name for p in (out / shards.RECENT).iterdir()] == ["mine.txt"]
 
 
+def test_a_link_put_in_place_of_a_page_is_not_indexed_for_search(tmp_path):
+    """The recent index (kg.publish.shards.RECENT) reads again every page written since the shards
+    were indexed; one replaced by a link to a private file since kg wrote it is left out, not read
+    through the link into the site's search."""
+    import gzip
+
+    vault = make_vault(tmp_path / "vault")
+    publish(vault, tmp_path / "cache")
+    out = vault / "site"
+    searchable = sorted(str(p.relative_to(out)) for p in out.rglob("*.html")
+                        if "data-pagefind-body" in p.read_text(encoding="utf-8"))
+    assert {"concepts/alpha.html", "concepts/beta.html"} <= set(searchable)
+    assert shards.update(out, searchable, set(searchable)) == (None, 1)  # the whole site, in one index
+    assert shards.update(out, searchable, {"concepts/alpha.html"}) == (None, 0)  # an edit: the recent index
+    private = tmp_path / "private.html"
+    private.write_text("<html><body data-pagefind-body><p>zxqv secret outside the vault</p></body></html>",
+                       encoding="utf-8")
+    (out / "concepts" / "alpha.html").unlink()
+    (out / "concepts" / "alpha.html").symlink_to(private)
+    assert shards.update(out, searchable, {"concepts/beta.html"}) == (None, 0)
+    indexed = b"".join(gzip.decompress(f.read_bytes()) for f in (out / shards.RECENT / "fragment").iterdir())
+    assert b"Beta" in indexed and b"zxqv" not in indexed
+
+
 def test_a_link_planted_among_a_shard_s_fragments_is_not_carried_into_the_next_one(tmp_path, monkeypatch):
     """A shard's next folder starts with the last one's fragments (kg.publish.shards._seed), but only
     Pagefind's own files: a link put there that points outside the vault is not followed into it."""

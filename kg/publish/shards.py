@@ -226,6 +226,8 @@ def _index(out: Path, pages: list[str] | None, target: Path, marked: bool = Fals
         site = staged
         staged.mkdir(parents=True)
         for path in pages:
+            if (out / path).is_symlink() or not (out / path).is_file():  # no longer the page kg wrote:
+                continue  # what a link put there points at is not the site's to index
             dest = staged / path
             dest.parent.mkdir(parents=True, exist_ok=True)
             if marked:
