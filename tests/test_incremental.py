@@ -404,6 +404,29 @@ def test_a_process_that_builds_again_decodes_only_the_claims_that_changed(tmp_pa
     assert _state(edited) == _state(cold)
 
 
+def test_a_process_that_builds_again_decodes_again_a_file_extracted_again_under_its_key(tmp_path, monkeypatch):
+    """A word a source starts using mid-sentence turns it into a name in the notes that start
+    sentences with it: those notes are extracted again with the keys they had. kg serve's kept
+    decoded claims (remember_claims) are of the claims as stored, not of the key alone, so its
+    next build sees their new subjects as a cold build does."""
+    from kg.claims import store
+
+    monkeypatch.setattr(store, "_DECODED", {})
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, search=False, site=False)
+    first = run(vault, cache_dir=cache, search=False, site=False)
+    asking = {c.doc for c in first.claims if c.text.startswith("Feldman") and "Feldman" not in c.subjects}
+    assert asking  # notes start sentences with the name; no source uses it mid-sentence yet
+    source = vault / "sources" / "open-weight-cascade.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\nA talk by Feldman covered the prices.\n",
+                      encoding="utf-8")
+    edited = run(vault, cache_dir=cache, search=False, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", search=False, site=False)
+    assert any("Feldman" in c.subjects for c in cold.claims if c.doc in asking)
+    assert [c.model_dump() for c in edited.claims] == [c.model_dump() for c in cold.claims]
+
+
 def test_an_edit_decodes_the_claims_beside_the_search_index_stage_and_ends_where_a_cold_build_ends(
         tmp_path, monkeypatch):
     """An edit's claims are decoded in a thread while the search index stage runs (ClaimFiles.

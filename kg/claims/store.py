@@ -153,8 +153,8 @@ class KnowledgeStore:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._held_keys: dict[str, str] | None = None
-        """`file_keys` as a `snapshot` read them (they cannot change in it)."""
+        self._held: dict[str, tuple[str, bytes]] | None = None
+        """`file_versions` as a `snapshot` read them (they cannot change in it)."""
         self.path = folder / FILE
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -220,10 +220,10 @@ class KnowledgeStore:
         a listing read in batches over several seconds is of one analysis."""
         self.db.execute("BEGIN")
         try:
-            self._held_keys = self.file_keys()  # (a 10k vault's listing read them once a batch: 0.5 s)
+            self._held = self.file_versions()  # (a 10k vault's listing read them once a batch: 0.5 s)
             yield
         finally:
-            self._held_keys = None
+            self._held = None
             self.db.rollback()
 
     def get(self, key: str) -> str | None:
@@ -247,9 +247,16 @@ class KnowledgeStore:
 
     def file_keys(self) -> dict[str, str]:
         """path -> the key of its stored claims (nothing else of the file's row is read)."""
-        if self._held_keys is not None:
-            return self._held_keys
+        if self._held is not None:
+            return {p: key for p, (key, _) in self._held.items()}
         return dict(self.db.execute("SELECT path, key FROM file_index"))
+
+    def file_versions(self) -> dict[str, tuple[str, bytes]]:
+        """path -> (the key of its stored claims, a digest of them as stored): a file extracted
+        again keeps its key when only the words it asked about read otherwise (`_claim_files`)."""
+        if self._held is not None:
+            return self._held
+        return {p: (key, digest) for p, key, digest in self.db.execute("SELECT path, key, digest FROM file_index")}
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
@@ -274,18 +281,18 @@ class KnowledgeStore:
 
     def claims(self, paths: list[str]) -> list[tuple[Claim, Extra]]:
         """The claims of these files, in this order, each with its extras (after `remember_claims`,
-        decoded only where they changed since this process last read them)."""
+        decoded only where they changed as stored since this process last read them)."""
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
-        keys = self.file_keys()
-        todo = [p for p in paths if p in keys and (decoded.get(p) or (None,))[0] != keys[p]]
+        stored = self.file_versions()
+        todo = [p for p in paths if p in stored and (decoded.get(p) or (None,))[0] != stored[p]]
         for start in range(0, len(todo), 500):
             chunk = todo[start:start + 500]
             for p, key, claims, extra in self.db.execute(
                     f"SELECT path, key, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                decoded[p] = (key, decode(FileClaims(key, {}, {}, claims, extra)))
-        for gone in set(decoded) - set(keys):
+                decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, extra)))
+        for gone in set(decoded) - set(stored):
             del decoded[gone]
-        return [item for p in paths if p in keys for item in decoded[p][1]]
+        return [item for p in paths if p in stored for item in decoded[p][1]]
 
     def named(self, paths: list[str]) -> list[tuple[str, list]]:
         """(file, what its claims name: kg.claims.perfile.named_subjects) for the sources among these
