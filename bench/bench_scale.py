@@ -24,7 +24,9 @@ half. Then the edits that
 change the names links resolve against, each judged on the same goal: a note made beside the
 edited one, that note deleted, and a heading added to the edited note. Each build is the whole of `kg build`: claims, evidence, tensions, the
 search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
-the stage the process tree's memory peaked in, from kg's stage times) and the figures
+the stage the process tree's memory peaked in, from kg's stage times), the CPU seconds it used
+(user and system, from os.wait4: the process and the children it waited for; an edit on 2 cores
+that keeps both busy cannot be made faster by moving its work between them) and the figures
 of kg's JSON summary (seconds, parsed, cached, search, claims, site, and each stage of
 "stages" when kg reports them).
 
@@ -187,6 +189,7 @@ class Run:
     stderr_tail: str = ""
     pss_at: tuple[float, int] = (0.0, 0)  # when the tree's PSS peaked (seconds after the start), processes then
     printed_bytes: int = 0  # what it wrote to stdout
+    cpu_seconds: tuple[float, float] = (0.0, 0.0)  # (user, system) of the process and the children it waited for
 
     @property
     def peak_mb(self) -> float:
@@ -240,7 +243,8 @@ def measure(name: str, args: list[str]) -> Run:
     tail = "\n".join(stderr.strip().splitlines()[-15:])
     return Run(name, round(wall, 2), proc.returncode, round(usage.ru_maxrss / 1024, 1),
                round(sampler.pss_kb / 1024, 1), round(sampler.rss_kb / 1024, 1), round(so_far, 1), summary, tail,
-               (round(sampler.pss_at[0], 1), sampler.pss_at[1]), printed)
+               (round(sampler.pss_at[0], 1), sampler.pss_at[1]), printed,
+               (round(usage.ru_utime, 2), round(usage.ru_stime, 2)))
 
 
 # ---------------------------------------------------------------- the vaults
@@ -410,6 +414,9 @@ def print_run(run: Run, goal: float | None) -> None:
           + ("" if run.exit_code in (0, 1) else f"   EXIT {run.exit_code}"))
     print(f"  peak memory: {run.peak_mb:,.0f} MB (largest process {run.largest_mb:,.0f} MB, tree PSS "
           f"{run.tree_pss_mb:,.0f} MB, tree RSS {run.tree_rss_mb:,.0f} MB; max so far {run.max_so_far_mb:,.0f} MB)")
+    user, system = run.cpu_seconds
+    print(f"  cpu: {user:.2f} s user + {system:.2f} s system: {(user + system) / max(run.wall_seconds, 1e-9):.1f} "
+          f"of {os.cpu_count()} cores busy on average")
     if run.pss_at[1] and run.tree_pss_mb >= 1:
         print(f"  tree PSS peaked {run.pss_at[0]:,.1f} s in, in the {run.peak_stage()} stage, "
               f"with {run.pss_at[1]} process{'es' if run.pss_at[1] > 1 else ''}")
