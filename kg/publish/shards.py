@@ -26,6 +26,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kg.cache import save_atomic
+
 SHARD_FROM = 1500
 """Searchable pages from which the index is split (below, one Pagefind run costs about 4 s)."""
 SHARD_PAGES = 350
@@ -100,8 +102,7 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
     changes, the shards of its pages are indexed again and it empties."""
     count = shard_count(len(searchable))
     known, stale = _state(out)
-    for shard in [*range(count), RECENT]:
-        place = out / RECENT if shard == RECENT else folder(out, shard)
+    for place in [*(folder(out, shard) for shard in range(count)), out / RECENT]:
         if not ours(place):
             return (f"{place} holds files that Pagefind did not write, so kg left it alone and the "
                     "site has no search; move it away to get search"), 0
@@ -150,9 +151,8 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
 def _write_state(out: Path, count: int, recent: list[str], indexed: bool) -> None:
     """COUNT_FILE, which the site's script reads: the shards, the pages whose copies in them are
     stale, and whether the recent index exists."""
-    tmp = out / f".{COUNT_FILE}.tmp"
-    tmp.write_text(json.dumps({"shards": count, "recent": recent, "recent_index": indexed}), encoding="utf-8")
-    os.replace(tmp, out / COUNT_FILE)
+    state = json.dumps({"shards": count, "recent": recent, "recent_index": indexed}).encode()
+    save_atomic(out / COUNT_FILE, lambda f: f.write(state))
 
 
 STALE_SHARE = 0.25
@@ -220,9 +220,9 @@ def _index(out: Path, pages: list[str] | None, target: Path, marked: bool = Fals
     for leftover in (fresh, staged):
         shutil.rmtree(leftover, ignore_errors=True)
     site = out
-    if pages is not None:  # a shard: its folder seeded with the last one's fragments (a site of one index is
-        if not marked:  # small: it starts empty, and keeps no old fragment), and a folder of hard links
-            _seed(target, fresh)  # to its pages (a copy where links cannot be made)
+    if pages is not None:  # a shard or the recent index: a folder of its pages, hard links to them (a copy
+        if not marked:  # where links cannot be made); a shard's new folder seeded with the last one's
+            _seed(target, fresh)  # fragments (a site of one index is small: it starts empty)
         site = staged
         staged.mkdir(parents=True)
         for path in pages:
