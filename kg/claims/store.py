@@ -754,7 +754,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         return every[0] if every else link_views(kb, only)
 
     stubs, links, titles = stub_titles(kb), kb.link_digests, link_titles(kb)
-    keys = _kept_keys(kb, store, paths, context, hashes, stubs, links, titles)
+    stored = store.file_keys()  # (the keys of the claims as stored: read once, asked twice)
+    keys = _kept_keys(kb, store, stored, paths, context, hashes, stubs, links, titles)
     if keys is None:
         keys = {p: file_key(kb, p, *views(), store.version) for p in paths}
     # the same files with the same keys and names: the words they asked about have the same
@@ -772,7 +773,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         store.db.execute("DELETE FROM meta WHERE key = 'mid_counts'")
         if renamed:  # until every file is read with these names, none is known to be up to date
             store.db.execute("DELETE FROM meta WHERE key = 'names'")
-    mids, counts, todo = _changed_counts(kb, store, paths, keys, kept_counts) if before is not None else (None, None, None)
+    mids, counts, todo = _changed_counts(kb, store, stored, paths, keys, kept_counts) if before is not None \
+        else (None, None, None)
     if todo is None:
         states = store.file_states()
         mids = {}
@@ -815,7 +817,8 @@ def _midsentence(kb, path: str) -> dict[str, int]:
         return dict(midsentence_words(s.text for s in kb.doc(path).sentences))
 
 
-def _changed_counts(kb, store: KnowledgeStore, paths: list[str], keys: dict[str, str], kept: dict[str, int] | None
+def _changed_counts(kb, store: KnowledgeStore, stored: dict[str, str], paths: list[str], keys: dict[str, str],
+                    kept: dict[str, int] | None
                     ) -> tuple[dict[str, dict[str, int]], Counter, list[str]] | tuple[None, None, None]:
     """The files to extract again when every stored file's claims are as the last claims stage left
     them, and what they need: the mid-sentence words of the sources among them, and those of every
@@ -826,7 +829,6 @@ def _changed_counts(kb, store: KnowledgeStore, paths: list[str], keys: dict[str,
     otherwise, and only every row says which."""
     if kept is None:
         return None, None, None
-    stored = store.file_keys()
     changed = [p for p in paths if stored.get(p) != keys[p]]
     wanted = set(paths)
     states = store.file_states([*changed, *(p for p in stored if p not in wanted)])
@@ -855,8 +857,9 @@ def kept_data(value) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes: dict[str, str],
-               stubs: dict[str, str], links: dict[str, str], titles: dict[str, list]) -> dict[str, str] | None:
+def _kept_keys(kb, store: KnowledgeStore, stored: dict[str, str], paths: list[str], context: str,
+               hashes: dict[str, str], stubs: dict[str, str], links: dict[str, str],
+               titles: dict[str, list]) -> dict[str, str] | None:
     """When what every key is made from beside its file is as it was at the last claims stage
     (kg.claims.perfile.key_context), each file keeps its stored key but those that are new or
     changed, those whose links point elsewhere now (`links`: a note made, deleted or renamed
@@ -867,7 +870,7 @@ def _kept_keys(kb, store: KnowledgeStore, paths: list[str], context: str, hashes
     kept = kept_data(store.get("file_hashes"))
     if not kept or kept.get("context") != context or "links" not in kept:
         return None
-    keys = store.file_keys()
+    keys = dict(stored)
     before = kept.get("stubs", {})
     retitled = {cid for cid in stubs.keys() | before.keys() if stubs.get(cid) != before.get(cid)}
     old_hashes, old_links, old_titles = kept["hashes"], kept["links"], kept.get("titles", {})
