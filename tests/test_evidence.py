@@ -456,12 +456,12 @@ def test_candidate_concepts_kept_per_source_follow_an_edit_as_a_fresh_count_does
     """What each source names is kept with its claims and added up by the analysis: after a source
     is added and one deleted, the suggested concepts are those counted afresh from every claim."""
     from kg.build import run
-    from kg.claims.analyse import Knowledge, _candidates
+    from kg.claims.analyse import Knowledge, _candidates, _named_of
 
     def suggested(build) -> tuple[list[dict], list[dict]]:
         """The suggestions of the build, and those counted from its claims themselves."""
         fresh = Knowledge(claims=build.analysis.knowledge.claims)
-        _candidates(build.kb, fresh)
+        _candidates(build.kb, fresh, _named_of(fresh.claims))
         return build.analysis.knowledge.candidates, fresh.candidates
 
     first = run(seed_vault, site=False)

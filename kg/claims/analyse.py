@@ -266,7 +266,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
         for c, v in zip(declared_tensions, vectors_for([c.text for c in declared_tensions])):
             other[(c.doc, c.id)] = v
     _declared_tensions(kb, out, vector, listed)
-    _candidates(kb, out, named() if named else None)
+    _candidates(kb, out, named() if named else _named_of(out.claims))
     return out, new
 
 
@@ -1001,17 +1001,21 @@ def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
     return problems
 
 
-def _candidates(kb, out: Knowledge, named: list[tuple[str, list]] | None = None) -> None:
+def _named_of(claims: list[Claim]) -> list[tuple[str, list]]:
+    """What each file's claims name (kg.claims.perfile.named_subjects), from the claims themselves:
+    for an analysis not given what the store keeps."""
+    from kg.claims.perfile import named_subjects
+
+    docs_of: dict[str, list[Claim]] = {}
+    for c in claims:
+        docs_of.setdefault(c.doc, []).append(c)
+    return [(doc, named_subjects(found)) for doc, found in docs_of.items()]
+
+
+def _candidates(kb, out: Knowledge, named: list[tuple[str, list]]) -> None:
     """Names that several sources use and no note defines: suggested concepts. `named`: (file, what
     its claims name) for each source, in claim order (kg.claims.perfile.named_subjects, as the store
-    keeps it); else read from the claims."""
-    if named is None:
-        from kg.claims.perfile import named_subjects
-
-        docs_of: dict[str, list[Claim]] = {}
-        for c in out.claims:
-            docs_of.setdefault(c.doc, []).append(c)
-        named = [(doc, named_subjects(claims)) for doc, claims in docs_of.items()]
+    keeps it)."""
     counts: Counter = Counter()
     where: dict[str, tuple[str, int]] = {}
     docs: Counter = Counter()
