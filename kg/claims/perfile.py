@@ -80,8 +80,9 @@ class FileClaims:
     mid: dict[str, int]
     claims: bytes
     """The claims as `encode` writes them."""
-    extra: str
-    """JSON list, per claim: `Extra`'s fields in order."""
+    extra: bytes
+    """Marshalled list, per claim: `Extra`'s fields in order (read as JSON, a 10k vault's 18 MB of
+    them took 0.3-0.48 s of each edit, marshalled 0.12 s)."""
     named: bytes = b""
     """The subjects a source's claims name (`named_subjects`), marshalled."""
 
@@ -276,8 +277,8 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
         for c in found:
             found_in, exact, names = subject_offsets(mentions, subjects, c)
             extra.append([json.dumps([found_in, exact, names], ensure_ascii=False, separators=(",", ":")),
-                          block_of.get(c.line), claim_measures(c, found_in), claim_stances(c, exact, names),
-                          claim_key(c, (found_in, exact, names))])
+                          block_of.get(c.line), [list(m) for m in claim_measures(c, found_in)],
+                          claim_stances(c, exact, names), claim_key(c, (found_in, exact, names))])
         problems: list[Diagnostic] = []
     except Exception as exc:  # a bug on one file must not stop the vault: report it on the file
         found, extra = [], []
@@ -285,7 +286,7 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
     return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
-                      json.dumps(extra, separators=(",", ":")), marshal.dumps(named_subjects(found), 4)), problems
+                      marshal.dumps(extra, 4), marshal.dumps(named_subjects(found), 4)), problems
 
 
 def named_subjects(claims: list[Claim]) -> list[list]:
@@ -417,4 +418,4 @@ def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
     # most claims measure nothing and take no stance: one empty tuple serves them all (two
     # empty lists a claim were 20 MB of a 10k vault's)
     return [(c, Extra(mentions, block, measures or (), stances or (), key))
-            for c, (mentions, block, measures, stances, key) in zip(claims, json.loads(found.extra))]
+            for c, (mentions, block, measures, stances, key) in zip(claims, marshal.loads(found.extra))]

@@ -71,8 +71,8 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 8
-"""Bump when the layout of the tables changes."""
+SCHEMA = 9
+"""Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -184,7 +184,7 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims BLOB NOT NULL, extra TEXT NOT NULL);
+                mid TEXT NOT NULL, claims BLOB NOT NULL, extra BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
                 problems TEXT NOT NULL, named BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
@@ -310,7 +310,7 @@ class KnowledgeStore:
             for p, claims, extra in self.db.execute(
                     f"SELECT path, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
                 blocks = out.setdefault(p, {})
-                for text, (_, block, *_) in zip(texts_of(claims), json.loads(extra)):
+                for text, (_, block, *_) in zip(texts_of(claims), marshal.loads(extra)):
                     if block is not None:
                         blocks.setdefault(block, []).append(text)
         return out
