@@ -464,3 +464,36 @@ def test_rows_copied_from_a_mapped_matrix_are_read_from_its_file_and_equal_the_m
     out = np.zeros((3, 384), dtype=np.float32)
     assert _read_rows(mapped, [(0, 3, 5)], out) and np.array_equal(out, matrix[5:8])
     assert not _read_rows(mapped[100:], [(0, 3, 5)], out) and not _read_rows(matrix, [(0, 3, 5)], out)
+
+
+def test_a_gathered_matrix_reads_and_multiplies_as_the_matrix_it_stands_for(tmp_path):
+    """The claim pool of an edit is the last pool's rows, where they lie in their mapped file, with
+    the new claims' rows beside them (kg.search.index.Gathered): every way the analysis reads it
+    must give what the copied matrix gave."""
+    import numpy as np
+
+    from kg.search.index import Gathered
+
+    rng = np.random.default_rng(11)
+    base = rng.standard_normal((300, 384)).astype(np.float32)
+    np.save(tmp_path / "heap.npy", base)
+    mapped = np.load(tmp_path / "heap.npy", mmap_mode="r")
+    rows = np.r_[np.arange(0, 40), -1, np.arange(41, 120), 290, 291, -1, -1, np.arange(130, 200)]
+    extra = rng.standard_normal((3, 384)).astype(np.float32)
+    whole = np.zeros((len(rows), 384), dtype=np.float32)
+    whole[rows >= 0] = base[rows[rows >= 0]]
+    whole[rows < 0] = extra
+    gathered = Gathered(mapped, rows, extra)
+    assert len(gathered) == len(whole) and gathered.shape == whole.shape
+    for n in (0, 40, 121, 122, 123, len(rows) - 1):
+        assert np.array_equal(gathered[n], whole[n])
+    picks = [[40, 3, 123], np.array([122, 0, 121]), slice(35, 130), rows < 0]
+    for pick in picks:
+        assert np.array_equal(gathered[pick], whole[pick])
+    queries = rng.standard_normal((384, 5)).astype(np.float32)
+    assert np.allclose(gathered @ queries, whole @ queries, atol=1e-4)
+    assert np.allclose(gathered @ whole[40], whole @ whole[40], atol=1e-4)
+    assert np.array_equal(np.asarray(gathered), whole)
+    assert np.array_equal(np.ascontiguousarray(gathered, dtype=np.float32), whole)
+    with pytest.raises(ValueError):
+        Gathered(mapped, rows, extra[:2])

@@ -48,7 +48,7 @@ from kg.claims.tensions import (
 )
 from kg.memory import give_back
 from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide
-from kg.search.index import copy_rows
+from kg.search.index import Gathered, copy_rows
 
 MIN_SENTENCE_WORDS = 4
 NAMED_CLAIM_COSINE = 0.35
@@ -211,21 +211,25 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
     source = np.fromiter((old_row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
     missing = np.nonzero(source < 0)[0].tolist()
-    fresh = vectors_for([listed.pool[n].text for n in missing]) if missing else None
-    matrix = np.zeros((len(keys), 384), dtype=np.float32)
+    fresh = vectors_for([listed.pool[n].text for n in missing]) if missing else np.zeros((0, 384), dtype=np.float32)
     kth = np.ones(len(keys), dtype=np.float32)
     kept_pool = bool(old_row)
+    incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     del old_row
     rows = np.full(len(keys), -1, dtype=np.int64)  # each claim's row in the heap it was read from
     if kept_pool:
         held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
         rows = np.where(source >= 0, held[np.maximum(source, 0)], -1) if len(held) else rows
-        copy_rows(memo.vectors, rows, matrix)
         copy_rows(memo.kth, source, kth)
-        memo.vectors = None  # copied: let the memo's go (280 MB at 10k notes, held to the end otherwise)
-    if missing:
+    if incremental:  # the kept claims' vectors where they lie, in the memo's heap
+        matrix = Gathered(memo.vectors, rows, fresh)
+    else:
+        matrix = np.zeros((len(keys), 384), dtype=np.float32)
+        if kept_pool:
+            copy_rows(memo.vectors, rows, matrix)
         matrix[missing] = fresh
-    del fresh  # copied (a fresh analysis held all 180k claim vectors twice, to its end)
+    memo.vectors = None  # (in `matrix`, or copied: held to the end otherwise, 280 MB at 10k notes)
+    del fresh  # (a fresh analysis held all 180k claim vectors twice, to its end)
     row_of_claim = listed.row_of
     other: dict[tuple[str, str], np.ndarray] = {}
 
@@ -253,7 +257,6 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
             new.sentences = memo.spill(*new.sentences)
     new.pool, new.vectors, new.kth, new.vector_rows, new.heap = keys, matrix, kth, rows, memo.heap
     new.docs = [c.doc for c in listed.pool]
-    incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     now_row = {k: n for n, k in enumerate(keys)}
     moved = np.array([now_row.get(k, -1) for k in memo.pool], dtype=np.int64)  # memo's pool row -> this pool's
     _tensions(kb, out, listed.pool, listed.pool_extras, matrix, moved,

@@ -533,6 +533,58 @@ class SearchIndex:
         write_vectors(self.folder, ids, matrix, progress, matrix_written=last is not None)
 
 
+class Gathered:
+    """The matrix whose row n is `base[rows[n]]`, or the next row of `extra` where rows[n] is -1,
+    read where its rows lie: a claim pool after an edit is the last pool's rows, kept in place in
+    their memory-mapped heap (kg.claims.store), with a few new ones. Copying a 10k vault's 222 MB
+    of them into a new matrix took 0.1-0.3 s of an edit, and 2.5-2.8 s when this virtual machine
+    was slow to give the process new memory (the same 52k page faults, ten times the system time);
+    the pages of the mapped file are in memory already. Rows taken by index (an int, a slice, a list
+    or array of ints) and products (`matrix @ other`) are what the analysis asks for; anything else
+    reads it whole (`__array__`)."""
+
+    def __init__(self, base: np.ndarray, rows: np.ndarray, extra: np.ndarray):
+        self.base, self.rows, self.extra = base, rows, extra
+        self.slot = np.full(len(rows), -1, dtype=np.int64)
+        missing = np.nonzero(rows < 0)[0]
+        if len(missing) != len(extra):
+            raise ValueError(f"{len(missing)} rows are not in the base, and {len(extra)} are given")
+        self.slot[missing] = np.arange(len(missing))
+        self.held = rows >= 0
+        self.shape = (len(rows), base.shape[1])
+        self.dtype = base.dtype
+        self.ndim = 2
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            row = self.rows[key]
+            return self.base[row] if row >= 0 else self.extra[self.slot[key]]
+        at = np.arange(len(self.rows))[key] if isinstance(key, slice) else np.asarray(key)
+        at = np.nonzero(at)[0] if at.dtype == bool else at.astype(np.int64, copy=False)
+        rows = self.rows[at]
+        out = np.empty((len(at), self.shape[1]), dtype=self.dtype)
+        held = rows >= 0
+        out[held] = self.base[rows[held]]
+        if not held.all():
+            out[~held] = self.extra[self.slot[at[~held]]]
+        return out
+
+    def __matmul__(self, other: np.ndarray) -> np.ndarray:
+        product = self.base @ other  # (the base's rows of claims gone too: fewer than the pool's, HEAP_SLACK)
+        out = np.empty((len(self.rows), *product.shape[1:]), dtype=product.dtype)
+        out[self.held] = product[self.rows[self.held]]
+        if len(self.extra):
+            out[~self.held] = self.extra @ other
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+
 def copy_rows(old: np.ndarray, source: np.ndarray, out: np.ndarray) -> None:
     """out[n] = old[source[n]] for every n with source[n] >= 0, copying runs of consecutive rows
     whole: a matrix after an edit is the last one with a few rows in or out, and a copy row by
