@@ -573,7 +573,7 @@ class Gathered:
         return out
 
     def __matmul__(self, other: np.ndarray) -> np.ndarray:
-        product = self.base @ other  # (the base's rows of claims gone too: fewer than the pool's, HEAP_SLACK)
+        product = self.base @ other  # over the whole heap: with the rows of claims gone, at most twice the pool's
         out = np.empty((len(self.rows), *product.shape[1:]), dtype=product.dtype)
         out[self.held] = product[self.rows[self.held]]
         if len(self.extra):
