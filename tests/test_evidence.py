@@ -480,7 +480,7 @@ def test_candidate_concepts_kept_per_source_follow_an_edit_as_a_fresh_count_does
     (seed_vault / "sources" / "zz-labs.md").unlink()
     kept, fresh = suggested(run(seed_vault, site=False))
     assert kept == fresh and next(c for c in kept if c["name"] == "DeepSeek") == deepseek
-    # a note that names DeepSeek: what the sources name is as it was, and the suggestion goes
+    # a note for DeepSeek: the name has a note now, and the suggestion goes
     (seed_vault / "notes").mkdir(exist_ok=True)
     (seed_vault / "notes" / "deepseek.md").write_text(
         "---\ntitle: DeepSeek\n---\nA lab whose open models are cited in several sources.\n", encoding="utf-8")
