@@ -546,7 +546,6 @@ class KnowledgeStore:
     def _spill_sentences(self, keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Memo.spill: the source sentences' vectors written now under their keys' name (`save`
         names them by writing the keys), given back memory-mapped."""
-
         path = self.folder / _vectors_file("sentence_vectors", keys)
         save_atomic(path, lambda f: np.save(f, np.ascontiguousarray(vectors, dtype=np.float32)))
         return keys, np.load(path, mmap_mode="r")
@@ -565,7 +564,6 @@ class KnowledgeStore:
         stamp last, so an interrupted save analyses again. The analysis itself is not kept whole:
         the memo keeps every verdict it was made from, so making it again judges nothing (writing
         60 MB of JSON took 1.6 s of a 10k vault's edit)."""
-
         names = sorted(set(memo.docs or ()))
         row_of = {d: n for n, d in enumerate(names)}
         same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
@@ -669,7 +667,6 @@ def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray
     """Write `vectors` under the name their keys give, then `then()` (which writes the keys), then
     drop the vectors of other keys: a crash between the writes leaves keys that name no file (the
     next analysis is a fresh one), never keys read with the wrong vectors."""
-
     name = _vectors_file(kind, keys)
     there = isinstance(vectors, np.memmap) and vectors.filename \
         and Path(vectors.filename).resolve() == (folder / name).resolve()
@@ -708,7 +705,6 @@ def _keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.n
     yet, is written afresh under a new name. Then `then(name, length, rows)` keeps what names the
     rows, and a heap written afresh drops the others: a crash leaves rows past the length the kept
     pool names (written over next time) or a heap no pool names, never a pool naming rows not written."""
-
     todo = np.nonzero(rows < 0)[0]
     if heap is not None and _heap_path(folder, kind, heap[0]).is_file() \
             and heap[1] + len(todo) <= HEAP_SLACK * max(len(rows), 1):

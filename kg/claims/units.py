@@ -455,7 +455,6 @@ def _answers_file() -> Path:
 def _keep(answers: dict) -> None:
     """Write the answers whole (two builds at once each leave a whole file); a cache that cannot
     be written is only slower."""
-
     target = _answers_file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -181,7 +181,6 @@ def ensure_table(embedder_factory: Callable[[], object] | None = None, progress=
         if embedder_factory is None:
             from kg.search.embed import shared_embedder as embedder_factory
         data = compute_table(embedder_factory(), progress)
-
         save_atomic(path, lambda f: f.write(data))
         for old in path.parent.glob("all-minilm-l6-v2-static-*.bin*"):  # tables of other versions
             if old.name not in (path.name, path.name + ".lock"):
@@ -391,7 +390,6 @@ def text_key(text: str) -> bytes:
 
 def _save_npz(path: Path, **arrays) -> None:
     """Write a cache file whole or not at all (a cache that cannot be written is only slower)."""
-
     try:
         save_atomic(path, lambda f: np.savez(f, **arrays))
     except OSError:
