@@ -231,15 +231,16 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
 
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
-    edit = search and not preview and 0 < kb.stats["parsed"] < PARALLEL_FROM
+    changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
+    edit = search and not preview and 0 < changed < PARALLEL_FROM
     aside = None
     if edit and site and pagefind:  # forked now, before any thread starts and the claims are read
         from kg.publish.writer import MeaningAside
 
-        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, kb.stats["parsed"])
+        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed)
     try:  # (the process is ended unused if the site is not drawn)
         files = analysis = found = preview_of = None
-        if edit:
+        if edit and kb.stats["parsed"]:
             from kg.search.embed import preload_model
 
             preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
@@ -300,9 +301,9 @@ def build(root: Path, settings: Settings | None = None, progress: Progress | Non
     settings = settings or load_settings(root)
     cache_dir = cache_dir or cache_folder(root)
     with cache_lock(cache_dir):
-        kb, files, parsed, cached = _read(root, settings, progress, jobs, cache_dir)
+        kb, files, parsed, cached, gone = _read(root, settings, progress, jobs, cache_dir)
     kb.diagnostics.sort(key=lambda d: (d.doc, d.line, d.col, d.code))
-    kb.stats = {"files": len(files), "parsed": parsed, "cached": cached,
+    kb.stats = {"files": len(files), "parsed": parsed, "cached": cached, "gone": gone,
                 "seconds": round(time.perf_counter() - started, 3)}
     return kb
 
@@ -311,7 +312,7 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
     cache = ParseCache(cache_dir, _fingerprint(settings))
     try:
         files, passed_over = discover(root, settings)
-        kb, parsed, cached = parse_all(root, files, settings, progress, jobs, cache)
+        kb, parsed, cached, gone = parse_all(root, files, settings, progress, jobs, cache)
         kb.diagnostics.extend(passed_over)
         kb.files = [f.path for f in files if f.kind == "file"]
         kb.on_disk = {f.path: f.fs for f in files if f.fs != f.path}
@@ -328,7 +329,7 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         check_vault(kb)
     finally:
         cache.close()
-    return kb, files, parsed, cached
+    return kb, files, parsed, cached, gone
 
 
 def _fingerprint(settings: Settings) -> str:
@@ -337,10 +338,11 @@ def _fingerprint(settings: Settings) -> str:
 
 
 def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: Progress | None,
-              jobs: int | None, cache: ParseCache) -> tuple[KnowledgeBase, int, int]:
+              jobs: int | None, cache: ParseCache) -> tuple[KnowledgeBase, int, int, int]:
     """Parse every note and source, reusing the cache where the content hash matches.
 
-    Returns the KnowledgeBase holding each file's light index, and (parsed, cached) counts."""
+    Returns the KnowledgeBase holding each file's light index, and (parsed, cached, gone) counts:
+    gone is the files read last time and deleted since."""
     states = cache.states()
     max_bytes = int(settings.vault.max_file_mb * 1e6)
     problems: list[Diagnostic] = []
@@ -366,7 +368,7 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
             todo.append((f.kind, f.path, digest, data, f.size, f.mtime))
     for rows in _parse_many(todo, settings.sections, progress, jobs):
         cache.store(rows)  # as they come: a cold build of a large vault never holds every parse
-    cache.finish(restat, keep)
+    gone = cache.finish(restat, keep)
     infos: dict[str, DocInfo] = {}
     for path, digest, names, refs in cache.infos():
         info = DocInfo.loads(path, digest, names, refs)
@@ -388,7 +390,7 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
 
     kb = KnowledgeBase(str(root), dict(sorted(infos.items())), loader, read)
     kb.diagnostics.extend(problems)
-    return kb, len(todo), len(keep) - len(todo)
+    return kb, len(todo), len(keep) - len(todo), gone
 
 
 def _parse_batch(batch: list[tuple], sections: SectionSettings) -> list[tuple]:

@@ -143,12 +143,14 @@ class ParseCache:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def finish(self, restat: list[tuple[int, int, str]], keep: set[str]) -> None:
-        """Record new stats of unchanged files (size, mtime, path); forget files not in `keep`."""
+    def finish(self, restat: list[tuple[int, int, str]], keep: set[str]) -> int:
+        """Record new stats of unchanged files (size, mtime, path); forget files not in `keep`, and
+        return how many were forgotten (the files deleted since the last read)."""
         with self.db:
             self.db.executemany("UPDATE parsed SET size = ?, mtime = ? WHERE path = ?", restat)
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM parsed") if p not in keep]
             self.db.executemany("DELETE FROM parsed WHERE path = ?", gone)
+        return len(gone)
 
     def close(self) -> None:
         self.db.close()

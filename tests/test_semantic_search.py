@@ -507,10 +507,18 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     order.clear()
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 0 and here[1] == 1  # made by the forked process, or here
-    assert aside[0] == here[0] and b"Heliotrope" in aside[0]
+    assert aside[0] == here[0] and b"Heliotrope" in aside[0] and b"heliotrope.html" in aside[0]
     # forked once the vault was read, started once the search index was (the site's start does
     # nothing more), before the planning; the second build made them here
     assert order == ["fork", "start", "start", "plan", "plan"]
+
+    for vault in vaults:  # a note deleted is an edit too: no file parsed, one gone
+        (vault / "notes" / "heliotrope.md").unlink()
+    order.clear()
+    aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
+    assert aside[1] == 0 and here[1] == 1
+    assert aside[0] == here[0] and b"heliotrope.html" not in aside[0]
+    assert order == ["fork", "start", "start", "plan", "plan"]  # forked as the vault was read, as for a save
 
     for vault in vaults:
         edit(vault)
