@@ -457,14 +457,24 @@ def test_an_edit_decodes_the_claims_beside_the_search_index_stage_and_ends_where
 def test_a_link_that_makes_a_new_concept_reads_again_only_the_files_that_use_its_words(tmp_path, monkeypatch):
     """A concept's names are what mentions match, but a new name can only be found in a file that
     has its words: a link to a note not yet written (a stub) must not re-read the whole vault."""
-    from kg.claims import store
+    from kg.claims import perfile, store
 
     vault = _vault(tmp_path)
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)
-    read = []
+    read, looked = [], []
     real = store.extract_many
     monkeypatch.setattr(store, "extract_many", lambda kb, todo, *a, **k: read.extend(todo) or real(kb, todo, *a, **k))
+    real_files_naming = perfile.files_naming
+
+    def files_naming(kb, paths, *args):  # the files whose text is looked through for the name
+        real_text = perfile.naming_text
+        perfile.naming_text = lambda kb, path, *a: looked.append(path) or real_text(kb, path, *a)
+        try:
+            return real_files_naming(kb, paths, *args)
+        finally:
+            perfile.naming_text = real_text
+    monkeypatch.setattr(store, "files_naming", files_naming)
     note = vault / "notes" / "concepts" / "quality-gap.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Prices follow the [[Price Floor]] more than the benchmarks.\n\n## ", 1), encoding="utf-8")
@@ -472,6 +482,8 @@ def test_a_link_that_makes_a_new_concept_reads_again_only_the_files_that_use_its
     # the note, and the files with both words: "the price floor" is in the pricing note
     assert "notes/concepts/quality-gap.md" in read and "notes/concepts/inference-pricing.md" in read
     assert len(read) < len(edited.kb.infos) / 3, read
+    # and of the other files, only those whose word filters have both words were read through
+    assert "notes/concepts/inference-pricing.md" in looked and len(looked) < len(edited.kb.infos) / 3, looked
     assert any(c.doc == "notes/concepts/inference-pricing.md" and "price-floor" in c.concepts for c in edited.claims)
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
     assert _state(edited) == _state(cold)
@@ -481,6 +493,34 @@ def test_a_link_that_makes_a_new_concept_reads_again_only_the_files_that_use_its
     again = run(vault, cache_dir=cache, site=False)  # the stub is gone: its mentions go with it
     assert "notes/concepts/inference-pricing.md" in read and len(read) < len(again.kb.infos) / 3, read
     assert not any("price-floor" in c.concepts for c in again.claims)
+
+
+def test_the_word_filters_pass_every_file_that_reading_finds_naming_a_name(tmp_path):
+    """What the kept word filters let through holds every file that reading them all finds using a
+    name's words: in its text (entities decoded), in its title or in how its links read."""
+    from kg.claims.perfile import files_naming, link_views
+    from kg.claims.store import KnowledgeStore
+
+    vault = _vault(tmp_path)
+    (vault / "notes" / "café.md").write_text("# Caf&eacute; Economics\n\nThe [[quality-gap]] of "
+                                                "Caf&eacute; Zeta pricing is 3%.\n", encoding="utf-8")
+    done = run(vault, cache_dir=tmp_path / "cache", site=False)
+    kb = done.kb
+    store = KnowledgeStore(tmp_path / "cache")
+    try:
+        filters = store.word_filters(store.file_keys())
+    finally:
+        store.close()
+    paths = sorted(kb.infos)
+    assert set(filters) == set(paths) and all(len(f) == 512 for f in filters.values())
+    names = sorted({n for c in kb.concepts.values() for n in (c.title, *c.aliases)}
+                   | {"Café Zeta", "zeta pricing", "Quality gap", "Heliotrope Quarterly", "open weights"})
+    shown = lambda only: link_views(kb, only)[0]  # noqa: E731
+    for name in names:
+        assert files_naming(kb, paths, [name], shown, filters) == files_naming(kb, paths, [name], shown), name
+    assert files_naming(kb, paths, ["Café Zeta"], shown, filters) == {"notes/café.md"}
+    # the filters let through no file without the name's words
+    assert files_naming(kb, paths, ["Heliotrope Quarterly"], lambda only: {} if not only else 1 / 0, filters) == set()
 
 
 def test_an_unchanged_build_reads_no_claims_and_loads_no_analysis(demo_site, tmp_path):

@@ -71,8 +71,9 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 9
-"""Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON)."""
+SCHEMA = 10
+"""Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
+file's word filter)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -186,7 +187,7 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
                 mid TEXT NOT NULL, claims BLOB NOT NULL, extra BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
-                problems TEXT NOT NULL, named BLOB NOT NULL) WITHOUT ROWID;
+                problems TEXT NOT NULL, named BLOB NOT NULL, words BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -263,10 +264,16 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra)
                                  for p, f, _ in rows])
-            self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?)",
+            self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, hashlib.blake2b(f.claims, digest_size=12).digest(),
-                                  json.dumps([d.model_dump() for d in problems]), f.named)
+                                  json.dumps([d.model_dump() for d in problems]), f.named, f.words)
                                  for p, f, problems in rows])
+
+    def word_filters(self, keys: dict[str, str]) -> dict[str, bytes]:
+        """path -> the word filter kept with its claims (kg.claims.perfile.files_naming), of the
+        files whose stored key is `keys`' (what the filter was made from is as it was)."""
+        return {p: words for p, key, words in self.db.execute("SELECT path, key, words FROM file_index")
+                if keys.get(p) == key}
 
     def problems(self) -> list[Diagnostic]:
         """What extracting claims failed on, file by file."""
@@ -785,7 +792,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
                 or any((counts.get(w, 0) > 0) != answer for w, answer in states[p][1].items())]
     if before is not None and renamed:
         again = set(todo)
-        again |= files_naming(kb, sorted(set(paths) - again), names_changed(before, names), views()[0])
+        again |= files_naming(kb, sorted(set(paths) - again), names_changed(before, names),
+                              lambda only: views(only)[0], store.word_filters(keys))
         todo = [p for p in paths if p in again]
     unread = [p for p in todo if p in kb.source_by_path and p not in mids]  # (kept as stored: their keys stand)
     mids.update((p, state[2]) for p, state in store.file_states(unread).items())
