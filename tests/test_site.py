@@ -332,6 +332,24 @@ def test_a_deleted_note_loses_its_page(site_vault, tmp_path):
     assert result["written"] >= 1
 
 
+def test_a_page_deleted_from_the_site_folder_is_drawn_again_by_the_next_edit(site_vault, tmp_path):
+    """A page the reader deleted (or lost) from the site folder is written again by the next
+    build that draws anything, though nothing it shows changed; the pages still there are not."""
+    cache = tmp_path / "cache"
+    build_site(site_vault, cache)
+    out = site_vault / "site"
+    for page in ("concepts/gamma.html", "tags.html"):
+        (out / page).unlink()
+    kept = (out / "sources" / "report.html").stat().st_mtime_ns
+    alpha = site_vault / "notes" / "alpha.md"
+    alpha.write_text(alpha.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    result = build_site(site_vault, cache)
+    assert (out / "concepts" / "gamma.html").is_file() and (out / "tags.html").is_file()
+    assert result["written"] >= 3  # alpha's page and the two that were gone
+    assert (out / "sources" / "report.html").stat().st_mtime_ns == kept
+    assert crawl(out).broken == []
+
+
 def test_a_page_that_cannot_be_drawn_does_not_stop_the_site(site_vault, tmp_path, monkeypatch):
     from kg.build import build
     from kg.config import load_settings

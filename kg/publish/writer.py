@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -340,6 +340,22 @@ def _load_manifest(path: Path, version: str, out: Path) -> dict:
     return data
 
 
+def _present(out: Path, paths: Iterable[str]) -> set[str]:
+    """Which of these paths are files in the site folder `out` (a link to a file counts, as
+    `Path.is_file` says): by one listing of each folder they are in, not a look at each path (a
+    look at each of a 10k vault's 13,000 pages made an edit's planning 0.11 s longer)."""
+    folders = dict.fromkeys(path.rpartition("/")[0] for path in paths)
+    found: set[str] = set()
+    for folder in folders:
+        prefix = f"{folder}/" if folder else ""
+        try:
+            with os.scandir(out / folder) as entries:
+                found.update(prefix + entry.name for entry in entries if entry.is_file())
+        except OSError:  # (no such folder yet: none of its pages is there)
+            continue
+    return found
+
+
 def _owned(last: dict) -> set[str]:
     """The files of the site folder that kg wrote, by the last build's manifest."""
     owned = set(last.get("pages", {}))
@@ -447,9 +463,9 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     linked = site.kb.link_digests
     affected = _affected(site, last, files, shown, linked)
     todo, keys = [], {}
+    present = _present(out, (page.path for page in pages))  # a deleted page is drawn again
     checked = [page for page in pages if not (affected is not None and not page.always and page.path not in affected
-                                              and (previous.get(page.path) or [None])[0]
-                                              and (out / page.path).is_file())]  # a deleted page is drawn again
+                                              and (previous.get(page.path) or [None])[0] and page.path in present)]
     site.kb.block_texts(sorted({doc for page in checked for doc in page.needs()}))  # the linking paragraphs, at once
     checked_paths = {page.path for page in checked}
     for i, page in enumerate(pages):
@@ -458,7 +474,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
             keys[page.path] = known[0]  # nothing it shows has changed: not even its inputs are gathered
             continue
         keys[page.path] = _key(site, page)
-        if known is None or known[0] != keys[page.path] or not (out / page.path).is_file():
+        if known is None or known[0] != keys[page.path] or page.path not in present:
             todo.append((i, known[1] if known else None))
     planned = time.perf_counter()
     if aside is not None and len(todo) >= PARALLEL_FROM:  # drawing workers and the aside at once: too much memory
