@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,6 +96,10 @@ class Pool:
     claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
     sets `explaining` to the keys of every pair it explained."""
     explaining: set[tuple[str, str]] = field(default_factory=set)
+    passed: Callable[[int], None] | None = None
+    """Told the first row of each pair detect() judges, once per row: when the pairs come in order
+    of their first row, each second row after its first (kg.claims.analyse), the rows before it are
+    in no pair left, and what was decoded of them may go."""
 
 
 def side(claim: Claim) -> TensionSide:
@@ -494,9 +499,13 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
     paired = set()
     same: list[tuple[int, int]] = []
     figures: dict[tuple, Tension] = {}
+    last = -1
     for n, (i, j, cosine, shared) in enumerate(pairs):
         if pool.progress and n % 20_000 == 0:
             pool.progress("Finding tensions: judging pairs", n, len(pairs))
+        if i != last and pool.passed is not None:
+            pool.passed(i)
+            last = i
         if shared is None and verdicts[n] != SAME and verdicts[n] != NOTHING:
             shared = [k for k in pool.subjects[i] if k in pool.subjects[j]]
         if verdicts[n] is None:
