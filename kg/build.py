@@ -100,9 +100,9 @@ class Build:
 
     @property
     def stats(self) -> dict[str, float]:
-        """Counts and timings: the read's (files, parsed, cached), the search index's (search_*),
-        claims judged again (knowledge_judged, when the knowledge stage analysed) and the whole
-        build's seconds."""
+        """Counts and timings: the read's (files, parsed, cached, and gone: deleted since the last
+        read), the search index's (search_*), claims judged again (knowledge_judged, when the
+        knowledge stage analysed) and the whole build's seconds."""
         out = {**self.kb.stats, **{f"search_{k}": v for k, v in (self.search or {}).items()}}
         if self.analysis and self.analysis.judged is not None:
             out["knowledge_judged"] = self.analysis.judged
