@@ -18,8 +18,11 @@ def test_rerun_parses_nothing_and_one_edit_parses_one(vault):
     note = vault / "notes" / "pricing.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nNow links [[Missing Concept]].\n", encoding="utf-8")
     edited = build(vault)
-    assert edited.stats["parsed"] == 1
+    assert edited.stats["parsed"] == 1 and edited.stats["gone"] == 0
     assert any(r.doc == "notes/pricing.md" and r.target_id == "missing-concept" for r in edited.rows)
+    (vault / "notes" / "loop-a.md").unlink()  # a deleted note is a change too, though nothing is parsed
+    deleted = build(vault)
+    assert deleted.stats["parsed"] == 0 and deleted.stats["gone"] == 1 and "notes/loop-a.md" not in deleted.infos
 
 
 def test_the_links_are_counted_from_the_cache_as_decoding_them_counts_them(vault):
