@@ -188,7 +188,8 @@ def files_naming(kb, paths: list[str], names: list[str], shown: Callable[[list[s
     words = [[w.lower() for w in _WORD.findall(n)] for n in names]  # (the files' words are lowercased)
     if not all(words):
         return set(paths)
-    filtered = [p for p in paths if len((filters or {}).get(p, b"")) == FILTER_BITS // 8]
+    filters = filters or {}
+    filtered = [p for p in paths if len(filters.get(p, b"")) == FILTER_BITS // 8]
     if filtered:
         matrix = np.frombuffer(b"".join(filters[p] for p in filtered), dtype=np.uint8).reshape(len(filtered), -1)
         named = np.zeros(len(filtered), dtype=bool)
