@@ -1,13 +1,14 @@
 """all-MiniLM-L6-v2 as an ONNX graph, written from its safetensors weights without torch.
 
 The graph is BERT as the weights were trained for (transformers' BertModel, absolute positions,
-exact erf GELU), followed by what sentence-transformers adds for this model: the mean of the
+exact erf GELU, as onnxruntime's `BiasGelu` kernel: one node for the intermediate layer's bias and
+activation, where the five nodes of the formula cost 10% of an int8 run), followed by what sentence-transformers adds for this model: the mean of the
 token vectors under the attention mask, then L2 normalisation. So the output "embedding" is the
 same unit vector `SentenceTransformer(...).encode(..., normalize_embeddings=True)` gives.
 
 Inputs: input_ids, attention_mask, token_type_ids, int64 [batch, tokens] (both dimensions
 dynamic). Output: embedding, float32 [batch, hidden]. Opset 17 (LayerNormalization is a single
-node). Only `onnx`, `numpy` and `safetensors` are needed: building takes about a second.
+node), and onnxruntime's own `com.microsoft` domain for `BiasGelu`. Only `onnx`, `numpy` and `safetensors` are needed: building takes about a second.
 """
 
 from __future__ import annotations
@@ -98,8 +99,6 @@ def build_model(weights: dict[str, np.ndarray], config: dict):
     split_heads = g.const("shape_heads", np.array([0, 0, heads, head_dim], dtype=np.int64))
     merge_heads = g.const("shape_hidden", np.array([0, 0, hidden], dtype=np.int64))
     scale = g.const("attention_scale", np.array(math.sqrt(head_dim), dtype=np.float32))
-    sqrt_half = g.const("sqrt_half", np.array(1 / math.sqrt(2), dtype=np.float32))
-    half = g.const("half_f", np.array(0.5, dtype=np.float32))
 
     for i in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{i}"
@@ -115,8 +114,9 @@ def build_model(weights: dict[str, np.ndarray], config: dict):
         attended = g.op("Add", _linear(g, context, weights, f"{p}.attention.output.dense"), h)
         h = _layer_norm(g, attended, weights, f"{p}.attention.output.LayerNorm", eps)
 
-        up = _linear(g, h, weights, f"{p}.intermediate.dense")
-        gelu = g.op("Mul", g.op("Mul", up, half), g.op("Add", g.op("Erf", g.op("Mul", up, sqrt_half)), one_f))
+        up = f"{p}.intermediate.dense"
+        gelu = g.op("BiasGelu", g.op("MatMul", h, g.const(f"{up}.weight_t", weights[f"{up}.weight"].T.astype(np.float32))),
+                    g.const(f"{up}.bias", weights[f"{up}.bias"].astype(np.float32)), domain="com.microsoft")
         out = g.op("Add", _linear(g, gelu, weights, f"{p}.output.dense"), h)
         h = _layer_norm(g, out, weights, f"{p}.output.LayerNorm", eps)
 
@@ -136,7 +136,7 @@ def build_model(weights: dict[str, np.ndarray], config: dict):
         [helper.make_tensor_value_info(name, TensorProto.INT64, dims) for name in INPUTS],
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", hidden])],
         initializer=g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
                               producer_name="kg.search.onnx_graph", ir_version=IR_VERSION)
     return model
 
