@@ -27,8 +27,8 @@ search index and the site, run with Python's bytecode cache allowed (`kg_env`). 
 the stage the process tree's memory peaked in, from kg's stage times), the CPU seconds it used
 (user and system, from os.wait4: the process and the children it waited for; an edit on 2 cores
 that keeps both busy cannot be made faster by moving its work between them) and the figures
-of kg's JSON summary (seconds, parsed, cached, search, claims, site, and each stage of
-"stages" when kg reports them).
+of kg's JSON summary (seconds, parsed, cached, search, claims, site, embedding, and each stage
+of "stages" when kg reports them), with the build's embedding rate and its share of the wall.
 
 --serve then times `kg serve`, on a copy of the repository's demo vault and on this vault:
 start it, wait until it answers, append a line to a note and poll that note's page until the
@@ -82,7 +82,7 @@ GOALS = {"cold": 600.0, "unchanged": 2.0, "edit": 2.0, "peak_mb": 1536.0,
 """Seconds (and MB for peak_mb) that each figure should stay within."""
 SYNTHETIC = "# synthetic vault from bench/make_vault.py"
 """How kg.toml of a vault that make_vault.py wrote begins."""
-SUMMARY_FIELDS = ("seconds", "parsed", "cached", "search", "claims", "site")
+SUMMARY_FIELDS = ("seconds", "parsed", "cached", "search", "claims", "site", "embedding")
 """The fields of `kg build --json` printed for every run."""
 
 
@@ -425,6 +425,11 @@ def print_run(run: Run, goal: float | None) -> None:
     for key in SUMMARY_FIELDS:
         if key in run.summary:
             print(f"  {key}: {describe(run.summary[key])}")
+    embedding = run.summary.get("embedding") or {}
+    if embedding.get("texts") and embedding.get("seconds"):
+        print(f"  embedding rate: {embedding['texts'] / embedding['seconds']:,.0f} texts/s, "
+              f"{embedding['tokens'] / embedding['seconds']:,.0f} tokens/s, "
+              f"{embedding['seconds'] / max(run.wall_seconds, 1e-9):.0%} of the wall time")
     stages = run.summary.get("stages")
     if isinstance(stages, dict):
         print("  stages:")

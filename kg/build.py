@@ -68,6 +68,9 @@ class Build:
     """What the publish stage did: pages, written, seconds, folder."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds per stage, in order."""
+    embedding: dict = field(default_factory=lambda: {"texts": 0, "tokens": 0, "seconds": 0.0})
+    """What the stages ran through the model in this process: texts, tokens, seconds (a cold build's
+    largest share, so the rate of a build is there to compare with `bench/bench_embed.py`'s)."""
 
     @property
     def claims(self) -> list[Claim]:
@@ -124,7 +127,16 @@ class Build:
             "claims": self.analysis.summary if self.analysis else None,
             "site": self.site,
             "stages": {name: round(seconds, 3) for name, seconds in self.stages.items()},
+            "embedding": {**self.embedding, "seconds": round(self.embedding.get("seconds", 0.0), 3)},
         }
+
+
+def embedded(since: dict | None = None) -> dict:
+    """The texts this process ran through the model, their tokens and the seconds it took
+    (kg.search.embed.EMBEDDED); with `since`, those after that earlier reading."""
+    embed = sys.modules.get("kg.search.embed")  # (not imported: nothing was embedded)
+    counts = dict(embed.EMBEDDED) if embed else {"texts": 0, "tokens": 0, "seconds": 0.0}
+    return {k: v - since[k] for k, v in counts.items()} if since else counts
 
 
 def run(root: Path | str, settings: Settings | None = None, *, claims: bool = True, search: bool = True,
@@ -229,6 +241,7 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         finally:
             stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
 
+    before = embedded()
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
     changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
@@ -285,6 +298,7 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
             from kg.search.index import SearchIndex
 
             timed("index", SearchIndex(cache_dir).sweep)
+        done.embedding = embedded(since=before)
         return done
     finally:
         if aside is not None:

@@ -1057,6 +1057,25 @@ def test_an_edit_loads_the_model_once_for_its_passages_and_its_claims(tmp_path, 
     assert embed._loaded.cache_info().currsize == 0
 
 
+def test_a_build_reports_the_texts_it_embedded_and_an_edit_only_its_new_ones(tmp_path):
+    """`kg build --json`'s `embedding`: what the build ran through the model. A cold build embeds
+    every passage, claim and source sentence once; a rebuild with nothing changed embeds nothing;
+    an edit of one sentence embeds only the texts that sentence made (its passage, its claim)."""
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    cold = run(vault, cache_dir=cache, site=False).summary()["embedding"]
+    assert cold["texts"] > 100 and cold["tokens"] > 5 * cold["texts"] and cold["seconds"] > 0
+    assert run(vault, cache_dir=cache, site=False).summary()["embedding"] == {"texts": 0, "tokens": 0, "seconds": 0}
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 13% on chess puzzles.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False).summary()["embedding"]
+    assert 1 <= edited["texts"] <= 3 and edited["tokens"] >= 10, edited
+    shutil.rmtree(cache)  # every text again, as a cold build: the same count as the first one plus the edit's
+    again = run(vault, cache_dir=cache, site=False).summary()["embedding"]
+    assert cold["texts"] <= again["texts"] <= cold["texts"] + edited["texts"]
+
+
 def test_an_edit_whose_sources_are_as_they_were_makes_only_the_source_sentences_it_looks_at(tmp_path, monkeypatch):
     """The matcher of an edit's new claims: while every source is as the last analysis found it,
     its sentences come from the kept roster and are made only where a claim looks (a 10k vault's

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,11 @@ MAX_TOKENS = 256
 EXPORT_VERSION = 3
 """1: float weights; 2: int8 matrix weights (`quantize`); 3: GELU as one `BiasGelu` node (its
 vectors' cosine to version 2's: mean 0.9998, least 0.996). A new version embeds every text again."""
+
+
+EMBEDDED = {"texts": 0, "tokens": 0, "seconds": 0.0}
+"""What this process ran through the model so far: texts, their tokens (after truncation) and the
+wall seconds `Embedder.embed` took (`kg build --json` reports a build's as `embedding`)."""
 
 
 class ModelError(Exception):
@@ -167,13 +173,16 @@ class Embedder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
+        started = time.perf_counter()
         chunks = [range(start, min(start + 64, len(texts))) for start in range(0, len(texts), 64)]
+        tokens = [0] * len(chunks)
 
         def run(rows: range) -> range:
             for row, enc in zip(rows, self.tokenizer.encode_batch([texts[i] for i in rows])):
                 ids = np.array([enc.ids], dtype=np.int64)
                 out[row] = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
                                                    "token_type_ids": np.zeros_like(ids)})[0][0]
+                tokens[rows.start // 64] += len(enc.ids)
             return rows
 
         pool = ThreadPoolExecutor(self.threads, thread_name_prefix="kg-embed") \
@@ -187,6 +196,9 @@ class Embedder:
         finally:
             if pool:
                 pool.shutdown(cancel_futures=True)
+            EMBEDDED["texts"] += count
+            EMBEDDED["tokens"] += sum(tokens)
+            EMBEDDED["seconds"] += time.perf_counter() - started
         return out
 
 
