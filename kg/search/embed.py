@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
