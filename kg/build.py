@@ -127,7 +127,7 @@ class Build:
             "claims": self.analysis.summary if self.analysis else None,
             "site": self.site,
             "stages": {name: round(seconds, 3) for name, seconds in self.stages.items()},
-            "embedding": {**self.embedding, "seconds": round(self.embedding.get("seconds", 0.0), 3)},
+            "embedding": {**self.embedding, "seconds": round(self.embedding["seconds"], 3)},
         }
 
 

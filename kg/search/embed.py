@@ -175,29 +175,31 @@ class Embedder:
             return out
         started = time.perf_counter()
         chunks = [range(start, min(start + 64, len(texts))) for start in range(0, len(texts), 64)]
-        tokens = [0] * len(chunks)
 
-        def run(rows: range) -> range:
+        def run(rows: range) -> tuple[int, int]:
+            """Embeds `rows`; returns how many texts and tokens that was."""
+            tokens = 0
             for row, enc in zip(rows, self.tokenizer.encode_batch([texts[i] for i in rows])):
                 ids = np.array([enc.ids], dtype=np.int64)
                 out[row] = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
                                                    "token_type_ids": np.zeros_like(ids)})[0][0]
-                tokens[rows.start // 64] += len(enc.ids)
-            return rows
+                tokens += len(enc.ids)
+            return len(rows), tokens
 
         pool = ThreadPoolExecutor(self.threads, thread_name_prefix="kg-embed") \
             if self.threads > 1 and len(chunks) > 1 else None
-        count = 0
+        count = tokens = 0
         try:
-            for rows in pool.map(run, chunks) if pool else map(run, chunks):
-                count += len(rows)
+            for done, used in pool.map(run, chunks) if pool else map(run, chunks):
+                count += done
+                tokens += used
                 if progress:
                     progress(count, len(texts))
         finally:
             if pool:
                 pool.shutdown(cancel_futures=True)
             EMBEDDED["texts"] += count
-            EMBEDDED["tokens"] += sum(tokens)
+            EMBEDDED["tokens"] += tokens
             EMBEDDED["seconds"] += time.perf_counter() - started
         return out
 
