@@ -296,12 +296,54 @@ def test_a_sentence_near_in_topic_without_the_figure_backs_nothing(tmp_path):
     assert claim["evidence"] == [] and claim["status"] == "unsupported"
 
 
+def test_a_sentence_that_shares_only_names_backs_nothing_and_a_cited_title_is_no_shared_word(tmp_path):
+    write_vault(tmp_path, "---\ntitle: Frontier report\n---\n"
+                "DeepSeek V4 Pro costs 10–13x less per output token than GPT-5.5 and Claude Opus 4.7.\n\n"
+                "Mistral 7B and Mixtral are released by Mistral under Apache 2.0.\n\n"
+                "The most capable models of April 2026 are still closed.\n",
+                "---\ntitle: Quality gap\n---\n"
+                "- DeepSeek V4 Pro benchmarks alongside GPT-5.5 and Claude Opus 4.7 on most agentic tasks.\n"
+                "- Mistral 7B and Mixtral use Apache 2.0, while Mistral Large is closed.\n"
+                "- Closed models hold the capability ceiling as of April 2026 ([[kestrel]]).\n")
+    claims = {c["text"].split()[0]: c for c in kg_json("--vault", str(tmp_path), "claims", "--origin", "note")}
+    # near in meaning, 60% of its words, and every shared word a name: the price sentence says
+    # nothing of benchmarks
+    assert claims["DeepSeek"]["evidence"] == [] and claims["DeepSeek"]["status"] == "unsupported"
+    # a claim that is mostly its names is restated by a sentence with the same names
+    [restated] = claims["Mistral"]["evidence"]
+    assert restated["quote"].startswith("Mistral 7B and Mixtral are released") and restated["stance"] == "supports"
+    # the link's title kg writes into the claim ("(Quality gap)") is not a word the sentence lacks
+    assert claims["Closed"]["text"].endswith("(Quality gap).")
+    [ceiling] = claims["Closed"]["evidence"]
+    assert ceiling["quote"] == "The most capable models of April 2026 are still closed."
+    assert claims["Closed"]["status"] == "supported"
+
+
 def test_a_contrast_inside_a_statement_is_no_negation():
     from kg.claims.compare import contradicts
 
     assert contradicts("The real moat is the training pipeline, not the weights.",
                        "The weights are only the product, while the real moat is how the model is trained.") is None
     assert contradicts("Kestrel is free.", "Kestrel is not free.")
+
+
+def test_a_negation_opposes_only_what_the_other_text_says_and_associations_have_a_direction(tmp_path):
+    from kg.claims.compare import contradicts
+
+    # the negation is about counting, which the sentence does not speak of
+    assert contradicts("Commercial use above 700M MAU needs a separate licence from Meta, so the OSI does not "
+                       "count Llama as open source.", "The Llama licence limits commercial use above 700M MAU.") is None
+    assert contradicts("Aspirin does not increase bleeding risk.", "Aspirin increased bleeding risk in adults.")
+    assert contradicts("Headaches are correlated with cognitive impairment.",
+                       "Evidence was lacking for cognitive impairment for any headache type.")
+    assert "positively" in contradicts("Birth weight is negatively associated with breast cancer.",
+                                       "Birth weight was positively associated with breast cancer risk.")
+    # and in a vault: a supporting sentence is not turned against the claim by a "not" elsewhere
+    write_vault(tmp_path, "---\ntitle: Licences\n---\nThe Llama licence limits commercial use above 700M MAU.\n",
+                "# Llama\n\n- Commercial use above 700M MAU needs a separate licence from Meta, so the OSI does not "
+                "count Llama as open source.\n")
+    [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
+    assert [e["stance"] for e in claim["evidence"]] == ["supports"] and claim["status"] == "supported"
 
 
 def test_a_trend_is_a_tension_only_of_one_thing_and_a_doubt_takes_no_stance(tmp_path):

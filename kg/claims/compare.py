@@ -29,6 +29,17 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def plain_words(text: str) -> frozenset[str]:
+    """The content words `text` writes in lower case, folded as `content_words` folds them: the
+    words of what it says, not of whom. A capital or a digit ("DeepSeek", "GPU", "V4") marks a
+    name or part of one; so does a sentence's first capital, which the caller may find in lower
+    case in another text."""
+    return content_words(" ".join(w for w in _WORDS.findall(text) if w.isalpha() and w.islower()))
+
+
 def overlap(claim: frozenset[str], other: frozenset[str]) -> float:
     """Share of the claim's content words that the other text also has."""
     return len(claim & other) / len(claim) if claim else 0.0
@@ -129,11 +140,33 @@ def _gap(a: Quantity, b: Quantity) -> float:
 
 
 # -- negation and direction ---------------------------------------------------------------------
-_NEGATED = re.compile(r"\b(?:not|no|never|cannot|neither|nor|without|fails? to|failed to|lacks?|unable)\b|n't\b", re.I)
+_NEGATED = re.compile(r"\b(?:not|no|never|cannot|neither|nor|without|fails? to|failed to|lack(?:s|ing)?|unable)\b|n't\b",
+                      re.I)
 _UP = re.compile(r"\b(?:increas\w*|higher|rais\w*|promot\w*|enhanc\w*|improv\w*|up-?regulat\w*|activat\w*|"
-                 r"induc\w*|more likely|greater|accelerat\w*)", re.I)
+                 r"induc\w*|more likely|greater|accelerat\w*|positively (?:associat|correlat|relat)\w*)", re.I)
 _DOWN = re.compile(r"\b(?:decreas\w*|lower\w*|reduc\w*|inhibit\w*|impair\w*|down-?regulat\w*|suppress\w*|"
-                   r"less likely|prevent\w*|attenuat\w*|slow\w*|declin\w*)", re.I)
+                   r"less likely|prevent\w*|attenuat\w*|slow\w*|declin\w*|"
+                   r"(?:negatively|inversely) (?:associat|correlat|relat)\w*)", re.I)
+
+
+NEGATED_REACH = 4
+"""Words after a negation that it may govern ("does not count Llama as open source")."""
+_STEM = 5
+
+
+def _negates_shared(negated: str, other: str) -> re.Match | None:
+    """The negation of `negated` that governs a word `other` says too (within NEGATED_REACH words
+    after it, not part of a name, compared on their first five letters: "not increase" and
+    "increased"); None when every negation is about something `other` does not say. "Commercial
+    use above 700M MAU needs a separate licence, so the OSI does not count Llama as open source"
+    negates counting, which "The Llama licence limits commercial use above 700M MAU" does not
+    mention: the two agree."""
+    said = {w[:_STEM] for w in content_words(other)}
+    for m in _NEGATED.finditer(negated):
+        reach = _WORDS.findall(negated[m.end():])[:NEGATED_REACH]
+        if any(w[:_STEM] in said for w in plain_words(" ".join(reach))):
+            return m
+    return None
 
 
 _CONTRASTIVE = re.compile(r",\s*not\s+[^,.;]*|\bnot only\b|\bnot just\b", re.I)
@@ -146,8 +179,9 @@ def contradicts(claim: str, other: str) -> str | None:
     claim, other = _CONTRASTIVE.sub(" ", claim), _CONTRASTIVE.sub(" ", other)
     neg_a, neg_b = bool(_NEGATED.search(claim)), bool(_NEGATED.search(other))
     if neg_a != neg_b:
-        m = _NEGATED.search(claim if neg_a else other)
-        return f"one of them says \"{m.group()}\""
+        m = _negates_shared(claim, other) if neg_a else _negates_shared(other, claim)
+        if m:
+            return f"one of them says \"{m.group()}\""
     up_a, down_a = bool(_UP.search(claim)), bool(_DOWN.search(claim))
     up_b, down_b = bool(_UP.search(other)), bool(_DOWN.search(other))
     if up_a != down_a and up_b != down_b and up_a != up_b:

@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from kg.claims.compare import content_words, contradicts, overlap, quantity_pairs, same_measure, unit_of
+from kg.claims.compare import content_words, contradicts, overlap, plain_words, quantity_pairs, same_measure, unit_of
 from kg.claims.quantities import find_quantities
 from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
 from kg.parse.sentences import normalise
@@ -47,6 +47,11 @@ QUANTITY_BONUS = 0.1
 MIN_SHARED = 0.3
 """A claim without figures is backed only by a sentence that has this share of its content words:
 its subject and what it says of it, not only its topic."""
+NAMES_SAY = 4
+"""A claim without figures that writes this many `plain_words` says something besides its names:
+a sentence it does not cite supports it only if it shares one of them (`Matcher.names_only`).
+A claim that writes fewer is mostly its names ("Mistral 7B and Mixtral use Apache 2.0, while
+Mistral Large is closed"), and a sentence with the same names may well restate it."""
 OPPOSE_OVERLAP = 0.5
 """A sentence that shares this much of a claim's words but is negated where the claim is not
 (or says down where it says up) opposes it."""
@@ -68,6 +73,8 @@ class SourceSentence:
     sentence: Sentence
     hash: str
     words: frozenset[str] = field(default_factory=frozenset)
+    plain: frozenset[str] | None = None
+    """`plain_words` of the sentence, made when first asked (`Matcher.names_only`)."""
     _quantities: list[Quantity] | None = None
 
     @property
@@ -126,6 +133,21 @@ def find_quote(source: Source, quote: str) -> int | None:
         if wanted in text:
             return i
     return None
+
+
+def said(claim: Claim) -> str:
+    """The claim's text without the links it cites in parentheses, which kg shows by their titles
+    ("... on most agentic tasks (Open-weight vs closed-weight models)"): where the claim comes
+    from, not what it says: the words a sentence it does not cite shares with it are counted
+    without them. A link within the sentence ("Anthropic and Alibaba close") is part of what it
+    says. (The sentence that best quotes a source a claim cites is chosen on its whole text: the
+    title's words there fell below what a quote needs as often as they chose a better one.)"""
+    text, kept, last = claim.text, [], 0
+    for start, end in sorted(claim.quoted):
+        if text[start - 1:start] == "(" and text[end:end + 1] == ")" and start > last:
+            kept.append(text[last:start - 1])
+            last = end + 1
+    return "".join(kept) + text[last:]
 
 
 def quotes(text: str) -> list[str]:
@@ -216,14 +238,17 @@ class Matcher:
             sims, rows = self.index.search(batch, k) if len(claims) > FEW_CLAIMS else top_k(batch, self.vectors, k)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
-                words = content_words(claim.text)
+                words = content_words(said(claim))
                 done = (skip or {}).get(claim.id, set())
+                plain = None if any(unit_of(q) for q in claim.quantities) else plain_words(said(claim))
+                if plain is not None and len(plain) < NAMES_SAY:
+                    plain = None
                 scored = []
                 for cosine, row in zip(cos_row, row_row):
                     if row < 0 or self.sentences[row].sentence.anchor in done or self.sentences[row].doc == claim.doc:
                         continue
                     score, stance, reason = self.score(claim, words, float(cosine), int(row))
-                    if score >= MIN_SCORE:
+                    if score >= MIN_SCORE and not (plain is not None and self.names_only(words, plain, int(row))):
                         scored.append((score, stance, reason, int(row)))
                 # the same sentence in two sources (or clipped twice) counts once, from the first of
                 # them by path: their scores tie, the search's order broke the tie, and a fresh
@@ -236,6 +261,17 @@ class Matcher:
                 for score, stance, reason, row in sorted(once.values(), key=lambda t: -t[0])[:MAX_EVIDENCE]:
                     out.append(self.evidence(claim, row, score, stance, reason, "inferred", sources))
         return out, kth
+
+    def names_only(self, words: frozenset[str], plain: frozenset[str], row: int) -> bool:
+        """Whether the words a claim shares with a sentence are all parts of names (a shared word
+        written in lower case in either text is not): "DeepSeek V4 was text-only at launch, while
+        GPT-5.5 and Opus 4.7 both accept images" and "DeepSeek V4 Pro performs alongside GPT-5.5
+        and Opus 4.7 on most agentic tasks" are near in meaning and share a third of their words,
+        and none of what either says. `plain` is the claim's `plain_words`."""
+        s = self.sentences[row]
+        if s.plain is None:
+            s.plain = plain_words(s.sentence.text)
+        return (words & s.words).isdisjoint(plain | s.plain)
 
     def _place(self, row: int) -> tuple[str, int]:
         sentence = self.sentences[row]
