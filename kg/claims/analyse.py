@@ -713,20 +713,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     # keeps the cosine this computed when it was new, from the same two vectors)
     todo = np.nonzero(np.isnan(cosines))[0]
     cosines[todo] = _cosines(matrix, first_rows[todo], second_rows[todo])
-    same = verdicts == SAME  # known to join two claims: they go to the clusters without a look
-    judged = np.nonzero((verdicts != NOTHING) & ~same)[0]  # a pair judged to be nothing adds nothing
-    known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
-    new.changed += int((verdicts < 0).sum())
-    tensions, clusters = detect(pool, _Pairs(first_rows[judged], second_rows[judged], cosines[judged],
-                                             [shared.get(k) for k in judged.tolist()]), known_now,
-                                (first_rows[same], second_rows[same]))
-    del shared, same
-    new.explained = {k: pool.explained[k] for k in pool.explaining}
-    pool.pairs = len(codes)
-    verdicts[judged] = known_now
-    new.pairs = np.empty((len(codes), 3), dtype=np.int32)
-    new.pairs[:, 0], new.pairs[:, 1], new.pairs[:, 2] = first_rows, second_rows, verdicts
-    new.cosines = cosines
+    # the related claims before the pairs are judged: their arrays come and go below the judging's
+    # peak (after it, they were the peak of a 10k vault's cold build)
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
         out.related = _related(claims, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
@@ -744,6 +732,19 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
         out.related.update((d, v) for d, v in ranked.items() if d in touched)
         out.related = dict(sorted(out.related.items()))
     new.related = out.related
+    same = verdicts == SAME  # known to join two claims: they go to the clusters without a look
+    judged = np.nonzero((verdicts != NOTHING) & ~same)[0]  # a pair judged to be nothing adds nothing
+    known_now = [None if v < 0 else int(v) for v in verdicts[judged]]
+    new.changed += int((verdicts < 0).sum())
+    tensions, clusters = detect(pool, _Pairs(first_rows[judged], second_rows[judged], cosines[judged], judged, shared),
+                                known_now, (first_rows[same], second_rows[same]))
+    del shared, same
+    new.explained = {k: pool.explained[k] for k in pool.explaining}
+    pool.pairs = len(codes)
+    verdicts[judged] = known_now
+    new.pairs = np.empty((len(codes), 3), dtype=np.int32)
+    new.pairs[:, 0], new.pairs[:, 1], new.pairs[:, 2] = first_rows, second_rows, verdicts
+    new.cosines = cosines
     out.tensions += tensions
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
@@ -753,18 +754,27 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
 @dataclass(frozen=True)
 class _Pairs:
     """The pairs `detect` judges, as (first row, second row, cosine, shared subjects or None), made
-    one at a time from arrays as it asks: a fresh analysis judges a million."""
+    one at a time from arrays as it asks: a fresh analysis judges a million. `shared` holds the
+    subjects known of some pairs, by their place among all pairs (`places`). Made as Python
+    objects a chunk at a time: the million pairs' rows and cosines as lists were 110 MB of a 10k
+    vault's fresh analysis, all through the tension search, its peak."""
 
     first: np.ndarray
     second: np.ndarray
     cosines: np.ndarray
-    shared: list
+    places: np.ndarray
+    shared: dict[int, list[str]]
+
+    CHUNK = 16_384
 
     def __len__(self) -> int:
         return len(self.first)
 
     def __iter__(self):
-        return zip(self.first.tolist(), self.second.tolist(), self.cosines.tolist(), self.shared)
+        for start in range(0, len(self.first), self.CHUNK):
+            end = start + self.CHUNK
+            yield from zip(self.first[start:end].tolist(), self.second[start:end].tolist(),
+                           self.cosines[start:end].tolist(), map(self.shared.get, self.places[start:end].tolist()))
 
 
 class Mentioned:
@@ -830,24 +840,29 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
     near = cosines >= RELATED_MIN
     if not near.any():
         return {}
-    a, b, cos = first[near], second[near], cosines[near]
+    # in 32 bits, each array let go once used: run after a fresh analysis's judging, these arrays
+    # were the peak of a 10k vault's cold build
+    a, b, cos = first[near].astype(np.int32), second[near].astype(np.int32), cosines[near]
+    del near
     rows = np.unique(np.concatenate([a, b])).tolist()  # only the claims of near pairs are named and ranked
     names = sorted({(claims[r].id, claims[r].doc) for r in rows})
     rank_of = {name: n for n, name in enumerate(names)}
     docs = sorted({claims[r].doc for r in rows if claims[r].origin == "note"})
     doc_of = {d: n for n, d in enumerate(docs)}
-    rank = np.full(len(claims), -1, dtype=np.int64)
-    note_doc = np.full(len(claims), -1, dtype=np.int64)
+    rank = np.full(len(claims), -1, dtype=np.int32)
+    note_doc = np.full(len(claims), -1, dtype=np.int32)
     rank[rows] = [rank_of[(claims[r].id, claims[r].doc)] for r in rows]
     note_doc[rows] = [doc_of.get(claims[r].doc, -1) if claims[r].origin == "note" else -1 for r in rows]
-    mine = np.concatenate([note_doc[a], note_doc[b]])  # each pair read from both sides
-    other = np.concatenate([rank[b], rank[a]])
-    cos = np.concatenate([cos, cos])
-    keep = mine >= 0
-    mine, other, cos = mine[keep], other[keep], cos[keep]
+    del rows, rank_of, doc_of
+    doc_a, doc_b = note_doc[a], note_doc[b]
+    from_a, from_b = doc_a >= 0, doc_b >= 0
+    mine = np.concatenate([doc_a[from_a], doc_b[from_b]])  # each pair read from both sides, a note's side
+    other = np.concatenate([rank[b[from_a]], rank[a[from_b]]])
+    cos = np.concatenate([cos[from_a], cos[from_b]])
+    del a, b, doc_a, doc_b, from_a, from_b, rank, note_doc
     if not len(mine):
         return {}
-    order = np.lexsort((-cos, mine * len(names) + other))  # each (note, other claim) once, at its best cosine
+    order = np.lexsort((-cos, mine.astype(np.int64) * len(names) + other))  # each (note, other claim) once, at its best cosine
     mine, other, cos = mine[order], other[order], cos[order]
     once = np.r_[True, (mine[1:] != mine[:-1]) | (other[1:] != other[:-1])]
     mine, other, cos = mine[once], other[once], cos[once]
