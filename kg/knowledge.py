@@ -217,6 +217,15 @@ class KnowledgeBase:
         return sum(counted(rows, "line") if isinstance(rows, str) else len(rows or ())
                    for rows in self.resolved.values())
 
+    def rows_with(self, text: str) -> list[Link]:
+        """The resolved links of the files whose cached rows hold `text` somewhere, in file order:
+        a superset of the links that have it in a field, for a caller that looks for a few (the
+        sentence links of a 10k vault's 180k links: decoding them all took 0.2 s of an edit)."""
+        if "rows" in self.__dict__:
+            return self.rows
+        return self.rows_of([path for path, rows in sorted(self.resolved.items())
+                             if not isinstance(rows, str) or text in rows])
+
     def rows_of(self, paths: list[str]) -> list[Link]:
         """The resolved links of these files, in this order (decoded from the cache, not kept)."""
         out: list[Link] = []
