@@ -196,6 +196,21 @@ def test_ranges_that_touch_do_not_agree_and_repeated_figures_do_not_conflict():
     assert conflicting
 
 
+def test_a_figure_inside_a_wide_range_is_no_tension_and_no_support(tmp_path):
+    from kg.claims.compare import restates
+
+    [wide] = find_quantities("at a 10–50x lower training cost")
+    [narrow] = find_quantities("costs 10–13x less")
+    assert agree(wide, narrow) and not restates(wide, narrow)
+    [same] = find_quantities("about 10-50x cheaper")
+    [point] = find_quantities("61.6% on the benchmark")
+    assert restates(wide, same) and restates(point, find_quantities("between 60% and 65%")[0])
+    write_vault(tmp_path, "---\ntitle: Prices\n---\nDeepSeek V4 Pro costs 10–13x less per output token than GPT-5.5.\n",
+                "# Cost\n\n- DeepSeek R1 matched GPT-4 at a 10–50x lower training cost.\n")
+    [claim] = kg_json("--vault", str(tmp_path), "claims", "--origin", "note")
+    assert claim["evidence"] == [] and claim["status"] == "unsupported"
+
+
 def test_what_a_figure_measures_is_a_thing_not_a_word_for_a_number():
     from kg.claims.compare import measured, same_measure
 

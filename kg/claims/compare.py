@@ -95,6 +95,22 @@ def agree(a: Quantity, b: Quantity) -> bool:
     return min(ah, bh) > max(al, bl)
 
 
+RESTATED = 0.5
+"""Two ranges restate one figure when they share at least this share of their span together."""
+
+
+def restates(a: Quantity, b: Quantity) -> bool:
+    """Whether `b` states the figure `a` states, as evidence needs: they `agree`, and two closed
+    ranges cover mostly the same span. 10–50x and 10–13x agree (no tension), but a sentence
+    giving 10–13x does not back a claim of 10–50x."""
+    if not agree(a, b):
+        return False
+    (al, ah), (bl, bh) = _bounds(a), _bounds(b)
+    if al == ah or bl == bh or float("inf") in (ah, bh) or float("-inf") in (al, bl):
+        return True
+    return (min(ah, bh) - max(al, bl)) >= RESTATED * (max(ah, bh) - min(al, bl))
+
+
 def quantity_pairs(qa: list[Quantity], qb: list[Quantity]) -> tuple[list[tuple[Quantity, Quantity]],
                                                                     list[tuple[Quantity, Quantity]]]:
     """(agreeing pairs, conflicting pairs) of the comparable quantities of two claims. A figure

@@ -22,7 +22,8 @@ from functools import cached_property
 
 import numpy as np
 
-from kg.claims.compare import content_words, contradicts, overlap, plain_words, quantity_pairs, same_measure, unit_of
+from kg.claims.compare import (content_words, contradicts, overlap, plain_words, quantity_pairs, restates, same_measure,
+                               unit_of)
 from kg.claims.quantities import find_quantities
 from kg.model import Claim, Evidence, Quantity, Selector, Sentence, Source
 from kg.parse.sentences import normalise
@@ -191,6 +192,7 @@ class Matcher:
         figures = [q for q in claim.quantities if unit_of(q)]
         if figures:  # a claim with figures is backed only by the same figure, opposed by another for the same measure
             agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
+            agreeing = [(a, b) for a, b in agreeing if restates(a, b)]
             conflicting = [(a, b) for a, b in conflicting if same_measure(claim.text, a, s.sentence.text, b,
                                                                           cosine=cosine)]
             if agreeing:
