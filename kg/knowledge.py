@@ -220,7 +220,8 @@ class KnowledgeBase:
     def rows_with(self, text: str) -> list[Link]:
         """The resolved links of the files whose cached rows hold `text` somewhere, in file order:
         a superset of the links that have it in a field, for a caller that looks for a few (the
-        sentence links of a 10k vault's 180k links: decoding them all took 0.2 s of an edit)."""
+        sentence links and `opposes::` fields of a 10k vault's 70k links: 0.03 s, where decoding
+        them all took 0.13 s of an edit)."""
         if "rows" in self.__dict__:
             return self.rows
         return self.rows_of([path for path, rows in sorted(self.resolved.items())

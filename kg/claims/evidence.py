@@ -138,11 +138,11 @@ def find_quote(source: Source, quote: str) -> int | None:
 
 def said(claim: Claim) -> str:
     """The claim's text without the links it cites in parentheses, which kg shows by their titles
-    ("... on most agentic tasks (Open-weight vs closed-weight models)"): where the claim comes
-    from, not what it says: the words a sentence it does not cite shares with it are counted
-    without them. A link within the sentence ("Anthropic and Alibaba close") is part of what it
-    says. (The sentence that best quotes a source a claim cites is chosen on its whole text: the
-    title's words there fell below what a quote needs as often as they chose a better one.)"""
+    ("... on most agentic tasks (Open-weight vs closed-weight models)"). They say where the claim
+    comes from, not what it says, so the words a sentence it does not cite shares with it are
+    counted without them. A link within the sentence ("Anthropic and Alibaba close") is part of
+    what it says. The sentence that best quotes a source the claim cites is still chosen on its
+    whole text: without the titles, as many of the demo's quotes got worse as got better."""
     text, kept, last = claim.text, [], 0
     for start, end in sorted(claim.quoted):
         if text[start - 1:start] == "(" and text[end:end + 1] == ")" and start > last:
@@ -240,9 +240,10 @@ class Matcher:
             sims, rows = self.index.search(batch, k) if len(claims) > FEW_CLAIMS else top_k(batch, self.vectors, k)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
-                words = content_words(said(claim))
+                own = said(claim)
+                words = content_words(own)
                 done = (skip or {}).get(claim.id, set())
-                plain = None if any(unit_of(q) for q in claim.quantities) else plain_words(said(claim))
+                plain = None if any(unit_of(q) for q in claim.quantities) else plain_words(own)
                 if plain is not None and len(plain) < NAMES_SAY:
                     plain = None
                 scored = []
