@@ -1044,11 +1044,11 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
             static=static if everything else None)
 
 
-def encode_vault(units: Units, table_digest: str) -> bytearray:
-    """vault.bin: a line with kg's mark, a line of JSON, spaces up to the next multiple of 4 bytes,
-    then the scales (float32, one per unit) and the vectors (int8, `dim` per unit). Written into one
-    buffer of its final size: joined from its parts, a 10k vault's 90 MB file took some 250 MB at
-    the end of a cold build, its peak."""
+def vault_parts(units: Units, table_digest: str) -> list[bytes | memoryview]:
+    """vault.bin in its three parts: a line with kg's mark, a line of JSON and spaces up to the next
+    multiple of 4 bytes; the scales (float32, one per unit); the vectors (int8, `dim` per unit).
+    The site writes them one after the other (`writer.place`) rather than joined: at the end of a
+    10k vault's cold build, its peak, the joined file was 90 MB more, and the joining some 250 MB."""
     seen = np.nonzero(units.df)[0]
     meta = {
         "version": VAULT_VERSION, "table": table_digest, "dim": int(units.codes.shape[1]),
@@ -1060,20 +1060,17 @@ def encode_vault(units: Units, table_digest: str) -> bytearray:
         "units": [[int(p), int(k), int(g), a, t] for p, k, g, a, t in
                   zip(units.page, units.kind, units.group, units.anchor, units.text)],
     }
-    body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = (b"/* kg: meaning search data of this site (see kg/publish/semantic.py) */\n"
+            + json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
     del meta
-    mark = b"/* kg: meaning search data of this site (see kg/publish/semantic.py) */\n"
-    end = len(mark) + len(body) + 1
-    start = end + (-end) % 4
-    count, dim = units.codes.shape
-    out = bytearray(start + 4 * count + count * dim)
-    out[:len(mark)] = mark
-    out[len(mark):end - 1] = body
-    del body
-    out[end - 1:start] = b"\n" + b" " * (start - end)
-    np.frombuffer(out, dtype="<f4", count=count, offset=start)[:] = units.scales
-    np.frombuffer(out, dtype=np.int8, count=count * dim, offset=start + 4 * count).reshape(count, dim)[:] = units.codes
-    return out
+    head += b" " * ((-len(head)) % 4)
+    return [head, memoryview(np.ascontiguousarray(units.scales, dtype="<f4").reshape(-1).view(np.uint8)),
+            memoryview(np.ascontiguousarray(units.codes, dtype=np.int8).reshape(-1).view(np.uint8))]
+
+
+def encode_vault(units: Units, table_digest: str) -> bytes:
+    """vault.bin whole (`vault_parts` joined): for the tests and benches that read it back."""
+    return b"".join(vault_parts(units, table_digest))
 
 
 def decode_vault(data: bytes) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -1179,7 +1176,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
 
     kb = site.kb
     present = (Path(cache_dir) / "vectors.npy").is_file()
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | list] = {}
     if present:
         try:
             table_file = ensure_table(progress=progress)
@@ -1215,7 +1212,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                            unit_cache=Path(cache_dir) / "semantic-units.npz", want_titles=want,
                            shown_digest=site.shown_digest)
             if units is not None:
-                files = {TABLE: table_bytes, VAULT: encode_vault(units, digest)}
+                files = {TABLE: table_bytes, VAULT: vault_parts(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:
             warnings.append(f"{FOLDER}/: kg could not prepare search by meaning ({exc}); the site's search "
                             "finds words only")

@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -146,13 +146,26 @@ def _write(out: Path, path: str, data: bytes, known: str | None) -> tuple[str, b
     return digest, True
 
 
-def _put(target: Path, data: bytes | bytearray) -> None:
+Bytes = bytes | bytearray | memoryview
+"""A file's content, or its parts in order (`semantic.vault_parts`: written and compared part by
+part, never joined)."""
+
+
+def _parts(data: Bytes | Sequence[Bytes]) -> list[memoryview]:
+    """`data` as views of bytes, one per part."""
+    views = [memoryview(p) for p in ([data] if isinstance(data, (bytes, bytearray, memoryview)) else data)]
+    return [v if v.format == "B" and v.ndim == 1 else v.cast("B") for v in views]
+
+
+def _put(target: Path, data: Bytes | Sequence[Bytes]) -> None:
     """Write a file whole or not at all: into a temporary file beside it, then renamed over it (so a
     link standing where the file goes is replaced, never followed)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_bytes(data)
+        with tmp.open("wb") as f:
+            for part in _parts(data):
+                f.write(part)
         os.replace(tmp, target)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -764,20 +777,21 @@ def _asset_paths(out: Path, owned: set[str]) -> set[str]:
     return {path for path in paths if not _foreign(out, path, owned) or _same(out / path, (HERE / path).read_bytes())}
 
 
-def _same(target: Path, data: bytes | bytearray) -> bool:
+def _same(target: Path, data: Bytes | Sequence[Bytes]) -> bool:
     """Whether `target` is a file (not a link) that holds `data`: read a megabyte at a time, so that
     a large file (the meaning search's 90 MB at 10k notes) is not held twice at once."""
+    parts, step = _parts(data), 1 << 20
     try:
-        if not target.is_file() or target.is_symlink() or target.stat().st_size != len(data):
+        if not target.is_file() or target.is_symlink() or target.stat().st_size != sum(p.nbytes for p in parts):
             return False
-        view, step = memoryview(data), 1 << 20
         with target.open("rb") as f:
-            return all(f.read(step) == view[at:at + step] for at in range(0, len(data), step))
+            return all(f.read(len(piece)) == piece for part in parts
+                       for piece in (part[at:at + step] for at in range(0, part.nbytes, step)))
     except OSError:
         return False
 
 
-def place(out: Path, path: str, data: bytes | bytearray, owned: set[str], warnings: list[str], without: str) -> str | None:
+def place(out: Path, path: str, data: Bytes | Sequence[Bytes], owned: set[str], warnings: list[str], without: str) -> str | None:
     """Write one file of kg's own (not a page) where its bytes changed, never over a file kg did
     not write. Returns "same", "written", or None when it was not written (the warning says why
     and what the site does `without` it)."""
