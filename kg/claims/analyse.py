@@ -393,7 +393,12 @@ def _sentence_vectors(texts: list[str], keys: np.ndarray, vectors_for: Vectors, 
 def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, sources, changed_sources: set[str],
               memo: Memo, new: Memo, progress=None) -> list[Evidence]:
     """Inferred evidence of each claim id, kept from the memo unless its declared anchors changed,
-    its evidence came from a changed source, or a new sentence comes among its nearest."""
+    its evidence came from a changed source, or a new sentence comes among its nearest. A vault
+    without sources has no sentence to find and nothing to keep: its claims are not gone through
+    (a vault of 6,571 notes alone: 0.3 s of every edit to keep 74k claims' empty verdicts), and
+    the first source it gets has every claim judged."""
+    if not sources:
+        return EvidenceSet()
     keep: dict[str, tuple] = {}  # (in claim order: `asserted` names each id once)
     for c in asserted:
         found = memo.inferred.get(c.id)
