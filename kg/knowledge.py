@@ -227,6 +227,16 @@ class KnowledgeBase:
         return self.rows_of([path for path, rows in sorted(self.resolved.items())
                              if not isinstance(rows, str) or text in rows])
 
+    def files_with(self, *texts: str) -> set[str]:
+        """The files whose link rows, as the cache keeps them, hold one of `texts` somewhere: the
+        same files whether their rows were read from the cache or parsed by this build."""
+        return {path for path, rows in self.resolved.items()
+                if any(t in (rows if isinstance(rows, str) else self._link_text(path, rows)) for t in texts)}
+
+    def _link_text(self, path: str, rows: list[Link]) -> str:
+        """A file's resolved links as the cache keeps them (kg.model.to_columns)."""
+        return self.link_texts.get(path) or to_columns(rows, LINK_FIELDS)
+
     def rows_of(self, paths: list[str]) -> list[Link]:
         """The resolved links of these files, in this order (decoded from the cache, not kept)."""
         out: list[Link] = []
@@ -247,7 +257,7 @@ class KnowledgeBase:
         deleted or retitled), instead of drawing every page again."""
         out: dict[str, str] = {}
         for path, rows in self.resolved.items():
-            text = rows if isinstance(rows, str) else self.link_texts.get(path) or to_columns(rows, LINK_FIELDS)
+            text = rows if isinstance(rows, str) else self._link_text(path, rows)
             holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
             out[path] = hashlib.blake2b(f"{holder}\n{text}".encode(), digest_size=12).hexdigest()
         return out

@@ -139,8 +139,8 @@ def test_a_knowledge_store_rewritten_while_a_command_reads_it_is_one_sentence(tm
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
     assert run("--vault", str(vault), "build").exit_code in (0, 1)
     note = vault / "notes" / "concepts" / "quality-gap.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nOpen models trail closed ones by 9% on coding tasks.\n",
-                    encoding="utf-8")
+    note.write_text(note.read_text(encoding="utf-8").replace(  # a claim: the edit analyses
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
     monkeypatch.setattr(store, "evidence_json", lambda folder, claims: {c: "[]" for c in claims})  # rows written over
     result = run("--vault", str(vault), "claims", "--json")
     assert result.exit_code == 1

@@ -79,6 +79,42 @@ def test_an_edit_judges_only_what_changed_and_ends_where_a_cold_build_ends(tmp_p
     assert _state(unchanged) == _state(cold)
 
 
+def test_an_edit_that_leaves_every_claim_as_it_was_analyses_nothing_and_draws_what_a_cold_build_draws(tmp_path):
+    """A line of prose, or a link, added to notes leaves every file's claims as they were: the
+    knowledge stage analyses nothing, and the site draws the pages the edit reaches from the
+    settled rows, with no list or tag page checked but the graph. Every page is then what a cold
+    build of the same files draws: a note's, the concepts' it links to, the sources' it cites, with
+    the claims of other notes those pages list (one of a source's sentences written in a note, a
+    note's claim its evidence backs). An edit of a claim analyses as before."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+    joe = vault / "notes" / "people" / "joe-weisenthal.md"  # cites sources whose pages list other notes' claims
+    joe.write_text(joe.read_text(encoding="utf-8") + "\nA note on nothing in particular.\n", encoding="utf-8")
+    gap = vault / "notes" / "concepts" / "quality-gap.md"
+    gap.write_text(gap.read_text(encoding="utf-8") + "\nSee also [[sources/open-weight-cascade]] and [[deepseek]].\n",
+                   encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert edited.analysis.judged is None and edited.analysis.rows() is not None  # nothing analysed, nothing read
+    redrawn = {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t}
+    assert {"concepts/joe-weisenthal.html", "concepts/quality-gap.html", "concepts/deepseek.html",
+            "sources/open-weight-cascade.html"} <= redrawn <= {
+        "concepts/joe-weisenthal.html", "concepts/quality-gap.html", "concepts/deepseek.html",
+        "sources/open-weight-cascade.html", "graph.html"}, redrawn
+    assert edited.site["drawn"] < 10
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+    assert edited.summary()["claims"] == cold.summary()["claims"]
+
+    gap.write_text(gap.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 7% on law exams.\n\n## ", 1), encoding="utf-8")
+    claimed = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert claimed.analysis.judged and any("7% on law exams" in c.text for c in claimed.claims)
+    cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site_dir=tmp_path / "cold-site-2", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site-2")
+
+
 def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_path):
     """An edit ranks related claims again only for the notes whose pairs changed, and keeps the
     cosines of the pairs it keeps: a claim gone, a note gone and a claim reworded must still

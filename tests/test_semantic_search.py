@@ -488,9 +488,12 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
         _build(vault, tmp_path / f"cache-{name}")
         vaults.append(vault)
 
-    def edit(vault: Path) -> None:
+    edits = []
+
+    def edit(vault: Path) -> None:  # a claim each time: an edit that leaves the claims as they were analyses nothing
+        edits.append(vault)
         note = vault / "notes" / "pricing.md"
-        note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n",
+        note.write_text(note.read_text(encoding="utf-8") + f"\nHeliotrope invoices rose by {edits.count(vault)}% in 2025.\n",
                         encoding="utf-8")
         (vault / "notes" / "heliotrope.md").write_text("# Heliotrope\n\nA billing system of [[pricing]].\n",
                                                      encoding="utf-8")

@@ -423,6 +423,7 @@ _CLAIM_SET = set(_CLAIM_FIELDS)
 _QUANTITY_SET = set(_QUANTITY_FIELDS)
 _QUANTITIES = _CLAIM_FIELDS.index("quantities")
 _TEXT = _CLAIM_FIELDS.index("text")
+_KIND = _CLAIM_FIELDS.index("kind")
 
 
 def encode(claims: list[Claim]) -> bytes:
@@ -461,6 +462,13 @@ def claims_of(data: bytes) -> list[Claim]:
                                               for q in values[_QUANTITIES]], *values[_QUANTITIES + 1:])
         out.append(_made(Claim, _CLAIM_FIELDS, _CLAIM_SET, values))
     return out
+
+
+def tension_blocks(found: FileClaims) -> list[int]:
+    """The blocks of a file that declare a tension (the links in them name the claims it is about),
+    without making models."""
+    return sorted({extra[1] for values, extra in zip(marshal.loads(found.claims), marshal.loads(found.extra))
+                   if values[_KIND] == "tension" and extra[1] is not None})
 
 
 def texts_of(data: bytes) -> list[str]:

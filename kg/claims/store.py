@@ -62,6 +62,7 @@ from kg.claims.perfile import (
     midsentence_words,
     names_changed,
     stub_titles,
+    tension_blocks,
     texts_of,
 )
 from kg.model import Claim, Diagnostic, Evidence, Tension, set_fields
@@ -187,7 +188,8 @@ class KnowledgeStore:
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
                 mid TEXT NOT NULL, claims BLOB NOT NULL, extra BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
-                problems TEXT NOT NULL, named BLOB NOT NULL, words BLOB NOT NULL) WITHOUT ROWID;
+                problems TEXT NOT NULL, named BLOB NOT NULL, words BLOB NOT NULL, tensions BLOB NOT NULL)
+                WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS inferred (claim TEXT PRIMARY KEY, dep TEXT NOT NULL, kth REAL NOT NULL,
                 docs TEXT NOT NULL, tally TEXT NOT NULL, data TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS declared (claim TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL,
@@ -264,10 +266,15 @@ class KnowledgeStore:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
                                 [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra)
                                  for p, f, _ in rows])
-            self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, hashlib.blake2b(f.claims, digest_size=12).digest(),
-                                  json.dumps([d.model_dump() for d in problems]), f.named, f.words)
-                                 for p, f, problems in rows])
+            self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(p, f.key, hashlib.blake2b(f.claims + f.extra, digest_size=12).digest(),
+                                  json.dumps([d.model_dump() for d in problems]), f.named, f.words,
+                                  marshal.dumps(tension_blocks(f), 4)) for p, f, problems in rows])
+
+    def tension_blocks(self) -> dict[str, list[int]]:
+        """The files that declare a tension, with the blocks that do (kg.claims.perfile.tension_blocks)."""
+        return {p: marshal.loads(blocks) for p, blocks in self.db.execute(
+            "SELECT path, tensions FROM file_index WHERE tensions != ?", (marshal.dumps([], 4),))}
 
     def word_filters(self, keys: dict[str, str]) -> dict[str, bytes]:
         """path -> the word filter kept with its claims (kg.claims.perfile.files_naming), of the
@@ -437,12 +444,25 @@ class KnowledgeStore:
         return self._settled_claims(files, paths, lambda c: c.doc in docs or c.concept in idents
                                     or not idents.isdisjoint(c.concepts))
 
+    def quoting(self, docs: set[str]) -> set[str]:
+        """The ids of the claims whose settled evidence quotes one of these sources (by path)."""
+        found: set[str] = set()
+        for doc in sorted(docs):  # (the rows' JSON names it; read to be sure of the field)
+            needle = json.dumps(doc, ensure_ascii=False)
+            for claim, data in self.db.execute("SELECT claim, data FROM settled_evidence WHERE instr(data, ?) > 0",
+                                               (needle,)):
+                if json.loads(data).get("doc") == doc:
+                    found.add(claim)
+        return found
+
     def claims_at(self, keys: set[tuple[str, str]], ids: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims at these (id, file) keys and the settled claims with these ids, as `about`
         gives them: the other sides of tensions, the related claims of a page."""
         named = sorted(ids)
-        keys = keys | set(self.db.execute(f"SELECT id, doc FROM settled WHERE id IN ({','.join('?' * len(named))})",
-                                          named))
+        for start in range(0, len(named), 500):
+            chunk = named[start:start + 500]
+            keys = keys | set(self.db.execute(f"SELECT id, doc FROM settled WHERE id IN ({','.join('?' * len(chunk))})",
+                                              chunk))
         return self._settled_claims({d for _, d in keys}, paths, lambda c: (c.id, c.doc) in keys)
 
     def every(self, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
@@ -927,6 +947,11 @@ class ClaimFiles:
     problems: list[Diagnostic]
     """What went wrong extracting them, by file and line."""
     cache_dir: Path
+    made: dict[str, bytes] = field(default_factory=dict)
+    """A digest of each file's claims as extracted, with what the analysis reads of them (their
+    mentions, blocks, figures and stances): equal when an edit left them as they were."""
+    tensions: dict[str, list[int]] | None = None
+    """The files that declare a tension, with the blocks that do (None: not known)."""
     _ahead: tuple | None = field(default=None, repr=False)
     _stamp: tuple | None = field(default=None, repr=False)
 
@@ -939,10 +964,22 @@ class ClaimFiles:
             reader.close()
 
     def stamp(self, kb) -> str:
-        """What an analysis is made from: the names links resolve against, every file's claims key
-        and every source's hash (made once per build: `read_ahead` and the knowledge stage ask)."""
+        """What an analysis is made from: the names links resolve against, every file's claims as
+        extracted (`made`), the links the analysis reads besides them (those of the files with a
+        sentence link or an `opposes::` field, and those in a block that declares a tension:
+        kg.claims.analyse's `_declared_evidence` and `_declared_tensions`) and every source's
+        hash; made once per build (`read_ahead` and the knowledge stage ask). An edit that leaves a
+        note's claims as they were (a word of prose, a line or a link added at the end) leaves the
+        stamp as it was, and the stage analyses nothing: the site then draws the pages it reaches
+        from the settled rows (kg.publish.writer, `_kept_knowledge`)."""
         if self._stamp is None or self._stamp[0] is not kb:
-            self._stamp = (kb, hashlib.blake2b(json.dumps([kb.names, [self.keys[p] for p in self.paths],
+            made = [self.made[p].hex() if p in self.made else self.keys[p] for p in self.paths]
+            read = kb.files_with('"s-', '"opposes"') if self.tensions is not None else set(kb.link_digests)
+            links: list = sorted((p, d) for p, d in kb.link_digests.items() if p in read)
+            blocks = self.tensions or {}
+            links += [[r.doc, r.block_index, r.target_kind, r.target_id, r.target_doc, r.block, r.relation]
+                      for r in kb.rows_of(sorted(set(blocks) - read)) if r.block_index in blocks[r.doc]]
+            self._stamp = (kb, hashlib.blake2b(json.dumps([kb.names, made, links,
                                                            [kb.infos[p].hash for p in kb.sources]]).encode(),
                                                digest_size=16).hexdigest())
         return self._stamp[1]
@@ -1039,9 +1076,11 @@ def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
     store = KnowledgeStore(cache_dir)
     try:
         paths, keys, problems = _claim_files(kb, store, progress)
+        made = {p: digest for p, (_, digest) in store.file_versions().items()}
+        tensions = store.tension_blocks()
     finally:
         store.close()
-    return ClaimFiles(paths, keys, problems, cache_dir)
+    return ClaimFiles(paths, keys, problems, cache_dir, {p: made[p] for p in paths if p in made}, tensions)
 
 
 def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: list[str] | None = None) -> Analysis:
@@ -1267,6 +1306,16 @@ class SettledRows:
         return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
                          dismissed=found["dismissed"])
 
+    def pages(self, kb, idents: set[str], docs: set[str]) -> Knowledge:
+        """What the pages of these concepts and sources (ids) and of these files show, as a preview
+        shows it (`_preview`): every claim was settled, so it is what the whole result says of them."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            with store.snapshot():
+                return _preview(kb, store, self.paths, sorted(docs), idents)
+        finally:
+            store.close()
+
     def batches(self, wanted: Callable[[Claim], bool]) -> Iterator[tuple[list[Claim], list[Evidence]]]:
         """`KnowledgeStore.batches`."""
         store = KnowledgeStore(self.cache_dir)
@@ -1285,7 +1334,7 @@ class SettledRows:
             store.close()
 
 
-def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str]) -> Knowledge:
+def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], idents: set[str] | None = None) -> Knowledge:
     """What the pages of `docs` show, from the last settled rows: the files' current claims and the
     claims that name their concepts or sources, each with its settled status and evidence, and the
     tensions they touch. A claim the last analysis did not settle (new, or reworded) has no evidence
@@ -1293,7 +1342,7 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str]) -> Kn
     file's rows are read, so a save on a 10k vault is on its page in a second or two."""
     from kg.claims.analyse import Knowledge
 
-    idents = {i for d in docs for i in (kb.concept_by_doc.get(d), kb.source_by_path.get(d)) if i}
+    idents = (idents or set()) | {i for d in docs for i in (kb.concept_by_doc.get(d), kb.source_by_path.get(d)) if i}
     claims, evidence = store.about(idents, set(docs), paths)
     found = store.tensions({c.id for c in claims} | idents)
     related = store.related(set(docs))
@@ -1301,8 +1350,9 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str]) -> Kn
     have = {(c.id, c.doc) for c in claims}
     keys = {(side.id, side.doc) for t in touched for side in (t.a, t.b) if side} | \
         {k for ks in related.values() for k in ks}
-    more, more_evidence = store.claims_at(keys - have, {i for t in touched for i in t.claims} - {i for i, _ in have},
-                                          paths)
+    # a source page lists the notes' claims its sentences back, and those that write one of its sentences
+    cited = store.quoting({kb.source_ids[i] for i in idents if i in kb.source_ids}) | {i for i, _ in have}
+    more, more_evidence = store.claims_at(keys - have, {i for t in touched for i in t.claims} | cited, paths)
     known = {c.id for c in claims}  # evidence is by claim id: a text written in two files has it once
     claims += [c for c in more if (c.id, c.doc) not in have]
     evidence += [e for e in more_evidence if e.claim not in known]

@@ -254,6 +254,10 @@ def index_pages(site: Site) -> list[Page]:
         path = urls.claims_page(n)
         pages.append(Page(path, "claims.html", partial(_claims_inputs, site, docs, n, len(groups)),
                           partial(claims, site, path, docs, n, len(groups)), always=True))
-    pages.append(Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH),
-                      always=True))
+    pages.append(graph_page(site))
     return pages
+
+
+def graph_page(site: Site) -> Page:
+    """The graph of the most linked concepts: made of the links alone, not the knowledge."""
+    return Page(urls.GRAPH, "graph.html", lambda: _graph_inputs(site), lambda: graph(site, urls.GRAPH), always=True)

@@ -39,6 +39,8 @@ class Page:
     """The files whose paragraphs it shows (read in one batch before drawing)."""
     always: bool = False
     """Check its inputs on every build (an index or tag page: it lists files from all over)."""
+    ident: str | None = None
+    """The concept or source id whose page it is."""
 
 
 # -- nodes and the local graph ---------------------------------------------------------------
@@ -357,12 +359,12 @@ def entity_pages(site: Site) -> list[Page]:
         path = urls.concept_page(c.id)
         pages.append(Page(path, "concept.html", lambda c=c: concept_inputs(site, c),
                           lambda c=c, path=path: concept_context(site, c, path),
-                          lambda c=c: needs(site, c.id)))
+                          lambda c=c: needs(site, c.id), ident=c.id))
     for sid in site.kb.source_ids:
         path = urls.source_page(sid)
         pages.append(Page(path, "source.html", lambda sid=sid: source_inputs(site, sid),
                           lambda sid=sid, path=path: source_context(site, sid, path),
-                          lambda sid=sid: needs(site, sid)))
+                          lambda sid=sid: needs(site, sid), ident=sid))
     for tag in site.tags:
         path = urls.tag_page(tag)
         pages.append(Page(path, "tag.html", lambda tag=tag: tag_inputs(site, tag),
