@@ -1351,7 +1351,8 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     keys = {(side.id, side.doc) for t in touched for side in (t.a, t.b) if side} | \
         {k for ks in related.values() for k in ks}
     # a source page lists the notes' claims its sentences back, and those that write one of its sentences
-    cited = store.quoting({kb.source_ids[i] for i in idents if i in kb.source_ids}) | {i for i, _ in have}
+    sources = {kb.source_ids[i] for i in idents if i in kb.source_ids}
+    cited = store.quoting(sources) | {i for i, doc in have if doc in sources}
     more, more_evidence = store.claims_at(keys - have, {i for t in touched for i in t.claims} | cited, paths)
     known = {c.id for c in claims}  # evidence is by claim id: a text written in two files has it once
     claims += [c for c in more if (c.id, c.doc) not in have]

@@ -747,8 +747,8 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     pages of the files edited and of their neighbours are then planned (`_affected`): the index
     and tag pages stay as they are, and nothing reads every claim (a prose edit of a 6,571-note
     vault: 1 s of claims read and analysed again, and the site's lookups over all of them).
-    None when a page needs the whole knowledge: the analysis ran, or a list may change, or a page
-    was never drawn or is gone."""
+    None when a page needs the whole knowledge: the analysis ran, a list may change, a page is
+    new, or a list's page failed or is gone."""
     analysis, previous = site.analysis, last.get("pages", {})
     rows = analysis.rows() if analysis is not None and not analysis.pending else None
     drawn = last.get("lists") if isinstance(last.get("lists"), dict) else {}
