@@ -224,8 +224,7 @@ class KnowledgeBase:
         them all took 0.13 s of an edit)."""
         if "rows" in self.__dict__:
             return self.rows
-        return self.rows_of([path for path, rows in sorted(self.resolved.items())
-                             if not isinstance(rows, str) or text in rows])
+        return self.rows_of(sorted(self.files_with(text)))
 
     def files_with(self, *texts: str) -> set[str]:
         """The files whose link rows, as the cache keeps them, hold one of `texts` somewhere: the
