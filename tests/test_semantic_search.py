@@ -407,12 +407,18 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     read: list[str] = []
     real_file_units = semantic._file_units
     monkeypatch.setattr(semantic, "_file_units", lambda doc, *rest: read.append(doc) or real_file_units(doc, *rest))
+    from kg.publish.site import Site
+
+    digested: list[str] = []  # whose links were looked at to tell how they read
+    real_digest = Site.shown_digest
+    monkeypatch.setattr(Site, "shown_digest", lambda site, doc: digested.append(doc) or real_digest(site, doc))
     note = vault / "notes" / "pricing.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
     statics = tmp_path / "static.npz"
     statics.write_bytes((cache / "semantic-static.npz").read_bytes())  # the counts and centres the edit is made on
     _build(vault, cache)
     assert read == ["notes/pricing.md"]
+    assert set(digested) == {"notes/pricing.md"}  # the names as they were: the other files' links read as they did
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     afresh, data = _made_afresh(vault, cache, statics)
     assert afresh.real is not None and any("Heliotrope" in t for t in afresh.full)

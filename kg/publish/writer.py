@@ -861,13 +861,15 @@ def _asset_paths(out: Path, owned: set[str]) -> set[str]:
 
 def _same(target: Path, data: Bytes | Sequence[Bytes]) -> bool:
     """Whether `target` is a file (not a link) that holds `data`: read a megabyte at a time, so that
-    a large file (the meaning search's 90 MB at 10k notes) is not held twice at once."""
+    a large file (the meaning search's 90 MB at 10k notes) is not held twice at once. Each piece is
+    compared as bytes with bytes (one memcmp): bytes against a memoryview compare item by item,
+    0.16-0.40 s of that 90 MB file against 0.02 s."""
     parts, step = _parts(data), 1 << 20
     try:
         if not target.is_file() or target.is_symlink() or target.stat().st_size != sum(p.nbytes for p in parts):
             return False
         with target.open("rb") as f:
-            return all(f.read(len(piece)) == piece for part in parts
+            return all(f.read(len(piece)) == piece.tobytes() for part in parts
                        for piece in (part[at:at + step] for at in range(0, part.nbytes, step)))
     except OSError:
         return False
