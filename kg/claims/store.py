@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 10
+SCHEMA = 11
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
 file's word filter)."""
 FILE = "knowledge.sqlite"
@@ -200,9 +200,10 @@ class KnowledgeStore:
                 PRIMARY KEY (concept, doc)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS claim_concepts_doc ON claim_concepts (doc);
             CREATE TABLE IF NOT EXISTS settled_evidence (claim TEXT NOT NULL, data TEXT NOT NULL,
-                bucket INTEGER NOT NULL);
+                bucket INTEGER NOT NULL, source TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS settled_evidence_claim ON settled_evidence (claim);
             CREATE INDEX IF NOT EXISTS settled_evidence_bucket ON settled_evidence (bucket);
+            CREATE INDEX IF NOT EXISTS settled_evidence_source ON settled_evidence (source);
             CREATE TABLE IF NOT EXISTS settled_digests (kind TEXT NOT NULL, name TEXT NOT NULL, digest BLOB NOT NULL,
                 PRIMARY KEY (kind, name)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
@@ -390,20 +391,23 @@ class KnowledgeStore:
         items = evidence.of_claims({claim for b in buckets for claim in by_bucket.get(b, {})})
         rows_now = {claim: [e.model_dump_json(exclude_defaults=True) for e in found]
                     for claim, found in items.items()}
+        quoted = {claim: [e.doc for e in found] for claim, found in items.items()}
         for b in buckets:  # the claims of a bucket whose items differ, and the sources they quoted before and after
             rows_then: dict[str, list[str]] = {}  # (a bucket's other claims reach no page: at 10k, 25 claims
-            for claim, data in db.execute(  # of 3 buckets were 48 source pages to hash again, for 1 claim)
-                    "SELECT claim, data FROM settled_evidence WHERE bucket = ? ORDER BY rowid", (b,)):
+            quoted_then: dict[str, list[str]] = {}
+            for claim, data, source in db.execute(  # of 3 buckets were 48 source pages to hash again, for 1 claim)
+                    "SELECT claim, data, source FROM settled_evidence WHERE bucket = ? ORDER BY rowid", (b,)):
                 rows_then.setdefault(claim, []).append(data)
+                quoted_then.setdefault(claim, []).append(source)
             for claim in rows_then.keys() | by_bucket.get(b, {}).keys():
                 if rows_then.get(claim) != rows_now.get(claim, []):
                     changed.evidence.add(claim)
-                    changed.evidence_docs.update(json.loads(data)["doc"] for data in rows_then.get(claim, ()))
-                    changed.evidence_docs.update(e.doc for e in items.get(claim, ()))
+                    changed.evidence_docs.update(quoted_then.get(claim, ()))
+                    changed.evidence_docs.update(quoted.get(claim, ()))
         db.executemany("DELETE FROM settled_evidence WHERE bucket = ?", [(b,) for b in buckets])
-        db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?)",  # a claim's items in their order
-                       [(claim, data, b) for b in buckets for claim in sorted(by_bucket.get(b, {}))
-                        for data in rows_now[claim]])
+        db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?, ?)",  # a claim's items in their order
+                       [(claim, data, b, source) for b in buckets for claim in sorted(by_bucket.get(b, {}))
+                        for data, source in zip(rows_now[claim], quoted[claim])])
         db.executemany("DELETE FROM settled_digests WHERE kind = ? AND name = ?",
                        [k for k in stale if k not in digests])
         db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
@@ -445,15 +449,12 @@ class KnowledgeStore:
                                     or not idents.isdisjoint(c.concepts))
 
     def quoting(self, docs: set[str]) -> set[str]:
-        """The ids of the claims whose settled evidence quotes one of these sources (by path)."""
-        found: set[str] = set()
-        for doc in sorted(docs):  # (the rows' JSON names it; read to be sure of the field)
-            needle = json.dumps(doc, ensure_ascii=False)
-            for claim, data in self.db.execute("SELECT claim, data FROM settled_evidence WHERE instr(data, ?) > 0",
-                                               (needle,)):
-                if json.loads(data).get("doc") == doc:
-                    found.add(claim)
-        return found
+        """The ids of the claims whose settled evidence quotes one of these sources (by path), found
+        by the rows' own column: looking for the path in every row's JSON took 0.1 s a source at 10k."""
+        named = sorted(docs)
+        return {claim for start in range(0, len(named), 500) for (claim,) in self.db.execute(
+            f"SELECT DISTINCT claim FROM settled_evidence WHERE source IN ({','.join('?' * len(named[start:start + 500]))})",
+            named[start:start + 500])}
 
     def claims_at(self, keys: set[tuple[str, str]], ids: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims at these (id, file) keys and the settled claims with these ids, as `about`

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import orjson
 
 from kg.cache import save_atomic
 from kg.search.index import copy_rows, let_pages_go
@@ -1078,7 +1079,7 @@ def vault_parts(units: Units, table_digest: str) -> list[bytes | memoryview]:
                   zip(units.page, units.kind, units.group, units.anchor, units.text)],
     }
     head = (b"/* kg: meaning search data of this site (see kg/publish/semantic.py) */\n"
-            + json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+            + orjson.dumps(meta) + b"\n")  # (the standard library: 0.3 s of a 10k vault's edit)
     del meta
     head += b" " * ((-len(head)) % 4)
     return [head, memoryview(np.ascontiguousarray(units.scales, dtype="<f4").reshape(-1).view(np.uint8)),
