@@ -1075,8 +1075,7 @@ def vault_parts(units: Units, table_digest: str) -> list[bytes | memoryview]:
         "df": [seen.tolist(), units.df[seen].astype(int).tolist()],
         "centre": [round(float(x), 7) for x in units.centre],
         "pages": [[path, title] for path, title in units.pages],
-        "units": [[int(p), int(k), int(g), a, t] for p, k, g, a, t in
-                  zip(units.page, units.kind, units.group, units.anchor, units.text)],
+        "units": list(zip(units.page.tolist(), units.kind.tolist(), units.group.tolist(), units.anchor, units.text)),
     }
     head = (b"/* kg: meaning search data of this site (see kg/publish/semantic.py) */\n"
             + orjson.dumps(meta) + b"\n")  # (the standard library: 0.3 s of a 10k vault's edit)
