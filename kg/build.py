@@ -250,7 +250,7 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     if edit and site and pagefind:  # forked now, before any thread starts and the claims are read
         from kg.publish.writer import MeaningAside
 
-        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed)
+        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed, out, cache_dir)
     try:  # (the process is ended unused if the site is not drawn)
         files = analysis = found = preview_of = None
         if edit and kb.stats["parsed"]:
