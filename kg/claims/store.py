@@ -74,7 +74,7 @@ if TYPE_CHECKING:
 
 SCHEMA = 11
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
-file's word filter)."""
+file's word filter; 11: each settled evidence item's source path, indexed)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -452,9 +452,12 @@ class KnowledgeStore:
         """The ids of the claims whose settled evidence quotes one of these sources (by path), found
         by the rows' own column: looking for the path in every row's JSON took 0.1 s a source at 10k."""
         named = sorted(docs)
-        return {claim for start in range(0, len(named), 500) for (claim,) in self.db.execute(
-            f"SELECT DISTINCT claim FROM settled_evidence WHERE source IN ({','.join('?' * len(named[start:start + 500]))})",
-            named[start:start + 500])}
+        found: set[str] = set()
+        for start in range(0, len(named), 500):
+            chunk = named[start:start + 500]
+            found.update(claim for (claim,) in self.db.execute(
+                f"SELECT DISTINCT claim FROM settled_evidence WHERE source IN ({','.join('?' * len(chunk))})", chunk))
+        return found
 
     def claims_at(self, keys: set[tuple[str, str]], ids: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims at these (id, file) keys and the settled claims with these ids, as `about`

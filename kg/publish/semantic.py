@@ -653,8 +653,8 @@ class Segments:
              df: np.ndarray, shift: int, source: np.ndarray, names: str = "") -> None:
         """Keep this build's units: the first `shift` rows are titles, the others the files' units
         (`group` counted from the first of those; `source`: each one's row in the kept units, -1 for
-        one made now; `names`: see `self.names`). The units' int8 vectors go to a file of their own, named in the rest: most
-        are copied from the last one by the kernel (kg.search.index.save_rows)."""
+        one made now; `names`: see `self.names`). The units' int8 vectors go to a file of their own,
+        named in the rest: most are copied from the last one by the kernel (kg.search.index.save_rows)."""
         if self.path is None:
             return
         words = _APART.join(anchor + text)
