@@ -563,3 +563,36 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 1 and here[1] == 1
     assert aside[0] == here[0]
+
+
+def test_what_the_meaning_search_reads_ahead_is_taken_only_while_its_files_are_as_read(vault, tmp_path, monkeypatch):
+    """kg.build's forked meaning search process reads the table, the kept units and the tokenizer
+    while the claims and index stages run (semantic.read_ahead). The site takes them only while
+    their files are as they were read: units saved again since are read again, and the files made
+    are the same either way."""
+
+    from kg.publish import writer
+
+    monkeypatch.setattr(writer, "ASIDE_UPTO", -1)  # in this process, where what it reads is seen
+    cache = tmp_path / "cache"
+    _build(vault, cache)
+    read: list = []
+    real = semantic.Segments.__init__
+    monkeypatch.setattr(semantic.Segments, "__init__", lambda self, *args: read.append(args[0]) or real(self, *args))
+    note = vault / "notes" / "pricing.md"
+    text = note.read_text(encoding="utf-8")
+    made = []
+    for stale in (False, True):
+        note.write_text(text + "\nHeliotrope invoices arrive quarterly.\n", encoding="utf-8")
+        semantic.read_ahead(cache)
+        units = cache / semantic.UNIT_CACHE
+        if stale:  # as if another build had saved the units since
+            os.utime(units, ns=(units.stat().st_atime_ns, units.stat().st_mtime_ns + 1_000_000_000))
+        read.clear()
+        _build(vault, cache)
+        assert read == ([units] if stale else [])
+        assert not semantic._AHEAD  # each thing read ahead is taken once
+        made.append((vault / "site" / semantic.VAULT).read_bytes())
+        note.write_text(text, encoding="utf-8")
+        _build(vault, cache)
+    assert made[0] == made[1] and b"Heliotrope" in made[0]

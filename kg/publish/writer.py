@@ -606,6 +606,17 @@ def _changed_files(last: dict, files: dict[str, str]) -> set[str] | None:
     return {path for path, digest in files.items() if before.get(path) != digest} | (before.keys() - files.keys())
 
 
+def _meaning_ahead(cache_dir: Path) -> None:
+    """In the forked process, first: kg.publish.semantic.read_ahead (and the modules it needs),
+    before the search index is up to date; what it cannot read is read again when needed."""
+    try:
+        from kg.publish import semantic
+
+        semantic.read_ahead(cache_dir)
+    except Exception:  # noqa: BLE001 (read again by `_meaning_files`, which reports what fails)
+        pass
+
+
 def _meaning_files(out: Path, cache_dir: Path) -> tuple[set[str] | None, list[str]]:
     """In the forked process: kg.publish.semantic.publish for the vault `MeaningAside` was forked
     with, into the site in `out` as its last manifest lists it; (None, []) when the vault changed
@@ -656,6 +667,8 @@ class MeaningAside:
             self.pool = multiprocessing.get_context("fork").Pool(1)  # forked here, with _MEANING
         finally:
             _MEANING.clear()
+        if cache_dir is not None:  # its first job, while this process reads the claims and updates the index
+            self.pool.apply_async(_meaning_ahead, (cache_dir,))
 
     @classmethod
     def fork(cls, kb, title: str, base_url: str, changed: int, out: Path | None = None,
