@@ -72,9 +72,10 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 11
+SCHEMA = 12
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
-file's word filter; 11: each settled evidence item's source path, indexed)."""
+file's word filter; 11: each settled evidence item's source path, indexed; 12: settled claims indexed
+by id, for the other sides of a page's tensions)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -196,6 +197,7 @@ class KnowledgeStore:
                 problems TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS settled (doc TEXT NOT NULL, id TEXT NOT NULL, status TEXT,
                 supports INTEGER NOT NULL, opposes INTEGER NOT NULL, cluster TEXT, PRIMARY KEY (doc, id)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS settled_id ON settled (id);
             CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
                 PRIMARY KEY (concept, doc)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS claim_concepts_doc ON claim_concepts (doc);
