@@ -1217,6 +1217,7 @@ def _taken(name: str, key: tuple | None):
     found = _AHEAD.pop(name, None)
     return found[1:] if found is not None and key is not None and found[0] == key else None
 
+
 def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], pages: set[str],
             progress=None) -> set[str]:
     """Write site/semantic/ for a vault whose search index is in `cache_dir` (each file only if its
