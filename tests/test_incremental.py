@@ -115,6 +115,30 @@ def test_an_edit_that_leaves_every_claim_as_it_was_analyses_nothing_and_draws_wh
     assert _pages(site) == _pages(tmp_path / "cold-site-2")
 
 
+def test_a_link_to_a_note_not_written_yet_draws_from_the_settled_rows_what_a_cold_build_draws(tmp_path, monkeypatch):
+    """A link to a note not written yet leaves every claim as it was, but makes a stub concept, so
+    the lists change and every page is planned with the whole knowledge. Nothing was analysed, so
+    that knowledge is read from the settled rows (with every note's related claims), not made
+    again from the memo; every page is then what a cold build of the same files draws."""
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    remade = []
+    real = store._analyse
+    monkeypatch.setattr(store, "_analyse", lambda *args, **kw: remade.append(1) or real(*args, **kw))
+    joe = vault / "notes" / "people" / "joe-weisenthal.md"
+    joe.write_text(joe.read_text(encoding="utf-8") + "\nHe keeps coming back to [[an idea not written yet]].\n",
+                   encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert edited.analysis.judged is None and not remade  # nothing analysed, nothing made again
+    assert (site / "concepts" / "an-idea-not-written-yet.html").is_file()
+    assert edited.analysis.rows().knowledge(related=True).related  # every note's related claims, from the rows
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
 def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_path):
     """An edit ranks related claims again only for the notes whose pairs changed, and keeps the
     cosines of the pairs it keeps: a claim gone, a note gone and a claim reworded must still

@@ -1295,11 +1295,12 @@ class SettledRows:
         finally:
             store.close()
 
-    def knowledge(self) -> Knowledge:
+    def knowledge(self, related: bool = False) -> Knowledge:
         """The vault's knowledge as its settled rows keep it: every claim with its status and
-        counts, the evidence, and the tensions shown, held back and dismissed; not the related
-        claims, candidate concepts or dismissed evidence of a whole result. Enough for the linked
-        data, read in a third of the time making the whole result again takes (10k vault: 5.6 s)."""
+        counts, the evidence, and the tensions shown, held back and dismissed, with the related
+        claims of every note if asked; not the candidate concepts or dismissed evidence of a whole
+        result. Enough for the linked data and for the site, read in a third of the time making the
+        whole result again takes (10k vault: 5.6 s)."""
         from kg.claims.analyse import Knowledge
 
         store = KnowledgeStore(self.cache_dir)
@@ -1307,10 +1308,12 @@ class SettledRows:
             with store.snapshot():
                 claims, evidence = store.every(self.paths)
                 found = store.tensions(None)
+                near = {doc: [tuple(k) for k in json.loads(keys)]
+                        for doc, keys in store.db.execute("SELECT doc, keys FROM related ORDER BY doc")} if related else {}
         finally:
             store.close()
         return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
-                         dismissed=found["dismissed"])
+                         dismissed=found["dismissed"], related=near)
 
     def pages(self, kb, idents: set[str], docs: set[str]) -> Knowledge:
         """What the pages of these concepts and sources (ids) and of these files show, as a preview
