@@ -119,20 +119,25 @@ def test_a_link_to_a_note_not_written_yet_draws_from_the_settled_rows_what_a_col
     """A link to a note not written yet leaves every claim as it was, but makes a stub concept, so
     the lists change and every page is planned with the whole knowledge. Nothing was analysed, so
     that knowledge is read from the settled rows (with every note's related claims), not made
-    again from the memo; every page is then what a cold build of the same files draws."""
+    again from the memo, and what each page shows of it is as the last build hashed it; every
+    page is then what a cold build of the same files draws."""
     from kg.claims import store
 
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    remade = []
-    real = store._analyse
+    from kg.publish.site import Site
+
+    remade, hashed = [], []
+    real, digests = store._analyse, Site._digests
     monkeypatch.setattr(store, "_analyse", lambda *args, **kw: remade.append(1) or real(*args, **kw))
+    monkeypatch.setattr(Site, "_digests", lambda self, docs: hashed.append(docs) or digests(self, docs))
     joe = vault / "notes" / "people" / "joe-weisenthal.md"
     joe.write_text(joe.read_text(encoding="utf-8") + "\nHe keeps coming back to [[an idea not written yet]].\n",
                    encoding="utf-8")
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     assert edited.analysis.judged is None and not remade  # nothing analysed, nothing made again
+    assert not hashed  # what each page shows of the knowledge: the last build's digests, not hashed again
     assert (site / "concepts" / "an-idea-not-written-yet.html").is_file()
     assert edited.analysis.rows().knowledge(related=True).related  # every note's related claims, from the rows
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)

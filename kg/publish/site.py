@@ -243,9 +243,15 @@ class Site:
     def digests_since(self, before: dict[str, str] | None, stamp: str | None) -> dict[str, str]:
         """`knowledge_digests`, hashing again only the pages the knowledge stage's changes reach
         when `before` are the digests of the settled rows those changes start from (`stamp`,
-        kg.claims.store.Analysis.since); else every page's. A 10k vault's edit hashed every page's
-        view (1.6 s) to find the few that changed. What it returns is `knowledge_digests` from then
+        kg.claims.store.Analysis.since), and none when nothing was analysed and `stamp` is this
+        knowledge's; else every page's. A 10k vault's edit hashed every page's view (1.6 s) to find
+        the few that changed. What it returns is `knowledge_digests` from then
         on (the claims index pages are keyed by it)."""
+        if (before is not None and stamp is not None and self.analysis is not None
+                and self.analysis.judged is None and stamp == self.analysis.stamp):
+            # nothing analysed, and the knowledge the last pages were drawn from: their digests stand
+            self.__dict__["knowledge_digests"] = out = dict(before)  # (0.5 s of a 6,571-note vault's edit)
+            return out
         changes = self.analysis.changes if self.analysis else None
         if changes is None or before is None or stamp is None or stamp != self.analysis.since:
             return self.knowledge_digests
