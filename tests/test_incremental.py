@@ -122,12 +122,11 @@ def test_a_link_to_a_note_not_written_yet_draws_from_the_settled_rows_what_a_col
     again from the memo, and what each page shows of it is as the last build hashed it; every
     page is then what a cold build of the same files draws."""
     from kg.claims import store
+    from kg.publish.site import Site
 
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    from kg.publish.site import Site
-
     remade, hashed = [], []
     real, digests = store._analyse, Site._digests
     monkeypatch.setattr(store, "_analyse", lambda *args, **kw: remade.append(1) or real(*args, **kw))
@@ -140,7 +139,7 @@ def test_a_link_to_a_note_not_written_yet_draws_from_the_settled_rows_what_a_col
     assert not hashed  # what each page shows of the knowledge: the last build's digests, not hashed again
     assert (site / "concepts" / "an-idea-not-written-yet.html").is_file()
     assert edited.analysis.rows().knowledge(related=True).related  # every note's related claims, from the rows
-    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 

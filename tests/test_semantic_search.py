@@ -570,7 +570,6 @@ def test_what_the_meaning_search_reads_ahead_is_taken_only_while_its_files_are_a
     while the claims and index stages run (semantic.read_ahead). The site takes them only while
     their files are as they were read: units saved again since are read again, and the files made
     are the same either way."""
-
     from kg.publish import writer
 
     monkeypatch.setattr(writer, "ASIDE_UPTO", -1)  # in this process, where what it reads is seen
