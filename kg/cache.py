@@ -16,7 +16,21 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+
+CHUNK = 500
+"""Values bound in one `IN (...)` list (`rows_in`)."""
+
+
+def rows_in(db: sqlite3.Connection, query: str, values: list) -> Iterator[tuple]:
+    """The rows of `query` (whose `{}` is where an `IN (...)` list of placeholders goes) for these
+    values, a chunk of CHUNK at a time: SQLite takes a bounded number of parameters per statement.
+    Rows come chunk by chunk, each chunk in the order the query gives."""
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start:start + CHUNK]
+        yield from db.execute(query.format(",".join("?" * len(chunk))), chunk)
 
 
 def save_atomic(path: Path, write) -> None:
@@ -129,14 +143,8 @@ class ParseCache:
 
     def data(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """path -> (kind, full json) for the given paths."""
-        out: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(paths), 500):
-            chunk = paths[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for path, kind, data in self.db.execute(
-                    f"SELECT path, kind, data FROM parsed WHERE path IN ({marks})", chunk):
-                out[path] = (kind, data)
-        return out
+        return {path: (kind, data) for path, kind, data in
+                rows_in(self.db, "SELECT path, kind, data FROM parsed WHERE path IN ({})", paths)}
 
     def store(self, rows: list[tuple]) -> None:
         """Write parsed rows (path, hash, kind, size, mtime, names, refs, data)."""

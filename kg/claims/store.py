@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.cache import save_atomic
+from kg.cache import rows_in, save_atomic
 from kg.claims import review
 from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
@@ -247,8 +247,7 @@ class KnowledgeStore:
         if paths is None:
             rows = self.db.execute(query).fetchall()
         else:
-            rows = [row for start in range(0, len(paths), 500) for row in self.db.execute(
-                f"{query} WHERE path IN ({','.join('?' * len(paths[start:start + 500]))})", paths[start:start + 500])]
+            rows = list(rows_in(self.db, query + " WHERE path IN ({})", paths))
         return {p: (k, json.loads(a), json.loads(m)) for p, k, a, m in rows}
 
     def file_keys(self) -> dict[str, str]:
@@ -302,11 +301,8 @@ class KnowledgeStore:
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
         stored = self.file_versions()
         todo = [p for p in paths if p in stored and (decoded.get(p) or (None,))[0] != stored[p]]
-        for start in range(0, len(todo), 500):
-            chunk = todo[start:start + 500]
-            for p, key, claims, extra in self.db.execute(
-                    f"SELECT path, key, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, extra)))
+        for p, key, claims, extra in rows_in(self.db, "SELECT path, key, claims, extra FROM files WHERE path IN ({})", todo):
+            decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, extra)))
         for gone in set(decoded) - set(stored):
             del decoded[gone]
         return [item for p in paths if p in stored for item in decoded[p][1]]
@@ -322,14 +318,11 @@ class KnowledgeStore:
         from the stored rows without making models (the search index embeds a note's paragraphs
         as their claims: kg.search.index.parts_of)."""
         out: dict[str, dict[int, list[str]]] = {}
-        for start in range(0, len(paths), 500):
-            chunk = paths[start:start + 500]
-            for p, claims, extra in self.db.execute(
-                    f"SELECT path, claims, extra FROM files WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                blocks = out.setdefault(p, {})
-                for text, (_, block, *_) in zip(texts_of(claims), marshal.loads(extra)):
-                    if block is not None:
-                        blocks.setdefault(block, []).append(text)
+        for p, claims, extra in rows_in(self.db, "SELECT path, claims, extra FROM files WHERE path IN ({})", paths):
+            blocks = out.setdefault(p, {})
+            for text, (_, block, *_) in zip(texts_of(claims), marshal.loads(extra)):
+                if block is not None:
+                    blocks.setdefault(block, []).append(text)
         return out
 
     # -- what the analysis settled to, after the review ---------------------------------------
@@ -453,22 +446,13 @@ class KnowledgeStore:
     def quoting(self, docs: set[str]) -> set[str]:
         """The ids of the claims whose settled evidence quotes one of these sources (by path), found
         by the rows' own column: looking for the path in every row's JSON took 0.1 s a source at 10k."""
-        named = sorted(docs)
-        found: set[str] = set()
-        for start in range(0, len(named), 500):
-            chunk = named[start:start + 500]
-            found.update(claim for (claim,) in self.db.execute(
-                f"SELECT DISTINCT claim FROM settled_evidence WHERE source IN ({','.join('?' * len(chunk))})", chunk))
-        return found
+        return {claim for (claim,) in rows_in(self.db, "SELECT DISTINCT claim FROM settled_evidence WHERE source IN ({})",
+                                              sorted(docs))}
 
     def claims_at(self, keys: set[tuple[str, str]], ids: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """The claims at these (id, file) keys and the settled claims with these ids, as `about`
         gives them: the other sides of tensions, the related claims of a page."""
-        named = sorted(ids)
-        for start in range(0, len(named), 500):
-            chunk = named[start:start + 500]
-            keys = keys | set(self.db.execute(f"SELECT id, doc FROM settled WHERE id IN ({','.join('?' * len(chunk))})",
-                                              chunk))
+        keys = keys | set(rows_in(self.db, "SELECT id, doc FROM settled WHERE id IN ({})", sorted(ids)))
         return self._settled_claims({d for _, d in keys}, paths, lambda c: (c.id, c.doc) in keys)
 
     def every(self, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
@@ -492,25 +476,16 @@ class KnowledgeStore:
         if files is None:
             settled = {(d, i): row for d, i, *row in self.db.execute(
                 "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
-        docs = sorted(files or ())
-        for start in range(0, len(docs), 500):
-            chunk = docs[start:start + 500]
-            settled.update({(d, i): row for d, i, *row in self.db.execute(
-                f"SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({','.join('?' * len(chunk))})",
-                chunk)})
+        settled.update({(d, i): row for d, i, *row in rows_in(
+            self.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})", sorted(files or ()))})
         for c in claims:
             status, supports, opposes, cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
             set_fields(c, status=status, supports=supports, opposes=opposes, cluster=cluster)
         if files is None:
             return claims, [Evidence.model_validate_json(data) for (data,) in self.db.execute(
                 "SELECT data FROM settled_evidence ORDER BY rowid")]
-        ids = sorted({c.id for c in claims})
-        evidence = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            evidence += [Evidence.model_validate_json(data) for (data,) in self.db.execute(
-                f"SELECT data FROM settled_evidence WHERE claim IN ({','.join('?' * len(chunk))}) ORDER BY rowid", chunk)]
-        return claims, evidence
+        return claims, [Evidence.model_validate_json(data) for (data,) in rows_in(
+            self.db, "SELECT data FROM settled_evidence WHERE claim IN ({}) ORDER BY rowid", sorted({c.id for c in claims}))]
 
     def related(self, docs: set[str]) -> dict[str, list[tuple[str, str]]]:
         """The related claims of these notes, as the last analysis found them
@@ -523,12 +498,7 @@ class KnowledgeStore:
         None), by state (shown, held, dismissed), each list in the order of the whole."""
         where = ""
         if keys is not None:
-            keys_ = sorted(keys)
-            rows: set[int] = set()
-            for start in range(0, len(keys_), 500):
-                chunk = keys_[start:start + 500]
-                rows.update(n for (n,) in self.db.execute(
-                    f"SELECT n FROM tension_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+            rows = {n for (n,) in rows_in(self.db, "SELECT n FROM tension_keys WHERE key IN ({})", sorted(keys))}
             where = f" WHERE n IN ({','.join(map(str, rows))})"
         out: dict[str, list[Tension]] = {"shown": [], "held": [], "dismissed": []}
         for n, state, data in sorted(self.db.execute(f"SELECT n, state, data FROM settled_tensions{where}")):

@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 import orjson
 
-from kg.cache import save_atomic
+from kg.cache import rows_in, save_atomic
 from kg.search.index import copy_rows, let_pages_go
 from kg.search.query import SENTENCE_SHARE
 
@@ -766,9 +766,7 @@ def _read_files(db: sqlite3.Connection, docs: list[str], every: int, keyed: bool
     if len(docs) > every // 2:  # most files: one pass
         found = [row for row in db.execute(query + " ORDER BY id") if row[1] in wanted]
     else:
-        found = sorted((row for start in range(0, len(docs), 500)
-                        for row in db.execute(f"{query} WHERE doc IN ({','.join('?' * len(docs[start:start + 500]))})",
-                                              docs[start:start + 500])), key=lambda row: row[0])
+        found = sorted(rows_in(db, query + " WHERE doc IN ({})", docs), key=lambda row: row[0])
     items: dict[str, list] = {doc: [] for doc in docs}
     for item_id, doc, *rest in found:
         items[doc].append((item_id, *rest))
@@ -780,9 +778,7 @@ def _read_files(db: sqlite3.Connection, docs: list[str], every: int, keyed: bool
         chosen = set(ids)
         rows = ((i, k) for i, k in db.execute("SELECT item, key FROM parts ORDER BY item, rowid") if i in chosen)
     else:
-        rows = (row for start in range(0, len(ids), 500) for row in db.execute(
-            f"SELECT item, key FROM parts WHERE item IN ({','.join('?' * len(ids[start:start + 500]))}) "
-            "ORDER BY item, rowid", ids[start:start + 500]))
+        rows = rows_in(db, "SELECT item, key FROM parts WHERE item IN ({}) ORDER BY item, rowid", ids)
     for item, key in rows:
         part_keys.setdefault(item, []).append(key)
     return items, part_keys
