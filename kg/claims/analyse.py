@@ -549,7 +549,9 @@ def _declared_evidence(kb, out: Knowledge, notes: list[Claim], matcher, sources,
         kept = memo.declared.get(here)
         if kept and kept[0] == key:
             found = _EVIDENCE.validate_json(kept[1])
-            problems = [Diagnostic.model_validate(d) for d in json.loads(kept[2])] if kept[2] != "[]" else []
+            # (each problem is the claim's own, on its line now: the key holds no line)
+            problems = [Diagnostic.model_validate({**d, "line": claim.line}) for d in json.loads(kept[2])] \
+                if kept[2] != "[]" else []
             new.declared[here] = kept
         else:
             found, problems = _cited(claim, matcher, sources, vector)

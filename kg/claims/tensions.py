@@ -224,6 +224,17 @@ def _where(claim: Claim) -> str:
     return f"{claim.doc}:{claim.line}"
 
 
+A_AT, B_AT = "\x00@a\x00", "\x00@b\x00"
+"""Where the first and the second claim are written, in a `numeric` explanation: kept by the claims'
+keys, which hold no line, an explanation is told where its claims are now when shown (`placed`).
+Kept with the places in, a claim moved by a blank line above it named its old line."""
+
+
+def placed(text: str, a, b) -> str:
+    """A `numeric` explanation with the places of its two claims (or sides) put in."""
+    return text.replace(A_AT, _where(a)).replace(B_AT, _where(b))
+
+
 def claim_measures(claim: Claim, subjects) -> list[tuple[str, str]]:
     """(what a figure measures, a word it is said of) for each figure of a claim ("workloads",
     "valuation"), leaving out its subjects: the keys of `measure_pairs`. A function of the claim
@@ -287,7 +298,8 @@ def _tiered(a: Claim, b: Claim) -> bool:
 
 def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[str, float, tuple] | None:
     """(explanation, confidence, what was compared) when the two claims give figures for the same measured thing
-    (kg.claims.compare.same_measure) whose ranges cannot both hold. Confidence grows with the
+    (kg.claims.compare.same_measure) whose ranges cannot both hold; the explanation names where
+    the claims are written by `A_AT` and `B_AT` (`placed` puts them in). Confidence grows with the
     words both figures are said of, a subject in common, qualifiers on the same side ("frontier"
     and "hard") and how alike the claims are."""
     _, conflicting = quantity_pairs(a.quantities, b.quantities)
@@ -304,7 +316,7 @@ def numeric(a: Claim, b: Claim, cosine: float, names: frozenset[str]) -> tuple[s
         what = context(a.text, qa.start, qa.end)
         score = (0.5 + 0.1 * min(len(shared), 2) + 0.05 * bool(about) + 0.05 * bool(beside) + 0.1 * alike
                  + 0.1 * max(min(cosine, 1.0), 0.0))
-        return (f"{_where(a)} gives {qa.text} and {_where(b)} gives {qb.text} for the same measure "
+        return (f"{A_AT} gives {qa.text} and {B_AT} gives {qb.text} for the same measure "
                 f"({', '.join(sorted(shared))}: \"{what}\"), and the two cannot both hold"), min(score, 0.95), \
             (unit_of(qa), *sorted([(qa.low, qa.high), (qb.low, qb.high)], key=str))
     return None
@@ -522,7 +534,7 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
                 pool.explaining.add(key)
             text, score, compared = found
             paired.add((i, j))
-            tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=text,
+            tension = Tension(id=tension_id(where(a), where(b)), kind="numeric", explanation=placed(text, a, b),
                               score=round(score, 3), a=side(a), b=side(b), subjects=shared)
             best = figures.get(compared)  # one disagreement restated in five notes is one tension:
             if best is None or (best.score, best.id) < (tension.score, tension.id):  # the same whatever the order
