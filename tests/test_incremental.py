@@ -143,6 +143,66 @@ def test_a_link_to_a_note_not_written_yet_draws_from_the_settled_rows_what_a_col
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def _insert(note: Path, before: str, text: str) -> None:
+    """Write `text` as lines of their own above the first line that starts with `before`."""
+    lines = note.read_text(encoding="utf-8").split("\n")
+    at = next(n for n, line in enumerate(lines) if line.startswith(before))
+    note.write_text("\n".join(lines[:at] + text.split("\n") + lines[at:]), encoding="utf-8")
+
+
+def _numeric_of(done, doc: str):
+    [found] = [t for t in done.knowledge.tensions if t.kind == "numeric" and t.a.doc == doc]
+    return found
+
+
+def test_a_heading_or_a_blank_line_above_a_note_s_claims_moves_them_and_ends_where_a_cold_build_ends(tmp_path, monkeypatch):
+    """A heading or a blank line written above a note's claims moves them down, and nothing else:
+    the knowledge stage moves the lines its settled rows carry (tension sides and explanations, its
+    problems) instead of analysing, including a note that declares tensions, and the site draws
+    the pages that show those claims (theirs, the concepts' they name, the other sides' of their
+    tensions, their claims index page, the tensions page) from the rows, without reading the whole
+    knowledge. A tension explains itself with where its claims are now, whether it was moved,
+    judged again or kept: a claim moved by an edit that also adds a claim to its note keeps its
+    verdicts, not its old line."""
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    barbell, pricing = "notes/concepts/barbell-strategy.md", "notes/concepts/inference-pricing.md"
+    line = _numeric_of(first, barbell).a.line
+    analysed, whole = [], []
+    real, every = store._analyse, store.SettledRows.knowledge
+    monkeypatch.setattr(store, "_analyse", lambda *args, **kw: analysed.append(1) or real(*args, **kw))
+    monkeypatch.setattr(store.SettledRows, "knowledge", lambda self, **kw: whole.append(1) or every(self, **kw))
+    before = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+    _insert(vault / barbell, "The AI model market", "")
+    _insert(vault / pricing, "## Evidence", "## What I pay\n")  # above its evidence and its declared tensions
+    moved = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert moved.analysis.moved == [barbell, pricing] and moved.analysis.judged is None and not analysed
+    assert not whole  # the pages were drawn from the rows they show
+    redrawn = {p for p, t in before.items() if (site / p).stat().st_mtime_ns != t}
+    assert {"concepts/barbell-strategy.html", "concepts/inference-pricing.html", "tensions.html",
+            "questions.html", "concepts/open-vs-closed-model-economics.html"} <= redrawn, redrawn  # (a tension's other side)
+    assert len(redrawn) < len(before) / 2
+    tension = _numeric_of(moved, barbell)
+    assert tension.a.line == line + 1 and f"{barbell}:{line + 1} gives" in tension.explanation
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _state(moved) == _state(cold)
+    assert [d.model_dump() for d in moved.diagnostics] == [d.model_dump() for d in cold.diagnostics]
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+    _insert(vault / barbell, "The AI model market", "Closed labs keep 60% of enterprise spend.\n")
+    claimed = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert claimed.analysis.judged and not claimed.analysis.moved
+    tension = _numeric_of(claimed, barbell)  # its pair kept its verdict, and says where it is now
+    assert tension.a.line == line + 3 and f"{barbell}:{line + 3} gives" in tension.explanation
+    cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site_dir=tmp_path / "cold-site-2", pagefind=False)
+    assert _state(claimed) == _state(cold)
+    assert [d.model_dump() for d in claimed.diagnostics] == [d.model_dump() for d in cold.diagnostics]
+    assert _pages(site) == _pages(tmp_path / "cold-site-2")
+
+
 def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_path):
     """An edit ranks related claims again only for the notes whose pairs changed, and keeps the
     cosines of the pairs it keeps: a claim gone, a note gone and a claim reworded must still

@@ -426,6 +426,22 @@ _TEXT = _CLAIM_FIELDS.index("text")
 _KIND = _CLAIM_FIELDS.index("kind")
 
 
+_LINE, _ID = _CLAIM_FIELDS.index("line"), _CLAIM_FIELDS.index("id")
+
+
+def moved_lines(old_claims: bytes, old_extra: bytes, now: FileClaims) -> list[tuple[str, int, int]] | None:
+    """When a note's claims are as they were stored (`old_claims`, `old_extra`) but for their lines
+    (a line of prose or a blank line written above them, which may also move their blocks' places):
+    (id, line before, line now) of each, in order; else None."""
+    was, are = marshal.loads(old_claims), marshal.loads(now.claims)
+    if len(was) != len(are) or any(a[:_LINE] != b[:_LINE] or a[_LINE + 1:] != b[_LINE + 1:] for a, b in zip(was, are)):
+        return None
+    # an extra's block and key (which holds the block) may differ; what the analysis reads of it may not
+    if any((a[0], a[2], a[3]) != (b[0], b[2], b[3]) for a, b in zip(marshal.loads(old_extra), marshal.loads(now.extra))):
+        return None
+    return [(a[_ID], a[_LINE], b[_LINE]) for a, b in zip(was, are)]
+
+
 def encode(claims: list[Claim]) -> bytes:
     """A file's claims as stored: marshal of one tuple of field values per claim, in the model's
     field order (quantities the same way). A 10k vault's 150k claims read back in 0.7-0.9 s this
@@ -469,6 +485,18 @@ def tension_blocks(found: FileClaims) -> list[int]:
     without making models."""
     return sorted({extra[1] for values, extra in zip(marshal.loads(found.claims), marshal.loads(found.extra))
                    if values[_KIND] == "tension" and extra[1] is not None})
+
+
+_PLACED = tuple(_CLAIM_FIELDS.index(name) for name in ("id", "text", "doc", "line", "kind", "origin", "source", "anchor"))
+
+
+def places_of(data: bytes, ids: set[str]) -> list[Claim]:
+    """The claims with these ids among those `encode` wrote, made of where they are only (id, text,
+    file, line, kind, origin, source, anchor): for a page that links to them, without making every
+    claim of the file whole."""
+    return [Claim.model_construct(**dict(zip(("id", "text", "doc", "line", "kind", "origin", "source", "anchor"),
+                                              (values[n] for n in _PLACED))))
+            for values in marshal.loads(data) if values[_PLACED[0]] in ids]
 
 
 def texts_of(data: bytes) -> list[str]:

@@ -235,27 +235,43 @@ def _graph_inputs(site: Site) -> list:
     return [[[n.id, n.label, n.kind, n.weight] for n in top], edges, total]
 
 
-def index_pages(site: Site) -> list[Page]:
-    """Home and the indexes; each page's inputs are its context (cheap), except the graph's."""
-    def page(path: str, template: str, make) -> Page:
-        made = {}
-
-        def context() -> dict:
-            if "c" not in made:
-                made["c"] = make(site, path)
-            return made["c"]
-        return Page(path, template, context, context, always=True)
-
-    groups = claim_groups(site)
-    pages = [page(urls.HOME, "home.html", home), page(urls.CONCEPTS, "concepts.html", concepts),
-             page(urls.SOURCES, "sources.html", sources), page(urls.TENSIONS, "tensions.html", tensions),
-             page(urls.QUESTIONS, "questions.html", questions), page(urls.TAGS, "tags.html", tags)]
-    for n, docs in enumerate(groups, 1):
-        path = urls.claims_page(n)
-        pages.append(Page(path, "claims.html", partial(_claims_inputs, site, docs, n, len(groups)),
-                          partial(claims, site, path, docs, n, len(groups)), always=True))
+def index_pages(site: Site, groups: list[list[str]] | None = None) -> list[Page]:
+    """Home and the indexes; each page's inputs are its context (cheap), except the graph's.
+    `groups`: the files of each claims page (`claim_groups`), when already found."""
+    groups = claim_groups(site) if groups is None else groups
+    pages = [_listing(site, urls.HOME, "home.html", home), _listing(site, urls.CONCEPTS, "concepts.html", concepts),
+             _listing(site, urls.SOURCES, "sources.html", sources), tensions_page(site),
+             questions_page(site), _listing(site, urls.TAGS, "tags.html", tags)]
+    pages += [claims_page(site, docs, n, len(groups)) for n, docs in enumerate(groups, 1)]
     pages.append(graph_page(site))
     return pages
+
+
+def _listing(site: Site, path: str, template: str, make) -> Page:
+    made = {}
+
+    def context() -> dict:
+        if "c" not in made:
+            made["c"] = make(site, path)
+        return made["c"]
+    return Page(path, template, context, context, always=True)
+
+
+def tensions_page(site: Site) -> Page:
+    """The page of every tension shown."""
+    return _listing(site, urls.TENSIONS, "tensions.html", tensions)
+
+
+def questions_page(site: Site) -> Page:
+    """The page of every note's open questions."""
+    return _listing(site, urls.QUESTIONS, "questions.html", questions)
+
+
+def claims_page(site: Site, docs: list[str], number: int, total: int) -> Page:
+    """Page `number` of the claims index, of these files (one of `claim_groups`)."""
+    path = urls.claims_page(number)
+    return Page(path, "claims.html", partial(_claims_inputs, site, docs, number, total),
+                partial(claims, site, path, docs, number, total), always=True)
 
 
 def graph_page(site: Site) -> Page:

@@ -60,6 +60,10 @@ class Site:
         """Publish files that are links to files outside the vault ([vault] follow_outside_links)."""
         self.layout_cache: Path | None = None
         """Where the global graph's layout is kept between builds (kg.publish.graphs.global_layout)."""
+        self.sides: dict[tuple[str, str], Claim] = {}
+        """Where the tension sides that are not among the knowledge's claims are shown (id, file,
+        kind, origin, source, anchor: kg.claims.store.SettledRows.places), when the knowledge holds
+        only what some pages show but every tension (kg.publish.writer, `_kept_knowledge`)."""
 
     @cached_property
     def knowledge(self):
@@ -402,7 +406,7 @@ class Site:
         return f"{page}#tension-{tension}" if tension else f"{page}#claim-{claim.id}"
 
     def side_target(self, claim_id: str, doc: str) -> str:
-        claim = self.claim_by_key.get((claim_id, doc))
+        claim = self.claim_by_key.get((claim_id, doc)) or self.sides.get((claim_id, doc))
         if claim is not None:
             return self.claim_target(claim)
         return self.page_of_doc(doc) or urls.HOME

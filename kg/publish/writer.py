@@ -469,7 +469,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         early.close()
     if progress:
         progress("Planning the site", 0, None)
-    from kg.publish.indexes import index_pages
+    from kg.publish.indexes import claim_groups, index_pages
     from kg.publish.pages import entity_pages
 
     linked = site.kb.link_digests
@@ -477,9 +477,11 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     quiet = _kept_knowledge(site, last, files, linked, lists, present_pages=lambda paths: _present(out, paths))
     if quiet is not None:  # the pages of the files edited and of their neighbours, from the settled rows
         pages, shown, affected = quiet
+        groups = last.get("claim_groups")  # (as the last build found them: no claim changed)
     else:
         _prepare(site)
-        pages = entity_pages(site) + index_pages(site)
+        groups = claim_groups(site)
+        pages = entity_pages(site) + index_pages(site, groups)
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
         affected = _affected(site, last, files, shown, linked)
     todo, keys = [], {}
@@ -557,6 +559,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "claims": site.analysis is not None, "links": _links_out(site, last, files), "link_digests": linked,
         "sources": site.source_meta,
         "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None, "lists": lists,
+        "claim_groups": groups,
         "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}))
     os.replace(tmp, manifest_path)
@@ -771,33 +774,59 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     pages of the files edited and of their neighbours are then planned (`_affected`): the index
     and tag pages stay as they are, and nothing reads every claim (a prose edit of a 6,571-note
     vault: 1 s of claims read and analysed again, and the site's lookups over all of them).
+    After a move (kg.claims.store.Analysis.moved: claims moved to other lines, nothing else), the
+    same, with the pages the move reaches (`Changed.reach`: those that show the moved claims) and
+    the lists that show their lines: their claims index pages (`claim_groups`, as the last build
+    found them), the tensions page, the questions page; the digests of what the reached pages show
+    are made again. At 10k notes, a heading written above a note's claims read the whole knowledge
+    to plan every page (3.5 s).
     None when a page needs the whole knowledge: the analysis ran, a list may change, a page is
     new, or a list's page failed or is gone."""
     analysis, previous = site.analysis, last.get("pages", {})
     rows = analysis.rows() if analysis is not None and not analysis.pending else None
     drawn = last.get("lists") if isinstance(last.get("lists"), dict) else {}
-    if (rows is None or last.get("knowledge_stamp") != analysis.stamp or drawn.get("state") != lists["state"]
-            or not isinstance(last.get("knowledge"), dict)):
+    changes, groups = analysis.changes if analysis is not None else None, last.get("claim_groups")
+    moved = bool(rows is not None and analysis.moved and changes is not None and changes.reach is not None
+                 and last.get("knowledge_stamp") == analysis.since and isinstance(groups, list))
+    if (rows is None or (last.get("knowledge_stamp") != analysis.stamp and not moved)
+            or drawn.get("state") != lists["state"] or not isinstance(last.get("knowledge"), dict)):
         return None
     shown = last["knowledge"]
     affected = _affected(site, last, files, shown, linked)
     if affected is None:
         return None
-    from kg.publish.indexes import graph_page
+    from kg.publish.indexes import claims_page, graph_page, questions_page, tensions_page
     from kg.publish.pages import entity_pages
 
     pages = [*entity_pages(site), graph_page(site)]
+    lists_shown, listing = [], set()  # after a move: the claims index pages of the notes moved, the tensions page
+    if moved:
+        affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
+        for n, docs in enumerate(groups, 1):
+            if not set(analysis.moved).isdisjoint(docs):
+                lists_shown.append(claims_page(site, docs, n, len(groups)))
+                listing.update(docs)
+        lists_shown += [tensions_page(site)] if changes.tensions else []
+        lists_shown += [questions_page(site)] if changes.questions else []
+        pages += lists_shown
     present = present_pages(previous)
     listed = set(previous) - {p.path for p in pages}
     if any(p.path not in previous for p in pages) or not all(previous[p][0] and p in present for p in listed):
         return None  # a page new, or a list that failed or is gone: only the whole knowledge draws it
     # a page a preview drew (kg serve's first look at a save: no key) or gone from the folder: drawn again
     again = {p.path for p in pages if not previous[p.path][0] or p.path not in present}
-    reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again]
+    reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or p in lists_shown]
     idents = {p.ident for p in reached if p.ident}
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
-    site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs)
+    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, bool(moved and changes.tensions),
+                                                        bool(moved and changes.questions))
+    if moved:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
+        if changes.tensions:  # the tensions page links each side to where it is shown
+            keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
+            site.sides = rows.places(keys - set(site.claim_by_key))
+        shown = dict(sorted({**shown, **site._digests(changes.reach)}.items()))
+        site.__dict__["knowledge_digests"] = shown
     return pages, shown, {p.path for p in reached} | {urls.GRAPH}
 
 
