@@ -1401,9 +1401,12 @@ class EvidenceByClaim(Mapping):
         return found
 
     def rank(self, cid: str) -> tuple:
-        """Where the claim's first key comes in the order of the keys: its best item's place in
-        the whole evidence sorted declared first, then best first."""
-        return self._key(self._order(cid)[0])
+        """Where the claim's first key comes in the order of the keys: by its best item, declared
+        first, then best first, then by claim id. (By the item's place in the evidence, two claims
+        with items alike came in the order the evidence was listed in, which differs between the
+        analysis and the settled rows: a source page's citing claims changed places between two
+        builds of the same vault.)"""
+        return (*self._key(self._order(cid)[0])[:2], cid)
 
     def __getitem__(self, key: tuple[str, str]) -> list[Evidence]:
         cid, doc = key
