@@ -457,14 +457,15 @@ def test_a_page_s_evidence_and_citations_made_when_asked_are_those_of_the_whole_
     from tests.conftest import ROOT, copy_demo_cache
 
     def sorted_whole(claims: list, evidence: list) -> dict:
-        """Every item sorted at once, declared first, then best first, then given to each note
-        that writes its claim: the order the lazy map must keep."""
+        """Every item sorted at once, declared first, then best first, then by claim (not by where
+        the evidence lists it, which differs between an analysis and the settled rows), then given
+        to each note that writes its claim: the order the lazy map must keep."""
         docs: dict = {}
         for c in claims:
             if c.origin == "note":
                 docs.setdefault(c.id, []).append(c.doc)
         out: dict = {}
-        for e in sorted(evidence, key=lambda e: (e.method != "declared", -e.score)):
+        for e in sorted(evidence, key=lambda e: (e.method != "declared", -e.score, e.claim)):
             for doc in docs.get(e.claim, []):
                 out.setdefault((e.claim, doc), []).append(e)
         return out
