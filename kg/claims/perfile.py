@@ -431,7 +431,7 @@ _LINE, _ID = _CLAIM_FIELDS.index("line"), _CLAIM_FIELDS.index("id")
 
 def moved_lines(old_claims: bytes, old_extra: bytes, now: FileClaims) -> list[tuple[str, int, int]] | None:
     """When a note's claims are as they were stored (`old_claims`, `old_extra`) but for their lines
-    (a line of prose or a blank line written above them, which may also move their blocks' places):
+    (a heading or a blank line written above them, which may also move their blocks' places):
     (id, line before, line now) of each, in order; else None."""
     was, are = marshal.loads(old_claims), marshal.loads(now.claims)
     if len(was) != len(are) or any(a[:_LINE] != b[:_LINE] or a[_LINE + 1:] != b[_LINE + 1:] for a, b in zip(was, are)):
@@ -487,16 +487,15 @@ def tension_blocks(found: FileClaims) -> list[int]:
                    if values[_KIND] == "tension" and extra[1] is not None})
 
 
-_PLACED = tuple(_CLAIM_FIELDS.index(name) for name in ("id", "text", "doc", "line", "kind", "origin", "source", "anchor"))
+_PLACES = ("id", "text", "doc", "line", "kind", "origin", "source", "anchor")
+_PLACED = tuple(_CLAIM_FIELDS.index(name) for name in _PLACES)
 
 
 def places_of(data: bytes, ids: set[str]) -> list[Claim]:
-    """The claims with these ids among those `encode` wrote, made of where they are only (id, text,
-    file, line, kind, origin, source, anchor): for a page that links to them, without making every
-    claim of the file whole."""
-    return [Claim.model_construct(**dict(zip(("id", "text", "doc", "line", "kind", "origin", "source", "anchor"),
-                                              (values[n] for n in _PLACED))))
-            for values in marshal.loads(data) if values[_PLACED[0]] in ids]
+    """The claims with these ids among those `encode` wrote, made of where they are only (`_PLACES`):
+    for a page that links to them, without making every claim of the file whole."""
+    return [Claim.model_construct(**dict(zip(_PLACES, (values[n] for n in _PLACED))))
+            for values in marshal.loads(data) if values[_ID] in ids]
 
 
 def texts_of(data: bytes) -> list[str]:

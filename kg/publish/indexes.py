@@ -248,6 +248,7 @@ def index_pages(site: Site, groups: list[list[str]] | None = None) -> list[Page]
 
 
 def _listing(site: Site, path: str, template: str, make) -> Page:
+    """An index page whose inputs are its context (`make(site, path)`), made once."""
     made = {}
 
     def context() -> dict:
