@@ -203,6 +203,26 @@ def test_a_heading_or_a_blank_line_above_a_note_s_claims_moves_them_and_ends_whe
     assert _pages(site) == _pages(tmp_path / "cold-site-2")
 
 
+def test_two_claims_of_one_line_split_onto_two_are_analysed_and_end_where_a_cold_build_ends(tmp_path):
+    """A line break between two sentences of one paragraph moves only the second claim: the rows
+    name places by line, and one line is now two, so the move cannot be told from them and the
+    stage analyses (judging nothing afresh); everything ends where a cold build ends."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    gap = vault / "notes" / "concepts" / "quality-gap.md"
+    text = gap.read_text(encoding="utf-8")
+    assert "shrinking margin. [[andrew-feldman]] put the lead" in text
+    gap.write_text(text.replace("shrinking margin. [[andrew-feldman]]", "shrinking margin.\n[[andrew-feldman]]", 1),
+                   encoding="utf-8")
+    split = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not split.analysis.moved and split.analysis.judged == 0
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _state(split) == _state(cold)
+    assert [d.model_dump() for d in split.diagnostics] == [d.model_dump() for d in cold.diagnostics]
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
 def test_deleting_a_note_and_rewording_a_claim_ends_where_a_cold_build_ends(tmp_path):
     """An edit ranks related claims again only for the notes whose pairs changed, and keeps the
     cosines of the pairs it keeps: a claim gone, a note gone and a claim reworded must still
