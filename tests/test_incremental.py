@@ -203,6 +203,30 @@ def test_a_heading_or_a_blank_line_above_a_note_s_claims_moves_them_and_ends_whe
     assert _pages(site) == _pages(tmp_path / "cold-site-2")
 
 
+def test_a_moved_claim_that_another_note_s_declared_tension_names_is_shown_there_where_it_is_now(tmp_path):
+    """A note with no tension of its own, whose claim another note's declared tension names by its
+    block id: moving its claims changes no tension's row, but the tensions page shows the named
+    claim with its line, so the move redraws it; every page is then what a cold build draws."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    plain = vault / "notes" / "concepts" / "plain-note.md"
+    plain.write_text("---\ntitle: Plain note\n---\n# Plain note\n\n"
+                     "Gardeners water tomato plants every morning in July. ^plain-claim\n", encoding="utf-8")
+    licences = vault / "notes" / "concepts" / "model-licences.md"
+    licences.write_text(licences.read_text(encoding="utf-8")
+                        + "\n## Tensions\n- Licences matter less than [[plain-note#^plain-claim]] suggests.\n",
+                        encoding="utf-8")
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert [t for t in first.knowledge.tensions if "plain-claim" in t.claims]
+    assert "plain-note.md:6" in (site / "tensions.html").read_text(encoding="utf-8")
+    _insert(plain, "Gardeners", "## Mine\n")
+    moved = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert moved.analysis.moved == ["notes/concepts/plain-note.md"] and moved.analysis.judged is None
+    assert "plain-note.md:8" in (site / "tensions.html").read_text(encoding="utf-8")
+    run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
 def test_two_claims_of_one_line_split_onto_two_are_analysed_and_end_where_a_cold_build_ends(tmp_path):
     """A line break between two sentences of one paragraph moves only the second claim: the rows
     name places by line, and one line is now two, so the move cannot be told from them and the

@@ -1262,6 +1262,9 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
                              [(*k, digest) for k, digest in digests.items()])
         for key, value in (("diagnostics", orjson.dumps(problems).decode()), ("settled", settled), ("stamp", stamp)):
             store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    for t in store.tensions(changed.ids)["shown"]:  # a declared tension shows the claims it names where they are
+        if not changed.ids.isdisjoint(t.claims):
+            changed.tensions.update([*t.claim_ids(), *t.subjects])
     changed.reach = _reach(kb, store, changed)
     changed.questions = any(c.kind == "question" for c, _ in store.claims(sorted(moved)))
     paths = files.paths
