@@ -227,6 +227,35 @@ def test_a_moved_claim_that_another_note_s_declared_tension_names_is_shown_there
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def test_a_note_that_links_a_sentence_moves_with_the_problem_on_its_link_s_line(tmp_path):
+    """A note whose claim links a source's sentence (here one the source lacks, a problem on the
+    link's line) moves too: the analysis stamps it with the links it had, and the problem moves with
+    the claim on its line. An `opposes::` field on a line of its own cannot be moved by the claims'
+    lines, so that note is analysed. Both end where a cold build ends."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    note = vault / "notes" / "concepts" / "linked-note.md"
+    note.write_text("---\ntitle: Linked note\n---\n# Linked note\n\n"
+                    "Open-weight frontier models now come from six labs [[sources/open-weight-cascade#^s-deadbeef]].\n",
+                    encoding="utf-8")
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert [(d.line, d.code) for d in first.diagnostics if d.doc == "notes/concepts/linked-note.md"] == [(6, "lost-anchor")]
+    _insert(note, "Open-weight frontier", "## Mine\n")
+    moved = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert moved.analysis.moved == ["notes/concepts/linked-note.md"] and moved.analysis.judged is None
+    assert [(d.line, d.code) for d in moved.diagnostics if d.doc == "notes/concepts/linked-note.md"] == [(8, "lost-anchor")]
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert [d.model_dump() for d in moved.diagnostics] == [d.model_dump() for d in cold.diagnostics]
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+    opposing = vault / "notes" / "concepts" / "open-weight-models.md"  # `opposes::` on a line of its own
+    _insert(opposing, "# ", "")
+    analysed = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not analysed.analysis.moved and analysed.analysis.judged == 0
+    run(vault, cache_dir=tmp_path / "cold-cache-2", site_dir=tmp_path / "cold-site-2", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site-2")
+
+
 def test_two_claims_of_one_line_split_onto_two_are_analysed_and_end_where_a_cold_build_ends(tmp_path):
     """A line break between two sentences of one paragraph moves only the second claim: the rows
     name places by line, and one line is now two, so the move cannot be told from them and the

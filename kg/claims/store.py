@@ -973,6 +973,9 @@ class ClaimFiles:
     _stamp: tuple | None = field(default=None, repr=False)
     _before: tuple | None = field(default=None, repr=False)
     _linking: tuple | None = field(default=None, repr=False)
+    linked_before: dict[str, str] = field(default_factory=dict)
+    """When notes moved: the link digests the last analysis kept of the files whose links it
+    reads (`linked`), so that a moved note with a sentence link is stamped as it was."""
 
     def texts_by_block(self, paths: list[str]) -> dict[str, dict[int, list[str]]]:
         """KnowledgeStore.texts_by_block: the claim texts of these notes by block."""
@@ -998,10 +1001,13 @@ class ClaimFiles:
     def stamp_before(self, kb) -> str | None:
         """The stamp the vault had before the notes in `moved` moved (None: none moved): if the
         settled rows are of it, they are this vault's knowledge but for those notes' lines."""
-        if not self.moved:
+        if not self.moved or self.tensions is None:
             return None
         if self._before is None or self._before[0] is not kb:
-            self._before = (kb, self._stamp_of(kb, {**self.made, **{p: digest for p, (digest, _) in self.moved.items()}}))
+            # a moved note that links a sentence or writes `opposes::`: its links as they were (their lines moved too)
+            links = {p: digest for p, digest in self.linked_before.items() if p in self.moved}
+            self._before = (kb, self._stamp_of(kb, {**self.made, **{p: digest for p, (digest, _) in self.moved.items()}},
+                                               links))
         return self._before[1]
 
     def linking(self, kb) -> set[str]:
@@ -1011,10 +1017,16 @@ class ClaimFiles:
             self._linking = (kb, kb.files_with('"s-', '"opposes"'))
         return self._linking[1]
 
-    def _stamp_of(self, kb, made: dict[str, bytes]) -> str:
+    def linked(self, kb) -> dict[str, str]:
+        """The link digests of the files whose links the analysis reads (`linking`), as the stamp
+        takes them: the store keeps them with each analysis, for `stamp_before`."""
+        return {p: d for p, d in kb.link_digests.items() if p in self.linking(kb)}
+
+    def _stamp_of(self, kb, made: dict[str, bytes], linked: dict[str, str] | None = None) -> str:
         made_of = [made[p].hex() if p in made else self.keys[p] for p in self.paths]
         read = self.linking(kb) if self.tensions is not None else set(kb.link_digests)
-        links: list = sorted((p, d) for p, d in kb.link_digests.items() if p in read)
+        linked = linked or {}
+        links: list = sorted((p, linked.get(p, d)) for p, d in kb.link_digests.items() if p in read)
         blocks = self.tensions or {}
         # a block by its place among the file's tension blocks, not in the file: a line written above
         # them moves every block, and what they declare stays as it was (`_moved`)
@@ -1120,9 +1132,11 @@ def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
         paths, keys, problems, moved = _claim_files(kb, store, progress)
         made = {p: digest for p, (_, digest) in store.file_versions().items()}
         tensions = store.tension_blocks()
+        linked = json.loads(store.get("linked") or "{}") if moved else {}
     finally:
         store.close()
-    return ClaimFiles(paths, keys, problems, cache_dir, {p: made[p] for p in paths if p in made}, tensions, moved)
+    return ClaimFiles(paths, keys, problems, cache_dir, {p: made[p] for p in paths if p in made}, tensions, moved,
+                      linked_before=linked)
 
 
 def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: list[str] | None = None) -> Analysis:
@@ -1167,7 +1181,8 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         with store.db:
             changes = store.save_settled(found)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)),
-                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False)),
+                               ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
                 store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     finally:
         store.close()
@@ -1194,15 +1209,17 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
     them): that analysis's settled rows, with those claims' lines made what they are now where the
     rows carry them (the tensions' sides and explanations, the stage's problems), as this vault's
     analysis, with what changed for the site. Every verdict stands: no claim, figure or subject
-    changed, and what a block's place decides (the claims a declared tension names) depends on
-    which claims and links share a block, not on where it is. The notes that link a sentence or
-    write `opposes::` are left to the analysis. At 6,571 notes, a heading written above a note's
-    claims analysed the vault again (3.3 s of the edit). None, and the analysis runs, when the
-    rows are not of the vault as it was or a line cannot be told."""
+    changed, and what a block's place decides (the claims a declared tension or a sentence link
+    names) depends on which claims and links share a block, not on where it is. A note that links
+    a sentence or writes `opposes::` is stamped with the links it had (`ClaimFiles.linked_before`);
+    what those links put in the rows is on the link's line, which moves with it when it is a claim's
+    line. At 6,571 notes, a heading written above a note's claims analysed the vault again (3.3 s
+    of the edit). None, and the analysis runs, when the rows are not of the vault as it was or a
+    line cannot be told (a problem or a declared side on a line no claim was on)."""
     moved = files.moved
-    if not moved or not moved.keys().isdisjoint(files.linking(kb)):
-        return None  # (a sentence link's or an `opposes::` field's problems are on the link's line)
     before = files.stamp_before(kb)
+    if before is None:
+        return None
     since = before + settled[len(stamp):]  # (the review decisions and the counts' version, as they are)
     if store.get("stamp") != before or store.get("settled") != since:
         return None
@@ -1260,7 +1277,8 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
         store.db.executemany("UPDATE settled_tensions SET data = ? WHERE n = ?", rows)
         store.db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
                              [(*k, digest) for k, digest in digests.items()])
-        for key, value in (("diagnostics", orjson.dumps(problems).decode()), ("settled", settled), ("stamp", stamp)):
+        for key, value in (("diagnostics", orjson.dumps(problems).decode()), ("settled", settled), ("stamp", stamp),
+                           ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
             store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     for t in store.tensions(changed.ids)["shown"]:  # a declared tension shows the claims it names where they are
         if not changed.ids.isdisjoint(t.claims):
