@@ -941,8 +941,8 @@ class Changed:
     related: set[str] = field(default_factory=set)
     """Notes whose related claims differ."""
     reach: set[str] | None = None
-    """The files whose pages these changes reach, when found from the rows as they were saved (a
-    move: `_reach`), so that the site need not read the whole knowledge to find them."""
+    """The files whose pages these changes reach, found from the rows once they are saved
+    (`_reach`)."""
     questions: bool = False
     """Questions moved to other lines (the questions page lists every question with its line)."""
 
@@ -1180,6 +1180,8 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         summary = counts(found)
         with store.db:
             changes = store.save_settled(found)
+            if not changes.fresh:  # (a first analysis changes every page)
+                changes.reach = _reach(kb, store, changes)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False)),
                                ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
@@ -1292,9 +1294,9 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
 
 
 def _reach(kb, store: KnowledgeStore, changed: Changed) -> set[str]:
-    """The files whose pages these changes reach, read from the settled rows as they are now: what
-    kg.publish.site.Site._reached finds in the whole knowledge (which a 10k vault takes 2 s to
-    read). Those whose claims changed; the holders of the subjects and concepts whose tensions or
+    """The files whose pages these changes reach (kg.publish.site.Site.digests_since hashes what
+    they show again), read from the settled rows as they are now, so that a move need not read the
+    whole knowledge (2 s at 10k). Those whose claims changed; the holders of the subjects and concepts whose tensions or
     claims changed; the files of the claims with an id whose tensions changed, or in a tension that
     names a changed claim, or with a changed claim's id; the sources of those claims' evidence; the
     notes whose related claims include one of the changed files'."""

@@ -259,39 +259,11 @@ class Site:
         changes = self.analysis.changes if self.analysis else None
         if changes is None or before is None or stamp is None or stamp != self.analysis.since:
             return self.knowledge_digests
-        reached = self._reached(changes)
+        reached = changes.reach  # (found from the settled rows: kg.claims.store._reach)
         out = {doc: digest for doc, digest in before.items() if doc not in reached}
         out.update(self._digests(reached))
         self.__dict__["knowledge_digests"] = out = dict(sorted(out.items()))  # (the cached property's value)
         return out
-
-    def _reached(self, changes) -> set[str]:
-        """The files whose page view the changes may reach (kg.claims.store.Changed): those whose
-        claims changed; those with claims of an id whose evidence or list of tensions changed, or
-        whose tension names a claim that changed; the holders of subjects whose list of tensions
-        changed; the notes whose related claims changed or include one that changed; the concepts
-        changed claims name; the sources of changed evidence and of changed claims' evidence."""
-        reached = set(changes.docs) | changes.related
-        ids = changes.evidence | changes.tensions  # (a subject is no claim's id: it reaches no claim)
-        for key in changes.tensions:  # a subject's holder
-            holder = self.kb.concepts.get(key)
-            path = holder.doc if holder is not None else self.kb.source_ids.get(key)
-            if path:
-                reached.add(path)
-        for t in self.knowledge.tensions:
-            if not changes.ids.isdisjoint(t.claims):
-                ids.update(t.claim_ids())
-        for cid in ids | changes.ids:
-            for c in self.claims_by_id.get(cid, []):
-                if cid in ids:
-                    reached.add(c.doc)
-                reached.update(e.doc for e in self.evidence.get((cid, c.doc), []) if e.anchor)
-        reached.update(doc for doc, claims in self.related.items() if any(c.doc in changes.docs for c in claims))
-        for cid in changes.concepts:
-            concept = self.kb.concepts.get(cid)
-            if concept is not None and concept.doc:
-                reached.add(concept.doc)
-        return reached | changes.evidence_docs
 
     def _digests(self, docs: set[str] | None) -> dict[str, str]:
         """`knowledge_digests` of these files (every file's with None)."""
