@@ -1282,9 +1282,6 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
         for key, value in (("diagnostics", orjson.dumps(problems).decode()), ("settled", settled), ("stamp", stamp),
                            ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
             store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-    for t in store.tensions(changed.ids)["shown"]:  # a declared tension shows the claims it names where they are
-        if not changed.ids.isdisjoint(t.claims):
-            changed.tensions.update([*t.claim_ids(), *t.subjects])
     changed.reach = _reach(kb, store, changed)
     changed.questions = any(c.kind == "question" for c, _ in store.claims(sorted(moved)))
     paths = files.paths
@@ -1296,10 +1293,14 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
 def _reach(kb, store: KnowledgeStore, changed: Changed) -> set[str]:
     """The files whose pages these changes reach (kg.publish.site.Site.digests_since hashes what
     they show again), read from the settled rows as they are now, so that a move need not read the
-    whole knowledge (2 s at 10k). Those whose claims changed; the holders of the subjects and concepts whose tensions or
-    claims changed; the files of the claims with an id whose tensions changed, or in a tension that
-    names a changed claim, or with a changed claim's id; the sources of those claims' evidence; the
-    notes whose related claims include one of the changed files'."""
+    whole knowledge (2 s at 10k). Those whose claims changed; the holders of the subjects and
+    concepts whose tensions or claims changed; the files of the claims with an id whose tensions
+    changed, or in a tension that names a changed claim, or with a changed claim's id; the sources
+    of those claims' evidence; the notes whose related claims include one of the changed files'. A
+    tension that names a changed claim counts as changed (`changed.tensions`): it shows the claim."""
+    for t in store.tensions(changed.ids)["shown"]:  # a declared tension shows the claims it names
+        if not changed.ids.isdisjoint(t.claims):  # where they are: it counts as changed
+            changed.tensions.update([*t.claim_ids(), *t.subjects])
     reached = set(changed.docs) | changed.related | changed.evidence_docs
     for key in changed.tensions | changed.concepts:
         holder = kb.concepts.get(key)
@@ -1307,9 +1308,6 @@ def _reach(kb, store: KnowledgeStore, changed: Changed) -> set[str]:
         if path:
             reached.add(path)
     ids = changed.evidence | changed.tensions  # (a subject is no claim's id: it reaches no claim)
-    for t in store.tensions(changed.ids)["shown"]:
-        if not changed.ids.isdisjoint(t.claims):
-            ids.update(t.claim_ids())
     # (a source's page lists the notes' claims that write one of its sentences: they share its claim's id)
     reached.update(doc for (doc,) in rows_in(store.db, "SELECT DISTINCT doc FROM settled WHERE id IN ({})",
                                              sorted(ids | changed.ids)))

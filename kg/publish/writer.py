@@ -825,8 +825,7 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
         if changes.tensions:  # the tensions page links each side to where it is shown
             keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
             site.sides = rows.places(keys - set(site.claim_by_key))
-        shown = dict(sorted({**shown, **site._digests(changes.reach)}.items()))
-        site.__dict__["knowledge_digests"] = shown
+        shown = site.digests_since(shown, last.get("knowledge_stamp"))
     return pages, shown, {p.path for p in reached} | {urls.GRAPH}
 
 
