@@ -203,6 +203,54 @@ def test_a_heading_or_a_blank_line_above_a_note_s_claims_moves_them_and_ends_whe
     assert _pages(site) == _pages(tmp_path / "cold-site-2")
 
 
+def test_an_analysis_of_a_few_claims_draws_only_the_pages_its_changes_reach_and_ends_where_a_cold_build_ends(
+        tmp_path, monkeypatch):
+    """After an analysis of a few notes' claims (one added with a figure, a question added, a claim
+    deleted), the site plans the pages the changes reach and the lists that may show them (the
+    home page's counts, the claims index pages of those notes, the concepts index when a note's
+    count changed, the tensions and questions pages), with what they show read from the settled
+    rows, not every page with lookups over the whole knowledge; every page is then what a cold
+    build draws. A source edited plans every page."""
+    from kg.publish import writer
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    planned = []
+    real = writer._prepare
+    monkeypatch.setattr(writer, "_prepare", lambda s: planned.append(1) or real(s))
+    barbell, routing = vault / "notes/concepts/barbell-strategy.md", vault / "notes/concepts/model-routing.md"
+    edits = [(barbell, "The AI model market", "Open models served 37% of enterprise inference workloads in 2025.\n",
+              {"concepts/barbell-strategy.html", "index.html", "claims.html", "concepts.html"}),
+             (routing, "# ", "# Model routing\n\nWill routers pick open models for most requests by 2027?",
+              {"concepts/model-routing.html", "questions.html"})]
+    for n, (note, before, text, expected) in enumerate(edits):
+        if before == "# ":  # the title line, with a question under it
+            note.write_text(note.read_text(encoding="utf-8").replace("# Model routing", text, 1), encoding="utf-8")
+        else:
+            _insert(note, before, text)
+        times = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+        done = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert done.analysis.changes is not None and not planned, n  # analysed, and planned from the rows
+        redrawn = {p for p, t in times.items() if (site / p).stat().st_mtime_ns != t}
+        assert expected <= redrawn and len(redrawn) < len(times) / 2, (n, redrawn)
+        run(vault, cache_dir=tmp_path / f"cold-cache-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), n
+        planned.clear()  # (a cold build plans every page)
+    lines = barbell.read_text(encoding="utf-8").split("\n")  # a claim deleted: its note counts one claim fewer
+    barbell.write_text("\n".join(line for line in lines if "37% of enterprise" not in line), encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert not planned
+    run(vault, cache_dir=tmp_path / "cold-cache-d", site_dir=tmp_path / "cold-site-d", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site-d")
+    planned.clear()
+    source = next((vault / "sources").rglob("*.md"))
+    source.write_text(source.read_text(encoding="utf-8") + "\nOpen models cost 90% less to serve in 2026.\n",
+                      encoding="utf-8")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert planned  # (a source's page and the sources index count its claims: every page is planned)
+
+
 def test_a_moved_claim_that_another_note_s_declared_tension_names_is_shown_there_where_it_is_now(tmp_path):
     """A note with no tension of its own, whose claim another note's declared tension names by its
     block id: moving its claims changes no tension's row, but the tensions page shows the named

@@ -375,6 +375,9 @@ class KnowledgeStore:
             if d not in extracted and then == now:  # only clusters changed, which no page shows: at 10k,
                 continue  # 5 of one new claim's 6 files, whose 55 concepts' pages were checked again
             changed.docs.add(d)
+            # (a question or a declared tension has no status: the questions page lists every question where it is)
+            changed.questions |= any(row[0] is None for row in then.values()) or \
+                any(row[0] is None for row in now.values())
             changed.ids.update(then)
             changed.concepts.update(n for (n,) in db.execute("SELECT concept FROM claim_concepts WHERE doc = ?", (d,)))
             for cid, row in by_doc.get(d, {}).items():
@@ -476,6 +479,23 @@ class KnowledgeStore:
         no status (a question, or a declared tension), not from every file."""
         files = {d for (d,) in self.db.execute("SELECT DISTINCT doc FROM settled WHERE status IS NULL")}
         return self._settled_claims(files, paths, lambda c: c.kind == "question" and c.origin == "note")
+
+    def lists(self, paths: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """What the home page counts of the settled rows: the files with contested statements, with
+        how many, in the order of `paths`, and the tensions shown by kind (the status is set on
+        statements alone; a file's claim ids are its own)."""
+        contested = dict(self.db.execute("SELECT doc, count(*) FROM settled WHERE status = 'contested' GROUP BY doc"))
+        kinds = dict(self.db.execute("SELECT json_extract(data, '$.kind'), count(*) FROM settled_tensions "
+                                     "WHERE state = 'shown' GROUP BY 1"))
+        return {p: contested[p] for p in paths if p in contested}, kinds
+
+    def statements(self, paths: list[str]) -> dict[str, int]:
+        """How many of each of these files' claims are statements (kind claim), for those with one."""
+        out: dict[str, int] = {}
+        for c, _ in self.claims(paths):
+            if c.kind == "claim":
+                out[c.doc] = out.get(c.doc, 0) + 1
+        return out
 
     def every(self, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """Every claim and evidence item, as `about` gives them for a few files."""
@@ -944,7 +964,8 @@ class Changed:
     """The files whose pages these changes reach, found from the rows once they are saved
     (`_reach`)."""
     questions: bool = False
-    """Questions moved to other lines (the questions page lists every question with its line)."""
+    """Whether the questions page may show otherwise: a file of those holds a question before or
+    after (it lists every question with its line)."""
 
 
 @dataclass
@@ -1124,6 +1145,11 @@ class Analysis:
         say what it would); else None: use `knowledge`."""
         return self.unread if self.found is None else None
 
+    def settled_rows(self) -> SettledRows | None:
+        """A reader of the settled rows, which say what the knowledge says once the stage is done,
+        whether or not the knowledge is held (None for a preview, which settles nothing)."""
+        return None if self.pending else self.unread
+
 
 def claims(kb, cache_dir: Path, progress=None) -> ClaimFiles:
     """The claims stage: bring every file's claims up to date in the store."""
@@ -1190,7 +1216,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         store.close()
     return Analysis(settled, summary, problems, judged=judged, found=found,
                     changes=None if changes.fresh else changes, since=since,
-                    loader=lambda: _settled(kb, cache_dir, paths, stamp))
+                    loader=lambda: _settled(kb, cache_dir, paths, stamp), unread=SettledRows(cache_dir, paths))
 
 
 def kept_analysis(cache_dir: Path) -> bool:
@@ -1517,6 +1543,23 @@ class SettledRows:
         store = KnowledgeStore(self.cache_dir)
         try:
             return store.places(keys)
+        finally:
+            store.close()
+
+    def lists(self) -> tuple[dict[str, int], dict[str, int]]:
+        """`KnowledgeStore.lists`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            with store.snapshot():
+                return store.lists(self.paths)
+        finally:
+            store.close()
+
+    def statements(self, docs: list[str]) -> dict[str, int]:
+        """`KnowledgeStore.statements`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            return store.statements(docs)
         finally:
             store.close()
 

@@ -33,11 +33,7 @@ def _ld(site: Site, page: str, kind: str, name: str, **more) -> dict:
 
 def home(site: Site, page: str) -> dict:
     kb = site.kb
-    tensions = site.knowledge.tensions if site.knowledge else []
-    contested: Counter = Counter()
-    for c in site.claims:
-        if c.origin == "note" and c.kind == "claim" and c.status == "contested" and c.concept:
-            contested[c.concept] += 1
+    contested = site.contested
     newest = []
     for path in site.sources_by_date[:6]:
         s = site.source_meta[path]
@@ -48,8 +44,7 @@ def home(site: Site, page: str) -> dict:
                    "sources": len(kb.source_ids), "tags": len(site.tags),
                    **(site.counts or {})},
         "has_claims": site.knowledge is not None,
-        "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n}
-                          for k, n in sorted(Counter(t.kind for t in tensions).items())],
+        "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n} for k, n in sorted(site.tension_kinds.items())],
         "newest": newest,
         "contested": [{"title": kb.concepts[cid].title, "count": n,
                        "href": urls.relative(page, urls.concept_page(cid))} for cid, n in contested.most_common(6)],
@@ -83,7 +78,8 @@ def claim_groups(site: Site) -> list[list[str]]:
     """The files of each page of the claims index, in the order it shows them (notes, then sources,
     by title), paged by `pages_of`."""
     count = site.statements
-    docs = sorted(count, key=lambda d: (site.claims_by_doc[d][0].origin != "note", _group_title(site, d).casefold(), d))
+    sources = site.kb.sources
+    docs = sorted(count, key=lambda d: (d in sources, _group_title(site, d).casefold(), d))
     return pages_of(docs, count, CLAIMS_PER_PAGE)
 
 
@@ -239,7 +235,7 @@ def index_pages(site: Site, groups: list[list[str]] | None = None) -> list[Page]
     """Home and the indexes; each page's inputs are its context (cheap), except the graph's.
     `groups`: the files of each claims page (`claim_groups`), when already found."""
     groups = claim_groups(site) if groups is None else groups
-    pages = [_listing(site, urls.HOME, "home.html", home), _listing(site, urls.CONCEPTS, "concepts.html", concepts),
+    pages = [home_page(site), concepts_page(site),
              _listing(site, urls.SOURCES, "sources.html", sources), tensions_page(site),
              questions_page(site), _listing(site, urls.TAGS, "tags.html", tags)]
     pages += [claims_page(site, docs, n, len(groups)) for n, docs in enumerate(groups, 1)]
@@ -256,6 +252,16 @@ def _listing(site: Site, path: str, template: str, make) -> Page:
             made["c"] = make(site, path)
         return made["c"]
     return Page(path, template, context, context, always=True)
+
+
+def home_page(site: Site) -> Page:
+    """The home page: the vault's counts, its newest sources, its most contested concepts."""
+    return _listing(site, urls.HOME, "home.html", home)
+
+
+def concepts_page(site: Site) -> Page:
+    """The index of every concept, with how many claims its note makes."""
+    return _listing(site, urls.CONCEPTS, "concepts.html", concepts)
 
 
 def tensions_page(site: Site) -> Page:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -34,7 +34,7 @@ time and memory growing with the square of its links."""
 
 _KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
                     "claim_by_key", "evidence", "cited", "tensions_by_claim", "tensions_by_subject", "tension_order",
-                    "mentioned_in", "related", "knowledge_digests", "declared")
+                    "mentioned_in", "related", "knowledge_digests", "declared", "contested", "tension_kinds")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
 
 
@@ -221,6 +221,21 @@ class Site:
         own = {c.id for c in self.claims_by_doc.get(doc, [])} if doc else set()
         near = [t for cid in own for t in self.tensions_by_claim.get(cid, [])] + self.tensions_by_subject.get(ident, [])
         return tensions_about(sorted(near, key=lambda t: self.tension_order[t.id]), own, ident)
+
+    @cached_property
+    def contested(self) -> Counter:
+        """Concept id -> how many of its note's statements are contested, in the order of the
+        vault's files (the home page lists the most contested concepts)."""
+        out: Counter = Counter()
+        for c in self.claims:
+            if c.origin == "note" and c.kind == "claim" and c.status == "contested" and c.concept:
+                out[c.concept] += 1
+        return out
+
+    @cached_property
+    def tension_kinds(self) -> Counter:
+        """Kind -> how many tensions of that kind are shown (the home page counts them)."""
+        return Counter(t.kind for t in self.knowledge.tensions) if self.knowledge else Counter()
 
     @cached_property
     def mentioned_in(self) -> dict[str, list[Claim]]:

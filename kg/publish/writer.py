@@ -20,7 +20,9 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -476,11 +478,11 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     lists = _lists_state(site, last, files)
     quiet = _kept_knowledge(site, last, files, linked, lists, present_pages=lambda paths: _present(out, paths))
     if quiet is not None:  # the pages of the files edited and of their neighbours, from the settled rows
-        pages, shown, affected = quiet
-        groups = last.get("claim_groups")  # (as the last build found them: no claim changed)
+        pages, shown, affected, groups, statements = \
+            quiet.pages, quiet.shown, quiet.affected, quiet.groups, quiet.statements
     else:
         _prepare(site)
-        groups = claim_groups(site)
+        groups, statements = claim_groups(site), site.statements if site.analysis is not None else None
         pages = entity_pages(site) + index_pages(site, groups)
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
         affected = _affected(site, last, files, shown, linked)
@@ -559,7 +561,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "claims": site.analysis is not None, "links": _links_out(site, last, files), "link_digests": linked,
         "sources": site.source_meta,
         "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None, "lists": lists,
-        "claim_groups": groups,
+        "claim_groups": groups, "statements": statements,
         "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}))
     os.replace(tmp, manifest_path)
@@ -765,47 +767,89 @@ def _lists_state(site: Site, last: dict, files: dict[str, str]) -> dict:
     return {"state": hashlib.blake2b(text, digest_size=16).hexdigest(), "files": out}
 
 
+REACH_MOST = 400
+"""After an analysis whose changes reach more files than this (`Changed.reach`), the site is planned
+with the whole knowledge, which the analysis holds: reading that many pages' knowledge from the
+settled rows would take longer."""
+
+
+@dataclass
+class _Quiet:
+    """What `_kept_knowledge` plans: the pages, the knowledge digests, the pages reached, and the
+    claims index's pages and statement counts as the manifest keeps them."""
+
+    pages: list[Page]
+    shown: dict[str, str]
+    affected: set[str]
+    groups: list[list[str]]
+    statements: dict[str, int] | None
+
+
 def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[str, str], lists: dict,
-                    present_pages: Callable) -> tuple[list[Page], dict[str, str], set[str]] | None:
+                    present_pages: Callable) -> _Quiet | None:
     """When an edit left the knowledge as the site was last drawn from it (the knowledge stage
     analysed nothing: kg.claims.store.ClaimFiles.stamp), and the lists' inputs as they were
-    (`_lists_state`): (the pages to plan, the knowledge digests, the pages the edit reaches), with
-    the site's knowledge made of what those pages show, read from the settled rows. Only the
-    pages of the files edited and of their neighbours are then planned (`_affected`): the index
-    and tag pages stay as they are, and nothing reads every claim (a prose edit of a 6,571-note
-    vault: 1 s of claims read and analysed again, and the site's lookups over all of them).
-    After a move (kg.claims.store.Analysis.moved: claims moved to other lines, nothing else), the
-    same, with the pages the move reaches (`Changed.reach`: those that show the moved claims) and
-    the lists that show their lines: their claims index pages (`claim_groups`, as the last build
-    found them), the tensions page, the questions page; the digests of what the reached pages show
-    are made again. At 10k notes, a heading written above a note's claims read the whole knowledge
-    to plan every page (3.5 s).
-    None when a page needs the whole knowledge: the analysis ran, a list may change, a page is
-    new, or a list's page failed or is gone."""
+    (`_lists_state`): the pages to plan and what goes with them (`_Quiet`), with the site's
+    knowledge made of what those pages show, read from the settled rows. Only the pages of the
+    files edited and of their neighbours are then planned (`_affected`): the index and tag pages
+    stay as they are, and nothing reads every claim (a prose edit of a 6,571-note vault: 1 s of
+    claims read and analysed again, and the site's lookups over all of them).
+    After a move (kg.claims.store.Analysis.moved: claims moved to other lines, nothing else), or an
+    analysis of a few notes' claims whose changes reach at most REACH_MOST files, the same, with
+    the pages the changes reach (`Changed.reach`, found from the settled rows) and the lists that
+    may show them otherwise: the claims index pages that hold them (`claim_groups`; after an
+    analysis, page 1 with the counts too, and those whose files changed), the tensions page, the
+    questions page, and after an analysis the home page and the concepts index (when a note's
+    count of claims changed). The digests of what the reached pages show are made again. At 10k
+    notes, a heading written above a note's claims read the whole knowledge to plan every page
+    (3.5 s); a claim added planned every page with the whole knowledge (1.2-1.3 s).
+    None when a page needs the whole knowledge: the analysis changed much or a source, a list may
+    change otherwise, a page is new, or a list's page failed or is gone."""
     analysis, previous = site.analysis, last.get("pages", {})
-    rows = analysis.rows() if analysis is not None and not analysis.pending else None
+    rows = analysis.settled_rows() if analysis is not None else None
     drawn = last.get("lists") if isinstance(last.get("lists"), dict) else {}
     changes, groups = analysis.changes if analysis is not None else None, last.get("claim_groups")
-    moved = bool(rows is not None and analysis.moved and changes is not None and changes.reach is not None
+    statements = last.get("statements") if isinstance(last.get("statements"), dict) else None
+    ahead = bool(rows is not None and changes is not None and changes.reach is not None
                  and last.get("knowledge_stamp") == analysis.since and isinstance(groups, list))
-    if (rows is None or (last.get("knowledge_stamp") != analysis.stamp and not moved)
+    moved = ahead and bool(analysis.moved)
+    edited = _changed_files(last, files) or set()
+    analysed = ahead and not moved and statements is not None and len(changes.reach) <= REACH_MOST \
+        and all(p in site.kb.infos and p in last["files"] and p not in site.kb.sources for p in edited)
+    if (rows is None or (last.get("knowledge_stamp") != analysis.stamp and not (moved or analysed))
             or drawn.get("state") != lists["state"] or not isinstance(last.get("knowledge"), dict)):
         return None
     shown = last["knowledge"]
     affected = _affected(site, last, files, shown, linked)
     if affected is None:
         return None
-    from kg.publish.indexes import claims_page, graph_page, questions_page, tensions_page
+    from kg.publish.indexes import claim_groups, claims_page, concepts_page, graph_page, home_page, questions_page, \
+        tensions_page
     from kg.publish.pages import entity_pages
 
     pages = [*entity_pages(site), graph_page(site)]
-    lists_shown, listing = [], set()  # after a move: the claims index pages of the notes moved, the tensions page
-    if moved:
+    lists_shown, listing = [], set()  # the lists that may show the changes, and the files their claims index pages hold
+    if moved or analysed:
         affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
-        for n, docs in enumerate(groups, 1):
-            if not set(analysis.moved).isdisjoint(docs):
-                lists_shown.append(claims_page(site, docs, n, len(groups)))
+        now = groups
+        if analysed:  # the edited files' statements counted again, the claims index paged again
+            counted = rows.statements(sorted(edited))
+            statements = {d: n for d, n in {**statements, **{d: counted.get(d, 0) for d in edited}}.items() if n}
+            site.__dict__["statements"] = statements
+            now = claim_groups(site)
+            contested, kinds = rows.lists()
+            site.__dict__["contested"] = Counter({site.kb.concept_by_doc[d]: n for d, n in contested.items()
+                                                  if d not in site.kb.sources and site.kb.concept_by_doc.get(d)})
+            site.__dict__["tension_kinds"] = Counter(kinds)
+            lists_shown.append(home_page(site))
+            if any(statements.get(d) != last["statements"].get(d) for d in edited):
+                lists_shown.append(concepts_page(site))
+        shows = set(analysis.moved) if moved else changes.reach
+        for n, docs in enumerate(now, 1):
+            if (analysed and (n == 1 or len(now) != len(groups) or docs != groups[n - 1])) or not shows.isdisjoint(docs):
+                lists_shown.append(claims_page(site, docs, n, len(now)))
                 listing.update(docs)
+        groups = now
         lists_shown += [tensions_page(site)] if changes.tensions else []
         lists_shown += [questions_page(site)] if changes.questions else []
         pages += lists_shown
@@ -819,14 +863,14 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     idents = {p.ident for p in reached if p.ident}
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
-    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, bool(moved and changes.tensions),
-                                                        bool(moved and changes.questions))
-    if moved:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
+    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, bool(changes and changes.tensions),
+                                                        bool(changes and changes.questions))
+    if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
         if changes.tensions:  # the tensions page links each side to where it is shown
             keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
             site.sides = rows.places(keys - set(site.claim_by_key))
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
-    return pages, shown, {p.path for p in reached} | {urls.GRAPH}
+    return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, groups, statements)
 
 
 def _state(site: Site, files: dict[str, str]) -> str:
