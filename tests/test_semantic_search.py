@@ -480,9 +480,12 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     made_here = []
     real = semantic.publish
     monkeypatch.setattr(semantic, "publish", lambda *args, **kw: made_here.append(1) or real(*args, **kw))
-    order = []  # when the process is forked: before or after the planning's lookups
+    order = []  # when the process is forked: before or after the planning (with every page's lookups, or from the rows)
     planning, forking, starting = writer._prepare, writer.MeaningAside.__init__, writer.MeaningAside.start
+    quiet = writer._kept_knowledge
     monkeypatch.setattr(writer, "_prepare", lambda site: order.append("plan") or planning(site))
+    monkeypatch.setattr(writer, "_kept_knowledge",
+                        lambda *args, **kw: (lambda found: found and order.append("plan") or found)(quiet(*args, **kw)))
     monkeypatch.setattr(writer.MeaningAside, "__init__",
                         lambda self, *args: order.append("fork") or forking(self, *args))
     monkeypatch.setattr(writer.MeaningAside, "start",
