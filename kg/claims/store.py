@@ -57,6 +57,7 @@ from kg.claims.perfile import (
     extract_many,
     file_key,
     files_naming,
+    ids_of,
     key_context,
     link_titles,
     link_views,
@@ -488,6 +489,17 @@ class KnowledgeStore:
         kinds = dict(self.db.execute("SELECT json_extract(data, '$.kind'), count(*) FROM settled_tensions "
                                      "WHERE state = 'shown' GROUP BY 1"))
         return {p: contested[p] for p in paths if p in contested}, kinds
+
+    def showing(self, kb, docs: set[str]) -> set[str]:
+        """The files whose pages show a claim of these files, or a tension one of them is in (`_reach`
+        of their claims as if they changed): each shows where the claim is written, by its title."""
+        changed = Changed(docs=set(docs))
+        changed.ids = {cid for (cid,) in rows_in(self.db, "SELECT id FROM settled WHERE doc IN ({})", sorted(docs))}
+        changed.concepts = {n for (n,) in rows_in(self.db, "SELECT concept FROM claim_concepts WHERE doc IN ({})",
+                                                  sorted(docs))}
+        for t in self.tensions(changed.ids)["shown"]:
+            changed.tensions.update([*t.claim_ids(), *t.subjects])
+        return _reach(kb, self, changed)
 
     def statements(self, paths: list[str]) -> dict[str, int]:
         """How many of each of these files' claims are statements (kind claim), for those with one."""
@@ -1555,6 +1567,15 @@ class SettledRows:
         finally:
             store.close()
 
+    def showing(self, kb, docs: set[str]) -> set[str]:
+        """`KnowledgeStore.showing`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            with store.snapshot():
+                return store.showing(kb, docs)
+        finally:
+            store.close()
+
     def statements(self, docs: list[str]) -> dict[str, int]:
         """`KnowledgeStore.statements`."""
         store = KnowledgeStore(self.cache_dir)
@@ -1623,9 +1644,12 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     for c in claims:
         if c.cluster:
             clusters.setdefault(c.cluster, []).append(c.id)
-    if every_tension or questions:  # in the vault's order, as the whole knowledge lists them (a claim id's first names it)
-        order = {p: n for n, p in enumerate(paths)}
-        claims.sort(key=lambda c: order.get(c.doc, len(order)))
+    if every_tension or questions:  # in the vault's order, as the whole knowledge lists them (a claim id's first names it):
+        order = {p: n for n, p in enumerate(paths)}  # by file, then as each file writes them (they come by several ways)
+        place = {(doc, cid): n for doc, data in rows_in(store.db, "SELECT path, claims FROM files WHERE path IN ({})",
+                                                        sorted({c.doc for c in claims}))
+                 for n, cid in enumerate(ids_of(data))}
+        claims.sort(key=lambda c: (order.get(c.doc, len(order)), place.get((c.doc, c.id), 0)))
     return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
                      dismissed=found["dismissed"], related=related,
                      clusters={k: list(dict.fromkeys(v)) for k, v in clusters.items()})

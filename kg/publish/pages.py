@@ -143,18 +143,34 @@ def _embedded_docs(site: Site, doc: str, depth: int = 0, seen: frozenset = froze
     return out
 
 
+def _titles(site: Site, *parts) -> list:
+    """The titles of the files named in these inputs (the claims, evidence and tension sides a page
+    shows from other files, each with where it is written): a file retitled redraws them."""
+    infos, found, stack = site.kb.infos, set(), list(parts)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item in infos:
+                found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return sorted([doc, infos[doc].title] for doc in found)
+
+
 def concept_inputs(site: Site, c: Concept) -> dict:
     near, docs, _ = neighbourhood(site, c.id, c.doc)
     infos = site.kb.infos
+    shown = {"claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
+             "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
+             "related": related_inputs(site, c), "about": _about(site, c.id)}
     return {"concept": c.model_dump(mode="json"), "hash": infos[c.doc].hash if c.doc else None,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": _graph_inputs(site, "concept", c.id, c.doc, near, docs),
             "rows": [list(r) for r in site.outgoing.get(c.doc, [])] if c.doc else [],
             "incoming": [[*r, site.context(r)] for r in site.incoming.get(c.id, [])],
-            "embeds": _embedded_docs(site, c.doc) if c.doc else {},
-            "claims": _claim_inputs(site, site.claims_by_doc.get(c.doc, []) if c.doc else []),
-            "mentions": [[m.id, m.doc, m.text] for m in unlinked_mentions(site, c)],
-            "related": related_inputs(site, c), "about": _about(site, c.id)}
+            "embeds": _embedded_docs(site, c.doc) if c.doc else {}, **shown, "titles": _titles(site, shown)}
 
 
 def _about(site: Site, ident: str) -> list:
@@ -259,13 +275,14 @@ def source_inputs(site: Site, sid: str) -> dict:
     near, docs, _ = neighbourhood(site, sid, path)
     infos = site.kb.infos
     cited = site.cited.get(path, {})
+    shown = {"claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
+             "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())},
+             "about": _about(site, sid)}
     return {"id": sid, "hash": infos[path].hash,
             "near": sorted([k, i, site.kb.title_of(i) or i] for k, i in near),
             "edges": _graph_inputs(site, "source", sid, path, near, docs),
-            "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])],
-            "claims": _claim_inputs(site, site.claims_by_doc.get(path, [])),
-            "cited": {a: [[c.id, c.doc, c.text, c.status, e.stance] for c, e in items] for a, items in sorted(cited.items())},
-            "about": _about(site, sid)}
+            "incoming": [[*r, site.context(r)] for r in site.incoming.get(sid, [])], **shown,
+            "titles": _titles(site, shown)}
 
 
 def source_context(site: Site, sid: str, page: str) -> dict:
