@@ -203,6 +203,16 @@ def test_a_heading_or_a_blank_line_above_a_note_s_claims_moves_them_and_ends_whe
     assert _pages(site) == _pages(tmp_path / "cold-site-2")
 
 
+def _planning(monkeypatch) -> list:
+    """Grows by one each time the site plans every page with the whole knowledge's lookups."""
+    from kg.publish import writer
+
+    planned: list = []
+    real = writer._prepare
+    monkeypatch.setattr(writer, "_prepare", lambda s: planned.append(1) or real(s))
+    return planned
+
+
 def test_an_analysis_of_a_few_claims_draws_only_the_pages_its_changes_reach_and_ends_where_a_cold_build_ends(
         tmp_path, monkeypatch):
     """After an analysis of a few notes' claims (one added with a figure, a question added, a claim
@@ -210,15 +220,14 @@ def test_an_analysis_of_a_few_claims_draws_only_the_pages_its_changes_reach_and_
     home page's counts, the claims index pages of those notes, the concepts index when a note's
     count changed, the tensions and questions pages), with what they show read from the settled
     rows, not every page with lookups over the whole knowledge; every page is then what a cold
-    build draws. A source edited plans every page."""
+    build draws; so do a source edited (the sources index counts its claims again) and, with the
+    whole knowledge, changes that reach more than `writer.REACH_MOST` files."""
     from kg.publish import writer
 
     vault = _vault(tmp_path)
     cache, site = tmp_path / "cache", tmp_path / "site"
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    planned = []
-    real = writer._prepare
-    monkeypatch.setattr(writer, "_prepare", lambda s: planned.append(1) or real(s))
+    planned = _planning(monkeypatch)
     barbell, routing = vault / "notes/concepts/barbell-strategy.md", vault / "notes/concepts/model-routing.md"
     edits = [(barbell, "The AI model market", "Open models served 37% of enterprise inference workloads in 2025.\n",
               {"concepts/barbell-strategy.html", "index.html", "claims.html", "concepts.html"}),
@@ -248,7 +257,64 @@ def test_an_analysis_of_a_few_claims_draws_only_the_pages_its_changes_reach_and_
     source.write_text(source.read_text(encoding="utf-8") + "\nOpen models cost 90% less to serve in 2026.\n",
                       encoding="utf-8")
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    assert planned  # (a source's page and the sources index count its claims: every page is planned)
+    assert not planned  # (the sources index counts its claims again)
+    run(vault, cache_dir=tmp_path / "cold-cache-s", site_dir=tmp_path / "cold-site-s", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site-s")
+    planned.clear()
+    monkeypatch.setattr(writer, "REACH_MOST", 0)  # changes that reach too many files: every page, with the whole knowledge
+    _insert(barbell, "The AI model market", "Closed models kept 55% of enterprise inference workloads in 2025.\n")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert planned
+
+
+def test_a_note_made_deleted_or_linked_before_it_is_written_redraws_the_lists_from_the_rows(tmp_path, monkeypatch):
+    """What the lists show besides the knowledge changed (a link to a note not written yet, a note
+    made, a note deleted): every list is drawn again from the vault, the claim counts the manifest
+    keeps and the rows' counts, with the pages the edit reaches, and no page is planned with the
+    whole knowledge; every page is then what a cold build draws, and a deleted note's page is gone."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    planned = _planning(monkeypatch)
+    routing, made = vault / "notes/concepts/model-routing.md", vault / "notes/concepts/gpu-leasing.md"
+    routing.write_text(routing.read_text(encoding="utf-8") + "\nRouting leans on [[spot capacity markets]] too.\n",
+                       encoding="utf-8")
+    made_text = "# GPU leasing\n\nLeased GPUs cost 40% less than reserved ones in 2025, as [[inference-pricing]] notes.\n"
+    steps = [("stub", lambda: None, {"concepts/spot-capacity-markets.html", "concepts.html", "index.html"}),
+             ("made", lambda: made.write_text(made_text, encoding="utf-8"),
+              {"concepts/gpu-leasing.html", "concepts.html", "index.html", "concepts/inference-pricing.html"}),
+             ("deleted", made.unlink, {"concepts.html", "index.html"})]
+    for name, step, expected in steps:
+        step()
+        times = {p: (site / p).stat().st_mtime_ns for p in _pages(site)}
+        run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert not planned, name
+        now = _pages(site)
+        redrawn = {p for p in now if p not in times or (site / p).stat().st_mtime_ns != times[p]}
+        assert expected <= redrawn and len(redrawn) < len(now) / 2, (name, redrawn)
+        run(vault, cache_dir=tmp_path / f"cold-cache-{name}", site_dir=tmp_path / f"cold-site-{name}", pagefind=False)
+        assert now == _pages(tmp_path / f"cold-site-{name}"), name
+        planned.clear()
+    assert not (site / "concepts/gpu-leasing.html").exists()
+
+
+def test_a_note_retitled_is_shown_by_its_new_title_wherever_its_claims_or_paragraphs_are(tmp_path):
+    """A note retitled: the pages that list one of its claims (another concept's unlinked mentions,
+    a tension's side) or show one of its paragraphs linking them (backlinks) name it by its new
+    title, as a cold build does. An edit redrew neither before: their inputs held no title, and a
+    page that shows a note's claim without a link between the two was not reached."""
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    for n, name in enumerate(("model-licences", "inference-pricing", "model-routing")):
+        note = vault / "notes/concepts" / f"{name}.md"
+        note.write_text("\n".join(f"title: Renamed {line[7:]}" if line.startswith("title: ") else
+                                  f"# Renamed {line[2:]}" if line.startswith("# ") else line
+                                  for line in note.read_text(encoding="utf-8").split("\n")), encoding="utf-8")
+        run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        run(vault, cache_dir=tmp_path / f"cold-cache-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), name
+    assert "Renamed Open-source licences" in (site / "concepts/anthropic.html").read_text(encoding="utf-8")
 
 
 def test_a_moved_claim_that_another_note_s_declared_tension_names_is_shown_there_where_it_is_now(tmp_path):

@@ -69,7 +69,7 @@ def sources(site: Site, page: str) -> dict:
         s = site.source_meta[path]
         items.append({"title": s["title"], "href": urls.relative(page, site.page_of_doc(path)), "author": s["author"],
                       "date": s["date"], "publisher": s["publisher"], "doc": path,
-                      "claims": len(site.claims_by_doc.get(path, [])),
+                      "claims": site.statements.get(path, 0),  # (a source's claims are all statements)
                       "cited_by": len({r.doc for r in site.incoming.get(site.holder[path][1], [])})})
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
 
@@ -235,9 +235,7 @@ def index_pages(site: Site, groups: list[list[str]] | None = None) -> list[Page]
     """Home and the indexes; each page's inputs are its context (cheap), except the graph's.
     `groups`: the files of each claims page (`claim_groups`), when already found."""
     groups = claim_groups(site) if groups is None else groups
-    pages = [home_page(site), concepts_page(site),
-             _listing(site, urls.SOURCES, "sources.html", sources), tensions_page(site),
-             questions_page(site), _listing(site, urls.TAGS, "tags.html", tags)]
+    pages = [list_page(site, name) for name in LISTS]
     pages += [claims_page(site, docs, n, len(groups)) for n, docs in enumerate(groups, 1)]
     pages.append(graph_page(site))
     return pages
@@ -254,24 +252,17 @@ def _listing(site: Site, path: str, template: str, make) -> Page:
     return Page(path, template, context, context, always=True)
 
 
-def home_page(site: Site) -> Page:
-    """The home page: the vault's counts, its newest sources, its most contested concepts."""
-    return _listing(site, urls.HOME, "home.html", home)
+LISTS = {"home": (urls.HOME, "home.html", home), "concepts": (urls.CONCEPTS, "concepts.html", concepts),
+         "sources": (urls.SOURCES, "sources.html", sources), "tensions": (urls.TENSIONS, "tensions.html", tensions),
+         "questions": (urls.QUESTIONS, "questions.html", questions), "tags": (urls.TAGS, "tags.html", tags)}
+"""The lists but the claims index and the graph, by name: the home page (counts, newest sources, most
+contested concepts), the concepts, sources and tags indexes, every tension shown, every note's questions."""
 
 
-def concepts_page(site: Site) -> Page:
-    """The index of every concept, with how many claims its note makes."""
-    return _listing(site, urls.CONCEPTS, "concepts.html", concepts)
-
-
-def tensions_page(site: Site) -> Page:
-    """The page of every tension shown."""
-    return _listing(site, urls.TENSIONS, "tensions.html", tensions)
-
-
-def questions_page(site: Site) -> Page:
-    """The page of every note's open questions."""
-    return _listing(site, urls.QUESTIONS, "questions.html", questions)
+def list_page(site: Site, name: str) -> Page:
+    """The page of one of `LISTS`."""
+    path, template, make = LISTS[name]
+    return _listing(site, path, template, make)
 
 
 def claims_page(site: Site, docs: list[str], number: int, total: int) -> Page:

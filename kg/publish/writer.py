@@ -480,12 +480,15 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     if quiet is not None:  # the pages of the files edited and of their neighbours, from the settled rows
         pages, shown, affected, groups, statements = \
             quiet.pages, quiet.shown, quiet.affected, quiet.groups, quiet.statements
+        site.__dict__["knowledge_digests"] = shown  # (the claims index pages are keyed by them)
     else:
         _prepare(site)
         groups, statements = claim_groups(site), site.statements if site.analysis is not None else None
         pages = entity_pages(site) + index_pages(site, groups)
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
-        affected = _affected(site, last, files, shown, linked)
+        affected = _affected(site, last, files, shown, linked, _relisted(lists, last))
+        if affected is not None:
+            affected |= _retitled_shown(site, last, lists)
     todo, keys = [], {}
     present = _present(out, (page.path for page in pages))  # a deleted page is drawn again
     checked = [page for page in pages if page.path in affected] if quiet is not None else \
@@ -521,7 +524,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                 for p in pages if p.path not in left}
     carried = 0
     if quiet is not None:  # the lists, as the last build drew them
-        as_drawn = {path: entry for path, entry in previous.items() if path not in manifest and path not in left}
+        as_drawn = {path: entry for path, entry in previous.items()
+                    if path in quiet.lists and path not in manifest and path not in left}
         manifest.update(as_drawn)
         carried = len(as_drawn)
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
@@ -775,36 +779,44 @@ settled rows would take longer."""
 
 @dataclass
 class _Quiet:
-    """What `_kept_knowledge` plans: the pages, the knowledge digests, the pages reached, and the
-    claims index's pages and statement counts as the manifest keeps them."""
+    """What `_kept_knowledge` plans: the pages, the knowledge digests, the pages reached, the claims
+    index's pages and statement counts as the manifest keeps them, and the paths of the lists
+    (their entries, when not planned, are carried over as the last build drew them)."""
 
     pages: list[Page]
     shown: dict[str, str]
     affected: set[str]
     groups: list[list[str]]
     statements: dict[str, int] | None
+    lists: set[str]
 
 
 def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[str, str], lists: dict,
                     present_pages: Callable) -> _Quiet | None:
     """When an edit left the knowledge as the site was last drawn from it (the knowledge stage
-    analysed nothing: kg.claims.store.ClaimFiles.stamp), and the lists' inputs as they were
-    (`_lists_state`): the pages to plan and what goes with them (`_Quiet`), with the site's
-    knowledge made of what those pages show, read from the settled rows. Only the pages of the
-    files edited and of their neighbours are then planned (`_affected`): the index and tag pages
-    stay as they are, and nothing reads every claim (a prose edit of a 6,571-note vault: 1 s of
-    claims read and analysed again, and the site's lookups over all of them).
+    analysed nothing: kg.claims.store.ClaimFiles.stamp), the pages to plan and what goes with them
+    (`_Quiet`), with the site's knowledge made of what those pages show, read from the settled
+    rows. Only the pages of the files edited and of their neighbours are then planned
+    (`_affected`), and nothing reads every claim (a prose edit of a 6,571-note vault: 1 s of claims
+    read and analysed again, and the site's lookups over all of them).
     After a move (kg.claims.store.Analysis.moved: claims moved to other lines, nothing else), or an
-    analysis of a few notes' claims whose changes reach at most REACH_MOST files, the same, with
+    analysis of a few files' claims whose changes reach at most REACH_MOST files, the same, with
     the pages the changes reach (`Changed.reach`, found from the settled rows) and the lists that
     may show them otherwise: the claims index pages that hold them (`claim_groups`; after an
     analysis, page 1 with the counts too, and those whose files changed), the tensions page, the
-    questions page, and after an analysis the home page and the concepts index (when a note's
-    count of claims changed). The digests of what the reached pages show are made again. At 10k
-    notes, a heading written above a note's claims read the whole knowledge to plan every page
-    (3.5 s); a claim added planned every page with the whole knowledge (1.2-1.3 s).
-    None when a page needs the whole knowledge: the analysis changed much or a source, a list may
-    change otherwise, a page is new, or a list's page failed or is gone."""
+    questions page, and after an analysis the home page, the concepts index (when a note's count
+    of claims changed) and the sources index (when a source's did). The digests of what the
+    reached pages show are made again. At 10k notes, a heading written above a note's claims read
+    the whole knowledge to plan every page (3.5 s); a claim added planned every page with the
+    whole knowledge (1.2-1.3 s).
+    When what the lists show besides the knowledge changed (`_lists_state`: a note made, deleted or
+    retitled, a link to a note not written yet), every list is planned too, drawn from the vault,
+    the statement counts the manifest keeps (`statements`) and the rows' counts, and the claims
+    index pages whose files changed in the lists or that hold other files now; a page new to the
+    site is drawn. At 6,571 notes, a link to a note not written yet read the whole knowledge to
+    plan every page (1.2 s of 2.8 s).
+    None when a page needs the whole knowledge: the analysis changed much, the manifest lacks
+    what the lists need, or a list's page failed or is gone."""
     analysis, previous = site.analysis, last.get("pages", {})
     rows = analysis.settled_rows() if analysis is not None else None
     drawn = last.get("lists") if isinstance(last.get("lists"), dict) else {}
@@ -814,63 +826,75 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
                  and last.get("knowledge_stamp") == analysis.since and isinstance(groups, list))
     moved = ahead and bool(analysis.moved)
     edited = _changed_files(last, files) or set()
-    analysed = ahead and not moved and statements is not None and len(changes.reach) <= REACH_MOST \
-        and all(p in site.kb.infos and p in last["files"] and p not in site.kb.sources for p in edited)
+    analysed = ahead and not moved and statements is not None and len(changes.reach) <= REACH_MOST
+    relist = drawn.get("state") != lists["state"]
     if (rows is None or (last.get("knowledge_stamp") != analysis.stamp and not (moved or analysed))
-            or drawn.get("state") != lists["state"] or not isinstance(last.get("knowledge"), dict)):
+            or (relist and (statements is None or not isinstance(groups, list) or not isinstance(drawn.get("files"), dict)))
+            or not isinstance(last.get("knowledge"), dict)):
         return None
     shown = last["knowledge"]
-    affected = _affected(site, last, files, shown, linked)
+    affected = _affected(site, last, files, shown, linked, _relisted(lists, last))
     if affected is None:
         return None
-    from kg.publish.indexes import claim_groups, claims_page, concepts_page, graph_page, home_page, questions_page, \
-        tensions_page
+    affected |= _retitled_shown(site, last, lists)
+    from kg.publish import indexes
     from kg.publish.pages import entity_pages
 
-    pages = [*entity_pages(site), graph_page(site)]
+    pages = [*entity_pages(site), indexes.graph_page(site)]
     lists_shown, listing = [], set()  # the lists that may show the changes, and the files their claims index pages hold
+    now = groups
+    if statements is not None and isinstance(groups, list):  # the claims index paged again from the counts it shows
+        if analysed:  # the statements of the files whose claims changed counted again (a concept gone or
+            again = edited | changes.docs  # renamed changes what other files' claims name, and which are claims)
+            counted = rows.statements(sorted(p for p in again if p in site.kb.infos))
+            statements = {d: n for d, n in {**statements, **{d: counted.get(d, 0) for d in again}}.items() if n}
+        site.__dict__["statements"] = statements
+        now = indexes.claim_groups(site)
+    if analysed or relist:  # what the home page counts of the knowledge, from the rows
+        contested, kinds = rows.lists()
+        site.__dict__["contested"] = Counter({site.kb.concept_by_doc[d]: n for d, n in contested.items()
+                                              if d not in site.kb.sources and site.kb.concept_by_doc.get(d)})
+        site.__dict__["tension_kinds"] = Counter(kinds)
+        lists_shown.append(indexes.list_page(site, "home"))
+        counts = {d for d in statements.keys() | last["statements"].keys() if statements.get(d) != last["statements"].get(d)}
+        if relist or any(d not in site.kb.sources for d in counts):  # a note's count of claims changed
+            lists_shown.append(indexes.list_page(site, "concepts"))
+        if relist or any(d in site.kb.sources for d in counts):  # a source's
+            lists_shown.append(indexes.list_page(site, "sources"))
+        if relist:  # and the tag pages, which list their files by title
+            lists_shown += [indexes.list_page(site, "tags"), *(p for p in pages if p.always and p.path != urls.GRAPH)]
     if moved or analysed:
         affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
-        now = groups
-        if analysed:  # the edited files' statements counted again, the claims index paged again
-            counted = rows.statements(sorted(edited))
-            statements = {d: n for d, n in {**statements, **{d: counted.get(d, 0) for d in edited}}.items() if n}
-            site.__dict__["statements"] = statements
-            now = claim_groups(site)
-            contested, kinds = rows.lists()
-            site.__dict__["contested"] = Counter({site.kb.concept_by_doc[d]: n for d, n in contested.items()
-                                                  if d not in site.kb.sources and site.kb.concept_by_doc.get(d)})
-            site.__dict__["tension_kinds"] = Counter(kinds)
-            lists_shown.append(home_page(site))
-            if any(statements.get(d) != last["statements"].get(d) for d in edited):
-                lists_shown.append(concepts_page(site))
-        shows = set(analysis.moved) if moved else changes.reach
-        for n, docs in enumerate(now, 1):
-            if (analysed and (n == 1 or len(now) != len(groups) or docs != groups[n - 1])) or not shows.isdisjoint(docs):
-                lists_shown.append(claims_page(site, docs, n, len(now)))
-                listing.update(docs)
-        groups = now
-        lists_shown += [tensions_page(site)] if changes.tensions else []
-        lists_shown += [questions_page(site)] if changes.questions else []
-        pages += lists_shown
+    shows = set(analysis.moved) if moved else changes.reach if analysed else set()
+    retitled = _relisted(lists, last)
+    for n, docs in enumerate(now, 1):
+        if (n == 1 and analysed) or len(now) != len(groups) or docs != groups[n - 1] \
+                or not shows.isdisjoint(docs) or not retitled.isdisjoint(docs):
+            lists_shown.append(indexes.claims_page(site, docs, n, len(now)))
+            listing.update(docs)
+    every_tension = bool(changes and changes.tensions) and (moved or analysed) or relist
+    questions = bool(changes and changes.questions) and (moved or analysed) or relist
+    lists_shown += [indexes.list_page(site, "tensions")] if every_tension else []
+    lists_shown += [indexes.list_page(site, "questions")] if questions else []
+    pages += lists_shown
+    list_paths = {p.path for p in indexes.index_pages(site, now)}
     present = present_pages(previous)
-    listed = set(previous) - {p.path for p in pages}
-    if any(p.path not in previous for p in pages) or not all(previous[p][0] and p in present for p in listed):
-        return None  # a page new, or a list that failed or is gone: only the whole knowledge draws it
-    # a page a preview drew (kg serve's first look at a save: no key) or gone from the folder: drawn again
-    again = {p.path for p in pages if not previous[p.path][0] or p.path not in present}
+    listed = (set(previous) & list_paths) - {p.path for p in pages}
+    if any(p.path not in previous for p in lists_shown) or not all(previous[p][0] and p in present for p in listed):
+        return None  # a list new, or one that failed or is gone: only the whole knowledge draws it
+    # a page new, one a preview drew (kg serve's first look at a save: no key), or one gone from the folder: drawn
+    again = {p.path for p in pages if not (previous.get(p.path) or [None])[0] or p.path not in present}
     reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or p in lists_shown]
     idents = {p.ident for p in reached if p.ident}
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
-    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, bool(changes and changes.tensions),
-                                                        bool(changes and changes.questions))
+    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, every_tension, questions)
+    if every_tension:  # the tensions page links each side to where it is shown
+        keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
+        site.sides = rows.places(keys - set(site.claim_by_key))
     if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
-        if changes.tensions:  # the tensions page links each side to where it is shown
-            keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
-            site.sides = rows.places(keys - set(site.claim_by_key))
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
-    return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, groups, statements)
+    return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths)
 
 
 def _state(site: Site, files: dict[str, str]) -> str:
@@ -899,8 +923,28 @@ def _links_out(site: Site, last: dict, files: dict[str, str]) -> dict[str, list[
     return out
 
 
+def _relisted(lists: dict, last: dict) -> set[str]:
+    """The files whose entries in the lists changed since the last build (`_lists_state`: their
+    title, aliases, tags, ..., or they are new or gone)."""
+    drawn = last.get("lists") if isinstance(last.get("lists"), dict) else {}
+    before = drawn.get("files") if isinstance(drawn.get("files"), dict) else {}
+    if drawn.get("state") == lists["state"]:
+        return set()
+    return {p for p in lists["files"].keys() | before.keys() if lists["files"].get(p) != before.get(p)}
+
+
+def _retitled_shown(site: Site, last: dict, lists: dict) -> set[str]:
+    """When the names changed: the pages that show a claim of a file whose entry in the lists changed
+    (a title), or a tension it is in, found from the settled rows (kg.claims.store.SettledRows.showing)."""
+    rows = site.analysis.settled_rows() if site.analysis is not None else None
+    if rows is None or last.get("names") == site.kb.names:
+        return set()
+    retitled = {p for p in _relisted(lists, last) if p in site.kb.infos and p in last.get("files", {})}
+    return {p for p in map(site.page_of_doc, rows.showing(site.kb, retitled) if retitled else ()) if p}
+
+
 def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, str],
-              linked: dict[str, str]) -> set[str] | None:
+              linked: dict[str, str], relisted: set[str] = frozenset()) -> set[str] | None:
     """The pages whose inputs may have changed since the last build, when that can be told from
     which files changed; None when every page must be checked (first build, other settings, claims).
 
@@ -910,7 +954,8 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
     does), and (through embeds) the pages that show it. When the names changed (a file made,
     deleted or renamed, a title or alias changed), a file whose links now resolve otherwise
     (`linked`: KnowledgeBase.link_digests against the last build's) counts as changed, as a file
-    edited does (at 10k notes, making a note planned every page again: 12.6 s of a 24.6 s build).
+    edited does, and so does a file that links one whose entry in the lists changed (`relisted`: a
+    page that shows its paragraph shows the new title) (at 10k notes, making a note planned every page again: 12.6 s of a 24.6 s build).
     What the knowledge stage shows on a page is hashed per file (`shown`: `Site.digests_since`): a
     file whose hash changed counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or not site.kb.names
@@ -924,6 +969,9 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
         if not before:
             return None
         changed |= {p for p, digest in linked.items() if before.get(p) != digest}
+        for doc in relisted:  # a file retitled: the paragraphs that link it show its new title where they are shown
+            holder = site.holder.get(doc)
+            changed |= {r.doc for r in site.incoming.get(holder[1], [])} if holder else set()
     embedders: dict[str, set[str]] = {}
     for doc, rows in site.outgoing.items():
         for r in rows:
