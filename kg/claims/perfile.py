@@ -487,14 +487,11 @@ def tension_blocks(found: FileClaims) -> list[int]:
                    if values[_KIND] == "tension" and extra[1] is not None})
 
 
-_PLACES = ("id", "text", "doc", "line", "kind", "origin", "source", "anchor")
-_PLACED = tuple(_CLAIM_FIELDS.index(name) for name in _PLACES)
-
-
 def places_of(data: bytes, ids: set[str]) -> list[Claim]:
-    """The claims with these ids among those `encode` wrote, made of where they are only (`_PLACES`):
-    for a page that links to them, without making every claim of the file whole."""
-    return [Claim.model_construct(**dict(zip(_PLACES, (values[n] for n in _PLACED))))
+    """The claims with these ids among those `encode` wrote, as far as where they are goes: without
+    their figures, for a page that links to them (made as `_made` makes them: model_construct asks
+    each default factory for its signature, 3 s for a 10k vault's 6k tension sides)."""
+    return [_made(Claim, _CLAIM_FIELDS, _CLAIM_SET, (*values[:_QUANTITIES], [], *values[_QUANTITIES + 1:]))
             for values in marshal.loads(data) if values[_ID] in ids]
 
 

@@ -490,6 +490,15 @@ class KnowledgeStore:
                                      "WHERE state = 'shown' GROUP BY 1"))
         return {p: contested[p] for p in paths if p in contested}, kinds
 
+    def listed_in(self, docs: set[str]) -> tuple[bool, bool]:
+        """Whether a claim of these files is in a tension shown, and whether one has no status (a
+        question, or a declared tension): the tensions and questions pages show them."""
+        ids = {cid: status for cid, status in rows_in(self.db, "SELECT id, status FROM settled WHERE doc IN ({})",
+                                                       sorted(docs))}
+        shown = any(True for _ in rows_in(self.db, "SELECT k.n FROM tension_keys k JOIN settled_tensions t ON t.n = k.n "
+                                                   "WHERE t.state = 'shown' AND k.key IN ({})", sorted(ids)))
+        return shown, None in ids.values()
+
     def showing(self, kb, docs: set[str]) -> set[str]:
         """The files whose pages show a claim of these files, or a tension one of them is in (`_reach`
         of their claims as if they changed): each shows where the claim is written, by its title."""
@@ -1564,6 +1573,14 @@ class SettledRows:
         try:
             with store.snapshot():
                 return store.lists(self.paths)
+        finally:
+            store.close()
+
+    def listed_in(self, docs: set[str]) -> tuple[bool, bool]:
+        """`KnowledgeStore.listed_in`."""
+        store = KnowledgeStore(self.cache_dir)
+        try:
+            return store.listed_in(docs)
         finally:
             store.close()
 

@@ -872,8 +872,10 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
                 or not shows.isdisjoint(docs) or not retitled.isdisjoint(docs):
             lists_shown.append(indexes.claims_page(site, docs, n, len(now)))
             listing.update(docs)
-    every_tension = bool(changes and changes.tensions) and (moved or analysed) or relist
-    questions = bool(changes and changes.questions) and (moved or analysed) or relist
+    # the tensions and questions pages name each side's and question's file by its title
+    in_tensions, with_questions = rows.listed_in(retitled) if retitled else (False, False)
+    every_tension = bool(changes and changes.tensions) and (moved or analysed) or in_tensions
+    questions = bool(changes and changes.questions) and (moved or analysed) or with_questions
     lists_shown += [indexes.list_page(site, "tensions")] if every_tension else []
     lists_shown += [indexes.list_page(site, "questions")] if questions else []
     pages += lists_shown
@@ -884,7 +886,8 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
         return None  # a list new, or one that failed or is gone: only the whole knowledge draws it
     # a page new, one a preview drew (kg serve's first look at a save: no key), or one gone from the folder: drawn
     again = {p.path for p in pages if not (previous.get(p.path) or [None])[0] or p.path not in present}
-    reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or p in lists_shown]
+    shown_lists = {id(p) for p in lists_shown}
+    reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or id(p) in shown_lists]
     idents = {p.ident for p in reached if p.ident}
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
