@@ -250,8 +250,8 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
     edit = search and not preview and 0 < changed < PARALLEL_FROM
     aside = None
-    if edit and site and pagefind:  # forked now, before any thread starts and the claims are read
-        from kg.publish.writer import MeaningAside
+    if edit and site and pagefind and not (claims and knowledge and not _kept_by_this_kg(cache_dir)):
+        from kg.publish.writer import MeaningAside  # forked now, before any thread starts and the claims are read
 
         aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed, out, cache_dir)
     try:  # (the process is ended unused if the site is not drawn)
@@ -306,6 +306,15 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     finally:
         if aside is not None:
             aside.close()
+
+
+def _kept_by_this_kg(cache_dir: Path) -> bool:
+    """kg.claims.store.kept_by_this_kg: when not, the knowledge stage is likely to analyse afresh (a
+    kg upgrade), and a process forked beside it kept what it let go (at 10k notes, 114 MB more at
+    the peak of a build that re-analysed with one note edited). The site stage forks one later."""
+    from kg.claims.store import kept_by_this_kg
+
+    return kept_by_this_kg(cache_dir)
 
 
 def build(root: Path, settings: Settings | None = None, progress: Progress | None = None,

@@ -534,13 +534,19 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
 
     for vault in vaults:
         edit(vault)
-    # the analysis the last build kept is gone (as after a kg upgrade): the build leaves the process
-    # for the site stage to start, once it knows how much was judged afresh
+    # the analysis the last build kept is gone (as after a kg upgrade): no process is forked beside the
+    # analysis (it would keep what the analysis lets go); the site stage forks and starts it, once it
+    # knows how much was judged afresh
+    from kg.claims import store
+
+    claims_stage = store.claims
+    monkeypatch.setattr(store, "claims", lambda *args, **kw: order.append("claims") or claims_stage(*args, **kw))
     (tmp_path / "cache-aside" / "claim_pool.npz").unlink()
     order.clear()
     aside, here = build(vaults[0], "aside", True), build(vaults[1], "here", False)
     assert aside[1] == 0 and aside[0] == here[0]
-    assert order == ["fork", "start", "plan", "plan"]  # started by the site stage only
+    assert order == ["claims", "fork", "start", "plan", "claims", "plan"]
+    monkeypatch.setattr(store, "claims", claims_stage)
 
     monkeypatch.setattr(writer, "ASIDE_JUDGED", -1)  # as after a large analysis: forked once the pages are planned
     for vault in vaults:

@@ -1246,6 +1246,25 @@ def kept_analysis(cache_dir: Path) -> bool:
     return (Path(cache_dir) / POOL).is_file()
 
 
+def kept_by_this_kg(cache_dir: Path) -> bool:
+    """Whether the store in `cache_dir` was last written by a kg with this knowledge stage and keeps
+    its analysis: asked before the claims stage, without opening the store as `KnowledgeStore`
+    does (which sets aside what another kg kept). False means the next analysis is likely a
+    fresh one."""
+    path = Path(cache_dir) / FILE
+    if not (Path(cache_dir) / POOL).is_file() or not path.is_file():
+        return False
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            found = db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return found is not None and found[0] == _code_bytes()
+
+
 MOVED_MOST = 64
 """At most this many notes read again by the claims stage are compared with the claims they had,
 to tell whether their claims only moved (`ClaimFiles.moved`): an edit's few notes, not the

@@ -878,7 +878,8 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     questions = bool(changes and changes.questions) and (moved or analysed) or with_questions
     lists_shown += [indexes.list_page(site, "tensions")] if every_tension else []
     lists_shown += [indexes.list_page(site, "questions")] if questions else []
-    pages += lists_shown
+    planned = {id(p) for p in pages}  # (the tag pages are entity pages already)
+    pages += [p for p in lists_shown if id(p) not in planned]
     list_paths = {p.path for p in indexes.index_pages(site, now)}
     present = present_pages(previous)
     listed = (set(previous) & list_paths) - {p.path for p in pages}
