@@ -1680,12 +1680,16 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     for c in claims:
         if c.cluster:
             clusters.setdefault(c.cluster, []).append(c.id)
-    if every_tension or questions:  # in the vault's order, as the whole knowledge lists them (a claim id's first names it):
-        order = {p: n for n, p in enumerate(paths)}  # by file, then as each file writes them (they come by several ways)
-        place = {(doc, cid): n for doc, data in rows_in(store.db, "SELECT path, claims FROM files WHERE path IN ({})",
-                                                        sorted({c.doc for c in claims}))
-                 for n, cid in enumerate(ids_of(data))}
-        claims.sort(key=lambda c: (order.get(c.doc, len(order)), place.get((c.doc, c.id), 0)))
+    if not every_tension:  # the tensions of every claim read: a claim of a note's declared tension links to its card
+        found = store.tensions({c.id for c in claims} | idents)
+    # in the vault's order, as the whole knowledge lists them: by file, then as each file writes them (they
+    # come by several ways). A claim id's first names it (two notes' `^b455`), and a source page lists the
+    # claims its sentences back in this order: at 10k notes, 12 pages drawn from the rows showed otherwise
+    order = {p: n for n, p in enumerate(paths)}
+    place = {(doc, cid): n for doc, data in rows_in(store.db, "SELECT path, claims FROM files WHERE path IN ({})",
+                                                    sorted({c.doc for c in claims}))
+             for n, cid in enumerate(ids_of(data))}
+    claims.sort(key=lambda c: (order.get(c.doc, len(order)), place.get((c.doc, c.id), 0)))
     return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
                      dismissed=found["dismissed"], related=related,
                      clusters={k: list(dict.fromkeys(v)) for k, v in clusters.items()})

@@ -771,10 +771,11 @@ def _lists_state(site: Site, last: dict, files: dict[str, str]) -> dict:
     return {"state": hashlib.blake2b(text, digest_size=16).hexdigest(), "files": out}
 
 
-REACH_MOST = 400
-"""After an analysis whose changes reach more files than this (`Changed.reach`), the site is planned
-with the whole knowledge, which the analysis holds: reading that many pages' knowledge from the
-settled rows would take longer."""
+REACH_MOST = 200
+"""When an analysis's changes reach more files than this (`Changed.reach`), or an edit more pages,
+the site is planned with the whole knowledge: reading that many pages' knowledge from the settled
+rows takes longer (about 10 ms a page at 10k notes: a person retitled reached 485 pages, 4.6 s,
+where a claim added reaches some 30)."""
 
 
 @dataclass
@@ -815,7 +816,7 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     index pages whose files changed in the lists or that hold other files now; a page new to the
     site is drawn. At 6,571 notes, a link to a note not written yet read the whole knowledge to
     plan every page (1.2 s of 2.8 s).
-    None when a page needs the whole knowledge: the analysis changed much, the manifest lacks
+    None when a page needs the whole knowledge: the changes reach many pages, the manifest lacks
     what the lists need, or a list's page failed or is gone."""
     analysis, previous = site.analysis, last.get("pages", {})
     rows = analysis.settled_rows() if analysis is not None else None
@@ -889,6 +890,8 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     again = {p.path for p in pages if not (previous.get(p.path) or [None])[0] or p.path not in present}
     shown_lists = {id(p) for p in lists_shown}
     reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or id(p) in shown_lists]
+    if len(reached) > REACH_MOST:
+        return None
     idents = {p.ident for p in reached if p.ident}
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
