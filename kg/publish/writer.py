@@ -885,14 +885,14 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     present = present_pages(previous)
     listed = (set(previous) & list_paths) - {p.path for p in pages}
     if any(p.path not in previous for p in lists_shown) or not all(previous[p][0] and p in present for p in listed):
-        return None  # a list new, or one that failed or is gone: only the whole knowledge draws it
+        return _planned_whole(site)  # a list new, or one that failed or is gone: only the whole knowledge draws it
     # a page new, one a preview drew (kg serve's first look at a save: no key), or one gone from the folder: drawn
     again = {p.path for p in pages if not (previous.get(p.path) or [None])[0] or p.path not in present}
     shown_lists = {id(p) for p in lists_shown}
     reached = [p for p in pages if (p.path in affected and not p.always) or p.path in again or id(p) in shown_lists]
-    if len(reached) > REACH_MOST:
-        return None
     idents = {p.ident for p in reached if p.ident}
+    if len(idents) > REACH_MOST:  # (the pages whose knowledge is read: a tag page's is not)
+        return _planned_whole(site)
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
     knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, every_tension, questions)
@@ -902,6 +902,14 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
     return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths)
+
+
+def _planned_whole(site: Site) -> None:
+    """None, for the site to be planned with the whole knowledge after all: what `_kept_knowledge`
+    set from the manifest and the rows (the claim counts, the home page's counts) goes, for the
+    whole knowledge to say it."""
+    for name in ("statements", "contested", "tension_kinds"):
+        site.__dict__.pop(name, None)
 
 
 def _state(site: Site, files: dict[str, str]) -> str:
