@@ -1525,21 +1525,26 @@ class SettledRows:
     def __init__(self, cache_dir: Path, paths: list[str]):
         self.cache_dir, self.paths = cache_dir, paths
 
-    def about(self, ident: str, doc: str | None = None) -> tuple[list[Claim], list[Evidence]]:
-        """`KnowledgeStore.about`."""
+    @contextlib.contextmanager
+    def _store(self, snapshot: bool = False) -> Iterator[KnowledgeStore]:
+        """The store of these rows, closed after; with `snapshot`, every read in it sees them as at
+        the first (`KnowledgeStore.snapshot`), for a caller that reads several times."""
         store = KnowledgeStore(self.cache_dir)
         try:
-            return store.about({ident}, {doc} if doc else set(), self.paths)
+            with store.snapshot() if snapshot else contextlib.nullcontext():
+                yield store
         finally:
             store.close()
 
+    def about(self, ident: str, doc: str | None = None) -> tuple[list[Claim], list[Evidence]]:
+        """`KnowledgeStore.about`."""
+        with self._store() as store:
+            return store.about({ident}, {doc} if doc else set(), self.paths)
+
     def every(self) -> tuple[list[Claim], list[Evidence]]:
         """`KnowledgeStore.every`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
+        with self._store() as store:
             return store.every(self.paths)
-        finally:
-            store.close()
 
     def knowledge(self, related: bool = False) -> Knowledge:
         """The vault's knowledge as its settled rows keep it: every claim with its status and
@@ -1549,15 +1554,11 @@ class SettledRows:
         whole result again takes (10k vault: 5.6 s)."""
         from kg.claims.analyse import Knowledge
 
-        store = KnowledgeStore(self.cache_dir)
-        try:
-            with store.snapshot():
-                claims, evidence = store.every(self.paths)
-                found = store.tensions(None)
-                near = {doc: [tuple(k) for k in json.loads(keys)]
-                        for doc, keys in store.db.execute("SELECT doc, keys FROM related ORDER BY doc")} if related else {}
-        finally:
-            store.close()
+        with self._store(snapshot=True) as store:
+            claims, evidence = store.every(self.paths)
+            found = store.tensions(None)
+            near = {doc: [tuple(k) for k in json.loads(keys)]
+                    for doc, keys in store.db.execute("SELECT doc, keys FROM related ORDER BY doc")} if related else {}
         return Knowledge(claims=claims, evidence=evidence, tensions=found["shown"], held=found["held"],
                          dismissed=found["dismissed"], related=near)
 
@@ -1568,74 +1569,46 @@ class SettledRows:
         With the claims of the files `listed` (a page of the claims index shows them); with
         `every_tension`, every tension and the claims they name (the tensions page shows them); with
         `questions`, every note's questions (the questions page)."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
-            with store.snapshot():
-                return _preview(kb, store, self.paths, sorted(docs), idents, listed, every_tension, questions)
-        finally:
-            store.close()
+        with self._store(snapshot=True) as store:
+            return _preview(kb, store, self.paths, sorted(docs), idents, listed, every_tension, questions)
 
     def places(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Claim]:
         """The claims at these (id, file) keys as far as where they are shown goes (kind, origin,
         source, anchor: kg.publish.site.Site.claim_target), without their status or evidence: read
         from the stored claims without making them whole (a 10k vault's tension sides are in 3,200
         files: 0.1 s, against 1.7 s for the whole claims)."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
+        with self._store() as store:
             return store.places(keys)
-        finally:
-            store.close()
 
     def lists(self) -> tuple[dict[str, int], dict[str, int]]:
         """`KnowledgeStore.lists`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
-            with store.snapshot():
-                return store.lists(self.paths)
-        finally:
-            store.close()
+        with self._store(snapshot=True) as store:
+            return store.lists(self.paths)
 
     def listed_in(self, docs: set[str]) -> tuple[bool, bool]:
         """`KnowledgeStore.listed_in`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
+        with self._store() as store:
             return store.listed_in(docs)
-        finally:
-            store.close()
 
     def showing(self, kb, docs: set[str]) -> set[str]:
         """`KnowledgeStore.showing`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
-            with store.snapshot():
-                return store.showing(kb, docs)
-        finally:
-            store.close()
+        with self._store(snapshot=True) as store:
+            return store.showing(kb, docs)
 
     def statements(self, docs: list[str]) -> dict[str, int]:
         """`KnowledgeStore.statements`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
+        with self._store() as store:
             return store.statements(docs)
-        finally:
-            store.close()
 
     def batches(self, wanted: Callable[[Claim], bool]) -> Iterator[tuple[list[Claim], list[Evidence]]]:
         """`KnowledgeStore.batches`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
-            with store.snapshot():
-                yield from store.batches(self.paths, wanted)
-        finally:
-            store.close()
+        with self._store(snapshot=True) as store:
+            yield from store.batches(self.paths, wanted)
 
     def tensions(self, keys: set[str] | None) -> dict[str, list[Tension]]:
         """`KnowledgeStore.tensions`."""
-        store = KnowledgeStore(self.cache_dir)
-        try:
+        with self._store() as store:
             return store.tensions(keys)
-        finally:
-            store.close()
 
 
 def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], idents: set[str] | None = None,
