@@ -476,7 +476,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
 
     linked = site.kb.link_digests
     lists = _lists_state(site, last, files)
-    quiet = _kept_knowledge(site, last, files, linked, lists, present_pages=lambda paths: _present(out, paths))
+    relisted = _relisted(lists, last)
+    quiet = _kept_knowledge(site, last, files, linked, lists, relisted, present_pages=lambda paths: _present(out, paths))
     if quiet is not None:  # the pages of the files edited and of their neighbours, from the settled rows
         pages, shown, affected, groups, statements = \
             quiet.pages, quiet.shown, quiet.affected, quiet.groups, quiet.statements
@@ -486,9 +487,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         groups, statements = claim_groups(site), site.statements if site.analysis is not None else None
         pages = entity_pages(site) + index_pages(site, groups)
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
-        affected = _affected(site, last, files, shown, linked, _relisted(lists, last))
-        if affected is not None:
-            affected |= _retitled_shown(site, last, lists)
+        affected = _affected(site, last, files, shown, linked, relisted)
     todo, keys = [], {}
     present = _present(out, (page.path for page in pages))  # a deleted page is drawn again
     checked = [page for page in pages if page.path in affected] if quiet is not None else \
@@ -793,7 +792,7 @@ class _Quiet:
 
 
 def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[str, str], lists: dict,
-                    present_pages: Callable) -> _Quiet | None:
+                    relisted: set[str], present_pages: Callable) -> _Quiet | None:
     """When an edit left the knowledge as the site was last drawn from it (the knowledge stage
     analysed nothing: kg.claims.store.ClaimFiles.stamp), the pages to plan and what goes with them
     (`_Quiet`), with the site's knowledge made of what those pages show, read from the settled
@@ -834,10 +833,9 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
             or not isinstance(last.get("knowledge"), dict)):
         return None
     shown = last["knowledge"]
-    affected = _affected(site, last, files, shown, linked, _relisted(lists, last))
+    affected = _affected(site, last, files, shown, linked, relisted)
     if affected is None:
         return None
-    affected |= _retitled_shown(site, last, lists)
     from kg.publish import indexes
     from kg.publish.pages import entity_pages
 
@@ -867,14 +865,13 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     if moved or analysed:
         affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
     shows = set(analysis.moved) if moved else changes.reach if analysed else set()
-    retitled = _relisted(lists, last)
     for n, docs in enumerate(now, 1):
         if (n == 1 and analysed) or len(now) != len(groups) or docs != groups[n - 1] \
-                or not shows.isdisjoint(docs) or not retitled.isdisjoint(docs):
+                or not shows.isdisjoint(docs) or not relisted.isdisjoint(docs):
             lists_shown.append(indexes.claims_page(site, docs, n, len(now)))
             listing.update(docs)
     # the tensions and questions pages name each side's and question's file by its title
-    in_tensions, with_questions = rows.listed_in(retitled) if retitled else (False, False)
+    in_tensions, with_questions = rows.listed_in(relisted) if relisted else (False, False)
     every_tension = bool(changes and changes.tensions) and (moved or analysed) or in_tensions
     questions = bool(changes and changes.questions) and (moved or analysed) or with_questions
     lists_shown += [indexes.list_page(site, "tensions")] if every_tension else []
@@ -948,16 +945,6 @@ def _relisted(lists: dict, last: dict) -> set[str]:
     return {p for p in lists["files"].keys() | before.keys() if lists["files"].get(p) != before.get(p)}
 
 
-def _retitled_shown(site: Site, last: dict, lists: dict) -> set[str]:
-    """When the names changed: the pages that show a claim of a file whose entry in the lists changed
-    (a title), or a tension it is in, found from the settled rows (kg.claims.store.SettledRows.showing)."""
-    rows = site.analysis.settled_rows() if site.analysis is not None else None
-    if rows is None or last.get("names") == site.kb.names:
-        return set()
-    retitled = {p for p in _relisted(lists, last) if p in site.kb.infos and p in last.get("files", {})}
-    return {p for p in map(site.page_of_doc, rows.showing(site.kb, retitled) if retitled else ()) if p}
-
-
 def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, str],
               linked: dict[str, str], relisted: set[str] = frozenset()) -> set[str] | None:
     """The pages whose inputs may have changed since the last build, when that can be told from
@@ -970,13 +957,15 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
     deleted or renamed, a title or alias changed), a file whose links now resolve otherwise
     (`linked`: KnowledgeBase.link_digests against the last build's) counts as changed, as a file
     edited does, and so does a file that links one whose entry in the lists changed (`relisted`: a
-    page that shows its paragraph shows the new title) (at 10k notes, making a note planned every page again: 12.6 s of a 24.6 s build).
+    page that shows its paragraph shows the new title); the pages that show one of that file's
+    claims, or a tension it is in, are reached too (kg.claims.store.SettledRows.showing) (at 10k notes, making a note planned every page again: 12.6 s of a 24.6 s build).
     What the knowledge stage shows on a page is hashed per file (`shown`: `Site.digests_since`): a
     file whose hash changed counts as changed. Index and tag pages (`Page.always`) are always checked."""
     if (not last.get("files") or not site.kb.names
             or last.get("settings") != [site.title, site.base_url] or last.get("claims") != (site.analysis is not None)):
         return None
     changed = _changed_files(last, files)
+    showing: set[str] = set()  # pages that show a retitled file's claims (found from the settled rows)
     shown_before = last.get("knowledge", {})
     changed |= {p for p in set(shown) | set(shown_before) if shown.get(p) != shown_before.get(p)}
     if last.get("names") != site.kb.names:  # a file made, deleted or retitled: the files whose links
@@ -987,6 +976,10 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
         for doc in relisted:  # a file retitled: the paragraphs that link it show its new title where they are shown
             holder = site.holder.get(doc)
             changed |= {r.doc for r in site.incoming.get(holder[1], [])} if holder else set()
+        retitled = {p for p in relisted if p in site.kb.infos and p in last.get("files", {})}
+        rows = site.analysis.settled_rows() if site.analysis is not None else None
+        if retitled and rows is not None:  # and so do the pages that show one of its claims, or a tension it is in
+            showing = {p for p in map(site.page_of_doc, rows.showing(site.kb, retitled)) if p}
     embedders: dict[str, set[str]] = {}
     for doc, rows in site.outgoing.items():
         for r in rows:
@@ -998,7 +991,7 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
             if doc not in reach:
                 reach.add(doc)
                 stack.append(doc)
-    pages: set[str] = set()
+    pages: set[str] = set(showing)
     old_links = last.get("links", {})
     for doc in reach:
         pages.update(old_links.get(doc, []))
