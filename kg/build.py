@@ -106,12 +106,15 @@ class Build:
         """Counts and timings: the read's (files, parsed, cached, and gone: deleted since the last
         read), the search index's (search_*), claims judged again (knowledge_judged, when the
         knowledge stage analysed), notes whose claims only moved to other lines (knowledge_moved,
-        when the stage moved them in the settled rows instead) and the whole build's seconds."""
+        when the stage moved them in the settled rows instead), files whose few claims were patched
+        into the settled rows (knowledge_patched, kg.claims.delta) and the whole build's seconds."""
         out = {**self.kb.stats, **{f"search_{k}": v for k, v in (self.search or {}).items()}}
         if self.analysis and self.analysis.judged is not None:
             out["knowledge_judged"] = self.analysis.judged
         if self.analysis and self.analysis.moved:
             out["knowledge_moved"] = len(self.analysis.moved)
+        if self.analysis and self.analysis.patched:
+            out["knowledge_patched"] = len(self.analysis.patched)
         if self.stages:
             out["seconds"] = round(sum(self.stages.values()), 3)
         return out

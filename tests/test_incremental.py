@@ -1688,3 +1688,58 @@ def test_what_an_older_kg_kept_as_json_makes_the_claims_stage_check_every_key_ag
     cold = run(vault, cache_dir=tmp_path / "cold", search=False, site=False)
     assert [c.model_dump() for c in edited.claims] == [c.model_dump() for c in cold.claims]
     assert any("ledgers" in c.text for c in edited.claims)
+
+
+_FERN = ("# Office fern\n\nThe office fern on my desk grew by 3 cm during 2024 in the north window.\n\n"
+         "Its soil dries out within four days when the heating runs in winter.\n")
+
+
+def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_as_a_cold_build_finds_them(
+        tmp_path, monkeypatch):
+    """A claim added to or taken out of a note, a note made or deleted, a question: when what they
+    take part in reaches no other claim (no tension, no shared fact, no related claim), the rows are
+    patched instead of analysing the vault again, and every page, count, problem and row is what a
+    cold build makes. A claim that meets others is analysed as before."""
+    from kg.claims import analyse, delta
+
+    patched: list[bool] = []
+    real = delta.patched
+    monkeypatch.setattr(delta, "patched", lambda *a, **k: patched.append((r := real(*a, **k)) is not None) or r)
+    analysed: list[int] = []
+    whole = analyse.analyse
+    monkeypatch.setattr(analyse, "analyse", lambda *a, **k: analysed.append(1) or whole(*a, **k))
+    vault = _vault(tmp_path)
+    fern = vault / "notes" / "garden" / "office-fern.md"
+    fern.parent.mkdir()
+    fern.write_text(_FERN, encoding="utf-8")
+    cactus = vault / "notes" / "garden" / "cactus.md"
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    steps = [
+        ("a claim added", True, lambda: fern.write_text(
+            _FERN + "\nA second fern by the door has grown 11 new fronds since March 2025.\n", encoding="utf-8")),
+        ("a claim taken out", True, lambda: fern.write_text(_FERN.replace(
+            "Its soil dries out within four days when the heating runs in winter.\n", ""), encoding="utf-8")),
+        ("a note made", True, lambda: cactus.write_text(
+            "# Cactus\n\nThe cactus on the shelf flowered twice in 2023, both times in late May.\n", encoding="utf-8")),
+        ("a question", True, lambda: fern.write_text(
+            _FERN + "\n## Open questions\n\n- Would the fern grow faster in the south window?\n", encoding="utf-8")),
+        ("a note deleted", True, cactus.unlink),
+        ("a claim that meets others", False, lambda: fern.write_text(
+            _FERN + "\nOpen models trail closed ones by 9% on coding tasks.\n", encoding="utf-8")),
+        ("that claim taken out", False, lambda: fern.write_text(_FERN, encoding="utf-8")),
+    ]
+    for n, (what, patches, step) in enumerate(steps):
+        step()
+        patched.clear(), analysed.clear()
+        edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert patched == [patches] and bool(analysed) != patches, what
+        rows = _settled_rows(cache)
+        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert edited.analysis.summary == cold.analysis.summary, what
+        assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
+        assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        if what == "a claim added":  # shown on its note's page, counted on the home page
+            assert "11 new fronds" in (site / "concepts" / "office-fern.html").read_text("utf-8")
+            assert edited.analysis.summary["note_claims"] == first.analysis.summary["note_claims"] + 1

@@ -196,51 +196,24 @@ class _Sources(Mapping):
 
 
 def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, previous_anchors: dict | None = None,
-            memo: Memo | None = None, progress=None, named: Callable[[], list[tuple[str, list]]] | None = None) -> tuple[Knowledge, Memo]:
+            memo: Memo | None = None, progress=None, named: Callable[[], list[tuple[str, list]]] | None = None,
+            listed: _Listed | None = None) -> tuple[Knowledge, Memo]:
     """Evidence, tensions and status for every claim of the vault, keeping from `memo` what the
     changes leave valid; returns the knowledge and the memo to keep for the next analysis.
-    `extras[i]` is claims[i]'s kg.claims.perfile.Extra."""
+    `extras[i]` is claims[i]'s kg.claims.perfile.Extra; `listed`, the claims sorted out
+    (`_Listed`), when they were already."""
     memo = memo or Memo()
     out = Knowledge(claims=claims, evidence=EvidenceSet())
     new = Memo()
     sources = _Sources(kb)
     new.sources = {path: kb.infos[path].hash for path in sources.paths.values()}
     changed_sources = {p for p, h in new.sources.items() if memo.sources.get(p) != h} | (set(memo.sources) - set(new.sources))
-    listed = _Listed(claims, extras)
+    listed = listed or _Listed(claims, extras)
     keys = listed.keys
-    old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
-    source = np.fromiter((old_row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
-    missing = np.nonzero(source < 0)[0].tolist()
-    fresh = vectors_for([listed.pool[n].text for n in missing]) if missing else np.zeros((0, 384), dtype=np.float32)
-    kth = np.ones(len(keys), dtype=np.float32)
-    kept_pool = bool(old_row)
-    incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
-    del old_row
-    rows = np.full(len(keys), -1, dtype=np.int64)  # each claim's row in the heap it was read from
-    if kept_pool:
-        held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
-        rows = np.where(source >= 0, held[np.maximum(source, 0)], -1) if len(held) else rows
-        copy_rows(memo.kth, source, kth)
-    if incremental:  # the kept claims' vectors where they lie, in the memo's heap
-        matrix = Gathered(memo.vectors, rows, fresh)
-    else:
-        matrix = np.zeros((len(keys), 384), dtype=np.float32)
-        if kept_pool:
-            copy_rows(memo.vectors, rows, matrix)
-        matrix[missing] = fresh
+    kept_pool = memo.vectors is not None and bool(memo.pool)
+    matrix, kth, rows, missing, incremental = pooled(listed, memo, vectors_for)
     memo.vectors = None  # (in `matrix`, or copied: held to the end otherwise, 280 MB at 10k notes)
-    del fresh  # (a fresh analysis held all 180k claim vectors twice, to its end)
-    row_of_claim = listed.row_of
-    other: dict[tuple[str, str], np.ndarray] = {}
-
-    def vector(claim: Claim) -> np.ndarray | None:
-        n = row_of_claim.get((claim.doc, claim.id))
-        if n is not None:
-            return matrix[n]
-        if (claim.doc, claim.id) not in other:
-            other[(claim.doc, claim.id)] = vectors_for([claim.text])[0]
-        return other[(claim.doc, claim.id)]
-
+    vector = ClaimVectors(listed, matrix, vectors_for)
     new.sentences, new.roster = memo.sentences, memo.roster
     matcher = _lazy_matcher(kb, sources, vectors_for, memo if kept_pool else None, new)
     by_block = listed.by_block
@@ -264,13 +237,62 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
         give_back()
     _opposing_evidence(out)
-    declared_tensions = [c for c in listed.tensions if (c.doc, c.id) not in row_of_claim]
-    if declared_tensions:  # their vectors in one call, not one call each
-        for c, v in zip(declared_tensions, vectors_for([c.text for c in declared_tensions])):
-            other[(c.doc, c.id)] = v
+    vector.fetch(listed.tensions)
     _declared_tensions(kb, out, vector, listed)
     _candidates(kb, out, named() if named else _named_of(out.claims))
     return out, new
+
+
+class ClaimVectors:
+    """A claim's vector: its row of the pool's matrix, or embedded when first asked (a declared
+    tension, which is not in the pool)."""
+
+    def __init__(self, listed: _Listed, matrix: np.ndarray, vectors_for: Vectors):
+        self.row_of, self.matrix, self.vectors_for = listed.row_of, matrix, vectors_for
+        self.other: dict[tuple[str, str], np.ndarray] = {}
+
+    def __call__(self, claim: Claim) -> np.ndarray | None:
+        n = self.row_of.get((claim.doc, claim.id))
+        if n is not None:
+            return self.matrix[n]
+        if (claim.doc, claim.id) not in self.other:
+            self.other[(claim.doc, claim.id)] = self.vectors_for([claim.text])[0]
+        return self.other[(claim.doc, claim.id)]
+
+    def fetch(self, claims: list[Claim]) -> None:
+        """The vectors of these claims not in the pool, in one call rather than one call each."""
+        todo = [c for c in claims if (c.doc, c.id) not in self.row_of and (c.doc, c.id) not in self.other]
+        if todo:
+            for c, v in zip(todo, self.vectors_for([c.text for c in todo])):
+                self.other[(c.doc, c.id)] = v
+
+
+def pooled(listed: _Listed, memo: Memo, vectors_for: Vectors) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], bool]:
+    """The vectors of the pool's claims (the memo's where it has them, the others embedded), each
+    one's cosine to its k-th nearest (the memo's; 1 for a claim new to the pool), its row in the
+    memo's heap (-1 for a new one), the rows of the new ones, and whether the analysis is
+    incremental (few are new: the matrix then reads the kept vectors where they lie)."""
+    keys = listed.keys
+    old_row = {k: n for n, k in enumerate(memo.pool)} if memo.vectors is not None else {}
+    source = np.fromiter((old_row.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+    missing = np.nonzero(source < 0)[0].tolist()
+    fresh = vectors_for([listed.pool[n].text for n in missing]) if missing else np.zeros((0, 384), dtype=np.float32)
+    kth = np.ones(len(keys), dtype=np.float32)
+    kept_pool = bool(old_row)
+    incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
+    del old_row
+    rows = np.full(len(keys), -1, dtype=np.int64)  # each claim's row in the heap it was read from
+    if kept_pool:
+        held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
+        rows = np.where(source >= 0, held[np.maximum(source, 0)], -1) if len(held) else rows
+        copy_rows(memo.kth, source, kth)
+    if incremental:  # the kept claims' vectors where they lie, in the memo's heap
+        return Gathered(memo.vectors, rows, fresh), kth, rows, missing, True
+    matrix = np.zeros((len(keys), 384), dtype=np.float32)  # (a fresh analysis held all 180k claim vectors
+    if kept_pool:  # twice, to its end: `fresh` goes once copied)
+        copy_rows(memo.vectors, rows, matrix)
+    matrix[missing] = fresh
+    return matrix, kth, rows, missing, False
 
 
 def _lazy_matcher(kb, sources: _Sources, vectors_for: Vectors, memo: Memo | None, new: Memo) -> Callable[[], Matcher]:
@@ -664,14 +686,8 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     pool rows to these, -1 for a claim gone)."""
     if not claims:
         return
-    dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
-    mentioned = Mentioned(extras)
-    pool = Pool(claims, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
-    pool.kth = new.kth
-    pool.measures = [e.measures for e in extras]
-    pool.stances = [e.stances for e in extras]
+    pool, mentioned = tension_pool(kb, claims, extras, matrix, new.kth)
     pool.progress = progress
-    pool.keys = [e.key for e in extras]
     pool.explained = dict(memo.explained)
     pool.passed = mentioned.forget_before
     n = len(claims)
@@ -756,6 +772,19 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def tension_pool(kb, claims: list[Claim], extras: list[Extra], matrix: np.ndarray, kth: np.ndarray) -> tuple[Pool, Mentioned]:
+    """The pool the tension search looks in: the statements with their vectors (rows of `matrix`),
+    sources' dates, subjects, figures' measures and stances; with the mentions it decodes."""
+    dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
+    mentioned = Mentioned(extras)
+    pool = Pool(claims, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
+    pool.kth = kth
+    pool.measures = [e.measures for e in extras]
+    pool.stances = [e.stances for e in extras]
+    pool.keys = [e.key for e in extras]
+    return pool, mentioned
 
 
 @dataclass(frozen=True)
@@ -1021,20 +1050,37 @@ def _unsupported(claims: list[Claim]) -> list[Diagnostic]:
     unsupported claims are one info line with the command that lists them."""
     problems, rest = [], []
     for c in claims:
-        if c.quantities and any(_figure(q) for q in c.quantities):
-            problems.append(Diagnostic(
-                doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
-                message=f"this figure has no source (\"{_short(c.text)}\"): cite a source, e.g. "
-                        "[[sources/name]], or move it under '## Open questions'"))
+        if unsourced_figure(c):
+            problems.append(unsourced_warning(c))
         else:
             rest.append(c)
     if rest:
-        notes = len({c.doc for c in rest})
-        problems.append(Diagnostic(
-            doc=rest[0].doc, line=rest[0].line, severity="info", code="unsupported-claim",
-            message=f"{len(rest)} claim{'s' if len(rest) != 1 else ''} in {notes} note{'s' if notes != 1 else ''} "
-                    "have no source behind them; `kg claims --status unsupported` lists them"))
+        problems.append(unsourced_line(len(rest), len({c.doc for c in rest}), rest[0].doc, rest[0].line))
     return problems
+
+
+def unsourced_figure(claim: Claim) -> bool:
+    """Whether an unsupported claim is a warning of its own (it gives a figure), not one of the
+    info line's."""
+    return bool(claim.quantities) and any(_figure(q) for q in claim.quantities)
+
+
+def unsourced_warning(c: Claim) -> Diagnostic:
+    return Diagnostic(doc=c.doc, line=c.line, severity="warning", code="unsupported-claim",
+                      message=f"this figure has no source (\"{_short(c.text)}\"): cite a source, e.g. "
+                              "[[sources/name]], or move it under '## Open questions'")
+
+
+UNSOURCED_COUNTS = re.compile(r"(\d+) claims? in (\d+) notes? have no source")
+"""The counts of `unsourced_line`'s message."""
+
+
+def unsourced_line(claims: int, notes: int, doc: str, line: int) -> Diagnostic:
+    """The info line of the unsupported claims without a figure, at the first of them."""
+    return Diagnostic(
+        doc=doc, line=line, severity="info", code="unsupported-claim",
+        message=f"{claims} claim{'s' if claims != 1 else ''} in {notes} note{'s' if notes != 1 else ''} "
+                "have no source behind them; `kg claims --status unsupported` lists them")
 
 
 def _named_of(claims: list[Claim]) -> list[tuple[str, list]]:

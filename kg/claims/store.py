@@ -77,7 +77,7 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 13
+SCHEMA = 14
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
 file's word filter; 11: each settled evidence item's source path, indexed; 12: settled claims indexed
 by id, for the other sides of a page's tensions; 13: numeric explanations kept without their claims'
@@ -88,7 +88,8 @@ SENTENCES = "sentence_keys.npy"
 """The source sentences' text keys of the last matcher; their vectors are in
 `sentence_vectors.<digest of the keys>.npy`, memory-mapped (a 10k vault's 107 MB read whole from
 an .npz took 0.7 s), so the two files always belong together."""
-TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_digests")
+TABLES = ("settled", "claim_concepts", "settled_evidence", "settled_tensions", "tension_keys", "settled_digests",
+          "settled_counts")
 """The settled rows (`KnowledgeStore.save_settled`)."""
 BUCKETS = 4096
 """The settled evidence is compared and written again in this many buckets of claim ids
@@ -212,6 +213,7 @@ class KnowledgeStore:
             CREATE INDEX IF NOT EXISTS settled_evidence_claim ON settled_evidence (claim);
             CREATE INDEX IF NOT EXISTS settled_evidence_bucket ON settled_evidence (bucket);
             CREATE INDEX IF NOT EXISTS settled_evidence_source ON settled_evidence (source);
+            CREATE TABLE IF NOT EXISTS settled_counts (doc TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settled_digests (kind TEXT NOT NULL, name TEXT NOT NULL, digest BLOB NOT NULL,
                 PRIMARY KEY (kind, name)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS settled_tensions (n INTEGER PRIMARY KEY, state TEXT NOT NULL, data TEXT NOT NULL);
@@ -386,6 +388,8 @@ class KnowledgeStore:
                 changed.concepts.update(n for n in (row[4], *row[5]) if n)
         db.executemany("DELETE FROM settled WHERE doc = ?", [(d,) for d in docs])
         db.executemany("DELETE FROM claim_concepts WHERE doc = ?", [(d,) for d in docs])
+        db.executemany("DELETE FROM settled_counts WHERE doc = ?", [(d,) for d in docs])
+        db.executemany("INSERT INTO settled_counts VALUES (?, ?)", [(d, tally_of(of_doc[d])) for d in docs if d in of_doc])
         db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
                        [(d, cid, *row[:4]) for d in docs for cid, row in by_doc.get(d, {}).items()])
         db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
@@ -569,7 +573,9 @@ class KnowledgeStore:
         return out
 
     # -- what the last analysis keeps ---------------------------------------------------------
-    def memo(self) -> Memo:
+    def memo(self, pool: Memo | None = None) -> Memo:
+        """What the last analysis keeps (kg.claims.analyse.Memo), with its claim pool taken from
+        `pool` when one was read already (`pool`)."""
         from kg.claims.analyse import Memo
 
         memo = Memo()
@@ -581,6 +587,21 @@ class KnowledgeStore:
         memo.sources = json.loads(self.get("sources") or "{}")
         memo.explained = {(a, b): _explanation(json.loads(data)) for a, b, data in
                           self.db.execute("SELECT a, b, data FROM explained")}
+        if pool is None:
+            self.pool(memo)
+        else:
+            for name in ("pool", "vectors", "kth", "pairs", "vector_rows", "heap", "cosines", "docs"):
+                setattr(memo, name, getattr(pool, name))
+        if memo.docs is not None:
+            memo.related = {doc: [tuple(k) for k in json.loads(keys)]
+                            for doc, keys in self.db.execute("SELECT doc, keys FROM related")}
+        memo.sentences = self._sentences
+        memo.roster = json.loads(self.get("roster") or "null")
+        return memo
+
+    def pool(self, memo: Memo) -> None:
+        """The last analysis's claim pool into `memo`: its keys, vectors, pairs and files; left as
+        they are when none is kept whole."""
         try:
             with np.load(self.folder / POOL) as saved:
                 pool, kth, pairs, cosines, doc_names, doc_rows, heap, length, rows = (saved[k] for k in (
@@ -595,13 +616,8 @@ class KnowledgeStore:
                 if doc_rows.shape == (len(pool),):
                     names = [d.decode() for d in doc_names.tolist()]
                     memo.docs = [names[r] for r in doc_rows.tolist()]
-                    memo.related = {doc: [tuple(k) for k in json.loads(keys)]
-                                    for doc, keys in self.db.execute("SELECT doc, keys FROM related")}
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
-        memo.sentences = self._sentences
-        memo.roster = json.loads(self.get("roster") or "null")
-        return memo
 
     def _evidence_json(self, claims: list[str]) -> dict[str, str]:
         """The stored evidence JSON of these claims (Memo.evidence_json), at most 500 at a time:
@@ -708,6 +724,12 @@ _SETTLED = operator.itemgetter("id", "status", "supports", "opposes", "cluster")
 made field by field took twice the time for a 10k vault's 150k claims)."""
 _ROW = operator.itemgetter("status", "supports", "opposes", "cluster", "concept", "concepts")
 """A claim's row of `settled`, with the concepts it names (`claim_concepts`)."""
+
+
+def tally_of(claims: list[Claim]) -> bytes:
+    """What a file's claims add to the vault's counts (kg.claims.analyse.counts): how many of each
+    (kind, origin, status), as `settled_counts` keeps them."""
+    return marshal.dumps(sorted(Counter((c.kind, c.origin, c.status) for c in claims).items(), key=repr), 4)
 
 
 def _digest(data) -> bytes:
@@ -1144,6 +1166,9 @@ class Analysis:
     moved: list[str] = field(default_factory=list)
     """The notes whose claims only moved to other lines, when the stage moved them in the settled
     rows instead of analysing (`_moved`)."""
+    patched: list[str] = field(default_factory=list)
+    """The files whose claims were patched into the settled rows instead of analysing
+    (kg.claims.delta)."""
     found: Knowledge | None = field(default=None, repr=False)
     loader: Callable[[], Knowledge] | None = field(default=None, repr=False)
     unread: SettledRows | None = field(default=None, repr=False)
@@ -1222,7 +1247,14 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
-        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, files.taken())
+        items = files.taken() or store.claims(paths)
+        from kg.claims.delta import patched
+
+        read: dict = {}  # (what the patch read, which the analysis then need not read again)
+        done = patched(kb, store, files, stamp, settled, items, _claim_vectors(cache_dir, True, progress), read)
+        if done is not None:  # a few claims added or taken out, in nothing another claim takes part in
+            return done
+        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, items, **read)
         problems = _settle(kb, found)
         summary = counts(found)
         with store.db:
@@ -1310,31 +1342,8 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
         digests["doc", doc], digests["claims", doc] = _digest((files.made[doc], shown)), files.made[doc]
         changed.ids.update(row)
         changed.concepts.update(n for (n,) in store.db.execute("SELECT concept FROM claim_concepts WHERE doc = ?", (doc,)))
-    place = re.compile("(?<![\\w/.-])(" + "|".join(re.escape(d) for d in sorted(line_of, key=len, reverse=True))
-                       + "):(\\d+)(?!\\d)")
-
-    def put(m: re.Match) -> str:
-        now = line_of[m[1]].get(int(m[2]))
-        if now is None:
-            raise LookupError(m[0])
-        return f"{m[1]}:{now}"
-
-    names = [json.dumps(d, ensure_ascii=False)[1:-1] for d in line_of]  # as the rows' JSON writes them
-    rows = []
     try:
-        for n, state, data in store.db.execute("SELECT n, state, data FROM settled_tensions"):
-            if not any(name in data for name in names):
-                continue
-            t = Tension.model_validate_json(data)
-            for side in (t.a, t.b):
-                if side is not None and side.doc in line_of:
-                    side.line = line_of[side.doc][side.line]
-            t.explanation = place.sub(put, t.explanation)
-            now = t.model_dump_json(exclude_defaults=True)
-            if now != data:
-                rows.append((now, n))
-                if state == "shown":
-                    changed.tensions.update([*t.claim_ids(), *t.subjects])
+        rows = relined(store, line_of, changed)
         problems = orjson.loads(store.get("diagnostics") or "[]")
         for d in problems:
             if d.get("doc") in line_of:
@@ -1354,6 +1363,38 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
     return Analysis(settled, json.loads(store.get("summary")), [Diagnostic.model_validate(d) for d in problems],
                     changes=changed, since=since, moved=sorted(moved),
                     loader=lambda: _settled(kb, files.cache_dir, paths, stamp), unread=SettledRows(files.cache_dir, paths))
+
+
+def relined(store: KnowledgeStore, line_of: dict[str, dict[int, int]], changed: Changed) -> list[tuple[str, int]]:
+    """The stored tensions whose sides are in the files of `line_of` (file -> line before -> line
+    now), with those sides and the places their explanations name moved: (JSON now, row) of each
+    that differs. The claims and subjects of those shown go to `changed.tensions`. Raises
+    LookupError when an explanation names a place of those files that is not in `line_of`."""
+    place = re.compile("(?<![\\w/.-])(" + "|".join(re.escape(d) for d in sorted(line_of, key=len, reverse=True))
+                       + "):(\\d+)(?!\\d)")
+
+    def put(m: re.Match) -> str:
+        now = line_of[m[1]].get(int(m[2]))
+        if now is None:
+            raise LookupError(m[0])
+        return f"{m[1]}:{now}"
+
+    names = [json.dumps(d, ensure_ascii=False)[1:-1] for d in line_of]  # as the rows' JSON writes them
+    rows = []
+    for n, state, data in store.db.execute("SELECT n, state, data FROM settled_tensions"):
+        if not any(name in data for name in names):
+            continue
+        t = Tension.model_validate_json(data)
+        for side in (t.a, t.b):
+            if side is not None and side.doc in line_of:
+                side.line = line_of[side.doc][side.line]
+        t.explanation = place.sub(put, t.explanation)
+        now = t.model_dump_json(exclude_defaults=True)
+        if now != data:
+            rows.append((now, n))
+            if state == "shown":
+                changed.tensions.update([*t.claim_ids(), *t.subjects])
+    return rows
 
 
 def _reach(kb, store: KnowledgeStore, changed: Changed) -> set[str]:
@@ -1411,40 +1452,50 @@ def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
 
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
-             progress, items: list[tuple[Claim, Extra]] | None = None) -> tuple[Knowledge, int]:
+             progress, items: list[tuple[Claim, Extra]] | None = None, listed=None,
+             pool: Memo | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
-    `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`)."""
-    from kg.search.embed import let_model_go, shared_embedder
-    from kg.search.index import SearchIndex
+    `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`);
+    `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when a patch read them
+    (kg.claims.delta.patched)."""
+    from kg.search.embed import let_model_go
 
     if progress:
         progress("Finding evidence and tensions", 0, None)
     items = items if items is not None else store.claims(paths)
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
-    index = SearchIndex(cache_dir)
-    before = store.memo()
-    incremental = before.vectors is not None  # (analyse lets them go once copied)
-    calls = []
-
-    def vectors_for(texts: list[str]) -> np.ndarray:
-        # a fresh analysis says afresh which claim vectors the search index keeps; an incremental one
-        # adds to them (the pool's vectors of unchanged claims are in its own file, `_vectors_file`)
-        calls.append(texts)
-        try:
-            return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
-        finally:
-            let_model_go()
-
+    before = store.memo(pool)
+    vectors_for = _claim_vectors(cache_dir, before.vectors is not None, progress)  # (analyse lets them go once copied)
     from kg.claims.analyse import analyse
 
     found, memo = analyse(kb, claims, extras, vectors_for, json.loads(store.get("anchors") or "{}"), before, progress,
-                          named=lambda: store.named(paths))
+                          named=lambda: store.named(paths), listed=listed)
     let_model_go()  # (preloaded by the knowledge stage, and nothing was new to embed)
     store.save(before, memo, stamp, found.anchors)
     if memo.made is not None:
         memo.made.stored()
     return found, memo.changed
+
+
+def _claim_vectors(cache_dir: Path, incremental: bool, progress) -> Callable[[list[str]], np.ndarray]:
+    """The vectors of claim texts, from the search index's store (kg.search.index.SearchIndex.vectors_for),
+    the new ones embedded. A fresh analysis says afresh which claim vectors the store keeps; an
+    incremental one adds to them (the pool's vectors of unchanged claims are in its own file,
+    `_vectors_file`)."""
+    from kg.search.embed import let_model_go, shared_embedder
+    from kg.search.index import SearchIndex
+
+    index = SearchIndex(cache_dir)
+    calls = []
+
+    def vectors_for(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        try:
+            return index.vectors_for(texts, shared_embedder, progress, add=len(calls) > 1 or incremental)
+        finally:
+            let_model_go()
+    return vectors_for
 
 
 def tensions_about(tensions, claim_ids: set[str], ident: str | None) -> list[Tension]:

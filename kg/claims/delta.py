@@ -1,0 +1,403 @@
+"""An analysis of a few claims added or taken out, patched into the settled rows instead of
+analysing the vault again (docs/design.md, "A few claims, patched").
+
+The knowledge stage's analysis (kg.claims.analyse) goes through every claim: at 10k notes that is
+3.2-3.5 s of an edit, most of it passes that keep what the memo already says. When the vault
+changed since the settled rows only in that a few files' claims were added or taken out, and
+nothing those claims take part in reaches another claim, what the analysis would find differs
+from the rows only in those files' rows, their new claims' evidence, the counts and the problems.
+`patched` finds that, or says it cannot (None) and the analysis runs.
+
+What it takes to hold (each checked, else None):
+- the review decisions, the counts' version, the sources and the links the analysis reads are as
+  they were, and no decision is written (a decision names items by what they say);
+- the claims new since the memo (the last whole analysis, which a patch does not write: the next
+  analysis judges them again), and the claims the memo has whose rows a patch took out, pair with
+  no claim as a numeric tension or as one fact said twice, nor come within RELATED_MIN of another
+  file's claim; the claims gone from the memo were in no such pair; a claim taken out of a file was
+  in no tension and no cluster;
+- the tensions that depend on the whole pool come out as stored: polarity tensions (ranked per
+  subject over every claim's stances) and declared tensions (which name the claim of a linked note
+  most like them), and so do the concepts suggested from the sources;
+- the changed files write no citation on a new claim, no sentence link and no `opposes::`, and have
+  no problem of their own but unsupported claims; a stored tension's sides in them are claims still
+  written there (moved to their lines now, as `_moved` moves them);
+- every new or gone claim's id is its own (a claim id written in two files shares its evidence).
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+from collections import Counter
+
+import numpy as np
+import orjson
+
+from kg.cache import rows_in
+from kg.model import Claim, Diagnostic, Tension
+
+DELTA_MOST = 64
+"""At most this many claims new since the memo or gone from it, in at most this many files."""
+
+
+def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read: dict):
+    """The Analysis of the vault with the settled rows patched (see the module), or None when the
+    analysis must run. `items`: every file's (claim, extra), in file order. What it read that the
+    analysis reads too goes to `read` (kg.claims.store._analyse's `listed` and `pool`)."""
+    from kg.claims import review
+    from kg.claims.analyse import Memo, _Listed, _Sources
+
+    since, before = store.get("settled"), store.get("stamp")
+    if not since or not before or since[len(before):] != settled[len(stamp):] or items is None:
+        return None
+    try:
+        if review.load(kb.root).decisions:
+            return None
+    except review.ReviewError:
+        return None
+    sources = _Sources(kb)
+    if json.loads(store.get("sources") or "null") != {p: kb.infos[p].hash for p in sources.paths.values()} \
+            or json.loads(store.get("linked") or "null") != files.linked(kb):
+        return None
+    claimed = dict(store.db.execute("SELECT name, digest FROM settled_digests WHERE kind = 'claims'"))
+    paths = set(files.paths)
+    docs = {p for p in paths if claimed.get(p) != files.made.get(p)} | (set(claimed) - paths)
+    if not docs or len(docs) > DELTA_MOST or not docs.isdisjoint(files.linking(kb)):
+        return None
+    problems = [Diagnostic.model_validate(d) for d in orjson.loads(store.get("diagnostics") or "[]")]
+    if any(d.doc in docs and d.code != "unsupported-claim" for d in problems):
+        return None
+    memo = Memo()
+    store.pool(memo)
+    if memo.vectors is None or memo.docs is None or memo.cosines is None:
+        return None
+    claims = [c for c, _ in items]
+    listed = read["listed"] = _Listed(claims, [e for _, e in items])
+    read["pool"] = memo
+    fresh_keys = set(listed.keys) - set(memo.pool)
+    if len(fresh_keys) > DELTA_MOST:
+        return None
+    return _Patch(kb, store, files, stamp, settled, since, docs, problems, claims, listed, memo, sources,
+                  vectors_for).run()
+
+
+class _Patch:
+    """One patch of the settled rows: checked, found, then written (`run`)."""
+
+    def __init__(self, kb, store, files, stamp, settled, since, docs, problems, claims, listed, memo, sources,
+                 vectors_for):
+        self.kb, self.store, self.files, self.stamp, self.settled, self.since = kb, store, files, stamp, settled, since
+        self.docs, self.problems, self.claims, self.listed, self.memo = docs, problems, claims, listed, memo
+        self.sources, self.vectors_for = sources, vectors_for
+        self.items: dict = {}
+        """The evidence items of the new note claims, by claim id."""
+        self.relined: dict[int, str] = {}
+        """The stored tensions moved to their claims' lines now: row -> JSON."""
+        from kg.claims.store import Changed
+
+        self.changed = Changed(docs=set(docs))
+        self.mine = [c for c in claims if c.doc in docs]
+        """The changed files' claims now, in file order."""
+
+    def run(self):
+        from kg.claims.analyse import ClaimVectors, pooled
+
+        self.before = {(doc, cid): row for doc, cid, *row in rows_in(
+            self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})",
+            sorted(self.docs))}
+        matrix, kth, _, fresh, _ = pooled(self.listed, self.memo, self.vectors_for)
+        if len(fresh) > DELTA_MOST:
+            return None
+        self.vector = ClaimVectors(self.listed, matrix, self.vectors_for)
+        pool = self.listed.pool
+        self.new = [pool[r] for r in fresh if pool[r].doc in self.docs]
+        """The statements new since the memo in the changed files: judged here (one a patch judged
+        before is judged again)."""
+        now = {(c.doc, c.id) for c in self.mine}
+        self.gone = {cid for doc, cid in self.before if (doc, cid) not in now}
+        """The ids of the changed files' rows whose claims are no longer written there."""
+        new = {(c.doc, c.id) for c in self.new}
+        # a claim the memo has whose row a patch took out (it was taken out, then written again):
+        # judged again too, its memo pairs looked at as a gone claim's
+        back = [c for c in self.mine if c.kind == "claim" and (c.doc, c.id) not in self.before and (c.doc, c.id) not in new]
+        self.new += back
+        keys = {k: n for n, k in enumerate(self.listed.keys)}
+        moved = np.array([keys.get(k, -1) for k in self.memo.pool], dtype=np.int64)
+        unsure = (moved < 0) | np.isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
+        if not (self._ids_own() and self._pairs(matrix, kth, unsure, fresh) and self._moves()):
+            return None
+        if not (self._polarity(moved) and self._declared() and self._candidates()):
+            return None
+        evidence = self._evidence()
+        if evidence is None:
+            return None
+        self._status(evidence.supports())
+        return self._write()
+
+    # -- what must hold ---------------------------------------------------------------------------
+    def _ids_own(self) -> bool:
+        """Every new or gone claim's id is written in no other file, and once in its own."""
+        ids = {c.id for c in self.new} | self.gone
+        if not ids:
+            return True
+        for doc, _ in rows_in(self.store.db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(ids)):
+            if doc not in self.docs:
+                return False
+        written = Counter(c.id for c in self.claims if c.id in ids)
+        return all(n == 1 for cid, n in written.items()) and not (self.gone & set(written))
+
+    def _pairs(self, matrix, kth, unsure: np.ndarray, fresh: list[int]) -> bool:
+        """The pairs a whole analysis would look at for the claims new since the memo (kg.claims.
+        analyse._tensions), and the memo's pairs of the claims gone or written again (`unsure`,
+        by the memo's rows): none is a tension or one fact, none near enough to be a related claim."""
+        from kg.claims.analyse import RELATED_MIN, tension_pool
+        from kg.claims.tensions import NOTHING, judge, measure_candidates, pairs_touching
+
+        memo = self.memo
+        if int(unsure.sum()) > DELTA_MOST:
+            return False
+        touched = unsure[memo.pairs[:, 0]] | unsure[memo.pairs[:, 1]]
+        if bool((memo.pairs[touched, 2] != NOTHING).any()) or bool((memo.cosines[touched] >= RELATED_MIN).any()):
+            return False
+        pool, _ = tension_pool(self.kb, self.listed.pool, self.listed.pool_extras, matrix, kth.copy())
+        self.pool = pool
+        for i, j, cosine, shared in pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh):
+            if cosine >= RELATED_MIN or judge(pool, i, j, cosine, shared) != NOTHING:
+                return False
+        return True
+
+    def _moves(self) -> bool:
+        """The stored tensions with a side in the changed files, moved to the lines their claims are
+        on now (a claim written above them moves them: `relined`); False when a claim gone is in one,
+        or a place its explanation names cannot be told, or a claim gone was in a cluster."""
+        from kg.claims.store import relined
+
+        line = {(c.doc, c.id): c.line for c in self.mine}
+        names = [json.dumps(d, ensure_ascii=False) for d in self.docs]  # (a side's file, as the JSON writes it)
+        line_of: dict[str, dict[int, int]] = {}
+        for (data,) in self.store.db.execute("SELECT data FROM settled_tensions"):
+            if not any(name in data for name in names):
+                continue
+            t = Tension.model_validate_json(data)
+            if not self.gone.isdisjoint(t.claim_ids()):
+                return False
+            for side in (t.a, t.b):
+                if side is not None and side.doc in self.docs:
+                    now = line.get((side.doc, side.id))
+                    if now is None or line_of.setdefault(side.doc, {}).setdefault(side.line, now) != now:
+                        return False
+        try:
+            self.relined = {n: data for data, n in relined(self.store, line_of, self.changed)} if line_of else {}
+        except LookupError:
+            return False
+        return not any(self.before[k][3] for k in self.before if k[1] in self.gone)  # (a cluster's claim)
+
+    def _stored(self, kind: str) -> list[tuple[str, str]]:
+        """(state, JSON) of the stored tensions of one kind, in their order."""
+        mark = f'"kind":"{kind}"'
+        rows = ((state, self.relined.get(n, data)) for n, state, data in self.store.db.execute(
+            "SELECT n, state, data FROM settled_tensions ORDER BY n"))
+        return [(state, data) for state, data in rows if mark in data and Tension.model_validate_json(data).kind == kind]
+
+    @staticmethod
+    def _as_stored(tensions: list[Tension]) -> list[tuple[str, str]]:
+        from kg.claims.analyse import shown
+
+        rows = [("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)) for t in tensions]
+        return [r for r in rows if r[0] == "shown"] + [r for r in rows if r[0] == "held"]
+
+    def _polarity(self, moved: np.ndarray) -> bool:
+        """The polarity tensions of the pool as it is now are the stored ones: they are ranked per
+        subject over every claim's stances (kg.claims.tensions.polarity_pairs)."""
+        from kg.claims.tensions import NUMERIC, polarity, polarity_pairs
+
+        memo = self.memo
+        numeric = memo.pairs[memo.pairs[:, 2] == NUMERIC]
+        a, b = moved[numeric[:, 0]], moved[numeric[:, 1]]
+        alive = (a >= 0) & (b >= 0)
+        paired = set(zip(np.minimum(a, b)[alive].tolist(), np.maximum(a, b)[alive].tolist()))
+        found = [polarity(self.pool, i, j, subject, words_i, words_j, family)
+                 for i, j, subject, _, words_i, words_j, family in polarity_pairs(self.pool)
+                 if (min(i, j), max(i, j)) not in paired]
+        return self._as_stored(found) == self._stored("polarity")
+
+    def _declared(self) -> bool:
+        """The tensions notes declare are the stored ones (one names the claim of a linked note
+        most like it, which a new claim may be)."""
+        from kg.claims.analyse import Knowledge, _declared_tensions
+
+        out = Knowledge(claims=[])
+        self.vector.fetch(self.listed.tensions)
+        _declared_tensions(self.kb, out, self.vector, self.listed)
+        return self._as_stored(out.tensions) == self._stored("declared")
+
+    def _candidates(self) -> bool:
+        """The concepts suggested from the sources are the stored ones (a note made or retitled may
+        name one)."""
+        from kg.claims.analyse import Knowledge, _candidates
+
+        if not self.kb.source_ids:
+            return True
+        out = Knowledge(claims=[])
+        _candidates(self.kb, out, self.store.named(self.files.paths))
+        return [d.model_dump() for d in out.diagnostics] == \
+            [d.model_dump() for d in self.problems if d.code == "candidate-concept"]
+
+    # -- what the patch finds -----------------------------------------------------------------------
+    def _evidence(self):
+        """The inferred evidence of the new note claims (None: a citation, or an item whose figure
+        differs, which is a tension)."""
+        from kg.claims.analyse import Memo, _inferred, _roster_matcher
+        from kg.claims.evidence import quotes
+        from kg.claims.evidence_set import EvidenceSet
+
+        notes = [c for c in self.new if c.origin == "note"]
+        if any(c.cites or quotes(c.text) for c in notes):
+            return None
+        if not self.sources or not notes:
+            return EvidenceSet()
+        memo = Memo()
+        memo.roster = json.loads(self.store.get("roster") or "null")
+        memo.sentences = self.store._sentences
+        with self.kb.holding():
+            matcher = _roster_matcher(self.kb, self.sources, memo)
+            if matcher is None:
+                return None
+            found = _inferred(notes, {}, self.vector, lambda: matcher, self.sources, set(), Memo(), Memo())
+            if any(True for _ in found.figures()):
+                return None
+            self.items = found.of_claims({c.id for c in notes})
+        return found
+
+    def _status(self, supports: dict[str, int]) -> None:
+        """Each changed file's claim's status and counts: a kept claim's as stored, a new one's from
+        its evidence (it is in no tension and no cluster)."""
+        new = {(c.doc, c.id) for c in self.new}
+        for c in self.mine:
+            fields = c.__dict__
+            row = self.before.get((c.doc, c.id))
+            if (c.doc, c.id) not in new and row is not None:
+                fields["status"], fields["supports"], fields["opposes"], fields["cluster"] = row
+            elif c.kind == "claim":
+                backing = supports.get(c.id, 0) if c.origin == "note" else 0
+                status = "supported" if backing or c.origin == "source" else "unsupported"
+                fields["cluster"], fields["opposes"], fields["supports"], fields["status"] = None, 0, backing, status
+            else:
+                fields["cluster"] = None
+
+    def _problems(self, was: Counter) -> list[Diagnostic] | None:
+        """The stage's problems with the changed files' unsupported claims said again (None: the
+        first unsupported claim of the vault was in them, and where the next one is is not known).
+        `was`: how many unsupported note statements each changed file had."""
+        from kg.claims.analyse import UNSOURCED_COUNTS, unsourced_figure, unsourced_line, unsourced_warning
+
+        if not self.kb.source_ids:
+            return self.problems
+        unsourced = [d for d in self.problems if d.code == "unsupported-claim"]
+        line = next((d for d in unsourced if d.severity == "info"), None)
+        counted = UNSOURCED_COUNTS.match(line.message) if line is not None else None
+        if line is not None and (counted is None or line.doc in self.docs):
+            return None
+        claims, notes = (int(counted[1]), int(counted[2])) if counted else (0, 0)
+        warned = Counter(d.doc for d in unsourced if d.severity == "warning" and d.doc in self.docs)
+        for doc, n in was.items():  # the info line's claims of a changed file, before
+            claims -= n - warned[doc]
+            notes -= n - warned[doc] > 0
+        warnings = [d for d in unsourced if d.severity == "warning" and d.doc not in self.docs]
+        first = (line.doc, line.line) if line is not None else None
+        order = {p: n for n, p in enumerate(self.files.paths)}
+        listed: set[str] = set()
+        for c in self.mine:
+            if c.kind == "claim" and c.origin == "note" and c.status == "unsupported":
+                if unsourced_figure(c):
+                    warnings.append(unsourced_warning(c))
+                    continue
+                claims += 1
+                if c.doc not in listed:
+                    listed.add(c.doc)
+                    notes += 1
+                    if first is None or order[c.doc] < order[first[0]]:
+                        first = (c.doc, c.line)
+        warnings.sort(key=lambda d: order[d.doc])  # (stable: each file's in claim order)
+        rest = [d for d in self.problems if d.code != "unsupported-claim"]
+        return rest + warnings + ([unsourced_line(claims, notes, *first)] if claims else [])
+
+    def _write(self):
+        """The patch written, in one transaction; the Analysis it makes."""
+        from kg.claims.store import Analysis, SettledRows, _ROW, _SETTLED, _bucket, _digest, _reach, \
+            _settled, tally_of
+
+        db, docs = self.store.db, sorted(self.docs)
+        tally: Counter = Counter()
+        for _, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs):
+            for key, n in marshal.loads(data):
+                tally[tuple(key)] -= n
+        was = Counter({doc: n for doc, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs)
+                       for key, n in marshal.loads(data) if tuple(key) == ("claim", "note", "unsupported")})
+        problems = self._problems(was)
+        if problems is None:
+            return None
+        of_doc: dict[str, list[Claim]] = {}
+        for c in self.mine:
+            of_doc.setdefault(c.doc, []).append(c)
+            tally[c.kind, c.origin, c.status] += 1
+        summary = json.loads(self.store.get("summary"))
+        for (kind, origin, status), n in tally.items():
+            if kind == "claim":
+                summary["claims"] += n
+                summary["note_claims" if origin == "note" else "source_claims"] += n
+                if origin == "note":
+                    summary[status] += n
+            elif kind == "question" and origin == "note":
+                summary["questions"] += n
+        # the evidence of the claims judged again and of those gone, before and after
+        ids = sorted(self.gone | {c.id for c in self.new})
+        then: dict[str, list[tuple[str, str]]] = {}
+        for claim, data, source in rows_in(db, "SELECT claim, data, source FROM settled_evidence WHERE claim IN ({}) "
+                                               "ORDER BY rowid", ids):
+            then.setdefault(claim, []).append((data, source))
+        now = {cid: [(e.model_dump_json(exclude_defaults=True), e.doc) for e in found]
+               for cid, found in self.items.items() if found}
+        summary["evidence"] += sum(map(len, now.values())) - sum(map(len, then.values()))
+        changed = self.changed
+        changed.ids = {cid for _, cid in self.before} | {c.id for c in self.mine}
+        changed.concepts = {n for (n,) in rows_in(db, "SELECT concept FROM claim_concepts WHERE doc IN ({})", docs)}
+        changed.questions = any(row[0] is None for row in self.before.values()) or \
+            any(c.kind != "claim" for c in self.mine)
+        changed.evidence = {cid for cid in then.keys() | now.keys() if then.get(cid) != now.get(cid)}
+        changed.evidence_docs = {source for cid in changed.evidence for _, source in (*then.get(cid, ()), *now.get(cid, ()))}
+        stored = dict(rows_in(db, "SELECT path, digest FROM file_index WHERE path IN ({})", docs))
+        rows = {d: {c.id: _ROW(c.__dict__) for c in claims} for d, claims in of_doc.items()}
+        for claims in rows.values():
+            changed.concepts.update(n for row in claims.values() for n in (row[4], *row[5]) if n)
+        with db:
+            db.executemany("UPDATE settled_tensions SET data = ? WHERE n = ?", [(d, n) for n, d in self.relined.items()])
+            db.executemany("DELETE FROM settled WHERE doc = ?", [(d,) for d in docs])
+            db.executemany("DELETE FROM claim_concepts WHERE doc = ?", [(d,) for d in docs])
+            db.executemany("DELETE FROM settled_counts WHERE doc = ?", [(d,) for d in docs])
+            db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
+                           [(d, cid, *row[:4]) for d, claims in rows.items() for cid, row in claims.items()])
+            db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
+                           [(concept, d) for d, claims in rows.items() for concept in sorted(
+                               {n for row in claims.values() for n in (row[4], *row[5]) if n})])
+            db.executemany("INSERT INTO settled_counts VALUES (?, ?)", [(d, tally_of(c)) for d, c in of_doc.items()])
+            db.executemany("DELETE FROM settled_evidence WHERE claim = ?", [(cid,) for cid in then])
+            db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?, ?)",
+                           [(cid, data, _bucket(cid), source) for cid, found in sorted(now.items()) for data, source in found])
+            # a bucket's digest is of what the analysis held: gone, the next analysis writes its rows again
+            db.executemany("DELETE FROM settled_digests WHERE kind = 'evidence' AND name = ?",
+                           [(str(b),) for b in sorted({_bucket(cid) for cid in then.keys() | now.keys()})])
+            db.executemany("DELETE FROM settled_digests WHERE kind IN ('doc', 'claims', 'related') AND name = ?",
+                           [(d,) for d in docs if d not in of_doc])
+            db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
+                           [(kind, d, digest) for d, claims in of_doc.items() for kind, digest in (
+                               ("doc", _digest((stored.get(d), [_SETTLED(c.__dict__) for c in claims]))),
+                               ("claims", stored.get(d) or b""))])
+            for key, value in (("settled", self.settled), ("stamp", self.stamp), ("summary", json.dumps(summary)),
+                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        changed.reach = _reach(self.kb, self.store, changed)
+        kb, cache_dir, paths, stamp = self.kb, self.files.cache_dir, self.files.paths, self.stamp
+        return Analysis(self.settled, summary, problems, judged=len(self.new), changes=changed, since=self.since, patched=docs,
+                        loader=lambda: _settled(kb, cache_dir, paths, stamp), unread=SettledRows(cache_dir, paths))
