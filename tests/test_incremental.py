@@ -1697,9 +1697,10 @@ _FERN = ("# Office fern\n\nThe office fern on my desk grew by 3 cm during 2024 i
 def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_as_a_cold_build_finds_them(
         tmp_path, monkeypatch):
     """A claim added to or taken out of a note, a note made or deleted, a question: when what they
-    take part in reaches no other claim (no tension, no shared fact, no related claim), the rows are
-    patched instead of analysing the vault again, and every page, count, problem and row is what a
-    cold build makes. A claim that meets others is analysed as before."""
+    take part in reaches no other claim (no tension, no shared fact), the rows are patched instead
+    of analysing the vault again, the related claims of the notes they come near ranked again, and
+    every page, count, problem and row is what a cold build makes. A claim that meets others in a
+    tension is analysed as before."""
     from kg.claims import analyse, delta
 
     patched: list[bool] = []
@@ -1722,6 +1723,9 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
             "Its soil dries out within four days when the heating runs in winter.\n", ""), encoding="utf-8")),
         ("a note made", True, lambda: cactus.write_text(
             "# Cactus\n\nThe cactus on the shelf flowered twice in 2023, both times in late May.\n", encoding="utf-8")),
+        ("a claim near another note's", True, lambda: cactus.write_text(
+            "# Cactus\n\nThe cactus on the shelf flowered twice in 2023, both times in late May.\n\n"
+            "Beside it, the office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")),
         ("a question", True, lambda: fern.write_text(
             _FERN + "\n## Open questions\n\n- Would the fern grow faster in the south window?\n", encoding="utf-8")),
         ("a note deleted", True, cactus.unlink),
@@ -1740,6 +1744,9 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
         assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
         assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
         assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        if what == "a claim near another note's":  # each note lists the other's claim as related
+            related = _settled_rows(cache)["related"]
+            assert any(doc == "notes/garden/office-fern.md" and "cactus" in keys for doc, keys in related)
         if what == "a claim added":  # shown on its note's page, counted on the home page
             assert "11 new fronds" in (site / "concepts" / "office-fern.html").read_text("utf-8")
             assert edited.analysis.summary["note_claims"] == first.analysis.summary["note_claims"] + 1

@@ -145,6 +145,9 @@ class Memo:
     docs: list[str] | None = None
     """The file of each claim of `pool`."""
     related: dict[str, list[tuple[str, str]]] | None = None
+    reranked: set[str] = field(default_factory=set)
+    """Notes whose related claims a patch ranked again since this memo (kg.claims.delta): ranked
+    again by every analysis until the next one writes the memo."""
     """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
     explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
     """What kg.claims.tensions.numeric said of each numeric pair, by the keys of its two claims
@@ -742,7 +745,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
         out.related = _related(claims, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
         dead = memo.pairs[~alive, :2].ravel()
-        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()}
+        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
         touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
         fresh_rows = np.zeros(n, dtype=bool)
         fresh_rows[fresh] = True

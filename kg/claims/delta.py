@@ -13,9 +13,11 @@ What it takes to hold (each checked, else None):
   they were, and no decision is written (a decision names items by what they say);
 - the claims new since the memo (the last whole analysis, which a patch does not write: the next
   analysis judges them again), and the claims the memo has whose rows a patch took out, pair with
-  no claim as a numeric tension or as one fact said twice, nor come within RELATED_MIN of another
-  file's claim; the claims gone from the memo were in no such pair; a claim taken out of a file was
-  in no tension and no cluster;
+  no claim as a numeric tension or as one fact said twice; the claims gone from the memo were in no
+  such pair; a claim taken out of a file was in no tension and no cluster. The notes they come
+  near have their related claims ranked again, as the incremental analysis ranks them (the
+  related rows are the memo's too, so the notes a patch ranked again are kept in meta `reranked`,
+  and every analysis ranks them again until the next one writes the memo);
 - the tensions that depend on the whole pool come out as stored: polarity tensions (ranked per
   subject over every claim's stances) and declared tensions (which name the claim of a linked note
   most like them), and so do the concepts suggested from the sources;
@@ -94,6 +96,12 @@ class _Patch:
         """The evidence items of the new note claims, by claim id."""
         self.relined: dict[int, str] = {}
         """The stored tensions moved to their claims' lines now: row -> JSON."""
+        self.pairs: list[tuple[int, int, float]] = []
+        """The pairs of the claims new since the memo, all judged nothing: (row, row, cosine)."""
+        self.related: dict[str, list | None] = {}
+        """The notes whose related claims differ from the stored: the list now (None: none)."""
+        self.reranked: set[str] = set(json.loads(store.get("reranked") or "[]"))
+        """The notes whose related claims a patch ranked again since the memo (`Memo.reranked`)."""
         from kg.claims.store import Changed
 
         self.changed = Changed(docs=set(docs))
@@ -132,6 +140,7 @@ class _Patch:
         evidence = self._evidence()
         if evidence is None:
             return None
+        self._related(moved, fresh)
         self._status(evidence.supports())
         return self._write()
 
@@ -151,21 +160,51 @@ class _Patch:
         """The pairs a whole analysis would look at for the claims new since the memo (kg.claims.
         analyse._tensions), and the memo's pairs of the claims gone or written again (`unsure`,
         by the memo's rows): none is a tension or one fact, none near enough to be a related claim."""
-        from kg.claims.analyse import RELATED_MIN, tension_pool
+        from kg.claims.analyse import tension_pool
         from kg.claims.tensions import NOTHING, judge, measure_candidates, pairs_touching
 
         memo = self.memo
         if int(unsure.sum()) > DELTA_MOST:
             return False
-        touched = unsure[memo.pairs[:, 0]] | unsure[memo.pairs[:, 1]]
-        if bool((memo.pairs[touched, 2] != NOTHING).any()) or bool((memo.cosines[touched] >= RELATED_MIN).any()):
+        if bool((memo.pairs[unsure[memo.pairs[:, 0]] | unsure[memo.pairs[:, 1]], 2] != NOTHING).any()):
             return False
         pool, _ = tension_pool(self.kb, self.listed.pool, self.listed.pool_extras, matrix, kth.copy())
         self.pool = pool
         for i, j, cosine, shared in pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh):
-            if cosine >= RELATED_MIN or judge(pool, i, j, cosine, shared) != NOTHING:
+            if judge(pool, i, j, cosine, shared) != NOTHING:
                 return False
+            self.pairs.append((i, j, cosine))
         return True
+
+    def _related(self, moved: np.ndarray, fresh: list[int]) -> None:
+        """Each note's related claims ranked again where the incremental analysis ranks them again
+        (kg.claims.analyse._tensions): the notes with a claim new since the memo, with a pair gone,
+        or with a new pair; from every pair of the pool that touches them."""
+        from kg.claims.analyse import _related
+
+        memo, claims = self.memo, self.listed.pool
+        a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+        alive = (a >= 0) & (b >= 0)
+        dead = memo.pairs[~alive, :2].ravel()
+        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()}
+        touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
+        touched |= {claims[r].doc for i, j, _ in self.pairs for r in (i, j)}
+        touched |= self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
+        self.reranked |= touched
+        if not touched:
+            return
+        mine = np.fromiter((c.doc in touched for c in claims), dtype=bool, count=len(claims))
+        first = np.r_[np.minimum(a, b)[alive], np.array([p[0] for p in self.pairs], dtype=np.int64)]
+        second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
+        cosines = np.r_[memo.cosines[alive], np.array([p[2] for p in self.pairs], dtype=np.float32)].astype(np.float32)
+        near = mine[first] | mine[second]
+        ranked = _related(claims, first[near], second[near], cosines[near])
+        stored = dict(rows_in(self.store.db, "SELECT doc, keys FROM related WHERE doc IN ({})", sorted(touched)))
+        for doc in sorted(touched):
+            now = ranked.get(doc)
+            if (json.dumps(now, ensure_ascii=False) if now else None) != stored.get(doc):
+                self.related[doc] = now
+        self.changed.related = set(self.related)
 
     def _moves(self) -> bool:
         """The stored tensions with a side in the changed files, moved to the lines their claims are
@@ -390,11 +429,20 @@ class _Patch:
                            [(str(b),) for b in sorted({_bucket(cid) for cid in then.keys() | now.keys()})])
             db.executemany("DELETE FROM settled_digests WHERE kind IN ('doc', 'claims', 'related') AND name = ?",
                            [(d,) for d in docs if d not in of_doc])
+            # (the related rows are the memo's too: only notes the next analysis ranks again are written)
+            db.executemany("DELETE FROM related WHERE doc = ?", [(d,) for d, keys in self.related.items() if not keys])
+            db.executemany("DELETE FROM settled_digests WHERE kind = 'related' AND name = ?",
+                           [(d,) for d, keys in self.related.items() if not keys])
+            db.executemany("INSERT OR REPLACE INTO related VALUES (?, ?)",
+                           [(d, json.dumps(keys, ensure_ascii=False)) for d, keys in self.related.items() if keys])
+            db.executemany("INSERT OR REPLACE INTO settled_digests VALUES ('related', ?, ?)",
+                           [(d, _digest(list(keys))) for d, keys in self.related.items() if keys])
             db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
                            [(kind, d, digest) for d, claims in of_doc.items() for kind, digest in (
                                ("doc", _digest((stored.get(d), [_SETTLED(c.__dict__) for c in claims]))),
                                ("claims", stored.get(d) or b""))])
             for key, value in (("settled", self.settled), ("stamp", self.stamp), ("summary", json.dumps(summary)),
+                               ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         changed.reach = _reach(self.kb, self.store, changed)

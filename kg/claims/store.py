@@ -595,6 +595,7 @@ class KnowledgeStore:
         if memo.docs is not None:
             memo.related = {doc: [tuple(k) for k in json.loads(keys)]
                             for doc, keys in self.db.execute("SELECT doc, keys FROM related")}
+        memo.reranked = set(json.loads(self.get("reranked") or "[]"))
         memo.sentences = self._sentences
         memo.roster = json.loads(self.get("roster") or "null")
         return memo
@@ -666,7 +667,8 @@ class KnowledgeStore:
             _keep_vectors(self.folder, "sentence_vectors", keys, vectors,
                           lambda: save_atomic(self.folder / SENTENCES, lambda f: np.save(f, keys)))
         with self.db:
-            self.db.execute("DELETE FROM meta WHERE key IN ('stamp', 'result')")  # (result: the analysis whole, before)
+            # (result: the analysis whole, before; reranked: a patch's, which this analysis ranked again)
+            self.db.execute("DELETE FROM meta WHERE key IN ('stamp', 'result', 'reranked')")
             for table, old, new, row in (
                     ("inferred", before.inferred, memo.inferred, lambda k, v: (k, *v)),
                     ("declared", before.declared, memo.declared, lambda k, v: (k, *v))):
