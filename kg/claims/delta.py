@@ -368,12 +368,13 @@ class _Patch:
             _settled, tally_of
 
         db, docs = self.store.db, sorted(self.docs)
-        tally: Counter = Counter()
-        for _, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs):
+        tally: Counter = Counter()  # the vault's counts change by the changed files' tallies, before and after
+        was: Counter = Counter()
+        for doc, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs):
             for key, n in marshal.loads(data):
                 tally[tuple(key)] -= n
-        was = Counter({doc: n for doc, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs)
-                       for key, n in marshal.loads(data) if tuple(key) == ("claim", "note", "unsupported")})
+                if tuple(key) == ("claim", "note", "unsupported"):
+                    was[doc] += n
         problems = self._problems(was)
         if problems is None:
             return None
@@ -447,5 +448,6 @@ class _Patch:
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         changed.reach = _reach(self.kb, self.store, changed)
         kb, cache_dir, paths, stamp = self.kb, self.files.cache_dir, self.files.paths, self.stamp
-        return Analysis(self.settled, summary, problems, judged=len(self.new), changes=changed, since=self.since, patched=docs,
-                        loader=lambda: _settled(kb, cache_dir, paths, stamp), unread=SettledRows(cache_dir, paths))
+        return Analysis(self.settled, summary, problems, judged=len(self.new), changes=changed, since=self.since,
+                        patched=docs, loader=lambda: _settled(kb, cache_dir, paths, stamp),
+                        unread=SettledRows(cache_dir, paths))
