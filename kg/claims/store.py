@@ -1263,7 +1263,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             changes = store.save_settled(found)
             if not changes.fresh:  # (a first analysis changes every page)
                 changes.reach = _reach(kb, store, changes)
-            for key, value in (("settled", settled), ("summary", json.dumps(summary)),
+            for key, value in (("settled", settled), ("summary", json.dumps(summary)), ("settled_names", kb.names),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False)),
                                ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
                 store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
