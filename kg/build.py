@@ -131,6 +131,7 @@ class Build:
             "errors": severities["error"], "warnings": severities["warning"],
             "search": {k[7:]: int(v) for k, v in stats.items() if k.startswith("search_")} or None,
             "claims": self.analysis.summary if self.analysis else None,
+            "knowledge": {k[10:]: int(v) for k, v in stats.items() if k.startswith("knowledge_")} or None,
             "site": self.site,
             "stages": {name: round(seconds, 3) for name, seconds in self.stages.items()},
             "embedding": {**self.embedding, "seconds": round(self.embedding["seconds"], 3)},
