@@ -112,7 +112,7 @@ class _Patch:
             self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})",
             sorted(self.docs))}
         found = pooled(self.listed, self.memo, self.vectors_for, most=DELTA_MOST)
-        if found is None:
+        if found is None or not found[4]:  # (so many new that the analysis would search the pool afresh)
             return None
         matrix, kth, _, fresh, _ = found
         self.vector = ClaimVectors(self.listed, matrix, self.vectors_for)
