@@ -1751,3 +1751,32 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
         if what == "a claim added":  # shown on its note's page, counted on the home page
             assert "11 new fronds" in (site / "concepts" / "office-fern.html").read_text("utf-8")
             assert edited.analysis.summary["note_claims"] == first.analysis.summary["note_claims"] + 1
+
+
+def test_a_patch_counts_the_unsupported_claims_again_when_the_line_was_at_the_changed_note(tmp_path):
+    """The info line "N claims in M notes have no source" sits at the first such claim of the
+    vault. When that claim is in the note a patch changes, and no other note has one, the patch says
+    the line again from that note (or drops it), as a cold build does."""
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "sources", vault / "sources")
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    note = vault / "notes" / "fern.md"
+    note.parent.mkdir()
+    note.write_text("# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    steps = [("a second claim", lambda: note.write_text(note.read_text(encoding="utf-8")
+                                                         + "\nIts soil dries out quickly when the heating runs in winter.\n",
+                                                         encoding="utf-8")),
+             ("the note deleted", note.unlink)]
+    for n, (what, step) in enumerate(steps):
+        step()
+        edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert edited.analysis.patched == ["notes/fern.md"], what
+        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        lines = [d.message for d in edited.analysis.problems if d.code == "unsupported-claim"]
+        assert lines == [d.message for d in cold.analysis.problems if d.code == "unsupported-claim"], what
+        assert lines == (["2 claims in 1 note have no source behind them; `kg claims --status unsupported` lists them"]
+                         if n == 0 else []), what
+        assert edited.analysis.summary == cold.analysis.summary, what
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what

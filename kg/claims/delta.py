@@ -343,7 +343,8 @@ class _Patch:
 
     def _problems(self, was: Counter) -> list[Diagnostic] | None:
         """The stage's problems with the changed files' unsupported claims said again (None: the
-        first unsupported claim of the vault was in them, and where the next one is is not known).
+        first unsupported claim of the vault was in them, and where the next one is, elsewhere, is
+        not known).
         `was`: how many unsupported note statements each changed file had."""
         from kg.claims.analyse import UNSOURCED_COUNTS, unsourced_figure, unsourced_line, unsourced_warning
 
@@ -352,15 +353,17 @@ class _Patch:
         unsourced = [d for d in self.problems if d.code == "unsupported-claim"]
         line = next((d for d in unsourced if d.severity == "info"), None)
         counted = UNSOURCED_COUNTS.match(line.message) if line is not None else None
-        if line is not None and (counted is None or line.doc in self.docs):
+        if line is not None and counted is None:
             return None
         claims, notes = (int(counted[1]), int(counted[2])) if counted else (0, 0)
         warned = Counter(d.doc for d in unsourced if d.severity == "warning" and d.doc in self.docs)
         for doc, n in was.items():  # the info line's claims of a changed file, before
             claims -= n - warned[doc]
             notes -= n - warned[doc] > 0
+        if line is not None and line.doc in self.docs and claims:
+            return None  # (the line was at a changed file's claim, and others are left: where is not known)
         warnings = [d for d in unsourced if d.severity == "warning" and d.doc not in self.docs]
-        first = (line.doc, line.line) if line is not None else None
+        first = (line.doc, line.line) if line is not None and line.doc not in self.docs else None
         order = {p: n for n, p in enumerate(self.files.paths)}
         listed: set[str] = set()
         for c in self.mine:
