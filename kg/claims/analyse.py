@@ -754,16 +754,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
         out.related = _related(claims, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
-        dead = memo.pairs[~alive, :2].ravel()
-        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
-        touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
-        fresh_rows = np.zeros(n, dtype=bool)
-        fresh_rows[fresh] = True
-        new_pairs = fresh_rows[first_rows] | fresh_rows[second_rows]
-        touched |= {claims[r].doc for r in np.r_[first_rows[new_pairs], second_rows[new_pairs]].tolist()}
-        mine = np.array([c.doc in touched for c in claims], dtype=bool)
-        near = mine[first_rows] | mine[second_rows]
-        ranked = _related(claims, first_rows[near], second_rows[near], cosines[near])
+        touched, ranked = related_again(claims, memo, moved, fresh, first_rows, second_rows, cosines)
         out.related = {d: v for d, v in memo.related.items() if d not in touched}
         out.related.update((d, v) for d, v in ranked.items() if d in touched)
         out.related = dict(sorted(out.related.items()))
@@ -879,6 +870,28 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
         part = slice(start, start + 20_000)
         out[part] = np.einsum("ij,ij->i", matrix[first[part]], matrix[second[part]])
     return out
+
+
+def related_again(claims: list[Claim], memo: Memo, moved: np.ndarray, fresh: list[int], first: np.ndarray,
+                  second: np.ndarray, cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+    """The notes whose related claims an incremental analysis ranks again, and their ranking from
+    every pair (`first`, `second`, `cosines`: the pool's now) that touches them: the notes with a
+    claim new to the pool (`fresh` rows), with a pair gone (a claim of the memo's pool gone:
+    `moved`, the memo's rows to the pool's, -1 for one gone) or a new pair, and those a patch
+    ranked again since the memo (`Memo.reranked`)."""
+    a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+    dead = memo.pairs[(a < 0) | (b < 0), :2].ravel()
+    touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
+    touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
+    fresh_rows = np.zeros(len(claims), dtype=bool)
+    fresh_rows[fresh] = True
+    new_pairs = fresh_rows[first] | fresh_rows[second]
+    touched |= {claims[r].doc for r in np.r_[first[new_pairs], second[new_pairs]].tolist()}
+    if not touched:
+        return touched, {}
+    mine = np.fromiter((c.doc in touched for c in claims), dtype=bool, count=len(claims))
+    near = mine[first] | mine[second]
+    return touched, _related(claims, first[near], second[near], cosines[near])
 
 
 def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,

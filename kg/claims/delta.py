@@ -29,6 +29,7 @@ What it takes to hold (each checked, else None):
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 from collections import Counter
@@ -176,27 +177,20 @@ class _Patch:
 
     def _related(self, moved: np.ndarray, fresh: list[int]) -> None:
         """Each note's related claims ranked again where the incremental analysis ranks them again
-        (kg.claims.analyse._tensions): the notes with a claim new since the memo, with a pair gone,
-        or with a new pair; from every pair of the pool that touches them."""
-        from kg.claims.analyse import _related
+        (kg.claims.analyse.related_again), from the memo's pairs kept and the new ones."""
+        from kg.claims.analyse import related_again
 
         memo, claims = self.memo, self.listed.pool
         a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
         alive = (a >= 0) & (b >= 0)
-        dead = memo.pairs[~alive, :2].ravel()
-        touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()}
-        touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
-        touched |= {claims[r].doc for i, j, _ in self.pairs for r in (i, j)}
-        touched |= self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
-        self.reranked |= touched
-        if not touched:
-            return
-        mine = np.fromiter((c.doc in touched for c in claims), dtype=bool, count=len(claims))
         first = np.r_[np.minimum(a, b)[alive], np.array([p[0] for p in self.pairs], dtype=np.int64)]
         second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
         cosines = np.r_[memo.cosines[alive], np.array([p[2] for p in self.pairs], dtype=np.float32)].astype(np.float32)
-        near = mine[first] | mine[second]
-        ranked = _related(claims, first[near], second[near], cosines[near])
+        memo.reranked = self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
+        touched, ranked = related_again(claims, memo, moved, fresh, first, second, cosines)
+        self.reranked |= touched
+        if not touched:
+            return
         stored = dict(rows_in(self.store.db, "SELECT doc, keys FROM related WHERE doc IN ({})", sorted(touched)))
         for doc in sorted(touched):
             now = ranked.get(doc)
@@ -213,7 +207,7 @@ class _Patch:
         line = {(c.doc, c.id): c.line for c in self.mine}
         names = [json.dumps(d, ensure_ascii=False) for d in self.docs]  # (a side's file, as the JSON writes it)
         line_of: dict[str, dict[int, int]] = {}
-        for (data,) in self.store.db.execute("SELECT data FROM settled_tensions"):
+        for _, _, data in self.tension_rows:
             if not any(name in data for name in names):
                 continue
             t = Tension.model_validate_json(data)
@@ -230,11 +224,15 @@ class _Patch:
             return False
         return not any(self.before[k][3] for k in self.before if k[1] in self.gone)  # (a cluster's claim)
 
+    @functools.cached_property
+    def tension_rows(self) -> list[tuple[int, str, str]]:
+        """The stored tensions (row, state, JSON), in their order: read once for every check."""
+        return list(self.store.db.execute("SELECT n, state, data FROM settled_tensions ORDER BY n"))
+
     def _stored(self, kind: str) -> list[tuple[str, str]]:
-        """(state, JSON) of the stored tensions of one kind, in their order."""
+        """(state, JSON) of the stored tensions of one kind, in their order, moved to their lines now."""
         mark = f'"kind":"{kind}"'
-        rows = ((state, self.relined.get(n, data)) for n, state, data in self.store.db.execute(
-            "SELECT n, state, data FROM settled_tensions ORDER BY n"))
+        rows = ((state, self.relined.get(n, data)) for n, state, data in self.tension_rows)
         return [(state, data) for state, data in rows if mark in data and Tension.model_validate_json(data).kind == kind]
 
     @staticmethod
@@ -383,8 +381,7 @@ class _Patch:
 
     def _write(self):
         """The patch written, in one transaction; the Analysis it makes."""
-        from kg.claims.store import Analysis, SettledRows, _ROW, _SETTLED, _bucket, _digest, _reach, \
-            _settled, tally_of
+        from kg.claims.store import Analysis, SettledRows, _ROW, _bucket, _digest, _reach, _settled, file_digest
 
         db, docs = self.store.db, sorted(self.docs)
         tally: Counter = Counter()  # the vault's counts change by the changed files' tallies, before and after
@@ -432,15 +429,7 @@ class _Patch:
             changed.concepts.update(n for row in claims.values() for n in (row[4], *row[5]) if n)
         with db:
             db.executemany("UPDATE settled_tensions SET data = ? WHERE n = ?", [(d, n) for n, d in self.relined.items()])
-            db.executemany("DELETE FROM settled WHERE doc = ?", [(d,) for d in docs])
-            db.executemany("DELETE FROM claim_concepts WHERE doc = ?", [(d,) for d in docs])
-            db.executemany("DELETE FROM settled_counts WHERE doc = ?", [(d,) for d in docs])
-            db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
-                           [(d, cid, *row[:4]) for d, claims in rows.items() for cid, row in claims.items()])
-            db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
-                           [(concept, d) for d, claims in rows.items() for concept in sorted(
-                               {n for row in claims.values() for n in (row[4], *row[5]) if n})])
-            db.executemany("INSERT INTO settled_counts VALUES (?, ?)", [(d, tally_of(c)) for d, c in of_doc.items()])
+            self.store.write_files(docs, of_doc, rows)
             db.executemany("DELETE FROM settled_evidence WHERE claim = ?", [(cid,) for cid in then])
             db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?, ?)",
                            [(cid, data, _bucket(cid), source) for cid, found in sorted(now.items()) for data, source in found])
@@ -459,7 +448,7 @@ class _Patch:
                            [(d, _digest(list(keys))) for d, keys in self.related.items() if keys])
             db.executemany("INSERT OR REPLACE INTO settled_digests VALUES (?, ?, ?)",
                            [(kind, d, digest) for d, claims in of_doc.items() for kind, digest in (
-                               ("doc", _digest((stored.get(d), [_SETTLED(c.__dict__) for c in claims]))),
+                               ("doc", file_digest(stored.get(d), claims)),
                                ("claims", stored.get(d) or b""))])
             for key, value in (("settled", self.settled), ("stamp", self.stamp), ("summary", json.dumps(summary)),
                                ("settled_names", self.kb.names),

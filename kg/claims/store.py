@@ -353,7 +353,7 @@ class KnowledgeStore:
         # (the stored claims' digest stands for every field the extraction made: marshalling each
         # claim's text too took 0.4 s of a 10k vault's edit)
         stored = dict(db.execute("SELECT path, digest FROM file_index"))
-        digests = {("doc", doc): _digest((stored.get(doc), [_SETTLED(c.__dict__) for c in claims]))
+        digests = {("doc", doc): file_digest(stored.get(doc), claims)
                    for doc, claims in of_doc.items()}
         digests.update((("claims", doc), stored.get(doc) or b"") for doc in of_doc)  # the claims as extracted
         evidence = as_set(found.evidence)  # (a kept claim's items are read only if its bucket is written)
@@ -386,15 +386,7 @@ class KnowledgeStore:
             for cid, row in by_doc.get(d, {}).items():
                 changed.ids.add(cid)
                 changed.concepts.update(n for n in (row[4], *row[5]) if n)
-        db.executemany("DELETE FROM settled WHERE doc = ?", [(d,) for d in docs])
-        db.executemany("DELETE FROM claim_concepts WHERE doc = ?", [(d,) for d in docs])
-        db.executemany("DELETE FROM settled_counts WHERE doc = ?", [(d,) for d in docs])
-        db.executemany("INSERT INTO settled_counts VALUES (?, ?)", [(d, tally_of(of_doc[d])) for d in docs if d in of_doc])
-        db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
-                       [(d, cid, *row[:4]) for d in docs for cid, row in by_doc.get(d, {}).items()])
-        db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
-                       [(concept, d) for d in docs for concept in sorted(
-                           {n for row in by_doc.get(d, {}).values() for n in (row[4], *row[5]) if n})])
+        self.write_files(docs, of_doc, by_doc)
         buckets = [int(name) for kind, name in stale if kind == "evidence"]
         items = evidence.of_claims({claim for b in buckets for claim in by_bucket.get(b, {})})
         rows_now = {claim: [e.model_dump_json(exclude_defaults=True) for e in found]
@@ -572,6 +564,20 @@ class KnowledgeStore:
             out[state].append(Tension.model_validate_json(data))
         return out
 
+    def write_files(self, docs: list[str], of_doc: dict[str, list[Claim]], by_doc: dict[str, dict[str, tuple]]) -> None:
+        """These files' settled rows written afresh (`of_doc`: each one's claims, none for a file
+        gone; `by_doc`: each one's `_ROW` by claim id), with the concepts they name and their tally
+        (`settled_counts`). Call inside a transaction."""
+        db = self.db
+        for table in ("settled", "claim_concepts", "settled_counts"):
+            db.executemany(f"DELETE FROM {table} WHERE doc = ?", [(d,) for d in docs])
+        db.executemany("INSERT INTO settled_counts VALUES (?, ?)", [(d, tally_of(of_doc[d])) for d in docs if d in of_doc])
+        db.executemany("INSERT INTO settled VALUES (?, ?, ?, ?, ?, ?)",
+                       [(d, cid, *row[:4]) for d in docs for cid, row in by_doc.get(d, {}).items()])
+        db.executemany("INSERT INTO claim_concepts VALUES (?, ?)",
+                       [(concept, d) for d in docs for concept in sorted(
+                           {n for row in by_doc.get(d, {}).values() for n in (row[4], *row[5]) if n})])
+
     # -- what the last analysis keeps ---------------------------------------------------------
     def memo(self, pool: Memo | None = None) -> Memo:
         """What the last analysis keeps (kg.claims.analyse.Memo), with its claim pool taken from
@@ -726,6 +732,12 @@ _SETTLED = operator.itemgetter("id", "status", "supports", "opposes", "cluster")
 made field by field took twice the time for a 10k vault's 150k claims)."""
 _ROW = operator.itemgetter("status", "supports", "opposes", "cluster", "concept", "concepts")
 """A claim's row of `settled`, with the concepts it names (`claim_concepts`)."""
+
+
+def file_digest(made: bytes | None, claims: list[Claim]) -> bytes:
+    """The digest of a file's settled rows (`settled_digests` kind 'doc'): of its claims as
+    extracted (`made`) and each one's status, counts and cluster."""
+    return _digest((made, [_SETTLED(c.__dict__) for c in claims]))
 
 
 def tally_of(claims: list[Claim]) -> bytes:
