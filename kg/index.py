@@ -15,6 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+
+import orjson
+
 from kg.model import Diagnostic, LinkRef, Note, Source, from_columns, to_columns
 
 
@@ -78,7 +81,7 @@ class DocInfo:
 
     @classmethod
     def loads(cls, path: str, digest: str, names: str, refs: str) -> DocInfo:
-        kind, title, aliases, type_, tags, headings, block_ids, diags, author, date = json.loads(names)
+        kind, title, aliases, type_, tags, headings, block_ids, diags, author, date = orjson.loads(names)
         return cls(path=path, hash=digest, kind=kind, title=title, aliases=aliases, type=type_, tags=tags,
                    headings=headings, block_ids=block_ids, diagnostics=[tuple(d) for d in diags], refs_json=refs,
                    author=author, date=date)

@@ -528,7 +528,7 @@ class _Listed:
     (doc, id), the last of a file's claims with an id giving it; `notes`, the notes' statements;
     `first`, the first of these of each id (a claim written in several notes has one evidence
     set); `tensions`, the declared tensions; `by_block`, the notes' claims of every kind by (doc,
-    index of the block they come from)."""
+    index of the block they come from); `files`, each file's claims as (start, end) in `claims`."""
 
     def __init__(self, claims: list[Claim], extras: list[Extra]):
         self.pool: list[Claim] = []
@@ -543,10 +543,14 @@ class _Listed:
         """The keys of `by_block` that hold a declared tension, in its order."""
         self.spans: dict[str, tuple[int, int]] = {}
         """File -> the rows of its statements in `pool` (the claims come file by file)."""
+        self.files: dict[str, tuple[int, int]] = {}
 
-        doc, starts = None, []
-        for c, extra in zip(claims, extras):
+        doc, starts, at, opened = None, [], None, []
+        for n, (c, extra) in enumerate(zip(claims, extras)):
             kind, note = c.kind, c.origin == "note"
+            if c.doc != at:
+                at = c.doc
+                opened.append((at, n))
             if kind == "claim":
                 if c.doc != doc:
                     doc = c.doc
@@ -566,6 +570,8 @@ class _Listed:
                 self.by_block.setdefault((c.doc, extra.block), []).append(c)
         ends = [start for _, start in starts[1:]] + [len(self.pool)]
         self.spans = {d: (start, end) for (d, start), end in zip(starts, ends)}
+        ends = [start for _, start in opened[1:]] + [len(claims)]
+        self.files = {d: (start, end) for (d, start), end in zip(opened, ends)}
 
 
 def _declared_evidence(kb, out: Knowledge, notes: list[Claim], matcher, sources, vector, by_block, previous,

@@ -71,24 +71,29 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     problems = [Diagnostic.model_validate(d) for d in orjson.loads(store.get("diagnostics") or "[]")]
     if any(d.doc in docs and d.code != "unsupported-claim" for d in problems):
         return None
-    memo = Memo()
-    store.pool(memo)
+    memo = read.get("pool")
+    if memo is None:
+        store.pool(memo := Memo())
+        read["pool"] = memo
     if memo.vectors is None or memo.docs is None or memo.cosines is None:
         return None
-    claims = [c for c, _ in items]
-    listed = read["listed"] = _Listed(claims, [e for _, e in items])
-    read["pool"] = memo
-    return _Patch(kb, store, files, stamp, settled, since, docs, problems, claims, listed, memo, sources,
+    listed = read.get("listed")
+    if listed is None:
+        listed = read["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
+    # the changed files' claims now, in file order
+    mine = [items[n][0] for start, end in sorted(listed.files[d] for d in docs if d in listed.files)
+            for n in range(start, end)]
+    return _Patch(kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
                   vectors_for).run()
 
 
 class _Patch:
     """One patch of the settled rows: checked, found, then written (`run`)."""
 
-    def __init__(self, kb, store, files, stamp, settled, since, docs, problems, claims, listed, memo, sources,
+    def __init__(self, kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
                  vectors_for):
         self.kb, self.store, self.files, self.stamp, self.settled, self.since = kb, store, files, stamp, settled, since
-        self.docs, self.problems, self.claims, self.listed, self.memo = docs, problems, claims, listed, memo
+        self.docs, self.problems, self.listed, self.memo = docs, problems, listed, memo
         self.sources, self.vectors_for = sources, vectors_for
         self.items: dict = {}
         """The evidence items of the new note claims, by claim id."""
@@ -103,7 +108,7 @@ class _Patch:
         from kg.claims.store import Changed
 
         self.changed = Changed(docs=set(docs))
-        self.mine = [c for c in claims if c.doc in docs]
+        self.mine = mine
         """The changed files' claims now, in file order."""
 
     def run(self):

@@ -438,15 +438,17 @@ class KnowledgeStore:
                             {*tensions[n][1].claim_ids(), *tensions[n][1].subjects}])
         return changed
 
-    def about(self, idents: set[str], docs: set[str], paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
+    def about(self, idents: set[str], docs: set[str], paths: list[str],
+              shown: Callable[[Claim], bool] | None = None) -> tuple[list[Claim], list[Evidence]]:
         """The claims written in `docs` or naming one of `idents` (concept or source ids), in the
         order of `paths` (every file's), with their settled status (None for a claim the last
-        analysis did not settle), and their evidence: read from the rows of those files."""
+        analysis did not settle), and their evidence (of the claims `shown` with it): read from
+        the rows of those files."""
         named = sorted(idents)
         files = set(docs) | {d for (d,) in self.db.execute(
             f"SELECT doc FROM claim_concepts WHERE concept IN ({','.join('?' * len(named))})", named)}
         return self._settled_claims(files, paths, lambda c: c.doc in docs or c.concept in idents
-                                    or not idents.isdisjoint(c.concepts))
+                                    or not idents.isdisjoint(c.concepts), shown)
 
     def quoting(self, docs: set[str]) -> set[str]:
         """The ids of the claims whose settled evidence quotes one of these sources (by path), found
@@ -527,9 +529,11 @@ class KnowledgeStore:
             chunk = paths[start:start + BATCH_FILES]
             yield self._settled_claims(set(chunk), chunk, wanted)
 
-    def _settled_claims(self, files: set[str] | None, paths: list[str], wanted) -> tuple[list[Claim], list[Evidence]]:
+    def _settled_claims(self, files: set[str] | None, paths: list[str], wanted,
+                        shown: Callable[[Claim], bool] | None = None) -> tuple[list[Claim], list[Evidence]]:
         """The claims of `files` (every file's with None) that are `wanted`, with their settled
-        status, and their settled evidence (each claim's items in their order)."""
+        status, and their settled evidence (each claim's items in their order; of the claims
+        `shown` with it, if given)."""
         claims = [c for c, _ in self.claims([p for p in paths if files is None or p in files]) if wanted(c)]
         settled = {}
         if files is None:
@@ -544,7 +548,8 @@ class KnowledgeStore:
             return claims, [Evidence.model_validate_json(data) for (data,) in self.db.execute(
                 "SELECT data FROM settled_evidence ORDER BY rowid")]
         return claims, [Evidence.model_validate_json(data) for (data,) in rows_in(
-            self.db, "SELECT data FROM settled_evidence WHERE claim IN ({}) ORDER BY rowid", sorted({c.id for c in claims}))]
+            self.db, "SELECT data FROM settled_evidence WHERE claim IN ({}) ORDER BY rowid",
+            sorted({c.id for c in claims if shown is None or shown(c)}))]
 
     def related(self, docs: set[str]) -> dict[str, list[tuple[str, str]]]:
         """The related claims of these notes, as the last analysis found them
@@ -1124,10 +1129,17 @@ class ClaimFiles:
         ahead: dict = {}
 
         def read() -> None:  # (the stamp is compared here too: the store's opening is off the build's path)
+            from kg.claims.analyse import Memo, _Listed
+
             reader = KnowledgeStore(self.cache_dir)
             try:
                 if reader.get("stamp") not in (stamp, before):  # (before: claims that only moved are not read)
-                    ahead["items"] = reader.claims(self.paths)
+                    ahead["items"] = items = reader.claims(self.paths)
+                    # and what the patch and the analysis make of them first (kg.claims.delta.patched):
+                    # every claim listed, the last pool (0.4 s of a 10k vault's edit, off its path here)
+                    ahead["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
+                    reader.pool(memo := Memo())
+                    ahead["pool"] = memo
             except Exception:  # (the stage reads them itself, and meets the problem there)
                 pass
             finally:
@@ -1137,13 +1149,14 @@ class ClaimFiles:
         thread.start()
         self._ahead = (thread, ahead)
 
-    def taken(self) -> list[tuple[Claim, Extra]] | None:
-        """The claims `read_ahead` decoded, once (None if it did not, or failed)."""
+    def taken(self) -> dict:
+        """What `read_ahead` read, once: "items", the claims it decoded, then, made of them, "listed"
+        and "pool" (kg.claims.delta.patched); each missing if it did not get that far."""
         ahead, self._ahead = self._ahead, None
         if ahead is None:
-            return None
+            return {}
         ahead[0].join()
-        return ahead[1].get("items")
+        return ahead[1]
 
     @functools.cached_property
     def claims(self) -> list[Claim]:
@@ -1261,10 +1274,12 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
-        items = files.taken() or store.claims(paths)
+        ahead = files.taken()
+        items = ahead.get("items") or store.claims(paths)
         from kg.claims.delta import patched
 
-        read: dict = {}  # (what the patch read, which the analysis then need not read again)
+        # what the patch read, or the read-ahead read for it, which the analysis then need not read again
+        read: dict = {k: ahead[k] for k in ("listed", "pool") if k in ahead}
         done = patched(kb, store, files, stamp, settled, items, _claim_vectors(cache_dir, True, progress), read)
         if done is not None:  # a few claims added or taken out, in nothing another claim takes part in
             return done
@@ -1470,8 +1485,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
              pool: Memo | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
     `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`);
-    `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when a patch read them
-    (kg.claims.delta.patched)."""
+    `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when the read-ahead or a patch
+    read them (kg.claims.delta.patched)."""
     from kg.search.embed import let_model_go
 
     if progress:
@@ -1686,8 +1701,15 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     from kg.claims.analyse import Knowledge
 
     idents = (idents or set()) | {i for d in docs for i in (kb.concept_by_doc.get(d), kb.source_by_path.get(d)) if i}
-    claims, evidence = store.about(idents, set(docs) | listed, paths)
-    found = store.tensions({c.id for c in claims} | idents)
+    own = set(docs)
+
+    def shown(c: Claim) -> bool:  # on a page of its own; a claim in `listed` alone is a row of the claims
+        # index, which shows its status and counts, not its evidence, the tensions it is in or their
+        # other sides (at 10k notes, those of two index pages' 423 files read 1,049 files more, 0.4 s)
+        return c.doc in own or c.doc not in listed or c.concept in idents or not idents.isdisjoint(c.concepts)
+
+    claims, evidence = store.about(idents, own | listed, paths, shown)
+    found = store.tensions({c.id for c in claims if shown(c)} | idents)
     related = store.related(set(docs))
     touched = [t for ts in found.values() for t in ts if isinstance(t, Tension)]
     have = {(c.id, c.doc) for c in claims}
@@ -1697,17 +1719,19 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     sources = {kb.source_ids[i] for i in idents if i in kb.source_ids}
     cited = store.quoting(sources) | {i for i, doc in have if doc in sources}
     more, more_evidence = store.claims_at(keys - have, {i for t in touched for i in t.claims} | cited, paths)
-    known = {c.id for c in claims}  # evidence is by claim id: a text written in two files has it once
+    known = {c.id for c in claims if shown(c)}  # evidence is by claim id: a text written in two files has it once
     claims += [c for c in more if (c.id, c.doc) not in have]
     evidence += [e for e in more_evidence if e.claim not in known]
+    known |= {c.id for c in more}
     if every_tension:  # and the claims they name (their sides are shown from the tension itself)
         found = store.tensions(None)
-        have, known = {(c.id, c.doc) for c in claims}, {c.id for c in claims}
+        have = {(c.id, c.doc) for c in claims}
         more, more_evidence = store.claims_at(set(), {i for t in found["shown"] for i in t.claims}, paths)
         claims += [c for c in more if (c.id, c.doc) not in have]
         evidence += [e for e in more_evidence if e.claim not in known]
+        known |= {c.id for c in more}
     if questions:
-        have, known = {(c.id, c.doc) for c in claims}, {c.id for c in claims}
+        have = {(c.id, c.doc) for c in claims}
         more, more_evidence = store.questions(paths)
         claims += [c for c in more if (c.id, c.doc) not in have]
         evidence += [e for e in more_evidence if e.claim not in known]
