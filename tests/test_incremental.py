@@ -1780,3 +1780,29 @@ def test_a_patch_counts_the_unsupported_claims_again_when_the_line_was_at_the_ch
                          if n == 0 else []), what
         assert edited.analysis.summary == cold.analysis.summary, what
         assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+
+
+def test_notes_without_claims_do_not_count_as_changed_for_a_patch(tmp_path):
+    """A file with no claims has no settled rows; it was counted as a changed file by every patch,
+    and past DELTA_MOST of them (SciFact has 123 abstracts without a checkable sentence) no edit was
+    patched. An edit beside many such notes is patched, and finds what a cold build finds."""
+    from kg.claims.delta import DELTA_MOST
+
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "sources", vault / "sources")
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    note = vault / "notes" / "fern.md"
+    note.parent.mkdir()
+    note.write_text("# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")
+    for n in range(DELTA_MOST + 6):
+        (vault / "notes" / f"stub-{n}.md").write_text(f"# Stub {n}\n\nSee [[fern]].\n", encoding="utf-8")
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    note.write_text(note.read_text(encoding="utf-8") + "\nIts soil dries out quickly when the heating runs in winter.\n",
+                    encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert edited.analysis.patched == ["notes/fern.md"]
+    cold = run(vault, cache_dir=tmp_path / "cold", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert edited.analysis.summary == cold.analysis.summary
+    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+    assert _pages(site) == _pages(tmp_path / "cold-site")
