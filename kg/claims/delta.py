@@ -76,15 +76,11 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     problems = [Diagnostic.model_validate(d) for d in orjson.loads(store.get("diagnostics") or "[]")]
     if any(d.doc in docs and d.code != "unsupported-claim" for d in problems):
         return None
-    memo = read.get("pool")
-    if memo is None:
-        store.pool(memo := Memo())
-        read["pool"] = memo
+    memo = read["pool"] = Memo()
+    store.pool(memo)
     if memo.vectors is None or memo.docs is None or memo.cosines is None:
         return None
-    listed = read.get("listed")
-    if listed is None:
-        listed = read["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
+    listed = read["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
     # the changed files' claims now, in file order
     mine = [items[n][0] for start, end in sorted(listed.files[d] for d in docs if d in listed.files)
             for n in range(start, end)]

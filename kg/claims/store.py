@@ -989,9 +989,11 @@ def _kept_keys(kb, store: KnowledgeStore, stored: dict[str, str], paths: list[st
     old_hashes, old_links, old_titles = kept["hashes"], kept["links"], kept.get("titles", {})
     changed = {p for p in paths if p not in keys or old_hashes.get(p) != hashes[p] or old_links.get(p) != links.get(p)}
     renamed = {p for p, t in titles.items() if p in old_titles and old_titles[p] != t}
-    if retitled or renamed:
-        changed |= {r.doc for r in kb.rows if (r.target_kind == "missing" and r.target_id in retitled)
-                    or r.target_doc in renamed}
+    if retitled or renamed:  # the files whose links name one (as their rows are written), their links read
+        named = [json.dumps(name, ensure_ascii=False) for name in sorted(retitled | renamed)]
+        rows = kb.rows_of(sorted(kb.files_with(*named))) if len(named) <= 16 else kb.rows  # (a note made: 0.1 s)
+        changed |= {r.doc for r in rows
+                    if (r.target_kind == "missing" and r.target_id in retitled) or r.target_doc in renamed}
     changed = sorted(changed & hashes.keys())
     shown, cites = link_views(kb, changed)
     keys.update((p, file_key(kb, p, shown, cites, store.version)) for p in changed)
@@ -1129,17 +1131,10 @@ class ClaimFiles:
         ahead: dict = {}
 
         def read() -> None:  # (the stamp is compared here too: the store's opening is off the build's path)
-            from kg.claims.analyse import Memo, _Listed
-
             reader = KnowledgeStore(self.cache_dir)
             try:
                 if reader.get("stamp") not in (stamp, before):  # (before: claims that only moved are not read)
-                    ahead["items"] = items = reader.claims(self.paths)
-                    # and what the patch and the analysis make of them first (kg.claims.delta.patched):
-                    # every claim listed, the last pool (0.4 s of a 10k vault's edit, off its path here)
-                    ahead["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
-                    reader.pool(memo := Memo())
-                    ahead["pool"] = memo
+                    ahead["items"] = reader.claims(self.paths)
             except Exception:  # (the stage reads them itself, and meets the problem there)
                 pass
             finally:
@@ -1149,14 +1144,15 @@ class ClaimFiles:
         thread.start()
         self._ahead = (thread, ahead)
 
-    def taken(self) -> dict:
-        """What `read_ahead` read, once: "items", the claims it decoded, then, made of them, "listed"
-        and "pool" (kg.claims.delta.patched); each missing if it did not get that far."""
+    def taken(self) -> list[tuple[Claim, Extra]] | None:
+        """The claims `read_ahead` decoded, once (None if it did not, or failed). (Listing them
+        there too, and loading the last pool, moved 0.4 s of a 10k edit into the thread and left
+        the stage as long: the thread and the index stage share the interpreter.)"""
         ahead, self._ahead = self._ahead, None
         if ahead is None:
-            return {}
+            return None
         ahead[0].join()
-        return ahead[1]
+        return ahead[1].get("items")
 
     @functools.cached_property
     def claims(self) -> list[Claim]:
@@ -1274,12 +1270,10 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
-        ahead = files.taken()
-        items = ahead.get("items") or store.claims(paths)
+        items = files.taken() or store.claims(paths)
         from kg.claims.delta import patched
 
-        # what the patch read, or the read-ahead read for it, which the analysis then need not read again
-        read: dict = {k: ahead[k] for k in ("listed", "pool") if k in ahead}
+        read: dict = {}  # (what the patch read, which the analysis then need not read again)
         done = patched(kb, store, files, stamp, settled, items, _claim_vectors(cache_dir, True, progress), read)
         if done is not None:  # a few claims added or taken out, in nothing another claim takes part in
             return done
@@ -1485,8 +1479,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
              pool: Memo | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
     `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`);
-    `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when the read-ahead or a patch
-    read them (kg.claims.delta.patched)."""
+    `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when a patch read them
+    (kg.claims.delta.patched)."""
     from kg.search.embed import let_model_go
 
     if progress:
