@@ -469,10 +469,12 @@ def _made(cls, names: tuple[str, ...], shared: set[str], values: tuple):
     return model
 
 
-def claims_of(data: bytes) -> list[Claim]:
-    """The claims `encode` wrote, as models."""
+def claims_of(data: bytes, ids: set[str] | None = None) -> list[Claim]:
+    """The claims `encode` wrote, as models (with `ids`, those with these ids alone)."""
     out = []
     for values in marshal.loads(data):
+        if ids is not None and values[_ID] not in ids:
+            continue
         if values[_QUANTITIES]:
             values = (*values[:_QUANTITIES], [_made(Quantity, _QUANTITY_FIELDS, _QUANTITY_SET, q)
                                               for q in values[_QUANTITIES]], *values[_QUANTITIES + 1:])
