@@ -113,7 +113,7 @@ class Build:
             out["knowledge_judged"] = self.analysis.judged
         if self.analysis and self.analysis.moved:
             out["knowledge_moved"] = len(self.analysis.moved)
-        if self.analysis and self.analysis.patched:
+        if self.analysis and self.analysis.patched is not None:
             out["knowledge_patched"] = len(self.analysis.patched)
         if self.stages:
             out["seconds"] = round(sum(self.stages.values()), 3)

@@ -1253,7 +1253,7 @@ def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked
     note.write_text(note.read_text(encoding="utf-8").replace(  # (a claim in a tension: analysed, not patched)
         "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
     edited = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")
-    assert not edited.analysis.patched
+    assert edited.analysis.patched is None
     assert edited.site["drawn"] < 30 and edited.analysis.found is not None  # kept: not made again if asked
     assert _state(edited) == _state(run(vault, cache_dir=tmp_path / "cold", site=False))
 
@@ -1806,3 +1806,39 @@ def test_notes_without_claims_do_not_count_as_changed_for_a_patch(tmp_path):
     assert edited.analysis.summary == cold.analysis.summary
     assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
     assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
+def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_build_finds_it(tmp_path):
+    """A source's sentences are evidence for the notes' statements alone: in a vault of sources
+    (a reading list before any note, as SciFact's abstracts), a sentence added to a source or taken
+    out of it changes that source's claims only, and is patched (a sentence that is no claim leaves
+    every claim as it was: patched with no file); a note's statement brings the analysis back."""
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "sources", vault / "sources")
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    source = vault / "sources" / "open-weight-cascade.md"
+    text = source.read_text(encoding="utf-8")
+    head = "\n## From shock to standard\n"
+    fern = "In March 2025 the office fern in the reading room grew 11 new fronds within 6 weeks.\n"
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    steps = [
+        ("a sentence with a figure", ["sources/open-weight-cascade.md"],
+         lambda: source.write_text(text.replace(head, f"{head}\n{fern}", 1), encoding="utf-8")),
+        ("a line that is no claim", [], lambda: source.write_text(
+            text.replace(head, f"{head}\n{fern}", 1) + "\nSee also.\n", encoding="utf-8")),
+        ("the sentence taken out", ["sources/open-weight-cascade.md"], lambda: source.write_text(text, encoding="utf-8")),
+        ("a note's statement", None, lambda: (vault / "notes").mkdir() or (vault / "notes" / "fern.md").write_text(
+            "# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")),
+    ]
+    for n, (what, patched, step) in enumerate(steps):
+        step()
+        edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert edited.analysis.patched == patched, what
+        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert edited.analysis.summary == cold.analysis.summary, what
+        assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
+        assert _settled_rows(cache) == _settled_rows(tmp_path / f"cold-{n}"), what
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        if n == 0:  # the source's new claim is listed with the others
+            assert "11 new fronds" in _pages(site)["claims.html"].decode("utf-8")

@@ -10,7 +10,8 @@ from the rows only in those files' rows, their new claims' evidence, the counts 
 
 What it takes to hold (each checked, else None):
 - the review decisions, the counts' version, the sources and the links the analysis reads are as
-  they were, and no decision is written (a decision names items by what they say);
+  they were, and no decision is written (a decision names items by what they say); the sources may
+  have changed in a vault whose notes make no statement (their sentences are evidence for nothing);
 - the claims new since the memo (the last whole analysis, which a patch does not write: the next
   analysis judges them again), and the claims the memo has whose rows a patch took out, pair with
   no claim as a numeric tension or as one fact said twice; the claims gone from the memo were in no
@@ -61,9 +62,10 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     except review.ReviewError:
         return None
     sources = _Sources(kb)
-    if json.loads(store.get("sources") or "null") != {p: kb.infos[p].hash for p in sources.paths.values()} \
-            or json.loads(store.get("linked") or "null") != files.linked(kb):
+    if json.loads(store.get("linked") or "null") != files.linked(kb):
         return None
+    # a source edited, made or deleted since the last analysis (its sentences may back other claims)
+    resourced = json.loads(store.get("sources") or "null") != {p: kb.infos[p].hash for p in sources.paths.values()}
     claimed = dict(store.db.execute("SELECT name, digest FROM settled_digests WHERE kind = 'claims'"))
     paths = set(files.paths)
     docs = {p for p in paths if claimed.get(p) != files.made.get(p)} | (set(claimed) - paths)
@@ -71,7 +73,7 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     # (SciFact's 123 abstracts without a checkable sentence made every edit look like 124 files)
     docs -= {p for p, data in rows_in(store.db, "SELECT path, claims FROM files WHERE path IN ({})",
                                       sorted(docs - set(claimed))) if not ids_of(data)}
-    if not docs or len(docs) > DELTA_MOST or not docs.isdisjoint(files.linking(kb)):
+    if len(docs) > DELTA_MOST or not docs.isdisjoint(files.linking(kb)):
         return None
     problems = [Diagnostic.model_validate(d) for d in orjson.loads(store.get("diagnostics") or "[]")]
     if any(d.doc in docs and d.code != "unsupported-claim" for d in problems):
@@ -81,6 +83,8 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     if memo.vectors is None or memo.docs is None or memo.cosines is None:
         return None
     listed = read["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
+    if resourced and listed.notes:  # the sources' sentences are evidence only for the notes' statements:
+        return None  # with none, a source's edit changes its own claims alone (a vault of sources, SciFact's)
     # the changed files' claims now, in file order
     mine = [items[n][0] for start, end in sorted(listed.files[d] for d in docs if d in listed.files)
             for n in range(start, end)]

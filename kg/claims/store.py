@@ -1203,9 +1203,9 @@ class Analysis:
     moved: list[str] = field(default_factory=list)
     """The notes whose claims only moved to other lines, when the stage moved them in the settled
     rows instead of analysing (`_moved`)."""
-    patched: list[str] = field(default_factory=list)
-    """The files whose claims were patched into the settled rows instead of analysing
-    (kg.claims.delta)."""
+    patched: list[str] | None = None
+    """When the settled rows were patched instead of analysing (kg.claims.delta): the files whose
+    claims were (none: a source edited in a vault without note statements left every claim as it was)."""
     found: Knowledge | None = field(default=None, repr=False)
     loader: Callable[[], Knowledge] | None = field(default=None, repr=False)
     unread: SettledRows | None = field(default=None, repr=False)
