@@ -917,8 +917,9 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
     monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     assert kg_json("tensions", "--all", "--dismissed") == every_tension and len(every_tension) > 20
     read = []
-    real = store.KnowledgeStore.claims
-    monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.append(paths) or real(self, paths))
+    real = store.KnowledgeStore.models
+    monkeypatch.setattr(store.KnowledgeStore, "models",
+                        lambda self, paths, ids=None: read.append(paths) or real(self, paths, ids))
     monkeypatch.setattr(store, "BATCH_FILES", 4)  # every claim, a few files at a time: the same list
     assert kg_json("claims") == everything
     assert len(read) >= 4 and max(len(paths) for paths in read) == 4
@@ -929,8 +930,9 @@ def test_what_is_said_of_a_concept_comes_from_its_rows_alone(demo_site, tmp_path
     monkeypatch.setattr(store, "_settled", lambda *args: pytest.fail("the whole knowledge was loaded"))
     assert any(c["evidence"] for c in everything) and {"supported", "contested"} <= {c["status"] for c in everything}
     read = []
-    real = store.KnowledgeStore.claims
-    monkeypatch.setattr(store.KnowledgeStore, "claims", lambda self, paths: read.extend(paths) or real(self, paths))
+    real = store.KnowledgeStore.models
+    monkeypatch.setattr(store.KnowledgeStore, "models",
+                        lambda self, paths, ids=None: read.extend(paths) or real(self, paths, ids))
     for cid in concepts:
         assert kg_json("claims", "--concept", cid) == [c for c in everything
                                                       if c["concept"] == cid or cid in c["concepts"]], cid

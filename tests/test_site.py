@@ -535,7 +535,11 @@ def test_an_unchanged_file_s_links_are_the_last_build_s_while_the_names_are(site
     kept = {**last, "links": {**last["links"], "notes/alpha.md": ["kept.html"]}}
     assert _links_out(site, kept, files)["notes/alpha.md"] == ["kept.html"]  # not paged again
     assert _links_out(site, kept, {**files, "notes/alpha.md": "edited"}) == every
-    assert _links_out(site, {**kept, "names": "other names"}, files) == every
+    # other names: kept while the file's links are as they were (their digest), paged again if not
+    assert _links_out(site, {**kept, "names": "other names"}, files)["notes/alpha.md"] == ["kept.html"]
+    moved = {**kept, "names": "other names", "link_digests": {**last["link_digests"], "notes/alpha.md": "other"}}
+    assert _links_out(site, moved, files) == every
+    assert _links_out(site, {**kept, "names": "other names", "link_digests": None}, files) == every
 
 
 def test_renaming_a_heading_redraws_only_the_pages_that_show_or_link_that_note(site_vault, tmp_path):
