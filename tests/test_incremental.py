@@ -1755,16 +1755,27 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
             assert edited.analysis.summary["note_claims"] == first.analysis.summary["note_claims"] + 1
 
 
+def _sources_vault(tmp_path: Path) -> Path:
+    """The demo's sources alone, with its settings: a vault without notes."""
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "sources", vault / "sources")
+    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    return vault
+
+
+def _fern_note(note: Path) -> None:
+    """A note of one statement, which no source backs."""
+    note.parent.mkdir(exist_ok=True)
+    note.write_text("# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")
+
+
 def test_a_patch_counts_the_unsupported_claims_again_when_the_line_was_at_the_changed_note(tmp_path):
     """The info line "N claims in M notes have no source" sits at the first such claim of the
     vault. When that claim is in the note a patch changes, and no other note has one, the patch says
     the line again from that note (or drops it), as a cold build does."""
-    vault = tmp_path / "vault"
-    shutil.copytree(ROOT / "sources", vault / "sources")
-    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    vault = _sources_vault(tmp_path)
     note = vault / "notes" / "fern.md"
-    note.parent.mkdir()
-    note.write_text("# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")
+    _fern_note(note)
     cache, site = tmp_path / "cache", tmp_path / "site"
     run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     steps = [("a second claim", lambda: note.write_text(note.read_text(encoding="utf-8")
@@ -1790,12 +1801,9 @@ def test_notes_without_claims_do_not_count_as_changed_for_a_patch(tmp_path):
     patched. An edit beside many such notes is patched, and finds what a cold build finds."""
     from kg.claims.delta import DELTA_MOST
 
-    vault = tmp_path / "vault"
-    shutil.copytree(ROOT / "sources", vault / "sources")
-    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    vault = _sources_vault(tmp_path)
     note = vault / "notes" / "fern.md"
-    note.parent.mkdir()
-    note.write_text("# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")
+    _fern_note(note)
     for n in range(DELTA_MOST + 6):
         (vault / "notes" / f"stub-{n}.md").write_text(f"# Stub {n}\n\nSee [[fern]].\n", encoding="utf-8")
     cache, site = tmp_path / "cache", tmp_path / "site"
@@ -1815,9 +1823,7 @@ def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_bui
     (a reading list before any note, as SciFact's abstracts), a sentence added to a source or taken
     out of it changes that source's claims only, and is patched (a sentence that is no claim leaves
     every claim as it was: patched with no file); a note's statement brings the analysis back."""
-    vault = tmp_path / "vault"
-    shutil.copytree(ROOT / "sources", vault / "sources")
-    shutil.copy(ROOT / "kg.toml", vault / "kg.toml")
+    vault = _sources_vault(tmp_path)
     source = vault / "sources" / "open-weight-cascade.md"
     text = source.read_text(encoding="utf-8")
     head = "\n## From shock to standard\n"
@@ -1830,8 +1836,7 @@ def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_bui
         ("a line that is no claim", [], lambda: source.write_text(
             text.replace(head, f"{head}\n{fern}", 1) + "\nSee also.\n", encoding="utf-8")),
         ("the sentence taken out", ["sources/open-weight-cascade.md"], lambda: source.write_text(text, encoding="utf-8")),
-        ("a note's statement", None, lambda: (vault / "notes").mkdir() or (vault / "notes" / "fern.md").write_text(
-            "# Fern\n\nThe office fern on my desk grows slowly by the cold north window.\n", encoding="utf-8")),
+        ("a note's statement", None, lambda: _fern_note(vault / "notes" / "fern.md")),
     ]
     for n, (what, patched, step) in enumerate(steps):
         step()
