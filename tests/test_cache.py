@@ -204,3 +204,41 @@ def test_an_edit_resolves_its_links_with_the_index_of_names_kept_from_the_last_r
     kb = build(vault)
     assert indexed  # made again
     assert kb.rows == build(vault, cache_dir=tmp_path / "cold").rows
+
+
+def test_a_note_made_retitled_or_deleted_updates_the_kept_index_of_names_as_a_fresh_one_finds_it(vault, tmp_path,
+                                                                                                 monkeypatch):
+    """With other names (a note made, retitled, given an alias, deleted), the kept index of names is
+    brought up to date for the files whose names changed alone, and is, list for list, the index a
+    read from nothing makes; the links resolve as that read resolves them."""
+    import marshal
+
+    import kg.links as links
+
+    build(vault)
+    indexed: list[str] = []
+    path_keys = links.path_keys
+    monkeypatch.setattr(links, "path_keys", lambda path, doc: indexed.append(path) or path_keys(path, doc))
+    made = vault / "notes" / "people" / "grace.md"
+    ada = vault / "notes" / "people" / "ada.md"
+    pricing = vault / "notes" / "pricing.md"
+    steps = [
+        ("a note made", lambda: made.write_text("# Grace\n\nSee [[ada]] and [[pricing]].\n", encoding="utf-8")),
+        ("a title and an alias", lambda: ada.write_text(ada.read_text(encoding="utf-8").replace(
+            "title: Ada Example\naliases:\n", "title: Ada Lovelace\naliases:\n  - Countess\n  - countess\n"),
+            encoding="utf-8")),
+        ("links to the new names", lambda: pricing.write_text(
+            pricing.read_text(encoding="utf-8") + "\nSee [[Grace]], [[Countess]] and [[Ada Lovelace]].\n", encoding="utf-8")),
+        ("a note deleted", made.unlink),
+    ]
+    for n, (what, step) in enumerate(steps):
+        step()
+        indexed.clear()
+        kb = build(vault)
+        assert len(set(indexed)) <= 1, what  # the file whose names changed, not the vault
+        kept = marshal.loads((vault / ".kg" / links.RESOLVER_FILE).read_bytes())[1]
+        fresh = links.Resolver(kb.infos, kb.files).index
+        assert [dict(table) for table in kept] == [dict(table) for table in fresh], what
+        cold = build(vault, cache_dir=tmp_path / f"cold-{n}")
+        assert kb.rows == cold.rows, what
+        assert [d.format() for d in kb.diagnostics] == [d.format() for d in cold.diagnostics], what
