@@ -47,7 +47,8 @@ def kept_resolver(docs: dict[str, DocInfo], files: list[str], names: str, folder
     kept there for the next build. Indexing a 10k vault's 11k files took 0.23 s of an edit that
     resolves one file's links; reading the kept index, a few hundredths. With other names (a note
     made, deleted or retitled), the kept index is brought up to date from each file's names as
-    they were (`_named`), up to UPDATE_MOST files: made afresh, 0.13-0.2 s of such an edit at 10k."""
+    they were (`_named`), up to UPDATE_MOST changed files (made afresh, it took 0.13-0.2 s of such
+    an edit at 10k)."""
     path = folder / RESOLVER_FILE
     made = None
     try:
