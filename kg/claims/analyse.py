@@ -146,10 +146,10 @@ class Memo:
     docs: list[str] | None = None
     """The file of each claim of `pool`."""
     related: dict[str, list[tuple[str, str]]] | None = None
+    """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
     reranked: set[str] = field(default_factory=set)
     """Notes whose related claims a patch ranked again since this memo (kg.claims.delta): ranked
     again by every analysis until the next one writes the memo."""
-    """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
     explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
     """What kg.claims.tensions.numeric said of each numeric pair, by the keys of its two claims
     (its explanation, confidence and what it compared: 1 s of a 10k edit to say again)."""

@@ -524,7 +524,7 @@ class KnowledgeStore:
     def statements(self, paths: list[str]) -> dict[str, int]:
         """How many of each of these files' claims are statements (kind claim), for those with one."""
         out: dict[str, int] = {}
-        for c, _ in self.claims(paths):
+        for c in self.models(paths):
             if c.kind == "claim":
                 out[c.doc] = out.get(c.doc, 0) + 1
         return out
