@@ -57,20 +57,21 @@ def test_numpy_search_equals_faiss_flat_ip(n, queries, k, monkeypatch):
     assert_same_search(knn.Flat(matrix).search(q, k), reference)
 
 
-def test_the_faiss_search_equals_index_flat_ip_and_copies_no_row():
-    """flat_ip with faiss searches the matrix where it is (no copy of a 10k vault's vectors) and
-    answers as IndexFlatIP does, ties included (a sentence clipped twice)."""
+def test_the_exact_search_equals_index_flat_ip_and_copies_no_row():
+    """The exact search (kg.search.knn.Flat, used with faiss or without) searches the matrix where
+    it is (no copy of a 10k vault's vectors) and answers as IndexFlatIP does; a row written twice
+    (a sentence clipped twice) is listed as faiss lists it, the copy first."""
     faiss = pytest.importorskip("faiss")
     matrix, q = unit_vectors(3000), unit_vectors(700, seed=1)
-    matrix[11] = matrix[10]
     index = faiss.IndexFlatIP(matrix.shape[1])
     index.add(matrix)
-    found = knn.flat_ip(matrix)
+    found = knn.Flat(matrix)
     assert np.shares_memory(found.matrix, matrix)
     for k in (20, 1):
-        sims, rows = found.search(q, k)
-        ref_sims, ref_rows = index.search(q, k)
-        assert np.array_equal(sims, ref_sims) and np.array_equal(rows, ref_rows)
+        assert_same_search(found.search(q, k), index.search(q, k))
+    matrix[11] = matrix[10]
+    _, rows = found.search(matrix[10], 20)
+    assert rows[0, :2].tolist() == [11, 10]
 
 
 def test_a_large_pool_s_claim_neighbours_are_scored_exactly_best_first():
@@ -94,18 +95,23 @@ def test_a_large_pool_s_claim_neighbours_are_scored_exactly_best_first():
     assert np.mean(own) >= 9.5
 
 
-def test_evidence_index_is_the_same_without_faiss(monkeypatch):
-    """The Matcher's exact index (evidence): faiss's IndexFlatIP with faiss, Flat without, same answers."""
-    pytest.importorskip("faiss")
-    from kg.claims.evidence import Matcher
-
-    sentences, claims = unit_vectors(2000, seed=2), unit_vectors(300, seed=3)
-    with_faiss = Matcher([], sentences).index
-    assert isinstance(with_faiss, knn.FaissFlat)
-    monkeypatch.setattr(knn, "_faiss", None)
-    without = Matcher([], sentences).index
-    assert isinstance(without, knn.Flat)
-    assert_same_search(without.search(claims, 20), with_faiss.search(claims, 20))
+@pytest.mark.parametrize("dims", [64, 8])  # scores of 64 dimensions tie at the cut; of 8, lines of them tie
+def test_the_sampled_floor_picks_what_a_partition_of_every_score_picks(dims, monkeypatch):
+    """`_pick` finds each line's k largest among the scores at or above a floor found in a sample
+    of them: the same columns as a partition of every score, ties at the cut included (the lowest
+    columns), and when a line has too many scores at its floor it partitions them all."""
+    rng = np.random.default_rng(9)
+    matrix = rng.integers(-1, 2, (3000, dims)).astype(np.float32)  # integers: many exact ties
+    queries = rng.integers(-1, 2, (50, dims)).astype(np.float32)
+    scores = queries @ matrix.T
+    for k in (1, 20, 90):
+        sampled = knn._pick(scores, k)
+        monkeypatch.setattr(knn, "SAMPLE", len(matrix))  # no sample: every score partitioned
+        whole = knn._pick(scores, k)
+        monkeypatch.undo()
+        assert [sorted(line) for line in sampled.tolist()] == [sorted(line) for line in whole.tolist()]
+        kth = -np.sort(-scores, axis=1)[:, k - 1]
+        assert (np.take_along_axis(scores, sampled, axis=1).min(axis=1) == kth).all()
 
 
 def tied_matrix() -> np.ndarray:

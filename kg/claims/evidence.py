@@ -18,7 +18,6 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -33,9 +32,6 @@ CANDIDATES = 20
 """Nearest source sentences looked at per claim."""
 MAX_EVIDENCE = 5
 """Inferred evidence kept per claim."""
-FEW_CLAIMS = 256
-"""Up to this many claims (an edit's), `Matcher.infer` searches the sentence vectors in numpy, as
-they are; past it, through `Matcher.index`."""
 MIN_SCORE = 0.6
 """Score an inferred sentence needs to count as evidence (bench/evidence_scifact.py)."""
 MIN_DECLARED = 0.3
@@ -172,14 +168,6 @@ class Matcher:
             for row, s in enumerate(sentences):
                 self.by_source.setdefault(s.source, []).append(row)
 
-    @cached_property
-    def index(self):
-        """Exact inner-product search over the sentence vectors: faiss's IndexFlatIP when faiss
-        is installed, the same rows and scores in numpy otherwise (kg.search.knn)."""
-        from kg.search.knn import flat_ip
-
-        return flat_ip(self.vectors)
-
     def score(self, claim: Claim, words: frozenset[str], cosine: float, row: int) -> tuple[float, str, str]:
         """(score, stance, reason) of one source sentence for one claim."""
         s = self.sentences[row]
@@ -235,9 +223,7 @@ class Matcher:
             if progress:
                 progress("Finding evidence", start, len(claims))
             batch = np.ascontiguousarray(vectors[start:start + 2048])
-            # a few claims (an edit's) search the sentence vectors where they are: faiss's index
-            # would first copy them all (107 MB at 10k notes)
-            sims, rows = self.index.search(batch, k) if len(claims) > FEW_CLAIMS else top_k(batch, self.vectors, k)
+            sims, rows = top_k(batch, self.vectors, k)  # (exact, where the vectors are: kg.search.knn)
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
                 own = said(claim)

@@ -131,7 +131,7 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple
     a 10k vault's analysis, in 8 bits 77 MB, and it builds in 7 s, not 12); the neighbours it
     finds are then scored on the float vectors and ordered by that score. Against an exact
     search of 145k claim vectors, it finds 95.1% of the 17 nearest; the float graph found 95.5%."""
-    from kg.search.knn import flat_ip, load_faiss
+    from kg.search.knn import Flat, load_faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     faiss = load_faiss()
@@ -145,7 +145,7 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple
         index.add(vectors)
         index.hnsw.efSearch = 64
     else:
-        index = flat_ip(vectors)
+        index = Flat(vectors)
     k = min(k + 1, len(vectors))
     parts = []
     for start in range(0, len(vectors), 8192):  # in parts, to show how far the search is
