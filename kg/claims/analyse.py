@@ -65,6 +65,8 @@ RELATED_PER_PAGE = 6
 INCREMENTAL_SHARE = 0.3
 """When more than this share of the claims is new, tensions are looked for afresh over the whole
 pool (one neighbour index) instead of pair by pair for the new claims."""
+INFER_AT_ONCE = 8192
+"""Claims whose evidence is searched at once (`_inferred`), their items then kept as JSON."""
 
 Vectors = Callable[[list[str]], np.ndarray]
 _EVIDENCE = TypeAdapter(list[Evidence])
@@ -460,15 +462,19 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
     new.changed += len(todo)
     if todo:
         m = matcher()
-        found, kths = m.infer(todo, _Stacked(todo, vector), sources, declared, progress)
-        by_claim: dict[str, list[Evidence]] = {}
-        for e in found:
-            by_claim.setdefault(e.claim, []).append(e)
-        del found
-        for c in todo:
-            mine = by_claim.pop(c.id, [])
-            new.inferred[c.id] = (_anchors_key(declared, c.id), kths.get(c.id, -1.0), json.dumps(sorted({e.doc for e in mine})),
-                                  Tally.of(mine).dumps(), json_of(mine))
+        for start in range(0, len(todo), INFER_AT_ONCE):  # each part's items kept as JSON before the next is
+            # searched: all 89k of a 10k vault's, held as models to the end of the search, were 138 MB
+            part = todo[start:start + INFER_AT_ONCE]
+            told = (lambda stage, done, _, at=start: progress(stage, at + done, len(todo))) if progress else None
+            found, kths = m.infer(part, _Stacked(part, vector), sources, declared, told)
+            by_claim: dict[str, list[Evidence]] = {}
+            for e in found:
+                by_claim.setdefault(e.claim, []).append(e)
+            del found
+            for c in part:
+                mine = by_claim.pop(c.id, [])
+                new.inferred[c.id] = (_anchors_key(declared, c.id), kths.get(c.id, -1.0),
+                                      json.dumps(sorted({e.doc for e in mine})), Tally.of(mine).dumps(), json_of(mine))
         # the new items as the store will keep them, made again when asked, as a kept claim's are:
         # made again all at once after the tension search, a 10k vault's 89k items (138 MB as
         # models) were the peak of its cold build

@@ -484,16 +484,22 @@ MARGIN = 16
 """Longer than any clause stop, so a stop found this far inside a slice of the text is the text's own."""
 
 
-def window(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> list[str]:
+def window(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> tuple[str, ...]:
     """The words around a figure within its clause, lower case; text kg put in (`quoted`:
     citations, link titles) left out. Read from a slice around the figure, widened until it holds
     the clause stops or enough words on both sides: masking and scanning the whole claim for each of
-    its figures took 226 s on a 100 KB claim of 25,000 figures (bench/bench_hostile.py)."""
+    its figures took 226 s on a 100 KB claim of 25,000 figures (bench/bench_hostile.py). Kept for
+    the figures last asked for (`_window`): a claim is in some 17 pairs, each asking again."""
+    return _window(text, q.start, q.end, words, tuple(map(tuple, quoted)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _window(text: str, start: int, end: int, words: int, quoted: tuple[tuple[int, int], ...]) -> tuple[str, ...]:
     reach = 256
     while True:
-        lo, hi = max(0, q.start - reach), min(len(text), q.end + reach)
+        lo, hi = max(0, start - reach), min(len(text), end + reach)
         part = masked(text[lo:hi], [(max(a, lo) - lo, min(b, hi) - lo) for a, b in quoted if a < hi and b > lo], " ")
-        left, right = part[:q.start - lo], part[q.end - lo:]
+        left, right = part[:start - lo], part[end - lo:]
         cut = max((m.end() for m in _STOP_BEFORE.finditer(left)), default=0)
         stop = _STOP_AFTER.search(right)
         if (lo == 0 or cut > MARGIN or len(_WORD.findall(left[MARGIN:])) > words) and \
@@ -502,17 +508,23 @@ def window(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]]
             break
         reach *= 4
     near = _WORD.findall(left[cut:])[-words:] + _WORD.findall(right[:stop.start() if stop else len(right)])[:words]
-    return [word.lower().strip("'’").removesuffix("'s") for word in near]
+    return tuple(word.lower().strip("'’").removesuffix("'s") for word in near)
 
 
 def measured(text: str, q: Quantity, words: int = 5, quoted: list[tuple[int, int]] = ()) -> \
         tuple[frozenset[str], frozenset[str]]:
     """What a figure measures, read from the words around it within its clause (kg.claims.compare
     .window): (words, with synonyms folded: "cost"/"price" -> price, "tasks"/"workloads" ->
-    workload; qualifiers such as open/closed, commodity/frontier, input/output)."""
-    near = window(text, q, words, quoted)
+    workload; qualifiers such as open/closed, commodity/frontier, input/output). Kept as `window`
+    is: a fresh analysis of the 10k vault spent 21 s of its tension search in `window`."""
+    return _measured_words(text, q.start, q.end, words, tuple(map(tuple, quoted)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _measured_words(text: str, start: int, end: int, words: int,
+                    quoted: tuple[tuple[int, int], ...]) -> tuple[frozenset[str], frozenset[str]]:
     folded, qualifiers = set(), set()
-    for w in near:
+    for w in _window(text, start, end, words, quoted):
         if w in _STOP or w in _GENERIC or w in _VERBS or w.isdigit() or len(w) < 2:
             continue
         if w in _QUALIFIER_WORDS:
