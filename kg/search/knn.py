@@ -92,9 +92,10 @@ def _pick(scores: np.ndarray, k: int) -> np.ndarray:
         above = scores >= floor[:, None]
         if np.count_nonzero(above) <= 64 * k * lines:  # (many equal scores: the partition below)
             line, col = np.nonzero(above)
-            order = np.lexsort((col, -scores[line, col], line))  # by line, best first, then lowest column
-            first = np.searchsorted(line, np.arange(lines))  # (each line has k at least: its sample's k)
-            return col[order[(first[:, None] + np.arange(k)).ravel()]].reshape(lines, k)
+            if np.bincount(line, minlength=lines).min() >= k:  # (a line of NaN has no score at its floor)
+                order = np.lexsort((col, -scores[line, col], line))  # by line, best first, then lowest column
+                first = np.searchsorted(line, np.arange(lines))
+                return col[order[(first[:, None] + np.arange(k)).ravel()]].reshape(lines, k)
     picked = np.argpartition(scores, n - k, axis=1)[:, n - k:]
     values = np.take_along_axis(scores, picked, axis=1)
     kth = values.min(axis=1)
