@@ -168,16 +168,21 @@ class Matcher:
             for row, s in enumerate(sentences):
                 self.by_source.setdefault(s.source, []).append(row)
 
-    def score(self, claim: Claim, words: frozenset[str], cosine: float, row: int) -> tuple[float, str, str]:
-        """(score, stance, reason) of one source sentence for one claim."""
+    def score(self, claim: Claim, words: frozenset[str], cosine: float, row: int, figures: bool | None = None,
+              floor: float = 0.0) -> tuple[float, str, str]:
+        """(score, stance, reason) of one source sentence for one claim. `figures`: whether the
+        claim gives a figure with a unit (`infer` asks once a claim, not once a sentence: 8 s of a
+        cold 10k build); below `floor` the caller keeps nothing, and the score comes without its
+        stance looked for or its reason written."""
         s = self.sentences[row]
         if not s.words:
             s.words = content_words(s.sentence.text)
         shared = overlap(words, s.words)
         score = VECTOR_WEIGHT * max(cosine, 0.0) + (1 - VECTOR_WEIGHT) * shared
-        reasons = [f"similarity {cosine:.2f}", f"{shared:.0%} of its words"]
+        said: list[str] = []  # (put before the similarity and the words in the reason)
         stance = "supports"
-        figures = [q for q in claim.quantities if unit_of(q)]
+        if figures is None:
+            figures = any(unit_of(q) for q in claim.quantities)
         if figures:  # a claim with figures is backed only by the same figure, opposed by another for the same measure
             agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
             agreeing = [(a, b) for a, b in agreeing if restates(a, b)]
@@ -186,21 +191,23 @@ class Matcher:
             if agreeing:
                 score += QUANTITY_BONUS
                 a, b = agreeing[0]
-                reasons.insert(0, f"same figure ({a.text} / {b.text})")
+                said.append(f"same figure ({a.text} / {b.text})")
             elif conflicting:
                 a, b = conflicting[0]
                 stance = "opposes"
-                reasons.insert(0, f"different figure ({a.text} against {b.text})")
+                said.append(f"different figure ({a.text} against {b.text})")
             else:
                 return 0.0, stance, "no figure of the claim in it"
         elif shared < MIN_SHARED:
             return 0.0, stance, "too few of the claim's words"  # near in topic is not agreement
+        if score < floor:
+            return min(score, 1.0), stance, ""
         if stance == "supports" and shared >= OPPOSE_OVERLAP:
             why = contradicts(claim.text, s.sentence.text)
             if why:
                 stance = "opposes"
-                reasons.insert(0, f"opposite wording ({why})")
-        return min(score, 1.0), stance, "; ".join(reasons)
+                said.insert(0, f"opposite wording ({why})")
+        return min(score, 1.0), stance, "; ".join([*said, f"similarity {cosine:.2f}", f"{shared:.0%} of its words"])
 
     def evidence(self, claim: Claim, row: int, score: float, stance: str, reason: str, method: str,
                  sources: dict[str, Source]) -> Evidence:
@@ -229,14 +236,15 @@ class Matcher:
                 own = said(claim)
                 words = content_words(own)
                 done = (skip or {}).get(claim.id, set())
-                plain = None if any(unit_of(q) for q in claim.quantities) else plain_words(own)
+                figures = any(unit_of(q) for q in claim.quantities)
+                plain = None if figures else plain_words(own)
                 if plain is not None and len(plain) < NAMES_SAY:
                     plain = None
                 scored = []
                 for cosine, row in zip(cos_row, row_row):
                     if row < 0 or self.sentences[row].sentence.anchor in done or self.sentences[row].doc == claim.doc:
                         continue
-                    score, stance, reason = self.score(claim, words, float(cosine), int(row))
+                    score, stance, reason = self.score(claim, words, float(cosine), int(row), figures, MIN_SCORE)
                     if score >= MIN_SCORE and not (plain is not None and self.names_only(words, plain, int(row))):
                         scored.append((score, stance, reason, int(row)))
                 # the same sentence in two sources (or clipped twice) counts once, from the first of
