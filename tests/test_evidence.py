@@ -550,3 +550,45 @@ def test_candidate_concepts_kept_per_source_follow_an_edit_as_a_fresh_count_does
     (seed_vault / "notes" / "deepseek.md").unlink()
     kept, fresh = suggested(run(seed_vault, site=False))
     assert kept == fresh and next(c for c in kept if c["name"] == "DeepSeek") == deepseek
+
+
+def test_the_best_sentence_of_a_cited_source_is_the_one_scoring_every_sentence_finds():
+    """`Matcher.best_in` scores a cited source's sentences most alike first and passes those whose
+    cosine cannot reach the best score found: it returns what scoring every sentence in order
+    returns (the first of the best), whatever the cosines, with figures that agree, differ or are
+    missing, and equal scores."""
+    from kg.claims import evidence
+    from kg.claims.quantities import find_quantities as quantities
+    from kg.model import Claim, Sentence
+
+    texts = ["Open models trail closed ones by 4% on reasoning benchmarks.",
+             "Closed models lead open ones by 9% on reasoning benchmarks.",
+             "Open models trail closed ones by 4% on reasoning benchmarks.",  # the first, again: equal scores
+             "Six of eight model families publish open weights.",
+             "The benchmark suite covers reasoning, coding and maths.",
+             "Open models are not behind closed ones on reasoning benchmarks."]
+    claims = texts[:4] + ["The suite took 30 hours to run on reasoning benchmarks."]  # (no sentence gives that figure)
+    rng = np.random.default_rng(11)
+    passed = 0
+    for trial in range(60):
+        order = rng.permutation(len(texts) * 3) % len(texts)
+        held = [evidence.SourceSentence("s", "sources/s.md", n, Sentence(anchor=f"s-{n:08x}", text=texts[t], line=n + 1,
+                                                                          block_index=0), "hash")
+                for n, t in enumerate(order)]
+        basis, _ = np.linalg.qr(rng.standard_normal((384, len(held) + 1)))
+        vector = basis[:, 0].astype(np.float32)  # the claim's; each sentence at a cosine drawn at random
+        cosines = rng.uniform(-0.2, 1.0, len(held)) if trial % 3 else rng.choice([0.3, 0.6, 0.9], len(held))
+        vectors = (np.outer(cosines, basis[:, 0]) + np.sqrt(1 - cosines ** 2)[:, None] * basis[:, 1:].T).astype(np.float32)
+        matcher = evidence.Matcher(held, vectors)
+        text = claims[trial % len(claims)]
+        claim = Claim(id="c-1", text=text, doc="notes/gap.md", line=1, origin="note", quantities=quantities(text))
+        words = evidence.content_words(claim.text)
+        sims = vectors @ vector  # (as best_in computes them: one product, the same rounding)
+        every = [(row, *matcher.score(claim, words, float(sims[row]), row)) for row in range(len(held))]
+        best = max(every, key=lambda found: found[1])  # (the first of equal scores)
+        assert matcher.best_in(claim, vector, "s") == best, trial
+        scored = []
+        matcher.score = lambda *args, real=matcher.score: scored.append(args) or real(*args)
+        matcher.best_in(claim, vector, "s")
+        passed += len(scored) < len(held)
+    assert passed >= 10  # (sentences were passed, not only scored)

@@ -101,7 +101,8 @@ def test_the_sampled_floor_picks_what_a_partition_of_every_score_picks(dims, mon
     of them: the same columns as a partition of every score, ties at the cut included (the lowest
     columns), and when a line has too many scores at its floor it partitions them all."""
     rng = np.random.default_rng(9)
-    matrix = rng.integers(-1, 2, (3000, dims)).astype(np.float32)  # integers: many exact ties
+    matrix = rng.integers(-1, 2, (3001, dims)).astype(np.float32)  # integers: many exact ties; 3001, a
+    # line that ends in a part of an 8-byte word
     queries = rng.integers(-1, 2, (50, dims)).astype(np.float32)
     scores = queries @ matrix.T
     for k in (1, 20, 90):
