@@ -50,20 +50,21 @@ def kept_resolver(docs: dict[str, DocInfo], files: list[str], names: str, folder
     they were (`_named`), up to UPDATE_MOST changed files (made afresh, it took 0.13-0.2 s of such
     an edit at 10k)."""
     path = folder / RESOLVER_FILE
-    made = None
+    made, now = None, None
     try:
         stamp, index, named = marshal.loads(path.read_bytes())
         if stamp == [RESOLVER_VERSION, names]:
             return Resolver(docs, files, tuple(index))
         if stamp[0] == RESOLVER_VERSION:
-            made = _updated(docs, files, index, named)
+            now = _named(docs, files)
+            made = _updated(docs, files, index, named, now)
     except Exception:  # noqa: BLE001 (none kept, or unreadable: made again)
         pass
 
     made = made or Resolver(docs, files)
     try:
         save_atomic(path, lambda f: f.write(marshal.dumps(([RESOLVER_VERSION, names], made.index,
-                                                           _named(docs, files)), 4)))
+                                                           now or _named(docs, files)), 4)))
     except OSError:  # (a cache that cannot be written costs the next build the index, nothing more)
         pass
     return made
@@ -76,11 +77,11 @@ def _named(docs: dict[str, DocInfo], files: list[str]) -> dict[str, tuple]:
     return out
 
 
-def _updated(docs: dict[str, DocInfo], files: list[str], index, named: dict[str, tuple]) -> Resolver | None:
+def _updated(docs: dict[str, DocInfo], files: list[str], index, named: dict[str, tuple],
+             now: dict[str, tuple]) -> Resolver | None:
     """The Resolver of these files made from the `index` of the files `named` (`_named`), the
-    entries of the files whose names changed taken out and put in again, each list in the order a
-    fresh Resolver gives it; None past UPDATE_MOST such files."""
-    now = _named(docs, files)
+    entries of the files whose names changed (`now`: what they are named by now) taken out and put
+    in again, each list in the order a fresh Resolver gives it; None past UPDATE_MOST such files."""
     changed = [p for p in now.keys() | named.keys() if now.get(p) != (tuple(named[p]) if p in named else None)]
     if len(changed) > UPDATE_MOST:
         return None

@@ -154,6 +154,12 @@ def quotes(text: str) -> list[str]:
     return [q.strip() for q in _QUOTE.findall(text) if len(q.split()) >= 5]
 
 
+def gives_figure(claim: Claim) -> bool:
+    """Whether a claim gives a figure that can be compared (with a unit: kg.claims.compare.unit_of):
+    such a claim is backed only by a sentence with the same figure."""
+    return any(unit_of(q) for q in claim.quantities)
+
+
 class Matcher:
     """Scores source sentences against claims: vectors, shared words, agreeing numbers."""
 
@@ -182,7 +188,7 @@ class Matcher:
         said: list[str] = []  # (put before the similarity and the words in the reason)
         stance = "supports"
         if figures is None:
-            figures = any(unit_of(q) for q in claim.quantities)
+            figures = gives_figure(claim)
         if figures:  # a claim with figures is backed only by the same figure, opposed by another for the same measure
             agreeing, conflicting = quantity_pairs(claim.quantities, s.quantities)
             agreeing = [(a, b) for a, b in agreeing if restates(a, b)]
@@ -236,7 +242,7 @@ class Matcher:
                 own = said(claim)
                 words = content_words(own)
                 done = (skip or {}).get(claim.id, set())
-                figures = any(unit_of(q) for q in claim.quantities)
+                figures = gives_figure(claim)
                 plain = None if figures else plain_words(own)
                 if plain is not None and len(plain) < NAMES_SAY:
                     plain = None
@@ -281,7 +287,7 @@ class Matcher:
             return None
         sims = self.vectors[rows] @ vector
         words = content_words(claim.text)
-        figures = any(unit_of(q) for q in claim.quantities)
+        figures = gives_figure(claim)
         most = (1 - VECTOR_WEIGHT) + (QUANTITY_BONUS if figures else 0.0)  # a score beyond its cosine's share
         best = None  # (place among the source's rows, row, score, stance, reason): the first of the best
         for at in np.argsort(-sims, kind="stable").tolist():  # most alike first, so the rest can be passed

@@ -62,7 +62,7 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
     if kk <= 0 or nq == 0:
         return sims, rows
     matrix = np.asarray(matrix, dtype=np.float32)
-    step = max(1, (CHUNK_CELLS if n >= 4 * SAMPLE * kk else CHUNK_CELLS // 4) // n)  # (a partition's int64
+    step = max(1, (CHUNK_CELLS if _sampled(n, kk) else CHUNK_CELLS // 4) // n)  # (a partition's int64
     # indices, 8 bytes a score: `_pick` partitions every score of a matrix of few rows)
     for start in range(0, nq, step):
         scores = queries[start:start + step] @ matrix.T
@@ -72,6 +72,11 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
         sims[start:start + step, :kk] = np.take_along_axis(values, order, axis=1)
         rows[start:start + step, :kk] = np.take_along_axis(picked, order, axis=1)
     return sims, rows
+
+
+def _sampled(n: int, k: int) -> bool:
+    """Whether `_pick` finds the k largest of n scores from a sampled floor (else it partitions them all)."""
+    return n >= 4 * SAMPLE * k
 
 
 def _pick(scores: np.ndarray, k: int) -> np.ndarray:
@@ -86,7 +91,7 @@ def _pick(scores: np.ndarray, k: int) -> np.ndarray:
     lines, n = scores.shape
     if k == n:
         return np.broadcast_to(np.arange(n), scores.shape).copy()
-    if n >= 4 * SAMPLE * k:
+    if _sampled(n, k):
         sample = scores[:, ::SAMPLE]
         floor = np.partition(sample, sample.shape[1] - k, axis=1)[:, sample.shape[1] - k]
         above = np.zeros((lines, -(-n // 8) * 8), dtype=bool)  # (lines of whole 8-byte words)
