@@ -65,8 +65,8 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
     step = max(1, (CHUNK_CELLS if _sampled(n, kk) else CHUNK_CELLS // 4) // n)  # (a partition's int64
     # indices, 8 bytes a score: `_pick` partitions every score of a matrix of few rows)
     # one buffer for every chunk's scores: a new array for each was made while the last one was
-    # still held, and its pages faulted in afresh. For 2,048 queries against 71,911 rows (a 10k
-    # vault's sentences), the search then took 157 MB above what it was given, and 93 MB with it
+    # still held, and its pages faulted in afresh. For 2,048 queries against 71,911 rows (as many
+    # as a 10k vault's sentences), the search took 157 MB above what it was given, 93 MB with it
     buffer = np.empty((min(step, nq), n), dtype=np.float32)
     for start in range(0, nq, step):
         scores = np.matmul(queries[start:start + step], matrix.T, out=buffer[:min(step, nq - start)])
