@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+import functools
 import hashlib
 import itertools
 import json
@@ -31,7 +32,7 @@ from kg.claims.evidence import (
 )
 from kg.claims.evidence_set import FIGURE, EvidenceSet, Kept, Tally, as_set, json_of, no_items
 from kg.claims.extract import claim_id
-from kg.claims.perfile import Extra
+from kg.claims.perfile import ClaimRows, Extra
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
@@ -235,9 +236,9 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
         if memo.spill is not None and isinstance(new.sentences, tuple) and not isinstance(new.sentences[1], np.memmap):
             new.sentences = memo.spill(*new.sentences)
     new.pool, new.vectors, new.kth, new.vector_rows, new.heap = keys, matrix, kth, rows, memo.heap
-    new.docs = [c.doc for c in listed.pool]
+    new.docs = listed.pool_docs
     moved = rows_of(memo.pool, keys)  # memo's pool row -> this pool's
-    _tensions(kb, out, listed.pool, listed.pool_extras, matrix, moved,
+    _tensions(kb, out, listed, matrix, moved,
               missing if incremental else None, memo, new, progress)
     if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
         give_back()
@@ -527,57 +528,112 @@ class _Stacked:
         return np.stack([self.vector(c) for c in self.claims[part]])
 
 
+class _Picked(Sequence):
+    """Some rows of a sequence of claims, each made when first asked (kg.claims.perfile.ClaimRows)."""
+
+    def __init__(self, claims: Sequence[Claim], rows: list[int]):
+        self.claims, self.rows = claims, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, n):
+        if isinstance(n, slice):
+            return [self.claims[r] for r in self.rows[n]]
+        return self.claims[self.rows[n]]
+
+
 class _Listed:
     """The claims as the analysis's steps take them, sorted out in one pass (the seven passes it
     replaces took 0.8 s of a 10k vault's edit under the line profiler): `pool`, the statements
-    (kind claim) whose pairs are searched, with their extras and keys, and each one's row by
-    (doc, id), the last of a file's claims with an id giving it; `notes`, the notes' statements;
-    `first`, the first of these of each id (a claim written in several notes has one evidence
-    set); `tensions`, the declared tensions; `by_block`, the notes' claims of every kind by (doc,
-    index of the block they come from); `files`, each file's claims as (start, end) in `claims`."""
+    (kind claim) whose pairs are searched, with their keys, files and whether each is a source's
+    (and any field of their extras: `pool_extra`), and each one's row by (doc, id), the last of a
+    file's claims with an id giving it; `notes`, the notes' statements; `first`, the first of these
+    of each id (a claim written in several notes has one evidence set); `tensions`, the declared
+    tensions; `by_block`, the notes' claims of every kind by (doc, index of the block they come
+    from); `files`, each file's claims as (start, end) in `claims`.
 
-    def __init__(self, claims: list[Claim], extras: list[Extra]):
-        self.pool: list[Claim] = []
-        self.pool_extras: list[Extra] = []
-        self.keys: list[str] = []
+    `claims` and `extras` are lists, or a `ClaimRows`' (`of`), whose models are made when first
+    asked: the listing then reads their columns and its lists make a claim when asked for it
+    (`lazy`), as an edit's patch asks for a few (kg.claims.delta)."""
+
+    def __init__(self, claims: Sequence[Claim], extras: Sequence[Extra]):
+        rows = getattr(claims, "rows", None)
+        self.lazy = isinstance(rows, ClaimRows)
+        if self.lazy:
+            kinds, origins, docs, ids = (rows.column(name) for name in ("kind", "origin", "doc", "id"))
+            blocks, keys = rows.extra_column("block"), rows.extra_column("key")
+        else:
+            kinds, origins, docs, ids = ([getattr(c, name) for c in claims] for name in ("kind", "origin", "doc", "id"))
+            blocks, keys = [e.block for e in extras], [e.key for e in extras]
         self.row_of: dict[tuple[str, str], int] = {}
-        self.notes: list[Claim] = []
-        self.first: dict[str, Claim] = {}
-        self.tensions: list[Claim] = []
-        self.by_block: dict[tuple[str, int], list[Claim]] = {}
         self.tension_blocks: dict[tuple[str, int], None] = {}
         """The keys of `by_block` that hold a declared tension, in its order."""
-        self.spans: dict[str, tuple[int, int]] = {}
-        """File -> the rows of its statements in `pool` (the claims come file by file)."""
-        self.files: dict[str, tuple[int, int]] = {}
-
+        pool, notes, tensions, blocked = [], [], [], []
         doc, starts, at, opened = None, [], None, []
-        for n, (c, extra) in enumerate(zip(claims, extras)):
-            kind, note = c.kind, c.origin == "note"
-            if c.doc != at:
-                at = c.doc
+        for n, (kind, origin, d, cid, block) in enumerate(zip(kinds, origins, docs, ids, blocks)):
+            note = origin == "note"
+            if d != at:
+                at = d
                 opened.append((at, n))
             if kind == "claim":
-                if c.doc != doc:
-                    doc = c.doc
-                    starts.append((doc, len(self.pool)))
-                self.row_of[c.doc, c.id] = len(self.pool)
-                self.pool.append(c)
-                self.pool_extras.append(extra)
-                self.keys.append(extra.key)
+                if d != doc:
+                    doc = d
+                    starts.append((doc, len(pool)))
+                self.row_of[d, cid] = len(pool)
+                pool.append(n)
                 if note:
-                    self.notes.append(c)
-                    self.first.setdefault(c.id, c)
+                    notes.append(n)
             elif kind == "tension":
-                self.tensions.append(c)
-                if note and extra.block is not None:
-                    self.tension_blocks[c.doc, extra.block] = None
-            if note and extra.block is not None:
-                self.by_block.setdefault((c.doc, extra.block), []).append(c)
-        ends = [start for _, start in starts[1:]] + [len(self.pool)]
-        self.spans = {d: (start, end) for (d, start), end in zip(starts, ends)}
+                tensions.append(n)
+                if note and block is not None:
+                    self.tension_blocks[d, block] = None
+            if note and block is not None:
+                blocked.append(n)
+        ends = [start for _, start in starts[1:]] + [len(pool)]
+        self.spans: dict[str, tuple[int, int]] = {d: (start, end) for (d, start), end in zip(starts, ends)}
+        """File -> the rows of its statements in `pool` (the claims come file by file)."""
         ends = [start for _, start in opened[1:]] + [len(claims)]
-        self.files = {d: (start, end) for (d, start), end in zip(opened, ends)}
+        self.files: dict[str, tuple[int, int]] = {d: (start, end) for (d, start), end in zip(opened, ends)}
+        self.keys: list[str] = [keys[n] for n in pool]
+        self.pool_docs: list[str] = [docs[n] for n in pool]
+        self.pool_sourced: list[bool] = [origins[n] == "source" for n in pool]
+        self._claims, self._extras, self._pool, self._blocked, self._blocks = claims, extras, pool, blocked, blocks
+        if self.lazy:
+            self.pool: Sequence[Claim] = _Picked(claims, pool)
+            self.notes: Sequence[Claim] = _Picked(claims, notes)
+        else:
+            self.pool, self.notes = [claims[n] for n in pool], [claims[n] for n in notes]
+        self.tensions: list[Claim] = [claims[n] for n in tensions]
+
+    @classmethod
+    def of(cls, items: Sequence[tuple[Claim, Extra]]) -> _Listed:
+        """The listing of every claim with its extra, in file order (a list, or a `ClaimRows`)."""
+        if isinstance(items, ClaimRows):
+            return cls(items.claims, items.extras)
+        return cls([c for c, _ in items], [e for _, e in items])
+
+    def pool_extra(self, name: str) -> list:
+        """One field of every pool claim's `Extra`, without making the extras of a `ClaimRows`."""
+        if self.lazy:
+            found = self._claims.rows.extra_column(name)
+            return [found[n] for n in self._pool]
+        return [getattr(self._extras[n], name) for n in self._pool]
+
+    @functools.cached_property
+    def first(self) -> dict[str, Claim]:
+        out: dict[str, Claim] = {}
+        for c in self.notes:
+            out.setdefault(c.id, c)
+        return out
+
+    @functools.cached_property
+    def by_block(self) -> dict[tuple[str, int], list[Claim]]:
+        out: dict[tuple[str, int], list[Claim]] = {}
+        for n in self._blocked:
+            c = self._claims[n]
+            out.setdefault((c.doc, self._blocks[n]), []).append(c)
+        return out
 
 
 def _declared_evidence(kb, out: Knowledge, notes: list[Claim], matcher, sources, vector, by_block, previous,
@@ -703,15 +759,16 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
     return found, exact, sorted(set(spans))
 
 
-def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matrix: np.ndarray, moved: np.ndarray,
+def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np.ndarray,
               fresh: list[int] | None, memo: Memo, new: Memo, progress=None) -> None:
-    """Detected tensions and corroboration clusters among `claims` (rows of `matrix`). With `fresh`
+    """Detected tensions and corroboration clusters among the pool's claims (rows of `matrix`). With `fresh`
     (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
     judged; the other candidate pairs and their verdicts are the memo's (`moved` maps the memo's
     pool rows to these, -1 for a claim gone)."""
+    claims = listed.pool
     if not claims:
         return
-    pool, mentioned = tension_pool(kb, claims, extras, matrix, new.kth)
+    pool, mentioned = tension_pool(kb, listed, matrix, new.kth)
     pool.progress = progress
     pool.explained = dict(memo.explained)
     pool.passed = mentioned.forget_before
@@ -766,7 +823,7 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
         out.related = _related(claims, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
-        touched, ranked = related_again(claims, memo, moved, fresh, first_rows, second_rows, cosines)
+        touched, ranked = related_again(claims, listed.pool_docs, memo, moved, fresh, first_rows, second_rows, cosines)
         out.related = {d: v for d, v in memo.related.items() if d not in touched}
         out.related.update((d, v) for d, v in ranked.items() if d in touched)
         out.related = dict(sorted(out.related.items()))
@@ -790,16 +847,16 @@ def _tensions(kb, out: Knowledge, claims: list[Claim], extras: list[Extra], matr
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
 
 
-def tension_pool(kb, claims: list[Claim], extras: list[Extra], matrix: np.ndarray, kth: np.ndarray) -> tuple[Pool, Mentioned]:
+def tension_pool(kb, listed: _Listed, matrix: np.ndarray, kth: np.ndarray) -> tuple[Pool, Mentioned]:
     """The pool the tension search looks in: the statements with their vectors (rows of `matrix`),
     sources' dates, subjects, figures' measures and stances; with the mentions it decodes."""
-    dates = [kb.infos[c.doc].date if c.origin == "source" and c.doc in kb.infos else None for c in claims]
-    mentioned = Mentioned(extras)
-    pool = Pool(claims, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
+    dates = [kb.infos[d].date if sourced and d in kb.infos else None
+             for d, sourced in zip(listed.pool_docs, listed.pool_sourced)]
+    mentioned = Mentioned(listed.pool_extra("mentions"))
+    pool = Pool(listed.pool, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
     pool.kth = kth
-    pool.measures = [e.measures for e in extras]
-    pool.stances = [e.stances for e in extras]
-    pool.keys = [e.key for e in extras]
+    pool.measures, pool.stances = listed.pool_extra("measures"), listed.pool_extra("stances")
+    pool.keys = listed.keys
     return pool, mentioned
 
 
@@ -834,8 +891,8 @@ class Mentioned:
     (kg.claims.perfile.Extra.mentions), decoded for a claim when first asked: an edit's tension
     search asks for those of the few claims its pairs hold."""
 
-    def __init__(self, extras: list[Extra]):
-        self.extras = extras
+    def __init__(self, mentions: list[str]):
+        self.mentions = mentions
         self.decoded: dict[int, list] = {}
         self.passed = 0
 
@@ -851,7 +908,7 @@ class Mentioned:
     def __getitem__(self, row: int) -> list:
         found = self.decoded.get(row)
         if found is None:
-            found = self.decoded[row] = json.loads(self.extras[row].mentions)
+            found = self.decoded[row] = json.loads(self.mentions[row])
         return found
 
     def column(self, n: int) -> _Column:
@@ -867,7 +924,7 @@ class _Column:
         return self.mentioned[row][self.n]
 
     def __len__(self) -> int:
-        return len(self.mentioned.extras)
+        return len(self.mentioned.mentions)
 
 
 def _codes(first: np.ndarray, second: np.ndarray, n: int) -> np.ndarray:
@@ -884,24 +941,25 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
     return out
 
 
-def related_again(claims: list[Claim], memo: Memo, moved: np.ndarray, fresh: list[int], first: np.ndarray,
-                  second: np.ndarray, cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+def related_again(claims: Sequence[Claim], docs: list[str], memo: Memo, moved: np.ndarray, fresh: list[int],
+                  first: np.ndarray, second: np.ndarray,
+                  cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
     """The notes whose related claims an incremental analysis ranks again, and their ranking from
     every pair (`first`, `second`, `cosines`: the pool's now) that touches them: the notes with a
     claim new to the pool (`fresh` rows), with a pair gone (a claim of the memo's pool gone:
     `moved`, the memo's rows to the pool's, -1 for one gone) or a new pair, and those a patch
-    ranked again since the memo (`Memo.reranked`)."""
+    ranked again since the memo (`Memo.reranked`). `docs`: each claim's file."""
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     dead = memo.pairs[(a < 0) | (b < 0), :2].ravel()
-    touched = {claims[r].doc for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
-    touched |= {claims[r].doc for r in moved[dead][moved[dead] >= 0].tolist()}
+    touched = {docs[r] for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
+    touched |= {docs[r] for r in moved[dead][moved[dead] >= 0].tolist()}
     fresh_rows = np.zeros(len(claims), dtype=bool)
     fresh_rows[fresh] = True
     new_pairs = fresh_rows[first] | fresh_rows[second]
-    touched |= {claims[r].doc for r in np.r_[first[new_pairs], second[new_pairs]].tolist()}
+    touched |= {docs[r] for r in np.r_[first[new_pairs], second[new_pairs]].tolist()}
     if not touched:
         return touched, {}
-    mine = np.fromiter((c.doc in touched for c in claims), dtype=bool, count=len(claims))
+    mine = np.fromiter(map(touched.__contains__, docs), dtype=bool, count=len(docs))
     near = mine[first] | mine[second]
     return touched, _related(claims, first[near], second[near], cosines[near])
 

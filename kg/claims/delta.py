@@ -82,7 +82,9 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     store.pool(memo)
     if memo.vectors is None or memo.docs is None or memo.cosines is None:
         return None
-    listed = read["listed"] = _Listed([c for c, _ in items], [e for _, e in items])
+    listed = _Listed.of(items)
+    if not listed.lazy:  # (the analysis lists a `ClaimRows` afresh, once it made every model)
+        read["listed"] = listed
     if resourced and listed.notes:  # the sources' sentences are evidence only for the notes' statements:
         return None  # with none, a source's edit changes its own claims alone (a vault of sources, SciFact's)
     # the changed files' claims now, in file order
@@ -177,7 +179,7 @@ class _Patch:
             return False
         if bool((memo.pairs[unsure[memo.pairs[:, 0]] | unsure[memo.pairs[:, 1]], 2] != NOTHING).any()):
             return False
-        pool, _ = tension_pool(self.kb, self.listed.pool, self.listed.pool_extras, matrix, kth.copy())
+        pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
         for i, j, cosine, shared in pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh):
             if judge(pool, i, j, cosine, shared) != NOTHING:
@@ -197,7 +199,7 @@ class _Patch:
         second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
         cosines = np.r_[memo.cosines[alive], np.array([p[2] for p in self.pairs], dtype=np.float32)].astype(np.float32)
         memo.reranked = self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
-        touched, ranked = related_again(claims, memo, moved, fresh, first, second, cosines)
+        touched, ranked = related_again(claims, self.listed.pool_docs, memo, moved, fresh, first, second, cosines)
         self.reranked |= touched
         if not touched:
             return

@@ -39,7 +39,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,6 +51,7 @@ from kg.cache import rows_in, save_atomic
 from kg.claims import review
 from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
+    ClaimRows,
     Extra,
     FileClaims,
     claims_of,
@@ -315,6 +316,15 @@ class KnowledgeStore:
         for gone in set(decoded) - set(stored):
             del decoded[gone]
         return [item for p in paths if p in stored for item in decoded[p][1]]
+
+    def claim_rows(self, paths: list[str]) -> Sequence[tuple[Claim, Extra]]:
+        """`claims`, each made when first asked (kg.claims.perfile.ClaimRows); made all at once
+        after `remember_claims`, which keeps them between builds."""
+        if _DECODED is not None:
+            return self.claims(paths)
+        stored = {p: (claims, extra) for p, claims, extra in
+                  rows_in(self.db, "SELECT path, claims, extra FROM files WHERE path IN ({})", paths)}
+        return ClaimRows(stored[p] for p in paths if p in stored)
 
     def models(self, paths: list[str], ids: set[str] | None = None) -> list[Claim]:
         """The claims of these files, in this order, without their extras (what a page shows of
@@ -1136,7 +1146,7 @@ class ClaimFiles:
 
     def read_ahead(self, kb) -> None:
         """When the knowledge stage will analyse (the vault changed since it last did), start
-        decoding every file's claims in a thread, for `_analyse` to take (`taken`): while the
+        reading every file's claims in a thread, for `_analyse` to take (`taken`): while the
         search index stage writes its matrices and graph, which mostly leaves the interpreter
         free, rather than after it (at 10k notes, the two stages' median went from 7.06 to 6.72 s
         in alternated runs). Call it for an edit only: a cold build's index stage holds enough
@@ -1148,7 +1158,7 @@ class ClaimFiles:
             reader = KnowledgeStore(self.cache_dir)
             try:
                 if reader.get("stamp") not in (stamp, before):  # (before: claims that only moved are not read)
-                    ahead["items"] = reader.claims(self.paths)
+                    ahead["items"] = reader.claim_rows(self.paths)
             except Exception:  # (the stage reads them itself, and meets the problem there)
                 pass
             finally:
@@ -1158,8 +1168,8 @@ class ClaimFiles:
         thread.start()
         self._ahead = (thread, ahead)
 
-    def taken(self) -> list[tuple[Claim, Extra]] | None:
-        """The claims `read_ahead` decoded, once (None if it did not, or failed). (Listing them
+    def taken(self) -> Sequence[tuple[Claim, Extra]] | None:
+        """The claims `read_ahead` read (`KnowledgeStore.claim_rows`), once (None if it did not, or failed). (Listing them
         there too, and loading the last pool, moved 0.4 s of a 10k edit into the thread and left
         the stage as long: the thread and the index stage share the interpreter.)"""
         ahead, self._ahead = self._ahead, None
@@ -1284,7 +1294,8 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             preload_model()  # so the model loads while the claims are read
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
-        items = files.taken() or store.claims(paths)
+        # (made when asked, for a patch; a first analysis decodes them file by file, as it holds them all)
+        items = files.taken() or (store.claim_rows(paths) if since else store.claims(paths))
         from kg.claims.delta import patched
 
         read: dict = {}  # (what the patch read, which the analysis then need not read again)
@@ -1489,7 +1500,7 @@ def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
 
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
-             progress, items: list[tuple[Claim, Extra]] | None = None, listed=None,
+             progress, items: Sequence[tuple[Claim, Extra]] | None = None, listed=None,
              pool: Memo | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
     `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`);
@@ -1500,6 +1511,8 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
     if progress:
         progress("Finding evidence and tensions", 0, None)
     items = items if items is not None else store.claims(paths)
+    if isinstance(items, ClaimRows):
+        items = items.models()
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
     before = store.memo(pool)
