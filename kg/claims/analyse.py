@@ -616,8 +616,8 @@ class _Listed:
     def pool_extra(self, name: str) -> list:
         """One field of every pool claim's `Extra`, without making the extras of a `ClaimRows`."""
         if self.lazy:
-            found = self._claims.rows.extra_column(name)
-            return [found[n] for n in self._pool]
+            at, extras = Extra._fields.index(name), self._claims.rows.raw_extras
+            return [extras[n][at] for n in self._pool]
         return [getattr(self._extras[n], name) for n in self._pool]
 
     @functools.cached_property

@@ -261,7 +261,10 @@ def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, in
     wanted = None if only is None else {tuple(key) for i in only for key in measures(i)}
     words = None if wanted is None else {word for _, word in wanted}  # (looked up before a key is made: 0.1 s at 10k)
     index: dict[tuple[str, str], list[int]] = {}
-    for i in range(len(pool.claims)):
+    # (most claims measure nothing: when their measures are known, those are passed over in a C loop,
+    # where a Python one took 0.1 s of a 10k edit)
+    every = range(len(pool.claims))
+    for i in every if pool.measures is None else itertools.compress(every, pool.measures):
         for key in measures(i):
             if words is not None and (key[1] not in words or tuple(key) not in wanted):
                 continue
