@@ -1169,9 +1169,10 @@ class ClaimFiles:
         self._ahead = (thread, ahead)
 
     def taken(self) -> Sequence[tuple[Claim, Extra]] | None:
-        """The claims `read_ahead` read (`KnowledgeStore.claim_rows`), once (None if it did not, or failed). (Listing them
-        there too, and loading the last pool, moved 0.4 s of a 10k edit into the thread and left
-        the stage as long: the thread and the index stage share the interpreter.)"""
+        """The claims `read_ahead` read (`KnowledgeStore.claim_rows`), once (None if it did not,
+        or failed). (Listing them there too, and loading the last pool, moved 0.4 s of a 10k edit
+        into the thread and left the stage as long: the thread and the index stage share the
+        interpreter.)"""
         ahead, self._ahead = self._ahead, None
         if ahead is None:
             return None

@@ -355,8 +355,9 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     two claims far apart in wording still meet. One pair per subject, axis and pair of files: the
     two claims most alike."""
     index: dict[tuple[str, str], list[tuple[int, str, str, bool]]] = {}
-    for i in range(len(pool.claims)):  # (a claim made only when its stances are not known: an edit's pool makes few)
-        found = pool.stances[i] if pool.stances is not None else claim_stances(pool.claims[i], pool.exact[i], pool.names[i])
+    for i in range(len(pool.claims)):  # (a claim is made only when its stances are not known: an edit's pool makes few)
+        found = pool.stances[i] if pool.stances is not None else \
+            claim_stances(pool.claims[i], pool.exact[i], pool.names[i])
         for subject, axis, pole, words, member in found:
             index.setdefault((subject, axis), []).append((i, pole, (pole, words), member))
     best: dict[tuple, tuple[float, tuple[int, int, str, str, str, str, bool]]] = {}
