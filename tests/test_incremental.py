@@ -1818,30 +1818,38 @@ def test_notes_without_claims_do_not_count_as_changed_for_a_patch(tmp_path):
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def _models_a_patch_makes(tmp_path: Path, monkeypatch, vault: Path, cache: Path, step) -> int:
+    """How many claim models the build after `step()` makes (kg.claims.perfile's `_claim`), with
+    that build patched into fern.md's rows and ending where a cold build ends."""
+    from kg.claims import perfile
+
+    made = []
+    real = perfile._claim
+    monkeypatch.setattr(perfile, "_claim", lambda values: made.append(values) or real(values))
+    step()
+    edited = run(vault, cache_dir=cache, site=False)
+    monkeypatch.setattr(perfile, "_claim", real)
+    assert edited.analysis.patched == ["notes/fern.md"]
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert edited.analysis.summary == cold.analysis.summary
+    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+    return len(made)
+
+
 def test_a_patch_makes_the_models_of_the_claims_it_looks_at_not_of_every_claim(tmp_path, monkeypatch):
     """An edit's patch lists every claim from its stored fields and makes a model only of the
     claims it looks at (kg.claims.perfile.ClaimRows): the edited note's and their neighbours', not
     the vault's (a 10k vault's 150k models took 1.0 s of every edit). It finds what a cold build
     finds."""
-    from kg.claims import perfile
-
     vault = _sources_vault(tmp_path)
     note = vault / "notes" / "fern.md"
     _fern_note(note)
-    cache, site = tmp_path / "cache", tmp_path / "site"
-    first = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
-    made = []
-    real = perfile._claim
-    monkeypatch.setattr(perfile, "_claim", lambda values: made.append(values) or real(values))
-    note.write_text(note.read_text(encoding="utf-8") + "\nIts soil dries out quickly when the heating runs in winter.\n",
-                    encoding="utf-8")
-    edited = run(vault, cache_dir=cache, site=False)
-    assert edited.analysis.patched == ["notes/fern.md"]
-    assert first.analysis.summary["claims"] > 100 and 0 < len(made) <= 20
-    monkeypatch.setattr(perfile, "_claim", real)
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
-    assert edited.analysis.summary == cold.analysis.summary
-    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    made = _models_a_patch_makes(tmp_path, monkeypatch, vault, cache, lambda: note.write_text(
+        note.read_text(encoding="utf-8") + "\nIts soil dries out quickly when the heating runs in winter.\n",
+        encoding="utf-8"))
+    assert first.analysis.summary["claims"] > 100 and 0 < made <= 20
 
 
 def test_a_note_made_is_patched_with_the_models_of_the_blocks_that_declare_tensions(tmp_path, monkeypatch):
@@ -1849,25 +1857,14 @@ def test_a_note_made_is_patched_with_the_models_of_the_blocks_that_declare_tensi
     tensions again: it reads the blocks that declare them and the claims their links name, and
     makes the models of those alone, not of every note's claim (0.5 s of a note made at 6,571
     notes). It finds what a cold build finds."""
-    from kg.claims import perfile
-
     vault = _vault(tmp_path)
     cache = tmp_path / "cache"
     first = run(vault, cache_dir=cache, site=False)
     assert any(t.kind == "declared" for t in first.knowledge.tensions)
-    made = []
-    real = perfile._claim
-    monkeypatch.setattr(perfile, "_claim", lambda values: made.append(values) or real(values))
-    _fern_note(vault / "notes" / "fern.md")
-    edited = run(vault, cache_dir=cache, site=False)
-    assert edited.analysis.patched == ["notes/fern.md"]
+    made = _models_a_patch_makes(tmp_path, monkeypatch, vault, cache, lambda: _fern_note(vault / "notes" / "fern.md"))
     # (the claims of the tension sections' blocks, the statements that take a stance, the one named: 113
     # of the vault's 477 statements; every note's claim of a block and every statement were made, 549)
-    assert first.analysis.summary["claims"] > 450 and 0 < len(made) <= 150
-    monkeypatch.setattr(perfile, "_claim", real)
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
-    assert edited.analysis.summary == cold.analysis.summary
-    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+    assert first.analysis.summary["claims"] > 450 and 0 < made <= 150
 
 
 def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_build_finds_it(tmp_path):
