@@ -648,13 +648,10 @@ class _ByBlock(Mapping):
     vault for them took 0.5 s of a note made)."""
 
     def __init__(self, claims: Sequence[Claim], rows: dict[tuple[str, int], list[int]]):
-        self.claims, self.rows, self.made = claims, rows, {}
+        self.claims, self.rows = claims, rows
 
     def __getitem__(self, key: tuple[str, int]) -> list[Claim]:
-        found = self.made.get(key)
-        if found is None:
-            found = self.made[key] = [self.claims[n] for n in self.rows[key]]
-        return found
+        return [self.claims[n] for n in self.rows[key]]  # (each claim is made once: `ClaimRows` keeps it)
 
     def __iter__(self):
         return iter(self.rows)
