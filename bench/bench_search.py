@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.search.index import ANN_FROM, SearchIndex, count_terms, sync_ann, write_vectors
+from kg.search.index import ANN_FROM, MATRICES, SearchIndex, count_terms, load_matrices, save_matrices, sync_ann
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "vaults" / "scifact" / ".kg"
@@ -57,15 +57,16 @@ def queries() -> list[str]:
 def make_index(n: int) -> Path:
     vault = HERE / "vaults" / f"search-{n}"
     folder = vault / ".kg"
-    done_mark = folder / f"bench-complete-{NOISE}-parts"
+    done_mark = folder / f"bench-complete-{NOISE}-heaps"
     if done_mark.is_file():
         return vault
     shutil.rmtree(vault, ignore_errors=True)
     (vault / "notes").mkdir(parents=True)
     (vault / "kg.toml").write_text("# tiled search benchmark\n", encoding="utf-8")
     folder.mkdir()
-    base = np.load(SOURCE / "vectors.npy")
-    base_parts, base_part_ids = np.load(SOURCE / "part_vectors.npy"), np.load(SOURCE / "part_ids.npy")
+    source = load_matrices(SOURCE)
+    base = np.asarray(source.matrix)
+    base_parts, base_part_ids = np.asarray(source.parts), source.part_ids
     src = sqlite3.connect(SOURCE / "search.sqlite")
     rows = src.execute("SELECT doc, kind, line, text, title, concept, source, tags, date, sentences, key, id "
                        "FROM items ORDER BY id").fetchall()
@@ -99,11 +100,11 @@ def make_index(n: int) -> Path:
             print(f"  tiling {done:,}/{n:,}", end="\r", file=sys.stderr)
     db.close()
     started = time.perf_counter()
-    write_vectors(folder, np.arange(1, n + 1, dtype=np.int64), matrix)
     ids = np.concatenate(part_ids)
     order = np.argsort(ids, kind="stable")  # sorted by item, as kg writes them
-    np.save(folder / "part_vectors.npy", np.concatenate(parts)[order])
-    np.save(folder / "part_ids.npy", ids[order])
+    save_matrices(folder, [(np.arange(1, n + 1, dtype=np.int64), np.full(n, -1), matrix, None),
+                           (ids[order], np.full(len(ids), -1), np.concatenate(parts)[order], None)])
+    sync_ann(folder, np.arange(1, n + 1, dtype=np.int64), matrix)
     print(f"  vectors written{' and HNSW built' if n >= ANN_FROM else ''} in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     del matrix
@@ -117,7 +118,7 @@ def measure(n: int, embedder, texts: list[str]) -> None:
 
     vault = make_index(n)
     folder = vault / ".kg"
-    sync_ann(folder, np.load(folder / "vector_ids.npy"), np.load(folder / "vectors.npy", mmap_mode="r"))
+    sync_ann(folder, *load_matrices(folder)[:2])
     rss_before = rss_mb()
     searcher = Searcher(folder, embedder=embedder)
     for q in texts:  # page in what the queries read (this VM reclaims cold page cache quickly)
@@ -155,8 +156,7 @@ def measure(n: int, embedder, texts: list[str]) -> None:
           + f" | a loaded searcher adds {rss_after[0] - rss_before[0]:,.0f} MB of its own memory and "
           f"{rss_after[1] - rss_before[1]:,.0f} MB of mapped file pages")
     if n >= ANN_FROM:
-        ids = np.load(folder / "vector_ids.npy")
-        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        ids, matrix = load_matrices(folder)[:2]
         edited = np.concatenate([np.delete(ids, np.arange(100, 120)), ids[-1] + 1 + np.arange(20)])
         # the note's 20 passages leave and come back under new ids, with their old vectors
         moved = np.concatenate([np.delete(np.arange(len(ids)), np.arange(100, 120)), np.arange(100, 120)])
@@ -171,7 +171,7 @@ def measure(n: int, embedder, texts: list[str]) -> None:
 
 def main() -> None:
     sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
-    if not (SOURCE / "vectors.npy").is_file():
+    if not (SOURCE / MATRICES).is_file():
         sys.exit("build the SciFact vault first: python bench/beir_scifact.py")
     from kg.search.embed import Embedder
 

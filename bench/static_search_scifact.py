@@ -187,7 +187,9 @@ def main() -> None:
     from kg.search.embed import Embedder
 
     real = Embedder().embed([q for _, q in qs])
-    mean = np.asarray(np.load(CACHE / "vectors.npy", mmap_mode="r"), dtype=np.float64).mean(0)
+    from kg.search.index import load_matrices
+
+    mean = np.asarray(load_matrices(CACHE).matrix, dtype=np.float64).mean(0)
     centred = [(v - mean) / np.linalg.norm(v - mean) for v in real]
     real_only = semantic.StaticSearch(table, semantic.encode_vault(only(units, "real"), "bench"), tokenizer)
     report("real-model query -> real-model vectors (reference)", rank_pages(real_only, centred), qs, rel)

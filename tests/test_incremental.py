@@ -1037,6 +1037,7 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
     import numpy as np
 
     from kg.claims import store
+    from kg.search import heap as heaps
 
     def heap() -> tuple[Path, int, int]:
         [path] = cache.glob(f"{store.POOL_HEAP}.*.f32")
@@ -1047,24 +1048,24 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)
     path, length, pool = heap()
-    assert length == pool > 100 and path.stat().st_size == length * store.ROW_BYTES
+    assert length == pool > 100 and path.stat().st_size == length * heaps.ROW_BYTES
     with open(path, "ab") as f:  # what a crash after an append leaves
-        f.write(b"\xff" * 3 * store.ROW_BYTES)
+        f.write(b"\xff" * 3 * heaps.ROW_BYTES)
     note = vault / "notes" / "concepts" / "quality-gap.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
     edited = run(vault, cache_dir=cache, site=False)
     appended, grown, now = heap()
     assert appended == path and grown == length + 1 and now == pool + 1  # one claim more, one row more
-    assert path.stat().st_size == grown * store.ROW_BYTES
+    assert path.stat().st_size == grown * heaps.ROW_BYTES
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
     assert _state(edited) == _state(cold)
 
-    monkeypatch.setattr(store, "HEAP_SLACK", 1)  # the next edit's rows would pass it
+    monkeypatch.setattr(heaps, "HEAP_SLACK", 1)  # the next edit's rows would pass it
     note.write_text(note.read_text(encoding="utf-8").replace("by 9% on coding", "by 8% on coding"), encoding="utf-8")
     again = run(vault, cache_dir=cache, site=False)
     fresh, rows, now = heap()
-    assert fresh != path and not path.exists() and rows == now and fresh.stat().st_size == now * store.ROW_BYTES
+    assert fresh != path and not path.exists() and rows == now and fresh.stat().st_size == now * heaps.ROW_BYTES
     cold = run(vault, cache_dir=tmp_path / "cold-cache-2", site=False)
     assert _state(again) == _state(cold)
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from kg.build import build
 from kg.cli import main
 from kg.search.embed import Embedder
-from kg.search.index import SearchIndex
+from kg.search.index import SearchIndex, load_matrices
 from kg.search.query import Filters, Searcher
 from tests.conftest import ROOT
 
@@ -121,7 +121,7 @@ def test_index_is_incremental_and_heals(tmp_path, embedder):
     SearchIndex(cache).update(build(vault), lambda: embedder)
     assert all(h.doc != "notes/pricing.md" for h in Searcher(cache, embedder=embedder).search("tariffs", k=20))
     (cache / "search.sqlite").write_bytes(b"garbage" * 1000)
-    (cache / "vectors.npy").write_bytes(b"garbage")
+    (cache / "matrices.npz").write_bytes(b"garbage")
     result = CliRunner().invoke(main, ["--vault", str(vault), "search", "prices"])
     assert result.exit_code == 1 and "build" in result.output  # detected, never a traceback
     healed = SearchIndex(cache).update(build(vault), lambda: embedder)
@@ -173,8 +173,10 @@ def _as_a_whole_write_leaves_it(index: SearchIndex) -> None:
     from the whole database makes."""
     import numpy as np
 
-    names = ("vector_ids.npy", "vectors.npy", "part_ids.npy", "part_vectors.npy")
-    written = {n: np.load(index.folder / n) for n in names}
+    def matrices() -> list:
+        return [np.asarray(a) for a in load_matrices(index.folder)[:4]]
+
+    written = matrices()
     db = index.connect()
     try:
         assert not db.execute("SELECT count(*) FROM items i LEFT JOIN vectors v ON v.key = i.key "
@@ -184,8 +186,8 @@ def _as_a_whole_write_leaves_it(index: SearchIndex) -> None:
         index._write_matrix(db)  # the whole write, from the database
     finally:
         db.close()
-    for n in names:
-        assert np.array_equal(written[n], np.load(index.folder / n)), n
+    for name, before, now in zip(("ids", "matrix", "part ids", "parts"), written, matrices()):
+        assert np.array_equal(before, now), name
 
 
 def test_batch_mode_prints_json_lines(demo, tmp_path):
@@ -255,9 +257,6 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
 
     monkeypatch.setattr(index, "ANN_FROM", 5)
     monkeypatch.setattr(index, "PENDING_SHARE", 0.5)
-    copied: list[int] = []
-    copy_range = index._copy_range
-    monkeypatch.setattr(index, "_copy_range", lambda *args: copied.append(args[-1]) or copy_range(*args))
     vault = tmp_path / "vault"
     shutil.copytree(FIXTURES / "vault", vault)
     cache = vault / ".kg"
@@ -272,7 +271,7 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
         note.write_text(note.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
         SearchIndex(cache).update(build(vault), lambda: embedder)
         labels = np.load(cache / "ann_ids.npy")
-        live = set(np.load(cache / "vector_ids.npy").tolist())
+        live = set(load_matrices(cache).ids.tolist())
         assert (labels == -1).any() and set(labels[labels >= 0].tolist()) <= live  # tombstones
         assert ((cache / "ann.faiss").stat().st_mtime_ns == built) == waits  # not read and written for one edit
         assert (set(labels[labels >= 0].tolist()) == live) != waits
@@ -283,9 +282,7 @@ def test_large_vault_index_updates_in_place(tmp_path, embedder, monkeypatch):
         assert searcher.search(line, k=1, mode="vector")[0].doc == "notes/pricing.md"
         ids = [i for i, _ in searcher.nearest(searcher.embedder.embed(["prices"])[0], 50)]
         assert set(ids) <= live
-        assert copied  # the matrices were the last ones' rows copied by runs, then the new rows
         _as_a_whole_write_leaves_it(SearchIndex(cache))
-        copied.clear()
 
 
 def test_an_edit_keeps_the_graph_without_reading_it_and_reads_a_graph_replaced_behind_its_back(
@@ -325,7 +322,7 @@ def test_an_edit_keeps_the_graph_without_reading_it_and_reads_a_graph_replaced_b
                     encoding="utf-8")
     SearchIndex(cache).update(build(vault), lambda: embedder)
     assert reads  # the note no longer described the file: the graph was read
-    live = np.load(cache / "vector_ids.npy")
+    live = load_matrices(cache).ids
     graph = read_index(str(cache / "ann.faiss"))
     labels = np.load(cache / "ann_ids.npy")
     assert graph.ntotal == len(labels) == len(live) and set(labels.tolist()) == set(live.tolist())  # built again
@@ -369,6 +366,70 @@ def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embed
     hits = Searcher(vault / ".kg", embedder=embedder).search("how fast are glaciers retreating", k=2, mode="vector",
                                                             filters=Filters(kinds=("source",)))
     assert hits[0].doc == "sources/field.md" and "30 metres" in hits[0].text
+
+
+def test_an_edit_appends_its_vectors_to_the_heaps_and_a_reader_keeps_the_rows_it_mapped(tmp_path, embedder, monkeypatch):
+    """An edit writes its new vectors after the last rows of each heap, the same files, and leaves
+    every row named before as it was: a searcher loaded before the edit still finds what it found.
+    A heap past its slack (rows of items gone) is written afresh and the old one removed; each
+    time the matrices are those a whole write makes."""
+    import numpy as np
+
+    from kg.search import heap
+
+    vault = tmp_path / "vault"
+    for name in ("notes", "sources"):
+        shutil.copytree(ROOT / name, vault / name)
+    cache = tmp_path / "cache"
+    index = SearchIndex(cache)
+    index.update(build(vault), lambda: embedder)
+    before = load_matrices(cache)
+    files = {p.name: p.stat().st_size for p in cache.glob("*.f32")}
+    assert len(files) == 2 and all(size % heap.ROW_BYTES == 0 for size in files.values())
+    reader = Searcher(cache, embedder=embedder)
+    found = [h.doc for h in reader.search("open models trail closed ones", k=3, mode="vector")]
+
+    note = vault / "notes" / "concepts" / "model-routing.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## Related", "\nTariffs on accelerators raise the price of a rack by a fifth.\n\n## Related", 1),
+        encoding="utf-8")
+    index.update(build(vault), lambda: embedder)
+    after = load_matrices(cache)
+    grown = {p.name: p.stat().st_size for p in cache.glob("*.f32")}
+    assert grown.keys() == files.keys() and all(grown[n] >= files[n] for n in files)  # appended, not rewritten
+    assert after.heaps[0][0] == before.heaps[0][0] and after.heaps[0][1] > before.heaps[0][1]
+    assert np.array_equal(np.asarray(after.matrix)[np.isin(after.ids, before.ids)],
+                          np.asarray(before.matrix)[np.isin(before.ids, after.ids)])
+    assert [h.doc for h in reader.search("open models trail closed ones", k=3, mode="vector")] == found
+    assert Searcher(cache, embedder=embedder).search("tariffs on accelerators", k=1)[0].doc == note.relative_to(
+        vault).as_posix()
+    _as_a_whole_write_leaves_it(index)
+
+    monkeypatch.setattr(heap, "HEAP_SLACK", 1)  # the next edit's rows would pass it
+    note.write_text(note.read_text(encoding="utf-8").replace("by a fifth", "by a quarter"), encoding="utf-8")
+    index.update(build(vault), lambda: embedder)
+    fresh = load_matrices(cache)
+    assert {n for n, _ in fresh.heaps}.isdisjoint(n for n, _ in after.heaps)
+    assert {p.name for p in cache.glob("*.f32")} == {f"{k}.{n}.f32" for k, (n, _) in zip(("vectors", "part_vectors"),
+                                                                                          fresh.heaps)}
+    assert [length for _, length in fresh.heaps] == [len(fresh.ids), len(fresh.part_ids)]
+    _as_a_whole_write_leaves_it(index)
+
+
+def test_a_search_index_of_an_older_kg_is_written_again_as_heaps(tmp_path, embedder):
+    """The matrices as kg wrote them before its heaps (`.npy` files) are replaced, not read."""
+    import numpy as np
+
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "notes", vault / "notes")
+    cache = tmp_path / "cache"
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    (cache / "matrices.npz").unlink()
+    np.save(cache / "vectors.npy", np.zeros((3, 384), np.float32))
+    np.save(cache / "vector_ids.npy", np.arange(3))
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert not (cache / "vectors.npy").exists() and not (cache / "vector_ids.npy").exists()
+    assert Searcher(cache, embedder=embedder).search("open models trail closed ones", k=1)
 
 
 @pytest.mark.parametrize("kernel_copy", [True, False])

@@ -133,7 +133,7 @@ class Memo:
     """Claim keys (`claim_key`) of the last tension pool, in order; `kth` and `vector_rows` follow it."""
     vectors: np.ndarray | None = None
     """The vectors of the pool's claims: the rows of `vector_rows` (a heap that an edit appends to,
-    kg.claims.store._keep_heap), or, after an analysis, one row per claim of the pool."""
+    kg.search.heap.keep_heap), or, after an analysis, one row per claim of the pool."""
     vector_rows: np.ndarray | None = None
     """The row of `vectors` of each claim of the pool; after an analysis, its row in the heap it was
     read from, -1 for a claim whose vector is not there yet."""

@@ -9,7 +9,7 @@ so that an edit costs what it changes:
 - every candidate pair of the tension search with its verdict, as rows of the pool of claims
   kept with the pool (each claim's content key, its vector and its k-th neighbour's cosine) in
   `claim_pool.npz`, its vectors in a memory-mapped heap `pool_vectors.<name>.f32` that an edit
-  appends its new claims' vectors to (`_keep_heap`), so only pairs that involve a new claim are
+  appends its new claims' vectors to (kg.search.heap), so only pairs that involve a new claim are
   looked for (an exact neighbour search of the new claims against the pool's vectors) and judged.
 
 Commands that only read the result (`kg claims`, `kg tensions`, `kg show`, `kg check`) make it
@@ -33,7 +33,6 @@ import marshal
 import operator
 import os
 import re
-import secrets
 import sqlite3
 import threading
 import time
@@ -74,6 +73,7 @@ from kg.claims.perfile import (
 )
 from kg.model import Claim, Diagnostic, Evidence, Tension, set_fields
 from kg.search.embed import Embedder
+from kg.search.heap import keep_heap, read_heap
 
 if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
@@ -642,7 +642,7 @@ class KnowledgeStore:
             with np.load(self.folder / POOL) as saved:
                 pool, kth, pairs, cosines, doc_names, doc_rows, heap, length, rows = (saved[k] for k in (
                     "pool", "kth", "pairs", "cosines", "doc_names", "doc_rows", "heap", "heap_rows", "rows"))
-            vectors = _read_heap(self.folder, POOL_HEAP, str(heap), int(length))
+            vectors = read_heap(self.folder, POOL_HEAP, str(heap), int(length))
             if len(kth) == len(pool) == len(rows) and (not len(rows) or (rows.min() >= 0 and rows.max() < len(vectors))) \
                     and pairs.ndim == 2 and pairs.shape[1] == 3 and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
                 memo.pool = [k.decode() for k in pool.tolist()]
@@ -690,7 +690,7 @@ class KnowledgeStore:
         if not same_pool:
             pool = np.array([k.encode() for k in memo.pool], dtype=bytes)
             rows = memo.vector_rows if memo.vector_rows is not None else np.full(len(memo.pool), -1, dtype=np.int64)
-            _keep_heap(self.folder, POOL_HEAP, memo.heap, rows, memo.vectors, lambda heap, length, rows: save_atomic(
+            keep_heap(self.folder, POOL_HEAP, memo.heap, rows, memo.vectors, lambda heap, length, rows: save_atomic(
                 self.folder / POOL, lambda f: np.savez(
                     f, pool=pool, kth=memo.kth,
                     pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
@@ -810,51 +810,6 @@ def _keep_vectors(folder: Path, kind: str, keys: np.ndarray, vectors: np.ndarray
 
 
 POOL_HEAP = "pool_vectors"
-HEAP_SLACK = 2
-"""A heap holding more than this many rows per row of the pool (rows of claims gone) is written
-afresh, with only the pool's."""
-ROW_BYTES = 384 * 4
-
-
-def _heap_path(folder: Path, kind: str, name: str) -> Path:
-    return folder / f"{kind}.{name}.f32"
-
-
-def _read_heap(folder: Path, kind: str, name: str, length: int) -> np.ndarray:
-    """The first `length` rows of a heap, memory-mapped (OSError or ValueError when it is shorter)."""
-    if length == 0:
-        return np.zeros((0, 384), dtype=np.float32)
-    return np.memmap(_heap_path(folder, kind, name), dtype=np.float32, mode="r", shape=(length, 384))
-
-
-def _keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.ndarray, vectors: np.ndarray,
-               then: Callable[[str, int, np.ndarray], None]) -> None:
-    """Keep `vectors` (a row each) in a heap file of float32 rows: the rows the heap already holds
-    (`rows`: their place in it, -1 for none) stay where they are and the others are written after its
-    `heap[1]` rows, so an edit writes its new claims' vectors only (rewriting a 10k vault's 280 MB
-    took 0.9 s of an edit). A heap that would hold more than HEAP_SLACK rows per vector, or none
-    yet, is written afresh under a new name. Then `then(name, length, rows)` keeps what names the
-    rows, and a heap written afresh drops the others: a crash leaves rows past the length the kept
-    pool names (written over next time) or a heap no pool names, never a pool naming rows not written."""
-    todo = np.nonzero(rows < 0)[0]
-    if heap is not None and _heap_path(folder, kind, heap[0]).is_file() \
-            and heap[1] + len(todo) <= HEAP_SLACK * max(len(rows), 1):
-        name, length = heap
-        rows = rows.copy()
-        rows[todo] = np.arange(length, length + len(todo))
-        with open(_heap_path(folder, kind, name), "r+b") as f:
-            f.seek(length * ROW_BYTES)
-            for start in range(0, len(todo), 16_384):
-                f.write(np.ascontiguousarray(vectors[todo[start:start + 16_384]], dtype=np.float32).data)
-            f.truncate()
-        then(name, length + len(todo), rows)
-        return
-    name = secrets.token_hex(8)
-    save_atomic(_heap_path(folder, kind, name), lambda f: f.write(np.ascontiguousarray(vectors, dtype=np.float32).data))
-    then(name, len(vectors), np.arange(len(vectors), dtype=np.int64))
-    for old in folder.glob(f"{kind}.*.f32"):
-        if old.name != _heap_path(folder, kind, name).name:
-            old.unlink(missing_ok=True)
 
 
 def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[str, str], list[Diagnostic], dict]:

@@ -47,7 +47,7 @@ import numpy as np
 import orjson
 
 from kg.cache import rows_in, save_atomic
-from kg.search.index import copy_rows, let_pages_go
+from kg.search.index import MATRICES, copy_rows, let_pages_go, load_matrices
 from kg.search.query import SENTENCE_SHARE
 
 TABLE_VERSION = 2
@@ -543,6 +543,15 @@ BLOCK = 16_384
 """Rows per block where a whole matrix would be copied (16k rows of 384 floats: 25 MB)."""
 
 
+def _mean_rows(matrix: np.ndarray) -> np.ndarray:
+    """The mean row of a matrix, summed a block at a time (no float64 copy of it, and a heap's
+    `Gathered` view is never read whole)."""
+    total = np.zeros(matrix.shape[1], dtype=np.float64)
+    for start in range(0, len(matrix), BLOCK):
+        total += np.asarray(matrix[start:start + BLOCK]).sum(0, dtype=np.float64)
+    return (total / max(len(matrix), 1)).astype(np.float32)
+
+
 def _centre_rows(matrix: np.ndarray, mean: np.ndarray) -> None:
     """Each row minus `mean`, then normalised: in place, a block of rows at a time."""
     for start in range(0, len(matrix), BLOCK):
@@ -833,13 +842,10 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         try:
             order = [doc for (doc,) in db.execute("SELECT doc FROM items GROUP BY doc ORDER BY MIN(id)")]
             indexed = dict(db.execute("SELECT doc, hash FROM docs"))
-            matrix = np.load(folder / "vectors.npy", mmap_mode="r")
-            ids = np.load(folder / "vector_ids.npy")
-            parts = np.load(folder / "part_vectors.npy", mmap_mode="r")
-            part_ids = np.load(folder / "part_ids.npy")
+            ids, matrix, part_ids, parts = load_matrices(folder)[:4]
         except (OSError, ValueError, sqlite3.Error):
             return None
-        if not len(ids) or len(matrix) != len(ids) or len(parts) != len(part_ids):
+        if not len(ids):
             return None
         settings = table.meta
         dim, vocabulary = settings["dim"], settings["tokens"]
@@ -911,7 +917,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
                 centre += static_vectors(seqs[start:start + BLOCK], table.vectors, weights).sum(0, dtype=np.float64)
             centre /= max(len(seqs), 1)
             del seqs
-            mean = matrix.mean(0, dtype=np.float64).astype(np.float32)  # (no float64 copy of the matrix)
+            mean = _mean_rows(matrix)
             let_pages_go(matrix)
             basis.refresh(df, passages, centre.astype(np.float32), mean)
         digest = basis.digest()
@@ -1224,7 +1230,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
     from kg.search.embed import ModelError
 
     kb = site.kb
-    present = (Path(cache_dir) / "vectors.npy").is_file()
+    present = (Path(cache_dir) / MATRICES).is_file()
     files: dict[str, bytes | list] = {}
     if present:
         try:
@@ -1282,5 +1288,5 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
 def current(out: Path, cache_dir: Path) -> bool:
     """Whether site/semantic/ is as an unchanged build leaves it: both files there when the vault
     has a search index, neither when it has none (a cheap look, for the writer's shortcut)."""
-    want = (Path(cache_dir) / "vectors.npy").is_file()
+    want = (Path(cache_dir) / MATRICES).is_file()
     return all((out / path).is_file() == want for path in (TABLE, VAULT))

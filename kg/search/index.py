@@ -10,12 +10,14 @@ Files:
   (embeddings keyed by the hash of model id and text, so a rebuild embeds only new text).
 - `terms` in the same database: how many items hold each word, kept up to date as items come
   and go, so that a query can tell rare words from common ones without reading FTS5's lists.
-- `vectors.npy` + `vector_ids.npy`: the matrix of current item vectors (rows in item id order),
-  memory-mapped at query time, rewritten atomically after each build. A source window of
+- `matrices.npz` with the heaps `vectors.<name>.f32` and `part_vectors.<name>.f32`
+  (kg.search.heap): the current item vectors, memory-mapped at query time, with their item ids
+  in order and each one's row in its heap; an edit appends its new vectors to the heap and
+  writes `matrices.npz` again (`load_matrices`, `save_matrices`). A source window of
   several sentences is embedded once, as its sentences (`parts`; the knowledge stage needs
   every source sentence's vector anyway), and a note paragraph as its claims: its row is their
-  normalised mean, and `part_vectors.npy` + `part_ids.npy` hold the parts' own vectors (rows by
-  item id), so a query scores the item by its mean and its best part (query.SENTENCE_SHARE).
+  normalised mean, and the `part_vectors` heap holds the parts' own vectors (by item id in
+  `matrices.npz`), so a query scores the item by its mean and its best part (query.SENTENCE_SHARE).
 - `ann.faiss` + `ann_ids.npy`: for large vaults (see ANN_FROM), an HNSW graph over the vectors
   (memory-mapped at query time), and the item id of each of its entries. It is updated in
   place: removed items become tombstones (id -1), and new vectors wait outside it (a query scans
@@ -40,10 +42,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from kg.cache import save_atomic
+from kg.search.heap import DIM, keep_heap, read_heap
 from kg.search.knn import faiss_installed, load_faiss
 
 INDEX_VERSION = 5
@@ -390,33 +394,19 @@ class SearchIndex:
         """A current matrix without a graph: a small vault; or a large one, built without faiss
         (said again), or since given faiss (the graph is built now)."""
         try:
-            ids = np.load(self.folder / "vector_ids.npy", mmap_mode="r")
+            last = load_matrices(self.folder)
         except (OSError, ValueError):
             return
-        if len(ids) >= ANN_FROM:
-            sync_ann(self.folder, np.asarray(ids), np.load(self.folder / "vectors.npy", mmap_mode="r"), progress)
-
-    def _last_matrices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """The item ids, vectors, sentence item ids and sentence vectors last written, mapped; None
-        when one is missing or they do not agree."""
-        try:
-            ids, part_ids = np.load(self.folder / "vector_ids.npy"), np.load(self.folder / "part_ids.npy")
-            matrix = np.load(self.folder / "vectors.npy", mmap_mode="r")
-            parts = np.load(self.folder / "part_vectors.npy", mmap_mode="r")
-        except (OSError, ValueError):
-            return None
-        if len(ids) != len(matrix) or len(part_ids) != len(parts) or matrix.ndim != 2 or parts.ndim != 2:
-            return None
-        return ids, matrix, part_ids, parts
+        if len(last.ids) >= ANN_FROM:
+            sync_ann(self.folder, last.ids, last.matrix, progress)
 
     def _matrices_readable(self) -> bool:
-        """Whether the vector files are there and whole (only their headers are read)."""
+        """Whether the vector matrices are there and whole (mapped, not read)."""
         try:
-            pairs = [(np.load(self.folder / a, mmap_mode="r"), np.load(self.folder / b, mmap_mode="r"))
-                     for a, b in (("vectors.npy", "vector_ids.npy"), ("part_vectors.npy", "part_ids.npy"))]
+            load_matrices(self.folder)
         except (OSError, ValueError):
             return False
-        return all(len(m) == len(i) for m, i in pairs)
+        return True
 
     @staticmethod
     def _vectors(db, keys: list[str]) -> dict[str, bytes]:
@@ -500,43 +490,123 @@ class SearchIndex:
     def _write_matrix(self, db, progress=None, change: tuple[list[int], list[int]] | None = None) -> None:
         """Write the matrices of item and sentence vectors: read whole from the database, or, with
         `change` (the item ids removed, the ids added), the last ones without the removed items,
-        with the added ones read (a 10k vault's 250,000 vectors are not read again for one edit)."""
+        with the added ones read and appended to their heaps (a 10k vault's 250,000 vectors are
+        neither read nor copied for one edit)."""
         items = "SELECT i.id, v.vector FROM items i JOIN vectors v ON v.key = i.key"
         parts_of = "SELECT p.item, v.vector FROM parts p JOIN vectors v ON v.key = p.key"
-        last = self._last_matrices() if change is not None else None
+        try:
+            last = load_matrices(self.folder) if change is not None else None
+        except (OSError, ValueError):
+            last = None
         if last is None:
             ids, matrix = _rows(db.execute(f"{items} ORDER BY i.id"))
             part_ids, parts = _rows(db.execute(f"{parts_of} ORDER BY p.item, p.rowid"))
-        else:
-            dropped, added = (np.array(sorted(x), dtype=np.int64) for x in change)
-            chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
+            save_matrices(self.folder, [(ids, np.full(len(ids), -1), matrix, None),
+                                        (part_ids, np.full(len(part_ids), -1), parts, None)])
+            sync_ann(self.folder, ids, matrix, progress)
+            return
+        dropped, added = (np.array(sorted(x), dtype=np.int64) for x in change)
+        chunks = [added[start:start + 500].tolist() for start in range(0, len(added), 500)]
 
-            def merged(old_ids, old, query: str, item: str, order: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-                """The new ids, and the matrix `name` written from the old one's kept rows and the new rows."""
-                kept = np.nonzero(~np.isin(old_ids, dropped))[0]
-                new = [_rows(db.execute(f"{query} WHERE {item} IN ({','.join('?' * len(c))}) ORDER BY {order}", c))
-                       for c in chunks]
-                all_ids = np.concatenate([old_ids[kept], *(n[0] for n in new)])
-                rows = np.concatenate([n[1] for n in new]) if new else np.zeros((0, old.shape[1]), np.float32)
-                source = np.r_[kept, np.full(len(rows), -1)]
-                if len(all_ids) and bool((np.diff(all_ids) < 0).any()):  # ids are given in order: new ones come last
-                    by_id = np.argsort(all_ids, kind="stable")  # one item's sentences keep their order
-                    all_ids, source, rows = all_ids[by_id], source[by_id], rows[by_id[by_id >= len(kept)] - len(kept)]
-                return all_ids, save_rows(self.folder / name, old, source, rows)
+        def merged(kind: str, old_ids, old_rows, heap: tuple[str, int], query: str, item: str, order: str) -> tuple:
+            """The new ids, their rows in the last heap (-1: added), the matrix they make, the heap."""
+            kept = np.nonzero(~np.isin(old_ids, dropped))[0]
+            new = [_rows(db.execute(f"{query} WHERE {item} IN ({','.join('?' * len(c))}) ORDER BY {order}", c))
+                   for c in chunks]
+            all_ids = np.concatenate([old_ids[kept], *(n[0] for n in new)])
+            fresh = np.concatenate([n[1] for n in new]) if new else np.zeros((0, DIM), np.float32)
+            rows = np.r_[old_rows[kept], np.full(len(fresh), -1)]
+            if len(all_ids) and bool((np.diff(all_ids) < 0).any()):  # ids are given in order: new ones come last
+                by_id = np.argsort(all_ids, kind="stable")  # one item's sentences keep their order
+                all_ids, rows, fresh = all_ids[by_id], rows[by_id], fresh[by_id[by_id >= len(kept)] - len(kept)]
+            return all_ids, rows, Gathered(read_heap(self.folder, kind, *heap), rows, fresh), heap
 
-            (old_ids, old, old_part_ids, old_parts) = last
-            ids, matrix = merged(old_ids, old, items, "i.id", "i.id", "vectors.npy")
-            part_ids, parts = merged(old_part_ids, old_parts, parts_of, "p.item", "p.item, p.rowid", "part_vectors.npy")
-        for name, array in (("part_vectors.npy", parts), ("part_ids.npy", part_ids)):
-            if last is None or name == "part_ids.npy":  # (the merged matrices are written already)
-                save_atomic(self.folder / name, lambda f, a=array: np.save(f, a))
-        write_vectors(self.folder, ids, matrix, progress, matrix_written=last is not None)
+        now = save_matrices(self.folder, [
+            merged(KINDS[0], last.ids, last.rows[0], last.heaps[0], items, "i.id", "i.id"),
+            merged(KINDS[1], last.part_ids, last.rows[1], last.heaps[1], parts_of, "p.item", "p.item, p.rowid")])
+        sync_ann(self.folder, now.ids, now.matrix, progress)
+
+
+KINDS = ("vectors", "part_vectors")
+"""The heaps (kg.search.heap) of the item vectors and of the sentence vectors."""
+MATRICES = "matrices.npz"
+"""What names the rows of the two heaps: the item ids (sorted) with each one's row in its heap,
+the sentence vectors' item ids (sorted, one item's in order) with theirs, and each heap's name
+and length. Written atomically after the rows it names."""
+LEGACY = ("vectors.npy", "vector_ids.npy", "part_vectors.npy", "part_ids.npy", "vectors.sq8")
+"""The matrices as kg wrote them before its heaps (and the 8-bit copy of index version 1)."""
+
+
+class Matrices(NamedTuple):
+    """The search matrices as last written: the item ids (sorted) and their vectors, row by row,
+    and the sentence vectors with the id of the item each is of (sorted)."""
+    ids: np.ndarray
+    matrix: np.ndarray
+    """Memory-mapped: the heap itself, or a `Gathered` view of its rows once items are gone."""
+    part_ids: np.ndarray
+    parts: np.ndarray
+    heaps: tuple[tuple[str, int], tuple[str, int]]
+    """Each heap's name and length."""
+    rows: tuple[np.ndarray, np.ndarray]
+    """The row of each vector (of `ids`, of `part_ids`) in its heap."""
+
+
+def load_matrices(folder: Path) -> Matrices:
+    """The search matrices last written, memory-mapped; OSError or ValueError when they are not
+    there or not whole. Names read as another build wrote a heap afresh and dropped the one they
+    name are read again."""
+    for attempt in range(3):
+        try:
+            with np.load(folder / MATRICES) as saved:
+                ids, rows, part_ids, part_rows, names, lengths = (
+                    saved[k] for k in ("ids", "rows", "part_ids", "part_rows", "heaps", "lengths"))
+            heaps = tuple((str(n), int(length)) for n, length in zip(names.tolist(), lengths.tolist()))
+            if len(heaps) != len(KINDS):
+                raise ValueError(f"{MATRICES} names {len(heaps)} heaps")
+            views = [_view(read_heap(folder, kind, *heap), keys, where)
+                     for kind, heap, keys, where in zip(KINDS, heaps, (ids, part_ids), (rows, part_rows))]
+            return Matrices(ids, views[0], part_ids, views[1], heaps, (rows, part_rows))
+        except FileNotFoundError:
+            if attempt == 2 or not (folder / MATRICES).is_file():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _view(heap: np.ndarray, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The matrix of `rows` of `heap`: the heap itself when they are all its rows in order."""
+    if len(keys) != len(rows) or (len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= len(heap))):
+        raise ValueError(f"{MATRICES} names rows its heaps do not hold")
+    if len(rows) == len(heap) and (not len(rows) or (rows[0] == 0 and bool((np.diff(rows) == 1).all()))):
+        return heap
+    return Gathered(heap, rows, np.zeros((0, heap.shape[1]), dtype=heap.dtype))
+
+
+def save_matrices(folder: Path, kinds: list[tuple]) -> Matrices:
+    """Keep the item vectors and the sentence vectors in their heaps, then name their rows
+    (MATRICES). Each of `kinds` is (ids, rows, vectors, heap): the ids in order; each vector's row
+    in `heap` (the last heap's name and length, or None), -1 for one not in it; the vectors."""
+    placed: list[tuple[str, int, np.ndarray]] = []
+
+    def place(n: int) -> None:  # each heap's old rows dropped only once the names of the new ones are written
+        if n == len(kinds):
+            save_atomic(folder / MATRICES, lambda f: np.savez(
+                f, ids=kinds[0][0], rows=placed[0][2], part_ids=kinds[1][0], part_rows=placed[1][2],
+                heaps=np.array([p[0] for p in placed]), lengths=np.array([p[1] for p in placed], dtype=np.int64)))
+            return
+        ids, rows, vectors, heap = kinds[n]
+        keep_heap(folder, KINDS[n], heap, rows.astype(np.int64), vectors,
+                  lambda name, length, where: (placed.append((name, length, where)), place(n + 1)))
+
+    place(0)
+    for name in LEGACY:
+        (folder / name).unlink(missing_ok=True)
+    return load_matrices(folder)
 
 
 class Gathered:
     """The matrix whose row n is `base[rows[n]]`, or the next row of `extra` where rows[n] is -1,
     read where its rows lie: a claim pool after an edit is the last pool's rows, kept in place in
-    their memory-mapped heap (kg.claims.store), with a few new ones. Copying a 10k vault's 222 MB
+    their memory-mapped heap (kg.search.heap), with a few new ones. Copying a 10k vault's 222 MB
     of them into a new matrix took 0.1-0.3 s of an edit, and 2.5-2.8 s when this virtual machine
     was slow to give the process new memory (the same 52k page faults, ten times the system time);
     the pages of the mapped file are in memory already. Rows taken by index (an int, a slice, a list
@@ -632,7 +702,7 @@ def let_pages_go(*arrays: np.ndarray) -> None:
     them; the next read maps them again): a cold site build read a 10k vault's 380 MB of vectors
     through maps, and they counted in its memory to its end."""
     for array in arrays:
-        mapped = getattr(array, "_mmap", None)  # (numpy's memmap keeps its mmap there)
+        mapped = getattr(array.base if isinstance(array, Gathered) else array, "_mmap", None)  # (numpy's memmap keeps its mmap there)
         if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
             with contextlib.suppress(OSError, ValueError):
                 mapped.madvise(mmap.MADV_DONTNEED)
@@ -646,22 +716,13 @@ def _rows(cursor) -> tuple[np.ndarray, np.ndarray]:
     return ids, matrix
 
 
-def write_vectors(folder: Path, ids: np.ndarray, matrix: np.ndarray, progress=None, matrix_written: bool = False) -> None:
-    """Write the vector matrix (unless `matrix_written`) and its item ids (sorted) atomically, then
-    bring the approximate index of a large vault up to date."""
-    for name, array in (("vectors.npy", matrix), ("vector_ids.npy", ids)):
-        if not (matrix_written and name == "vectors.npy"):
-            save_atomic(folder / name, lambda f, a=array: np.save(f, a))
-    (folder / "vectors.sq8").unlink(missing_ok=True)  # the 8-bit flat copy of index version 1
-    sync_ann(folder, ids, matrix, progress)
-
-
 def save_rows(path: Path, old: np.memmap, source: np.ndarray, added: np.ndarray) -> np.ndarray:
     """Write the .npy matrix at `path`, whole or not at all: row n is row `source[n]` of `old` (a
     memory-mapped .npy), copied from its file by the kernel a run at a time (os.copy_file_range),
     or, where `source[n]` is -1, the next row of `added`. Returns the new matrix, memory-mapped.
-    An edit keeps nearly every row: copied through Python, a 10k vault's 230 MB of search matrices
-    took 1.3 s, three times as long."""
+    The site's meaning search keeps its units' codes so (kg.publish.semantic): an edit keeps nearly
+    every row, and copied through Python, a 10k vault's 230 MB of search matrices took 1.3 s, three
+    times as long as by the kernel."""
     row = old.shape[1] * old.dtype.itemsize
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.search.index import SearchIndex, tokens
+from kg.search.index import SearchIndex, load_matrices, tokens
 from kg.search.knn import load_faiss
 
 RRF_K = 10
@@ -129,12 +129,11 @@ class Searcher:
         index = SearchIndex(folder)
         try:
             self.db = index.connect()
-            self.matrix = np.load(folder / "vectors.npy", mmap_mode="r")
-            self.ids = np.load(folder / "vector_ids.npy")
-            self.parts = np.load(folder / "part_vectors.npy", mmap_mode="r")
-            self.part_ids = np.load(folder / "part_ids.npy")
-        except (FileNotFoundError, ValueError, sqlite3.DatabaseError) as exc:
+            matrices = load_matrices(folder)
+        except (OSError, ValueError, sqlite3.DatabaseError) as exc:
             raise IndexMissing(str(exc)) from None
+        self.matrix, self.ids = matrices.matrix, matrices.ids
+        self.parts, self.part_ids = matrices.parts, matrices.part_ids
         self.folder = folder
         self._embedder = embedder
         self._ann = False
