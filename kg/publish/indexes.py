@@ -11,7 +11,7 @@ import math
 from collections import Counter, defaultdict
 from functools import partial
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from kg.publish import urls
 from kg.publish.graphs import GLOBAL_LIMIT, Node, global_layout, svg
@@ -53,14 +53,22 @@ def home(site: Site, page: str) -> dict:
 
 
 def concepts(site: Site, page: str) -> dict:
-    groups: dict[str, list] = defaultdict(list)
+    """Every concept by first letter, each letter's entries written here as one HTML text: through
+    the template, a 10k vault's concepts index took 0.3 s of each edit that changed a note's count
+    of claims."""
+    groups: dict[str, list[str]] = defaultdict(list)
     for c in sorted(site.kb.concepts.values(), key=lambda c: c.title.casefold()):
         first = c.title[:1].upper()
         letter = first if first.isalpha() else "#"
-        groups[letter].append({"title": c.title, "href": urls.relative(page, urls.concept_page(c.id)),
-                               "stub": c.stub, "type": c.type, "aliases": c.aliases,
-                               "claims": site.statements.get(c.doc, 0) if c.doc else 0})
-    return {"groups": sorted(groups.items()), "json_ld": _ld(site, page, "CollectionPage", "Concepts")}
+        claims = site.statements.get(c.doc, 0) if c.doc else 0
+        kind = ' <span class="kind">no note yet</span>' if c.stub else \
+            f' <span class="kind">{escape(c.type)}</span>' if c.type else ""
+        count = f' <span class="count">{claims} claims</span>' if claims else ""
+        href = escape(urls.relative(page, urls.concept_page(c.id)))
+        stub = ' class="stub"' if c.stub else ""
+        groups[letter].append(f'    <li{stub}><a href="{href}">{escape(c.title)}</a>{kind}{count}</li>')
+    return {"groups": [(letter, "".join(entries)) for letter, entries in sorted(groups.items())],
+            "json_ld": _ld(site, page, "CollectionPage", "Concepts")}
 
 
 def sources(site: Site, page: str) -> dict:
