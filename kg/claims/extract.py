@@ -47,8 +47,8 @@ class Mentions:
     lower case, and one over the text as written for acronyms (kg.claims.perfile.mention_names);
     whole words only, longest match first."""
 
-    def __init__(self, concepts: Iterable[Concept]):
-        names = mention_names(concepts)
+    def __init__(self, concepts: Iterable[Concept], names: dict[str, str] | None = None):
+        names = mention_names(concepts) if names is None else names  # (`names`: mention_names, made already)
         self.automata: list[tuple[ahocorasick.Automaton, bool]] = []  # (automaton, over the text as written)
         for written in (False, True):
             keys = {key: cid for key, cid in names.items() if acronym(key) == written}

@@ -878,7 +878,7 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     mids.update((p, state[2]) for p, state in store.file_states(unread).items())
     from kg.claims.extract import Mentions
 
-    mentions = Mentions(kb.concepts.values()) if todo else None
+    mentions = Mentions(kb.concepts.values(), names) if todo else None
     notes = [p for p in todo if kb.infos[p].kind == "note"] if len(todo) <= MOVED_MOST else []
     was = {p: (claims, extra, digest) for p, claims, extra, digest in rows_in(
         store.db, "SELECT files.path, claims, extra, digest FROM files JOIN file_index USING (path) "
