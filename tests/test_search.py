@@ -129,16 +129,22 @@ def test_index_is_incremental_and_heals(tmp_path, embedder):
     assert Searcher(cache, embedder=embedder).search("open models", k=1)
 
 
-def test_an_edit_updates_the_vector_files_in_place_and_an_interrupted_one_is_finished(tmp_path, embedder):
-    """An edit reads only its files' vectors: the matrices it writes are the ones a whole write
-    makes, the vectors of removed text leave the cache; an update stopped while embedding (Ctrl-C)
-    is finished by the next one."""
+def _indexed_copy(tmp_path, embedder) -> tuple:
+    """A copy of the repository's notes and sources, indexed: (vault, cache folder, its index)."""
     vault = tmp_path / "vault"
     for name in ("notes", "sources"):
         shutil.copytree(ROOT / name, vault / name)
     cache = tmp_path / "cache"
     index = SearchIndex(cache)
     index.update(build(vault), lambda: embedder)
+    return vault, cache, index
+
+
+def test_an_edit_updates_the_vector_files_in_place_and_an_interrupted_one_is_finished(tmp_path, embedder):
+    """An edit reads only its files' vectors: the matrices it writes are the ones a whole write
+    makes, the vectors of removed text leave the cache; an update stopped while embedding (Ctrl-C)
+    is finished by the next one."""
+    vault, cache, index = _indexed_copy(tmp_path, embedder)
     note = vault / "notes" / "concepts" / "model-routing.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## Related", "\nRouting by price saves a third of the bill.\n\n## Related", 1), encoding="utf-8")
@@ -377,12 +383,7 @@ def test_an_edit_appends_its_vectors_to_the_heaps_and_a_reader_keeps_the_rows_it
 
     from kg.search import heap
 
-    vault = tmp_path / "vault"
-    for name in ("notes", "sources"):
-        shutil.copytree(ROOT / name, vault / name)
-    cache = tmp_path / "cache"
-    index = SearchIndex(cache)
-    index.update(build(vault), lambda: embedder)
+    vault, cache, index = _indexed_copy(tmp_path, embedder)
     before = load_matrices(cache)
     files = {p.name: p.stat().st_size for p in cache.glob("*.f32")}
     assert len(files) == 2 and all(size % heap.ROW_BYTES == 0 for size in files.values())
