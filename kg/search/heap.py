@@ -38,13 +38,13 @@ def read_heap(folder: Path, kind: str, name: str, length: int) -> np.ndarray:
     return np.memmap(heap_path(folder, kind, name), dtype=np.float32, mode="r", shape=(length, DIM))
 
 
-def keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.ndarray, vectors: np.ndarray,
-              then: Callable[[str, int, np.ndarray], None]) -> None:
-    """Keep `vectors` (a row each) in a heap: the rows the heap already holds (`rows`: their place
-    in it, -1 for none) stay where they are and the others are written after its `heap[1]` rows.
-    A heap that would pass HEAP_SLACK, or none yet, is written afresh under a new name. Then
-    `then(name, length, rows)` writes what names the rows, and only after it has, a heap written
-    afresh drops the others of its kind."""
+def place_rows(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.ndarray,
+               vectors: np.ndarray) -> tuple[str, int, np.ndarray]:
+    """Put `vectors` (a row each) in a heap: the rows the heap already holds (`rows`: their place in
+    it, -1 for none) stay where they are and the others are written after its `heap[1]` rows. A
+    heap that would pass HEAP_SLACK, or none yet, is written afresh under a new name. Returns the
+    heap's name, its length and each vector's row: for the caller to write what names them, and
+    only then drop the other heaps of its kind (`drop_heaps`)."""
     todo = np.nonzero(rows < 0)[0]
     if heap is not None and heap_path(folder, kind, heap[0]).is_file() \
             and heap[1] + len(todo) <= HEAP_SLACK * max(len(rows), 1):
@@ -56,8 +56,7 @@ def keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.nd
             for start in range(0, len(todo), 16_384):
                 f.write(np.ascontiguousarray(vectors[todo[start:start + 16_384]], dtype=np.float32).data)
             f.truncate()
-        then(name, length + len(todo), rows)
-        return
+        return name, length + len(todo), rows
     name = secrets.token_hex(8)
 
     def write(f) -> None:  # a block at a time: `vectors` may be gathered from the last heap
@@ -65,7 +64,15 @@ def keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.nd
             f.write(np.ascontiguousarray(vectors[start:start + 16_384], dtype=np.float32).data)
 
     save_atomic(heap_path(folder, kind, name), write)
-    then(name, len(vectors), np.arange(len(vectors), dtype=np.int64))
+    return name, len(vectors), np.arange(len(vectors), dtype=np.int64)
+
+
+def keep_heap(folder: Path, kind: str, heap: tuple[str, int] | None, rows: np.ndarray, vectors: np.ndarray,
+              then: Callable[[str, int, np.ndarray], None]) -> None:
+    """`place_rows`, then `then(name, length, rows)` to write what names the rows, then the other
+    heaps of the kind dropped."""
+    name, length, where = place_rows(folder, kind, heap, rows, vectors)
+    then(name, length, where)
     drop_heaps(folder, kind, keep=name)
 
 

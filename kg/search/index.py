@@ -47,7 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from kg.cache import save_atomic
-from kg.search.heap import DIM, keep_heap, read_heap
+from kg.search.heap import DIM, drop_heaps, place_rows, read_heap
 from kg.search.knn import faiss_installed, load_faiss
 
 INDEX_VERSION = 5
@@ -585,19 +585,13 @@ def save_matrices(folder: Path, kinds: list[tuple]) -> Matrices:
     """Keep the item vectors and the sentence vectors in their heaps, then name their rows
     (MATRICES). Each of `kinds` is (ids, rows, vectors, heap): the ids in order; each vector's row
     in `heap` (the last heap's name and length, or None), -1 for one not in it; the vectors."""
-    placed: list[tuple[str, int, np.ndarray]] = []
-
-    def place(n: int) -> None:  # each heap's old rows dropped only once the names of the new ones are written
-        if n == len(kinds):
-            save_atomic(folder / MATRICES, lambda f: np.savez(
-                f, ids=kinds[0][0], rows=placed[0][2], part_ids=kinds[1][0], part_rows=placed[1][2],
-                heaps=np.array([p[0] for p in placed]), lengths=np.array([p[1] for p in placed], dtype=np.int64)))
-            return
-        ids, rows, vectors, heap = kinds[n]
-        keep_heap(folder, KINDS[n], heap, rows.astype(np.int64), vectors,
-                  lambda name, length, where: (placed.append((name, length, where)), place(n + 1)))
-
-    place(0)
+    placed = [place_rows(folder, kind, heap, rows.astype(np.int64), vectors)
+              for kind, (_, rows, vectors, heap) in zip(KINDS, kinds)]
+    save_atomic(folder / MATRICES, lambda f: np.savez(
+        f, ids=kinds[0][0], rows=placed[0][2], part_ids=kinds[1][0], part_rows=placed[1][2],
+        heaps=np.array([p[0] for p in placed]), lengths=np.array([p[1] for p in placed], dtype=np.int64)))
+    for kind, (name, _, _) in zip(KINDS, placed):  # each heap's old rows dropped once the new ones are named
+        drop_heaps(folder, kind, keep=name)
     for name in LEGACY:
         (folder / name).unlink(missing_ok=True)
     return load_matrices(folder)
