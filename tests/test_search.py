@@ -446,6 +446,20 @@ def test_an_index_update_leaves_no_cycle_holding_its_vectors(tmp_path, embedder)
     assert not held, [a.shape for a in held]
 
 
+def test_damaged_matrices_are_reported_by_search_and_written_again_by_the_next_build(tmp_path, embedder):
+    """A `matrices.npz` that is not whole (a zip's mark, then nothing a zip holds) makes `kg search`
+    say to build, never a traceback; the next update writes the matrices again."""
+    vault = tmp_path / "vault"
+    shutil.copytree(ROOT / "notes", vault / "notes")
+    cache = tmp_path / "cache"
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    (cache / "matrices.npz").write_bytes(b"PK\x03\x04garbage")
+    result = CliRunner(env={"KG_CACHE_DIR": str(cache)}).invoke(main, ["--vault", str(vault), "search", "prices"])
+    assert result.exit_code == 1 and "build" in result.output, result.output
+    SearchIndex(cache).update(build(vault), lambda: embedder)
+    assert Searcher(cache, embedder=embedder).search("open models trail closed ones", k=1)
+
+
 def test_a_search_index_of_an_older_kg_is_written_again_as_heaps(tmp_path, embedder):
     """The matrices as kg wrote them before its heaps (`.npy` files) are replaced, not read."""
     import numpy as np

@@ -38,6 +38,7 @@ import sqlite3
 import sys
 import time
 import unicodedata
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -557,9 +558,12 @@ def load_matrices(folder: Path) -> Matrices:
     name are read again."""
     for attempt in range(3):
         try:
-            with np.load(folder / MATRICES) as saved:
-                ids, rows, part_ids, part_rows, names, lengths = (
-                    saved[k] for k in ("ids", "rows", "part_ids", "part_rows", "heaps", "lengths"))
+            try:
+                with np.load(folder / MATRICES) as saved:
+                    ids, rows, part_ids, part_rows, names, lengths = (
+                        saved[k] for k in ("ids", "rows", "part_ids", "part_rows", "heaps", "lengths"))
+            except (KeyError, EOFError, zipfile.BadZipFile) as exc:  # damaged, or another kg's
+                raise ValueError(f"{MATRICES} cannot be read ({exc})") from None
             heaps = tuple((str(n), int(length)) for n, length in zip(names.tolist(), lengths.tolist()))
             if len(heaps) != len(KINDS):
                 raise ValueError(f"{MATRICES} names {len(heaps)} heaps")
