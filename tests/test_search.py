@@ -374,7 +374,8 @@ def test_a_source_sentence_is_embedded_once_and_finds_its_window(tmp_path, embed
     assert hits[0].doc == "sources/field.md" and "30 metres" in hits[0].text
 
 
-def test_an_edit_appends_its_vectors_to_the_heaps_and_a_reader_keeps_the_rows_it_mapped(tmp_path, embedder, monkeypatch):
+def test_an_edit_appends_its_vectors_to_the_heaps_and_a_reader_keeps_the_rows_it_mapped(tmp_path, embedder,
+                                                                                         monkeypatch):
     """An edit writes its new vectors after the last rows of each heap, the same files, and leaves
     every row named before as it was: a searcher loaded before the edit still finds what it found.
     A heap past its slack (rows of items gone) is written afresh and the old one removed; each

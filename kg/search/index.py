@@ -700,7 +700,8 @@ def let_pages_go(*arrays: np.ndarray) -> None:
     them; the next read maps them again): a cold site build read a 10k vault's 380 MB of vectors
     through maps, and they counted in its memory to its end."""
     for array in arrays:
-        mapped = getattr(array.base if isinstance(array, Gathered) else array, "_mmap", None)  # (numpy's memmap keeps its mmap there)
+        mapped = getattr(array.base if isinstance(array, Gathered) else array, "_mmap", None)  # (numpy's memmap
+        # keeps its mmap there; a heap's `Gathered` view, in its base)
         if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
             with contextlib.suppress(OSError, ValueError):
                 mapped.madvise(mmap.MADV_DONTNEED)
