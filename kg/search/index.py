@@ -567,13 +567,17 @@ def load_matrices(folder: Path) -> Matrices:
             heaps = tuple((str(n), int(length)) for n, length in zip(names.tolist(), lengths.tolist()))
             if len(heaps) != len(KINDS):
                 raise ValueError(f"{MATRICES} names {len(heaps)} heaps")
-            views = [_view(read_heap(folder, kind, *heap), keys, where)
-                     for kind, heap, keys, where in zip(KINDS, heaps, (ids, part_ids), (rows, part_rows))]
-            return Matrices(ids, views[0], part_ids, views[1], heaps, (rows, part_rows))
+            return _mapped(folder, (ids, part_ids), (rows, part_rows), heaps)
         except FileNotFoundError:
             if attempt == 2 or not (folder / MATRICES).is_file():
                 raise
     raise AssertionError("unreachable")
+
+
+def _mapped(folder: Path, keys: tuple, rows: tuple, heaps: tuple) -> Matrices:
+    """The matrices these ids, rows and heaps (name, length) make, their heaps memory-mapped."""
+    views = [_view(read_heap(folder, kind, *heap), *pair) for kind, heap, pair in zip(KINDS, heaps, zip(keys, rows))]
+    return Matrices(keys[0], views[0], keys[1], views[1], heaps, rows)
 
 
 def _view(heap: np.ndarray, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -598,7 +602,8 @@ def save_matrices(folder: Path, kinds: list[tuple]) -> Matrices:
         drop_heaps(folder, kind, keep=name)
     for name in LEGACY:
         (folder / name).unlink(missing_ok=True)
-    return load_matrices(folder)
+    return _mapped(folder, (kinds[0][0], kinds[1][0]), (placed[0][2], placed[1][2]),
+                   tuple((name, length) for name, length, _ in placed))
 
 
 class Gathered:
@@ -700,8 +705,8 @@ def let_pages_go(*arrays: np.ndarray) -> None:
     them; the next read maps them again): a cold site build read a 10k vault's 380 MB of vectors
     through maps, and they counted in its memory to its end."""
     for array in arrays:
-        mapped = getattr(array.base if isinstance(array, Gathered) else array, "_mmap", None)  # (numpy's memmap
-        # keeps its mmap there; a heap's `Gathered` view, in its base)
+        # numpy's memmap keeps its mmap in `_mmap`; a heap's `Gathered` view, in its base's
+        mapped = getattr(array.base if isinstance(array, Gathered) else array, "_mmap", None)
         if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
             with contextlib.suppress(OSError, ValueError):
                 mapped.madvise(mmap.MADV_DONTNEED)
