@@ -283,10 +283,15 @@ class _Patch:
 
     def _declared_stand(self) -> bool:
         """Whether no declared tension can be made otherwise, so none need be made again (0.3 s at
-        10k): the names links resolve against are as the rows were made with (a side of `opposes::`
-        is named by its note's title), no changed file declares one, and none links a changed file
-        (it names that file's claim most like it) or a new or gone claim's id."""
-        if self.store.get("settled_names") != self.kb.names:
+        10k): the links of the notes that declare one point where they did when the rows were made
+        (the names links resolve against are as they were, or, after a note was made or deleted,
+        those notes' links are: `declared_links`; a side of `opposes::` is named by its note's
+        title, and `patched` checks those notes' links), no changed file declares one, and none
+        links a changed file (it names that file's claim most like it) or a new or gone claim's id."""
+        from kg.claims.analyse import declared_links
+
+        if self.store.get("settled_names") != self.kb.names and \
+                self.store.get("declared_links") != declared_links(self.kb, self.listed.tensions):
             return False
         blocks = self.listed.tension_blocks
         if any(doc in self.docs for doc, _ in blocks):
@@ -393,6 +398,7 @@ class _Patch:
 
     def _write(self):
         """The patch written, in one transaction; the Analysis it makes."""
+        from kg.claims.analyse import declared_links
         from kg.claims.store import Analysis, SettledRows, _ROW, _bucket, _digest, _reach, _settled, file_digest
 
         db, docs = self.store.db, sorted(self.docs)
@@ -464,6 +470,7 @@ class _Patch:
                                ("claims", stored.get(d) or b""))])
             for key, value in (("settled", self.settled), ("stamp", self.stamp), ("summary", json.dumps(summary)),
                                ("settled_names", self.kb.names),
+                               ("declared_links", declared_links(self.kb, self.listed.tensions)),
                                ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -1243,7 +1243,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         moved = _moved(kb, store, files, stamp, settled)
         if moved is not None:  # claims moved to other lines, nothing else: the rows are moved too
             return moved
-        from kg.claims.analyse import counts
+        from kg.claims.analyse import counts, declared_links
         from kg.search.embed import preload_model
 
         if store.get("stamp") != stamp:  # the vault changed: its new claims are embedded first thing,
@@ -1266,6 +1266,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
             if not changes.fresh:  # (a first analysis changes every page)
                 changes.reach = _reach(kb, store, changes)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)), ("settled_names", kb.names),
+                               ("declared_links", declared_links(kb, found.claims)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False)),
                                ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
                 store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
