@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
+import orjson
+
 from kg.index import DocInfo
 from kg.model import Claim, Concept, Diagnostic, Link, Note, Source, counted, from_columns, to_columns
 
@@ -33,6 +35,17 @@ def unlinked_mentions(mentioned: list[Claim], doc: str | None, linking: set[str]
 LINK_FIELDS = Link._fields[2:]
 """The fields of a resolved link as the cache stores a file's links (kg.model.to_columns): all but
 the file and its holder, which are the same for every link of a file."""
+
+
+def _targets(data: str) -> Iterator[tuple[str, str]]:
+    """The (kind, id) of the targets of a file's links as the cache keeps them
+    (kg.model.to_columns), read from those two columns alone: the columns come in the order of
+    LINK_FIELDS, so the two end where the next column's key starts (a key's quotes are the only
+    ones not escaped in JSON, so no value holds that key)."""
+    start = data.find('"target_kind":[')
+    end = data.find(',"target_doc":[', start)
+    columns = orjson.loads("{" + data[start:end] + "}" if start >= 0 and end >= 0 else data or "{}")
+    return zip(columns.get("target_kind", ()), columns.get("target_id", ()))
 
 
 SOURCE_META = ("hash", "title", "author", "date", "url", "publisher", "format")
@@ -273,10 +286,30 @@ class KnowledgeBase:
         path = self.source_ids.get(ident)
         return self.infos[path].title if path in self.infos else None
 
+    @cached_property
+    def linking(self) -> dict[str, list[str]]:
+        """Each concept or source id -> the files that link it, a file once for each of its links,
+        in file order. Read off two columns of the cached rows (`_targets`), the rest left
+        undecoded: an edit's pages ask who links a few notes, and decoding a 10k vault's 70k links
+        to answer took 0.35 s of it."""
+        out: dict[str, list[str]] = {}
+        for path in sorted(self.resolved):
+            rows = self.resolved[path]
+            targets = _targets(rows) if isinstance(rows, str) else [(r.target_kind, r.target_id) for r in rows]
+            for kind, ident in targets:
+                if kind != "file":
+                    out.setdefault(ident, []).append(path)
+        return out
+
     def backlinks(self, target_id: str) -> list[Link]:
-        """Links that point at a concept or source id."""
-        return [r for r in self.rows if r.target_id == target_id]
+        """Links that point at a concept or source id, in file order."""
+        if "rows" in self.__dict__:
+            return [r for r in self.rows if r.target_id == target_id and r.target_kind != "file"]
+        linking = list(dict.fromkeys(self.linking.get(target_id, ())))
+        return [r for r in self.rows_of(linking) if r.target_id == target_id and r.target_kind != "file"]
 
     def outlinks(self, doc: str) -> list[Link]:
         """Links written in one file."""
-        return [r for r in self.rows if r.doc == doc]
+        if "rows" in self.__dict__:
+            return [r for r in self.rows if r.doc == doc]
+        return self.rows_of([doc])

@@ -212,7 +212,7 @@ def tags(site: Site, page: str) -> dict:
 
 def _graph_data(site: Site, page: str) -> tuple[list[Node], list[tuple[str, str, str]], int]:
     """The most linked concepts and the links between them."""
-    ranked = heapq.nsmallest(GLOBAL_LIMIT, ((-len(site.incoming.get(c.id, ())), c.title.casefold(), c.id)
+    ranked = heapq.nsmallest(GLOBAL_LIMIT, ((-site.incoming_count(c.id), c.title.casefold(), c.id)
                                             for c in site.kb.concepts.values()))
     top = [Node(f"concept:{cid}", site.kb.concepts[cid].title, urls.relative(page, urls.concept_page(cid)),
                 "stub" if site.kb.concepts[cid].stub else "concept", 1 - weight) for weight, _, cid in ranked]

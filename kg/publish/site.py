@@ -11,10 +11,10 @@ import hashlib
 import marshal
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from kg.knowledge import KnowledgeBase
 from kg.memory import give_back
@@ -95,28 +95,53 @@ class Site:
 
     # -- lookups ------------------------------------------------------------------------
     @cached_property
-    def rows_by_doc(self) -> dict[str, dict[tuple, Link]]:
+    def rows_by_doc(self) -> Lookup[str, dict[tuple, Link]]:
         """Each file's resolved links, by (target as written, heading, block)."""
-        out: dict[str, dict[tuple, Link]] = defaultdict(dict)
-        for r in self.kb.rows:
-            out[r.doc].setdefault((r.target, r.heading, r.block), r)
-        return out
+        def of(doc: str) -> dict[tuple, Link]:
+            out: dict[tuple, Link] = {}
+            for r in self.outgoing.get(doc, ()):
+                out.setdefault((r.target, r.heading, r.block), r)
+            return out
+        return Lookup(of)
 
     @cached_property
-    def outgoing(self) -> dict[str, list[Link]]:
+    def outgoing(self) -> Mapping[str, list[Link]] | Lookup[str, list[Link]]:
+        """Each file's resolved links, in the order written. When no step decoded every link yet
+        (`kb.rows`), a file's are decoded when first asked for: an edit's pages ask for a few files',
+        and decoding a 10k vault's 70k links for them took 0.35 s of the edit."""
+        if "rows" not in self.kb.__dict__:
+            return Lookup(lambda doc: self.kb.rows_of([doc]))
         out: dict[str, list[Link]] = defaultdict(list)
         for r in self.kb.rows:
             out[r.doc].append(r)
         return out
 
     @cached_property
-    def incoming(self) -> dict[str, list[Link]]:
-        """Links by the id they point at (concept or source id)."""
+    def incoming(self) -> Mapping[str, list[Link]] | Lookup[str, list[Link]]:
+        """Links by the id they point at (concept or source id), in file order; found through
+        `kb.linking` from the files that link it, when every link is not decoded yet (`outgoing`)."""
+        if "rows" not in self.kb.__dict__:
+            def by_target(doc: str) -> dict[str, list[Link]]:  # (each file's links gone through once,
+                out: dict[str, list[Link]] = {}  # however many of its targets are asked for)
+                for r in self.outgoing.get(doc, ()):
+                    if r.target_kind != "file":
+                        out.setdefault(r.target_id, []).append(r)
+                return out
+            targets = Lookup(by_target)
+            return Lookup(lambda ident: [r for doc in dict.fromkeys(self.kb.linking.get(ident, ()))
+                                         for r in targets.get(doc, {}).get(ident, ())])
         out: dict[str, list[Link]] = defaultdict(list)
         for r in self.kb.rows:
             if r.target_kind != "file":
                 out[r.target_id].append(r)
         return out
+
+    def incoming_count(self, ident: str) -> int:
+        """How many links point at a concept or source id (what the graph ranks concepts by),
+        counted without decoding the links."""
+        if "incoming" in self.__dict__ and not isinstance(self.incoming, Lookup):
+            return len(self.incoming.get(ident, ()))
+        return len(self.kb.linking.get(ident, ()))
 
     @cached_property
     def holder(self) -> dict[str, tuple[str, str]]:
@@ -399,13 +424,15 @@ class Site:
         return self.page_of_doc(doc) or urls.HOME
 
     @cached_property
-    def block_rows(self) -> dict[tuple[str, int], list[Link]]:
-        """The links of each paragraph or list item, by (file, block index)."""
-        out: dict[tuple[str, int], list[Link]] = defaultdict(list)
-        for r in self.kb.rows:
-            if r.block_index is not None:
-                out[r.doc, r.block_index].append(r)
-        return out
+    def block_rows(self) -> Lookup[str, dict[int, list[Link]]]:
+        """The links of each paragraph or list item of a file, by block index."""
+        def of(doc: str) -> dict[int, list[Link]]:
+            out: dict[int, list[Link]] = {}
+            for r in self.outgoing.get(doc, ()):
+                if r.block_index is not None:
+                    out.setdefault(r.block_index, []).append(r)
+            return out
+        return Lookup(of)
 
     def edges_of(self, doc: str) -> dict[str, list[tuple[int, tuple[str, str, str]]]]:
         """A file's links as graph edges (its page's node id, the target's node id, relation), each once,
@@ -467,17 +494,14 @@ class Site:
     def _titles_of(self, doc: str) -> dict[str, str]:
         titles = self._doc_titles.get(doc)
         if titles is None:  # a file's links looked up once for all its passages (65,000 at 10k notes)
-            # an edit's few files decode their own rows: every file's took 0.3 s of a 10k vault's edit
-            decoded = "outgoing" in self.__dict__ or "rows" in self.kb.__dict__
-            rows = self.outgoing.get(doc, []) if decoded else self.kb.rows_of([doc])
-            titles = self._doc_titles[doc] = self._titles(rows)
+            titles = self._doc_titles[doc] = self._titles(self.outgoing.get(doc, []))
         return titles
 
     def _paragraph(self, row: Link) -> str | tuple[str, dict[str, int]]:
         """A short paragraph with its links' titles in; a long one as (text with titles in, where the
         first link to each target starts), found in one pass left to right."""
         text = self.kb.context(row)
-        rows = self.block_rows.get((row.doc, row.block_index), [])
+        rows = self.block_rows.get(row.doc, {}).get(row.block_index, [])
         if len(text) <= CONTEXT_LIMIT:
             return self._titled(text, self._titles(rows))
         parts: list[str] = []
@@ -673,3 +697,25 @@ class _Cited(Mapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Lookup(Generic[K, V]):
+    """A lookup whose value for a key is made when the key is first asked for (`get`), then kept.
+    It cannot be gone through: what is asked for is all it holds."""
+
+    def __init__(self, make: Callable[[K], V]):
+        self._make = make
+        self._made: dict[K, V] = {}
+
+    def get(self, key: K, default=None) -> V:
+        made = self._made.get(key, _UNMADE)
+        if made is _UNMADE:
+            made = self._made[key] = self._make(key)
+        return made if made or default is None else default
+
+
+_UNMADE = object()

@@ -32,7 +32,7 @@ import orjson
 from markupsafe import Markup
 
 from kg.publish import shards, urls
-from kg.publish.site import Site, dumped
+from kg.publish.site import Lookup, Site, dumped
 
 if TYPE_CHECKING:
     from kg.publish.pages import Page
@@ -335,6 +335,10 @@ def searched_part(html: bytes) -> str:
 
 def _prepare(site: Site) -> None:
     """Compute the shared lookups once, before any worker forks."""
+    site.kb.rows  # every link decoded at once, and the lookups of every file made from them
+    for name in ("outgoing", "incoming"):  # (not a file at a time, as planning an edit made them)
+        if isinstance(site.__dict__.get(name), Lookup):
+            del site.__dict__[name]
     for name in ("rows_by_doc", "outgoing", "incoming", "holder", "tags", "claims_by_doc", "claims_by_id",
                  "claim_by_key", "declared", "block_rows", "evidence", "cited", "tensions_by_claim", "tension_order",
                  "mentioned_in", "related", "sources_by_date"):
@@ -937,12 +941,11 @@ def _links_out(site: Site, last: dict, files: dict[str, str]) -> dict[str, list[
         same = True
     before = (last.get("links") or {}) if same and changed is not None else {}
     out: dict[str, list[str]] = {}
-    for doc, rows in site.outgoing.items():
+    for doc in sorted(site.kb.resolved):
         if doc in before and doc not in changed:
             out[doc] = before[doc]
-            continue
-        pages = {site.href_page(r) for r in rows}
-        out[doc] = sorted(p for p in pages if p)
+        elif rows := site.outgoing.get(doc, []):
+            out[doc] = sorted(p for p in {site.href_page(r) for r in rows} if p)
     return out
 
 
@@ -992,10 +995,9 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
         if retitled and rows is not None:  # and so do the pages that show one of its claims, or a tension it is in
             showing = {p for p in map(site.page_of_doc, rows.showing(site.kb, retitled)) if p}
     embedders: dict[str, set[str]] = {}
-    for doc, rows in site.outgoing.items():
-        for r in rows:
-            if r.relation == "embeds" and r.target_doc:
-                embedders.setdefault(r.target_doc, set()).add(doc)
+    for doc, embeds in site.kb.embeds.items():  # (the links that embed a file, as the read kept them)
+        for target, _, _ in embeds:
+            embedders.setdefault(target, set()).add(doc)
     reach, stack = set(changed), list(changed)
     while stack:
         for doc in embedders.get(stack.pop(), ()):
