@@ -87,3 +87,36 @@ def test_stub_concepts_for_missing_targets(kb):
 def test_backlinks_carry_the_paragraph_that_links(kb):
     back = [lk for lk in kb.backlinks("open-models") if lk.doc == "notes/people/ada.md"]
     assert back and kb.context(back[0]).startswith("Ada wrote about open-models")
+
+
+def test_who_links_a_note_is_read_from_the_cached_rows_as_the_decoded_links_say(tmp_path):
+    """`KnowledgeBase.linking` reads who links each concept or source off two columns of the
+    cached rows, without decoding the links; `backlinks` and `outlinks` then decode only those
+    files'. On a rebuild (every file's links from the cache), they say what the decoded links
+    say, also for targets and labels that hold quotes, brackets or a column's own key."""
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    (vault / "notes" / "assets" / 'say "hi", "target_doc":.png').write_bytes(b"\x89PNG")
+    (vault / "notes" / "odd.md").write_text(
+        '# Odd\n\n[[open-models|a "quoted" ], label]] and [[Closed Models|"target_kind":]],\n'
+        'and [[A "missing" one]] and ![[say "hi", "target_doc":.png]].\n', encoding="utf-8")
+    build(vault)
+    kb = build(vault)  # (read again: every file's links are the cache's text)
+    assert kb.resolved and all(isinstance(rows, str) for rows in kb.resolved.values())
+    linking = kb.linking
+    idents = {r.target_id for r in kb.rows_of(sorted(kb.resolved)) if r.target_kind != "file"}
+    backlinks = {i: kb.backlinks(i) for i in idents}
+    outlinks = {d: kb.outlinks(d) for d in kb.resolved}
+    assert "rows" not in kb.__dict__  # (none of these decoded every link)
+    every = kb.rows
+    assert {i: [r.doc for r in every if r.target_id == i and r.target_kind != "file"] for i in idents} == linking
+    assert backlinks == {i: [r for r in every if r.target_id == i and r.target_kind != "file"] for i in idents}
+    assert outlinks == {d: [r for r in every if r.doc == d] for d in kb.resolved}
+    odd = {(r.target_kind, r.target_id) for r in outlinks["notes/odd.md"]}
+    assert odd == {("note", "open-models"), ("note", "closed-models"), ("missing", "a-missing-one"),
+                   ("file", 'notes/assets/say "hi", "target_doc":.png')}
+    assert all("notes/odd.md" in linking[i] for k, i in odd if k != "file")
