@@ -134,11 +134,19 @@ def _attachment(vault):
                          ids=["note made", "alias added", "name clash", "note deleted", "image added"])
 def test_a_change_of_names_resolves_again_only_the_files_whose_links_looked_it_up(vault, tmp_path, monkeypatch, change):
     """When the names change, a file keeps its links unless one of them looked up a name that now
-    answers otherwise (kg.assemble.Lookups); what the read ends with is what a read from nothing
-    finds: every link, problem and concept."""
+    answers otherwise (kg.assemble.Lookups), and its cached links are not written again (only the
+    names they stand under are); what the read ends with is what a read from nothing finds: every
+    link, problem and concept."""
+    import sqlite3
+
     from kg.links import Resolver
 
-    build(vault)
+    before = set(build(vault).infos)
+    db = sqlite3.connect(vault / ".kg" / "cache.sqlite")  # (the files whose cached links are written)
+    db.executescript("CREATE TABLE written (path TEXT); CREATE TRIGGER w1 AFTER INSERT ON resolved BEGIN "
+                     "INSERT INTO written VALUES (new.path); END; CREATE TRIGGER w2 AFTER UPDATE ON resolved "
+                     "BEGIN INSERT INTO written VALUES (new.path); END;")
+    db.close()
     change(vault)
     resolving: set[str] = set()
     resolve = Resolver.resolve
@@ -151,6 +159,10 @@ def test_a_change_of_names_resolves_again_only_the_files_whose_links_looked_it_u
     assert {c: v.model_dump() for c, v in kb.concepts.items()} == {c: v.model_dump() for c, v in cold.concepts.items()}
     assert len(resolving) < len(kb.infos) - 1, resolving  # (an image no link names: none)
     assert resolving or change is _attachment
+    db = sqlite3.connect(vault / ".kg" / "cache.sqlite")
+    written = {p for (p,) in db.execute("SELECT path FROM written")}
+    assert resolving <= written and written - resolving <= set(kb.infos) - before  # (a new file without links)
+    db.close()
 
 
 def test_the_stored_claims_read_back_as_the_models_they_were(tmp_path):
