@@ -78,7 +78,7 @@ def sources(site: Site, page: str) -> dict:
         items.append({"title": s["title"], "href": urls.relative(page, site.page_of_doc(path)), "author": s["author"],
                       "date": s["date"], "publisher": s["publisher"], "doc": path,
                       "claims": site.statements.get(path, 0),  # (a source's claims are all statements)
-                      "cited_by": len({r.doc for r in site.incoming.get(site.holder[path][1], [])})})
+                      "cited_by": len(site.linking_files(site.holder[path][1]))})
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
 
 

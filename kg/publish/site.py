@@ -143,6 +143,14 @@ class Site:
             return len(self.incoming.get(ident, ()))
         return len(self.kb.linking.get(ident, ()))
 
+    def linking_files(self, ident: str) -> set[str]:
+        """The files with a link to a concept or source id (a source's "cited by" on the sources
+        index), found without decoding the links: asking `incoming` of 1,000 sources decoded
+        most files' links, 0.1 s of a 10k vault's note made."""
+        if "incoming" in self.__dict__ and not isinstance(self.incoming, Lookup):
+            return {r.doc for r in self.incoming.get(ident, ())}
+        return set(self.kb.linking.get(ident, ()))
+
     @cached_property
     def holder(self) -> dict[str, tuple[str, str]]:
         """File path -> (kind, id) of the page that shows it: ('concept', id) or ('source', id)."""
