@@ -163,7 +163,9 @@ def test_many_links_in_a_paragraph(tmp_path):
         return lambda: note_claims(note, "links", Mentions([]), {}, shown=shown)
 
     assert at(2_000)() == []  # a paragraph of links says nothing beyond its links
-    assert_linear(at, 5_000)
+    # (best of five: alone it runs 4.1-4.4x for 4x the links; beside the rest of the suite on 2 cores
+    # the best of three once measured 8.2x)
+    assert_linear(at, 5_000, tries=5)
 
 
 def test_many_links_read_as_claims(tmp_path):
