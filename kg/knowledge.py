@@ -302,14 +302,10 @@ class KnowledgeBase:
         return out
 
     def backlinks(self, target_id: str) -> list[Link]:
-        """Links that point at a concept or source id, in file order."""
-        if "rows" in self.__dict__:
-            return [r for r in self.rows if r.target_id == target_id and r.target_kind != "file"]
+        """Links that point at a concept or source id, in file order (of the files `linking` names)."""
         linking = list(dict.fromkeys(self.linking.get(target_id, ())))
         return [r for r in self.rows_of(linking) if r.target_id == target_id and r.target_kind != "file"]
 
     def outlinks(self, doc: str) -> list[Link]:
         """Links written in one file."""
-        if "rows" in self.__dict__:
-            return [r for r in self.rows if r.doc == doc]
         return self.rows_of([doc])

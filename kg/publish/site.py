@@ -138,17 +138,13 @@ class Site:
 
     def incoming_count(self, ident: str) -> int:
         """How many links point at a concept or source id (what the graph ranks concepts by),
-        counted without decoding the links."""
-        if "incoming" in self.__dict__ and not isinstance(self.incoming, Lookup):
-            return len(self.incoming.get(ident, ()))
+        counted without decoding the links (`kb.linking`)."""
         return len(self.kb.linking.get(ident, ()))
 
     def linking_files(self, ident: str) -> set[str]:
         """The files with a link to a concept or source id (a source's "cited by" on the sources
         index), found without decoding the links: asking `incoming` of 1,000 sources decoded
         most files' links, 0.1 s of a 10k vault's note made."""
-        if "incoming" in self.__dict__ and not isinstance(self.incoming, Lookup):
-            return {r.doc for r in self.incoming.get(ident, ())}
         return set(self.kb.linking.get(ident, ()))
 
     @cached_property
