@@ -1632,9 +1632,10 @@ def test_an_edit_reads_the_stored_rows_of_its_own_files_and_a_word_come_into_use
         strings the writing process shared) and the count of words used mid-sentence."""
         db = sqlite3.connect(folder / store.FILE)
         try:
-            files = [(p, key, asked, mid, [c.model_dump() for c in claims_of(claims)], extra, marshal.loads(named))
-                     for p, key, asked, mid, claims, extra, named in db.execute(
-                         "SELECT path, key, asked, mid, claims, extra, named FROM files JOIN file_index USING (path, key) "
+            files = [(p, key, asked, mid, [c.model_dump() for c in claims_of(claims)], marshal.loads(columns),
+                      marshal.loads(named))
+                     for p, key, asked, mid, claims, columns, named in db.execute(
+                         "SELECT path, key, asked, mid, claims, columns, named FROM files JOIN file_index USING (path, key) "
                          "ORDER BY path")]
             return files, store.kept_data(db.execute("SELECT value FROM meta WHERE key = 'mid_counts'").fetchone()[0])
         finally:

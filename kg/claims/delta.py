@@ -291,7 +291,7 @@ class _Patch:
         from kg.claims.analyse import declared_links
 
         if self.store.get("settled_names") != self.kb.names and \
-                self.store.get("declared_links") != declared_links(self.kb, self.listed.tensions):
+                self.store.get("declared_links") != declared_links(self.kb, self.listed.declaring):
             return False
         blocks = self.listed.tension_blocks
         if any(doc in self.docs for doc, _ in blocks):
@@ -470,7 +470,7 @@ class _Patch:
                                ("claims", stored.get(d) or b""))])
             for key, value in (("settled", self.settled), ("stamp", self.stamp), ("summary", json.dumps(summary)),
                                ("settled_names", self.kb.names),
-                               ("declared_links", declared_links(self.kb, self.listed.tensions)),
+                               ("declared_links", declared_links(self.kb, self.listed.declaring)),
                                ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -20,6 +20,7 @@ What one file's claims depend on:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import json
@@ -84,9 +85,12 @@ class FileClaims:
     mid: dict[str, int]
     claims: bytes
     """The claims as `encode` writes them."""
-    extra: bytes
-    """Marshalled list, per claim: `Extra`'s fields in order (an edit reads every file's: as JSON,
-    a 10k vault's 18.5 MB of them took 0.33-0.88 s, as marshal 0.10-0.47 s)."""
+    columns: bytes
+    """Marshalled list of `COLUMNS`, each the list of every claim's value in order (`columns_of`):
+    what a listing of the vault's claims reads of each (kg.claims.analyse._Listed), without the
+    rest of the claim. An edit reads every file's, and makes the claims of the few files it looks
+    at (`ClaimRows`): a 10k vault's whole claims and extras took 0.29 s to read back at the
+    least, their columns 0.11 s."""
     named: bytes = b""
     """The subjects a source's claims name (`named_subjects`), marshalled."""
     words: bytes = b""
@@ -109,6 +113,17 @@ class Extra(NamedTuple):
     """Stances (tensions.claim_stances); an empty tuple for none."""
     key: str
     """Its key in the tension pool (analyse.claim_key)."""
+
+
+COLUMNS = ("kind", "origin", "id", *Extra._fields)
+"""What `FileClaims.columns` holds of every claim: these fields of the claim, then its `Extra`."""
+_EXTRA_AT = len(COLUMNS) - len(Extra._fields)
+
+
+def columns_of(claims: list[Claim], extras: list[list]) -> bytes:
+    """`FileClaims.columns` of these claims and their extras (each `Extra`'s fields as a list)."""
+    return marshal.dumps([[c.kind for c in claims], [c.origin for c in claims], [c.id for c in claims],
+                          *([extra[n] for extra in extras] for n in range(len(Extra._fields)))], 4)
 
 
 def mention_names(concepts) -> dict[str, str]:
@@ -341,7 +356,7 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
     return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
-                      marshal.dumps(extra, 4), marshal.dumps(named_subjects(found), 4),
+                      columns_of(found, extra), marshal.dumps(named_subjects(found), 4),
                       file_words(kb, path, shown)), problems
 
 
@@ -429,15 +444,17 @@ _KIND = _CLAIM_FIELDS.index("kind")
 _LINE, _ID = _CLAIM_FIELDS.index("line"), _CLAIM_FIELDS.index("id")
 
 
-def moved_lines(old_claims: bytes, old_extra: bytes, now: FileClaims) -> list[tuple[str, int, int]] | None:
-    """When a note's claims are as they were stored (`old_claims`, `old_extra`) but for their lines
+def moved_lines(old_claims: bytes, old_columns: bytes, now: FileClaims) -> list[tuple[str, int, int]] | None:
+    """When a note's claims are as they were stored (`old_claims`, `old_columns`) but for their lines
     (a heading or a blank line written above them, which may also move their blocks' places):
     (id, line before, line now) of each, in order; else None."""
     was, are = marshal.loads(old_claims), marshal.loads(now.claims)
     if len(was) != len(are) or any(a[:_LINE] != b[:_LINE] or a[_LINE + 1:] != b[_LINE + 1:] for a, b in zip(was, are)):
         return None
     # an extra's block and key (which holds the block) may differ; what the analysis reads of it may not
-    if any((a[0], a[2], a[3]) != (b[0], b[2], b[3]) for a, b in zip(marshal.loads(old_extra), marshal.loads(now.extra))):
+    read = [_EXTRA_AT + Extra._fields.index(name) for name in ("mentions", "measures", "stances")]
+    before, after = marshal.loads(old_columns), marshal.loads(now.columns)
+    if any(before[n] != after[n] for n in read):
         return None
     return [(a[_ID], a[_LINE], b[_LINE]) for a, b in zip(was, are)]
 
@@ -477,8 +494,9 @@ def claims_of(data: bytes, ids: set[str] | None = None) -> list[Claim]:
 def tension_blocks(found: FileClaims) -> list[int]:
     """The blocks of a file that declare a tension (the links in them name the claims it is about),
     without making models."""
-    return sorted({extra[1] for values, extra in zip(marshal.loads(found.claims), marshal.loads(found.extra))
-                   if values[_KIND] == "tension" and extra[1] is not None})
+    columns = marshal.loads(found.columns)
+    kinds, blocks = columns[COLUMNS.index("kind")], columns[COLUMNS.index("block")]
+    return sorted({block for kind, block in zip(kinds, blocks) if kind == "tension" and block is not None})
 
 
 def places_of(data: bytes, ids: set[str]) -> list[Claim]:
@@ -506,41 +524,59 @@ def _claim(values: tuple) -> Claim:
     return _made(Claim, _CLAIM_FIELDS, _CLAIM_SET, values)
 
 
-def _extra(values) -> Extra:
-    # most claims measure nothing and take no stance: one empty tuple serves them all (two
-    # empty lists a claim were 20 MB of a 10k vault's)
-    mentions, block, measures, stances, key = values
-    return Extra(mentions, block, measures or (), stances or (), key)
+def _extras(columns: list[list]) -> list[Extra]:
+    """Each claim's `Extra`, from a file's columns as `columns_of` wrote them. Most claims measure
+    nothing and take no stance: one empty tuple serves them all (two empty lists a claim were
+    20 MB of a 10k vault's)."""
+    return [Extra(mentions, block, measures or (), stances or (), key)
+            for mentions, block, measures, stances, key in zip(*columns[_EXTRA_AT:])]
 
 
 def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
     """A file's claims as models, each with its `Extra`."""
-    return [(c, _extra(extra)) for c, extra in zip(claims_of(found.claims), marshal.loads(found.extra))]
+    return list(zip(claims_of(found.claims), _extras(marshal.loads(found.columns))))
 
 
 class ClaimRows(Sequence):
     """Every file's claims with their extras, as `decode` gives them, each pair made when first
-    asked: the field values are read whole (marshal, 0.3 s for a 10k vault's 150k claims) and the
-    columns a listing needs taken from them (`column`, `extra_column`), so an edit's patch
-    (kg.claims.delta) makes the models of the few claims it looks at, not all of them (1.0 s)."""
+    asked: the columns a listing needs are read whole (`column`, `extra_column`), and a file's
+    claims are decoded when one of them is first asked for, so an edit's patch (kg.claims.delta)
+    makes the models of the few claims it looks at, not all of them (1.0 s at 10k notes), and
+    reads back the columns of the rest alone."""
 
-    def __init__(self, files: Iterable[tuple[bytes, bytes]]):
-        self.values: list[tuple] = []
-        self.raw_extras: list[tuple] = []
-        for claims, extra in files:
-            self.values += marshal.loads(claims)
-            self.raw_extras += marshal.loads(extra)
-        self.made: list[tuple[Claim, Extra] | None] = [None] * len(self.values)
+    def __init__(self, files: Iterable[tuple[str, bytes, bytes]]):
+        """`files`: (path, claims, columns) of each file, as stored (`FileClaims`)."""
+        self.starts: list[int] = []
+        """Each file's first row."""
+        self.blobs: list[bytes] = []
+        self.columns: list[list] = [[] for _ in COLUMNS]
+        self.docs: list[str] = []
+        for path, claims, columns in files:
+            values = marshal.loads(columns)
+            self.starts.append(len(self.docs))
+            self.blobs.append(claims)
+            for whole, part in zip(self.columns, values):
+                whole += part
+            self.docs += [path] * len(values[0])  # (one string for the file's every claim: as `doc` is)
+        self.decoded: dict[int, list[tuple]] = {}
+        """The field values of the claims of the files asked for, by the file's place."""
+        self.made: list[tuple[Claim, Extra] | None] = [None] * len(self.docs)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.docs)
 
     def __getitem__(self, n):
         if isinstance(n, slice):
             return [self[i] for i in range(*n.indices(len(self)))]
         found = self.made[n]
         if found is None:
-            found = self.made[n] = (_claim(self.values[n]), _extra(self.raw_extras[n]))
+            f = bisect.bisect_right(self.starts, n) - 1
+            values = self.decoded.get(f)
+            if values is None:
+                values = self.decoded[f] = marshal.loads(self.blobs[f])
+            mentions, block, measures, stances, key = (column[n] for column in self.columns[_EXTRA_AT:])
+            found = self.made[n] = (_claim(values[n - self.starts[f]]),
+                                    Extra(mentions, block, measures or (), stances or (), key))
         return found
 
     def __iter__(self):
@@ -549,10 +585,13 @@ class ClaimRows(Sequence):
     def models(self) -> list[tuple[Claim, Extra]]:
         """Every pair, made now (those made already as they were), as a list; the rows let go of
         everything they held, so that a whole analysis holds the models alone."""
-        made = self.made
-        out = [made[n] or (_claim(values), _extra(extra))
-               for n, (values, extra) in enumerate(zip(self.values, self.raw_extras))]
-        self.values, self.raw_extras, self.made = [], [], []
+        out = []
+        for f, (start, blob) in enumerate(zip(self.starts, self.blobs)):
+            values = self.decoded.pop(f, None) or marshal.loads(blob)
+            extras = _extras([column[start:start + len(values)] for column in self.columns])
+            out += [self.made[start + n] or (_claim(v), extra) for n, (v, extra) in enumerate(zip(values, extras))]
+            self.blobs[f] = b""
+        self.columns, self.docs, self.made, self.decoded = [[] for _ in COLUMNS], [], [], {}
         return out
 
     @property
@@ -564,14 +603,12 @@ class ClaimRows(Sequence):
         return _Side(self, 1)
 
     def column(self, name: str) -> list:
-        """One field of every claim, without making the models."""
-        n = _CLAIM_FIELDS.index(name)
-        return [values[n] for values in self.values]
+        """One field of every claim (kind, origin, id or doc), without making the models."""
+        return self.docs if name == "doc" else self.columns[COLUMNS.index(name)]
 
     def extra_column(self, name: str) -> list:
         """One field of every claim's `Extra`, as stored (an empty list for no measures or stances)."""
-        n = Extra._fields.index(name)
-        return [extra[n] for extra in self.raw_extras]
+        return self.columns[_EXTRA_AT + Extra._fields.index(name)]
 
 
 @dataclass(frozen=True)

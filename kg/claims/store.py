@@ -50,6 +50,7 @@ from kg.cache import rows_in, save_atomic
 from kg.claims import review
 from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
+    COLUMNS,
     ClaimRows,
     Extra,
     FileClaims,
@@ -79,11 +80,12 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 14
+SCHEMA = 15
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
 file's word filter; 11: each settled evidence item's source path, indexed; 12: settled claims indexed
 by id, for the other sides of a page's tensions; 13: numeric explanations kept without their claims'
-lines, kg.claims.tensions.A_AT)."""
+lines, kg.claims.tensions.A_AT; 15: the extras kept as columns, with the claims' kinds, origins and
+ids: kg.claims.perfile.FileClaims.columns)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -196,7 +198,7 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims BLOB NOT NULL, extra BLOB NOT NULL);
+                mid TEXT NOT NULL, claims BLOB NOT NULL, columns BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
                 problems TEXT NOT NULL, named BLOB NOT NULL, words BLOB NOT NULL, tensions BLOB NOT NULL)
                 WITHOUT ROWID;
@@ -276,10 +278,10 @@ class KnowledgeStore:
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.extra)
+                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.columns)
                                  for p, f, _ in rows])
             self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, hashlib.blake2b(f.claims + f.extra, digest_size=12).digest(),
+                                [(p, f.key, hashlib.blake2b(f.claims + f.columns, digest_size=12).digest(),
                                   json.dumps([d.model_dump() for d in problems]), f.named, f.words,
                                   marshal.dumps(tension_blocks(f), 4)) for p, f, problems in rows])
 
@@ -311,8 +313,9 @@ class KnowledgeStore:
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
         stored = self.file_versions()
         todo = [p for p in paths if p in stored and (decoded.get(p) or (None,))[0] != stored[p]]
-        for p, key, claims, extra in rows_in(self.db, "SELECT path, key, claims, extra FROM files WHERE path IN ({})", todo):
-            decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, extra)))
+        for p, key, claims, columns in rows_in(self.db, "SELECT path, key, claims, columns FROM files WHERE path IN ({})",
+                                               todo):
+            decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, columns)))
         for gone in set(decoded) - set(stored):
             del decoded[gone]
         return [item for p in paths if p in stored for item in decoded[p][1]]
@@ -322,9 +325,9 @@ class KnowledgeStore:
         after `remember_claims`, which keeps them between builds."""
         if _DECODED is not None:
             return self.claims(paths)
-        stored = {p: (claims, extra) for p, claims, extra in
-                  rows_in(self.db, "SELECT path, claims, extra FROM files WHERE path IN ({})", paths)}
-        return ClaimRows(stored[p] for p in paths if p in stored)
+        stored = {p: row for p, *row in rows_in(self.db, "SELECT path, claims, columns FROM files WHERE path IN ({})",
+                                                paths)}
+        return ClaimRows((p, *stored[p]) for p in paths if p in stored)
 
     def models(self, paths: list[str], ids: set[str] | None = None) -> list[Claim]:
         """The claims of these files, in this order, without their extras (what a page shows of
@@ -348,9 +351,10 @@ class KnowledgeStore:
         from the stored rows without making models (the search index embeds a note's paragraphs
         as their claims: kg.search.index.parts_of)."""
         out: dict[str, dict[int, list[str]]] = {}
-        for p, claims, extra in rows_in(self.db, "SELECT path, claims, extra FROM files WHERE path IN ({})", paths):
+        at = COLUMNS.index("block")
+        for p, claims, columns in rows_in(self.db, "SELECT path, claims, columns FROM files WHERE path IN ({})", paths):
             blocks = out.setdefault(p, {})
-            for text, (_, block, *_) in zip(texts_of(claims), marshal.loads(extra)):
+            for text, block in zip(texts_of(claims), marshal.loads(columns)[at]):
                 if block is not None:
                     blocks.setdefault(block, []).append(text)
         return out
@@ -880,8 +884,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
 
     mentions = Mentions(kb.concepts.values(), names) if todo else None
     notes = [p for p in todo if kb.infos[p].kind == "note"] if len(todo) <= MOVED_MOST else []
-    was = {p: (claims, extra, digest) for p, claims, extra, digest in rows_in(
-        store.db, "SELECT files.path, claims, extra, digest FROM files JOIN file_index USING (path) "
+    was = {p: (claims, columns, digest) for p, claims, columns, digest in rows_in(
+        store.db, "SELECT files.path, claims, columns, digest FROM files JOIN file_index USING (path) "
                   "WHERE files.path IN ({})", notes)}
     moved: dict[str, tuple[bytes, list[tuple[str, int, int]]]] = {}
     for batch in extract_many(kb, todo, mentions, counts, *views(todo), keys, mids, progress):
@@ -1261,12 +1265,13 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, items, **read)
         problems = _settle(kb, found)
         summary = counts(found)
+        declaring = {c.doc for c in found.claims if c.kind == "tension" and c.origin == "note"}
         with store.db:
             changes = store.save_settled(found)
             if not changes.fresh:  # (a first analysis changes every page)
                 changes.reach = _reach(kb, store, changes)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)), ("settled_names", kb.names),
-                               ("declared_links", declared_links(kb, found.claims)),
+                               ("declared_links", declared_links(kb, declaring)),
                                ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False)),
                                ("linked", json.dumps(files.linked(kb), ensure_ascii=False))):
                 store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
