@@ -119,7 +119,7 @@ class _Patch:
         """The changed files' claims now, in file order."""
 
     def run(self):
-        from kg.claims.analyse import ClaimVectors, pooled, rows_of
+        from kg.claims.analyse import ClaimVectors, pooled
 
         self.before = {(doc, cid): row for doc, cid, *row in rows_in(
             self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})",
@@ -141,7 +141,7 @@ class _Patch:
         # judged again too, its memo pairs looked at as a gone claim's
         back = [c for c in self.mine if c.kind == "claim" and (c.doc, c.id) not in self.before and (c.doc, c.id) not in new]
         self.new += back
-        moved = rows_of(self.memo.pool, self.listed.keys)  # each of the memo's rows' row now, as the analysis maps them
+        moved = self.listed.rows_in(self.memo.pool)[1]  # each of the memo's rows' row now, as the analysis maps them
         unsure = (moved < 0) | np.isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
         if not (self._ids_own() and self._pairs(matrix, kth, unsure, fresh) and self._moves()):
             return None

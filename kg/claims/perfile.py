@@ -441,7 +441,8 @@ _TEXT = _CLAIM_FIELDS.index("text")
 _KIND = _CLAIM_FIELDS.index("kind")
 
 
-_LINE, _ID = _CLAIM_FIELDS.index("line"), _CLAIM_FIELDS.index("id")
+_LINE, _ID, _DOC = _CLAIM_FIELDS.index("line"), _CLAIM_FIELDS.index("id"), _CLAIM_FIELDS.index("doc")
+_CONCEPT, _CONCEPTS = _CLAIM_FIELDS.index("concept"), _CLAIM_FIELDS.index("concepts")
 
 
 def moved_lines(old_claims: bytes, old_columns: bytes, now: FileClaims) -> list[tuple[str, int, int]] | None:
@@ -486,9 +487,13 @@ def _made(cls, names: tuple[str, ...], shared: set[str], values: tuple):
     return model
 
 
-def claims_of(data: bytes, ids: set[str] | None = None) -> list[Claim]:
-    """The claims `encode` wrote, as models (with `ids`, those with these ids alone)."""
-    return [_claim(values) for values in marshal.loads(data) if ids is None or values[_ID] in ids]
+def claims_of(data: bytes, ids: set[str] | None = None, about: tuple[set[str], set[str]] | None = None) -> list[Claim]:
+    """The claims `encode` wrote, as models (with `ids`, those with these ids alone; with `about`,
+    (files, concept or source ids), those written in one of the files or naming one of the ids,
+    as their concept or among their concepts)."""
+    return [_claim(values) for values in marshal.loads(data) if (ids is None or values[_ID] in ids)
+            and (about is None or values[_DOC] in about[0] or values[_CONCEPT] in about[1]
+                 or not about[1].isdisjoint(values[_CONCEPTS]))]
 
 
 def tension_blocks(found: FileClaims) -> list[int]:

@@ -329,7 +329,8 @@ class KnowledgeStore:
                                                 paths)}
         return ClaimRows((p, *stored[p]) for p in paths if p in stored)
 
-    def models(self, paths: list[str], ids: set[str] | None = None) -> list[Claim]:
+    def models(self, paths: list[str], ids: set[str] | None = None,
+               about: tuple[set[str], set[str]] | None = None) -> list[Claim]:
         """The claims of these files, in this order, without their extras (what a page shows of
         them), and with `ids` only those with these ids: the other sides of a page's tensions
         and its related claims are a few of some 500 files' claims at 10k notes, which `claims`
@@ -338,7 +339,7 @@ class KnowledgeStore:
         if _DECODED is not None:
             return [c for c, _ in self.claims(paths) if ids is None or c.id in ids]
         stored = dict(rows_in(self.db, "SELECT path, claims FROM files WHERE path IN ({})", paths))
-        return [c for p in paths if p in stored for c in claims_of(stored[p], ids)]
+        return [c for p in paths if p in stored for c in claims_of(stored[p], ids, about)]
 
     def named(self, paths: list[str]) -> list[tuple[str, list]]:
         """(file, what its claims name: kg.claims.perfile.named_subjects) for the sources among these
@@ -474,7 +475,7 @@ class KnowledgeStore:
         files = set(docs) | {d for (d,) in self.db.execute(
             f"SELECT doc FROM claim_concepts WHERE concept IN ({','.join('?' * len(named))})", named)}
         return self._settled_claims(files, paths, lambda c: c.doc in docs or c.concept in idents
-                                    or not idents.isdisjoint(c.concepts), shown)
+                                    or not idents.isdisjoint(c.concepts), shown, about=(set(docs), idents))
 
     def quoting(self, docs: set[str]) -> set[str]:
         """The ids of the claims whose settled evidence quotes one of these sources (by path), found
@@ -557,18 +558,20 @@ class KnowledgeStore:
             yield self._settled_claims(set(chunk), chunk, wanted)
 
     def _settled_claims(self, files: set[str] | None, paths: list[str], wanted,
-                        shown: Callable[[Claim], bool] | None = None,
-                        ids: set[str] | None = None) -> tuple[list[Claim], list[Evidence]]:
+                        shown: Callable[[Claim], bool] | None = None, ids: set[str] | None = None,
+                        about: tuple[set[str], set[str]] | None = None) -> tuple[list[Claim], list[Evidence]]:
         """The claims of `files` (every file's with None) that are `wanted` (and have one of `ids`,
-        if given), with their settled status, and their settled evidence (each claim's items in
-        their order; of the claims `shown` with it, if given)."""
-        claims = [c for c in self.models([p for p in paths if files is None or p in files], ids) if wanted(c)]
-        settled = {}
+        if given; `about`: what `wanted` asks, as `KnowledgeStore.models` reads it, so that the other
+        claims of those files are not made), with their settled status, and their settled evidence
+        (each claim's items in their order; of the claims `shown` with it, if given)."""
+        claims = [c for c in self.models([p for p in paths if files is None or p in files], ids, about) if wanted(c)]
         if files is None:
             settled = {(d, i): row for d, i, *row in self.db.execute(
                 "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
-        settled.update({(d, i): row for d, i, *row in rows_in(
-            self.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})", sorted(files or ()))})
+        else:  # (by the ids of the claims made: a page's concept is named in a few of some 500 files' claims at 10k)
+            settled = {(d, i): row for d, i, *row in rows_in(
+                self.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE id IN ({})",
+                sorted({c.id for c in claims})) if d in files}
         for c in claims:
             status, supports, opposes, cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
             set_fields(c, status=status, supports=supports, opposes=opposes, cluster=cluster)
