@@ -905,9 +905,9 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     # the related claims before the pairs are judged: their arrays come and go below the judging's
     # peak (after it, they were the peak of a 10k vault's cold build)
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
-        out.related = _related(claims, first_rows, second_rows, cosines)
+        out.related = _related(listed, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
-        touched, ranked = related_again(claims, listed.pool_docs, memo, moved, fresh, first_rows, second_rows, cosines)
+        touched, ranked = related_again(listed, memo, moved, fresh, first_rows, second_rows, cosines)
         out.related = {d: v for d, v in memo.related.items() if d not in touched}
         out.related.update((d, v) for d, v in ranked.items() if d in touched)
         out.related = dict(sorted(out.related.items()))
@@ -1025,19 +1025,19 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
     return out
 
 
-def related_again(claims: Sequence[Claim], docs: list[str], memo: Memo, moved: np.ndarray, fresh: list[int],
-                  first: np.ndarray, second: np.ndarray,
-                  cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+def related_again(listed: _Listed, memo: Memo, moved: np.ndarray, fresh: list[int], first: np.ndarray,
+                  second: np.ndarray, cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
     """The notes whose related claims an incremental analysis ranks again, and their ranking from
     every pair (`first`, `second`, `cosines`: the pool's now) that touches them: the notes with a
     claim new to the pool (`fresh` rows), with a pair gone (a claim of the memo's pool gone:
     `moved`, the memo's rows to the pool's, -1 for one gone) or a new pair, and those a patch
-    ranked again since the memo (`Memo.reranked`). `docs`: each claim's file."""
+    ranked again since the memo (`Memo.reranked`). `listed`: the pool's claims."""
+    docs = listed.pool_docs
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     dead = memo.pairs[(a < 0) | (b < 0), :2].ravel()
     touched = {docs[r] for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
     touched |= {docs[r] for r in moved[dead][moved[dead] >= 0].tolist()}
-    fresh_rows = np.zeros(len(claims), dtype=bool)
+    fresh_rows = np.zeros(len(docs), dtype=bool)
     fresh_rows[fresh] = True
     new_pairs = fresh_rows[first] | fresh_rows[second]
     touched |= {docs[r] for r in np.r_[first[new_pairs], second[new_pairs]].tolist()}
@@ -1045,10 +1045,10 @@ def related_again(claims: Sequence[Claim], docs: list[str], memo: Memo, moved: n
         return touched, {}
     mine = np.fromiter(map(touched.__contains__, docs), dtype=bool, count=len(docs))
     near = mine[first] | mine[second]
-    return touched, _related(claims, first[near], second[near], cosines[near])
+    return touched, _related(listed, first[near], second[near], cosines[near])
 
 
-def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
+def _related(listed: _Listed, first: np.ndarray, second: np.ndarray,
              cosines: np.ndarray) -> dict[str, list[tuple[str, str]]]:
     """Per note: the (id, doc) of the other files' claims nearest to one of its claims, best first
     (ties by id and doc), at most RELATED_PER_PAGE, from the candidate pairs at RELATED_MIN or
@@ -1061,14 +1061,17 @@ def _related(claims: list[Claim], first: np.ndarray, second: np.ndarray,
     a, b, cos = first[near].astype(np.int32), second[near].astype(np.int32), cosines[near]
     del near
     rows = np.unique(np.concatenate([a, b])).tolist()  # only the claims of near pairs are named and ranked
-    names = sorted({(claims[r].id, claims[r].doc) for r in rows})
+    # (from the listing's columns: a patch's listing makes a claim when asked, and a note's neighbours
+    # are in hundreds of files)
+    ids, docs_of, sourced = listed.pool_ids, listed.pool_docs, listed.pool_sourced
+    names = sorted({(ids[r], docs_of[r]) for r in rows})
     rank_of = {name: n for n, name in enumerate(names)}
-    docs = sorted({claims[r].doc for r in rows if claims[r].origin == "note"})
+    docs = sorted({docs_of[r] for r in rows if not sourced[r]})
     doc_of = {d: n for n, d in enumerate(docs)}
-    rank = np.full(len(claims), -1, dtype=np.int32)
-    note_doc = np.full(len(claims), -1, dtype=np.int32)
-    rank[rows] = [rank_of[(claims[r].id, claims[r].doc)] for r in rows]
-    note_doc[rows] = [doc_of.get(claims[r].doc, -1) if claims[r].origin == "note" else -1 for r in rows]
+    rank = np.full(len(ids), -1, dtype=np.int32)
+    note_doc = np.full(len(ids), -1, dtype=np.int32)
+    rank[rows] = [rank_of[(ids[r], docs_of[r])] for r in rows]
+    note_doc[rows] = [-1 if sourced[r] else doc_of.get(docs_of[r], -1) for r in rows]
     del rows, rank_of, doc_of
     doc_a, doc_b = note_doc[a], note_doc[b]
     from_a, from_b = doc_a >= 0, doc_b >= 0

@@ -192,14 +192,14 @@ class _Patch:
         (kg.claims.analyse.related_again), from the memo's pairs kept and the new ones."""
         from kg.claims.analyse import related_again
 
-        memo, claims = self.memo, self.listed.pool
+        memo = self.memo
         a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
         alive = (a >= 0) & (b >= 0)
         first = np.r_[np.minimum(a, b)[alive], np.array([p[0] for p in self.pairs], dtype=np.int64)]
         second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
         cosines = np.r_[memo.cosines[alive], np.array([p[2] for p in self.pairs], dtype=np.float32)].astype(np.float32)
         memo.reranked = self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
-        touched, ranked = related_again(claims, self.listed.pool_docs, memo, moved, fresh, first, second, cosines)
+        touched, ranked = related_again(self.listed, memo, moved, fresh, first, second, cosines)
         self.reranked |= touched
         if not touched:
             return

@@ -169,6 +169,7 @@ class KnowledgeStore:
         self.folder = folder
         self._held: dict[str, tuple[str, bytes]] | None = None
         """`file_versions` as a `snapshot` read them (they cannot change in it)."""
+        self._snapshot = False
         self.path = folder / FILE
         folder.mkdir(parents=True, exist_ok=True)
         try:
@@ -237,11 +238,11 @@ class KnowledgeStore:
         in SQLite's WAL mode): another kg saving an analysis meanwhile changes nothing it sees, so
         a listing read in batches over several seconds is of one analysis."""
         self.db.execute("BEGIN")
-        try:
-            self._held = self.file_versions()  # (a 10k vault's listing read them once a batch: 0.5 s)
+        self._snapshot = True  # (`file_versions` are kept once read: a 10k vault's listing read them once
+        try:  # a batch, 0.5 s; a page's preview reads none, and reading them first took 0.05 s of an edit)
             yield
         finally:
-            self._held = None
+            self._held, self._snapshot = None, False
             self.db.rollback()
 
     def get(self, key: str) -> str | None:
@@ -264,8 +265,8 @@ class KnowledgeStore:
 
     def file_keys(self) -> dict[str, str]:
         """path -> the key of its stored claims (nothing else of the file's row is read)."""
-        if self._held is not None:
-            return {p: key for p, (key, _) in self._held.items()}
+        if self._snapshot:
+            return {p: key for p, (key, _) in self.file_versions().items()}
         return dict(self.db.execute("SELECT path, key FROM file_index"))
 
     def file_versions(self) -> dict[str, tuple[str, bytes]]:
@@ -273,7 +274,10 @@ class KnowledgeStore:
         again keeps its key when only the words it asked about read otherwise (`_claim_files`)."""
         if self._held is not None:
             return self._held
-        return {p: (key, digest) for p, key, digest in self.db.execute("SELECT path, key, digest FROM file_index")}
+        found = {p: (key, digest) for p, key, digest in self.db.execute("SELECT path, key, digest FROM file_index")}
+        if self._snapshot:
+            self._held = found
+        return found
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:

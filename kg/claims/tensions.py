@@ -355,7 +355,9 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     two claims far apart in wording still meet. One pair per subject, axis and pair of files: the
     two claims most alike."""
     index: dict[tuple[str, str], list[tuple[int, str, str, bool]]] = {}
-    for i in range(len(pool.claims)):  # (a claim is made only when its stances are not known: an edit's pool makes few)
+    every = range(len(pool.claims))  # (a claim is made only when its stances are not known: an edit's pool makes few;
+    # when they are, the claims that take none are passed over in a C loop)
+    for i in every if pool.stances is None else itertools.compress(every, pool.stances):
         found = pool.stances[i] if pool.stances is not None else \
             claim_stances(pool.claims[i], pool.exact[i], pool.names[i])
         for subject, axis, pole, words, member in found:
