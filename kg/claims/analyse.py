@@ -940,7 +940,7 @@ def tension_pool(kb, listed: _Listed, matrix: np.ndarray, kth: np.ndarray) -> tu
     pool = Pool(listed.pool, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
     pool.kth = kth
     pool.measures, pool.stances = listed.pool_extra("measures"), listed.pool_extra("stances")
-    pool.keys = listed.keys
+    pool.keys, pool.docs = listed.keys, listed.pool_docs
     return pool, mentioned
 
 

@@ -91,6 +91,8 @@ class Pool:
     """Called as progress(stage, done, total) on the long steps (kg.build.Progress)."""
     keys: list[str] | None = None
     """Per claim, when known: its content key (kg.claims.analyse.claim_key)."""
+    docs: list[str] | None = None
+    """Per claim, when known: its file (an edit's pool makes a claim when asked: `doc_of` asks none)."""
     explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
     """`numeric` of pairs by the keys of their claims, kept between analyses (a function of the two
     claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
@@ -100,6 +102,11 @@ class Pool:
     """Told the first row of each pair detect() judges, once per row: when the pairs come in order
     of their first row, each second row after its first (kg.claims.analyse), the rows before it are
     in no pair left, and what was decoded of them may go."""
+
+
+def doc_of(pool: Pool, row: int) -> str:
+    """The file of a pool's claim."""
+    return pool.docs[row] if pool.docs is not None else pool.claims[row].doc
 
 
 def side(claim: Claim) -> TensionSide:
@@ -214,7 +221,7 @@ def pairs_touching(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, l
             pool.kth[d] = float(column[top].min())
             for j in list(top) + list(np.nonzero(column >= reach)[0]):
                 j = int(j)
-                if j != d and column[j] >= MIN_COSINE and pool.claims[j].doc != pool.claims[d].doc:
+                if j != d and column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
                     out[(min(d, j), max(d, j))] = float(column[j])
     return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
             for (i, j), cosine in sorted(out.items())]
@@ -278,7 +285,7 @@ def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, in
             continue
         for n, i in enumerate(rows):
             for j in rows[n + 1:]:
-                if pool.claims[i].doc != pool.claims[j].doc and (only is None or i in only or j in only):
+                if doc_of(pool, i) != doc_of(pool, j) and (only is None or i in only or j in only):
                     out.add((min(i, j), max(i, j)))
     return out
 
@@ -366,13 +373,13 @@ def polarity_pairs(pool: Pool) -> list[tuple[int, int, str, str, str, str]]:
     for (subject, axis), found in index.items():
         for n, (i, pole_i, words_i, member_i) in enumerate(found):
             for j, pole_j, words_j, member_j in found[n + 1:]:
-                a, b = pool.claims[i], pool.claims[j]
-                if pole_i == pole_j or a.doc == b.doc or (member_i and member_j):
+                doc_a, doc_b = doc_of(pool, i), doc_of(pool, j)
+                if pole_i == pole_j or doc_a == doc_b or (member_i and member_j):
                     continue  # Llama 2 and Llama 3 are two models; Llama and Llama 2 are one family
-                if axis == "trend" and _other_objects(a.text, words_i[1], _said_at(pool, i, subject),
-                                                      b.text, words_j[1], _said_at(pool, j, subject)):
+                if axis == "trend" and _other_objects(pool.claims[i].text, words_i[1], _said_at(pool, i, subject),
+                                                      pool.claims[j].text, words_j[1], _said_at(pool, j, subject)):
                     continue  # "X narrows the basket" and "X widens the achievement": two things
-                key = (subject, axis, *sorted((a.doc, b.doc)))
+                key = (subject, axis, *sorted((doc_a, doc_b)))
                 cosine = float(pool.vectors[i] @ pool.vectors[j])
                 if key not in best or cosine > best[key][0]:
                     best[key] = (cosine, (i, j, subject, axis, words_i, words_j, member_i or member_j))
