@@ -1937,3 +1937,47 @@ def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_bui
         assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
         if n == 0:  # the source's new claim is listed with the others
             assert "11 new fronds" in _pages(site)["claims.html"].decode("utf-8")
+
+
+def test_a_patch_keeps_the_polarity_tensions_while_the_claims_that_take_a_stance_are_as_they_were(
+        tmp_path, monkeypatch):
+    """The polarity tensions are ranked over every claim that takes a stance. A patch finds them
+    again once after an analysis, then keeps them while those claims are as they were (it found
+    them again on every edit: 0.04-0.1 s at 10k notes, most of it making the claims that take a
+    stance). A claim that takes the opposite stance, written later, still makes its tension, as a
+    cold build finds it."""
+    from kg.claims import tensions
+
+    vault = _sources_vault(tmp_path)  # (with the demo's sources: a few new claims are few among theirs)
+    notes = vault / "notes"
+    notes.mkdir()
+    (notes / "crate-co.md").write_text("---\ntitle: Crate & Co\n---\nA wholesaler.\n", encoding="utf-8")
+    (notes / "baskets.md").write_text("# Baskets\n\n- Crate & Co narrows the price gap with the big chains.\n",
+                                      encoding="utf-8")
+    awards = notes / "awards.md"
+    awards.write_text("# Awards\n\n- Crate & Co widens the achievement of its suppliers.\n", encoding="utf-8")
+    fern = notes / "fern.md"
+    _fern_note(fern)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    found = []
+    real = tensions.polarity_pairs
+    monkeypatch.setattr(tensions, "polarity_pairs", lambda pool: found.append(len(pool.claims)) or real(pool))
+
+    def edit(note: Path, line: str, cold: str):
+        note.write_text(note.read_text(encoding="utf-8") + line, encoding="utf-8")
+        done = run(vault, cache_dir=cache, site=False)
+        whole = run(vault, cache_dir=tmp_path / cold, site=False)
+        assert done.analysis.summary == whole.analysis.summary
+        assert _settled_rows(cache) == _settled_rows(tmp_path / cold)
+        return done
+
+    assert edit(fern, "It was repotted in a larger clay pot last spring.\n", "cold-1").analysis.patched == ["notes/fern.md"]
+    calls = len(found)
+    assert calls >= 2  # (the patch's, and the cold build's)
+    assert edit(fern, "Its leaves turn yellow when the radiator is on.\n", "cold-2").analysis.patched == ["notes/fern.md"]
+    assert len(found) == calls + 1  # (the cold build's alone)
+    done = edit(awards, "- Since 2024 Crate & Co widens the price gap with the big chains.\n", "cold-3")
+    [tension] = [t for t in done.knowledge.tensions + done.knowledge.held
+                 if t.kind == "polarity" and t.a.doc.startswith("notes/")]  # (the sources take stances too)
+    assert {tension.a.doc, tension.b.doc} == {"notes/baskets.md", "notes/awards.md"}

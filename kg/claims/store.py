@@ -1275,6 +1275,8 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         declaring = {c.doc for c in found.claims if c.kind == "tension" and c.origin == "note"}
         with store.db:
             changes = store.save_settled(found)
+            # (the claims its polarity tensions were found among: the next patch looks at them again)
+            store.db.execute("DELETE FROM meta WHERE key = 'stance_claims'")
             if not changes.fresh:  # (a first analysis changes every page)
                 changes.reach = _reach(kb, store, changes)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)), ("settled_names", kb.names),
