@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.index import DocInfo, anchors_digest
-from kg.knowledge import LINK_FIELDS, KnowledgeBase
+from kg.knowledge import LINK_FIELDS, KnowledgeBase, links_digest
 from kg.links import Resolver, path_keys, relative_paths, target_key
 from kg.model import Concept, Diagnostic, Link, to_columns
 from kg.paths import is_attachment, link_key, slugify, stem, unlinkable_chars, without_suffix
@@ -61,9 +61,9 @@ def _stub_slug(target: str) -> str:
     return slugify(stem(target).strip())
 
 
-Resolved = tuple[str, str, str, str, str, str]
+Resolved = tuple[str, str, str, str, str, str, str]
 """A file's resolved links as cached: (file hash, names fingerprint, rows, problems, embeds,
-stubs), the last four as JSON."""
+stubs, digest of the rows), rows to stubs as JSON."""
 
 
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved],
@@ -78,7 +78,8 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     none of the names its links looked up changed (`lookups()`, asked only then: the names
     every file offered, and what each file's links looked up; `offered()` gives what every file
     offers now, `entries` when not given). The others are resolved again.
-    Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs) to cache (rows None:
+    Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs, digest of the rows:
+    kg.knowledge.links_digest) to cache (rows None:
     the cached ones stand under this fingerprint), and what each file resolved again looked up.
     `make_resolver` makes the Resolver of the vault's names, when a file needs one (kg.links.kept_resolver)."""
     make_resolver = make_resolver or (lambda: Resolver(kb.infos, kb.files))
@@ -106,8 +107,9 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             old, restamped = (old[0], fingerprint + old[1][len(last.names):], *old[2:]), True
         if old and old[0] == info.hash and _links_stand(old[1], fingerprint, anchored):
             if restamped:  # (kept under the new names: only its stamp is written again)
-                fresh.append((path, old[0], old[1], None, None, None, None))
+                fresh.append((path, old[0], old[1], None, None, None, None, None))
             kb.resolved[path] = old[2]
+            kb.rows_digests[path] = old[6]
             if old[3] != "[]":
                 kb.diagnostics.extend(Diagnostic(**d) for d in json.loads(old[3]))
             if old[4] != "[]":
@@ -149,9 +151,10 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             stubs.setdefault(cid, written)
         met = fingerprint + "|" + _dumps(sorted([t, anchored(t)] for t in into)) if into else fingerprint
         kb.link_texts[path] = text = to_columns(rows, LINK_FIELDS)
+        kb.rows_digests[path] = digest = links_digest(text)
         looked_up[path] = sorted(looked)
-        fresh.append((path, info.hash, met, text,
-                      _dumps([d.model_dump() for d in problems]), _dumps(embeds), _dumps(list(missing.items()))))
+        fresh.append((path, info.hash, met, text, _dumps([d.model_dump() for d in problems]), _dumps(embeds),
+                      _dumps(list(missing.items())), digest))
     for cid, written in sorted(stubs.items()):
         kb.concepts.setdefault(cid, Concept(id=cid, title=written))
     return fresh, looked_up

@@ -49,8 +49,9 @@ def save_atomic(path: Path, write) -> None:
         raise
 
 
-SCHEMA_VERSION = 12
-"""Bump whenever a parser or model change makes old rows wrong."""
+SCHEMA_VERSION = 13
+"""Bump whenever a parser or model change makes old rows wrong (13: each file's links kept with
+their digest, kg.knowledge.links_digest)."""
 
 
 class ParseCache:
@@ -82,7 +83,8 @@ class ParseCache:
                    "kind TEXT NOT NULL, size INTEGER, mtime INTEGER, names TEXT NOT NULL, refs TEXT NOT NULL, "
                    "data TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS resolved (path TEXT PRIMARY KEY, hash TEXT NOT NULL, "
-                   "rows TEXT NOT NULL, problems TEXT NOT NULL, embeds TEXT NOT NULL, stubs TEXT NOT NULL)")
+                   "rows TEXT NOT NULL, problems TEXT NOT NULL, embeds TEXT NOT NULL, stubs TEXT NOT NULL, "
+                   "digest TEXT NOT NULL)")
         # the names fingerprint each file's links were resolved against, apart from the links: a note made
         # or deleted stamps every file kept with the new names, and stamping them in `resolved` wrote every
         # file's links again (6,571 notes: 0.1 s of such an edit)
@@ -109,16 +111,17 @@ class ParseCache:
         return self.db.execute("SELECT path, hash, names, refs FROM parsed").fetchall()
 
     def resolutions(self) -> dict[str, tuple[str, ...]]:
-        """path -> (hash, names fingerprint, rows, problems, embeds, stubs): each file's resolved links."""
+        """path -> (hash, names fingerprint, rows, problems, embeds, stubs, digest of the rows): each
+        file's resolved links."""
         return {row[0]: row[1:] for row in self.db.execute(
-            "SELECT r.path, r.hash, n.names, r.rows, r.problems, r.embeds, r.stubs FROM resolved r "
+            "SELECT r.path, r.hash, n.names, r.rows, r.problems, r.embeds, r.stubs, r.digest FROM resolved r "
             "JOIN resolved_names n ON n.path = r.path")}
 
     def store_resolutions(self, rows: list[tuple], keep: set[str]) -> None:
         """Write each file's resolved links (kg.assemble.resolve_links); a row without links (None)
         keeps the stored ones under its new names fingerprint."""
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?)",
+            self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 [(r[0], r[1], *r[3:]) for r in rows if r[3] is not None])
             self.db.executemany("INSERT OR REPLACE INTO resolved_names VALUES (?, ?)", [(r[0], r[2]) for r in rows])
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM resolved") if p not in keep]
