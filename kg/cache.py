@@ -50,8 +50,9 @@ def save_atomic(path: Path, write) -> None:
 
 
 SCHEMA_VERSION = 13
-"""Bump whenever a parser or model change makes old rows wrong (13: each file's links kept with
-their digest, kg.knowledge.links_digest)."""
+"""Bump whenever a parser or model change makes old rows wrong (12: the names fingerprint each
+file's links were resolved against, in a table of their own; 13: each file's links kept with their
+digest, kg.knowledge.links_digest)."""
 
 
 class ParseCache:

@@ -487,13 +487,19 @@ def _made(cls, names: tuple[str, ...], shared: set[str], values: tuple):
     return model
 
 
+def is_about(doc: str, concept: str | None, concepts: Iterable[str], about: tuple[set[str], set[str]]) -> bool:
+    """Whether a claim written in `doc`, of `concept` and naming `concepts`, is about `about`
+    (files, concept or source ids): written in one of the files, or naming one of the ids as its
+    concept or among its concepts."""
+    files, idents = about
+    return doc in files or concept in idents or not idents.isdisjoint(concepts)
+
+
 def claims_of(data: bytes, ids: set[str] | None = None, about: tuple[set[str], set[str]] | None = None) -> list[Claim]:
     """The claims `encode` wrote, as models (with `ids`, those with these ids alone; with `about`,
-    (files, concept or source ids), those written in one of the files or naming one of the ids,
-    as their concept or among their concepts)."""
+    those `is_about` it, found before the models are made)."""
     return [_claim(values) for values in marshal.loads(data) if (ids is None or values[_ID] in ids)
-            and (about is None or values[_DOC] in about[0] or values[_CONCEPT] in about[1]
-                 or not about[1].isdisjoint(values[_CONCEPTS]))]
+            and (about is None or is_about(values[_DOC], values[_CONCEPT], values[_CONCEPTS], about))]
 
 
 def tension_blocks(found: FileClaims) -> list[int]:

@@ -60,6 +60,7 @@ from kg.claims.perfile import (
     file_key,
     files_naming,
     ids_of,
+    is_about,
     key_context,
     link_titles,
     link_views,
@@ -338,10 +339,12 @@ class KnowledgeStore:
         """The claims of these files, in this order, without their extras (what a page shows of
         them), and with `ids` only those with these ids: the other sides of a page's tensions
         and its related claims are a few of some 500 files' claims at 10k notes, which `claims`
-        decoded whole with their extras (0.2 s of an edit). Taken from `claims` after
-        `remember_claims`, where they are decoded already."""
+        decoded whole with their extras (0.2 s of an edit); with `about`, only those
+        (kg.claims.perfile.is_about). Taken from `claims` after `remember_claims`, where they are
+        decoded already."""
         if _DECODED is not None:
-            return [c for c, _ in self.claims(paths) if ids is None or c.id in ids]
+            return [c for c, _ in self.claims(paths) if (ids is None or c.id in ids)
+                    and (about is None or is_about(c.doc, c.concept, c.concepts, about))]
         stored = dict(rows_in(self.db, "SELECT path, claims FROM files WHERE path IN ({})", paths))
         return [c for p in paths if p in stored for c in claims_of(stored[p], ids, about)]
 
@@ -478,8 +481,7 @@ class KnowledgeStore:
         named = sorted(idents)
         files = set(docs) | {d for (d,) in self.db.execute(
             f"SELECT doc FROM claim_concepts WHERE concept IN ({','.join('?' * len(named))})", named)}
-        return self._settled_claims(files, paths, lambda c: c.doc in docs or c.concept in idents
-                                    or not idents.isdisjoint(c.concepts), shown, about=(set(docs), idents))
+        return self._settled_claims(files, paths, None, shown, about=(set(docs), idents))
 
     def quoting(self, docs: set[str]) -> set[str]:
         """The ids of the claims whose settled evidence quotes one of these sources (by path), found
@@ -550,7 +552,7 @@ class KnowledgeStore:
 
     def every(self, paths: list[str]) -> tuple[list[Claim], list[Evidence]]:
         """Every claim and evidence item, as `about` gives them for a few files."""
-        return self._settled_claims(None, paths, lambda c: True)
+        return self._settled_claims(None, paths, None)
 
     def batches(self, paths: list[str], wanted: Callable[[Claim], bool]) -> Iterator[tuple[list[Claim], list[Evidence]]]:
         """The `wanted` claims, as `every` gives them, a few hundred files at a time, each batch
@@ -561,14 +563,15 @@ class KnowledgeStore:
             chunk = paths[start:start + BATCH_FILES]
             yield self._settled_claims(set(chunk), chunk, wanted)
 
-    def _settled_claims(self, files: set[str] | None, paths: list[str], wanted,
+    def _settled_claims(self, files: set[str] | None, paths: list[str], wanted: Callable[[Claim], bool] | None,
                         shown: Callable[[Claim], bool] | None = None, ids: set[str] | None = None,
                         about: tuple[set[str], set[str]] | None = None) -> tuple[list[Claim], list[Evidence]]:
-        """The claims of `files` (every file's with None) that are `wanted` (and have one of `ids`,
-        if given; `about`: what `wanted` asks, as `KnowledgeStore.models` reads it, so that the other
-        claims of those files are not made), with their settled status, and their settled evidence
-        (each claim's items in their order; of the claims `shown` with it, if given)."""
-        claims = [c for c in self.models([p for p in paths if files is None or p in files], ids, about) if wanted(c)]
+        """The claims of `files` (every file's with None) that are `wanted` (None: all; and have one
+        of `ids`, if given, and are `about` that, as `models` reads it, before the models are made),
+        with their settled status, and their settled evidence (each claim's items in their order; of
+        the claims `shown` with it, if given)."""
+        claims = [c for c in self.models([p for p in paths if files is None or p in files], ids, about)
+                  if wanted is None or wanted(c)]
         if files is None:
             settled = {(d, i): row for d, i, *row in self.db.execute(
                 "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
