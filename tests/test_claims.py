@@ -153,3 +153,35 @@ def test_an_acronym_alias_names_its_concept_only_in_capitals(tmp_path):
     assert named["reranker"] == ["mean-average-precision"]
     assert "mean-average-precision" not in named["drew"]
     assert named["Average"] == ["mean-average-precision"]  # the title, written otherwise, still names it
+
+
+def test_a_few_texts_find_the_mentions_the_automata_find(monkeypatch):
+    """Mentions reads an edit's few texts by looking up each span between word edges, and builds its
+    automata for more: both ways find the same names, on the demo vault's files and on names that
+    start or end with punctuation, acronyms beside a lowercased name, and a letter whose lower case
+    is two characters."""
+    from kg.build import build
+    from kg.claims import extract
+    from kg.claims.extract import Mentions
+    from kg.model import Concept
+
+    kb = build(ROOT)
+    made = [Concept(id=f"x{n}", title=title, aliases=aliases) for n, (title, aliases) in enumerate([
+        ("GPT-4", ["gpt 4o"]), ("MAP", []), ("map reduce", ["Map-Reduce"]), (".NET", ["C++"]),
+        ("Qwen 3.5", []), ("naïve Bayes", []), ("İstanbul", []), ("open-weight models", ["AI"]),
+        ("a_b", []), ("3-5%", [])])]
+    texts = [block.text for path in kb.infos for block in kb.doc(path).blocks] + [
+        "MAP and map: the MAP of GPT-4 (gpt 4o) beat .NET and C++ on Map-Reduce, map reduce;",
+        "naïve Bayes, Qwen 3.5, open-weight models, AI, a_b but not xa_b or a_bx, 3-5%.",
+        "İstanbul's İ lowers to two characters, which moves what follows: 3-5% of AI", "", "...", "MAP"]
+    concepts = [*kb.concepts.values(), *made]
+    by_default = Mentions(concepts)
+    found = [by_default.find(t) for t in texts]
+    assert by_default._automata, "the demo's 70k characters are more than 67 names are worth looking up"
+    monkeypatch.setattr(extract, "LOOKUPS_PER_NAME", 10**6)
+    looked = Mentions(concepts)
+    assert [looked.find(t) for t in texts] == found
+    assert looked.looked > 100_000 and looked._automata is None, "the texts were read by lookups"
+    names = [[texts[-6][a:b] for a, b, _ in found[-6]], [texts[-5][a:b] for a, b, _ in found[-5]]]
+    assert names == [["MAP", "MAP", "GPT-4", "gpt 4o", ".NET", "C++", "Map-Reduce", "map reduce"],  # `map`: no acronym
+                     ["naïve Bayes", "Qwen 3.5", "open-weight models", "a_b", "3-5%"]]  # `AI`: too short

@@ -575,10 +575,16 @@ class KnowledgeStore:
         if files is None:
             settled = {(d, i): row for d, i, *row in self.db.execute(
                 "SELECT doc, id, status, supports, opposes, cluster FROM settled")}
-        else:  # (by the ids of the claims made: a page's concept is named in a few of some 500 files' claims at 10k)
+        else:  # by the files whose every claim was made (`about`'s own: a page of the claims index holds some
+            # 400 files at 10k notes; by their 6,000 ids, 0.045 s, by the files, 0.015 s), the others by the ids
+            # of the claims made (a page's concept is named in a few of some 500 files' claims)
+            whole = about[0] if about else set()
             settled = {(d, i): row for d, i, *row in rows_in(
+                self.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})",
+                sorted({c.doc for c in claims if c.doc in whole}))}
+            settled.update(((d, i), row) for d, i, *row in rows_in(
                 self.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE id IN ({})",
-                sorted({c.id for c in claims})) if d in files}
+                sorted({c.id for c in claims if c.doc not in whole})) if d in files)
         for c in claims:
             status, supports, opposes, cluster = settled.get((c.doc, c.id), (None, 0, 0, None))
             set_fields(c, status=status, supports=supports, opposes=opposes, cluster=cluster)

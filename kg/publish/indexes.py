@@ -10,6 +10,7 @@ import heapq
 import math
 from collections import Counter, defaultdict
 from functools import partial
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -57,15 +58,17 @@ def concepts(site: Site, page: str) -> dict:
     the template, a 10k vault's concepts index took 0.3 s of each edit that changed a note's count
     of claims."""
     groups: dict[str, list[str]] = defaultdict(list)
+    folder = urls.relative(page, urls.concept_page(""))[:-len(urls.page_name(""))]  # as `urls.relative` links
+    statements = site.statements  # each concept's page: the folder's link, then the page's name, quoted
     for c in sorted(site.kb.concepts.values(), key=lambda c: c.title.casefold()):
         first = c.title[:1].upper()
         letter = first if first.isalpha() else "#"
-        claims = site.statements.get(c.doc, 0) if c.doc else 0
-        kind = ' <span class="kind">no note yet</span>' if c.stub else \
+        claims = statements.get(c.doc, 0) if c.doc else 0
+        kind = ' <span class="kind">no note yet</span>' if c.doc is None else \
             f' <span class="kind">{escape(c.type)}</span>' if c.type else ""
         count = f' <span class="count">{claims} claims</span>' if claims else ""
-        href = escape(urls.relative(page, urls.concept_page(c.id)))
-        stub = ' class="stub"' if c.stub else ""
+        href = folder + quote(urls.page_name(c.id))  # (quoted, it holds nothing to escape)
+        stub = ' class="stub"' if c.doc is None else ""
         groups[letter].append(f'    <li{stub}><a href="{href}">{escape(c.title)}</a>{kind}{count}</li>')
     return {"groups": [(letter, "".join(entries)) for letter, entries in sorted(groups.items())],
             "json_ld": _ld(site, page, "CollectionPage", "Concepts")}
