@@ -267,6 +267,27 @@ def test_an_analysis_of_a_few_claims_draws_only_the_pages_its_changes_reach_and_
     assert planned
 
 
+def test_a_page_drawn_from_the_rows_lists_its_claims_in_the_order_of_the_vault(tmp_path):
+    """What a concept's or source's page shows, read from the settled rows (kg.claims.store.
+    SettledRows.pages), comes in the order the whole knowledge lists it: by file, then as each file
+    writes them, though the claims come by several ways (written in its note, naming it, citing
+    it, on the other side of its tensions). Sorted by file alone, ten of the demo's pages listed
+    them otherwise."""
+    from kg.claims.store import SettledRows
+
+    vault = _vault(tmp_path)
+    done = run(vault, site=False)
+    kb, rows = done.kb, SettledRows(vault / ".kg", done.claim_files.paths)
+    place: dict[tuple[str, str], int] = {}
+    for n, c in enumerate(done.knowledge.claims):
+        place.setdefault((c.doc, c.id), n)
+    shown = {}
+    for ident, doc in [*((cid, c.doc) for cid, c in kb.concepts.items() if c.doc), *kb.source_ids.items()]:
+        shown[ident] = [(c.doc, c.id) for c in rows.pages(kb, {ident}, {doc}).claims]
+        assert shown[ident] == sorted(shown[ident], key=place.__getitem__), ident
+    assert sum(len({doc for doc, _ in keys}) < len(keys) for keys in shown.values()) >= 10  # (several of one file)
+
+
 def test_a_note_made_deleted_or_linked_before_it_is_written_redraws_the_lists_from_the_rows(tmp_path, monkeypatch):
     """What the lists show besides the knowledge changed (a link to a note not written yet, a note
     made, a note deleted): every list is drawn again from the vault, the claim counts the manifest

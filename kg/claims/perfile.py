@@ -495,10 +495,16 @@ def is_about(doc: str, concept: str | None, concepts: Iterable[str], about: tupl
     return doc in files or concept in idents or not idents.isdisjoint(concepts)
 
 
-def claims_of(data: bytes, ids: set[str] | None = None, about: tuple[set[str], set[str]] | None = None) -> list[Claim]:
+def claims_of(data: bytes, ids: set[str] | None = None, about: tuple[set[str], set[str]] | None = None,
+              places: dict[tuple[str, str], int] | None = None) -> list[Claim]:
     """The claims `encode` wrote, as models (with `ids`, those with these ids alone; with `about`,
-    those `is_about` it, found before the models are made)."""
-    return [_claim(values) for values in marshal.loads(data) if (ids is None or values[_ID] in ids)
+    those `is_about` it, found before the models are made); with `places`, every claim's place
+    among them put there by (file, id)."""
+    written = marshal.loads(data)
+    if places is not None:
+        for n, values in enumerate(written):
+            places[values[_DOC], values[_ID]] = n
+    return [_claim(values) for values in written if (ids is None or values[_ID] in ids)
             and (about is None or is_about(values[_DOC], values[_CONCEPT], values[_CONCEPTS], about))]
 
 
