@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 
 import orjson
 
@@ -99,12 +100,16 @@ def names_fingerprint(infos: dict[str, DocInfo], files: list[str]) -> str:
     link it are made again as an edit of it makes them anyway. In it, adding a heading to one note
     made a 10k vault's build resolve every link and plan every page again (26 s, against 11 s for
     a sentence)."""
-    h = hashlib.blake2b(digest_size=16)
+    quoted = encode_basestring_ascii  # (each file's as json.dumps writes it: 11k files' in 0.018 s, not 0.029 s)
+    written = []
     for path in sorted(infos):
         i = infos[path]
-        h.update(json.dumps([path, i.kind, i.title, i.aliases]).encode())
-    h.update(json.dumps(sorted(files)).encode())
-    return h.hexdigest()
+        if isinstance(i.kind, str) and isinstance(i.title, str) and all(isinstance(a, str) for a in i.aliases):
+            written.append(f'[{quoted(path)}, {quoted(i.kind)}, {quoted(i.title)}, [{", ".join(map(quoted, i.aliases))}]]')
+        else:
+            written.append(json.dumps([path, i.kind, i.title, i.aliases]))
+    written.append(json.dumps(sorted(files)))
+    return hashlib.blake2b("".join(written).encode(), digest_size=16).hexdigest()
 
 
 def anchors_digest(info: DocInfo | None) -> str:

@@ -254,3 +254,26 @@ def test_a_note_made_retitled_or_deleted_updates_the_kept_index_of_names_as_a_fr
         cold = build(vault, cache_dir=tmp_path / f"cold-{n}")
         assert kb.rows == cold.rows, what
         assert [d.format() for d in kb.diagnostics] == [d.format() for d in cold.diagnostics], what
+
+
+def test_the_names_fingerprint_is_the_json_of_every_file_s_names_as_it_was_written():
+    """The names every link resolves against are kept as one hash, in every cache (links, claims,
+    pages): another way of writing it would resolve every link and plan every page of every vault
+    again. Written faster now, it must be the hash of each file's names as json.dumps wrote them,
+    for odd titles too."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from kg.index import names_fingerprint
+    from tests.conftest import ROOT
+
+    kb = build(ROOT)
+    some = next(iter(kb.infos.values()))
+    odd = {f"notes/{name}.md": dataclasses.replace(some, path=f"notes/{name}.md", title=title, aliases=aliases)
+           for name, title, aliases in [("é\"\\\t", 'Té "q" \\ \x01 \u2028 😀', ["é", "", "a, b"]),
+                                        ("none", None, []), ("n", "N", [3])]}
+    for infos, files in [(kb.infos, kb.files), ({**kb.infos, **odd}, [*kb.files, "a b.png"])]:
+        written = "".join(json.dumps([p, i.kind, i.title, i.aliases]) for p, i in sorted(infos.items()))
+        written += json.dumps(sorted(files))
+        assert names_fingerprint(infos, files) == hashlib.blake2b(written.encode(), digest_size=16).hexdigest()
