@@ -273,8 +273,6 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
             from kg.publish.writer import unseen_files
 
             preview_of = unseen_files(kb, cache_dir, out)  # None: no site drawn yet, so a full build
-        if edit and files and knowledge:  # decoded while the index stage writes (kg.claims.store.ClaimFiles.read_ahead)
-            files.read_ahead(kb)
         if search and preview_of is None:  # a preview leaves the index for the full build
             from kg.search.embed import let_model_go, shared_embedder
             from kg.search.index import SearchIndex

@@ -34,7 +34,6 @@ import operator
 import os
 import re
 import sqlite3
-import threading
 import time
 import zlib
 from collections import Counter
@@ -1060,7 +1059,6 @@ class ClaimFiles:
     digest they were made with (`made`) and each claim's (id, line before, line now), in order
     (kg.claims.perfile.moved_lines). The knowledge stage moves them in the settled rows
     (`_moved`) instead of analysing."""
-    _ahead: tuple | None = field(default=None, repr=False)
     _stamp: tuple | None = field(default=None, repr=False)
     _before: tuple | None = field(default=None, repr=False)
     _linking: tuple | None = field(default=None, repr=False)
@@ -1081,9 +1079,8 @@ class ClaimFiles:
         extracted (`made`), the links the analysis reads besides them (those of the files with a
         sentence link or an `opposes::` field, and those in a block that declares a tension:
         kg.claims.analyse's `_declared_evidence` and `_declared_tensions`) and every source's
-        hash; made once per build (`read_ahead` and the knowledge stage ask). An edit that leaves a
-        note's claims as they were (a word of prose, a line or a link added at the end) leaves the
-        stamp as it was, and the stage analyses nothing: the site then draws the pages it reaches
+        hash; made once per build. An edit that leaves a note's claims as they were (a word of
+        prose, a line or a link added at the end) leaves the stamp as it was, and the stage analyses nothing: the site then draws the pages it reaches
         from the settled rows (kg.publish.writer, `_kept_knowledge`)."""
         if self._stamp is None or self._stamp[0] is not kb:
             self._stamp = (kb, self._stamp_of(kb, self.made))
@@ -1125,41 +1122,6 @@ class ClaimFiles:
                    r.relation] for r in kb.rows_of(sorted(set(blocks) - read)) if r.block_index in blocks[r.doc]]
         return hashlib.blake2b(json.dumps([kb.names, made_of, links, [kb.infos[p].hash for p in kb.sources]]).encode(),
                                digest_size=16).hexdigest()
-
-    def read_ahead(self, kb) -> None:
-        """When the knowledge stage will analyse (the vault changed since it last did), start
-        reading every file's claims in a thread, for `_analyse` to take (`taken`): while the
-        search index stage writes its matrices and graph, which mostly leaves the interpreter
-        free, rather than after it (at 10k notes, the two stages' median went from 7.06 to 6.72 s
-        in alternated runs). Call it for an edit only: a cold build's index stage holds enough
-        memory of its own."""
-        stamp, before = self.stamp(kb), self.stamp_before(kb)
-        ahead: dict = {}
-
-        def read() -> None:  # (the stamp is compared here too: the store's opening is off the build's path)
-            reader = KnowledgeStore(self.cache_dir)
-            try:
-                if reader.get("stamp") not in (stamp, before):  # (before: claims that only moved are not read)
-                    ahead["items"] = reader.claim_rows(self.paths)
-            except Exception:  # (the stage reads them itself, and meets the problem there)
-                pass
-            finally:
-                reader.close()
-
-        thread = threading.Thread(target=read, name="kg-claims-ahead", daemon=True)
-        thread.start()
-        self._ahead = (thread, ahead)
-
-    def taken(self) -> Sequence[tuple[Claim, Extra]] | None:
-        """The claims `read_ahead` read (`KnowledgeStore.claim_rows`), once (None if it did not,
-        or failed). (Listing them there too, and loading the last pool, moved 0.4 s of a 10k edit
-        into the thread and left the stage as long: the thread and the index stage share the
-        interpreter.)"""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            return None
-        ahead[0].join()
-        return ahead[1].get("items")
 
     @functools.cached_property
     def claims(self) -> list[Claim]:
@@ -1278,7 +1240,7 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         # new decisions alone (the stamp stands) make an analysis that keeps every verdict
         since = store.get("settled")
         # (made when asked, for a patch; a first analysis decodes them file by file, as it holds them all)
-        items = files.taken() or (store.claim_rows(paths) if since else store.claims(paths))
+        items = store.claim_rows(paths) if since else store.claims(paths)
         from kg.claims.delta import patched
 
         read: dict = {}  # (what the patch read, which the analysis then need not read again)
@@ -1490,7 +1452,7 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
              progress, items: Sequence[tuple[Claim, Extra]] | None = None, listed=None,
              pool: Memo | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
-    `items`: the claims of `paths` with their extras, when already read (`ClaimFiles.read_ahead`);
+    `items`: the claims of `paths` with their extras, when already read (`KnowledgeStore.claim_rows`);
     `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when a patch read them
     (kg.claims.delta.patched)."""
     from kg.search.embed import let_model_go
