@@ -54,8 +54,8 @@ _EDGE = re.compile(r"\W")
 class Mentions:
     """Finds concept names (titles and aliases) in text: an Aho-Corasick pass over the text in
     lower case, and one over the text as written for acronyms (kg.claims.perfile.mention_names);
-    whole words only, longest match first. A few texts (`LOOKUPS_MOST` spans) are read by looking
-    up each span between word edges, with the same result, before the automata are built
+    whole words only, longest match first. A few texts are read by looking up each span between
+    word edges instead, with the same result, until the spans looked up are worth the automata
     (`LOOKUPS_PER_NAME`)."""
 
     def __init__(self, concepts: Iterable[Concept], names: dict[str, str] | None = None):
@@ -106,10 +106,9 @@ class Mentions:
 
     def _looked_up(self, text: str, lower: str) -> list[tuple[int, int, str]] | None:
         """Every name found as the automata find them, by looking up each span that starts after a
-        word edge and ends before one (None once `LOOKUPS_PER_NAME` spans a name are spent: the
-        automata then).
-        The lowercased text is looked up for the names kept in lower case, the text as written for
-        the acronyms; a name is never longer than `longest`."""
+        word edge and ends before one: in the lowercased text for the names kept in lower case, in
+        the text as written for the acronyms, none longer than the longest name. None once
+        `LOOKUPS_PER_NAME` spans a name are spent, and from then on: the automata read the rest."""
         if self._automata is not None:
             return None
         found = []

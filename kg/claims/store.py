@@ -1080,8 +1080,9 @@ class ClaimFiles:
         sentence link or an `opposes::` field, and those in a block that declares a tension:
         kg.claims.analyse's `_declared_evidence` and `_declared_tensions`) and every source's
         hash; made once per build. An edit that leaves a note's claims as they were (a word of
-        prose, a line or a link added at the end) leaves the stamp as it was, and the stage analyses nothing: the site then draws the pages it reaches
-        from the settled rows (kg.publish.writer, `_kept_knowledge`)."""
+        prose, a line or a link added at the end) leaves the stamp as it was, and the stage
+        analyses nothing: the site then draws the pages it reaches from the settled rows
+        (kg.publish.writer, `_kept_knowledge`)."""
         if self._stamp is None or self._stamp[0] is not kb:
             self._stamp = (kb, self._stamp_of(kb, self.made))
         return self._stamp[1]
