@@ -659,6 +659,44 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statements_did_not_change(
+        tmp_path, monkeypatch):
+    """Page 1 of the claims index is drawn again after every analysis (it counts the claims), and so
+    is the page of a file edited: each takes the group of every other file as it was drawn
+    (kg.publish.fragments), without reading that file's claims, and ends as a cold build draws
+    it, anchors included: of two files that write one statement, the first on the page holds its
+    anchor, whichever of the two was drawn again."""
+    from kg.claims import store
+    from kg.publish import writer
+
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    twice = "- Routers send the hardest 7% of requests to closed models."
+    routing = vault / "notes" / "concepts" / "model-routing.md"
+    _insert(routing, "## Evidence", twice + "\n\n")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert (cache / "claim-groups.sqlite").is_file()  # (a small vault's pages are drawn in the build's process)
+    read, real = [], store.SettledRows.pages
+    monkeypatch.setattr(store.SettledRows, "pages", lambda self, kb, idents, docs, listed=frozenset(), *a:
+                        read.append(set(listed)) or real(self, kb, idents, docs, listed, *a))
+    drawn, draw = [], writer.draw
+    monkeypatch.setattr(writer, "draw", lambda s, page: drawn.append(page.path) or draw(s, page))
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    for n, line in enumerate([twice, "- Open models trail closed ones by 11% on agent tasks."]):
+        _insert(note, "## Evidence", line + "\n\n")
+        read.clear(), drawn.clear()
+        edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        page_one = set(json.loads((cache / "site.json").read_text(encoding="utf-8"))["claim_groups"][0])
+        assert "claims.html" in drawn and len(read) == 1, (n, drawn, read)  # page 1, for its counts
+        kept = page_one - edited.analysis.changes.reach - {"notes/concepts/quality-gap.md"}
+        assert kept and page_one - read[0] == kept, n  # every other file's group, as it was drawn: its claims not read
+        run(vault, cache_dir=tmp_path / f"cold-cache-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), n
+    [claim] = {c.id for c in edited.claims if c.text == twice[2:]}
+    assert sum(page.count(f'id="claim-{claim}"'.encode()) for path, page in _pages(site).items()
+               if path.startswith("claims")) == 1
+
+
 def _check_pagers(site: Path, total: int) -> None:
     """Each claims page names itself (page N of M) and links, at its top and bottom, the previous and
     next pages, the first and the last, and its neighbours (PAGER_AROUND = 1), with a gap for two pages or

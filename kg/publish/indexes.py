@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-from kg.publish import urls
+from kg.publish import fragments, urls
 from kg.publish.graphs import GLOBAL_LIMIT, Node, global_layout, svg
 from kg.publish.pages import Page
 from kg.publish.site import Site
@@ -134,26 +134,52 @@ def _claims_inputs(site: Site, docs: list[str], number: int, total: int) -> list
 
 
 def claims(site: Site, page: str, docs: list[str], number: int, total: int) -> dict:
-    groups: dict[str, dict] = {}
-    seen: set[str] = set()
-    for doc in docs:
-        for c in site.claims_by_doc.get(doc, []):
-            if c.kind != "claim":
-                continue
-            v = claim_view(site, c, page, with_evidence=False)
-            v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
-            v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text in two notes: one id
-            seen.add(v["id"])
-            group = groups.setdefault(c.doc, {"title": _group_title(site, doc), "href": v["where_href"],
-                                              "origin": c.origin, "items": [], "status": Counter()})
-            group["items"].append(v)
-            group["status"][c.status or "none"] += 1
+    groups, kinds = fragments.on_page([site.kept_groups.get(doc) or _claim_group(site, page, doc) for doc in docs])
     pager = pager_of(page, number, total)
-    kinds = sorted({b["kind"] for g in groups.values() for v in g["items"] for b in v["badges"]})
-    return {"groups": list(groups.values()), "pager": pager, "number": number, "total": total, "quantity_kinds": kinds,
+    return {"groups": groups, "pager": pager, "number": number, "total": total, "quantity_kinds": kinds,
             "has_claims": site.knowledge is not None,
             "counts": site.counts if number == 1 else None,
             "json_ld": _ld(site, page, "CollectionPage", "Claims")}
+
+
+def group_key(site: Site, doc: str, listed: str | None) -> str | None:
+    """The key of a file's group of the claims index (kg.publish.fragments.key), with what the
+    index shows of its statements (`listed`: Site.listed_digest)."""
+    from kg.publish.writer import code_version
+
+    return fragments.key(code_version(), doc, site.page_of_doc(doc), _group_title(site, doc), listed)
+
+
+def _claim_group(site: Site, page: str, doc: str) -> fragments.Group:
+    """A file's group of the claims index, drawn from its statements (each one's anchor: the first
+    of an id), and noted in `site.drawn_groups` to be kept."""
+    from kg.publish.writer import environment
+
+    group: dict | None = None
+    ids: list[str] = []
+    seen: set[str] = set()
+    for c in site.claims_by_doc.get(doc, []):
+        if c.kind != "claim":
+            continue
+        v = claim_view(site, c, page, with_evidence=False)
+        v["qkinds"] = " ".join(sorted({b["kind"] for b in v["badges"]}))
+        v["anchor"] = None if v["id"] in seen else f"claim-{v['id']}"  # one text twice: one id (and on the page:
+        seen.add(v["id"])  # `fragments.on_page`)
+        ids.append(v["id"])
+        if group is None:
+            group = {"title": _group_title(site, doc), "href": v["where_href"], "origin": c.origin, "items": [],
+                     "status": Counter()}
+        group["items"].append(v)
+        group["status"][c.status or "none"] += 1
+    if group is None:
+        drawn = fragments.Group("", [], [])
+    else:
+        html = environment().get_template("claim_group.html").module.claim_group(group)
+        drawn = fragments.Group(str(html), ids, sorted({b["kind"] for v in group["items"] for b in v["badges"]}))
+    found = group_key(site, doc, site.listed_digest(doc))
+    if found is not None:
+        site.drawn_groups[doc] = (found, drawn)
+    return drawn
 
 
 def pager_of(page: str, number: int, total: int) -> dict | None:

@@ -25,6 +25,7 @@ from kg.vault import decode
 
 if TYPE_CHECKING:
     from kg.claims.store import Analysis
+    from kg.publish.fragments import Group
 
 CONTEXT_LIMIT = 1200
 """The most characters of a paragraph a backlink shows; of a longer paragraph, the part around the
@@ -60,6 +61,11 @@ class Site:
         """Publish files that are links to files outside the vault ([vault] follow_outside_links)."""
         self.layout_cache: Path | None = None
         """Where the global graph's layout is kept between builds (kg.publish.graphs.global_layout)."""
+        self.kept_groups: dict[str, Group] = {}
+        """The claims index groups of the files whose claims were not read, as they were drawn
+        (kg.publish.fragments: `_kept_knowledge` takes them)."""
+        self.drawn_groups: dict[str, tuple[str, Group]] = {}
+        """The claims index groups this process drew, by file, with their keys, to be kept."""
         self.sides: dict[tuple[str, str], Claim] = {}
         """Where the tension sides that are not among the knowledge's claims are shown (id, file,
         kind, origin, source, anchor: kg.claims.store.SettledRows.places), when the knowledge holds

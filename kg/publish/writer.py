@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 import orjson
 from markupsafe import Markup
 
-from kg.publish import shards, urls
+from kg.publish import fragments, shards, urls
 from kg.publish.site import Lookup, Site, dumped
 
 if TYPE_CHECKING:
@@ -481,7 +481,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     linked = site.kb.link_digests
     lists = _lists_state(site, last, files)
     relisted = _relisted(lists, last)
-    quiet = _kept_knowledge(site, last, files, linked, lists, relisted, present_pages=lambda paths: _present(out, paths))
+    quiet = _kept_knowledge(site, last, files, linked, lists, relisted, lambda paths: _present(out, paths), cache_dir)
     if quiet is not None:  # the pages of the files edited and of their neighbours, from the settled rows
         pages, shown, affected, groups, statements = \
             quiet.pages, quiet.shown, quiet.affected, quiet.groups, quiet.statements
@@ -515,6 +515,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         aside = MeaningAside(site.kb, site.title, site.base_url).start(out, cache_dir)  # once planned
     results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
                                                  jobs or min(os.cpu_count() or 1, 4))
+    fragments.Kept(cache_dir).put(site.drawn_groups)  # (those drawn here: an edit's)
     drawn = time.perf_counter()
     digests = {path: digest for path, digest, _, _, _ in results}
     written = sum(1 for _, _, w, _, _ in results if w)
@@ -801,7 +802,7 @@ class _Quiet:
 
 
 def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[str, str], lists: dict,
-                    relisted: set[str], present_pages: Callable) -> _Quiet | None:
+                    relisted: set[str], present_pages: Callable, cache_dir: Path) -> _Quiet | None:
     """When an edit left the knowledge as the site was last drawn from it (the knowledge stage
     analysed nothing: kg.claims.store.ClaimFiles.stamp), the pages to plan and what goes with them
     (`_Quiet`), with the site's knowledge made of what those pages show, read from the settled
@@ -901,6 +902,13 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
         return _planned_whole(site)
     docs = {d for d in (site.kb.concepts[i].doc if i in site.kb.concepts else site.kb.source_ids.get(i)
                         for i in idents) if d}
+    # the claims index groups of the files whose statements show as they did, as they were drawn: their
+    # claims are not read (kg.publish.fragments)
+    again = shows | edited | relisted
+    wanted = {d: k for d in listing - again
+              if (k := indexes.group_key(site, d, (shown.get(d) or "").partition(":")[2] or None)) is not None}
+    site.kept_groups = fragments.Kept(cache_dir).get(wanted)
+    listing -= site.kept_groups.keys()
     knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, every_tension, questions)
     if every_tension:  # the tensions page links each side to where it is shown
         keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
