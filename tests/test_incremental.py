@@ -665,7 +665,7 @@ def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statement
     is the page of a file edited: each takes the group of every other file as it was drawn
     (kg.publish.fragments), without reading that file's claims, and ends as a cold build draws
     it, anchors included: of two files that write one statement, the first on the page holds its
-    anchor, whichever of the two was drawn again."""
+    anchor, whichever of the two was drawn again. A damaged file of kept groups costs their drawing."""
     from kg.claims import store
     from kg.publish import writer
 
@@ -695,6 +695,11 @@ def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statement
     [claim] = {c.id for c in edited.claims if c.text == twice[2:]}
     assert sum(page.count(f'id="claim-{claim}"'.encode()) for path, page in _pages(site).items()
                if path.startswith("claims")) == 1
+    (cache / "claim-groups.sqlite").write_bytes(b"not a database " * 100)  # damaged: the groups are drawn again
+    _insert(note, "## Evidence", "- Open models trail closed ones by 13% on math tasks.\n\n")
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    run(vault, cache_dir=tmp_path / "cold-cache-x", site_dir=tmp_path / "cold-site-x", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site-x")
 
 
 def _check_pagers(site: Path, total: int) -> None:

@@ -104,7 +104,11 @@ class Kept:
             return
         with contextlib.suppress(sqlite3.Error, OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._open()
+            try:
+                db = self._open()
+            except sqlite3.DatabaseError:  # not a database (a damaged file): made afresh next time
+                self.path.unlink(missing_ok=True)
+                return
             try:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)",
