@@ -2046,3 +2046,32 @@ def test_a_patch_keeps_the_polarity_tensions_while_the_claims_that_take_a_stance
     [tension] = [t for t in done.knowledge.tensions + done.knowledge.held
                  if t.kind == "polarity" and t.a.doc.startswith("notes/")]  # (the sources take stances too)
     assert {tension.a.doc, tension.b.doc} == {"notes/baskets.md", "notes/awards.md"}
+
+
+def test_an_analysis_stopped_once_its_pool_was_kept_ends_where_a_cold_build_ends(tmp_path, monkeypatch):
+    """kg serve stopped, or a build interrupted, after the analysis kept its claim pool (a file of
+    its own) and before its rows (in the database): the next build must not take that pool with
+    the rows of the analysis before it, and ends where a cold build ends."""
+    from kg.claims import delta, store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    original = note.read_bytes()
+    _insert(note, "## Evidence", "- Open models trail closed ones by 9% on coding tasks.\n")
+    real = store.keep_heap
+
+    def stopped(*args):
+        real(*args)  # the pool is kept, then the process stops
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(delta, "patched", lambda *args: None)  # (an analysis, not a patch: it keeps a pool)
+        m.setattr(store, "keep_heap", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            run(vault, cache_dir=cache, site=False)
+    note.write_bytes(original)  # (the save undone, as the bench undoes kg serve's)
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
+    assert _state(edited) == _state(cold)
