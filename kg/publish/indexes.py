@@ -152,7 +152,7 @@ def group_key(site: Site, doc: str, listed: str | None) -> str | None:
 
 def _claim_group(site: Site, page: str, doc: str) -> fragments.Group:
     """A file's group of the claims index, drawn from its statements (each one's anchor: the first
-    of an id), and noted in `site.drawn_groups` to be kept."""
+    of an id), and noted in `site.drawn_groups` to be kept (when drawn in the build's process)."""
     from kg.publish.writer import environment
 
     group: dict | None = None
@@ -176,8 +176,7 @@ def _claim_group(site: Site, page: str, doc: str) -> fragments.Group:
     else:
         html = environment().get_template("claim_group.html").module.claim_group(group)
         drawn = fragments.Group(str(html), ids, sorted({b["kind"] for v in group["items"] for b in v["badges"]}))
-    found = group_key(site, doc, site.listed_digest(doc))
-    if found is not None:
+    if site.drawn_groups is not None and (found := group_key(site, doc, site.listed_digest(doc))) is not None:
         site.drawn_groups[doc] = (found, drawn)
     return drawn
 

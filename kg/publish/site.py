@@ -64,8 +64,9 @@ class Site:
         self.kept_groups: dict[str, Group] = {}
         """The claims index groups of the files whose claims were not read, as they were drawn
         (kg.publish.fragments: `_kept_knowledge` takes them)."""
-        self.drawn_groups: dict[str, tuple[str, Group]] = {}
-        """The claims index groups this process drew, by file, with their keys, to be kept."""
+        self.drawn_groups: dict[str, tuple[str, Group]] | None = {}
+        """The claims index groups this process drew, by file, with their keys, to be kept (None
+        while the pages are drawn in workers, whose groups are not kept)."""
         self.sides: dict[tuple[str, str], Claim] = {}
         """Where the tension sides that are not among the knowledge's claims are shown (id, file,
         kind, origin, source, anchor: kg.claims.store.SettledRows.places), when the knowledge holds

@@ -266,6 +266,7 @@ def _draw_all(site: Site, pages: list[Page], todo: list[tuple[int, str | None]],
             # took the build from 0.8 to 2.1 GB; recycled every two batches, 1.20 GB; every batch,
             # 1.10 GB), and the templates it draws with are compiled here, once
             _compile_templates()
+            site.drawn_groups = None  # (a worker's claims index groups go with it: none is noted to be kept)
             with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=1) as pool:
                 for done, found in pool.imap_unordered(_draw_batch, batches):
                     results += done
@@ -515,7 +516,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         aside = MeaningAside(site.kb, site.title, site.base_url).start(out, cache_dir)  # once planned
     results, attachments, unsearched = _draw_all(site, pages, todo, out, owned, progress,
                                                  jobs or min(os.cpu_count() or 1, 4))
-    fragments.Kept(cache_dir).put(site.drawn_groups)  # (those drawn here: an edit's)
+    fragments.Kept(cache_dir).put(site.drawn_groups or {})  # (those drawn in this process: an edit's)
     drawn = time.perf_counter()
     digests = {path: digest for path, digest, _, _, _ in results}
     written = sum(1 for _, _, w, _, _ in results if w)
