@@ -2075,3 +2075,27 @@ def test_an_analysis_stopped_once_its_pool_was_kept_ends_where_a_cold_build_ends
     edited = run(vault, cache_dir=cache, site=False)
     cold = run(vault, cache_dir=tmp_path / "cold-cache", site=False)
     assert _state(edited) == _state(cold)
+
+
+
+
+def test_a_note_that_restates_claims_other_notes_cite_ends_where_a_cold_build_ends(tmp_path):
+    """A claim id written in two files shares its evidence, inferred for the first file's claim,
+    whose cited links (shown by their titles) are left out of the words it shares with a source.
+    A note made before the others in file order, restating their claims without the links, takes
+    those ids' evidence over: an edit must infer it again, as a cold build does, and give it back
+    when the note goes."""
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    citing = [c for c in first.knowledge.claims if c.kind == "claim" and c.origin == "note" and c.quoted
+              and any(e.claim == c.id and e.method == "inferred" for e in first.knowledge.evidence)]
+    assert len(citing) > 5
+    note = vault / "notes" / "again.md"  # (before notes/concepts/, notes/orgs/ and notes/people/)
+    note.write_text("# Again\n\n" + "".join(f"- {c.text}\n" for c in citing), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _state(edited) == _state(cold)
+    note.unlink()
+    back = run(vault, cache_dir=cache, site=False)
+    assert _state(back) == _state(first)

@@ -461,7 +461,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
         found = memo.inferred.get(c.id)
         if found is None:
             continue
-        if found[0] == _anchors_key(declared, c.id) and \
+        if found[0] == _inferred_key(declared, c) and \
                 not (changed_sources and not changed_sources.isdisjoint(json.loads(found[2]))):
             keep[c.id] = found
     if changed_sources and keep:  # a new sentence among a kept claim's nearest: judge it again
@@ -494,7 +494,7 @@ def _inferred(asserted: list[Claim], declared: dict[str, set], vector, matcher, 
             del found
             for c in part:
                 mine = by_claim.pop(c.id, [])
-                new.inferred[c.id] = (_anchors_key(declared, c.id), kths.get(c.id, -1.0),
+                new.inferred[c.id] = (_inferred_key(declared, c), kths.get(c.id, -1.0),
                                       json.dumps(sorted({e.doc for e in mine})), Tally.of(mine).dumps(), json_of(mine))
         # the new items as the store will keep them, made again when asked, as a kept claim's are:
         # made again all at once after the tension search, a 10k vault's 89k items (138 MB as
@@ -527,10 +527,15 @@ class _Made:
             self.found = None
 
 
-def _anchors_key(declared: dict[str, set], cid: str) -> str:
-    """What a claim's inferred evidence depends on among its declared items: their anchors."""
-    anchors = declared.get(cid)
-    return ",".join(sorted(a or "" for a in anchors)) if anchors else ""
+def _inferred_key(declared: dict[str, set], claim: Claim) -> str:
+    """What a claim id's inferred evidence depends on besides the sentences: the anchors of its
+    declared items, and the claim it was inferred for. An id written in two files is inferred for
+    the first (`_Listed.first`), whose file and quoted links (kg.claims.evidence.said) the words it
+    shares with a sentence depend on: a note written before the other, with the same text, takes
+    the id's evidence over."""
+    anchors = declared.get(claim.id)
+    return json.dumps([sorted(a or "" for a in anchors) if anchors else [], claim.doc, claim.quoted],
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 class _Stacked:
