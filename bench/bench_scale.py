@@ -33,8 +33,11 @@ of kg's JSON summary (seconds, parsed, cached, search, claims, site, embedding, 
 of "stages" when kg reports them), with the build's embedding rate and its share of the wall.
 
 --verify, last, brings the vault's knowledge up to date and analyses a copy of it afresh (its
-parses and vectors kept), and says whether the rows the two settled are the same (once, after
-some sixty edits of mixed kinds, a 10k vault's differed: 1,146 claims' counts).
+parses and vectors kept), and says whether the rows the two settled are the same. From 20,000
+claims (kg.claims.tensions.ANN_FROM) they need not be: a fresh analysis finds each claim's nearest
+on an approximate graph that any claim added or taken out reshapes, and an edit's analysis finds
+the new claims' pairs exactly (a 10k vault's rows differed so after some sixty edits: 1,146
+claims' counts). bench/stress_edits.py checks a smaller vault round after round.
 
 --serve then times `kg serve`, on a copy of the repository's demo vault and on this vault:
 start it, wait until it answers, append a line to a note and poll that note's page until the
