@@ -2099,3 +2099,40 @@ def test_a_note_that_restates_claims_other_notes_cite_ends_where_a_cold_build_en
     note.unlink()
     back = run(vault, cache_dir=cache, site=False)
     assert _state(back) == _state(first)
+
+
+def _pairs(cache: Path) -> set:
+    """The candidate pairs the last analysis kept, by their claims' keys, with their verdicts."""
+    from kg.claims.analyse import Memo
+    from kg.claims.store import KnowledgeStore
+
+    store, memo = KnowledgeStore(cache), Memo()
+    store.pool(memo)
+    store.close()
+    return {(*sorted((memo.pool[a], memo.pool[b])), verdict) for a, b, verdict in memo.pairs.tolist()}
+
+
+def test_claims_written_near_others_leave_the_pairs_a_cold_build_looks_at(tmp_path, monkeypatch):
+    """A pair of claims is looked at while one is among the other's ten nearest (kg.claims.tensions.
+    candidate_pairs). A claim written near Y comes among Y's ten nearest and pushes the tenth out;
+    a claim taken out lets the eleventh in. After either, the pairs an edit's analysis keeps are
+    those a cold build finds, not the last analysis's with the new claims' added."""
+    from kg.claims import delta
+
+    monkeypatch.setattr(delta, "patched", lambda *args: None)  # (an analysis, which keeps its pairs)
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    before = _pairs(cache)
+    near = [c for c in first.knowledge.claims if c.kind == "claim" and c.origin == "note"][::7]
+    note = vault / "notes" / "zz-near.md"
+    note.write_text("# Near\n\n" + "".join(f"- {c.text.rstrip('.')} again.\n" for c in near), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _pairs(cache) == _pairs(tmp_path / "cold")
+    assert not before <= _pairs(cache)  # (some pair was pushed out: what this test is about)
+    assert _state(edited) == _state(cold)
+    note.unlink()
+    back = run(vault, cache_dir=cache, site=False)
+    assert _pairs(cache) == before
+    assert _state(back) == _state(first)

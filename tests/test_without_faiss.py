@@ -97,7 +97,7 @@ def test_a_large_pool_s_claim_neighbours_are_scored_exactly_best_first():
 
 @pytest.mark.parametrize("dims", [64, 8])  # scores of 64 dimensions tie at the cut; of 8, lines of them tie
 def test_the_sampled_floor_picks_what_a_partition_of_every_score_picks(dims, monkeypatch):
-    """`_pick` finds each line's k largest among the scores at or above a floor found in a sample
+    """`pick` finds each line's k largest among the scores at or above a floor found in a sample
     of them: the same columns as a partition of every score, ties at the cut included (the lowest
     columns), and when a line has too many scores at its floor it partitions them all."""
     rng = np.random.default_rng(9)
@@ -106,9 +106,9 @@ def test_the_sampled_floor_picks_what_a_partition_of_every_score_picks(dims, mon
     queries = rng.integers(-1, 2, (50, dims)).astype(np.float32)
     scores = queries @ matrix.T
     for k in (1, 20, 90):
-        sampled = knn._pick(scores, k)
+        sampled = knn.pick(scores, k)
         monkeypatch.setattr(knn, "SAMPLE", len(matrix))  # no sample: every score partitioned
-        whole = knn._pick(scores, k)
+        whole = knn.pick(scores, k)
         monkeypatch.undo()
         assert [sorted(line) for line in sampled.tolist()] == [sorted(line) for line in whole.tolist()]
         kth = -np.sort(-scores, axis=1)[:, k - 1]

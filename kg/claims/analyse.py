@@ -43,9 +43,12 @@ from kg.claims.tensions import (
     Pool,
     candidate_pairs,
     detect,
+    doc_of,
     measure_candidates,
+    nearest_again,
     pairs_touching,
     side,
+    still_paired,
     tension_id,
     where,
 )
@@ -220,6 +223,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     keys = listed.keys
     kept_pool = memo.vectors is not None and bool(memo.pool)
     matrix, kth, rows, missing, incremental = pooled(listed, memo, vectors_for)
+    gone = _gone_vectors(listed, memo) if incremental else None
     memo.vectors = None  # (in `matrix`, or copied: held to the end otherwise, 280 MB at 10k notes)
     vector = ClaimVectors(listed, matrix, vectors_for)
     new.sentences, new.roster = memo.sentences, memo.roster
@@ -240,7 +244,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     new.docs = listed.pool_docs
     moved = listed.rows_in(memo.pool)[1]  # memo's pool row -> this pool's
     _tensions(kb, out, listed, matrix, moved,
-              missing if incremental else None, memo, new, progress)
+              missing if incremental else None, memo, new, progress, gone)
     if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
         give_back()
     _opposing_evidence(out)
@@ -298,6 +302,15 @@ def rows_both(keys: list[str], among: list[str]) -> tuple[np.ndarray, np.ndarray
     found = np.nonzero(source >= 0)[0]
     np.maximum.at(back, source[found], found)  # (the last row of a key there twice, as `rows_of` gives)
     return source, back
+
+
+def _gone_vectors(listed: _Listed, memo: Memo) -> np.ndarray:
+    """The vectors of the claims of the memo's pool gone from this one (they were among other
+    claims' nearest: kg.claims.tensions.pairs_touching)."""
+    gone = np.nonzero(listed.rows_in(memo.pool)[1] < 0)[0]
+    held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
+    return np.asarray(memo.vectors[held[gone]], dtype=np.float32) if len(gone) \
+        else np.zeros((0, 384), dtype=np.float32)
 
 
 def pooled(listed: _Listed, memo: Memo, vectors_for: Vectors,
@@ -851,11 +864,12 @@ def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[in
 
 
 def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np.ndarray,
-              fresh: list[int] | None, memo: Memo, new: Memo, progress=None) -> None:
+              fresh: list[int] | None, memo: Memo, new: Memo, progress=None, gone: np.ndarray | None = None) -> None:
     """Detected tensions and corroboration clusters among the pool's claims (rows of `matrix`). With `fresh`
     (the rows new since the memo's pool), only pairs that involve a fresh row are looked for and
-    judged; the other candidate pairs and their verdicts are the memo's (`moved` maps the memo's
-    pool rows to these, -1 for a claim gone)."""
+    judged, with those of the claims whose nearest a new claim or a gone one (`gone`: their
+    vectors) changed; the other candidate pairs and their verdicts are the memo's (`moved` maps
+    the memo's pool rows to these, -1 for a claim gone), less those no longer neighbours."""
     claims = listed.pool
     if not claims:
         return
@@ -874,13 +888,21 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
         known, once = np.unique(known, return_index=True)
         known_verdicts, known_cosines = known_verdicts[once], known_cosines[once]
     del a, b
+    displaced: set[str] = set()  # the files of the claims whose neighbour pairs an edit changed
     if fresh is None:  # in arrays: a 10k vault's million pairs as tuples held 0.7 GB
         first, second, _ = candidate_pairs(pool)
         more = measure_candidates(pool, Known(first, second, n))
         new.kth = pool.kth
     else:
-        more = pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh)
+        more, again = pairs_touching(pool, fresh, gone)
+        renewed = nearest_again(pool, again)
+        more = _neighbours_still(pool, more) + renewed + measure_candidates(pool, set(), fresh)
         first = second = np.zeros(0, dtype=np.int64)
+        if again:
+            keep, displaced = _displaced(pool, matrix, known, known_cosines, again)
+            if keep is not None:
+                known, known_verdicts, known_cosines = known[keep], known_verdicts[keep], known_cosines[keep]
+            displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
     codes = _codes(np.r_[first, np.array([p[0] for p in more], dtype=np.int64)],
                    np.r_[second, np.array([p[1] for p in more], dtype=np.int64)], n)
     from_search = len(first)  # the pairs of `more` come after these: only they carry shared subjects
@@ -914,7 +936,7 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
         out.related = _related(listed, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
-        touched, ranked = related_again(listed, memo, moved, fresh, first_rows, second_rows, cosines)
+        touched, ranked = related_again(listed, memo, moved, fresh, first_rows, second_rows, cosines, displaced)
         out.related = {d: v for d, v in memo.related.items() if d not in touched}
         out.related.update((d, v) for d, v in ranked.items() if d in touched)
         out.related = dict(sorted(out.related.items()))
@@ -936,6 +958,45 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]) -> list[tuple[int, int, float, list[str]]]:
+    """The new claims' neighbour pairs (kg.claims.tensions.pairs_touching) that are neighbours
+    still once the claims they came among have their nearest found again: two new claims that
+    came among one claim's nearest may have pushed each other out."""
+    if not pairs:
+        return pairs
+    first, second, cosines = (np.array(column) for column in list(zip(*pairs))[:3])
+    return list(itertools.compress(pairs, still_paired(pool, first, second, cosines.astype(np.float32)).tolist()))
+
+
+def _displaced(pool: Pool, matrix, known: np.ndarray, cosines: np.ndarray,
+               again: list[int]) -> tuple[np.ndarray | None, set[str]]:
+    """Which of the memo's pairs (`known`, as codes, with their cosines) stand, None for all: the
+    neighbour pairs of `again` (rows whose nearest were found again: `pool.kth` is theirs now)
+    whose sides are no longer among each other's nearest do not (a claim written near one pushed
+    the other out, and a fresh search would not find them). A pair of figures said of one
+    measured word stands on its own (`measure_candidates`). Also the files of the pairs gone."""
+    n = max(len(pool.claims), 1)
+    first, second = known // n, known % n
+    rows = np.zeros(n, dtype=bool)
+    rows[again] = True
+    at = np.nonzero(rows[first] | rows[second])[0]
+    cos = cosines[at]
+    unknown = np.isnan(cos)
+    if unknown.any():
+        cos = cos.copy()
+        cos[unknown] = _cosines(matrix, first[at[unknown]], second[at[unknown]])
+    out = at[~still_paired(pool, first[at], second[at], cos)]
+    if len(out):
+        measured = {(i, j) for i, j, _, _ in measure_candidates(pool, set(), sorted(
+            set(first[out].tolist()) | set(second[out].tolist())))}
+        out = np.array([p for p in out.tolist() if (int(first[p]), int(second[p])) not in measured], dtype=np.int64)
+    if not len(out):
+        return None, set()
+    keep = np.ones(len(known), dtype=bool)
+    keep[out] = False
+    return keep, {doc_of(pool, r) for r in np.r_[first[out], second[out]].tolist()}
 
 
 def tension_pool(kb, listed: _Listed, matrix: np.ndarray, kth: np.ndarray) -> tuple[Pool, Mentioned]:
@@ -1033,16 +1094,18 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
 
 
 def related_again(listed: _Listed, memo: Memo, moved: np.ndarray, fresh: list[int], first: np.ndarray,
-                  second: np.ndarray, cosines: np.ndarray) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
+                  second: np.ndarray, cosines: np.ndarray, displaced: set[str] = frozenset()
+                  ) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
     """The notes whose related claims an incremental analysis ranks again, and their ranking from
     every pair (`first`, `second`, `cosines`: the pool's now) that touches them: the notes with a
     claim new to the pool (`fresh` rows), with a pair gone (a claim of the memo's pool gone:
     `moved`, the memo's rows to the pool's, -1 for one gone) or a new pair, and those a patch
-    ranked again since the memo (`Memo.reranked`). `listed`: the pool's claims."""
+    ranked again since the memo (`Memo.reranked`), and the files whose claims' neighbour pairs
+    changed otherwise (`displaced`: a new claim crowded one out). `listed`: the pool's claims."""
     docs = listed.pool_docs
     a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
     dead = memo.pairs[(a < 0) | (b < 0), :2].ravel()
-    touched = {docs[r] for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked
+    touched = {docs[r] for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked | displaced
     touched |= {docs[r] for r in moved[dead][moved[dead] >= 0].tolist()}
     fresh_rows = np.zeros(len(docs), dtype=bool)
     fresh_rows[fresh] = True

@@ -110,6 +110,11 @@ class _Patch:
         """The stored tensions moved to their claims' lines now: row -> JSON."""
         self.pairs: list[tuple[int, int, float]] = []
         """The pairs of the claims new since the memo, all judged nothing: (row, row, cosine)."""
+        self.standing: np.ndarray | None = None
+        """Which of the memo's pairs stand: both claims still in the pool, still neighbours."""
+        self.displaced: set[str] = set()
+        """The files whose claims' neighbour pairs a new or gone claim changed (their related
+        claims are ranked again)."""
         self.related: dict[str, list | None] = {}
         """The notes whose related claims differ from the stored: the list now (None: none)."""
         self.reranked: set[str] = set(json.loads(store.get("reranked") or "[]"))
@@ -173,8 +178,8 @@ class _Patch:
         """The pairs a whole analysis would look at for the claims new since the memo (kg.claims.
         analyse._tensions), and the memo's pairs of the claims gone or written again (`unsure`,
         by the memo's rows): none is a tension or one fact, none near enough to be a related claim."""
-        from kg.claims.analyse import tension_pool
-        from kg.claims.tensions import NOTHING, judge, measure_candidates, pairs_touching
+        from kg.claims.analyse import _displaced, _gone_vectors, _neighbours_still, tension_pool
+        from kg.claims.tensions import NOTHING, doc_of, judge, measure_candidates, nearest_again, pairs_touching
 
         memo = self.memo
         if int(unsure.sum()) > DELTA_MOST:
@@ -183,7 +188,26 @@ class _Patch:
             return False
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
-        for i, j, cosine, shared in pairs_touching(pool, fresh) + measure_candidates(pool, set(), fresh):
+        touching, again = pairs_touching(pool, fresh, _gone_vectors(self.listed, memo))
+        renewed = nearest_again(pool, again)
+        n = max(len(pool.claims), 1)
+        moved = self.listed.rows_in(memo.pool)[1]
+        a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+        self.standing = (a >= 0) & (b >= 0)
+        known = np.minimum(a, b)[self.standing].astype(np.int64) * n + np.maximum(a, b)[self.standing]
+        if again:  # a new claim pushed a pair out of a claim's nearest, or a gone one let one in
+            cosines = memo.cosines[self.standing] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
+                else np.full(len(known), np.nan, dtype=np.float32)
+            keep, self.displaced = _displaced(pool, matrix, known, cosines, again)
+            if keep is not None:
+                if bool((memo.pairs[self.standing, 2][~keep] != NOTHING).any()):
+                    return False
+                self.standing[np.nonzero(self.standing)[0][~keep]] = False
+            self.displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
+        held = set(known.tolist())
+        for i, j, cosine, shared in _neighbours_still(pool, touching) + renewed + measure_candidates(pool, set(), fresh):
+            if i * n + j in held:
+                continue
             if judge(pool, i, j, cosine, shared) != NOTHING:
                 return False
             self.pairs.append((i, j, cosine))
@@ -196,12 +220,12 @@ class _Patch:
 
         memo = self.memo
         a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
-        alive = (a >= 0) & (b >= 0)
+        alive = self.standing
         first = np.r_[np.minimum(a, b)[alive], np.array([p[0] for p in self.pairs], dtype=np.int64)]
         second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
         cosines = np.r_[memo.cosines[alive], np.array([p[2] for p in self.pairs], dtype=np.float32)].astype(np.float32)
         memo.reranked = self.reranked  # (what an earlier patch ranked again: the memo's rank of them is not stored)
-        touched, ranked = related_again(self.listed, memo, moved, fresh, first, second, cosines)
+        touched, ranked = related_again(self.listed, memo, moved, fresh, first, second, cosines, self.displaced)
         self.reranked |= touched
         if not touched:
             return

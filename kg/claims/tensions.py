@@ -98,6 +98,8 @@ class Pool:
     claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
     sets `explaining` to the keys of every pair it explained."""
     explaining: set[tuple[str, str]] = field(default_factory=set)
+    nearest: dict[int, set[int]] = field(default_factory=dict)
+    """The rows whose nearest others an edit found (`pairs_touching`, `nearest_again`) -> those rows."""
     passed: Callable[[int], None] | None = None
     """Told the first row of each pair detect() judges, once per row: when the pairs come in order
     of their first row, each second row after its first (kg.claims.analyse), the rows before it are
@@ -200,31 +202,99 @@ def candidate_pairs(pool: Pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return low[once], high[once], cosines[once]
 
 
-def pairs_touching(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, list[str]]]:
+def pairs_touching(pool: Pool, rows: list[int], gone: np.ndarray | None = None
+                   ) -> tuple[list[tuple[int, int, float, list[str]]], list[int]]:
     """The neighbour pairs a full search would find that involve the given rows (claims new to
     the pool): their own nearest others, and every claim they now come among the nearest of
     (its cosine beats that claim's k-th, `pool.kth`). Exact, and linear in the pool per row, so
-    an edit costs a few matrix products instead of a new index. Updates `pool.kth` for `rows`."""
+    an edit costs a few matrix products instead of a new index. Updates `pool.kth` for `rows`.
+
+    Also the rows, of claims not new, whose nearest may have changed (`nearest_again` finds
+    them again): a new claim came among them, or a claim gone (`gone`: the vectors of the claims
+    gone from the pool) was among them, at MIN_COSINE or more (below it, their k-th decides no
+    pair: `still_paired`)."""
     out: dict[tuple[int, int], float] = {}
     vectors = pool.vectors
-    reach = np.maximum(pool.kth, MIN_COSINE)
+    reach = np.maximum(pool.kth, MIN_COSINE) - TIE
+    crowded = np.zeros(len(reach), dtype=bool)
     for start in range(0, len(rows), 256):
         chunk = rows[start:start + 256]
         sims = vectors @ vectors[chunk].T
         for col, d in enumerate(chunk):
             column = sims[:, col]
-            column[d] = -2.0
-            k = min(NEIGHBOURS, len(column) - 1)
-            if k <= 0:
+            top = _nearest(pool, column, d)
+            if top is None:
                 continue
-            top = np.argpartition(-column, k - 1)[:k]
-            pool.kth[d] = float(column[top].min())
-            for j in list(top) + list(np.nonzero(column >= reach)[0]):
+            near = np.nonzero(column >= reach)[0]
+            crowded[near] = True
+            for j in list(top) + list(near):
                 j = int(j)
                 if j != d and column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
                     out[(min(d, j), max(d, j))] = float(column[j])
+    if gone is not None and len(gone) and len(reach):
+        for start in range(0, len(gone), 256):
+            crowded |= (vectors @ np.ascontiguousarray(gone[start:start + 256], dtype=np.float32).T
+                        >= reach[:, None]).any(axis=1)
+    crowded[rows] = False
+    return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
+            for (i, j), cosine in sorted(out.items())], np.nonzero(crowded)[0].tolist()
+
+
+def nearest_again(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, list[str]]]:
+    """The neighbour pairs of these rows' own nearest others, found again over the whole pool
+    (a new claim came among them, or one of them went: `pairs_touching`), as a full search finds
+    them; updates `pool.kth` for `rows`. Exact, as `pairs_touching` is."""
+    out: dict[tuple[int, int], float] = {}
+    vectors = pool.vectors
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        sims = vectors @ vectors[chunk].T
+        for col, d in enumerate(chunk):
+            column = sims[:, col]
+            top = _nearest(pool, column, d)
+            if top is None:
+                continue
+            for j in top.tolist():
+                if column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
+                    out[(min(d, j), max(d, j))] = float(column[j])
     return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
             for (i, j), cosine in sorted(out.items())]
+
+
+def _nearest(pool: Pool, column: np.ndarray, d: int) -> np.ndarray | None:
+    """Row d's nearest others from its cosines to every row (`column`, its own among them), picked
+    as a fresh search picks them (`neighbours`: kg.search.knn's choice among equal scores, d
+    itself among them); sets `pool.kth[d]` and `pool.nearest[d]`. None when the pool is too small."""
+    from kg.search.knn import pick
+
+    k = min(NEIGHBOURS + 1, len(column))
+    if k <= 1:
+        return None
+    picked = pick(column[None, :], k)[0]
+    pool.kth[d] = float(column[picked].min())
+    top = picked[picked != d]
+    pool.nearest[d] = set(top.tolist())
+    return top
+
+
+def still_paired(pool: Pool, first: np.ndarray, second: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+    """Whether each neighbour pair is one still: one side among the other's nearest. For a row an
+    edit found them of (`pool.nearest`), whether the other is among them; else whether the pair's
+    cosine is at least the row's k-th (`pool.kth`, less TIE). A claim whose k-th is below
+    MIN_COSINE pairs with every claim alike enough, so a k-th kept below it need not be exact."""
+    out = (cosines >= pool.kth[first] - TIE) | (cosines >= pool.kth[second] - TIE)
+    if pool.nearest:
+        for n, (i, j) in enumerate(zip(first.tolist(), second.tolist())):
+            if i in pool.nearest or j in pool.nearest:
+                out[n] = j in pool.nearest.get(i, ()) or i in pool.nearest.get(j, ()) \
+                    or (i not in pool.nearest and cosines[n] >= pool.kth[i] - TIE) \
+                    or (j not in pool.nearest and cosines[n] >= pool.kth[j] - TIE)
+    return out
+
+
+TIE = 1e-6
+"""A pair's cosine and a k-th computed by other products of the same vectors can differ in their
+last bits: within this, the pair is the k-th's own (a cold search lists it)."""
 
 
 def _where(claim: Claim) -> str:

@@ -15,10 +15,10 @@ import numpy as np
 
 CHUNK_CELLS = 1 << 24
 """Similarities computed at once (queries x rows): 64 MB of float32 and its 16 MB mask
-(`_pick`), whatever the number of queries. In chunks of 4M cells (58 queries at a time against
+(`pick`), whatever the number of queries. In chunks of 4M cells (58 queries at a time against
 72k sentences) the matrix product ran at two thirds of its speed in chunks of 16M."""
 SAMPLE = 8
-"""`_pick` finds each line's floor among every SAMPLE-th score."""
+"""`pick` finds each line's floor among every SAMPLE-th score."""
 
 _faiss: object = False  # not looked for yet
 
@@ -63,7 +63,7 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
         return sims, rows
     matrix = np.asarray(matrix, dtype=np.float32)
     step = max(1, (CHUNK_CELLS if _sampled(n, kk) else CHUNK_CELLS // 4) // n)  # (a partition's int64
-    # indices, 8 bytes a score: `_pick` partitions every score of a matrix of few rows)
+    # indices, 8 bytes a score: `pick` partitions every score of a matrix of few rows)
     # one buffer for every chunk's scores: a new array for each was made while the last one was
     # still held, and its pages faulted in afresh. For 2,048 queries against 71,911 rows (as many
     # as a 10k vault's sentences), the search took 157 MB above what it was given, 93 MB with it
@@ -71,7 +71,7 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
     for start in range(0, nq, step):
         chunk = queries[start:start + step]
         scores = np.matmul(chunk, matrix.T, out=buffer[:len(chunk)])
-        picked = _pick(scores, kk)
+        picked = pick(scores, kk)
         values = np.take_along_axis(scores, picked, axis=1)
         order = np.lexsort((-picked, -values), axis=-1)  # descending similarity, then higher row
         sims[start:start + step, :kk] = np.take_along_axis(values, order, axis=1)
@@ -80,11 +80,11 @@ def top_k(queries: np.ndarray, matrix: np.ndarray, k: int) -> tuple[np.ndarray, 
 
 
 def _sampled(n: int, k: int) -> bool:
-    """Whether `_pick` finds the k largest of n scores from a sampled floor (else it partitions them all)."""
+    """Whether `pick` finds the k largest of n scores from a sampled floor (else it partitions them all)."""
     return n >= 4 * SAMPLE * k
 
 
-def _pick(scores: np.ndarray, k: int) -> np.ndarray:
+def pick(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of the k largest scores of each line (unordered); of the scores equal to
     the k-th largest, the lowest columns when they do not all fit, so that the choice does not
     depend on the partition.
