@@ -15,10 +15,12 @@ What it takes to hold (each checked, else None):
 - the claims new since the memo (the last whole analysis, which a patch does not write: the next
   analysis judges them again), and the claims the memo has whose rows a patch took out, pair with
   no claim as a numeric tension or as one fact said twice; the claims gone from the memo were in no
-  such pair; a claim taken out of a file was in no tension and no cluster. The notes they come
-  near have their related claims ranked again, as the incremental analysis ranks them (the
-  related rows are the memo's too, so the notes a patch ranked again are kept in meta `reranked`,
-  and every analysis ranks them again until the next one writes the memo);
+  such pair; a claim taken out of a file was in no tension and no cluster; the pairs the new
+  and gone claims push out of another claim's nearest, or let in, are judged nothing too
+  (kg.claims.analyse._displaced). The notes they come near have their related claims ranked
+  again, as the incremental analysis ranks them (the related rows are the memo's too, so the
+  notes a patch ranked again are kept in meta `reranked`, and every analysis ranks them again
+  until the next one writes the memo);
 - the tensions that depend on the whole pool come out as stored: polarity tensions (ranked per
   subject over every claim's stances) and declared tensions (which name the claim of a linked note
   most like them), and so do the concepts suggested from the sources;
