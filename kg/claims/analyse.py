@@ -960,7 +960,8 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
 
 
-def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]) -> list[tuple[int, int, float, list[str]]]:
+def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]
+                      ) -> list[tuple[int, int, float, list[str]]]:
     """The new claims' neighbour pairs (kg.claims.tensions.pairs_touching) that are neighbours
     still once the claims they came among have their nearest found again: two new claims that
     came among one claim's nearest may have pushed each other out."""

@@ -198,8 +198,8 @@ class _Patch:
         self.standing = (a >= 0) & (b >= 0)
         known = np.minimum(a, b)[self.standing].astype(np.int64) * n + np.maximum(a, b)[self.standing]
         if again:  # a new claim pushed a pair out of a claim's nearest, or a gone one let one in
-            cosines = memo.cosines[self.standing] if memo.cosines is not None and len(memo.cosines) == len(memo.pairs) \
-                else np.full(len(known), np.nan, dtype=np.float32)
+            kept = memo.cosines is not None and len(memo.cosines) == len(memo.pairs)
+            cosines = memo.cosines[self.standing] if kept else np.full(len(known), np.nan, dtype=np.float32)
             keep, self.displaced = _displaced(pool, matrix, known, cosines, again)
             if keep is not None:
                 if bool((memo.pairs[self.standing, 2][~keep] != NOTHING).any()):
@@ -207,7 +207,8 @@ class _Patch:
                 self.standing[np.nonzero(self.standing)[0][~keep]] = False
             self.displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
         held = set(known.tolist())
-        for i, j, cosine, shared in _neighbours_still(pool, touching) + renewed + measure_candidates(pool, set(), fresh):
+        for i, j, cosine, shared in (_neighbours_still(pool, touching) + renewed
+                                     + measure_candidates(pool, set(), fresh)):
             if i * n + j in held:
                 continue
             if judge(pool, i, j, cosine, shared) != NOTHING:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,30 +214,18 @@ def pairs_touching(pool: Pool, rows: list[int], gone: np.ndarray | None = None
     gone from the pool) was among them, at MIN_COSINE or more (below it, their k-th decides no
     pair: `still_paired`)."""
     out: dict[tuple[int, int], float] = {}
-    vectors = pool.vectors
     reach = np.maximum(pool.kth, MIN_COSINE) - TIE
     crowded = np.zeros(len(reach), dtype=bool)
-    for start in range(0, len(rows), 256):
-        chunk = rows[start:start + 256]
-        sims = vectors @ vectors[chunk].T
-        for col, d in enumerate(chunk):
-            column = sims[:, col]
-            top = _nearest(pool, column, d)
-            if top is None:
-                continue
-            near = np.nonzero(column >= reach)[0]
-            crowded[near] = True
-            for j in list(top) + list(near):
-                j = int(j)
-                if j != d and column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
-                    out[(min(d, j), max(d, j))] = float(column[j])
+    for d, column, top in _found(pool, rows):
+        near = np.nonzero(column >= reach)[0]
+        crowded[near] = True
+        _paired(pool, out, d, column, list(top) + list(near))
     if gone is not None and len(gone) and len(reach):
         for start in range(0, len(gone), 256):
-            crowded |= (vectors @ np.ascontiguousarray(gone[start:start + 256], dtype=np.float32).T
+            crowded |= (pool.vectors @ np.ascontiguousarray(gone[start:start + 256], dtype=np.float32).T
                         >= reach[:, None]).any(axis=1)
     crowded[rows] = False
-    return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
-            for (i, j), cosine in sorted(out.items())], np.nonzero(crowded)[0].tolist()
+    return _as_pairs(pool, out), np.nonzero(crowded)[0].tolist()
 
 
 def nearest_again(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, list[str]]]:
@@ -245,18 +233,34 @@ def nearest_again(pool: Pool, rows: list[int]) -> list[tuple[int, int, float, li
     (a new claim came among them, or one of them went: `pairs_touching`), as a full search finds
     them; updates `pool.kth` for `rows`. Exact, as `pairs_touching` is."""
     out: dict[tuple[int, int], float] = {}
-    vectors = pool.vectors
+    for d, column, top in _found(pool, rows):
+        _paired(pool, out, d, column, top.tolist())
+    return _as_pairs(pool, out)
+
+
+def _found(pool: Pool, rows: list[int]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(row, its cosine to every row, its nearest others: `_nearest`) for each of `rows`, whose
+    cosines are found a product of 256 rows at a time."""
     for start in range(0, len(rows), 256):
         chunk = rows[start:start + 256]
-        sims = vectors @ vectors[chunk].T
+        sims = pool.vectors @ pool.vectors[chunk].T
         for col, d in enumerate(chunk):
-            column = sims[:, col]
-            top = _nearest(pool, column, d)
-            if top is None:
-                continue
-            for j in top.tolist():
-                if column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
-                    out[(min(d, j), max(d, j))] = float(column[j])
+            top = _nearest(pool, sims[:, col], d)
+            if top is not None:
+                yield d, sims[:, col], top
+
+
+def _paired(pool: Pool, out: dict[tuple[int, int], float], d: int, column: np.ndarray, others) -> None:
+    """Row d's pairs with `others` into `out` (by rows, first < second: their cosine), those of
+    another file at MIN_COSINE or more."""
+    for j in others:
+        j = int(j)
+        if j != d and column[j] >= MIN_COSINE and doc_of(pool, j) != doc_of(pool, d):
+            out[(min(d, j), max(d, j))] = float(column[j])
+
+
+def _as_pairs(pool: Pool, out: dict[tuple[int, int], float]) -> list[tuple[int, int, float, list[str]]]:
+    """The pairs of `out` in order, with the subjects their claims share."""
     return [(i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]])
             for (i, j), cosine in sorted(out.items())]
 
