@@ -2136,3 +2136,46 @@ def test_claims_written_near_others_leave_the_pairs_a_cold_build_looks_at(tmp_pa
     back = run(vault, cache_dir=cache, site=False)
     assert _pairs(cache) == before
     assert _state(back) == _state(first)
+
+
+def test_a_measured_word_grown_past_its_limit_leaves_the_pairs_a_cold_build_looks_at(tmp_path, monkeypatch):
+    """Claims whose figures are said of one measured word pair up, unless the word has more than
+    MEASURE_GROUP figures (kg.claims.tensions.measure_pairs): a claim written with one more figure
+    of such a word takes its pairs away in a cold build, and taking it out gives them back. An
+    edit must do the same (the limit is lowered to 4 here, so that the demo's words cross it)."""
+    import re
+
+    import numpy as np
+
+    from kg.claims import analyse, delta, tensions
+    from kg.claims.analyse import Memo
+    from kg.claims.store import KnowledgeStore
+
+    monkeypatch.setattr(tensions, "MEASURE_GROUP", 4)
+    monkeypatch.setattr(analyse, "MEASURE_GROUP", 4)
+    monkeypatch.setattr(delta, "patched", lambda *args: None)  # (an analysis, which keeps its pairs)
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    before = _pairs(cache)
+    store, memo = KnowledgeStore(cache), Memo()
+    store.pool(memo)
+    store.close()
+    a, b = memo.pairs[:, 0], memo.pairs[:, 1]
+    by_word = (memo.cosines < memo.kth[a] - 1e-6) & (memo.cosines < memo.kth[b] - 1e-6)  # (no neighbours)
+    pool = [c for c in first.knowledge.claims if c.kind == "claim"]
+    again = sorted({pool[r].text for r in np.unique(a[by_word]).tolist()})
+    assert again
+    note = vault / "notes" / "zz-figures.md"
+    # four more figures of each such claim's words: past the limit, whatever their number was
+    note.write_text("# Figures\n\n" + "".join(f"- {re.sub(r'[0-9]+', str(n), t)}\n" for t in again
+                                              for n in (17, 23, 31, 47)), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _pairs(cache) == _pairs(tmp_path / "cold")
+    assert not before <= _pairs(cache)  # (pairs by a word went: what this test is about)
+    assert _state(edited) == _state(cold)
+    note.unlink()
+    back = run(vault, cache_dir=cache, site=False)
+    assert _pairs(cache) == before
+    assert _state(back) == _state(first)

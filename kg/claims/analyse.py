@@ -37,6 +37,7 @@ from kg.claims.perfile import ClaimRows, Extra
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
+    MEASURE_GROUP,
     NOTHING,
     SAME,
     Known,
@@ -45,6 +46,8 @@ from kg.claims.tensions import (
     detect,
     doc_of,
     measure_candidates,
+    measure_groups,
+    measures_of,
     nearest_again,
     pairs_touching,
     side,
@@ -157,6 +160,9 @@ class Memo:
     reranked: set[str] = field(default_factory=set)
     """Notes whose related claims a patch ranked again since this memo (kg.claims.delta): ranked
     again by every analysis until the next one writes the memo."""
+    crowded_words: set[tuple[str, str]] | None = None
+    """The measured words with more figures than kg.claims.tensions.MEASURE_GROUP, which pair no
+    claims (`crowded_words`), kept with the pool (None: not known, from a kg before they were)."""
     explained: dict[tuple[str, str], tuple] = field(default_factory=dict)
     """What kg.claims.tensions.numeric said of each numeric pair, by the keys of its two claims
     (its explanation, confidence and what it compared: 1 s of a 10k edit to say again)."""
@@ -892,17 +898,20 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     if fresh is None:  # in arrays: a 10k vault's million pairs as tuples held 0.7 GB
         first, second, _ = candidate_pairs(pool)
         more = measure_candidates(pool, Known(first, second, n))
-        new.kth = pool.kth
+        new.kth, new.crowded_words = pool.kth, pool.crowded_words
     else:
         more, again = pairs_touching(pool, fresh, gone)
         renewed = nearest_again(pool, again)
-        more = _neighbours_still(pool, more) + renewed + measure_candidates(pool, set(), fresh)
+        new.crowded_words, grown, shrunk = crowded_words(pool, memo.crowded_words, fresh)
+        more = _neighbours_still(pool, more) + renewed + measure_candidates(pool, set(), fresh) \
+            + measure_candidates(pool, set(), sorted({r for rows in shrunk.values() for r in rows}))
         first = second = np.zeros(0, dtype=np.int64)
-        if again:
-            keep, displaced = _displaced(pool, matrix, known, known_cosines, again)
+        if again or grown:
+            keep, displaced = _displaced(pool, matrix, known, known_cosines, again, list(grown.values()))
             if keep is not None:
                 known, known_verdicts, known_cosines = known[keep], known_verdicts[keep], known_cosines[keep]
-            displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
+        displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
+        displaced |= {doc_of(pool, r) for rows in shrunk.values() for r in rows}
     codes = _codes(np.r_[first, np.array([p[0] for p in more], dtype=np.int64)],
                    np.r_[second, np.array([p[1] for p in more], dtype=np.int64)], n)
     from_search = len(first)  # the pairs of `more` come after these: only they carry shared subjects
@@ -971,18 +980,40 @@ def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]
     return list(itertools.compress(pairs, still_paired(pool, first, second, cosines.astype(np.float32)).tolist()))
 
 
-def _displaced(pool: Pool, matrix, known: np.ndarray, cosines: np.ndarray,
-               again: list[int]) -> tuple[np.ndarray | None, set[str]]:
+def crowded_words(pool: Pool, before: set[tuple[str, str]] | None, fresh: list[int]
+                  ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]]]:
+    """The measured words with more than MEASURE_GROUP figures now (they pair no claims:
+    kg.claims.tensions.measure_pairs), from those of the last analysis (`before`) and the words
+    the claims new to the pool (`fresh` rows) measure, the only ones that can have grown past it;
+    and the rows of the words that grew past it and of those that fell back to it. With no
+    `before`, the words are found over the whole pool, and none is said to have grown or fallen."""
+    if before is None:
+        return {k for k, rows in measure_groups(pool).items() if len(rows) > MEASURE_GROUP}, {}, {}
+    check = set(before) | {tuple(k) for i in fresh for k in measures_of(pool, i)}
+    index = measure_groups(pool, check) if check else {}
+    now = {k for k in check if len(index.get(k, ())) > MEASURE_GROUP}
+    return now, {k: index[k] for k in now - before}, {k: index.get(k, []) for k in before - now}
+
+
+def _displaced(pool: Pool, matrix, known: np.ndarray, cosines: np.ndarray, again: list[int],
+               groups: list[list[int]] = ()) -> tuple[np.ndarray | None, set[str]]:
     """Which of the memo's pairs (`known`, as codes, with their cosines) stand, None for all: the
     neighbour pairs of `again` (rows whose nearest were found again: `pool.kth` is theirs now)
     whose sides are no longer among each other's nearest do not (a claim written near one pushed
-    the other out, and a fresh search would not find them). A pair of figures said of one
-    measured word stands on its own (`measure_candidates`). Also the files of the pairs gone."""
+    the other out, and a fresh search would not find them), nor do the pairs within `groups`
+    (the rows of measured words grown past MEASURE_GROUP) that are no neighbours. A pair of
+    figures said of one measured word still pairing claims stands on its own
+    (`measure_candidates`). Also the files of the pairs gone."""
     n = max(len(pool.claims), 1)
     first, second = known // n, known % n
     rows = np.zeros(n, dtype=bool)
     rows[again] = True
-    at = np.nonzero(rows[first] | rows[second])[0]
+    touching = rows[first] | rows[second]
+    for group in groups:
+        inside = np.zeros(n, dtype=bool)
+        inside[group] = True
+        touching |= inside[first] & inside[second]
+    at = np.nonzero(touching)[0]
     cos = cosines[at]
     unknown = np.isnan(cos)
     if unknown.any():

@@ -180,7 +180,7 @@ class _Patch:
         """The pairs a whole analysis would look at for the claims new since the memo (kg.claims.
         analyse._tensions), and the memo's pairs of the claims gone or written again (`unsure`,
         by the memo's rows): none is a tension or one fact, none near enough to be a related claim."""
-        from kg.claims.analyse import _displaced, _gone_vectors, _neighbours_still, tension_pool
+        from kg.claims.analyse import _displaced, _gone_vectors, _neighbours_still, crowded_words, tension_pool
         from kg.claims.tensions import NOTHING, doc_of, judge, measure_candidates, nearest_again, pairs_touching
 
         memo = self.memo
@@ -190,6 +190,9 @@ class _Patch:
             return False
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
+        _, grown, fallen = crowded_words(pool, memo.crowded_words, fresh)
+        if memo.crowded_words is None or grown or fallen:  # a measured word's pairs come or go
+            return False
         touching, again = pairs_touching(pool, fresh, _gone_vectors(self.listed, memo))
         renewed = nearest_again(pool, again)
         n = max(len(pool.claims), 1)

@@ -651,7 +651,7 @@ class KnowledgeStore:
         if pool is None:
             self.pool(memo)
         else:
-            for name in ("pool", "vectors", "kth", "pairs", "vector_rows", "heap", "cosines", "docs"):
+            for name in ("pool", "vectors", "kth", "pairs", "vector_rows", "heap", "cosines", "docs", "crowded_words"):
                 setattr(memo, name, getattr(pool, name))
         if memo.docs is not None:
             memo.related = {doc: [tuple(k) for k in json.loads(keys)]
@@ -668,6 +668,7 @@ class KnowledgeStore:
             with np.load(self.folder / POOL) as saved:
                 pool, kth, pairs, cosines, doc_names, doc_rows, heap, length, rows = (saved[k] for k in (
                     "pool", "kth", "pairs", "cosines", "doc_names", "doc_rows", "heap", "heap_rows", "rows"))
+                crowded = saved["crowded"] if "crowded" in saved.files else np.zeros(0)
             vectors = read_heap(self.folder, POOL_HEAP, str(heap), int(length))
             if len(kth) == len(pool) == len(rows) and (not len(rows) or (rows.min() >= 0 and rows.max() < len(vectors))) \
                     and pairs.ndim == 2 and pairs.shape[1] == 3 and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
@@ -678,6 +679,8 @@ class KnowledgeStore:
                 if doc_rows.shape == (len(pool),):
                     names = [d.decode() for d in doc_names.tolist()]
                     memo.docs = [names[r] for r in doc_rows.tolist()]
+                if crowded.shape == ():
+                    memo.crowded_words = {tuple(w) for w in json.loads(str(crowded))}
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
             pass
 
@@ -712,7 +715,8 @@ class KnowledgeStore:
         row_of = {d: n for n, d in enumerate(names)}
         same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
             and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
-            and before.cosines is not None and np.array_equal(memo.cosines, before.cosines)
+            and before.cosines is not None and np.array_equal(memo.cosines, before.cosines) \
+            and memo.crowded_words == before.crowded_words
         if not same_pool:
             pool = np.array([k.encode() for k in memo.pool], dtype=bytes)
             rows = memo.vector_rows if memo.vector_rows is not None else np.full(len(memo.pool), -1, dtype=np.int64)
@@ -722,7 +726,9 @@ class KnowledgeStore:
                     pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
                     doc_names=np.array([d.encode() for d in names], dtype=bytes),
                     doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32),
-                    heap=np.array(heap), heap_rows=np.array(length), rows=rows)))
+                    heap=np.array(heap), heap_rows=np.array(length), rows=rows,
+                    **({} if memo.crowded_words is None else
+                       {"crowded": np.array(json.dumps(sorted(memo.crowded_words), ensure_ascii=False))}))))
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
             _keep_vectors(self.folder, "sentence_vectors", keys, vectors,

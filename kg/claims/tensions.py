@@ -98,6 +98,9 @@ class Pool:
     claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
     sets `explaining` to the keys of every pair it explained."""
     explaining: set[tuple[str, str]] = field(default_factory=set)
+    crowded_words: set[tuple[str, str]] | None = None
+    """After `measure_pairs` over the whole pool: the measured words with more than MEASURE_GROUP
+    figures, which pair no claims."""
     nearest: dict[int, set[int]] = field(default_factory=dict)
     """The rows whose nearest others an edit found (`pairs_touching`, `nearest_again`) -> those rows."""
     passed: Callable[[int], None] | None = None
@@ -330,29 +333,35 @@ def claim_measures(claim: Claim, subjects) -> list[tuple[str, str]]:
     return out
 
 
-def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, int]]:
-    """Pairs of claims from different files with figures of one kind (kg.claims.units.measure) said
-    of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
-    still speak of the same thing. A word shared by more than MEASURE_GROUP figures is too common to
-    pin anything. With `only`, the pairs that involve one of those rows."""
-    def measures(i: int) -> list:
-        return pool.measures[i] if pool.measures is not None else claim_measures(pool.claims[i], pool.subjects[i])
-
-    # with `only`, just the words those rows measure are indexed (an edit's few claims, not 180,000)
-    wanted = None if only is None else {tuple(key) for i in only for key in measures(i)}
+def measure_groups(pool: Pool, wanted: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], list[int]]:
+    """The rows of the claims that give a figure of one kind said of one measured word, by
+    (kind, word): of every word, or of the `wanted` ones."""
     words = None if wanted is None else {word for _, word in wanted}  # (looked up before a key is made: 0.1 s at 10k)
     index: dict[tuple[str, str], list[int]] = {}
     # (most claims measure nothing: when their measures are known, those are passed over in a C loop,
     # where a Python one took 0.1 s of a 10k edit)
     every = range(len(pool.claims))
     for i in every if pool.measures is None else itertools.compress(every, pool.measures):
-        for key in measures(i):
+        for key in measures_of(pool, i):
             if words is not None and (key[1] not in words or tuple(key) not in wanted):
                 continue
             key = tuple(key)
             rows = index.setdefault(key, [])
             if not rows or rows[-1] != i:
                 rows.append(i)
+    return index
+
+
+def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, int]]:
+    """Pairs of claims from different files with figures of one kind (kg.claims.units.measure) said
+    of one measured word ("workloads", "valuation"): claims far apart in wording whose numbers
+    still speak of the same thing. A word shared by more than MEASURE_GROUP figures is too common to
+    pin anything (without `only`, those words are left in `pool.crowded_words`). With `only`, the
+    pairs that involve one of those rows."""
+    # with `only`, just the words those rows measure are indexed (an edit's few claims, not 180,000)
+    index = measure_groups(pool, None if only is None else {tuple(key) for i in only for key in measures_of(pool, i)})
+    if only is None:
+        pool.crowded_words = {key for key, rows in index.items() if len(rows) > MEASURE_GROUP}
     out: set[tuple[int, int]] = set()
     for rows in index.values():
         if len(rows) > MEASURE_GROUP or (only is not None and only.isdisjoint(rows)):
@@ -362,6 +371,11 @@ def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, in
                 if doc_of(pool, i) != doc_of(pool, j) and (only is None or i in only or j in only):
                     out.add((min(i, j), max(i, j)))
     return out
+
+
+def measures_of(pool: Pool, i: int) -> list:
+    """Row i's `claim_measures`: kept in the pool, or found."""
+    return pool.measures[i] if pool.measures is not None else claim_measures(pool.claims[i], pool.subjects[i])
 
 
 _STUDY = re.compile(r"\b(?:we|our|patients?|participants?|subjects|volunteers|cohort|trial|randomi[sz]ed|placebo|"
