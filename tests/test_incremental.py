@@ -2179,3 +2179,25 @@ def test_a_measured_word_grown_past_its_limit_leaves_the_pairs_a_cold_build_look
     back = run(vault, cache_dir=cache, site=False)
     assert _pairs(cache) == before
     assert _state(back) == _state(first)
+
+
+def test_a_figure_changed_in_a_claim_the_writer_named_is_judged_again(tmp_path):
+    """A claim's id is made from its text unless the writer names it (`^commodity-80-90`): then
+    the id stays when the text changes. Its evidence must be inferred again for the new figure,
+    as a cold build infers it, not kept from the old one's."""
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    first = run(vault, cache_dir=cache, site=False)
+    note = vault / "notes" / "concepts" / "barbell-strategy.md"
+    named = "Commodity tasks make up 80–90% of workloads and suit"
+    text = note.read_text(encoding="utf-8")
+    assert text.count(named) == 1
+    note.write_text(text.replace(named, named.replace("80–90%", "40–50%")), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _state(edited) == _state(cold)
+
+    def judged(done) -> list:
+        return sorted((e.doc, e.stance) for e in done.knowledge.evidence if e.claim == "commodity-80-90")
+
+    assert judged(edited) != judged(first)  # (the new figure is judged otherwise: this test's case)

@@ -548,12 +548,12 @@ class _Made:
 
 def _inferred_key(declared: dict[str, set], claim: Claim) -> str:
     """What a claim id's inferred evidence depends on besides the sentences: the anchors of its
-    declared items, and the claim it was inferred for. An id written in two files is inferred for
-    the first (`_Listed.first`), whose file and quoted links (kg.claims.evidence.said) the words it
-    shares with a sentence depend on: a note written before the other, with the same text, takes
-    the id's evidence over."""
+    declared items, and the claim it was inferred for: its text (an id the writer gave, `^gap-50x`,
+    stays when the text changes), and its file and quoted links (kg.claims.evidence.said), which
+    the words it shares with a sentence depend on. An id written in two files is inferred for the
+    first (`_Listed.first`): a note written before the other, with the same text, takes it over."""
     anchors = declared.get(claim.id)
-    return json.dumps([sorted(a or "" for a in anchors) if anchors else [], claim.doc, claim.quoted],
+    return json.dumps([sorted(a or "" for a in anchors) if anchors else [], claim.doc, claim.quoted, claim.text],
                       ensure_ascii=False, separators=(",", ":"))
 
 
