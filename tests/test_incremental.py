@@ -2112,6 +2112,23 @@ def _pairs(cache: Path) -> set:
     return {(*sorted((memo.pool[a], memo.pool[b])), verdict) for a, b, verdict in memo.pairs.tolist()}
 
 
+def _written_then_taken_out(tmp_path: Path, first, before: set, note: Path, text: str) -> None:
+    """Write `note` into the vault of `first` (built in tmp_path/cache, its pairs `before`): the
+    edit's analysis keeps the pairs and rows a cold build finds, and some pair of `before` went
+    (the case the caller is about); take it out: the pairs and rows are `first`'s again."""
+    vault, cache = tmp_path / "vault", tmp_path / "cache"
+    note.write_text(text, encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _pairs(cache) == _pairs(tmp_path / "cold")
+    assert not before <= _pairs(cache)
+    assert _state(edited) == _state(cold)
+    note.unlink()
+    back = run(vault, cache_dir=cache, site=False)
+    assert _pairs(cache) == before
+    assert _state(back) == _state(first)
+
+
 def test_claims_written_near_others_leave_the_pairs_a_cold_build_looks_at(tmp_path, monkeypatch):
     """A pair of claims is looked at while one is among the other's ten nearest (kg.claims.tensions.
     candidate_pairs). A claim written near Y comes among Y's ten nearest and pushes the tenth out;
@@ -2125,17 +2142,8 @@ def test_claims_written_near_others_leave_the_pairs_a_cold_build_looks_at(tmp_pa
     first = run(vault, cache_dir=cache, site=False)
     before = _pairs(cache)
     near = [c for c in first.knowledge.claims if c.kind == "claim" and c.origin == "note"][::7]
-    note = vault / "notes" / "zz-near.md"
-    note.write_text("# Near\n\n" + "".join(f"- {c.text.rstrip('.')} again.\n" for c in near), encoding="utf-8")
-    edited = run(vault, cache_dir=cache, site=False)
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
-    assert _pairs(cache) == _pairs(tmp_path / "cold")
-    assert not before <= _pairs(cache)  # (some pair was pushed out: what this test is about)
-    assert _state(edited) == _state(cold)
-    note.unlink()
-    back = run(vault, cache_dir=cache, site=False)
-    assert _pairs(cache) == before
-    assert _state(back) == _state(first)
+    _written_then_taken_out(tmp_path, first, before, vault / "notes" / "zz-near.md",
+                            "# Near\n\n" + "".join(f"- {c.text.rstrip('.')} again.\n" for c in near))
 
 
 def test_a_measured_word_grown_past_its_limit_leaves_the_pairs_a_cold_build_looks_at(tmp_path, monkeypatch):
@@ -2166,19 +2174,9 @@ def test_a_measured_word_grown_past_its_limit_leaves_the_pairs_a_cold_build_look
     pool = [c for c in first.knowledge.claims if c.kind == "claim"]
     again = sorted({pool[r].text for r in np.unique(a[by_word]).tolist()})
     assert again
-    note = vault / "notes" / "zz-figures.md"
     # four more figures of each such claim's words: past the limit, whatever their number was
-    note.write_text("# Figures\n\n" + "".join(f"- {re.sub(r'[0-9]+', str(n), t)}\n" for t in again
-                                              for n in (17, 23, 31, 47)), encoding="utf-8")
-    edited = run(vault, cache_dir=cache, site=False)
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
-    assert _pairs(cache) == _pairs(tmp_path / "cold")
-    assert not before <= _pairs(cache)  # (pairs by a word went: what this test is about)
-    assert _state(edited) == _state(cold)
-    note.unlink()
-    back = run(vault, cache_dir=cache, site=False)
-    assert _pairs(cache) == before
-    assert _state(back) == _state(first)
+    _written_then_taken_out(tmp_path, first, before, vault / "notes" / "zz-figures.md", "# Figures\n\n" + "".join(
+        f"- {re.sub(r'[0-9]+', str(n), t)}\n" for t in again for n in (17, 23, 31, 47)))
 
 
 def test_a_figure_changed_in_a_claim_the_writer_named_is_judged_again(tmp_path):
