@@ -902,7 +902,8 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     else:
         more, again = pairs_touching(pool, fresh, gone)
         renewed = nearest_again(pool, again)
-        new.crowded_words, grown, shrunk = crowded_words(pool, memo.crowded_words, fresh)
+        new.crowded_words, grown, shrunk = crowded_words(pool, memo.crowded_words, fresh,
+                                                         gone is not None and len(gone) > 0)
         more = _neighbours_still(pool, more) + renewed + measure_candidates(pool, set(), fresh) \
             + measure_candidates(pool, set(), sorted({r for rows in shrunk.values() for r in rows}))
         first = second = np.zeros(0, dtype=np.int64)
@@ -980,18 +981,23 @@ def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]
     return list(itertools.compress(pairs, still_paired(pool, first, second, cosines.astype(np.float32)).tolist()))
 
 
-def crowded_words(pool: Pool, before: set[tuple[str, str]] | None, fresh: list[int]
+def crowded_words(pool: Pool, before: set[tuple[str, str]] | None, fresh: list[int], went: bool
                   ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], list[int]], dict[tuple[str, str], list[int]]]:
     """The measured words with more than MEASURE_GROUP figures now (they pair no claims:
-    kg.claims.tensions.measure_pairs), from those of the last analysis (`before`) and the words
-    the claims new to the pool (`fresh` rows) measure, the only ones that can have grown past it;
-    and the rows of the words that grew past it and of those that fell back to it. With no
-    `before`, the words are found over the whole pool, and none is said to have grown or fallen."""
+    kg.claims.tensions.measure_pairs), from those of the last analysis (`before`): a word can
+    only grow past it by the claims new to the pool (`fresh` rows), and fall back to it when
+    claims went from the pool (`went`). Also the rows of the words that grew past it and of those
+    that fell back. With no `before`, the words are found over the whole pool, and none is said to
+    have grown or fallen."""
     if before is None:
         return {k for k, rows in measure_groups(pool).items() if len(rows) > MEASURE_GROUP}, {}, {}
-    check = set(before) | {tuple(k) for i in fresh for k in measures_of(pool, i)}
-    index = measure_groups(pool, check) if check else {}
-    now = {k for k in check if len(index.get(k, ())) > MEASURE_GROUP}
+    check = {tuple(k) for i in fresh for k in measures_of(pool, i)} - before
+    if went:
+        check |= before
+    if not check:  # (most edits: a 10k vault's 333 words past the limit, looked up, took 0.02-0.04 s)
+        return before, {}, {}
+    index = measure_groups(pool, check)
+    now = {k for k in before | check if (k not in check and k in before) or len(index.get(k, ())) > MEASURE_GROUP}
     return now, {k: index[k] for k in now - before}, {k: index.get(k, []) for k in before - now}
 
 

@@ -190,10 +190,11 @@ class _Patch:
             return False
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
-        _, grown, fallen = crowded_words(pool, memo.crowded_words, fresh)
+        gone = _gone_vectors(self.listed, memo)
+        _, grown, fallen = crowded_words(pool, memo.crowded_words, fresh, len(gone) > 0)
         if memo.crowded_words is None or grown or fallen:  # a measured word's pairs come or go
             return False
-        touching, again = pairs_touching(pool, fresh, _gone_vectors(self.listed, memo))
+        touching, again = pairs_touching(pool, fresh, gone)
         renewed = nearest_again(pool, again)
         n = max(len(pool.claims), 1)
         moved = self.listed.rows_in(memo.pool)[1]
