@@ -902,9 +902,10 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     else:
         more, again = pairs_touching(pool, fresh, gone)
         renewed = nearest_again(pool, again)
+        by_word = measure_candidates(pool, set(), fresh)  # (its words' rows are `crowded_words`' to look at)
         new.crowded_words, grown, shrunk = crowded_words(pool, memo.crowded_words, fresh,
                                                          gone is not None and len(gone) > 0)
-        more = _neighbours_still(pool, more) + renewed + measure_candidates(pool, set(), fresh) \
+        more = _neighbours_still(pool, more) + renewed + by_word \
             + measure_candidates(pool, set(), sorted({r for rows in shrunk.values() for r in rows}))
         first = second = np.zeros(0, dtype=np.int64)
         if again or grown:
@@ -996,7 +997,8 @@ def crowded_words(pool: Pool, before: set[tuple[str, str]] | None, fresh: list[i
         check |= before
     if not check:  # (most edits: a 10k vault's 333 words past the limit, looked up, took 0.02-0.04 s)
         return before, {}, {}
-    index = measure_groups(pool, check)
+    # the new claims' words were looked at just now, by their pairs (`measure_pairs`)
+    index = pool.groups if check <= pool.groups.keys() else measure_groups(pool, check)
     now = {k for k in before | check if (k not in check and k in before) or len(index.get(k, ())) > MEASURE_GROUP}
     return now, {k: index[k] for k in now - before}, {k: index.get(k, []) for k in before - now}
 

@@ -191,6 +191,7 @@ class _Patch:
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
         gone = _gone_vectors(self.listed, memo)
+        by_word = measure_candidates(pool, set(), fresh)
         _, grown, fallen = crowded_words(pool, memo.crowded_words, fresh, len(gone) > 0)
         if memo.crowded_words is None or grown or fallen:  # a measured word's pairs come or go
             return False
@@ -211,8 +212,7 @@ class _Patch:
                 self.standing[np.nonzero(self.standing)[0][~keep]] = False
             self.displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
         held = set(known.tolist())
-        for i, j, cosine, shared in (_neighbours_still(pool, touching) + renewed
-                                     + measure_candidates(pool, set(), fresh)):
+        for i, j, cosine, shared in _neighbours_still(pool, touching) + renewed + by_word:
             if i * n + j in held:
                 continue
             if judge(pool, i, j, cosine, shared) != NOTHING:

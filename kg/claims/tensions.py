@@ -98,6 +98,8 @@ class Pool:
     claims and their cosine, which a kept pair keeps); detect() adds the pairs it explains anew and
     sets `explaining` to the keys of every pair it explained."""
     explaining: set[tuple[str, str]] = field(default_factory=set)
+    groups: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """The rows of each measured word the last `measure_pairs` looked at (`measure_groups`)."""
     crowded_words: set[tuple[str, str]] | None = None
     """After `measure_pairs` over the whole pool: the measured words with more than MEASURE_GROUP
     figures, which pair no claims."""
@@ -360,6 +362,7 @@ def measure_pairs(pool: Pool, only: set[int] | None = None) -> set[tuple[int, in
     pairs that involve one of those rows."""
     # with `only`, just the words those rows measure are indexed (an edit's few claims, not 180,000)
     index = measure_groups(pool, None if only is None else {tuple(key) for i in only for key in measures_of(pool, i)})
+    pool.groups = index
     if only is None:
         pool.crowded_words = {key for key, rows in index.items() if len(rows) > MEASURE_GROUP}
     out: set[tuple[int, int]] = set()
