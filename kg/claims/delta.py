@@ -197,12 +197,12 @@ class _Patch:
             return False
         touching, again = pairs_touching(pool, fresh, gone)
         renewed = nearest_again(pool, again)
-        n = max(len(pool.claims), 1)
         moved = self.listed.rows_in(memo.pool)[1]
         a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
         self.standing = (a >= 0) & (b >= 0)
-        known = np.minimum(a, b)[self.standing].astype(np.int64) * n + np.maximum(a, b)[self.standing]
         if again:  # a new claim pushed a pair out of a claim's nearest, or a gone one let one in
+            n = max(len(pool.claims), 1)
+            known = np.minimum(a, b)[self.standing].astype(np.int64) * n + np.maximum(a, b)[self.standing]
             kept = memo.cosines is not None and len(memo.cosines) == len(memo.pairs)
             cosines = memo.cosines[self.standing] if kept else np.full(len(known), np.nan, dtype=np.float32)
             keep, self.displaced = _displaced(pool, matrix, known, cosines, again)
@@ -211,10 +211,11 @@ class _Patch:
                     return False
                 self.standing[np.nonzero(self.standing)[0][~keep]] = False
             self.displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
-        held = set(known.tolist())
+            # the pairs found again that the memo has keep their verdicts (the others, and every pair
+            # of a new claim, are new)
+            codes = np.array([i * n + j for i, j, _, _ in renewed], dtype=np.int64)
+            renewed = list(itertools.compress(renewed, (~np.isin(codes, known)).tolist()))
         for i, j, cosine, shared in _neighbours_still(pool, touching) + renewed + by_word:
-            if i * n + j in held:
-                continue
             if judge(pool, i, j, cosine, shared) != NOTHING:
                 return False
             self.pairs.append((i, j, cosine))
