@@ -900,20 +900,12 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
         more = measure_candidates(pool, Known(first, second, n))
         new.kth, new.crowded_words = pool.kth, pool.crowded_words
     else:
-        more, again = pairs_touching(pool, fresh, gone)
-        renewed = nearest_again(pool, again)
-        by_word = measure_candidates(pool, set(), fresh)  # (its words' rows are `crowded_words`' to look at)
-        new.crowded_words, grown, shrunk = crowded_words(pool, memo.crowded_words, fresh,
-                                                         gone is not None and len(gone) > 0)
-        more = _neighbours_still(pool, more) + renewed + by_word \
-            + measure_candidates(pool, set(), sorted({r for rows in shrunk.values() for r in rows}))
+        edited = edited_pairs(pool, matrix, fresh, gone, memo.crowded_words, lambda: (known, known_cosines))
+        more, displaced, new.crowded_words = edited.more, edited.displaced, edited.words
         first = second = np.zeros(0, dtype=np.int64)
-        if again or grown:
-            keep, displaced = _displaced(pool, matrix, known, known_cosines, again, list(grown.values()))
-            if keep is not None:
-                known, known_verdicts, known_cosines = known[keep], known_verdicts[keep], known_cosines[keep]
-        displaced |= {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
-        displaced |= {doc_of(pool, r) for rows in shrunk.values() for r in rows}
+        if edited.keep is not None:
+            keep = edited.keep
+            known, known_verdicts, known_cosines = known[keep], known_verdicts[keep], known_cosines[keep]
     codes = _codes(np.r_[first, np.array([p[0] for p in more], dtype=np.int64)],
                    np.r_[second, np.array([p[1] for p in more], dtype=np.int64)], n)
     from_search = len(first)  # the pairs of `more` come after these: only they carry shared subjects
@@ -969,6 +961,52 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids
+
+
+@dataclass
+class EditedPairs:
+    """What claims new to the pool and gone from it change among the candidate pairs (`edited_pairs`)."""
+
+    more: list[tuple[int, int, float, list[str]]]
+    """The pairs the kept ones lack: the new claims' neighbour pairs, the pairs of the claims whose
+    nearest were found again, and the pairs by measured word of the new claims and of the words
+    fallen back to the limit."""
+    keep: np.ndarray | None
+    """Which kept pairs stand (None: all)."""
+    displaced: set[str]
+    """The files whose claims' pairs changed otherwise than by a new or gone claim of their own."""
+    words: set[tuple[str, str]]
+    """The measured words past the limit now (`crowded_words`)."""
+    grown: dict[tuple[str, str], list[int]]
+    fallen: dict[tuple[str, str], list[int]]
+    """The words that grew past the limit, and fell back to it, with their rows."""
+
+
+def edited_pairs(pool: Pool, matrix, fresh: list[int], gone: np.ndarray | None, words: set[tuple[str, str]] | None,
+                 known: Callable[[], tuple[np.ndarray, np.ndarray]]) -> EditedPairs:
+    """The candidate pairs as a cold search would find them, from the kept ones (`known()`: their
+    codes and cosines, asked for only when some must go) and the claims new to the pool (`fresh`
+    rows) and gone from it (`gone`: their vectors), with the measured words past the limit at the
+    last analysis (`words`). One way for an edit's analysis and for a patch (kg.claims.delta)."""
+    gone = gone if gone is not None else np.zeros((0, 384), dtype=np.float32)
+    touching, again = pairs_touching(pool, fresh, gone)
+    renewed = nearest_again(pool, again)
+    by_word = measure_candidates(pool, set(), fresh)  # (its words' rows are `crowded_words`' to look at)
+    now, grown, fallen = crowded_words(pool, words, fresh, len(gone) > 0)
+    keep, displaced = None, set()
+    if again or grown:
+        codes, cosines = known()
+        keep, displaced = _displaced(pool, matrix, codes, cosines, again, list(grown.values()))
+        # a pair found again that is kept keeps its verdict
+        found = _codes(np.array([p[0] for p in renewed], dtype=np.int64),
+                       np.array([p[1] for p in renewed], dtype=np.int64), len(pool.claims))
+        renewed_docs = {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
+        renewed = list(itertools.compress(renewed, (~np.isin(found, codes)).tolist()))
+        displaced |= renewed_docs
+    displaced |= {doc_of(pool, r) for rows in fallen.values() for r in rows}
+    more = _neighbours_still(pool, touching) + renewed + by_word \
+        + measure_candidates(pool, set(), sorted({r for rows in fallen.values() for r in rows}))
+    return EditedPairs(more, keep, displaced, now, grown, fallen)
 
 
 def _neighbours_still(pool: Pool, pairs: list[tuple[int, int, float, list[str]]]
