@@ -130,9 +130,13 @@ def where(claim) -> str:
     return f"{claim.id}\0{claim.doc}"
 
 
-ANN_FROM = 20_000
+ANN_FROM = 50_000
 """From this many claims, neighbours come from an HNSW graph instead of an exact scan, when faiss
-is installed (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores)."""
+is installed (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores).
+Below it the scan is exact, so an edit keeps the pairs a cold build finds; the graph, which any
+claim added reshapes, got the tenth nearest's cosine wrong for 13.7% of 20,000 claims of the 10k
+vault and for 17.9% of 50,000. On 2 cores, the scan took 3.4 s for those 20,000 (the graph 2.1 s)
+and 15.4 s for the 50,000 (the graph 5.3 s): 10 s more for a vault of some 3,000 notes."""
 
 
 def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple[np.ndarray, np.ndarray]:
