@@ -354,6 +354,12 @@ class _Patch:
 
         if not self.kb.source_ids:
             return True
+        # they count what the sources' claims name that no note's title or alias does: with the names
+        # as the rows were made with, and no source among the changed files, they stand (counting them
+        # again was 0.03-0.04 s of a 10k edit)
+        if self.store.get("settled_names") == self.kb.names and \
+                not any(d in self.kb.source_by_path or d not in self.kb.infos for d in self.docs):
+            return True
         out = Knowledge(claims=[])
         _candidates(self.kb, out, self.store.named(self.files.paths))
         return [d.model_dump() for d in out.diagnostics] == \

@@ -344,6 +344,8 @@ def measure_groups(pool: Pool, wanted: set[tuple[str, str]] | None = None) -> di
     (kind, word): of every word, or of the `wanted` ones."""
     words = None if wanted is None else {word for _, word in wanted}  # (looked up before a key is made: 0.1 s at 10k)
     index: dict[tuple[str, str], list[int]] = {}
+    if words is not None and not words:  # (an edit whose claims measure nothing, or none gone: the pass
+        return index  # over every measured claim to find no word was 0.027 s of a 10k edit)
     # (most claims measure nothing: when their measures are known, those are passed over in a C loop,
     # where a Python one took 0.1 s of a 10k edit)
     every = range(len(pool.claims))
