@@ -33,7 +33,7 @@ of kg's JSON summary (seconds, parsed, cached, search, claims, site, embedding, 
 of "stages" when kg reports them), with the build's embedding rate and its share of the wall.
 
 --verify, last, brings the vault's knowledge up to date and analyses a copy of it afresh (its
-parses and vectors kept), and says whether the rows the two settled are the same. From 50,000
+parses and vectors kept), and says whether the rows the two settled are the same. From 100,000
 claims (kg.claims.tensions.ANN_FROM) they need not be: a fresh analysis finds each claim's nearest
 on an approximate graph that any claim added or taken out reshapes, and an edit's analysis finds
 the new claims' pairs exactly (a 10k vault's rows differed so after some sixty edits: 1,146

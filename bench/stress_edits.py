@@ -17,7 +17,7 @@ After each round, bench_scale.verify_fresh builds the copy and compares its sett
 fresh analysis of a copy of it. The first round that differs ends the run; its steps are printed
 and written to VAULT-stress.drift.json, to replay by hand.
 
-From 50,000 claims (kg.claims.tensions.ANN_FROM), a fresh analysis looks for each claim's nearest
+From 100,000 claims (kg.claims.tensions.ANN_FROM), a fresh analysis looks for each claim's nearest
 on an approximate graph that any claim added or taken out reshapes: rows may then differ without
 a fault (the run says so). Below it the rows must be the same: on a vault of 1,500 notes and 150
 sources (22,037 claims), seed 21 found 228 rows differing at round 3 with the graph from 20,000

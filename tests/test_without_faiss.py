@@ -158,6 +158,25 @@ def test_ties_equal_faiss(queries, k, monkeypatch):
     assert clean[0] or k != 6  # row 5's six copies fill k = 6 exactly
 
 
+@pytest.mark.parametrize("block", [7, 64, 4096])
+def test_the_pool_s_own_search_finds_what_the_exact_search_finds(block, monkeypatch):
+    """`self_top_k` (each claim against every claim, each pair of blocks scored once) returns what
+    `top_k` of the matrix against itself returns, row for row: on integer vectors whose products
+    are exact and tie often, rows written ten times over, blocks that do not divide the rows, fewer
+    rows than k, and a row of NaN."""
+    monkeypatch.setattr(knn, "SELF_BLOCK", block)
+    rng = np.random.default_rng(11)
+    for dims in (8, 64):
+        varied = (rng.integers(-3, 4, (300, dims)) / 8).astype(np.float32)
+        for matrix in (varied, np.repeat(varied[:30], 10, axis=0), tied_matrix(), varied[:5]):
+            for k in (11, 1):
+                ours, exact = knn.self_top_k(matrix, k), knn.top_k(matrix, matrix, k)
+                assert (ours[1] == exact[1]).all() and (ours[0] == exact[0]).all(), (dims, len(matrix), k)
+    broken = unit_vectors(50)
+    broken[7] = np.nan
+    assert (knn.self_top_k(broken, 11)[1] == knn.top_k(broken, broken, 11)[1]).all()
+
+
 def test_tension_neighbours_are_exact_without_faiss(no_faiss, monkeypatch):
     """Without faiss the claim neighbours are exact even past ANN_FROM (no HNSW)."""
     import kg.claims.tensions as tensions

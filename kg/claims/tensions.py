@@ -130,47 +130,47 @@ def where(claim) -> str:
     return f"{claim.id}\0{claim.doc}"
 
 
-ANN_FROM = 50_000
-"""From this many claims, neighbours come from an HNSW graph instead of an exact scan, when faiss
-is installed (bench/bench_tensions.py: the exact scan of 100,000 claims took 57 s on 2 cores).
-Below it the scan is exact, so an edit keeps the pairs a cold build finds; the graph, which any
-claim added reshapes, got the tenth nearest's cosine wrong for 13.7% of 20,000 claims of the 10k
-vault and for 17.9% of 50,000. On 2 cores, the scan took 3.4 s for those 20,000 (the graph 2.1 s)
-and 15.4 s for the 50,000 (the graph 5.3 s): 10 s more for a vault of some 3,000 notes."""
+ANN_FROM = 100_000
+"""From this many claims, neighbours come from an HNSW graph instead of the exact search, when faiss
+is installed. Below it the search is exact (kg.search.knn.self_top_k), so an edit keeps the pairs a
+cold build finds; the graph, which any claim added reshapes, got the tenth nearest's cosine wrong
+for 17.6% of the 10k vault's first 20,000 claims, 20.2% of 50,000 and 23.6% of 100,000. On 2 cores
+(one run each, in a slow phase of the machine), the exact search took 13.4 s for 50,000 claims
+(the graph 6.8 s; the search row by row, `top_k`, 20.7 s) and 40.7 s for 100,000 (the graph
+17.2 s, row by row 73.1 s), holding some 80 MB more than row by row. At the 10k vault's 145k
+claims it would take some 80 s more than the graph, past the cold build's budget."""
 
 
 def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS, progress=None) -> tuple[np.ndarray, np.ndarray]:
-    """(similarities, rows) of each vector's k nearest others: exact inner product for a small
-    set, an HNSW graph (M=16, efSearch 64) for a large one when faiss is installed. Without faiss
-    the search is exact at any size, in numpy (kg.search.knn): 50,000 claims took 33 s on 2 shared
-    cores and 270 MB, as long as faiss's exact search (34 s; its HNSW graph took 55 s there).
+    """(similarities, rows) of each vector's k nearest others, itself among them (k + 1 rows):
+    exact below ANN_FROM, and at any size without faiss (kg.search.knn.self_top_k: the pool's
+    products in blocks, each pair of blocks once); from ANN_FROM, an HNSW graph (M=16, efSearch 64)
+    when faiss is installed.
 
     The graph holds its vectors in 8 bits a dimension (a copy of 145k float vectors took 229 MB of
     a 10k vault's analysis, in 8 bits 77 MB, and it builds in 7 s, not 12); the neighbours it
     finds are then scored on the float vectors and ordered by that score. Against an exact
     search of 145k claim vectors, it finds 95.1% of the 17 nearest; the float graph found 95.5%."""
-    from kg.search.knn import Flat, load_faiss
+    from kg.search.knn import load_faiss, self_top_k
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    faiss = load_faiss()
-    graph = faiss is not None and len(vectors) >= ANN_FROM
-    if graph:
-        if progress:
-            progress("Finding tensions: indexing claims", 0, None)
-        index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, 16, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors)
-        index.hnsw.efConstruction = 40
-        index.add(vectors)
-        index.hnsw.efSearch = 64
-    else:
-        index = Flat(vectors)
     k = min(k + 1, len(vectors))
+    if len(vectors) < ANN_FROM or (faiss := load_faiss()) is None:  # (faiss imported only for its graph)
+        said = (lambda done, total: progress("Finding tensions: nearest claims", done, total)) if progress else None
+        return self_top_k(vectors, k, said)
+    if progress:
+        progress("Finding tensions: indexing claims", 0, None)
+    index = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, 16, faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    index.hnsw.efConstruction = 40
+    index.add(vectors)
+    index.hnsw.efSearch = 64
     parts = []
     for start in range(0, len(vectors), 8192):  # in parts, to show how far the search is
         if progress:
             progress("Finding tensions: nearest claims", start, len(vectors))
         found = index.search(vectors[start:start + 8192], k)
-        parts.append(_rescored(vectors, vectors[start:start + 8192], found[1]) if graph else found)
+        parts.append(_rescored(vectors, vectors[start:start + 8192], found[1]))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 

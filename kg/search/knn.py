@@ -132,3 +132,98 @@ class Flat:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return top_k(queries, self.matrix, k)
+
+
+SELF_BLOCK = 4096
+"""`self_top_k` scores the rows in blocks of this many against blocks of as many: 64 MB of float32."""
+
+
+def self_top_k(matrix: np.ndarray, k: int, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `top_k` among all rows, itself included: the same (similarities, rows) as
+    `top_k(matrix, matrix, k)`, equal scores chosen and listed alike, in half the matrix products.
+    A block of rows scored against a later block gives the scores of both (the product is
+    symmetric); each block is first scored against itself, whose k-th best is a floor for the rest
+    (a note's claims, written together, are mostly one another's nearest), so that of each later
+    block only the lines and columns with a score at or above their row's k-th so far are looked
+    at. For 50,000 claims of the 10k vault on 2 cores: 13.4 s against 20.7 s for `top_k`, with some
+    80 MB more held (the blocks against themselves).
+    `progress(done, total)` is called with the blocks of rows done."""
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    n, wanted = len(matrix), k
+    k = min(k, n)
+    if not np.isfinite(matrix).all() or k <= 0:  # (a NaN is never at or above a floor: `top_k` places it)
+        return top_k(matrix, matrix, wanted)
+    sims = np.full((n, k), -np.inf, dtype=np.float32)
+    rows = np.full((n, k), -1, dtype=np.int64)
+
+    def merge(r0: int, found: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> None:
+        """Scores (of rows r0 + found, at columns cols) merged into their rows' k best: by
+        descending score, then lowest column, as `pick` chooses."""
+        touched = np.unique(found)
+        held = rows[r0 + touched].ravel() >= 0
+        line = np.concatenate([np.repeat(touched, k)[held], found])
+        col = np.concatenate([rows[r0 + touched].ravel()[held], cols])
+        score = np.concatenate([sims[r0 + touched].ravel()[held], scores])
+        order = np.lexsort((col, -score, line))
+        line, col, score = line[order], col[order], score[order]
+        first = np.searchsorted(line, touched)
+        count = np.diff(np.append(first, len(line)))
+        place = np.arange(k)
+        filled = place < np.minimum(count, k)[:, None]
+        at = np.where(filled, first[:, None] + place, 0)
+        sims[r0 + touched] = np.where(filled, score[at], -np.inf)
+        rows[r0 + touched] = np.where(filled, col[at], -1)
+
+    def above(r0: int, c0: int, scores: np.ndarray, side: int) -> None:
+        """The scores at or above the k-th so far of the rows that are the lines of `scores`
+        (side 0) or its columns (side 1), merged."""
+        kth = sims[r0:r0 + scores.shape[side], -1]
+        hit = np.flatnonzero(scores.max(axis=1 - side) >= kth)
+        if not len(hit):
+            return
+        if side == 0:
+            part = scores[hit]
+            i, j = np.nonzero(part >= kth[hit, None])
+            merge(r0, hit[i], j + c0, part[i, j])
+        else:
+            part = np.take(scores, hit, axis=1)
+            i, j = np.nonzero(part >= kth[hit][None, :])
+            merge(r0, hit[j], i + c0, part[i, j])
+
+    buffer = np.empty((min(SELF_BLOCK, n), min(SELF_BLOCK, n)), dtype=np.float32)
+    starts = range(0, n, SELF_BLOCK)
+    for done, a in enumerate(starts):  # each block against itself: a floor for the others
+        if progress:
+            progress(done, 2 * len(starts))
+        block = matrix[a:a + SELF_BLOCK]
+        scores = np.matmul(block, block.copy().T, out=buffer[:len(block), :len(block)])  # (A @ A.T: twice as long)
+        # a floor at most each line's k-th: the k-th of every SAMPLE-th score (as `pick` finds one)
+        sample = scores[:, ::SAMPLE] if _sampled(len(block), k) else scores
+        floor = np.partition(sample, sample.shape[1] - min(k, len(block)), axis=1)[:, sample.shape[1] - min(k, len(block))]
+        line, col = _flags(scores >= floor[:, None])
+        merge(a, line, col + a, scores[line, col])
+    for done, a in enumerate(starts, len(starts)):
+        if progress:
+            progress(done, 2 * len(starts))
+        block = matrix[a:a + SELF_BLOCK]
+        for b in range(a + SELF_BLOCK, n, SELF_BLOCK):
+            scores = np.matmul(block, matrix[b:b + SELF_BLOCK].T, out=buffer[:len(block), :min(SELF_BLOCK, n - b)])
+            above(a, b, scores, 0)
+            above(b, a, scores, 1)
+    order = np.lexsort((-rows, -sims), axis=-1)  # as `top_k` lists them: equal scores from the highest row down
+    sims, rows = np.take_along_axis(sims, order, axis=1), np.take_along_axis(rows, order, axis=1)
+    if wanted > k:  # past the number of rows, as `top_k` fills them
+        sims = np.concatenate([sims, np.full((n, wanted - k), -np.finfo(np.float32).max, dtype=np.float32)], axis=1)
+        rows = np.concatenate([rows, np.full((n, wanted - k), -1, dtype=np.int64)], axis=1)
+    return sims, rows
+
+
+def _flags(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(line, column) of every True of a 2-D bool array, by line then column: np.nonzero over the
+    8-byte words that hold one, then over their flags (over every flag of a 4096 square: 64 ms)."""
+    if mask.shape[1] % 8 or not mask.flags.c_contiguous:
+        return np.nonzero(mask)
+    line, word = np.nonzero(mask.view(np.uint64))
+    line, col = np.repeat(line, 8), (word[:, None] * 8 + np.arange(8)).ravel()
+    held = mask[line, col]
+    return line[held], col[held]
