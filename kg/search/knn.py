@@ -102,12 +102,7 @@ def pick(scores: np.ndarray, k: int) -> np.ndarray:
         above = np.zeros((lines, -(-n // 8) * 8), dtype=bool)  # (lines of whole 8-byte words)
         np.greater_equal(scores, floor[:, None], out=above[:, :n])
         if np.count_nonzero(above) <= 64 * k * lines:  # (many equal scores: the partition below)
-            # the words of 8 flags that hold one, then their flags: np.nonzero over every flag took
-            # two thirds of this function, and as long as the matrix product
-            line, word = np.nonzero(above.view(np.uint64))
-            line, col = np.repeat(line, 8), (word[:, None] * 8 + np.arange(8)).ravel()
-            held = above[line, col]
-            line, col = line[held], col[held]
+            line, col = _flags(above)  # (np.nonzero over every flag took two thirds of this function)
             if np.bincount(line, minlength=lines).min() >= k:  # (a line of NaN has no score at its floor)
                 order = np.lexsort((col, -scores[line, col], line))  # by line, best first, then lowest column
                 first = np.searchsorted(line, np.arange(lines))
@@ -220,7 +215,8 @@ def self_top_k(matrix: np.ndarray, k: int, progress=None) -> tuple[np.ndarray, n
 
 def _flags(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(line, column) of every True of a 2-D bool array, by line then column: np.nonzero over the
-    8-byte words that hold one, then over their flags (over every flag of a 4096 square: 64 ms)."""
+    8-byte words that hold one, then over their flags (over every flag of a 4096 square: 64 ms,
+    as long as the matrix product that made the scores)."""
     if mask.shape[1] % 8 or not mask.flags.c_contiguous:
         return np.nonzero(mask)
     line, word = np.nonzero(mask.view(np.uint64))
