@@ -315,8 +315,7 @@ def _gone_vectors(listed: _Listed, memo: Memo) -> np.ndarray:
     claims' nearest: kg.claims.tensions.pairs_touching)."""
     gone = np.nonzero(listed.rows_in(memo.pool)[1] < 0)[0]
     held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
-    return np.asarray(memo.vectors[held[gone]], dtype=np.float32) if len(gone) \
-        else np.zeros((0, 384), dtype=np.float32)
+    return np.asarray(memo.vectors[held[gone]], dtype=np.float32)  # (none gone: 0 rows of the vectors' width)
 
 
 def pooled(listed: _Listed, memo: Memo, vectors_for: Vectors,
@@ -988,11 +987,10 @@ def edited_pairs(pool: Pool, matrix, fresh: list[int], gone: np.ndarray | None, 
     codes and cosines, asked for only when some must go) and the claims new to the pool (`fresh`
     rows) and gone from it (`gone`: their vectors), with the measured words past the limit at the
     last analysis (`words`). One way for an edit's analysis and for a patch (kg.claims.delta)."""
-    gone = gone if gone is not None else np.zeros((0, 384), dtype=np.float32)
     touching, again = pairs_touching(pool, fresh, gone)
     renewed = nearest_again(pool, again)
     by_word = measure_candidates(pool, set(), fresh)  # (its words' rows are `crowded_words`' to look at)
-    now, grown, fallen = crowded_words(pool, words, fresh, len(gone) > 0)
+    now, grown, fallen = crowded_words(pool, words, fresh, gone is not None and len(gone) > 0)
     keep, displaced = None, set()
     if again or grown:
         codes, cosines = known()
