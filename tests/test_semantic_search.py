@@ -574,6 +574,39 @@ def test_an_edit_s_meaning_search_files_made_in_a_forked_process_are_those_made_
     assert aside[0] == here[0]
 
 
+_MADE_ASIDE = None
+"""The real kg.publish.writer._meaning_files, for `_made_slowly` (set by the test that uses it)."""
+
+
+def _made_slowly(*args):
+    """The forked process's work, made to take 0.8 s longer (at module level: the pool sends it by name)."""
+    time.sleep(0.8)
+    return _MADE_ASIDE(*args)
+
+
+def test_an_edit_says_how_long_it_waited_for_the_forked_meaning_search_files(tmp_path, monkeypatch):
+    """An edit's meaning search files are made by the forked process while this one analyses and
+    plans; when that process is still at work once the pages are drawn, the build waits for it, and
+    the site summary says how long (`meaning_seconds`): the part of the edit's time that process,
+    not this one, set."""
+    import sys
+
+    from kg.publish import writer
+
+    vault = tmp_path / "vault"
+    shutil.copytree(FIXTURES / "vault", vault)
+    first = _build(vault, tmp_path / "cache")
+    assert first["meaning_seconds"] >= 0  # (a first build makes them itself: no edit, no process)
+    monkeypatch.setattr(writer, "ASIDE_UPTO", 20)
+    monkeypatch.setattr(sys.modules[__name__], "_MADE_ASIDE", writer._meaning_files)
+    monkeypatch.setattr(writer, "_meaning_files", _made_slowly)
+    note = vault / "notes" / "pricing.md"
+    note.write_text(note.read_text(encoding="utf-8") + "\nHeliotrope invoices rose by 7% in 2025.\n", encoding="utf-8")
+    site = _build(vault, tmp_path / "cache")
+    assert site["errors"] == [] and site["meaning_seconds"] >= 0.5
+    assert site["seconds"] >= site["meaning_seconds"]
+
+
 def test_what_the_meaning_search_reads_ahead_is_taken_only_while_its_files_are_as_read(vault, tmp_path, monkeypatch):
     """kg.build's forked meaning search process reads the table, the kept units and the tokenizer
     while the claims and index stages run (semantic.read_ahead). The site takes them only while

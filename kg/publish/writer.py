@@ -430,7 +430,7 @@ def publish_pages_of(site: Site, out: Path, cache_dir: Path, docs: list[str]) ->
         os.replace(tmp, manifest_path)
     return {"pages": len(previous), "drawn": len(todo), "written": sum(1 for _, _, w, _, _ in results if w),
             "removed": 0, "files": 0, "plan_seconds": round(planned - started, 3),
-            "draw_seconds": round(drawn - planned, 3), "search_seconds": 0.0,
+            "draw_seconds": round(drawn - planned, 3), "search_seconds": 0.0, "meaning_seconds": 0.0,
             "seconds": round(time.perf_counter() - started, 3), "search_error": None, "incremental": True,
             "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
 
@@ -463,7 +463,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
             and semantic.current(out, cache_dir)):
         # nothing any page shows has changed: not even the knowledge is read
         return {"pages": len(previous), "drawn": 0, "written": 0, "removed": 0, "files": 0, "plan_seconds": 0.0,
-                "draw_seconds": 0.0, "search_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3),
+                "draw_seconds": 0.0, "search_seconds": 0.0, "meaning_seconds": 0.0,
+                "seconds": round(time.perf_counter() - started, 3),
                 "search_error": None, "incremental": True, "errors": [], "warnings": []}
     site.known_sources = last.get("sources", {})
     site.layout_cache = cache_dir / LAYOUT
@@ -547,6 +548,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         {path for path, _, w, _, _ in results if w and path in indexed and path not in unsearched}
     indexing = _meanwhile(lambda: shards.update(out, searchable, pending)) \
         if search and (pending or not (out / "pagefind").is_dir()) else None
+    meaning_started = time.perf_counter()  # (an edit's critical path when the forked process is still at work)
     if aside is not None:
         meaning = aside.result(site, out, cache_dir, owned, _drawn(manifest), warnings)
     elif search:
@@ -555,6 +557,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
+    meaning_seconds = time.perf_counter() - meaning_started
     index_seconds = 0.0
     search_error = None
     if indexing:
@@ -576,7 +579,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     os.replace(tmp, manifest_path)
     found = {"pages": len(pages) + carried, "drawn": len(todo), "written": written, "removed": removed, "files": assets + copied,
              "plan_seconds": round(planned - started, 3), "draw_seconds": round(drawn - planned, 3),
-             "search_seconds": round(index_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
+             "search_seconds": round(index_seconds, 3), "meaning_seconds": round(meaning_seconds, 3),
+             "seconds": round(time.perf_counter() - started, 3),
              "search_error": search_error, "incremental": affected is not None,
              "errors": [f"{path}: {error}" for path, error in sorted(failed.items())], "warnings": warnings}
     if not search:
