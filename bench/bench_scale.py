@@ -465,11 +465,12 @@ def above_claims(text: bytes) -> bytes:
 def goal_rows(runs: list[Run], serve: dict, ten_k: bool) -> list[dict]:
     """The goals, in order, beside the figures: runs are the first build, the unchanged reruns, then
     the edits (and the builds of the restored note between them); the unchanged and the edit
-    figures are the medians of their runs."""
+    figures are the medians of their runs, each with the fastest and slowest of them (`range`):
+    on this shared machine one edit's time can differ by half between runs."""
     def median(name: str, key: str) -> dict:
         timed = [run.wall_seconds for run in runs if run.name.startswith(name)]
         return {"goal": name + (f" (median of {len(timed)})" if len(timed) > 1 else ""), "within": GOALS[key],
-                "unit": "s", "value": statistics.median(timed)}
+                "unit": "s", "value": statistics.median(timed), "range": [min(timed), max(timed)]}
 
     rows = [{"goal": runs[0].name, "within": GOALS["cold"], "unit": "s", "value": runs[0].wall_seconds},
             median("unchanged rerun", "unchanged"), median("one-note edit", "edit")]
@@ -669,7 +670,8 @@ def finish(args, vault: Path, what: str, runs: list[Run], serve: dict, failed: b
             print("goals:")
         for row in rows:
             value = "-" if row["value"] is None else f"{row['value']:,.2f} {row['unit']}"
-            print(f"  {row['goal']:<42} <= {row['within']:g} {row['unit']:<3} {value:>12}   {row['status']}")
+            spread = f"   ({row['range'][0]:.2f}-{row['range'][1]:.2f} {row['unit']})" if row.get("range") else ""
+            print(f"  {row['goal']:<42} <= {row['within']:g} {row['unit']:<3} {value:>12}   {row['status']}{spread}")
     if failed:
         sys.exit(1)
 
