@@ -990,7 +990,7 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         take = np.concatenate([np.zeros(0, np.int64), *take])
         # a kept file's sentence units point at their passage's row as kept: it moved as the file's
         # rows did, by the unit's own move (one array operation, where one per file took 0.05-0.1 s at 10k)
-        group = np.concatenate([np.zeros(0, np.int64), *group]).astype(np.int64)
+        group = np.concatenate([np.zeros(0, np.int64), *group])  # (int64: the kept parts are int32)
         moved = take >= 0
         group[moved] = np.where(group[moved] >= 0, group[moved] + (np.arange(len(take)) - take)[moved], -1)
         keys = np.zeros(count, dtype="V24")
