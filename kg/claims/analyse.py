@@ -33,7 +33,7 @@ from kg.claims.evidence import (
 )
 from kg.claims.evidence_set import FIGURE, EvidenceSet, Kept, Tally, as_set, json_of, no_items
 from kg.claims.extract import claim_id
-from kg.claims.perfile import ClaimRows, Extra
+from kg.claims.perfile import COLUMNS, KINDS, MEASURES, SOURCE, STANCES, ClaimRows, Extra, measure_hash
 from kg.claims.subjects import keys
 from kg.claims.tensions import (
     CONFIDENT,
@@ -136,8 +136,11 @@ class Memo:
     """Claim where -> (key of its text, citations and cited sources, evidence JSON, problems JSON)."""
     sources: dict[str, str] = field(default_factory=dict)
     """Source path -> hash at the last analysis."""
-    pool: list[str] = field(default_factory=list)
-    """Claim keys (`claim_key`) of the last tension pool, in order; `kth` and `vector_rows` follow it."""
+    pool_keys: np.ndarray | None = None
+    """The keys of `pool` as the store keeps them (24 bytes each), when read from it: decoded into
+    `pool` only when asked for (the 145k of a 10k vault took 0.02-0.07 s of an edit, whose listing
+    joins the arrays: `_RowsListed`)."""
+    _pool: list[str] | None = None
     vectors: np.ndarray | None = None
     """The vectors of the pool's claims: the rows of `vector_rows` (a heap that an edit appends to,
     kg.search.heap.keep_heap), or, after an analysis, one row per claim of the pool."""
@@ -153,7 +156,7 @@ class Memo:
     pairs, and an edit maps them to the new pool in one step."""
     cosines: np.ndarray | None = None
     """The cosine of each pair of `pairs` (a kept pair's is not computed again: 1.4 s of a 10k edit)."""
-    docs: list[str] | None = None
+    docs: Sequence[str] | None = None
     """The file of each claim of `pool`."""
     related: dict[str, list[tuple[str, str]]] | None = None
     """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
@@ -183,6 +186,22 @@ class Memo:
     """Writes new source sentence vectors (keys, vectors) where the store keeps them and gives them
     back memory-mapped, so that the analysis holds no copy of them from the end of the evidence
     search to its save (a 10k vault's 107 MB through the tension search)."""
+
+    @property
+    def pool(self) -> list[str]:
+        """Claim keys (`claim_key`) of the last tension pool, in order; `kth` and `vector_rows` follow it."""
+        if self._pool is None:
+            self._pool = [] if self.pool_keys is None else [k.decode() for k in self.pool_keys.tolist()]
+        return self._pool
+
+    @pool.setter
+    def pool(self, keys: list[str]) -> None:
+        self._pool, self.pool_keys = keys, None
+
+    @property
+    def pool_size(self) -> int:
+        """How many claims `pool` holds (without decoding `pool_keys`)."""
+        return len(self.pool_keys) if self._pool is None and self.pool_keys is not None else len(self.pool)
 
 
 def claim_key(claim: Claim, extra) -> str:
@@ -227,7 +246,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
     changed_sources = {p for p, h in new.sources.items() if memo.sources.get(p) != h} | (set(memo.sources) - set(new.sources))
     listed = listed or _Listed(claims, extras)
     keys = listed.keys
-    kept_pool = memo.vectors is not None and bool(memo.pool)
+    kept_pool = memo.vectors is not None and memo.pool_size > 0
     matrix, kth, rows, missing, incremental = pooled(listed, memo, vectors_for)
     gone = _gone_vectors(listed, memo) if incremental else None
     memo.vectors = None  # (in `matrix`, or copied: held to the end otherwise, 280 MB at 10k notes)
@@ -248,7 +267,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
             new.sentences = memo.spill(*new.sentences)
     new.pool, new.vectors, new.kth, new.vector_rows, new.heap = keys, matrix, kth, rows, memo.heap
     new.docs = listed.pool_docs
-    moved = listed.rows_in(memo.pool)[1]  # memo's pool row -> this pool's
+    moved = listed.rows_in(memo)[1]  # memo's pool row -> this pool's
     _tensions(kb, out, listed, matrix, moved,
               missing if incremental else None, memo, new, progress, gone)
     if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
@@ -313,8 +332,8 @@ def rows_both(keys: list[str], among: list[str]) -> tuple[np.ndarray, np.ndarray
 def _gone_vectors(listed: _Listed, memo: Memo) -> np.ndarray:
     """The vectors of the claims of the memo's pool gone from this one (they were among other
     claims' nearest: kg.claims.tensions.pairs_touching)."""
-    gone = np.nonzero(listed.rows_in(memo.pool)[1] < 0)[0]
-    held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
+    gone = np.nonzero(listed.rows_in(memo)[1] < 0)[0]
+    held = memo.vector_rows if memo.vector_rows is not None else np.arange(memo.pool_size)
     return np.asarray(memo.vectors[held[gone]], dtype=np.float32)  # (none gone: 0 rows of the vectors' width)
 
 
@@ -326,17 +345,17 @@ def pooled(listed: _Listed, memo: Memo, vectors_for: Vectors,
     incremental (few are new: the matrix then reads the kept vectors where they lie). None, before
     anything is embedded, when more than `most` are new."""
     keys = listed.keys
-    source = listed.rows_in(memo.pool if memo.vectors is not None else [])[0]
+    source = listed.rows_in(memo if memo.vectors is not None else None)[0]
     missing = np.nonzero(source < 0)[0].tolist()
     if most is not None and len(missing) > most:
         return None
     fresh = vectors_for([listed.pool[n].text for n in missing]) if missing else np.zeros((0, 384), dtype=np.float32)
     kth = np.ones(len(keys), dtype=np.float32)
-    kept_pool = memo.vectors is not None and bool(memo.pool)
+    kept_pool = memo.vectors is not None and memo.pool_size > 0
     incremental = kept_pool and len(missing) <= INCREMENTAL_SHARE * len(keys)
     rows = np.full(len(keys), -1, dtype=np.int64)  # each claim's row in the heap it was read from
     if kept_pool:
-        held = memo.vector_rows if memo.vector_rows is not None else np.arange(len(memo.pool))
+        held = memo.vector_rows if memo.vector_rows is not None else np.arange(memo.pool_size)
         rows = np.where(source >= 0, held[np.maximum(source, 0)], -1) if len(held) else rows
         copy_rows(memo.kth, source, kth)
     if incremental:  # the kept claims' vectors where they lie, in the memo's heap
@@ -604,19 +623,15 @@ class _Listed:
     `tensions`, the declared tensions; `by_block`, the notes' claims of every kind by (doc, index
     of the block they come from); `files`, each file's claims as (start, end) in `claims`.
 
-    `claims` and `extras` are lists, or a `ClaimRows`' (`of`), whose models are made when first
-    asked: the listing then reads their columns and its lists make a claim when asked for it
-    (`lazy`), as an edit's patch asks for a few (kg.claims.delta)."""
+    Made of lists of claims and extras; of a `ClaimRows` (`of`), whose claims are made when first
+    asked, it is a `_RowsListed`, which reads their records (`lazy`), as an edit's patch asks for
+    a few (kg.claims.delta)."""
+
+    lazy = False
 
     def __init__(self, claims: Sequence[Claim], extras: Sequence[Extra]):
-        rows = getattr(claims, "rows", None)
-        self.lazy = isinstance(rows, ClaimRows)
-        if self.lazy:
-            kinds, origins, docs, ids = (rows.column(name) for name in ("kind", "origin", "doc", "id"))
-            blocks, keys = rows.extra_column("block"), rows.extra_column("key")
-        else:
-            kinds, origins, docs, ids = ([getattr(c, name) for c in claims] for name in ("kind", "origin", "doc", "id"))
-            blocks, keys = [e.block for e in extras], [e.key for e in extras]
+        kinds, origins, docs, ids = ([getattr(c, name) for c in claims] for name in ("kind", "origin", "doc", "id"))
+        blocks, keys = [e.block for e in extras], [e.key for e in extras]
         self.row_of: Mapping[tuple[str, str], int] = {}
         """Each statement's row in `pool` by (doc, id): the last of a file's with an id gives it."""
         self.tension_blocks: dict[tuple[str, int], None] = {}
@@ -634,8 +649,7 @@ class _Listed:
                 if d != doc:
                     doc = d
                     starts.append((doc, len(pool)))
-                if not self.lazy:
-                    self.row_of[d, cid] = len(pool)
+                self.row_of[d, cid] = len(pool)
                 pool.append(n)
                 if note:
                     notes.append(n)
@@ -652,44 +666,54 @@ class _Listed:
         """File -> the rows of its statements in `pool` (the claims come file by file)."""
         ends = [start for _, start in opened[1:]] + [len(claims)]
         self.files: dict[str, tuple[int, int]] = {d: (start, end) for (d, start), end in zip(opened, ends)}
-        self.keys: list[str] = _picked(keys, pool)
-        self.pool_docs: list[str] = _picked(docs, pool)
-        self.pool_sourced: list[bool] = [origin == "source" for origin in _picked(origins, pool)]
-        self.pool_ids: list[str] = _picked(ids, pool)
+        self.keys: Sequence[str] = _picked(keys, pool)
+        self.pool_docs: Sequence[str] = _picked(docs, pool)
+        self.pool_sourced: Sequence[bool] = [origin == "source" for origin in _picked(origins, pool)]
+        self.pool_ids: Sequence[str] = _picked(ids, pool)
         self._claims, self._extras, self._pool, self._blocked, self._blocks = claims, extras, pool, blocked, blocks
         self._docs = docs
         self._rows_in: tuple | None = None
-        if self.lazy:
-            # a patch asks for a few claims' rows (the dict took 0.04 s of a 10k edit), and one that
-            # keeps the declared tensions makes none of their claims
-            self.row_of = _RowOf(self.spans, self.pool_ids)
-            self.pool: Sequence[Claim] = _Picked(claims, pool)
-            self.notes: Sequence[Claim] = _Picked(claims, notes)
-            self.tensions: Sequence[Claim] = _Picked(claims, tensions)
-        else:
-            self.pool, self.notes = [claims[n] for n in pool], [claims[n] for n in notes]
-            self.tensions = [claims[n] for n in tensions]
+        self.pool: Sequence[Claim] = [claims[n] for n in pool]
+        self.notes: Sequence[Claim] = [claims[n] for n in notes]
+        self.tensions: Sequence[Claim] = [claims[n] for n in tensions]
 
-    def rows_in(self, pool: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each statement's row in `pool` (a memo's keys; -1 where not there) and each of its rows
-        among the statements (`rows_both`): made once for a pool (a patch and the analysis after it
-        both ask)."""
-        if self._rows_in is None or self._rows_in[0] is not pool:
-            self._rows_in = (pool, *rows_both(self.keys, pool))
+    def rows_in(self, memo: Memo | None) -> tuple[np.ndarray, np.ndarray]:
+        """Each statement's row in the memo's pool (-1 where not there; none without a memo) and
+        each of the pool's rows among the statements (`rows_both`): made once for a memo (a patch
+        and the analysis after it both ask)."""
+        if self._rows_in is None or self._rows_in[0] is not memo:
+            self._rows_in = (memo, *self._rows_both(memo))
         return self._rows_in[1], self._rows_in[2]
+
+    def _rows_both(self, memo: Memo | None) -> tuple[np.ndarray, np.ndarray]:
+        return rows_both(self.keys, memo.pool if memo is not None else [])
 
     @classmethod
     def of(cls, items: Sequence[tuple[Claim, Extra]]) -> _Listed:
         """The listing of every claim with its extra, in file order (a list, or a `ClaimRows`)."""
         if isinstance(items, ClaimRows):
-            return cls(items.claims, items.extras)
+            return _RowsListed(items)
         return cls([c for c, _ in items], [e for _, e in items])
 
-    def pool_extra(self, name: str) -> list:
-        """One field of every pool claim's `Extra`, without making the extras of a `ClaimRows`."""
-        if self.lazy:
-            return _picked(self._claims.rows.extra_column(name), self._pool)
+    def pool_extra(self, name: str) -> Sequence:
+        """One field of every pool claim's `Extra`."""
         return [getattr(self._extras[n], name) for n in self._pool]
+
+    def pool_dates(self, kb) -> list[str | None]:
+        """Each pool claim's source's date (None for a note's)."""
+        # a file's claims are all of its kind (kg.claims.extract): looked up in a C loop (tension_pool
+        # went from 0.033-0.037 s to 0.029-0.031 s of a 10k edit)
+        dated = {d: kb.infos[d].date for d in set(itertools.compress(self.pool_docs, self.pool_sourced)) if d in kb.infos}
+        return list(map(dated.get, self.pool_docs))
+
+    def pool_in(self, docs: set[str]) -> np.ndarray:
+        """Whether each pool claim is written in one of these files."""
+        return np.fromiter(map(docs.__contains__, self.pool_docs), dtype=bool, count=len(self.pool_docs))
+
+    def measure_rows(self, keys: set[tuple[str, str]]) -> list[int] | None:
+        """The pool rows that may measure one of these (kind, word) keys (a few more, never fewer),
+        ascending; None: not known without reading every claim's measures."""
+        return None
 
     @functools.cached_property
     def first(self) -> dict[str, Claim]:
@@ -706,11 +730,227 @@ class _Listed:
         return _ByBlock(self._claims, rows)
 
 
+class _RowsListed(_Listed):
+    """`_Listed` of a `ClaimRows`, made from its records (kg.claims.perfile.LISTED) as arrays: the
+    pool's keys, files, ids and extras are read when asked for, a claim is made when asked for,
+    and the steps that go through every statement do so in arrays. A 10k vault's edit read back
+    every claim's kind, origin, id, block and key as lists and listed them in 0.26-0.37 s."""
+
+    lazy = True
+
+    def __init__(self, rows: ClaimRows):  # (no call to _Listed's: nothing is listed claim by claim)
+        self.rows = rows
+        names, code, block = rows.paths, rows.listing["code"], rows.listing["block"]
+        kind, note = code & 3, (code & SOURCE) == 0
+        pool = np.nonzero(kind == KINDS.index("claim"))[0]
+        self._pool = pool
+        self.pool_file: np.ndarray = rows.file[pool]
+        """Each statement's file, by its place among the rows' files."""
+        cuts = np.nonzero(np.diff(self.pool_file))[0] + 1
+        first, last = np.r_[0, cuts].astype(np.int64), np.r_[cuts, len(pool)].astype(np.int64)
+        self.spans = {names[f]: (a, b) for f, a, b in zip(self.pool_file[first].tolist(), first.tolist(), last.tolist())} \
+            if len(pool) else {}
+        has = np.nonzero(np.diff(rows.starts))[0]
+        self.files = {names[f]: (a, b) for f, a, b in zip(has.tolist(), rows.starts[has].tolist(),
+                                                           rows.starts[has + 1].tolist())}
+        self.keys = _Keys(rows.listing["key"][pool])
+        self.pool_docs = RowNames(names, self.pool_file)
+        self.pool_sourced = (~note[pool]).tolist()
+        self.pool_ids = _PoolColumn(rows, pool, 0)
+        self.row_of = _RowOf(self.spans, self.pool_ids)
+        tensions = np.nonzero(kind == KINDS.index("tension"))[0]
+        declared = tensions[note[tensions]]
+        self.declaring = {names[f] for f in rows.file[declared].tolist()}
+        declared = declared[block[declared] >= 0]
+        self.tension_blocks = {(names[f], b): None for f, b in zip(rows.file[declared].tolist(), block[declared].tolist())}
+        self._claims, self._extras = rows.claims, rows.extras
+        self._rows_in = None
+        self.pool = _Picked(rows.claims, pool.tolist())
+        self.notes = _Picked(rows.claims, pool[note[pool]].tolist())
+        self.tensions = _Picked(rows.claims, tensions.tolist())
+
+    def _rows_both(self, memo: Memo | None) -> tuple[np.ndarray, np.ndarray]:
+        among = None if memo is None else memo.pool_keys if memo.pool_keys is not None else memo.pool
+        return rows_both_arrays(self.keys.array, np.asarray(among if among is not None else [],
+                                                            dtype=self.keys.array.dtype))
+
+    def pool_extra(self, name: str) -> Sequence:
+        if name == "mentions":
+            return _PoolColumn(self.rows, self._pool, COLUMNS.index("mentions"))
+        bit = {"measures": MEASURES, "stances": STANCES}[name]
+        return _Flagged(self.rows, self._pool, COLUMNS.index(name), (self.rows.listing["code"][self._pool] & bit) != 0)
+
+    def pool_dates(self, kb) -> list[str | None]:
+        names = self.rows.paths
+        files = np.unique(self.pool_file[np.asarray(self.pool_sourced, dtype=bool)]).tolist()
+        dated = {f: kb.infos[names[f]].date for f in files if names[f] in kb.infos}
+        return list(map(dated.get, self.pool_file.tolist()))
+
+    def pool_in(self, docs: set[str]) -> np.ndarray:
+        places = [f for f, name in enumerate(self.rows.paths) if name in docs]
+        return np.isin(self.pool_file, places)
+
+    def measure_rows(self, keys: set[tuple[str, str]]) -> list[int] | None:
+        rows, words = self.rows.measured
+        found = np.unique(rows[np.isin(words, np.array([measure_hash(k) for k in keys], dtype=np.uint64))])
+        at = np.searchsorted(self._pool, found)
+        stated = at < len(self._pool)
+        stated[stated] = self._pool[at[stated]] == found[stated]
+        return at[stated].tolist()
+
+    @functools.cached_property
+    def first(self) -> dict[str, Claim]:
+        out: dict[str, Claim] = {}
+        for c in self.notes:
+            out.setdefault(c.id, c)
+        return out
+
+    @functools.cached_property
+    def by_block(self) -> Mapping[tuple[str, int], list[Claim]]:
+        code, block = self.rows.listing["code"], self.rows.listing["block"]
+        blocked = np.nonzero(((code & SOURCE) == 0) & (block >= 0))[0]
+        rows: dict[tuple[str, int], list[int]] = {}
+        names = self.rows.paths
+        for n, f, b in zip(blocked.tolist(), self.rows.file[blocked].tolist(), block[blocked].tolist()):
+            rows.setdefault((names[f], b), []).append(n)
+        return _ByBlock(self._claims, rows)
+
+
+class _Keys(Sequence):
+    """The statements' keys (`_Listed.keys`) as the records hold them (`array`), each read as text
+    when asked for."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, row):
+        return self.array[row].decode()
+
+
+class RowNames(Sequence):
+    """Each row's file, from its place among the files (`names`): a listing's statements'
+    (`_Listed.pool_docs`), a memo's pool's (`Memo.docs`), without a list of 145k names."""
+
+    def __init__(self, names: list[str], places: np.ndarray):
+        self.names, self.places = names, places
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def __getitem__(self, row):
+        return self.names[self.places[row]]
+
+    def __iter__(self):
+        return map(self.names.__getitem__, self.places.tolist())
+
+
+class _PoolColumn(Sequence):
+    """One column (kg.claims.perfile.COLUMNS) of the statements of a `ClaimRows`: a value is read
+    from its file's columns, decoded when one of them is first asked for."""
+
+    def __init__(self, rows: ClaimRows, pool: np.ndarray, column: int):
+        self.rows, self.pool, self.column = rows, pool, column
+
+    def __len__(self) -> int:
+        return len(self.pool)
+
+    def __getitem__(self, row):
+        n = int(self.pool[row])
+        f = int(self.rows.file[n])
+        return self.rows.columns_of(f)[self.column][n - int(self.rows.starts[f])]
+
+    def __iter__(self):
+        files = self.rows.file[self.pool]
+        cuts = np.nonzero(np.diff(files))[0] + 1
+        for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(files)].tolist()):
+            if a == b:
+                continue
+            f = int(files[a])
+            start, values = int(self.rows.starts[f]), self.rows.columns_of(f)[self.column]
+            yield from (values[n - start] for n in self.pool[a:b].tolist())
+
+
+class _Flagged(_PoolColumn):
+    """The measures or stances of the statements of a `ClaimRows` (an empty tuple for none), which
+    tell the rows that have some (`rows`) from the records."""
+
+    def __init__(self, rows: ClaimRows, pool: np.ndarray, column: int, flags: np.ndarray):
+        super().__init__(rows, pool, column)
+        self.flags = flags
+
+    def __getitem__(self, row):
+        return super().__getitem__(row) if self.flags[row] else ()
+
+    def __iter__(self):
+        return (value if flag else () for value, flag in zip(super().__iter__(), self.flags.tolist()))
+
+    def rows_with(self) -> Iterable[int]:
+        """The rows that have some, ascending."""
+        return np.nonzero(self.flags)[0].tolist()
+
+
+def rows_both_arrays(keys: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`rows_both` of two arrays of keys (claim keys: 24 hex digits): each key's row in `among` (the
+    last of a key there twice), -1 where not there, and each of `among`'s rows in `keys` (the last,
+    likewise), found in sorts of numbers rather than dicts of strings (0.08 s of a 10k edit, 0.01 s
+    so, with each key once on each side, as a vault's keys are but for a claim written twice)."""
+    numbers, others = _key_numbers(keys), _key_numbers(among)
+    order, other_order = np.argsort(numbers), np.argsort(others)
+    ranked, other_ranked = numbers[order], others[other_order]
+    if (ranked[1:] == ranked[:-1]).any() or (other_ranked[1:] == other_ranked[:-1]).any():
+        source, back = _last_rows(numbers, keys, others, among), _last_rows(others, among, numbers, keys)
+    else:  # each key once on each side: one lookup, of sorted numbers, turned around
+        source = np.full(len(keys), -1, dtype=np.int64)
+        if len(among):
+            at = np.minimum(np.searchsorted(other_ranked, ranked), len(among) - 1)
+            hit = other_ranked[at] == ranked
+            source[order[hit]] = other_order[at[hit]]
+        found = np.nonzero(source >= 0)[0]
+        if not (keys[found] == among[source[found]]).all():  # (one number, two texts)
+            source = back = None
+        else:
+            back = np.full(len(among), -1, dtype=np.int64)
+            back[source[found]] = found
+    if source is None or back is None:  # (two keys alike in their first 16 digits: by their whole text)
+        return rows_both([k.decode() for k in keys.tolist()], [k.decode() for k in among.tolist()])
+    return source, back
+
+
+def _key_numbers(keys: np.ndarray) -> np.ndarray:
+    """The first 16 hex digits of each key as a 64-bit number, in their order (any other byte makes
+    some number too: a match of numbers is checked on the keys' whole text)."""
+    if not len(keys) or keys.dtype.itemsize < 16:
+        return np.zeros(len(keys), dtype=np.uint64) if not len(keys) else \
+            np.frombuffer(b"".join(k.ljust(16, b"\0")[:16] for k in keys.tolist()), dtype=">u8").astype(np.uint64)
+    chars = keys.view(np.uint8).reshape(len(keys), keys.dtype.itemsize)[:, :16]
+    digits = (chars & 15) + 9 * (chars >> 6)  # ('0'-'9': 0-9, 'a'-'f': 10-15)
+    return np.ascontiguousarray((digits[:, 0::2] << 4) | (digits[:, 1::2] & 15)).view(">u8").ravel().astype(np.uint64)
+
+
+def _last_rows(numbers: np.ndarray, keys: np.ndarray, others: np.ndarray, among: np.ndarray) -> np.ndarray | None:
+    """Each key's last row in `among`, -1 where not there (`numbers` and `others`: their
+    `_key_numbers`); None when two of `among`'s keys share a number but not their text."""
+    if not len(among):
+        return np.full(len(keys), -1, dtype=np.int64)
+    order = np.argsort(others, kind="stable")  # (equal keys in their order: the last of them is the rightmost)
+    ranked = others[order]
+    same = np.nonzero(ranked[1:] == ranked[:-1])[0]
+    if len(same) and (among[order[same]] != among[order[same + 1]]).any():
+        return None
+    at = np.maximum(np.searchsorted(ranked, numbers, side="right") - 1, 0)
+    row = order[at]
+    found = (ranked[at] == numbers) & (among[row] == keys)
+    return np.where(found, row, -1).astype(np.int64)
+
+
 class _RowOf(Mapping):
     """`_Listed.row_of` found in the rows of the file asked about (`spans`), for a listing whose
     claims are made when asked: the last of its statements with the id asked for."""
 
-    def __init__(self, spans: dict[str, tuple[int, int]], ids: list[str]):
+    def __init__(self, spans: dict[str, tuple[int, int]], ids: Sequence[str]):
         self.spans, self.ids = spans, ids
 
     def __getitem__(self, key: tuple[str, str]) -> int:
@@ -935,7 +1175,7 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     cosines[todo] = _cosines(matrix, first_rows[todo], second_rows[todo])
     # the related claims before the pairs are judged: their arrays come and go below the judging's
     # peak (after it, they were the peak of a 10k vault's cold build)
-    if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != len(memo.pool):
+    if fresh is None or memo.related is None or memo.docs is None or len(memo.docs) != memo.pool_size:
         out.related = _related(listed, first_rows, second_rows, cosines)
     else:  # only the notes with a pair in or out rank their related claims again
         touched, ranked = related_again(listed, memo, moved, fresh, first_rows, second_rows, cosines, displaced)
@@ -1078,15 +1318,12 @@ def _displaced(pool: Pool, matrix, known: np.ndarray, cosines: np.ndarray, again
 def tension_pool(kb, listed: _Listed, matrix: np.ndarray, kth: np.ndarray) -> tuple[Pool, Mentioned]:
     """The pool the tension search looks in: the statements with their vectors (rows of `matrix`),
     sources' dates, subjects, figures' measures and stances; with the mentions it decodes."""
-    # a source's date for its statements (a file's claims are all of its kind: kg.claims.extract),
-    # looked up in a C loop (tension_pool went from 0.033-0.037 s to 0.029-0.031 s of a 10k edit)
-    dated = {d: kb.infos[d].date for d in set(itertools.compress(listed.pool_docs, listed.pool_sourced)) if d in kb.infos}
-    dates = list(map(dated.get, listed.pool_docs))
+    dates = listed.pool_dates(kb)
     mentioned = Mentioned(listed.pool_extra("mentions"))
     pool = Pool(listed.pool, matrix, mentioned.column(0), dates, mentioned.column(1), mentioned.column(2))
     pool.kth = kth
     pool.measures, pool.stances = listed.pool_extra("measures"), listed.pool_extra("stances")
-    pool.keys, pool.docs = listed.keys, listed.pool_docs
+    pool.keys, pool.docs, pool.measure_rows = listed.keys, listed.pool_docs, listed.measure_rows
     return pool, mentioned
 
 
@@ -1191,7 +1428,7 @@ def related_again(listed: _Listed, memo: Memo, moved: np.ndarray, fresh: list[in
     touched |= {docs[r] for r in np.r_[first[new_pairs], second[new_pairs]].tolist()}
     if not touched:
         return touched, {}
-    mine = np.fromiter(map(touched.__contains__, docs), dtype=bool, count=len(docs))
+    mine = listed.pool_in(touched)
     near = mine[first] | mine[second]
     return touched, _related(listed, first[near], second[near], cosines[near])
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
 import marshal
 from collections import Counter
@@ -150,7 +149,7 @@ class _Patch:
         # judged again too, its memo pairs looked at as a gone claim's
         back = [c for c in self.mine if c.kind == "claim" and (c.doc, c.id) not in self.before and (c.doc, c.id) not in new]
         self.new += back
-        moved = self.listed.rows_in(self.memo.pool)[1]  # each of the memo's rows' row now, as the analysis maps them
+        moved = self.listed.rows_in(self.memo)[1]  # each of the memo's rows' row now, as the analysis maps them
         unsure = (moved < 0) | np.isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
         if not (self._ids_own() and self._pairs(matrix, kth, unsure, fresh) and self._moves()):
             return None
@@ -192,7 +191,7 @@ class _Patch:
             return False
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
-        moved = self.listed.rows_in(memo.pool)[1]
+        moved = self.listed.rows_in(memo)[1]
         a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
         self.standing = (a >= 0) & (b >= 0)
 
@@ -269,8 +268,10 @@ class _Patch:
     def stance_claims(self) -> str:
         """A digest of the claims that take a stance, in their order: their keys (a claim's file, id,
         text and mentions) and stances."""
+        from kg.claims.tensions import flagged
+
         stances, keys = self.pool.stances, self.pool.keys
-        taking = [[keys[r], stances[r]] for r in itertools.compress(range(len(stances)), stances)]
+        taking = [[keys[r], stances[r]] for r in flagged(stances)]
         return hashlib.blake2b(json.dumps(taking, ensure_ascii=False).encode(), digest_size=16).hexdigest()
 
     @functools.cached_property

@@ -20,7 +20,6 @@ What one file's claims depend on:
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import html
 import json
@@ -85,12 +84,19 @@ class FileClaims:
     mid: dict[str, int]
     claims: bytes
     """The claims as `encode` writes them."""
+    listing: bytes
+    """One `LISTED` record per claim, in order (`columns_of`): what a listing of the vault's claims
+    reads of every claim (kg.claims.analyse._Listed), as arrays, without making an object per
+    claim. An edit reads every file's, and makes the claims of the few files it looks at
+    (`ClaimRows`): a 10k vault's claims and extras took 0.29 s to read back at the least, the
+    listing's fields of them as marshalled lists 0.13 s, as records 0.01 s."""
     columns: bytes
     """Marshalled list of `COLUMNS`, each the list of every claim's value in order (`columns_of`):
-    what a listing of the vault's claims reads of each (kg.claims.analyse._Listed), without the
-    rest of the claim. An edit reads every file's, and makes the claims of the few files it looks
-    at (`ClaimRows`): a 10k vault's whole claims and extras took 0.29 s to read back at the
-    least, their columns 0.11 s."""
+    the rest of what the knowledge stage reads of a claim, decoded for the files it looks at."""
+    measured: bytes
+    """One `MEASURED` record per measured word of a claim (`Extra.measures`), in order: an edit's
+    tension search finds the claims that measure its new claims' words among these (0.03 s of a
+    10k vault's 36k measuring claims, as lists) without decoding any other claim's."""
     named: bytes = b""
     """The subjects a source's claims name (`named_subjects`), marshalled."""
     words: bytes = b""
@@ -115,15 +121,47 @@ class Extra(NamedTuple):
     """Its key in the tension pool (analyse.claim_key)."""
 
 
-COLUMNS = ("kind", "origin", "id", *Extra._fields)
-"""What `FileClaims.columns` holds of every claim: these fields of the claim, then its `Extra`."""
-_EXTRA_AT = len(COLUMNS) - len(Extra._fields)
+KINDS = ("claim", "question", "tension")
+"""A claim's kind, as the two lowest bits of its `LISTED` code hold it (its place here)."""
+SOURCE, MEASURES, STANCES = 4, 8, 16
+"""The other bits of a `LISTED` code: a source's claim; one that measures something
+(`Extra.measures`); one that takes a stance (`Extra.stances`)."""
+KEY_CHARS = 24
+"""The length of a claim's key (kg.claims.analyse.claim_key: 12 bytes as hex)."""
+LISTED = np.dtype([("code", "u1"), ("block", "<i4"), ("key", f"S{KEY_CHARS}")])
+"""A claim's record in `FileClaims.listing`: its `code` (kind and bits), the index of its block in
+a note (-1: none) and its key in the tension pool."""
+COLUMNS = ("id", "mentions", "measures", "stances")
+"""What `FileClaims.columns` holds of every claim: its id, then these fields of its `Extra`."""
+MEASURED = np.dtype([("at", "<i4"), ("word", "<u8")])
+"""A record of `FileClaims.measured`: a claim's place among its file's, and `measure_hash` of one
+of its measures."""
 
 
-def columns_of(claims: list[Claim], extras: list[list]) -> bytes:
-    """`FileClaims.columns` of these claims and their extras (each `Extra`'s fields as a list)."""
-    return marshal.dumps([[c.kind for c in claims], [c.origin for c in claims], [c.id for c in claims],
-                          *([extra[n] for extra in extras] for n in range(len(Extra._fields)))], 4)
+def measure_hash(key: Sequence[str]) -> int:
+    """A measure (kind, word: kg.claims.tensions.claim_measures) as 64 bits, for `MEASURED`."""
+    return int.from_bytes(hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest(), "little")
+
+
+def columns_of(claims: list[Claim], extras: list[list]) -> tuple[bytes, bytes, bytes]:
+    """`FileClaims.listing`, `FileClaims.columns` and `FileClaims.measured` of these claims and
+    their extras (each `Extra`'s fields as a list)."""
+    fields = Extra._fields
+    at = {name: fields.index(name) for name in fields}
+    listing = np.zeros(len(claims), dtype=LISTED)
+    listing["code"] = [KINDS.index(c.kind) | (SOURCE if c.origin == "source" else 0)
+                       | (MEASURES if e[at["measures"]] else 0) | (STANCES if e[at["stances"]] else 0)
+                       for c, e in zip(claims, extras)]
+    listing["block"] = [-1 if e[at["block"]] is None else e[at["block"]] for e in extras]
+    keys = [e[at["key"]] for e in extras]
+    if any(len(k) != KEY_CHARS or not k.isascii() for k in keys):
+        raise ValueError("a claim key that is not 24 hex digits")
+    listing["key"] = keys
+    measured = np.array([(n, measure_hash(key)) for n, e in enumerate(extras) for key in e[at["measures"]]],
+                        dtype=MEASURED)
+    return (listing.tobytes(), marshal.dumps([[c.id for c in claims], *([e[at[name]] for e in extras]
+                                                                        for name in COLUMNS[1:])], 4),
+            measured.tobytes())
 
 
 def mention_names(concepts) -> dict[str, str]:
@@ -356,7 +394,7 @@ def extract(kb, path: str, mentions: Mentions, counts: Counter, shown: dict, cit
                                message=f"kg could not find the claims of this file ({type(exc).__name__}: {exc}); "
                                        "please report it")]
     return FileClaims(key, dict(subjects.midsentence.asked), mid, encode(found),
-                      columns_of(found, extra), marshal.dumps(named_subjects(found), 4),
+                      *columns_of(found, extra), marshal.dumps(named_subjects(found), 4),
                       file_words(kb, path, shown)), problems
 
 
@@ -453,9 +491,8 @@ def moved_lines(old_claims: bytes, old_columns: bytes, now: FileClaims) -> list[
     if len(was) != len(are) or any(a[:_LINE] != b[:_LINE] or a[_LINE + 1:] != b[_LINE + 1:] for a, b in zip(was, are)):
         return None
     # an extra's block and key (which holds the block) may differ; what the analysis reads of it may not
-    read = [_EXTRA_AT + Extra._fields.index(name) for name in ("mentions", "measures", "stances")]
-    before, after = marshal.loads(old_columns), marshal.loads(now.columns)
-    if any(before[n] != after[n] for n in read):
+    # (the ids are the claims', compared above)
+    if marshal.loads(old_columns)[1:] != marshal.loads(now.columns)[1:]:
         return None
     return [(a[_ID], a[_LINE], b[_LINE]) for a, b in zip(was, are)]
 
@@ -511,9 +548,9 @@ def claims_of(data: bytes, ids: set[str] | None = None, about: tuple[set[str], s
 def tension_blocks(found: FileClaims) -> list[int]:
     """The blocks of a file that declare a tension (the links in them name the claims it is about),
     without making models."""
-    columns = marshal.loads(found.columns)
-    kinds, blocks = columns[COLUMNS.index("kind")], columns[COLUMNS.index("block")]
-    return sorted({block for kind, block in zip(kinds, blocks) if kind == "tension" and block is not None})
+    listing = np.frombuffer(found.listing, dtype=LISTED)
+    blocks = listing["block"][((listing["code"] & 3) == KINDS.index("tension")) & (listing["block"] >= 0)]
+    return sorted(set(blocks.tolist()))
 
 
 def places_of(data: bytes, ids: set[str]) -> list[Claim]:
@@ -541,74 +578,106 @@ def _claim(values: tuple) -> Claim:
     return _made(Claim, _CLAIM_FIELDS, _CLAIM_SET, values)
 
 
-def _extras(columns: list[list]) -> list[Extra]:
-    """Each claim's `Extra`, from a file's columns as `columns_of` wrote them. Most claims measure
-    nothing and take no stance: one empty tuple serves them all (two empty lists a claim were
-    20 MB of a 10k vault's)."""
-    return [Extra(mentions, block, measures or (), stances or (), key)
-            for mentions, block, measures, stances, key in zip(*columns[_EXTRA_AT:])]
+def _extras(listing: np.ndarray, columns: list[list]) -> list[Extra]:
+    """Each claim's `Extra`, from a file's listing and columns as `columns_of` wrote them. Most
+    claims measure nothing and take no stance: one empty tuple serves them all (two empty lists a
+    claim were 20 MB of a 10k vault's)."""
+    _, mentions, measures, stances = columns
+    return [Extra(m, None if block < 0 else block, measured or (), stanced or (), key.decode())
+            for m, block, measured, stanced, key in zip(mentions, listing["block"].tolist(), measures, stances,
+                                                        listing["key"].tolist())]
 
 
 def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
     """A file's claims as models, each with its `Extra`."""
-    return list(zip(claims_of(found.claims), _extras(marshal.loads(found.columns))))
+    listing = np.frombuffer(found.listing, dtype=LISTED)
+    return list(zip(claims_of(found.claims), _extras(listing, marshal.loads(found.columns))))
 
 
 class ClaimRows(Sequence):
     """Every file's claims with their extras, as `decode` gives them, each pair made when first
-    asked: the columns a listing needs are read whole (`column`, `extra_column`), and a file's
-    claims are decoded when one of them is first asked for, so an edit's patch (kg.claims.delta)
+    asked: the records a listing needs are read as one array (`listing`), and a file's claims are
+    read and decoded when one of them is first asked for, so an edit's patch (kg.claims.delta)
     makes the models of the few claims it looks at, not all of them (1.0 s at 10k notes), and
-    reads back the columns of the rest alone."""
+    reads back the records of the rest alone."""
 
-    def __init__(self, files: Iterable[tuple[str, bytes, bytes]]):
-        """`files`: (path, claims, columns) of each file, as stored (`FileClaims`)."""
-        self.starts: list[int] = []
-        """Each file's first row."""
-        self.blobs: list[bytes] = []
-        self.columns: list[list] = [[] for _ in COLUMNS]
-        self.docs: list[str] = []
-        for path, claims, columns in files:
-            values = marshal.loads(columns)
-            self.starts.append(len(self.docs))
-            self.blobs.append(claims)
-            for whole, part in zip(self.columns, values):
-                whole += part
-            self.docs += [path] * len(values[0])  # (one string for the file's every claim: as `doc` is)
-        self.decoded: dict[int, list[tuple]] = {}
+    def __init__(self, files: Iterable[tuple[str, bytes, bytes, bytes]],
+                 fetch: Callable[[list[str]], dict[str, bytes]]):
+        """`files`: (path, listing, columns, measured) of each file, as stored (`FileClaims`);
+        `fetch(paths)`: the stored claims of these files, by path."""
+        self.paths: list[str] = []
+        """Each file, in order."""
+        listings, self.columns, measured = [], [], []
+        for path, listing, columns, measures in files:
+            self.paths.append(path)
+            listings.append(listing)
+            self.columns.append(columns)
+            measured.append(measures)
+        counts = np.fromiter(map(len, listings), dtype=np.int64, count=len(listings)) // LISTED.itemsize
+        self.listing: np.ndarray = np.frombuffer(b"".join(listings), dtype=LISTED)
+        """Every claim's record, in file order."""
+        self.starts: np.ndarray = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        """Each file's first row, and the number of rows last."""
+        self.file: np.ndarray = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        """Each row's file, by its place in `paths`."""
+        found = np.frombuffer(b"".join(measured), dtype=MEASURED)
+        per_file = np.fromiter(map(len, measured), dtype=np.int64, count=len(measured)) // MEASURED.itemsize
+        self.measured: tuple[np.ndarray, np.ndarray] = (
+            found["at"] + np.repeat(self.starts[:-1], per_file), found["word"])
+        """The row of each measure of a claim (`MEASURED`), and its hash."""
+        self.fetch = fetch
+        self.decoded: dict[int, list] = {}
         """The field values of the claims of the files asked for, by the file's place."""
-        self.made: list[tuple[Claim, Extra] | None] = [None] * len(self.docs)
+        self.unpacked: dict[int, list] = {}
+        """The columns of the files asked about, by the file's place."""
+        self.made: dict[int, tuple[Claim, Extra]] = {}
 
     def __len__(self) -> int:
-        return len(self.docs)
+        return len(self.listing)
 
     def __getitem__(self, n):
         if isinstance(n, slice):
             return [self[i] for i in range(*n.indices(len(self)))]
-        found = self.made[n]
+        found = self.made.get(n)
         if found is None:
-            f = bisect.bisect_right(self.starts, n) - 1
+            f = int(self.file[n])
             values = self.decoded.get(f)
             if values is None:
-                values = self.decoded[f] = marshal.loads(self.blobs[f])
-            mentions, block, measures, stances, key = (column[n] for column in self.columns[_EXTRA_AT:])
-            found = self.made[n] = (_claim(values[n - self.starts[f]]),
-                                    Extra(mentions, block, measures or (), stances or (), key))
+                values = self.decoded[f] = marshal.loads(self.fetch([self.paths[f]])[self.paths[f]])
+            at = n - int(self.starts[f])
+            _, mentions, measures, stances = self.columns_of(f)
+            record = self.listing[n]
+            block = int(record["block"])
+            found = self.made[n] = (_claim(values[at]), Extra(mentions[at], None if block < 0 else block,
+                                                              measures[at] or (), stances[at] or (),
+                                                              record["key"].decode()))
         return found
 
     def __iter__(self):
         return (self[n] for n in range(len(self)))
 
+    def columns_of(self, f: int) -> list[list]:
+        """The columns (`COLUMNS`) of the file at place `f`, decoded once."""
+        found = self.unpacked.get(f)
+        if found is None:
+            found = self.unpacked[f] = marshal.loads(self.columns[f])
+        return found
+
     def models(self) -> list[tuple[Claim, Extra]]:
         """Every pair, made now (those made already as they were), as a list; the rows let go of
         everything they held, so that a whole analysis holds the models alone."""
         out = []
-        for f, (start, blob) in enumerate(zip(self.starts, self.blobs)):
-            values = self.decoded.pop(f, None) or marshal.loads(blob)
-            extras = _extras([column[start:start + len(values)] for column in self.columns])
-            out += [self.made[start + n] or (_claim(v), extra) for n, (v, extra) in enumerate(zip(values, extras))]
-            self.blobs[f] = b""
-        self.columns, self.docs, self.made, self.decoded = [[] for _ in COLUMNS], [], [], {}
+        blobs = self.fetch([p for f, p in enumerate(self.paths) if f not in self.decoded])
+        starts = self.starts.tolist()
+        for f, path in enumerate(self.paths):
+            values = self.decoded.pop(f) if f in self.decoded else marshal.loads(blobs[path])
+            start = starts[f]
+            extras = _extras(self.listing[start:start + len(values)], self.columns_of(f))
+            self.unpacked.pop(f, None)
+            out += [self.made.get(start + n) or (_claim(v), extra) for n, (v, extra) in enumerate(zip(values, extras))]
+            self.columns[f] = b""
+        self.made, self.decoded = {}, {}
+        self.listing = self.listing[:0]
         return out
 
     @property
@@ -618,14 +687,6 @@ class ClaimRows(Sequence):
     @property
     def extras(self) -> Sequence[Extra]:
         return _Side(self, 1)
-
-    def column(self, name: str) -> list:
-        """One field of every claim (kind, origin, id or doc), without making the models."""
-        return self.docs if name == "doc" else self.columns[COLUMNS.index(name)]
-
-    def extra_column(self, name: str) -> list:
-        """One field of every claim's `Extra`, as stored (an empty list for no measures or stances)."""
-        return self.columns[_EXTRA_AT + Extra._fields.index(name)]
 
 
 @dataclass(frozen=True)

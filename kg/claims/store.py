@@ -49,7 +49,7 @@ from kg.cache import rows_in, save_atomic
 from kg.claims import review
 from kg.claims.evidence_set import as_set
 from kg.claims.perfile import (
-    COLUMNS,
+    LISTED,
     ClaimRows,
     Extra,
     FileClaims,
@@ -79,12 +79,13 @@ if TYPE_CHECKING:
     from kg.claims.analyse import Knowledge, Memo
 # kg.claims.analyse (with evidence and tensions) is imported when there is something to analyse
 
-SCHEMA = 15
+SCHEMA = 16
 """Bump when the layout of the tables changes (9: the claims' extras marshalled, not JSON; 10: each
 file's word filter; 11: each settled evidence item's source path, indexed; 12: settled claims indexed
 by id, for the other sides of a page's tensions; 13: numeric explanations kept without their claims'
 lines, kg.claims.tensions.A_AT; 15: the extras kept as columns, with the claims' kinds, origins and
-ids: kg.claims.perfile.FileClaims.columns)."""
+ids: kg.claims.perfile.FileClaims.columns; 16: what a listing reads of each claim kept as records,
+kg.claims.perfile.FileClaims.listing)."""
 FILE = "knowledge.sqlite"
 POOL = "claim_pool.npz"
 SENTENCES = "sentence_keys.npy"
@@ -201,7 +202,8 @@ class KnowledgeStore:
                 old.unlink(missing_ok=True)
         db.executescript("""
             CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL, asked TEXT NOT NULL,
-                mid TEXT NOT NULL, claims BLOB NOT NULL, columns BLOB NOT NULL);
+                mid TEXT NOT NULL, claims BLOB NOT NULL, listing BLOB NOT NULL, columns BLOB NOT NULL,
+                measured BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS file_index (path TEXT PRIMARY KEY, key TEXT NOT NULL, digest BLOB NOT NULL,
                 problems TEXT NOT NULL, named BLOB NOT NULL, words BLOB NOT NULL, tensions BLOB NOT NULL)
                 WITHOUT ROWID;
@@ -283,11 +285,12 @@ class KnowledgeStore:
 
     def store_files(self, rows: list[tuple[str, FileClaims, list[Diagnostic]]]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.columns)
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(p, f.key, json.dumps(f.asked), json.dumps(f.mid), f.claims, f.listing, f.columns,
+                                  f.measured)
                                  for p, f, _ in rows])
             self.db.executemany("INSERT OR REPLACE INTO file_index VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(p, f.key, hashlib.blake2b(f.claims + f.columns, digest_size=12).digest(),
+                                [(p, f.key, hashlib.blake2b(f.claims + f.listing + f.columns, digest_size=12).digest(),
                                   json.dumps([d.model_dump() for d in problems]), f.named, f.words,
                                   marshal.dumps(tension_blocks(f), 4)) for p, f, problems in rows])
 
@@ -319,9 +322,9 @@ class KnowledgeStore:
         decoded = {} if _DECODED is None else _DECODED.setdefault(str(self.path.resolve()), {})
         stored = self.file_versions()
         todo = [p for p in paths if p in stored and (decoded.get(p) or (None,))[0] != stored[p]]
-        for p, key, claims, columns in rows_in(self.db, "SELECT path, key, claims, columns FROM files WHERE path IN ({})",
-                                               todo):
-            decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, columns)))
+        for p, key, claims, listing, columns in rows_in(
+                self.db, "SELECT path, key, claims, listing, columns FROM files WHERE path IN ({})", todo):
+            decoded[p] = (stored[p], decode(FileClaims(key, {}, {}, claims, listing, columns, b"")))
         for gone in set(decoded) - set(stored):
             del decoded[gone]
         return [item for p in paths if p in stored for item in decoded[p][1]]
@@ -331,9 +334,19 @@ class KnowledgeStore:
         after `remember_claims`, which keeps them between builds."""
         if _DECODED is not None:
             return self.claims(paths)
-        stored = {p: row for p, *row in rows_in(self.db, "SELECT path, claims, columns FROM files WHERE path IN ({})",
-                                                paths)}
-        return ClaimRows((p, *stored[p]) for p in paths if p in stored)
+        stored = {p: row for p, *row in rows_in(
+            self.db, "SELECT path, listing, columns, measured FROM files WHERE path IN ({})", paths)}
+        return ClaimRows(((p, *stored[p]) for p in paths if p in stored), self.stored_claims)
+
+    def stored_claims(self, paths: list[str]) -> dict[str, bytes]:
+        """The stored claims (kg.claims.perfile.encode) of these files, by path: from a connection of
+        its own, so that a listing read while this store was open (`claim_rows`) makes its claims
+        after it is closed too."""
+        db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            return dict(rows_in(db, "SELECT path, claims FROM files WHERE path IN ({})", paths))
+        finally:
+            db.close()
 
     def models(self, paths: list[str], ids: set[str] | None = None,
                about: tuple[set[str], set[str]] | None = None) -> list[Claim]:
@@ -365,11 +378,10 @@ class KnowledgeStore:
         from the stored rows without making models (the search index embeds a note's paragraphs
         as their claims: kg.search.index.parts_of)."""
         out: dict[str, dict[int, list[str]]] = {}
-        at = COLUMNS.index("block")
-        for p, claims, columns in rows_in(self.db, "SELECT path, claims, columns FROM files WHERE path IN ({})", paths):
+        for p, claims, listing in rows_in(self.db, "SELECT path, claims, listing FROM files WHERE path IN ({})", paths):
             blocks = out.setdefault(p, {})
-            for text, block in zip(texts_of(claims), marshal.loads(columns)[at]):
-                if block is not None:
+            for text, block in zip(texts_of(claims), np.frombuffer(listing, dtype=LISTED)["block"].tolist()):
+                if block >= 0:
                     blocks.setdefault(block, []).append(text)
         return out
 
@@ -672,13 +684,14 @@ class KnowledgeStore:
             vectors = read_heap(self.folder, POOL_HEAP, str(heap), int(length))
             if len(kth) == len(pool) == len(rows) and (not len(rows) or (rows.min() >= 0 and rows.max() < len(vectors))) \
                     and pairs.ndim == 2 and pairs.shape[1] == 3 and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
-                memo.pool = [k.decode() for k in pool.tolist()]
+                memo.pool_keys = pool
                 memo.vectors, memo.kth, memo.pairs = vectors, kth, pairs
                 memo.vector_rows, memo.heap = rows.astype(np.int64), (str(heap), int(length))
                 memo.cosines = cosines if cosines.shape == (len(pairs),) else None
                 if doc_rows.shape == (len(pool),):
-                    names = [d.decode() for d in doc_names.tolist()]
-                    memo.docs = [names[r] for r in doc_rows.tolist()]
+                    from kg.claims.analyse import RowNames
+
+                    memo.docs = RowNames([d.decode() for d in doc_names.tolist()], doc_rows)
                 if crowded.shape == ():
                     memo.crowded_words = {tuple(w) for w in json.loads(str(crowded))}
         except (OSError, ValueError, KeyError):  # none yet, or not whole: the next analysis is a fresh one
@@ -713,7 +726,8 @@ class KnowledgeStore:
         60 MB of JSON took 1.6 s of a 10k vault's edit)."""
         names = sorted(set(memo.docs or ()))
         row_of = {d: n for n, d in enumerate(names)}
-        same_pool = memo.pool == before.pool and memo.docs == before.docs and before.kth is not None \
+        same_pool = memo.pool == before.pool and list(memo.docs or ()) == list(before.docs or ()) \
+            and before.kth is not None \
             and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
             and before.cosines is not None and np.array_equal(memo.cosines, before.cosines) \
             and memo.crowded_words == before.crowded_words
