@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from kg.index import DocInfo, anchors_digest
 from kg.knowledge import LINK_FIELDS, KnowledgeBase, links_digest
 from kg.links import Resolver, path_keys, relative_paths, target_key
-from kg.model import Concept, Diagnostic, Link, to_columns
+from kg.model import Concept, Diagnostic, Link, constructed, to_columns
 from kg.paths import is_attachment, link_key, slugify, stem, unlinkable_chars, without_suffix
+
+
+_CONCEPT_FIELDS = ("id", "title", "doc", "aliases", "tags", "type")
+_CONCEPT_SET = set(_CONCEPT_FIELDS)
 
 
 def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
@@ -39,8 +43,8 @@ def make_concepts(kb: KnowledgeBase, notes_root: str) -> None:
             # `A B.md` and `a-b.md`, or `Note.md` and `note.md` beside it, slug alike: each keeps its own id and page
             cid = _unique(cid, kb.concepts)
             # (made without validating: the parse validated each field, and 11k notes took 0.02 s to check again)
-            kb.concepts[cid] = Concept.model_construct(id=cid, title=note.title, doc=note.path, aliases=list(note.aliases),
-                                                       tags=sorted(set(note.tags)), type=note.type)
+            kb.concepts[cid] = constructed(Concept, _CONCEPT_FIELDS, _CONCEPT_SET, (
+                cid, note.title, note.path, list(note.aliases), sorted(set(note.tags)), note.type))
     for path in kb.sources:
         kb.source_ids[_unique(slugify(without_suffix(path.split("/", 1)[-1])), kb.source_ids)] = path
 

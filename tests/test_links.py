@@ -120,3 +120,15 @@ def test_who_links_a_note_is_read_from_the_cached_rows_as_the_decoded_links_say(
     assert odd == {("note", "open-models"), ("note", "closed-models"), ("missing", "a-missing-one"),
                    ("file", 'notes/assets/say "hi", "target_doc":.png')}
     assert all("notes/odd.md" in linking[i] for k, i in odd if k != "file")
+
+
+def test_each_note_s_concept_is_the_model_pydantic_would_make(kb):
+    """The read makes a concept per note without pydantic's per-field work (kg.model.constructed):
+    each must equal the model `model_construct` makes of the same fields, every field included."""
+    from kg.model import Concept
+
+    notes = [c for c in kb.concepts.values() if c.doc]
+    assert notes
+    for c in notes:
+        again = Concept.model_construct(**{name: getattr(c, name) for name in Concept.model_fields})
+        assert c == again and c.model_dump() == again.model_dump() and c.model_fields_set == set(Concept.model_fields)

@@ -34,10 +34,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from pydantic import BaseModel
 
 from kg.claims.subjects import Subjects
-from kg.model import Claim, Diagnostic, Quantity
+from kg.model import Claim, Diagnostic, Quantity, constructed
 from kg.vault import content_hash
 
 if TYPE_CHECKING:
@@ -507,23 +506,6 @@ def encode(claims: list[Claim]) -> bytes:
                           for c in claims], 4)
 
 
-_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-def _made(cls, names: tuple[str, ...], shared: set[str], values: tuple):
-    """A model of these field values, as `model_construct` makes one, without its per-field work:
-    the values were the fields of a model of this class when `encode` wrote them. Every model shares
-    one set of given names (kg never asks which fields were given)."""
-    model = object.__new__(cls)
-    object.__setattr__(model, "__dict__", dict(zip(names, values)))
-    _SET_FIELDS_SET(model, shared)
-    _SET_EXTRA(model, None)
-    _SET_PRIVATE(model, None)
-    return model
-
-
 def is_about(doc: str, concept: str | None, concepts: Iterable[str], about: tuple[set[str], set[str]]) -> bool:
     """Whether a claim written in `doc`, of `concept` and naming `concepts`, is about `about`
     (files, concept or source ids): written in one of the files, or naming one of the ids as its
@@ -555,9 +537,9 @@ def tension_blocks(found: FileClaims) -> list[int]:
 
 def places_of(data: bytes, ids: set[str]) -> list[Claim]:
     """The claims with these ids among those `encode` wrote, as far as where they are goes: without
-    their figures, for a page that links to them (made as `_made` makes them: model_construct asks
+    their figures, for a page that links to them (made as kg.model.constructed makes them: model_construct asks
     each default factory for its signature, 3 s for a 10k vault's 6k tension sides)."""
-    return [_made(Claim, _CLAIM_FIELDS, _CLAIM_SET, (*values[:_QUANTITIES], [], *values[_QUANTITIES + 1:]))
+    return [constructed(Claim, _CLAIM_FIELDS, _CLAIM_SET, (*values[:_QUANTITIES], [], *values[_QUANTITIES + 1:]))
             for values in marshal.loads(data) if values[_ID] in ids]
 
 
@@ -573,9 +555,9 @@ def texts_of(data: bytes) -> list[str]:
 
 def _claim(values: tuple) -> Claim:
     if values[_QUANTITIES]:
-        values = (*values[:_QUANTITIES], [_made(Quantity, _QUANTITY_FIELDS, _QUANTITY_SET, q)
+        values = (*values[:_QUANTITIES], [constructed(Quantity, _QUANTITY_FIELDS, _QUANTITY_SET, q)
                                           for q in values[_QUANTITIES]], *values[_QUANTITIES + 1:])
-    return _made(Claim, _CLAIM_FIELDS, _CLAIM_SET, values)
+    return constructed(Claim, _CLAIM_FIELDS, _CLAIM_SET, values)
 
 
 def _extras(listing: np.ndarray, columns: list[list]) -> list[Extra]:
