@@ -1956,6 +1956,32 @@ def test_a_patch_reads_the_stored_claims_of_the_files_it_changed_and_the_columns
     assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
 
 
+def test_an_edit_that_leaves_the_names_as_they_were_keeps_the_names_mentions_match(tmp_path, monkeypatch):
+    """The names a claim's mentions match (kg.claims.perfile.mention_names) are made again only when
+    a title, an alias, a note or a stub changed: a prose edit keeps the stored ones, and its claims
+    are stored as they were, byte for byte (it analyses nothing); a new alias makes them again, and
+    the build ends where a cold build ends."""
+    from kg.claims import store
+
+    vault = _vault(tmp_path)
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    made = []
+    real = store.mention_names
+    monkeypatch.setattr(store, "mention_names", lambda concepts: made.append(1) or real(concepts))
+    joe = vault / "notes" / "people" / "joe-weisenthal.md"
+    joe.write_text(joe.read_text(encoding="utf-8") + "\nA note on nothing in particular.\n", encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert made == [] and edited.analysis.judged is None
+    gap = vault / "notes" / "concepts" / "quality-gap.md"
+    gap.write_text(gap.read_text(encoding="utf-8").replace("aliases: [", "aliases: [frontier lead, ", 1),
+                   encoding="utf-8")
+    renamed = run(vault, cache_dir=cache, site=False)
+    assert made == [1]
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _state(renamed) == _state(cold)
+
+
 def test_the_keys_of_a_listing_of_records_find_their_rows_as_the_lists_do():
     """A listing of records joins its keys with a memo's in sorts (kg.claims.analyse.
     rows_both_arrays): each finds the rows a dict of the lists finds, the last of a key written
