@@ -250,12 +250,15 @@ class KnowledgeBase:
     def files_with(self, *texts: str) -> set[str]:
         """The files whose link rows, as the cache keeps them, hold one of `texts` somewhere: the
         same files whether their rows were read from the cache or parsed by this build."""
-        return {path for path, rows in self.resolved.items()
-                if any(t in (rows if isinstance(rows, str) else self._link_text(path, rows)) for t in texts)}
+        return {path for path in self.resolved if any(t in self.link_text(path) for t in texts)}
 
-    def _link_text(self, path: str, rows: list[Link]) -> str:
-        """A file's resolved links as the cache keeps them (kg.model.to_columns)."""
-        return self.link_texts.get(path) or to_columns(rows, LINK_FIELDS)
+    def link_text(self, path: str) -> str:
+        """A file's resolved links as the cache keeps them (kg.model.to_columns), without decoding
+        them: what a caller looks for in a few files' links is looked for in this text first."""
+        rows = self.resolved.get(path)
+        if isinstance(rows, str):
+            return rows
+        return self.link_texts.get(path) or to_columns(rows or [], LINK_FIELDS)
 
     def rows_of(self, paths: list[str]) -> list[Link]:
         """The resolved links of these files, in this order (decoded from the cache, not kept)."""
@@ -276,9 +279,8 @@ class KnowledgeBase:
         the site tells from them which files link otherwise after the names changed (a note made,
         deleted or retitled), instead of drawing every page again."""
         out: dict[str, str] = {}
-        for path, rows in self.resolved.items():
-            digest = self.rows_digests.get(path) or \
-                links_digest(rows if isinstance(rows, str) else self._link_text(path, rows))
+        for path in self.resolved:
+            digest = self.rows_digests.get(path) or links_digest(self.link_text(path))
             holder = self.concept_by_doc.get(path) or self.source_by_path.get(path, path)
             out[path] = hashlib.blake2b(f"{holder}\n{digest}".encode(), digest_size=12).hexdigest()
         return out

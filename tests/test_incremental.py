@@ -2059,6 +2059,34 @@ def test_a_note_made_that_a_declared_tension_links_makes_the_declared_tensions_a
     assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
 
 
+def test_a_claim_written_in_a_note_a_declared_tension_links_is_weighed_for_that_tension(tmp_path, monkeypatch):
+    """A tension section's link names the claim of the linked note most like it. A claim written
+    in that note may be the one now, so a patch makes the declared tensions again when a declaring
+    link points at a changed file (it finds so in the links as the cache keeps them, and decodes
+    them only then), and ends where a cold build ends: the tension names the new claim."""
+    vault = _vault(tmp_path)
+    wattle = vault / "notes" / "wattle-study.md"
+    wattle.write_text("# Wattle study\n\nWattle flowers in Canberra bloom from late winter into spring.\n",
+                      encoding="utf-8")
+    llama = vault / "notes" / "orgs" / "meta-llama.md"
+    line = "- [[wattle-study|A study of wattle]] puts the peak of wattle pollen in Canberra at 412 grains a m3.\n"
+    llama.write_text(llama.read_text(encoding="utf-8").replace("\n## Open questions", f"{line}\n## Open questions"),
+                     encoding="utf-8")
+    cache = tmp_path / "cache"
+    run(vault, cache_dir=cache, site=False)
+    calls = _declared_made(monkeypatch)
+    wattle.write_text(wattle.read_text(encoding="utf-8")
+                      + "\nWattle pollen in Canberra peaked at 412 grains per cubic metre in September 2024.\n",
+                      encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site=False)
+    assert calls
+    peak = next(c.id for c in edited.knowledge.claims if c.doc == "notes/wattle-study.md" and "412" in c.text)
+    assert any(peak in t.claims and t.a.doc == "notes/orgs/meta-llama.md"
+               for t in edited.knowledge.tensions + edited.knowledge.held if t.kind == "declared")
+    run(vault, cache_dir=tmp_path / "cold", site=False)
+    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+
+
 def test_a_source_edited_in_a_vault_without_note_claims_is_patched_as_a_cold_build_finds_it(tmp_path):
     """A source's sentences are evidence for the notes' statements alone: in a vault of sources
     (a reading list before any note, as SciFact's abstracts), a sentence added to a source or taken
