@@ -2034,16 +2034,21 @@ def test_a_note_made_keeps_the_declared_tensions_when_their_notes_link_as_they_d
     assert first.analysis.summary["claims"] > 450 and 0 < made <= 100
 
 
+def _declare_wattle(vault: Path) -> None:
+    """A tension meta-llama.md declares, in its tensions section, with a labelled link to wattle-study."""
+    llama = vault / "notes" / "orgs" / "meta-llama.md"
+    line = "- [[wattle-study|A study of wattle]] puts the peak of wattle pollen in Canberra at 412 grains a m3.\n"
+    llama.write_text(llama.read_text(encoding="utf-8").replace("\n## Open questions", f"{line}\n## Open questions"),
+                     encoding="utf-8")
+
+
 def test_a_note_made_that_a_declared_tension_links_makes_the_declared_tensions_again(tmp_path, monkeypatch):
     """A tension section's labelled link to a note not written yet points at that note once it is
     made. The declaring note's text reads as it did (the label), but its links changed, so the
     patch makes the declared tensions again: the tension now names the new note's claim, so the
     patch gives way to the analysis, which finds what a cold build finds."""
     vault = _vault(tmp_path)
-    llama = vault / "notes" / "orgs" / "meta-llama.md"
-    line = "- [[wattle-study|A study of wattle]] puts the peak of wattle pollen in Canberra at 412 grains a m3.\n"
-    llama.write_text(llama.read_text(encoding="utf-8").replace("\n## Open questions", f"{line}\n## Open questions"),
-                     encoding="utf-8")
+    _declare_wattle(vault)
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)
     calls = _declared_made(monkeypatch)
@@ -2068,10 +2073,7 @@ def test_a_claim_written_in_a_note_a_declared_tension_links_is_weighed_for_that_
     wattle = vault / "notes" / "wattle-study.md"
     wattle.write_text("# Wattle study\n\nWattle flowers in Canberra bloom from late winter into spring.\n",
                       encoding="utf-8")
-    llama = vault / "notes" / "orgs" / "meta-llama.md"
-    line = "- [[wattle-study|A study of wattle]] puts the peak of wattle pollen in Canberra at 412 grains a m3.\n"
-    llama.write_text(llama.read_text(encoding="utf-8").replace("\n## Open questions", f"{line}\n## Open questions"),
-                     encoding="utf-8")
+    _declare_wattle(vault)
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)
     calls = _declared_made(monkeypatch)

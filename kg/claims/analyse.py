@@ -799,13 +799,6 @@ class _RowsListed(_Listed):
         return at[stated].tolist()
 
     @functools.cached_property
-    def first(self) -> dict[str, Claim]:
-        out: dict[str, Claim] = {}
-        for c in self.notes:
-            out.setdefault(c.id, c)
-        return out
-
-    @functools.cached_property
     def by_block(self) -> Mapping[tuple[str, int], list[Claim]]:
         code, block = self.rows.listing["code"], self.rows.listing["block"]
         blocked = np.nonzero(((code & SOURCE) == 0) & (block >= 0))[0]
