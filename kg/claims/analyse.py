@@ -851,9 +851,8 @@ class _PoolColumn(Sequence):
         return len(self.pool)
 
     def __getitem__(self, row):
-        n = int(self.pool[row])
-        f = int(self.rows.file[n])
-        return self.rows.columns_of(f)[self.column][n - int(self.rows.starts[f])]
+        f, at = self.rows.place(int(self.pool[row]))
+        return self.rows.columns_of(f)[self.column][at]
 
     def __iter__(self):
         files = self.rows.file[self.pool]
@@ -913,11 +912,9 @@ def rows_both_arrays(keys: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, n
 
 
 def _key_numbers(keys: np.ndarray) -> np.ndarray:
-    """The first 16 hex digits of each key as a 64-bit number, in their order (any other byte makes
-    some number too: a match of numbers is checked on the keys' whole text)."""
-    if not len(keys) or keys.dtype.itemsize < 16:
-        return np.zeros(len(keys), dtype=np.uint64) if not len(keys) else \
-            np.frombuffer(b"".join(k.ljust(16, b"\0")[:16] for k in keys.tolist()), dtype=">u8").astype(np.uint64)
+    """The first 16 hex digits of each key (24 of them: `perfile.LISTED`) as a 64-bit number, in
+    their order (any other byte makes some number too: a match of numbers is checked on the keys'
+    whole text)."""
     chars = keys.view(np.uint8).reshape(len(keys), keys.dtype.itemsize)[:, :16]
     digits = (chars & 15) + 9 * (chars >> 6)  # ('0'-'9': 0-9, 'a'-'f': 10-15)
     return np.ascontiguousarray((digits[:, 0::2] << 4) | (digits[:, 1::2] & 15)).view(">u8").ravel().astype(np.uint64)

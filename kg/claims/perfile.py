@@ -622,11 +622,10 @@ class ClaimRows(Sequence):
             return [self[i] for i in range(*n.indices(len(self)))]
         found = self.made.get(n)
         if found is None:
-            f = int(self.file[n])
+            f, at = self.place(n)
             values = self.decoded.get(f)
             if values is None:
                 values = self.decoded[f] = marshal.loads(self.fetch([self.paths[f]])[self.paths[f]])
-            at = n - int(self.starts[f])
             _, mentions, measures, stances = self.columns_of(f)
             record = self.listing[n]
             block = int(record["block"])
@@ -637,6 +636,11 @@ class ClaimRows(Sequence):
 
     def __iter__(self):
         return (self[n] for n in range(len(self)))
+
+    def place(self, n: int) -> tuple[int, int]:
+        """Row n's file (its place in `paths`) and the row's place among that file's claims."""
+        f = int(self.file[n])
+        return f, n - int(self.starts[f])
 
     def columns_of(self, f: int) -> list[list]:
         """The columns (`COLUMNS`) of the file at place `f`, decoded once."""
