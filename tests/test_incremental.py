@@ -631,15 +631,27 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     note = vault / "notes" / "concepts" / "quality-gap.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    from kg.claims import store
     from kg.publish import writer
 
     drawn, draw = [], writer.draw
     monkeypatch.setattr(writer, "draw", lambda s, page: drawn.append(page.path) or draw(s, page))
+    read, real = [], store.SettledRows.pages
+    monkeypatch.setattr(store.SettledRows, "pages", lambda self, kb, idents, docs, listed=frozenset(), *a:
+                        read.append(set(listed)) or real(self, kb, idents, docs, listed, *a))
     edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
     changed = [p.name for p in sorted(site.glob("claims*.html")) if before.get(p.name) != p.read_bytes()]
     # a page of the index is drawn when what it shows of its files' statements changed, not when
     # their evidence or clusters did (a page of the 10k vault's index holds some 2,000 claims)
     assert sorted(p for p in drawn if p.startswith("claims")) == changed, (drawn, changed)
+    # and the claims read for it are those of the pages drawn and of the files whose entries may show
+    # otherwise (`Changed.listed`), not of every page the changes reach: at 10k notes, a claim added
+    # read some 300 files' claims for pages of the index that were drawn as they were
+    groups = json.loads((cache / "site.json").read_text(encoding="utf-8"))["claim_groups"]
+    on_drawn = {d for n, docs in enumerate(groups, 1) if (f"claims-{n}.html" if n > 1 else "claims.html") in changed
+                for d in docs}
+    changes = edited.analysis.changes
+    assert changes.listed < changes.reach and len(read) == 1 and read[0] <= on_drawn | changes.listed, read
 
     def holding(doc: str) -> list[str]:
         title = edited.kb.infos[doc].title
@@ -688,7 +700,7 @@ def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statement
         edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
         page_one = set(json.loads((cache / "site.json").read_text(encoding="utf-8"))["claim_groups"][0])
         assert "claims.html" in drawn and len(read) == 1, (n, drawn, read)  # page 1, for its counts
-        kept = page_one - edited.analysis.changes.reach - {"notes/concepts/quality-gap.md"}
+        kept = page_one - edited.analysis.changes.listed - {"notes/concepts/quality-gap.md"}
         assert kept and page_one - read[0] == kept, n  # every other file's group, as it was drawn: its claims not read
         run(vault, cache_dir=tmp_path / f"cold-cache-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
         assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), n
@@ -1014,11 +1026,9 @@ def test_a_listing_read_in_batches_is_of_one_analysis(demo_site, tmp_path, monke
     """`kg claims` reads the settled rows a few hundred files at a time, for seconds on a large
     vault; another kg that saves an analysis meanwhile must not make one listing of two analyses:
     the batches read one snapshot of the store, and the next listing reads the new rows."""
-    import marshal
     import sqlite3
 
     from kg.claims import store
-    from kg.claims.perfile import claims_of
     from tests.conftest import copy_demo_cache
 
     cache = copy_demo_cache(demo_site, tmp_path / "cache")
@@ -2060,7 +2070,7 @@ def test_a_note_made_that_a_declared_tension_links_makes_the_declared_tensions_a
     wattle = next(c.id for c in edited.knowledge.claims if c.doc == "notes/wattle-study.md")
     assert any(wattle in t.claims and t.a.doc == "notes/orgs/meta-llama.md"
                for t in edited.knowledge.tensions + edited.knowledge.held if t.kind == "declared")
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    run(vault, cache_dir=tmp_path / "cold", site=False)
     assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
 
 

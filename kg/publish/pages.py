@@ -369,19 +369,33 @@ def needs(site: Site, ident: str) -> list[str]:
     return [r.doc for r in site.incoming.get(ident, [])]
 
 
-def entity_pages(site: Site) -> list[Page]:
-    """A page per concept (stubs included), per source and per tag."""
+def entity_pages(site: Site, wanted: Callable[[str], bool] | None = None, passed: list[str] | None = None,
+                 tagged: list[str] | None = None) -> list[Page]:
+    """A page per concept (stubs included), per source and per tag. With `wanted`, only the concept
+    and source pages whose path it wants are made, and the paths of the others go to `passed`: an
+    edit's plan looks at some 30 of a 10k vault's 13,000 pages. With `tagged` (the tag pages as the
+    last build drew them, when no file's tags or title changed since), no tag page is made, and
+    those go to `passed` too: finding every file's tags took 0.03 s of a 10k vault's edit."""
     pages = []
     for c in site.kb.concepts.values():
         path = urls.concept_page(c.id)
+        if wanted is not None and not wanted(path):
+            passed.append(path)
+            continue
         pages.append(Page(path, "concept.html", lambda c=c: concept_inputs(site, c),
                           lambda c=c, path=path: concept_context(site, c, path),
                           lambda c=c: needs(site, c.id), ident=c.id))
     for sid in site.kb.source_ids:
         path = urls.source_page(sid)
+        if wanted is not None and not wanted(path):
+            passed.append(path)
+            continue
         pages.append(Page(path, "source.html", lambda sid=sid: source_inputs(site, sid),
                           lambda sid=sid, path=path: source_context(site, sid, path),
                           lambda sid=sid: needs(site, sid), ident=sid))
+    if tagged is not None:
+        passed += tagged
+        return pages
     for tag in site.tags:
         path = urls.tag_page(tag)
         pages.append(Page(path, "tag.html", lambda tag=tag: tag_inputs(site, tag),

@@ -33,7 +33,7 @@ link. A paragraph of thousands of links was shown whole on every page it links: 
 time and memory growing with the square of its links."""
 
 
-_KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
+KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
                     "claim_by_key", "evidence", "cited", "tensions_by_claim", "tensions_by_subject", "tension_order",
                     "mentioned_in", "related", "knowledge_digests", "declared", "contested", "tension_kinds")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
@@ -88,7 +88,7 @@ class Site:
         """Forget the knowledge and every lookup made from it, once the pages are drawn (the meaning
         search needs none of it): through that last step, a 10k vault's cold build held its 145k
         claims and 89k evidence items (0.6 GB) beside the search's units. Read again if asked."""
-        for name in _KNOWLEDGE_VIEWS:
+        for name in KNOWLEDGE_VIEWS:
             self.__dict__.pop(name, None)
         if self.analysis is not None:
             self.analysis.let_go()

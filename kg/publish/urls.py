@@ -78,11 +78,15 @@ def source_page(source_id: str) -> PagePath:
     return PagePath(f"sources/{page_name(source_id)}")
 
 
+TAG_FOLDER = "tags/"
+"""Where the tag pages are, and only they."""
+
+
 def tag_page(tag: str) -> PagePath:
     """`ai/models` -> `tags/ai--models.html`: levels joined by `--`, which no slug holds, so that
     `#ai/models` and `#ai-models` get pages of their own. A long one is cut (see `page_name`)."""
     parts = [slugify(p) or "t-" + hashlib.blake2b(p.encode(), digest_size=4).hexdigest() for p in tag.split("/")]
-    return PagePath(f"tags/{page_name('--'.join(parts))}")
+    return PagePath(f"{TAG_FOLDER}{page_name('--'.join(parts))}")
 
 
 def claims_page(number: int) -> PagePath:

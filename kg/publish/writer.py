@@ -32,7 +32,7 @@ import orjson
 from markupsafe import Markup
 
 from kg.publish import fragments, shards, urls
-from kg.publish.site import Lookup, Site, dumped
+from kg.publish.site import KNOWLEDGE_VIEWS, Lookup, Site, dumped
 
 if TYPE_CHECKING:
     from kg.publish.pages import Page
@@ -495,7 +495,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
         affected = _affected(site, last, files, shown, linked, relisted)
     todo, keys = [], {}
-    present = _present(out, (page.path for page in pages))  # a deleted page is drawn again
+    # a deleted page is drawn again
+    present = quiet.present if quiet is not None else _present(out, (page.path for page in pages))
     checked = [page for page in pages if page.path in affected] if quiet is not None else \
         [page for page in pages if not (affected is not None and not page.always and page.path not in affected
                                         and (previous.get(page.path) or [None])[0] and page.path in present)]
@@ -529,9 +530,10 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
                          digests.get(p.path) or previous.get(p.path, [None, None])[1]]
                 for p in pages if p.path not in left}
     carried = 0
-    if quiet is not None:  # the lists, as the last build drew them
+    if quiet is not None:  # the lists, and the pages not planned, as the last build drew them
         as_drawn = {path: entry for path, entry in previous.items()
                     if path in quiet.lists and path not in manifest and path not in left}
+        as_drawn.update((path, previous[path]) for path in quiet.passed)
         manifest.update(as_drawn)
         carried = len(as_drawn)
     attachments |= {doc for doc in last.get("attachments", []) if doc in site.kb.files}
@@ -541,6 +543,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     # the search index follows the pages written or removed, now or by a build that left it for
     # later (kg serve reloads the page first), shard by shard (kg.publish.shards)
     searchable = [p.path for p in pages if p.template in SEARCHABLE and p.path not in failed and p.path not in left]
+    searchable += quiet.passed if quiet is not None else []  # (concept and source pages, as drawn before)
     # a written page counts if it is in the index now or was in the last one: the home page and
     # the lists change with most edits, and each would index a shard again for nothing
     indexed = set(searchable) | set(last.get("searchable", []))
@@ -804,6 +807,11 @@ class _Quiet:
     groups: list[list[str]]
     statements: dict[str, int] | None
     lists: set[str]
+    passed: list[str]
+    """The concept and source pages not planned: nothing they show changed (their entries, too, are
+    carried over)."""
+    present: set[str]
+    """The pages in the site folder as the planning found them (`_present`)."""
 
 
 def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[str, str], lists: dict,
@@ -851,10 +859,20 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     affected = _affected(site, last, files, shown, linked, relisted)
     if affected is None:
         return None
+    if moved or analysed:
+        affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
     from kg.publish import indexes
     from kg.publish.pages import entity_pages
 
-    pages = [*entity_pages(site), indexes.graph_page(site)]
+    present = present_pages(previous)
+
+    def kept(path: str) -> bool:  # drawn by an earlier build, and still there
+        return bool((previous.get(path) or [None])[0]) and path in present
+
+    passed: list[str] = []  # the concept and source pages nothing reaches, drawn and there: not even made
+    tagged = [path for path in previous if path.startswith(urls.TAG_FOLDER)]  # (as the last build drew them)
+    pages = [*entity_pages(site, lambda path: path in affected or not kept(path), passed,
+                           tagged if not relist and all(map(kept, tagged)) else None), indexes.graph_page(site)]
     lists_shown, listing = [], set()  # the lists that may show the changes, and the files their claims index pages hold
     now = groups
     if statements is not None and isinstance(groups, list):  # the claims index paged again from the counts it shows
@@ -877,12 +895,11 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
             lists_shown.append(indexes.list_page(site, "sources"))
         if relist:  # and the tag pages, which list their files by title
             lists_shown += [indexes.list_page(site, "tags"), *(p for p in pages if p.always and p.path != urls.GRAPH)]
-    if moved or analysed:
-        affected |= {p for p in map(site.page_of_doc, changes.reach) if p}
     shows = set(analysis.moved) if moved else changes.reach if analysed else set()
-    for n, docs in enumerate(now, 1):
+    entries = set(analysis.moved) if moved else (changes.listed or set()) if analysed else set()
+    for n, docs in enumerate(now, 1):  # (a page whose files' entries are as they were is drawn as it was)
         if (n == 1 and analysed) or len(now) != len(groups) or docs != groups[n - 1] \
-                or not shows.isdisjoint(docs) or not relisted.isdisjoint(docs):
+                or not entries.isdisjoint(docs) or not relisted.isdisjoint(docs):
             lists_shown.append(indexes.claims_page(site, docs, n, len(now)))
             listing.update(docs)
     # the tensions and questions pages name each side's and question's file by its title
@@ -894,7 +911,6 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     planned = {id(p) for p in pages}  # (the tag pages are entity pages already)
     pages += [p for p in lists_shown if id(p) not in planned]
     list_paths = {p.path for p in indexes.index_pages(site, now)}
-    present = present_pages(previous)
     listed = (set(previous) & list_paths) - {p.path for p in pages}
     if any(p.path not in previous for p in lists_shown) or not all(previous[p][0] and p in present for p in listed):
         return _planned_whole(site)  # a list new, or one that failed or is gone: only the whole knowledge draws it
@@ -909,7 +925,7 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
                         for i in idents) if d}
     # the claims index groups of the files whose statements show as they did, as they were drawn: their
     # claims are not read (kg.publish.fragments)
-    again = shows | edited | relisted
+    again = entries | edited | relisted
     wanted = {d: k for d in listing - again
               if (k := indexes.group_key(site, d, (shown.get(d) or "").partition(":")[2] or None)) is not None}
     site.kept_groups = fragments.Kept(cache_dir).get(wanted)
@@ -920,15 +936,19 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
         site.sides = rows.places(keys - set(site.claim_by_key))
     if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
-    return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths)
+        before = last["knowledge"]
+        if any(shown.get(d, "").partition(":")[2] != before.get(d, "").partition(":")[2] for d in shows - entries):
+            return _planned_whole(site)  # (an entry in the claims index changed that `Changed.listed` missed)
+    return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths, passed, present)
 
 
 def _planned_whole(site: Site) -> None:
     """None, for the site to be planned with the whole knowledge after all: what `_kept_knowledge`
-    set from the manifest and the rows (the claim counts, the home page's counts) goes, for the
-    whole knowledge to say it."""
-    for name in ("statements", "contested", "tension_kinds"):
+    set from the manifest and the rows (the claim counts, the home page's counts, what the reached
+    pages show) goes, for the whole knowledge to say it."""
+    for name in KNOWLEDGE_VIEWS:
         site.__dict__.pop(name, None)
+    site.kept_groups, site.sides = {}, {}
 
 
 def _state(site: Site, files: dict[str, str]) -> str:
