@@ -457,7 +457,8 @@ class _Patch:
     def _write(self):
         """The patch written, in one transaction; the Analysis it makes."""
         from kg.claims.analyse import declared_links
-        from kg.claims.store import Analysis, SettledRows, _ROW, _bucket, _digest, _reach, _settled, file_digest
+        from kg.claims.store import (Analysis, SettledRows, _ROW, _bucket, _digest, _reach, _settled, diagnostics_text,
+                                    file_digest)
 
         db, docs = self.store.db, sorted(self.docs)
         tally: Counter = Counter()  # the vault's counts change by the changed files' tallies, before and after
@@ -531,7 +532,7 @@ class _Patch:
                                ("declared_links", declared_links(self.kb, self.listed.declaring)),
                                ("stance_claims", self.stance_claims),
                                ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
-                               ("diagnostics", json.dumps([d.model_dump() for d in problems], ensure_ascii=False))):
+                               ("diagnostics", diagnostics_text(problems))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         changed.reach = _reach(self.kb, self.store, changed)
         kb, cache_dir, paths, stamp = self.kb, self.files.cache_dir, self.files.paths, self.stamp

@@ -85,12 +85,14 @@ def sources(site: Site, page: str) -> dict:
     return {"items": items, "json_ld": _ld(site, page, "CollectionPage", "Sources")}
 
 
-def claim_groups(site: Site) -> list[list[str]]:
+def claim_groups(site: Site, order: list[str] | None = None) -> list[list[str]]:
     """The files of each page of the claims index, in the order it shows them (notes, then sources,
-    by title), paged by `pages_of`."""
+    by title), paged by `pages_of`. `order`: those files in that order, when known (the last
+    build's, while no file was retitled and the same files hold statements: sorting a 10k vault's
+    by title took 0.02 s of an edit)."""
     count = site.statements
     sources = site.kb.sources
-    docs = sorted(count, key=lambda d: (d in sources, _group_title(site, d).casefold(), d))
+    docs = order if order is not None else sorted(count, key=lambda d: (d in sources, _group_title(site, d).casefold(), d))
     return pages_of(docs, count, CLAIMS_PER_PAGE)
 
 

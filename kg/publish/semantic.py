@@ -179,10 +179,17 @@ def ensure_table(embedder_factory: Callable[[], object] | None = None, progress=
     with _locked(path):
         if _table_ok(path):  # another process made it while this one waited
             return path
-        if embedder_factory is None:
+        shared = embedder_factory is None
+        if shared:
             from kg.search.embed import shared_embedder as embedder_factory
         data = compute_table(embedder_factory(), progress)
         save_atomic(path, lambda f: f.write(data))
+        if shared:  # the model and the arrays the table was made with go back to the system: a fresh
+            from kg.memory import give_back  # machine's cold 10k build kept 210 MB of them to its peak,
+            from kg.search.embed import let_model_go  # the meaning search's (1,623 MB, against 1,486 MB)
+
+            let_model_go()
+            give_back()
         for old in path.parent.glob("all-minilm-l6-v2-static-*.bin*"):  # tables of other versions
             if old.name not in (path.name, path.name + ".lock"):
                 old.unlink(missing_ok=True)

@@ -881,7 +881,8 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
             counted = rows.statements(sorted(p for p in again if p in site.kb.infos))
             statements = {d: n for d, n in {**statements, **{d: counted.get(d, 0) for d in again}}.items() if n}
         site.__dict__["statements"] = statements
-        now = indexes.claim_groups(site)
+        order = [d for docs in groups for d in docs]  # in the order they were shown, while it stands
+        now = indexes.claim_groups(site, order if not relist and set(order) == statements.keys() else None)
     if analysed or relist:  # what the home page counts of the knowledge, from the rows
         contested, kinds = rows.lists()
         site.__dict__["contested"] = Counter({site.kb.concept_by_doc[d]: n for d, n in contested.items()
@@ -1022,7 +1023,7 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
         changed |= {p for p, digest in linked.items() if before.get(p) != digest}
         for doc in relisted:  # a file retitled: the paragraphs that link it show its new title where they are shown
             holder = site.holder.get(doc)
-            changed |= {r.doc for r in site.incoming.get(holder[1], [])} if holder else set()
+            changed |= site.linking_files(holder[1]) if holder else set()
         retitled = {p for p in relisted if p in site.kb.infos and p in last.get("files", {})}
         rows = site.analysis.settled_rows() if site.analysis is not None else None
         if retitled and rows is not None:  # and so do the pages that show one of its claims, or a tension it is in
@@ -1047,7 +1048,7 @@ def _affected(site: Site, last: dict, files: dict[str, str], shown: dict[str, st
         pages.update(p for p in (site.href_page(r) for r in site.outgoing.get(doc, [])) if p)
         holder = site.holder.get(doc)
         if holder:
-            pages.update(p for p in (site.page_of_doc(r.doc) for r in site.incoming.get(holder[1], [])) if p)
+            pages.update(p for p in map(site.page_of_doc, site.linking_files(holder[1])) if p)  # (links not decoded)
     return pages
 
 
