@@ -856,6 +856,7 @@ class _PoolColumn(Sequence):
 
     def __iter__(self):
         files = self.rows.file[self.pool]
+        self.rows.read_columns(np.unique(files).tolist())  # (every file's at once, not one at a time)
         cuts = np.nonzero(np.diff(files))[0] + 1
         for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(files)].tolist()):
             if a == b:

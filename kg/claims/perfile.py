@@ -583,17 +583,15 @@ class ClaimRows(Sequence):
     makes the models of the few claims it looks at, not all of them (1.0 s at 10k notes), and
     reads back the records of the rest alone."""
 
-    def __init__(self, files: Iterable[tuple[str, bytes, bytes, bytes]],
-                 fetch: Callable[[list[str]], dict[str, bytes]]):
-        """`files`: (path, listing, columns, measured) of each file, as stored (`FileClaims`);
-        `fetch(paths)`: the stored claims of these files, by path."""
+    def __init__(self, files: Iterable[tuple[str, bytes, bytes]], fetch: Callable[..., dict[str, bytes]]):
+        """`files`: (path, listing, measured) of each file, as stored (`FileClaims`); `fetch(paths)`:
+        the stored claims of these files, by path, and `fetch(paths, "columns")` their columns."""
         self.paths: list[str] = []
         """Each file, in order."""
-        listings, self.columns, measured = [], [], []
-        for path, listing, columns, measures in files:
+        listings, measured = [], []
+        for path, listing, measures in files:
             self.paths.append(path)
             listings.append(listing)
-            self.columns.append(columns)
             measured.append(measures)
         counts = np.fromiter(map(len, listings), dtype=np.int64, count=len(listings)) // LISTED.itemsize
         self.listing: np.ndarray = np.frombuffer(b"".join(listings), dtype=LISTED)
@@ -643,26 +641,36 @@ class ClaimRows(Sequence):
         return f, n - int(self.starts[f])
 
     def columns_of(self, f: int) -> list[list]:
-        """The columns (`COLUMNS`) of the file at place `f`, decoded once."""
+        """The columns (`COLUMNS`) of the file at place `f`, read and decoded once (an edit's patch
+        reads those of some 20 files: reading every file's with the records took 0.03 s at 10k)."""
         found = self.unpacked.get(f)
         if found is None:
-            found = self.unpacked[f] = marshal.loads(self.columns[f])
+            self.read_columns([f])
+            found = self.unpacked[f]
         return found
+
+    def read_columns(self, places: Iterable[int]) -> None:
+        """Read the columns of the files at these places that are not read yet, at once."""
+        todo = [self.paths[f] for f in dict.fromkeys(places) if f not in self.unpacked]
+        if todo:
+            found = self.fetch(todo, "columns")
+            place = {path: f for f, path in enumerate(self.paths)} if len(todo) > 1 else {todo[0]: self.paths.index(todo[0])}
+            self.unpacked.update((place[path], marshal.loads(blob)) for path, blob in found.items())
 
     def models(self) -> list[tuple[Claim, Extra]]:
         """Every pair, made now (those made already as they were), as a list; the rows let go of
         everything they held, so that a whole analysis holds the models alone."""
         out = []
         blobs = self.fetch([p for f, p in enumerate(self.paths) if f not in self.decoded])
+        columns = self.fetch([p for f, p in enumerate(self.paths) if f not in self.unpacked], "columns")
         starts = self.starts.tolist()
         for f, path in enumerate(self.paths):
             values = self.decoded.pop(f) if f in self.decoded else marshal.loads(blobs[path])
             start = starts[f]
-            extras = _extras(self.listing[start:start + len(values)], self.columns_of(f))
-            self.unpacked.pop(f, None)
+            unpacked = self.unpacked.pop(f, None) or marshal.loads(columns.pop(path))
+            extras = _extras(self.listing[start:start + len(values)], unpacked)
             out += [self.made.get(start + n) or (_claim(v), extra) for n, (v, extra) in enumerate(zip(values, extras))]
-            self.columns[f] = b""
-        self.made, self.decoded = {}, {}
+        self.made, self.decoded, self.unpacked = {}, {}, {}
         self.listing = self.listing[:0]
         return out
 
