@@ -113,6 +113,8 @@ class _Patch:
         """The pairs of the claims new since the memo, all judged nothing: (row, row, cosine)."""
         self.standing: np.ndarray | None = None
         """Which of the memo's pairs stand: both claims still in the pool, still neighbours."""
+        self.sides: tuple[np.ndarray, np.ndarray] | None = None
+        """The rows now of the memo's pairs' first and second claims (-1: gone)."""
         self.displaced: set[str] = set()
         """The files whose claims' neighbour pairs a new or gone claim changed (their related
         claims are ranked again)."""
@@ -192,7 +194,7 @@ class _Patch:
         pool, _ = tension_pool(self.kb, self.listed, matrix, kth.copy())
         self.pool = pool
         moved = self.listed.rows_in(memo)[1]
-        a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+        a, b = self.sides = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]  # (`_related` takes them too)
         self.standing = (a >= 0) & (b >= 0)
 
         def known() -> tuple[np.ndarray, np.ndarray]:  # (the codes of a 10k vault's 1.15M pairs: 0.2 s)
@@ -221,7 +223,7 @@ class _Patch:
         from kg.claims.analyse import related_again
 
         memo = self.memo
-        a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+        a, b = self.sides  # (the memo's pairs' rows now, as `_pairs` found them: the same `moved`)
         alive = self.standing
         first = np.r_[np.minimum(a, b)[alive], np.array([p[0] for p in self.pairs], dtype=np.int64)]
         second = np.r_[np.maximum(a, b)[alive], np.array([p[1] for p in self.pairs], dtype=np.int64)]
