@@ -671,6 +671,41 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def test_an_entry_of_the_claims_index_the_changes_did_not_list_sends_the_plan_to_the_whole_knowledge(
+        tmp_path, monkeypatch):
+    """The claims index pages an edit draws are those of the files whose entries may show otherwise
+    (`Changed.listed`). Should that miss one (here it is made to leave out the claims the new one
+    contradicts), what the index shows of that file is found changed once the reached pages are
+    hashed again, and the site is planned with the whole knowledge: it ends as a cold build draws
+    it, not with a page of the index as it was."""
+    from kg.claims import store
+    from kg.publish import indexes
+
+    monkeypatch.setattr(indexes, "CLAIMS_PER_PAGE", 60)
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    real = store._reach
+
+    def missing(kb, db, changed):  # the edited note alone: the files of the claims it contradicts left out
+        reached = real(kb, db, changed)
+        assert len(changed.listed) > 1
+        changed.listed = {"notes/concepts/quality-gap.md"}
+        return reached
+
+    monkeypatch.setattr(store, "_reach", missing)
+    planned = _planning(monkeypatch)
+    note = vault / "notes" / "concepts" / "quality-gap.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    [new] = [c for c in edited.claims if "9% on coding" in c.text]
+    assert any(s.doc != new.doc for t in edited.knowledge.tensions if new.id in t.claim_ids() for s in (t.a, t.b) if s)
+    assert planned  # the whole knowledge planned the site
+    run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
 def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statements_did_not_change(
         tmp_path, monkeypatch):
     """Page 1 of the claims index is drawn again after every analysis (it counts the claims), and so

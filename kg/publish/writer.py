@@ -870,9 +870,12 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
         return bool((previous.get(path) or [None])[0]) and path in present
 
     passed: list[str] = []  # the concept and source pages nothing reaches, drawn and there: not even made
-    tagged = [path for path in previous if path.startswith(urls.TAG_FOLDER)]  # (as the last build drew them)
-    pages = [*entity_pages(site, lambda path: path in affected or not kept(path), passed,
-                           tagged if not relist and all(map(kept, tagged)) else None), indexes.graph_page(site)]
+    # the tag pages as the last build drew them, while no file's entry in the lists changed (and that
+    # build warned of nothing: a tag page left alone for a file kg did not write is tried again)
+    tagged = [path for path in previous if path.startswith(urls.TAG_FOLDER)]
+    tags_kept = not relist and bool(last.get("state")) and all(map(kept, tagged))
+    pages = [*entity_pages(site, lambda path: path in affected or not kept(path), passed, tagged if tags_kept else None),
+             indexes.graph_page(site)]
     lists_shown, listing = [], set()  # the lists that may show the changes, and the files their claims index pages hold
     now = groups
     if statements is not None and isinstance(groups, list):  # the claims index paged again from the counts it shows
@@ -903,6 +906,7 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
                 or not entries.isdisjoint(docs) or not relisted.isdisjoint(docs):
             lists_shown.append(indexes.claims_page(site, docs, n, len(now)))
             listing.update(docs)
+    unlisted = {d for docs in now for d in docs} - listing  # (the files of the claims pages drawn as they were)
     # the tensions and questions pages name each side's and question's file by its title
     in_tensions, with_questions = rows.listed_in(relisted) if relisted else (False, False)
     every_tension = bool(changes and changes.tensions) and (moved or analysed) or in_tensions
@@ -938,8 +942,9 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
         before = last["knowledge"]
-        if any(shown.get(d, "").partition(":")[2] != before.get(d, "").partition(":")[2] for d in shows - entries):
-            return _planned_whole(site)  # (an entry in the claims index changed that `Changed.listed` missed)
+        if any(shown.get(d, "").partition(":")[2] != before.get(d, "").partition(":")[2]
+               for d in (shows - entries) & unlisted):
+            return _planned_whole(site)  # (an entry of a claims page not drawn changed: `Changed.listed` missed it)
     return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths, passed, present)
 
 
