@@ -1975,10 +1975,11 @@ def _forty_notes(tmp_path: Path) -> Path:
     return vault
 
 
-def test_a_patch_that_asks_for_many_files_columns_reads_the_rest_at_once(tmp_path, monkeypatch):
-    """Past `ONE_BY_ONE` files, a patch reads the columns of every file left in one go (at 10k notes
-    it asks for some 1,250 files': read one by one, 0.3 s), and ends where a cold build ends."""
-    from kg.claims import perfile, store
+def _patched_forty(tmp_path: Path, monkeypatch, patches) -> tuple:
+    """The forty notes built, then one of them given a line of prose and built again, with `patches()`
+    made first: (the edited build, a cold build of the same notes, each read of the claims store as
+    (column, files))."""
+    from kg.claims import store
 
     vault = _forty_notes(tmp_path)
     cache = tmp_path / "cache"
@@ -1986,21 +1987,30 @@ def test_a_patch_that_asks_for_many_files_columns_reads_the_rest_at_once(tmp_pat
     reads, real_fetch = [], store.KnowledgeStore.stored_claims
 
     def fetch(self, paths: list[str], column: str = "claims") -> dict[str, bytes]:
-        if column == "columns":
-            reads.append(len(paths))
+        reads.append((column, list(paths)))
         return real_fetch(self, paths, column)
 
     monkeypatch.setattr(store.KnowledgeStore, "stored_claims", fetch)
-    monkeypatch.setattr(perfile, "ONE_BY_ONE", 1)
+    patches()
     note = vault / "notes" / "n07.md"
     note.write_text(note.read_text(encoding="utf-8") + "\nThe office fern on my desk grows slowly by the cold north window.\n",
                     encoding="utf-8")
     edited = run(vault, cache_dir=cache, site=False)
     monkeypatch.undo()
+    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
     assert edited.analysis.patched == ["notes/n07.md"]
-    assert reads[0] == 1 and len(reads) == 2 and reads[1] > 1, reads  # one file, then the rest
-    run(vault, cache_dir=tmp_path / "cold", site=False)
-    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
+    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")  # where a cold build ends
+    return edited, cold, reads
+
+
+def test_a_patch_that_asks_for_many_files_columns_reads_the_rest_at_once(tmp_path, monkeypatch):
+    """Past `ONE_BY_ONE` files, a patch reads the columns of every file left in one go (at 10k notes
+    it asks for some 1,250 files': read one by one, 0.3 s), and ends where a cold build ends."""
+    from kg.claims import perfile
+
+    _, _, reads = _patched_forty(tmp_path, monkeypatch, lambda: monkeypatch.setattr(perfile, "ONE_BY_ONE", 1))
+    sizes = [len(paths) for column, paths in reads if column == "columns"]
+    assert sizes[0] == 1 and len(sizes) == 2 and sizes[1] > 1, sizes  # one file, then the rest
 
 
 def test_a_patch_reads_the_stored_claims_of_the_files_it_changed_and_the_columns_of_their_neighbours(
@@ -2010,33 +2020,16 @@ def test_a_patch_reads_the_stored_claims_of_the_files_it_changed_and_the_columns
     rest of a claim's fields (its id, mentions, measures and stances) only for the files whose
     claims it looks at, read from the store for those alone: a 10k vault decoded every file's as
     lists on each edit (0.26-0.37 s), then read them all (0.03 s). It finds what a cold build finds."""
-    from kg.claims import perfile, store
+    from kg.claims import perfile
 
-    vault = _forty_notes(tmp_path)
-    cache = tmp_path / "cache"
-    run(vault, cache_dir=cache, site=False)
-    fetched, unpacked, read = [], set(), []
-    real_fetch, real_columns = store.KnowledgeStore.stored_claims, perfile.ClaimRows.columns_of
-
-    def fetch(self, paths: list[str], column: str = "claims") -> dict[str, bytes]:
-        (fetched if column == "claims" else read).extend(paths)
-        return real_fetch(self, paths, column)
-
-    monkeypatch.setattr(store.KnowledgeStore, "stored_claims", fetch)
-    monkeypatch.setattr(perfile.ClaimRows, "columns_of",
-                        lambda self, f: unpacked.add(self.paths[f]) or real_columns(self, f))
-    note = vault / "notes" / "n07.md"
-    note.write_text(note.read_text(encoding="utf-8") + "\nThe office fern on my desk grows slowly by the cold north window.\n",
-                    encoding="utf-8")
-    edited = run(vault, cache_dir=cache, site=False)
-    monkeypatch.undo()
-    assert edited.analysis.patched == ["notes/n07.md"]
-    assert fetched == ["notes/n07.md"]
+    unpacked, real_columns = set(), perfile.ClaimRows.columns_of
+    edited, cold, reads = _patched_forty(tmp_path, monkeypatch, lambda: monkeypatch.setattr(
+        perfile.ClaimRows, "columns_of", lambda self, f: unpacked.add(self.paths[f]) or real_columns(self, f)))
+    assert [p for column, paths in reads if column == "claims" for p in paths] == ["notes/n07.md"]
     assert "notes/n07.md" in unpacked and len(unpacked) < 20, sorted(unpacked)
-    assert sorted(read) == sorted(unpacked)  # the columns are read from the store only for those files
-    cold = run(vault, cache_dir=tmp_path / "cold", site=False)
+    # the columns are read from the store only for those files
+    assert sorted(p for column, paths in reads if column == "columns" for p in paths) == sorted(unpacked)
     assert edited.analysis.summary == cold.analysis.summary
-    assert _settled_rows(cache) == _settled_rows(tmp_path / "cold")
 
 
 def test_an_edit_that_leaves_the_names_as_they_were_keeps_the_names_mentions_match(tmp_path, monkeypatch):
