@@ -565,9 +565,13 @@ def _extras(listing: np.ndarray, columns: list[list]) -> list[Extra]:
     claims measure nothing and take no stance: one empty tuple serves them all (two empty lists a
     claim were 20 MB of a 10k vault's)."""
     _, mentions, measures, stances = columns
-    return [Extra(m, None if block < 0 else block, measured or (), stanced or (), key.decode())
-            for m, block, measured, stanced, key in zip(mentions, listing["block"].tolist(), measures, stances,
-                                                        listing["key"].tolist())]
+    return [_extra(*values) for values in zip(mentions, listing["block"].tolist(), measures, stances,
+                                              listing["key"].tolist())]
+
+
+def _extra(mentions: list, block: int, measures: list, stances: list, key: bytes) -> Extra:
+    """One claim's `Extra` from its columns' values and its record's block and key."""
+    return Extra(mentions, None if block < 0 else block, measures or (), stances or (), key.decode())
 
 
 def decode(found: FileClaims) -> list[tuple[Claim, Extra]]:
@@ -634,10 +638,8 @@ class ClaimRows(Sequence):
                 values = self.decoded[f] = marshal.loads(self.fetch([self.paths[f]])[self.paths[f]])
             _, mentions, measures, stances = self.columns_of(f)
             record = self.listing[n]
-            block = int(record["block"])
-            found = self.made[n] = (_claim(values[at]), Extra(mentions[at], None if block < 0 else block,
-                                                              measures[at] or (), stances[at] or (),
-                                                              record["key"].decode()))
+            found = self.made[n] = (_claim(values[at]), _extra(mentions[at], int(record["block"]), measures[at],
+                                                               stances[at], bytes(record["key"])))
         return found
 
     def __iter__(self):
