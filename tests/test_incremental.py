@@ -2393,3 +2393,44 @@ def test_a_figure_changed_in_a_claim_the_writer_named_is_judged_again(tmp_path):
         return sorted((e.doc, e.stance) for e in done.knowledge.evidence if e.claim == "commodity-80-90")
 
     assert judged(edited) != judged(first)  # (the new figure is judged otherwise: this test's case)
+
+
+def test_the_records_count_each_measured_word_as_the_claims_measures_do(tmp_path, monkeypatch):
+    """An edit's pool counts the claims that measure a word from the files' records
+    (`_RowsListed.measure_counts`), none decoded, to tell which words past MEASURE_GROUP may have
+    fallen back after a claim went. The counts, and the words `crowded_words` then finds, must be
+    those of the claims' own measures (the limit is lowered to 2 here, so that the demo's words
+    cross it)."""
+    import numpy as np
+
+    from kg.claims import analyse
+    from kg.claims.analyse import _Listed, _RowsListed, crowded_words, tension_pool
+    from kg.claims.perfile import ClaimRows
+    from kg.claims.store import KnowledgeStore
+
+    vault = _vault(tmp_path)
+    done = run(vault, cache_dir=tmp_path / "cache", site=False)
+    store = KnowledgeStore(tmp_path / "cache")
+    try:
+        rows, plain = store.claim_rows(done.claim_files.paths), _Listed.of(store.claims(done.claim_files.paths))
+    finally:
+        store.close()
+    assert isinstance(rows, ClaimRows)
+    listed = _Listed.of(rows)
+    assert isinstance(listed, _RowsListed)
+    expected: dict[tuple[str, str], set[int]] = {}
+    for row, measures in enumerate(plain.pool_extra("measures")):
+        for key in measures:
+            expected.setdefault(tuple(key), set()).add(row)
+    assert len(expected) > 10 and any(len(found) > 2 for found in expected.values())
+    keys = set(expected) | {("percent", "no-claim-measures-this")}
+    assert listed.measure_counts(keys) == {k: len(expected.get(k, ())) for k in keys}
+    assert plain.measure_counts(keys) is None
+
+    monkeypatch.setattr(analyse, "MEASURE_GROUP", 2)
+    n = len(plain.keys)
+    found = [crowded_words(tension_pool(done.kb, each, np.zeros((n, 384), dtype=np.float32), np.ones(n, dtype=np.float32))[0],
+                           set(expected), [], True) for each in (listed, plain)]
+    assert found[0] == found[1]
+    assert found[0][0] == {k for k, got in expected.items() if len(got) > 2}  # (the rest fell back)
+    assert found[0][2]

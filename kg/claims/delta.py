@@ -267,14 +267,35 @@ class _Patch:
         return not any(self.before[k][3] for k in self.before if k[1] in self.gone)  # (a cluster's claim)
 
     @functools.cached_property
-    def stance_claims(self) -> str:
-        """A digest of the claims that take a stance, in their order: their keys (a claim's file, id,
-        text and mentions) and stances."""
+    def stance_parts(self) -> dict[str, tuple[bytes | None, str]]:
+        """Each file with a claim that takes a stance, in claim order: the digest of its claims as
+        extracted (`ClaimFiles.made`) and a digest of its claims that take one, their keys (a claim's
+        file, id, text and mentions) and stances. A file whose claims are as the last patch kept
+        them (meta `stance_files`) keeps that part: only the others' stances are decoded (decoding
+        the 460 stances of a 10k vault, from 440 files' columns, took 0.05-0.07 s of an edit)."""
+        from kg.claims.store import kept_data
         from kg.claims.tensions import flagged
 
-        stances, keys = self.pool.stances, self.pool.keys
-        taking = [[keys[r], stances[r]] for r in flagged(stances)]
-        return hashlib.blake2b(json.dumps(taking, ensure_ascii=False).encode(), digest_size=16).hexdigest()
+        stances, keys, docs, made = self.pool.stances, self.pool.keys, self.pool.docs, self.files.made
+        rows: dict[str, list[int]] = {}
+        for r in flagged(stances):
+            rows.setdefault(docs[r], []).append(r)
+        kept = kept_data(self.store.get("stance_files")) or {}
+        parts = {}
+        for doc, mine in rows.items():
+            was = kept.get(doc)
+            if was is not None and made.get(doc) is not None and was[0] == made[doc]:
+                parts[doc] = was
+            else:
+                taking = json.dumps([[keys[r], stances[r]] for r in mine], ensure_ascii=False).encode()
+                parts[doc] = (made.get(doc), hashlib.blake2b(taking, digest_size=16).hexdigest())
+        return parts
+
+    @functools.cached_property
+    def stance_claims(self) -> str:
+        """A digest of the claims that take a stance, in their order, file by file (`stance_parts`)."""
+        listed = [[doc, part] for doc, (_, part) in self.stance_parts.items()]
+        return hashlib.blake2b(json.dumps(listed, ensure_ascii=False).encode(), digest_size=16).hexdigest()
 
     @functools.cached_property
     def tension_rows(self) -> list[tuple[int, str, str]]:
@@ -533,6 +554,7 @@ class _Patch:
                                ("settled_names", self.kb.names),
                                ("declared_links", declared_links(self.kb, self.listed.declaring)),
                                ("stance_claims", self.stance_claims),
+                               ("stance_files", marshal.dumps(self.stance_parts)),
                                ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
                                ("diagnostics", diagnostics_text(problems))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -893,8 +893,8 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
     # with those and the ids as they were, they are the stored ones (making them again was 0.05-0.1 s
     # of a 10k edit)
     stubs = stub_titles(kb)
-    names_key = hashlib.blake2b(json.dumps([kb.names, list(kb.concepts), list(stubs.items())],
-                                           ensure_ascii=False).encode(), digest_size=16).hexdigest()
+    names_key = hashlib.blake2b(orjson.dumps([kb.names, list(kb.concepts), list(stubs.items())]),
+                                digest_size=16).hexdigest()
     before = json.loads(store.get("names") or "null")
     if before is not None and store.get("names_key") == names_key:
         # each id the concept's own string, as mention_names gives it: the claims that name it are
@@ -921,7 +921,7 @@ def _claim_files(kb, store: KnowledgeStore, progress) -> tuple[list[str], dict[s
         keys = {p: file_key(kb, p, *views(), store.version) for p in paths}
     # the same files with the same keys and names: the words they asked about have the same
     # answers too (those count the sources' words), so nothing is read again
-    stamp = hashlib.blake2b(json.dumps([sorted(keys.items()), sorted(names.items())], ensure_ascii=False).encode(),
+    stamp = hashlib.blake2b(orjson.dumps([sorted(keys.items()), sorted(names.items())]),  # (json: 0.02 s at 10k)
                             digest_size=16).hexdigest()
     if store.get("claims") == stamp:
         with store.db:

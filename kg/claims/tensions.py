@@ -91,6 +91,9 @@ class Pool:
     """The rows of the claims that may measure one of these (kind, word) keys, ascending (a few
     more, never fewer), when the pool can tell without reading every claim's measures
     (kg.claims.analyse._RowsListed.measure_rows); None from it: not known."""
+    measure_counts: Callable[[set[tuple[str, str]]], dict[tuple[str, str], int] | None] | None = None
+    """How many claims measure each of these (kind, word) keys (never fewer), when the pool can tell
+    without reading every claim's measures (kg.claims.analyse._RowsListed.measure_counts)."""
     progress: object = None
     """Called as progress(stage, done, total) on the long steps (kg.build.Progress)."""
     keys: list[str] | None = None
