@@ -250,10 +250,19 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
             stages[name] = stages.get(name, 0.0) + time.perf_counter() - t
 
     before = embedded()
+    early = search and claims and knowledge and not preview and _analysed(cache_dir)
+    if early:  # most builds of an analysed vault are edits: the model loads on the other core meanwhile
+        from kg.search.embed import preload_model
+
+        preload_model(forked=True)
     kb = timed("read", build, root, settings, progress, jobs, cache_dir)
     out = Path(site_dir or root / settings.vault.site).resolve()
     changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
     edit = search and not preview and 0 < changed < PARALLEL_FROM
+    if early and not (edit and kb.stats["parsed"]):  # nothing new to embed, or too much for it
+        from kg.search.embed import let_model_go
+
+        let_model_go()
     aside = None
     if edit and site and pagefind and not (claims and knowledge and not _kept_by_this_kg(cache_dir)):
         from kg.publish.writer import MeaningAside  # forked now, before any thread starts and the claims are read
@@ -264,7 +273,7 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         if edit and kb.stats["parsed"]:
             from kg.search.embed import preload_model
 
-            preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
+            preload_model(forked=True)  # an edit's new text is embedded by the index stage: load the model meanwhile
         if claims:
             from kg.claims.store import claims as claims_stage
 
@@ -309,6 +318,14 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     finally:
         if aside is not None:
             aside.close()
+
+
+def _analysed(cache_dir: Path) -> bool:
+    """kg.claims.store.kept_analysis: the vault was analysed before, so this build is most likely an
+    edit (or nothing changed), not a cold build."""
+    from kg.claims.store import kept_analysis
+
+    return kept_analysis(cache_dir)
 
 
 def _kept_by_this_kg(cache_dir: Path) -> bool:

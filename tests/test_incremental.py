@@ -1458,28 +1458,33 @@ def test_pages_drawn_by_forked_workers_are_the_pages_drawn_in_process(tmp_path, 
 def test_an_edit_loads_the_model_once_for_its_passages_and_its_claims(tmp_path, monkeypatch):
     """An edit embeds its new passage (search index) and then its new claim (knowledge): one load of
     the model serves both (a second load was 0.5 s of a 10k vault's edit), and a one-shot build
-    still lets it go at the end."""
+    still lets it go at the end. That load is in a process forked for it as the build starts
+    (kg.search.embed._Forked), which embeds what the build sends it."""
     from kg.search import embed
 
     monkeypatch.setattr(embed, "_KEEP_LOADED", False)
     vault = _vault(tmp_path)
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)
-    loads = []
+    loads, forks, sent = [], [], []
 
     class Counted(embed.Embedder):
         def __init__(self, *args, **kwargs):
             loads.append(1)
             super().__init__(*args, **kwargs)
 
+    real_fork, real_embed = embed._Forked.__init__, embed._Forked.embed
+    monkeypatch.setattr(embed._Forked, "__init__", lambda self: forks.append(1) or real_fork(self))
+    monkeypatch.setattr(embed._Forked, "embed", lambda self, texts, *a: sent.append(len(texts)) or real_embed(self, texts, *a))
     monkeypatch.setattr(embed, "Embedder", Counted)
     note = vault / "notes" / "concepts" / "quality-gap.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Open models trail closed ones by 13% on chess puzzles.\n\n## ", 1), encoding="utf-8")
     edited = run(vault, cache_dir=cache, site=False)
     assert edited.search["embedded"] >= 1 and edited.analysis.judged >= 1  # both stages embedded
-    assert len(loads) == 1
-    assert embed._loaded.cache_info().currsize == 0
+    assert len(forks) == 1 and not loads  # (the forked process made its Embedder: this one made none)
+    assert sent and edited.embedding["texts"] == sum(sent)  # what it embedded there is counted here
+    assert embed._loaded.cache_info().currsize == 0 and embed._FORKED is None
 
 
 def test_a_build_reports_the_texts_it_embedded_and_an_edit_only_its_new_ones(tmp_path):
