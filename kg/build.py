@@ -255,25 +255,25 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
         from kg.search.embed import preload_model
 
         preload_model(forked=True)
-    kb = timed("read", build, root, settings, progress, jobs, cache_dir)
-    out = Path(site_dir or root / settings.vault.site).resolve()
-    changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
-    edit = search and not preview and 0 < changed < PARALLEL_FROM
-    if early and not (edit and kb.stats["parsed"]):  # nothing new to embed, or too much for it
-        from kg.search.embed import let_model_go
-
-        let_model_go()
     aside = None
-    if edit and site and pagefind and not (claims and knowledge and not _kept_by_this_kg(cache_dir)):
-        from kg.publish.writer import MeaningAside  # forked now, before any thread starts and the claims are read
+    try:  # (the processes are ended unused if the site is not drawn or the model not needed)
+        kb = timed("read", build, root, settings, progress, jobs, cache_dir)
+        out = Path(site_dir or root / settings.vault.site).resolve()
+        changed = kb.stats["parsed"] + kb.stats["gone"]  # (a deleted note is an edit too)
+        edit = search and not preview and 0 < changed < PARALLEL_FROM
+        if early and not (edit and kb.stats["parsed"]):  # nothing new to embed, or too much for it
+            from kg.search.embed import let_model_go
 
-        aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed, out, cache_dir)
-    try:  # (the process is ended unused if the site is not drawn)
+            let_model_go()
+        if edit and site and pagefind and not (claims and knowledge and not _kept_by_this_kg(cache_dir)):
+            from kg.publish.writer import MeaningAside  # forked now, before any thread starts and the claims are read
+
+            aside = MeaningAside.fork(kb, settings.site.title_of(root), settings.site.base, changed, out, cache_dir)
         files = analysis = found = preview_of = None
         if edit and kb.stats["parsed"]:
             from kg.search.embed import preload_model
 
-            preload_model(forked=True)  # an edit's new text is embedded by the index stage: load the model meanwhile
+            preload_model()  # an edit's new text is embedded by the index stage: load the model meanwhile
         if claims:
             from kg.claims.store import claims as claims_stage
 
@@ -318,6 +318,10 @@ def _run(root: Path, settings: Settings, claims: bool, search: bool, knowledge: 
     finally:
         if aside is not None:
             aside.close()
+        if early:  # (the stages let it go once they embedded; a stage that failed may not have)
+            from kg.search.embed import let_model_go
+
+            let_model_go()
 
 
 def _analysed(cache_dir: Path) -> bool:

@@ -233,6 +233,11 @@ class _Forked:
         self.pid = os.fork()
         if self.pid == 0:  # pragma: no cover (the child: covered by the tests through the parent)
             self.conn.close()
+            # the build's files are not this process's: their descriptors go (the cache's lock
+            # among them, which a copy here would hold for as long as this process lives)
+            keep = child.fileno()
+            os.closerange(3, keep)
+            os.closerange(keep + 1, _open_max())
             os._exit(_serve_model(child))
         child.close()
         self.loaded: bool | None = None
@@ -281,6 +286,13 @@ class _Forked:
 
 _ENDED: list[int] = []
 """The processes of models `_Forked.close` ended and has not reaped yet."""
+
+
+def _open_max() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        return 4096
 
 
 def _serve_model(conn) -> int:
