@@ -880,6 +880,10 @@ class _PoolColumn(Sequence):
         f, at = self.rows.place(int(self.pool[row]))
         return self.rows.columns_of(f)[self.column][at]
 
+    def read(self, rows: list[int]) -> None:
+        """Read the columns of these rows' files at once (each is decoded when first asked for)."""
+        self.rows.read_columns(np.unique(self.rows.file[self.pool[rows]]).tolist())
+
     def __iter__(self):
         files = self.rows.file[self.pool]
         self.rows.read_columns(np.unique(files).tolist())  # (every file's at once, not one at a time)
@@ -1469,6 +1473,8 @@ def _related(listed: _Listed, first: np.ndarray, second: np.ndarray,
     # (from the listing's columns: a patch's listing makes a claim when asked, and a note's neighbours
     # are in hundreds of files)
     ids, docs_of, sourced = listed.pool_ids, listed.pool_docs, listed.pool_sourced
+    if isinstance(ids, _PoolColumn):  # (their files' columns read at once: a patch's few hundred files,
+        ids.read(rows)  # not one at a time and then every file's, 0.05 s of a 10k edit)
     names = sorted({(ids[r], docs_of[r]) for r in rows})
     rank_of = {name: n for n, name in enumerate(names)}
     docs = sorted({docs_of[r] for r in rows if not sourced[r]})
