@@ -980,11 +980,11 @@ def _links_out(site: Site, last: dict, files: dict[str, str]) -> dict[str, list[
         same = True
     before = (last.get("links") or {}) if same and changed is not None else {}
     out: dict[str, list[str]] = {}
-    for doc in sorted(site.kb.resolved):
-        if doc in before and doc not in changed:
+    for doc in sorted(site.kb.resolved):  # (a file that links no page is kept too, with none: the
+        if doc in before and doc not in changed:  # links of 990 such files were read on every edit)
             out[doc] = before[doc]
-        elif rows := site.outgoing.get(doc, []):
-            out[doc] = sorted(p for p in {site.href_page(r) for r in rows} if p)
+        else:
+            out[doc] = sorted(p for p in {site.href_page(r) for r in site.outgoing.get(doc, [])} if p)
     return out
 
 
