@@ -220,11 +220,12 @@ def shared_embedder() -> Embedder:
 
 
 class _Forked:
-    """The shared model in a process of its own, forked by `preload_model(forked=True)` for a
-    one-shot build's edit: it loads there, on the other core, while the build goes on, and embeds
-    the texts sent to it (`embed`, as an Embedder does). Loaded in a thread, its imports and the
-    session's making held the interpreter for 0.08-0.1 s that the edit's claims stage waited out
-    (a 10k vault's claims stage: 0.25-0.28 s, 0.15-0.22 s with the model made before the build)."""
+    """The shared model in a process of its own, forked by `preload_model(forked=True)` as a
+    one-shot build of an analysed vault starts: it loads there, on the other core, while the vault
+    is read, and embeds the texts sent to it (`embed`, as an Embedder does). Loaded in a thread
+    after the read, its imports and the session's making held the interpreter for 0.08-0.1 s, and
+    the load shared the cores with the claims stage and the meaning search's process (a 10k
+    vault's claims stage: 0.28-0.30 s, 0.16 s with the model loaded during the read)."""
 
     def __init__(self):
         from multiprocessing import Pipe
@@ -332,12 +333,13 @@ def preload_model(forked: bool = False) -> None:
     session is made outside the GIL, so the load (0.3 s) overlaps the work before that stage (an
     edit's claims stage, the analysis's reading of claims). A load that fails is said again, with
     its message, by the stage that asks for the model. Call `wait_for_model` before forking.
-    forked=True: in a process forked for it (`_Forked`), where the system can fork and the model
-    is let go after the build (not kg serve's); call it while this process runs no other thread."""
+    forked=True: in a process forked for it (`_Forked`), where the system can fork, the model is
+    let go after the build (not kg serve's) and this process runs no other thread (a fork copies
+    only the thread that makes it, with every lock the others held)."""
     global _FORKED
     if _loaded.cache_info().currsize or _FORKED is not None:
         return
-    if forked and not _KEEP_LOADED and hasattr(os, "fork"):
+    if forked and not _KEEP_LOADED and hasattr(os, "fork") and threading.active_count() == 1:
         _FORKED = _Forked()
         return
     _LOADING.acquire()  # taken here, not in the thread: a fork right after this call waits too
