@@ -1463,6 +1463,7 @@ def test_an_edit_loads_the_model_once_for_its_passages_and_its_claims(tmp_path, 
     from kg.search import embed
 
     monkeypatch.setattr(embed, "_KEEP_LOADED", False)
+    monkeypatch.setattr(embed.threading, "active_count", lambda: 1)  # (as the `kg` command runs it)
     vault = _vault(tmp_path)
     cache = tmp_path / "cache"
     run(vault, cache_dir=cache, site=False)

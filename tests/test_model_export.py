@@ -189,6 +189,8 @@ def test_a_forked_model_embeds_as_the_model_here_and_one_that_cannot_load_is_sai
     from kg.search import embed
 
     monkeypatch.setattr(embed, "_KEEP_LOADED", False)
+    monkeypatch.setattr(embed.threading, "active_count", lambda: 1)  # (as the `kg` command: a thread an
+    # earlier test in this worker left running would send the load to a thread instead)
     texts = ["Open models trail closed ones by 3-5% on coding benchmarks.", "6 of 8 model families are open-weight."]
     embed._loaded.cache_clear()
     try:
