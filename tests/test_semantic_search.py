@@ -425,14 +425,19 @@ def test_an_edit_makes_only_its_own_units_and_ships_what_making_them_all_would(v
     assert data == shipped
 
     read.clear()
+    digested.clear()
     text = note.read_text(encoding="utf-8")
     note.write_text(text.replace("title: Pricing", "title: Pricing and costs", 1), encoding="utf-8")
     assert note.read_text(encoding="utf-8") != text
     _build(vault, cache)
     from kg.build import build
 
-    linking = {r.doc for r in build(vault, cache_dir=cache).rows if r.target_doc == "notes/pricing.md" and not r.label}
+    rows = build(vault, cache_dir=cache).rows
+    linking = {r.doc for r in rows if r.target_doc == "notes/pricing.md" and not r.label}
     assert "notes/pricing.md" in read and linking - {"notes/pricing.md"} and set(read) == linking | {"notes/pricing.md"}
+    # the names changed, but the other files link as they did and link no file edited: their links
+    # read as they did, and are not looked at (every file's were)
+    assert set(digested) <= {r.doc for r in rows if r.target_doc == "notes/pricing.md"} | {"notes/pricing.md"}
     shipped = (vault / "site" / semantic.VAULT).read_bytes()
     assert "Pricing and costs" in shipped.decode("utf-8", "replace")
     assert _made_afresh(vault, cache, statics)[1] == shipped

@@ -820,7 +820,8 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
            token_cache: Path | None = None, shown: Callable[[str, str], str] | None = None,
            static_cache: Path | None = None, unit_cache: Path | None = None, context: str = "",
            want_titles: Callable[[list[str]], None] | None = None,
-           shown_digest: Callable[[str], str] | None = None, names_key: str = "") -> Units | None:
+           shown_digest: Callable[[str], str] | None = None, names_key: str = "",
+           reads_as: tuple[str, Callable[[str], bool]] | None = None) -> Units | None:
     """The units of a vault from its search index in `cache_dir`: `page_of(doc)` names the page a
     file is shown on (None: not on the site), `title_vectors(texts)` embeds page titles with the
     real model, `current` (file -> hash) leaves out files the index holds in another version,
@@ -836,8 +837,11 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
     title whose vector was not asked for. `names_key`: the names the links were resolved against
     (kg.index.names_fingerprint); while they are those of the kept units, a file's links read as
     they did unless the file changed, so only changed files' `shown_digest` is asked for (every
-    file's links were decoded for it: 0.2-0.4 s of a one-note edit at 6,571 and 10k notes). None
-    when there is no index or nothing to search."""
+    file's links were decoded for it: 0.2-0.4 s of a one-note edit at 6,571 and 10k notes).
+    `reads_as`: (names, `stands(doc)`) when the names are not those of the kept units: if those were
+    `names`, a file unchanged for which `stands` says its links read as they did then keeps its
+    units too (a note made or deleted at 10k notes: 0.4-0.5 s of decoding every file's links, which
+    the build waited 0.2 s for). None when there is no index or nothing to search."""
     folder = Path(cache_dir)
     try:
         from kg.search.index import SearchIndex
@@ -862,14 +866,15 @@ def gather(cache_dir: Path, page_of: Callable[[str], str | None], table: Table,
         page_now = {doc: page_of(doc) if current is None or (doc in current and indexed.get(doc) == current[doc])
                     else None for doc in order}
         same_names = bool(names_key) and kept.names == names_key
+        stands = reads_as[1] if reads_as is not None and not same_names and kept.names == reads_as[0] else None
 
         def made_from(doc: str) -> str:  # what a file's units are made from beside its page
             made = indexed.get(doc, "")
             if not shown_digest:
                 return made
             r = kept.docs.get(doc)
-            if same_names and made and r is not None and r.hash.startswith(f"{made}/"):
-                return r.hash  # the file and the names as they were: its links read as they did
+            if made and r is not None and r.hash.startswith(f"{made}/") and (same_names or (stands and stands(doc))):
+                return r.hash  # the file as it was, and the names too (or its links read as they did)
             return f"{made}/{shown_digest(doc)}"
 
         reuse = {doc for doc in order if (r := kept.docs.get(doc)) and r.hash and r.hash == made_from(doc)
@@ -1232,7 +1237,7 @@ def _taken(name: str, key: tuple | None):
 
 
 def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[str], pages: set[str],
-            progress=None) -> set[str]:
+            progress=None, reads_as: tuple[str, Callable[[str], bool]] | None = None) -> set[str]:
     """Write site/semantic/ for a vault whose search index is in `cache_dir` (each file only if its
     bytes changed); returns the files there that are kg's. Without an index, kg's old files there
     are removed and the site searches by words only. `pages`: the pages the site has, as the
@@ -1277,7 +1282,7 @@ def publish(site, out: Path, cache_dir: Path, owned: set[str], warnings: list[st
                            token_cache=Path(cache_dir) / "semantic-tokens.npz", shown=site.shown_text,
                            static_cache=Path(cache_dir) / "semantic-static.npz",
                            unit_cache=Path(cache_dir) / UNIT_CACHE, want_titles=want,
-                           shown_digest=site.shown_digest, names_key=kb.names)
+                           shown_digest=site.shown_digest, names_key=kb.names, reads_as=reads_as)
             if units is not None:
                 files = {TABLE: table_bytes, VAULT: vault_parts(units, digest)}
         except (SemanticUnavailable, ModelError, OSError, ValueError, sqlite3.Error) as exc:

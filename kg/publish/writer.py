@@ -557,7 +557,8 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
     elif search:
         if len(todo) >= PARALLEL_FROM:  # the pages are drawn; an edit's few keep it (letting a 10k vault's go took 0.5 s)
             site.let_knowledge_go()
-        meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress)  # if changed
+        meaning = semantic.publish(site, out, cache_dir, owned, warnings, _drawn(manifest), progress,  # if changed
+                                   reads_as=_read_as_before(site, last, files))
     else:  # kg serve: the page reloads first, then `finish` (in the result) brings the search files up to date
         meaning = {path for path in (semantic.TABLE, semantic.VAULT) if path in owned and (out / path).is_file()}
     meaning_seconds = time.perf_counter() - meaning_started
@@ -648,13 +649,31 @@ def _meaning_files(out: Path, cache_dir: Path) -> tuple[set[str] | None, list[st
     kb = _MEANING["kb"]
     last = _MEANING["last"] if _MEANING.get("site") == (out, cache_dir) else \
         _load_manifest(cache_dir / MANIFEST, code_version(), out)
-    if not _an_edit(last, {path: info.hash for path, info in kb.infos.items()}):
+    files = {path: info.hash for path, info in kb.infos.items()}
+    if not _an_edit(last, files):
         return None, []
     warnings: list[str] = []
     site = Site(kb, _MEANING["title"], _MEANING["base_url"])  # (the meaning search reads no knowledge)
     pages = _drawn(last.get("pages", {})) | _MEANING["concepts"]
-    kept = semantic.publish(site, out, cache_dir, _owned(last), warnings, pages)
+    kept = semantic.publish(site, out, cache_dir, _owned(last), warnings, pages, reads_as=_read_as_before(site, last, files))
     return kept, warnings
+
+
+def _read_as_before(site: Site, last: dict, files: dict[str, str]) -> tuple[str, Callable[[str], bool]] | None:
+    """For the meaning search after the names changed (a note made or deleted): the names of the
+    site in `last`, and whether a file's links read as they did then (kg.publish.semantic.gather):
+    they resolve as they did (the file's link digest is the one `last` keeps) and none points at a
+    note or source edited, made or deleted since (an unlabelled link reads as its target's title,
+    which only that file's content gives). None when `last` keeps no link digests."""
+    linked, names, changed = last.get("link_digests"), last.get("names"), _changed_files(last, files)
+    if not isinstance(linked, dict) or not isinstance(names, str) or not names or changed is None:
+        return None
+    touched = set(changed)
+    for path in changed:
+        if path in site.holder:
+            touched |= site.linking_files(site.holder[path][1])
+    digests = site.kb.link_digests
+    return names, lambda doc: doc not in touched and doc in linked and linked[doc] == digests.get(doc)
 
 
 class MeaningAside:
