@@ -37,6 +37,7 @@ import hashlib
 import json
 import marshal
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import orjson
@@ -95,6 +96,36 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
             for n in range(start, end)]
     return _Patch(kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
                   vectors_for).run()
+
+
+def stance_parts(stances: Sequence, keys: Sequence, docs: Sequence[str], made: dict[str, bytes],
+                 kept: dict | None = None) -> dict[str, tuple[bytes | None, str]]:
+    """Each file with a statement that takes a stance (`stances`, `keys` and `docs`: the pool's), in
+    claim order: the digest of its claims as extracted (`ClaimFiles.made`) and a digest of its
+    statements that take one, their keys (a claim's file, id, text and mentions) and stances. A file
+    in `kept` with the same `made` digest keeps its part there, its stances not read."""
+    from kg.claims.tensions import flagged
+
+    rows: dict[str, list[int]] = {}
+    for r in flagged(stances):
+        rows.setdefault(docs[r], []).append(r)
+    kept = kept or {}
+    parts = {}
+    for doc, mine in rows.items():
+        was = kept.get(doc)
+        if was is not None and made.get(doc) is not None and was[0] == made[doc]:
+            parts[doc] = was
+        else:
+            taking = [[k.decode() if isinstance(k := keys[r], bytes) else k, stances[r]] for r in mine]
+            parts[doc] = (made.get(doc), hashlib.blake2b(json.dumps(taking, ensure_ascii=False).encode(),
+                                                         digest_size=16).hexdigest())
+    return parts
+
+
+def stance_digest(parts: dict[str, tuple[bytes | None, str]]) -> str:
+    """The claims that take a stance, as one digest (meta `stance_claims`) of their files' parts."""
+    listed = [[doc, part] for doc, (_, part) in parts.items()]
+    return hashlib.blake2b(json.dumps(listed, ensure_ascii=False).encode(), digest_size=16).hexdigest()
 
 
 class _Patch:
@@ -268,34 +299,18 @@ class _Patch:
 
     @functools.cached_property
     def stance_parts(self) -> dict[str, tuple[bytes | None, str]]:
-        """Each file with a claim that takes a stance, in claim order: the digest of its claims as
-        extracted (`ClaimFiles.made`) and a digest of its claims that take one, their keys (a claim's
-        file, id, text and mentions) and stances. A file whose claims are as the last patch kept
-        them (meta `stance_files`) keeps that part: only the others' stances are decoded (decoding
+        """`stance_parts` of the pool, a file whose claims are as the last patch or analysis kept
+        them (meta `stance_files`) keeping its part: only the others' stances are decoded (decoding
         the 460 stances of a 10k vault, from 440 files' columns, took 0.05-0.07 s of an edit)."""
         from kg.claims.store import kept_data
-        from kg.claims.tensions import flagged
 
-        stances, keys, docs, made = self.pool.stances, self.pool.keys, self.pool.docs, self.files.made
-        rows: dict[str, list[int]] = {}
-        for r in flagged(stances):
-            rows.setdefault(docs[r], []).append(r)
-        kept = kept_data(self.store.get("stance_files")) or {}
-        parts = {}
-        for doc, mine in rows.items():
-            was = kept.get(doc)
-            if was is not None and made.get(doc) is not None and was[0] == made[doc]:
-                parts[doc] = was
-            else:
-                taking = json.dumps([[keys[r], stances[r]] for r in mine], ensure_ascii=False).encode()
-                parts[doc] = (made.get(doc), hashlib.blake2b(taking, digest_size=16).hexdigest())
-        return parts
+        return stance_parts(self.pool.stances, self.pool.keys, self.pool.docs, self.files.made,
+                            kept_data(self.store.get("stance_files")) or {})
 
     @functools.cached_property
     def stance_claims(self) -> str:
         """A digest of the claims that take a stance, in their order, file by file (`stance_parts`)."""
-        listed = [[doc, part] for doc, (_, part) in self.stance_parts.items()]
-        return hashlib.blake2b(json.dumps(listed, ensure_ascii=False).encode(), digest_size=16).hexdigest()
+        return stance_digest(self.stance_parts)
 
     @functools.cached_property
     def tension_rows(self) -> list[tuple[int, str, str]]:

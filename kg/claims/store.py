@@ -1305,14 +1305,20 @@ def knowledge(kb, files: ClaimFiles, cache_dir: Path, progress=None, preview: li
         done = patched(kb, store, files, stamp, settled, items, _claim_vectors(cache_dir, True, progress), read)
         if done is not None:  # a few claims added or taken out, in nothing another claim takes part in
             return done
-        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, items, **read)
+        stances = {"made": files.made}
+        found, judged = _analyse(kb, store, cache_dir, paths, stamp, progress, items, **read, stances=stances)
         problems = _settle(kb, found)
         summary = counts(found)
         declaring = {c.doc for c in found.claims if c.kind == "tension" and c.origin == "note"}
         with store.db:
             changes = store.save_settled(found)
-            # (the claims its polarity tensions were found among: the next patch looks at them again)
-            store.db.execute("DELETE FROM meta WHERE key = 'stance_claims'")
+            # the claims its polarity tensions were found among: while they are, the next patch keeps
+            # them (finding them again took the first patch after an analysis 0.2 s at 10k, most of it
+            # reading the 370 files of the claims that take a stance one at a time)
+            from kg.claims.delta import stance_digest
+
+            store.db.execute("INSERT OR REPLACE INTO meta VALUES ('stance_claims', ?)", (stance_digest(stances["parts"]),))
+            store.db.execute("INSERT OR REPLACE INTO meta VALUES ('stance_files', ?)", (marshal.dumps(stances["parts"]),))
             if not changes.fresh:  # (a first analysis changes every page)
                 changes.reach = _reach(kb, store, changes)
             for key, value in (("settled", settled), ("summary", json.dumps(summary)), ("settled_names", kb.names),
@@ -1519,11 +1525,12 @@ def _settled(kb, cache_dir: Path, paths: list[str], stamp: str) -> Knowledge:
 
 def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp: str,
              progress, items: Sequence[tuple[Claim, Extra]] | None = None, listed=None,
-             pool: Memo | None = None) -> tuple[Knowledge, int]:
+             pool: Memo | None = None, stances: dict | None = None) -> tuple[Knowledge, int]:
     """The analysis where the vault changed, stored; with the number of claims judged again.
     `items`: the claims of `paths` with their extras, when already read (`KnowledgeStore.claim_rows`);
     `listed` (kg.claims.analyse._Listed) and the memo's `pool`, when a patch read them
-    (kg.claims.delta.patched)."""
+    (kg.claims.delta.patched). `stances` (the files' `ClaimFiles.made` digests under "made"): the
+    statements its polarity tensions are found among are put there, by file (kg.claims.delta.stance_parts)."""
     from kg.search.embed import let_model_go
 
     if progress:
@@ -1533,6 +1540,12 @@ def _analyse(kb, store: KnowledgeStore, cache_dir: Path, paths: list[str], stamp
         items = items.models()
     claims = [c for c, _ in items]
     extras = [e for _, e in items]
+    if stances is not None:
+        from kg.claims.delta import stance_parts
+
+        statements = [n for n, c in enumerate(claims) if c.kind == "claim"]  # (the pool: `analyse._Listed`)
+        stances["parts"] = stance_parts([extras[n].stances for n in statements], [extras[n].key for n in statements],
+                                        [claims[n].doc for n in statements], stances["made"])
     before = store.memo(pool)
     vectors_for = _claim_vectors(cache_dir, before.vectors is not None, progress)  # (analyse lets them go once copied)
     from kg.claims.analyse import analyse
