@@ -795,13 +795,20 @@ class _RowsListed(_Listed):
         places = [f for f, name in enumerate(self.rows.paths) if name in docs]
         return np.isin(self.pool_file, places)
 
-    def measure_rows(self, keys: set[tuple[str, str]]) -> list[int] | None:
+    def _measuring(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The records of the measures with these hashes that statements make: each one's row in
+        the pool and its hash."""
         rows, words = self.rows.measured
-        found = np.unique(rows[np.isin(words, np.array([measure_hash(k) for k in keys], dtype=np.uint64))])
-        at = np.searchsorted(self._pool, found)
+        hit = np.isin(words, hashes)
+        rows, words = rows[hit], words[hit]
+        at = np.searchsorted(self._pool, rows)
         stated = at < len(self._pool)
-        stated[stated] = self._pool[at[stated]] == found[stated]
-        return at[stated].tolist()
+        stated[stated] = self._pool[at[stated]] == rows[stated]
+        return at[stated], words[stated]
+
+    def measure_rows(self, keys: set[tuple[str, str]]) -> list[int] | None:
+        rows, _ = self._measuring(np.array([measure_hash(k) for k in keys], dtype=np.uint64))
+        return np.unique(rows).tolist()
 
     def measure_counts(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int] | None:
         # from the records, each (word, row) once: exact but where two keys' 64-bit hashes meet, and
@@ -810,13 +817,8 @@ class _RowsListed(_Listed):
         for key in keys:
             h = measure_hash(key)
             hashes[h] = key if h not in hashes else None
-        rows, words = self.rows.measured
-        hit = np.isin(words, np.fromiter(hashes, dtype=np.uint64, count=len(hashes)))
-        rows, words = rows[hit], words[hit]
-        at = np.searchsorted(self._pool, rows)
-        stated = at < len(self._pool)
-        stated[stated] = self._pool[at[stated]] == rows[stated]
-        both = np.unique(np.stack([words[stated], at[stated].astype(np.uint64)]), axis=1)
+        rows, words = self._measuring(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)))
+        both = np.unique(np.stack([words, rows.astype(np.uint64)]), axis=1)
         found, counts = np.unique(both[0], return_counts=True)
         out = dict.fromkeys(keys, 0)
         for h, n in zip(found.tolist(), counts.tolist()):

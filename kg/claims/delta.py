@@ -116,7 +116,7 @@ def stance_parts(stances: Sequence, keys: Sequence, docs: Sequence[str], made: d
         if was is not None and made.get(doc) is not None and was[0] == made[doc]:
             parts[doc] = was
         else:
-            taking = [[k.decode() if isinstance(k := keys[r], bytes) else k, stances[r]] for r in mine]
+            taking = [[keys[r], stances[r]] for r in mine]
             parts[doc] = (made.get(doc), hashlib.blake2b(json.dumps(taking, ensure_ascii=False).encode(),
                                                          digest_size=16).hexdigest())
     return parts
