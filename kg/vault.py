@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kg.config import Settings
 from kg.model import Diagnostic
@@ -24,9 +23,9 @@ BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
 """Byte order marks, longest first (UTF-32 LE starts with UTF-16 LE's)."""
 
 
-@dataclass(frozen=True)
-class VaultFile:
-    """A file found in the vault: where it is and what role it plays."""
+class VaultFile(NamedTuple):
+    """A file found in the vault: where it is and what role it plays (a tuple: a 10k vault's read
+    makes 11k of them, and a frozen dataclass took 1 µs more for each)."""
 
     path: str
     """Path relative to the vault, forward slashes, NFC."""
@@ -106,22 +105,21 @@ def discover(root: Path, settings: Settings) -> tuple[list[VaultFile], list[Diag
     start = len(base) + 1
     inside = os.path.realpath(base) + os.sep
 
-    def add(walk, classify) -> None:
+    def add(walk, kind: FileKind, suffixes: tuple[str, ...]) -> None:
         for full, size, mtime in walk:
             real = full[start:].replace(os.sep, "/")
             rel = doc_path(real)
             if rel not in found:
-                found[rel] = VaultFile(rel, classify(full), size, mtime, real)
+                found[rel] = VaultFile(rel, kind if full.lower().endswith(suffixes) else "file", size, mtime, real)
 
     if os.path.isdir(sources_dir):
-        add(_walk(sources_dir, skip - {sources_dir}, inside, vs.follow_outside_links, problems),
-            lambda p: "source" if p.lower().endswith(SOURCE_SUFFIXES) else "file")
-    add(_walk(notes_dir, skip, inside, vs.follow_outside_links, problems),
-        lambda p: "note" if p.lower().endswith(NOTE_SUFFIXES) else "file")
+        add(_walk(sources_dir, skip - {sources_dir}, inside, vs.follow_outside_links, problems), "source",
+            SOURCE_SUFFIXES)
+    add(_walk(notes_dir, skip, inside, vs.follow_outside_links, problems), "note", NOTE_SUFFIXES)
     severity = {"unreadable-file": "error", "outside-link": "warning", "not-followed": "info"}
     diagnostics = [Diagnostic(doc=doc_path(full[start:]), severity=severity[code], code=code, message=message)
                    for full, code, message in dict.fromkeys(problems)]
-    return sorted(found.values(), key=lambda f: f.path), diagnostics
+    return [found[path] for path in sorted(found)], diagnostics
 
 
 def content_hash(data: bytes) -> str:

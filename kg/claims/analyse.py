@@ -1435,16 +1435,19 @@ def _cosines(matrix: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.nd
 
 
 def related_again(listed: _Listed, memo: Memo, moved: np.ndarray, fresh: list[int], first: np.ndarray,
-                  second: np.ndarray, cosines: np.ndarray, displaced: set[str] = frozenset()
+                  second: np.ndarray, cosines: np.ndarray, displaced: set[str] = frozenset(),
+                  sides: tuple[np.ndarray, np.ndarray] | None = None
                   ) -> tuple[set[str], dict[str, list[tuple[str, str]]]]:
     """The notes whose related claims an incremental analysis ranks again, and their ranking from
     every pair (`first`, `second`, `cosines`: the pool's now) that touches them: the notes with a
     claim new to the pool (`fresh` rows), with a pair gone (a claim of the memo's pool gone:
     `moved`, the memo's rows to the pool's, -1 for one gone) or a new pair, and those a patch
     ranked again since the memo (`Memo.reranked`), and the files whose claims' neighbour pairs
-    changed otherwise (`displaced`: a new claim crowded one out). `listed`: the pool's claims."""
+    changed otherwise (`displaced`: a new claim crowded one out). `listed`: the pool's claims.
+    A pair's two rows may come in either order (a note's related claims are read from both sides).
+    `sides`: the memo's pairs' rows now (`moved` of each side), when the caller has them."""
     docs = listed.pool_docs
-    a, b = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]
+    a, b = sides if sides is not None else (moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]])
     dead = memo.pairs[(a < 0) | (b < 0), :2].ravel()
     touched = {docs[r] for r in fresh} | {memo.docs[r] for r in dead.tolist()} | memo.reranked | displaced
     touched |= {docs[r] for r in moved[dead][moved[dead] >= 0].tolist()}

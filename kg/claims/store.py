@@ -1166,7 +1166,8 @@ class ClaimFiles:
     def linked(self, kb) -> dict[str, str]:
         """The link digests of the files whose links the analysis reads (`linking`), as the stamp
         takes them: the store keeps them with each analysis, for `stamp_before`."""
-        return {p: d for p, d in kb.link_digests.items() if p in self.linking(kb)}
+        linking = self.linking(kb)  # (asked once: asked for each of 11k files, it took 0.03 s)
+        return {p: d for p, d in kb.link_digests.items() if p in linking}
 
     def _stamp_of(self, kb, made: dict[str, bytes], linked: dict[str, str] | None = None) -> str:
         made_of = [made[p].hex() if p in made else self.keys[p] for p in self.paths]
