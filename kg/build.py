@@ -403,7 +403,7 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
         if f.kind == "file":
             continue
         known = states.get(f.path)
-        if known and known[1:] == (f.size, f.mtime):
+        if known and known[1] == f.size and known[2] == f.mtime:
             keep.add(f.path)
             continue
         data, problem = read_bytes(root, f, max_bytes)
@@ -418,9 +418,11 @@ def parse_all(root: Path, files: list[VaultFile], settings: Settings, progress: 
             todo.append((f.kind, f.path, digest, data, f.size, f.mtime))
     for rows in _parse_many(todo, settings.sections, progress, jobs):
         cache.store(rows)  # as they come: a cold build of a large vault never holds every parse
+        states.update((path, (digest, size, mtime, names, refs)) for path, digest, _, size, mtime, names, refs, _ in rows)
     gone = cache.finish(restat, keep)
     infos: dict[str, DocInfo] = {}
-    for path, digest, names, refs in cache.infos():
+    for path in sorted(keep):  # (the files read now, as the cache has them)
+        digest, _, _, names, refs = states[path]
         info = DocInfo.loads(path, digest, names, refs)
         problems.extend(info.problems())
         if info.kind in ("note", "source"):

