@@ -437,8 +437,7 @@ class _Roster(Sequence):
             n = int(np.searchsorted(self.first, row, "right")) - 1
             sid, path, digest, indexes = self.listed[n]
             if path not in self.read:
-                data = self.kb.raw([path]).get(path)
-                self.read[path] = data.get("sentences", []) if data is not None else self.kb.doc(path).sentences
+                self.prefetch([row])
             i = indexes[row - int(self.first[n])]
             sentence = self.read[path][i]
             made = self.made[row] = SourceSentence(
@@ -447,6 +446,18 @@ class _Roster(Sequence):
 
     def __iter__(self):
         return (self[row] for row in range(len(self)))
+
+    def prefetch(self, rows) -> None:
+        """Read the sources of these rows at once (`Matcher.infer`, before it looks at them): read
+        one at a time, each opened the parse cache again, 0.03 s of a 10k vault's edit for the 20
+        sentences nearest one claim."""
+        size = len(self)
+        paths = {self.listed[int(n)][1] for n in np.searchsorted(self.first, [r for r in rows if 0 <= r < size], "right") - 1}
+        paths -= self.read.keys()
+        if paths:
+            data = self.kb.raw(sorted(paths))
+            for path in paths:
+                self.read[path] = data[path].get("sentences", []) if path in data else self.kb.doc(path).sentences
 
     def by_source(self) -> dict[str, list[int]]:
         return {entry[0]: list(range(int(self.first[n]), int(self.first[n + 1]))) for n, entry in enumerate(self.listed)}

@@ -386,12 +386,15 @@ class _Patch:
         # the links looked at below, as the cache keeps them, name none of the changed files or ids:
         # none can, and none is decoded (decoding them took 0.03-0.06 s of a 10k edit)
         named = [json.dumps(name, ensure_ascii=False) for name in (*sorted(self.docs), *sorted(ids))]
-        if not any(name in self.kb.link_text(doc) for doc in {doc for doc, _ in blocks} | self.files.linking(self.kb)
-                   for name in named):
+        declaring, linking = {doc for doc, _ in blocks}, self.files.linking(self.kb)
+        hit = {doc for doc in declaring | linking if any(name in self.kb.link_text(doc) for name in named)}
+        if not hit:
             return True
-        rows = [r for r in self.kb.rows_of(sorted({doc for doc, _ in blocks}))
+        # only the files whose links name one are decoded (those of every declaring file and every
+        # `opposes::` took 0.03 s of a 10k edit that a file linking the changed note made)
+        rows = [r for r in self.kb.rows_of(sorted(hit & declaring))
                 if r.block_index is not None and (r.doc, r.block_index) in blocks]
-        rows += [r for r in self.kb.rows_with('"opposes"') if r.relation == "opposes"]
+        rows += [r for r in self.kb.rows_of(sorted(hit & linking)) if r.relation == "opposes"]
         return not any(r.target_doc in self.docs or (r.block and r.block in ids) for r in rows)
 
     def _candidates(self) -> bool:

@@ -237,6 +237,8 @@ class Matcher:
                 progress("Finding evidence", start, len(claims))
             batch = np.ascontiguousarray(vectors[start:start + 2048])
             sims, rows = top_k(batch, self.vectors, k)  # (exact, where the vectors are: kg.search.knn)
+            if hasattr(self.sentences, "prefetch"):  # (sentences made when first looked at: their sources read at once)
+                self.sentences.prefetch(rows[rows >= 0].tolist())
             for claim, cos_row, row_row in zip(claims[start:start + 2048], sims, rows):
                 kth[claim.id] = float(cos_row[-1]) if k == CANDIDATES else -1.0
                 own = said(claim)
