@@ -74,7 +74,8 @@ stubs, digest of the rows), rows to stubs as JSON."""
 def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resolved],
                   lookups: Callable[[], Lookups | None] = lambda: None,
                   offered: Callable[[], dict[str, list]] | None = None,
-                  make_resolver: Callable[[], Resolver] | None = None) -> tuple[list[tuple], dict[str, list[str]]]:
+                  make_resolver: Callable[[], Resolver] | None = None
+                  ) -> tuple[list[tuple], dict[str, list[str]], str | None]:
     """Every written link -> a `Link` to a concept, source or file; missing targets -> stubs.
 
     A file whose hash and names fingerprint match `previous`, and whose links into other files
@@ -84,8 +85,10 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
     every file offered, and what each file's links looked up; `offered()` gives what every file
     offers now, `entries` when not given). The others are resolved again.
     Returns the fresh (path, hash, fingerprint, rows, problems, embeds, stubs, digest of the rows:
-    kg.knowledge.links_digest) to cache (rows None:
-    the cached ones stand under this fingerprint), and what each file resolved again looked up.
+    kg.knowledge.links_digest) to cache, what each file resolved again looked up, and the names
+    fingerprint the files kept under the new names were stamped with (None: none was): every file
+    cached under it either stands under `fingerprint` now or is among the fresh ones
+    (kg.cache.ParseCache.store_resolutions stamps them again at once).
     `make_resolver` makes the Resolver of the vault's names, when a file needs one (kg.links.kept_resolver)."""
     make_resolver = make_resolver or (lambda: Resolver(kb.infos, kb.files))
     resolver = None
@@ -103,16 +106,15 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             anchors[target] = anchors_digest(kb.infos.get(target))
         return anchors[target]
 
+    restamped = None
     for path, info in kb.infos.items():
         old = previous.get(path)
-        restamped = False
         if old and old[0] == info.hash and last and old[1].split("|", 1)[0] == last.names \
                 and path in last.looked_up and changed.isdisjoint(last.looked_up[path]):
-            # resolved against other names, none of which its links looked up: it stands
-            old, restamped = (old[0], fingerprint + old[1][len(last.names):], *old[2:]), True
+            # resolved against other names, none of which its links looked up: it stands (only its
+            # stamp is written again, with every other such file's)
+            old, restamped = (old[0], fingerprint + old[1][len(last.names):], *old[2:]), last.names
         if old and old[0] == info.hash and _links_stand(old[1], fingerprint, anchored):
-            if restamped:  # (kept under the new names: only its stamp is written again)
-                fresh.append((path, old[0], old[1], None, None, None, None, None))
             kb.resolved[path] = old[2]
             kb.rows_digests[path] = old[6]
             if old[3] != "[]":
@@ -162,7 +164,7 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
                       _dumps(list(missing.items())), digest))
     for cid, written in sorted(stubs.items()):
         kb.concepts.setdefault(cid, Concept(id=cid, title=written))
-    return fresh, looked_up
+    return fresh, looked_up, restamped
 
 
 @dataclass

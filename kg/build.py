@@ -373,9 +373,9 @@ def _read(root: Path, settings: Settings, progress: Progress | None, jobs: int |
         make_concepts(kb, settings.vault.notes)
         kb.names = names_fingerprint(kb.infos, kb.files)
         offered = functools.cache(lambda: entries(kb))  # (asked for only when the names changed, once)
-        fresh, looked = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups, offered,
-                                      lambda: kept_resolver(kb.infos, kb.files, kb.names, cache_dir))
-        cache.store_resolutions(fresh, set(kb.infos))
+        fresh, looked, restamped = resolve_links(kb, kb.names, cache.resolutions(), cache.lookups, offered,
+                                                 lambda: kept_resolver(kb.infos, kb.files, kb.names, cache_dir))
+        cache.store_resolutions(fresh, set(kb.infos), kb.names, restamped)
         cache.store_lookups(looked, set(kb.infos), kb.names, offered)
         check_vault(kb)
     finally:

@@ -116,12 +116,18 @@ class ParseCache:
             "SELECT r.path, r.hash, n.names, r.rows, r.problems, r.embeds, r.stubs, r.digest FROM resolved r "
             "JOIN resolved_names n ON n.path = r.path")}
 
-    def store_resolutions(self, rows: list[tuple], keep: set[str]) -> None:
-        """Write each file's resolved links (kg.assemble.resolve_links); a row without links (None)
-        keeps the stored ones under its new names fingerprint."""
+    def store_resolutions(self, rows: list[tuple], keep: set[str], names: str, restamped: str | None = None) -> None:
+        """Write each file's resolved links (kg.assemble.resolve_links). `restamped`: the names
+        fingerprint whose files' links stand under the new one (`names`) but for the files in `rows`;
+        they are stamped again in one statement (a row each took 0.04 s of a 10k vault's build after
+        a note was made)."""
         with self.db:
+            if restamped is not None:
+                self.db.execute("UPDATE resolved_names SET names = ? || substr(names, ?) "
+                                "WHERE names = ? OR substr(names, 1, ?) = ?",
+                                (names, len(restamped) + 1, restamped, len(restamped) + 1, restamped + "|"))
             self.db.executemany("INSERT OR REPLACE INTO resolved VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(r[0], r[1], *r[3:]) for r in rows if r[3] is not None])
+                                [(r[0], r[1], *r[3:]) for r in rows])
             self.db.executemany("INSERT OR REPLACE INTO resolved_names VALUES (?, ?)", [(r[0], r[2]) for r in rows])
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM resolved") if p not in keep]
             self.db.executemany("DELETE FROM resolved WHERE path = ?", gone)
