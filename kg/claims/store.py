@@ -340,10 +340,9 @@ class KnowledgeStore:
         return [item for p in paths if p in stored for item in decoded[p][1]]
 
     def claim_rows(self, paths: list[str]) -> Sequence[tuple[Claim, Extra]]:
-        """`claims`, each made when first asked (kg.claims.perfile.ClaimRows); made all at once
-        after `remember_claims`, which keeps them between builds."""
-        if _DECODED is not None:
-            return self.claims(paths)
+        """`claims`, each made when first asked (kg.claims.perfile.ClaimRows), for a patch: also
+        after `remember_claims`, where listing every kept claim took kg serve's patch of a 10k
+        vault 0.6 s and the listing made of them 0.6 s more, against 0.05 s together here."""
         wanted = set(paths)  # (every file's records, in a table of their own: at 10k notes, 0.02 s, where
         # reading them beside every file's claims and columns took 0.05 s)
         stored = {p: (listing, measured)
