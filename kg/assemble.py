@@ -10,6 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
 from kg.index import DocInfo, anchors_digest
 from kg.knowledge import LINK_FIELDS, KnowledgeBase, links_digest
 from kg.links import Resolver, path_keys, relative_paths, target_key
@@ -118,11 +120,11 @@ def resolve_links(kb: KnowledgeBase, fingerprint: str, previous: dict[str, Resol
             kb.resolved[path] = old[2]
             kb.rows_digests[path] = old[6]
             if old[3] != "[]":
-                kb.diagnostics.extend(Diagnostic(**d) for d in json.loads(old[3]))
+                kb.diagnostics.extend(Diagnostic(**d) for d in orjson.loads(old[3]))
             if old[4] != "[]":
-                kb.embeds[path] = [tuple(e) for e in json.loads(old[4])]
+                kb.embeds[path] = [tuple(e) for e in orjson.loads(old[4])]
             if old[5] != "[]":
-                for cid, written in json.loads(old[5]):
+                for cid, written in orjson.loads(old[5]):
                     stubs.setdefault(cid, written)
             continue
         resolver = resolver or make_resolver()
@@ -238,7 +240,7 @@ def _links_stand(stored: str, fingerprint: str, anchored) -> bool:
         return True
     if not stored.startswith(fingerprint + "|"):
         return False
-    return all(anchored(target) == digest for target, digest in json.loads(stored[len(fingerprint) + 1:]))
+    return all(anchored(target) == digest for target, digest in orjson.loads(stored[len(fingerprint) + 1:]))
 
 
 def _dumps(value) -> str:
