@@ -26,11 +26,14 @@ def serve(port: int, host: str, no_search: bool) -> None:
       kg serve --port 8080
       kg --vault ~/notes serve --no-search
     """
+    import gc
+
     from kg.build import collect_garbage
     from kg.publish import SiteFolderError, check_site_folder
     from kg.publish.serve import start_server, watch
     from kg.lock import cache_lock
 
+    gc.enable()  # (a process that serves until stopped: `kg` turns the collector off for a command)
     ctx: Context = click.get_current_context().obj
     settings = ctx.settings()
     try:  # before reading anything: a site folder over the user's files is refused at once
