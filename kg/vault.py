@@ -56,6 +56,12 @@ def _walk(top: str, skip: set[str], inside: str, outside_ok: bool, problems: lis
         for entry in entries:
             if entry.name.startswith("."):
                 continue
+            if not entry.name.isascii() and not _utf8(entry.name):
+                problems.append((_readable(entry.path), "unreadable-file",
+                                 "this name is not valid UTF-8 (a byte the system could not decode); it is "
+                                 f"skipped{', with the files in it' if entry.is_dir(follow_symlinks=False) else ''} "
+                                 "(rename it)"))
+                continue
             try:
                 link = entry.is_symlink()
                 if entry.is_dir(follow_symlinks=False):
@@ -87,6 +93,21 @@ def _walk(top: str, skip: set[str], inside: str, outside_ok: bool, problems: lis
             except OSError:
                 yield entry.path, 0, 0
         stack.extend(reversed(subdirs))
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name from the file system is text: a byte that is not UTF-8 comes as a lone
+    surrogate (Python's surrogateescape), which no file, database or page kg writes can hold."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _readable(path: str) -> str:
+    """`path` with each byte that is not UTF-8 shown as U+FFFD, for a message."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def discover(root: Path, settings: Settings) -> tuple[list[VaultFile], list[Diagnostic]]:

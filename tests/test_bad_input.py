@@ -4,6 +4,7 @@ still builds, and no file under notes/ or sources/ changes."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,10 @@ def bad(tmp_path_factory):
     (notes / "crlf.md").write_bytes(b"---\r\ntitle: CRLF\r\n---\r\nLine one [[good]]\r\nLine two [[missing-crlf]]\r\n")
     (sources / "bom.txt").write_bytes("\ufeffA Title With A BOM\n\nThe text is 3–5% better.\n".encode("utf-8"))
     (sources / "binary.html").write_bytes(b"\x00\x01\x02<html>")
+    # names with a byte that is not UTF-8 (a file copied from an old system): Python reads them with surrogates
+    (notes / os.fsdecode(b"latin1-name-caf\xe9.md")).write_text("Links [[good]].\n", encoding="utf-8")
+    (notes / os.fsdecode(b"folder\xff")).mkdir()
+    (notes / os.fsdecode(b"folder\xff") / "inside.md").write_text("Inside.\n", encoding="utf-8")
     before = tree_hashes(root)
     kb = build(root)
     return root, kb, before
@@ -103,6 +108,17 @@ def test_odd_file_names_build_and_are_explained(bad):
     assert odd in kb.notes and kb.concept_of(odd).id == "we-ird-name-s-x-1-u"
     assert "'#'" in diag(kb, odd, "unlinkable-name")[0].message
     assert "notes/ leading space.md" in kb.notes
+
+
+def test_names_that_are_not_utf8_are_skipped_and_explained(bad):
+    _, kb, _ = bad
+    [d] = diag(kb, "notes/latin1-name-caf\ufffd.md", "unreadable-file")
+    assert d.severity == "error" and "not valid UTF-8" in d.message and "rename it" in d.message
+    [d] = diag(kb, "notes/folder\ufffd", "unreadable-file")
+    assert "with the files in it" in d.message
+    assert all(p.isascii() or "\udc80" > max(p) or max(p) > "\udcff" for p in [*kb.notes, *kb.files])
+    assert not [p for p in kb.notes if "inside" in p or "latin1-name" in p]
+    assert "notes/good.md" in kb.notes
 
 
 def test_crlf_and_bom(bad):
