@@ -195,6 +195,8 @@ class KnowledgeStore:
         stored = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('version', 'code')"))
         same_files = stored.get("code") == _code_bytes() and "version" in stored
         self.version = stored["version"] if same_files else _code()
+        if same_files:  # its tables are as this code made them: opened without a write (a 10k edit opens
+            return db  # the store 24 times, and each wrote its version and made its close write the log back)
         if stored.get("version") != self.version:
             db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in ("files", "records", "file_index", "inferred",
                                                                              "declared", "pairs", "related", "explained",
