@@ -12,7 +12,6 @@ hash changed.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -148,13 +147,13 @@ class ParseCache:
         offers (`entries()`), for `lookups`."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO lookups VALUES (?, ?)",
-                                [(p, json.dumps(keys, ensure_ascii=False)) for p, keys in looked.items()])
+                                [(p, orjson.dumps(keys).decode()) for p, keys in looked.items()])
             gone = [(p,) for (p,) in self.db.execute("SELECT path FROM lookups") if p not in keep]
             self.db.executemany("DELETE FROM lookups WHERE path = ?", gone)
             known = self.db.execute("SELECT value FROM meta WHERE key = 'lookup_names'").fetchone()
             if known is None or known[0] != names:
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
-                                (json.dumps(entries(), ensure_ascii=False),))
+                                (orjson.dumps(entries()).decode(),))  # (json: 0.015 s of a 10k note made)
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('lookup_names', ?)", (names,))
 
     def data(self, paths: list[str]) -> dict[str, tuple[str, str]]:
