@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import TypeAdapter
 
+from kg.arrays import unique, unique_columns
 from kg.claims.evidence import (
     MIN_DECLARED,
     Matcher,
@@ -798,7 +799,7 @@ class _RowsListed(_Listed):
 
     def pool_dates(self, kb) -> list[str | None]:
         names = self.rows.paths
-        files = np.unique(self.pool_file[np.asarray(self.pool_sourced, dtype=bool)]).tolist()
+        files = unique(self.pool_file[np.asarray(self.pool_sourced, dtype=bool)]).tolist()
         dated = {f: kb.infos[names[f]].date for f in files if names[f] in kb.infos}
         return list(map(dated.get, self.pool_file.tolist()))
 
@@ -819,7 +820,7 @@ class _RowsListed(_Listed):
 
     def measure_rows(self, keys: set[tuple[str, str]]) -> list[int] | None:
         rows, _ = self._measuring(np.array([measure_hash(k) for k in keys], dtype=np.uint64))
-        return np.unique(rows).tolist()
+        return unique(rows).tolist()
 
     def measure_counts(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int] | None:
         # from the records, each (word, row) once: exact but where two keys' 64-bit hashes meet, and
@@ -829,7 +830,7 @@ class _RowsListed(_Listed):
             h = measure_hash(key)
             hashes[h] = key if h not in hashes else None
         rows, words = self._measuring(np.fromiter(hashes, dtype=np.uint64, count=len(hashes)))
-        both = np.unique(np.stack([words, rows.astype(np.uint64)]), axis=1)
+        both = unique_columns(np.stack([words, rows.astype(np.uint64)]))
         found, counts = np.unique(both[0], return_counts=True)
         out = dict.fromkeys(keys, 0)
         for h, n in zip(found.tolist(), counts.tolist()):
@@ -895,11 +896,11 @@ class _PoolColumn(Sequence):
 
     def read(self, rows: list[int]) -> None:
         """Read the columns of these rows' files at once (each is decoded when first asked for)."""
-        self.rows.read_columns(np.unique(self.rows.file[self.pool[rows]]).tolist())
+        self.rows.read_columns(unique(self.rows.file[self.pool[rows]]).tolist())
 
     def __iter__(self):
         files = self.rows.file[self.pool]
-        self.rows.read_columns(np.unique(files).tolist())  # (every file's at once, not one at a time)
+        self.rows.read_columns(unique(files).tolist())  # (every file's at once, not one at a time)
         cuts = np.nonzero(np.diff(files))[0] + 1
         for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(files)].tolist()):
             if a == b:
@@ -1485,7 +1486,7 @@ def _related(listed: _Listed, first: np.ndarray, second: np.ndarray,
     # were the peak of a 10k vault's cold build
     a, b, cos = first[near].astype(np.int32), second[near].astype(np.int32), cosines[near]
     del near
-    rows = np.unique(np.concatenate([a, b])).tolist()  # only the claims of near pairs are named and ranked
+    rows = unique(np.concatenate([a, b])).tolist()  # only the claims of near pairs are named and ranked
     # (from the listing's columns: a patch's listing makes a claim when asked, and a note's neighbours
     # are in hundreds of files)
     ids, docs_of, sourced = listed.pool_ids, listed.pool_docs, listed.pool_sourced

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kg.arrays import unique
+
 CHUNK_CELLS = 1 << 24
 """Similarities computed at once (queries x rows): 64 MB of float32 and its 16 MB mask
 (`pick`), whatever the number of queries. In chunks of 4M cells (58 queries at a time against
@@ -154,7 +156,7 @@ def self_top_k(matrix: np.ndarray, k: int, progress=None) -> tuple[np.ndarray, n
     def merge(r0: int, found: np.ndarray, cols: np.ndarray, scores: np.ndarray) -> None:
         """Scores (of rows r0 + found, at columns cols) merged into their rows' k best: by
         descending score, then lowest column, as `pick` chooses."""
-        touched = np.unique(found)
+        touched = unique(found)
         held = rows[r0 + touched].ravel() >= 0
         line = np.concatenate([np.repeat(touched, k)[held], found])
         col = np.concatenate([rows[r0 + touched].ravel()[held], cols])

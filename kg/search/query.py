@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kg.arrays import unique
 from kg.search.index import SearchIndex, load_matrices, tokens
 from kg.search.knn import load_faiss
 
@@ -211,7 +212,7 @@ class Searcher:
             index, labels, waiting = self.ann
             _, found = index.search(vector[None, :], min(index.ntotal, max(limit * 2, ANN_CANDIDATES)))
             items = labels[found[0][found[0] >= 0]]
-            rows = self.rows_of(np.unique(np.r_[items[items >= 0], waiting]))  # and the vectors not in it yet
+            rows = self.rows_of(unique(np.r_[items[items >= 0], waiting]))  # and the vectors not in it yet
         else:
             rows = None
         if rows is not None and len(rows) == 0 or len(self.ids) == 0:
