@@ -1180,8 +1180,8 @@ class ClaimFiles:
         # them moves every block, and what they declare stays as it was (`_moved`)
         links += [[r.doc, blocks[r.doc].index(r.block_index), r.target_kind, r.target_id, r.target_doc, r.block,
                    r.relation] for r in kb.rows_of(sorted(set(blocks) - read)) if r.block_index in blocks[r.doc]]
-        return hashlib.blake2b(json.dumps([kb.names, made_of, links, [kb.infos[p].hash for p in kb.sources]]).encode(),
-                               digest_size=16).hexdigest()
+        return hashlib.blake2b(orjson.dumps([kb.names, made_of, links, [kb.infos[p].hash for p in kb.sources]]),
+                               digest_size=16).hexdigest()  # (json: 5 ms of a 10k edit)
 
     @functools.cached_property
     def claims(self) -> list[Claim]:
