@@ -219,6 +219,47 @@ def test_a_forked_model_embeds_as_the_model_here_and_one_that_cannot_load_is_sai
         embed._loaded.cache_clear()
 
 
+def _embed_in_a_fork(texts: list[str]) -> tuple[bool, np.ndarray | None]:
+    """In a process forked from the test: whether it was left without the parent's forked model,
+    and (then) what it embeds."""
+    from kg.search import embed
+
+    if embed._FORKED is not None:
+        return False, None
+    try:
+        return True, embed.shared_embedder().embed(texts)
+    finally:
+        embed._loaded.cache_clear()
+
+
+def test_a_process_forked_from_the_build_embeds_with_a_model_of_its_own(monkeypatch):
+    """The meaning search's process is forked from a build whose model runs in a process of its own
+    (kg.search.embed._Forked), and embeds a new page's title: it loads a model of its own, for a
+    text sent on the build's pipe, or a reply read from it, would be the build's (its claims'
+    vectors), and the build would wait for what the other process took. The build's model still
+    answers the build."""
+    import multiprocessing
+
+    from kg.search import embed
+
+    monkeypatch.setattr(embed, "_KEEP_LOADED", False)
+    monkeypatch.setattr(embed.threading, "active_count", lambda: 1)
+    texts = ["Heliotrope invoices rose by 4% in 2025."]
+    embed._loaded.cache_clear()
+    try:
+        embed.preload_model(forked=True)
+        assert isinstance(embed._FORKED, embed._Forked)
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            alone, there = pool.apply(_embed_in_a_fork, (texts,))
+        assert alone, "the forked process was left the build's pipe to the model"
+        here = embed.shared_embedder()
+        assert isinstance(here, embed._Forked)
+        assert np.array_equal(here.embed(texts), there)
+    finally:
+        embed.let_model_go()
+        embed._loaded.cache_clear()
+
+
 def test_building_and_embedding_import_no_torch(tmp_path):
     script = ("import sys\n"
               "from kg.search.embed import Embedder, onnx_path\n"

@@ -319,6 +319,20 @@ _FORKED: _Forked | None = None
 """The model `preload_model(forked=True)` forked, until `let_model_go`."""
 
 
+def _forget_forked_model() -> None:
+    """In a process forked from this one (the meaning search's, the drawing workers): the forked
+    model's pipe is the parent's, and a text sent or a reply read there would mix with the
+    parent's (the meaning search's process embedded a new note's title while the build embedded
+    its claims, each reading replies meant for the other). The child loads a model of its own if
+    it needs one."""
+    global _FORKED
+    _FORKED = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_forked_model)
+
+
 @lru_cache(maxsize=1)
 def _loaded() -> Embedder:
     return Embedder()
