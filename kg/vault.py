@@ -59,8 +59,7 @@ def _walk(top: str, skip: set[str], inside: str, outside_ok: bool, problems: lis
             if not entry.name.isascii() and not _utf8(entry.name):
                 problems.append((_readable(entry.path), "unreadable-file",
                                  "this name is not valid UTF-8 (a byte the system could not decode); it is "
-                                 f"skipped{', with the files in it' if entry.is_dir(follow_symlinks=False) else ''} "
-                                 "(rename it)"))
+                                 f"skipped{', with the files in it' if _is_folder(entry) else ''} (rename it)"))
                 continue
             try:
                 link = entry.is_symlink()
@@ -103,6 +102,13 @@ def _utf8(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:  # (gone meanwhile)
+        return False
 
 
 def _readable(path: str) -> str:

@@ -240,7 +240,7 @@ def entry() -> None:
     # (kg serve, which does not, turns it on again)
     gc.disable()
     # kg's models are its own: pydantic need not look through every installed package for plugins
-    # to run on them (reading their metadata took 5-8 ms of every command's start)
+    # to run on them (reading their metadata took 5-20 ms of every command's start)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         main()
