@@ -29,6 +29,8 @@ def bad(tmp_path_factory):
     (notes / "unclosed-front-matter.md").write_text("---\ntitle: never closed\n\nBody text.\n", encoding="utf-8")
     (notes / "list-front-matter.md").write_text("---\n- a\n- b\n---\nBody.\n", encoding="utf-8")
     (notes / "bad-date.md").write_text("---\ndate: someday\n---\nBody.\n", encoding="utf-8")
+    (notes / "long-number.md").write_text("---\ntitle: Long number\nserial: 9" + "0" * 5000 + "\ntags: [x]\n---\n"
+                                          "Body [[good]].\n", encoding="utf-8")
     (notes / "latin1.md").write_bytes("# Caf\xe9\n\nline two\nna\xefve [[good]]\n".encode("latin-1"))
     (notes / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     (notes / "empty.md").write_bytes(b"")
@@ -70,6 +72,15 @@ def test_other_front_matter_problems(bad):
     assert "mapping" in diag(kb, "notes/list-front-matter.md", "bad-front-matter")[0].message
     [d] = diag(kb, "notes/bad-date.md", "bad-front-matter")
     assert d.line == 2 and "YYYY-MM-DD" in d.message
+
+
+def test_a_number_too_long_to_read_stays_text_and_the_note_builds(bad):
+    _, kb, _ = bad
+    [d] = diag(kb, "notes/long-number.md", "bad-front-matter")
+    assert d.severity == "warning" and d.line == 3 and "5,001 digits" in d.message
+    assert kb.concept_of("notes/long-number.md").title == "Long number"
+    assert kb.infos["notes/long-number.md"].tags == ["x"]
+    assert any(r.target_id == "good" for r in kb.rows if r.doc == "notes/long-number.md")
 
 
 def test_invalid_utf8_is_read_with_replacements_and_located(bad):

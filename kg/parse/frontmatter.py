@@ -23,12 +23,14 @@ a few aliases of aliases expand to billions of values (both stopped the whole no
 
 
 class _Loader(_Base):
-    """The safe loader, except that a date that is not one (`2024-13-45`) stays the text it is
-    and is reported, instead of failing the whole front matter."""
+    """The safe loader, except that a date that is not one (`2024-13-45`) and a whole number too
+    long for Python to read (over 4,300 digits) stay the text they are and are reported, instead
+    of failing the whole front matter (the number failed the whole note)."""
 
     def __init__(self, stream):
         super().__init__(stream)
         self.bad_dates: list[tuple[int, str]] = []
+        self.long_numbers: list[tuple[int, str]] = []
 
 
 def _timestamp(loader: _Loader, node):
@@ -39,13 +41,22 @@ def _timestamp(loader: _Loader, node):
         return node.value
 
 
+def _int(loader: _Loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:  # (more digits than int() reads: sys.get_int_max_str_digits)
+        loader.long_numbers.append((node.start_mark.line, node.value))
+        return node.value
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
-def _parse(raw: str) -> tuple[Any, list[tuple[int, str]]]:
+def _parse(raw: str) -> tuple[Any, list[tuple[int, str]], list[tuple[int, str]]]:
     loader = _Loader(raw)
     try:
-        return loader.get_single_data(), loader.bad_dates
+        return loader.get_single_data(), loader.bad_dates, loader.long_numbers
     finally:
         loader.dispose()
 
@@ -59,7 +70,7 @@ def load(raw: str, doc: str, first_line: int) -> tuple[dict[str, Any], list[Diag
     if not raw.strip():
         return {}, []
     try:
-        data, bad_dates = _parse(raw)
+        data, bad_dates, long_numbers = _parse(raw)
     except yaml.YAMLError as exc:
         return _lenient(raw, doc, first_line, exc)
     if data is None:
@@ -70,6 +81,10 @@ def load(raw: str, doc: str, first_line: int) -> tuple[dict[str, Any], list[Diag
     diags = [Diagnostic(doc=doc, line=first_line + line, severity="warning", code="bad-front-matter",
                         message=f"'{value}' is not a real date; it is kept as text (write dates as YYYY-MM-DD)")
              for line, value in bad_dates if "date" not in data or line != key_line(raw, "date", 0)]
+    diags += [Diagnostic(doc=doc, line=first_line + line, severity="warning", code="bad-front-matter",
+                         message=f"a whole number of {len(value.lstrip('+-')):,} digits is more than kg reads as a "
+                                 "number; it is kept as text")
+              for line, value in long_numbers]
     out: dict[str, Any] = {}
     for key, value in data.items():
         if _too_big(value):
