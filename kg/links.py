@@ -176,7 +176,7 @@ class Resolver:
                 message = f"{written} points at a file that is not in the vault"
             else:
                 message = (f"{written} points at nothing in the vault; it is shown as a stub concept "
-                           f"until a note named '{without_suffix(name)}' exists")
+                           f"until a note named '{_shown(without_suffix(name))}' exists")
                 titled = self.by_title.get(link_key(ref.target))
                 if titled:
                     message += (f" (the note titled '{self.docs[titled[0]].title}' is {titled[0]}: link "
@@ -251,9 +251,18 @@ def relative_paths(from_doc: str, target: str) -> tuple[str, str]:
     return path, path + ".md"
 
 
+SHOWN_CHARS = 120
+"""A link's target or anchor is shown in a message up to this many characters (a 20,000-character
+target made a line of `kg check` 20,000 characters long); the file, line and column find the rest."""
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+
+
 def _written(ref: LinkRef) -> str:
     """The link as the user would recognise it in a message."""
     anchor = f"#{ref.heading}" if ref.heading else f"#^{ref.block}" if ref.block else ""
     if ref.syntax == "markdown":
-        return f"link ({ref.target}{anchor})"
-    return f"{'!' if ref.embed else ''}[[{ref.target}{anchor}]]"
+        return f"link ({_shown(ref.target + anchor)})"
+    return f"{'!' if ref.embed else ''}[[{_shown(ref.target + anchor)}]]"

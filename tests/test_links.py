@@ -132,3 +132,16 @@ def test_each_note_s_concept_is_the_model_pydantic_would_make(kb):
     for c in notes:
         again = Concept.model_construct(**{name: getattr(c, name) for name in Concept.model_fields})
         assert c == again and c.model_dump() == again.model_dump() and c.model_fields_set == set(Concept.model_fields)
+
+
+def test_a_very_long_link_target_is_cut_short_in_its_message(tmp_path):
+    """A pasted blob of text in [[...]] or (...) is named in its message by its first characters:
+    the whole target made one line of `kg check` tens of thousands of characters long."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "pasted.md").write_text(f"# Pasted\n\n[[{'x' * 5000}]] and [y]({'z' * 5000}.md)\n",
+                                                 encoding="utf-8")
+    kb = build(tmp_path)
+    found = [d for d in kb.diagnostics if d.code == "unresolved-link"]
+    assert len(found) == 2
+    for d in found:
+        assert len(d.message) < 400 and "…" in d.message and "points at nothing" in d.message
