@@ -179,7 +179,7 @@ class Resolver:
                            f"until a note named '{_shown(without_suffix(name))}' exists")
                 titled = self.by_title.get(link_key(ref.target))
                 if titled:
-                    message += (f" (the note titled '{self.docs[titled[0]].title}' is {titled[0]}: link "
+                    message += (f" (the note titled '{_shown(self.docs[titled[0]].title)}' is {titled[0]}: link "
                                 f"[[{without_suffix(titled[0]).rsplit('/', 1)[-1]}]] or add the title to its aliases)")
             diags.append(Diagnostic(**where, severity="warning", code="unresolved-link", message=message))
             return Resolution(None, diags)
@@ -209,12 +209,12 @@ class Resolver:
             return target
         if ref.heading and heading_anchor(ref.heading) not in self._anchors(target)[0]:
             diags.append(Diagnostic(**where, severity="warning", code="missing-heading",
-                                    message=f"{_written(ref)}: {doc.path} has no heading '{ref.heading}'"))
+                                    message=f"{_written(ref)}: {doc.path} has no heading '{_shown(ref.heading)}'"))
         sentence = doc.kind == "source" and re.fullmatch(r"s-[0-9a-f]{8}", ref.block or "")
         if ref.block and not sentence and ref.block not in self._anchors(target)[1]:
             # a source's sentence anchor is checked by the evidence stage, which can re-anchor it
             diags.append(Diagnostic(**where, severity="warning", code="missing-block",
-                                    message=f"{_written(ref)}: {doc.path} has no block '^{ref.block}'"))
+                                    message=f"{_written(ref)}: {doc.path} has no block '^{_shown(ref.block)}'"))
         return target
 
 
