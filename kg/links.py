@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from kg.cache import save_atomic
 from kg.index import DocInfo
-from kg.model import Diagnostic, LinkRef
+from kg.model import Diagnostic, LinkRef, shortened
 from kg.paths import heading_anchor, is_attachment, link_key, without_suffix
 
 
@@ -252,12 +252,11 @@ def relative_paths(from_doc: str, target: str) -> tuple[str, str]:
 
 
 SHOWN_CHARS = 120
-"""A link's target or anchor is shown in a message up to this many characters (a 20,000-character
-target made a line of `kg check` 20,000 characters long); the file, line and column find the rest."""
+"""A link's target, anchor or suggested title is quoted in a message up to this many characters."""
 
 
 def _shown(text: str) -> str:
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+    return shortened(text, SHOWN_CHARS)
 
 
 def _written(ref: LinkRef) -> str:

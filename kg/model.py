@@ -83,6 +83,12 @@ class Diagnostic(Model):
         return f"{self.where}: {self.severity}: {self.message} [{self.code}]"
 
 
+def shortened(text: str, limit: int) -> str:
+    """A user's text as a message quotes it: up to `limit` characters, cut with `…` (the file,
+    line and column find the rest; a pasted 20,000-character link made one line of `kg check` that long)."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 @dataclass(slots=True)
 class LinkRef:
     """A link as written in a file, before resolution: in a `Note` or `Source`, and in the light

@@ -57,7 +57,7 @@ from kg.claims.tensions import (
     where,
 )
 from kg.memory import give_back
-from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide
+from kg.model import Claim, Diagnostic, Evidence, Selector, Sentence, Tension, TensionSide, shortened
 from kg.search.index import Gathered, copy_rows
 
 MIN_SENTENCE_WORDS = 4
@@ -1108,8 +1108,8 @@ def _cited(claim: Claim, matcher, sources, vector) -> tuple[list[Evidence], list
     return list(found.values()), problems
 
 
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[:n - 1].rstrip() + "…"
+def _short(text: str) -> str:
+    return shortened(text, 60)
 
 
 def subject_offsets(mentions, subjects, claim: Claim) -> tuple[dict[str, list[int]], dict[str, list[int]],
