@@ -4,6 +4,7 @@ into the repository or into ../shared."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -15,6 +16,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 CORPORA = SHARED / "corpora"
+
+
+os.environ.setdefault("KG_DAEMON", "0")
+"""The `kg` commands the tests run each run in a process of their own (tests/test_daemon.py runs
+them in a kg daemon): no daemon outlives the suite."""
 
 
 SOURCE = """---

@@ -217,7 +217,7 @@ def main(ctx: click.Context, vault: Path | None) -> None:
     ctx.obj = Context(vault)
 
 
-from kg.cli import claims as _claims, inspect as _inspect, rdf as _rdf, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)
+from kg.cli import claims as _claims, daemon as _daemon, inspect as _inspect, rdf as _rdf, search as _search, site as _site, vault as _vault  # noqa: E402,F401,I001  (commands register on `main`)
 
 
 _EXITS = False
@@ -227,9 +227,17 @@ caller of `main` (the tests' CliRunner), whose objects must stay collectable."""
 
 
 def entry() -> None:
-    """The `kg` command: `main`, then out of the process without tearing its objects down one by
-    one (after a command that read a 10k vault's knowledge that took 7 s; every file and database
-    is closed by then, and the output is flushed here)."""
+    """The `kg` command when it runs in its own process (kg.launch): `run`, then out of the process
+    without tearing its objects down one by one (after a command that read a 10k vault's knowledge
+    that took 7 s; every file and database is closed by then, and the output is flushed)."""
+    import os
+
+    os._exit(run())
+
+
+def run() -> int:
+    """`main` as the `kg` command runs it, in its own process or one a kg daemon forked for it
+    (kg.daemon); its exit code, the output flushed."""
     import gc
     import os
 
@@ -255,4 +263,4 @@ def entry() -> None:
         sys.stderr.flush()
     except BrokenPipeError:  # `kg ... | head`: the reader has gone
         pass
-    os._exit(code or 0)
+    return code or 0
