@@ -22,9 +22,11 @@ line, with a build of the restored note between two (timed and shown, not a goal
 judged on the median of its runs, as one build's time on a shared virtual machine can swing by
 half. Then the edits that
 change the names links resolve against, each judged on the same goal: a note made beside the
-edited one, that note deleted, and a heading added to the edited note; and one that moves every
+edited one, that note deleted, and a heading added to the edited note; one that moves every
 claim of the edited note down two lines and changes nothing else (a heading written under its
-title: "claims moved down"). Each build is the whole of `kg build`: claims, evidence, tensions, the
+title: "claims moved down"); and one that changes the first figure of the note's body by one in
+its last digit, as a writer corrects a number ("a claim's figure changed": the claim it is in is
+judged again, with every claim it was or is now compared with). Each build is the whole of `kg build`: claims, evidence, tensions, the
 search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
 the stage the process tree's memory peaked in, from kg's stage times), the CPU seconds it used
 (user and system, from os.wait4: the process and the children it waited for; an edit on 2 cores
@@ -506,7 +508,29 @@ def print_run(run: Run, goal: float | None) -> None:
             print(f"    {stage:<26}{shown}")
 
 
-OTHER_EDITS = ("a note made", "that note deleted", "a heading added", "claims moved down")
+OTHER_EDITS = ("a note made", "that note deleted", "a heading added", "claims moved down", "a claim's figure changed")
+_FIGURE = re.compile(rb"(?<![\w\-\[/|#^.,])\d(?:[\d,.]*\d)?(?![\w\-\]])")
+"""A number written in the text (not in a name, a link or a tag)."""
+
+
+def figure_changed(text: bytes) -> bytes | None:
+    """The note with its first figure below its title one more in its last digit (9 becomes 0), as a
+    writer corrects a number: the claim it is in changes, and what it is compared with; None when the
+    note's body has no figure."""
+    lines = text.split(b"\n")
+    start = 0
+    if lines and lines[0].strip() == b"---":
+        start = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == b"---"), 0)
+    for n in range(start, len(lines)):
+        if lines[n].lstrip().startswith(b"#") or b"::" in lines[n]:
+            continue
+        found = _FIGURE.search(lines[n])
+        if found:
+            end = found.end() - 1
+            digit = str((int(lines[n][end:end + 1]) + 1) % 10).encode()
+            lines[n] = lines[n][:end] + digit + lines[n][end + 1:]
+            return b"\n".join(lines)
+    return None
 
 
 def above_claims(text: bytes) -> bytes:
@@ -624,6 +648,12 @@ def main() -> None:
         build("a heading added")
         target.write_bytes(above_claims(original))
         build("claims moved down")
+        corrected = figure_changed(original)
+        if corrected is not None:
+            target.write_bytes(corrected)
+            build("a claim's figure changed")
+        else:
+            say("a claim's figure changed: the edited note has no figure in its body; not run")
     finally:
         made.unlink(missing_ok=True)
         target.write_bytes(original)

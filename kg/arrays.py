@@ -22,3 +22,18 @@ def unique_columns(matrix: np.ndarray) -> np.ndarray:
         return matrix
     ordered = matrix[:, np.lexsort(matrix[::-1])]
     return ordered[:, np.concatenate(([True], (ordered[:, 1:] != ordered[:, :-1]).any(axis=0)))]
+
+
+def isin(values, among) -> np.ndarray:
+    """`np.isin(values, among)` of numbers: whether each value is one of `among`. A few values are
+    each compared with every one of `among`; more, looked up in `among` sorted. (np.isin sorts
+    both together, through np.unique: 0.3-1.1 s of an edit to find a dozen pair codes among a 10k
+    vault's 1.15M, and it imports numpy.ma.)"""
+    values, among = np.asarray(values), np.asarray(among).ravel()
+    if values.size == 0 or among.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    if values.size <= 16:
+        return np.array([bool((among == v).any()) for v in values.ravel().tolist()], dtype=bool).reshape(values.shape)
+    ordered = np.sort(among)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values

@@ -36,6 +36,7 @@ start), `kg daemon` speaks to the daemons."""
 STARTS_WITHIN = 10.0
 """Seconds a command waits for a daemon to fork its process before it runs the command itself."""
 _LENGTH = struct.Struct("!I")
+_READ_AT_IMPORT = ("OMP_", "OPENBLAS_", "MKL_", "GOTO_", "NUMPY_", "PYTHONHASHSEED")
 
 
 def main() -> None:
@@ -88,9 +89,12 @@ def folder() -> str | None:
 
 def key() -> str:
     """The name of the daemon that serves this kg: a digest of the Python, its import path (and
-    each entry's time, which installing or removing a package changes) and kg's own files."""
+    each entry's time, which installing or removing a package changes), what of the environment
+    its imports read, and kg's own files."""
     h = hashlib.blake2b(digest_size=10)
     h.update(repr((sys.executable, sys.version, sys.path, sys.getfilesystemencoding())).encode())
+    # (what numpy's BLAS reads of the environment as it is loaded, and the seed of str hashes)
+    h.update(repr(sorted((k, v) for k, v in os.environ.items() if k.startswith(_READ_AT_IMPORT))).encode())
     for entry in sys.path:
         try:
             h.update(str(os.stat(entry or ".").st_mtime_ns).encode())

@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 from pydantic import TypeAdapter
 
-from kg.arrays import unique, unique_columns
+from kg.arrays import isin, unique, unique_columns
 from kg.claims.evidence import (
     MIN_DECLARED,
     Matcher,
@@ -583,8 +584,12 @@ def _inferred_key(declared: dict[str, set], claim: Claim) -> str:
     the words it shares with a sentence depend on. An id written in two files is inferred for the
     first (`_Listed.first`): a note written before the other, with the same text, takes it over."""
     anchors = declared.get(claim.id)
-    return json.dumps([sorted(a or "" for a in anchors) if anchors else [], claim.doc, claim.quoted, claim.text],
-                      ensure_ascii=False, separators=(",", ":"))
+    key = [sorted(a or "" for a in anchors) if anchors else [], claim.doc, claim.quoted, claim.text]
+    try:  # (orjson writes what json.dumps writes compactly, text as it is: 0.3 s of the standard
+        # library's for the 107k claims of a 10k vault's edit that the analysis goes through)
+        return orjson.dumps(key).decode()
+    except TypeError:  # (a lone surrogate)
+        return json.dumps(key, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Stacked:
@@ -805,13 +810,13 @@ class _RowsListed(_Listed):
 
     def pool_in(self, docs: set[str]) -> np.ndarray:
         places = [f for f, name in enumerate(self.rows.paths) if name in docs]
-        return np.isin(self.pool_file, places)
+        return isin(self.pool_file, places)
 
     def _measuring(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The records of the measures with these hashes that statements make: each one's row in
         the pool and its hash."""
         rows, words = self.rows.measured
-        hit = np.isin(words, hashes)
+        hit = isin(words, hashes)
         rows, words = rows[hit], words[hit]
         at = np.searchsorted(self._pool, rows)
         stated = at < len(self._pool)
@@ -1274,7 +1279,7 @@ def edited_pairs(pool: Pool, matrix, fresh: list[int], gone: np.ndarray | None, 
         found = _codes(np.array([p[0] for p in renewed], dtype=np.int64),
                        np.array([p[1] for p in renewed], dtype=np.int64), len(pool.claims))
         renewed_docs = {doc_of(pool, r) for i, j, _, _ in renewed for r in (i, j)}
-        renewed = list(itertools.compress(renewed, (~np.isin(found, codes)).tolist()))
+        renewed = list(itertools.compress(renewed, (~isin(found, codes)).tolist()))
         displaced |= renewed_docs
     displaced |= {doc_of(pool, r) for rows in fallen.values() for r in rows}
     more = _neighbours_still(pool, touching) + renewed + by_word \

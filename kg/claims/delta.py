@@ -42,6 +42,7 @@ from collections.abc import Sequence
 import numpy as np
 import orjson
 
+from kg.arrays import isin
 from kg.cache import rows_in
 from kg.claims.perfile import ids_of
 from kg.model import Claim, Diagnostic, Tension
@@ -183,7 +184,7 @@ class _Patch:
         back = [c for c in self.mine if c.kind == "claim" and (c.doc, c.id) not in self.before and (c.doc, c.id) not in new]
         self.new += back
         moved = self.listed.rows_in(self.memo)[1]  # each of the memo's rows' row now, as the analysis maps them
-        unsure = (moved < 0) | np.isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
+        unsure = (moved < 0) | isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
         if not (self._ids_own() and self._pairs(matrix, kth, unsure, fresh) and self._moves()):
             return None
         if not (self._polarity(moved) and self._declared() and self._candidates()):
