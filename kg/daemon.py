@@ -29,14 +29,17 @@ PRELOAD = ("kg.cli", "kg.build", "kg.assemble", "kg.knowledge", "kg.parse.markdo
            "kg.search.embed", "jinja2", "rich.console", "rich.progress")
 """What a build and the reading commands import (the model's runtime is not: a process forked from
 one that loaded it is left with its threads, and a build loads it in a process of its own)."""
+_LOCK: int | None = None
+"""The descriptor of the daemon's lock (its name is this daemon's while it is held)."""
 
 
 def serve(path: str) -> None:
     """Serve commands on the Unix socket `path` until idle for IDLE_SECONDS or told to stop."""
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # (as kg.cli.entry: before the models)
-    if os.path.dirname(path) != folder() or os.path.basename(path) != key() + ".sock":
-        return  # not the kg this daemon would serve (kg changed as it started)
-    lock = os.open(path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+    if os.path.dirname(path) != folder(make=False) or os.path.basename(path) != key() + ".sock":
+        return  # not the kg this daemon would serve (kg changed as it started), or its folder is gone
+    global _LOCK
+    lock = _LOCK = os.open(path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -123,6 +126,7 @@ def _run(listener: socket.socket, conn: socket.socket, request: dict, fds: list[
     code = 1
     try:
         listener.close()
+        os.close(_LOCK)  # (a command outliving the daemon must not keep the next one from starting)
         os.setpgid(0, 0)  # (its own group: the command passes signals on to all its processes)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)

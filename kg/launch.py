@@ -67,13 +67,15 @@ def wanted(argv: list[str]) -> bool:
     return not any(arg in IN_PROCESS for arg in argv)
 
 
-def folder() -> str | None:
+def folder(make: bool = True) -> str | None:
     """The folder of this user's daemon sockets: $XDG_RUNTIME_DIR/kg, else kg-UID in the temporary
-    folder; None when it is not this user's alone (then no daemon is used)."""
+    folder, made unless `make` is false; None when it is not there or not this user's alone (then
+    no daemon is used)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     path = os.path.join(base, "kg") if base else os.path.join(os.environ.get("TMPDIR") or "/tmp", f"kg-{os.getuid()}")
     try:
-        os.mkdir(path, 0o700)
+        if make:
+            os.mkdir(path, 0o700)
     except FileExistsError:
         pass
     except OSError:

@@ -31,10 +31,10 @@ def runtime():
     """A short private folder for the sockets (a Unix socket's name holds 107 bytes), emptied of
     daemons afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="kgd", dir="/tmp"))
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(folder), "KG_DAEMON": "1"}
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(folder), "KG_DAEMON": "1", "KG_DAEMON_IDLE": "60"}
     yield env
     subprocess.run([str(KG), "daemon", "stop"], env=env, capture_output=True, timeout=60)
-    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)  # (a daemon still starting then finds no folder, and ends)
 
 
 def kg(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
