@@ -52,7 +52,8 @@ Each run is the `kg` command as a user runs it: the first starts a kg daemon (kg
 each later one runs in a process the daemon forks, with kg imported (KG_DAEMON=0 turns it off:
 every run is then a process of its own). A run in the daemon counts the daemon's processes as its
 tree (the daemon's own pages shared with the run count once, by PSS), its largest process from the
-samples, and its CPU from what the daemon waited for.
+high-water marks of those processes, sampled ten times a second (VmHWM: a peak in the last tenth
+of a second of a process is missed), and its CPU from what the daemon waited for.
 
 Peak memory of a run, standard library only: "largest" is the biggest single process of its
 tree (ru_maxrss from os.wait4, what /usr/bin/time -v reports); "tree" sums the proportional
@@ -142,6 +143,17 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
+def _hwm_kb(pid: int) -> int:
+    """The largest the process's RSS has been (VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _pss_kb(pid: int) -> int:
     """Proportional set size: a page shared by n processes counts 1/n in each."""
     try:
@@ -180,7 +192,8 @@ class TreeSampler(threading.Thread):
             tree = _tree(self.pid) + (_tree(self.beside) if self.beside else [])
             rss = [_rss_kb(pid) for pid in tree]
             self.rss_kb = max(self.rss_kb, sum(rss))
-            self.largest_kb = max(self.largest_kb, *rss)
+            if self.beside:  # (a run in the daemon: its processes' own high-water marks, as wait4 gives)
+                self.largest_kb = max(self.largest_kb, *map(_hwm_kb, tree))
             pss = None
             if len(tree) == 1:
                 pss = rss[0]
@@ -248,7 +261,7 @@ def measure(name: str, args: list[str]) -> Run:
         waited_for = _children_cpu(daemon)
         started = time.perf_counter()
         proc = subprocess.Popen([kg_command(), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=kg_env())
-        sampler = TreeSampler(proc.pid, beside=daemon)
+        sampler = TreeSampler(proc.pid, every=0.1 if daemon else 0.5, beside=daemon)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
