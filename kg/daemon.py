@@ -29,6 +29,8 @@ PRELOAD = ("kg.cli", "kg.build", "kg.assemble", "kg.knowledge", "kg.parse.markdo
            "kg.search.embed", "jinja2", "rich.console", "rich.progress")
 """What a build and the reading commands import (the model's runtime is not: a process forked from
 one that loaded it is left with its threads, and a build loads it in a process of its own)."""
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+"""The folder of the kg this daemon runs."""
 _LOCK: int | None = None
 """The descriptor of the daemon's lock (its name is this daemon's while it is held)."""
 
@@ -65,6 +67,7 @@ def serve(path: str) -> None:
             os.unlink(path)  # (a daemon that was killed: the lock held says no other serves it)
         listener.bind(path)
         listener.listen(64)
+        _older_stopped(path)
         _loop(listener, path, idle)
     finally:
         listener.close()
@@ -74,6 +77,16 @@ def serve(path: str) -> None:
             except OSError:
                 pass
         os.close(lock)
+
+
+def _older_stopped(path: str) -> None:
+    """Stop the daemons of this kg's folder with other code (kg edited or upgraded since, or a
+    package installed): no command asks them for anything again, and each holds 50 MB until idle."""
+    from kg.launch import daemons
+
+    for other in daemons("status", but=path):
+        if other.get("package") == _PACKAGE:
+            daemons("stop", only=other["socket"])
 
 
 def _loop(listener: socket.socket, path: str, idle: float) -> None:
@@ -96,7 +109,7 @@ def _loop(listener: socket.socket, path: str, idle: float) -> None:
         op = request.get("op") if isinstance(request, dict) else None
         if op == "status":
             send(conn, {"pid": os.getpid(), "started": started, "served": served, "idle_seconds": idle,
-                        "last": last, "socket": path})
+                        "last": last, "socket": path, "package": _PACKAGE})
         elif op == "stop":
             send(conn, {"pid": os.getpid()})
             conn.close()

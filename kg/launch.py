@@ -64,7 +64,39 @@ def wanted(argv: list[str]) -> bool:
     if sys._xoptions or flags.optimize or flags.isolated or flags.ignore_environment or flags.no_site \
             or flags.dev_mode or flags.safe_path:
         return False
-    return not any(arg in IN_PROCESS for arg in argv)
+    return not any(arg in IN_PROCESS for arg in argv) and not first_read(argv)
+
+
+def first_read(argv: list[str]) -> bool:
+    """Whether the vault the command reads has no cache yet (kg.config.cache_folder): a first read
+    takes seconds to minutes, which 0.3 s of imports do not change, and a 10k vault's took 1.5 GB
+    at its peak, beside which a daemon's 50 MB do not belong. Such a command runs on its own and
+    starts no daemon; the next one does."""
+    vault = None
+    for n, arg in enumerate(argv):  # (--vault is the group's option: it comes before the command)
+        if arg.startswith("--vault="):
+            vault = arg[len("--vault="):]
+            break
+        if arg == "--vault":
+            vault = argv[n + 1] if n + 1 < len(argv) else None
+            break
+        if not arg.startswith("-"):
+            break
+    if os.environ.get("KG_CACHE_DIR"):
+        return not os.path.isdir(os.environ["KG_CACHE_DIR"])
+    root = os.path.abspath(vault or ".")
+    if vault is None:  # the nearest folder upward holding kg.toml, else this one (kg.config.find_vault)
+        root = next((f for f in _upward(root) if os.path.isfile(os.path.join(f, "kg.toml"))), root)
+    return not os.path.isdir(os.path.join(root, ".kg"))
+
+
+def _upward(folder: str):
+    while True:
+        yield folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return
+        folder = parent
 
 
 def folder(make: bool = True) -> str | None:
@@ -236,18 +268,19 @@ def start(path: str) -> None:
         pass
 
 
-def daemons(op: str = "status") -> list[dict]:
-    """Ask every daemon of this user (for this kg or another) for its status, or to stop ("stop");
-    their answers, this kg's daemon marked "current"."""
+def daemons(op: str = "status", only: str | None = None, but: str | None = None) -> list[dict]:
+    """Ask every daemon of this user (for this kg or another; `only`: the one of this socket; `but`:
+    not the one of this socket) for its status, or to stop ("stop"); their answers, this kg's
+    daemon marked "current"."""
     where = folder()
     if where is None:
         return []
     current = socket_path()
     answers = []
     for name in sorted(os.listdir(where)):
-        if not name.endswith(".sock"):
-            continue
         path = os.path.join(where, name)
+        if not name.endswith(".sock") or only not in (None, path) or path == but:
+            continue
         conn = connect(path, timeout=5.0)
         if conn is None:
             continue
