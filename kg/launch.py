@@ -1,10 +1,11 @@
 """The `kg` command's start: run each command in a process forked from a warm one.
 
 Importing what a command needs (pydantic's models, numpy, the claims' patterns, jinja2, click)
-takes 0.3-0.45 s, every time: a fifth of a one-note edit's build on a 10k vault. So the first `kg`
-command starts a kg daemon beside it (kg.daemon), which imports all that once and then waits; every
-later command connects to it and has it fork a process that runs the command. This module is all
-the command itself imports then: the standard library's socket, marshal and hashlib.
+takes 0.3-0.45 s, every time: a fifth of a one-note edit's build on a 10k vault. So a command
+finding no daemon starts a kg daemon beside it (kg.daemon), which imports all that once and then
+waits; every later command connects to it and has it fork a process that runs the command. This
+module is all the command itself imports then: the standard library's socket, marshal and hashlib.
+A vault's first read runs on its own and starts none (`first_read`).
 
 The forked process gets what the command would have had: its arguments, environment, working
 folder, umask and the terminal or pipes of its standard input, output and error (passed over a
