@@ -30,6 +30,24 @@ BROKEN_KEEP = 1
 _local: dict[str, threading.RLock] = {}
 _depth: dict[str, int] = {}
 _guard = threading.Lock()
+_held: set[int] = set()
+"""The descriptors of the locks this process holds."""
+
+
+def _forget_held() -> None:
+    """In a forked child: close the lock descriptors it inherited. The lock is the parent's (its
+    descriptor keeps it), but a helper that outlived the parent's hold (the model's process, a
+    pool's worker ending late) kept it held, and the next command waited for it."""
+    for fd in list(_held):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_held)
 
 
 def _say(message: str) -> None:
@@ -55,6 +73,7 @@ def cache_lock(folder: Path, waiting: Callable[[str], None] = _say) -> Iterator[
                 _depth[key] -= 1
             return
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        _held.add(fd)
         try:
             if fcntl is not None:
                 try:
@@ -71,6 +90,7 @@ def cache_lock(folder: Path, waiting: Callable[[str], None] = _say) -> Iterator[
             finally:
                 _depth[key] = 0
         finally:
+            _held.discard(fd)
             os.close(fd)  # releases the flock
 
 

@@ -251,3 +251,31 @@ def test_utf16_notes_names_with_newlines_and_init_on_an_existing_vault(tmp_path)
     fresh = tmp_path / "fresh"
     assert CliRunner().invoke(main, ["init", str(fresh)]).exit_code == 0
     assert (fresh / "notes" / "welcome.md").is_file()  # an empty folder still gets the example vault
+
+
+def test_a_forked_helper_that_outlives_the_lock_does_not_keep_it(tmp_path):
+    """A build's forked helpers (the model's process, the pools' workers) inherit the descriptor of
+    the cache's lock. One that ended a moment after the build let go of `.kg/` kept the lock held,
+    and the next command said "waiting for kg" (seen when the suite ran on a busy machine)."""
+    folder = tmp_path / ".kg"
+    code = ("import os, sys, time\nfrom pathlib import Path\nfrom kg.lock import cache_lock\n"
+            f"with cache_lock(Path({str(folder)!r})):\n"
+            "    if os.fork() == 0:\n"
+            "        time.sleep(60)\n"
+            "        os._exit(0)\n"
+            "    time.sleep(1)\n"  # (the child under way: past the handlers a fork runs in it)
+            "print('let go', flush=True)\n"
+            "time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert holder.stdout.readline().strip() == "let go"
+        waited: list[str] = []
+        from kg.lock import cache_lock
+
+        with cache_lock(folder, waiting=waited.append):
+            pass
+        assert waited == []  # the forked child, still asleep, holds nothing
+    finally:
+        os.killpg(holder.pid, 9)
+        holder.wait()
