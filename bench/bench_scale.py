@@ -144,26 +144,26 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
-def _hwm_kb(pid: int) -> int:
-    """The largest the process's RSS has been (VmHWM)."""
+def _kb_field(pid: int, file: str, field: str) -> int | None:
+    """A "Field:  N kB" line of /proc/PID/FILE, in KB (None when it cannot be read)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return 0
+    return None
+
+
+def _hwm_kb(pid: int) -> int:
+    """The largest the process's RSS has been (VmHWM)."""
+    return _kb_field(pid, "status", "VmHWM") or 0
 
 
 def _pss_kb(pid: int) -> int:
     """Proportional set size: a page shared by n processes counts 1/n in each."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return _rss_kb(pid)
+    found = _kb_field(pid, "smaps_rollup", "Pss")
+    return _rss_kb(pid) if found is None else found
 
 
 class TreeSampler(threading.Thread):
