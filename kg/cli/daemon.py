@@ -13,10 +13,11 @@ from kg.cli import main, print_json
 def daemon() -> None:
     """The kg daemon, which makes every command finish 0.2-0.3 s sooner.
 
-    The first command starts it; later ones run in a process it forks, with kg already imported.
-    It ends after 30 minutes without a command (KG_DAEMON_IDLE, in seconds), when kg or an
-    installed package changes (a new one starts), or with `kg daemon stop`. Set KG_DAEMON=0 to run
-    every command in a process of its own.
+    A command on a vault kg has read before starts it (a first read runs on its own); later
+    commands run in a process it forks, with kg already imported. It ends after 30 minutes
+    without a command (KG_DAEMON_IDLE, in seconds), when kg or an installed package changes (the
+    next command starts a new one, which stops it), or with `kg daemon stop`. Set KG_DAEMON=0 to
+    run every command in a process of its own.
 
     \b
     Examples:
