@@ -107,13 +107,15 @@ def _loop(listener: socket.socket, path: str, idle: float) -> None:
             conn.close()
             continue
         op = request.get("op") if isinstance(request, dict) else None
-        if op == "status":
-            send(conn, {"pid": os.getpid(), "started": started, "served": served, "idle_seconds": idle,
-                        "last": last, "socket": path, "package": _PACKAGE})
-        elif op == "stop":
-            send(conn, {"pid": os.getpid()})
-            conn.close()
-            return
+        if op in ("status", "stop"):
+            try:  # (an asker gone meanwhile is no reason to stop serving)
+                send(conn, {"pid": os.getpid(), "started": started, "served": served, "idle_seconds": idle,
+                            "last": last, "socket": path, "package": _PACKAGE})
+            except OSError:
+                pass
+            if op == "stop":
+                conn.close()
+                return
         elif op == "run" and len(fds) == 3:
             served += 1
             last = time.time()
@@ -157,8 +159,12 @@ def _run(listener: socket.socket, conn: socket.socket, request: dict, fds: list[
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         conn.settimeout(None)
-        send(conn, ("pid", os.getpid()))
-        if receive(conn) != "go":  # the `kg` gave up waiting (it runs the command itself) or is gone
+        try:
+            send(conn, ("pid", os.getpid()))
+            go = receive(conn)
+        except OSError:
+            go = None
+        if go != "go":  # the `kg` gave up waiting (it runs the command itself) or is gone
             os._exit(0)
         from kg.cli import run
 

@@ -207,3 +207,23 @@ def test_daemon_stop_ends_every_daemon(tmp_path, runtime):
         time.sleep(0.1)
     assert not Path(daemon["socket"]).exists()
     assert kg(runtime, "--vault", str(vault), "check").returncode == 0  # runs on its own, starts another
+
+
+def test_the_daemon_outlives_askers_that_leave_or_speak_nonsense(tmp_path, runtime):
+    """Whatever comes on its socket (nothing, half a message, bytes that are no message, a question
+    whose asker is gone before the answer), the daemon goes on serving commands."""
+    import marshal
+    import socket
+    import struct
+
+    vault = small_vault(tmp_path / "vault", notes=2)
+    daemon = warm(runtime, vault)
+    asked = marshal.dumps({"op": "status"})
+    for data in (b"", b"\x00\x00", struct.pack("!I", 8) + b"nonsense", struct.pack("!I", len(asked)) + asked):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(daemon["socket"])
+        conn.sendall(data)
+        conn.close()
+    assert kg(runtime, "--vault", str(vault), "check").returncode == 0
+    after = wait_for_daemon(runtime)
+    assert after["pid"] == daemon["pid"] and after["served"] == daemon["served"] + 1
