@@ -53,8 +53,10 @@ own), a command starts a kg daemon (kg.launch), and each later one runs in a pro
 forks, with kg imported (KG_DAEMON=0 turns it off: every run is then a process of its own). A run
 in the daemon counts the daemon's processes as its
 tree (the daemon's own pages shared with the run count once, by PSS), its largest process from the
-high-water marks of those processes, sampled ten times a second (VmHWM: a peak in the last tenth
-of a second of a process is missed), and its CPU from what the daemon waited for.
+high-water marks of those processes, sampled twice a second as for a run on its own, so that the
+sampling weighs the same on both (VmHWM: a process's peak in its last half second is missed, and
+a run shorter than that may show the daemon's alone), and its CPU from what the daemon waited
+for.
 
 Peak memory of a run, standard library only: "largest" is the biggest single process of its
 tree (ru_maxrss from os.wait4, what /usr/bin/time -v reports); "tree" sums the proportional
@@ -267,7 +269,7 @@ def measure(name: str, args: list[str]) -> Run:
         waited_for = _children_cpu(daemon)
         started = time.perf_counter()
         proc = subprocess.Popen([kg_command(), *args], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=kg_env())
-        sampler = TreeSampler(proc.pid, every=0.1 if daemon else 0.5, beside=daemon)
+        sampler = TreeSampler(proc.pid, beside=daemon)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
