@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-CONFIG_NAME = "kg.toml"
+from kg.folders import CONFIG_NAME, cache_folder, find_vault  # noqa: F401  (kg.config's names too)
 
 
 class _Section(BaseModel):
@@ -110,17 +110,3 @@ def user_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kg"
 
 
-def cache_folder(root: Path) -> Path:
-    """Where kg keeps its cache and indexes for the vault at `root`: $KG_CACHE_DIR, else root/.kg."""
-    import os
-
-    return Path(os.environ.get("KG_CACHE_DIR") or root / ".kg")
-
-
-def find_vault(start: Path) -> Path:
-    """The nearest folder upward holding kg.toml, else `start` itself."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    return start

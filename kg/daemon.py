@@ -20,7 +20,7 @@ import socket
 import sys
 import time
 
-from kg.launch import IDLE_SECONDS, folder, key, receive, send
+from kg.launch import IDLE_SECONDS, daemons, folder, key, receive, send
 
 PRELOAD = ("kg.cli", "kg.build", "kg.assemble", "kg.knowledge", "kg.parse.markdown", "kg.parse.syntax",
            "kg.claims.analyse", "kg.claims.delta", "kg.claims.store", "kg.claims.extract",
@@ -82,8 +82,6 @@ def serve(path: str) -> None:
 def _older_stopped(path: str) -> None:
     """Stop the daemons of this kg's folder with other code (kg edited or upgraded since, or a
     package installed): no command asks them for anything again, and each holds 50 MB until idle."""
-    from kg.launch import daemons
-
     for other in daemons("status", but=path):
         if other.get("package") == _PACKAGE:
             daemons("stop", only=other["socket"])

@@ -57,22 +57,30 @@ def main() -> None:
 
 def wanted(argv: list[str]) -> bool:
     """Whether this command may run in a daemon's process."""
+    return enabled() and not any(arg in IN_PROCESS for arg in argv) and not first_read(argv)
+
+
+def enabled() -> bool:
+    """Whether daemons are used at all: not with KG_DAEMON=0, off Linux, or in a Python started
+    with options (a daemon is started without any: a command with some is not its to run)."""
     if os.environ.get("KG_DAEMON", "1").strip().lower() in ("0", "off", "no", "false"):
         return False
     if not hasattr(socket, "send_fds") or not hasattr(os, "fork") or sys.platform != "linux":
         return False
-    flags = sys.flags  # a daemon is started without options: a command started with some is not its
-    if sys._xoptions or flags.optimize or flags.isolated or flags.ignore_environment or flags.no_site \
-            or flags.dev_mode or flags.safe_path:
-        return False
-    return not any(arg in IN_PROCESS for arg in argv) and not first_read(argv)
+    flags = sys.flags
+    return not (sys._xoptions or flags.optimize or flags.isolated or flags.ignore_environment or flags.no_site
+                or flags.dev_mode or flags.safe_path)
 
 
 def first_read(argv: list[str]) -> bool:
-    """Whether the vault the command reads has no cache yet (kg.config.cache_folder): a first read
-    takes seconds to minutes, which 0.3 s of imports do not change, and a 10k vault's took 1.5 GB
-    at its peak, beside which a daemon's 50 MB do not belong. Such a command runs on its own and
-    starts no daemon; the next one does."""
+    """Whether the vault the command reads has no cache yet: a first read takes seconds to minutes,
+    which 0.3 s of imports do not change, and a 10k vault's took 1.5 GB at its peak, beside which a
+    daemon's 50 MB do not belong. Such a command runs on its own and starts no daemon; the next one
+    does. The vault and its cache are found as the command finds them (kg.folders)."""
+    from pathlib import Path
+
+    from kg.folders import cache_folder, find_vault
+
     vault = None
     for n, arg in enumerate(argv):  # (--vault is the group's option: it comes before the command)
         if arg.startswith("--vault="):
@@ -83,21 +91,11 @@ def first_read(argv: list[str]) -> bool:
             break
         if not arg.startswith("-"):
             break
-    if os.environ.get("KG_CACHE_DIR"):
-        return not os.path.isdir(os.environ["KG_CACHE_DIR"])
-    root = os.path.abspath(vault or ".")
-    if vault is None:  # the nearest folder upward holding kg.toml, else this one (kg.config.find_vault)
-        root = next((f for f in _upward(root) if os.path.isfile(os.path.join(f, "kg.toml"))), root)
-    return not os.path.isdir(os.path.join(root, ".kg"))
-
-
-def _upward(folder: str):
-    while True:
-        yield folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return
-        folder = parent
+    try:
+        root = Path(vault).resolve() if vault else find_vault(Path.cwd())
+    except OSError:  # (the working folder is gone: the command says so)
+        return True
+    return not cache_folder(root).is_dir()
 
 
 def folder(make: bool = True) -> str | None:

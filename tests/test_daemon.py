@@ -103,6 +103,10 @@ def test_no_daemon_with_kg_daemon_off_nor_beside_a_first_read(tmp_path, runtime)
     time.sleep(2)
     assert daemons(runtime) == []
     assert "no kg daemon is running (KG_DAEMON is off)" in kg(own, "daemon", "status").stdout
+    unread = tmp_path / "unread"  # (a folder kg has not read: status does not take it for KG_DAEMON=0)
+    unread.mkdir()
+    said = subprocess.run([str(KG), "daemon", "status"], cwd=unread, env=runtime, capture_output=True, text=True)
+    assert "starts one" in said.stdout and "KG_DAEMON is off" not in said.stdout
     fresh = small_vault(tmp_path / "fresh", notes=2)
     assert subprocess.run([str(KG), "build"], cwd=fresh, env=runtime, capture_output=True, timeout=600).returncode == 0
     time.sleep(2)

@@ -38,7 +38,7 @@ def status(as_json: bool) -> None:
         print_json(found)
         return
     if not found:
-        click.echo("no kg daemon is running; the next command starts one"
+        click.echo("no kg daemon is running; the next command on a vault kg has read before starts one"
                    if _enabled() else "no kg daemon is running (KG_DAEMON is off)")
         return
     now = time.time()
@@ -58,6 +58,6 @@ def stop() -> None:
 
 
 def _enabled() -> bool:
-    from kg.launch import wanted
+    from kg.launch import enabled
 
-    return wanted(["build"])
+    return enabled()
