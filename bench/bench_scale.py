@@ -26,8 +26,9 @@ edited one, that note deleted, and a heading added to the edited note; one that 
 claim of the edited note down two lines and changes nothing else (a heading written under its
 title: "claims moved down"); and one that changes the first figure of the note's body by one in
 its last digit, as a writer corrects a number ("a claim's figure changed": the claim it is in is
-judged again, with every claim it was or is now compared with). Each build is the whole of `kg build`: claims, evidence, tensions, the
-search index and the site, run with Python's bytecode cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
+judged again, with every claim it was or is now compared with). Each build is the whole of `kg
+build`: claims, evidence, tensions, the search index and the site, run with Python's bytecode
+cache allowed (`kg_env`). For each it prints the wall seconds, peak memory (with
 the stage the process tree's memory peaked in, from kg's stage times), the CPU seconds it used
 (user and system, from os.wait4: the process and the children it waited for; an edit on 2 cores
 that keeps both busy cannot be made faster by moving its work between them) and the figures
@@ -539,10 +540,7 @@ def figure_changed(text: bytes) -> bytes | None:
     writer corrects a number: the claim it is in changes, and what it is compared with; None when the
     note's body has no figure."""
     lines = text.split(b"\n")
-    start = 0
-    if lines and lines[0].strip() == b"---":
-        start = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == b"---"), 0)
-    for n in range(start, len(lines)):
+    for n in range(_body_start(lines), len(lines)):
         if lines[n].lstrip().startswith(b"#") or b"::" in lines[n]:
             continue
         found = _FIGURE.search(lines[n])
@@ -554,13 +552,18 @@ def figure_changed(text: bytes) -> bytes | None:
     return None
 
 
+def _body_start(lines: list[bytes]) -> int:
+    """The first line after the note's front matter (0 without one)."""
+    if lines and lines[0].strip() == b"---":
+        return next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == b"---"), 0)
+    return 0
+
+
 def above_claims(text: bytes) -> bytes:
     """The note with a heading written under its title (or its front matter), so that its claims
     move two lines down and nothing else about them changes."""
     lines = text.split(b"\n")
-    start = 0
-    if lines and lines[0].strip() == b"---":
-        start = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == b"---"), 0)
+    start = _body_start(lines)
     at = next((n + 1 for n in range(start, len(lines)) if lines[n].startswith(b"# ")), start)
     return b"\n".join(lines[:at] + [b"", b"## A heading the bench wrote above the claims"] + lines[at:])
 
