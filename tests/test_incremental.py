@@ -1853,9 +1853,9 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
         ("a question", True, lambda: fern.write_text(
             _FERN + "\n## Open questions\n\n- Would the fern grow faster in the south window?\n", encoding="utf-8")),
         ("a note deleted", True, cactus.unlink),
-        ("a claim that meets others", False, lambda: fern.write_text(
+        ("a claim that meets others", True, lambda: fern.write_text(
             _FERN + "\nOpen models trail closed ones by 9% on coding tasks.\n", encoding="utf-8")),
-        ("that claim taken out", False, lambda: fern.write_text(_FERN, encoding="utf-8")),
+        ("that claim taken out", True, lambda: fern.write_text(_FERN, encoding="utf-8")),
     ]
     for n, (what, patches, step) in enumerate(steps):
         step()
@@ -1874,6 +1874,67 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
         if what == "a claim added":  # shown on its note's page, counted on the home page
             assert "11 new fronds" in (site / "concepts" / "office-fern.html").read_text("utf-8")
             assert edited.analysis.summary["note_claims"] == first.analysis.summary["note_claims"] + 1
+
+
+def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_ends(tmp_path, monkeypatch):
+    """A writer corrects a figure: the claim then disagrees with another note's or a source's, or
+    agrees again, joins a fact other files state or leaves it, takes a stance against a source's.
+    The build patches the rows (no whole analysis) and finds what a cold build finds: the tensions
+    from pairs of claims, from a claim's evidence (a source sentence with another figure) and from
+    stances, the clusters, and the status and counts of the other files' claims they change."""
+    from kg.claims import analyse, delta
+
+    patched: list[bool] = []
+    real = delta.patched
+    monkeypatch.setattr(delta, "patched", lambda *a, **k: patched.append((r := real(*a, **k)) is not None) or r)
+    analysed: list[int] = []
+    whole = analyse.analyse
+    monkeypatch.setattr(analyse, "analyse", lambda *a, **k: analysed.append(1) or whole(*a, **k))
+    vault = _vault(tmp_path)
+    fern = vault / "notes" / "garden" / "fern.md"
+    fern.parent.mkdir()
+    fern.write_text("# Fern\n\nThe office fern on my desk grew by 3 cm during 2024 in the north window.\n",
+                    encoding="utf-8")
+    deepseek, gap = vault / "notes" / "orgs" / "deepseek.md", vault / "notes" / "concepts" / "quality-gap.md"
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+
+    def edit(note: Path, old: str, new: str):
+        return lambda: note.write_text(note.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+
+    r1 = "2. R1 matched GPT-4 at a 10–50x lower training cost.\n"
+    steps = [  # (what, the step, how the shown tensions change, whether claims of other files change)
+        ("a stance", edit(fern, "window.\n", "window.\n\nQwen3.6-Plus is an open-weight model released under "
+                                             "Apache 2.0.\n"), 1, True),
+        ("the stance turned", edit(fern, "an open-weight model released under Apache 2.0",
+                                   "a closed model, the first closed Qwen flagship"), 0, True),
+        ("a fact other files state", edit(fern, "window.\n", "window.\n\nDeepSeek's R1 matched GPT-4 while its "
+                                                             "training cost was 10–50x lower.\n"), 0, True),
+        ("its figure changed", edit(fern, "10–50x lower", "70–80x lower"), 4, True),
+        ("another file's claim of it taken out", edit(deepseek, r1, ""), 0, True),
+        ("the figure changed back", edit(fern, "70–80x lower", "10–50x lower"), -4, True),
+        ("a figure against the quality gap", edit(gap, "\n## ", "\n- Open models trail closed ones by 9% on "
+                                                                "coding tasks.\n\n## "), 1, True),
+        ("that figure corrected", edit(gap, "by 9% on coding", "by 2% on coding"), -1, True),
+    ]
+    shown = run(vault, cache_dir=tmp_path / "cold-0", site=False).analysis.summary["tensions"]
+    for n, (what, step, more, elsewhere) in enumerate(steps, 1):
+        before = _settled_rows(cache)["settled"]
+        step()
+        patched.clear(), analysed.clear()
+        edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+        assert patched == [True] and not analysed, what
+        rows = _settled_rows(cache)
+        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+        assert edited.analysis.summary == cold.analysis.summary, what
+        assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
+        assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
+        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        assert edited.analysis.summary["tensions"] == shown + more, what
+        shown += more
+        mine = ("notes/garden/fern.md", "notes/orgs/deepseek.md", "notes/concepts/quality-gap.md")
+        others = {tuple(r) for r in rows["settled"] if r[0] not in mine} ^ {tuple(r) for r in before if r[0] not in mine}
+        assert bool(others) == elsewhere, what
 
 
 def _sources_vault(tmp_path: Path) -> Path:

@@ -101,6 +101,9 @@ class Knowledge:
     """Detected tensions below the confidence a reader is shown by default (`kg tensions --all`)."""
     dismissed: list[Tension | Evidence] = field(default_factory=list)
     """Tensions and evidence the user dismissed (kg.claims.review); they count nowhere."""
+    paired: list[str] = field(default_factory=list)
+    """The ids of the numeric tensions found from pairs of claims (`_tensions`), not from a claim's
+    evidence: kept with the settled rows, so that a patch (kg.claims.delta) tells them apart."""
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Note path -> (id, doc) of the claims of other files nearest in meaning to its claims (cosine
     at least RELATED_MIN, best first, at most RELATED_PER_PAGE): from the tension search's
@@ -274,6 +277,7 @@ def analyse(kb, claims: list[Claim], extras: list[Extra], vectors_for: Vectors, 
               missing if incremental else None, memo, new, progress, gone)
     if not incremental:  # what the search freed (its graph, its neighbours), handed back: glibc kept it
         give_back()
+    out.paired = [t.id for t in out.tensions if t.kind == "numeric"]
     _opposing_evidence(out)
     vector.fetch(listed.tensions)
     _declared_tensions(kb, out, vector, listed)
@@ -1530,28 +1534,37 @@ def _related(listed: _Listed, first: np.ndarray, second: np.ndarray,
 
 def _opposing_evidence(out: Knowledge) -> None:
     """A note claim and a source sentence that oppose it are a tension too: the note says one
-    thing, the source the opposite."""
+    thing, the source the opposite. In the order of their claims in the vault (the evidence lists
+    a claim judged again after those it kept), each claim's in the order of its evidence."""
     # only a different figure: opposite wording alone is evidence against, not a tension a reader would sign
     figures = list(as_set(out.evidence).figures())
     if not figures:
         return
     wanted = {e.claim for e in figures}
-    by_id = {c.id: c for c in out.claims if c.origin == "note" and c.id in wanted}
+    by_id, place = {}, {}
+    for n, c in enumerate(out.claims):
+        if c.origin == "note" and c.id in wanted:
+            by_id[c.id], place[c.id] = c, n
+    figures.sort(key=lambda e: place.get(e.claim, -1))
     known = {t.id for t in out.tensions}
     for e in figures:
         claim = by_id.get(e.claim)
         if claim is None:
             continue
-        other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
-        tid = tension_id(where(claim), where(other))
-        if tid in known:
-            continue
-        known.add(tid)
-        why = e.reason.split(";")[0].removeprefix(FIGURE + " ").strip("()")
-        out.tensions.append(Tension(
-            id=tid, kind="numeric", score=e.score, a=side(claim), b=other, subjects=claim.concepts,
-            explanation=f"{claim.doc}:{claim.line} and its source sentence {e.doc}:{e.line} give different figures "
-                        f"for the same measure: {why}"))
+        t = opposing_tension(claim, e)
+        if t.id not in known:
+            known.add(t.id)
+            out.tensions.append(t)
+
+
+def opposing_tension(claim: Claim, e: Evidence) -> Tension:
+    """The tension of a note claim and a source sentence its evidence quotes with another figure."""
+    other = TensionSide(id=claim_id(" ".join(e.quote.split())), text=e.quote, doc=e.doc, line=e.line)
+    why = e.reason.split(";")[0].removeprefix(FIGURE + " ").strip("()")
+    return Tension(id=tension_id(where(claim), where(other)), kind="numeric", score=e.score, a=side(claim), b=other,
+                   subjects=claim.concepts,
+                   explanation=f"{claim.doc}:{claim.line} and its source sentence {e.doc}:{e.line} give different "
+                               f"figures for the same measure: {why}")
 
 
 def declared_links(kb, declaring: Iterable[str]) -> str:

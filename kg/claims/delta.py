@@ -96,7 +96,7 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     mine = [items[n][0] for start, end in sorted(listed.files[d] for d in docs if d in listed.files)
             for n in range(start, end)]
     return _Patch(kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
-                  vectors_for).run()
+                  vectors_for, items).run()
 
 
 def stance_parts(stances: Sequence, keys: Sequence, docs: Sequence[str], made: dict[str, bytes],
@@ -133,16 +133,22 @@ class _Patch:
     """One patch of the settled rows: checked, found, then written (`run`)."""
 
     def __init__(self, kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
-                 vectors_for):
+                 vectors_for, every):
         self.kb, self.store, self.files, self.stamp, self.settled, self.since = kb, store, files, stamp, settled, since
+        self.every = every
+        """Every file's (claim, extra), in file order."""
         self.docs, self.problems, self.listed, self.memo = docs, problems, listed, memo
         self.sources, self.vectors_for = sources, vectors_for
         self.items: dict = {}
         """The evidence items of the new note claims, by claim id."""
+        self.figured: list = []
+        """Those that quote a source sentence with another figure, in order."""
+        self.shared: dict[str, int] = {}
+        """The new or gone claims' ids whose first note claim is another file's: its support."""
         self.relined: dict[int, str] = {}
         """The stored tensions moved to their claims' lines now: row -> JSON."""
-        self.pairs: list[tuple[int, int, float]] = []
-        """The pairs of the claims new since the memo, all judged nothing: (row, row, cosine)."""
+        self.pairs: list[tuple[int, int, float, list[str], int]] = []
+        """The pairs the memo lacks, judged: (row, row, cosine, shared subjects, verdict)."""
         self.standing: np.ndarray | None = None
         """Which of the memo's pairs stand: both claims still in the pool, still neighbours."""
         self.sides: tuple[np.ndarray, np.ndarray] | None = None
@@ -154,6 +160,25 @@ class _Patch:
         """The notes whose related claims differ from the stored: the list now (None: none)."""
         self.reranked: set[str] = set(json.loads(store.get("reranked") or "[]"))
         """The notes whose related claims a patch ranked again since the memo (`Memo.reranked`)."""
+        paired = json.loads(store.get("pair_tensions") or "null")
+        self.paired_before: set[str] | None = None if paired is None else set(paired)
+        """The ids of the stored tensions found from pairs (`Knowledge.paired`)."""
+        self.tensions_now: list[tuple[str, str, list[str]]] | None = None
+        """The tensions now (state, JSON, the claim ids and subjects each is found by), when they
+        differ from the stored ones (`_regroup`)."""
+        self.paired_now: list[str] = []
+        """The ids of the tensions found from pairs now."""
+        self.clusters: dict[str, str | None] = {}
+        """Each claim id whose cluster may have changed: its cluster now (None: none)."""
+        self.cluster_docs: dict[str, set[str]] = {}
+        """The files of the claims of each of those clusters."""
+        self.against: Counter = Counter()
+        """How many shown tensions each claim id is in, now."""
+        self.opposed: set[str] = set()
+        """The claim ids in more or fewer shown tensions than before."""
+        self.others: dict[str, list[Claim]] = {}
+        """The files other than the changed ones whose claims' status, counts or cluster changed:
+        their claims, in file order, as settled now."""
         from kg.claims.store import Changed
 
         self.changed = Changed(docs=set(docs))
@@ -185,41 +210,56 @@ class _Patch:
         self.new += back
         moved = self.listed.rows_in(self.memo)[1]  # each of the memo's rows' row now, as the analysis maps them
         unsure = (moved < 0) | isin(moved, [self.listed.row_of[c.doc, c.id] for c in back])
+        self.fresh = set(fresh)
         if not (self._ids_own() and self._pairs(matrix, kth, unsure, fresh) and self._moves()):
             return None
-        if not (self._polarity(moved) and self._declared() and self._candidates()):
+        if not (self._declared() and self._candidates()):
             return None
         evidence = self._evidence()
         if evidence is None:
             return None
         self._related(moved, fresh)
-        self._status(evidence.supports())
+        if not self._regroup():
+            return None
+        self._status({**evidence.supports(), **self.shared})
         return self._write()
 
     # -- what must hold ---------------------------------------------------------------------------
     def _ids_own(self) -> bool:
-        """Every new or gone claim's id is written in no other file, and once in its own."""
+        """Every new or gone claim's id is written at most once in its own file, and gone from it when
+        gone; where a file not changed writes it as a note's claim too, that file's is the id's first
+        note claim before and after, whose evidence is the id's (kg.claims.analyse._Listed.first) and
+        stays as it was (`shared`)."""
         ids = {c.id for c in self.new} | self.gone
         if not ids:
             return True
-        for doc, _ in rows_in(self.store.db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(ids)):
-            if doc not in self.docs:
-                return False
-        # (another file's claims are as the rows say: the query found them)
         written = Counter(c.id for c in self.mine if c.id in ids)
-        return all(n == 1 for cid, n in written.items()) and not (self.gone & set(written))
+        if any(n > 1 for n in written.values()) or self.gone & set(written):
+            return False
+        order = {p: n for n, p in enumerate(self.files.paths)}
+        sourced = self.kb.source_by_path
+        first: dict[str, tuple[int, int]] = {}  # id -> (place, supports) of the first other file's note claim
+        for doc, cid, status, supports in rows_in(
+                self.store.db, "SELECT doc, id, status, supports FROM settled WHERE id IN ({})", sorted(ids)):
+            if doc not in self.docs and status is not None and doc not in sourced:
+                first[cid] = min(first.get(cid, (len(order), 0)), (order[doc], supports))
+        was = [(doc, cid) for (doc, cid), row in self.before.items() if row[0] is not None and doc not in sourced]
+        now = [(c.doc, c.id) for c in self.mine if c.kind == "claim" and c.origin == "note"]
+        if any(cid in first and order.get(doc, -1) < first[cid][0] for doc, cid in was + now):
+            return False  # (a changed file's claim was or is the first: its evidence is the id's)
+        self.shared = {cid: supports for cid, (_, supports) in first.items()}
+        return True
 
     def _pairs(self, matrix, kth, unsure: np.ndarray, fresh: list[int]) -> bool:
         """The pairs a whole analysis would look at for the claims new since the memo (kg.claims.
-        analyse._tensions), and the memo's pairs of the claims gone or written again (`unsure`,
-        by the memo's rows): none is a tension or one fact, none near enough to be a related claim."""
-        from kg.claims.analyse import _gone_vectors, edited_pairs, tension_pool
-        from kg.claims.tensions import NOTHING, judge
+        analyse._tensions): which of the memo's pairs stand (`standing`), and the others judged
+        (`pairs`); False when a measured word's pairs come or go, or too many of the memo's claims
+        are gone or written again (`unsure`, by the memo's rows)."""
+        from kg.claims.analyse import _codes, _cosines, _gone_vectors, edited_pairs, tension_pool
+        from kg.claims.tensions import judge
 
         memo = self.memo
-        if int(unsure.sum()) > DELTA_MOST:
-            return False
-        if bool((memo.pairs[unsure[memo.pairs[:, 0]] | unsure[memo.pairs[:, 1]], 2] != NOTHING).any()):
+        if int(unsure.sum()) > DELTA_MOST or len(memo.cosines) != len(memo.pairs):
             return False
         if memo.crowded_words is None:  # (kept by a kg before the words were: the analysis finds them)
             return False
@@ -228,25 +268,36 @@ class _Patch:
         moved = self.listed.rows_in(memo)[1]
         a, b = self.sides = moved[memo.pairs[:, 0]], moved[memo.pairs[:, 1]]  # (`_related` takes them too)
         self.standing = (a >= 0) & (b >= 0)
+        n = len(pool.claims)
 
         def known() -> tuple[np.ndarray, np.ndarray]:  # (the codes of a 10k vault's 1.15M pairs: 0.2 s)
-            codes = np.minimum(a, b)[self.standing].astype(np.int64) * max(len(pool.claims), 1) \
-                + np.maximum(a, b)[self.standing]
-            kept = memo.cosines is not None and len(memo.cosines) == len(memo.pairs)
-            return codes, memo.cosines[self.standing] if kept else np.full(len(codes), np.nan, dtype=np.float32)
+            codes = _codes(np.minimum(a, b)[self.standing], np.maximum(a, b)[self.standing], n)
+            return codes, memo.cosines[self.standing]
 
         edited = edited_pairs(pool, matrix, fresh, _gone_vectors(self.listed, memo), memo.crowded_words, known)
         if edited.grown or edited.fallen:  # a measured word's pairs come or go
             return False
         if edited.keep is not None:  # a new claim pushed a pair out of a claim's nearest, or a gone one let one in
-            if bool((memo.pairs[self.standing, 2][~edited.keep] != NOTHING).any()):
-                return False
             self.standing[np.nonzero(self.standing)[0][~edited.keep]] = False
         self.displaced = edited.displaced
-        for i, j, cosine, shared in edited.more:
-            if judge(pool, i, j, cosine, shared) != NOTHING:
-                return False
-            self.pairs.append((i, j, cosine))
+        more = edited.more
+        if not more:
+            return True
+        first = np.array([p[0] for p in more], dtype=np.int64)
+        second = np.array([p[1] for p in more], dtype=np.int64)
+        codes = _codes(first, second, n)
+        judged = np.zeros(len(more), dtype=bool)
+        judged[np.unique(codes, return_index=True)[1]] = True  # each pair once
+        old = judged & ~(isin(first, fresh) | isin(second, fresh))
+        if old.any():  # a pair of two claims the memo has may be one of its own: it keeps the memo's verdict
+            judged[old] = ~isin(codes[old], known()[0])
+        # each new pair's cosine computed as the analysis computes every pair's (`_cosines`)
+        cosines = _cosines(matrix, first[judged], second[judged]).tolist()
+        for k, cosine in zip(np.nonzero(judged)[0].tolist(), cosines):
+            i, j, _, shared = more[k]
+            if shared is None:
+                shared = [key for key in pool.subjects[i] if key in pool.subjects[j]]
+            self.pairs.append((i, j, cosine, shared, judge(pool, i, j, cosine, shared)))
         return True
 
     def _related(self, moved: np.ndarray, fresh: list[int]) -> None:
@@ -276,29 +327,38 @@ class _Patch:
 
     def _moves(self) -> bool:
         """The stored tensions with a side in the changed files, moved to the lines their claims are
-        on now (a claim written above them moves them: `relined`); False when a claim gone is in one,
-        or a place its explanation names cannot be told, or a claim gone was in a cluster."""
+        on now (a claim written above them moves them: `relined`); False when a place an
+        explanation names cannot be told, or a claim gone is in a declared tension (`_regroup`
+        finds the others again: a claim gone that took a stance changed the claims that take one)."""
         from kg.claims.store import relined
 
+        if self.paired_before is None:  # (kept by a kg before they were: the analysis tells them)
+            return False
         line = {(c.doc, c.id): c.line for c in self.mine}
         names = [json.dumps(d, ensure_ascii=False) for d in self.docs]  # (a side's file, as the JSON writes it)
         line_of: dict[str, dict[int, int]] = {}
-        for _, _, data in self.tension_rows:
+        skip: set[int] = set()
+        for n, _, data in self.tension_rows:
             if not any(name in data for name in names):
                 continue
             t = Tension.model_validate_json(data)
-            if not self.gone.isdisjoint(t.claim_ids()):
-                return False
+            sides = [(side.doc, side.id) for side in (t.a, t.b) if side is not None]
+            if any(key[0] in self.docs and key not in line for key in sides) or \
+                    not self.gone.isdisjoint(t.claims):  # (a side not written now, or a claim named gone)
+                if t.kind == "declared":
+                    return False
+                skip.add(n)  # (found again without it: from the pairs, the stances or the evidence now)
+                continue
             for side in (t.a, t.b):
                 if side is not None and side.doc in self.docs:
                     now = line.get((side.doc, side.id))
                     if now is None or line_of.setdefault(side.doc, {}).setdefault(side.line, now) != now:
                         return False
         try:
-            self.relined = {n: data for data, n in relined(self.store, line_of, self.changed)} if line_of else {}
+            self.relined = {n: data for data, n in relined(self.store, line_of, self.changed, skip)} if line_of else {}
         except LookupError:
             return False
-        return not any(self.before[k][3] for k in self.before if k[1] in self.gone)  # (a cluster's claim)
+        return True
 
     @functools.cached_property
     def stance_parts(self) -> dict[str, tuple[bytes | None, str]]:
@@ -333,28 +393,236 @@ class _Patch:
         rows = [("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)) for t in tensions]
         return [r for r in rows if r[0] == "shown"] + [r for r in rows if r[0] == "held"]
 
-    def _polarity(self, moved: np.ndarray) -> bool:
-        """The polarity tensions of the pool as it is now are the stored ones: they are ranked per
-        subject over every claim's stances (kg.claims.tensions.polarity_pairs). They stand without
-        a look when the claims that take a stance are those the stored ones were found or kept
-        among (`stance_claims`, which a patch keeps): each pair is of two of them, judged from the
-        two alone; the pairs a memo's numeric tension leaves out are the same while a patch holds
-        (a claim gone from one stops it); and a stored side's line is moved as `_moves` moves it.
-        Finding them again took 0.04-0.1 s of a 10k edit, most of it making the 460 claims that
-        take a stance, from 440 files."""
-        from kg.claims.tensions import NUMERIC, polarity, polarity_pairs
+    # -- the tensions and clusters, found again from the verdicts ---------------------------------------
+    def _shared(self, i: int, j: int, shared: list[str] | None) -> list[str]:
+        """The subjects two claims of the pool share (`shared` when known), as `detect` finds them."""
+        subjects = self.pool.subjects
+        return shared if shared is not None else [k for k in subjects[i] if k in subjects[j]]
 
-        if self.store.get("stance_claims") == self.stance_claims:
+    def _numeric_pairs(self) -> list[tuple[int, int, float, list[str] | None]]:
+        """The pairs judged NUMERIC now, in the analysis's order: the memo's that stand (by their rows,
+        the smaller first) and the new ones, by (first row, second row)."""
+        from kg.claims.tensions import NUMERIC
+
+        memo, (a, b) = self.memo, self.sides
+        pick = self.standing & (memo.pairs[:, 2] == NUMERIC)
+        found = [(i, j, cosine, None) for i, j, cosine in zip(
+            np.minimum(a, b)[pick].tolist(), np.maximum(a, b)[pick].tolist(), memo.cosines[pick].tolist())]
+        found += [(i, j, cosine, shared) for i, j, cosine, shared, verdict in self.pairs if verdict == NUMERIC]
+        n = len(self.pool.claims)
+        return sorted(found, key=lambda p: p[0] * n + p[1])
+
+    def _regroup(self) -> bool:
+        """The tensions and clusters now, found again from the verdicts of the pairs that stand
+        (`_pairs`) as kg.claims.tensions.detect finds them: the numeric tension of each measure
+        compared, the best of its pairs; the polarity tensions again when a pair they leave out
+        (a numeric one) may have changed; the clusters (`_clusters`). A stored tension of a pair
+        whose claims are as they were is kept as stored. Sets the tensions now (`tensions_now`,
+        when they differ), each claim id's count of shown tensions (`against`, `opposed`).
+        False when a tension from a claim's evidence depends on the change (a tension from a
+        pair of the same two claims stands in for it), or a claim id is in two clusters."""
+        from kg.claims.analyse import shown
+        from kg.claims.store import _explanation
+        from kg.claims.tensions import NUMERIC, flagged, numeric, placed, polarity, polarity_pairs, side, tension_id
+
+        pool, listed = self.pool, self.listed
+        ids, docs = listed.pool_ids, listed.pool_docs
+        explained = {(a, b): _explanation(json.loads(data))
+                     for a, b, data in self.store.db.execute("SELECT a, b, data FROM explained")}
+        pairs = self._numeric_pairs()
+        figures: dict[tuple, tuple] = {}  # what a figure is compared on -> its best pair's tension
+        for i, j, cosine, shared in pairs:
+            key = (pool.keys[i], pool.keys[j])
+            found = explained.get(key)
+            if found is None:
+                shared = self._shared(i, j, shared)
+                found = explained[key] = numeric(pool.claims[i], pool.claims[j], cosine, frozenset(shared))
+            text, score, compared = found
+            made = (round(score, 3), tension_id(f"{ids[i]}\0{docs[i]}", f"{ids[j]}\0{docs[j]}"), i, j, text, shared)
+            best = figures.get(compared)  # (one disagreement restated in five notes is one tension)
+            if best is None or best[:2] < made[:2]:
+                figures[compared] = made
+        stored = [(state, self.relined.get(n, data)) for n, state, data in self.tension_rows]
+        parsed = {data: orjson.loads(data) for _, data in stored}
+        kept = {parsed[data]["id"]: (state, data) for state, data in stored if parsed[data]["id"] in self.paired_before}
+        made_rows = []
+        for score, tid, i, j, text, shared in sorted(figures.values(), key=lambda f: f[1]):
+            row = kept.get(tid)
+            if row is None or i in self.fresh or j in self.fresh or docs[i] in self.docs or docs[j] in self.docs:
+                a, b = pool.claims[i], pool.claims[j]
+                t = Tension(id=tid, kind="numeric", explanation=placed(text, a, b), score=score, a=side(a), b=side(b),
+                            subjects=self._shared(i, j, shared))
+                row = ("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True))
+            made_rows.append(row)
+        self.paired_now = sorted(f[1] for f in figures.values())
+        # the polarity tensions leave out the pairs judged numeric: found again when such a pair is of
+        # two claims that take a stance, now or in the memo, or the claims that take one changed
+        polar = [(state, data) for state, data in stored if parsed[data]["kind"] == "polarity"]
+        numeric_pairs = {(i, j) for i, j, _, _ in pairs}
+        stancing = sorted(flagged(pool.stances))
+        memo, (a, b) = self.memo, self.sides
+        was = memo.pairs[:, 2] == NUMERIC
+        if self.store.get("stance_claims") != self.stance_claims or \
+                bool((isin(a[was], stancing) & isin(b[was], stancing)).any()) or \
+                any(i in stancing and j in stancing for i, j in numeric_pairs):
+            found_polar = [polarity(pool, i, j, subject, words_i, words_j, family)
+                           for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool)
+                           if (min(i, j), max(i, j)) not in numeric_pairs]
+            polar = [("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)) for t in found_polar]
+        for _, data in polar + made_rows:
+            parsed.setdefault(data, orjson.loads(data))
+        declared = [(state, data) for state, data in stored if parsed[data]["kind"] == "declared"]
+        # one from a claim's evidence is left out where a tension from a pair has its id (the same two sides)
+        before = set(kept) | {parsed[d]["id"] for s, d in stored if parsed[d]["kind"] == "polarity"}
+        now = set(self.paired_now) | {parsed[d]["id"] for _, d in polar}
+        behind = self._behind([parsed[d] for s, d in stored if parsed[d]["id"] in before - now])
+        opposing = self._opposing(stored, parsed, now, behind) if behind is not None else None
+        if opposing is None:
+            return False
+        if len(opposing[1]) + len(declared) + len(kept) + sum(parsed[d]["kind"] == "polarity" for _, d in stored) \
+                != len(stored):  # (a kind this patch does not know, or a dismissed one)
+            return False
+        opposing = opposing[0]
+        blocks = made_rows + polar + opposing + declared  # (kg.claims.analyse.analyse's order)
+        rows = [r for r in blocks if r[0] == "shown"] + [r for r in blocks if r[0] != "shown"]
+        self.against = _against(rows, parsed)
+        was_against = _against(stored, parsed)
+        self.opposed = {cid for cid in self.against.keys() | was_against.keys() if self.against[cid] != was_against[cid]}
+        if rows != stored:
+            self.tensions_now = [(state, data, _found_by(parsed[data])) for state, data in rows]
+        return self._clusters()
+
+    def _opposing(self, stored: list[tuple[str, str]], parsed: dict[str, dict], known: set[str],
+                  behind: dict[tuple[str, str], list]) -> tuple[list[tuple[str, str]], list[int]] | None:
+        """The tensions of note claims and the source sentences their evidence quotes with another
+        figure (kg.claims.analyse._opposing_evidence) now, in their order (their claims' in the
+        vault), with the places of the stored ones among `stored`: the stored ones but those of the
+        claims gone and those a tension from a pair or a polarity one (`known`: their ids) stands
+        for, with those of the new claims' evidence (`figured`) and those of the claims `behind`
+        (`_behind`) found again from their evidence. None when the stored ones are not in their
+        claims' order, or one is of a claim whose id another file writes too."""
+        from kg.claims.analyse import opposing_tension, shown
+
+        row_of = self.listed.row_of
+        judged = {(c.doc, c.id) for c in self.new}  # (their evidence is found again)
+        found, places = [], []
+        for n, (state, data) in enumerate(stored):
+            t = parsed[data]
+            if t["kind"] != "numeric" or t["id"] in self.paired_before:
+                continue
+            places.append(n)
+            if t["a"]["id"] in self.shared:
+                return None
+            row = row_of.get((t["a"]["doc"], t["a"]["id"]))
+            key = (t["a"]["doc"], t["a"]["id"])
+            if row is not None and t["id"] not in known and key not in judged and key not in behind:
+                found.append((row, state, data))
+        for state in ("shown", "held"):
+            rows = [row for row, s, _ in found if s == state]
+            if rows != sorted(rows):
+                return None
+        mine = {c.id: c for c in self.new if c.origin == "note"}
+        seen = set(known) | {parsed[data]["id"] for _, _, data in found}
+        again = [(self.pool.claims[row_of[key]], e) for key, items in behind.items() for e in items]
+        for claim, e in again + [(mine[e.claim], e) for e in self.figured]:
+            t = opposing_tension(claim, e)
+            if t.id not in seen:
+                seen.add(t.id)
+                data = t.model_dump_json(exclude_defaults=True)
+                parsed[data] = orjson.loads(data)
+                found.append((row_of[claim.doc, claim.id], "shown" if shown(t) else "held", data))
+        found.sort(key=lambda f: f[0])  # (stable: a claim's in the order of its evidence)
+        return [(state, data) for _, state, data in found], places
+
+    def _behind(self, gone: list[dict]) -> dict[tuple[str, str], list] | None:
+        """The note claims, written before and not judged again, of the tensions from pairs or polarity
+        gone (`gone`, decoded) that are between a note's claim and a source's: a tension from the
+        claim's evidence that such a tension stood for comes back. Each with its evidence's items
+        that quote another figure, in order. None when its id is another note's claim's too."""
+        from kg.claims.evidence_set import is_figure
+        from kg.model import Evidence
+
+        sourced, row_of = self.kb.source_by_path, self.listed.row_of
+        judged = {(c.doc, c.id) for c in self.new}
+        out: dict[tuple[str, str], list] = {}
+        for t in gone:
+            sides = [side for side in (t["a"], t.get("b")) if side]
+            if any(side["doc"] in sourced for side in sides):
+                out.update(((side["doc"], side["id"]), []) for side in sides if side["doc"] not in sourced and
+                           (side["doc"], side["id"]) not in judged and row_of.get((side["doc"], side["id"])) is not None)
+        if not out:
+            return out
+        ids = sorted({cid for _, cid in out})
+        notes = Counter(cid for doc, cid, status in rows_in(
+            self.store.db, "SELECT doc, id, status FROM settled WHERE id IN ({})", ids) if status and doc not in sourced)
+        if any(n > 1 for n in notes.values()):
+            return None
+        for cid, data in rows_in(self.store.db, "SELECT claim, data FROM settled_evidence WHERE claim IN ({}) "
+                                                "ORDER BY rowid", ids):
+            e = Evidence.model_validate_json(data)
+            if is_figure(e):
+                for key in out:
+                    if key[1] == cid:
+                        out[key].append(e)
+        return out
+
+    def _clusters(self) -> bool:
+        """The clusters now, where a pair of one fact said twice came or went or a claim is new or
+        gone (`clusters`, `cluster_docs`): the groups the SAME pairs that stand join (kg.claims.
+        tensions.labels), found for the claims those pairs touch and those of the stored clusters
+        they were in. False when a claim id is in two clusters (the analysis takes the last)."""
+        from kg.claims.tensions import SAME, labels, tension_id
+
+        memo, pool, listed, db = self.memo, self.pool, self.listed, self.store.db
+        ids, docs, row_of = listed.pool_ids, listed.pool_docs, listed.row_of
+        a, b = self.sides
+        same = memo.pairs[:, 2] == SAME
+        pick = self.standing & same
+        new = [(i, j) for i, j, _, _, verdict in self.pairs if verdict == SAME]
+        first = np.r_[a[pick], np.array([p[0] for p in new], dtype=np.int64)].astype(np.int64)
+        second = np.r_[b[pick], np.array([p[1] for p in new], dtype=np.int64)].astype(np.int64)
+        label = labels(len(pool.claims), first, second)
+        dropped = same & ~self.standing
+        touched = {r for r in np.r_[a[dropped], b[dropped]].tolist() if r >= 0} | {r for p in new for r in p}
+        touched |= {r for c in self.mine if c.kind == "claim" and (r := row_of.get((c.doc, c.id))) is not None}
+        touched_ids = {ids[r] for r in touched} | {cid for _, cid in self.before}
+        held = {k for _, _, k in rows_in(db, "SELECT doc, id, cluster FROM settled WHERE id IN ({})",
+                                         sorted(touched_ids)) if k}
+        members = list(rows_in(db, "SELECT doc, id FROM settled WHERE cluster IN ({})", sorted(held)))
+        touched |= {r for key in members if (r := row_of.get(key)) is not None}
+        if not touched:
             return True
-        memo = self.memo
-        numeric = memo.pairs[memo.pairs[:, 2] == NUMERIC]
-        a, b = moved[numeric[:, 0]], moved[numeric[:, 1]]
-        alive = (a >= 0) & (b >= 0)
-        paired = set(zip(np.minimum(a, b)[alive].tolist(), np.maximum(a, b)[alive].tolist()))
-        found = [polarity(self.pool, i, j, subject, words_i, words_j, family)
-                 for i, j, subject, _, words_i, words_j, family in polarity_pairs(self.pool)
-                 if (min(i, j), max(i, j)) not in paired]
-        return self._as_stored(found) == self._stored("polarity")
+        groups: dict[int, list[int]] = {}
+        rows = np.nonzero(isin(label, np.unique(label[sorted(touched)])))[0]
+        for r, group in zip(rows.tolist(), label[rows].tolist()):
+            groups.setdefault(group, []).append(r)
+        wanted = {ids[r] for rows_ in groups.values() for r in rows_} | touched_ids | {cid for _, cid in members}
+        every = [(d, cid) for d, cid in rows_in(db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(wanted))
+                 if d not in self.docs] + [(c.doc, c.id) for c in self.mine if c.id in wanted]
+        # an id's claims in a group the change did not touch: that group is a cluster of it too, or none
+        beyond = {int(label[r]) for key in every if (r := row_of.get(key)) is not None} - set(groups)
+        if beyond:
+            rows = np.nonzero(isin(label, sorted(beyond)))[0]
+            for r, group in zip(rows.tolist(), label[rows].tolist()):
+                groups.setdefault(group, []).append(r)
+        named = {}
+        outside = set(groups) - set(np.unique(label[sorted(touched)]).tolist())
+        for group, rows_ in groups.items():
+            if len({docs[r] for r in rows_}) > 1:
+                named[group] = "k-" + tension_id(*sorted({ids[r] for r in rows_}))[2:]
+        of_id: dict[str, set[str]] = {}
+        for key in every:
+            r = row_of.get(key)
+            if r is not None and int(label[r]) in named:
+                of_id.setdefault(key[1], set()).add(named[int(label[r])])
+        if any(len(k) > 1 for k in of_id.values()) or any(named.get(g) in k for g in outside for k in of_id.values()):
+            return False  # (in one the change did not touch, its other claims' files are not counted here)
+        self.clusters = {cid: next(iter(of_id[cid]), None) if cid in of_id else None for cid in wanted}
+        for d, cid in every:
+            k = self.clusters.get(cid)
+            if k is not None:
+                self.cluster_docs.setdefault(k, set()).add(d)
+        return True
 
     def _declared(self) -> bool:
         """The tensions notes declare are the stored ones (one names the claim of a linked note
@@ -418,8 +686,8 @@ class _Patch:
 
     # -- what the patch finds -----------------------------------------------------------------------
     def _evidence(self):
-        """The inferred evidence of the new note claims (None: a citation, or an item whose figure
-        differs, which is a tension)."""
+        """The inferred evidence of the new note claims, its items that quote another figure (a
+        tension each: `figured`) apart (None: a citation)."""
         from kg.claims.analyse import Memo, _inferred, _roster_matcher
         from kg.claims.evidence import quotes
         from kg.claims.evidence_set import EvidenceSet
@@ -427,6 +695,7 @@ class _Patch:
         notes = [c for c in self.new if c.origin == "note"]
         if any(c.cites or quotes(c.text) for c in notes):
             return None
+        notes = [c for c in notes if c.id not in self.shared]  # (their evidence is another file's claim's)
         if not self.sources or not notes:
             return EvidenceSet()
         memo = Memo()
@@ -437,32 +706,75 @@ class _Patch:
             if matcher is None:
                 return None
             found = _inferred(notes, {}, self.vector, lambda: matcher, self.sources, set(), Memo(), Memo())
-            if any(True for _ in found.figures()):
-                return None
+            self.figured = list(found.figures())
             self.items = found.of_claims({c.id for c in notes})
         return found
 
+    def _fields(self, kind: str, origin: str, doc: str, cid: str, row: tuple | None, backing: int) -> tuple:
+        """(status, supports, opposes, cluster) of a claim as kg.claims.analyse._status sets them, from
+        the tensions and clusters now: `row` is its stored (status, supports, opposes, cluster), None for
+        a claim new; `backing`, a new note claim's evidence items. Not a claim: its cluster alone."""
+        cluster = self.clusters[cid] if cid in self.clusters else row[3] if row is not None else None
+        if kind != "claim":
+            return (*(row[:3] if row is not None else (None, 0, 0)), cluster)
+        against = self.against.get(cid, 0)
+        if origin == "note":
+            backing = row[1] if row is not None else backing
+            return "contested" if against else "supported" if backing else "unsupported", backing, against, cluster
+        if row is None or cid in self.clusters:  # (the other files that state the same fact)
+            docs = self.cluster_docs.get(cluster, set()) if cluster else set()
+            backing = len(docs) - (doc in docs)
+        else:
+            backing = row[1]
+        return "contested" if against else "supported", backing, against, cluster
+
     def _status(self, supports: dict[str, int]) -> None:
-        """Each changed file's claim's status and counts: a kept claim's as stored, a new one's from
-        its evidence (it is in no tension and no cluster)."""
+        """Each changed file's claim's status and counts (a new one's support from its evidence), and
+        those of the other files' claims whose tensions or cluster changed (`others`)."""
         new = {(c.doc, c.id) for c in self.new}
         for c in self.mine:
             fields = c.__dict__
-            row = self.before.get((c.doc, c.id))
-            if (c.doc, c.id) not in new and row is not None:
-                fields["status"], fields["supports"], fields["opposes"], fields["cluster"] = row
-            elif c.kind == "claim":
-                backing = supports.get(c.id, 0) if c.origin == "note" else 0
-                status = "supported" if backing or c.origin == "source" else "unsupported"
-                fields["cluster"], fields["opposes"], fields["supports"], fields["status"] = None, 0, backing, status
+            row = self.before.get((c.doc, c.id)) if (c.doc, c.id) not in new else None
+            now = self._fields(c.kind, c.origin, c.doc, c.id, row, supports.get(c.id, 0))
+            if c.kind == "claim":
+                fields["status"], fields["supports"], fields["opposes"], fields["cluster"] = now
             else:
-                fields["cluster"] = None
+                fields["cluster"] = now[3]
+        ids = sorted(set(self.clusters) | self.opposed)
+        sourced = self.kb.source_by_path
+        changed: dict[str, dict[str, tuple]] = {}
+        for doc, cid, *row in rows_in(self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled "
+                                                     "WHERE id IN ({})", ids):
+            if doc in self.docs:
+                continue
+            kind = "claim" if row[0] is not None else "other"
+            now = self._fields(kind, "source" if doc in sourced else "note", doc, cid, tuple(row), 0)
+            if now != tuple(row):
+                changed.setdefault(doc, {})[cid] = now
+        if not changed:
+            return
+        stored = {(doc, cid): row for doc, cid, *row in rows_in(
+            self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled WHERE doc IN ({})",
+            sorted(changed))}
+        for doc in sorted(changed):
+            start, end = self.listed.files[doc]
+            claims = self.others[doc] = [self.every[n][0] for n in range(start, end)]
+            for c in claims:
+                fields = c.__dict__
+                row = changed[doc].get(c.id) or stored.get((doc, c.id))
+                if row is None:
+                    continue
+                if c.kind == "claim":
+                    fields["status"], fields["supports"], fields["opposes"], fields["cluster"] = row
+                else:
+                    fields["cluster"] = row[3]
+            if any(tuple(stored[doc, cid][:3]) != row[:3] for cid, row in changed[doc].items()):
+                self.changed.docs.add(doc)  # (a cluster alone no page shows)
 
-    def _problems(self, was: Counter) -> list[Diagnostic] | None:
-        """The stage's problems with the changed files' unsupported claims said again (None: the
-        first unsupported claim of the vault was in them, and where the next one is, elsewhere, is
-        not known).
-        `was`: how many unsupported note statements each changed file had."""
+    def _problems(self, was: Counter, docs: set[str], claims_now: list[Claim]) -> list[Diagnostic] | None:
+        """The stage's problems with the unsupported claims of the files written (`docs`, whose claims
+        are `claims_now`) said again (None: the counts cannot be read).
+        `was`: how many unsupported note statements each of those files had."""
         from kg.claims.analyse import UNSOURCED_COUNTS, unsourced_figure, unsourced_line, unsourced_warning
 
         if not self.kb.source_ids:
@@ -473,17 +785,19 @@ class _Patch:
         if line is not None and counted is None:
             return None
         claims, notes = (int(counted[1]), int(counted[2])) if counted else (0, 0)
-        warned = Counter(d.doc for d in unsourced if d.severity == "warning" and d.doc in self.docs)
+        warned = Counter(d.doc for d in unsourced if d.severity == "warning" and d.doc in docs)
         for doc, n in was.items():  # the info line's claims of a changed file, before
             claims -= n - warned[doc]
             notes -= n - warned[doc] > 0
-        if line is not None and line.doc in self.docs and claims:
-            return None  # (the line was at a changed file's claim, and others are left: where is not known)
-        warnings = [d for d in unsourced if d.severity == "warning" and d.doc not in self.docs]
-        first = (line.doc, line.line) if line is not None and line.doc not in self.docs else None
         order = {p: n for n, p in enumerate(self.files.paths)}
+        warnings = [d for d in unsourced if d.severity == "warning" and d.doc not in docs]
+        first = (line.doc, line.line) if line is not None and line.doc not in docs else None
+        if line is not None and line.doc in docs and claims:  # the line was at a written file's claim
+            first = self._first_unsourced(docs, order)
+            if first is None:
+                return None
         listed: set[str] = set()
-        for c in self.mine:
+        for c in claims_now:
             if c.kind == "claim" and c.origin == "note" and c.status == "unsupported":
                 if unsourced_figure(c):
                     warnings.append(unsourced_warning(c))
@@ -498,25 +812,44 @@ class _Patch:
         rest = [d for d in self.problems if d.code != "unsupported-claim"]
         return rest + warnings + ([unsourced_line(claims, notes, *first)] if claims else [])
 
+    def _first_unsourced(self, docs: set[str], order: dict[str, int]) -> tuple[str, int] | None:
+        """Where the first unsupported note claim without a figure is (the info line's place), among
+        the files not written."""
+        from kg.claims.analyse import unsourced_figure
+
+        db = self.store.db
+        held = sorted((order[d], d) for (d,) in db.execute("SELECT DISTINCT doc FROM settled WHERE status = 'unsupported'")
+                      if d not in docs and d in order)
+        for _, doc in held:
+            stored = dict(db.execute("SELECT id, status FROM settled WHERE doc = ?", (doc,)))
+            start, end = self.listed.files[doc]
+            for n in range(start, end):
+                c = self.every[n][0]
+                if c.kind == "claim" and c.origin == "note" and stored.get(c.id) == "unsupported" \
+                        and not unsourced_figure(c):
+                    return doc, c.line
+        return None
+
     def _write(self):
         """The patch written, in one transaction; the Analysis it makes."""
         from kg.claims.analyse import declared_links
         from kg.claims.store import (Analysis, SettledRows, _ROW, _bucket, _digest, _reach, _settled, diagnostics_text,
                                     file_digest)
 
-        db, docs = self.store.db, sorted(self.docs)
-        tally: Counter = Counter()  # the vault's counts change by the changed files' tallies, before and after
+        db, docs = self.store.db, sorted(self.docs | set(self.others))
+        written = self.mine + [c for claims in self.others.values() for c in claims]
+        tally: Counter = Counter()  # the vault's counts change by the written files' tallies, before and after
         was: Counter = Counter()
         for doc, data in rows_in(db, "SELECT doc, data FROM settled_counts WHERE doc IN ({})", docs):
             for key, n in marshal.loads(data):
                 tally[tuple(key)] -= n
                 if tuple(key) == ("claim", "note", "unsupported"):
                     was[doc] += n
-        problems = self._problems(was)
+        problems = self._problems(was, set(docs), written)
         if problems is None:
             return None
         of_doc: dict[str, list[Claim]] = {}
-        for c in self.mine:
+        for c in written:
             of_doc.setdefault(c.doc, []).append(c)
             tally[c.kind, c.origin, c.status] += 1
         summary = json.loads(self.store.get("summary"))
@@ -528,8 +861,10 @@ class _Patch:
                     summary[status] += n
             elif kind == "question" and origin == "note":
                 summary["questions"] += n
+        if self.tensions_now is not None:
+            summary["tensions"] = sum(state == "shown" for state, _, _ in self.tensions_now)
         # the evidence of the claims judged again and of those gone, before and after
-        ids = sorted(self.gone | {c.id for c in self.new})
+        ids = sorted((self.gone | {c.id for c in self.new}) - set(self.shared))
         then: dict[str, list[tuple[str, str]]] = {}
         for claim, data, source in rows_in(db, "SELECT claim, data, source FROM settled_evidence WHERE claim IN ({}) "
                                                "ORDER BY rowid", ids):
@@ -538,24 +873,31 @@ class _Patch:
                for cid, found in self.items.items() if found}
         summary["evidence"] += sum(map(len, now.values())) - sum(map(len, then.values()))
         changed = self.changed
-        changed.ids = {cid for _, cid in self.before} | {c.id for c in self.mine}
-        changed.concepts = {n for (n,) in rows_in(db, "SELECT concept FROM claim_concepts WHERE doc IN ({})", docs)}
+        changed.ids = {cid for _, cid in self.before} | {c.id for c in self.mine} | \
+            {c.id for d, claims in self.others.items() if d in changed.docs for c in claims}
+        changed.concepts = {n for (n,) in rows_in(db, "SELECT concept FROM claim_concepts WHERE doc IN ({})",
+                                                  sorted(changed.docs))}
         changed.questions = any(row[0] is None for row in self.before.values()) or \
             any(c.kind != "claim" for c in self.mine)
         changed.evidence = {cid for cid in then.keys() | now.keys() if then.get(cid) != now.get(cid)}
         changed.evidence_docs = {source for cid in changed.evidence for _, source in (*then.get(cid, ()), *now.get(cid, ()))}
         stored = dict(rows_in(db, "SELECT path, digest FROM file_index WHERE path IN ({})", docs))
         rows = {d: {c.id: _ROW(c.__dict__) for c in claims} for d, claims in of_doc.items()}
-        for claims in rows.values():
-            changed.concepts.update(n for row in claims.values() for n in (row[4], *row[5]) if n)
+        for d, claims in rows.items():
+            if d in changed.docs:
+                changed.concepts.update(n for row in claims.values() for n in (row[4], *row[5]) if n)
         with db:
-            db.executemany("UPDATE settled_tensions SET data = ? WHERE n = ?", [(d, n) for n, d in self.relined.items()])
+            if self.tensions_now is None:
+                db.executemany("UPDATE settled_tensions SET data = ? WHERE n = ?", [(d, n) for n, d in self.relined.items()])
+            else:
+                changed.tensions |= self.store.write_tensions(self.tensions_now)
             self.store.write_files(docs, of_doc, rows)
             db.executemany("DELETE FROM settled_evidence WHERE claim = ?", [(cid,) for cid in then])
             db.executemany("INSERT INTO settled_evidence VALUES (?, ?, ?, ?)",
                            [(cid, data, _bucket(cid), source) for cid, found in sorted(now.items()) for data, source in found])
-            # a bucket's digest is of what the analysis held: gone, the next analysis writes its rows again
-            db.executemany("DELETE FROM settled_digests WHERE kind = 'evidence' AND name = ?",
+            # a bucket's digest is of what the analysis held: one that matches none, the next analysis writes its
+            # rows again (none, it left a claim taken out after the patch wrote its items, in a bucket it held none of)
+            db.executemany("INSERT OR REPLACE INTO settled_digests VALUES ('evidence', ?, x'')",
                            [(str(b),) for b in sorted({_bucket(cid) for cid in then.keys() | now.keys()})])
             db.executemany("DELETE FROM settled_digests WHERE kind IN ('doc', 'claims', 'related') AND name = ?",
                            [(d,) for d in docs if d not in of_doc])
@@ -577,10 +919,26 @@ class _Patch:
                                ("stance_claims", self.stance_claims),
                                ("stance_files", marshal.dumps(self.stance_parts)),
                                ("reranked", json.dumps(sorted(self.reranked), ensure_ascii=False)),
+                               ("pair_tensions", json.dumps(self.paired_now)),
                                ("diagnostics", diagnostics_text(problems))):
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         changed.reach = _reach(self.kb, self.store, changed)
         kb, cache_dir, paths, stamp = self.kb, self.files.cache_dir, self.files.paths, self.stamp
         return Analysis(self.settled, summary, problems, judged=len(self.new), changes=changed, since=self.since,
-                        patched=docs, loader=lambda: _settled(kb, cache_dir, paths, stamp),
+                        patched=sorted(self.docs), loader=lambda: _settled(kb, cache_dir, paths, stamp),
                         unread=SettledRows(cache_dir, paths))
+
+
+def _claim_ids(t: dict) -> list[str]:
+    """`Tension.claim_ids` of a tension's JSON, decoded."""
+    return list(dict.fromkeys([t["a"]["id"], *([t["b"]["id"]] if t.get("b") else []), *t.get("claims", ())]))
+
+
+def _found_by(t: dict) -> list[str]:
+    """The claim ids and subjects a tension (its JSON, decoded) is found by (`tension_keys`)."""
+    return [*_claim_ids(t), *t.get("subjects", ())]
+
+
+def _against(rows: list[tuple[str, str]], parsed: dict[str, dict]) -> Counter:
+    """How many of these tensions (state, JSON) are shown with each claim id (`Claim.opposes`)."""
+    return Counter(cid for state, data in rows if state == "shown" for cid in _claim_ids(parsed[data]))

@@ -222,6 +222,8 @@ class KnowledgeStore:
                 supports INTEGER NOT NULL, opposes INTEGER NOT NULL, cluster TEXT, PRIMARY KEY (doc, id)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS settled_id ON settled (id);
             CREATE INDEX IF NOT EXISTS settled_contested ON settled (doc) WHERE status = 'contested';
+            CREATE INDEX IF NOT EXISTS settled_cluster ON settled (cluster) WHERE cluster IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS settled_unsupported ON settled (doc) WHERE status = 'unsupported';
             CREATE TABLE IF NOT EXISTS claim_concepts (concept TEXT NOT NULL, doc TEXT NOT NULL,
                 PRIMARY KEY (concept, doc)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS claim_concepts_doc ON claim_concepts (doc);
@@ -484,28 +486,37 @@ class KnowledgeStore:
                        [(*k, digests[k]) for k in stale if k in digests])
         tensions = [("shown", t) for t in found.tensions] + [("held", t) for t in found.held] + \
             [("dismissed", t) for t in found.dismissed if isinstance(t, Tension)]
-        rows = [(state, t.model_dump_json(exclude_defaults=True)) for state, t in tensions]
-        rows_before = [(state, data) for _, state, data in db.execute(
-            "SELECT n, state, data FROM settled_tensions ORDER BY n")]
+        changed.tensions = self.write_tensions([(state, t.model_dump_json(exclude_defaults=True),
+                                                 [*t.claim_ids(), *t.subjects]) for state, t in tensions])
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('pair_tensions', ?)", (json.dumps(found.paired),))
+        return changed
+
+    def write_tensions(self, rows: list[tuple[str, str, list[str]]]) -> set[str]:
+        """The settled tensions written as `rows` (state, JSON, the claim ids and subjects each is
+        found by), from the first that differs from the stored list on. Returns the claim ids and
+        subjects whose list of shown tensions differs (`Changed.tensions`). Call inside a transaction."""
+        db = self.db
         listed: dict[str, list[str]] = {}  # each claim id's and subject's shown tensions, in order, as pages list them
-        for (state, data), (_, t) in zip(rows, tensions):
+        for state, data, keys in rows:
             if state == "shown":
-                for key in dict.fromkeys([*t.claim_ids(), *t.subjects]):
+                for key in dict.fromkeys(keys):
                     listed.setdefault(key, []).append(data)
         listed_before: dict[str, list[str]] = {}
         for key, data in db.execute("SELECT k.key, t.data FROM tension_keys k JOIN settled_tensions t ON t.n = k.n "
                                     "WHERE t.state = 'shown' ORDER BY t.n"):
             listed_before.setdefault(key, []).append(data)
-        changed.tensions = {k for k in listed.keys() | listed_before.keys() if listed.get(k) != listed_before.get(k)}
-        same = next((n for n, (a, b) in enumerate(zip(rows, rows_before)) if a != b), min(len(rows), len(rows_before)))
+        changed = {k for k in listed.keys() | listed_before.keys() if listed.get(k) != listed_before.get(k)}
+        rows_before = [(state, data) for _, state, data in db.execute(
+            "SELECT n, state, data FROM settled_tensions ORDER BY n")]
+        same = next((n for n, (a, b) in enumerate(zip(rows, rows_before)) if a[:2] != b),
+                    min(len(rows), len(rows_before)))
         if same < len(rows) or same < len(rows_before):  # the list from its first difference on
             db.execute("DELETE FROM settled_tensions WHERE n >= ?", (same,))
             db.execute("DELETE FROM tension_keys WHERE n >= ?", (same,))
             db.executemany("INSERT INTO settled_tensions VALUES (?, ?, ?)",
-                           [(n, *rows[n]) for n in range(same, len(rows))])
+                           [(n, *rows[n][:2]) for n in range(same, len(rows))])
             db.executemany("INSERT OR IGNORE INTO tension_keys VALUES (?, ?)",
-                           [(key, n) for n in range(same, len(rows)) for key in
-                            {*tensions[n][1].claim_ids(), *tensions[n][1].subjects}])
+                           [(key, n) for n in range(same, len(rows)) for key in set(rows[n][2])])
         return changed
 
     def about(self, idents: set[str], docs: set[str], paths: list[str],
@@ -1428,11 +1439,13 @@ def _moved(kb, store: KnowledgeStore, files: ClaimFiles, stamp: str, settled: st
                     loader=lambda: _settled(kb, files.cache_dir, paths, stamp), unread=SettledRows(files.cache_dir, paths))
 
 
-def relined(store: KnowledgeStore, line_of: dict[str, dict[int, int]], changed: Changed) -> list[tuple[str, int]]:
+def relined(store: KnowledgeStore, line_of: dict[str, dict[int, int]], changed: Changed,
+            skip: set[int] = frozenset()) -> list[tuple[str, int]]:
     """The stored tensions whose sides are in the files of `line_of` (file -> line before -> line
     now), with those sides and the places their explanations name moved: (JSON now, row) of each
-    that differs. The claims and subjects of those shown go to `changed.tensions`. Raises
-    LookupError when an explanation names a place of those files that is not in `line_of`."""
+    that differs; the rows in `skip` are left. The claims and subjects of those shown go to
+    `changed.tensions`. Raises LookupError when an explanation names a place of those files that is
+    not in `line_of`."""
     place = re.compile("(?<![\\w/.-])(" + "|".join(re.escape(d) for d in sorted(line_of, key=len, reverse=True))
                        + "):(\\d+)(?!\\d)")
 
@@ -1445,7 +1458,7 @@ def relined(store: KnowledgeStore, line_of: dict[str, dict[int, int]], changed: 
     names = [json.dumps(d, ensure_ascii=False)[1:-1] for d in line_of]  # as the rows' JSON writes them
     rows = []
     for n, state, data in store.db.execute("SELECT n, state, data FROM settled_tensions"):
-        if not any(name in data for name in names):
+        if n in skip or not any(name in data for name in names):
             continue
         t = Tension.model_validate_json(data)
         for side in (t.a, t.b):

@@ -684,11 +684,10 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
     return tensions, clusters
 
 
-def components(n: int, first: np.ndarray, second: np.ndarray) -> list[list[int]]:
-    """The groups of two rows or more that these pairs join (rows 0 to n-1), each ascending, in the
-    order of their first row. In arrays: every row takes the lowest label of a row it is paired
-    with, then the label of its label, until nothing changes; each group ends labelled with its
-    first row."""
+def labels(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Each row's group among rows 0 to n-1 that these pairs join, named by the group's first row.
+    In arrays: every row takes the lowest label of a row it is paired with, then the label of its
+    label, until nothing changes."""
     label = np.arange(n, dtype=np.int64)
     while len(first):
         before = label
@@ -699,6 +698,13 @@ def components(n: int, first: np.ndarray, second: np.ndarray) -> list[list[int]]
         label = label[label]
         if np.array_equal(label, before):
             break
+    return label
+
+
+def components(n: int, first: np.ndarray, second: np.ndarray) -> list[list[int]]:
+    """The groups of two rows or more that these pairs join (rows 0 to n-1), each ascending, in the
+    order of their first row (`labels`)."""
+    label = labels(n, first, second)
     order = np.argsort(label, kind="stable")
     starts = np.r_[0, np.nonzero(np.diff(label[order]))[0] + 1]
     sizes = np.diff(np.r_[starts, n])
