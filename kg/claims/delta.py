@@ -459,11 +459,11 @@ class _Patch:
         # two claims that take a stance, now or in the memo, or the claims that take one changed
         polar = [(state, data) for state, data in stored if parsed[data]["kind"] == "polarity"]
         numeric_pairs = {(i, j) for i, j, _, _ in pairs}
-        stancing = sorted(flagged(pool.stances))
-        memo, (a, b) = self.memo, self.sides
+        stancing = set(flagged(pool.stances))
+        memo, (first, second) = self.memo, self.sides
         was = memo.pairs[:, 2] == NUMERIC
         if self.store.get("stance_claims") != self.stance_claims or \
-                bool((isin(a[was], stancing) & isin(b[was], stancing)).any()) or \
+                bool((isin(first[was], sorted(stancing)) & isin(second[was], sorted(stancing))).any()) or \
                 any(i in stancing and j in stancing for i, j in numeric_pairs):
             found_polar = [polarity(pool, i, j, subject, words_i, words_j, family)
                            for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool)
@@ -513,8 +513,8 @@ class _Patch:
             places.append(n)
             if t["a"]["id"] in self.shared:
                 return None
-            row = row_of.get((t["a"]["doc"], t["a"]["id"]))
             key = (t["a"]["doc"], t["a"]["id"])
+            row = row_of.get(key)
             if row is not None and t["id"] not in known and key not in judged and key not in behind:
                 found.append((row, state, data))
         for state in ("shown", "held"):
