@@ -1149,8 +1149,10 @@ def test_an_edit_appends_its_new_claims_vectors_to_the_pool_heap(tmp_path, monke
     analysis ends where a cold build ends."""
     import numpy as np
 
-    from kg.claims import store
+    from kg.claims import delta, store
     from kg.search import heap as heaps
+
+    monkeypatch.setattr(delta, "patched", lambda *a, **k: None)  # (the analysis appends: a patch writes no pool)
 
     def heap() -> tuple[Path, int, int]:
         [path] = cache.glob(f"{store.POOL_HEAP}.*.f32")
@@ -1365,8 +1367,11 @@ def test_the_knowledge_let_go_before_the_meaning_search_is_made_again_when_asked
     again = run(vault, cache_dir=tmp_path / "cache", site=False)  # unchanged: from the settled rows
     assert _state(again) == _state(done)
 
+    from kg.claims import delta
+
+    monkeypatch.setattr(delta, "patched", lambda *a, **k: None)  # (analysed, not patched)
     note = vault / "notes" / "concepts" / "quality-gap.md"
-    note.write_text(note.read_text(encoding="utf-8").replace(  # (a claim in a tension: analysed, not patched)
+    note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Open models trail closed ones by 9% on coding tasks.\n\n## ", 1), encoding="utf-8")
     edited = run(vault, cache_dir=tmp_path / "cache", site_dir=tmp_path / "site")
     assert edited.analysis.patched is None
@@ -1881,7 +1886,8 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
     agrees again, joins a fact other files state or leaves it, takes a stance against a source's.
     The build patches the rows (no whole analysis) and finds what a cold build finds: the tensions
     from pairs of claims, from a claim's evidence (a source sentence with another figure) and from
-    stances, the clusters, and the status and counts of the other files' claims they change."""
+    stances, the clusters, and the status and counts of the other files' claims they change. A
+    claim that cites a source has that source's evidence found as the analysis finds it."""
     from kg.claims import analyse, delta
 
     patched: list[bool] = []
@@ -1916,6 +1922,9 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
         ("a figure against the quality gap", edit(gap, "\n## ", "\n- Open models trail closed ones by 9% on "
                                                                 "coding tasks.\n\n## "), 1, True),
         ("that figure corrected", edit(gap, "by 9% on coding", "by 2% on coding"), -1, True),
+        ("a cited figure changed", edit(gap, "in January 2025 at a 10–50x lower", "in January 2025 at a 70–90x lower"),
+         2, True),
+        ("and changed back", edit(gap, "at a 70–90x lower", "at a 10–50x lower"), -2, True),
     ]
     shown = run(vault, cache_dir=tmp_path / "cold-0", site=False).analysis.summary["tensions"]
     for n, (what, step, more, elsewhere) in enumerate(steps, 1):

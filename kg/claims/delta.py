@@ -1,33 +1,36 @@
-"""An analysis of a few claims added or taken out, patched into the settled rows instead of
-analysing the vault again (docs/design.md, "A few claims, patched").
+"""An analysis of a few claims added, taken out or changed, patched into the settled rows instead
+of analysing the vault again (docs/design.md, "A few claims, patched").
 
 The knowledge stage's analysis (kg.claims.analyse) goes through every claim: at 10k notes that is
 3.2-3.5 s of an edit, most of it passes that keep what the memo already says. When the vault
-changed since the settled rows only in that a few files' claims were added or taken out, and
-nothing those claims take part in reaches another claim, what the analysis would find differs
-from the rows only in those files' rows, their new claims' evidence, the counts and the problems.
-`patched` finds that, or says it cannot (None) and the analysis runs.
+changed since the settled rows only in that a few files' claims were added or taken out (a claim
+whose figure changed is both), what the analysis would find differs from the rows in those files'
+rows, their new claims' evidence, the tensions and clusters those claims take part in, the other
+files' claims whose tensions or cluster those change, the counts and the problems. `patched` finds
+that, or says it cannot (None) and the analysis runs.
 
 What it takes to hold (each checked, else None):
 - the review decisions, the counts' version, the sources and the links the analysis reads are as
   they were, and no decision is written (a decision names items by what they say); the sources may
   have changed in a vault whose notes make no statement (their sentences are evidence for nothing);
 - the claims new since the memo (the last whole analysis, which a patch does not write: the next
-  analysis judges them again), and the claims the memo has whose rows a patch took out, pair with
-  no claim as a numeric tension or as one fact said twice; the claims gone from the memo were in no
-  such pair; a claim taken out of a file was in no tension and no cluster; the pairs the new
-  and gone claims push out of another claim's nearest, or let in, are judged nothing too
-  (kg.claims.analyse._displaced). The notes they come near have their related claims ranked
-  again, as the incremental analysis ranks them (the related rows are the memo's too, so the
-  notes a patch ranked again are kept in meta `reranked`, and every analysis ranks them again
-  until the next one writes the memo);
-- the tensions that depend on the whole pool come out as stored: polarity tensions (ranked per
-  subject over every claim's stances) and declared tensions (which name the claim of a linked note
-  most like them), and so do the concepts suggested from the sources;
+  analysis judges them again) are paired as the analysis pairs them, and the pairs judged; the
+  pairs a new or gone claim pushes out of another claim's nearest, or lets in, are found
+  (kg.claims.analyse.edited_pairs), but no measured word's pairs come or go. From the verdicts of
+  the pairs that stand, the tensions from pairs and the clusters are found again (`_regroup`,
+  `_clusters`) as kg.claims.tensions.detect finds them, the polarity tensions again when a pair
+  they leave out may have changed, and the tensions from a claim's evidence (a source sentence
+  with another figure) of the new claims and of those a tension gone stood for. The notes they
+  come near have their related claims ranked again, as the incremental analysis ranks them (the
+  related rows are the memo's too, so the notes a patch ranked again are kept in meta `reranked`,
+  and every analysis ranks them again until the next one writes the memo);
+- the declared tensions (which name the claim of a linked note most like them) come out as
+  stored, and so do the concepts suggested from the sources; no claim gone is in a declared one;
 - the changed files write no citation on a new claim, no sentence link and no `opposes::`, and have
   no problem of their own but unsupported claims; a stored tension's sides in them are claims still
-  written there (moved to their lines now, as `_moved` moves them);
-- every new or gone claim's id is its own (a claim id written in two files shares its evidence).
+  written there or found again (moved to their lines now, as `_moved` moves them);
+- a new or gone claim's id written in another file too (one id, one evidence set) has its first
+  note claim there, before and after; no claim id is in two clusters.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from kg.model import Claim, Diagnostic, Tension
 
 DELTA_MOST = 64
 """At most this many claims new since the memo or gone from it, in at most this many files."""
+DEPTH = 4
+"""How many times a patch follows a claim id into the groups of its other claims (`_Patch._clusters`)."""
 
 
 def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read: dict):
@@ -229,7 +234,9 @@ class _Patch:
         """Every new or gone claim's id is written at most once in its own file, and gone from it when
         gone; where a file not changed writes it as a note's claim too, that file's is the id's first
         note claim before and after, whose evidence is the id's (kg.claims.analyse._Listed.first) and
-        stays as it was (`shared`)."""
+        stays as it was (`shared`), and no claim of the id cites or quotes a source."""
+        from kg.claims.evidence import quotes
+
         ids = {c.id for c in self.new} | self.gone
         if not ids:
             return True
@@ -247,6 +254,11 @@ class _Patch:
         now = [(c.doc, c.id) for c in self.mine if c.kind == "claim" and c.origin == "note"]
         if any(cid in first and order.get(doc, -1) < first[cid][0] for doc, cid in was + now):
             return False  # (a changed file's claim was or is the first: its evidence is the id's)
+        # a claim's citations are the evidence of its id, whichever file it is in
+        if any(c.id in first and (c.cites or quotes(c.text)) for c in self.mine) or any(
+                '"method":"declared"' in data for (data,) in rows_in(
+                    self.store.db, "SELECT data FROM settled_evidence WHERE claim IN ({})", sorted(first))):
+            return False
         self.shared = {cid: supports for cid, (_, supports) in first.items()}
         return True
 
@@ -570,7 +582,9 @@ class _Patch:
         """The clusters now, where a pair of one fact said twice came or went or a claim is new or
         gone (`clusters`, `cluster_docs`): the groups the SAME pairs that stand join (kg.claims.
         tensions.labels), found for the claims those pairs touch and those of the stored clusters
-        they were in. False when a claim id is in two clusters (the analysis takes the last)."""
+        they were in, with every claim of an id of theirs and that claim's group (a text written in
+        two files may be in two: its cluster is the last, as the analysis lists them). False when
+        that chain goes on past DEPTH groups."""
         from kg.claims.tensions import SAME, labels, tension_id
 
         memo, pool, listed, db = self.memo, self.pool, self.listed, self.store.db
@@ -592,36 +606,41 @@ class _Patch:
         touched |= {r for key in members if (r := row_of.get(key)) is not None}
         if not touched:
             return True
-        groups: dict[int, list[int]] = {}
-        rows = np.nonzero(isin(label, np.unique(label[sorted(touched)])))[0]
-        for r, group in zip(rows.tolist(), label[rows].tolist()):
-            groups.setdefault(group, []).append(r)
-        wanted = {ids[r] for rows_ in groups.values() for r in rows_} | touched_ids | {cid for _, cid in members}
-        every = [(d, cid) for d, cid in rows_in(db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(wanted))
-                 if d not in self.docs] + [(c.doc, c.id) for c in self.mine if c.id in wanted]
-        # an id's claims in a group the change did not touch: that group is a cluster of it too, or none
-        beyond = {int(label[r]) for key in every if (r := row_of.get(key)) is not None} - set(groups)
-        if beyond:
-            rows = np.nonzero(isin(label, sorted(beyond)))[0]
+        groups: dict[int, list[int]] = {}  # each group looked at (its first row) -> its rows
+
+        def add(more: set[int]) -> None:
+            rows = np.nonzero(isin(label, sorted(more)))[0]
             for r, group in zip(rows.tolist(), label[rows].tolist()):
                 groups.setdefault(group, []).append(r)
-        named = {}
-        outside = set(groups) - set(np.unique(label[sorted(touched)]).tolist())
-        for group, rows_ in groups.items():
-            if len({docs[r] for r in rows_}) > 1:
-                named[group] = "k-" + tension_id(*sorted({ids[r] for r in rows_}))[2:]
-        of_id: dict[str, set[str]] = {}
+
+        add(set(label[sorted(touched)].tolist()))
+        # every claim of each id of those groups, and the groups of those claims, until none is new
+        wanted, asked, every = touched_ids | {cid for _, cid in members}, set(), []
+        for _ in range(DEPTH):
+            more = ({ids[r] for rows in groups.values() for r in rows} | wanted) - asked
+            if not more:
+                break
+            asked |= more
+            every += [(d, cid) for d, cid in rows_in(db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(more))
+                      if d not in self.docs] + [(c.doc, c.id) for c in self.mine if c.id in more]
+            beyond = {int(label[r]) for key in every if (r := row_of.get(key)) is not None} - set(groups)
+            if beyond:
+                add(beyond)
+        else:
+            return False
+        named, of_group = {}, {}
+        for group, rows in groups.items():
+            if len({docs[r] for r in rows}) > 1:
+                of_group[group] = {ids[r] for r in rows}
+                named[group] = "k-" + tension_id(*sorted(of_group[group]))[2:]
+        last: dict[str, int] = {}  # (an id in two clusters is the last one's, as the analysis lists them)
         for key in every:
             r = row_of.get(key)
             if r is not None and int(label[r]) in named:
-                of_id.setdefault(key[1], set()).add(named[int(label[r])])
-        if any(len(k) > 1 for k in of_id.values()) or any(named.get(g) in k for g in outside for k in of_id.values()):
-            return False  # (in one the change did not touch, its other claims' files are not counted here)
-        self.clusters = {cid: next(iter(of_id[cid]), None) if cid in of_id else None for cid in wanted}
-        for d, cid in every:
-            k = self.clusters.get(cid)
-            if k is not None:
-                self.cluster_docs.setdefault(k, set()).add(d)
+                last[key[1]] = max(last.get(key[1], -1), int(label[r]))
+        self.clusters = {cid: named[last[cid]] if cid in last else None for cid in asked}
+        for group, k in named.items():  # the files of every claim with an id of the cluster
+            self.cluster_docs[k] = {d for d, cid in every if cid in of_group[group]}
         return True
 
     def _declared(self) -> bool:
@@ -686,16 +705,15 @@ class _Patch:
 
     # -- what the patch finds -----------------------------------------------------------------------
     def _evidence(self):
-        """The inferred evidence of the new note claims, its items that quote another figure (a
-        tension each: `figured`) apart (None: a citation)."""
-        from kg.claims.analyse import Memo, _inferred, _roster_matcher
+        """The evidence of the new note claims, as the analysis finds it: of their citations and
+        quotes (kg.claims.analyse._cited), then inferred; its items that quote another figure (a
+        tension each) apart, in `figured` (None: a quote its sources lack, a problem of its own)."""
+        from kg.claims.analyse import Memo, _cited, _inferred, _roster_matcher
         from kg.claims.evidence import quotes
         from kg.claims.evidence_set import EvidenceSet
 
-        notes = [c for c in self.new if c.origin == "note"]
-        if any(c.cites or quotes(c.text) for c in notes):
-            return None
-        notes = [c for c in notes if c.id not in self.shared]  # (their evidence is another file's claim's)
+        # (a claim whose id another file's claim has first: its evidence is that claim's)
+        notes = [c for c in self.new if c.origin == "note" and c.id not in self.shared]
         if not self.sources or not notes:
             return EvidenceSet()
         memo = Memo()
@@ -705,7 +723,18 @@ class _Patch:
             matcher = _roster_matcher(self.kb, self.sources, memo)
             if matcher is None:
                 return None
-            found = _inferred(notes, {}, self.vector, lambda: matcher, self.sources, set(), Memo(), Memo())
+            declared: dict[tuple[str, str], object] = {}
+            for c in notes:
+                if c.cites or quotes(c.text):
+                    items, problems = _cited(c, lambda: matcher, self.sources, self.vector)
+                    if problems:
+                        return None
+                    declared.update(((c.id, e.source), e) for e in items)
+            anchors: dict[str, set] = {}
+            for e in declared.values():
+                anchors.setdefault(e.claim, set()).add(e.anchor)
+            found = EvidenceSet(declared.values())
+            found += _inferred(notes, anchors, self.vector, lambda: matcher, self.sources, set(), Memo(), Memo())
             self.figured = list(found.figures())
             self.items = found.of_claims({c.id for c in notes})
         return found
