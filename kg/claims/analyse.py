@@ -1351,8 +1351,9 @@ def _displaced(pool: Pool, matrix, known: np.ndarray, cosines: np.ndarray, again
         cos[unknown] = _cosines(matrix, first[at[unknown]], second[at[unknown]])
     out = at[~still_paired(pool, first[at], second[at], cos)]
     if len(out):
-        measured = {(i, j) for i, j, _, _ in measure_candidates(pool, set(), sorted(
-            set(first[out].tolist()) | set(second[out].tolist())))}
+        among = set(zip(first[out].tolist(), second[out].tolist()))  # (the claims of all their rows' measure
+        # pairs, made to look at the pairs' qualifiers, took 0.6 s of a 10k edit: only theirs are looked at)
+        measured = {(i, j) for i, j, _, _ in measure_candidates(pool, set(), sorted({r for p in among for r in p}), among)}
         out = np.array([p for p in out.tolist() if (int(first[p]), int(second[p])) not in measured], dtype=np.int64)
     if not len(out):
         return None, set()

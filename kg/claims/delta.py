@@ -52,8 +52,6 @@ from kg.model import Claim, Diagnostic, Tension
 
 DELTA_MOST = 64
 """At most this many claims new since the memo or gone from it, in at most this many files."""
-DEPTH = 4
-"""How many times a patch follows a claim id into the groups of its other claims (`_Patch._clusters`)."""
 
 
 def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read: dict):
@@ -176,7 +174,9 @@ class _Patch:
         self.clusters: dict[str, str | None] = {}
         """Each claim id whose cluster may have changed: its cluster now (None: none)."""
         self.cluster_docs: dict[str, set[str]] = {}
-        """The files of the claims of each of those clusters."""
+        """The files of the claims of each cluster of a claim of those ids or in a group with one."""
+        self.regrouped: set[str] = set()
+        """The claim ids whose cluster or cluster's files may have changed."""
         self.against: Counter = Counter()
         """How many shown tensions each claim id is in, now."""
         self.opposed: set[str] = set()
@@ -432,7 +432,7 @@ class _Patch:
         whose claims are as they were is kept as stored. Sets the tensions now (`tensions_now`,
         when they differ), each claim id's count of shown tensions (`against`, `opposed`).
         False when a tension from a claim's evidence depends on the change (a tension from a
-        pair of the same two claims stands in for it), or a claim id is in two clusters."""
+        pair of the same two claims stands in for it)."""
         from kg.claims.analyse import shown
         from kg.claims.store import _explanation
         from kg.claims.tensions import NUMERIC, flagged, numeric, placed, polarity, polarity_pairs, side, tension_id
@@ -502,7 +502,8 @@ class _Patch:
         self.opposed = {cid for cid in self.against.keys() | was_against.keys() if self.against[cid] != was_against[cid]}
         if rows != stored:
             self.tensions_now = [(state, data, _found_by(parsed[data])) for state, data in rows]
-        return self._clusters()
+        self._clusters()
+        return True
 
     def _opposing(self, stored: list[tuple[str, str]], parsed: dict[str, dict], known: set[str],
                   behind: dict[tuple[str, str], list]) -> tuple[list[tuple[str, str]], list[int]] | None:
@@ -578,13 +579,13 @@ class _Patch:
                         out[key].append(e)
         return out
 
-    def _clusters(self) -> bool:
+    def _clusters(self) -> None:
         """The clusters now, where a pair of one fact said twice came or went or a claim is new or
         gone (`clusters`, `cluster_docs`): the groups the SAME pairs that stand join (kg.claims.
         tensions.labels), found for the claims those pairs touch and those of the stored clusters
-        they were in, with every claim of an id of theirs and that claim's group (a text written in
-        two files may be in two: its cluster is the last, as the analysis lists them). False when
-        that chain goes on past DEPTH groups."""
+        they were in. Each id of theirs has its cluster now, the last of those its claims are in
+        (a text written in two files may be in two groups), and each cluster of a claim of theirs
+        the files of every claim with an id of it (a source's claim counts them)."""
         from kg.claims.tensions import SAME, labels, tension_id
 
         memo, pool, listed, db = self.memo, self.pool, self.listed, self.store.db
@@ -605,7 +606,7 @@ class _Patch:
         members = list(rows_in(db, "SELECT doc, id FROM settled WHERE cluster IN ({})", sorted(held)))
         touched |= {r for key in members if (r := row_of.get(key)) is not None}
         if not touched:
-            return True
+            return
         groups: dict[int, list[int]] = {}  # each group looked at (its first row) -> its rows
 
         def add(more: set[int]) -> None:
@@ -613,21 +614,17 @@ class _Patch:
             for r, group in zip(rows.tolist(), label[rows].tolist()):
                 groups.setdefault(group, []).append(r)
 
+        def claims_of(wanted: set[str]) -> list[tuple[str, str]]:
+            return [(d, cid) for d, cid in rows_in(db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(wanted))
+                    if d not in self.docs] + [(c.doc, c.id) for c in self.mine if c.id in wanted]
+
         add(set(label[sorted(touched)].tolist()))
-        # every claim of each id of those groups, and the groups of those claims, until none is new
-        wanted, asked, every = touched_ids | {cid for _, cid in members}, set(), []
-        for _ in range(DEPTH):
-            more = ({ids[r] for rows in groups.values() for r in rows} | wanted) - asked
-            if not more:
-                break
-            asked |= more
-            every += [(d, cid) for d, cid in rows_in(db, "SELECT doc, id FROM settled WHERE id IN ({})", sorted(more))
-                      if d not in self.docs] + [(c.doc, c.id) for c in self.mine if c.id in more]
-            beyond = {int(label[r]) for key in every if (r := row_of.get(key)) is not None} - set(groups)
-            if beyond:
-                add(beyond)
-        else:
-            return False
+        # the ids whose cluster may change, every claim of theirs, and the groups those claims are in
+        changing = {ids[r] for rows in groups.values() for r in rows} | touched_ids | {cid for _, cid in members}
+        every = claims_of(changing)
+        add({int(label[r]) for key in every if (r := row_of.get(key)) is not None} - set(groups))
+        # (an id of those groups alone keeps its cluster: its groups are as they were)
+        every += claims_of({ids[r] for rows in groups.values() for r in rows} - changing)
         named, of_group = {}, {}
         for group, rows in groups.items():
             if len({docs[r] for r in rows}) > 1:
@@ -636,12 +633,12 @@ class _Patch:
         last: dict[str, int] = {}  # (an id in two clusters is the last one's, as the analysis lists them)
         for key in every:
             r = row_of.get(key)
-            if r is not None and int(label[r]) in named:
+            if r is not None and key[1] in changing and int(label[r]) in named:
                 last[key[1]] = max(last.get(key[1], -1), int(label[r]))
-        self.clusters = {cid: named[last[cid]] if cid in last else None for cid in asked}
+        self.clusters = {cid: named[last[cid]] if cid in last else None for cid in changing}
+        self.regrouped = {cid for _, cid in every}
         for group, k in named.items():  # the files of every claim with an id of the cluster
             self.cluster_docs[k] = {d for d, cid in every if cid in of_group[group]}
-        return True
 
     def _declared(self) -> bool:
         """The tensions notes declare are the stored ones (one names the claim of a linked note
@@ -744,14 +741,14 @@ class _Patch:
         the tensions and clusters now: `row` is its stored (status, supports, opposes, cluster), None for
         a claim new; `backing`, a new note claim's evidence items. Not a claim: its cluster alone."""
         cluster = self.clusters[cid] if cid in self.clusters else row[3] if row is not None else None
-        if kind != "claim":
+        if kind != "claim":  # (its cluster shows nowhere)
             return (*(row[:3] if row is not None else (None, 0, 0)), cluster)
         against = self.against.get(cid, 0)
         if origin == "note":
             backing = row[1] if row is not None else backing
             return "contested" if against else "supported" if backing else "unsupported", backing, against, cluster
-        if row is None or cid in self.clusters:  # (the other files that state the same fact)
-            docs = self.cluster_docs.get(cluster, set()) if cluster else set()
+        if row is None or cid in self.clusters or cluster in self.cluster_docs:  # (the other files that
+            docs = self.cluster_docs.get(cluster, set()) if cluster else set()  # state the same fact)
             backing = len(docs) - (doc in docs)
         else:
             backing = row[1]
@@ -769,7 +766,7 @@ class _Patch:
                 fields["status"], fields["supports"], fields["opposes"], fields["cluster"] = now
             else:
                 fields["cluster"] = now[3]
-        ids = sorted(set(self.clusters) | self.opposed)
+        ids = sorted(set(self.clusters) | self.regrouped | self.opposed)
         sourced = self.kb.source_by_path
         changed: dict[str, dict[str, tuple]] = {}
         for doc, cid, *row in rows_in(self.store.db, "SELECT doc, id, status, supports, opposes, cluster FROM settled "

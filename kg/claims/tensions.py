@@ -597,11 +597,14 @@ class Known:
 
 
 def measure_candidates(pool: Pool, known: Known | set[tuple[int, int]],
-                       rows: list[int] | None = None) -> list[tuple[int, int, float, list[str]]]:
+                       rows: list[int] | None = None, among: set[tuple[int, int]] | None = None
+                       ) -> list[tuple[int, int, float, list[str]]]:
     """The `measure_pairs` not in `known` that are alike enough, or pinned by qualifiers on one side
-    (MEASURE_COSINE); with `rows`, only pairs that involve one of them."""
+    (MEASURE_COSINE); with `rows`, only pairs that involve one of them; with `among`, only those
+    of its pairs (each smaller row first)."""
     out = []
-    for i, j in sorted(p for p in measure_pairs(pool, set(rows) if rows is not None else None) if p not in known):
+    pairs = measure_pairs(pool, set(rows) if rows is not None else None)
+    for i, j in sorted(p for p in (pairs if among is None else pairs & among) if p not in known):
         cosine = float(pool.vectors[i] @ pool.vectors[j])
         if cosine >= MEASURE_COSINE or _tiered(pool.claims[i], pool.claims[j]):
             out.append((i, j, cosine, [k for k in pool.subjects[i] if k in pool.subjects[j]]))
