@@ -1823,13 +1823,9 @@ _FERN = ("# Office fern\n\nThe office fern on my desk grew by 3 cm during 2024 i
          "Its soil dries out within four days when the heating runs in winter.\n")
 
 
-def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_as_a_cold_build_finds_them(
-        tmp_path, monkeypatch):
-    """A claim added to or taken out of a note, a note made or deleted, a question: when what they
-    take part in reaches no other claim (no tension, no shared fact), the rows are patched instead
-    of analysing the vault again, the related claims of the notes they come near ranked again, and
-    every page, count, problem and row is what a cold build makes. A claim that meets others in a
-    tension is analysed as before."""
+def _counting(monkeypatch) -> tuple[list[bool], list[int]]:
+    """Lists that record, build by build, whether kg.claims.delta patched the rows and whether the
+    whole analysis ran."""
     from kg.claims import analyse, delta
 
     patched: list[bool] = []
@@ -1838,6 +1834,27 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
     analysed: list[int] = []
     whole = analyse.analyse
     monkeypatch.setattr(analyse, "analyse", lambda *a, **k: analysed.append(1) or whole(*a, **k))
+    return patched, analysed
+
+
+def _ends_as_cold(edited, rows: dict, site: Path, vault: Path, tmp_path: Path, n: int, what: str) -> None:
+    """An edit's build (`edited`, its settled `rows`, its `site`) ends where a cold build of the vault
+    ends: counts, problems, every row and every page."""
+    cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
+    assert edited.analysis.summary == cold.analysis.summary, what
+    assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
+    assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
+    assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+
+
+def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_as_a_cold_build_finds_them(
+        tmp_path, monkeypatch):
+    """A claim added to or taken out of a note, a note made or deleted, a question: when what they
+    take part in reaches no other claim (no tension, no shared fact), the rows are patched instead
+    of analysing the vault again, the related claims of the notes they come near ranked again, and
+    every page, count, problem and row is what a cold build makes; so for a claim that meets others
+    in a tension (the test below goes through those)."""
+    patched, analysed = _counting(monkeypatch)
     vault = _vault(tmp_path)
     fern = vault / "notes" / "garden" / "office-fern.md"
     fern.parent.mkdir()
@@ -1868,11 +1885,7 @@ def test_a_few_claims_that_take_part_in_nothing_else_are_patched_into_the_rows_a
         edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
         assert patched == [patches] and bool(analysed) != patches, what
         rows = _settled_rows(cache)
-        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
-        assert edited.analysis.summary == cold.analysis.summary, what
-        assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
-        assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
-        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        _ends_as_cold(edited, rows, site, vault, tmp_path, n, what)
         if what == "a claim near another note's":  # each note lists the other's claim as related
             related = _settled_rows(cache)["related"]
             assert any(doc == "notes/garden/office-fern.md" and "cactus" in keys for doc, keys in related)
@@ -1888,14 +1901,7 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
     from pairs of claims, from a claim's evidence (a source sentence with another figure) and from
     stances, the clusters, and the status and counts of the other files' claims they change. A
     claim that cites a source has that source's evidence found as the analysis finds it."""
-    from kg.claims import analyse, delta
-
-    patched: list[bool] = []
-    real = delta.patched
-    monkeypatch.setattr(delta, "patched", lambda *a, **k: patched.append((r := real(*a, **k)) is not None) or r)
-    analysed: list[int] = []
-    whole = analyse.analyse
-    monkeypatch.setattr(analyse, "analyse", lambda *a, **k: analysed.append(1) or whole(*a, **k))
+    patched, analysed = _counting(monkeypatch)
     vault = _vault(tmp_path)
     fern = vault / "notes" / "garden" / "fern.md"
     fern.parent.mkdir()
@@ -1934,11 +1940,7 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
         edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
         assert patched == [True] and not analysed, what
         rows = _settled_rows(cache)
-        cold = run(vault, cache_dir=tmp_path / f"cold-{n}", site_dir=tmp_path / f"cold-site-{n}", pagefind=False)
-        assert edited.analysis.summary == cold.analysis.summary, what
-        assert [d.model_dump() for d in edited.analysis.problems] == [d.model_dump() for d in cold.analysis.problems], what
-        assert rows == _settled_rows(tmp_path / f"cold-{n}"), what
-        assert _pages(site) == _pages(tmp_path / f"cold-site-{n}"), what
+        _ends_as_cold(edited, rows, site, vault, tmp_path, n, what)
         assert edited.analysis.summary["tensions"] == shown + more, what
         shown += more
         mine = ("notes/garden/fern.md", "notes/orgs/deepseek.md", "notes/concepts/quality-gap.md")
