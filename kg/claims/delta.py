@@ -406,9 +406,7 @@ class _Patch:
 
     @staticmethod
     def _as_stored(tensions: list[Tension]) -> list[tuple[str, str]]:
-        from kg.claims.analyse import shown
-
-        rows = [("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)) for t in tensions]
+        rows = [_stored_row(t) for t in tensions]
         return [r for r in rows if r[0] == "shown"] + [r for r in rows if r[0] == "held"]
 
     # -- the tensions and clusters, found again from the verdicts ---------------------------------------
@@ -439,7 +437,6 @@ class _Patch:
         when they differ), each claim id's count of shown tensions (`against`, `opposed`).
         False when a tension from a claim's evidence depends on the change (a tension from a
         pair of the same two claims stands in for it)."""
-        from kg.claims.analyse import shown
         from kg.claims.store import _explanation
         from kg.claims.tensions import NUMERIC, flagged, numeric, placed, polarity, polarity_pairs, side, tension_id
 
@@ -472,6 +469,9 @@ class _Patch:
         stored = [(state, self.relined.get(n, data)) for n, state, data in self.tension_rows]
         parsed = {data: orjson.loads(data) for _, data in stored}
         kept = {parsed[data]["id"]: (state, data) for state, data in stored if parsed[data]["id"] in self.paired_before}
+        if any(state not in ("shown", "held") or parsed[data]["kind"] not in ("numeric", "polarity", "declared")
+               for state, data in stored) or len(kept) != sum(parsed[d]["id"] in self.paired_before for _, d in stored):
+            return False  # (a dismissed one, a kind this patch does not know, two from pairs with one id)
         made_rows = []
         for score, tid, i, j, text, shared in sorted(figures.values(), key=lambda f: f[1]):
             row = kept.get(tid)
@@ -479,7 +479,7 @@ class _Patch:
                 a, b = pool.claims[i], pool.claims[j]
                 t = Tension(id=tid, kind="numeric", explanation=placed(text, a, b), score=score, a=side(a), b=side(b),
                             subjects=self._shared(i, j, shared))
-                row = ("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True))
+                row = _stored_row(t)
             made_rows.append(row)
         self.paired_now = sorted(f[1] for f in figures.values())
         # the polarity tensions leave out the pairs judged numeric: found again when such a pair is of
@@ -487,15 +487,16 @@ class _Patch:
         polar = [(state, data) for state, data in stored if parsed[data]["kind"] == "polarity"]
         numeric_pairs = {(i, j) for i, j, _, _ in pairs}
         stancing = set(flagged(pool.stances))
+        rows = sorted(stancing)
         memo, (first, second) = self.memo, self.sides
         was = memo.pairs[:, 2] == NUMERIC
         if self.store.get("stance_claims") != self.stance_claims or \
-                bool((isin(first[was], sorted(stancing)) & isin(second[was], sorted(stancing))).any()) or \
+                bool((isin(first[was], rows) & isin(second[was], rows)).any()) or \
                 any(i in stancing and j in stancing for i, j in numeric_pairs):
             found_polar = [polarity(pool, i, j, subject, words_i, words_j, family)
                            for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool)
                            if (min(i, j), max(i, j)) not in numeric_pairs]
-            polar = [("shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)) for t in found_polar]
+            polar = [_stored_row(t) for t in found_polar]
         for _, data in polar + made_rows:
             parsed.setdefault(data, orjson.loads(data))
         declared = [(state, data) for state, data in stored if parsed[data]["kind"] == "declared"]
@@ -506,10 +507,6 @@ class _Patch:
         opposing = self._opposing(stored, parsed, now, behind) if behind is not None else None
         if opposing is None:
             return False
-        if len(opposing[1]) + len(declared) + len(kept) + sum(parsed[d]["kind"] == "polarity" for _, d in stored) \
-                != len(stored):  # (a kind this patch does not know, or a dismissed one)
-            return False
-        opposing = opposing[0]
         blocks = made_rows + polar + opposing + declared  # (kg.claims.analyse.analyse's order)
         rows = [r for r in blocks if r[0] == "shown"] + [r for r in blocks if r[0] != "shown"]
         self.against = _against(rows, parsed)
@@ -521,24 +518,23 @@ class _Patch:
         return True
 
     def _opposing(self, stored: list[tuple[str, str]], parsed: dict[str, dict], known: set[str],
-                  behind: dict[tuple[str, str], list]) -> tuple[list[tuple[str, str]], list[int]] | None:
+                  behind: dict[tuple[str, str], list]) -> list[tuple[str, str]] | None:
         """The tensions of note claims and the source sentences their evidence quotes with another
         figure (kg.claims.analyse._opposing_evidence) now, in their order (their claims' in the
-        vault), with the places of the stored ones among `stored`: the stored ones but those of the
-        claims gone and those a tension from a pair or a polarity one (`known`: their ids) stands
-        for, with those of the new claims' evidence (`figured`) and those of the claims `behind`
-        (`_behind`) found again from their evidence. None when the stored ones are not in their
-        claims' order, or one is of a claim whose id another file writes too."""
-        from kg.claims.analyse import opposing_tension, shown
+        vault): the stored ones but those of the claims gone and those a tension from a pair or a
+        polarity one (`known`: their ids) stands for, with those of the new claims' evidence
+        (`figured`) and those of the claims `behind` (`_behind`) found again from their evidence.
+        None when the stored ones are not in their claims' order, or one is of a claim whose id
+        another file writes too."""
+        from kg.claims.analyse import opposing_tension
 
         row_of = self.listed.row_of
         judged = {(c.doc, c.id) for c in self.new}  # (their evidence is found again)
-        found, places = [], []
-        for n, (state, data) in enumerate(stored):
+        found = []
+        for state, data in stored:
             t = parsed[data]
             if t["kind"] != "numeric" or t["id"] in self.paired_before:
                 continue
-            places.append(n)
             if t["a"]["id"] in self.shared:
                 return None
             key = (t["a"]["doc"], t["a"]["id"])
@@ -556,11 +552,11 @@ class _Patch:
             t = opposing_tension(claim, e)
             if t.id not in seen:
                 seen.add(t.id)
-                data = t.model_dump_json(exclude_defaults=True)
+                state, data = _stored_row(t)
                 parsed[data] = orjson.loads(data)
-                found.append((row_of[claim.doc, claim.id], "shown" if shown(t) else "held", data))
+                found.append((row_of[claim.doc, claim.id], state, data))
         found.sort(key=lambda f: f[0])  # (stable: a claim's in the order of its evidence)
-        return [(state, data) for _, state, data in found], places
+        return [(state, data) for _, state, data in found]
 
     def _behind(self, gone: list[dict]) -> dict[tuple[str, str], list] | None:
         """The note claims, written before and not judged again, of the tensions from pairs or polarity
@@ -983,3 +979,10 @@ def _found_by(t: dict) -> list[str]:
 def _against(rows: list[tuple[str, str]], parsed: dict[str, dict]) -> Counter:
     """How many of these tensions (state, JSON) are shown with each claim id (`Claim.opposes`)."""
     return Counter(cid for state, data in rows if state == "shown" for cid in _claim_ids(parsed[data]))
+
+
+def _stored_row(t: Tension) -> tuple[str, str]:
+    """A tension as `settled_tensions` keeps it: its state (shown, or held back) and its JSON."""
+    from kg.claims.analyse import shown
+
+    return "shown" if shown(t) else "held", t.model_dump_json(exclude_defaults=True)
