@@ -1901,7 +1901,12 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
     from pairs of claims, from a claim's evidence (a source sentence with another figure) and from
     stances, the clusters, and the status and counts of the other files' claims they change. A
     claim that cites a source has that source's evidence found as the analysis finds it."""
+    from kg.claims import tensions
+
     patched, analysed = _counting(monkeypatch)
+    stances_paired: list[int] = []  # (the polarity tensions found again: only when the stances changed)
+    pairing = tensions.polarity_pairs
+    monkeypatch.setattr(tensions, "polarity_pairs", lambda pool: stances_paired.append(1) or pairing(pool))
     vault = _vault(tmp_path)
     fern = vault / "notes" / "garden" / "fern.md"
     fern.parent.mkdir()
@@ -1936,9 +1941,10 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
     for n, (what, step, more, elsewhere) in enumerate(steps, 1):
         before = _settled_rows(cache)["settled"]
         step()
-        patched.clear(), analysed.clear()
+        patched.clear(), analysed.clear(), stances_paired.clear()
         edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
         assert patched == [True] and not analysed, what
+        assert bool(stances_paired) == what.startswith(("a stance", "the stance")), what
         rows = _settled_rows(cache)
         _ends_as_cold(edited, rows, site, vault, tmp_path, n, what)
         assert edited.analysis.summary["tensions"] == shown + more, what
@@ -1946,6 +1952,37 @@ def test_a_figure_changed_is_patched_with_the_tensions_and_clusters_it_makes_or_
         mine = ("notes/garden/fern.md", "notes/orgs/deepseek.md", "notes/concepts/quality-gap.md")
         others = {tuple(r) for r in rows["settled"] if r[0] not in mine} ^ {tuple(r) for r in before if r[0] not in mine}
         assert bool(others) == elsewhere, what
+
+
+def test_a_claim_whose_status_alone_changed_reaches_the_pages_that_show_it_not_its_files_neighbours(tmp_path):
+    """When a patch or an analysis changes only the status or counts of another file's claim (a
+    tension it is now in), the pages reached are those that show that claim: its file's, its
+    concepts', the sources of its evidence. Not the notes that list that file's other claims among
+    their related claims, which show each claim's text and file, not its status: at 10k notes, the
+    9 files a figure's new tension restated reached 224 such notes, and the site was planned with
+    the whole knowledge (3 s). A file whose claims were extracted again reaches those notes."""
+    from kg.claims.store import Changed, KnowledgeStore, _reach
+
+    vault = _vault(tmp_path)
+    done = run(vault, cache_dir=tmp_path / "cache", site=False)
+    store = KnowledgeStore(tmp_path / "cache")
+    try:
+        related = {doc: {d for _, d in json.loads(keys)} for doc, keys in store.db.execute("SELECT doc, keys FROM related")}
+        listed = {d for docs in related.values() for d in docs}
+        claim = next(c for c in done.knowledge.claims if c.doc in listed and c.kind == "claim" and c.origin == "note"
+                     and len([n for n, docs in related.items() if c.doc in docs and n != c.doc]) >= 2)
+        near = {n for n, docs in related.items() if claim.doc in docs and n != claim.doc}
+
+        def reached(restated: bool) -> set[str]:
+            changed = Changed(docs={claim.doc}, ids={claim.id}, restated={claim.doc} if restated else set())
+            return _reach(done.kb, store, changed)
+
+        holders = {doc for (doc,) in store.db.execute("SELECT doc FROM settled WHERE id = ?", (claim.id,))}
+        assert near - holders <= reached(restated=False)  # extracted again: the related claims may read otherwise
+        assert not (near - holders) & reached(restated=True), claim.doc
+        assert claim.doc in reached(restated=True)
+    finally:
+        store.close()
 
 
 def _sources_vault(tmp_path: Path) -> Path:

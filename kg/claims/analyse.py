@@ -104,6 +104,10 @@ class Knowledge:
     paired: list[str] = field(default_factory=list)
     """The ids of the numeric tensions found from pairs of claims (`_tensions`), not from a claim's
     evidence: kept with the settled rows, so that a patch (kg.claims.delta) tells them apart."""
+    polar: list[str] = field(default_factory=list)
+    """The ids of the pairs of claims that take opposite stances (kg.claims.tensions.Pool.polar),
+    those left out as numeric too: kept with the settled rows, so that a patch whose numeric pairs
+    leave the same ones out keeps the polarity tensions as they are."""
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """Note path -> (id, doc) of the claims of other files nearest in meaning to its claims (cosine
     at least RELATED_MIN, best first, at most RELATED_PER_PAGE): from the tension search's
@@ -1241,6 +1245,7 @@ def _tensions(kb, out: Knowledge, listed: _Listed, matrix: np.ndarray, moved: np
     new.pairs[:, 0], new.pairs[:, 1], new.pairs[:, 2] = first_rows, second_rows, verdicts
     new.cosines = cosines
     out.tensions += tensions
+    out.polar = pool.polar or []
     for rows_ in clusters:
         ids = sorted({claims[r].id for r in rows_})
         out.clusters["k-" + tension_id(*ids)[2:]] = ids

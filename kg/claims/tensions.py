@@ -112,6 +112,9 @@ class Pool:
     figures, which pair no claims."""
     nearest: dict[int, set[int]] = field(default_factory=dict)
     """The rows whose nearest others an edit found (`pairs_touching`, `nearest_again`) -> those rows."""
+    polar: list[str] | None = None
+    """The ids of the pairs of claims that take opposite stances (`polarity_pairs`) the last
+    detect() found, in their order, those judged numeric too (which it left out)."""
     passed: Callable[[int], None] | None = None
     """Told the first row of each pair detect() judges, once per row: when the pairs come in order
     of their first row, each second row after its first (kg.claims.analyse), the rows before it are
@@ -675,7 +678,9 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
         elif verdicts[n] == SAME:
             same.append((i, j))
     tensions += sorted(figures.values(), key=lambda t: t.id)  # in one order, whichever search found them
+    pool.polar = []
     for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
+        pool.polar.append(tension_id(where(pool.claims[i]), where(pool.claims[j])))
         if (min(i, j), max(i, j)) not in paired:
             tensions.append(polarity(pool, i, j, subject, words_i, words_j, family))
     found = np.array(same, dtype=np.int64).reshape(-1, 2)

@@ -123,12 +123,20 @@ def _graph_inputs(site: Site, kind: str, ident: str, doc: str | None, near: set[
 
 
 # -- concept pages ---------------------------------------------------------------------------
+_UNSHOWN = {"cluster"}
+"""A claim's fields no page shows."""
+
+
 def _claim_inputs(site: Site, claims: list[Claim]) -> list:
+    """What a page shows of these claims: each with its evidence, its tensions and the claims they
+    name. Not a claim's cluster, which no page shows (`Site.knowledge_digests` leaves it out too:
+    a cluster changed alone redrew pages that came out the same)."""
     out = []
     for c in claims:
         tensions = site.tensions_by_claim.get(c.id, [])
         named = [[n.id, n.doc, n.line, n.text] for t in tensions for cid in t.claims for n in site.claims_by_id.get(cid, [])]
-        out.append([c.model_dump(mode="json"), [e.model_dump(mode="json") for e in site.evidence.get((c.id, c.doc), [])],
+        out.append([c.model_dump(mode="json", exclude=_UNSHOWN),
+                    [e.model_dump(mode="json") for e in site.evidence.get((c.id, c.doc), [])],
                     [t.model_dump(mode="json") for t in tensions], named])  # a tension shows the claims it names
     return out
 
