@@ -34,6 +34,7 @@ def isin(values, among) -> np.ndarray:
         return np.zeros(values.shape, dtype=bool)
     if values.size <= 16:
         return np.array([bool((among == v).any()) for v in values.ravel().tolist()], dtype=bool).reshape(values.shape)
-    ordered = np.sort(among)
+    # (a patch's memo pair codes come in order: sorting its 1.15M again took 0.08 s of a 10k edit)
+    ordered = among if bool((among[1:] >= among[:-1]).all()) else np.sort(among)
     at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
     return ordered[at] == values

@@ -21,6 +21,7 @@ def test_unique_and_isin_are_numpys(dtype):
             assert np.array_equal(unique(values), np.unique(values))
             assert np.array_equal(isin(values, among), np.isin(values, among)), (values_n, among_n)
             assert np.array_equal(isin(values, among.tolist()), np.isin(values, among))
+            assert np.array_equal(isin(values, np.sort(among)), np.isin(values, among))  # (in order: not sorted again)
 
 
 def test_isin_keeps_the_shape_and_finds_large_codes():

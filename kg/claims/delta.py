@@ -289,9 +289,11 @@ class _Patch:
         self.standing = (a >= 0) & (b >= 0)
         n = len(pool.claims)
 
-        def known() -> tuple[np.ndarray, np.ndarray]:  # (the codes of a 10k vault's 1.15M pairs: 0.2 s)
-            codes = _codes(np.minimum(a, b)[self.standing], np.maximum(a, b)[self.standing], n)
-            return codes, memo.cosines[self.standing]
+        def known() -> tuple[np.ndarray, np.ndarray]:  # (the codes of a 10k vault's 1.15M pairs)
+            first, second = a[self.standing], b[self.standing]
+            if not bool((first < second).all()):  # (the memo's pairs are its smaller row first, and its rows
+                first, second = np.minimum(first, second), np.maximum(first, second)  # keep their order now
+            return _codes(first, second, n), memo.cosines[self.standing]  # but where claims moved: 0.07 s)
 
         edited = edited_pairs(pool, matrix, fresh, _gone_vectors(self.listed, memo), memo.crowded_words, known)
         if edited.grown or edited.fallen:  # a measured word's pairs come or go
