@@ -447,7 +447,7 @@ class _Patch:
         False when a tension from a claim's evidence depends on the change (a tension from a
         pair of the same two claims stands in for it)."""
         from kg.claims.store import _explanation
-        from kg.claims.tensions import numeric, placed, polarity, polarity_pairs, side, tension_id, where
+        from kg.claims.tensions import numeric, placed, side, stance_tensions, tension_id
 
         if self.quiet and not self.figured and not self.shared and self.store.get("stance_claims") == self.stance_claims:
             # no pair a tension or a cluster is found from came or went (as a patch before the rows were
@@ -500,11 +500,8 @@ class _Patch:
         known = json.loads(self.store.get("stance_pairs") or "null")
         if self.store.get("stance_claims") != self.stance_claims or known is None or \
                 [p for p in known if p not in numeric_ids] != [parsed[data]["id"] for _, data in polar]:
-            numeric_pairs = {(i, j) for i, j, _, _ in pairs}
-            found = polarity_pairs(pool)
-            self.stance_pairs = [tension_id(where(pool.claims[i]), where(pool.claims[j])) for i, j, *_ in found]
-            polar = [_stored_row(polarity(pool, i, j, subject, words_i, words_j, family))
-                     for i, j, subject, _, words_i, words_j, family in found if (min(i, j), max(i, j)) not in numeric_pairs]
+            self.stance_pairs, opposite = stance_tensions(pool, {(i, j) for i, j, _, _ in pairs})
+            polar = [_stored_row(t) for t in opposite]
         for _, data in polar + made_rows:
             parsed.setdefault(data, orjson.loads(data))
         declared = [(state, data) for state, data in stored if parsed[data]["kind"] == "declared"]

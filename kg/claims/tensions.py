@@ -678,11 +678,8 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
         elif verdicts[n] == SAME:
             same.append((i, j))
     tensions += sorted(figures.values(), key=lambda t: t.id)  # in one order, whichever search found them
-    pool.polar = []
-    for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
-        pool.polar.append(tension_id(where(pool.claims[i]), where(pool.claims[j])))
-        if (min(i, j), max(i, j)) not in paired:
-            tensions.append(polarity(pool, i, j, subject, words_i, words_j, family))
+    pool.polar, polar = stance_tensions(pool, paired)
+    tensions += polar
     found = np.array(same, dtype=np.int64).reshape(-1, 2)
     if joined is not None:
         found = np.concatenate([found, np.stack([np.asarray(joined[0]), np.asarray(joined[1])], axis=1)
@@ -690,6 +687,18 @@ def detect(pool: Pool, pairs: list[tuple[int, int, float, list[str]]] | None = N
     clusters = [rows for rows in components(len(pool.claims), found[:, 0], found[:, 1])
                 if len({pool.claims[r].doc for r in rows}) > 1]
     return tensions, clusters
+
+
+def stance_tensions(pool: Pool, numeric: set[tuple[int, int]]) -> tuple[list[str], list[Tension]]:
+    """The ids of every pair of claims that take opposite stances (`polarity_pairs`), in order, and
+    the tensions of those pairs not judged numeric (`numeric`: rows, the smaller first), which a
+    numeric tension stands for."""
+    ids, found = [], []
+    for i, j, subject, _, words_i, words_j, family in polarity_pairs(pool):
+        ids.append(tension_id(where(pool.claims[i]), where(pool.claims[j])))
+        if (min(i, j), max(i, j)) not in numeric:
+            found.append(polarity(pool, i, j, subject, words_i, words_j, family))
+    return ids, found
 
 
 def labels(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
