@@ -170,8 +170,8 @@ class Memo:
     related: dict[str, list[tuple[str, str]]] | None = None
     """Knowledge.related of the last analysis: an edit ranks again only the notes whose pairs changed."""
     reranked: set[str] = field(default_factory=set)
-    """Notes whose related claims a patch ranked again since this memo (kg.claims.delta): ranked
-    again by every analysis until the next one writes the memo."""
+    """Notes whose related claims a patch that left the memo as it was (the sources had changed)
+    ranked again since this memo (kg.claims.delta): ranked again until the memo is written."""
     crowded_words: set[tuple[str, str]] | None = None
     """The measured words with more figures than kg.claims.tensions.MEASURE_GROUP, which pair no
     claims (`crowded_words`), kept with the pool (None: not known, from a kg before they were)."""

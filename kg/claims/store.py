@@ -33,6 +33,7 @@ import marshal
 import operator
 import os
 import re
+import secrets
 import sqlite3
 import time
 import zlib
@@ -717,6 +718,8 @@ class KnowledgeStore:
                 pool, kth, pairs, cosines, doc_names, doc_rows, heap, length, rows = (saved[k] for k in (
                     "pool", "kth", "pairs", "cosines", "doc_names", "doc_rows", "heap", "heap_rows", "rows"))
                 crowded = saved["crowded"] if "crowded" in saved.files else np.zeros(0)
+                if (str(saved["tag"]) if "tag" in saved.files else None) != self.get("pool_tag"):
+                    return  # (written by a build stopped before the rest of its memo was)
             vectors = read_heap(self.folder, POOL_HEAP, str(heap), int(length))
             if len(kth) == len(pool) == len(rows) and (not len(rows) or (rows.min() >= 0 and rows.max() < len(vectors))) \
                     and pairs.ndim == 2 and pairs.shape[1] == 3 and (not len(pairs) or int(pairs[:, :2].max()) < len(pool)):
@@ -760,25 +763,12 @@ class KnowledgeStore:
         stamp last, so an interrupted save analyses again. The analysis itself is not kept whole:
         the memo keeps every verdict it was made from, so making it again judges nothing (writing
         60 MB of JSON took 1.6 s of a 10k vault's edit)."""
-        names = sorted(set(memo.docs or ()))
-        row_of = {d: n for n, d in enumerate(names)}
         same_pool = memo.pool == before.pool and list(memo.docs or ()) == list(before.docs or ()) \
             and before.kth is not None \
             and np.array_equal(memo.kth, before.kth) and np.array_equal(memo.pairs, before.pairs) \
             and before.cosines is not None and np.array_equal(memo.cosines, before.cosines) \
             and memo.crowded_words == before.crowded_words
-        if not same_pool:
-            pool = np.array([k.encode() for k in memo.pool], dtype=bytes)
-            rows = memo.vector_rows if memo.vector_rows is not None else np.full(len(memo.pool), -1, dtype=np.int64)
-            keep_heap(self.folder, POOL_HEAP, memo.heap, rows, memo.vectors, lambda heap, length, rows: save_atomic(
-                self.folder / POOL, lambda f: np.savez(
-                    f, pool=pool, kth=memo.kth,
-                    pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
-                    doc_names=np.array([d.encode() for d in names], dtype=bytes),
-                    doc_rows=np.array([row_of[d] for d in memo.docs or ()], dtype=np.int32),
-                    heap=np.array(heap), heap_rows=np.array(length), rows=rows,
-                    **({} if memo.crowded_words is None else
-                       {"crowded": np.array(json.dumps(sorted(memo.crowded_words), ensure_ascii=False))}))))
+        tag = None if same_pool else self.save_pool(memo)
         if isinstance(memo.sentences, tuple) and memo.sentences is not before.sentences:
             keys, vectors = memo.sentences
             _keep_vectors(self.folder, "sentence_vectors", keys, vectors,
@@ -810,8 +800,37 @@ class KnowledgeStore:
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('roster', ?)",
                                 (json.dumps(memo.roster, ensure_ascii=False),))
             for key, value in (("sources", json.dumps(memo.sources)), ("anchors", json.dumps(anchors, ensure_ascii=False)),
-                               ("stamp", stamp)):
+                               *((("pool_tag", tag),) if tag else ()), ("stamp", stamp)):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def save_pool(self, memo: Memo) -> str:
+        """Write the memo's pool (`POOL`, its new vectors into the heap) under a new tag, and return
+        the tag: the caller writes it to meta `pool_tag` in the transaction that writes the rest of
+        the memo, and `pool` reads a pool whose tag differs from it as none (a build stopped between
+        the two writes: its pairs are not those the related rows were ranked from)."""
+        from kg.claims.analyse import RowNames, _Keys
+
+        keys = memo.pool_keys if memo._pool is None and memo.pool_keys is not None else memo.pool
+        docs = memo.docs if memo.docs is not None else ()
+        keys = keys.array if isinstance(keys, _Keys) else keys if isinstance(keys, np.ndarray) else \
+            np.array([k.encode() for k in keys], dtype=bytes)
+        if isinstance(docs, RowNames):  # (the names of a listing's 145k rows, without a list of them)
+            names, places = list(docs.names), np.asarray(docs.places, dtype=np.int32)
+        else:
+            names = sorted(set(docs))
+            row_of = {d: n for n, d in enumerate(names)}
+            places = np.array([row_of[d] for d in docs], dtype=np.int32)
+        rows = memo.vector_rows if memo.vector_rows is not None else np.full(len(keys), -1, dtype=np.int64)
+        tag = secrets.token_hex(8)
+        keep_heap(self.folder, POOL_HEAP, memo.heap, rows, memo.vectors, lambda heap, length, rows: save_atomic(
+            self.folder / POOL, lambda f: np.savez(
+                f, pool=keys, kth=memo.kth,
+                pairs=memo.pairs, cosines=memo.cosines if memo.cosines is not None else np.zeros(0, np.float32),
+                doc_names=np.array([d.encode() for d in names], dtype=bytes), doc_rows=places,
+                heap=np.array(heap), heap_rows=np.array(length), rows=rows, tag=np.array(tag),
+                **({} if memo.crowded_words is None else
+                   {"crowded": np.array(json.dumps(sorted(memo.crowded_words), ensure_ascii=False))}))))
+        return tag
 
 
 _READERS: dict[tuple[int, str], tuple[int, sqlite3.Connection]] = {}
