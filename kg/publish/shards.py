@@ -13,17 +13,25 @@ drop (`update`): a SciFact edit's shard of 330 pages took Pagefind 0.32 s, its r
 few pages 0.01-0.05 s. Once the recent index is full, the shards of its pages are indexed again,
 each from a folder of hard links to its pages, written into a fresh folder that then takes the
 old one's place. `pagefind-shards.json` says how many shards there are and what is recent.
+
+A build (kg.publish.writer) does not wait for that: re-indexing the 31 shards of a 10k vault's
+recent pages took 17.8 s, one save in every 5-20. It keeps adding to the recent index, up to
+RECENT_MOST pages, and leaves the shards to a process of its own (`flush_later`, `flush`), which
+indexes them from the pages as they were when it began, without holding the cache, then swaps
+them in; the pages written since it began stay in the recent index (`Book`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.cache import save_atomic
@@ -77,6 +85,9 @@ RECENT_MAX = 100
 empties. Pagefind's time is a fixed 0.01 s and about 1 ms a page, so an edit's recent index costs
 0.01-0.1 s where its shard (SHARD_PAGES pages) cost 0.32 s, and a SciFact edit's two or three
 searchable pages fill it in 30-50 edits."""
+RECENT_LATER = 4
+"""A build that leaves the shards to a process of its own (`flush_later`) lets the recent index grow
+to this many times RECENT_MAX before it indexes them itself: the process may not have run yet."""
 RECENT_META = "kg-layer"
 """The Pagefind metadata that marks a result as the recent index's: the site's script drops a
 result of another index for a page the recent index holds or that is gone (`recent` in COUNT_FILE)."""
@@ -91,7 +102,7 @@ def _state(out: Path) -> tuple[int | None, list[str]]:
         return None, []
 
 
-def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | None, int]:
+def update(out: Path, searchable: list[str], changed: set[str], later: Path | None = None) -> tuple[str | None, int]:
     """Bring the search index of the site in `out` up to date: `searchable` are the paths of the
     pages Pagefind indexes, `changed` those written or removed by this build. Returns (an error
     message or None, how many shards were indexed again).
@@ -99,7 +110,9 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
     An edit's pages go to the recent index (RECENT: the pages written or removed since their
     shards were indexed, with their stale copies listed in COUNT_FILE for the site's script to
     drop), not to their shards; once that holds more than RECENT_MAX pages, or the number of shards
-    changes, the shards of its pages are indexed again and it empties."""
+    changes, the shards of its pages are indexed again and it empties. With `later` (the cache
+    folder, which keeps the `Book`), the shards are left to `flush` while the recent index holds
+    at most RECENT_LATER times RECENT_MAX pages (`wants_flush` then says so)."""
     count = shard_count(len(searchable))
     known, stale = _state(out)
     for place in [*(folder(out, shard) for shard in range(count)), out / RECENT]:
@@ -108,7 +121,10 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
                     "site has no search; move it away to get search"), 0
     built = known == count and all((folder(out, s) / "pagefind-entry.json").is_file() for s in range(count))
     recent = sorted(set(stale) | changed)
-    if built and len(recent) <= RECENT_MAX:
+    book = Book.read(later) if later is not None else None
+    if book is not None:
+        book.wrote(changed, searchable)
+    if built and len(recent) <= RECENT_MAX * (RECENT_LATER if book is not None else 1):
         live = set(searchable)
         pages = [p for p in recent if p in live]
         if pages and (changed or not (out / RECENT / "pagefind-entry.json").is_file()):
@@ -118,6 +134,8 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
         _write_state(out, count, recent, bool(pages))
         if not pages:  # (only pages removed: no recent index, their stale copies listed)
             shutil.rmtree(out / RECENT, ignore_errors=True)
+        if book is not None:
+            book.save()
         return None, 0
     if count == 1:
         todo = [0]
@@ -145,7 +163,157 @@ def update(out: Path, searchable: list[str], changed: set[str]) -> tuple[str | N
                 shutil.rmtree(folder(out, extra), ignore_errors=True)
     _write_state(out, count, [], False)  # (the state first: a reader told of no recent index asks for none)
     shutil.rmtree(out / RECENT, ignore_errors=True)
+    if book is not None:
+        book.flushed(set(recent))
     return None, len(todo)
+
+
+def wants_flush(out: Path) -> bool:
+    """Whether the recent index of the site in `out` holds more than RECENT_MAX pages: their shards
+    are to be indexed again (`flush_later`)."""
+    count, recent = _state(out)
+    return count is not None and len(recent) > RECENT_MAX
+
+
+BOOK = "search-recent.json"
+
+
+@dataclass
+class Book:
+    """What `flush` needs that the site does not say, kept in the cache folder (`BOOK`): the pages
+    Pagefind indexes, and when each recent page was last written, as a count of the builds that
+    wrote pages (`at`, `gen`), so that a page written again while a flush indexed its shard stays
+    recent; and how many times the shards were indexed again (`flushes`: a flush whose shards
+    another one replaced meanwhile drops its own)."""
+
+    folder: Path
+    gen: int = 0
+    at: dict[str, int] = field(default_factory=dict)
+    flushes: int = 0
+    searchable: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, folder: Path) -> Book:
+        try:
+            data = json.loads((Path(folder) / BOOK).read_text(encoding="utf-8"))
+            return cls(Path(folder), int(data["gen"]), {str(k): int(v) for k, v in data["at"].items()},
+                       int(data["flushes"]), [str(p) for p in data["searchable"]])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(Path(folder))
+
+    def wrote(self, changed: set[str], searchable: list[str]) -> None:
+        if changed:
+            self.gen += 1
+            self.at.update((page, self.gen) for page in changed)
+        self.searchable = list(searchable)
+
+    def flushed(self, pages: set[str]) -> None:
+        """The shards of `pages` were indexed again: they are no longer recent."""
+        self.flushes += 1
+        self.at = {page: gen for page, gen in self.at.items() if page not in pages}
+        self.save()
+
+    def save(self) -> None:
+        data = json.dumps({"gen": self.gen, "at": self.at, "flushes": self.flushes, "searchable": self.searchable})
+        Path(self.folder).mkdir(parents=True, exist_ok=True)
+        save_atomic(Path(self.folder) / BOOK, lambda f: f.write(data.encode()))
+
+
+def flush_later(out: Path, cache: Path) -> subprocess.Popen | None:
+    """Start `flush` of the site in `out` in a process of its own, which outlives the build: it
+    waits for the cache lock the build holds, so it starts once the build is over. None when it
+    could not be started (the next build's recent index grows, and past RECENT_LATER times
+    RECENT_MAX that build indexes the shards itself)."""
+    try:
+        return subprocess.Popen([sys.executable, "-c", "import sys; from kg.publish.shards import main; main(sys.argv[1:])",
+                                 str(out), str(cache)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (  # (this kg, wherever it is)
+                                    str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")) if p)})
+    except OSError:
+        return None
+
+
+def main(argv: list[str]) -> None:
+    """`flush_later`'s process: it and its Pagefind runs take only what the machine leaves idle
+    (Linux's SCHED_IDLE; else the lowest priority), so a save made meanwhile is drawn as fast as
+    without it; one at a time per cache folder."""
+    import fcntl
+
+    out, cache = Path(argv[0]), Path(argv[1])
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        try:
+            os.nice(19)
+        except OSError:
+            pass
+    fd = os.open(Path(cache) / "search-flush.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return  # another is at work: it flushes what this one would
+    try:
+        flush(out, cache)
+    finally:
+        os.close(fd)
+
+
+def flush(out: Path, cache: Path) -> str | None:
+    """Index again the shards of the recent pages of the site in `out` (the cache in `cache`): the
+    pages as they are when it begins (what is recent, and since when, read holding the cache
+    lock), linked into a folder per shard and indexed without it, then swapped in holding it again. The pages written since it
+    began stay in the recent index, which is made again with them alone. Nothing is swapped when
+    the shards changed meanwhile (a build indexed them itself). Returns an error message or None."""
+    from kg.lock import cache_lock
+
+    quiet = lambda message: None  # noqa: E731 (no terminal: it waits its turn without a word)
+    with cache_lock(cache, waiting=quiet):
+        count, recent = _state(out)
+        book = Book.read(cache)
+        if not count or not recent or not all((folder(out, s) / "pagefind-entry.json").is_file() for s in range(count)):
+            return None
+        begun, flushes = book.gen, book.flushes
+        todo = sorted({shard_of(p, count) for p in recent}) if count > 1 else [0]
+        members: dict[int, list[str]] = {s: [] for s in todo}
+        for path in book.searchable:
+            shard = shard_of(path, count) if count > 1 else 0
+            if shard in members:
+                members[shard].append(path)
+    # the pages linked after `begun` was read: one written since is written after it, so stays recent
+    staged: dict[int, tuple[Path, Path]] = {}
+    made: dict[int, Path] = {}
+    try:
+        for s in todo:
+            # one shard at a time, each once no build is at work: Pagefind running beside a 10k edit
+            # made the edit 1.1-1.3 s slower, even at idle priority
+            with cache_lock(cache, waiting=quiet):
+                pass
+            staged[s] = _stage(out, members[s], folder(out, s))
+            error = _pagefind_run(*staged[s])
+            if error:
+                return error
+            made[s] = staged[s][1]
+        with cache_lock(cache, waiting=quiet):
+            now, recent = _state(out)
+            book = Book.read(cache)
+            if now != count or book.flushes != flushes:
+                return None  # (the shards were indexed again meanwhile: these are older)
+            for s in todo:
+                _swap(folder(out, s), made.pop(s))
+            left = [p for p in recent if book.at.get(p, 0) > begun]  # (one not in it: listed by a kg before it)
+            live = set(book.searchable)
+            pages = [p for p in left if p in live]
+            _write_state(out, count, left, bool(pages))  # (the state first: a reader told of no recent index asks for none)
+            error = _index(out, pages, out / RECENT, marked=True) if pages else None
+            if not pages:
+                shutil.rmtree(out / RECENT, ignore_errors=True)
+            book.flushed(set(recent) - set(left))
+            return error
+    finally:  # (a fresh folder swapped in is no longer there)
+        for pages_folder, fresh in staged.values():
+            shutil.rmtree(pages_folder, ignore_errors=True)
+            shutil.rmtree(fresh, ignore_errors=True)
 
 
 def _write_state(out: Path, count: int, recent: list[str], indexed: bool) -> None:
@@ -215,42 +383,80 @@ def _index(out: Path, pages: list[str] | None, target: Path, marked: bool = Fals
     whole: a fresh folder, seeded with the last one's fragments (`_seed`), takes the old one's
     place, so a reader never meets a half-written index. marked: the recent index, whose pages are
     copies that carry RECENT_META."""
-    tag = f"{os.getpid()}-{target.name}"
-    fresh, old, staged = out / f".pagefind-new-{tag}", out / f".pagefind-old-{tag}", out / f".pagefind-pages-{tag}"
-    for leftover in (fresh, staged):
-        shutil.rmtree(leftover, ignore_errors=True)
-    site = out
-    if pages is not None:  # a shard or the recent index: a folder of its pages, hard links to them (a copy
-        if not marked:  # where links cannot be made); a shard's new folder seeded with the last one's
-            _seed(target, fresh)  # fragments (a site of one index is small: it starts empty)
-        site = staged
-        staged.mkdir(parents=True)
-        for path in pages:
-            if (out / path).is_symlink() or not (out / path).is_file():  # no longer the page kg wrote:
-                continue  # what a link put there points at is not the site's to index
-            dest = staged / path
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if marked:
-                dest.write_bytes((out / path).read_bytes().replace(b"</body>", _MARK + b"</body>", 1))
-                continue
-            try:
-                os.link(out / path, dest)
-            except OSError:
-                shutil.copyfile(out / path, dest)
+    if pages is None:  # (a site of one index is small: it starts empty)
+        site, fresh = out, _fresh(out, target)
+    else:
+        site, fresh = _stage(out, pages, target, marked)
+    try:
+        error = _pagefind_run(site, fresh)
+    finally:
+        if pages is not None:
+            shutil.rmtree(site, ignore_errors=True)
+    if error is None:
+        _swap(target, fresh)
+    return error
+
+
+_RUNS = itertools.count()
+
+
+def _tag(target: Path) -> str:
+    """A name for a folder of one Pagefind run into `target`, this process's alone (a flush and a
+    build of one process, as in a test, may index one shard at once)."""
+    return f"{os.getpid()}-{next(_RUNS)}-{target.name}"
+
+
+def _fresh(out: Path, target: Path) -> Path:
+    """The folder Pagefind writes `target`'s next index into, left empty."""
+    fresh = out / f".pagefind-new-{_tag(target)}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    return fresh
+
+
+def _stage(out: Path, pages: list[str], target: Path, marked: bool = False) -> tuple[Path, Path]:
+    """A folder of `pages` for Pagefind to read, hard links to them (a copy where links cannot be
+    made), and the fresh folder it is to write `target`'s index into, seeded with the last one's
+    fragments (`_seed`) for a shard. Marked: copies that carry RECENT_META (the recent index)."""
+    staged = out / f".pagefind-pages-{_tag(target)}"
+    shutil.rmtree(staged, ignore_errors=True)
+    fresh = _fresh(out, target)
+    if not marked:
+        _seed(target, fresh)
+    staged.mkdir(parents=True)
+    for path in pages:
+        if (out / path).is_symlink() or not (out / path).is_file():  # no longer the page kg wrote:
+            continue  # what a link put there points at is not the site's to index
+        dest = staged / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if marked:
+            dest.write_bytes((out / path).read_bytes().replace(b"</body>", _MARK + b"</body>", 1))
+            continue
+        try:
+            os.link(out / path, dest)
+        except OSError:
+            shutil.copyfile(out / path, dest)
+    return staged, fresh
+
+
+def _pagefind_run(site: Path, fresh: Path) -> str | None:
+    """Pagefind over the pages in `site`, its index written into `fresh`; an error message or None."""
     try:
         done = subprocess.run([*_pagefind(), "--site", str(site), "--output-path", str(fresh), "--quiet"],
                               capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(fresh, ignore_errors=True)
         return f"Pagefind could not run ({exc}); the site has no search"
-    finally:
-        if pages is not None:
-            shutil.rmtree(staged, ignore_errors=True)
     if done.returncode != 0 or not (fresh / "pagefind-entry.json").is_file():
         shutil.rmtree(fresh, ignore_errors=True)
         last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no message"]
         return f"Pagefind failed ({last[0]}); the site has no search"
+    return None
+
+
+def _swap(target: Path, fresh: Path) -> None:
+    """The index in `fresh` takes `target`'s place, the old one removed."""
+    old = target.with_name(f".pagefind-old-{_tag(target)}")
     if target.is_dir():
         target.replace(old)
     fresh.replace(target)
     shutil.rmtree(old, ignore_errors=True)
-    return None
