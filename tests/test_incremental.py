@@ -1098,8 +1098,8 @@ def test_an_edit_sends_pagefind_only_the_searchable_pages_it_wrote(tmp_path, mon
     home = before["index.html"]
     asked: list[set[str]] = []
     real = shards.update
-    monkeypatch.setattr(shards, "update", lambda out, searchable, changed: asked.append(set(changed))
-                        or real(out, searchable, changed))
+    monkeypatch.setattr(shards, "update", lambda out, searchable, changed, **later: asked.append(set(changed))
+                        or real(out, searchable, changed, **later))
     note = vault / "notes" / "concepts" / "quality-gap.md"
     note.write_text(note.read_text(encoding="utf-8").replace(
         "\n## ", "\n- Open models trail closed ones by 9% on zanzibarite tasks.\n\n## ", 1), encoding="utf-8")
@@ -1305,8 +1305,8 @@ def test_an_edit_sends_pagefind_no_page_whose_searched_part_is_as_it_was(tmp_pat
     before = _pages(site)
     asked: list[set[str]] = []
     real = shards.update
-    monkeypatch.setattr(shards, "update", lambda out, searchable, changed: asked.append(set(changed))
-                        or real(out, searchable, changed))
+    monkeypatch.setattr(shards, "update", lambda out, searchable, changed, **later: asked.append(set(changed))
+                        or real(out, searchable, changed, **later))
     note = vault / "notes" / "orgs" / "anthropic.md"  # a line at the end: no line that pages show moves
     note.write_text(note.read_text(encoding="utf-8") + "- Anthropic's Mythos 5 has 10T parameters "
                     "([[sources/closed-source-convergence]]).\n", encoding="utf-8")
