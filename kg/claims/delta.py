@@ -902,28 +902,29 @@ class _Patch:
                 and bool((self.moved == np.arange(n)).all()):
             return None
         a, b = self.sides
-        first, second = a[self.standing], b[self.standing]
-        if not bool((first < second).all()):  # (its rows keep their order unless claims moved within a file)
-            first, second = np.minimum(first, second), np.maximum(first, second)
-        codes = _codes(first, second, n)
-        verdicts, cosines = memo.pairs[self.standing, 2], memo.cosines[self.standing]
-        if len(codes) > 1 and not bool((np.diff(codes) > 0).all()):
-            codes, once = np.unique(codes, return_index=True)
-            verdicts, cosines = verdicts[once], cosines[once]
+        pairs = memo.pairs[self.standing]  # (rows, verdict), the rows those of the pool now
+        pairs[:, 0], pairs[:, 1] = a[self.standing], b[self.standing]
+        cosines = memo.cosines[self.standing]
+        kept = self.moved[self.moved >= 0]
+        if not bool((np.diff(kept) > 0).all()):  # claims moved within a file: the pairs put in order again
+            # (while the rows keep their order, so do the pairs, the smaller row first: sorting or
+            # checking the codes of a 10k vault's 1.15M pairs took 0.07 s of every edit)
+            first, second = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+            _, once = np.unique(_codes(first, second, n), return_index=True)
+            pairs[:, 0], pairs[:, 1] = first, second
+            pairs, cosines = pairs[once], cosines[once]
         if self.pairs:
-            added = _codes(*(np.array([p[k] for p in self.pairs], dtype=np.int64) for k in (0, 1)), n)
-            order = np.argsort(added, kind="stable")
-            at = np.searchsorted(codes, added[order])
-            codes = np.insert(codes, at, added[order])
-            verdicts = np.insert(verdicts, at, np.array([p[4] for p in self.pairs], dtype=np.int32)[order])
+            added = np.array([(i, j, verdict) for i, j, _, _, verdict in self.pairs], dtype=np.int32)
+            codes = _codes(added[:, 0], added[:, 1], n)
+            order = np.argsort(codes, kind="stable")
+            at = np.searchsorted(_codes(pairs[:, 0], pairs[:, 1], n), codes[order])
+            pairs = np.insert(pairs, at, added[order], axis=0)
             cosines = np.insert(cosines, at, np.array([p[2] for p in self.pairs], dtype=np.float32)[order])
         out = Memo()
         out.pool, out.docs = self.listed.keys, self.listed.pool_docs
         out.vectors, out.vector_rows, out.heap = self.matrix, self.heap_rows, memo.heap
         out.kth, out.crowded_words = self.pool.kth, self.words
-        out.pairs = np.empty((len(codes), 3), dtype=np.int32)
-        out.pairs[:, 0], out.pairs[:, 1], out.pairs[:, 2] = codes // max(n, 1), codes % max(n, 1), verdicts
-        out.cosines = cosines.astype(np.float32)
+        out.pairs, out.cosines = pairs, cosines.astype(np.float32, copy=False)
         return self.store.save_pool(out)
 
     def _write(self):
