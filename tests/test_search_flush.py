@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,22 @@ def test_a_build_starts_the_flush_in_a_process_of_its_own_once_it_lets_the_cache
     assert _state(out)["recent"] == [] and not (out / shards.RECENT).exists()
     for n, word in ((1, b"quokka"), (2, b"wombat")):
         assert word in _indexed(shards.folder(out, shards.shard_of(f"concepts/n{n}.html", count)))
+
+
+def test_what_a_flush_killed_halfway_left_in_the_site_goes_with_the_next_one(tmp_path, small_shards):
+    """A flush runs after the build, so it may be killed halfway (the machine shut down): the folders
+    of its Pagefind runs are in the site's folder, and the next flush removes them, not those of a
+    process still at work."""
+    import subprocess
+    import sys
+
+    vault, cache, out, searchable, count = _site(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = out / f".pagefind-new-{gone.pid}-0-pagefind-1"
+    (left / "fragment").mkdir(parents=True)
+    working = out / f".pagefind-pages-{os.getpid()}-7-pagefind-2"
+    working.mkdir()
+    shards.update(out, searchable, set(searchable[:2]), later=cache)
+    assert shards.flush(out, cache) is None
+    assert not left.exists() and working.is_dir()

@@ -28,6 +28,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,7 @@ def update(out: Path, searchable: list[str], changed: set[str], later: Path | No
         if book is not None:
             book.save()
         return None, 0
+    _sweep(out)
     if count == 1:
         todo = [0]
     else:
@@ -274,6 +276,7 @@ def flush(out: Path, cache: Path) -> str | None:
         if not count or not recent or not all((folder(out, s) / "pagefind-entry.json").is_file() for s in range(count)):
             return None
         begun, flushes = book.gen, book.flushes
+        _sweep(out)
         todo = sorted({shard_of(p, count) for p in recent}) if count > 1 else [0]
         members: dict[int, list[str]] = {s: [] for s in todo}
         for path in book.searchable:
@@ -398,6 +401,29 @@ def _index(out: Path, pages: list[str] | None, target: Path, marked: bool = Fals
 
 
 _RUNS = itertools.count()
+
+
+_LEFT = re.compile(r"\.pagefind-(?:new|old|pages)-(\d+)-\d+-[\w-]+")
+"""The name of a folder of one Pagefind run (`_tag`), with the process that made it."""
+
+
+def _sweep(out: Path) -> None:
+    """Remove the folders of Pagefind runs whose process is gone (a flush killed halfway): they are
+    in the site's folder, and would be published with it."""
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return
+    for entry in entries:
+        found = _LEFT.fullmatch(entry.name)
+        if not found or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        except (OSError, OverflowError):  # (alive, another user's: left alone)
+            pass
 
 
 def _tag(target: Path) -> str:
