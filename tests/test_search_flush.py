@@ -65,7 +65,23 @@ def _rewrite(out: Path, page: str, word: str) -> None:
     path.with_name(path.name + ".tmp").replace(path)
 
 
-def test_a_save_that_fills_the_recent_index_leaves_its_shards_to_a_flush(tmp_path, small_shards):
+def _flush_while(monkeypatch, out: Path, cache: Path, build) -> None:
+    """`shards.flush`, with `build()` run once while the flush's first Pagefind run is at work (the
+    build's own Pagefind runs go on as they would)."""
+    running = shards._pagefind_run
+    pending = [build]
+
+    def run(site: Path, fresh: Path):
+        if pending:
+            pending.pop()()
+        return running(site, fresh)
+
+    monkeypatch.setattr(shards, "_pagefind_run", run)
+    assert shards.flush(out, cache) is None
+    monkeypatch.setattr(shards, "_pagefind_run", running)
+
+
+def test_a_save_that_fills_the_recent_index_leaves_its_shards_to_a_flush(tmp_path, small_shards, monkeypatch):
     """Past RECENT_MAX pages, a build that can leave the shards to a flush (`later`) keeps adding to
     the recent index and indexes no shard; the flush indexes the shards of the recent pages from the
     pages as they are, and the recent index empties. A page written again while the flush indexed
@@ -80,22 +96,12 @@ def test_a_save_that_fills_the_recent_index_leaves_its_shards_to_a_flush(tmp_pat
     assert shards.wants_flush(out)
     assert b"quokka" in _indexed(out / shards.RECENT)
 
-    running = shards._pagefind_run
-    meanwhile: list[int] = []
+    def save():  # a save while the flush indexes its first shard
+        _rewrite(out, first, "platypus")
+        _rewrite(out, third, "echidna")
+        assert shards.update(out, searchable, {first, third}, later=cache) == (None, 0)
 
-    def save_meanwhile(site: Path, fresh: Path):  # a save while the flush indexes its first shard
-        if not meanwhile:
-            meanwhile.append(1)
-            _rewrite(out, first, "platypus")
-            _rewrite(out, third, "echidna")
-            assert shards.update(out, searchable, {first, third}, later=cache) == (None, 0)
-        return running(site, fresh)
-
-    shards._pagefind_run = save_meanwhile
-    try:
-        assert shards.flush(out, cache) is None
-    finally:
-        shards._pagefind_run = running
+    _flush_while(monkeypatch, out, cache, save)
     state = _state(out)
     assert state["recent"] == sorted({first, third}) and state["recent_index"]  # written since it began
     redone = {s for s, t in _entry_times(out, count).items() if t != times[s]}
@@ -107,29 +113,20 @@ def test_a_save_that_fills_the_recent_index_leaves_its_shards_to_a_flush(tmp_pat
     assert not list(out.glob(".pagefind-*"))  # nothing of the flush's own left in the site
 
 
-def test_a_flush_whose_shards_a_build_indexed_meanwhile_keeps_the_build_s(tmp_path, small_shards):
+def test_a_flush_whose_shards_a_build_indexed_meanwhile_keeps_the_build_s(tmp_path, small_shards, monkeypatch):
     """A build whose recent index passed RECENT_LATER times RECENT_MAX (the flush had not run)
     indexes the shards itself; a flush that was indexing older pages then swaps nothing in."""
     vault, cache, out, searchable, count = _site(tmp_path)
     shards.update(out, searchable, set(searchable[:2]), later=cache)
-    running = shards._pagefind_run
     many = set(searchable[:shards.RECENT_MAX * shards.RECENT_LATER + 1])
 
-    def build_meanwhile(site: Path, fresh: Path):
-        if many:
-            pages = set(many)
-            many.clear()  # (the build's own Pagefind runs come here too)
-            for page in sorted(pages):
-                _rewrite(out, page, "numbat")
-            error, redone = shards.update(out, searchable, pages, later=cache)
-            assert error is None and redone >= 1  # past the limit: the build indexed them itself
-        return running(site, fresh)
+    def build():
+        for page in sorted(many):
+            _rewrite(out, page, "numbat")
+        error, redone = shards.update(out, searchable, many, later=cache)
+        assert error is None and redone >= 1  # past the limit: the build indexed them itself
 
-    shards._pagefind_run = build_meanwhile
-    try:
-        assert shards.flush(out, cache) is None
-    finally:
-        shards._pagefind_run = running
+    _flush_while(monkeypatch, out, cache, build)
     assert _state(out)["recent"] == []
     for page in searchable[:2]:
         assert b"numbat" in _indexed(shards.folder(out, shards.shard_of(page, count)))
