@@ -16,9 +16,9 @@ old one's place. `pagefind-shards.json` says how many shards there are and what 
 
 A build (kg.publish.writer) does not wait for that: re-indexing the 31 shards of a 10k vault's
 recent pages took 17.8 s, one save in every 5-20. It keeps adding to the recent index, up to
-RECENT_MOST pages, and leaves the shards to a process of its own (`flush_later`, `flush`), which
-indexes them from the pages as they were when it began, without holding the cache, then swaps
-them in; the pages written since it began stay in the recent index (`Book`).
+RECENT_LATER times RECENT_MAX pages, and leaves the shards to a process of its own (`flush_later`,
+`flush`), which indexes them from the pages as they were when it began, without holding the
+cache, then swaps them in; the pages written since it began stay in the recent index (`Book`).
 """
 
 from __future__ import annotations
@@ -226,20 +226,20 @@ def flush_later(out: Path, cache: Path) -> subprocess.Popen | None:
     waits for the cache lock the build holds, so it starts once the build is over. None when it
     could not be started (the next build's recent index grows, and past RECENT_LATER times
     RECENT_MAX that build indexes the shards itself)."""
+    here = str(Path(__file__).resolve().parents[2])  # (the folder of this kg, which the process imports)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+    code = "import sys; from kg.publish.shards import main; main(sys.argv[1:])"
     try:
-        return subprocess.Popen([sys.executable, "-c", "import sys; from kg.publish.shards import main; main(sys.argv[1:])",
-                                 str(out), str(cache)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (  # (this kg, wherever it is)
-                                    str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")) if p)})
+        return subprocess.Popen([sys.executable, "-c", code, str(out), str(cache)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     except OSError:
         return None
 
 
 def main(argv: list[str]) -> None:
     """`flush_later`'s process: it and its Pagefind runs take only what the machine leaves idle
-    (Linux's SCHED_IDLE; else the lowest priority), so a save made meanwhile is drawn as fast as
-    without it; one at a time per cache folder."""
+    (Linux's SCHED_IDLE; else the lowest priority), and `flush` waits for each build; one at a time
+    per cache folder."""
     import fcntl
 
     out, cache = Path(argv[0]), Path(argv[1])
@@ -264,9 +264,10 @@ def main(argv: list[str]) -> None:
 def flush(out: Path, cache: Path) -> str | None:
     """Index again the shards of the recent pages of the site in `out` (the cache in `cache`): the
     pages as they are when it begins (what is recent, and since when, read holding the cache
-    lock), linked into a folder per shard and indexed without it, then swapped in holding it again. The pages written since it
-    began stay in the recent index, which is made again with them alone. Nothing is swapped when
-    the shards changed meanwhile (a build indexed them itself). Returns an error message or None."""
+    lock), linked into a folder per shard and indexed without it, then swapped in holding it
+    again. The pages written since it began stay in the recent index, which is made again with
+    them alone. Nothing is swapped when the shards changed meanwhile (a build indexed them
+    itself). Returns an error message or None."""
     from kg.lock import cache_lock
 
     quiet = lambda message: None  # noqa: E731 (no terminal: it waits its turn without a word)
@@ -307,7 +308,7 @@ def flush(out: Path, cache: Path) -> str | None:
             left = [p for p in recent if book.at.get(p, 0) > begun]  # (one not in it: listed by a kg before it)
             live = set(book.searchable)
             pages = [p for p in left if p in live]
-            _write_state(out, count, left, bool(pages))  # (the state first: a reader told of no recent index asks for none)
+            _write_state(out, count, left, bool(pages))  # (first: a reader told of no recent index asks for none)
             error = _index(out, pages, out / RECENT, marked=True) if pages else None
             if not pages:
                 shutil.rmtree(out / RECENT, ignore_errors=True)
