@@ -13,6 +13,7 @@ import pytest
 
 from kg.build import run
 from kg.publish import shards
+from kg.publish.writer import MANIFEST
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def _flush_while(monkeypatch, out: Path, cache: Path, build) -> None:
         return running(site, fresh)
 
     monkeypatch.setattr(shards, "_pagefind_run", run)
-    assert shards.flush(out, cache) is None
+    assert shards.flush(out, cache, cache / MANIFEST) is None
     monkeypatch.setattr(shards, "_pagefind_run", running)
 
 
@@ -168,5 +169,5 @@ def test_what_a_flush_killed_halfway_left_in_the_site_goes_with_the_next_one(tmp
     working = out / f".pagefind-pages-{os.getpid()}-7-pagefind-2"
     working.mkdir()
     shards.update(out, searchable, set(searchable[:2]), later=cache)
-    assert shards.flush(out, cache) is None
+    assert shards.flush(out, cache, cache / MANIFEST) is None
     assert not left.exists() and working.is_dir()

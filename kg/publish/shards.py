@@ -124,7 +124,7 @@ def update(out: Path, searchable: list[str], changed: set[str], later: Path | No
     recent = sorted(set(stale) | changed)
     book = Book.read(later) if later is not None else None
     if book is not None:
-        book.wrote(changed, searchable)
+        book.wrote(changed)
     if built and len(recent) <= RECENT_MAX * (RECENT_LATER if book is not None else 1):
         live = set(searchable)
         pages = [p for p in recent if p in live]
@@ -182,32 +182,30 @@ BOOK = "search-recent.json"
 
 @dataclass
 class Book:
-    """What `flush` needs that the site does not say, kept in the cache folder (`BOOK`): the pages
-    Pagefind indexes, and when each recent page was last written, as a count of the builds that
-    wrote pages (`at`, `gen`), so that a page written again while a flush indexed its shard stays
-    recent; and how many times the shards were indexed again (`flushes`: a flush whose shards
-    another one replaced meanwhile drops its own)."""
+    """What `flush` needs that neither the site nor the site's manifest says, kept in the cache
+    folder (`BOOK`): when each recent page was last written, as a count of the builds that wrote
+    pages (`at`, `gen`), so that a page written again while a flush indexed its shard stays recent;
+    and how many times the shards were indexed again (`flushes`: a flush whose shards another one
+    replaced meanwhile drops its own)."""
 
     folder: Path
     gen: int = 0
     at: dict[str, int] = field(default_factory=dict)
     flushes: int = 0
-    searchable: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, folder: Path) -> Book:
         try:
             data = json.loads((Path(folder) / BOOK).read_text(encoding="utf-8"))
             return cls(Path(folder), int(data["gen"]), {str(k): int(v) for k, v in data["at"].items()},
-                       int(data["flushes"]), [str(p) for p in data["searchable"]])
+                       int(data["flushes"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls(Path(folder))
 
-    def wrote(self, changed: set[str], searchable: list[str]) -> None:
+    def wrote(self, changed: set[str]) -> None:
         if changed:
             self.gen += 1
             self.at.update((page, self.gen) for page in changed)
-        self.searchable = list(searchable)
 
     def flushed(self, pages: set[str]) -> None:
         """The shards of `pages` were indexed again: they are no longer recent."""
@@ -216,12 +214,12 @@ class Book:
         self.save()
 
     def save(self) -> None:
-        data = json.dumps({"gen": self.gen, "at": self.at, "flushes": self.flushes, "searchable": self.searchable})
+        data = json.dumps({"gen": self.gen, "at": self.at, "flushes": self.flushes})
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         save_atomic(Path(self.folder) / BOOK, lambda f: f.write(data.encode()))
 
 
-def flush_later(out: Path, cache: Path) -> subprocess.Popen | None:
+def flush_later(out: Path, cache: Path, manifest: Path) -> subprocess.Popen | None:
     """Start `flush` of the site in `out` in a process of its own, which outlives the build: it
     waits for the cache lock the build holds, so it starts once the build is over. None when it
     could not be started (the next build's recent index grows, and past RECENT_LATER times
@@ -230,7 +228,7 @@ def flush_later(out: Path, cache: Path) -> subprocess.Popen | None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
     code = "import sys; from kg.publish.shards import main; main(sys.argv[1:])"
     try:
-        return subprocess.Popen([sys.executable, "-c", code, str(out), str(cache)], stdin=subprocess.DEVNULL,
+        return subprocess.Popen([sys.executable, "-c", code, str(out), str(cache), str(manifest)], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     except OSError:
         return None
@@ -242,7 +240,7 @@ def main(argv: list[str]) -> None:
     per cache folder."""
     import fcntl
 
-    out, cache = Path(argv[0]), Path(argv[1])
+    out, cache, manifest = Path(argv[0]), Path(argv[1]), Path(argv[2])
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
@@ -256,13 +254,25 @@ def main(argv: list[str]) -> None:
     except OSError:
         return  # another is at work: it flushes what this one would
     try:
-        flush(out, cache)
+        flush(out, cache, manifest)
     finally:
         os.close(fd)
 
 
-def flush(out: Path, cache: Path) -> str | None:
-    """Index again the shards of the recent pages of the site in `out` (the cache in `cache`): the
+def searchable_in(manifest: Path) -> list[str]:
+    """The pages Pagefind indexes, as the site's manifest (kg.publish.writer.MANIFEST) lists them."""
+    import orjson
+
+    try:
+        found = orjson.loads(Path(manifest).read_bytes()).get("searchable", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [p for p in found if isinstance(p, str)] if isinstance(found, list) else []
+
+
+def flush(out: Path, cache: Path, manifest: Path) -> str | None:
+    """Index again the shards of the recent pages of the site in `out` (the cache in `cache`, the
+    site's manifest `manifest`, which lists the pages Pagefind indexes: `searchable_in`): the
     pages as they are when it begins (what is recent, and since when, read holding the cache
     lock), linked into a folder per shard and indexed without it, then swapped in holding it
     again. The pages written since it began stay in the recent index, which is made again with
@@ -277,10 +287,13 @@ def flush(out: Path, cache: Path) -> str | None:
         if not count or not recent or not all((folder(out, s) / "pagefind-entry.json").is_file() for s in range(count)):
             return None
         begun, flushes = book.gen, book.flushes
+        searchable = searchable_in(manifest)
+        if not searchable:  # (no manifest: the next build indexes what it must)
+            return None
         _sweep(out)
         todo = sorted({shard_of(p, count) for p in recent}) if count > 1 else [0]
         members: dict[int, list[str]] = {s: [] for s in todo}
-        for path in book.searchable:
+        for path in searchable:
             shard = shard_of(path, count) if count > 1 else 0
             if shard in members:
                 members[shard].append(path)
@@ -306,7 +319,7 @@ def flush(out: Path, cache: Path) -> str | None:
             for s in todo:
                 _swap(folder(out, s), made.pop(s))
             left = [p for p in recent if book.at.get(p, 0) > begun]  # (one not in it: listed by a kg before it)
-            live = set(book.searchable)
+            live = set(searchable_in(manifest))
             pages = [p for p in left if p in live]
             _write_state(out, count, left, bool(pages))  # (first: a reader told of no recent index asks for none)
             error = _index(out, pages, out / RECENT, marked=True) if pages else None

@@ -760,7 +760,7 @@ def _flush_later(out: Path, cache_dir: Path, error: str | None) -> None:
     this build lets the cache go (kg.publish.shards.flush_later): at 10k notes that took 17.8 s of
     one save in every 5-20."""
     if error is None and shards.wants_flush(out):
-        shards.flush_later(out, cache_dir)
+        shards.flush_later(out, cache_dir, cache_dir / MANIFEST)
 
 
 def _meanwhile(work: Callable[[], T]) -> Callable[[], tuple[T, float]]:
