@@ -100,10 +100,8 @@ def patched(kb, store, files, stamp: str, settled: str, items, vectors_for, read
     # the changed files' claims now, in file order
     mine = [items[n][0] for start, end in sorted(listed.files[d] for d in docs if d in listed.files)
             for n in range(start, end)]
-    patch = _Patch(kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
-                   vectors_for, items)
-    patch.remembers = not resourced
-    return patch.run()
+    return _Patch(kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
+                  vectors_for, items, remembers=not resourced).run()
 
 
 def stance_parts(stances: Sequence, keys: Sequence, docs: Sequence[str], made: dict[str, bytes],
@@ -140,7 +138,7 @@ class _Patch:
     """One patch of the settled rows: checked, found, then written (`run`)."""
 
     def __init__(self, kb, store, files, stamp, settled, since, docs, problems, mine, listed, memo, sources,
-                 vectors_for, every):
+                 vectors_for, every, remembers: bool = True):
         self.kb, self.store, self.files, self.stamp, self.settled, self.since = kb, store, files, stamp, settled, since
         self.every = every
         """Every file's (claim, extra), in file order."""
@@ -193,7 +191,7 @@ class _Patch:
         them: a cluster alone no page shows)."""
         self.stance_pairs: list[str] | None = None
         """The ids of the pairs of claims that take opposite stances, when found again (`_regroup`)."""
-        self.remembers = True
+        self.remembers = remembers
         """Whether the patch writes the memo too (`_memo`): not when the sources changed (the memo's
         sentences and every claim's evidence are of the sources it was made with)."""
         self.inferred: dict[str, tuple] = {}
