@@ -184,3 +184,29 @@ def test_every_json_output_is_spelt_as_the_standard_library_spells_it():
     cases = [*leaves, [], {}, [[]], {"a": {}}, *(value(0) for _ in range(3000))]
     for data in cases:
         assert json_text(data) == json.dumps(data, ensure_ascii=False, indent=2, default=str), repr(data)[:200]
+
+
+def test_ctrl_c_while_a_library_loads_is_an_interruption_not_an_internal_error(tmp_path, monkeypatch):
+    """Ctrl+C that lands while an extension module built with pybind11 (scipy's, onnxruntime's)
+    loads reaches kg as ImportError("initialization failed") raised from the KeyboardInterrupt.
+    The user pressed Ctrl+C: kg says "interrupted" and exits 130, as for any other Ctrl+C. An
+    ImportError of its own stays an internal error."""
+    import kg.build
+
+    def loading(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    def broken(*args, **kwargs):
+        raise ImportError("initialization failed")
+
+    (tmp_path / "vault").mkdir()
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(kg.build, "run", loading)
+    result = run("--vault", str(tmp_path / "vault"), "build")
+    assert (result.exit_code, result.output.strip()) == (130, "kg: error: interrupted")
+    monkeypatch.setattr(kg.build, "run", broken)
+    result = run("--vault", str(tmp_path / "vault"), "build")
+    assert result.exit_code == 2 and "internal error: ImportError" in result.output

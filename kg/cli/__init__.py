@@ -178,6 +178,18 @@ def _as_python(text: str) -> str:
     return _FLOAT_LINE.sub(lambda m: f"{m[1]}{float(m[2])!r}{m[3]}", text)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether Ctrl+C is behind `exc`: an extension module interrupted while it loads (scipy's and
+    onnxruntime's, built with pybind11) raises ImportError("initialization failed") from it."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class _Group(click.Group):
     """Unexpected errors reach the user as one sentence; KG_DEBUG=1 shows the traceback."""
 
@@ -193,6 +205,8 @@ class _Group(click.Group):
         except BrokenPipeError:
             sys.exit(0)
         except Exception as exc:
+            if _interrupted(exc):
+                fail("interrupted", code=130)
             if os.environ.get("KG_DEBUG"):
                 raise
             from kg.claims.evidence_set import StoreChanged
