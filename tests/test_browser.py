@@ -429,6 +429,57 @@ def test_a_paged_claims_index_keeps_its_filter_from_page_to_page(browser, demo_s
         tab.context.close()
 
 
+def test_paged_tensions_are_reached_from_the_home_page_by_kind_and_walked_by_the_pager(
+        browser, demo_site, tmp_path, monkeypatch):
+    """On a vault with more tensions than a page holds (a large vault's thousands), the home page's
+    link to a kind opens the page that kind starts on, at its heading; Next walks the pages in order,
+    a kind begun on an earlier page is "continued", and every tension shows once, with no error in
+    the console."""
+    from kg.build import run
+    from kg.publish import indexes
+
+    monkeypatch.setattr(indexes, "TENSIONS_PER_PAGE", 5)
+    vault, cache = _demo_vault(demo_site, tmp_path)
+    built = run(vault, cache_dir=cache, site_dir=vault / "site", pagefind=False)
+    site = vault / "site"
+    assert (site / "tensions-3.html").is_file()
+    tab = Tab(browser)
+    try:
+        page = tab.page
+        page.goto((site / "index.html").as_uri())
+        link = page.locator('a[href$="#declared"]').first  # the notes' own tensions
+        href = link.get_attribute("href")
+        assert href.startswith("tensions") and href.endswith(".html#declared"), href
+        link.click()
+        page.wait_for_url(f"**/{href}")
+        heading = page.locator("h2#declared")
+        assert heading.is_visible() and heading.inner_text().startswith("Declared")
+        assert page.evaluate("(h => h.getBoundingClientRect().top >= 0 && h.getBoundingClientRect().bottom <= innerHeight)"
+                             "(document.getElementById('declared'))")  # in view
+        page.goto((site / "tensions.html").as_uri())
+        seen, continued = [], 0
+        while True:
+            seen += page.locator("details.tension").evaluate_all("cards => cards.map(c => c.id)")
+            continued += page.locator("h2#declared-continued").count()
+            nexts = page.locator('nav.pager a[rel="next"]')
+            if not nexts.count():
+                break
+            nexts.first.click()
+            page.wait_for_load_state()
+        assert sorted(seen) == sorted(f"tension-{t.id}" for t in built.knowledge.tensions)
+        assert continued == len(list(site.glob("tensions*.html"))) - 1  # the declared ones run past page 1
+        # a tension's IRI in the linked data (tensions.html#tension-…) opens the page that holds it, at its card
+        last = seen[-1]
+        with serving(QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))) as url:
+            page.goto(f"{url}/tensions.html#{last}")
+            page.wait_for_url(f"**/tensions-{len(list(site.glob('tensions*.html')))}.html#{last}")
+            page.wait_for_load_state()
+            assert page.locator(f"#{last}").is_visible()
+        assert tab.errors == []
+    finally:
+        tab.context.close()
+
+
 def test_a_sharded_search_index_finds_pages_of_every_shard_and_an_edit_goes_to_the_recent_index(
         browser, demo_site, tmp_path, monkeypatch):
     """A large site's Pagefind index is split in shards (kg.publish.shards) that the page's script

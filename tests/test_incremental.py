@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -671,6 +672,72 @@ def test_the_claims_index_pages_hold_whole_files_and_an_edit_redraws_its_own(tmp
     assert _pages(site) == _pages(tmp_path / "cold-site")
 
 
+def test_the_tensions_are_paged_and_a_figure_changed_redraws_the_pages_that_show_it(tmp_path, monkeypatch):
+    """At 10k notes the tensions were one page of 5,125 (4.9 MB), read whole from the rows and drawn
+    again whenever one of them changed. They are paged: by kind, the strongest first, each tension on
+    one page; a kind's heading (its anchor, its count) where it starts, "continued" after; page 1 and
+    the home page link each kind to the page it starts on. A figure corrected draws the tensions pages
+    whose tensions changed, reading their tensions alone, and the site ends as a cold build draws it."""
+    import re
+
+    from kg.claims import store
+    from kg.publish import indexes, writer
+
+    monkeypatch.setattr(indexes, "TENSIONS_PER_PAGE", 5)
+    monkeypatch.setattr(indexes, "PAGER_AROUND", 1)
+    vault = _vault(tmp_path)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    built = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+
+    def paged() -> list[tuple[str, str]]:
+        names = sorted((p.name for p in site.glob("tensions*.html")), key=lambda n: int(re.sub(r"\D", "", n) or 1))
+        return [(name, (site / name).read_text(encoding="utf-8")) for name in names]
+
+    pages = paged()
+    assert len(pages) >= 4, [name for name, _ in pages]
+    _check_pagers(site, len(pages), "tensions", "Tension pages")
+    cards = [(name, kind, tid) for name, html in pages
+             for kind, tid in re.findall(r'<details class="tension (\w+)" id="tension-([^"]+)"', html)]
+    shown = built.knowledge.tensions
+    assert sorted(tid for _, _, tid in cards) == sorted(t.id for t in shown)  # each once
+    kinds = [kind for _, kind, _ in cards]
+    assert kinds == sorted(kinds, key=indexes.TENSION_KINDS.index)  # by kind
+    score = {t.id: t.score for t in shown}
+    for kind in set(kinds):  # the strongest first
+        scores = [score[tid] for _, k, tid in cards if k == kind]
+        assert scores == sorted(scores, reverse=True)
+    home = (site / "index.html").read_text(encoding="utf-8")
+    first = pages[0][1]
+    for kind, n in Counter(kinds).items():
+        starts = next(name for name, k, _ in cards if k == kind)
+        assert [name for name, html in pages if f'<h2 id="{kind}">' in html] == [starts]
+        assert f'<a href="{starts}#{kind}">' in home and f'<a href="{starts}#{kind}">' in first
+        assert re.search(rf'<h2 id="{kind}">[^<]+ <span class="count">{n}</span>', dict(pages)[starts])
+        assert all(f'<h2 id="{kind}-continued">' in html for name, html in pages
+                   if name != starts and kind in {k for page, k, _ in cards if page == name})
+
+    drawn, draw = [], writer.draw
+    monkeypatch.setattr(writer, "draw", lambda s, page: drawn.append(page.path) or draw(s, page))
+    read, real = [], store.SettledRows.pages
+    monkeypatch.setattr(store.SettledRows, "pages", lambda self, kb, idents, docs, listed=frozenset(), tensions=frozenset(),
+                        *a: read.append(set(tensions)) or real(self, kb, idents, docs, listed, tensions, *a))
+    planned = _planning(monkeypatch)
+    note = vault / "notes" / "concepts" / "inference-pricing.md"
+    note.write_text(note.read_text(encoding="utf-8").replace(
+        "costs 10–13x less per output token", "costs 40–50x less per output token", 1), encoding="utf-8")
+    edited = run(vault, cache_dir=cache, site_dir=site, pagefind=False)
+    assert planned == [] and len(read) == 1  # planned from the rows, not the whole knowledge
+    before, after = dict(pages), dict(paged())
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    assert changed and len(changed) < len(after), changed
+    assert set(changed) <= {p for p in drawn if p.startswith("tensions")}
+    on_changed = {tid for name in changed for tid in re.findall(r'id="tension-([^"]+)"', after[name])}
+    assert on_changed <= read[0] and len(read[0]) < len(edited.knowledge.tensions)  # not every tension
+    cold = run(vault, cache_dir=tmp_path / "cold-cache", site_dir=tmp_path / "cold-site", pagefind=False)
+    assert cold.analysis.summary == edited.analysis.summary
+    assert _pages(site) == _pages(tmp_path / "cold-site")
+
+
 def test_an_entry_of_the_claims_index_the_changes_did_not_list_sends_the_plan_to_the_whole_knowledge(
         tmp_path, monkeypatch):
     """The claims index pages an edit draws are those of the files whose entries may show otherwise
@@ -749,16 +816,16 @@ def test_a_claims_page_drawn_again_takes_the_groups_of_the_files_whose_statement
     assert _pages(site) == _pages(tmp_path / "cold-site-x")
 
 
-def _check_pagers(site: Path, total: int) -> None:
-    """Each claims page names itself (page N of M) and links, at its top and bottom, the previous and
-    next pages, the first and the last, and its neighbours (PAGER_AROUND = 1), with a gap for two pages or
-    more left out; every link opens a page of the index."""
+def _check_pagers(site: Path, total: int, name: str = "claims", label: str = "Claim pages") -> None:
+    """Each claims page (or tensions page, `name`) names itself (page N of M) and links, at its top and
+    bottom, the previous and next pages, the first and the last, and its neighbours (PAGER_AROUND = 1),
+    with a gap for two pages or more left out; every link opens a page of the index."""
     import re
 
     for n in range(1, total + 1):
-        html = (site / ("claims.html" if n == 1 else f"claims-{n}.html")).read_text(encoding="utf-8")
-        assert f"<title>Claims, page {n} of {total}" in html
-        pagers = re.findall(r'<nav class="pager" aria-label="Claim pages">(.*?)</nav>', html, re.S)
+        html = (site / (f"{name}.html" if n == 1 else f"{name}-{n}.html")).read_text(encoding="utf-8")
+        assert f"<title>{name.capitalize()}, page {n} of {total}" in html
+        pagers = re.findall(rf'<nav class="pager" aria-label="{label}">(.*?)</nav>', html, re.S)
         assert len(pagers) == 2 and pagers[0] == pagers[1]
         links = re.findall(r'<a href="([^"]+)"( aria-current="page"| rel="(?:prev|next)")?>([^<]+)</a>', pagers[0])
         numbers = [int(text) for _, _, text in links if text.isdigit()]
@@ -771,9 +838,9 @@ def _check_pagers(site: Path, total: int) -> None:
         for href, mark, text in links:
             assert (site / href).is_file(), href
             if mark == ' rel="next"':
-                assert href == f"claims-{n + 1}.html"
+                assert href == f"{name}-{n + 1}.html"
             if mark == ' rel="prev"':
-                assert href == ("claims.html" if n == 2 else f"claims-{n - 1}.html")
+                assert href == (f"{name}.html" if n == 2 else f"{name}-{n - 1}.html")
 
 
 def test_a_claim_added_anywhere_redraws_its_claims_page_and_rarely_the_next():

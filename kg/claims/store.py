@@ -577,6 +577,19 @@ class KnowledgeStore:
                                      "WHERE state = 'shown' GROUP BY 1"))
         return {p: contested[p] for p in paths if p in contested}, kinds
 
+    def tension_order(self, keys: set[str], docs: set[str]) -> tuple[list[tuple[str, str, float]], set[str]]:
+        """The shown tensions' (id, kind, score) in the order of the whole, read from their rows
+        alone (kg.publish.indexes.tension_paging pages them), and the ids of those that touch one
+        of these claim ids or subjects or a claim of these files."""
+        order = [(tid, kind, float(score)) for tid, kind, score in self.db.execute(
+            "SELECT json_extract(data, '$.id'), json_extract(data, '$.kind'), json_extract(data, '$.score') "
+            "FROM settled_tensions WHERE state = 'shown' ORDER BY n")]
+        keys = set(keys) | {cid for (cid,) in rows_in(self.db, "SELECT id FROM settled WHERE doc IN ({})", sorted(docs))}
+        touched = {tid for (tid,) in rows_in(
+            self.db, "SELECT DISTINCT json_extract(t.data, '$.id') FROM tension_keys k JOIN settled_tensions t "
+                     "ON t.n = k.n WHERE t.state = 'shown' AND k.key IN ({})", sorted(keys))}
+        return order, touched
+
     def listed_in(self, docs: set[str]) -> tuple[bool, bool]:
         """Whether a claim of these files is in a tension shown, and whether one has no status (a
         question, or a declared tension): the tensions and questions pages show them."""
@@ -656,12 +669,15 @@ class KnowledgeStore:
         return {doc: [tuple(k) for k in json.loads(keys)] for doc in sorted(docs) for (keys,) in self.db.execute(
             "SELECT keys FROM related WHERE doc = ?", (doc,))}
 
-    def tensions(self, keys: set[str] | None) -> dict[str, list[Tension]]:
+    def tensions(self, keys: set[str] | None, ids: set[str] = frozenset()) -> dict[str, list[Tension]]:
         """The settled tensions that touch one of these claim ids or subjects (all of them with
-        None), by state (shown, held, dismissed), each list in the order of the whole."""
+        None), and the shown ones of these tension `ids`, by state (shown, held, dismissed), each
+        list in the order of the whole."""
         where = ""
         if keys is not None:
             rows = {n for (n,) in rows_in(self.db, "SELECT n FROM tension_keys WHERE key IN ({})", sorted(keys))}
+            rows.update(n for (n,) in rows_in(self.db, "SELECT n FROM settled_tensions WHERE state = 'shown' "
+                                                       "AND json_extract(data, '$.id') IN ({})", sorted(ids)))
             where = f" WHERE n IN ({','.join(map(str, rows))})"
         out: dict[str, list[Tension]] = {"shown": [], "held": [], "dismissed": []}
         for n, state, data in sorted(self.db.execute(f"SELECT n, state, data FROM settled_tensions{where}")):
@@ -1743,14 +1759,14 @@ class SettledRows:
                          dismissed=found["dismissed"], related=near)
 
     def pages(self, kb, idents: set[str], docs: set[str], listed: set[str] = frozenset(),
-              every_tension: bool = False, questions: bool = False) -> Knowledge:
+              tensions: set[str] = frozenset(), questions: bool = False) -> Knowledge:
         """What the pages of these concepts and sources (ids) and of these files show, as a preview
         shows it (`_preview`): every claim was settled, so it is what the whole result says of them.
-        With the claims of the files `listed` (a page of the claims index shows them); with
-        `every_tension`, every tension and the claims they name (the tensions page shows them); with
-        `questions`, every note's questions (the questions page)."""
+        With the claims of the files `listed` (a page of the claims index shows them); with the
+        shown tensions of these ids and the claims they name (the tensions pages drawn show them);
+        with `questions`, every note's questions (the questions page)."""
         with self._store(snapshot=True) as store:
-            return _preview(kb, store, self.paths, sorted(docs), idents, listed, every_tension, questions)
+            return _preview(kb, store, self.paths, sorted(docs), idents, listed, tensions, questions)
 
     def places(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Claim]:
         """The claims at these (id, file) keys as far as where they are shown goes (kind, origin,
@@ -1764,6 +1780,11 @@ class SettledRows:
         """`KnowledgeStore.lists`."""
         with self._store(snapshot=True) as store:
             return store.lists(self.paths)
+
+    def tension_order(self, keys: set[str], docs: set[str]) -> tuple[list[tuple[str, str, float]], set[str]]:
+        """`KnowledgeStore.tension_order`."""
+        with self._store(snapshot=True) as store:
+            return store.tension_order(keys, docs)
 
     def listed_in(self, docs: set[str]) -> tuple[bool, bool]:
         """`KnowledgeStore.listed_in`."""
@@ -1792,7 +1813,7 @@ class SettledRows:
 
 
 def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], idents: set[str] | None = None,
-             listed: set[str] = frozenset(), every_tension: bool = False, questions: bool = False) -> Knowledge:
+             listed: set[str] = frozenset(), tensions: set[str] = frozenset(), questions: bool = False) -> Knowledge:
     """What the pages of `docs` show, from the last settled rows: the files' current claims and the
     claims that name their concepts or sources, each with its settled status and evidence, and the
     tensions they touch. A claim the last analysis did not settle (new, or reworded) has no evidence
@@ -1824,10 +1845,10 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     claims += [c for c in more if (c.id, c.doc) not in have]
     evidence += [e for e in more_evidence if e.claim not in known]
     known |= {c.id for c in more}
-    if every_tension:  # and the claims they name (their sides are shown from the tension itself)
-        found = store.tensions(None)
+    if tensions:  # and the claims they name (their sides are shown from the tension itself)
+        named = store.tensions(set(), tensions)["shown"]
         have = {(c.id, c.doc) for c in claims}
-        more, more_evidence = store.claims_at(set(), {i for t in found["shown"] for i in t.claims}, paths)
+        more, more_evidence = store.claims_at(set(), {i for t in named for i in t.claims}, paths)
         claims += [c for c in more if (c.id, c.doc) not in have]
         evidence += [e for e in more_evidence if e.claim not in known]
         known |= {c.id for c in more}
@@ -1843,8 +1864,8 @@ def _preview(kb, store: KnowledgeStore, paths: list[str], docs: list[str], ident
     for c in claims:
         if c.cluster:
             clusters.setdefault(c.cluster, []).append(c.id)
-    if not every_tension:  # the tensions of every claim read: a claim of a note's declared tension links to its card
-        found = store.tensions({c.id for c in claims} | idents)
+    # the tensions of every claim read (a claim of a note's declared tension links to its card), and those asked for
+    found = store.tensions({c.id for c in claims} | idents, tensions)
     # in the vault's order, as the whole knowledge lists them: by file, then as each file writes them (they
     # come by several ways). A claim id's first names it (two notes' `^b455`), and a source page lists the
     # claims its sentences back in this order: at 10k notes, 12 pages drawn from the rows showed otherwise

@@ -29,6 +29,11 @@ _TO_ESCAPE = re.compile(r"[&<>'\"]")
 CLAIMS_PER_PAGE = 500
 """Rows of the claims index per page, about (whole files per page, `pages_of`): at 2,000, a 10k
 vault's pages held up to 4,000 rows, 2.2 MB of HTML for a reader to load."""
+TENSIONS_PER_PAGE = 200
+"""Tensions per page, about (`pages_of`): on one page, a 10k vault's 5,125 tensions were 4.9 MB of
+HTML, drawn again whenever one of them changed."""
+TENSION_KINDS = ("numeric", "temporal", "polarity", "declared")
+"""The order the tensions pages list the kinds in."""
 PAGER_AROUND = 2
 """The pager links the first and last pages and this many on each side of the current one."""
 
@@ -51,7 +56,8 @@ def home(site: Site, page: str) -> dict:
                    "sources": len(kb.source_ids), "tags": len(site.tags),
                    **(site.counts or {})},
         "has_claims": site.knowledge is not None,
-        "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n} for k, n in sorted(site.tension_kinds.items())],
+        "tension_kinds": [{"kind": k, "label": KIND_LABEL[k], "count": n, "href": _kind_href(site, page, k)}
+                          for k, n in sorted(site.tension_kinds.items())],
         "newest": newest,
         "contested": [{"title": kb.concepts[cid].title, "count": n,
                        "href": urls.relative(page, urls.concept_page(cid))} for cid, n in contested.most_common(6)],
@@ -192,7 +198,7 @@ def _claim_group(site: Site, page: str, doc: str) -> fragments.Group:
     return drawn
 
 
-def pager_of(page: str, number: int, total: int) -> dict | None:
+def pager_of(page: str, number: int, total: int, path_of=urls.claims_page) -> dict | None:
     """The links between the claims pages, as a reader of a long list expects them: previous and
     next, the first and the last page, and the pages around this one, with a gap (None) where two
     pages or more are left out (a 10k vault has over 300 pages; listing each made every page's
@@ -201,7 +207,7 @@ def pager_of(page: str, number: int, total: int) -> dict | None:
         return None
 
     def link(n: int) -> str:
-        return urls.relative(page, urls.claims_page(n))
+        return urls.relative(page, path_of(n))
 
     pages: list[dict | None] = []
     last = 0
@@ -216,13 +222,48 @@ def pager_of(page: str, number: int, total: int) -> dict | None:
             "next": link(number + 1) if number < total else None}
 
 
-def tensions(site: Site, page: str) -> dict:
-    groups = defaultdict(list)
-    for t in site.knowledge.tensions if site.knowledge else []:
-        groups[t.kind].append(tension_view(site, t, page))
-    order = ["numeric", "temporal", "polarity", "declared"]
-    return {"groups": [{"kind": k, "label": KIND_LABEL[k], "items": sorted(groups[k], key=lambda t: -t["score"])}
-                       for k in order if groups.get(k)],
+def tension_paging(order: list[tuple[str, str, float]]) -> tuple[list[list[str]], dict[str, int]]:
+    """The ids of each tensions page, and the page each kind starts on, from the shown tensions'
+    (id, kind, score) in the knowledge's order: by kind, the strongest first (ties in that order),
+    paged by `pages_of`, which cuts after ids that hash to a cut, not at every `TENSIONS_PER_PAGE`:
+    a tension new, gone or scored again redraws the page it leaves and the one it joins, not every
+    page after them."""
+    rank = {kind: n for n, kind in enumerate(TENSION_KINDS)}
+    ranked = sorted(range(len(order)), key=lambda i: (rank[order[i][1]], -order[i][2], i))
+    ids = [order[i][0] for i in ranked]
+    groups = pages_of(ids, dict.fromkeys(ids, 1), TENSIONS_PER_PAGE) if ids else [[]]
+    kind_of = {tid: kind for tid, kind, _ in order}
+    starts: dict[str, int] = {}
+    for n, page in enumerate(groups, 1):
+        for tid in page:
+            starts.setdefault(kind_of[tid], n)
+    return groups, starts
+
+
+def _kind_href(site: Site, page: str, kind: str) -> str:
+    """Where a kind of tension starts, from `page`."""
+    return f"{urls.relative(page, urls.tensions_page(site.tension_paging[1].get(kind, 1)))}#{kind}"
+
+
+def tensions(site: Site, page: str, ids: list[str], number: int, total: int) -> dict:
+    """Page `number` of the tensions: these ids, under a heading for each kind (a kind that began on
+    an earlier page is continued)."""
+    wanted = set(ids)
+    by_id = {t.id: t for t in site.knowledge.tensions if t.id in wanted} if site.knowledge else {}
+    starts = site.tension_paging[1]
+    groups: list[dict] = []
+    for tid in ids:
+        t = by_id[tid]
+        if not groups or groups[-1]["kind"] != t.kind:
+            continued = starts.get(t.kind, number) < number  # (its heading, anchor and count are on an earlier page)
+            groups.append({"kind": t.kind, "label": KIND_LABEL[t.kind], "items": [],
+                           "anchor": f"{t.kind}-continued" if continued else t.kind,
+                           "count": "continued" if continued else site.tension_kinds[t.kind]})
+        groups[-1]["items"].append(tension_view(site, t, page))
+    kinds = [{"kind": k, "label": KIND_LABEL[k], "count": n, "href": _kind_href(site, page, k)}
+             for k, n in sorted(site.tension_kinds.items(), key=lambda kn: TENSION_KINDS.index(kn[0]))]
+    return {"groups": groups, "pager": pager_of(page, number, total, urls.tensions_page), "number": number,
+            "total": total, "kinds": kinds if number == 1 and total > 1 else None,
             "has_claims": site.knowledge is not None, "json_ld": _ld(site, page, "CollectionPage", "Tensions")}
 
 
@@ -284,6 +325,7 @@ def index_pages(site: Site, groups: list[list[str]] | None = None) -> list[Page]
     groups = claim_groups(site) if groups is None else groups
     pages = [list_page(site, name) for name in LISTS]
     pages += [claims_page(site, docs, n, len(groups)) for n, docs in enumerate(groups, 1)]
+    pages += tensions_pages(site)
     pages.append(graph_page(site))
     return pages
 
@@ -300,10 +342,10 @@ def _listing(site: Site, path: str, template: str, make) -> Page:
 
 
 LISTS = {"home": (urls.HOME, "home.html", home), "concepts": (urls.CONCEPTS, "concepts.html", concepts),
-         "sources": (urls.SOURCES, "sources.html", sources), "tensions": (urls.TENSIONS, "tensions.html", tensions),
+         "sources": (urls.SOURCES, "sources.html", sources),
          "questions": (urls.QUESTIONS, "questions.html", questions), "tags": (urls.TAGS, "tags.html", tags)}
-"""The lists but the claims index and the graph, by name: the home page (counts, newest sources, most
-contested concepts), the concepts, sources and tags indexes, every tension shown, every note's questions."""
+"""The lists but the claims index, the tensions and the graph, by name: the home page (counts, newest
+sources, most contested concepts), the concepts, sources and tags indexes, every note's questions."""
 
 
 def list_page(site: Site, name: str) -> Page:
@@ -317,6 +359,27 @@ def claims_page(site: Site, docs: list[str], number: int, total: int) -> Page:
     path = urls.claims_page(number)
     return Page(path, "claims.html", partial(_claims_inputs, site, docs, number, total),
                 partial(claims, site, path, docs, number, total), always=True)
+
+
+def tensions_pages(site: Site, numbers: set[int] | None = None) -> list[Page]:
+    """The pages of the tensions (`Site.tension_paging`), or those of these `numbers`, with the
+    map of the tensions to their pages when they are several (`tension_map`)."""
+    groups = site.tension_paging[0]
+    pages = [tensions_page(site, ids, n, len(groups)) for n, ids in enumerate(groups, 1) if numbers is None or n in numbers]
+    return pages + ([tension_map(site)] if len(groups) > 1 and (numbers is None or numbers) else [])
+
+
+def tension_map(site: Site) -> Page:
+    """tensions.json: the ids of each tensions page, for the site's script to open the page that holds
+    a tension a link names (`tensions.html#tension-…`, its linked data IRI: kg.rdf) when it is another."""
+    groups = site.tension_paging[0]
+    return Page(urls.TENSION_MAP, "tensions.json", lambda: groups, lambda: {"pages": groups}, always=True)
+
+
+def tensions_page(site: Site, ids: list[str], number: int, total: int) -> Page:
+    """Page `number` of the tensions, of these ids; its inputs are its context."""
+    path = urls.tensions_page(number)
+    return _listing(site, path, "tensions.html", lambda site, page: tensions(site, page, ids, number, total))
 
 
 def graph_page(site: Site) -> Page:

@@ -35,7 +35,8 @@ time and memory growing with the square of its links."""
 
 KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
                     "claim_by_key", "evidence", "cited", "tensions_by_claim", "tensions_by_subject", "tension_order",
-                    "mentioned_in", "related", "knowledge_digests", "declared", "contested", "tension_kinds")
+                    "mentioned_in", "related", "knowledge_digests", "declared", "contested", "tension_kinds",
+                    "tension_paging")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
 
 
@@ -273,6 +274,13 @@ class Site:
             if c.origin == "note" and c.kind == "claim" and c.status == "contested" and c.concept:
                 out[c.concept] += 1
         return out
+
+    @cached_property
+    def tension_paging(self) -> tuple[list[list[str]], dict[str, int]]:
+        """The ids of each tensions page and the page each kind starts on (kg.publish.indexes.tension_paging)."""
+        from kg.publish.indexes import tension_paging
+
+        return tension_paging([(t.id, t.kind, t.score) for t in self.knowledge.tensions] if self.knowledge else [])
 
     @cached_property
     def tension_kinds(self) -> Counter:

@@ -24,6 +24,7 @@ CONCEPTS = PagePath("concepts.html")
 SOURCES = PagePath("sources.html")
 CLAIMS = PagePath("claims.html")
 TENSIONS = PagePath("tensions.html")
+TENSION_MAP = PagePath("tensions.json")
 QUESTIONS = PagePath("questions.html")
 TAGS = PagePath("tags.html")
 GRAPH = PagePath("graph.html")
@@ -92,6 +93,11 @@ def tag_page(tag: str) -> PagePath:
 def claims_page(number: int) -> PagePath:
     """The claims index, split into pages of a few thousand rows: claims.html, claims-2.html, ..."""
     return CLAIMS if number <= 1 else PagePath(f"claims-{number}.html")
+
+
+def tensions_page(number: int) -> PagePath:
+    """The tensions, split into pages of a few hundred: tensions.html, tensions-2.html, ..."""
+    return TENSIONS if number <= 1 else PagePath(f"tensions-{number}.html")
 
 
 def file_path(doc: str) -> PagePath:

@@ -494,6 +494,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         pages = entity_pages(site) + index_pages(site, groups)
         shown = site.digests_since(last.get("knowledge"), last.get("knowledge_stamp"))
         affected = _affected(site, last, files, shown, linked, relisted)
+    paging = [*site.tension_paging, dict(site.tension_kinds)]  # (kept for the next edit's planning: `_tension_pages`)
     todo, keys = [], {}
     # a deleted page is drawn again
     present = quiet.present if quiet is not None else _present(out, (page.path for page in pages))
@@ -578,7 +579,7 @@ def publish(site: Site, out: Path, cache_dir: Path, progress: Progress | None = 
         "claims": site.analysis is not None, "links": _links_out(site, last, files), "link_digests": linked,
         "sources": site.source_meta,
         "knowledge": shown, "knowledge_stamp": site.analysis.stamp if site.analysis else None, "lists": lists,
-        "claim_groups": groups, "statements": statements,
+        "claim_groups": groups, "statements": statements, "tension_paging": paging,
         "state": None if failed or warnings else state,
         "searchable": searchable, "search_pending": sorted(pending), "meaning_pending": not search}))
     os.replace(tmp, manifest_path)
@@ -939,13 +940,21 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
     in_tensions, with_questions = rows.listed_in(relisted) if relisted else (False, False)
     every_tension = bool(changes and changes.tensions) and (moved or analysed) or in_tensions
     questions = bool(changes and changes.questions) and (moved or analysed) or with_questions
-    lists_shown += [indexes.list_page(site, "tensions")] if every_tension else []
+    paged = _tension_pages(site, rows, last.get("tension_paging"), every_tension,
+                           set(changes.tensions) if changes and (moved or analysed) else set(), relisted)
+    if paged is None:
+        return None
+    if paged and site.tension_paging[1] != last["tension_paging"][1] and not any(p.path == urls.HOME for p in lists_shown):
+        return _planned_whole(site)  # (the home page links each kind to the page it starts on: not counted here)
+    lists_shown += indexes.tensions_pages(site, paged)
     lists_shown += [indexes.list_page(site, "questions")] if questions else []
     planned = {id(p) for p in pages}  # (the tag pages are entity pages already)
     pages += [p for p in lists_shown if id(p) not in planned]
     list_paths = {p.path for p in indexes.index_pages(site, now)}
     listed = (set(previous) & list_paths) - {p.path for p in pages}
-    if any(p.path not in previous for p in lists_shown) or not all(previous[p][0] and p in present for p in listed):
+    # (a tensions page new to the site shows the tensions read for it)
+    if any(p.path not in previous and p.template not in ("tensions.html", "tensions.json") for p in lists_shown) \
+            or not all(previous[p][0] and p in present for p in listed):
         return _planned_whole(site)  # a list new, or one that failed or is gone: only the whole knowledge draws it
     # a page new, one a preview drew (kg serve's first look at a save: no key), or one gone from the folder: drawn
     again = {p.path for p in pages if not (previous.get(p.path) or [None])[0] or p.path not in present}
@@ -963,9 +972,11 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
               if (k := indexes.group_key(site, d, (shown.get(d) or "").partition(":")[2] or None)) is not None}
     site.kept_groups = fragments.Kept(cache_dir).get(wanted)
     listing -= site.kept_groups.keys()
-    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, every_tension, questions)
-    if every_tension:  # the tensions page links each side to where it is shown
-        keys = {(side.id, side.doc) for t in knowledge.tensions for side in (t.a, t.b) if side}
+    groups_now = site.tension_paging[0]
+    on_pages = {tid for n in paged for tid in groups_now[n - 1]}
+    knowledge = site.__dict__["knowledge"] = rows.pages(site.kb, idents, docs, listing, on_pages, questions)
+    if on_pages:  # the tensions pages link each side to where it is shown
+        keys = {(side.id, side.doc) for t in knowledge.tensions if t.id in on_pages for side in (t.a, t.b) if side}
         site.sides = rows.places(keys - set(site.claim_by_key))
     if moved or analysed:  # what the reached pages show of the knowledge now (the claims index pages are keyed by it)
         shown = site.digests_since(shown, last.get("knowledge_stamp"))
@@ -974,6 +985,31 @@ def _kept_knowledge(site: Site, last: dict, files: dict[str, str], linked: dict[
                for d in (shows - entries) & unlisted):
             return _planned_whole(site)  # (an entry of a claims page not drawn changed: `Changed.listed` missed it)
     return _Quiet(pages, shown, {p.path for p in reached} | {urls.GRAPH}, now, statements, list_paths, passed, present)
+
+
+def _tension_pages(site: Site, rows, last: list | None, changed: bool, keys: set[str],
+                   relisted: set[str]) -> set[int] | None:
+    """The numbers of the tensions pages that may show a change, with `site.tension_paging` (and,
+    when the tensions `changed`, `site.tension_kinds`) set from the rows: none while no tension
+    changed (the pages as the last build paged them); else those whose tensions are not the same
+    ones now, those holding a tension that touches one of these claim ids or subjects (`keys`) or a
+    claim of a file `relisted`, and those a kind starts on (they count it). None when the manifest
+    has no paging (a site drawn before the tensions were paged)."""
+    from kg.publish import indexes
+
+    if not (isinstance(last, list) and len(last) == 3 and isinstance(last[0], list) and isinstance(last[1], dict)
+            and isinstance(last[2], dict)):
+        return None
+    if not changed:
+        site.__dict__["tension_paging"] = (last[0], last[1])
+        site.__dict__.setdefault("tension_kinds", Counter(last[2]))  # (the rows' count, when read for the home page)
+        return set()
+    order, touched = rows.tension_order(keys, relisted)
+    groups, starts = site.__dict__["tension_paging"] = indexes.tension_paging(order)
+    counts = site.__dict__["tension_kinds"] = Counter(kind for _, kind, _ in order)
+    return {n for n, ids in enumerate(groups, 1)
+            if len(groups) != len(last[0]) or ids != last[0][n - 1] or not touched.isdisjoint(ids)} | \
+        {n for kind, n in starts.items() if last[1].get(kind) != n or last[2].get(kind) != counts[kind]}
 
 
 def _planned_whole(site: Site) -> None:

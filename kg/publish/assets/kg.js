@@ -473,6 +473,24 @@
     if (opened && target.scrollIntoView) target.scrollIntoView();
   }
 
+  // A link to a tension (tensions.html#tension-…, its IRI in the linked data) when the tensions are
+  // paged and it is on another page: tensions.json lists each page's tensions (kg.publish.indexes).
+  async function findTension() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (id.indexOf("tension-") !== 0 || doc.getElementById(id)) return;
+    if (!/^tensions(-\d+)?\.html$/.test(doc.body.dataset.page || "")) return;
+    var root = new URL(doc.body.dataset.root || "./", location.href);
+    var found = await fetch(new URL("tensions.json", root).href);
+    if (!found.ok) return;
+    var pages = await found.json();  // [[ids of page 1], [ids of page 2], ...]
+    for (var n = 0; n < pages.length; n++) {
+      if (pages[n].indexOf(id.slice("tension-".length)) >= 0) {
+        location.replace(new URL((n ? "tensions-" + (n + 1) : "tensions") + ".html" + location.hash, root).href);
+        return;
+      }
+    }
+  }
+
   function setupFilters(form, rows) {
     var names = ["status", "quantity", "origin"];
     var output = form.querySelector("output.shown");
@@ -843,6 +861,9 @@
     safely("open target", function () {
       if (location.hash) openTarget();
       window.addEventListener("hashchange", openTarget);
+    });
+    safely("tension", function () {
+      if (location.hash) findTension().catch(function () { /* the first page, as it is */ });
     });
     safely("graphs", setupGraphs);
   }
