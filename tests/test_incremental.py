@@ -696,6 +696,9 @@ def test_the_tensions_are_paged_and_a_figure_changed_redraws_the_pages_that_show
     pages = paged()
     assert len(pages) >= 4, [name for name, _ in pages]
     _check_pagers(site, len(pages), "tensions", "Tension pages")
+    # the site's menu marks the tensions on each of their pages: the first is the page, the others its section
+    assert '<a href="tensions.html" aria-current="page">Tensions</a>' in pages[0][1]
+    assert all('<a href="tensions.html" aria-current="true">Tensions</a>' in html for _, html in pages[1:])
     cards = [(name, kind, tid) for name, html in pages
              for kind, tid in re.findall(r'<details class="tension (\w+)" id="tension-([^"]+)"', html)]
     shown = built.knowledge.tensions

@@ -100,6 +100,15 @@ def tensions_page(number: int) -> PagePath:
     return TENSIONS if number <= 1 else PagePath(f"tensions-{number}.html")
 
 
+def section_of(path: str) -> str:
+    """The page a numbered page of the claims or the tensions continues (claims-2.html: claims.html)."""
+    found = _NUMBERED.fullmatch(path)
+    return f"{found[1]}.html" if found else path
+
+
+_NUMBERED = re.compile(r"(claims|tensions)-\d+\.html")
+
+
 def file_path(doc: str) -> PagePath:
     """Where an attachment (image, PDF) that a note links is copied."""
     return PagePath(f"files/{doc}")

@@ -120,8 +120,9 @@ def draw(site: Site, page: Page) -> bytes:
     """One page's HTML."""
     context = page.context()
     root = urls.root_of(page.path)
-    nav = [{"href": urls.relative(page.path, path), "label": label, "current": path == page.path}
-           for path, label in urls.NAV]
+    section = urls.section_of(page.path)  # (page 2 of the claims or tensions is in their section, not on their page)
+    nav = [{"href": urls.relative(page.path, path), "label": label,
+            "current": "page" if path == page.path else "true" if path == section else None} for path, label in urls.NAV]
     html = environment().get_template(page.template).render(
         **context, page=page.path, root=root, nav=nav, site_title=site.title,
         title=context.get("title", site.title))
