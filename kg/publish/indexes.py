@@ -248,8 +248,7 @@ def _kind_href(site: Site, page: str, kind: str) -> str:
 def tensions(site: Site, page: str, ids: list[str], number: int, total: int) -> dict:
     """Page `number` of the tensions: these ids, under a heading for each kind (a kind that began on
     an earlier page is continued)."""
-    wanted = set(ids)
-    by_id = {t.id: t for t in site.knowledge.tensions if t.id in wanted} if site.knowledge else {}
+    by_id = site.tension_by_id
     starts = site.tension_paging[1]
     groups: list[dict] = []
     for tid in ids:

@@ -5,9 +5,10 @@
  *   2. search as you type: Pagefind's words fused with search by meaning (semantic.js), both
  *      loaded on first use of the search box;
  *   3. filters and sortable columns on the claims tables, and a linked claim's group opened;
- *   4. pan, zoom and hover highlighting on the graphs.
+ *   4. pan, zoom and hover highlighting on the graphs;
+ *   5. a link to a tension on another page of the paged tensions opens that page.
  * No libraries, no analytics, and no requests except the search files (Pagefind's and semantic/)
- * once the reader searches.
+ * once the reader searches, and tensions.json when a link names a tension on another page.
  */
 (function () {
   "use strict";
