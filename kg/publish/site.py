@@ -36,7 +36,7 @@ time and memory growing with the square of its links."""
 KNOWLEDGE_VIEWS = ("knowledge", "claims", "_claim_lookups", "claims_by_doc", "statements", "claims_by_id",
                     "claim_by_key", "evidence", "cited", "tensions_by_claim", "tensions_by_subject", "tension_order",
                     "mentioned_in", "related", "knowledge_digests", "declared", "contested", "tension_kinds",
-                    "tension_paging", "tension_by_id")
+                    "tension_paging")
 """Site's cached lookups made from the knowledge (`let_knowledge_go`)."""
 
 
@@ -254,12 +254,6 @@ class Site:
     def tension_order(self) -> dict[str, int]:
         """Each shown tension's place in the knowledge's list: the order every page and `kg show` list them in."""
         return {t.id: n for n, t in enumerate(self.knowledge.tensions)} if self.knowledge else {}
-
-    @cached_property
-    def tension_by_id(self) -> dict[str, Tension]:
-        """Each shown tension by its id (a tensions page looks up its own: each of the drawing workers
-        walking all of a 10k vault's 5,125 copied the pages that hold them)."""
-        return {t.id: t for t in self.knowledge.tensions} if self.knowledge else {}
 
     def tensions_of(self, ident: str, doc: str | None) -> list[Tension]:
         """The tensions a page lists (kg.claims.store.tensions_about), found through the indexes, in

@@ -343,7 +343,7 @@ def _prepare(site: Site) -> None:
             del site.__dict__[name]
     for name in ("rows_by_doc", "outgoing", "incoming", "holder", "tags", "claims_by_doc", "claims_by_id",
                  "claim_by_key", "declared", "block_rows", "evidence", "cited", "tensions_by_claim", "tension_order",
-                 "tension_by_id", "tension_paging", "tension_kinds", "mentioned_in", "related", "sources_by_date"):
+                 "tension_paging", "tension_kinds", "mentioned_in", "related", "sources_by_date"):
         getattr(site, name)
 
 
